@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/config"
+	"github.com/kijun-portal/kijun/internal/pgboot"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/refdata"
+)
+
+// cmdDev runs a complete development portal: it finds or starts
+// PostgreSQL, creates the database, migrates, seeds and serves.
+func cmdDev(ctx context.Context, args []string) error {
+	cfg := config.FromEnv()
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	cfg.Flags(fs)
+	dataDir := fs.String("data-dir", ".data", "where a private PostgreSQL cluster is kept if one is needed")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.DatabaseURL == "" {
+		admin, err := pgboot.AdminURL(ctx, *dataDir)
+		if err != nil {
+			return err
+		}
+		owner, app, err := pgboot.EnsureDatabase(ctx, admin, "kijun")
+		if err != nil {
+			return err
+		}
+		cfg.DatabaseURL, cfg.AppDatabaseURL = owner, app
+	}
+	if err := cfg.Finish(); err != nil {
+		return err
+	}
+	db, err := postgres.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	err = postgres.MigrateUp(ctx, db)
+	if err == nil {
+		err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return refdata.Seed(ctx, tx) })
+	}
+	db.Close()
+	if err != nil {
+		return err
+	}
+	return serve(ctx, cfg, func(addr string) {
+		fmt.Fprintf(os.Stderr, "\n  Kijun is running at %s\n  Press Ctrl+C to stop.\n\n", cfg.BaseURL)
+	})
+}

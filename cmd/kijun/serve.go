@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+
+	"github.com/kijun-portal/kijun/internal/config"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/server"
+)
+
+func cmdServe(ctx context.Context, args []string) error {
+	cfg := config.FromEnv()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	cfg.Flags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.Finish(); err != nil {
+		return err
+	}
+	return serve(ctx, cfg, nil)
+}
+
+// serve runs the server until ctx ends. ready, if set, receives the
+// listening address once the server accepts connections.
+func serve(ctx context.Context, cfg config.Config, ready func(addr string)) error {
+	log := newLogger(cfg.LogLevel)
+	db, err := postgres.Open(ctx, cfg.AppDatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := postgres.CheckSchema(ctx, db); err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return err
+	}
+	srv := server.New(cfg, db, log, nil)
+	log.Info("serving", "addr", l.Addr().String(), "base_url", cfg.BaseURL)
+	if ready != nil {
+		ready(l.Addr().String())
+	}
+	return srv.Serve(ctx, l)
+}
+
+func newLogger(level string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		fmt.Fprintf(os.Stderr, "kijun: LOG_LEVEL %q unknown, using info\n", level)
+		lv = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lv}))
+}

@@ -1,0 +1,97 @@
+// Package config reads Kijun's typed configuration from environment
+// variables and command-line flags (flags win). docs/configuration.md lists
+// every setting; keep the two in step.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/kijun-portal/kijun/internal/pgboot"
+)
+
+// Config is everything the server needs to run.
+type Config struct {
+	// ListenAddr is host:port to listen on (LISTEN_ADDR, or ":"+PORT).
+	ListenAddr string
+	// DatabaseURL connects as the schema owner: migrations and seeds.
+	DatabaseURL string
+	// AppDatabaseURL connects as the restricted role the server uses; by
+	// default DatabaseURL with the user replaced by kijun_app.
+	AppDatabaseURL string
+	// BaseURL is the public URL of the portal, used for OIDC redirects.
+	BaseURL string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// ShutdownTimeout bounds how long in-flight requests get on SIGTERM.
+	ShutdownTimeout time.Duration
+}
+
+// FromEnv returns the configuration from the environment with defaults.
+func FromEnv() Config {
+	port := env("PORT", "8080")
+	c := Config{
+		ListenAddr:      env("LISTEN_ADDR", ":"+port),
+		DatabaseURL:     os.Getenv("DATABASE_URL"),
+		AppDatabaseURL:  os.Getenv("APP_DATABASE_URL"),
+		BaseURL:         os.Getenv("BASE_URL"),
+		LogLevel:        env("LOG_LEVEL", "info"),
+		ShutdownTimeout: envDuration("SHUTDOWN_TIMEOUT", 20*time.Second),
+	}
+	return c
+}
+
+// Flags registers flags that override the environment on fs.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.ListenAddr, "listen", c.ListenAddr, "address to listen on (LISTEN_ADDR, PORT)")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL of the schema owner (DATABASE_URL)")
+	fs.StringVar(&c.AppDatabaseURL, "app-database-url", c.AppDatabaseURL, "PostgreSQL URL of the server's restricted role (APP_DATABASE_URL)")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the portal (BASE_URL)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period on SIGTERM (SHUTDOWN_TIMEOUT)")
+}
+
+// Finish fills derived settings and checks the result.
+func (c *Config) Finish() error {
+	if c.DatabaseURL == "" && c.AppDatabaseURL == "" {
+		return fmt.Errorf("DATABASE_URL is not set (or use `kijun dev`, which finds or starts PostgreSQL itself)")
+	}
+	if c.AppDatabaseURL == "" {
+		c.AppDatabaseURL = pgboot.WithUser(c.DatabaseURL, pgboot.AppRole)
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://localhost" + portOf(c.ListenAddr)
+	}
+	return nil
+}
+
+func portOf(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == ':' {
+			return addr[i:]
+		}
+	}
+	return ""
+}
+
+func env(k, def string) string {
+	if v, ok := os.LookupEnv(k); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(k string, def time.Duration) time.Duration {
+	if v := os.Getenv(k); v != "" {
+		if d, err := time.ParseDuration(v); err == nil {
+			return d
+		}
+		if n, err := strconv.Atoi(v); err == nil {
+			return time.Duration(n) * time.Second
+		}
+	}
+	return def
+}

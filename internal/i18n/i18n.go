@@ -1,0 +1,142 @@
+// Package i18n translates the portal's user-interface strings (Japanese
+// first, English second) with go-i18n, from the message files beside it.
+package i18n
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+	"gopkg.in/yaml.v3"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+//go:embed locales/*.yaml
+var localeFS embed.FS
+
+var bundle = newBundle()
+
+func newBundle() *goi18n.Bundle {
+	b := goi18n.NewBundle(language.Japanese)
+	b.RegisterUnmarshalFunc("yaml", yaml.Unmarshal)
+	files, _ := fs.Glob(localeFS, "locales/*.yaml")
+	for _, f := range files {
+		data, _ := localeFS.ReadFile(f)
+		b.MustParseMessageFileBytes(data, f)
+	}
+	return b
+}
+
+var matcher = language.NewMatcher([]language.Tag{language.Japanese, language.English})
+
+// Negotiate picks the language: the cookie's choice when valid, else the
+// best match of the Accept-Language header, else Japanese.
+func Negotiate(cookie, acceptLanguage string) kijun.Lang {
+	switch cookie {
+	case string(kijun.Ja), string(kijun.En):
+		return kijun.Lang(cookie)
+	}
+	tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
+	if len(tags) == 0 {
+		return kijun.Ja
+	}
+	_, idx, conf := matcher.Match(tags...)
+	if idx == 1 && conf >= language.High {
+		return kijun.En
+	}
+	return kijun.Ja
+}
+
+// Localizer translates message IDs into one language.
+type Localizer struct {
+	Lang kijun.Lang
+	l    *goi18n.Localizer
+}
+
+// New returns the localizer for lang.
+func New(lang kijun.Lang) *Localizer {
+	return &Localizer{Lang: lang, l: goi18n.NewLocalizer(bundle, string(lang))}
+}
+
+// T translates id; args fill the message's {{.Name}} placeholders. A
+// missing message shows as its id in brackets, which the tests forbid.
+func (l *Localizer) T(id string, args ...map[string]any) string {
+	cfg := &goi18n.LocalizeConfig{MessageID: id}
+	if len(args) > 0 {
+		cfg.TemplateData = args[0]
+		if n, ok := args[0]["Count"]; ok {
+			cfg.PluralCount = n
+		}
+	}
+	s, err := l.l.Localize(cfg)
+	if err != nil {
+		return "[" + id + "]"
+	}
+	return s
+}
+
+// Pick returns the text in the localizer's language.
+func (l *Localizer) Pick(t kijun.Text) string { return t.In(l.Lang) }
+
+type ctxKey struct{}
+
+// WithLocalizer returns ctx carrying l.
+func WithLocalizer(ctx context.Context, l *Localizer) context.Context {
+	return context.WithValue(ctx, ctxKey{}, l)
+}
+
+// From returns the request's localizer (Japanese when none is set).
+func From(ctx context.Context) *Localizer {
+	if l, ok := ctx.Value(ctxKey{}).(*Localizer); ok {
+		return l
+	}
+	return New(kijun.Ja)
+}
+
+// T translates id in the request's language.
+func T(ctx context.Context, id string, args ...map[string]any) string {
+	return From(ctx).T(id, args...)
+}
+
+// MessageIDs lists the ids defined for lang, for the completeness test.
+func MessageIDs(lang kijun.Lang) (map[string]bool, error) {
+	data, err := localeFS.ReadFile("locales/" + string(lang) + ".yaml")
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s.yaml: %w", lang, err)
+	}
+	ids := map[string]bool{}
+	for k := range m {
+		ids[strings.TrimSpace(k)] = true
+	}
+	return ids, nil
+}
+
+// jst is Japan Standard Time: every date and time is shown in it.
+var jst = time.FixedZone("JST", 9*60*60)
+
+// Date formats a calendar date: 「2025年9月30日」 or "30 September 2025".
+func (l *Localizer) Date(t time.Time) string {
+	if l.Lang == kijun.En {
+		return t.Format("2 January 2006")
+	}
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day())
+}
+
+// DateTime formats an instant in JST.
+func (l *Localizer) DateTime(t time.Time) string {
+	t = t.In(jst)
+	if l.Lang == kijun.En {
+		return t.Format("2 Jan 2006 15:04 JST")
+	}
+	return fmt.Sprintf("%d年%d月%d日 %s", t.Year(), t.Month(), t.Day(), t.Format("15:04"))
+}

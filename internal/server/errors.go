@@ -1,0 +1,67 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/web/pages"
+)
+
+var (
+	errNotFound         = kijun.ErrNotFound
+	errMethodNotAllowed = &kijun.Error{Code: kijun.EInvalid, MessageID: "error.method_not_allowed"}
+)
+
+// statusOf maps an error code to its HTTP status: the one place that does.
+func statusOf(err error) int {
+	if errors.Is(err, errMethodNotAllowed) {
+		return http.StatusMethodNotAllowed
+	}
+	switch kijun.ErrorCode(err) {
+	case kijun.EInvalid:
+		return http.StatusUnprocessableEntity
+	case kijun.ENotFound:
+		return http.StatusNotFound
+	case kijun.EConflict:
+		return http.StatusConflict
+	case kijun.EUnauthorized:
+		return http.StatusUnauthorized
+	case kijun.EForbidden:
+		return http.StatusForbidden
+	}
+	return http.StatusInternalServerError
+}
+
+// wrap turns a handlerFunc into an http.Handler that renders its error as
+// a page in the user's language. Internal errors are logged with the
+// request id and shown without detail.
+func (s *Server) wrap(fn handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := fn(w, r)
+		if err == nil {
+			return
+		}
+		status := statusOf(err)
+		msgID := "error.internal"
+		var args map[string]any
+		var ke *kijun.Error
+		if errors.As(err, &ke) {
+			msgID, args = ke.MessageID, ke.Args
+		}
+		if status == http.StatusInternalServerError {
+			s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", middleware.GetReqID(r.Context()))
+		}
+		loc := i18n.From(r.Context())
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		_ = pages.Error(pages.ErrorView{
+			Status:    status,
+			Message:   loc.T(msgID, args),
+			RequestID: middleware.GetReqID(r.Context()),
+		}).Render(r.Context(), w)
+	}
+}

@@ -1,0 +1,87 @@
+// Package server is Kijun's HTTP side: the chi router, middleware and one
+// file of handlers per resource. Handlers return errors; one wrapper turns
+// them into pages.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/config"
+)
+
+// Server serves the portal.
+type Server struct {
+	cfg     config.Config
+	db      *pgxpool.Pool // connected as the restricted application role
+	log     *slog.Logger
+	metrics *metrics
+	router  chi.Router
+	// actions records the policy action of every route, keyed "METHOD
+	// pattern", so a test can prove that no route lacks one.
+	actions map[string]authz.Action
+}
+
+// New builds a server over db.
+func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) *Server {
+	s := &Server{
+		cfg:     cfg,
+		db:      db,
+		log:     log,
+		metrics: newMetrics(reg),
+		actions: map[string]authz.Action{},
+	}
+	s.router = s.routes()
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Router returns the router, for tests that walk its routes.
+func (s *Server) Router() chi.Router { return s.router }
+
+// RouteAction returns the action declared for a route.
+func (s *Server) RouteAction(method, pattern string) (authz.Action, bool) {
+	a, ok := s.actions[method+" "+pattern]
+	return a, ok
+}
+
+// Serve listens on l until ctx ends, then gives in-flight requests up to
+// the configured timeout to finish.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,79 @@
+// Package servertest starts a real Kijun server over a fresh test database
+// for handler and browser tests.
+package servertest
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kijun-portal/kijun/internal/config"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+	"github.com/kijun-portal/kijun/internal/server"
+)
+
+// Env is a running test server and its database.
+type Env struct {
+	DB     *pgtest.DB
+	Server *server.Server
+	HTTP   *httptest.Server
+}
+
+// New starts a server over a fresh database; both end with the test.
+func New(t testing.TB) *Env {
+	t.Helper()
+	db := pgtest.New(t)
+	return NewOn(t, db, db.App)
+}
+
+// NewOn starts a server over db, using pool as its connection (tests pass a
+// pool through a proxy to simulate outages).
+func NewOn(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool) *Env {
+	t.Helper()
+	cfg := config.Config{DatabaseURL: db.OwnerURL, AppDatabaseURL: db.AppURL, ShutdownTimeout: 1}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	}
+	srv := server.New(cfg, pool, log, nil)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return &Env{DB: db, Server: srv, HTTP: hs}
+}
+
+// Client returns an HTTP client with its own cookie jar that does not
+// follow redirects, so tests see each response.
+func (e *Env) Client(t testing.TB) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{
+		Jar: jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// Get fetches path and returns the status and body.
+func (e *Env) Get(t testing.TB, c *http.Client, path string, header ...string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, e.HTTP.URL+path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(string(p)); return len(p), nil }
