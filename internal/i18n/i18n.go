@@ -104,19 +104,29 @@ func T(ctx context.Context, id string, args ...map[string]any) string {
 	return From(ctx).T(id, args...)
 }
 
-// MessageIDs lists the ids defined for lang, for the completeness test.
+// MessageIDs lists the ids defined for lang across its message files
+// (locales/<area>.<lang>.yaml), for the completeness test.
 func MessageIDs(lang kijun.Lang) (map[string]bool, error) {
-	data, err := localeFS.ReadFile("locales/" + string(lang) + ".yaml")
+	files, err := fs.Glob(localeFS, "locales/*."+string(lang)+".yaml")
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	if err := yaml.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s.yaml: %w", lang, err)
-	}
 	ids := map[string]bool{}
-	for k := range m {
-		ids[strings.TrimSpace(k)] = true
+	for _, f := range files {
+		data, err := localeFS.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for k := range m {
+			if ids[k] {
+				return nil, fmt.Errorf("%s: message %s is defined twice", f, k)
+			}
+			ids[strings.TrimSpace(k)] = true
+		}
 	}
 	return ids, nil
 }

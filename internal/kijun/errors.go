@@ -7,11 +7,11 @@ import (
 
 // Error codes. The server maps each to one HTTP status in one place.
 const (
-	EInvalid      = "invalid"       // bad input; Message tells the user what to fix
-	ENotFound     = "not_found"     // no such thing, or not in the caller's tenant
-	EConflict     = "conflict"      // someone changed it first, or it already exists
-	EUnauthorized = "unauthorized"  // not signed in
-	EForbidden    = "forbidden"     // signed in, but the policy says no (own tenant)
+	EInvalid      = "invalid"      // bad input; Message tells the user what to fix
+	ENotFound     = "not_found"    // no such thing, or not in the caller's tenant
+	EConflict     = "conflict"     // someone changed it first, or it already exists
+	EUnauthorized = "unauthorized" // not signed in
+	EForbidden    = "forbidden"    // signed in, but the policy says no (own tenant)
 	EInternal     = "internal"
 )
 
