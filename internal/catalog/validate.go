@@ -1,0 +1,173 @@
+package catalog
+
+import (
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+var (
+	codeRE = regexp.MustCompile(`^[a-z][a-z0-9-]{1,63}$`)
+	// refRE is the ref shape; which prefixes exist comes from the Reference,
+	// so a section added to the standard needs no code change.
+	refRE = regexp.MustCompile(`^([A-Z]+)-([0-9]{2,3})$`)
+)
+
+// Validate checks a catalog against the format's rules and the reference
+// codes, returning every problem found (nil when there are none).
+func Validate(c *kijun.Catalog, ref Reference) []Problem {
+	v := &validator{ref: ref}
+	v.catalog(c)
+	return v.problems
+}
+
+// validator collects problems; lines and bad come from the YAML parser so
+// that problems point at source lines and a field already reported as
+// malformed is not reported again as missing.
+type validator struct {
+	ref      Reference
+	lines    map[string]int
+	bad      map[string]bool
+	problems []Problem
+}
+
+// locKey names a place in a catalog: control index (-1 for the catalog
+// itself) and a field path such as "title.en" or "themes[2]".
+func locKey(i int, field string) string {
+	return strconv.Itoa(i) + ":" + field
+}
+
+// parentField strips the last segment: "title.en" → "title", "csf[1]" → "csf".
+func parentField(f string) string {
+	if i := strings.LastIndexAny(f, ".["); i >= 0 {
+		return f[:i]
+	}
+	return ""
+}
+
+// pathOf renders a place for people: "controls[3] (GV-03) title.en".
+func pathOf(i int, ref, field string) string {
+	if i < 0 {
+		return field
+	}
+	p := "controls[" + strconv.Itoa(i) + "]"
+	if ref != "" {
+		p += " (" + ref + ")"
+	}
+	if field != "" {
+		p += " " + field
+	}
+	return p
+}
+
+// line finds the closest known source line for a place.
+func (v *validator) line(i int, field string) int {
+	for f := field; ; f = parentField(f) {
+		if n, ok := v.lines[locKey(i, f)]; ok {
+			return n
+		}
+		if f == "" {
+			break
+		}
+	}
+	if i >= 0 {
+		return v.lines[locKey(-1, "controls")]
+	}
+	return 0
+}
+
+func (v *validator) isBad(i int, field string) bool {
+	for f := field; f != ""; f = parentField(f) {
+		if v.bad[locKey(i, f)] {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *validator) add(i int, ref, field, id string, args map[string]any) {
+	if v.isBad(i, field) {
+		return
+	}
+	v.problems = append(v.problems, Problem{
+		Level: Error, Line: v.line(i, field), Path: pathOf(i, ref, field), ID: id, Args: args,
+	})
+}
+
+func (v *validator) catalog(c *kijun.Catalog) {
+	if c.Code == "" {
+		v.add(-1, "", "code", msgRequired, nil)
+	} else if !codeRE.MatchString(c.Code) {
+		v.add(-1, "", "code", msgInvalidCode, map[string]any{"Code": c.Code})
+	}
+	if strings.TrimSpace(c.Version) == "" {
+		v.add(-1, "", "version", msgRequired, nil)
+	}
+	v.text(-1, "", "title", c.Title, true)
+	v.text(-1, "", "note", c.Note, false)
+	if len(c.Controls) == 0 {
+		v.add(-1, "", "controls", msgNoControls, nil)
+	}
+	seen := map[string]bool{}
+	for i := range c.Controls {
+		v.control(i, &c.Controls[i], seen)
+	}
+}
+
+// text checks a bilingual field: both languages when required, else both
+// or neither.
+func (v *validator) text(i int, ref, field string, t kijun.Text, required bool) {
+	ja, en := strings.TrimSpace(t.Ja) != "", strings.TrimSpace(t.En) != ""
+	switch {
+	case !ja && !en && required:
+		v.add(i, ref, field, msgRequired, nil)
+	case ja && !en:
+		v.add(i, ref, field+".en", msgMissingEn, nil)
+	case en && !ja:
+		v.add(i, ref, field+".ja", msgMissingJa, nil)
+	}
+}
+
+func (v *validator) control(i int, c *kijun.Control, seen map[string]bool) {
+	ref := c.Ref
+	switch m := refRE.FindStringSubmatch(c.Ref); {
+	case c.Ref == "":
+		v.add(i, ref, "ref", msgRequired, nil)
+	case m == nil:
+		v.add(i, ref, "ref", msgInvalidRef, map[string]any{"Ref": c.Ref})
+	case seen[c.Ref]:
+		v.add(i, ref, "ref", msgDuplicateRef, map[string]any{"Ref": c.Ref})
+	case c.Section != "" && m[1] != c.Section:
+		v.add(i, ref, "ref", msgRefSection, map[string]any{"Ref": c.Ref, "Section": c.Section})
+	}
+	seen[c.Ref] = true
+
+	if c.Section == "" {
+		v.add(i, ref, "section", msgRequired, nil)
+	} else if !slices.Contains(v.ref.Sections, c.Section) {
+		v.add(i, ref, "section", msgUnknownSection, map[string]any{"Section": c.Section})
+	}
+	v.text(i, ref, "title", c.Title, true)
+	v.text(i, ref, "statement", c.Statement, true)
+	v.text(i, ref, "guidance", c.Guidance, false)
+	v.codes(i, ref, "themes", c.Themes, v.ref.Themes, msgUnknownTheme, "Theme")
+	v.codes(i, ref, "csf", c.CSF, kijun.CSFCategories, msgUnknownCSF, "Category")
+	v.codes(i, ref, "sectors", c.Sectors, v.ref.Sectors, msgUnknownSector, "Sector")
+}
+
+func (v *validator) codes(i int, ref, field string, got, known []string, id, arg string) {
+	seen := map[string]bool{}
+	for j, code := range got {
+		f := field + "[" + strconv.Itoa(j) + "]"
+		switch {
+		case !slices.Contains(known, code):
+			v.add(i, ref, f, id, map[string]any{arg: code})
+		case seen[code]:
+			v.add(i, ref, f, msgDuplicateValue, map[string]any{"Value": code})
+		}
+		seen[code] = true
+	}
+}
