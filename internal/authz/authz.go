@@ -1,18 +1,121 @@
 // Package authz is Kijun's one authorization policy: it answers whether a
-// principal may perform an action, and every route declares its action.
+// principal may perform an action on a resource. Every route declares its
+// action; handlers that load a resource ask again with the resource.
+// Row-level security in PostgreSQL enforces the same tenancy a second time.
 package authz
 
-// Action names something a principal may do. Every route declares one.
-type Action string
+import (
+	"slices"
 
-// Actions open to everyone, signed in or not.
-const (
-	// Public pages: home, the sector registry, the language switch,
-	// static files and health endpoints.
-	ViewPublic Action = "public.view"
+	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
+// Action names something a principal may do.
+type Action string
+
+const (
+	// ViewPublic: public pages (home, sector registry, language switch,
+	// sign-in, static files and health endpoints).
+	ViewPublic Action = "public.view"
+	// ViewOwnAccount: the signed-in user's own account and the
+	// access-pending page. Needs a signed-in user, no grant.
+	ViewOwnAccount Action = "account.view"
+	// SignOut ends the user's own session.
+	SignOut Action = "account.signout"
+
+	// ListUsers / ManageGrants: the user directory of the principal's scope.
+	ListUsers    Action = "users.list"
+	ManageGrants Action = "users.grant"
+
+	// ViewAudit: the audit log of the principal's scope.
+	ViewAudit Action = "audit.view"
+
+	// ListOperators: the operator register (ministries and NCO).
+	ListOperators Action = "operators.list"
+	// ViewOperator: one operator's record; operators see their own.
+	ViewOperator Action = "operators.view"
+)
+
+// Resource is what an action is performed on, as far as tenancy goes. The
+// zero Resource asks "may p do this anywhere at all?".
+type Resource struct {
+	MinistryCode string // a ministry's own things (its staff, plans)
+	SectorCode   string // things of a sector (operators, their users)
+	OperatorID   int64  // things of one operator
+}
+
+func (r Resource) any() bool { return r == Resource{} }
+
 // Public reports whether anyone, signed in or not, may perform a.
-func Public(a Action) bool {
-	return a == ViewPublic
+func Public(a Action) bool { return a == ViewPublic }
+
+// NeedsSignIn reports whether a is refused to anonymous users with a
+// redirect to sign in (rather than a plain "not found").
+func NeedsSignIn(a Action) bool { return !Public(a) }
+
+// Can reports whether p may perform a on r.
+func Can(p *kijun.Principal, a Action, r Resource) bool {
+	if Public(a) {
+		return true
+	}
+	if !p.SignedIn() {
+		return false
+	}
+	switch a {
+	case ViewOwnAccount, SignOut:
+		return true
+	case ListUsers, ManageGrants:
+		return p.NCOAdmin || len(p.AdminMinistries) > 0 && inMinistryScope(p.AdminMinistries, p.AdminSectors, r) ||
+			len(p.AdminOperators) > 0 && inOperators(p.AdminOperators, r)
+	case ViewAudit:
+		return p.NCO || len(p.Ministries) > 0 && inMinistryScope(p.Ministries, p.Sectors, r) ||
+			len(p.AdminOperators) > 0 && inOperators(p.AdminOperators, r)
+	case ListOperators:
+		return p.NCO || len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode))
+	case ViewOperator:
+		return p.NCO || len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode)) ||
+			len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID))
+	}
+	return false
+}
+
+// inMinistryScope: r is one of the ministries, or in one of the sectors
+// they oversee.
+func inMinistryScope(ministries, sectors []string, r Resource) bool {
+	switch {
+	case r.any():
+		return true
+	case r.MinistryCode != "":
+		return slices.Contains(ministries, r.MinistryCode)
+	case r.SectorCode != "":
+		return slices.Contains(sectors, r.SectorCode)
+	}
+	return false
+}
+
+func inOperators(ops []int64, r Resource) bool {
+	return r.any() || r.OperatorID != 0 && slices.Contains(ops, r.OperatorID)
+}
+
+// CanGrant reports whether p may give (or take away) role in the scope of
+// r: NCO admins any; ministry admins roles of their ministry and of
+// operators in their sectors; operator admins roles of their operator.
+func CanGrant(p *kijun.Principal, role kijun.Role, r Resource) bool {
+	if !p.SignedIn() || !role.Valid() {
+		return false
+	}
+	if p.NCOAdmin {
+		return true
+	}
+	switch role.ScopeKind() {
+	case "ministry":
+		return r.MinistryCode != "" && slices.Contains(p.AdminMinistries, r.MinistryCode)
+	case "operator":
+		if r.OperatorID == 0 {
+			return false
+		}
+		return slices.Contains(p.AdminOperators, r.OperatorID) ||
+			len(p.AdminMinistries) > 0 && slices.Contains(p.AdminSectors, r.SectorCode)
+	}
+	return false
 }

@@ -1,0 +1,208 @@
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+// AuditEvent is one entry of the audit log.
+type AuditEvent struct {
+	ID           int64
+	Chain        string
+	Seq          int64
+	At           time.Time
+	ActorUserID  int64
+	ActorLabel   string
+	Action       string
+	ObjectType   string
+	ObjectID     string
+	MinistryCode string
+	SectorCode   string
+	OperatorID   int64
+	Before       json.RawMessage
+	After        json.RawMessage
+	RequestID    string
+}
+
+// Audit appends an event in the caller's transaction, so that the event
+// and the change it records commit or roll back together. before and after
+// are marshalled to JSON; never pass secrets.
+func Audit(ctx context.Context, tx pgx.Tx, e AuditEvent, before, after any) error {
+	b, err := jsonOrNil(before)
+	if err != nil {
+		return err
+	}
+	a, err := jsonOrNil(after)
+	if err != nil {
+		return err
+	}
+	_, err = tx.Exec(ctx, `SELECT kijun_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		nullInt(e.ActorUserID), e.ActorLabel, e.Action, e.ObjectType, e.ObjectID,
+		nullStr(e.MinistryCode), nullStr(e.SectorCode), nullInt(e.OperatorID), b, a, e.RequestID)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+func jsonOrNil(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+func nullStr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nullInt(n int64) *int64 {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+// AuditFilter narrows the audit log listing.
+type AuditFilter struct {
+	Action string    // prefix, e.g. "auth." or "grant.create"
+	Actor  string    // substring of the actor's name
+	From   time.Time // inclusive, zero for no bound
+	To     time.Time // exclusive
+	Before int64     // page: events with id < Before; 0 for the newest
+	Limit  int
+}
+
+// ListAudit returns the events the transaction's principal may see (RLS
+// decides), newest first.
+func ListAudit(ctx context.Context, tx pgx.Tx, f AuditFilter) ([]AuditEvent, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	rows, _ := tx.Query(ctx, `SELECT id, chain, seq, at, coalesce(actor_user_id, 0), actor_label, action, object_type, object_id,
+			coalesce(ministry_code, ''), coalesce(sector_code, ''), coalesce(operator_id, 0),
+			coalesce(before::text, ''), coalesce(after::text, ''), request_id
+		FROM audit_events
+		WHERE ($1 = '' OR action LIKE $1 || '%')
+		  AND ($2 = '' OR actor_label ILIKE '%' || $2 || '%')
+		  AND ($3::timestamptz IS NULL OR at >= $3)
+		  AND ($4::timestamptz IS NULL OR at < $4)
+		  AND ($5 = 0 OR id < $5)
+		ORDER BY id DESC LIMIT $6`,
+		f.Action, f.Actor, nullTime(f.From), nullTime(f.To), f.Before, f.Limit)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEvent, error) {
+		var e AuditEvent
+		var b, a string
+		err := r.Scan(&e.ID, &e.Chain, &e.Seq, &e.At, &e.ActorUserID, &e.ActorLabel, &e.Action, &e.ObjectType, &e.ObjectID,
+			&e.MinistryCode, &e.SectorCode, &e.OperatorID, &b, &a, &e.RequestID)
+		if b != "" {
+			e.Before = json.RawMessage(b)
+		}
+		if a != "" {
+			e.After = json.RawMessage(a)
+		}
+		return e, err
+	})
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// AuditBreak is the first broken link found in one chain.
+type AuditBreak struct {
+	Chain   string
+	Seq     int64
+	EventID int64
+	Reason  string
+}
+
+// AuditChainHead is the last link of a chain: publish or archive these to
+// detect a rewrite of a whole chain's tail.
+type AuditChainHead struct {
+	Chain  string
+	Events int64
+	Hash   []byte
+}
+
+// VerifyAudit walks every chain in order and reports the first broken
+// link of each: an event whose content no longer matches its hash, a
+// missing or reordered event (sequence gap or prev_hash mismatch), or a
+// chain head that does not match the last event (events removed from the
+// end). It must run as the schema owner, which sees every row.
+func VerifyAudit(ctx context.Context, q Querier) (breaks []AuditBreak, heads []AuditChainHead, err error) {
+	rows, _ := q.Query(ctx, `SELECT e.id, e.chain, e.seq, e.prev_hash, e.hash, kijun_audit_hash(e)
+		FROM audit_events e ORDER BY e.chain, e.seq`)
+	type link struct {
+		seq  int64
+		hash []byte
+	}
+	last := map[string]link{}
+	broken := map[string]bool{}
+	var order []string
+	var id, seq int64
+	var chain string
+	var prev, hash, recomputed []byte
+	_, err = pgx.ForEachRow(rows, []any{&id, &chain, &seq, &prev, &hash, &recomputed}, func() error {
+		l, seen := last[chain]
+		if !seen {
+			order = append(order, chain)
+			l = link{seq: 0, hash: []byte{}}
+		}
+		if !broken[chain] {
+			reason := ""
+			switch {
+			case seq != l.seq+1:
+				reason = fmt.Sprintf("event %d missing (next is %d)", l.seq+1, seq)
+			case !bytes.Equal(prev, l.hash):
+				reason = "previous-hash does not match the event before it"
+			case !bytes.Equal(hash, recomputed):
+				reason = "content does not match its hash (changed after it was written)"
+			}
+			if reason != "" {
+				broken[chain] = true
+				breaks = append(breaks, AuditBreak{Chain: chain, Seq: seq, EventID: id, Reason: reason})
+			}
+		}
+		last[chain] = link{seq: seq, hash: append([]byte(nil), hash...)}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	hrows, _ := q.Query(ctx, `SELECT chain, last_seq, last_hash FROM audit_chain_heads ORDER BY chain`)
+	var hseq int64
+	var hhash []byte
+	_, err = pgx.ForEachRow(hrows, []any{&chain, &hseq, &hhash}, func() error {
+		l := last[chain]
+		if !broken[chain] && (hseq != l.seq || !bytes.Equal(hhash, l.hash)) {
+			broken[chain] = true
+			breaks = append(breaks, AuditBreak{Chain: chain, Seq: l.seq + 1, Reason: fmt.Sprintf(
+				"chain head says %d events, found %d (events removed from the end)", hseq, l.seq)})
+		}
+		heads = append(heads, AuditChainHead{Chain: chain, Events: hseq, Hash: append([]byte(nil), hhash...)})
+		return nil
+	})
+	return breaks, heads, err
+}
+
+// ActorOf fills the actor fields of an event from p.
+func ActorOf(p *kijun.Principal, requestID string) AuditEvent {
+	if !p.SignedIn() {
+		return AuditEvent{RequestID: requestID}
+	}
+	return AuditEvent{ActorUserID: p.UserID, ActorLabel: p.Name, RequestID: requestID}
+}
