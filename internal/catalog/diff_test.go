@@ -1,0 +1,122 @@
+package catalog_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+func TestDiffExact(t *testing.T) {
+	t.Parallel()
+	kept := kijun.Control{
+		Ref: "GV-01", Section: "GV",
+		Title:     kijun.Text{Ja: "組織の状況", En: "Context"},
+		Statement: kijun.Text{Ja: "把握すること。", En: "Understand it."},
+		Themes:    []string{"resilience"}, CSF: []string{"GV.OC"},
+	}
+	edited := kijun.Control{
+		Ref: "PR-01", Section: "PR",
+		Title:            kijun.Text{Ja: "バックアップ", En: "Backups"},
+		Statement:        kijun.Text{Ja: "取得すること。", En: "Take them."},
+		Guidance:         kijun.Text{Ja: "週次。", En: "Weekly."},
+		Themes:           []string{"resilience", "supply-chain"},
+		CSF:              []string{"PR.DS", "RC.RP"},
+		EvidenceExpected: false,
+		Sectors:          nil,
+		Version:          3,
+	}
+	gone := kijun.Control{Ref: "DE-01", Section: "DE", Title: kijun.Text{Ja: "監視", En: "Monitoring"}}
+	reordered := kijun.Control{Ref: "ID-01", Section: "ID", Title: kijun.Text{Ja: "資産", En: "Assets"},
+		CSF: []string{"ID.AM", "GV.OC"}, Version: 1}
+	old := &kijun.Catalog{
+		Code: "kijun-baseline", Version: "1", Title: kijun.Text{Ja: "基準", En: "Baseline"},
+		Controls: []kijun.Control{kept, edited, gone, reordered},
+	}
+
+	editedNew := edited
+	editedNew.Title = kijun.Text{Ja: "オフラインバックアップ", En: "Backups"}
+	editedNew.Guidance = kijun.Text{Ja: "週次。", En: "Every week."}
+	editedNew.Themes = []string{"supply-chain", "resilience", "closed-network"}
+	editedNew.CSF = []string{"PR.DS"}
+	editedNew.EvidenceExpected = true
+	editedNew.Sectors = []string{"electricity", "gas"}
+	editedNew.Version = 1 // a new draft restarts edit versions: not a change
+	reorderedNew := reordered
+	reorderedNew.CSF = []string{"GV.OC", "ID.AM"} // same codes, other order: not a change
+	reorderedNew.Version = 7
+	keptNew := kept
+	keptNew.Themes = []string{"resilience"}
+	added := kijun.Control{Ref: "TT-09", Section: "TT", Title: kijun.Text{Ja: "生成AI", En: "Generative AI"}}
+	moved := kijun.Control{Ref: "DE-01", Section: "RR", Title: kijun.Text{Ja: "監視", En: "Monitoring"}}
+	moved.Ref = "DE-02" // a ref that changes is a removal plus an addition
+	newer := &kijun.Catalog{
+		Code: "kijun-baseline", Version: "2", Title: kijun.Text{Ja: "基準", En: "Baseline measures"},
+		Note:     kijun.Text{Ja: "改定", En: ""},
+		Controls: []kijun.Control{added, editedNew, keptNew, reorderedNew, moved},
+	}
+
+	got := catalog.Diff(old, newer)
+	want := catalog.Changes{
+		Catalog: []catalog.FieldChange{
+			{Field: "title.en", Old: "Baseline", New: "Baseline measures"},
+			{Field: "note.ja", Old: "", New: "改定"},
+		},
+		Added:   []kijun.Control{added, moved},
+		Removed: []kijun.Control{gone},
+		Changed: []catalog.ControlChange{{
+			Ref: "PR-01", Old: edited, New: editedNew,
+			Fields: []catalog.FieldChange{
+				{Field: "title.ja", Old: "バックアップ", New: "オフラインバックアップ"},
+				{Field: "guidance.en", Old: "Weekly.", New: "Every week."},
+				{Field: "themes", Old: "resilience, supply-chain", New: "supply-chain, resilience, closed-network",
+					Added: []string{"closed-network"}},
+				{Field: "csf", Old: "PR.DS, RC.RP", New: "PR.DS", Removed: []string{"RC.RP"}},
+				{Field: "evidence_expected", Old: "false", New: "true"},
+				{Field: "sectors", Old: "", New: "electricity, gas", Added: []string{"electricity", "gas"}},
+			},
+		}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Diff:\nhave %+v\nwant %+v", got, want)
+	}
+	if got.Empty() {
+		t.Error("Empty() on a real diff")
+	}
+}
+
+func TestDiffSectionAndBothLanguages(t *testing.T) {
+	t.Parallel()
+	o := kijun.Control{Ref: "X-01", Section: "GV", Title: kijun.Text{Ja: "a", En: "b"},
+		Statement: kijun.Text{Ja: "c", En: "d"}, Guidance: kijun.Text{Ja: "e", En: "f"}}
+	n := kijun.Control{Ref: "X-01", Section: "PR", Title: kijun.Text{Ja: "A", En: "B"},
+		Statement: kijun.Text{Ja: "C", En: "D"}, Guidance: kijun.Text{Ja: "E", En: "F"}}
+	got := catalog.Diff(&kijun.Catalog{Controls: []kijun.Control{o}}, &kijun.Catalog{Controls: []kijun.Control{n}})
+	var fields []string
+	for _, f := range got.Changed[0].Fields {
+		fields = append(fields, f.Field+":"+f.Old+">"+f.New)
+	}
+	want := []string{"section:GV>PR", "title.ja:a>A", "title.en:b>B", "statement.ja:c>C", "statement.en:d>D",
+		"guidance.ja:e>E", "guidance.en:f>F"}
+	if !reflect.DeepEqual(fields, want) {
+		t.Errorf("fields\nhave %v\nwant %v", fields, want)
+	}
+}
+
+func TestDiffIdenticalAndNil(t *testing.T) {
+	t.Parallel()
+	c := &kijun.Catalog{Title: kijun.Text{Ja: "t", En: "t"}, Controls: []kijun.Control{
+		{Ref: "GV-01", Section: "GV", Themes: []string{}, Sectors: nil, Version: 1},
+	}}
+	d := &kijun.Catalog{Title: kijun.Text{Ja: "t", En: "t"}, Controls: []kijun.Control{
+		{Ref: "GV-01", Section: "GV", Themes: nil, Sectors: []string{}, Version: 9},
+	}}
+	if ch := catalog.Diff(c, d); !ch.Empty() {
+		t.Errorf("identical content: %+v", ch)
+	}
+	ch := catalog.Diff(nil, c)
+	if len(ch.Added) != 1 || len(ch.Removed) != 0 || len(ch.Catalog) != 2 {
+		t.Errorf("from nil: %+v", ch)
+	}
+}
