@@ -1,3 +1,4 @@
+DROP FUNCTION kijun_user_id_by_email;
 DROP FUNCTION kijun_audit_append;
 DROP TABLE audit_chain_heads;
 DROP FUNCTION kijun_audit_hash;

@@ -285,6 +285,15 @@ CREATE POLICY audit_events_read ON audit_events FOR SELECT
   USING (kijun_row_visible(sector_code, operator_id)
       OR ministry_code = ANY (kijun_ministries()));
 
+-- Admins grant roles to a person by e-mail address, before they can see
+-- that user: this answers only "which user has exactly this address".
+CREATE FUNCTION kijun_user_id_by_email(p_email text) RETURNS bigint
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT id FROM users WHERE lower(email) = lower(p_email) AND email <> '' ORDER BY id LIMIT 1
+$$;
+REVOKE ALL ON FUNCTION kijun_user_id_by_email FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION kijun_user_id_by_email TO kijun_app;
+
 GRANT SELECT, INSERT, UPDATE ON operators, operator_scopes, users, identities, role_grants TO kijun_app;
 GRANT DELETE ON operator_scopes TO kijun_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON sessions TO kijun_app;

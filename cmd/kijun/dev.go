@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/config"
+	"github.com/kijun-portal/kijun/internal/demo"
 	"github.com/kijun-portal/kijun/internal/pgboot"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/refdata"
@@ -35,6 +36,7 @@ func cmdDev(ctx context.Context, args []string) error {
 		}
 		cfg.DatabaseURL, cfg.AppDatabaseURL = owner, app
 	}
+	cfg.DevIDP = true
 	if err := cfg.Finish(); err != nil {
 		return err
 	}
@@ -44,13 +46,18 @@ func cmdDev(ctx context.Context, args []string) error {
 	}
 	err = postgres.MigrateUp(ctx, db)
 	if err == nil {
-		err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return refdata.Seed(ctx, tx) })
+		err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			if err := refdata.Seed(ctx, tx); err != nil {
+				return err
+			}
+			return demo.Seed(ctx, tx)
+		})
 	}
 	db.Close()
 	if err != nil {
 		return err
 	}
 	return serve(ctx, cfg, func(addr string) {
-		fmt.Fprintf(os.Stderr, "\n  Kijun is running at %s\n  Press Ctrl+C to stop.\n\n", cfg.BaseURL)
+		fmt.Fprintf(os.Stderr, "\n  Kijun is running at %s\n  Sign in at %s/login with a demo user (README.md lists them).\n  Press Ctrl+C to stop.\n\n", cfg.BaseURL, cfg.BaseURL)
 	})
 }

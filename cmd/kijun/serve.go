@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/server"
@@ -42,7 +44,14 @@ func serve(ctx context.Context, cfg config.Config, ready func(addr string)) erro
 	if err != nil {
 		return err
 	}
-	srv := server.New(cfg, db, log, nil)
+	srv, err := server.New(cfg, db, log, prometheus.DefaultRegisterer)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	if cfg.DevIDP {
+		log.Warn("the development identity provider is on: anyone can sign in as a demo user; never do this in production")
+	}
 	log.Info("serving", "addr", l.Addr().String(), "base_url", cfg.BaseURL)
 	if ready != nil {
 		ready(l.Addr().String())

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kijun-portal/kijun/internal/pgboot"
@@ -28,6 +29,15 @@ type Config struct {
 	LogLevel string
 	// ShutdownTimeout bounds how long in-flight requests get on SIGTERM.
 	ShutdownTimeout time.Duration
+	// ProvidersFile is a YAML list of OIDC providers (docs/security.md).
+	ProvidersFile string
+	// SessionIdle and SessionAbsolute end sessions after inactivity and
+	// after a fixed time from sign-in.
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	// DevIDP serves the development identity provider at /dev-idp with
+	// demo users. Never in production: `kijun dev` turns it on.
+	DevIDP bool
 }
 
 // FromEnv returns the configuration from the environment with defaults.
@@ -40,6 +50,10 @@ func FromEnv() Config {
 		BaseURL:         os.Getenv("BASE_URL"),
 		LogLevel:        env("LOG_LEVEL", "info"),
 		ShutdownTimeout: envDuration("SHUTDOWN_TIMEOUT", 20*time.Second),
+		ProvidersFile:   os.Getenv("OIDC_PROVIDERS_FILE"),
+		SessionIdle:     envDuration("SESSION_IDLE_TIMEOUT", 30*time.Minute),
+		SessionAbsolute: envDuration("SESSION_LIFETIME", 12*time.Hour),
+		DevIDP:          os.Getenv("KIJUN_DEV_IDP") == "true",
 	}
 	return c
 }
@@ -52,7 +66,16 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the portal (BASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period on SIGTERM (SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.ProvidersFile, "oidc-providers", c.ProvidersFile, "YAML file listing OIDC providers (OIDC_PROVIDERS_FILE)")
+	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "session idle timeout (SESSION_IDLE_TIMEOUT)")
+	fs.DurationVar(&c.SessionAbsolute, "session-lifetime", c.SessionAbsolute, "session absolute lifetime (SESSION_LIFETIME)")
+	fs.BoolVar(&c.DevIDP, "dev-idp", c.DevIDP, "serve the development identity provider with demo users; never in production (KIJUN_DEV_IDP=true)")
 }
+
+// Secure reports whether the portal is served over TLS (directly or
+// behind a proxy): cookies are then Secure and __Host- prefixed, and HSTS
+// is sent.
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
 // Finish fills derived settings and checks the result.
 func (c *Config) Finish() error {
@@ -65,6 +88,7 @@ func (c *Config) Finish() error {
 	if c.BaseURL == "" {
 		c.BaseURL = "http://localhost" + portOf(c.ListenAddr)
 	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	return nil
 }
 

@@ -75,6 +75,11 @@ func (l *Localizer) T(id string, args ...map[string]any) string {
 		}
 	}
 	s, err := l.l.Localize(cfg)
+	if err != nil && cfg.PluralCount != nil {
+		// A message without plural forms is one text for every count.
+		cfg.PluralCount = nil
+		s, err = l.l.Localize(cfg)
+	}
 	if err != nil {
 		return "[" + id + "]"
 	}

@@ -99,6 +99,9 @@ func TestTranslateAndDates(t *testing.T) {
 	if got := ja.T("home.registry_text", map[string]any{"Count": 15}); !strings.Contains(got, "15分野") {
 		t.Errorf("ja template data not applied: %q", got)
 	}
+	if got := en.T("users.caption", map[string]any{"Count": 1}); got != "Users (1)" {
+		t.Errorf("a message without plural forms must work for a count of one: %q", got)
+	}
 	if got := en.T("no.such.message"); got != "[no.such.message]" {
 		t.Errorf("missing message shows as %q", got)
 	}

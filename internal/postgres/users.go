@@ -222,16 +222,19 @@ func GetUser(ctx context.Context, tx pgx.Tx, id int64) (UserSummary, error) {
 	return u, err
 }
 
-// FindUserByEmail finds a user by exact e-mail address, as the system:
-// admins grant roles to people who signed in once but whom they cannot
-// see yet. Exact match only, so the directory cannot be enumerated.
-func FindUserByEmail(ctx context.Context, tx pgx.Tx, email string) (int64, error) {
-	var id int64
-	err := tx.QueryRow(ctx, `SELECT id FROM users WHERE lower(email) = lower($1) AND email <> '' ORDER BY id LIMIT 1`, email).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
+// FindUserByEmailAsSystem finds a user by exact e-mail address whatever
+// the principal may see (through a SECURITY DEFINER function): admins
+// grant roles to people who signed in once but have no role they can see
+// yet. Exact match only, so the directory cannot be enumerated.
+func FindUserByEmailAsSystem(ctx context.Context, tx pgx.Tx, email string) (int64, error) {
+	var id *int64
+	if err := tx.QueryRow(ctx, `SELECT kijun_user_id_by_email($1)`, email).Scan(&id); err != nil {
+		return 0, err
+	}
+	if id == nil {
 		return 0, kijun.ErrNotFound
 	}
-	return id, err
+	return *id, nil
 }
 
 // GetGrant returns one active grant visible to the principal.

@@ -14,6 +14,7 @@ import (
 var (
 	errNotFound         = kijun.ErrNotFound
 	errMethodNotAllowed = &kijun.Error{Code: kijun.EInvalid, MessageID: "error.method_not_allowed"}
+	errSignInRequired   = &kijun.Error{Code: kijun.EUnauthorized, MessageID: "error.sign_in_required"}
 )
 
 // statusOf maps an error code to its HTTP status: the one place that does.
@@ -56,12 +57,10 @@ func (s *Server) wrap(fn handlerFunc) http.HandlerFunc {
 			s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", middleware.GetReqID(r.Context()))
 		}
 		loc := i18n.From(r.Context())
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(status)
-		_ = pages.Error(pages.ErrorView{
+		_ = s.render(w, r, status, pages.Error(pages.ErrorView{
 			Status:    status,
 			Message:   loc.T(msgID, args),
 			RequestID: middleware.GetReqID(r.Context()),
-		}).Render(r.Context(), w)
+		}))
 	}
 }

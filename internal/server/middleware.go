@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -9,7 +10,11 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
 // langCookie holds the user's language choice.
@@ -68,9 +73,13 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // securityHeaders sets the headers every response carries. The CSP allows
 // no inline script or style: pages use only files under /static.
-func securityHeaders(next http.Handler) http.Handler {
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	secure := s.cfg.Secure()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		if secure {
+			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 			"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -79,4 +88,41 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
+}
+
+type principalKey struct{}
+
+// loadPrincipal reads the session's user and every active grant on each
+// request, so that a revoked grant or a removed user stops working on the
+// very next request.
+func (s *Server) loadPrincipal(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		uid := s.auth.UserID(r.Context())
+		if uid == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		var p *kijun.Principal
+		err := postgres.SystemTx(r.Context(), s.db, func(tx pgx.Tx) error {
+			var err error
+			p, err = postgres.LoadPrincipal(r.Context(), tx, uid)
+			return err
+		})
+		if err != nil {
+			s.wrap(func(http.ResponseWriter, *http.Request) error { return err })(w, r)
+			return
+		}
+		if p == nil { // the user is gone: end the session
+			_ = s.auth.Sessions.Destroy(r.Context())
+			next.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// principal returns the request's signed-in user, or nil.
+func principal(r *http.Request) *kijun.Principal {
+	p, _ := r.Context().Value(principalKey{}).(*kijun.Principal)
+	return p
 }

@@ -3,21 +3,51 @@ package server
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
 
+	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/web/layout"
 	"github.com/kijun-portal/kijun/web/pages"
 )
 
-// render writes a page with the request's chrome.
-func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
-	ctx := layout.WithChrome(r.Context(), layout.Chrome{Path: r.URL.RequestURI()})
+// render writes a page with the request's chrome: who is signed in and
+// the areas the policy lets them open.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
+	ctx := layout.WithChrome(r.Context(), s.chrome(r))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	return c.Render(ctx, w)
+}
+
+func (s *Server) chrome(r *http.Request) layout.Chrome {
+	c := layout.Chrome{Path: r.URL.RequestURI(), DevIDP: s.devIDP != nil}
+	p := principal(r)
+	if !p.SignedIn() {
+		return c
+	}
+	c.UserName = p.Name
+	for _, n := range []struct {
+		action authz.Action
+		link   layout.NavLink
+	}{
+		{authz.ListOperators, layout.NavLink{Label: "nav.operators", Href: "/operators"}},
+		{authz.ListUsers, layout.NavLink{Label: "nav.users", Href: "/users"}},
+		{authz.ViewAudit, layout.NavLink{Label: "nav.audit", Href: "/audit"}},
+	} {
+		if authz.Can(p, n.action, authz.Resource{}) {
+			c.Nav = append(c.Nav, n.link)
+		}
+	}
+	// An operator's users see their own organisation.
+	if !authz.Can(p, authz.ListOperators, authz.Resource{}) && len(p.Operators) > 0 {
+		c.Nav = append([]layout.NavLink{{Label: "nav.my_operator", Href: "/operators/" + strconv.FormatInt(p.Operators[0], 10)}}, c.Nav...)
+	}
+	return c
 }
 
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
@@ -25,7 +55,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	if err := s.db.QueryRow(r.Context(), `SELECT count(*) FROM sectors`).Scan(&n); err != nil {
 		return err
 	}
-	return render(w, r, http.StatusOK, pages.Home(pages.HomeView{SectorCount: n}))
+	return s.render(w, r, http.StatusOK, pages.Home(pages.HomeView{SectorCount: n}))
 }
 
 // handleLanguage stores the language choice in a cookie for a year and

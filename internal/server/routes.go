@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -20,21 +21,43 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
-	r.Use(securityHeaders)
+	r.Use(s.securityHeaders)
+	r.Use(http.NewCrossOriginProtection().Handler)
 	r.Use(s.negotiateLanguage)
 
-	h := func(method, pattern string, action authz.Action, fn handlerFunc) {
+	// raw registers a plain handler with the policy action it needs.
+	// Register every route through raw or h: a test walks the router and
+	// fails for a route without an action.
+	raw := func(r chi.Router, method, pattern string, action authz.Action, handler http.Handler) {
 		s.actions[method+" "+pattern] = action
-		r.Method(method, pattern, s.authorize(action, fn))
+		r.Method(method, pattern, handler)
 	}
 
-	// Operations.
-	h(http.MethodGet, "/healthz", authz.ViewPublic, s.handleHealthz)
-	h(http.MethodGet, "/readyz", authz.ViewPublic, s.handleReadyz)
-	s.actions["GET /metrics"] = authz.ViewPublic
-	r.Method(http.MethodGet, "/metrics", promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
-	s.actions["GET /static/*"] = authz.ViewPublic
-	r.Method(http.MethodGet, "/static/*", http.StripPrefix("/static/", static.Handler()))
+	// Operations and static files: no session, no database round trip.
+	raw(r, http.MethodGet, "/healthz", authz.ViewPublic, s.wrap(s.handleHealthz))
+	raw(r, http.MethodGet, "/readyz", authz.ViewPublic, s.wrap(s.handleReadyz))
+	raw(r, http.MethodGet, "/metrics", authz.ViewPublic, promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
+	raw(r, http.MethodGet, "/static/*", authz.ViewPublic, http.StripPrefix("/static/", static.Handler()))
+	if s.devIDP != nil {
+		for _, m := range []string{http.MethodGet, http.MethodPost} {
+			raw(r, m, "/dev-idp/*", authz.ViewPublic, http.StripPrefix("/dev-idp", s.devIDP))
+		}
+	}
+
+	r.Group(func(r chi.Router) { s.pageRoutes(r, raw) })
+
+	r.NotFound(s.wrap(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
+	r.MethodNotAllowed(s.wrap(func(w http.ResponseWriter, r *http.Request) error { return errMethodNotAllowed }))
+	return r
+}
+
+// pageRoutes are the routes that know the signed-in user.
+func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, authz.Action, http.Handler)) {
+	r.Use(s.auth.Sessions.LoadAndSave)
+	r.Use(s.loadPrincipal)
+	h := func(method, pattern string, action authz.Action, fn handlerFunc) {
+		raw(r, method, pattern, action, s.authorize(action, fn))
+	}
 
 	// Public pages.
 	h(http.MethodGet, "/", authz.ViewPublic, s.handleHome)
@@ -42,17 +65,51 @@ func (s *Server) routes() chi.Router {
 	h(http.MethodGet, "/sectors", authz.ViewPublic, s.handleSectorIndex)
 	h(http.MethodGet, "/sectors/{code}", authz.ViewPublic, s.handleSectorShow)
 
-	r.NotFound(s.wrap(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
-	r.MethodNotAllowed(s.wrap(func(w http.ResponseWriter, r *http.Request) error { return errMethodNotAllowed }))
-	return r
+	// Sign-in and the user's own account.
+	h(http.MethodGet, "/login", authz.ViewPublic, s.handleLogin)
+	h(http.MethodGet, "/login/{provider}", authz.ViewPublic, s.handleLoginStart)
+	h(http.MethodGet, "/auth/callback/{provider}", authz.ViewPublic, s.handleLoginCallback)
+	h(http.MethodPost, "/logout", authz.SignOut, s.handleLogout)
+	h(http.MethodGet, "/account", authz.ViewOwnAccount, s.handleAccount)
+	h(http.MethodGet, "/pending", authz.ViewOwnAccount, s.handlePending)
+
+	// User directory.
+	h(http.MethodGet, "/users", authz.ListUsers, s.handleUserIndex)
+	h(http.MethodGet, "/users/{id}", authz.ListUsers, s.handleUserShow)
+	h(http.MethodPost, "/grants", authz.ManageGrants, s.handleGrantCreate)
+	h(http.MethodPost, "/grants/{id}/revoke", authz.ManageGrants, s.handleGrantRevoke)
+
+	// Audit log.
+	h(http.MethodGet, "/audit", authz.ViewAudit, s.handleAuditIndex)
+
+	// Operators.
+	h(http.MethodGet, "/operators", authz.ListOperators, s.handleOperatorIndex)
+	h(http.MethodGet, "/operators/{id}", authz.ViewOperator, s.handleOperatorShow)
 }
 
-// authorize checks the policy for action before fn runs.
+// authorize checks the policy for action before fn runs. Anonymous users
+// are sent to sign in; signed-in users without any role to the
+// access-pending page; everyone else refused gets "not found", so that a
+// URL never reveals what exists in another tenant.
 func (s *Server) authorize(action authz.Action, fn handlerFunc) http.Handler {
 	return s.wrap(func(w http.ResponseWriter, r *http.Request) error {
-		if !authz.Public(action) {
-			return errNotFound
+		p := principal(r)
+		if authz.Can(p, action, authz.Resource{}) {
+			return fn(w, r)
 		}
-		return fn(w, r)
+		switch {
+		case !p.SignedIn() && r.Method == http.MethodGet:
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return nil
+		case !p.SignedIn():
+			return errSignInRequired
+		case !p.HasAnyGrant():
+			http.Redirect(w, r, "/pending", http.StatusSeeOther)
+			return nil
+		}
+		return errNotFound
 	})
 }
+
+// chiParam is chi.URLParam, short for handlers.
+func chiParam(r *http.Request, name string) string { return chi.URLParam(r, name) }

@@ -14,7 +14,7 @@ func (s *Server) handleSectorIndex(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return render(w, r, http.StatusOK, sectorspage.Index(sectorspage.IndexView{Sectors: sectors}))
+	return s.render(w, r, http.StatusOK, sectorspage.Index(sectorspage.IndexView{Sectors: sectors}))
 }
 
 func (s *Server) handleSectorShow(w http.ResponseWriter, r *http.Request) error {
@@ -22,5 +22,5 @@ func (s *Server) handleSectorShow(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	return render(w, r, http.StatusOK, sectorspage.Show(sectorspage.ShowView{Sector: sector}))
+	return s.render(w, r, http.StatusOK, sectorspage.Show(sectorspage.ShowView{Sector: sector}))
 }

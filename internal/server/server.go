@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,8 +16,11 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kijun-portal/kijun/internal/auth"
+	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/config"
+	"github.com/kijun-portal/kijun/internal/demo"
 )
 
 // Server serves the portal.
@@ -26,13 +30,18 @@ type Server struct {
 	log     *slog.Logger
 	metrics *metrics
 	router  chi.Router
+	auth    *auth.Manager
+	// devIDP is the development identity provider, nil unless cfg.DevIDP.
+	devIDP *devidp.Provider
 	// actions records the policy action of every route, keyed "METHOD
 	// pattern", so a test can prove that no route lacks one.
 	actions map[string]authz.Action
 }
 
-// New builds a server over db.
-func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) *Server {
+// New builds a server over db: sessions in PostgreSQL, the OIDC providers
+// of cfg.ProvidersFile, and with cfg.DevIDP the development provider and
+// its demo users. reg may be nil (a registry of its own).
+func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
 		db:      db,
@@ -40,9 +49,35 @@ func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.R
 		metrics: newMetrics(reg),
 		actions: map[string]authz.Action{},
 	}
+	var providers []auth.ProviderConfig
+	if cfg.ProvidersFile != "" {
+		ps, err := auth.LoadProviders(cfg.ProvidersFile)
+		if err != nil {
+			return nil, err
+		}
+		providers = ps
+	}
+	if cfg.DevIDP {
+		idp, err := devidp.New(demo.DevIDPConfig(cfg.BaseURL))
+		if err != nil {
+			return nil, fmt.Errorf("development identity provider: %w", err)
+		}
+		s.devIDP = idp
+		providers = append(providers, demo.DevProvider(cfg.BaseURL))
+	}
+	sessions := auth.NewSessions(db, auth.SessionConfig{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Secure: cfg.Secure()})
+	m, err := auth.NewManager(sessions, cfg.BaseURL, providers)
+	if err != nil {
+		return nil, err
+	}
+	s.auth = m
 	s.router = s.routes()
-	return s
+	return s, nil
 }
+
+// DevIDP returns the development identity provider (nil unless enabled),
+// for tests that make it misbehave.
+func (s *Server) DevIDP() *devidp.Provider { return s.devIDP }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }

@@ -10,6 +10,18 @@ type Chrome struct {
 	// Path is the current path with its query, where the language switch
 	// returns to.
 	Path string
+	// UserName is the signed-in user's name; empty when anonymous.
+	UserName string
+	// Nav lists the areas the user may open, in order.
+	Nav []NavLink
+	// DevIDP is set while the development identity provider is on.
+	DevIDP bool
+}
+
+// NavLink is an entry of the main menu; Label is a message id.
+type NavLink struct {
+	Label string
+	Href  string
 }
 
 type chromeKey struct{}

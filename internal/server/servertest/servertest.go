@@ -3,16 +3,20 @@
 package servertest
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kijun-portal/kijun/internal/config"
+	"github.com/kijun-portal/kijun/internal/demo"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 	"github.com/kijun-portal/kijun/internal/server"
 )
@@ -32,16 +36,37 @@ func New(t testing.TB) *Env {
 }
 
 // NewOn starts a server over db, using pool as its connection (tests pass a
-// pool through a proxy to simulate outages).
+// pool through a proxy to simulate outages). The development identity
+// provider is on, and the demo operators are in the database.
 func NewOn(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool) *Env {
 	t.Helper()
-	cfg := config.Config{DatabaseURL: db.OwnerURL, AppDatabaseURL: db.AppURL, ShutdownTimeout: 1}
+	return NewWith(t, db, pool, func(*config.Config) {})
+}
+
+// NewWith is NewOn with a chance to change the configuration.
+func NewWith(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool, change func(*config.Config)) *Env {
+	t.Helper()
+	ctx := context.Background()
+	if err := pgx.BeginFunc(ctx, db.Owner, func(tx pgx.Tx) error { return demo.Seed(ctx, tx) }); err != nil {
+		t.Fatalf("servertest: demo data: %v", err)
+	}
+	hs := httptest.NewUnstartedServer(nil)
+	cfg := config.Config{
+		DatabaseURL: db.OwnerURL, AppDatabaseURL: db.AppURL, ShutdownTimeout: time.Second,
+		BaseURL: "http://" + hs.Listener.Addr().String(), DevIDP: true,
+		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour,
+	}
+	change(&cfg)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	srv := server.New(cfg, pool, log, nil)
-	hs := httptest.NewServer(srv)
+	srv, err := server.New(cfg, pool, log, nil)
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	hs.Config.Handler = srv
+	hs.Start()
 	t.Cleanup(hs.Close)
 	return &Env{DB: db, Server: srv, HTTP: hs}
 }

@@ -1,0 +1,38 @@
+package auth
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/pgxstore"
+	"github.com/alexedwards/scs/v2"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// SessionConfig sets the session cookie and timeouts.
+type SessionConfig struct {
+	Idle     time.Duration // ends after this long without a request
+	Absolute time.Duration // ends this long after sign-in, whatever happens
+	Secure   bool          // served over TLS (directly or behind a proxy)
+}
+
+// NewSessions returns a session manager storing sessions in PostgreSQL, so
+// that any instance can serve any request and sign-out ends the session
+// everywhere. Over TLS the cookie is __Host- prefixed: Secure, Path=/ and
+// no Domain, so no subdomain can set or read it.
+func NewSessions(db *pgxpool.Pool, c SessionConfig) *scs.SessionManager {
+	s := scs.New()
+	s.Store = pgxstore.NewWithCleanupInterval(db, 10*time.Minute)
+	s.IdleTimeout = c.Idle
+	s.Lifetime = c.Absolute
+	s.Cookie.Name = "kijun_session"
+	if c.Secure {
+		s.Cookie.Name = "__Host-kijun_session"
+	}
+	s.Cookie.HttpOnly = true
+	s.Cookie.SameSite = http.SameSiteLaxMode
+	s.Cookie.Secure = c.Secure
+	s.Cookie.Path = "/"
+	s.Cookie.Persist = false
+	return s
+}
