@@ -12,7 +12,6 @@ import (
 	"github.com/kijun-portal/kijun/internal/demo"
 	"github.com/kijun-portal/kijun/internal/pgboot"
 	"github.com/kijun-portal/kijun/internal/postgres"
-	"github.com/kijun-portal/kijun/internal/refdata"
 )
 
 // cmdDev runs a complete development portal: it finds or starts
@@ -47,7 +46,7 @@ func cmdDev(ctx context.Context, args []string) error {
 	err = postgres.MigrateUp(ctx, db)
 	if err == nil {
 		err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-			if err := refdata.Seed(ctx, tx); err != nil {
+			if err := seedAll(ctx, tx); err != nil {
 				return err
 			}
 			return demo.Seed(ctx, tx)

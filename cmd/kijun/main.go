@@ -21,6 +21,8 @@ Commands:
   migrate down N        roll back N migrations
   migrate version       print the schema version
   seed                  load the reference data (idempotent)
+  audit verify          check the audit log's hash chains; report the first
+                        broken link of each
   dev                   find or start PostgreSQL, migrate, seed and serve
                         with demo data (development only)
 
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string) error {
 		return cmdSeed(ctx, args[1:])
 	case "dev":
 		return cmdDev(ctx, args[1:])
+	case "audit":
+		return cmdAudit(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(os.Stdout, usage)
 		return nil

@@ -80,9 +80,19 @@ func cmdSeed(ctx context.Context, args []string) error {
 	if err := postgres.CheckSchema(ctx, db); err != nil {
 		return err
 	}
-	if err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return refdata.Seed(ctx, tx) }); err != nil {
+	if err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error { return seedAll(ctx, tx) }); err != nil {
 		return err
 	}
-	fmt.Println("reference data loaded")
+	fmt.Println("reference data and the draft baseline catalog loaded")
 	return nil
+}
+
+// seedAll loads the reference data and the shipped draft baseline catalog;
+// both are idempotent.
+func seedAll(ctx context.Context, tx pgx.Tx) error {
+	if err := refdata.Seed(ctx, tx); err != nil {
+		return err
+	}
+	_, err := postgres.SeedBaseline(ctx, tx)
+	return err
 }

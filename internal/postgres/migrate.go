@@ -44,7 +44,7 @@ func CheckMigrationFiles(fsys fs.FS) error {
 	if err != nil {
 		return err
 	}
-	type pair struct{ names, up, down []string }
+	type pair struct{ up, down []string }
 	byNum := map[string]*pair{}
 	var errs []error
 	for _, f := range files {

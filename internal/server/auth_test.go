@@ -1,0 +1,344 @@
+package server_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kijun-portal/kijun/internal/auth/devidp"
+	"github.com/kijun-portal/kijun/internal/config"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+	"github.com/kijun-portal/kijun/internal/server/servertest"
+)
+
+// auditCount counts events of action (as the owner, who sees them all).
+func auditCount(t *testing.T, env *servertest.Env, action, detail string) int {
+	t.Helper()
+	var n int
+	err := env.DB.Owner.QueryRow(context.Background(),
+		`SELECT count(*) FROM audit_events WHERE action = $1 AND ($2 = '' OR after->>'reason' = $2)`, action, detail).Scan(&n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSignInThroughTheDevelopmentProvider(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	c := env.SignIn(t, "toto-staff")
+	status, body := env.Get(t, c, "/account")
+	if status != http.StatusOK || !strings.Contains(body, "東都送配電 担当 六子") || !strings.Contains(body, "事業者 担当者") {
+		t.Fatalf("account page %d lacks the user or the operator_staff role from the corporate number:\n%.2000s", status, body)
+	}
+	if !strings.Contains(body, "法人番号の連携") {
+		t.Error("the grant should say it came from the corporate number")
+	}
+	if n := auditCount(t, env, "auth.signin", ""); n != 1 {
+		t.Errorf("%d sign-in events, want 1", n)
+	}
+	// A second sign-in of the same identity is the same user.
+	env.SignIn(t, "toto-staff")
+	var users int
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM users`).Scan(&users); err != nil {
+		t.Fatal(err)
+	}
+	if users != 1 {
+		t.Errorf("%d users after signing in twice, want 1", users)
+	}
+}
+
+// TestSignInRejections tampers with each step of the flow; each attempt
+// must end on the failure page with its reason and an audit event.
+func TestSignInRejections(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	idp := env.Server.DevIDP()
+
+	expectFailure := func(t *testing.T, reason string, status int, body string) {
+		t.Helper()
+		if status != http.StatusBadRequest || !strings.Contains(body, `id="signin-error"`) {
+			t.Fatalf("want the sign-in failure page (400), got %d:\n%.1500s", status, body)
+		}
+		if n := auditCount(t, env, "auth.signin_failed", reason); n < 1 {
+			t.Errorf("no auth.signin_failed event with reason %q", reason)
+		}
+	}
+	signedIn := func(t *testing.T, c *http.Client) bool {
+		s, _ := env.Get(t, c, "/account")
+		return s == http.StatusOK
+	}
+
+	t.Run("wrong state", func(t *testing.T) {
+		c := env.Client(t)
+		f := env.Begin(t, c, "meti-staff")
+		u, _ := url.Parse(f.Callback)
+		q := u.Query()
+		q.Set("state", "forged")
+		u.RawQuery = q.Encode()
+		f.Callback = u.String()
+		status, _, body := f.Finish(t)
+		expectFailure(t, "state", status, body)
+		if signedIn(t, c) {
+			t.Error("signed in despite a wrong state")
+		}
+	})
+
+	t.Run("replayed code", func(t *testing.T) {
+		first := env.Begin(t, env.Client(t), "meti-staff")
+		if status, _, _ := first.Finish(t); status != http.StatusSeeOther {
+			t.Fatalf("first use of the code: %d", status)
+		}
+		// An attacker with the used code starts a sign-in of their own and
+		// presents the old code with their valid state.
+		c := env.Client(t)
+		theirs := env.Begin(t, c, "fsa-staff")
+		stolen, _ := url.Parse(first.Callback)
+		u, _ := url.Parse(theirs.Callback)
+		q := u.Query()
+		q.Set("code", stolen.Query().Get("code"))
+		u.RawQuery = q.Encode()
+		theirs.Callback = u.String()
+		status, _, body := theirs.Finish(t)
+		expectFailure(t, "exchange", status, body)
+		if signedIn(t, c) {
+			t.Error("signed in with a replayed code")
+		}
+		// Presenting the same callback twice in one session fails too: the
+		// state is used once.
+		status, _, body = first.Finish(t)
+		expectFailure(t, "state", status, body)
+	})
+
+	for _, tc := range []struct {
+		name   string
+		tamper devidp.Tampering
+		reason string
+	}{
+		{"wrong nonce", devidp.Tampering{WrongNonce: true}, "nonce"},
+		{"token signed by another key", devidp.Tampering{UnknownKey: true}, "token"},
+		{"expired token", devidp.Tampering{Expired: true}, "token"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := env.Client(t)
+			f := env.Begin(t, c, "nco-admin")
+			idp.Tamper(tc.tamper)
+			status, _, body := f.Finish(t)
+			idp.Tamper(devidp.Tampering{})
+			expectFailure(t, tc.reason, status, body)
+			if signedIn(t, c) {
+				t.Error("signed in despite the bad token")
+			}
+		})
+	}
+
+	// And after all that, an honest sign-in still works.
+	if c := env.SignIn(t, "nco-admin"); !signedIn(t, c) {
+		t.Fatal("honest sign-in failed")
+	}
+}
+
+func sessionCookie(t *testing.T, env *servertest.Env, c *http.Client) string {
+	t.Helper()
+	u, _ := url.Parse(env.HTTP.URL)
+	for _, ck := range c.Jar.Cookies(u) {
+		if strings.HasSuffix(ck.Name, "kijun_session") {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// withCookie is a fresh client that presents only the given session id.
+func withCookie(t *testing.T, env *servertest.Env, token string) *http.Client {
+	c := env.Client(t)
+	u, _ := url.Parse(env.HTTP.URL)
+	c.Jar.SetCookies(u, []*http.Cookie{{Name: "kijun_session", Value: token, Path: "/"}})
+	return c
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+
+	// The session id changes at sign-in: an id planted before sign-in is
+	// worthless after it.
+	c := env.Client(t)
+	f := env.Begin(t, c, "meti-staff")
+	before := sessionCookie(t, env, c)
+	if before == "" {
+		t.Fatal("no session before sign-in (the flow must live in the session)")
+	}
+	if status, _, _ := f.Finish(t); status != http.StatusSeeOther {
+		t.Fatal("sign-in failed")
+	}
+	after := sessionCookie(t, env, c)
+	if after == "" || after == before {
+		t.Fatalf("session id did not change at sign-in: %q → %q", before, after)
+	}
+	if s, _ := env.Get(t, withCookie(t, env, before), "/account"); s == http.StatusOK {
+		t.Error("the pre-sign-in session id still works")
+	}
+	if s, _ := env.Get(t, withCookie(t, env, after), "/account"); s != http.StatusOK {
+		t.Fatalf("the session id does not work: %d", s)
+	}
+
+	// Sign-out ends the session on the server, not only in the browser.
+	resp, err := c.PostForm(env.HTTP.URL+"/logout", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || !strings.Contains(resp.Header.Get("Location"), "/dev-idp/end_session") {
+		t.Errorf("sign-out should go on to the provider's end_session_endpoint: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if s, _ := env.Get(t, withCookie(t, env, after), "/account"); s != http.StatusSeeOther {
+		t.Errorf("the old session id still works after sign-out: %d", s)
+	}
+	if n := auditCount(t, env, "auth.signout", ""); n != 1 {
+		t.Errorf("%d sign-out events, want 1", n)
+	}
+}
+
+func TestSessionTimeouts(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	env := servertest.NewWith(t, db, db.App, func(c *config.Config) {
+		c.SessionIdle = 2 * time.Second
+		c.SessionAbsolute = 4 * time.Second
+	})
+	signedIn := func(c *http.Client) bool {
+		s, _ := env.Get(t, c, "/account")
+		return s == http.StatusOK
+	}
+
+	idle := env.SignIn(t, "nco-analyst")
+	time.Sleep(2500 * time.Millisecond)
+	if signedIn(idle) {
+		t.Error("session survived its idle timeout")
+	}
+
+	busy := env.SignIn(t, "nco-analyst")
+	start := time.Now()
+	for time.Since(start) < 3*time.Second {
+		if !signedIn(busy) {
+			t.Fatalf("an active session ended after %s, before its lifetime", time.Since(start))
+		}
+		time.Sleep(700 * time.Millisecond)
+	}
+	for time.Since(start) < 4500*time.Millisecond {
+		signedIn(busy)
+		time.Sleep(700 * time.Millisecond)
+	}
+	if signedIn(busy) {
+		t.Error("an active session outlived its absolute lifetime")
+	}
+}
+
+func TestUserWithoutRoleSeesPendingPage(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	c := env.SignIn(t, "newcomer")
+	resp, err := c.Get(env.HTTP.URL + "/audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/pending" {
+		t.Fatalf("no-role user on /audit: %d %q, want 303 /pending", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	s, body := env.Get(t, c, "/pending")
+	if s != http.StatusOK || !strings.Contains(body, "newcomer@example.jp") || !strings.Contains(body, "管理者") {
+		t.Fatalf("pending page %d does not say whom to ask:\n%.1500s", s, body)
+	}
+}
+
+func TestGrantAndRevokeTakeEffectOnNextRequest(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	newcomer := env.SignIn(t, "newcomer")
+	admin := env.SignIn(t, "meti-admin")
+
+	// A ministry admin cannot give a role of another ministry.
+	resp, err := admin.PostForm(env.HTTP.URL+"/grants", url.Values{"email": {"newcomer@example.jp"}, "role": {"ministry_staff"}, "ministry": {"FSA"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("METI admin granting FSA staff: %d, want 422", resp.StatusCode)
+	}
+	// An unknown address comes back with what was typed and a message.
+	resp, err = admin.PostForm(env.HTTP.URL+"/grants", url.Values{"email": {"nobody@example.jp"}, "role": {"ministry_staff"}, "ministry": {"METI"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := readAll(resp)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, `value="nobody@example.jp"`) || !strings.Contains(b, "このメールアドレスでサインインした利用者は見つかりません") {
+		t.Fatalf("unknown e-mail: %d, form not returned with the input and message:\n%.2000s", resp.StatusCode, b)
+	}
+
+	resp, err = admin.PostForm(env.HTTP.URL+"/grants", url.Values{"email": {"newcomer@example.jp"}, "role": {"ministry_staff"}, "ministry": {"METI"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("grant: %d", resp.StatusCode)
+	}
+	if s, _ := env.Get(t, newcomer, "/audit"); s != http.StatusOK {
+		t.Fatalf("after the grant, /audit answers %d on the very next request", s)
+	}
+	var grantID string
+	if err := env.DB.Owner.QueryRow(context.Background(),
+		`SELECT id::text FROM role_grants WHERE source = 'directory' AND revoked_at IS NULL`).Scan(&grantID); err != nil {
+		t.Fatal(err)
+	}
+	// Other ministries' staff cannot revoke it (and do not learn it exists).
+	fsa := env.SignIn(t, "fsa-staff")
+	resp, err = fsa.PostForm(env.HTTP.URL+"/grants/"+grantID+"/revoke", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("FSA staff revoking a METI grant: %d, want 404", resp.StatusCode)
+	}
+	resp, err = admin.PostForm(env.HTTP.URL+"/grants/"+grantID+"/revoke", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	resp, err = newcomer.Get(env.HTTP.URL + "/audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after the revocation, /audit answers %d, want a redirect to /pending", resp.StatusCode)
+	}
+	for _, action := range []string{"grant.create", "grant.revoke"} {
+		if n := auditCount(t, env, action, ""); n != 1 {
+			t.Errorf("%d %s events, want 1", n, action)
+		}
+	}
+}
+
+func readAll(resp *http.Response) string {
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			return b.String()
+		}
+	}
+}
