@@ -75,7 +75,7 @@ func textOf(t *testing.T, ctx context.Context, css string) string {
 // count returns how many elements match css.
 func count(t *testing.T, ctx context.Context, css string) int {
 	t.Helper()
-	return get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(` + strconv.Quote(css) + `).length`))
+	return get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(css)+`).length`))
 }
 
 func contains(t *testing.T, what, got, want string) {
