@@ -30,10 +30,27 @@ const (
 	// ViewAudit: the audit log of the principal's scope.
 	ViewAudit Action = "audit.view"
 
-	// ListOperators: the operator register (ministries and NCO).
+	// ListOperators: the operator register (ministries and NCO), and its
+	// export.
 	ListOperators Action = "operators.list"
 	// ViewOperator: one operator's record; operators see their own.
 	ViewOperator Action = "operators.view"
+	// ManageOperators: register, edit, withdraw and import operators, and
+	// decide correction proposals: ministries for their sectors, NCO
+	// admins for all.
+	ManageOperators Action = "operators.manage"
+	// ProposeCorrection: an operator's admin proposes corrections to its
+	// own record (contacts, systems).
+	ProposeCorrection Action = "operators.propose"
+
+	// ViewCatalog: browse and search published baseline catalogs, and
+	// export them. Every signed-in user with a role.
+	ViewCatalog Action = "catalog.view"
+	// EditCatalog: create drafts, edit controls, import and publish (NCO
+	// admins); drafts are visible only to the NCO.
+	EditCatalog Action = "catalog.edit"
+	// ViewDraftCatalog: read draft catalogs (NCO).
+	ViewDraftCatalog Action = "catalog.view_draft"
 )
 
 // Resource is what an action is performed on, as far as tenancy goes. The
@@ -75,6 +92,16 @@ func Can(p *kijun.Principal, a Action, r Resource) bool {
 	case ViewOperator:
 		return p.NCO || len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode)) ||
 			len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID))
+	case ManageOperators:
+		return p.NCOAdmin || len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode))
+	case ProposeCorrection:
+		return len(p.AdminOperators) > 0 && inOperators(p.AdminOperators, r)
+	case ViewCatalog:
+		return p.HasAnyGrant()
+	case EditCatalog:
+		return p.NCOAdmin
+	case ViewDraftCatalog:
+		return p.NCO
 	}
 	return false
 }

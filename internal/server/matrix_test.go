@@ -20,9 +20,71 @@ var matrixRoles = []string{"anonymous", "newcomer", "nco-admin", "nco-analyst", 
 // tenantFixture names, per role, an object of its own tenant and one of
 // another tenant, for routes with an id in the path.
 type tenantFixture struct {
+	env      *servertest.Env
+	t        *testing.T
 	operator map[string][2]int64 // role → {own, foreign} operator id
 	user     map[string][2]int64 // role → {own, foreign} user id
 	grant    func(own bool, role string) int64
+	ids      map[string]int64 // demo operators by corporate number
+	// q runs SQL as the owner and returns the first column (an id).
+	q func(sql string, args ...any) int64
+}
+
+// routeCase says how to request a route as a role on its own or a foreign
+// tenant, and what status the policy gives.
+type routeCase struct {
+	path func(role string, own bool) string
+	want func(role string, own bool) int
+}
+
+// matrixCaseSets lets each area's test file add the cases of its routes
+// (in an init function), so that areas do not edit one shared table.
+var matrixCaseSets []func(fx *tenantFixture) map[string]routeCase
+
+// The role groups the matrix uses.
+var (
+	admins    = []string{"nco-admin", "meti-admin", "toto-admin"}
+	withGrant = []string{"nco-admin", "nco-analyst", "meti-admin", "meti-staff", "fsa-staff", "toto-admin", "toto-staff"}
+	ncos      = []string{"nco-admin", "nco-analyst"}
+)
+
+// allow returns the expected status of a policy-guarded route: ok for the
+// roles in who (on their own tenant; on a foreign one only those in
+// foreign), a redirect to sign in for anonymous GETs (401 for POSTs), to
+// the pending page for the role-less user, else 404.
+func allow(method string, ok int, who []string, foreign []string) func(role string, own bool) int {
+	return func(role string, own bool) int {
+		switch {
+		case role == "anonymous" && method == http.MethodGet:
+			return http.StatusSeeOther
+		case role == "anonymous":
+			return http.StatusUnauthorized
+		case role == "newcomer":
+			return http.StatusSeeOther
+		case slices.Contains(who, role) && (own || slices.Contains(foreign, role)):
+			return ok
+		}
+		return http.StatusNotFound
+	}
+}
+
+func always(status int) func(string, bool) int { return func(string, bool) int { return status } }
+
+func fixed(p string) func(string, bool) string { return func(string, bool) string { return p } }
+
+// byID builds paths with the role's own or foreign object id.
+func byID(prefix string, ids map[string][2]int64, suffix string) func(string, bool) string {
+	return func(role string, own bool) string {
+		pair, ok := ids[role]
+		if !ok { // roles without a tenant of this kind: any object
+			pair = ids["meti-admin"]
+		}
+		id := pair[1]
+		if own {
+			id = pair[0]
+		}
+		return fmt.Sprintf("%s%d%s", prefix, id, suffix)
+	}
 }
 
 // TestAuthorizationMatrix requests every route of the router as every role,
@@ -52,7 +114,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	uMETI, uFSA := user("m-meti", "ministry_staff", "METI", 0), user("m-fsa", "ministry_staff", "FSA", 0)
 	uToto, uKita := user("o-toto", "operator_staff", "", toto), user("o-kita", "operator_staff", "", kitahama)
-	fx := tenantFixture{
+	fx := &tenantFixture{
+		env: env, t: t, q: q,
+		ids: map[string]int64{"2010401000001": toto, "1010401000002": kitahama, "4010001000003": kakehashi},
 		operator: map[string][2]int64{
 			"meti-admin": {toto, kakehashi}, "meti-staff": {toto, kakehashi}, "fsa-staff": {kakehashi, toto},
 			"toto-admin": {toto, kitahama}, "toto-staff": {toto, kitahama},
@@ -74,48 +138,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 			SELECT $1, 'operator_staff', id, sector_code, 'directory' FROM operators WHERE id = $2 RETURNING id`, u, target[own])
 	}
 
-	// allow returns the expected status of a policy-guarded route: ok for
-	// the roles in who (on their own tenant; on a foreign one only those in
-	// foreign), a redirect to sign in for anonymous GETs (401 for POSTs),
-	// to the pending page for the role-less user, else 404.
-	allow := func(method string, ok int, who []string, foreign []string) func(role string, own bool) int {
-		return func(role string, own bool) int {
-			switch {
-			case role == "anonymous" && method == http.MethodGet:
-				return http.StatusSeeOther
-			case role == "anonymous":
-				return http.StatusUnauthorized
-			case role == "newcomer":
-				return http.StatusSeeOther
-			case slices.Contains(who, role) && (own || slices.Contains(foreign, role)):
-				return ok
-			}
-			return http.StatusNotFound
-		}
-	}
-	always := func(status int) func(string, bool) int { return func(string, bool) int { return status } }
-	admins := []string{"nco-admin", "meti-admin", "toto-admin"}
-	withGrant := []string{"nco-admin", "nco-analyst", "meti-admin", "meti-staff", "fsa-staff", "toto-admin", "toto-staff"}
-	ncos := []string{"nco-admin", "nco-analyst"}
-
-	type routeCase struct {
-		path func(role string, own bool) string
-		want func(role string, own bool) int
-	}
-	fixed := func(p string) func(string, bool) string { return func(string, bool) string { return p } }
-	byID := func(prefix string, ids map[string][2]int64, suffix string) func(string, bool) string {
-		return func(role string, own bool) string {
-			pair, ok := ids[role]
-			if !ok { // roles without a tenant of this kind: any object
-				pair = ids["meti-admin"]
-			}
-			id := pair[1]
-			if own {
-				id = pair[0]
-			}
-			return fmt.Sprintf("%s%d%s", prefix, id, suffix)
-		}
-	}
 	cases := map[string]routeCase{
 		"GET /healthz":                  {fixed("/healthz"), always(200)},
 		"GET /readyz":                   {fixed("/readyz"), always(200)},
@@ -144,6 +166,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 	cases["POST /grants/{id}/revoke"] = routeCase{
 		path: func(role string, own bool) string { return fmt.Sprintf("/grants/%d/revoke", fx.grant(own, role)) },
 		want: cases["POST /grants/{id}/revoke"].want,
+	}
+	for _, set := range matrixCaseSets {
+		for route, c := range set(fx) {
+			if _, dup := cases[route]; dup {
+				t.Fatalf("route %s has two matrix cases", route)
+			}
+			cases[route] = c
+		}
 	}
 
 	var routes []string

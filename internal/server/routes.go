@@ -16,6 +16,9 @@ import (
 // one wrapper (see errors.go).
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
+// routeFunc registers a page route with the policy action it needs.
+type routeFunc func(method, pattern string, action authz.Action, fn handlerFunc)
+
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID)
@@ -55,7 +58,7 @@ func (s *Server) routes() chi.Router {
 func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, authz.Action, http.Handler)) {
 	r.Use(s.auth.Sessions.LoadAndSave)
 	r.Use(s.loadPrincipal)
-	h := func(method, pattern string, action authz.Action, fn handlerFunc) {
+	var h routeFunc = func(method, pattern string, action authz.Action, fn handlerFunc) {
 		raw(r, method, pattern, action, s.authorize(action, fn))
 	}
 
@@ -85,6 +88,10 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 	// Operators.
 	h(http.MethodGet, "/operators", authz.ListOperators, s.handleOperatorIndex)
 	h(http.MethodGet, "/operators/{id}", authz.ViewOperator, s.handleOperatorShow)
+	s.registerRoutes(h)
+
+	// Baseline catalogs.
+	s.catalogRoutes(h)
 }
 
 // authorize checks the policy for action before fn runs. Anonymous users
