@@ -19,6 +19,7 @@ func cmdServe(ctx context.Context, args []string) error {
 	cfg := config.FromEnv()
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	cfg.Flags(fs)
+	jobsCfg.flags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,6 +53,7 @@ func serve(ctx context.Context, cfg config.Config, ready func(addr string)) erro
 	if cfg.DevIDP {
 		log.Warn("the development identity provider is on: anyone can sign in as a demo user; never do this in production")
 	}
+	defer startJobs(ctx, jobsCfg, db, log, prometheus.DefaultRegisterer)()
 	log.Info("serving", "addr", l.Addr().String(), "base_url", cfg.BaseURL)
 	if ready != nil {
 		ready(l.Addr().String())

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kijun-portal/kijun/internal/jobs"
+)
+
+// jobsConfig is the scheduler's part of `kijun serve`'s configuration
+// (docs/operations.md). It lives here rather than in internal/config so
+// that the scheduler stays one file of wiring.
+type jobsConfig struct {
+	// Enabled runs the scheduler in this process (JOBS_ENABLED, default
+	// true). Every instance may run it: each period runs once in all.
+	Enabled bool
+	// Tick is how often due jobs are looked for (JOBS_TICK, default 1m).
+	Tick time.Duration
+	// AnchorEvery is the audit-anchor job's period (JOBS_AUDIT_ANCHOR_EVERY,
+	// default 24h, starting 03:00 JST).
+	AnchorEvery time.Duration
+}
+
+// jobsCfg is read from the environment; cmdServe's flags override it.
+var jobsCfg = jobsConfig{
+	Enabled:     !strings.EqualFold(os.Getenv("JOBS_ENABLED"), "false"),
+	Tick:        envDur("JOBS_TICK", time.Minute),
+	AnchorEvery: envDur("JOBS_AUDIT_ANCHOR_EVERY", 24*time.Hour),
+}
+
+func (c *jobsConfig) flags(fs *flag.FlagSet) {
+	fs.BoolVar(&c.Enabled, "jobs", c.Enabled, "run scheduled jobs in this process; each runs once per period across all instances (JOBS_ENABLED)")
+	fs.DurationVar(&c.Tick, "jobs-tick", c.Tick, "how often due jobs are looked for (JOBS_TICK)")
+	fs.DurationVar(&c.AnchorEvery, "jobs-audit-anchor-every", c.AnchorEvery, "period of the audit-anchor job (JOBS_AUDIT_ANCHOR_EVERY)")
+}
+
+// startJobs starts the scheduler on db (the server's pool) unless it is
+// disabled, and returns a function that stops it and waits.
+func startJobs(ctx context.Context, c jobsConfig, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (stop func()) {
+	if !c.Enabled {
+		log.Info("scheduled jobs are off in this instance (JOBS_ENABLED=false)")
+		return func() {}
+	}
+	at := 18 * time.Hour // 03:00 JST for a daily period
+	if c.AnchorEvery < 24*time.Hour {
+		at = 0
+	}
+	s := &jobs.Scheduler{DB: db, Log: log, Tick: c.Tick,
+		Jobs: []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log)}}
+	if reg != nil {
+		if err := s.Register(reg); err != nil {
+			log.Warn("job metrics not registered", "err", err.Error())
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
+func envDur(k string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(k)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}

@@ -1,0 +1,149 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/jobs"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+)
+
+// TestOncePerPeriod races eight schedulers (as eight instances would) over
+// one period: exactly one runs the job.
+func TestOncePerPeriod(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	var runs atomic.Int32
+	job := jobs.Job{Name: "count", Every: time.Hour, Run: func(ctx context.Context, tx pgx.Tx, _ time.Time) (any, error) {
+		runs.Add(1)
+		time.Sleep(50 * time.Millisecond) // hold the period while others try
+		return map[string]int{"n": 1}, nil
+	}}
+	now := time.Date(2026, 5, 1, 10, 30, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	var ran atomic.Int32
+	for i := 0; i < 8; i++ {
+		s := &jobs.Scheduler{DB: db.App, Instance: "i" + string(rune('0'+i)), Now: func() time.Time { return now }}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 3; k++ {
+				ok, err := s.RunDue(ctx, job)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					ran.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if runs.Load() != 1 || ran.Load() != 1 {
+		t.Fatalf("job ran %d times (%d reported) in one period, want 1", runs.Load(), ran.Load())
+	}
+	var n int
+	var period time.Time
+	if err := db.Owner.QueryRow(ctx, `SELECT count(*), min(period) FROM job_runs WHERE job = 'count'`).Scan(&n, &period); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || !period.Equal(time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("job_runs: %d rows, period %s", n, period)
+	}
+	// The next period runs again.
+	now = now.Add(time.Hour)
+	s := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
+	if ok, err := s.RunDue(ctx, job); err != nil || !ok {
+		t.Fatalf("next period: ran %v, %v", ok, err)
+	}
+}
+
+// TestFailureRollsBack: a failed run leaves no row and no effect, and the
+// period runs again (after this instance's back-off, or at once elsewhere).
+func TestFailureRollsBack(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	fail := true
+	job := jobs.Job{Name: "flaky", Every: time.Hour, Run: func(ctx context.Context, tx pgx.Tx, p time.Time) (any, error) {
+		if err := postgres.Audit(ctx, tx, postgres.AuditEvent{Action: "test.flaky"}, nil, nil); err != nil {
+			return nil, err
+		}
+		if fail {
+			return nil, errors.New("boom")
+		}
+		return nil, nil
+	}}
+	now := time.Now()
+	a := &jobs.Scheduler{DB: db.App, Backoff: time.Minute, Now: func() time.Time { return now }}
+	if _, err := a.RunDue(ctx, job); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("failing job: %v", err)
+	}
+	var rows, events int
+	db.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM job_runs), (SELECT count(*) FROM audit_events WHERE action = 'test.flaky')`).Scan(&rows, &events)
+	if rows != 0 || events != 0 {
+		t.Fatalf("a failed run left %d job rows and %d events", rows, events)
+	}
+	fail = false
+	if ok, _ := a.RunDue(ctx, job); ok {
+		t.Fatal("retried within the back-off")
+	}
+	b := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
+	if ok, err := b.RunDue(ctx, job); err != nil || !ok {
+		t.Fatalf("another instance retrying: %v %v", ok, err)
+	}
+}
+
+// TestAuditAnchor records heads, then catches a tail rewritten so well
+// that VerifyAudit alone finds nothing.
+func TestAuditAnchor(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	for i := 0; i < 4; i++ {
+		err := postgres.SystemTx(ctx, db.App, func(tx pgx.Tx) error {
+			return postgres.Audit(ctx, tx, postgres.AuditEvent{Action: "test.anchor", MinistryCode: "METI"}, nil, map[string]int{"i": i})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	s := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
+	job := jobs.AuditAnchor(24*time.Hour, 18*time.Hour, nil)
+	if ok, err := s.RunDue(ctx, job); err != nil || !ok {
+		t.Fatalf("first anchor: %v %v", ok, err)
+	}
+	var intact bool
+	var events int64
+	db.Owner.QueryRow(ctx, `SELECT intact, events FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &events)
+	if !intact || events != 4 {
+		t.Fatalf("first anchor: intact %v, %d events", intact, events)
+	}
+
+	// Rewrite the last event and re-seal the chain: internally consistent.
+	_, err := db.Owner.Exec(ctx, `UPDATE audit_events SET after = '{"i": 99}' WHERE chain = 'ministry:METI' AND seq = 4;
+		UPDATE audit_events e SET hash = kijun_audit_hash(e) WHERE chain = 'ministry:METI' AND seq = 4;
+		UPDATE audit_chain_heads h SET last_hash = e.hash FROM audit_events e WHERE e.chain = h.chain AND e.seq = 4 AND h.chain = 'ministry:METI'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if breaks, _, err := postgres.VerifyAudit(ctx, db.Owner); err != nil || len(breaks) != 0 {
+		t.Fatalf("the rewrite should fool VerifyAudit alone: %v %v", breaks, err)
+	}
+	now = now.Add(24 * time.Hour)
+	if ok, err := s.RunDue(ctx, job); err != nil || !ok {
+		t.Fatalf("second anchor: %v %v", ok, err)
+	}
+	var breaks string
+	db.Owner.QueryRow(ctx, `SELECT intact, breaks::text FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &breaks)
+	if intact || !strings.Contains(breaks, "rewritten since") || !strings.Contains(breaks, "ministry:METI") {
+		t.Fatalf("second anchor: intact %v, breaks %s", intact, breaks)
+	}
+}
