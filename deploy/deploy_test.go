@@ -1,0 +1,436 @@
+// Package deploy_test renders and checks everything under deploy/: the
+// Kubernetes overlays (kustomize as a library, schemas from testdata), the
+// compose trial's Keycloak realm and providers file, and the Dockerfile's
+// rules. It runs in `make test` and needs neither network nor Docker.
+package deploy_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/kijun-portal/kijun/internal/auth"
+	"github.com/kijun-portal/kijun/internal/demo"
+)
+
+var overlays = []string{"dev", "prod"}
+
+// render builds an overlay with kustomize and returns its objects.
+func render(t *testing.T, overlay string) []map[string]any {
+	t.Helper()
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	m, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join("k8s", "overlays", overlay))
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v", overlay, err)
+	}
+	var out []map[string]any
+	for _, r := range m.Resources() {
+		b, err := r.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(b, &obj); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, obj)
+	}
+	return out
+}
+
+func TestManifestsValidate(t *testing.T) {
+	for _, o := range overlays {
+		t.Run(o, func(t *testing.T) {
+			for _, obj := range render(t, o) {
+				if err := schemas.check(obj); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// TestBrokenManifestsFail proves the schema check can fail: a misspelt
+// field, a wrong type and a wrong CRD field are each refused.
+func TestBrokenManifestsFail(t *testing.T) {
+	objs := render(t, "prod")
+	cases := []struct {
+		kind   string
+		break_ func(o map[string]any)
+	}{
+		{"Deployment", func(o map[string]any) { o["spec"].(map[string]any)["replica"] = 3 }},
+		{"Deployment", func(o map[string]any) { o["spec"].(map[string]any)["replicas"] = "three" }},
+		{"Deployment", func(o map[string]any) {
+			c := dig(o, "spec", "template", "spec", "containers").([]any)[0].(map[string]any)
+			c["livenessProbe"].(map[string]any)["httpGet"].(map[string]any)["pth"] = "/healthz"
+		}},
+		{"NetworkPolicy", func(o map[string]any) { o["spec"].(map[string]any)["policyType"] = []any{"Ingress"} }},
+		{"Cluster", func(o map[string]any) { o["spec"].(map[string]any)["instances"] = "3" }},
+		{"Cluster", func(o map[string]any) { o["spec"].(map[string]any)["synchronousReplicas"] = 1 }},
+		{"ScheduledBackup", func(o map[string]any) { o["spec"].(map[string]any)["cluster"] = "kijun-db" }},
+	}
+	for i, c := range cases {
+		o := copyOf(find(t, objs, c.kind, ""))
+		c.break_(o)
+		if err := schemas.check(o); err == nil {
+			t.Errorf("case %d: a broken %s passed the schema check", i, c.kind)
+		}
+	}
+}
+
+// TestManifestRules checks what the schemas cannot: the operational rules
+// of docs/operations.md.
+func TestManifestRules(t *testing.T) {
+	for _, o := range overlays {
+		t.Run(o, func(t *testing.T) {
+			objs := render(t, o)
+			kinds := map[string]int{}
+			for _, obj := range objs {
+				kinds[obj["kind"].(string)]++
+				if obj["kind"] == "Secret" {
+					t.Errorf("Secret %v is committed: secrets are referenced, never shipped", dig(obj, "metadata", "name"))
+				}
+			}
+			for _, k := range []string{"Deployment", "Service", "Ingress", "HorizontalPodAutoscaler", "PodDisruptionBudget",
+				"NetworkPolicy", "Job", "ConfigMap", "Cluster", "ScheduledBackup"} {
+				if kinds[k] == 0 {
+					t.Errorf("no %s rendered", k)
+				}
+			}
+
+			d := find(t, objs, "Deployment", "kijun")
+			if n := num(dig(d, "spec", "replicas")); n < 2 {
+				t.Errorf("Deployment replicas = %v, want ≥ 2", n)
+			}
+			pod := dig(d, "spec", "template", "spec").(map[string]any)
+			checkPod(t, "Deployment", pod)
+			c := pod["containers"].([]any)[0].(map[string]any)
+			if p := dig(c, "livenessProbe", "httpGet", "path"); p != "/healthz" {
+				t.Errorf("liveness probe on %v, want /healthz", p)
+			}
+			if p := dig(c, "readinessProbe", "httpGet", "path"); p != "/readyz" {
+				t.Errorf("readiness probe on %v, want /readyz", p)
+			}
+			if dig(c, "resources", "requests", "cpu") == nil || dig(c, "resources", "limits", "memory") == nil {
+				t.Error("Deployment container lacks CPU requests or a memory limit")
+			}
+			checkPod(t, "Job", dig(find(t, objs, "Job", "kijun-migrate"), "spec", "template", "spec").(map[string]any))
+			if args := dig(find(t, objs, "Job", "kijun-migrate"), "spec", "template", "spec", "containers").([]any)[0].(map[string]any)["args"]; fmt.Sprint(args) != "[migrate up]" {
+				t.Errorf("migration Job runs %v", args)
+			}
+
+			h := find(t, objs, "HorizontalPodAutoscaler", "kijun")
+			if num(dig(h, "spec", "minReplicas")) < 2 {
+				t.Error("HPA may scale below 2 replicas")
+			}
+			if len(find(t, objs, "Ingress", "kijun")["spec"].(map[string]any)["tls"].([]any)) == 0 {
+				t.Error("Ingress without TLS")
+			}
+			web := find(t, objs, "NetworkPolicy", "kijun-web")
+			if fmt.Sprint(dig(web, "spec", "policyTypes")) != "[Ingress Egress]" {
+				t.Errorf("kijun-web NetworkPolicy types %v", dig(web, "spec", "policyTypes"))
+			}
+
+			cfg := find(t, objs, "ConfigMap", "")
+			for _, obj := range objs {
+				if obj["kind"] == "ConfigMap" && strings.HasPrefix(dig(obj, "metadata", "name").(string), "kijun-config") {
+					cfg = obj
+				}
+			}
+			data := cfg["data"].(map[string]any)
+			if !strings.HasPrefix(fmt.Sprint(data["BASE_URL"]), "https://") {
+				t.Errorf("BASE_URL %v is not https: cookies would not be Secure", data["BASE_URL"])
+			}
+			if _, on := data["KIJUN_DEV_IDP"]; on {
+				t.Error("the development identity provider is configured on Kubernetes")
+			}
+
+			cl := find(t, objs, "Cluster", "kijun-db")
+			if dig(cl, "spec", "backup", "barmanObjectStore", "destinationPath") == nil {
+				t.Error("PostgreSQL cluster without backups to object storage")
+			}
+			if o == "prod" {
+				if num(dig(cl, "spec", "instances")) != 3 || num(dig(cl, "spec", "minSyncReplicas")) < 1 {
+					t.Errorf("prod PostgreSQL: %v instances, %v synchronous replicas; want 3 and ≥ 1",
+						dig(cl, "spec", "instances"), dig(cl, "spec", "minSyncReplicas"))
+				}
+				if num(dig(find(t, objs, "PodDisruptionBudget", "kijun"), "spec", "minAvailable")) < 2 {
+					t.Error("prod PDB lets all but one portal pod go")
+				}
+			}
+		})
+	}
+}
+
+var imageRef = regexp.MustCompile(`^[a-z0-9.\-/:]+:[A-Za-z0-9._\-]+$`)
+
+// checkPod asserts the security context every Kijun pod runs with, and
+// that secrets come only by reference.
+func checkPod(t *testing.T, what string, pod map[string]any) {
+	t.Helper()
+	if dig(pod, "securityContext", "runAsNonRoot") != true {
+		t.Errorf("%s: pod not runAsNonRoot", what)
+	}
+	if dig(pod, "securityContext", "seccompProfile", "type") != "RuntimeDefault" {
+		t.Errorf("%s: pod seccomp profile is not RuntimeDefault", what)
+	}
+	for _, x := range pod["containers"].([]any) {
+		c := x.(map[string]any)
+		img := fmt.Sprint(c["image"])
+		if !imageRef.MatchString(img) || strings.HasSuffix(img, ":latest") {
+			t.Errorf("%s: image %q has no pinned tag", what, img)
+		}
+		sc, _ := c["securityContext"].(map[string]any)
+		if sc["readOnlyRootFilesystem"] != true || sc["allowPrivilegeEscalation"] != false || sc["runAsNonRoot"] != true {
+			t.Errorf("%s: container %v security context %v", what, c["name"], sc)
+		}
+		if fmt.Sprint(dig(c, "securityContext", "capabilities", "drop")) != "[ALL]" {
+			t.Errorf("%s: container %v does not drop all capabilities", what, c["name"])
+		}
+		envs, _ := c["env"].([]any)
+		for _, e := range envs {
+			e := e.(map[string]any)
+			name := fmt.Sprint(e["name"])
+			if v, literal := e["value"].(string); literal && regexp.MustCompile(`SECRET|PASSWORD|TOKEN|KEY`).MatchString(name) {
+				t.Errorf("%s: %s has a literal value %q; reference a Secret", what, name, v)
+			}
+		}
+	}
+}
+
+func find(t *testing.T, objs []map[string]any, kind, name string) map[string]any {
+	t.Helper()
+	for _, o := range objs {
+		if o["kind"] == kind && (name == "" || dig(o, "metadata", "name") == name) {
+			return o
+		}
+	}
+	t.Fatalf("no %s %q rendered", kind, name)
+	return nil
+}
+
+func dig(v any, path ...string) any {
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}
+
+func num(v any) float64 {
+	f, _ := v.(float64)
+	return f
+}
+
+func copyOf(o map[string]any) map[string]any {
+	b, _ := json.Marshal(o)
+	var c map[string]any
+	_ = json.Unmarshal(b, &c)
+	return c
+}
+
+// TestComposeTrial checks that the compose trial hangs together: the realm
+// defines every group the providers file maps, the client uses PKCE S256
+// and puts groups in the tokens, every role has a demo user, the providers
+// file loads as the portal loads it, and the mapping matches the one the
+// development provider uses (demo.DevProvider), so the trial and `make dev`
+// give the same roles.
+func TestComposeTrial(t *testing.T) {
+	t.Setenv("KIJUN_OIDC_CLIENT_SECRET", "test")
+	ps, err := auth.LoadProviders("compose/providers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || ps[0].ClientID != "kijun-portal" {
+		t.Fatalf("providers: %+v", ps)
+	}
+	p := ps[0]
+	dev := demo.DevProvider("http://x")
+	if fmt.Sprint(p.GroupGrants) != fmt.Sprint(dev.GroupGrants) {
+		t.Errorf("compose group_grants differ from the development provider's:\n%v\n%v", p.GroupGrants, dev.GroupGrants)
+	}
+
+	var realm struct {
+		Realm  string
+		Groups []struct{ Name string }
+		Users  []struct {
+			Username   string
+			Groups     []string
+			Attributes map[string][]string
+		}
+		Clients []struct {
+			ClientID        string
+			PublicClient    bool
+			Secret          string
+			RedirectURIs    []string `json:"redirectUris"`
+			Attributes      map[string]string
+			ProtocolMappers []struct {
+				ProtocolMapper string
+				Config         map[string]string
+			}
+		}
+	}
+	b, err := os.ReadFile("compose/keycloak/kijun-realm.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &realm); err != nil {
+		t.Fatal(err)
+	}
+	groups := map[string]bool{}
+	for _, g := range realm.Groups {
+		groups[g.Name] = true
+	}
+	for g := range p.GroupGrants {
+		if !groups[g] {
+			t.Errorf("providers.yaml maps group %s, which the realm does not define", g)
+		}
+	}
+	covered := map[string]bool{}
+	for _, u := range realm.Users {
+		for _, g := range u.Groups {
+			name := strings.TrimPrefix(g, "/")
+			if !groups[name] {
+				t.Errorf("user %s is in undefined group %s", u.Username, g)
+			}
+			covered[name] = true
+		}
+		if cn := u.Attributes["corporate_number"]; len(cn) == 1 && !slices.ContainsFunc(demo.Operators, func(o demo.Operator) bool { return o.CorporateNumber == cn[0] }) {
+			t.Errorf("user %s has corporate number %s of no demo operator", u.Username, cn[0])
+		}
+	}
+	for g := range groups {
+		if !covered[g] {
+			t.Errorf("no demo user in group %s", g)
+		}
+	}
+	if len(realm.Clients) != 1 {
+		t.Fatalf("realm has %d clients", len(realm.Clients))
+	}
+	c := realm.Clients[0]
+	if c.ClientID != p.ClientID || c.PublicClient || c.Attributes["pkce.code.challenge.method"] != "S256" {
+		t.Errorf("client %s: public %v, PKCE %q", c.ClientID, c.PublicClient, c.Attributes["pkce.code.challenge.method"])
+	}
+	if !strings.HasPrefix(c.Secret, "${") {
+		t.Error("the realm commits a client secret; use an environment placeholder")
+	}
+	if !slices.Contains(c.RedirectURIs, "${KIJUN_BASE_URL}/auth/callback/"+p.ID) {
+		t.Errorf("redirect URIs %v do not include the portal's callback for provider %s", c.RedirectURIs, p.ID)
+	}
+	var groupsMapper bool
+	for _, m := range c.ProtocolMappers {
+		if m.ProtocolMapper == "oidc-group-membership-mapper" && m.Config["claim.name"] == p.GroupsClaim &&
+			m.Config["id.token.claim"] == "true" && m.Config["full.path"] == "false" {
+			groupsMapper = true
+		}
+	}
+	if !groupsMapper {
+		t.Error("no groups mapper putting plain group names into the ID token")
+	}
+
+	var compose struct {
+		Services map[string]struct {
+			Image       string
+			Command     []string
+			Environment map[string]string
+			ReadOnly    bool `yaml:"read_only"`
+		}
+	}
+	b, err = os.ReadFile("compose/docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, &compose); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"postgres", "keycloak", "migrate", "kijun"} {
+		if _, ok := compose.Services[s]; !ok {
+			t.Errorf("compose has no %s service", s)
+		}
+	}
+	for name, s := range compose.Services {
+		if s.Image != "" && (!strings.Contains(s.Image, ":") || strings.HasSuffix(s.Image, ":latest")) {
+			t.Errorf("compose service %s: image %q is not pinned", name, s.Image)
+		}
+	}
+	k := compose.Services["kijun"]
+	if !k.ReadOnly || k.Environment["KIJUN_DEV_IDP"] != "" || !strings.Contains(k.Environment["APP_DATABASE_URL"], "kijun_app") {
+		t.Errorf("compose kijun service: read_only %v, env %v", k.ReadOnly, k.Environment)
+	}
+	if fmt.Sprint(compose.Services["migrate"].Command) != "[migrate up]" {
+		t.Errorf("migrate service runs %v", compose.Services["migrate"].Command)
+	}
+}
+
+// TestDockerfile checks the rules that matter for the image. No Dockerfile
+// linter (hadolint) is packaged for Debian here; these are the checks of
+// it that apply: pinned base images, a multi-stage build, a static binary,
+// a non-root user, exec-form entrypoint.
+func TestDockerfile(t *testing.T) {
+	b, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var froms []string
+	var user, entry string
+	var build string
+	args := map[string]bool{}
+	for _, line := range strings.Split(strings.ReplaceAll(string(b), "\\\n", " "), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		switch strings.ToUpper(f[0]) {
+		case "ARG":
+			args[strings.SplitN(f[1], "=", 2)[0]] = true
+		case "FROM":
+			froms = append(froms, f[1])
+		case "USER":
+			user = f[1]
+		case "ENTRYPOINT":
+			entry = strings.Join(f[1:], " ")
+		case "RUN":
+			if strings.Contains(line, "go build") {
+				build = line
+			}
+			if strings.Contains(line, "curl") || strings.Contains(line, "wget") {
+				t.Errorf("RUN downloads outside the package managers: %s", line)
+			}
+		case "ADD":
+			t.Errorf("ADD used; COPY is explicit: %s", line)
+		}
+	}
+	if len(froms) < 2 {
+		t.Errorf("not a multi-stage build: FROM %v", froms)
+	}
+	for _, img := range froms {
+		if !strings.Contains(img, ":") || strings.HasSuffix(img, ":latest") {
+			t.Errorf("base image %q is not pinned to a tag", img)
+		}
+	}
+	final := froms[len(froms)-1]
+	if !strings.HasPrefix(final, "gcr.io/distroless/static") && final != "scratch" {
+		t.Errorf("final stage %s is not distroless/static or scratch", final)
+	}
+	if user == "" || user == "root" || user == "0" || strings.HasPrefix(user, "0:") {
+		t.Errorf("USER %q: the image must run as a non-root user", user)
+	}
+	if !strings.Contains(build, "CGO_ENABLED=0") || !strings.Contains(build, "-trimpath") {
+		t.Errorf("go build is not static and trimmed: %s", build)
+	}
+	if !strings.HasPrefix(entry, "[") {
+		t.Errorf("ENTRYPOINT %s is not exec form (there is no shell in the image)", entry)
+	}
+}
