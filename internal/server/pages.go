@@ -35,6 +35,7 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		action authz.Action
 		link   layout.NavLink
 	}{
+		{authz.ViewCatalog, layout.NavLink{Label: "nav.catalog", Href: "/catalogs"}},
 		{authz.ListOperators, layout.NavLink{Label: "nav.operators", Href: "/operators"}},
 		{authz.ListUsers, layout.NavLink{Label: "nav.users", Href: "/users"}},
 		{authz.ViewAudit, layout.NavLink{Label: "nav.audit", Href: "/audit"}},

@@ -1,0 +1,255 @@
+// Package catalog renders the baseline catalog pages: the list of
+// versions, one version's controls with filters and search, one control,
+// the version diff, and the NCO's authoring forms (new version, control
+// editor, publish, import).
+package catalog
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	kcat "github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+// Coded is a reference code with its name.
+type Coded struct {
+	Code string
+	Name kijun.Text
+}
+
+// Names are the reference codes a catalog uses, with their names, in
+// their reference order.
+type Names struct {
+	Sections []Coded
+	Themes   []Coded
+	Sectors  []Coded
+}
+
+func find(list []Coded, code string) kijun.Text {
+	for _, c := range list {
+		if c.Code == code {
+			return c.Name
+		}
+	}
+	return kijun.Text{Ja: code, En: code}
+}
+
+// Section names a section code.
+func (n Names) Section(code string) kijun.Text { return find(n.Sections, code) }
+
+// Theme names a theme code.
+func (n Names) Theme(code string) kijun.Text { return find(n.Themes, code) }
+
+// Sector names a sector code.
+func (n Names) Sector(code string) kijun.Text { return find(n.Sectors, code) }
+
+// Summary is a row of the version list.
+type Summary struct {
+	kijun.Catalog
+	BasedOn      int64
+	CreatedAt    time.Time
+	ControlCount int
+}
+
+// IndexView lists the versions the reader may see.
+type IndexView struct {
+	Catalogs []Summary
+	CanEdit  bool // NCO admin: start versions, import
+}
+
+// Filter is the browser's GET form.
+type Filter struct {
+	Q       string
+	Section string
+	Theme   string
+	CSF     string // a category ("PR.DS") or function ("PR")
+	Sector  string
+}
+
+// Active reports whether anything narrows the list.
+func (f Filter) Active() bool { return f != Filter{} }
+
+// ShowView is one catalog version with its (filtered) controls.
+type ShowView struct {
+	Catalog  kijun.Catalog // Controls: the matching ones, in display order
+	Total    int           // controls in the version
+	Filter   Filter
+	Names    Names
+	Versions []kijun.Catalog // other versions of the same code, for the diff
+	BasedOn  int64
+	CanEdit  bool // a draft, and the reader is an NCO admin
+	CanStart bool // published, and the reader is an NCO admin
+	Notice   string
+}
+
+// Groups splits controls into runs of one section, keeping their order.
+func Groups(cs []kijun.Control) [][]kijun.Control {
+	var out [][]kijun.Control
+	for _, c := range cs {
+		if n := len(out); n > 0 && out[n-1][0].Section == c.Section {
+			out[n-1] = append(out[n-1], c)
+			continue
+		}
+		out = append(out, []kijun.Control{c})
+	}
+	return out
+}
+
+// CSFFunctions are NIST CSF 2.0's six functions, in its order.
+var CSFFunctions = []string{"GV", "ID", "PR", "DE", "RS", "RC"}
+
+// CSFOptionsOf lists a function's categories.
+func CSFOptionsOf(fn string) []string {
+	var out []string
+	for _, c := range kijun.CSFCategories {
+		if strings.HasPrefix(c, fn+".") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ControlView is one control.
+type ControlView struct {
+	Catalog kijun.Catalog
+	Control kijun.Control
+	Names   Names
+	CanEdit bool
+}
+
+// Both returns the text in the reader's language first, then the other,
+// each with its language code.
+func Both(ctx context.Context, t kijun.Text) []LangText {
+	ja, en := LangText{Lang: "ja", Text: t.Ja}, LangText{Lang: "en", Text: t.En}
+	if i18n.From(ctx).Lang == kijun.En {
+		return []LangText{en, ja}
+	}
+	return []LangText{ja, en}
+}
+
+// LangText is a text in one language.
+type LangText struct {
+	Lang string
+	Text string
+}
+
+// DiffView compares two versions.
+type DiffView struct {
+	Old, New kijun.Catalog // without controls
+	Changes  kcat.Changes
+	Versions []kijun.Catalog // candidates for "from"
+	Names    Names
+}
+
+// NewVersionView is the form that starts a draft from a published version.
+type NewVersionView struct {
+	From    kijun.Catalog
+	Version string
+	Error   string // rendered message
+}
+
+// ControlForm is the control editor: what was typed, its errors, and on
+// an edit conflict the stored control.
+type ControlForm struct {
+	Catalog kijun.Catalog
+	New     bool
+	Control kijun.Control // as typed; Version is the version the editor loaded
+	Names   Names
+	Errors  map[string][]FieldError // by field: ref section title.ja … sectors
+	Message string                  // a rendered message about the whole form
+	// Current is the stored control when someone else saved first.
+	Current *kijun.Control
+}
+
+// FieldError is a message id with its arguments.
+type FieldError struct {
+	ID   string
+	Args map[string]any
+}
+
+// FormFields are the editor's fields in display order, for the error list.
+var FormFields = []string{"ref", "section", "title.ja", "title.en", "statement.ja", "statement.en",
+	"guidance.ja", "guidance.en", "themes", "csf", "evidence_expected", "sectors"}
+
+// FieldValue renders one field of a control for the side-by-side views.
+func FieldValue(c kijun.Control, field string) string {
+	switch field {
+	case "ref":
+		return c.Ref
+	case "section":
+		return c.Section
+	case "title.ja":
+		return c.Title.Ja
+	case "title.en":
+		return c.Title.En
+	case "statement.ja":
+		return c.Statement.Ja
+	case "statement.en":
+		return c.Statement.En
+	case "guidance.ja":
+		return c.Guidance.Ja
+	case "guidance.en":
+		return c.Guidance.En
+	case "themes":
+		return strings.Join(c.Themes, ", ")
+	case "csf":
+		return strings.Join(c.CSF, ", ")
+	case "evidence_expected":
+		return strconv.FormatBool(c.EvidenceExpected)
+	case "sectors":
+		return strings.Join(c.Sectors, ", ")
+	}
+	return ""
+}
+
+// FieldID is the id of a field's input in the editor.
+func FieldID(field string) string {
+	return "control-" + strings.NewReplacer(".", "-", "_", "-").Replace(field)
+}
+
+// PublishView is the confirmation before publishing a draft.
+type PublishView struct {
+	Catalog    kijun.Catalog // with controls
+	Superseded *kijun.Catalog
+	Problems   []kcat.Problem
+	Changes    *kcat.Changes // against the version it supersedes
+	Message    string
+}
+
+// ImportView is the import form, and after a refused file every problem.
+type ImportView struct {
+	FileName string
+	Problems []kcat.Problem
+	Message  string
+	// Imported is set when the file was stored, with warnings to read.
+	Imported *kijun.Catalog
+}
+
+// StatusLabel names a catalog status.
+func StatusLabel(ctx context.Context, s kijun.CatalogStatus) string {
+	return i18n.T(ctx, "catalogui.status."+string(s))
+}
+
+// FieldLabel names a field of a control or catalog.
+func FieldLabel(ctx context.Context, field string) string {
+	return i18n.T(ctx, "catalogui.field."+field)
+}
+
+// ID formats an id for URLs.
+func ID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// Has reports whether list holds s.
+func Has(list []string, s string) bool { return slices.Contains(list, s) }
+
+// CSFLabel names a filter value: a function by name, a category by code.
+func CSFLabel(ctx context.Context, v string) string {
+	if slices.Contains(CSFFunctions, v) {
+		return i18n.T(ctx, "catalogui.csf."+v)
+	}
+	return v
+}
