@@ -1,0 +1,539 @@
+package kijun
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Implementation plans (実施計画, 第2部 of the standard; docs/plans.md): a
+// ministry's plan for one or more of its sectors over a planning period,
+// with the sector profile that tailors the baseline, how the ministry
+// grasps its operators' state (把握・分析), and the KPIs by which the NCO
+// evaluates it (評価・改善). Plans are versioned: a version is edited as a
+// draft and never changes once submitted.
+
+// PlanStatus is where a plan version is in its review.
+type PlanStatus string
+
+const (
+	PlanDraft       PlanStatus = "draft"
+	PlanSubmitted   PlanStatus = "submitted"
+	PlanUnderReview PlanStatus = "under_review"
+	PlanReturned    PlanStatus = "returned"
+	PlanAccepted    PlanStatus = "accepted"
+	PlanSuperseded  PlanStatus = "superseded" // a newer version was accepted
+)
+
+// PlanStatuses lists the statuses in lifecycle order.
+var PlanStatuses = []PlanStatus{PlanDraft, PlanSubmitted, PlanUnderReview, PlanReturned, PlanAccepted, PlanSuperseded}
+
+// CanMoveTo reports whether s → to is a transition of the lifecycle (the
+// database's kijun_plan_versions_guard has the same list).
+func (s PlanStatus) CanMoveTo(to PlanStatus) bool {
+	switch s {
+	case PlanDraft:
+		return to == PlanSubmitted
+	case PlanSubmitted:
+		return to == PlanUnderReview
+	case PlanUnderReview:
+		return to == PlanReturned || to == PlanAccepted
+	case PlanAccepted:
+		return to == PlanSuperseded
+	}
+	return false
+}
+
+// Revisable reports whether a new draft version may start from a version
+// in this status: after a return, or from the accepted plan.
+func (s PlanStatus) Revisable() bool { return s == PlanReturned || s == PlanAccepted }
+
+// Plan sections, as review comments and the diff name them.
+const (
+	SectionGeneral       = "general"
+	SectionScope         = "scope"
+	SectionProfile       = "profile"
+	SectionSupplementary = "supplementary"
+	SectionGathering     = "gathering"
+	SectionEvaluation    = "evaluation"
+)
+
+// PlanSections lists the sections in the order of 第2部.
+var PlanSections = []string{SectionGeneral, SectionScope, SectionProfile, SectionSupplementary, SectionGathering, SectionEvaluation}
+
+// ScopeMode says how a plan chooses its operators from the register.
+type ScopeMode string
+
+const (
+	ScopeAll         ScopeMode = "all"         // every active operator of the plan's sectors
+	ScopeDesignation ScopeMode = "designation" // by designation (重要インフラ / 基幹インフラ)
+	ScopeScopes      ScopeMode = "scopes"      // by business scope (事業の範囲)
+	ScopeNamed       ScopeMode = "named"       // operators chosen by name
+)
+
+// ScopeModes lists the modes for forms.
+var ScopeModes = []ScopeMode{ScopeAll, ScopeDesignation, ScopeScopes, ScopeNamed}
+
+// PlanScope is a plan's 対象. The operators it selects are worked out
+// live from the register, so counts follow designations and withdrawals.
+type PlanScope struct {
+	Mode        ScopeMode `json:"mode"`
+	Designation string    `json:"designation,omitempty"` // ci or core (operators designated both count for either)
+	ScopeIDs    []int64   `json:"scope_ids,omitempty"`
+	OperatorIDs []int64   `json:"operator_ids,omitempty"`
+}
+
+// Gathering is a plan's 把握・分析: how and when the ministry grasps its
+// operators' state.
+type Gathering struct {
+	Method         string `json:"method"`          // how (self-assessment in the portal, hearings, on-site checks)
+	Cycles         string `json:"cycles"`          // when: which cycles and dates
+	CoverageTarget int    `json:"coverage_target"` // percent of in-scope operators expected to submit
+	FollowUp       string `json:"follow_up"`       // follow-up of non-submitters
+}
+
+// KPIMetric is what a KPI measures, from the assessment rollups.
+type KPIMetric string
+
+const (
+	// KPIImplemented: share of in-scope operators whose section (Key) —
+	// or whole assessment when Key is "" — has every applicable control
+	// at 実施済 (rollup implemented = applicable > 0).
+	KPIImplemented KPIMetric = "implemented"
+	// KPIScore: share of in-scope operators whose score in section Key
+	// (overall when "") is at least Threshold percent.
+	KPIScore KPIMetric = "score"
+	// KPISubmitted: share of in-scope operators that submitted (a rollup
+	// exists) in the latest cycle.
+	KPISubmitted KPIMetric = "submitted"
+)
+
+// KPIMetrics lists the metrics for forms.
+var KPIMetrics = []KPIMetric{KPIImplemented, KPIScore, KPISubmitted}
+
+// KPI is a target of a plan's 評価・改善, e.g. "90% of designated
+// operators at 実施済 for 対応及び復旧 (RR) by FY2028".
+type KPI struct {
+	Label     string    `json:"label"`
+	Metric    KPIMetric `json:"metric"`
+	Key       string    `json:"key,omitempty"`       // a baseline section code; "" for overall
+	Threshold int       `json:"threshold,omitempty"` // KPIScore: the score (percent) an operator must reach
+	Target    int       `json:"target"`              // percent of in-scope operators
+	Due       Date      `json:"due"`
+}
+
+// Milestone is a dated step of a plan.
+type Milestone struct {
+	Label string `json:"label"`
+	Due   Date   `json:"due"`
+	Done  bool   `json:"done,omitempty"`
+}
+
+// Date is a calendar date without time, written as 2006-01-02 in JSON.
+type Date string
+
+// ParseDate accepts 2006-01-02 (and 2006/01/02, as spreadsheets write it).
+func ParseDate(s string) (Date, bool) {
+	s = strings.ReplaceAll(strings.TrimSpace(s), "/", "-")
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return "", false
+	}
+	return Date(t.Format("2006-01-02")), true
+}
+
+// Time returns the date at midnight JST, or the zero time.
+func (d Date) Time() time.Time {
+	t, err := time.ParseInLocation("2006-01-02", string(d), JST)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// Reflection says whether a control is reflected in the sector's
+// 安全基準等 (safety standards and guidelines).
+type Reflection string
+
+const (
+	ReflectionNone       Reflection = ""            // not stated yet
+	ReflectionReflected  Reflection = "reflected"   // reflected on a date
+	ReflectionPlanned    Reflection = "planned"     // planned by a date
+	ReflectionNotPlanned Reflection = "not_planned" // not planned, with a reason
+)
+
+// Reflections lists the values for forms.
+var Reflections = []Reflection{ReflectionNone, ReflectionReflected, ReflectionPlanned, ReflectionNotPlanned}
+
+// ProfileTarget is what a profile expects of a control in the sector, and
+// where the sector's 安全基準等 reflect it.
+type ProfileTarget struct {
+	TargetStatus     AnswerStatus // implemented or partial
+	TargetMaturity   int          // 0: none, else 1–4
+	StandardDoc      string       // the 安全基準等 document
+	StandardClause   string       // its clause
+	Reflection       Reflection
+	ReflectionOn     Date // reflected on / planned by
+	ReflectionReason string
+}
+
+// ProfileControl is one baseline control in a sector profile.
+type ProfileControl struct {
+	Ref string
+	// From the catalog, for display.
+	Section string
+	Title   Text
+	ProfileTarget
+	Applies       bool
+	NAReason      string
+	TailoringNote string
+}
+
+// SupplementaryControl is a sector supplementary control: a control of the
+// ministry's own on top of the baseline.
+type SupplementaryControl struct {
+	Control // Ref like "ELECTRICITY-S01"
+	ProfileTarget
+}
+
+// Limits of a plan's texts (the database has the same CHECKs).
+const (
+	MaxPlanTitle    = 200
+	MaxPlanNote     = 10000
+	MaxProfileText  = 2000
+	MaxTailoring    = 5000
+	MaxStandardText = 300
+	MaxPlanComment  = 5000
+	MaxEvalText     = 20000
+)
+
+var supplementaryRef = regexp.MustCompile(`^[A-Z][A-Z0-9]*-S[0-9]{2,3}$`)
+
+// ValidSupplementaryRef reports whether ref names a supplementary control:
+// a prefix in capitals, "-S" and two or three digits, e.g. "ELECTRICITY-S01".
+func ValidSupplementaryRef(ref string) bool { return supplementaryRef.MatchString(ref) }
+
+// FieldProblem is one bad field of a form or a cell of an upload.
+type FieldProblem struct {
+	Ref       string // the control, if any
+	Field     string
+	MessageID string
+	Args      map[string]any
+}
+
+// Check returns the problems of a profile target: the reflection needs a
+// date or a reason, the maturity is 1–4, texts fit.
+func (t ProfileTarget) Check(ref string) []FieldProblem {
+	var ps []FieldProblem
+	add := func(field, id string) { ps = append(ps, FieldProblem{Ref: ref, Field: field, MessageID: id}) }
+	if t.TargetStatus != AnswerImplemented && t.TargetStatus != AnswerPartial {
+		add("target_status", "plans.error.target_status")
+	}
+	if t.TargetMaturity < 0 || t.TargetMaturity > MaxMaturity {
+		add("target_maturity", "plans.error.maturity")
+	}
+	if utf8.RuneCountInString(t.StandardDoc) > MaxStandardText {
+		add("standard_doc", "plans.error.too_long")
+	}
+	if utf8.RuneCountInString(t.StandardClause) > MaxStandardText {
+		add("standard_clause", "plans.error.too_long")
+	}
+	if utf8.RuneCountInString(t.ReflectionReason) > MaxProfileText {
+		add("reflection_reason", "plans.error.too_long")
+	}
+	switch t.Reflection {
+	case ReflectionNone:
+	case ReflectionReflected, ReflectionPlanned:
+		if t.ReflectionOn == "" {
+			add("reflection_on", "plans.error.reflection_date")
+		}
+	case ReflectionNotPlanned:
+		if strings.TrimSpace(t.ReflectionReason) == "" {
+			add("reflection_reason", "plans.error.reflection_reason")
+		}
+	default:
+		add("reflection", "plans.error.reflection")
+	}
+	return ps
+}
+
+// Check returns the problems of a profile row.
+func (c ProfileControl) Check() []FieldProblem {
+	ps := c.ProfileTarget.Check(c.Ref)
+	if !c.Applies && strings.TrimSpace(c.NAReason) == "" {
+		ps = append(ps, FieldProblem{Ref: c.Ref, Field: "na_reason", MessageID: "plans.error.na_reason"})
+	}
+	if utf8.RuneCountInString(c.NAReason) > MaxProfileText {
+		ps = append(ps, FieldProblem{Ref: c.Ref, Field: "na_reason", MessageID: "plans.error.too_long"})
+	}
+	if utf8.RuneCountInString(c.TailoringNote) > MaxTailoring {
+		ps = append(ps, FieldProblem{Ref: c.Ref, Field: "tailoring_note", MessageID: "plans.error.too_long"})
+	}
+	return ps
+}
+
+// PlanVersion is one version of a plan with its content.
+type PlanVersion struct {
+	ID          int64
+	PlanID      int64
+	Version     int
+	BasedOn     int64
+	Status      PlanStatus
+	CatalogID   int64
+	CatalogName string // "code version", for display
+	Title       Text
+	Scope       PlanScope
+	Gathering   Gathering
+	KPIs        []KPI
+	Milestones  []Milestone
+	// InternalNote is the ministry's own: never shown to operators.
+	InternalNote  string
+	Edits         int // optimistic locking of the draft
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	SubmittedAt   *time.Time
+	SubmittedBy   string
+	DecidedAt     *time.Time
+	DecidedBy     string
+	Profile       []ProfileControl       // filled by GetPlanVersion
+	Supplementary []SupplementaryControl // filled by GetPlanVersion
+}
+
+// Plan is a ministry's plan for some of its sectors over a period, with
+// the summary of its versions.
+type Plan struct {
+	ID           int64
+	MinistryCode string
+	SectorCodes  []string
+	PeriodStart  FiscalYear
+	PeriodEnd    FiscalYear
+	CreatedAt    time.Time
+	// Latest is the newest version; Current the accepted one in force (0:
+	// none yet).
+	Latest        int
+	LatestID      int64
+	LatestStatus  PlanStatus
+	LatestTitle   Text
+	SubmittedAt   *time.Time
+	Current       int
+	Versions      []PlanVersionSummary // filled by GetPlan, oldest first
+	ScopeOperator int                  // live count of operators in the latest version's scope
+}
+
+// PlanVersionSummary is a row of a plan's version history.
+type PlanVersionSummary struct {
+	ID          int64
+	Version     int
+	Status      PlanStatus
+	SubmittedAt *time.Time
+	DecidedAt   *time.Time
+	DecidedBy   string
+}
+
+// PlanComment is a review comment on one section of a version.
+type PlanComment struct {
+	ID         int64
+	VersionID  int64
+	Version    int
+	Section    string
+	AuthorName string
+	Side       string // ministry or nco
+	Body       string
+	CreatedAt  time.Time
+}
+
+// PlanEvent is a row of a plan's status history.
+type PlanEvent struct {
+	Version int
+	From    PlanStatus
+	To      PlanStatus
+	ByName  string
+	At      time.Time
+}
+
+// EvaluationRating is the NCO's rating of a ministry's sector in a year.
+type EvaluationRating string
+
+// Ratings: A 十分, B おおむね十分, C 一部に課題, D 大きな課題.
+var EvaluationRatings = []EvaluationRating{"A", "B", "C", "D"}
+
+// Evaluation is the NCO's evaluation (評価) of a ministry's sector for a
+// fiscal year, and the ministry's answer.
+type Evaluation struct {
+	ID                  int64
+	MinistryCode        string
+	SectorCode          string
+	FiscalYear          FiscalYear
+	PlanID              int64
+	Findings            string
+	GoodPractices       string
+	ImprovementRequests string
+	Rating              EvaluationRating
+	Published           bool
+	PublishedAt         *time.Time
+	Response            string
+	RespondedAt         *time.Time
+	RespondedBy         string
+	Edits               int
+	UpdatedAt           time.Time
+}
+
+// PlanChange is one difference between two plan versions.
+type PlanChange struct {
+	Section string // one of PlanSections
+	Ref     string // the control, KPI ("KPI 2") or milestone, if any
+	Field   string
+	Old     string // "" when added
+	New     string // "" when removed
+}
+
+// planField is a named value of a version, in a fixed order for the diff.
+type planField struct{ name, value string }
+
+func planItoa(n int) string { return strconv.Itoa(n) }
+
+func planBool(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func planIDs(ids []int64) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(s, ",")
+}
+
+func targetFields(t ProfileTarget) []planField {
+	m := ""
+	if t.TargetMaturity > 0 {
+		m = planItoa(t.TargetMaturity)
+	}
+	return []planField{{"target_status", string(t.TargetStatus)}, {"target_maturity", m},
+		{"standard_doc", t.StandardDoc}, {"standard_clause", t.StandardClause}, {"reflection", string(t.Reflection)},
+		{"reflection_on", string(t.ReflectionOn)}, {"reflection_reason", t.ReflectionReason}}
+}
+
+func profileFields(c ProfileControl) []planField {
+	return append([]planField{{"applies", planBool(c.Applies)}, {"na_reason", c.NAReason}, {"tailoring_note", c.TailoringNote}},
+		targetFields(c.ProfileTarget)...)
+}
+
+func supplementaryFields(s SupplementaryControl) []planField {
+	return append([]planField{{"section", s.Section}, {"title_ja", s.Title.Ja}, {"title_en", s.Title.En},
+		{"statement_ja", s.Statement.Ja}, {"statement_en", s.Statement.En}, {"guidance_ja", s.Guidance.Ja},
+		{"guidance_en", s.Guidance.En}, {"themes", strings.Join(s.Themes, ",")}, {"csf", strings.Join(s.CSF, ",")},
+		{"evidence_expected", planBool(s.EvidenceExpected)}}, targetFields(s.ProfileTarget)...)
+}
+
+func kpiFields(k KPI) []planField {
+	return []planField{{"label", k.Label}, {"metric", string(k.Metric)}, {"key", k.Key}, {"threshold", planItoa(k.Threshold)},
+		{"target", planItoa(k.Target)}, {"due", string(k.Due)}}
+}
+
+func milestoneFields(m Milestone) []planField {
+	return []planField{{"label", m.Label}, {"due", string(m.Due)}, {"done", planBool(m.Done)}}
+}
+
+// diffFields appends a change for every planField whose value differs; a
+// missing side (nil) counts as empty values.
+func diffFields(out []PlanChange, section, ref string, a, b []planField) []PlanChange {
+	n := max(len(a), len(b))
+	for i := 0; i < n; i++ {
+		var name, av, bv string
+		if i < len(a) {
+			name, av = a[i].name, a[i].value
+		}
+		if i < len(b) {
+			name, bv = b[i].name, b[i].value
+		}
+		if av != bv {
+			out = append(out, PlanChange{Section: section, Ref: ref, Field: name, Old: av, New: bv})
+		}
+	}
+	return out
+}
+
+// DiffPlanVersions lists every difference from version a to version b,
+// section by section in the order of 第2部, controls in profile order.
+func DiffPlanVersions(a, b *PlanVersion) []PlanChange {
+	var out []PlanChange
+	out = diffFields(out, SectionGeneral, "", []planField{{"title_ja", a.Title.Ja}, {"title_en", a.Title.En},
+		{"catalog", a.CatalogName}, {"internal_note", a.InternalNote}},
+		[]planField{{"title_ja", b.Title.Ja}, {"title_en", b.Title.En}, {"catalog", b.CatalogName}, {"internal_note", b.InternalNote}})
+	scope := func(s PlanScope) []planField {
+		return []planField{{"mode", string(s.Mode)}, {"designation", s.Designation}, {"scope_ids", planIDs(s.ScopeIDs)},
+			{"operator_ids", planIDs(s.OperatorIDs)}}
+	}
+	out = diffFields(out, SectionScope, "", scope(a.Scope), scope(b.Scope))
+
+	bProfile := map[string]ProfileControl{}
+	for _, c := range b.Profile {
+		bProfile[c.Ref] = c
+	}
+	seen := map[string]bool{}
+	for _, c := range a.Profile {
+		seen[c.Ref] = true
+		var bf []planField
+		if d, ok := bProfile[c.Ref]; ok {
+			bf = profileFields(d)
+		}
+		out = diffFields(out, SectionProfile, c.Ref, profileFields(c), bf)
+	}
+	for _, c := range b.Profile {
+		if !seen[c.Ref] {
+			out = diffFields(out, SectionProfile, c.Ref, nil, profileFields(c))
+		}
+	}
+
+	bSupp := map[string]SupplementaryControl{}
+	for _, s := range b.Supplementary {
+		bSupp[s.Ref] = s
+	}
+	seen = map[string]bool{}
+	for _, s := range a.Supplementary {
+		seen[s.Ref] = true
+		var bf []planField
+		if d, ok := bSupp[s.Ref]; ok {
+			bf = supplementaryFields(d)
+		}
+		out = diffFields(out, SectionSupplementary, s.Ref, supplementaryFields(s), bf)
+	}
+	for _, s := range b.Supplementary {
+		if !seen[s.Ref] {
+			out = diffFields(out, SectionSupplementary, s.Ref, nil, supplementaryFields(s))
+		}
+	}
+
+	gathering := func(g Gathering) []planField {
+		return []planField{{"method", g.Method}, {"cycles", g.Cycles}, {"coverage_target", planItoa(g.CoverageTarget)}, {"follow_up", g.FollowUp}}
+	}
+	out = diffFields(out, SectionGathering, "", gathering(a.Gathering), gathering(b.Gathering))
+
+	for i := 0; i < max(len(a.KPIs), len(b.KPIs)); i++ {
+		var af, bf []planField
+		if i < len(a.KPIs) {
+			af = kpiFields(a.KPIs[i])
+		}
+		if i < len(b.KPIs) {
+			bf = kpiFields(b.KPIs[i])
+		}
+		out = diffFields(out, SectionEvaluation, "KPI "+planItoa(i+1), af, bf)
+	}
+	for i := 0; i < max(len(a.Milestones), len(b.Milestones)); i++ {
+		var af, bf []planField
+		if i < len(a.Milestones) {
+			af = milestoneFields(a.Milestones[i])
+		}
+		if i < len(b.Milestones) {
+			bf = milestoneFields(b.Milestones[i])
+		}
+		out = diffFields(out, SectionEvaluation, "M"+planItoa(i+1), af, bf)
+	}
+	return out
+}

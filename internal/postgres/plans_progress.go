@@ -1,0 +1,128 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+// Live progress of a plan: every figure is read from assessment_rollups
+// (written at submit and accept, migration 000005), never from answers,
+// for the operators the plan's scope selects now, in the latest cycle.
+
+// KPI states.
+const (
+	KPIAchieved   = "achieved"    // the share reaches the target
+	KPIInProgress = "in_progress" // not yet, the due date is ahead
+	KPIMissed     = "missed"      // not reached and the due date has passed
+	KPINoData     = "no_data"     // no cycle, or no operator in scope
+)
+
+// KPIProgress is a KPI with its current figure.
+type KPIProgress struct {
+	kijun.KPI
+	Operators int      // in scope now (the denominator)
+	Meeting   int      // of those, meeting the KPI's criterion in the cycle
+	Percent   *float64 // Meeting / Operators × 100; nil without operators or cycle
+	State     string
+}
+
+// SectionFigure is the profile's live figure for one baseline section.
+type SectionFigure struct {
+	Section     string
+	Submitted   int      // in-scope operators with a rollup for the section
+	Implemented int      // … whose applicable controls there are all 実施済
+	AvgScore    *float64 // mean score (0–1) of those with a score
+}
+
+// PlanProgress is what a plan page shows of "are we on track?".
+type PlanProgress struct {
+	CycleID    int64
+	FiscalYear kijun.FiscalYear // 0: no cycle yet
+	Operators  int
+	KPIs       []KPIProgress
+	Sections   []SectionFigure
+}
+
+// LatestCycle returns the newest cycle (by fiscal year), or 0.
+func LatestCycle(ctx context.Context, q Querier) (int64, kijun.FiscalYear, error) {
+	var id int64
+	var fy int
+	err := q.QueryRow(ctx, `SELECT id, fiscal_year FROM cycles ORDER BY fiscal_year DESC, id DESC LIMIT 1`).Scan(&id, &fy)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, nil
+	}
+	return id, kijun.FiscalYear(fy), err
+}
+
+// ComputePlanProgress works out v's KPIs and per-section figures for the
+// operators its scope selects in sectors, from the rollups of the latest
+// cycle, as of now.
+func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *kijun.PlanVersion, now time.Time) (PlanProgress, error) {
+	var pr PlanProgress
+	var err error
+	if pr.CycleID, pr.FiscalYear, err = LatestCycle(ctx, tx); err != nil {
+		return pr, err
+	}
+	scope := mustJSON(v.Scope)
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM kijun_plan_scope_operators($1, $2)`, sectors, scope).Scan(&pr.Operators); err != nil {
+		return pr, err
+	}
+	for _, k := range v.KPIs {
+		kp := KPIProgress{KPI: k, Operators: pr.Operators}
+		kind, key := kijun.RollupSection, k.Key
+		if k.Key == "" || k.Metric == kijun.KPISubmitted {
+			kind, key = kijun.RollupOverall, ""
+		}
+		if pr.CycleID != 0 {
+			err := tx.QueryRow(ctx, `SELECT count(DISTINCT r.operator_id) FILTER (WHERE CASE $5
+					WHEN 'implemented' THEN r.applicable > 0 AND r.implemented = r.applicable
+					WHEN 'score' THEN r.score >= $6::numeric / 100
+					ELSE true END)
+				FROM assessment_rollups r
+				WHERE r.cycle_id = $1 AND r.kind = $3 AND r.key = $4
+				  AND r.operator_id IN (SELECT kijun_plan_scope_operators($2, $7))`,
+				pr.CycleID, sectors, kind, key, string(k.Metric), k.Threshold, scope).Scan(&kp.Meeting)
+			if err != nil {
+				return pr, err
+			}
+		}
+		if pr.CycleID != 0 && kp.Operators > 0 {
+			pct := float64(kp.Meeting) * 100 / float64(kp.Operators)
+			kp.Percent = &pct
+		}
+		kp.State = kpiState(kp, now)
+		pr.KPIs = append(pr.KPIs, kp)
+	}
+	if pr.CycleID == 0 {
+		return pr, nil
+	}
+	rows, _ := tx.Query(ctx, `SELECT r.key, count(*), count(*) FILTER (WHERE r.applicable > 0 AND r.implemented = r.applicable),
+			avg(r.score)::float8
+		FROM assessment_rollups r JOIN baseline_sections b ON b.code = r.key
+		WHERE r.cycle_id = $1 AND r.kind = 'section' AND r.operator_id IN (SELECT kijun_plan_scope_operators($2, $3))
+		GROUP BY r.key, b.sort_order ORDER BY b.sort_order`, pr.CycleID, sectors, scope)
+	pr.Sections, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (SectionFigure, error) {
+		var f SectionFigure
+		err := r.Scan(&f.Section, &f.Submitted, &f.Implemented, &f.AvgScore)
+		return f, err
+	})
+	return pr, err
+}
+
+func kpiState(kp KPIProgress, now time.Time) string {
+	if kp.Percent == nil {
+		return KPINoData
+	}
+	switch {
+	case *kp.Percent >= float64(kp.Target):
+		return KPIAchieved
+	case !kp.Due.Time().IsZero() && now.After(kp.Due.Time().AddDate(0, 0, 1)):
+		return KPIMissed
+	}
+	return KPIInProgress
+}
