@@ -312,7 +312,7 @@ func TestPlanVersionDiffExact(t *testing.T) {
 		d := postgres.DraftFields{Title: kijun.Text{Ja: "電力分野 実施計画(改定)", En: "Electricity plan"},
 			Scope:     kijun.PlanScope{Mode: kijun.ScopeDesignation, Designation: "ci"},
 			Gathering: kijun.Gathering{CoverageTarget: 95},
-			KPIs: []kijun.KPI{{Label: "対応及び復旧の実施率", Metric: kijun.KPIImplemented, Key: "RR", Target: 90, Due: "2028-03-31"}},
+			KPIs:      []kijun.KPI{{Label: "対応及び復旧の実施率", Metric: kijun.KPIImplemented, Key: "RR", Target: 90, Due: "2028-03-31"}},
 			PeriodEnd: 2028}
 		return postgres.UpdateDraft(w.ctx, tx, w.meti, id, v2.Edits, d, "test")
 	})
@@ -429,7 +429,10 @@ func TestPlanTenancy(t *testing.T) {
 	// The operator sees its sector's profile in force (version 1, not the
 	// draft), and nothing of the plan beyond it.
 	var sp *postgres.SectorProfile
-	w.must(t, w.opU, func(tx pgx.Tx) (err error) { sp, err = postgres.GetSectorProfile(w.ctx, tx, "electricity", 0); return err })
+	w.must(t, w.opU, func(tx pgx.Tx) (err error) {
+		sp, err = postgres.GetSectorProfile(w.ctx, tx, "electricity", 0)
+		return err
+	})
 	if sp == nil || sp.Version != 1 || len(sp.Controls) != 5 {
 		t.Fatalf("operator's profile: %+v", sp)
 	}
@@ -449,7 +452,10 @@ func TestPlanTenancy(t *testing.T) {
 	}
 	// A finance operator does not see the electricity profile.
 	fin := kijun.NewPrincipal(w.opU.UserID, "x", "", []kijun.Grant{{Role: kijun.RoleOperatorStaff, OperatorID: w.opFin, SectorCode: "finance"}}, nil)
-	w.must(t, fin, func(tx pgx.Tx) (err error) { sp, err = postgres.GetSectorProfile(w.ctx, tx, "electricity", 0); return err })
+	w.must(t, fin, func(tx pgx.Tx) (err error) {
+		sp, err = postgres.GetSectorProfile(w.ctx, tx, "electricity", 0)
+		return err
+	})
 	if sp != nil {
 		t.Errorf("finance operator sees the electricity profile")
 	}
