@@ -53,6 +53,44 @@ const (
 	ViewDraftCatalog Action = "catalog.view_draft"
 )
 
+// --- Implementation plans and evaluations (issue 6; docs/plans.md) ---
+const (
+	// ViewPlans: a ministry's own plans; the NCO every plan.
+	ViewPlans Action = "plans.view"
+	// EditPlans: draft, edit, submit and revise the ministry's own plans.
+	EditPlans Action = "plans.edit"
+	// ReviewPlans: the NCO's review queue; start review, return, accept.
+	ReviewPlans Action = "plans.review"
+	// ViewEvaluations: the NCO's evaluations (all); a ministry its own
+	// published ones.
+	ViewEvaluations Action = "evaluations.view"
+	// EditEvaluations: write and publish evaluations (NCO admins).
+	EditEvaluations Action = "evaluations.edit"
+	// RespondEvaluation: a ministry answers its published evaluation.
+	RespondEvaluation Action = "evaluations.respond"
+	// ViewSectorProfile: an operator's users read the sector profile in
+	// force for their sector (not the plan).
+	ViewSectorProfile Action = "profile.view"
+)
+
+// canPlans is the policy of the plan actions (see the block above).
+func canPlans(p *kijun.Principal, a Action, r Resource) (allowed, known bool) {
+	ownMinistry := len(p.Ministries) > 0 && (r.any() || r.MinistryCode != "" && slices.Contains(p.Ministries, r.MinistryCode))
+	switch a {
+	case ViewPlans, ViewEvaluations:
+		return p.NCO || ownMinistry, true
+	case EditPlans, RespondEvaluation:
+		return ownMinistry, true
+	case ReviewPlans, EditEvaluations:
+		return p.NCOAdmin, true
+	case ViewSectorProfile:
+		return len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID)), true
+	}
+	return false, false
+}
+
+// --- end of implementation plans ---
+
 // Resource is what an action is performed on, as far as tenancy goes. The
 // zero Resource asks "may p do this anywhere at all?".
 type Resource struct {
@@ -102,6 +140,9 @@ func Can(p *kijun.Principal, a Action, r Resource) bool {
 		return p.NCOAdmin
 	case ViewDraftCatalog:
 		return p.NCO
+	}
+	if ok, known := canPlans(p, a, r); known { // implementation plans (issue 6)
+		return ok
 	}
 	return false
 }
