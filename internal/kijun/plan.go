@@ -537,3 +537,78 @@ func DiffPlanVersions(a, b *PlanVersion) []PlanChange {
 	}
 	return out
 }
+
+// KPI states.
+const (
+	KPIAchieved   = "achieved"    // the share reaches the target
+	KPIInProgress = "in_progress" // not yet, the due date is ahead
+	KPIMissed     = "missed"      // not reached and the due date has passed
+	KPINoData     = "no_data"     // no cycle, or no operator in scope
+)
+
+// KPIProgress is a KPI with its current figure.
+type KPIProgress struct {
+	KPI
+	Operators int      // in scope now (the denominator)
+	Meeting   int      // of those, meeting the KPI's criterion in the cycle
+	Percent   *float64 // Meeting / Operators × 100; nil without operators or cycle
+	State     string
+}
+
+// SectionFigure is the profile's live figure for one baseline section.
+type SectionFigure struct {
+	Section     string
+	Submitted   int      // in-scope operators with a rollup for the section
+	Implemented int      // … whose applicable controls there are all 実施済
+	AvgScore    *float64 // mean score (0–1) of those with a score
+}
+
+// PlanProgress is what a plan page shows of "are we on track?".
+type PlanProgress struct {
+	CycleID    int64
+	FiscalYear FiscalYear // 0: no cycle yet
+	Operators  int
+	KPIs       []KPIProgress
+	Sections   []SectionFigure
+}
+
+// SectorProfile is the profile in force for a sector as its operators
+// read it: no scope, KPIs, internal notes or review.
+type SectorProfile struct {
+	VersionID    int64
+	PlanID       int64
+	MinistryCode string
+	Version      int
+	AcceptedAt   *time.Time
+	Title        Text
+	CatalogID    int64
+	Controls     []SectorProfileControl
+}
+
+// SectorProfileControl is one row of a SectorProfile.
+type SectorProfileControl struct {
+	ProfileControl
+	Supplementary bool
+	Statement     Text
+}
+
+// ScopeOperator is an operator a plan's scope selects.
+type ScopeOperator struct {
+	ID          int64
+	Name        Text
+	SectorCode  string
+	Designation Designation
+}
+
+// ScopeChoices are the register's entries a scope form offers.
+type ScopeChoices struct {
+	Scopes    []ScopeChoice // business scopes of the plan's sectors
+	Operators []ScopeChoice // active operators of the plan's sectors
+}
+
+// ScopeChoice is one option of a scope form.
+type ScopeChoice struct {
+	ID     int64
+	Sector string
+	Name   Text
+}

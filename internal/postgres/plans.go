@@ -835,43 +835,22 @@ func ListPlanEvents(ctx context.Context, tx pgx.Tx, planID int64) ([]kijun.PlanE
 	})
 }
 
-// ScopeOperator is an operator a plan's scope selects.
-type ScopeOperator struct {
-	ID          int64
-	Name        kijun.Text
-	SectorCode  string
-	Designation kijun.Designation
-}
-
 // PlanScopeOperators lists the operators a version's scope selects now.
-func PlanScopeOperators(ctx context.Context, tx pgx.Tx, sectors []string, scope kijun.PlanScope) ([]ScopeOperator, error) {
+func PlanScopeOperators(ctx context.Context, tx pgx.Tx, sectors []string, scope kijun.PlanScope) ([]kijun.ScopeOperator, error) {
 	rows, _ := tx.Query(ctx, `SELECT o.id, o.name_ja, o.name_en, o.sector_code, o.designation FROM operators o
 		WHERE o.id IN (SELECT kijun_plan_scope_operators($1, $2)) ORDER BY o.sector_code, o.name_ja, o.id`, sectors, mustJSON(scope))
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ScopeOperator, error) {
-		var o ScopeOperator
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.ScopeOperator, error) {
+		var o kijun.ScopeOperator
 		err := r.Scan(&o.ID, &o.Name.Ja, &o.Name.En, &o.SectorCode, &o.Designation)
 		return o, err
 	})
 }
 
-// ScopeChoices are the register's entries a scope form offers.
-type ScopeChoices struct {
-	Scopes    []ScopeChoice // business scopes of the plan's sectors
-	Operators []ScopeChoice // active operators of the plan's sectors
-}
-
-// ScopeChoice is one option of a scope form.
-type ScopeChoice struct {
-	ID     int64
-	Sector string
-	Name   kijun.Text
-}
-
 // LoadScopeChoices reads the business scopes and operators of sectors.
-func LoadScopeChoices(ctx context.Context, tx pgx.Tx, sectors []string) (ScopeChoices, error) {
-	var c ScopeChoices
-	scan := func(r pgx.CollectableRow) (ScopeChoice, error) {
-		var s ScopeChoice
+func LoadScopeChoices(ctx context.Context, tx pgx.Tx, sectors []string) (kijun.ScopeChoices, error) {
+	var c kijun.ScopeChoices
+	scan := func(r pgx.CollectableRow) (kijun.ScopeChoice, error) {
+		var s kijun.ScopeChoice
 		err := r.Scan(&s.ID, &s.Sector, &s.Name.Ja, &s.Name.En)
 		return s, err
 	}

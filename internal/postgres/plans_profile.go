@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -55,30 +54,10 @@ func profileControls(ctx context.Context, tx pgx.Tx, cat *kijun.Catalog, sector 
 	return controls, source, nil
 }
 
-// SectorProfile is the profile in force for a sector as its operators
-// read it: no scope, KPIs, internal notes or review.
-type SectorProfile struct {
-	VersionID    int64
-	PlanID       int64
-	MinistryCode string
-	Version      int
-	AcceptedAt   *time.Time
-	Title        kijun.Text
-	CatalogID    int64
-	Controls     []SectorProfileControl
-}
-
-// SectorProfileControl is one row of a SectorProfile.
-type SectorProfileControl struct {
-	kijun.ProfileControl
-	Supplementary bool
-	Statement     kijun.Text
-}
-
 // GetSectorProfile returns the profile in force for sector in fiscal year
 // fy (0: the most recently accepted), or nil when there is none or the
 // principal may not see the sector (kijun_sector_profile decides).
-func GetSectorProfile(ctx context.Context, tx pgx.Tx, sector string, fy kijun.FiscalYear) (*SectorProfile, error) {
+func GetSectorProfile(ctx context.Context, tx pgx.Tx, sector string, fy kijun.FiscalYear) (*kijun.SectorProfile, error) {
 	var year any
 	if fy != 0 {
 		year = int(fy)
@@ -90,10 +69,10 @@ func GetSectorProfile(ctx context.Context, tx pgx.Tx, sector string, fy kijun.Fi
 			coalesce(to_char(s.reflection_on, 'YYYY-MM-DD'), ''), s.reflection_reason
 		FROM kijun_sector_profile($1, $2) s JOIN baseline_sections b ON b.code = s.section_code
 		ORDER BY b.sort_order, s.supplementary, s.ref`, sector, year)
-	var sp *SectorProfile
+	var sp *kijun.SectorProfile
 	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
-		var h SectorProfile
-		var c SectorProfileControl
+		var h kijun.SectorProfile
+		var c kijun.SectorProfileControl
 		err := r.Scan(&h.VersionID, &h.PlanID, &h.MinistryCode, &h.Version, &h.AcceptedAt, &h.Title.Ja, &h.Title.En,
 			&h.CatalogID, &c.Supplementary, &c.Ref, &c.Section, &c.Title.Ja, &c.Title.En, &c.Statement.Ja, &c.Statement.En,
 			&c.Applies, &c.NAReason, &c.TargetStatus, &c.TargetMaturity, &c.TailoringNote, &c.StandardDoc, &c.StandardClause,

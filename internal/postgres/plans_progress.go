@@ -14,40 +14,6 @@ import (
 // (written at submit and accept, migration 000005), never from answers,
 // for the operators the plan's scope selects now, in the latest cycle.
 
-// KPI states.
-const (
-	KPIAchieved   = "achieved"    // the share reaches the target
-	KPIInProgress = "in_progress" // not yet, the due date is ahead
-	KPIMissed     = "missed"      // not reached and the due date has passed
-	KPINoData     = "no_data"     // no cycle, or no operator in scope
-)
-
-// KPIProgress is a KPI with its current figure.
-type KPIProgress struct {
-	kijun.KPI
-	Operators int      // in scope now (the denominator)
-	Meeting   int      // of those, meeting the KPI's criterion in the cycle
-	Percent   *float64 // Meeting / Operators × 100; nil without operators or cycle
-	State     string
-}
-
-// SectionFigure is the profile's live figure for one baseline section.
-type SectionFigure struct {
-	Section     string
-	Submitted   int      // in-scope operators with a rollup for the section
-	Implemented int      // … whose applicable controls there are all 実施済
-	AvgScore    *float64 // mean score (0–1) of those with a score
-}
-
-// PlanProgress is what a plan page shows of "are we on track?".
-type PlanProgress struct {
-	CycleID    int64
-	FiscalYear kijun.FiscalYear // 0: no cycle yet
-	Operators  int
-	KPIs       []KPIProgress
-	Sections   []SectionFigure
-}
-
 // LatestCycle returns the newest cycle (by fiscal year), or 0.
 func LatestCycle(ctx context.Context, q Querier) (int64, kijun.FiscalYear, error) {
 	var id int64
@@ -62,8 +28,8 @@ func LatestCycle(ctx context.Context, q Querier) (int64, kijun.FiscalYear, error
 // ComputePlanProgress works out v's KPIs and per-section figures for the
 // operators its scope selects in sectors, from the rollups of the latest
 // cycle, as of now.
-func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *kijun.PlanVersion, now time.Time) (PlanProgress, error) {
-	var pr PlanProgress
+func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *kijun.PlanVersion, now time.Time) (kijun.PlanProgress, error) {
+	var pr kijun.PlanProgress
 	var err error
 	if pr.CycleID, pr.FiscalYear, err = LatestCycle(ctx, tx); err != nil {
 		return pr, err
@@ -73,7 +39,7 @@ func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *ki
 		return pr, err
 	}
 	for _, k := range v.KPIs {
-		kp := KPIProgress{KPI: k, Operators: pr.Operators}
+		kp := kijun.KPIProgress{KPI: k, Operators: pr.Operators}
 		kind, key := kijun.RollupSection, k.Key
 		if k.Key == "" || k.Metric == kijun.KPISubmitted {
 			kind, key = kijun.RollupOverall, ""
@@ -106,23 +72,23 @@ func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *ki
 		FROM assessment_rollups r JOIN baseline_sections b ON b.code = r.key
 		WHERE r.cycle_id = $1 AND r.kind = 'section' AND r.operator_id IN (SELECT kijun_plan_scope_operators($2, $3))
 		GROUP BY r.key, b.sort_order ORDER BY b.sort_order`, pr.CycleID, sectors, scope)
-	pr.Sections, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (SectionFigure, error) {
-		var f SectionFigure
+	pr.Sections, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.SectionFigure, error) {
+		var f kijun.SectionFigure
 		err := r.Scan(&f.Section, &f.Submitted, &f.Implemented, &f.AvgScore)
 		return f, err
 	})
 	return pr, err
 }
 
-func kpiState(kp KPIProgress, now time.Time) string {
+func kpiState(kp kijun.KPIProgress, now time.Time) string {
 	if kp.Percent == nil {
-		return KPINoData
+		return kijun.KPINoData
 	}
 	switch {
 	case *kp.Percent >= float64(kp.Target):
-		return KPIAchieved
+		return kijun.KPIAchieved
 	case !kp.Due.Time().IsZero() && now.After(kp.Due.Time().AddDate(0, 0, 1)):
-		return KPIMissed
+		return kijun.KPIMissed
 	}
-	return KPIInProgress
+	return kijun.KPIInProgress
 }

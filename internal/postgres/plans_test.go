@@ -428,7 +428,7 @@ func TestPlanTenancy(t *testing.T) {
 	}
 	// The operator sees its sector's profile in force (version 1, not the
 	// draft), and nothing of the plan beyond it.
-	var sp *postgres.SectorProfile
+	var sp *kijun.SectorProfile
 	w.must(t, w.opU, func(tx pgx.Tx) (err error) {
 		sp, err = postgres.GetSectorProfile(w.ctx, tx, "electricity", 0)
 		return err
@@ -512,7 +512,7 @@ func TestPlanKPIProgressHandComputed(t *testing.T) {
 		VALUES ($1, $2, $3, 'finance', 'overall', '', 1, 1, 1, 1, 0, 0, 0, 1, 'submitted') RETURNING 1`, fa, cycle, w.opFin)
 
 	now := time.Date(2027, 12, 1, 0, 0, 0, 0, kijun.JST)
-	var pr postgres.PlanProgress
+	var pr kijun.PlanProgress
 	for _, p := range []*kijun.Principal{w.meti, w.nco} {
 		w.must(t, p, func(tx pgx.Tx) (err error) {
 			pr, err = postgres.ComputePlanProgress(w.ctx, tx, []string{"electricity"}, w.version(t, w.meti, id, 0), now)
@@ -526,7 +526,7 @@ func TestPlanKPIProgressHandComputed(t *testing.T) {
 			pct     float64
 			state   string
 		}
-		want := []fig{{1, 100.0 / 3, postgres.KPIInProgress}, {1, 100.0 / 3, postgres.KPIAchieved}, {2, 200.0 / 3, postgres.KPIMissed}}
+		want := []fig{{1, 100.0 / 3, kijun.KPIInProgress}, {1, 100.0 / 3, kijun.KPIAchieved}, {2, 200.0 / 3, kijun.KPIMissed}}
 		for i, k := range pr.KPIs {
 			if k.Meeting != want[i].meeting || k.Percent == nil || *k.Percent != want[i].pct || k.State != want[i].state {
 				t.Errorf("as %s: KPI %s: %d meeting, %v%%, %s; want %+v", p.Name, k.Label, k.Meeting, k.Percent, k.State, want[i])
