@@ -1,0 +1,969 @@
+package postgres
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+// The self-assessment cycle (migration 000005, docs/assessment.md). Every
+// function runs in the caller's InTx transaction: RLS limits what it reads
+// and refuses what the principal may not write, and the state machine is
+// enforced by a trigger; the checks here come first so that refusals carry
+// a message. Every change is audited in the same transaction, on the
+// operator's chain (SectorCode, OperatorID and MinistryCode set).
+
+// Message IDs (locales/assessment.*.yaml).
+const (
+	msgAsmConflict       = "assessment.conflict"
+	msgAsmLocked         = "assessment.locked"
+	msgAsmIncomplete     = "assessment.incomplete"
+	msgAsmTransition     = "assessment.transition"
+	msgAsmForbidden      = "assessment.forbidden"
+	msgAsmAnswerInvalid  = "assessment.answer.invalid"
+	msgAsmStatusUnknown  = "assessment.answer.status_unknown"
+	msgAsmCycleExists    = "assessment.cycle.exists"
+	msgAsmCycleCatalog   = "assessment.cycle.catalog_not_published"
+	msgAsmCycleDates     = "assessment.cycle.dates"
+	msgAsmCycleYear      = "assessment.cycle.year"
+	msgAsmCycleClosed    = "assessment.cycle.closed"
+	msgAsmCycleNoControl = "assessment.cycle.no_controls"
+	msgAsmOperatorGone   = "assessment.operator_withdrawn"
+	msgAsmNoPrevious     = "assessment.carry.none"
+	msgAsmReturnNote     = "assessment.return.note_required"
+	msgAsmNoteTooLong    = "assessment.note.too_long"
+
+	msgGapUnanswered  = "assessment.gap.unanswered"
+	msgGapNAReason    = "assessment.gap.na_reason"
+	msgGapAction      = "assessment.gap.remediation_action"
+	msgGapOwner       = "assessment.gap.remediation_owner"
+	msgGapDue         = "assessment.gap.remediation_due"
+	msgGapUnconfirmed = "assessment.gap.carried_unconfirmed"
+)
+
+// SQLSTATEs raised by migration 000005's triggers.
+const (
+	sqlStateLocked     = "KJ002"
+	sqlStateTransition = "KJ003"
+)
+
+// asmErr turns the database's refusals into messages.
+func asmErr(err error) error {
+	switch pgCode(err) {
+	case sqlStateLocked:
+		return kijun.Errorf(kijun.EConflict, msgAsmLocked, nil)
+	case sqlStateTransition:
+		return kijun.Errorf(kijun.EConflict, msgAsmTransition, nil)
+	case "42501":
+		return kijun.Errorf(kijun.EForbidden, msgAsmForbidden, nil)
+	}
+	return err
+}
+
+var errAsmForbidden = kijun.Errorf(kijun.EForbidden, msgAsmForbidden, nil)
+
+// AnswerScale returns the answer scale in its order.
+func AnswerScale(ctx context.Context, q Querier) ([]kijun.ScaleEntry, error) {
+	rows, _ := q.Query(ctx, `SELECT code, label_ja, label_en, weight::float8, requires_reason, requires_remediation, sort_order
+		FROM answer_scale ORDER BY sort_order, code`)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.ScaleEntry, error) {
+		var e kijun.ScaleEntry
+		err := r.Scan(&e.Code, &e.Label.Ja, &e.Label.En, &e.Weight, &e.RequiresReason, &e.RequiresRemediation, &e.SortOrder)
+		return e, err
+	})
+}
+
+// ControlSelector is the hook that decides which controls assessments of
+// sector answer in a cycle measured against cat. It returns the controls
+// in the order they are asked and a short source label stored with the
+// set ("baseline", or e.g. "profile:12"). BaselineControls is the default;
+// the sector-profile issue plugs a selector here that drops the controls
+// its profile marks not applicable and appends the sector's supplementary
+// controls (CatalogID 0). The selector only reads; the store copies what
+// it returns into an immutable control set, so assessments already open
+// keep their controls whatever the catalog or profile does later.
+type ControlSelector func(ctx context.Context, tx pgx.Tx, cat *kijun.Catalog, sector string) ([]kijun.AssessmentControl, string, error)
+
+// BaselineControls selects the controls of cat whose sectors are empty or
+// contain sector, in catalog order.
+func BaselineControls(_ context.Context, _ pgx.Tx, cat *kijun.Catalog, sector string) ([]kijun.AssessmentControl, string, error) {
+	var out []kijun.AssessmentControl
+	for i, c := range cat.Controls {
+		if len(c.Sectors) > 0 && !containsFold(c.Sectors, sector) {
+			continue
+		}
+		out = append(out, AssessmentControlOf(cat.ID, c, i+1))
+	}
+	return out, "baseline", nil
+}
+
+// AssessmentControlOf copies a catalog control into the form an
+// assessment asks it.
+func AssessmentControlOf(catalogID int64, c kijun.Control, sortOrder int) kijun.AssessmentControl {
+	return kijun.AssessmentControl{Ref: c.Ref, CatalogID: catalogID, Section: c.Section, Themes: orEmpty(c.Themes),
+		CSF: orEmpty(c.CSF), Title: c.Title, Statement: c.Statement, EvidenceExpected: c.EvidenceExpected, SortOrder: sortOrder}
+}
+
+// setItem is a control set item as jsonb_to_recordset reads it.
+type setItem struct {
+	Ref              string   `json:"ref"`
+	CatalogID        *int64   `json:"catalog_id"`
+	Section          string   `json:"section_code"`
+	Themes           []string `json:"themes"`
+	CSF              []string `json:"csf"`
+	TitleJa          string   `json:"title_ja"`
+	TitleEn          string   `json:"title_en"`
+	StatementJa      string   `json:"statement_ja"`
+	StatementEn      string   `json:"statement_en"`
+	EvidenceExpected bool     `json:"evidence_expected"`
+	SortOrder        int      `json:"sort_order"`
+}
+
+// ensureControlSet returns the id of the control set of cycle and sector
+// holding exactly controls, creating it if needed. Sets are found by the
+// hash of their content, so identical selections share one set.
+func ensureControlSet(ctx context.Context, tx pgx.Tx, cycleID, catalogID int64, sector, source string, controls []kijun.AssessmentControl) (int64, error) {
+	items := make([]setItem, len(controls))
+	for i, c := range controls {
+		var cat *int64
+		if c.CatalogID != 0 {
+			cat = &c.CatalogID
+		}
+		items[i] = setItem{Ref: c.Ref, CatalogID: cat, Section: c.Section, Themes: orEmpty(c.Themes), CSF: orEmpty(c.CSF),
+			TitleJa: c.Title.Ja, TitleEn: c.Title.En, StatementJa: c.Statement.Ja, StatementEn: c.Statement.En,
+			EvidenceExpected: c.EvidenceExpected, SortOrder: c.SortOrder}
+	}
+	body, err := json.Marshal(items)
+	if err != nil {
+		return 0, err
+	}
+	sum := sha256.Sum256(body)
+	var id int64
+	err = tx.QueryRow(ctx, `SELECT id FROM control_sets WHERE cycle_id = $1 AND sector_code = $2 AND fingerprint = $3`,
+		cycleID, sector, sum[:]).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, err
+	}
+	if err := tx.QueryRow(ctx, `INSERT INTO control_sets (cycle_id, sector_code, catalog_id, source, fingerprint, control_count)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, cycleID, sector, catalogID, source, sum[:], len(items)).Scan(&id); err != nil {
+		return 0, asmErr(err)
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO control_set_items (set_id, sector_code, ref, catalog_id, section_code, themes, csf,
+			title_ja, title_en, statement_ja, statement_en, evidence_expected, sort_order)
+		SELECT $1, $2, ref, catalog_id, section_code, themes, csf, title_ja, title_en, statement_ja, statement_en,
+			evidence_expected, sort_order
+		FROM jsonb_to_recordset($3::jsonb) AS x(ref text, catalog_id bigint, section_code text, themes text[], csf text[],
+			title_ja text, title_en text, statement_ja text, statement_en text, evidence_expected boolean, sort_order int)`,
+		id, sector, body); err != nil {
+		return 0, asmErr(err)
+	}
+	return id, nil
+}
+
+// CycleInput is what the NCO gives to open a cycle.
+type CycleInput struct {
+	FiscalYear kijun.FiscalYear
+	CatalogID  int64 // a published catalog
+	OpensOn    time.Time
+	DueOn      time.Time
+}
+
+// OpenCycle opens the cycle of a fiscal year (one open cycle per year) and
+// creates an assessment for every active operator the NCO sees, each
+// against the control set sel chooses for its sector (nil: the baseline).
+// The assessments are written by one INSERT … SELECT, whatever their
+// number. It returns the cycle and how many assessments it created.
+func OpenCycle(ctx context.Context, tx pgx.Tx, p *kijun.Principal, in CycleInput, sel ControlSelector, requestID string) (kijun.Cycle, int, error) {
+	var cy kijun.Cycle
+	if !p.SignedIn() || !p.NCO {
+		return cy, 0, errAsmForbidden
+	}
+	if in.FiscalYear < 2019 || in.FiscalYear > 2200 {
+		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleYear, map[string]any{"Year": int(in.FiscalYear)})
+	}
+	if in.OpensOn.IsZero() || in.DueOn.IsZero() || in.DueOn.Before(in.OpensOn) {
+		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleDates, nil)
+	}
+	if sel == nil {
+		sel = BaselineControls
+	}
+	_, status, err := catalogState(ctx, tx, in.CatalogID, "")
+	if err != nil {
+		return cy, 0, err
+	}
+	if status != kijun.CatalogPublished {
+		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleCatalog, map[string]any{"Status": string(status)})
+	}
+	var exists bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM cycles WHERE fiscal_year = $1 AND status = 'open')`,
+		int(in.FiscalYear)).Scan(&exists); err != nil {
+		return cy, 0, err
+	}
+	if exists {
+		return cy, 0, kijun.Errorf(kijun.EConflict, msgAsmCycleExists, map[string]any{"Year": int(in.FiscalYear)})
+	}
+	rows, _ := tx.Query(ctx, `INSERT INTO cycles (fiscal_year, catalog_id, opens_on, due_on, created_by)
+		VALUES ($1, $2, $3, $4, $5) RETURNING `+cycleColumns, int(in.FiscalYear), in.CatalogID, in.OpensOn, in.DueOn, nullInt(p.UserID))
+	if cy, err = pgx.CollectExactlyOneRow(rows, scanCycle); err != nil {
+		if IsUniqueViolation(err) {
+			return cy, 0, kijun.Errorf(kijun.EConflict, msgAsmCycleExists, map[string]any{"Year": int(in.FiscalYear)})
+		}
+		return cy, 0, asmErr(err)
+	}
+	cat, err := GetCatalog(ctx, tx, in.CatalogID)
+	if err != nil {
+		return cy, 0, err
+	}
+	rows, _ = tx.Query(ctx, `SELECT DISTINCT sector_code FROM operators WHERE status = 'active' ORDER BY 1`)
+	sectors, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return cy, 0, err
+	}
+	var setSectors []string
+	var setIDs []int64
+	for _, s := range sectors {
+		controls, source, err := sel(ctx, tx, cat, s)
+		if err != nil {
+			return cy, 0, err
+		}
+		if len(controls) == 0 {
+			return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleNoControl, map[string]any{"Sector": s})
+		}
+		id, err := ensureControlSet(ctx, tx, cy.ID, cat.ID, s, source, controls)
+		if err != nil {
+			return cy, 0, err
+		}
+		setSectors, setIDs = append(setSectors, s), append(setIDs, id)
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO assessments (cycle_id, operator_id, sector_code, ministry_code, control_set_id)
+		SELECT $1, o.id, o.sector_code,
+			coalesce((SELECT min(so.ministry_code) FROM sector_oversight so WHERE so.sector_code = o.sector_code), o.designated_by),
+			m.set_id
+		FROM operators o JOIN unnest($2::text[], $3::bigint[]) AS m(sector, set_id) ON m.sector = o.sector_code
+		WHERE o.status = 'active'`, cy.ID, setSectors, setIDs)
+	if err != nil {
+		return cy, 0, asmErr(err)
+	}
+	n := int(tag.RowsAffected())
+	if _, err := tx.Exec(ctx, `INSERT INTO assessment_events (assessment_id, operator_id, sector_code, to_status, by_user, by_name)
+		SELECT id, operator_id, sector_code, 'not_started', $2, $3 FROM assessments WHERE cycle_id = $1`,
+		cy.ID, p.UserID, p.Name); err != nil {
+		return cy, 0, asmErr(err)
+	}
+	ev := ActorOf(p, requestID)
+	ev.Action, ev.ObjectType, ev.ObjectID = "assessment.cycle.open", "cycle", strconv.FormatInt(cy.ID, 10)
+	after := map[string]any{"fiscal_year": int(cy.FiscalYear), "catalog_id": cy.CatalogID,
+		"opens_on": cy.OpensOn.Format(time.DateOnly), "due_on": cy.DueOn.Format(time.DateOnly),
+		"assessments": n, "sectors": setSectors, "control_sets": setIDs}
+	return cy, n, Audit(ctx, tx, ev, nil, after)
+}
+
+const cycleColumns = `id, fiscal_year, catalog_id, opens_on, due_on, status, created_at`
+
+func scanCycle(r pgx.CollectableRow) (kijun.Cycle, error) {
+	var c kijun.Cycle
+	err := r.Scan(&c.ID, &c.FiscalYear, &c.CatalogID, &c.OpensOn, &c.DueOn, &c.Status, &c.CreatedAt)
+	return c, err
+}
+
+// ListCycles returns every cycle, newest fiscal year first.
+func ListCycles(ctx context.Context, q Querier) ([]kijun.Cycle, error) {
+	rows, _ := q.Query(ctx, `SELECT `+cycleColumns+` FROM cycles ORDER BY fiscal_year DESC, id DESC`)
+	return pgx.CollectRows(rows, scanCycle)
+}
+
+// EnsureAssessment gives operatorID an assessment in the open cycle
+// cycleID, for an operator designated after the cycle opened: against the
+// control set sel chooses now (nil: the baseline). It returns the
+// existing assessment, created false, if there is one.
+func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, cycleID, operatorID int64, sel ControlSelector, requestID string) (int64, bool, error) {
+	o, err := GetOperator(ctx, tx, operatorID)
+	if err != nil {
+		return 0, false, err
+	}
+	if !p.SignedIn() || !(p.NCO || p.OverseesSector(o.SectorCode)) {
+		return 0, false, errAsmForbidden
+	}
+	if o.Status != kijun.OperatorActive {
+		return 0, false, kijun.Errorf(kijun.EConflict, msgAsmOperatorGone, nil)
+	}
+	var id int64
+	err = tx.QueryRow(ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycleID, operatorID).Scan(&id)
+	if err == nil {
+		return id, false, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, err
+	}
+	rows, _ := tx.Query(ctx, `SELECT `+cycleColumns+` FROM cycles WHERE id = $1`, cycleID)
+	cy, err := pgx.CollectExactlyOneRow(rows, scanCycle)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, kijun.ErrNotFound
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	if cy.Status != kijun.CycleOpen {
+		return 0, false, kijun.Errorf(kijun.EConflict, msgAsmCycleClosed, nil)
+	}
+	if sel == nil {
+		sel = BaselineControls
+	}
+	cat, err := GetCatalog(ctx, tx, cy.CatalogID)
+	if err != nil {
+		return 0, false, err
+	}
+	controls, source, err := sel(ctx, tx, cat, o.SectorCode)
+	if err != nil {
+		return 0, false, err
+	}
+	if len(controls) == 0 {
+		return 0, false, kijun.Errorf(kijun.EInvalid, msgAsmCycleNoControl, map[string]any{"Sector": o.SectorCode})
+	}
+	setID, err := ensureControlSet(ctx, tx, cy.ID, cat.ID, o.SectorCode, source, controls)
+	if err != nil {
+		return 0, false, err
+	}
+	var ministry string
+	err = tx.QueryRow(ctx, `INSERT INTO assessments (cycle_id, operator_id, sector_code, ministry_code, control_set_id)
+		VALUES ($1, $2, $3, coalesce((SELECT min(ministry_code) FROM sector_oversight WHERE sector_code = $3), nullif($4, '')), $5)
+		ON CONFLICT (operator_id, cycle_id) DO NOTHING RETURNING id, coalesce(ministry_code, '')`,
+		cy.ID, o.ID, o.SectorCode, o.DesignatedBy, setID).Scan(&id, &ministry)
+	if errors.Is(err, pgx.ErrNoRows) { // created meanwhile
+		err = tx.QueryRow(ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycleID, operatorID).Scan(&id)
+		return id, false, err
+	}
+	if err != nil {
+		return 0, false, asmErr(err)
+	}
+	h := asmHead{ID: id, OperatorID: o.ID, SectorCode: o.SectorCode, MinistryCode: ministry, Status: kijun.AssessmentNotStarted}
+	if err := addEvent(ctx, tx, p, h, "", kijun.AssessmentNotStarted, ""); err != nil {
+		return 0, false, err
+	}
+	return id, true, Audit(ctx, tx, h.event(p, requestID, "assessment.create", "assessment", ""), nil,
+		map[string]any{"cycle_id": cy.ID, "operator_id": o.ID, "control_set_id": setID, "controls": len(controls)})
+}
+
+// asmHead is what the store needs of an assessment to check and audit a
+// change.
+type asmHead struct {
+	ID           int64
+	OperatorID   int64
+	SectorCode   string
+	MinistryCode string
+	Status       kijun.AssessmentStatus
+	Version      int
+}
+
+func (h asmHead) event(p *kijun.Principal, requestID, action, objectType, ref string) AuditEvent {
+	e := ActorOf(p, requestID)
+	id := strconv.FormatInt(h.ID, 10)
+	if ref != "" {
+		id += "/" + ref
+	}
+	e.Action, e.ObjectType, e.ObjectID = action, objectType, id
+	e.SectorCode, e.OperatorID, e.MinistryCode = h.SectorCode, h.OperatorID, h.MinistryCode
+	return e
+}
+
+func readHead(ctx context.Context, tx pgx.Tx, id int64, lock string) (asmHead, error) {
+	var h asmHead
+	err := tx.QueryRow(ctx, `SELECT id, operator_id, sector_code, coalesce(ministry_code, ''), status, version
+		FROM assessments WHERE id = $1 `+lock, id).Scan(&h.ID, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &h.Status, &h.Version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return h, kijun.ErrNotFound
+	}
+	return h, err
+}
+
+func addEvent(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, from, to kijun.AssessmentStatus, note string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO assessment_events (assessment_id, operator_id, sector_code, from_status, to_status, by_user, by_name, note)
+		VALUES ($1, $2, $3, nullif($4, ''), $5, $6, $7, $8)`,
+		h.ID, h.OperatorID, h.SectorCode, string(from), string(to), nullInt(p.UserID), p.Name, note)
+	return asmErr(err)
+}
+
+// lockEditable is how every change to answers and evidence starts: the
+// principal must be the operator, the assessment moves from not_started
+// to in_progress on its first change, and a share lock on the assessment
+// row holds off a submit until this transaction ends (a submit takes the
+// row for update), so no answer changes under a submitted assessment.
+func lockEditable(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, requestID string) (asmHead, error) {
+	b := &pgx.Batch{}
+	// The start runs before the share lock: two first saves would
+	// otherwise both hold the share lock and deadlock upgrading it.
+	b.Queue(`UPDATE assessments SET status = 'in_progress', version = version + 1, updated_at = now()
+		WHERE id = $1 AND status = 'not_started' AND operator_id = ANY (kijun_operators()) RETURNING id`, id)
+	b.Queue(`SELECT id, operator_id, sector_code, coalesce(ministry_code, ''), status, version
+		FROM assessments WHERE id = $1 FOR SHARE`, id)
+	br := tx.SendBatch(ctx, b)
+	var started int64
+	errStart := br.QueryRow().Scan(&started)
+	var h asmHead
+	errHead := br.QueryRow().Scan(&h.ID, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &h.Status, &h.Version)
+	if err := br.Close(); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return h, asmErr(err)
+	}
+	if errStart != nil && !errors.Is(errStart, pgx.ErrNoRows) {
+		return h, asmErr(errStart)
+	}
+	if errors.Is(errHead, pgx.ErrNoRows) {
+		return h, kijun.ErrNotFound
+	}
+	if errHead != nil {
+		return h, asmErr(errHead)
+	}
+	if !p.InOperator(h.OperatorID) {
+		return h, errAsmForbidden
+	}
+	if !h.Status.Editable() {
+		return h, kijun.Errorf(kijun.EConflict, msgAsmLocked, map[string]any{"Status": string(h.Status)})
+	}
+	if started != 0 {
+		if err := addEvent(ctx, tx, p, h, kijun.AssessmentNotStarted, kijun.AssessmentInProgress, ""); err != nil {
+			return h, err
+		}
+		if err := Audit(ctx, tx, h.event(p, requestID, "assessment.start", "assessment", ""),
+			map[string]any{"status": kijun.AssessmentNotStarted}, map[string]any{"status": kijun.AssessmentInProgress}); err != nil {
+			return h, err
+		}
+	}
+	return h, nil
+}
+
+const answerColumns = `x.assessment_id, x.ref, coalesce(x.status, ''), coalesce(x.maturity, 0), x.how, x.na_reason,
+	x.remediation_action, x.remediation_owner, x.remediation_due, x.carried_forward, x.version,
+	coalesce(x.updated_by, 0), x.updated_by_name, x.updated_at`
+
+func scanAnswer(r pgx.CollectableRow) (kijun.Answer, error) {
+	var a kijun.Answer
+	err := r.Scan(&a.AssessmentID, &a.Ref, &a.Status, &a.Maturity, &a.How, &a.NAReason,
+		&a.Remediation.Action, &a.Remediation.Owner, &a.Remediation.Due, &a.CarriedForward, &a.Version,
+		&a.UpdatedBy, &a.UpdatedByName, &a.UpdatedAt)
+	return a, err
+}
+
+// GetAnswer returns the stored answer to ref, or one with Version 0 if
+// none was saved.
+func GetAnswer(ctx context.Context, q Querier, assessmentID int64, ref string) (kijun.Answer, error) {
+	rows, _ := q.Query(ctx, `SELECT `+answerColumns+` FROM answers x WHERE x.assessment_id = $1 AND x.ref = $2`, assessmentID, ref)
+	a, err := pgx.CollectExactlyOneRow(rows, scanAnswer)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return kijun.Answer{AssessmentID: assessmentID, Ref: ref}, nil
+	}
+	return a, err
+}
+
+// answerConflict is the optimistic-locking error: Current is the stored
+// answer, so the page can show both versions and let the user choose.
+func answerConflict(current kijun.Answer, expected int) error {
+	return kijun.Errorf(kijun.EConflict, msgAsmConflict, map[string]any{
+		"Ref": current.Ref, "Expected": expected, "Version": current.Version, "Current": current,
+		"By": current.UpdatedByName,
+	})
+}
+
+// SaveAnswer stores a draft answer to a.Ref, provided the stored answer is
+// still at expectedVersion (0: none saved yet), and returns it with its
+// new version. A draft is saved whenever it is well formed (see
+// kijun.Answer.WellFormed); missing reasons and plans are gaps for
+// Submit. Saving confirms a carried-forward answer. A moved version gives
+// EConflict assessment.conflict with the stored answer in Args["Current"];
+// a submitted or accepted assessment gives EConflict assessment.locked.
+func SaveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string) (kijun.Answer, error) {
+	if ps := a.WellFormed(); len(ps) > 0 {
+		return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmAnswerInvalid, map[string]any{"Count": len(ps), "Problems": ps})
+	}
+	h, err := lockEditable(ctx, tx, p, a.AssessmentID, requestID)
+	if err != nil {
+		return kijun.Answer{}, err
+	}
+	rows, _ := tx.Query(ctx, `SELECT `+answerColumns+` FROM answers x WHERE x.assessment_id = $1 AND x.ref = $2 FOR UPDATE`,
+		a.AssessmentID, a.Ref)
+	before, err := pgx.CollectExactlyOneRow(rows, scanAnswer)
+	exists := err == nil
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return kijun.Answer{}, err
+	}
+	if !exists {
+		before = kijun.Answer{AssessmentID: a.AssessmentID, Ref: a.Ref}
+	}
+	if before.Version != expectedVersion {
+		return kijun.Answer{}, answerConflict(before, expectedVersion)
+	}
+	args := []any{a.AssessmentID, a.Ref, nullStr(string(a.Status)), nullInt(int64(a.Maturity)), a.How, a.NAReason,
+		a.Remediation.Action, a.Remediation.Owner, dateOrNil(a.Remediation.Due), nullInt(p.UserID), p.Name}
+	if exists {
+		rows, _ = tx.Query(ctx, `UPDATE answers x SET status = $3, maturity = $4, how = $5, na_reason = $6,
+				remediation_action = $7, remediation_owner = $8, remediation_due = $9, carried_forward = false,
+				version = x.version + 1, updated_by = $10, updated_by_name = $11, updated_at = now()
+			WHERE x.assessment_id = $1 AND x.ref = $2 AND x.version = $12 RETURNING `+answerColumns,
+			append(args, expectedVersion)...)
+	} else {
+		rows, _ = tx.Query(ctx, `INSERT INTO answers AS x (assessment_id, ref, operator_id, sector_code, status, maturity, how,
+				na_reason, remediation_action, remediation_owner, remediation_due, updated_by, updated_by_name)
+			SELECT c.assessment_id, c.ref, c.operator_id, c.sector_code, $3, $4, $5, $6, $7, $8, $9, $10, $11
+			FROM assessment_controls c WHERE c.assessment_id = $1 AND c.ref = $2
+			ON CONFLICT (assessment_id, ref) DO NOTHING RETURNING `+answerColumns, args...)
+	}
+	after, err := pgx.CollectExactlyOneRow(rows, scanAnswer)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Not inserted: an unknown ref, or another save inserted first.
+		current, gerr := GetAnswer(ctx, tx, a.AssessmentID, a.Ref)
+		if gerr != nil {
+			return kijun.Answer{}, gerr
+		}
+		if current.Version == 0 {
+			return kijun.Answer{}, kijun.ErrNotFound
+		}
+		return kijun.Answer{}, answerConflict(current, expectedVersion)
+	}
+	if err != nil {
+		if pgCode(err) == "23503" {
+			return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})
+		}
+		return kijun.Answer{}, asmErr(err)
+	}
+	var b any
+	if exists {
+		b = before
+	}
+	return after, Audit(ctx, tx, h.event(p, requestID, "assessment.answer.save", "answer", a.Ref), b, after)
+}
+
+func dateOrNil(t *time.Time) any {
+	if t == nil || t.IsZero() {
+		return nil
+	}
+	return t.Format(time.DateOnly)
+}
+
+// CarryForward starts an assessment from the operator's answers in its
+// latest earlier cycle: every answered control present in both is copied,
+// marked carried_forward until the user confirms or changes it. Controls
+// already answered here are left alone. It returns the refs copied.
+func CarryForward(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, requestID string) ([]string, error) {
+	h, err := lockEditable(ctx, tx, p, assessmentID, requestID)
+	if err != nil {
+		return nil, err
+	}
+	var prev int64
+	err = tx.QueryRow(ctx, `SELECT pa.id FROM assessments a
+		JOIN cycles c ON c.id = a.cycle_id
+		JOIN assessments pa ON pa.operator_id = a.operator_id
+		JOIN cycles pc ON pc.id = pa.cycle_id
+		WHERE a.id = $1 AND pc.fiscal_year < c.fiscal_year
+		ORDER BY pc.fiscal_year DESC, pa.id DESC LIMIT 1`, assessmentID).Scan(&prev)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, kijun.Errorf(kijun.EInvalid, msgAsmNoPrevious, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, _ := tx.Query(ctx, `INSERT INTO answers (assessment_id, ref, operator_id, sector_code, status, maturity, how,
+			na_reason, remediation_action, remediation_owner, remediation_due, carried_forward, updated_by, updated_by_name)
+		SELECT c.assessment_id, c.ref, c.operator_id, c.sector_code, pa.status, pa.maturity, pa.how,
+			pa.na_reason, pa.remediation_action, pa.remediation_owner, pa.remediation_due, true, $3, $4
+		FROM answers pa JOIN assessment_controls c ON c.assessment_id = $1 AND c.ref = pa.ref
+		WHERE pa.assessment_id = $2 AND pa.status IS NOT NULL
+		ORDER BY c.sort_order, c.ref
+		ON CONFLICT (assessment_id, ref) DO NOTHING RETURNING ref`, assessmentID, prev, nullInt(p.UserID), p.Name)
+	refs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, asmErr(err)
+	}
+	return refs, Audit(ctx, tx, h.event(p, requestID, "assessment.answer.carry_forward", "assessment", ""), nil,
+		map[string]any{"from_assessment": prev, "refs": refs})
+}
+
+// ConfirmCarried confirms carried-forward answers as they are: refs, or
+// every carried answer when refs is nil. It returns the refs confirmed.
+func ConfirmCarried(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, refs []string, requestID string) ([]string, error) {
+	h, err := lockEditable(ctx, tx, p, assessmentID, requestID)
+	if err != nil {
+		return nil, err
+	}
+	rows, _ := tx.Query(ctx, `UPDATE answers SET carried_forward = false, version = version + 1,
+			updated_by = $3, updated_by_name = $4, updated_at = now()
+		WHERE assessment_id = $1 AND carried_forward AND ($2::text[] IS NULL OR ref = ANY ($2))
+		RETURNING ref`, assessmentID, refs, nullInt(p.UserID), p.Name)
+	done, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, asmErr(err)
+	}
+	return done, Audit(ctx, tx, h.event(p, requestID, "assessment.answer.confirm", "assessment", ""), nil,
+		map[string]any{"refs": done})
+}
+
+// CheckCompleteness returns every gap that stops the assessment from
+// being submitted, in section and control order: unanswered controls, N/A
+// without a reason, gaps without a remediation action, owner or target
+// date, and carried-forward answers not yet confirmed.
+func CheckCompleteness(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]kijun.AnswerProblem, error) {
+	rows, _ := tx.Query(ctx, `SELECT i.ref, i.section_code, x.status IS NULL,
+			coalesce(s.requires_reason AND btrim(x.na_reason) = '', false),
+			coalesce(s.requires_remediation AND btrim(x.remediation_action) = '', false),
+			coalesce(s.requires_remediation AND btrim(x.remediation_owner) = '', false),
+			coalesce(s.requires_remediation AND x.remediation_due IS NULL, false),
+			coalesce(x.carried_forward, false)
+		FROM assessments a
+		JOIN control_set_items i ON i.set_id = a.control_set_id
+		JOIN baseline_sections bs ON bs.code = i.section_code
+		LEFT JOIN answers x ON x.assessment_id = a.id AND x.ref = i.ref
+		LEFT JOIN answer_scale s ON s.code = x.status
+		WHERE a.id = $1
+		ORDER BY bs.sort_order, i.sort_order, i.ref`, assessmentID)
+	var ref, section string
+	var unanswered, reason, action, owner, due, carried bool
+	problems := []kijun.AnswerProblem{}
+	_, err := pgx.ForEachRow(rows, []any{&ref, &section, &unanswered, &reason, &action, &owner, &due, &carried}, func() error {
+		add := func(field, id string) {
+			problems = append(problems, kijun.AnswerProblem{Ref: ref, Section: section, Field: field, MessageID: id})
+		}
+		if unanswered {
+			add("status", msgGapUnanswered)
+			return nil
+		}
+		if reason {
+			add("na_reason", msgGapNAReason)
+		}
+		if action {
+			add("remediation_action", msgGapAction)
+		}
+		if owner {
+			add("remediation_owner", msgGapOwner)
+		}
+		if due {
+			add("remediation_due", msgGapDue)
+		}
+		if carried {
+			add("carried_forward", msgGapUnconfirmed)
+		}
+		return nil
+	})
+	return problems, err
+}
+
+// Submit checks completeness and submits: every gap comes back at once as
+// EInvalid assessment.incomplete with Args["Problems"]
+// ([]kijun.AnswerProblem). On success the answers lock and the rollups are
+// written in the same transaction.
+func Submit(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, requestID string) error {
+	return submit(ctx, tx, p, assessmentID, false, requestID)
+}
+
+// Resubmit submits an assessment the ministry returned, with the same
+// checks as Submit.
+func Resubmit(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, requestID string) error {
+	return submit(ctx, tx, p, assessmentID, true, requestID)
+}
+
+func submit(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, resubmit bool, requestID string) error {
+	h, err := readHead(ctx, tx, id, "FOR UPDATE")
+	if err != nil {
+		return err
+	}
+	if !p.InOperator(h.OperatorID) {
+		return errAsmForbidden
+	}
+	if !h.Status.CanMoveTo(kijun.AssessmentSubmitted) || resubmit != (h.Status == kijun.AssessmentReturned) {
+		return kijun.Errorf(kijun.EConflict, msgAsmTransition, map[string]any{"From": string(h.Status), "To": string(kijun.AssessmentSubmitted)})
+	}
+	problems, err := CheckCompleteness(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return kijun.Errorf(kijun.EInvalid, msgAsmIncomplete, map[string]any{"Count": len(problems), "Problems": problems})
+	}
+	action := "assessment.submit"
+	if resubmit {
+		action = "assessment.resubmit"
+	}
+	return transition(ctx, tx, p, h, kijun.AssessmentSubmitted, `submitted_at = now(), submitted_by = $3`, "", action, requestID)
+}
+
+// transition moves h to status to, records the history and the audit
+// event, and writes the rollups when the new status is submitted or
+// accepted.
+func transition(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, to kijun.AssessmentStatus, set, note, action, requestID string) error {
+	tag, err := tx.Exec(ctx, `UPDATE assessments SET status = $2, version = version + 1, updated_at = now(), `+set+`
+		WHERE id = $1 AND version = $4`, h.ID, string(to), nullInt(p.UserID), h.Version)
+	if err != nil {
+		return asmErr(err)
+	}
+	if tag.RowsAffected() != 1 {
+		return errAsmForbidden
+	}
+	if err := addEvent(ctx, tx, p, h, h.Status, to, note); err != nil {
+		return err
+	}
+	after := map[string]any{"status": to}
+	if note != "" {
+		after["note"] = note
+	}
+	if to == kijun.AssessmentSubmitted || to == kijun.AssessmentAccepted {
+		var n int
+		if err := tx.QueryRow(ctx, `SELECT kijun_write_rollups($1)`, h.ID).Scan(&n); err != nil {
+			return asmErr(err)
+		}
+		after["rollups"] = n
+	}
+	return Audit(ctx, tx, h.event(p, requestID, action, "assessment", ""), map[string]any{"status": h.Status}, after)
+}
+
+// CommentInput is a review comment to add with a return.
+type CommentInput struct {
+	Ref  string // "" for the whole assessment
+	Body string
+}
+
+// Return sends a submitted assessment back to its operator (the ministry
+// overseeing its sector), with a note and comments on answers; at least
+// one of them is required.
+func Return(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, note string, comments []CommentInput, requestID string) error {
+	h, err := reviewHead(ctx, tx, p, assessmentID, kijun.AssessmentReturned)
+	if err != nil {
+		return err
+	}
+	note = strings.TrimSpace(note)
+	if note == "" && len(comments) == 0 {
+		return kijun.Errorf(kijun.EInvalid, msgAsmReturnNote, nil)
+	}
+	if len([]rune(note)) > kijun.MaxCommentLen {
+		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": kijun.MaxCommentLen})
+	}
+	for _, c := range comments {
+		if _, err := addComment(ctx, tx, p, h, c.Ref, 0, c.Body, requestID); err != nil {
+			return err
+		}
+	}
+	return transition(ctx, tx, p, h, kijun.AssessmentReturned, `returned_at = now(), returned_by = $3`, note, "assessment.return", requestID)
+}
+
+// Accept accepts a submitted assessment (the ministry overseeing its
+// sector) and rewrites its rollups in the same transaction.
+func Accept(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, note, requestID string) error {
+	h, err := reviewHead(ctx, tx, p, assessmentID, kijun.AssessmentAccepted)
+	if err != nil {
+		return err
+	}
+	note = strings.TrimSpace(note)
+	if len([]rune(note)) > kijun.MaxCommentLen {
+		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": kijun.MaxCommentLen})
+	}
+	return transition(ctx, tx, p, h, kijun.AssessmentAccepted, `accepted_at = now(), accepted_by = $3`, note, "assessment.accept", requestID)
+}
+
+func reviewHead(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, to kijun.AssessmentStatus) (asmHead, error) {
+	h, err := readHead(ctx, tx, id, "FOR UPDATE")
+	if err != nil {
+		return h, err
+	}
+	if !p.OverseesSector(h.SectorCode) {
+		return h, errAsmForbidden
+	}
+	if !h.Status.CanMoveTo(to) {
+		return h, kijun.Errorf(kijun.EConflict, msgAsmTransition, map[string]any{"From": string(h.Status), "To": string(to)})
+	}
+	return h, nil
+}
+
+// overdueSQL says whether assessment a of cycle c is overdue: its due date
+// (a date in Japan) has passed and it is neither submitted nor accepted.
+const overdueSQL = `(a.status IN ('not_started', 'in_progress', 'returned') AND c.due_on < (now() AT TIME ZONE 'Asia/Tokyo')::date)`
+
+const assessmentColumns = `a.id, a.cycle_id, c.fiscal_year, c.due_on, a.operator_id, o.name_ja, o.name_en, a.sector_code,
+	coalesce(a.ministry_code, ''), a.status, ` + overdueSQL + `, a.version, a.created_at, a.updated_at,
+	a.submitted_at, a.accepted_at, a.returned_at,
+	(SELECT count(*) FROM answers x WHERE x.assessment_id = a.id AND x.status IS NOT NULL), s.control_count`
+
+const assessmentFrom = ` FROM assessments a
+	JOIN cycles c ON c.id = a.cycle_id
+	JOIN operators o ON o.id = a.operator_id
+	JOIN control_sets s ON s.id = a.control_set_id`
+
+func scanAssessment(r pgx.CollectableRow) (kijun.Assessment, error) {
+	var a kijun.Assessment
+	err := r.Scan(&a.ID, &a.CycleID, &a.FiscalYear, &a.DueOn, &a.OperatorID, &a.OperatorName.Ja, &a.OperatorName.En,
+		&a.SectorCode, &a.MinistryCode, &a.Status, &a.Overdue, &a.Version, &a.CreatedAt, &a.UpdatedAt,
+		&a.SubmittedAt, &a.AcceptedAt, &a.ReturnedAt, &a.Answered, &a.Total)
+	return a, err
+}
+
+// GetAssessment returns an assessment the principal may see, with its
+// progress per section.
+func GetAssessment(ctx context.Context, tx pgx.Tx, id int64) (kijun.Assessment, error) {
+	rows, _ := tx.Query(ctx, `SELECT `+assessmentColumns+assessmentFrom+` WHERE a.id = $1`, id)
+	a, err := pgx.CollectExactlyOneRow(rows, scanAssessment)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, kijun.ErrNotFound
+	}
+	if err != nil {
+		return a, err
+	}
+	rows, _ = tx.Query(ctx, `SELECT i.section_code, count(x.status)::int, count(*)::int
+		FROM assessments a
+		JOIN control_set_items i ON i.set_id = a.control_set_id
+		JOIN baseline_sections bs ON bs.code = i.section_code
+		LEFT JOIN answers x ON x.assessment_id = a.id AND x.ref = i.ref
+		WHERE a.id = $1 GROUP BY i.section_code, bs.sort_order ORDER BY bs.sort_order`, id)
+	a.Sections, err = pgx.CollectRows(rows, pgx.RowToStructByPos[kijun.SectionProgress])
+	return a, err
+}
+
+// FindAssessment returns the id of the operator's assessment in a cycle.
+func FindAssessment(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycleID, operatorID).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, kijun.ErrNotFound
+	}
+	return id, err
+}
+
+// AnswerRow is a control of an assessment with its answer (Version 0:
+// none saved) and how much evidence and discussion it has.
+type AnswerRow struct {
+	Control  kijun.AssessmentControl
+	Answer   kijun.Answer
+	Evidence int
+	Comments int
+}
+
+// ListAnswers returns the controls of one section ("" for all) with their
+// answers, in the order they are asked.
+func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section string) ([]AnswerRow, error) {
+	// Each of the assessment's answers, evidence and comments is read
+	// once (MATERIALIZED) and joined by ref: the row-level security
+	// filters then run once per row, not once per control × row as in a
+	// nested loop the planner may pick on small or fresh tables.
+	rows, _ := tx.Query(ctx, `WITH x AS MATERIALIZED (SELECT * FROM answers WHERE assessment_id = $1),
+		e AS MATERIALIZED (SELECT ref, count(*) AS n FROM evidence WHERE assessment_id = $1 GROUP BY ref),
+		r AS MATERIALIZED (SELECT ref, count(*) AS n FROM review_comments WHERE assessment_id = $1 AND ref IS NOT NULL GROUP BY ref)
+		SELECT i.ref, coalesce(i.catalog_id, 0), i.section_code, i.themes, i.csf, i.title_ja, i.title_en,
+			i.statement_ja, i.statement_en, i.evidence_expected, i.sort_order,
+			coalesce(x.status, ''), coalesce(x.maturity, 0), coalesce(x.how, ''), coalesce(x.na_reason, ''),
+			coalesce(x.remediation_action, ''), coalesce(x.remediation_owner, ''), x.remediation_due,
+			coalesce(x.carried_forward, false), coalesce(x.version, 0), coalesce(x.updated_by, 0),
+			coalesce(x.updated_by_name, ''), x.updated_at, coalesce(e.n, 0), coalesce(r.n, 0)
+		FROM assessments a
+		JOIN control_set_items i ON i.set_id = a.control_set_id
+		LEFT JOIN x ON x.ref = i.ref
+		LEFT JOIN e ON e.ref = i.ref
+		LEFT JOIN r ON r.ref = i.ref
+		WHERE a.id = $1 AND ($2 = '' OR i.section_code = $2)
+		ORDER BY i.sort_order, i.ref`, assessmentID, section)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AnswerRow, error) {
+		var row AnswerRow
+		c, a := &row.Control, &row.Answer
+		var updated *time.Time
+		err := r.Scan(&c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
+			&c.Statement.Ja, &c.Statement.En, &c.EvidenceExpected, &c.SortOrder,
+			&a.Status, &a.Maturity, &a.How, &a.NAReason, &a.Remediation.Action, &a.Remediation.Owner, &a.Remediation.Due,
+			&a.CarriedForward, &a.Version, &a.UpdatedBy, &a.UpdatedByName, &updated, &row.Evidence, &row.Comments)
+		a.AssessmentID, a.Ref = assessmentID, c.Ref
+		if updated != nil {
+			a.UpdatedAt = *updated
+		}
+		return row, err
+	})
+	if err == nil && len(out) == 0 {
+		if _, err := readHead(ctx, tx, assessmentID, ""); err != nil {
+			return nil, err
+		}
+	}
+	return out, err
+}
+
+// Rollups returns an assessment's rollup rows (empty until it is
+// submitted), overall first.
+func Rollups(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]kijun.Rollup, error) {
+	rows, _ := tx.Query(ctx, `SELECT kind, key, controls, answered, applicable, implemented, partial, not_implemented, na,
+			score::float8
+		FROM assessment_rollups WHERE assessment_id = $1
+		ORDER BY array_position(ARRAY['overall', 'section', 'theme', 'csf_function'], kind), key`, assessmentID)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[kijun.Rollup])
+}
+
+// History returns an assessment's status history, oldest first.
+func History(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]kijun.AssessmentEvent, error) {
+	if _, err := readHead(ctx, tx, assessmentID, ""); err != nil {
+		return nil, err
+	}
+	rows, _ := tx.Query(ctx, `SELECT id, coalesce(from_status, ''), to_status, coalesce(by_user, 0), by_name, at, note
+		FROM assessment_events WHERE assessment_id = $1 ORDER BY id`, assessmentID)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[kijun.AssessmentEvent])
+}
+
+// AssessmentFilter narrows ListAssessments. Zero fields do not filter.
+type AssessmentFilter struct {
+	CycleID int64
+	Sector  string
+	// Status is an assessment status or kijun.StatusOverdue.
+	Status string
+	Limit  int // default 100, at most 1000
+	Offset int
+}
+
+// StatusCounts counts the assessments of one sector by status. Overdue
+// overlaps not started, in progress and returned.
+type StatusCounts struct {
+	NotStarted, InProgress, Submitted, Returned, Accepted, Overdue, Total int
+}
+
+// AssessmentList is a page of ListAssessments with counts per sector and
+// status over the cycle and sector filters (whatever the status filter).
+type AssessmentList struct {
+	Assessments []kijun.Assessment
+	Total       int // matching every filter, across pages
+	Counts      map[string]StatusCounts
+}
+
+// ListAssessments lists the assessments the principal may see (RLS: a
+// ministry its sectors, the NCO all), by sector and operator name.
+func ListAssessments(ctx context.Context, tx pgx.Tx, f AssessmentFilter) (AssessmentList, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	f.Limit, f.Offset = min(f.Limit, 1000), max(f.Offset, 0)
+	var list AssessmentList
+	where := ` WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2)
+		AND ($3 = '' OR a.status = $3 OR ($3 = 'overdue' AND ` + overdueSQL + `))`
+	rows, _ := tx.Query(ctx, `SELECT `+assessmentColumns+assessmentFrom+` JOIN sectors sc ON sc.code = a.sector_code`+where+`
+		ORDER BY sc.sort_order, o.name_ja, a.id LIMIT $4 OFFSET $5`, f.CycleID, f.Sector, f.Status, f.Limit, f.Offset)
+	var err error
+	if list.Assessments, err = pgx.CollectRows(rows, scanAssessment); err != nil {
+		return list, err
+	}
+	rows, _ = tx.Query(ctx, `SELECT a.sector_code,
+			count(*) FILTER (WHERE a.status = 'not_started'), count(*) FILTER (WHERE a.status = 'in_progress'),
+			count(*) FILTER (WHERE a.status = 'submitted'), count(*) FILTER (WHERE a.status = 'returned'),
+			count(*) FILTER (WHERE a.status = 'accepted'), count(*) FILTER (WHERE `+overdueSQL+`), count(*),
+			count(*) FILTER (WHERE $3 = '' OR a.status = $3 OR ($3 = 'overdue' AND `+overdueSQL+`))
+		FROM assessments a JOIN cycles c ON c.id = a.cycle_id
+		WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2)
+		GROUP BY a.sector_code`, f.CycleID, f.Sector, f.Status)
+	list.Counts = map[string]StatusCounts{}
+	var sector string
+	var c StatusCounts
+	var matching int
+	_, err = pgx.ForEachRow(rows, []any{&sector, &c.NotStarted, &c.InProgress, &c.Submitted, &c.Returned, &c.Accepted,
+		&c.Overdue, &c.Total, &matching}, func() error {
+		list.Counts[sector] = c
+		list.Total += matching
+		return nil
+	})
+	return list, err
+}

@@ -1,0 +1,14 @@
+DROP FUNCTION IF EXISTS kijun_write_rollups(bigint);
+DROP TABLE IF EXISTS assessment_rollups;
+DROP TABLE IF EXISTS assessment_events;
+DROP TABLE IF EXISTS review_comments;
+DROP TABLE IF EXISTS evidence;
+DROP TABLE IF EXISTS answers;
+DROP FUNCTION IF EXISTS kijun_answers_guard();
+DROP VIEW IF EXISTS assessment_controls;
+DROP TABLE IF EXISTS assessments;
+DROP FUNCTION IF EXISTS kijun_assessments_transition();
+DROP TABLE IF EXISTS control_set_items;
+DROP TABLE IF EXISTS control_sets;
+DROP TABLE IF EXISTS cycles;
+DROP TABLE IF EXISTS answer_scale;
