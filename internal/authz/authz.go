@@ -91,6 +91,47 @@ func canPlans(p *kijun.Principal, a Action, r Resource) (allowed, known bool) {
 
 // --- end of implementation plans ---
 
+// --- Self-assessments (issue 5; docs/assessment.md) ---
+const (
+	// ManageCycles: open a fiscal year's cycle (NCO admins); list cycles
+	// (NCO).
+	ManageCycles Action = "cycles.manage"
+	// ListAssessments: the assessments of the principal's scope — the NCO
+	// all, a ministry its sectors', an operator its own.
+	ListAssessments Action = "assessments.list"
+	// ViewAssessment: one assessment with its answers, evidence, comments
+	// and history.
+	ViewAssessment Action = "assessments.view"
+	// AnswerAssessment: answer, upload evidence, carry forward, submit —
+	// the operator's own users.
+	AnswerAssessment Action = "assessments.answer"
+	// ReviewAssessment: return or accept — the ministry overseeing the
+	// operator's sector.
+	ReviewAssessment Action = "assessments.review"
+	// CommentAssessment: write in the review threads — both sides and the
+	// NCO.
+	CommentAssessment Action = "assessments.comment"
+)
+
+// canAssessments is the policy of the assessment actions (see above).
+func canAssessments(p *kijun.Principal, a Action, r Resource) (allowed, known bool) {
+	ministry := len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode))
+	operator := len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID))
+	switch a {
+	case ManageCycles:
+		return p.NCOAdmin, true
+	case ListAssessments, ViewAssessment, CommentAssessment:
+		return p.NCO || ministry || operator, true
+	case AnswerAssessment:
+		return operator, true
+	case ReviewAssessment:
+		return ministry, true
+	}
+	return false, false
+}
+
+// --- end of self-assessments ---
+
 // Resource is what an action is performed on, as far as tenancy goes. The
 // zero Resource asks "may p do this anywhere at all?".
 type Resource struct {
@@ -140,6 +181,9 @@ func Can(p *kijun.Principal, a Action, r Resource) bool {
 		return p.NCOAdmin
 	case ViewDraftCatalog:
 		return p.NCO
+	}
+	if ok, known := canAssessments(p, a, r); known { // self-assessments (issue 5)
+		return ok
 	}
 	if ok, known := canPlans(p, a, r); known { // implementation plans (issue 6)
 		return ok
