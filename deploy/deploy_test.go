@@ -124,8 +124,9 @@ func TestManifestRules(t *testing.T) {
 				t.Error("Deployment container lacks CPU requests or a memory limit")
 			}
 			checkPod(t, "Job", dig(find(t, objs, "Job", "kijun-migrate"), "spec", "template", "spec").(map[string]any))
-			if args := dig(find(t, objs, "Job", "kijun-migrate"), "spec", "template", "spec", "containers").([]any)[0].(map[string]any)["args"]; fmt.Sprint(args) != "[migrate up]" {
-				t.Errorf("migration Job runs %v", args)
+			job := dig(find(t, objs, "Job", "kijun-migrate"), "spec", "template", "spec")
+			if args := dig(job, "initContainers").([]any)[0].(map[string]any)["args"]; fmt.Sprint(args) != "[migrate up]" {
+				t.Errorf("migration Job migrates with %v", args)
 			}
 
 			h := find(t, objs, "HorizontalPodAutoscaler", "kijun")
@@ -183,7 +184,9 @@ func checkPod(t *testing.T, what string, pod map[string]any) {
 	if dig(pod, "securityContext", "seccompProfile", "type") != "RuntimeDefault" {
 		t.Errorf("%s: pod seccomp profile is not RuntimeDefault", what)
 	}
-	for _, x := range pod["containers"].([]any) {
+	containers, _ := pod["containers"].([]any)
+	inits, _ := pod["initContainers"].([]any)
+	for _, x := range append(containers, inits...) {
 		c := x.(map[string]any)
 		img := fmt.Sprint(c["image"])
 		if !imageRef.MatchString(img) || strings.HasSuffix(img, ":latest") {
