@@ -1,0 +1,396 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+)
+
+// dashWorld is the dashboards' hand-computed fixture: a five-control
+// catalog, seven electricity operators and one bank, two cycles, and
+// answers submitted, accepted and returned through the assessment store,
+// so the rollups are the real ones.
+//
+// FY2026 (due 2027-01-31, not overdue on 2026-11-29 or later … see dueNow):
+//
+//	E1 all implemented                              accepted   overall 1
+//	E2 GV-01 i, GV-02 p, PR-01 N/A, PR-02 n, DE-01 i submitted  overall 2.5/4 = 0.625
+//	E3 all partial                                  accepted   overall 0.5
+//	E4 all not implemented                          submitted  overall 0
+//	E5 GV-01 i, GV-02 i, PR-01 i, PR-02 n, DE-01 n  submitted  overall 0.6
+//	E6 all implemented, then returned               returned   (not counted)
+//	E7 one answer saved                             in progress
+//	F1 (finance) all implemented                    submitted  overall 1
+//
+// FY2025 (due 2026-01-31, past): only E1 submits (all implemented).
+type dashWorld struct {
+	db        *pgtest.DB
+	ctx       context.Context
+	catalogID int64
+	nco, meti *kijun.Principal
+	ops       map[string]int64
+	users     map[string]*kijun.Principal
+	cy25      int64
+	cy26      int64
+}
+
+func dashCatalog() *kijun.Catalog {
+	ctl := func(ref, section string, themes []string) kijun.Control {
+		return kijun.Control{Ref: ref, Section: section, Themes: themes, CSF: []string{map[string]string{"GV": "GV.OC", "PR": "PR.DS", "DE": "DE.CM"}[section]},
+			Title: kijun.Text{Ja: ref + " の表題", En: ref + " title"}, Statement: kijun.Text{Ja: ref + " の要求事項", En: ref + " statement"}}
+	}
+	return &kijun.Catalog{Code: "dash-test", Version: "1", Title: kijun.Text{Ja: "ダッシュボード試験", En: "Dashboard test"},
+		Controls: []kijun.Control{
+			ctl("GV-01", "GV", []string{"resilience"}),
+			ctl("GV-02", "GV", []string{"supply-chain"}),
+			ctl("PR-01", "PR", []string{"resilience", "closed-network"}),
+			ctl("PR-02", "PR", nil),
+			ctl("DE-01", "DE", nil),
+		}}
+}
+
+var (
+	allI = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "implemented", "PR-01": "implemented", "PR-02": "implemented", "DE-01": "implemented"}
+	allP = map[string]kijun.AnswerStatus{"GV-01": "partial", "GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}
+	allN = map[string]kijun.AnswerStatus{"GV-01": "not_implemented", "GV-02": "not_implemented", "PR-01": "not_implemented", "PR-02": "not_implemented", "DE-01": "not_implemented"}
+	mixE2 = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "partial", "PR-01": "not_applicable", "PR-02": "not_implemented", "DE-01": "implemented"}
+	mixE5 = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "implemented", "PR-01": "implemented", "PR-02": "not_implemented", "DE-01": "not_implemented"}
+)
+
+func newDashWorld(t *testing.T) *dashWorld {
+	t.Helper()
+	w := &dashWorld{db: pgtest.New(t), ctx: context.Background(), ops: map[string]int64{}, users: map[string]*kijun.Principal{}}
+	if err := pgx.BeginFunc(w.ctx, w.db.Owner, func(tx pgx.Tx) (err error) {
+		if w.catalogID, _, err = postgres.ImportCatalog(w.ctx, tx, dashCatalog(), postgres.AuditEvent{}); err != nil {
+			return err
+		}
+		return postgres.Publish(w.ctx, tx, w.catalogID, postgres.AuditEvent{})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	someone := regUser(t, w.db, "dash-proposer")
+	for i, name := range []string{"E1", "E2", "E3", "E4", "E5", "E6", "E7", "F1"} {
+		sector := "electricity"
+		if name[0] == 'F' {
+			sector = "finance"
+		}
+		w.ops[name] = regOperator(t, w.db, 700+i, sector, "事業者"+name, someone)
+		w.users[name] = regPrincipal(t, w.db, "user-"+name, regOperatorGrant(w.ops[name], sector))
+	}
+	w.nco = regPrincipal(t, w.db, "dash-nco", kijun.Grant{Role: kijun.RoleNCOAdmin})
+	w.meti = regPrincipal(t, w.db, "dash-meti", regMinistryGrant("METI"))
+	fsa := regPrincipal(t, w.db, "dash-fsa", regMinistryGrant("FSA"))
+
+	w.cy25 = w.open(t, 2025)
+	w.cy26 = w.open(t, 2026)
+
+	w.fill(t, "E1", w.cy25, allI, true)
+	for name, answers := range map[string]map[string]kijun.AnswerStatus{
+		"E1": allI, "E2": mixE2, "E3": allP, "E4": allN, "E5": mixE5, "E6": allI, "F1": allI,
+	} {
+		w.fill(t, name, w.cy26, answers, true)
+	}
+	w.fill(t, "E7", w.cy26, map[string]kijun.AnswerStatus{"GV-01": "implemented"}, false)
+	w.do(t, w.meti, func(tx pgx.Tx) error {
+		for _, name := range []string{"E1", "E3"} {
+			if err := postgres.Accept(w.ctx, tx, w.meti, w.asm(t, w.cy26, name), "", "test"); err != nil {
+				return err
+			}
+		}
+		return postgres.Return(w.ctx, tx, w.meti, w.asm(t, w.cy26, "E6"), "要修正", nil, "test")
+	})
+	_ = fsa
+	return w
+}
+
+func (w *dashWorld) do(t *testing.T, p *kijun.Principal, fn func(pgx.Tx) error) {
+	t.Helper()
+	if err := postgres.InTx(w.ctx, w.db.App, p, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *dashWorld) open(t *testing.T, fy int) int64 {
+	t.Helper()
+	var cy kijun.Cycle
+	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
+		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: w.catalogID,
+			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
+		return err
+	})
+	return cy.ID
+}
+
+func (w *dashWorld) asm(t *testing.T, cycle int64, name string) int64 {
+	t.Helper()
+	var id int64
+	if err := w.db.Owner.QueryRow(w.ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycle, w.ops[name]).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// fill saves answers as the operator's user, with what submitting needs,
+// and submits when asked.
+func (w *dashWorld) fill(t *testing.T, name string, cycle int64, answers map[string]kijun.AnswerStatus, submit bool) {
+	t.Helper()
+	p, id := w.users[name], w.asm(t, cycle, name)
+	due := time.Date(2027, 9, 30, 0, 0, 0, 0, time.UTC)
+	w.do(t, p, func(tx pgx.Tx) error {
+		for ref, st := range answers {
+			a := kijun.Answer{AssessmentID: id, Ref: ref, Status: st}
+			switch st {
+			case kijun.AnswerNotApplicable:
+				a.NAReason = "対象外のため"
+			case kijun.AnswerPartial, kijun.AnswerNotImplemented:
+				a.Remediation = kijun.Remediation{Action: "整備する " + ref, Owner: "情報システム部", Due: &due}
+			}
+			if _, err := postgres.SaveAnswer(w.ctx, tx, p, a, 0, "test"); err != nil {
+				return fmt.Errorf("%s %s: %w", name, ref, err)
+			}
+		}
+		if submit {
+			return postgres.Submit(w.ctx, tx, p, id, "test")
+		}
+		return nil
+	})
+}
+
+func near(got *float64, want float64) bool { return got != nil && math.Abs(*got-want) < 1e-6 }
+
+func TestDashboardFiguresHandComputed(t *testing.T) {
+	t.Parallel()
+	w := newDashWorld(t)
+	sectors := []string{"electricity", "finance", "gas"}
+	var d postgres.Dashboard
+	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
+		d, err = postgres.LoadDashboard(w.ctx, tx, 0, sectors, true)
+		return err
+	})
+	if d.Cycle.ID != w.cy26 || len(d.Cycles) != 2 {
+		t.Fatalf("default cycle %d of %d, want the newest %d", d.Cycle.ID, len(d.Cycles), w.cy26)
+	}
+	cells := []struct {
+		sector, kind, key string
+		n                 int
+		score             float64
+		impl, applicable  int
+	}{
+		// E1 1, E2 0.625, E3 0.5, E4 0, E5 0.6; E6 (returned) and E7 (in progress) excluded.
+		{"electricity", "overall", "", 5, 2.725 / 5, 10, 24},
+		{"electricity", "section", "GV", 5, 3.25 / 5, 5, 10},
+		// E2's PR is 0/1: PR-01 is N/A and leaves the denominator.
+		{"electricity", "section", "PR", 5, 2.0 / 5, 3, 9},
+		{"electricity", "section", "DE", 5, 2.5 / 5, 2, 5},
+		// closed-network is PR-01 only: E2 has nothing applicable, so no score.
+		{"electricity", "theme", "closed-network", 4, 2.5 / 4, 2, 4},
+		{"finance", "overall", "", 1, 1, 5, 5},
+	}
+	for _, c := range cells {
+		got := d.Lookup(c.sector, c.kind, c.key)
+		if got.N != c.n || !near(got.Score, c.score) || got.Implemented != c.impl || got.Applicable != c.applicable {
+			t.Errorf("%s %s %s: n %d score %v impl %d/%d; want n %d score %.4f impl %d/%d", c.sector, c.kind, c.key,
+				got.N, deref(got.Score), got.Implemented, got.Applicable, c.n, c.score, c.impl, c.applicable)
+		}
+	}
+	if got := d.Lookup("gas", "overall", ""); got.N != 0 || got.Score != nil {
+		t.Errorf("gas has no operator, got %+v", got)
+	}
+
+	want := map[string]postgres.StatusCounts{
+		"electricity": {InProgress: 1, Submitted: 3, Returned: 1, Accepted: 2, Total: 7},
+		"finance":     {Submitted: 1, Total: 1},
+	}
+	if len(d.Progress) != 2 {
+		t.Fatalf("progress %+v", d.Progress)
+	}
+	for _, p := range d.Progress {
+		if p.StatusCounts != want[p.Sector] {
+			t.Errorf("progress %s: %+v, want %+v", p.Sector, p.StatusCounts, want[p.Sector])
+		}
+	}
+
+	// Trend: FY2025 only E1 counted (score 1), FY2026 the mean above.
+	if tp := d.TrendOf("electricity", w.cy25); tp.N != 1 || !near(tp.Score, 1) || tp.FiscalYear != 2025 {
+		t.Errorf("trend FY2025 %+v", tp)
+	}
+	if tp := d.TrendOf("electricity", w.cy26); tp.N != 5 || !near(tp.Score, 0.545) {
+		t.Errorf("trend FY2026 %+v", tp)
+	}
+
+	// FY2025 is past due: everyone but E1 is overdue there.
+	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
+		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy25, sectors, false)
+		return err
+	})
+	for _, p := range d.Progress {
+		if p.Sector == "electricity" && (p.Overdue != 6 || p.Submitted != 1 || p.NotStarted != 6) {
+			t.Errorf("FY2025 electricity progress %+v", p.StatusCounts)
+		}
+	}
+}
+
+func deref(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+// A ministry's dashboard holds only its sectors, even if asked for more:
+// row-level security leaves another ministry's sectors empty.
+func TestDashboardMinistrySeesItsSectorsOnly(t *testing.T) {
+	t.Parallel()
+	w := newDashWorld(t)
+	var d postgres.Dashboard
+	var att []postgres.Attention
+	w.do(t, w.meti, func(tx pgx.Tx) (err error) {
+		if d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, true); err != nil {
+			return err
+		}
+		att, _, err = postgres.NeedingAttention(w.ctx, tx, w.cy25, []string{"electricity", "finance"}, 100)
+		return err
+	})
+	for _, c := range d.Cells {
+		if c.Sector != "electricity" {
+			t.Errorf("METI sees a %s figure: %+v", c.Sector, c)
+		}
+	}
+	for _, p := range d.Progress {
+		if p.Sector != "electricity" {
+			t.Errorf("METI sees %s progress", p.Sector)
+		}
+	}
+	if len(att) != 6 {
+		t.Errorf("METI's overdue list in FY2025 has %d rows, want E2–E7", len(att))
+	}
+	for _, a := range att {
+		if a.Sector != "electricity" || !a.Overdue {
+			t.Errorf("attention row %+v", a)
+		}
+	}
+}
+
+func TestSectorOperatorsAndWeakestControls(t *testing.T) {
+	t.Parallel()
+	w := newDashWorld(t)
+	var list []postgres.SectorOperator
+	var total int
+	var weak []postgres.ControlFigure
+	var att []postgres.Attention
+	w.do(t, w.meti, func(tx pgx.Tx) (err error) {
+		list, total, err = postgres.SectorOperators(w.ctx, tx, postgres.SectorFilter{CycleID: w.cy26, Sector: "electricity",
+			Kind: "section", Key: "PR", Status: "counted", ByScore: true})
+		if err != nil {
+			return err
+		}
+		if weak, err = postgres.WeakestControls(w.ctx, tx, w.cy26, "electricity", 10); err != nil {
+			return err
+		}
+		att, _, err = postgres.NeedingAttention(w.ctx, tx, w.cy26, []string{"electricity"}, 100)
+		return err
+	})
+	if total != 5 || len(list) != 5 {
+		t.Fatalf("counted electricity operators: %d (%d rows), want 5", total, len(list))
+	}
+	// PR scores: E2 0, E4 0, E3 0.5, E5 0.5, E1 1 (ties by name).
+	wantOrder := []string{"事業者E2", "事業者E4", "事業者E3", "事業者E5", "事業者E1"}
+	for i, o := range list {
+		if o.Name.Ja != wantOrder[i] {
+			t.Errorf("row %d: %s, want %s", i, o.Name.Ja, wantOrder[i])
+		}
+	}
+	if !near(list[0].Focus, 0) || !near(list[0].Overall, 0.625) {
+		t.Errorf("E2: focus %v overall %v", deref(list[0].Focus), deref(list[0].Overall))
+	}
+
+	wantWeak := []struct {
+		ref   string
+		score float64
+		na    int
+	}{{"PR-02", 0.3, 0}, {"DE-01", 0.5, 0}, {"GV-02", 0.6, 0}, {"PR-01", 0.625, 1}, {"GV-01", 0.7, 0}}
+	if len(weak) != len(wantWeak) {
+		t.Fatalf("weakest controls %+v", weak)
+	}
+	for i, wc := range wantWeak {
+		if weak[i].Ref != wc.ref || !near(weak[i].Score, wc.score) || weak[i].NA != wc.na || weak[i].Title.Ja != wc.ref+" の表題" {
+			t.Errorf("weakest %d: %+v score %v, want %s %.3f", i, weak[i], deref(weak[i].Score), wc.ref, wc.score)
+		}
+	}
+	if len(att) != 1 || att[0].Name.Ja != "事業者E6" || att[0].Status != kijun.AssessmentReturned {
+		t.Errorf("FY2026 attention list %+v, want E6 returned", att)
+	}
+}
+
+// The benchmark an operator sees: quartiles for groups of five or more,
+// nothing for smaller groups (finance has one bank; closed-network has
+// four scores in electricity).
+func TestSectorBenchmarkSuppression(t *testing.T) {
+	t.Parallel()
+	w := newDashWorld(t)
+	bench, err := postgres.SectorBenchmark(w.ctx, w.db.App, w.cy26, "electricity")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, b := range bench {
+		switch {
+		case b.Kind == "overall":
+			found++
+			// Scores 0, 0.5, 0.6, 0.625, 1: continuous quartiles.
+			if b.N != 5 || !near(b.Q1, 0.5) || !near(b.Median, 0.6) || !near(b.Q3, 0.625) {
+				t.Errorf("overall benchmark n %d q %v %v %v", b.N, deref(b.Q1), deref(b.Median), deref(b.Q3))
+			}
+		case b.Kind == "theme" && b.Key == "closed-network":
+			found++
+			if b.N != 4 || b.Q1 != nil || b.Median != nil || b.Q3 != nil || !b.Suppressed() {
+				t.Errorf("closed-network over 4 scores must be suppressed: %+v", b)
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("benchmark rows %+v", bench)
+	}
+	fin, err := postgres.SectorBenchmark(w.ctx, w.db.App, w.cy26, "finance")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range fin {
+		if b.Median != nil {
+			t.Errorf("finance has one operator; benchmark %+v not suppressed", b)
+		}
+	}
+
+	var gaps []postgres.Gap
+	w.do(t, w.users["E2"], func(tx pgx.Tx) (err error) {
+		gaps, err = postgres.OwnGaps(w.ctx, tx, w.asm(t, w.cy26, "E2"))
+		return err
+	})
+	if len(gaps) != 2 || gaps[0].Ref != "GV-02" || gaps[1].Ref != "PR-02" || gaps[0].Remediation.Due == nil {
+		t.Errorf("E2 gaps %+v", gaps)
+	}
+}
+
+func TestStreamAnswersFollowsRLS(t *testing.T) {
+	t.Parallel()
+	w := newDashWorld(t)
+	count := map[string]int{}
+	w.do(t, w.meti, func(tx pgx.Tx) error {
+		return postgres.StreamAnswers(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, func(r postgres.AnswerExportRow) error {
+			count[r.Sector]++
+			return nil
+		})
+	})
+	// E1–E6 five answers each, E7 one; finance is not METI's.
+	if count["electricity"] != 31 || count["finance"] != 0 {
+		t.Errorf("exported %v", count)
+	}
+}
