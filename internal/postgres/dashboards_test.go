@@ -58,9 +58,9 @@ func dashCatalog() *kijun.Catalog {
 }
 
 var (
-	allI = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "implemented", "PR-01": "implemented", "PR-02": "implemented", "DE-01": "implemented"}
-	allP = map[string]kijun.AnswerStatus{"GV-01": "partial", "GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}
-	allN = map[string]kijun.AnswerStatus{"GV-01": "not_implemented", "GV-02": "not_implemented", "PR-01": "not_implemented", "PR-02": "not_implemented", "DE-01": "not_implemented"}
+	allI  = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "implemented", "PR-01": "implemented", "PR-02": "implemented", "DE-01": "implemented"}
+	allP  = map[string]kijun.AnswerStatus{"GV-01": "partial", "GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}
+	allN  = map[string]kijun.AnswerStatus{"GV-01": "not_implemented", "GV-02": "not_implemented", "PR-01": "not_implemented", "PR-02": "not_implemented", "DE-01": "not_implemented"}
 	mixE2 = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "partial", "PR-01": "not_applicable", "PR-02": "not_implemented", "DE-01": "implemented"}
 	mixE5 = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "implemented", "PR-01": "implemented", "PR-02": "not_implemented", "DE-01": "not_implemented"}
 )
