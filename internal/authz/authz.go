@@ -132,6 +132,46 @@ func canAssessments(p *kijun.Principal, a Action, r Resource) (allowed, known bo
 
 // --- end of self-assessments ---
 
+// --- Dashboards and exports (issue 7; docs/dashboards.md) ---
+const (
+	// ViewDashboards: the dashboard entry, which sends each role to its own.
+	ViewDashboards Action = "dashboards.view"
+	// ViewNationalDashboard: every sector's figures (NCO).
+	ViewNationalDashboard Action = "dashboards.national"
+	// ViewSectorDashboard: a sector's figures and its operators (the
+	// ministry overseeing it, the NCO).
+	ViewSectorDashboard Action = "dashboards.sector"
+	// ViewScorecard: an operator's own scores against its anonymised sector
+	// benchmark (the operator's users).
+	ViewScorecard Action = "dashboards.scorecard"
+	// ExportAssessment: one assessment as XLSX or OSCAL (whoever may view it).
+	ExportAssessment Action = "exports.assessment"
+	// ExportAnswers: a sector's or the nation's answers as CSV (ministry
+	// for its sectors, NCO).
+	ExportAnswers Action = "exports.answers"
+)
+
+// canDashboards is the policy of the dashboard actions (see above).
+func canDashboards(p *kijun.Principal, a Action, r Resource) (allowed, known bool) {
+	ministry := len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode))
+	operator := len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID))
+	switch a {
+	case ViewDashboards:
+		return p.HasAnyGrant(), true
+	case ViewNationalDashboard:
+		return p.NCO, true
+	case ViewSectorDashboard, ExportAnswers:
+		return p.NCO || ministry, true
+	case ViewScorecard:
+		return operator, true
+	case ExportAssessment:
+		return p.NCO || ministry || operator, true
+	}
+	return false, false
+}
+
+// --- end of dashboards and exports ---
+
 // Resource is what an action is performed on, as far as tenancy goes. The
 // zero Resource asks "may p do this anywhere at all?".
 type Resource struct {
@@ -186,6 +226,9 @@ func Can(p *kijun.Principal, a Action, r Resource) bool {
 		return ok
 	}
 	if ok, known := canPlans(p, a, r); known { // implementation plans (issue 6)
+		return ok
+	}
+	if ok, known := canDashboards(p, a, r); known { // dashboards and exports (issue 7)
 		return ok
 	}
 	return false
