@@ -15,10 +15,13 @@ import (
 
 // ownerConfig parses the flags of a command that connects as the schema
 // owner.
-func ownerConfig(name string, args []string) (config.Config, []string, error) {
+func ownerConfig(name string, args []string, extra ...func(*flag.FlagSet)) (config.Config, []string, error) {
 	cfg := config.FromEnv()
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	cfg.Flags(fs)
+	for _, f := range extra {
+		f(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return cfg, nil, err
 	}
@@ -68,7 +71,8 @@ func cmdMigrate(ctx context.Context, args []string) error {
 }
 
 func cmdSeed(ctx context.Context, args []string) error {
-	cfg, _, err := ownerConfig("seed", args)
+	var syn syntheticFlags
+	cfg, _, err := ownerConfig("seed", args, syn.register)
 	if err != nil {
 		return err
 	}
@@ -84,6 +88,9 @@ func cmdSeed(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Println("reference data and the draft baseline catalog loaded")
+	if syn.on {
+		return seedSynthetic(ctx, cfg.DatabaseURL, syn)
+	}
 	return nil
 }
 
