@@ -51,3 +51,13 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null || \
 		{ echo "Could not install Chromium: run 'sudo apt-get install chromium'"; exit 1; }; \
 	else echo "Chromium is missing: run 'sudo apt-get install chromium' (browser tests need it)"; exit 1; fi
+
+.PHONY: image manifests
+
+## image: build the container image from deploy/Dockerfile (needs a Docker engine)
+image:
+	docker build -f deploy/Dockerfile -t kijun:dev .
+
+## manifests: render the Kubernetes overlays with kustomize and validate them (also part of make test)
+manifests:
+	$(GO) test -count=1 ./deploy
