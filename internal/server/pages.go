@@ -37,6 +37,8 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 	}{
 		{authz.ViewCatalog, layout.NavLink{Label: "nav.catalog", Href: "/catalogs"}},
 		{authz.ListOperators, layout.NavLink{Label: "nav.operators", Href: "/operators"}},
+		{authz.ViewPlans, layout.NavLink{Label: "nav.plans", Href: "/plans"}},
+		{authz.ViewSectorProfile, layout.NavLink{Label: "nav.sector_profile", Href: "/profile"}},
 		{authz.ListUsers, layout.NavLink{Label: "nav.users", Href: "/users"}},
 		{authz.ViewAudit, layout.NavLink{Label: "nav.audit", Href: "/audit"}},
 	} {

@@ -92,6 +92,9 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 
 	// Baseline catalogs.
 	s.catalogRoutes(h)
+
+	// Implementation plans, their review and the NCO's evaluations.
+	s.planRoutes(h)
 }
 
 // authorize checks the policy for action before fn runs. Anonymous users

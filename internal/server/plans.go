@@ -1,0 +1,785 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/web/pages/plans"
+)
+
+// planRoutes registers the implementation plan pages (docs/plans.md):
+// ministries draft and revise their plans and sector profiles, the NCO
+// reviews them and writes its evaluations, operators read their sector's
+// profile.
+func (s *Server) planRoutes(h routeFunc) {
+	get, post := http.MethodGet, http.MethodPost
+	h(get, "/plans", authz.ViewPlans, s.handlePlanIndex)
+	h(get, "/plans/review", authz.ReviewPlans, s.handlePlanQueue)
+	h(get, "/plans/new", authz.EditPlans, s.handlePlanNew)
+	h(post, "/plans", authz.EditPlans, s.handlePlanCreate)
+	h(get, "/plans/{id}", authz.ViewPlans, s.handlePlanShow)
+	h(get, "/plans/{id}/edit", authz.EditPlans, s.handlePlanEdit)
+	h(post, "/plans/{id}/edit", authz.EditPlans, s.handlePlanUpdate)
+	h(get, "/plans/{id}/profile", authz.ViewPlans, s.handlePlanProfile)
+	h(post, "/plans/{id}/profile", authz.EditPlans, s.handlePlanProfileSave)
+	h(post, "/plans/{id}/supplementary", authz.EditPlans, s.handleSupplementaryAdd)
+	h(post, "/plans/{id}/supplementary/{ref}/delete", authz.EditPlans, s.handleSupplementaryDelete)
+	h(get, "/plans/{id}/profile.xlsx", authz.ViewPlans, s.handleProfileXLSX)
+	h(get, "/plans/{id}/profile.json", authz.ViewPlans, s.handleProfileOSCAL)
+	h(post, "/plans/{id}/profile/import", authz.EditPlans, s.handleProfileImport)
+	h(post, "/plans/{id}/profile/import/confirm", authz.EditPlans, s.handleProfileImportConfirm)
+	h(get, "/plans/{id}/diff", authz.ViewPlans, s.handlePlanDiff)
+	h(post, "/plans/{id}/submit", authz.EditPlans, s.handlePlanSubmit)
+	h(post, "/plans/{id}/revise", authz.EditPlans, s.handlePlanRevise)
+	h(post, "/plans/{id}/comments", authz.ViewPlans, s.handlePlanComment)
+	h(post, "/plans/{id}/review", authz.ReviewPlans, s.handlePlanStartReview)
+	h(post, "/plans/{id}/return", authz.ReviewPlans, s.handlePlanReturn)
+	h(post, "/plans/{id}/accept", authz.ReviewPlans, s.handlePlanAccept)
+
+	h(get, "/evaluations", authz.ViewEvaluations, s.handleEvaluationIndex)
+	h(get, "/evaluations/new", authz.EditEvaluations, s.handleEvaluationNew)
+	h(post, "/evaluations", authz.EditEvaluations, s.handleEvaluationCreate)
+	h(get, "/evaluations/report", authz.ViewEvaluations, s.handleEvaluationReport)
+	h(get, "/evaluations/report.xlsx", authz.ViewEvaluations, s.handleEvaluationReportXLSX)
+	h(get, "/evaluations/{id}", authz.ViewEvaluations, s.handleEvaluationShow)
+	h(post, "/evaluations/{id}", authz.EditEvaluations, s.handleEvaluationUpdate)
+	h(post, "/evaluations/{id}/publish", authz.EditEvaluations, s.handleEvaluationPublish)
+	h(post, "/evaluations/{id}/response", authz.RespondEvaluation, s.handleEvaluationRespond)
+
+	h(get, "/profile", authz.ViewSectorProfile, s.handleSectorProfile)
+}
+
+func reqID(r *http.Request) string { return middleware.GetReqID(r.Context()) }
+
+// planNames reads the names the plan pages show.
+func planNames(ctx context.Context, tx pgx.Tx) (plans.Names, error) {
+	var n plans.Names
+	load := func(sql string) ([]plans.Coded, error) {
+		rows, _ := tx.Query(ctx, sql)
+		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (plans.Coded, error) {
+			var c plans.Coded
+			err := r.Scan(&c.Code, &c.Name.Ja, &c.Name.En)
+			return c, err
+		})
+	}
+	var err error
+	if n.Ministries, err = load(`SELECT code, name_ja, name_en FROM ministries ORDER BY sort_order, code`); err != nil {
+		return n, err
+	}
+	if n.Sectors, err = load(`SELECT code, name_ja, name_en FROM sectors ORDER BY sort_order, code`); err != nil {
+		return n, err
+	}
+	n.Sections, err = load(`SELECT code, name_ja, name_en FROM baseline_sections ORDER BY sort_order, code`)
+	return n, err
+}
+
+// loadPlan reads a plan the principal may see under action a; another
+// ministry's plan is "not found".
+func loadPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, a authz.Action) (kijun.Plan, error) {
+	pl, err := postgres.GetPlan(ctx, tx, id)
+	if err != nil {
+		return pl, err
+	}
+	if !authz.Can(p, a, authz.Resource{MinistryCode: pl.MinistryCode}) {
+		return pl, errNotFound
+	}
+	return pl, nil
+}
+
+func (s *Server) handlePlanIndex(w http.ResponseWriter, r *http.Request) error {
+	return s.renderPlanList(w, r, false)
+}
+
+func (s *Server) handlePlanQueue(w http.ResponseWriter, r *http.Request) error {
+	return s.renderPlanList(w, r, true)
+}
+
+func (s *Server) renderPlanList(w http.ResponseWriter, r *http.Request, queue bool) error {
+	p := principal(r)
+	v := plans.IndexView{Queue: queue, CanCreate: authz.Can(p, authz.EditPlans, authz.Resource{}),
+		CanReview: authz.Can(p, authz.ReviewPlans, authz.Resource{})}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		if v.Plans, err = postgres.ListPlans(r.Context(), tx, postgres.PlanFilter{Queue: queue}); err != nil {
+			return err
+		}
+		v.Names, err = planNames(r.Context(), tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, plans.Index(v))
+}
+
+func (s *Server) handlePlanNew(w http.ResponseWriter, r *http.Request) error {
+	fy := kijun.FiscalYearOf(time.Now())
+	return s.renderPlanNew(w, r, http.StatusOK, plans.NewForm{PeriodStart: strconv.Itoa(int(fy)), PeriodEnd: strconv.Itoa(int(fy) + 2)})
+}
+
+func (s *Server) renderPlanNew(w http.ResponseWriter, r *http.Request, status int, f plans.NewForm) error {
+	p := principal(r)
+	v := plans.NewView{Form: f}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		names, err := planNames(r.Context(), tx)
+		if err != nil {
+			return err
+		}
+		for _, sc := range names.Sectors {
+			if p.OverseesSector(sc.Code) {
+				v.Sectors = append(v.Sectors, sc)
+			}
+		}
+		cats, err := postgres.PublishedCatalogs(r.Context(), tx)
+		for _, c := range cats {
+			v.Catalogs = append(v.Catalogs, plans.CatalogOption{ID: c.ID, Label: c.Title.In(kijun.Ja) + " " + c.Version})
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, status, plans.New(v))
+}
+
+func atoiOr0(s string) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(s))
+	return n
+}
+
+func (s *Server) handlePlanCreate(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	f := plans.NewForm{Sectors: r.PostForm["sectors"], PeriodStart: r.PostFormValue("period_start"),
+		PeriodEnd: r.PostFormValue("period_end"), CatalogID: r.PostFormValue("catalog_id"),
+		TitleJa: r.PostFormValue("title_ja"), TitleEn: r.PostFormValue("title_en"), Errors: map[string]string{}}
+	catID, _ := strconv.ParseInt(f.CatalogID, 10, 64)
+	// A user of several ministries plans for the one overseeing the
+	// first chosen sector.
+	ministry := ""
+	if len(p.Ministries) > 0 {
+		ministry = p.Ministries[0]
+	}
+	var id int64
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if len(f.Sectors) > 0 {
+			_ = tx.QueryRow(r.Context(), `SELECT ministry_code FROM sector_oversight
+				WHERE sector_code = $1 AND ministry_code = ANY ($2) ORDER BY ministry_code LIMIT 1`, f.Sectors[0], p.Ministries).Scan(&ministry)
+		}
+		var err error
+		id, err = postgres.CreatePlan(r.Context(), tx, p, postgres.NewPlan{MinistryCode: ministry, SectorCodes: f.Sectors,
+			PeriodStart: kijun.FiscalYear(atoiOr0(f.PeriodStart)), PeriodEnd: kijun.FiscalYear(atoiOr0(f.PeriodEnd)),
+			CatalogID: catID, Title: kijun.Text{Ja: f.TitleJa, En: f.TitleEn}}, reqID(r))
+		return err
+	})
+	var ke *kijun.Error
+	if errors.As(err, &ke) && (ke.Code == kijun.EInvalid || ke.Code == kijun.EConflict) {
+		if fields, ok := ke.Args["Fields"].(map[string]string); ok {
+			f.Errors = fields
+		} else {
+			f.Errors["title_ja"] = ke.MessageID
+		}
+		return s.renderPlanNew(w, r, http.StatusUnprocessableEntity, f)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/plans/"+itoa(id), http.StatusSeeOther)
+	return nil
+}
+
+// versionParam reads ?v= (0: the latest).
+func versionParam(r *http.Request) int {
+	n, _ := strconv.Atoi(r.URL.Query().Get("v"))
+	return max(n, 0)
+}
+
+func (s *Server) handlePlanShow(w http.ResponseWriter, r *http.Request) error {
+	return s.renderPlanShow(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status int, msg string) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	v := plans.ShowView{Error: msg}
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		ctx := r.Context()
+		if v.Plan, err = loadPlan(ctx, tx, p, id, authz.ViewPlans); err != nil {
+			return err
+		}
+		if v.V, err = postgres.GetPlanVersion(ctx, tx, id, versionParam(r)); err != nil {
+			return err
+		}
+		if v.Progress, err = postgres.ComputePlanProgress(ctx, tx, v.Plan.SectorCodes, v.V, time.Now()); err != nil {
+			return err
+		}
+		if v.Operators, err = postgres.PlanScopeOperators(ctx, tx, v.Plan.SectorCodes, v.V.Scope); err != nil {
+			return err
+		}
+		if v.Comments, err = postgres.ListPlanComments(ctx, tx, id); err != nil {
+			return err
+		}
+		if v.Events, err = postgres.ListPlanEvents(ctx, tx, id); err != nil {
+			return err
+		}
+		choices, err := postgres.LoadScopeChoices(ctx, tx, v.Plan.SectorCodes)
+		v.Scopes = choices.Scopes
+		if err != nil {
+			return err
+		}
+		v.Names, err = planNames(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	own := authz.Can(p, authz.EditPlans, authz.Resource{MinistryCode: v.Plan.MinistryCode})
+	latest := v.V.Version == v.Plan.Latest
+	v.CanEdit = own && latest && v.V.Status == kijun.PlanDraft
+	v.CanSubmit = v.CanEdit
+	v.CanRevise = own && latest && v.V.Status.Revisable()
+	v.CanReview = latest && authz.Can(p, authz.ReviewPlans, authz.Resource{MinistryCode: v.Plan.MinistryCode})
+	v.CanNote = true // RLS shows plans only to their ministry and the NCO
+	return s.render(w, r, status, plans.Show(v))
+}
+
+// planAction runs a transition and returns to the plan; a refusal the
+// user can understand (a stale page, a missing comment) shows the plan
+// again with the message.
+func (s *Server) planAction(w http.ResponseWriter, r *http.Request, a authz.Action, fn func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if _, err := loadPlan(r.Context(), tx, p, id, a); err != nil {
+			return err
+		}
+		return fn(r.Context(), tx, p, id)
+	})
+	var ke *kijun.Error
+	if errors.As(err, &ke) && (ke.Code == kijun.EInvalid || ke.Code == kijun.EConflict) {
+		status := http.StatusConflict
+		if ke.Code == kijun.EInvalid {
+			status = http.StatusUnprocessableEntity
+		}
+		r.URL.RawQuery = ""
+		return s.renderPlanShow(w, r, status, ke.MessageID)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/plans/"+itoa(id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handlePlanSubmit(w http.ResponseWriter, r *http.Request) error {
+	return s.planAction(w, r, authz.EditPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+		return postgres.SubmitPlan(ctx, tx, p, id, reqID(r))
+	})
+}
+
+func (s *Server) handlePlanRevise(w http.ResponseWriter, r *http.Request) error {
+	return s.planAction(w, r, authz.EditPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+		_, err := postgres.RevisePlan(ctx, tx, p, id, reqID(r))
+		return err
+	})
+}
+
+func (s *Server) handlePlanComment(w http.ResponseWriter, r *http.Request) error {
+	return s.planAction(w, r, authz.ViewPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+		return postgres.AddPlanComment(ctx, tx, p, id, r.PostFormValue("section"), r.PostFormValue("body"), reqID(r))
+	})
+}
+
+func (s *Server) handlePlanStartReview(w http.ResponseWriter, r *http.Request) error {
+	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+		return postgres.StartReview(ctx, tx, p, id, reqID(r))
+	})
+}
+
+func (s *Server) handlePlanReturn(w http.ResponseWriter, r *http.Request) error {
+	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+		comments := map[string]string{}
+		for _, sec := range kijun.PlanSections {
+			comments[sec] = r.PostFormValue("comment_" + sec)
+		}
+		return postgres.ReturnPlan(ctx, tx, p, id, comments, reqID(r))
+	})
+}
+
+func (s *Server) handlePlanAccept(w http.ResponseWriter, r *http.Request) error {
+	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+		return postgres.AcceptPlan(ctx, tx, p, id, reqID(r))
+	})
+}
+
+// editFormOf fills the general sections' form from a version.
+func editFormOf(pl kijun.Plan, v *kijun.PlanVersion) plans.EditForm {
+	f := plans.EditForm{Edits: v.Edits, TitleJa: v.Title.Ja, TitleEn: v.Title.En, PeriodEnd: strconv.Itoa(int(pl.PeriodEnd)),
+		ScopeMode: string(v.Scope.Mode), Designation: v.Scope.Designation, Method: v.Gathering.Method, Cycles: v.Gathering.Cycles,
+		Coverage: strconv.Itoa(v.Gathering.CoverageTarget), FollowUp: v.Gathering.FollowUp, InternalNote: v.InternalNote}
+	for _, id := range v.Scope.ScopeIDs {
+		f.ScopeIDs = append(f.ScopeIDs, itoa(id))
+	}
+	for _, id := range v.Scope.OperatorIDs {
+		f.OperatorIDs = append(f.OperatorIDs, itoa(id))
+	}
+	for _, k := range v.KPIs {
+		f.KPIs = append(f.KPIs, plans.KPIForm{Label: k.Label, Metric: string(k.Metric), Key: k.Key,
+			Threshold: strconv.Itoa(k.Threshold), Target: strconv.Itoa(k.Target), Due: string(k.Due)})
+	}
+	for _, m := range v.Milestones {
+		f.Milestones = append(f.Milestones, plans.MilestoneForm{Label: m.Label, Due: string(m.Due), Done: m.Done})
+	}
+	return f
+}
+
+func (s *Server) handlePlanEdit(w http.ResponseWriter, r *http.Request) error {
+	return s.renderPlanEdit(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) renderPlanEdit(w http.ResponseWriter, r *http.Request, status int, typed *plans.EditForm) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	var v plans.EditView
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		ctx := r.Context()
+		if v.Plan, err = loadPlan(ctx, tx, p, id, authz.EditPlans); err != nil {
+			return err
+		}
+		ver, err := postgres.GetPlanVersion(ctx, tx, id, 0)
+		if err != nil {
+			return err
+		}
+		if ver.Status != kijun.PlanDraft {
+			return kijun.Errorf(kijun.EConflict, "plans.error.immutable", nil)
+		}
+		v.Form = editFormOf(v.Plan, ver)
+		if typed != nil {
+			edits := v.Form.Edits
+			v.Form = *typed
+			if !typed.Conflict {
+				v.Form.Edits = edits
+			}
+		}
+		if v.Choices, err = postgres.LoadScopeChoices(ctx, tx, v.Plan.SectorCodes); err != nil {
+			return err
+		}
+		v.Names, err = planNames(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, status, plans.Edit(v))
+}
+
+func parseIDs(list []string) []int64 {
+	var out []int64
+	for _, s := range list {
+		if id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && id > 0 {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// parseDate reads a form date; a bad one is reported, not dropped.
+func parsePlanDate(s string, field string, errs map[string]string) kijun.Date {
+	if strings.TrimSpace(s) == "" {
+		return ""
+	}
+	d, ok := kijun.ParseDate(s)
+	if !ok {
+		errs[field] = "plans.error.date"
+	}
+	return d
+}
+
+func (s *Server) handlePlanUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	pf := r.PostFormValue
+	f := plans.EditForm{Edits: atoiOr0(pf("edits")), TitleJa: pf("title_ja"), TitleEn: pf("title_en"), PeriodEnd: pf("period_end"),
+		ScopeMode: pf("scope_mode"), Designation: pf("designation"), ScopeIDs: r.PostForm["scope_ids"], OperatorIDs: r.PostForm["operator_ids"],
+		Method: pf("method"), Cycles: pf("cycles"), Coverage: pf("coverage_target"), FollowUp: pf("follow_up"),
+		InternalNote: pf("internal_note"), Errors: map[string]string{}}
+	d := postgres.DraftFields{Title: kijun.Text{Ja: f.TitleJa, En: f.TitleEn}, InternalNote: f.InternalNote,
+		PeriodEnd: kijun.FiscalYear(atoiOr0(f.PeriodEnd)),
+		Scope: kijun.PlanScope{Mode: kijun.ScopeMode(f.ScopeMode), Designation: f.Designation,
+			ScopeIDs: parseIDs(f.ScopeIDs), OperatorIDs: parseIDs(f.OperatorIDs)},
+		Gathering: kijun.Gathering{Method: f.Method, Cycles: f.Cycles, CoverageTarget: atoiOr0(f.Coverage), FollowUp: f.FollowUp}}
+	if d.Scope.Mode != kijun.ScopeDesignation {
+		d.Scope.Designation = ""
+	}
+	if d.Scope.Mode != kijun.ScopeScopes {
+		d.Scope.ScopeIDs = nil
+	}
+	if d.Scope.Mode != kijun.ScopeNamed {
+		d.Scope.OperatorIDs = nil
+	}
+	if strings.TrimSpace(f.Coverage) != "" {
+		if _, err := strconv.Atoi(strings.TrimSpace(f.Coverage)); err != nil {
+			f.Errors["coverage_target"] = "plans.error.percent"
+		}
+	}
+	// KPI and milestone rows: a blank row is no row.
+	for i := 0; i < 50; i++ {
+		n := strconv.Itoa(i)
+		k := plans.KPIForm{Label: pf("kpi_label_" + n), Metric: pf("kpi_metric_" + n), Key: pf("kpi_key_" + n),
+			Threshold: pf("kpi_threshold_" + n), Target: pf("kpi_target_" + n), Due: pf("kpi_due_" + n)}
+		if _, ok := r.PostForm["kpi_label_"+n]; !ok {
+			break
+		}
+		if strings.TrimSpace(k.Label+k.Target+k.Due+k.Threshold) == "" {
+			continue
+		}
+		j := strconv.Itoa(len(f.KPIs))
+		f.KPIs = append(f.KPIs, k)
+		d.KPIs = append(d.KPIs, kijun.KPI{Label: strings.TrimSpace(k.Label), Metric: kijun.KPIMetric(k.Metric), Key: k.Key,
+			Threshold: atoiOr0(k.Threshold), Target: atoiOr0(k.Target), Due: parsePlanDate(k.Due, "kpi_"+j+"_due", f.Errors)})
+	}
+	for i := 0; i < 50; i++ {
+		n := strconv.Itoa(i)
+		if _, ok := r.PostForm["milestone_label_"+n]; !ok {
+			break
+		}
+		m := plans.MilestoneForm{Label: pf("milestone_label_" + n), Due: pf("milestone_due_" + n), Done: pf("milestone_done_"+n) == "1"}
+		if strings.TrimSpace(m.Label+m.Due) == "" {
+			continue
+		}
+		j := strconv.Itoa(len(f.Milestones))
+		f.Milestones = append(f.Milestones, m)
+		d.Milestones = append(d.Milestones, kijun.Milestone{Label: strings.TrimSpace(m.Label), Done: m.Done,
+			Due: parsePlanDate(m.Due, "milestone_"+j+"_due", f.Errors)})
+	}
+	p := principal(r)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		pl, err := loadPlan(r.Context(), tx, p, id, authz.EditPlans)
+		if err != nil {
+			return err
+		}
+		for _, prob := range postgres.CheckDraftFields(d, pl.PeriodStart) {
+			if _, dup := f.Errors[prob.Field]; !dup {
+				f.Errors[prob.Field] = prob.MessageID
+			}
+		}
+		if len(f.Errors) > 0 {
+			return nil
+		}
+		return postgres.UpdateDraft(r.Context(), tx, p, id, f.Edits, d, reqID(r))
+	})
+	switch {
+	case kijun.ErrorCode(err) == kijun.EConflict:
+		var ke *kijun.Error
+		if errors.As(err, &ke) && ke.MessageID == "plans.error.conflict" {
+			f.Conflict = true
+			return s.renderPlanEdit(w, r, http.StatusConflict, &f)
+		}
+		return err
+	case err != nil:
+		return err
+	case len(f.Errors) > 0:
+		return s.renderPlanEdit(w, r, http.StatusUnprocessableEntity, &f)
+	}
+	http.Redirect(w, r, "/plans/"+itoa(id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handlePlanProfile(w http.ResponseWriter, r *http.Request) error {
+	return s.renderPlanProfile(w, r, http.StatusOK, plans.ProfileView{Saved: r.URL.Query().Get("saved") == "1",
+		SuppAdded: r.URL.Query().Get("added") == "1"}, nil)
+}
+
+// renderPlanProfile shows a version's profile; typed replaces stored
+// rows by the values the user sent.
+func (s *Server) renderPlanProfile(w http.ResponseWriter, r *http.Request, status int, v plans.ProfileView, typed map[string]kijun.ProfileControl) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		ctx := r.Context()
+		if v.Plan, err = loadPlan(ctx, tx, p, id, authz.ViewPlans); err != nil {
+			return err
+		}
+		n := versionParam(r)
+		if r.Method == http.MethodPost {
+			n = 0
+		}
+		if v.V, err = postgres.GetPlanVersion(ctx, tx, id, n); err != nil {
+			return err
+		}
+		v.Names, err = planNames(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for i, c := range v.V.Profile {
+		if t, ok := typed[c.Ref]; ok {
+			t.Section, t.Title = c.Section, c.Title
+			v.V.Profile[i] = t
+		}
+	}
+	v.Editable = v.V.Version == v.Plan.Latest && v.V.Status == kijun.PlanDraft &&
+		authz.Can(p, authz.EditPlans, authz.Resource{MinistryCode: v.Plan.MinistryCode})
+	if v.Supp.TargetStatus == "" {
+		v.Supp.TargetStatus = string(kijun.AnswerImplemented)
+	}
+	return s.render(w, r, status, plans.Profile(v))
+}
+
+// profileRowOf reads one profile row of the form, reporting bad cells.
+func profileRowOf(r *http.Request, ref string) (kijun.ProfileControl, map[string]string) {
+	errs := map[string]string{}
+	f := func(name string) string { return strings.TrimSpace(r.PostFormValue(name + "." + ref)) }
+	c := kijun.ProfileControl{Ref: ref, Applies: f("applies") != "no", NAReason: f("na_reason"), TailoringNote: f("tailoring_note")}
+	c.TargetStatus = kijun.AnswerStatus(f("target_status"))
+	if m := f("target_maturity"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil {
+			errs["target_maturity"] = "plans.error.maturity"
+		}
+		c.TargetMaturity = n
+	}
+	c.StandardDoc, c.StandardClause = f("standard_doc"), f("standard_clause")
+	c.Reflection, c.ReflectionReason = kijun.Reflection(f("reflection")), f("reflection_reason")
+	c.ReflectionOn = parsePlanDate(f("reflection_on"), "reflection_on", errs)
+	for _, prob := range c.Check() {
+		if _, dup := errs[prob.Field]; !dup {
+			errs[prob.Field] = prob.MessageID
+		}
+	}
+	return c, errs
+}
+
+// handlePlanProfileSave saves the rows of the profile form that changed.
+// One bad row saves nothing: the form comes back as typed with every error.
+func (s *Server) handlePlanProfileSave(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return err
+	}
+	p := principal(r)
+	typed := map[string]kijun.ProfileControl{}
+	errs := map[string]map[string]string{}
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if _, err := loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {
+			return err
+		}
+		v, err := postgres.GetPlanVersion(r.Context(), tx, id, 0)
+		if err != nil {
+			return err
+		}
+		var changed []kijun.ProfileControl
+		for _, stored := range v.Profile {
+			if _, sent := r.PostForm["applies."+stored.Ref]; !sent {
+				continue
+			}
+			c, e := profileRowOf(r, stored.Ref)
+			c.Section, c.Title = stored.Section, stored.Title
+			if c == stored {
+				continue
+			}
+			typed[c.Ref] = c
+			if len(e) > 0 {
+				errs[c.Ref] = e
+			}
+			changed = append(changed, c)
+		}
+		if len(errs) > 0 || len(changed) == 0 {
+			return nil
+		}
+		return postgres.UpdateProfileControls(r.Context(), tx, p, id, changed, reqID(r))
+	})
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return s.renderPlanProfile(w, r, http.StatusUnprocessableEntity, plans.ProfileView{Errors: errs}, typed)
+	}
+	http.Redirect(w, r, "/plans/"+itoa(id)+"/profile?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+// supplementaryOf reads the supplementary-control form.
+func supplementaryOf(f plans.SuppForm) (kijun.SupplementaryControl, map[string]string) {
+	errs := map[string]string{}
+	split := func(s string) []string {
+		var out []string
+		for _, x := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '、' }) {
+			out = append(out, strings.TrimSpace(x))
+		}
+		return out
+	}
+	c := kijun.SupplementaryControl{Control: kijun.Control{Ref: strings.ToUpper(strings.TrimSpace(f.Ref)), Section: f.Section,
+		Title: kijun.Text{Ja: f.TitleJa, En: f.TitleEn}, Statement: kijun.Text{Ja: f.StatementJa, En: f.StatementEn},
+		Guidance: kijun.Text{Ja: f.GuidanceJa}, Themes: split(f.Themes), CSF: split(strings.ToUpper(f.CSF))},
+		ProfileTarget: kijun.ProfileTarget{TargetStatus: kijun.AnswerStatus(f.TargetStatus), StandardDoc: f.StandardDoc,
+			StandardClause: f.StandardClause, Reflection: kijun.Reflection(f.Reflection), ReflectionReason: f.ReflectionReason}}
+	if f.TargetMaturity != "" {
+		n, err := strconv.Atoi(f.TargetMaturity)
+		if err != nil {
+			errs["target_maturity"] = "plans.error.maturity"
+		}
+		c.TargetMaturity = n
+	}
+	c.ReflectionOn = parsePlanDate(f.ReflectionOn, "reflection_on", errs)
+	return c, errs
+}
+
+func (s *Server) handleSupplementaryAdd(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	pf := r.PostFormValue
+	f := plans.SuppForm{Ref: pf("ref"), Section: pf("section"), TitleJa: pf("title_ja"), TitleEn: pf("title_en"),
+		StatementJa: pf("statement_ja"), StatementEn: pf("statement_en"), GuidanceJa: pf("guidance_ja"), Themes: pf("themes"),
+		CSF: pf("csf"), TargetStatus: pf("target_status"), TargetMaturity: pf("target_maturity"), StandardDoc: pf("standard_doc"),
+		StandardClause: pf("standard_clause"), Reflection: pf("reflection"), ReflectionOn: pf("reflection_on"),
+		ReflectionReason: pf("reflection_reason")}
+	c, errs := supplementaryOf(f)
+	p := principal(r)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if _, err := loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {
+			return err
+		}
+		for _, prob := range postgres.CheckSupplementary(r.Context(), tx, c) {
+			if _, dup := errs[prob.Field]; !dup {
+				errs[prob.Field] = prob.MessageID
+			}
+		}
+		if len(errs) > 0 {
+			return nil
+		}
+		return postgres.SaveSupplementary(r.Context(), tx, p, id, c, false, reqID(r))
+	})
+	var ke *kijun.Error
+	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
+		if ps, ok := ke.Args["Problems"].([]kijun.FieldProblem); ok {
+			for _, prob := range ps {
+				errs[prob.Field] = prob.MessageID
+			}
+		}
+		err = nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return s.renderPlanProfile(w, r, http.StatusUnprocessableEntity, plans.ProfileView{Supp: f, SuppErrors: errs}, nil)
+	}
+	http.Redirect(w, r, "/plans/"+itoa(id)+"/profile?added=1#supplementary", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleSupplementaryDelete(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if _, err := loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {
+			return err
+		}
+		return postgres.DeleteSupplementary(r.Context(), tx, p, id, chiParam(r, "ref"), reqID(r))
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/plans/"+itoa(id)+"/profile#supplementary", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handlePlanDiff(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	v := plans.DiffView{From: atoiOr0(r.URL.Query().Get("from")), To: atoiOr0(r.URL.Query().Get("to"))}
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		ctx := r.Context()
+		if v.Plan, err = loadPlan(ctx, tx, p, id, authz.ViewPlans); err != nil {
+			return err
+		}
+		if v.To <= 0 || v.To > v.Plan.Latest {
+			v.To = v.Plan.Latest
+		}
+		if v.From <= 0 || v.From > v.Plan.Latest {
+			v.From = max(v.To-1, 1)
+		}
+		a, err := postgres.GetPlanVersion(ctx, tx, id, v.From)
+		if err != nil {
+			return err
+		}
+		b, err := postgres.GetPlanVersion(ctx, tx, id, v.To)
+		if err != nil {
+			return err
+		}
+		v.Changes = kijun.DiffPlanVersions(a, b)
+		v.Names, err = planNames(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, plans.Diff(v))
+}
+
+// handleSectorProfile shows an operator's users the profile in force for
+// their sector: what applies, the targets and where the sector's
+// 安全基準等 reflect them; nothing of the plan itself.
+func (s *Server) handleSectorProfile(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	v := plans.SectorProfileView{}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		ctx := r.Context()
+		o, err := postgres.GetOperator(ctx, tx, p.Operators[0])
+		if err != nil {
+			return err
+		}
+		v.Sector = o.SectorCode
+		if v.Profile, err = postgres.GetSectorProfile(ctx, tx, o.SectorCode, kijun.FiscalYearOf(time.Now())); err != nil {
+			return err
+		}
+		v.Names, err = planNames(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, plans.SectorProfilePage(v))
+}

@@ -1,0 +1,287 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/exchange"
+	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/web/pages/plans"
+)
+
+// The NCO's evaluations (評価・改善) per ministry, sector and fiscal year,
+// and the annual report compiled from them.
+
+func (s *Server) handleEvaluationIndex(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	v := plans.EvaluationsView{CanEdit: authz.Can(p, authz.EditEvaluations, authz.Resource{}), IsNCO: p.NCO}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		if v.Evaluations, err = postgres.ListEvaluations(r.Context(), tx, 0); err != nil {
+			return err
+		}
+		v.Names, err = planNames(r.Context(), tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, plans.Evaluations(v))
+}
+
+func (s *Server) handleEvaluationNew(w http.ResponseWriter, r *http.Request) error {
+	return s.renderEvaluationNew(w, r, http.StatusOK, plans.EvaluationForm{FiscalYear: strconv.Itoa(int(kijun.FiscalYearOf(time.Now())))})
+}
+
+func (s *Server) renderEvaluationNew(w http.ResponseWriter, r *http.Request, status int, f plans.EvaluationForm) error {
+	p := principal(r)
+	v := plans.EvaluationNewView{Form: f}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(r.Context(), `SELECT o.ministry_code, o.sector_code FROM sector_oversight o
+			JOIN ministries m ON m.code = o.ministry_code JOIN sectors s ON s.code = o.sector_code
+			ORDER BY m.sort_order, s.sort_order`)
+		var err error
+		if v.Oversight, err = pgx.CollectRows(rows, pgx.RowToStructByPos[plans.OversightPair]); err != nil {
+			return err
+		}
+		v.Names, err = planNames(r.Context(), tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, status, plans.EvaluationNew(v))
+}
+
+func evaluationFormOf(r *http.Request) plans.EvaluationForm {
+	pf := r.PostFormValue
+	return plans.EvaluationForm{Findings: pf("findings"), GoodPractices: pf("good_practices"), Improvements: pf("improvement_requests"),
+		Rating: pf("rating"), Edits: atoiOr0(pf("edits")), FiscalYear: pf("fiscal_year"), Errors: map[string]string{}}
+}
+
+func problemsInto(err error, errs map[string]string) bool {
+	var ke *kijun.Error
+	if !errors.As(err, &ke) || ke.Code != kijun.EInvalid {
+		return false
+	}
+	if ps, ok := ke.Args["Problems"].([]kijun.FieldProblem); ok {
+		for _, prob := range ps {
+			errs[prob.Field] = prob.MessageID
+		}
+	} else {
+		errs["rating"] = ke.MessageID
+	}
+	return true
+}
+
+func (s *Server) handleEvaluationCreate(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	f := evaluationFormOf(r)
+	// "METI/electricity": the ministry and one of its sectors.
+	f.Ministry, f.Sector, _ = strings.Cut(r.PostFormValue("target"), "/")
+	e := kijun.Evaluation{MinistryCode: f.Ministry, SectorCode: f.Sector, FiscalYear: kijun.FiscalYear(atoiOr0(f.FiscalYear)),
+		Findings: f.Findings, GoodPractices: f.GoodPractices, ImprovementRequests: f.Improvements, Rating: kijun.EvaluationRating(f.Rating)}
+	var id int64
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
+		id, err = postgres.CreateEvaluation(r.Context(), tx, p, e, reqID(r))
+		return err
+	})
+	if problemsInto(err, f.Errors) {
+		return s.renderEvaluationNew(w, r, http.StatusUnprocessableEntity, f)
+	}
+	if kijun.ErrorCode(err) == kijun.EConflict {
+		f.Errors["sector"] = "plans.error.evaluation_exists"
+		return s.renderEvaluationNew(w, r, http.StatusUnprocessableEntity, f)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/evaluations/"+itoa(id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleEvaluationShow(w http.ResponseWriter, r *http.Request) error {
+	return s.renderEvaluation(w, r, http.StatusOK, nil, "", "")
+}
+
+func (s *Server) renderEvaluation(w http.ResponseWriter, r *http.Request, status int, typed *plans.EvaluationForm, response, respErr string) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	v := plans.EvaluationView{Response: response, RespError: respErr}
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if v.E, err = postgres.GetEvaluation(r.Context(), tx, id); err != nil {
+			return err
+		}
+		if !authz.Can(p, authz.ViewEvaluations, authz.Resource{MinistryCode: v.E.MinistryCode}) {
+			return errNotFound
+		}
+		v.Names, err = planNames(r.Context(), tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	v.CanEdit = authz.Can(p, authz.EditEvaluations, authz.Resource{MinistryCode: v.E.MinistryCode})
+	v.CanRespond = v.E.Published && authz.Can(p, authz.RespondEvaluation, authz.Resource{MinistryCode: v.E.MinistryCode})
+	v.Form = plans.EvaluationForm{Findings: v.E.Findings, GoodPractices: v.E.GoodPractices, Improvements: v.E.ImprovementRequests,
+		Rating: string(v.E.Rating), Edits: v.E.Edits}
+	if typed != nil {
+		v.Form = *typed
+	}
+	if response == "" {
+		v.Response = v.E.Response
+	}
+	return s.render(w, r, status, plans.Evaluation(v))
+}
+
+func (s *Server) handleEvaluationUpdate(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	f := evaluationFormOf(r)
+	e := kijun.Evaluation{ID: id, Findings: f.Findings, GoodPractices: f.GoodPractices, ImprovementRequests: f.Improvements,
+		Rating: kijun.EvaluationRating(f.Rating)}
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		return postgres.UpdateEvaluation(r.Context(), tx, p, e, f.Edits, reqID(r))
+	})
+	if problemsInto(err, f.Errors) {
+		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, &f, "", "")
+	}
+	if kijun.ErrorCode(err) == kijun.EConflict {
+		f.Errors["findings"] = "plans.error.conflict"
+		return s.renderEvaluation(w, r, http.StatusConflict, &f, "", "")
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/evaluations/"+itoa(id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleEvaluationPublish(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		return postgres.PublishEvaluation(r.Context(), tx, p, id, reqID(r))
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/evaluations/"+itoa(id), http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleEvaluationRespond(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	response := r.PostFormValue("response")
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		return postgres.RespondEvaluation(r.Context(), tx, p, id, response, reqID(r))
+	})
+	var ke *kijun.Error
+	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
+		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, nil, response, ke.MessageID)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/evaluations/"+itoa(id), http.StatusSeeOther)
+	return nil
+}
+
+// loadReport reads the published evaluations of ?fy= (default: the
+// latest year with any) for the annual report; the report is the NCO's.
+func (s *Server) loadReport(r *http.Request) (plans.ReportView, error) {
+	p := principal(r)
+	var v plans.ReportView
+	if !p.NCO {
+		return v, errNotFound
+	}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		all, err := postgres.ListEvaluations(r.Context(), tx, 0)
+		if err != nil {
+			return err
+		}
+		for _, e := range all {
+			if !slices.Contains(v.Years, e.FiscalYear) {
+				v.Years = append(v.Years, e.FiscalYear)
+			}
+		}
+		v.FiscalYear = kijun.FiscalYear(atoiOr0(r.URL.Query().Get("fy")))
+		if v.FiscalYear == 0 && len(v.Years) > 0 {
+			v.FiscalYear = v.Years[0]
+		}
+		v.Ratings = map[kijun.EvaluationRating]int{}
+		for _, e := range all {
+			if e.FiscalYear == v.FiscalYear && e.Published {
+				v.Evaluations = append(v.Evaluations, e)
+				v.Ratings[e.Rating]++
+			}
+		}
+		v.Names, err = planNames(r.Context(), tx)
+		return err
+	})
+	return v, err
+}
+
+func (s *Server) handleEvaluationReport(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.loadReport(r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, plans.Report(v))
+}
+
+func (s *Server) handleEvaluationReportXLSX(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.loadReport(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	loc := i18n.From(ctx)
+	keys := []string{"fiscal_year", "ministry", "sector", "rating", "findings", "good_practices", "improvement_requests", "response"}
+	cols := make([]exchange.Column, len(keys))
+	for i, k := range keys {
+		cols[i] = exchange.Column{Header: i18n.T(ctx, "plans.eval."+k)}
+		if i >= 4 {
+			cols[i].Width = 50
+		}
+	}
+	var b bytes.Buffer
+	x, err := exchange.NewXLSXWriter(&b, i18n.T(ctx, "plans.report.sheet"), cols)
+	if err != nil {
+		return err
+	}
+	for _, e := range v.Evaluations {
+		if err := x.Write([]string{e.FiscalYear.Label(loc.Lang), loc.Pick(v.Names.Ministry(e.MinistryCode)),
+			loc.Pick(v.Names.Sector(e.SectorCode)), string(e.Rating), e.Findings, e.GoodPractices, e.ImprovementRequests, e.Response}); err != nil {
+			return err
+		}
+	}
+	if err := x.Close(); err != nil {
+		return err
+	}
+	return sendFile(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+		"evaluation-report-FY"+strconv.Itoa(int(v.FiscalYear))+".xlsx", b.Bytes())
+}

@@ -1,0 +1,500 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/exchange"
+	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/oscal"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/web/pages/plans"
+)
+
+// The sector profile's interchange: an XLSX sheet for offline editing
+// (drop-down lists, the same preview-then-confirm rules as the operator
+// import), and an OSCAL 1.1 profile that imports the baseline catalog.
+
+// profileColumns are the sheet's columns; keys double as message ids
+// (plans.col.<key>) of the headers in each language.
+var profileColumns = []string{"ref", "section", "title", "applies", "na_reason", "target_status", "target_maturity",
+	"tailoring_note", "standard_doc", "standard_clause", "reflection", "reflection_on", "reflection_reason"}
+
+// choice lists of the sheet, per language: the cell shows the label.
+func profileChoices(ctx context.Context) map[string][]string {
+	t := func(id string) string { return i18n.T(ctx, id) }
+	return map[string][]string{
+		"applies":         {t("plans.applies.yes"), t("plans.applies.no")},
+		"target_status":   {t("plans.target.implemented"), t("plans.target.partial")},
+		"target_maturity": {"1", "2", "3", "4"},
+		"reflection": {t("plans.reflection.reflected"), t("plans.reflection.planned"),
+			t("plans.reflection.not_planned")},
+	}
+}
+
+func (s *Server) loadVersionForExport(r *http.Request) (kijun.Plan, *kijun.PlanVersion, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return kijun.Plan{}, nil, err
+	}
+	p := principal(r)
+	var pl kijun.Plan
+	var v *kijun.PlanVersion
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if pl, err = loadPlan(r.Context(), tx, p, id, authz.ViewPlans); err != nil {
+			return err
+		}
+		v, err = postgres.GetPlanVersion(r.Context(), tx, id, versionParam(r))
+		return err
+	})
+	return pl, v, err
+}
+
+func (s *Server) handleProfileXLSX(w http.ResponseWriter, r *http.Request) error {
+	pl, v, err := s.loadVersionForExport(r)
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	loc := i18n.From(ctx)
+	choices := profileChoices(ctx)
+	cols := make([]exchange.Column, len(profileColumns))
+	for i, k := range profileColumns {
+		cols[i] = exchange.Column{Header: i18n.T(ctx, "plans.col."+k), Choices: choices[k]}
+		switch k {
+		case "title", "na_reason", "tailoring_note", "reflection_reason":
+			cols[i].Width = 40
+		}
+	}
+	var b bytes.Buffer
+	x, err := exchange.NewXLSXWriter(&b, i18n.T(ctx, "plans.sheet"), cols)
+	if err != nil {
+		return err
+	}
+	for _, c := range v.Profile {
+		applies := choices["applies"][0]
+		if !c.Applies {
+			applies = choices["applies"][1]
+		}
+		maturity := ""
+		if c.TargetMaturity > 0 {
+			maturity = strconv.Itoa(c.TargetMaturity)
+		}
+		reflection := ""
+		if c.Reflection != "" {
+			reflection = i18n.T(ctx, "plans.reflection."+string(c.Reflection))
+		}
+		if err := x.Write([]string{c.Ref, c.Section, loc.Pick(c.Title), applies, c.NAReason,
+			i18n.T(ctx, "plans.target."+string(c.TargetStatus)), maturity, c.TailoringNote, c.StandardDoc, c.StandardClause,
+			reflection, string(c.ReflectionOn), c.ReflectionReason}); err != nil {
+			return err
+		}
+	}
+	if err := x.Close(); err != nil {
+		return err
+	}
+	name := "plan-" + itoa(pl.ID) + "-v" + strconv.Itoa(v.Version) + "-profile.xlsx"
+	return sendFile(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", name, b.Bytes())
+}
+
+// cellLookup finds a row's cell by the column's header in either language.
+func cellLookup(values map[string]string, key string) (string, bool) {
+	for _, lang := range []kijun.Lang{kijun.Ja, kijun.En} {
+		h := i18n.New(lang).T("plans.col." + key)
+		for k, v := range values {
+			if strings.EqualFold(strings.TrimSpace(k), h) {
+				return strings.TrimSpace(v), true
+			}
+		}
+	}
+	return "", false
+}
+
+// matchChoice maps a cell to a code by the labels of either language
+// (or the code itself).
+func matchChoice(cell string, codes []string, prefix string) (string, bool) {
+	for _, code := range codes {
+		if strings.EqualFold(cell, code) {
+			return code, true
+		}
+		for _, lang := range []kijun.Lang{kijun.Ja, kijun.En} {
+			if strings.EqualFold(cell, i18n.New(lang).T(prefix+code)) {
+				return code, true
+			}
+		}
+	}
+	return "", false
+}
+
+// ParseProfileRows checks every row of an uploaded profile sheet against
+// the stored profile: a row must name one of its controls; every bad cell
+// is reported with its column. It returns each row with what it would
+// change.
+func parseProfileRows(rows []exchange.Row, stored []kijun.ProfileControl) ([]plans.PreviewRow, []kijun.ProfileControl) {
+	byRef := map[string]kijun.ProfileControl{}
+	for _, c := range stored {
+		byRef[c.Ref] = c
+	}
+	seen := map[string]int{}
+	var out []plans.PreviewRow
+	var valid []kijun.ProfileControl
+	for _, row := range rows {
+		pr := plans.PreviewRow{Line: row.Line}
+		bad := func(field, id string, args map[string]any) {
+			pr.Problems = append(pr.Problems, kijun.FieldProblem{Ref: pr.Ref, Field: field, MessageID: id, Args: args})
+		}
+		ref, _ := cellLookup(row.Values, "ref")
+		pr.Ref = strings.ToUpper(ref)
+		old, ok := byRef[pr.Ref]
+		switch {
+		case pr.Ref == "":
+			bad("ref", "plans.import.no_ref", nil)
+		case !ok:
+			bad("ref", "plans.import.unknown_ref", map[string]any{"Ref": pr.Ref})
+		case seen[pr.Ref] != 0:
+			bad("ref", "plans.import.duplicate_ref", map[string]any{"Line": seen[pr.Ref]})
+		}
+		if len(pr.Problems) > 0 {
+			out = append(out, pr)
+			continue
+		}
+		seen[pr.Ref] = row.Line
+		c := old
+		if cell, ok := cellLookup(row.Values, "applies"); ok {
+			code, ok := matchChoice(cell, []string{"yes", "no"}, "plans.applies.")
+			if !ok {
+				bad("applies", "plans.import.bad_choice", map[string]any{"Value": cell})
+			}
+			c.Applies = code != "no"
+		}
+		if cell, ok := cellLookup(row.Values, "target_status"); ok {
+			code, ok := matchChoice(cell, []string{"implemented", "partial"}, "plans.target.")
+			if !ok {
+				bad("target_status", "plans.import.bad_choice", map[string]any{"Value": cell})
+			}
+			c.TargetStatus = kijun.AnswerStatus(code)
+		}
+		if cell, ok := cellLookup(row.Values, "target_maturity"); ok {
+			c.TargetMaturity = 0
+			if cell != "" {
+				n, err := strconv.Atoi(kijun.NormalizeDigits(cell))
+				if err != nil || n < 1 || n > kijun.MaxMaturity {
+					bad("target_maturity", "plans.error.maturity", nil)
+				}
+				c.TargetMaturity = n
+			}
+		}
+		if cell, ok := cellLookup(row.Values, "reflection"); ok {
+			c.Reflection = ""
+			if cell != "" {
+				code, ok := matchChoice(cell, []string{"reflected", "planned", "not_planned"}, "plans.reflection.")
+				if !ok {
+					bad("reflection", "plans.import.bad_choice", map[string]any{"Value": cell})
+				}
+				c.Reflection = kijun.Reflection(code)
+			}
+		}
+		if cell, ok := cellLookup(row.Values, "reflection_on"); ok {
+			c.ReflectionOn = ""
+			if cell != "" {
+				d, ok := kijun.ParseDate(cell)
+				if !ok {
+					bad("reflection_on", "plans.error.date", nil)
+				}
+				c.ReflectionOn = d
+			}
+		}
+		for key, dst := range map[string]*string{"na_reason": &c.NAReason, "tailoring_note": &c.TailoringNote,
+			"standard_doc": &c.StandardDoc, "standard_clause": &c.StandardClause, "reflection_reason": &c.ReflectionReason} {
+			if cell, ok := cellLookup(row.Values, key); ok {
+				*dst = cell
+			}
+		}
+		if len(pr.Problems) == 0 {
+			for _, prob := range c.Check() {
+				bad(prob.Field, prob.MessageID, nil)
+			}
+		}
+		a, b := &kijun.PlanVersion{Profile: []kijun.ProfileControl{old}}, &kijun.PlanVersion{Profile: []kijun.ProfileControl{c}}
+		pr.Changes = kijun.DiffPlanVersions(a, b)
+		if len(pr.Problems) > 0 || len(pr.Changes) > 0 {
+			out = append(out, pr)
+		}
+		if len(pr.Problems) == 0 && len(pr.Changes) > 0 {
+			valid = append(valid, c)
+		}
+	}
+	return out, valid
+}
+
+const sessionProfileImport = "plans.profile.import"
+
+// pendingProfileImport is a previewed profile upload waiting for
+// confirmation: the valid changed rows, in the user's server-side session.
+type pendingProfileImport struct {
+	Token  string
+	PlanID int64
+	At     time.Time
+	Rows   []kijun.ProfileControl
+}
+
+func init() { gob.Register(pendingProfileImport{}) }
+
+func (s *Server) handleProfileImport(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	r.Body = http.MaxBytesReader(w, r.Body, exchange.DefaultMaxBytes+1<<20)
+	refuse := func(status int, msgID string, args map[string]any) error {
+		return s.renderPlanProfile(w, r, status, plans.ProfileView{ImportError: i18n.From(r.Context()).T(msgID, args)}, nil)
+	}
+	file, hdr, err := r.FormFile("file")
+	if err != nil {
+		return refuse(http.StatusUnprocessableEntity, "plans.import.no_file", nil)
+	}
+	defer file.Close()
+	table, err := exchange.Read(file, exchange.ReadOptions{})
+	var ke *kijun.Error
+	if errors.As(err, &ke) {
+		return refuse(http.StatusUnprocessableEntity, ke.MessageID, ke.Args)
+	}
+	if err != nil {
+		return err
+	}
+	v := plans.PreviewView{FileName: hdr.Filename}
+	var valid []kijun.ProfileControl
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if v.Plan, err = loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {
+			return err
+		}
+		ver, err := postgres.GetPlanVersion(r.Context(), tx, id, 0)
+		if err != nil {
+			return err
+		}
+		if ver.Status != kijun.PlanDraft {
+			return kijun.Errorf(kijun.EConflict, "plans.error.immutable", nil)
+		}
+		v.Rows, valid = parseProfileRows(table.Rows, ver.Profile)
+		v.Names, err = planNames(r.Context(), tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, row := range v.Rows {
+		v.Problems += len(row.Problems)
+		if len(row.Problems) == 0 {
+			v.Changes++
+		}
+	}
+	if len(valid) > 0 {
+		v.Token = randomToken()
+		s.auth.Sessions.Put(r.Context(), sessionProfileImport, pendingProfileImport{Token: v.Token, PlanID: id, At: time.Now(), Rows: valid})
+	} else {
+		s.auth.Sessions.Remove(r.Context(), sessionProfileImport)
+	}
+	return s.render(w, r, http.StatusOK, plans.ImportPreview(v))
+}
+
+func (s *Server) handleProfileImportConfirm(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if _, err := loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {
+			return err
+		}
+		// One confirmation per preview, whatever happens next.
+		pending, ok := s.auth.Sessions.Get(r.Context(), sessionProfileImport).(pendingProfileImport)
+		if !ok || pending.Token == "" || pending.PlanID != id || r.PostFormValue("token") != pending.Token ||
+			time.Since(pending.At) > 30*time.Minute {
+			return kijun.Errorf(kijun.EConflict, "plans.import.expired", nil)
+		}
+		s.auth.Sessions.Remove(r.Context(), sessionProfileImport)
+		return postgres.UpdateProfileControls(r.Context(), tx, p, id, pending.Rows, reqID(r))
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/plans/"+itoa(id)+"/profile?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+// OSCAL profile. A profile selects and tailors the controls of the catalog
+// it imports; OSCAL has no place in a profile for controls of its own, so
+// the sector's supplementary controls travel as back-matter resources
+// with Kijun props (docs/plans.md).
+
+type oscalProfileDoc struct {
+	Profile oscalProfile `json:"profile"`
+}
+
+type oscalProfile struct {
+	UUID       string            `json:"uuid"`
+	Metadata   oscal.Metadata    `json:"metadata"`
+	Imports    []oscalImport     `json:"imports"`
+	Merge      *oscalMerge       `json:"merge,omitempty"`
+	Modify     *oscalModify      `json:"modify,omitempty"`
+	BackMatter *oscal.BackMatter `json:"back-matter,omitempty"`
+}
+
+type oscalImport struct {
+	Href            string          `json:"href"`
+	IncludeControls []oscalSelectBy `json:"include-controls,omitempty"`
+	ExcludeControls []oscalSelectBy `json:"exclude-controls,omitempty"`
+}
+
+type oscalSelectBy struct {
+	WithIDs []string `json:"with-ids"`
+}
+
+type oscalMerge struct {
+	AsIs bool `json:"as-is"`
+}
+
+type oscalModify struct {
+	Alters []oscalAlter `json:"alters,omitempty"`
+}
+
+type oscalAlter struct {
+	ControlID string     `json:"control-id"`
+	Adds      []oscalAdd `json:"adds"`
+}
+
+type oscalAdd struct {
+	Position string           `json:"position,omitempty"`
+	Props    []oscal.Property `json:"props,omitempty"`
+	Parts    []oscal.Part     `json:"parts,omitempty"`
+}
+
+func kprop(name, value string) oscal.Property {
+	return oscal.Property{Name: name, NS: oscal.Namespace, Value: value}
+}
+
+// ExportProfileOSCAL writes version v of plan pl as an OSCAL profile of
+// the catalog exported at catalogHref.
+func exportProfileOSCAL(pl kijun.Plan, v *kijun.PlanVersion, catalogHref string) ([]byte, error) {
+	catUUID := oscal.UUID("plan/" + itoa(pl.ID) + "/catalog/" + itoa(v.CatalogID))
+	md := oscal.Metadata{Title: v.Title.Ja, Version: strconv.Itoa(v.Version), OSCALVersion: oscal.Version,
+		LastModified: oscal.FormatTime(v.UpdatedAt),
+		Props: []oscal.Property{kprop("ministry", pl.MinistryCode), kprop("status", string(v.Status)),
+			kprop("period-start", strconv.Itoa(int(pl.PeriodStart))), kprop("period-end", strconv.Itoa(int(pl.PeriodEnd)))}}
+	for _, sc := range pl.SectorCodes {
+		md.Props = append(md.Props, kprop("sector", sc))
+	}
+	if v.Title.En != "" {
+		md.Props = append(md.Props, kprop("title-en", v.Title.En))
+	}
+	if v.DecidedAt != nil && v.Status == kijun.PlanAccepted {
+		md.Published = oscal.FormatTime(*v.DecidedAt)
+	}
+	imp := oscalImport{Href: "#" + catUUID}
+	var include, exclude []string
+	mod := &oscalModify{}
+	for _, c := range v.Profile {
+		id := strings.ToLower(c.Ref)
+		if !c.Applies {
+			exclude = append(exclude, id)
+			continue
+		}
+		include = append(include, id)
+		add := oscalAdd{Position: "ending", Props: targetProps(c.ProfileTarget)}
+		if c.TailoringNote != "" {
+			add.Parts = append(add.Parts, oscal.Part{ID: id + "_tailoring", Name: "tailoring", NS: oscal.Namespace, Prose: c.TailoringNote})
+		}
+		mod.Alters = append(mod.Alters, oscalAlter{ControlID: id, Adds: []oscalAdd{add}})
+	}
+	if len(include) > 0 {
+		imp.IncludeControls = []oscalSelectBy{{WithIDs: include}}
+	}
+	if len(exclude) > 0 {
+		imp.ExcludeControls = []oscalSelectBy{{WithIDs: exclude}}
+	}
+	bm := &oscal.BackMatter{Resources: []oscal.Resource{{UUID: catUUID, Title: v.CatalogName,
+		Rlinks: []oscal.Rlink{{Href: catalogHref, MediaType: "application/oscal.catalog+json"}}}}}
+	for _, sc := range v.Supplementary {
+		props := append([]oscal.Property{kprop("supplementary-control", sc.Ref), kprop("section", sc.Section)}, targetProps(sc.ProfileTarget)...)
+		for _, c := range sc.CSF {
+			props = append(props, kprop("csf", c))
+		}
+		for _, t := range sc.Themes {
+			props = append(props, kprop("theme", t))
+		}
+		if sc.Title.En != "" {
+			props = append(props, kprop("title-en", sc.Title.En))
+		}
+		desc := sc.Statement.Ja
+		if sc.Guidance.Ja != "" {
+			desc += "\n\n" + sc.Guidance.Ja
+		}
+		bm.Resources = append(bm.Resources, oscal.Resource{UUID: oscal.UUID("plan/" + itoa(pl.ID) + "/supplementary/" + sc.Ref),
+			Title: sc.Ref + " " + sc.Title.Ja, Description: desc, Props: props})
+	}
+	doc := oscalProfileDoc{Profile: oscalProfile{
+		UUID:     oscal.UUID("plan/" + itoa(pl.ID) + "/v" + strconv.Itoa(v.Version)),
+		Metadata: md, Imports: []oscalImport{imp}, Merge: &oscalMerge{AsIs: true}, BackMatter: bm}}
+	if len(mod.Alters) > 0 {
+		doc.Profile.Modify = mod
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func targetProps(t kijun.ProfileTarget) []oscal.Property {
+	ps := []oscal.Property{kprop("target-status", string(t.TargetStatus))}
+	if t.TargetMaturity > 0 {
+		ps = append(ps, kprop("target-maturity", strconv.Itoa(t.TargetMaturity)))
+	}
+	if t.StandardDoc != "" {
+		ps = append(ps, kprop("safety-standard", singleLine(t.StandardDoc)))
+	}
+	if t.StandardClause != "" {
+		ps = append(ps, kprop("safety-standard-clause", singleLine(t.StandardClause)))
+	}
+	if t.Reflection != "" {
+		p := kprop("reflection", string(t.Reflection))
+		if t.ReflectionOn != "" {
+			p.Remarks = string(t.ReflectionOn)
+		}
+		if t.ReflectionReason != "" {
+			p.Remarks = strings.TrimSpace(p.Remarks + " " + t.ReflectionReason)
+		}
+		ps = append(ps, p)
+		if t.ReflectionOn != "" {
+			ps = append(ps, kprop("reflection-date", string(t.ReflectionOn)))
+		}
+	}
+	return ps
+}
+
+// singleLine makes s a valid OSCAL string value (one line, trimmed).
+func singleLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func (s *Server) handleProfileOSCAL(w http.ResponseWriter, r *http.Request) error {
+	pl, v, err := s.loadVersionForExport(r)
+	if err != nil {
+		return err
+	}
+	body, err := exportProfileOSCAL(pl, v, "/catalogs/"+itoa(v.CatalogID)+"/export.oscal.json")
+	if err != nil {
+		return err
+	}
+	name := "plan-" + itoa(pl.ID) + "-v" + strconv.Itoa(v.Version) + "-profile.oscal.json"
+	return sendFile(w, "application/json; charset=utf-8", name, body)
+}

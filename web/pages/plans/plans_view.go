@@ -1,0 +1,510 @@
+// Package plans renders the implementation plan pages (実施計画): the list
+// and the NCO's review queue, a plan with its live progress, the general
+// sections' form, the sector profile editor and its import preview, the
+// version diff, the NCO's evaluations with the annual report, and the
+// sector profile as operators read it.
+package plans
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+// Coded is a reference code with its name.
+type Coded struct {
+	Code string
+	Name kijun.Text
+}
+
+// Names names the reference codes pages show.
+type Names struct {
+	Ministries []Coded
+	Sectors    []Coded
+	Sections   []Coded
+}
+
+func find(list []Coded, code string) kijun.Text {
+	for _, c := range list {
+		if c.Code == code {
+			return c.Name
+		}
+	}
+	return kijun.Text{Ja: code, En: code}
+}
+
+// Ministry names a ministry code.
+func (n Names) Ministry(code string) kijun.Text { return find(n.Ministries, code) }
+
+// Sector names a sector code.
+func (n Names) Sector(code string) kijun.Text { return find(n.Sectors, code) }
+
+// Section names a baseline section code ("" is the whole assessment).
+func (n Names) Section(code string) kijun.Text {
+	if code == "" {
+		return kijun.Text{Ja: "全体", En: "Overall"}
+	}
+	return find(n.Sections, code)
+}
+
+// SectorList names a plan's sectors, joined.
+func SectorList(ctx context.Context, n Names, codes []string) string {
+	s := ""
+	for i, c := range codes {
+		if i > 0 {
+			s += i18n.T(ctx, "plans.list_sep")
+		}
+		s += i18n.From(ctx).Pick(n.Sector(c))
+	}
+	return s
+}
+
+// ID formats an id for a URL.
+func ID(id int64) string { return strconv.FormatInt(id, 10) }
+
+// Period shows a planning period in fiscal years.
+func Period(ctx context.Context, from, to kijun.FiscalYear) string {
+	l := i18n.From(ctx)
+	return from.Label(l.Lang) + " – " + to.Label(l.Lang)
+}
+
+// Percent formats a share.
+func Percent(p *float64) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", *p)
+}
+
+// Score formats a 0–1 score as a percentage.
+func Score(p *float64) string {
+	if p == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f%%", *p*100)
+}
+
+// IndexView is the plan list, or the NCO's review queue.
+type IndexView struct {
+	Plans     []kijun.Plan
+	Queue     bool
+	CanCreate bool
+	CanReview bool
+	Names     Names
+}
+
+// NewForm is the form that starts a plan, as typed.
+type NewForm struct {
+	Sectors     []string
+	PeriodStart string
+	PeriodEnd   string
+	CatalogID   string
+	TitleJa     string
+	TitleEn     string
+	Errors      map[string]string // field → message id
+}
+
+// CatalogOption is a catalog version a plan may target.
+type CatalogOption struct {
+	ID    int64
+	Label string
+}
+
+// NewView is the new-plan page.
+type NewView struct {
+	Form     NewForm
+	Sectors  []Coded // the sectors the ministry oversees
+	Catalogs []CatalogOption
+}
+
+// ShowView is a plan with one version, its live progress and its review.
+type ShowView struct {
+	Plan      kijun.Plan
+	V         *kijun.PlanVersion
+	Progress  kijun.PlanProgress
+	Operators []kijun.ScopeOperator
+	Comments  []kijun.PlanComment
+	Events    []kijun.PlanEvent
+	Names     Names
+	Scopes    []kijun.ScopeChoice
+	// What the viewer may do now.
+	CanEdit   bool // the ministry, on a draft
+	CanSubmit bool
+	CanRevise bool
+	CanReview bool // the NCO admin: start review / return / accept
+	CanNote   bool // may read internal notes (the plan's own ministry and NCO)
+	Error     string
+}
+
+// ScopeName names a business scope by id.
+func (v ShowView) ScopeName(id int64) kijun.Text {
+	for _, s := range v.Scopes {
+		if s.ID == id {
+			return s.Name
+		}
+	}
+	return kijun.Text{Ja: ID(id), En: ID(id)}
+}
+
+// EditForm is the general sections' form as typed.
+type EditForm struct {
+	Edits        int
+	TitleJa      string
+	TitleEn      string
+	PeriodEnd    string
+	ScopeMode    string
+	Designation  string
+	ScopeIDs     []string
+	OperatorIDs  []string
+	Method       string
+	Cycles       string
+	Coverage     string
+	FollowUp     string
+	InternalNote string
+	KPIs         []KPIForm
+	Milestones   []MilestoneForm
+	Errors       map[string]string
+	Conflict     bool
+}
+
+// KPIForm is one KPI row of the form.
+type KPIForm struct {
+	Label, Metric, Key, Threshold, Target, Due string
+}
+
+// MilestoneForm is one milestone row of the form.
+type MilestoneForm struct {
+	Label, Due string
+	Done       bool
+}
+
+// EditView is the general sections' page of a draft.
+type EditView struct {
+	Plan    kijun.Plan
+	Form    EditForm
+	Choices kijun.ScopeChoices
+	Names   Names
+}
+
+// Has reports whether list holds s.
+func Has(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ProfileView is the sector profile of one version: a form on a draft.
+type ProfileView struct {
+	Plan     kijun.Plan
+	V        *kijun.PlanVersion
+	Names    Names
+	Editable bool
+	// Errors by ref, then field, from the last save (the rows come back
+	// as typed in V.Profile).
+	Errors      map[string]map[string]string
+	Saved       bool
+	Supp        SuppForm
+	SuppErrors  map[string]string
+	SuppAdded   bool
+	ImportError string
+}
+
+// SuppForm is the supplementary-control form as typed.
+type SuppForm struct {
+	Ref, Section, TitleJa, TitleEn, StatementJa, StatementEn, GuidanceJa, Themes, CSF string
+	TargetStatus, TargetMaturity, StandardDoc, StandardClause, Reflection, ReflectionOn, ReflectionReason string
+}
+
+// RowError returns the message id of a field's error in a profile row.
+func (v ProfileView) RowError(ref, field string) string {
+	if m := v.Errors[ref]; m != nil {
+		return m[field]
+	}
+	return ""
+}
+
+// DiffView compares two versions of a plan.
+type DiffView struct {
+	Plan     kijun.Plan
+	From, To int
+	Changes  []kijun.PlanChange
+	Names    Names
+}
+
+// PreviewRow is one row of a profile upload as the preview shows it.
+type PreviewRow struct {
+	Line     int
+	Ref      string
+	Changes  []kijun.PlanChange
+	Problems []kijun.FieldProblem
+}
+
+// PreviewView is the preview of a profile upload: what would change and
+// every bad cell. Nothing is applied until confirmed.
+type PreviewView struct {
+	Plan     kijun.Plan
+	FileName string
+	Rows     []PreviewRow
+	Problems int
+	Changes  int
+	Token    string
+	Names    Names
+}
+
+// EvaluationsView lists evaluations.
+type EvaluationsView struct {
+	Evaluations []kijun.Evaluation
+	CanEdit     bool
+	IsNCO       bool
+	Names       Names
+}
+
+// EvaluationForm is the NCO's form as typed.
+type EvaluationForm struct {
+	Ministry, Sector, FiscalYear                   string
+	Findings, GoodPractices, Improvements, Rating string
+	Edits                                          int
+	Errors                                         map[string]string
+}
+
+// EvaluationNewView is the form that starts an evaluation.
+type EvaluationNewView struct {
+	Form      EvaluationForm
+	Oversight []OversightPair
+	Names     Names
+}
+
+// OversightPair is a ministry with one sector it oversees.
+type OversightPair struct {
+	Ministry, Sector string
+}
+
+// EvaluationView is one evaluation: the NCO edits it, the ministry
+// reads and answers it.
+type EvaluationView struct {
+	E          kijun.Evaluation
+	Form       EvaluationForm
+	CanEdit    bool
+	CanRespond bool
+	Response   string
+	RespError  string
+	Names      Names
+}
+
+// ReportView is the annual evaluation report.
+type ReportView struct {
+	FiscalYear  kijun.FiscalYear
+	Years       []kijun.FiscalYear
+	Evaluations []kijun.Evaluation
+	Ratings     map[kijun.EvaluationRating]int
+	Names       Names
+}
+
+// SectorProfileView is the profile in force for an operator's sector.
+type SectorProfileView struct {
+	Sector  string
+	Profile *kijun.SectorProfile
+	Names   Names
+}
+
+// SortedFields returns the fields with errors: those named in order
+// first, then the rest alphabetically.
+func SortedFields(errs map[string]string, order []string) []string {
+	var out []string
+	for _, f := range order {
+		if _, ok := errs[f]; ok {
+			out = append(out, f)
+		}
+	}
+	var rest []string
+	for f := range errs {
+		if !Has(order, f) {
+			rest = append(rest, f)
+		}
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+// FieldLabel names a form field ("kpi_0_target" → "KPI 1: 目標").
+func FieldLabel(ctx context.Context, f string) string {
+	for _, kind := range []string{"kpi", "milestone"} {
+		if rest, ok := strings.CutPrefix(f, kind+"_"); ok {
+			num, name, _ := strings.Cut(rest, "_")
+			n, _ := strconv.Atoi(num)
+			return i18n.T(ctx, "plans.field."+kind+"_n", map[string]any{"N": n + 1}) + " " + i18n.T(ctx, "plans.field."+kind+"_"+name)
+		}
+	}
+	return i18n.T(ctx, "plans.field."+f)
+}
+
+func profileLinkLabel(ctx context.Context, editable bool) string {
+	if editable {
+		return i18n.T(ctx, "plans.profile.edit")
+	}
+	return i18n.T(ctx, "plans.profile.view")
+}
+
+func scopeText(ctx context.Context, v ShowView) string {
+	s := v.V.Scope
+	switch s.Mode {
+	case kijun.ScopeDesignation:
+		return i18n.T(ctx, "plans.scope.text.designation", map[string]any{"Designation": i18n.T(ctx, "plans.designation."+s.Designation)})
+	case kijun.ScopeScopes:
+		names := ""
+		for i, id := range s.ScopeIDs {
+			if i > 0 {
+				names += i18n.T(ctx, "plans.list_sep")
+			}
+			names += i18n.From(ctx).Pick(v.ScopeName(id))
+		}
+		return i18n.T(ctx, "plans.scope.text.scopes", map[string]any{"Scopes": names})
+	case kijun.ScopeNamed:
+		return i18n.T(ctx, "plans.scope.text.named", map[string]any{"Count": len(s.OperatorIDs)})
+	}
+	return i18n.T(ctx, "plans.scope.text.all")
+}
+
+func countApplies(v *kijun.PlanVersion, applies bool) int {
+	n := 0
+	for _, c := range v.Profile {
+		if c.Applies == applies {
+			n++
+		}
+	}
+	return n
+}
+
+func countReflection(v *kijun.PlanVersion, r kijun.Reflection) int {
+	n := 0
+	for _, c := range v.Profile {
+		if c.Applies && c.Reflection == r {
+			n++
+		}
+	}
+	for _, c := range v.Supplementary {
+		if c.Reflection == r {
+			n++
+		}
+	}
+	return n
+}
+
+func orDash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return s
+}
+
+func yesNo(ctx context.Context, b bool) string {
+	if b {
+		return i18n.T(ctx, "plans.applies.yes")
+	}
+	return i18n.T(ctx, "plans.applies.no")
+}
+
+func commentsOf(list []kijun.PlanComment, section string) []kijun.PlanComment {
+	var out []kijun.PlanComment
+	for _, c := range list {
+		if c.Section == section {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func kpiCaption(ctx context.Context, p kijun.PlanProgress) string {
+	if p.FiscalYear == 0 {
+		return i18n.T(ctx, "plans.kpi.caption_none")
+	}
+	return i18n.T(ctx, "plans.kpi.caption", map[string]any{"Year": p.FiscalYear.Label(i18n.From(ctx).Lang), "Count": p.Operators})
+}
+
+func kpiMetricText(ctx context.Context, n Names, k kijun.KPI) string {
+	args := map[string]any{"Section": i18n.From(ctx).Pick(n.Section(k.Key)), "Threshold": k.Threshold}
+	return i18n.T(ctx, "plans.kpi.metric."+string(k.Metric), args)
+}
+
+// profileFields are the editable columns of a profile row, in order.
+var profileFields = []string{"applies", "na_reason", "target_status", "target_maturity", "tailoring_note",
+	"standard_doc", "standard_clause", "reflection", "reflection_on", "reflection_reason"}
+
+var suppFields = []string{"ref", "section", "title_ja", "title_en", "statement_ja", "statement_en", "themes", "csf",
+	"target_status", "target_maturity", "reflection", "reflection_on", "reflection_reason"}
+
+func reflectionName(ctx context.Context, r kijun.Reflection) string {
+	if r == "" {
+		return i18n.T(ctx, "plans.reflection.none")
+	}
+	return i18n.T(ctx, "plans.reflection."+string(r))
+}
+
+func reflectionText(ctx context.Context, t kijun.ProfileTarget) string {
+	s := reflectionName(ctx, t.Reflection)
+	if t.ReflectionOn != "" {
+		s += " " + string(t.ReflectionOn)
+	}
+	if t.ReflectionReason != "" {
+		s += " " + t.ReflectionReason
+	}
+	return s
+}
+
+func maturityText(n int) string {
+	if n == 0 {
+		return "—"
+	}
+	return strconv.Itoa(n)
+}
+
+func indexTitle(ctx context.Context, queue bool) string {
+	if queue {
+		return i18n.T(ctx, "plans.queue.title")
+	}
+	return i18n.T(ctx, "plans.title")
+}
+
+func ratingText(ctx context.Context, r kijun.EvaluationRating) string {
+	if r == "" {
+		return "—"
+	}
+	return i18n.T(ctx, "plans.rating."+string(r))
+}
+
+func publishedText(ctx context.Context, published bool) string {
+	if published {
+		return i18n.T(ctx, "plans.eval.published")
+	}
+	return i18n.T(ctx, "plans.eval.draft")
+}
+
+func evaluationTitle(ctx context.Context, v EvaluationView) string {
+	l := i18n.From(ctx)
+	return i18n.T(ctx, "plans.eval.heading", map[string]any{"Year": v.E.FiscalYear.Label(l.Lang),
+		"Ministry": l.Pick(v.Names.Ministry(v.E.MinistryCode)), "Sector": l.Pick(v.Names.Sector(v.E.SectorCode))})
+}
+
+// ChangeValue shows a changed field's value in words where it is a code.
+func ChangeValue(ctx context.Context, field, value string) string {
+	if value == "" {
+		return ""
+	}
+	switch field {
+	case "applies", "evidence_expected", "done":
+		return yesNo(ctx, value == "true")
+	case "target_status":
+		return i18n.T(ctx, "plans.target."+value)
+	case "reflection":
+		return reflectionName(ctx, kijun.Reflection(value))
+	}
+	return value
+}
