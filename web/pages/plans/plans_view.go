@@ -219,7 +219,7 @@ type ProfileView struct {
 
 // SuppForm is the supplementary-control form as typed.
 type SuppForm struct {
-	Ref, Section, TitleJa, TitleEn, StatementJa, StatementEn, GuidanceJa, Themes, CSF string
+	Ref, Section, TitleJa, TitleEn, StatementJa, StatementEn, GuidanceJa, Themes, CSF                     string
 	TargetStatus, TargetMaturity, StandardDoc, StandardClause, Reflection, ReflectionOn, ReflectionReason string
 }
 
@@ -269,10 +269,10 @@ type EvaluationsView struct {
 
 // EvaluationForm is the NCO's form as typed.
 type EvaluationForm struct {
-	Ministry, Sector, FiscalYear                   string
+	Ministry, Sector, FiscalYear                  string
 	Findings, GoodPractices, Improvements, Rating string
-	Edits                                          int
-	Errors                                         map[string]string
+	Edits                                         int
+	Errors                                        map[string]string
 }
 
 // EvaluationNewView is the form that starts an evaluation.
