@@ -124,6 +124,15 @@ func TestGenerate(t *testing.T) {
 		AND (SELECT count(*) FROM answers x WHERE x.assessment_id = a.id AND x.status IS NOT NULL) <> s.control_count`); got != 0 {
 		t.Errorf("%d submitted assessments have unanswered controls", got)
 	}
+	// The load skips per-row foreign-key checks: check every reference.
+	if got := q(`SELECT count(*) FROM answers x WHERE NOT EXISTS (SELECT FROM assessments a
+		JOIN control_set_items i ON i.set_id = a.control_set_id
+		WHERE a.id = x.assessment_id AND a.operator_id = x.operator_id AND a.sector_code = x.sector_code AND i.ref = x.ref)`); got != 0 {
+		t.Errorf("%d answers reference no assessment or control of its set", got)
+	}
+	if got := q(`SELECT count(*) FROM answers x WHERE x.status IS NOT NULL AND NOT EXISTS (SELECT FROM answer_scale s WHERE s.code = x.status)`); got != 0 {
+		t.Errorf("%d answers off the scale", got)
+	}
 	// Every status in the latest cycle, and overdue ones.
 	for _, s := range kijun.AssessmentStatuses {
 		if got := q(`SELECT count(*) FROM assessments WHERE cycle_id = $1 AND status = $2`, latest, string(s)); got == 0 {
