@@ -35,6 +35,9 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		action authz.Action
 		link   layout.NavLink
 	}{
+		{authz.ListAssessments, layout.NavLink{Label: "nav.assessments", Href: "/assessments"}},
+		{authz.ManageCycles, layout.NavLink{Label: "nav.cycles", Href: "/cycles"}},
+		{authz.ViewDashboards, layout.NavLink{Label: "nav.dashboards", Href: "/dashboards"}},
 		{authz.ViewCatalog, layout.NavLink{Label: "nav.catalog", Href: "/catalogs"}},
 		{authz.ListOperators, layout.NavLink{Label: "nav.operators", Href: "/operators"}},
 		{authz.ViewPlans, layout.NavLink{Label: "nav.plans", Href: "/plans"}},

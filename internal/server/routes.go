@@ -93,8 +93,13 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 	// Baseline catalogs.
 	s.catalogRoutes(h)
 
+	// Self-assessment cycles.
+	s.assessmentRoutes(h)
+
 	// Implementation plans, their review and the NCO's evaluations.
 	s.planRoutes(h)
+	s.assessmentExcelRoutes(h)
+	s.dashboardRoutes(h)
 }
 
 // authorize checks the policy for action before fn runs. Anonymous users

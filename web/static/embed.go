@@ -7,7 +7,7 @@ import (
 	"net/http"
 )
 
-//go:embed *.css *.svg
+//go:embed *.css *.js *.svg
 var files embed.FS
 
 // Handler serves the embedded files. They change only with the binary, so

@@ -1,0 +1,84 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kijun-portal/kijun/internal/server/servertest"
+)
+
+// TestAnswerSubmitReturnInTheBrowser: an operator answers a section with
+// autosave, reloads and finds the answers, answers the rest and submits;
+// the ministry returns it with a comment; the operator sees the comment.
+func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	asm := env.SmallCycle(t, "browser-test", 2027)["2010401000001"]
+	base := fmt.Sprintf("%s/assessments/%d", env.HTTP.URL, asm)
+
+	op := newBrowser(t)
+	signIn(t, op, env, "toto-staff")
+	do(t, op, chromedp.Navigate(base), chromedp.Click(chromedp.CSS("#continue")), chromedp.WaitVisible(chromedp.CSS("#ctl-GV-01")))
+
+	// Answer GV-01 by clicking and typing only; the script saves it.
+	do(t, op,
+		chromedp.Click(chromedp.CSS(`input[name="status-GV-01"][value="implemented"]`)),
+		chromedp.SendKeys(chromedp.CSS("#how-GV-01"), "情報セキュリティ規程を定め、年1回見直している。"),
+	)
+	waitSaved(t, op, "GV-01", 2)
+	do(t, op, chromedp.Click(chromedp.CSS(`input[name="status-GV-02"][value="not_applicable"]`)))
+	waitSaved(t, op, "GV-02", 1)
+	do(t, op, chromedp.SendKeys(chromedp.CSS("#na_reason-GV-02"), "委託先を有しないため"))
+	waitSaved(t, op, "GV-02", 2)
+
+	// Reload: the answers are there.
+	do(t, op, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#ctl-GV-01")))
+	if v := get(t, op, chromedp.Evaluate[string](`document.querySelector("#how-GV-01").value`)); v != "情報セキュリティ規程を定め、年1回見直している。" {
+		t.Fatalf("after reload, GV-01 says %q", v)
+	}
+	if !get(t, op, chromedp.Evaluate[bool](`document.querySelector('input[name="status-GV-02"][value="not_applicable"]').checked`)) {
+		t.Fatal("after reload, GV-02 is not 'not applicable'")
+	}
+
+	// The other sections, through the ordinary save button.
+	for _, sec := range []struct{ section, refs string }{{"PR", "PR-01 PR-02"}, {"DE", "DE-01"}} {
+		do(t, op, chromedp.Navigate(base+"/sections/"+sec.section), chromedp.WaitVisible(chromedp.CSS("#save-section")))
+		for _, ref := range strings.Fields(sec.refs) {
+			do(t, op, chromedp.Click(chromedp.CSS(`input[name="status-`+ref+`"][value="implemented"]`)))
+		}
+		do(t, op, chromedp.Click(chromedp.CSS("#save-section")), chromedp.WaitVisible(chromedp.CSS("#saved-notice")))
+	}
+	do(t, op, chromedp.Navigate(base), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	contains(t, "status after submitting", textOf(t, op, "#assessment-status"), "提出済")
+
+	// The ministry returns it with a comment on GV-01.
+	ministry := newBrowser(t)
+	signIn(t, ministry, env, "meti-staff")
+	do(t, ministry, chromedp.Navigate(base+"/sections/GV"), chromedp.WaitVisible(chromedp.CSS("#comment-GV-01")),
+		chromedp.SendKeys(chromedp.CSS("#comment-GV-01"), "規程の最新版を証跡として添付してください。"),
+		chromedp.Click(chromedp.CSS(`button[name="comment"][value="GV-01"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#saved-notice")),
+		chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS("#review-note")),
+		chromedp.SendKeys(chromedp.CSS("#review-note"), "GV-01 の証跡をご確認ください。"),
+		chromedp.Click(chromedp.CSS("#return")), chromedp.WaitVisible(chromedp.CSS("#notice")),
+	)
+	contains(t, "status after return", textOf(t, ministry, "#assessment-status"), "差戻し")
+
+	// The operator sees the comment.
+	do(t, op, chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS("#assessment-status")))
+	contains(t, "returned status", textOf(t, op, "#assessment-status"), "差戻し")
+	contains(t, "comments", textOf(t, op, "main"), "規程の最新版を証跡として添付してください。")
+}
+
+// waitSaved waits until the hidden version field of ref reaches version,
+// which only the script's successful save sets.
+func waitSaved(t *testing.T, ctx context.Context, ref string, version int) {
+	t.Helper()
+	get(t, ctx, chromedp.Poll[bool](fmt.Sprintf(`document.querySelector('input[name="version-%s"]').value === "%d"`, ref, version),
+		chromedp.WithPollingTimeout(10*time.Second)))
+}

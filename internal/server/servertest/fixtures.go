@@ -1,0 +1,72 @@
+package servertest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
+)
+
+// NCO returns an NCO admin principal backed by a real user row, for
+// fixtures that go through the store as the NCO would.
+func (e *Env) NCO(t testing.TB) *kijun.Principal {
+	t.Helper()
+	ctx := context.Background()
+	oversight, err := postgres.Oversight(ctx, e.DB.Owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uid int64
+	if err := e.DB.Owner.QueryRow(ctx, `INSERT INTO users (display_name) VALUES ('統括 試験') RETURNING id`).Scan(&uid); err != nil {
+		t.Fatal(err)
+	}
+	return kijun.NewPrincipal(uid, "統括 試験", "", []kijun.Grant{{Role: kijun.RoleNCOAdmin}}, oversight)
+}
+
+// SmallCycle publishes a five-control catalog (two GV, two PR, one DE)
+// under code and opens fiscal year fy on it. It returns the assessment id
+// of each demo operator by corporate number.
+func (e *Env) SmallCycle(t testing.TB, code string, fy int) map[string]int64 {
+	t.Helper()
+	ctx := context.Background()
+	ctl := func(ref, section string, csf string) kijun.Control {
+		return kijun.Control{Ref: ref, Section: section, CSF: []string{csf}, Themes: []string{"resilience"},
+			Title:     kijun.Text{Ja: ref + " の対策", En: "Measure " + ref},
+			Statement: kijun.Text{Ja: ref + " を実施すること。", En: "Do " + ref + "."}}
+	}
+	cat := &kijun.Catalog{Code: code, Version: "1", Title: kijun.Text{Ja: "試験用カタログ", En: "Test catalog"},
+		Controls: []kijun.Control{ctl("GV-01", "GV", "GV.OC"), ctl("GV-02", "GV", "GV.SC"),
+			ctl("PR-01", "PR", "PR.DS"), ctl("PR-02", "PR", "PR.AA"), ctl("DE-01", "DE", "DE.CM")}}
+	var catalogID int64
+	err := pgx.BeginFunc(ctx, e.DB.Owner, func(tx pgx.Tx) (err error) {
+		if catalogID, _, err = postgres.ImportCatalog(ctx, tx, cat, postgres.AuditEvent{}); err != nil {
+			return err
+		}
+		return postgres.Publish(ctx, tx, catalogID, postgres.AuditEvent{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nco := e.NCO(t)
+	err = postgres.InTx(ctx, e.DB.App, nco, func(tx pgx.Tx) error {
+		_, _, err := postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catalogID,
+			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, kijun.JST), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, kijun.JST)}, nil, "test")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	rows, _ := e.DB.Owner.Query(ctx, `SELECT o.corporate_number, a.id FROM assessments a JOIN operators o ON o.id = a.operator_id
+		JOIN cycles c ON c.id = a.cycle_id WHERE c.fiscal_year = $1`, fy)
+	var corp string
+	var id int64
+	if _, err := pgx.ForEachRow(rows, []any{&corp, &id}, func() error { out[corp] = id; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

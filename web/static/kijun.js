@@ -1,0 +1,108 @@
+// Kijun progressive enhancement. Every page works without this file; with
+// it, the answers of a self-assessment save themselves as the user works.
+//
+// A form with data-autosave="/assessments/ID/answers/" holds one fieldset
+// per control (data-ref). When a field of a control changes, that control's
+// fields are posted to data-autosave + ref. The reply carries the answer's
+// new version (kept in the hidden version-REF field, for optimistic
+// locking). On a conflict the whole form is submitted the ordinary way, and
+// the page comes back with both versions side by side.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autosave]");
+  if (!form || !window.fetch || !window.FormData) {
+    return;
+  }
+  var base = form.getAttribute("data-autosave");
+  var timers = {};
+  var busy = {};
+  var again = {};
+
+  function fieldsetOf(el) {
+    while (el && el !== form) {
+      if (el.tagName === "FIELDSET" && el.hasAttribute("data-ref")) {
+        return el;
+      }
+      el = el.parentNode;
+    }
+    return null;
+  }
+
+  function say(ref, text) {
+    var out = document.getElementById("status-" + ref);
+    if (out) {
+      out.textContent = text;
+    }
+  }
+
+  function save(fs) {
+    var ref = fs.getAttribute("data-ref");
+    if (busy[ref]) {
+      again[ref] = true;
+      return;
+    }
+    busy[ref] = true;
+    var body = new URLSearchParams();
+    fs.querySelectorAll("input, select, textarea").forEach(function (el) {
+      if (!el.name || el.type === "file" || el.disabled) {
+        return;
+      }
+      if ((el.type === "radio" || el.type === "checkbox") && !el.checked) {
+        return;
+      }
+      if (el.name.indexOf("comment-") === 0) {
+        return;
+      }
+      body.append(el.name, el.value);
+    });
+    say(ref, form.getAttribute("data-saving") || "…");
+    fetch(base + encodeURIComponent(ref), {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" },
+      body: body
+    }).then(function (resp) {
+      return resp.json().then(function (reply) {
+        return { status: resp.status, reply: reply };
+      });
+    }).then(function (r) {
+      busy[ref] = false;
+      if (r.status === 200) {
+        var v = fs.querySelector('input[name="version-' + ref + '"]');
+        if (v) {
+          v.value = String(r.reply.version);
+        }
+        say(ref, r.reply.message);
+        if (again[ref]) {
+          again[ref] = false;
+          save(fs);
+        }
+      } else if (r.status === 409) {
+        say(ref, r.reply.message);
+        form.submit(); // the server shows both versions; nothing typed is lost
+      } else {
+        say(ref, r.reply.message);
+      }
+    }).catch(function () {
+      busy[ref] = false;
+      say(ref, form.getAttribute("data-offline") || "!");
+    });
+  }
+
+  function schedule(ev, delay) {
+    var fs = fieldsetOf(ev.target);
+    if (!fs || ev.target.type === "file" || (ev.target.name || "").indexOf("comment-") === 0) {
+      return;
+    }
+    var ref = fs.getAttribute("data-ref");
+    clearTimeout(timers[ref]);
+    timers[ref] = setTimeout(function () { save(fs); }, delay);
+  }
+
+  form.addEventListener("change", function (ev) { schedule(ev, 0); });
+  form.addEventListener("input", function (ev) {
+    if (ev.target.tagName === "TEXTAREA" || ev.target.type === "text") {
+      schedule(ev, 1500);
+    }
+  });
+})();
