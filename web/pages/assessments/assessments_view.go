@@ -205,7 +205,9 @@ func countsOf(c postgres.StatusCounts) []struct {
 
 func problemField(ctx context.Context, f string) string { return i18n.T(ctx, "asmui.field."+f) }
 
-func sideLabel(ctx context.Context, s kijun.CommentSide) string { return i18n.T(ctx, "asmui.side."+string(s)) }
+func sideLabel(ctx context.Context, s kijun.CommentSide) string {
+	return i18n.T(ctx, "asmui.side."+string(s))
+}
 
 // sectionScore is a section's score from the rollups, if written.
 func sectionScore(rollups []kijun.Rollup, section string) string {
