@@ -1,0 +1,199 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/postgres"
+)
+
+// Who a virtual user is signed in as.
+type Who int
+
+const (
+	AsNCO      Who = iota // the synthetic NCO analyst
+	AsMinistry            // the synthetic METI staff user (five sectors)
+	AsOperator            // one of the synthetic operator staff users, each its own operator
+)
+
+// VU is a virtual user: its session and what its requests name.
+type VU struct {
+	N          int // 0…concurrency-1
+	Who        Who
+	UserID     int64
+	Cookie     string
+	Cycle      int64  // the latest cycle
+	Ministry   string // AsMinistry
+	Sectors    []string
+	Operator   int64 // AsOperator
+	Sector     string
+	Assessment int64  // the operator's latest assessment (in progress)
+	Section    string // the section with the most controls in it
+	Refs       []string
+	Versions   map[string]int // answer versions, kept up to date by saves
+	next       int
+}
+
+// Endpoint is one line of the bench: a page, who asks for it and how
+// many at once, and the bare SQL that page needs, measured in the same run.
+// The dashboards are built in parallel with the bench: an endpoint that
+// answers 404 is reported as not available yet. Fill in Path when a page
+// lands; {cycle} {assessment} {section} {ref} {operator} {sector}
+// {ministry} are replaced per virtual user.
+type Endpoint struct {
+	Name        string
+	Method      string
+	Path        string
+	Who         Who
+	Concurrency int
+	// Form returns the POST body; nil for a GET.
+	Form func(v *VU) url.Values
+	// After sees each response body (a save reads its new version).
+	After func(v *VU, status int, body []byte)
+	// SQLName says what SQL stands for, in the report.
+	SQLName string
+	// SQL is the bare work the page needs, run as the application role in
+	// one transaction with the virtual user's principal set (RLS on).
+	SQL func(ctx context.Context, tx pgx.Tx, v *VU) error
+	// System runs SQL as the system instead (benchmarks across operators
+	// that the operator's own principal may not read).
+	System bool
+}
+
+// Endpoints is the bench. Paths of pages not built yet are the expected ones.
+var Endpoints = []Endpoint{
+	{
+		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16,
+		SQLName: "rollups by sector × section and theme, status counts by sector, trend over cycles",
+		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
+			return queries(ctx, tx,
+				q(`SELECT sector_code, kind, key, count(*), avg(score) FROM assessment_rollups
+					WHERE cycle_id = $1 AND kind IN ('section', 'theme') GROUP BY 1, 2, 3`, v.Cycle),
+				q(statusCountsSQL+` WHERE a.cycle_id = $1 GROUP BY a.sector_code`, v.Cycle),
+				q(`SELECT cycle_id, sector_code, avg(score) FROM assessment_rollups WHERE kind = 'overall' GROUP BY 1, 2`))
+		},
+	},
+	{
+		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16,
+		SQLName: "the NCO queries for its sectors, weakest controls (answers), overdue and returned operators",
+		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
+			return queries(ctx, tx,
+				q(`SELECT sector_code, kind, key, count(*), avg(score) FROM assessment_rollups
+					WHERE cycle_id = $1 AND sector_code = ANY ($2) AND kind IN ('section', 'theme') GROUP BY 1, 2, 3`, v.Cycle, v.Sectors),
+				q(statusCountsSQL+` WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) GROUP BY a.sector_code`, v.Cycle, v.Sectors),
+				q(`SELECT x.ref, avg(s.weight) AS score FROM answers x JOIN assessments a ON a.id = x.assessment_id
+					JOIN answer_scale s ON s.code = x.status
+					WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) AND a.status IN ('submitted', 'accepted')
+					GROUP BY x.ref ORDER BY score LIMIT 10`, v.Cycle, v.Sectors),
+				q(`SELECT a.id, o.name_ja, a.status FROM assessments a JOIN operators o ON o.id = a.operator_id JOIN cycles c ON c.id = a.cycle_id
+					WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2)
+					AND (a.status = 'returned' OR (a.status IN ('not_started', 'in_progress') AND c.due_on < current_date))
+					ORDER BY o.name_ja LIMIT 100`, v.Cycle, v.Sectors))
+		},
+	},
+	{
+		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16,
+		SQLName: "sector quartiles by section and theme, own rollups (latest submitted cycle), own gaps",
+		System:  true,
+		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
+			return queries(ctx, tx,
+				q(`SELECT kind, key, count(*), percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY score)
+					FROM assessment_rollups WHERE cycle_id = $1 AND sector_code = $2 AND kind <> 'csf_function' AND score IS NOT NULL
+					GROUP BY kind, key`, v.Cycle, v.Sector),
+				q(`SELECT kind, key, score FROM assessment_rollups WHERE operator_id = $1 ORDER BY cycle_id DESC, kind, key LIMIT 40`, v.Operator),
+				q(`SELECT x.ref, x.status, x.remediation_due FROM answers x WHERE x.assessment_id = $1
+					AND x.status IN ('partial', 'not_implemented') ORDER BY x.remediation_due, x.ref`, v.Assessment))
+		},
+	},
+	{
+		Name: "Assessment section page", Method: "GET", Path: "/assessments/{assessment}/sections/{section}", Who: AsOperator, Concurrency: 16,
+		SQLName: "postgres.GetAssessment + ListAnswers(section)",
+		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
+			if _, err := postgres.GetAssessment(ctx, tx, v.Assessment); err != nil {
+				return err
+			}
+			_, err := postgres.ListAnswers(ctx, tx, v.Assessment, v.Section)
+			return err
+		},
+	},
+	{
+		Name: "Save one answer", Method: "POST", Path: "/assessments/{assessment}/answers/{ref}", Who: AsOperator, Concurrency: 32,
+		Form: func(v *VU) url.Values {
+			ref := v.Refs[v.next%len(v.Refs)]
+			status := []string{"implemented", "partial"}[(v.next/len(v.Refs))%2]
+			return url.Values{
+				"status-" + ref: {status}, "maturity-" + ref: {"3"}, "how-" + ref: {fmt.Sprintf("bench save %d", v.next)},
+				"action-" + ref: {"bench"}, "owner-" + ref: {"bench"}, "due-" + ref: {"2027-03-31"},
+				"version-" + ref: {fmt.Sprint(v.Versions[ref])},
+			}
+		},
+		After: func(v *VU, status int, body []byte) {
+			ref := v.Refs[v.next%len(v.Refs)]
+			v.next++
+			var r struct {
+				Version int `json:"version"`
+			}
+			if status == 200 && json.Unmarshal(body, &r) == nil && r.Version > 0 {
+				v.Versions[ref] = r.Version
+			}
+		},
+		SQLName: "a single-row UPDATE of a saved answer (tx with principal)",
+		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
+			ref := v.Refs[v.next%len(v.Refs)]
+			for i := 0; i < len(v.Refs) && v.Versions[ref] == 0; i++ {
+				v.next++
+				ref = v.Refs[v.next%len(v.Refs)]
+			}
+			v.next++
+			// The version stays: the next run's saves must not conflict.
+			tag, err := tx.Exec(ctx, `UPDATE answers SET how = $3, updated_at = now()
+				WHERE assessment_id = $1 AND ref = $2`, v.Assessment, ref, "bench bare update")
+			if err == nil && tag.RowsAffected() != 1 {
+				err = fmt.Errorf("bare update of %s changed %d rows", ref, tag.RowsAffected())
+			}
+			return err
+		},
+	},
+}
+
+// Export is the national CSV export, run once by the NCO while the
+// server's memory is watched.
+var Export = Endpoint{Name: "National CSV export", Method: "GET", Path: "/exports/answers.csv?cycle={cycle}", Who: AsNCO, Concurrency: 1}
+
+const statusCountsSQL = `SELECT a.sector_code, count(*) FILTER (WHERE a.status = 'not_started'),
+	count(*) FILTER (WHERE a.status = 'in_progress'), count(*) FILTER (WHERE a.status = 'submitted'),
+	count(*) FILTER (WHERE a.status = 'returned'), count(*) FILTER (WHERE a.status = 'accepted'),
+	count(*) FILTER (WHERE a.status IN ('not_started', 'in_progress', 'returned') AND c.due_on < current_date)
+	FROM assessments a JOIN cycles c ON c.id = a.cycle_id`
+
+type query struct {
+	sql  string
+	args []any
+}
+
+func q(sql string, args ...any) query { return query{sql, args} }
+
+// queries runs each query and reads every row, as a page would.
+func queries(ctx context.Context, tx pgx.Tx, qs ...query) error {
+	for _, x := range qs {
+		rows, err := tx.Query(ctx, x.sql, x.args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if _, err := rows.Values(); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("%s: %w", x.sql, err)
+		}
+	}
+	return nil
+}

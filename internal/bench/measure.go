@@ -1,0 +1,548 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/synthetic"
+)
+
+// Stats are one measurement of one endpoint or its SQL.
+type Stats struct {
+	N             int
+	Errors        int
+	P50, P95, P99 time.Duration
+	PerSecond     float64
+	FirstError    string
+}
+
+func statsOf(lat []time.Duration, errs int, elapsed time.Duration, firstErr string) Stats {
+	s := Stats{N: len(lat), Errors: errs, FirstError: firstErr}
+	if len(lat) == 0 {
+		return s
+	}
+	slices.Sort(lat)
+	at := func(p float64) time.Duration { return lat[min(len(lat)-1, int(p*float64(len(lat))))] }
+	s.P50, s.P95, s.P99 = at(0.50), at(0.95), at(0.99)
+	s.PerSecond = float64(len(lat)) / elapsed.Seconds()
+	return s
+}
+
+// Line is an endpoint's result: each run's HTTP and SQL figures.
+type Line struct {
+	Endpoint  Endpoint
+	Available bool
+	Status    int // of the probe
+	HTTP, SQL []Stats
+}
+
+// Report is what the bench writes.
+type Report struct {
+	Machine   Machine
+	DB        Database
+	Duration  time.Duration
+	Runs      int
+	Lines     []Line
+	Export    *ExportResult
+	ExportMsg string
+	PeakRSSKB int64 // VmHWM of the server at the end
+	IdleRSSKB int64 // VmRSS after start, before load
+	LoadRSSKB int64 // highest VmRSS seen during the endpoint runs
+}
+
+// ExportResult is the national CSV export's cost.
+type ExportResult struct {
+	Status    int
+	Bytes     int64
+	Elapsed   time.Duration
+	PeakRSSKB int64 // highest VmRSS sampled during the export
+}
+
+// users of the synthetic data, found by their e-mail.
+type users struct {
+	nco       int64
+	ministry  int64
+	minCode   string
+	sectors   []string
+	operators []opUser
+	cycle     int64
+}
+
+type opUser struct {
+	user, operator, assessment int64
+	sector, section            string
+	refs                       []string
+	versions                   map[string]int
+}
+
+func loadUsers(ctx context.Context, db *pgxpool.Pool) (users, error) {
+	var u users
+	err := db.QueryRow(ctx, `SELECT id FROM cycles ORDER BY fiscal_year DESC LIMIT 1`).Scan(&u.cycle)
+	if err != nil {
+		return u, fmt.Errorf("no cycle: %w", err)
+	}
+	if err := db.QueryRow(ctx, `SELECT id FROM users WHERE email = 'bench-nco@'||$1`, synthetic.EmailDomain).Scan(&u.nco); err != nil {
+		return u, fmt.Errorf("no synthetic NCO user: %w", err)
+	}
+	u.minCode = "METI"
+	if err := db.QueryRow(ctx, `SELECT id FROM users WHERE email = 'bench-meti@'||$1`, synthetic.EmailDomain).Scan(&u.ministry); err != nil {
+		return u, fmt.Errorf("no synthetic METI user: %w", err)
+	}
+	rows, _ := db.Query(ctx, `SELECT sector_code FROM sector_oversight WHERE ministry_code = $1 ORDER BY 1`, u.minCode)
+	if u.sectors, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
+		return u, err
+	}
+	rows, _ = db.Query(ctx, `SELECT g.user_id, g.operator_id, g.sector_code, a.id,
+			(SELECT i.section_code FROM control_set_items i WHERE i.set_id = a.control_set_id
+				GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1)
+		FROM role_grants g JOIN users u ON u.id = g.user_id
+		JOIN assessments a ON a.operator_id = g.operator_id AND a.cycle_id = $1
+		WHERE u.email LIKE 'bench-op-%@'||$2 AND a.status = 'in_progress' ORDER BY u.email`, u.cycle, synthetic.EmailDomain)
+	u.operators, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (opUser, error) {
+		var o opUser
+		err := r.Scan(&o.user, &o.operator, &o.sector, &o.assessment, &o.section)
+		return o, err
+	})
+	if err != nil {
+		return u, err
+	}
+	if len(u.operators) == 0 {
+		return u, errors.New("no synthetic operator user with an assessment in progress: reseed")
+	}
+	for i := range u.operators {
+		o := &u.operators[i]
+		rows, _ := db.Query(ctx, `SELECT i.ref, coalesce(x.version, 0) FROM assessments a
+			JOIN control_set_items i ON i.set_id = a.control_set_id
+			LEFT JOIN answers x ON x.assessment_id = a.id AND x.ref = i.ref
+			WHERE a.id = $1 ORDER BY i.sort_order, i.ref`, o.assessment)
+		o.versions = map[string]int{}
+		var ref string
+		var v int
+		if _, err := pgx.ForEachRow(rows, []any{&ref, &v}, func() error {
+			o.refs = append(o.refs, ref)
+			o.versions[ref] = v
+			return nil
+		}); err != nil {
+			return u, err
+		}
+	}
+	return u, nil
+}
+
+// newSession writes a session row for user in scs's own format (gob of
+// the deadline and the values the sign-in puts: "uid", "provider"), the
+// state a browser has after the OIDC sign-in, and returns the cookie.
+// Everything after sign-in — session lookup and renewal, loading the
+// principal and its grants, RLS — is the server's real path.
+func newSession(ctx context.Context, db *pgxpool.Pool, userID int64) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	token := base64.RawURLEncoding.EncodeToString(b)
+	deadline := time.Now().Add(12 * time.Hour)
+	data, err := scs.GobCodec{}.Encode(deadline, map[string]any{"uid": userID, "provider": "bench"})
+	if err != nil {
+		return "", err
+	}
+	if _, err := db.Exec(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)`, token, data, deadline); err != nil {
+		return "", err
+	}
+	return "kijun_session=" + token, nil
+}
+
+func (u users) vus(ctx context.Context, db *pgxpool.Pool, e Endpoint) ([]*VU, error) {
+	out := make([]*VU, e.Concurrency)
+	for i := range out {
+		v := &VU{N: i, Who: e.Who, Cycle: u.cycle}
+		switch e.Who {
+		case AsNCO:
+			v.UserID = u.nco
+		case AsMinistry:
+			v.UserID, v.Ministry, v.Sectors = u.ministry, u.minCode, u.sectors
+		case AsOperator:
+			o := u.operators[i%len(u.operators)]
+			v.UserID, v.Operator, v.Sector, v.Assessment, v.Section = o.user, o.operator, o.sector, o.assessment, o.section
+			v.Refs, v.Versions = o.refs, maps.Clone(o.versions)
+			if i >= len(u.operators) { // two VUs on one operator: keep to separate answers
+				v.Refs = o.refs[len(o.refs)/2:]
+			} else if e.Concurrency > len(u.operators) {
+				v.Refs = o.refs[:len(o.refs)/2]
+			}
+		}
+		c, err := newSession(ctx, db, v.UserID)
+		if err != nil {
+			return nil, err
+		}
+		v.Cookie = c
+		out[i] = v
+	}
+	return out, nil
+}
+
+func (v *VU) path(p string) string {
+	r := strings.NewReplacer("{cycle}", strconv.FormatInt(v.Cycle, 10), "{assessment}", strconv.FormatInt(v.Assessment, 10),
+		"{section}", v.Section, "{operator}", strconv.FormatInt(v.Operator, 10), "{sector}", v.Sector, "{ministry}", v.Ministry)
+	if strings.Contains(p, "{ref}") && len(v.Refs) > 0 {
+		p = strings.ReplaceAll(p, "{ref}", v.Refs[v.next%len(v.Refs)])
+	}
+	return r.Replace(p)
+}
+
+// server is the kijun serve subprocess.
+type server struct {
+	cmd  *exec.Cmd
+	base string
+	pid  int
+	log  string
+}
+
+func startServer(ctx context.Context, bin string, d Database) (*server, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	logPath := filepath.Join(os.TempDir(), "kijun-bench-server.log")
+	lf, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+d.OwnerURL, "APP_DATABASE_URL="+d.AppURL, "LISTEN_ADDR="+addr,
+		"BASE_URL=http://"+addr, "KIJUN_DEV_IDP=", "LOG_LEVEL=info")
+	cmd.Stdout, cmd.Stderr = lf, lf
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 20 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s (run `make build` or pass -kijun): %w", bin, err)
+	}
+	s := &server{cmd: cmd, base: "http://" + addr, pid: cmd.Process.Pid, log: logPath}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s, nil
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.stop()
+	return nil, fmt.Errorf("kijun serve did not become ready in 60s; see %s", logPath)
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	_ = s.cmd.Wait()
+}
+
+// procKB reads a field (VmRSS, VmHWM) of /proc/<pid>/status in kB.
+func procKB(pid int, field string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// rssWatch samples VmRSS every 50 ms and keeps the highest value.
+type rssWatch struct {
+	max  atomic.Int64
+	stop chan struct{}
+	done chan struct{}
+}
+
+func watchRSS(pid int) *rssWatch {
+	w := &rssWatch{stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if kb := procKB(pid, "VmRSS"); kb > w.max.Load() {
+				w.max.Store(kb)
+			}
+			select {
+			case <-w.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return w
+}
+
+func (w *rssWatch) end() int64 { close(w.stop); <-w.done; return w.max.Load() }
+
+func measure(ctx context.Context, o Options, d Database) error {
+	owner, err := postgres.Open(ctx, d.OwnerURL)
+	if err != nil {
+		return err
+	}
+	defer owner.Close()
+	u, err := loadUsers(ctx, owner)
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(ctx, o.Kijun, d)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	rep := Report{Machine: machine(ctx, owner), DB: d, Duration: o.Duration, Runs: o.Runs, IdleRSSKB: procKB(srv.pid, "VmRSS")}
+	logf("kijun serve (pid %d) at %s; log in %s", srv.pid, srv.base, srv.log)
+	client := &http.Client{
+		Transport:     &http.Transport{MaxIdleConns: 128, MaxIdleConnsPerHost: 128},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       60 * time.Second,
+	}
+	lines := make([]Line, len(Endpoints))
+	vus := make([][]*VU, len(Endpoints))
+	for i, e := range Endpoints {
+		lines[i].Endpoint = e
+		if vus[i], err = u.vus(ctx, owner, e); err != nil {
+			return err
+		}
+		st, _, err := do(ctx, client, srv.base, e, vus[i][0])
+		if err != nil {
+			return err
+		}
+		lines[i].Status = st
+		lines[i].Available = st != http.StatusNotFound
+		if !lines[i].Available {
+			logf("%s: %s %s answers 404: not available yet", e.Name, e.Method, e.Path)
+		}
+	}
+	appCfg, err := pgxpool.ParseConfig(d.AppURL)
+	if err != nil {
+		return err
+	}
+	appCfg.MaxConns = 32
+	app, err := pgxpool.NewWithConfig(ctx, appCfg)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	load := watchRSS(srv.pid)
+	for run := 1; run <= o.Runs; run++ {
+		for i, e := range Endpoints {
+			if lines[i].Available {
+				s := runHTTP(ctx, client, srv.base, e, vus[i], o.Duration)
+				lines[i].HTTP = append(lines[i].HTTP, s)
+				logf("run %d %-26s HTTP p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, e.Name,
+					ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
+			}
+			s := runSQL(ctx, app, e, vus[i], o.Duration)
+			lines[i].SQL = append(lines[i].SQL, s)
+			logf("run %d %-26s SQL  p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, e.Name,
+				ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
+		}
+	}
+	rep.LoadRSSKB = load.end()
+	rep.Lines = lines
+	// The national CSV export, once, with memory watched.
+	ev, err := u.vus(ctx, owner, Export)
+	if err != nil {
+		return err
+	}
+	w := watchRSS(srv.pid)
+	start := time.Now()
+	req, _ := http.NewRequestWithContext(ctx, Export.Method, srv.base+ev[0].path(Export.Path), nil)
+	req.Header.Set("Cookie", ev[0].Cookie)
+	resp, err := client.Do(req)
+	if err != nil {
+		w.end()
+		return err
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	x := &ExportResult{Status: resp.StatusCode, Bytes: n, Elapsed: time.Since(start), PeakRSSKB: w.end()}
+	if resp.StatusCode == http.StatusNotFound {
+		rep.ExportMsg = "not available yet (" + Export.Path + " answers 404)"
+	} else {
+		rep.Export = x
+	}
+	rep.PeakRSSKB = procKB(srv.pid, "VmHWM")
+	md := rep.Markdown()
+	fmt.Println(md)
+	if o.Out != "" {
+		if err := writeGenerated(o.Out, md); err != nil {
+			return err
+		}
+		logf("figures written to %s", o.Out)
+	}
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// do sends one request as v and reads the whole answer.
+func do(ctx context.Context, c *http.Client, base string, e Endpoint, v *VU) (int, []byte, error) {
+	var body io.Reader
+	if e.Form != nil {
+		body = strings.NewReader(e.Form(v).Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, e.Method, base+v.path(e.Path), body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Cookie", v.Cookie)
+	req.Header.Set("Accept-Language", "ja")
+	if e.Form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, err = io.Copy(&buf, resp.Body)
+	if e.After != nil {
+		e.After(v, resp.StatusCode, buf.Bytes())
+	}
+	return resp.StatusCode, buf.Bytes(), err
+}
+
+// runHTTP is a closed loop: each virtual user sends its next request when
+// the last one is answered. The first tenth of the time warms up and is
+// not counted.
+func runHTTP(ctx context.Context, c *http.Client, base string, e Endpoint, vus []*VU, d time.Duration) Stats {
+	return closedLoop(d, vus, func(v *VU) (string, error) {
+		st, body, err := do(ctx, c, base, e, v)
+		if err != nil {
+			return "", err
+		}
+		if st >= 300 {
+			return fmt.Sprintf("HTTP %d: %.120s", st, body), nil
+		}
+		return "", nil
+	})
+}
+
+// runSQL runs the endpoint's bare SQL in the same closed loop, as the
+// application role with the virtual user's principal (or the system).
+func runSQL(ctx context.Context, db *pgxpool.Pool, e Endpoint, vus []*VU, d time.Duration) Stats {
+	return closedLoop(d, vus, func(v *VU) (string, error) {
+		err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+			if e.System {
+				if _, err := tx.Exec(ctx, `SELECT set_config('kijun.system', 'true', true)`); err != nil {
+					return err
+				}
+			} else if err := setPrincipal(ctx, tx, v); err != nil {
+				return err
+			}
+			return e.SQL(ctx, tx, v)
+		})
+		if err != nil {
+			return err.Error(), nil
+		}
+		return "", nil
+	})
+}
+
+// setPrincipal is postgres.InTx's set_config, for the bench's principals.
+func setPrincipal(ctx context.Context, tx pgx.Tx, v *VU) error {
+	nco, ministries, sectors, ops := "", "{}", "{}", "{}"
+	switch v.Who {
+	case AsNCO:
+		nco = "true"
+	case AsMinistry:
+		ministries, sectors = "{"+v.Ministry+"}", "{"+strings.Join(v.Sectors, ",")+"}"
+	case AsOperator:
+		ops = "{" + strconv.FormatInt(v.Operator, 10) + "}"
+	}
+	_, err := tx.Exec(ctx, `SELECT set_config('kijun.user_id', $1, true), set_config('kijun.nco', $2, true),
+		set_config('kijun.ministries', $3, true), set_config('kijun.sectors', $4, true),
+		set_config('kijun.operators', $5, true), set_config('kijun.system', '', true)`,
+		strconv.FormatInt(v.UserID, 10), nco, ministries, sectors, ops)
+	return err
+}
+
+func closedLoop(d time.Duration, vus []*VU, one func(v *VU) (string, error)) Stats {
+	warm := d / 10
+	start := time.Now()
+	measureFrom, end := start.Add(warm), start.Add(warm+d)
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs, first := 0, ""
+	var wg sync.WaitGroup
+	for _, v := range vus {
+		wg.Go(func() {
+			var mine []time.Duration
+			myErrs, myFirst := 0, ""
+			for {
+				t := time.Now()
+				if !t.Before(end) {
+					break
+				}
+				msg, err := one(v)
+				if err != nil {
+					msg = err.Error()
+				}
+				if t.Before(measureFrom) {
+					continue
+				}
+				if msg != "" {
+					myErrs++
+					if myFirst == "" {
+						myFirst = msg
+					}
+					continue
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			errs += myErrs
+			if first == "" {
+				first = myFirst
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return statsOf(lat, errs, time.Since(measureFrom), first)
+}
+
+// median of a figure over runs.
+func median[T int64 | float64 | time.Duration](xs []T) T {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}

@@ -1,0 +1,182 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Machine is where the figures were taken.
+type Machine struct {
+	CPUs       int
+	CPUModel   string
+	MemoryMB   int64
+	Load       string // /proc/loadavg at the start
+	Go         string
+	PostgreSQL string
+	Date       time.Time
+}
+
+func machine(ctx context.Context, db *pgxpool.Pool) Machine {
+	m := Machine{CPUs: runtime.NumCPU(), Go: runtime.Version(), Date: time.Now()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(l, "MemTotal:"); ok {
+				var kb int64
+				fmt.Sscanf(strings.TrimSpace(rest), "%d", &kb)
+				m.MemoryMB = kb / 1024
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		m.Load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	_ = db.QueryRow(ctx, `SHOW server_version`).Scan(&m.PostgreSQL)
+	return m
+}
+
+// Markers delimit the section of docs/performance.md that make bench
+// rewrites.
+const (
+	BeginMarker = "<!-- BEGIN make bench: generated, do not edit by hand -->"
+	EndMarker   = "<!-- END make bench -->"
+)
+
+// writeGenerated replaces the generated section of path (appending one if
+// there is none).
+func writeGenerated(path, md string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	s := string(old)
+	block := BeginMarker + "\n\n" + md + "\n" + EndMarker
+	i, j := strings.Index(s, BeginMarker), strings.Index(s, EndMarker)
+	if i >= 0 && j > i {
+		s = s[:i] + block + s[j+len(EndMarker):]
+	} else {
+		if s != "" && !strings.HasSuffix(s, "\n") {
+			s += "\n"
+		}
+		s += "\n" + block + "\n"
+	}
+	return os.WriteFile(path, []byte(s), 0o644)
+}
+
+func f1(d time.Duration) string { return fmt.Sprintf("%.1f", ms(d)) }
+
+// Markdown renders the figures: medians over the runs, and ratios taken
+// within each run before the median.
+func (r Report) Markdown() string {
+	var b strings.Builder
+	m := r.Machine
+	fmt.Fprintf(&b, "Measured %s on %d CPUs (%s), %d MB memory, load average at start %s; %s, PostgreSQL %s.\n\n",
+		m.Date.Format("2006-01-02 15:04 MST"), m.CPUs, m.CPUModel, m.MemoryMB, m.Load, m.Go, m.PostgreSQL)
+	fmt.Fprintf(&b, "Data: %d synthetic operators × %d cycles", r.DB.Operators, r.DB.Cycles)
+	if r.DB.Seeded {
+		fmt.Fprintf(&b, "; the synthetic seed wrote %d answers and %d rollup rows in **%s**",
+			r.DB.Result.Answers, r.DB.Result.Rollups, r.DB.SeedTime.Round(time.Second))
+	} else {
+		b.WriteString(" (database reused from an earlier run; seed time not measured this time)")
+	}
+	fmt.Fprintf(&b, ".\nEach figure is the median of %d runs of %s (after %s of warm-up); latency is measured by the client on loopback and so includes the server's whole time. The ratio is HTTP ÷ bare SQL at the same percentile, taken within each run, then the median.\n\n",
+		r.Runs, r.Duration, r.Duration/10)
+	b.WriteString("| endpoint | users | HTTP p50 / p95 / p99 ms | HTTP req/s | bare SQL p50 / p95 / p99 ms | SQL q/s | ratio p50 / p95 | errors |\n")
+	b.WriteString("|---|---:|---|---:|---|---:|---|---:|\n")
+	for _, l := range r.Lines {
+		e := l.Endpoint
+		sqlP := func(f func(Stats) time.Duration) time.Duration { return median(pick(l.SQL, f)) }
+		sql := fmt.Sprintf("%s / %s / %s", f1(sqlP(p50)), f1(sqlP(p95)), f1(sqlP(p99)))
+		sqlRate := fmt.Sprintf("%.0f", median(pickF(l.SQL, rate)))
+		errs := 0
+		for _, s := range append(append([]Stats{}, l.HTTP...), l.SQL...) {
+			errs += s.Errors
+		}
+		if !l.Available {
+			fmt.Fprintf(&b, "| %s `%s %s` | %d | not available yet (404) | — | %s | %s | — | %d |\n", e.Name, e.Method, e.Path, e.Concurrency, sql, sqlRate, errs)
+			continue
+		}
+		hp := func(f func(Stats) time.Duration) time.Duration { return median(pick(l.HTTP, f)) }
+		ratio := func(f func(Stats) time.Duration) float64 {
+			var rs []float64
+			for i := range l.HTTP {
+				if i < len(l.SQL) && f(l.SQL[i]) > 0 {
+					rs = append(rs, float64(f(l.HTTP[i]))/float64(f(l.SQL[i])))
+				}
+			}
+			return median(rs)
+		}
+		fmt.Fprintf(&b, "| %s `%s %s` | %d | %s / %s / %s | %.0f | %s | %s | %.1f× / %.1f× | %d |\n", e.Name, e.Method, e.Path, e.Concurrency,
+			f1(hp(p50)), f1(hp(p95)), f1(hp(p99)), median(pickF(l.HTTP, rate)), sql, sqlRate, ratio(p50), ratio(p95), errs)
+	}
+	b.WriteString("\nBare SQL per endpoint:\n\n")
+	for _, l := range r.Lines {
+		who := "the user's principal"
+		if l.Endpoint.System {
+			who = "the system (benchmarks across operators)"
+		}
+		fmt.Fprintf(&b, "- %s: %s; as %s.\n", l.Endpoint.Name, l.Endpoint.SQLName, who)
+	}
+	fmt.Fprintf(&b, "\nServer memory (VmRSS / VmHWM of `kijun serve`): %.0f MB after start, %.0f MB highest during the endpoint runs, ",
+		mb(r.IdleRSSKB), mb(r.LoadRSSKB))
+	if r.Export != nil {
+		fmt.Fprintf(&b, "%.0f MB highest during the national CSV export (HTTP %d, %.1f MB in %s), ",
+			mb(r.Export.PeakRSSKB), r.Export.Status, float64(r.Export.Bytes)/1e6, r.Export.Elapsed.Round(time.Millisecond))
+	} else {
+		fmt.Fprintf(&b, "national CSV export %s, ", r.ExportMsg)
+	}
+	fmt.Fprintf(&b, "peak over the whole run **%.0f MB**.\n", mb(r.PeakRSSKB))
+	b.WriteString("\nTargets (issue 7), reported, not asserted:\n\n")
+	for _, l := range r.Lines {
+		if !l.Available {
+			continue
+		}
+		p95h := median(pick(l.HTTP, p95))
+		switch l.Endpoint.Method {
+		case "POST":
+			fmt.Fprintf(&b, "- %s: %.0f saves/s (target ≥ 1,000), p99 %s ms (target ≤ 50).\n", l.Endpoint.Name,
+				median(pickF(l.HTTP, rate)), f1(median(pick(l.HTTP, p99))))
+		default:
+			fmt.Fprintf(&b, "- %s: p95 %s ms (target ≤ 50).\n", l.Endpoint.Name, f1(p95h))
+		}
+	}
+	fmt.Fprintf(&b, "- Server peak RSS %.0f MB (target ≤ 200).\n", mb(r.PeakRSSKB))
+	if r.DB.Seeded {
+		fmt.Fprintf(&b, "- Synthetic seed %s for %d answers (target ≤ 5 min for 10 M).\n", r.DB.SeedTime.Round(time.Second), r.DB.Result.Answers)
+	}
+	return b.String()
+}
+
+func mb(kb int64) float64 { return float64(kb) / 1024 }
+
+func p50(s Stats) time.Duration { return s.P50 }
+func p95(s Stats) time.Duration { return s.P95 }
+func p99(s Stats) time.Duration { return s.P99 }
+func rate(s Stats) float64      { return s.PerSecond }
+func pick(ss []Stats, f func(Stats) time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ss))
+	for i, s := range ss {
+		out[i] = f(s)
+	}
+	return out
+}
+func pickF(ss []Stats, f func(Stats) float64) []float64 {
+	out := make([]float64, len(ss))
+	for i, s := range ss {
+		out[i] = f(s)
+	}
+	return out
+}
