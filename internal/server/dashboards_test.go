@@ -518,7 +518,7 @@ func init() {
 			"GET /dashboards/scorecard/download": {func(role string, isOwn bool) string {
 				return "/dashboards/scorecard/download?figure=gaps&format=csv&operator=" + totoOp(role, isOwn)
 			}, allow(get, 200, totos, nil)},
-			"GET /exports/assessments/{id}/report.xlsx":              {byID("/exports/assessments/", asms, "/report.xlsx"), allow(get, 200, everyone, ncos)},
+			"GET /exports/assessments/{id}/report.xlsx":             {byID("/exports/assessments/", asms, "/report.xlsx"), allow(get, 200, everyone, ncos)},
 			"GET /exports/assessments/{id}/assessment-results.json": {byID("/exports/assessments/", asms, "/assessment-results.json"), allow(get, 200, everyone, ncos)},
 			"GET /exports/answers.csv": {func(role string, isOwn bool) string {
 				return "/exports/answers.csv?sector=" + sectorOf(role, isOwn)
