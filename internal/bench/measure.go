@@ -1,10 +1,12 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +39,7 @@ type Stats struct {
 	P50, P95, P99 time.Duration
 	PerSecond     float64
 	FirstError    string
+	from          time.Time // when counting started
 }
 
 func statsOf(lat []time.Duration, errs int, elapsed time.Duration, firstErr string) Stats {
@@ -57,6 +60,9 @@ type Line struct {
 	Available bool
 	Status    int // of the probe
 	HTTP, SQL []Stats
+	// Server is the server's own time per request (duration_ms of its
+	// request log) during the HTTP runs.
+	Server []Stats
 }
 
 // Report is what the bench writes.
@@ -359,8 +365,10 @@ func measure(ctx context.Context, o Options, d Database) error {
 	for run := 1; run <= o.Runs; run++ {
 		for i, e := range Endpoints {
 			if lines[i].Available {
+				offset := fileSize(srv.log)
 				s := runHTTP(ctx, client, srv.base, e, vus[i], o.Duration)
 				lines[i].HTTP = append(lines[i].HTTP, s)
+				lines[i].Server = append(lines[i].Server, serverStats(srv.log, offset, s.from, e.Method))
 				logf("run %d %-26s HTTP p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, e.Name,
 					ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
 			}
@@ -534,7 +542,51 @@ func closedLoop(d time.Duration, vus []*VU, one func(v *VU) (string, error)) Sta
 		})
 	}
 	wg.Wait()
-	return statsOf(lat, errs, time.Since(measureFrom), first)
+	st := statsOf(lat, errs, time.Since(measureFrom), first)
+	st.from = measureFrom
+	return st
+}
+
+func fileSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// serverStats reads the server's request log from offset and takes the
+// duration of each request of method logged at or after from.
+func serverStats(path string, offset int64, from time.Time, method string) Stats {
+	f, err := os.Open(path)
+	if err != nil {
+		return Stats{}
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return Stats{}
+	}
+	var lat []time.Duration
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var first, last time.Time
+	for sc.Scan() {
+		var l struct {
+			Time     time.Time `json:"time"`
+			Msg      string    `json:"msg"`
+			Method   string    `json:"method"`
+			Duration float64   `json:"duration_ms"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Msg != "request" || l.Method != method || l.Time.Before(from) {
+			continue
+		}
+		if first.IsZero() {
+			first = l.Time
+		}
+		last = l.Time
+		lat = append(lat, time.Duration(l.Duration*float64(time.Millisecond)))
+	}
+	return statsOf(lat, 0, max(last.Sub(first), time.Millisecond), "")
 }
 
 // median of a figure over runs.
