@@ -214,6 +214,9 @@ func ApplyOperatorImport(ctx context.Context, tx pgx.Tx, p *kijun.Principal, row
 			if err := Audit(ctx, tx, operatorEvent(p, requestID, "operator.create", id, op.SectorCode), nil, after); err != nil {
 				return res, err
 			}
+			if err := EnrollInOpenCycles(ctx, tx, p, id, requestID); err != nil {
+				return res, err
+			}
 			res.Created++
 			res.IDs = append(res.IDs, id)
 			continue

@@ -205,7 +205,10 @@ func RegisterOperator(ctx context.Context, tx pgx.Tx, p *kijun.Principal, o kiju
 	if err != nil {
 		return 0, err
 	}
-	return id, Audit(ctx, tx, operatorEvent(p, requestID, "operator.create", id, o.SectorCode), nil, after)
+	if err := Audit(ctx, tx, operatorEvent(p, requestID, "operator.create", id, o.SectorCode), nil, after); err != nil {
+		return 0, err
+	}
+	return id, EnrollInOpenCycles(ctx, tx, p, id, requestID)
 }
 
 // UpdateOperator writes o's fields (not its status: see WithdrawOperator)
@@ -314,7 +317,10 @@ func WithdrawOperator(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int
 
 // ReinstateOperator makes a withdrawn operator active again.
 func ReinstateOperator(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, version int, requestID string) error {
-	return setStatus(ctx, tx, p, id, version, kijun.OperatorActive, "", "operator.reinstate", requestID)
+	if err := setStatus(ctx, tx, p, id, version, kijun.OperatorActive, "", "operator.reinstate", requestID); err != nil {
+		return err
+	}
+	return EnrollInOpenCycles(ctx, tx, p, id, requestID)
 }
 
 func setStatus(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, version int, status kijun.OperatorStatus, reason, action, requestID string) error {

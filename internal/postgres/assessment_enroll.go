@@ -1,0 +1,29 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+// EnrollInOpenCycles gives an operator designated (or reinstated) while a
+// cycle is open its assessment in every open cycle, against its sector's
+// profile as the cycle would have chosen it. The register calls it in the
+// same transaction as the designation, so no operator is ever missed.
+func EnrollInOpenCycles(ctx context.Context, tx pgx.Tx, p *kijun.Principal, operatorID int64, requestID string) error {
+	cycles, err := ListCycles(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for _, cy := range cycles {
+		if cy.Status != kijun.CycleOpen {
+			continue
+		}
+		if _, _, err := EnsureAssessment(ctx, tx, p, cy.ID, operatorID, ProfileSelector(cy.FiscalYear), requestID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
