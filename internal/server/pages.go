@@ -7,9 +7,11 @@ import (
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/layout"
 	"github.com/kijun-portal/kijun/web/pages"
 )
@@ -56,12 +58,37 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 	return c
 }
 
+// handleHome introduces the portal; a signed-in user also sees what is
+// waiting: an operator its assessments, a ministry those submitted for its
+// review.
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
-	var n int
-	if err := s.db.QueryRow(r.Context(), `SELECT count(*) FROM sectors`).Scan(&n); err != nil {
+	v := pages.HomeView{}
+	if err := s.db.QueryRow(r.Context(), `SELECT count(*) FROM sectors`).Scan(&v.SectorCount); err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, pages.Home(pages.HomeView{SectorCount: n}))
+	p := principal(r)
+	if p.HasAnyGrant() {
+		v.SignedIn = true
+		v.Areas = s.chrome(r).Nav
+		f := postgres.AssessmentFilter{Limit: 10}
+		if len(p.Operators) == 0 {
+			f.Status, v.Reviewer = string(kijun.AssessmentSubmitted), true
+		}
+		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+			cycles, err := postgres.ListCycles(r.Context(), tx)
+			if err != nil || len(cycles) == 0 {
+				return err
+			}
+			f.CycleID = cycles[0].ID
+			list, err := postgres.ListAssessments(r.Context(), tx, f)
+			v.Assessments, v.AssessmentTotal = list.Assessments, list.Total
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return s.render(w, r, http.StatusOK, pages.Home(v))
 }
 
 // handleLanguage stores the language choice in a cookie for a year and
