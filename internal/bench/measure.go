@@ -39,6 +39,7 @@ type Stats struct {
 	P50, P95, P99 time.Duration
 	PerSecond     float64
 	FirstError    string
+	Note          string
 	from          time.Time // when counting started
 }
 
@@ -504,12 +505,12 @@ func closedLoop(d time.Duration, vus []*VU, one func(v *VU) (string, error)) Sta
 	start := time.Now()
 	measureFrom, end := start.Add(warm), start.Add(warm+d)
 	var mu sync.Mutex
-	var lat []time.Duration
+	var lat, warmLat []time.Duration
 	errs, first := 0, ""
 	var wg sync.WaitGroup
 	for _, v := range vus {
 		wg.Go(func() {
-			var mine []time.Duration
+			var mine, warm []time.Duration
 			myErrs, myFirst := 0, ""
 			for {
 				t := time.Now()
@@ -521,6 +522,9 @@ func closedLoop(d time.Duration, vus []*VU, one func(v *VU) (string, error)) Sta
 					msg = err.Error()
 				}
 				if t.Before(measureFrom) {
+					if msg == "" {
+						warm = append(warm, time.Since(t))
+					}
 					continue
 				}
 				if msg != "" {
@@ -534,6 +538,7 @@ func closedLoop(d time.Duration, vus []*VU, one func(v *VU) (string, error)) Sta
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
+			warmLat = append(warmLat, warm...)
 			errs += myErrs
 			if first == "" {
 				first = myFirst
@@ -543,6 +548,12 @@ func closedLoop(d time.Duration, vus []*VU, one func(v *VU) (string, error)) Sta
 	}
 	wg.Wait()
 	st := statsOf(lat, errs, time.Since(measureFrom), first)
+	if len(lat) == 0 && len(warmLat) > 0 {
+		// Every request took longer than the run: report the warm-up
+		// ones rather than nothing.
+		st = statsOf(warmLat, errs, time.Since(start), first)
+		st.Note = "slower than the run: warm-up requests"
+	}
 	st.from = measureFrom
 	return st
 }

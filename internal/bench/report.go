@@ -104,6 +104,9 @@ func (r Report) Markdown() string {
 		errs := 0
 		for _, s := range append(append([]Stats{}, l.HTTP...), l.SQL...) {
 			errs += s.Errors
+			if s.Note != "" && !strings.Contains(e.Name, "(") {
+				e.Name += " (" + s.Note + ")"
+			}
 		}
 		if !l.Available {
 			fmt.Fprintf(&b, "| %s `%s %s` | %d | not available yet (404) | — | — | %s | %s | — | %d |\n", e.Name, e.Method, e.Path, e.Concurrency, sql, sqlRate, errs)
