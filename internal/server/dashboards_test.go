@@ -431,7 +431,7 @@ func TestAnswerExportStreams(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	var active int
 	if err := env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-		WHERE state = 'active' AND query LIKE '%kijun:answer-export%' AND pid <> pg_backend_pid()`).Scan(&active); err != nil {
+		WHERE datname = current_database() AND state = 'active' AND query LIKE '%kijun:answer-export%' AND pid <> pg_backend_pid()`).Scan(&active); err != nil {
 		t.Fatal(err)
 	}
 	if active != 1 {
