@@ -201,7 +201,15 @@ func (s *Server) handleAssessmentShow(w http.ResponseWriter, r *http.Request) er
 // next, the gaps that stop a submission (problems), review and history.
 func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []kijun.AnswerProblem) error {
 	p := principal(r)
-	v := asm.ShowView{Problems: problems, Notice: r.URL.Query().Get("done")}
+	v := asm.ShowView{Problems: problems, Notice: r.URL.Query().Get("done"), Imported: r.URL.Query().Get("imported")}
+	if _, err := strconv.Atoi(v.Imported); err != nil {
+		v.Imported = ""
+	}
+	switch v.Notice {
+	case "", "submitted", "accept", "return", "carried":
+	default:
+		v.Notice = "" // only the notices the page knows
+	}
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		var err error
 		if v.Assessment, err = s.loadAssessment(r, tx, authz.ViewAssessment); err != nil {

@@ -52,6 +52,7 @@ type ShowView struct {
 	Carried    int                   // answers carried forward, not yet confirmed
 	Problems   []kijun.AnswerProblem // why a submission was refused
 	Notice     string                // what just happened: submitted, accept, return, carried
+	Imported   string                // answers applied from an Excel upload
 	Sections   map[string]kijun.Text
 	CanAnswer  bool
 	CanReview  bool
