@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -49,7 +50,10 @@ func cmdDev(ctx context.Context, args []string) error {
 			if err := seedAll(ctx, tx); err != nil {
 				return err
 			}
-			return demo.Seed(ctx, tx)
+			if err := demo.Seed(ctx, tx); err != nil {
+				return err
+			}
+			return demo.SeedWorkflow(ctx, tx, time.Now())
 		})
 	}
 	db.Close()

@@ -79,3 +79,10 @@ func pgArray(items []string) string {
 	b.WriteByte('}')
 	return b.String()
 }
+
+// ActAs makes the rest of tx run as p (row-level security and the
+// assessment triggers see p), for seeding and maintenance that act on
+// behalf of several principals in one transaction.
+func ActAs(ctx context.Context, tx pgx.Tx, p *kijun.Principal) error {
+	return setPrincipal(ctx, tx, p, false)
+}

@@ -1,0 +1,117 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
+)
+
+// SeedWorkflow gives `kijun dev` something to work with beyond the
+// register: the shipped draft baseline published, this fiscal year's cycle
+// open, the bank's assessment answered and submitted (for FSA to review),
+// and a first few answers of 東都送配電's. It runs once: a database with
+// a cycle already is left alone. Tests build their own fixtures instead.
+func SeedWorkflow(ctx context.Context, tx pgx.Tx, now time.Time) error {
+	var cycles int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM cycles`).Scan(&cycles); err != nil || cycles > 0 {
+		return err
+	}
+	var catalogID int64
+	err := tx.QueryRow(ctx, `SELECT id FROM catalogs WHERE code = 'kijun-baseline' ORDER BY (status = 'published') DESC, id LIMIT 1`).Scan(&catalogID)
+	if err != nil {
+		return fmt.Errorf("demo workflow: the baseline catalog must be seeded first: %w", err)
+	}
+	var status string
+	if err := tx.QueryRow(ctx, `SELECT status FROM catalogs WHERE id = $1`, catalogID).Scan(&status); err != nil {
+		return err
+	}
+	by := postgres.AuditEvent{ActorLabel: "kijun dev"}
+	if status == string(kijun.CatalogDraft) {
+		if err := postgres.Publish(ctx, tx, catalogID, by); err != nil {
+			return fmt.Errorf("demo workflow: publishing the baseline: %w", err)
+		}
+	}
+	nco, err := demoPrincipal(ctx, tx, "デモデータ(国家サイバー統括室)", kijun.Grant{Role: kijun.RoleNCOAdmin})
+	if err != nil {
+		return err
+	}
+	if err := postgres.ActAs(ctx, tx, nco); err != nil {
+		return err
+	}
+	fy := kijun.FiscalYearOf(now)
+	due := time.Date(int(fy)+1, time.January, 31, 0, 0, 0, 0, kijun.JST)
+	if _, _, err := postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: fy, CatalogID: catalogID,
+		OpensOn: fy.Start(), DueOn: due}, postgres.ProfileSelector(fy), "kijun-dev"); err != nil {
+		return fmt.Errorf("demo workflow: opening the cycle: %w", err)
+	}
+	if err := answerDemo(ctx, tx, "4010001000003", -1, true); err != nil {
+		return err
+	}
+	return answerDemo(ctx, tx, "2010401000001", 8, false)
+}
+
+// answerDemo answers the first n controls (all when n < 0) of the demo
+// operator's assessment, as one of its users, and submits it if asked.
+func answerDemo(ctx context.Context, tx pgx.Tx, corporateNumber string, n int, submit bool) error {
+	var asmID, opID int64
+	var sector string
+	err := tx.QueryRow(ctx, `SELECT a.id, o.id, o.sector_code FROM assessments a JOIN operators o ON o.id = a.operator_id
+		WHERE o.corporate_number = $1 ORDER BY a.id DESC LIMIT 1`, corporateNumber).Scan(&asmID, &opID, &sector)
+	if err != nil {
+		return fmt.Errorf("demo workflow: assessment of %s: %w", corporateNumber, err)
+	}
+	p, err := demoPrincipal(ctx, tx, "デモデータ(事業者)", kijun.Grant{Role: kijun.RoleOperatorAdmin, OperatorID: opID, SectorCode: sector})
+	if err != nil {
+		return err
+	}
+	if err := postgres.ActAs(ctx, tx, p); err != nil {
+		return err
+	}
+	rows, err := postgres.ListAnswers(ctx, tx, asmID, "")
+	if err != nil {
+		return err
+	}
+	due := time.Date(2027, time.September, 30, 0, 0, 0, 0, kijun.JST)
+	for i, row := range rows {
+		if n >= 0 && i >= n {
+			break
+		}
+		a := kijun.Answer{AssessmentID: asmID, Ref: row.Control.Ref, Status: kijun.AnswerImplemented,
+			How: "規程及び手順書に基づき実施し、年1回内部監査で確認している。", Maturity: 3}
+		switch i % 7 {
+		case 3:
+			a.Status, a.Maturity = kijun.AnswerPartial, 2
+			a.How = "主要なシステムについては実施済み。残るシステムは計画に沿って対応中。"
+			a.Remediation = kijun.Remediation{Action: "残るシステムへの適用", Owner: "情報システム部", Due: &due}
+		case 5:
+			a.Status, a.Maturity, a.How = kijun.AnswerNotImplemented, 0, ""
+			a.Remediation = kijun.Remediation{Action: "手順の整備と試行", Owner: "セキュリティ統括室", Due: &due}
+		}
+		if _, err := postgres.SaveAnswer(ctx, tx, p, a, 0, "kijun-dev"); err != nil {
+			return fmt.Errorf("demo workflow: answering %s: %w", a.Ref, err)
+		}
+	}
+	if submit {
+		return postgres.Submit(ctx, tx, p, asmID, "kijun-dev")
+	}
+	return nil
+}
+
+// demoPrincipal is a user of the demo data itself, so that its changes are
+// attributed to it in the audit log.
+func demoPrincipal(ctx context.Context, tx pgx.Tx, name string, g kijun.Grant) (*kijun.Principal, error) {
+	var uid int64
+	if err := tx.QueryRow(ctx, `INSERT INTO users (display_name) VALUES ($1) RETURNING id`, name).Scan(&uid); err != nil {
+		return nil, err
+	}
+	oversight, err := postgres.Oversight(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	return kijun.NewPrincipal(uid, name, "", []kijun.Grant{g}, oversight), nil
+}
