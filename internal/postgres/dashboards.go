@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"time"
 
@@ -13,8 +12,11 @@ import (
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
-// Dashboards (docs/dashboards.md). Every figure is read from
-// assessment_rollups and the assessments' status, never from answers —
+// Dashboards (docs/dashboards.md). The national and ministry figures
+// (heatmap, themes, trend) are read from sector_rollups, the per-sector
+// sums that triggers keep in the transaction of every submit, accept and
+// return (migration 000008); per-sector figures (drill-down, benchmark)
+// from assessment_rollups and the assessments' status; never from answers —
 // except the ministry's weakest controls and below-target lists, which
 // aggregate one sector's answers by ref, and the streamed answer export.
 // Scores count only assessments that are submitted or accepted now: a
@@ -28,16 +30,10 @@ import (
 // countedStatus limits a rollup to assessments whose figures count.
 const countedStatus = `a.status IN ('submitted', 'accepted')`
 
-// notReturned is countedStatus for a scan of rollups alone: rollups are
-// written only at submit and accept, so an assessment that has them is
-// submitted, accepted or returned, and excluding the (few) returned ones
-// of the cycle — a hashed subplan — spares a join to assessments for
-// every rollup row (measured: half the time of the join at 20,000
-// operators). %s is the cycle condition on assessments.
-const notReturned = `r.assessment_id NOT IN (SELECT x.id FROM assessments x WHERE x.%s AND x.status = 'returned')`
-
 // MinBenchmarkGroup is the small-group suppression rule: a benchmark over
-// fewer operators than this is not shown to operators.
+// fewer operators than this is not shown to operators. The database
+// applies it (kijun_sector_benchmark, migration 000008); this constant
+// is what the pages say.
 const MinBenchmarkGroup = 5
 
 // Named is a reference code with its names.
@@ -212,12 +208,11 @@ func LoadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		return d, err
 	}
 
-	rows, _ := tx.Query(ctx, `SELECT r.sector_code, r.kind, r.key, count(r.score)::int, avg(r.score)::float8,
-			sum(r.implemented)::int, sum(r.applicable)::int
-		FROM assessment_rollups r
-		WHERE r.cycle_id = $1 AND r.sector_code = ANY ($2) AND r.kind = ANY ('{overall,section,theme}')
-		  AND `+fmt.Sprintf(notReturned, "cycle_id = $1")+`
-		GROUP BY 1, 2, 3`, d.Cycle.ID, sectors)
+	rows, _ := tx.Query(ctx, `SELECT s.sector_code, s.kind, s.key, s.scored, (s.sum_score / nullif(s.scored, 0))::float8,
+			s.implemented, s.applicable
+		FROM sector_rollups s
+		WHERE s.cycle_id = $1 AND s.sector_code = ANY ($2) AND s.kind = ANY ('{overall,section,theme}') AND s.assessments > 0`,
+		d.Cycle.ID, sectors)
 	if d.Cells, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Cell]); err != nil {
 		return d, err
 	}
@@ -249,11 +244,10 @@ func LoadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 	for i, c := range d.Cycles {
 		ids[i] = c.ID
 	}
-	rows, _ = tx.Query(ctx, `SELECT r.cycle_id, c.fiscal_year, r.sector_code, count(r.score)::int, avg(r.score)::float8
-		FROM assessment_rollups r JOIN cycles c ON c.id = r.cycle_id
-		WHERE r.cycle_id = ANY ($1) AND r.sector_code = ANY ($2) AND r.kind = 'overall' AND r.key = ''
-		  AND `+fmt.Sprintf(notReturned, "cycle_id = ANY ($1)")+`
-		GROUP BY 1, 2, 3 ORDER BY 2, 1`, ids, sectors)
+	rows, _ = tx.Query(ctx, `SELECT s.cycle_id, c.fiscal_year, s.sector_code, s.scored, (s.sum_score / nullif(s.scored, 0))::float8
+		FROM sector_rollups s JOIN cycles c ON c.id = s.cycle_id
+		WHERE s.cycle_id = ANY ($1) AND s.sector_code = ANY ($2) AND s.kind = 'overall' AND s.key = '' AND s.assessments > 0
+		ORDER BY 2, 1`, ids, sectors)
 	if d.Trend, err = pgx.CollectRows(rows, pgx.RowToStructByPos[TrendPoint]); err != nil {
 		return d, err
 	}
@@ -460,35 +454,15 @@ type Benchmark struct {
 // Suppressed reports whether the group is too small to show.
 func (b Benchmark) Suppressed() bool { return b.N < MinBenchmarkGroup }
 
-// SectorBenchmark returns the anonymised benchmark of a sector in a cycle
-// for an operator's scorecard: per overall, section and theme, the number
-// of scores and, for groups of at least MinBenchmarkGroup, the quartiles
-// (continuous percentiles). Operators' RLS shows them only their own
-// rollups, so this one query runs as the system in a transaction of its
-// own; it returns aggregates only, with the suppression applied in SQL,
-// never a row of another operator. Call it only for the sector of an
-// operator the principal belongs to.
+// SectorBenchmark is SectorBenchmarkTx in a system transaction of its
+// own, for callers without a principal.
+//
+// Deprecated: a user-facing read should call SectorBenchmarkTx in the
+// user's transaction; the database function applies the rule itself.
 func SectorBenchmark(ctx context.Context, db *pgxpool.Pool, cycleID int64, sector string) ([]Benchmark, error) {
 	var out []Benchmark
-	err := SystemTx(ctx, db, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, `SELECT r.kind, r.key, count(r.score)::int,
-				CASE WHEN count(r.score) >= $3 THEN percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY r.score) END
-			FROM assessment_rollups r
-			WHERE r.cycle_id = $1 AND r.sector_code = $2 AND r.kind = ANY ('{overall,section,theme}')
-			  AND `+fmt.Sprintf(notReturned, "cycle_id = $1")+`
-			GROUP BY 1, 2`, cycleID, sector, MinBenchmarkGroup)
-		var err error
-		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Benchmark, error) {
-			var b Benchmark
-			var q []float64
-			if err := r.Scan(&b.Kind, &b.Key, &b.N, &q); err != nil {
-				return b, err
-			}
-			if len(q) == 3 && b.N >= MinBenchmarkGroup {
-				b.Q1, b.Median, b.Q3 = round4(q[0]), round4(q[1]), round4(q[2])
-			}
-			return b, nil
-		})
+	err := SystemTx(ctx, db, func(tx pgx.Tx) (err error) {
+		out, err = SectorBenchmarkTx(ctx, tx, cycleID, sector)
 		return err
 	})
 	return out, err
