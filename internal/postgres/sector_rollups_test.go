@@ -58,8 +58,12 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 		fn   func(tx pgx.Tx, p *kijun.Principal, id int64) error
 	}
 	submit := func(tx pgx.Tx, p *kijun.Principal, id int64) error { return postgres.Submit(w.ctx, tx, p, id, "test") }
-	resubmit := func(tx pgx.Tx, p *kijun.Principal, id int64) error { return postgres.Resubmit(w.ctx, tx, p, id, "test") }
-	accept := func(tx pgx.Tx, p *kijun.Principal, id int64) error { return postgres.Accept(w.ctx, tx, p, id, "", "test") }
+	resubmit := func(tx pgx.Tx, p *kijun.Principal, id int64) error {
+		return postgres.Resubmit(w.ctx, tx, p, id, "test")
+	}
+	accept := func(tx pgx.Tx, p *kijun.Principal, id int64) error {
+		return postgres.Accept(w.ctx, tx, p, id, "", "test")
+	}
 	ret := func(tx pgx.Tx, p *kijun.Principal, id int64) error {
 		return postgres.Return(w.ctx, tx, p, id, "再確認をお願いします", nil, "test")
 	}

@@ -152,7 +152,7 @@ func Generate(ctx context.Context, db *pgxpool.Pool, cfg Config) (Result, error)
 	}
 	res.Elapsed = time.Since(start)
 	err = postgres.SystemTx(ctx, db, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `ANALYZE operators, assessments, answers, assessment_rollups, assessment_events`)
+		_, err := tx.Exec(ctx, `ANALYZE operators, assessments, answers, assessment_rollups, assessment_events, sector_rollups`)
 		if err != nil {
 			return err
 		}
@@ -458,6 +458,13 @@ func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result
 			return cy, fmt.Errorf("copying rollups: %w", err)
 		}
 		res.Rollups += n
+	}
+	// The COPY's statement triggers already summed these rollups into
+	// sector_rollups; recompute the cycle's rows from the loaded data
+	// anyway, so the dashboards' figures are exact whatever ran with
+	// triggers off (≈0.7 s per cycle at 20,000 operators).
+	if _, err := postgres.RebuildSectorRollups(ctx, g.db, cy.ID); err != nil {
+		return cy, fmt.Errorf("sector rollups: %w", err)
 	}
 	if !last {
 		if _, err := g.db.Exec(ctx, `UPDATE cycles SET status = 'closed' WHERE id = $1`, cy.ID); err != nil {

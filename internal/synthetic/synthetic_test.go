@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -174,6 +175,23 @@ func TestGenerate(t *testing.T) {
 	// Rollups equal the store's own computation.
 	if got := q(`SELECT count(DISTINCT assessment_id) FROM assessment_rollups`); got != q(`SELECT count(*) FROM assessments WHERE status IN ('submitted', 'returned', 'accepted')`) {
 		t.Errorf("rollups for %d assessments", got)
+	}
+	// sector_rollups (what the national dashboards read) equals the
+	// aggregate of the rollups that count, in every cycle.
+	for _, cy := range res.Cycles {
+		var kept, want []postgres.SectorRollup
+		if err := postgres.SystemTx(ctx, db.Owner, func(tx pgx.Tx) (err error) {
+			if kept, err = postgres.SectorRollups(ctx, tx, cy.ID); err != nil {
+				return err
+			}
+			want, err = postgres.RecomputeSectorRollups(ctx, tx, cy.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(want) == 0 || !slices.Equal(kept, want) {
+			t.Errorf("cycle %d: sector_rollups (%d rows) differ from the recomputed aggregate (%d rows)", cy.ID, len(kept), len(want))
+		}
 	}
 	const snapshot = `SELECT coalesce(string_agg(concat_ws(' ', kind, key, controls, answered, applicable, implemented, partial,
 		not_implemented, na, score, written_status, cycle_id, operator_id, sector_code), E'\n' ORDER BY kind, key), '')
