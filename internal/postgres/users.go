@@ -3,9 +3,11 @@ package postgres
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
@@ -48,6 +50,71 @@ func LoadPrincipal(ctx context.Context, tx pgx.Tx, userID int64) (*kijun.Princip
 		return nil, err
 	}
 	return kijun.NewPrincipal(userID, name, email, grants, oversight), nil
+}
+
+// LoadRequestPrincipal is LoadPrincipal for every request, in one round
+// trip: the statements go as one batch, which PostgreSQL runs as one
+// implicit transaction, so the system setting holds for the reads and ends
+// with them. Oversight comes from a short-lived cache (reference data).
+func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (*kijun.Principal, error) {
+	b := &pgx.Batch{}
+	b.Queue(`SELECT set_config('kijun.system', 'true', true)`)
+	b.Queue(`SELECT display_name, email FROM users WHERE id = $1`, userID)
+	b.Queue(`SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
+		WHERE g.user_id = $1 AND g.revoked_at IS NULL ORDER BY g.id`, userID)
+	br := db.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	var name, email string
+	err := br.QueryRow().Scan(&name, &email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, br.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
+	if err != nil {
+		return nil, err
+	}
+	grants, err := pgx.CollectRows(rows, scanGrant)
+	if err != nil {
+		return nil, err
+	}
+	if err := br.Close(); err != nil {
+		return nil, err
+	}
+	oversight, err := cachedOversight(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return kijun.NewPrincipal(userID, name, email, grants, oversight), nil
+}
+
+// oversightCache keeps the ministry → sectors map for a minute: it is
+// reference data that NCO admins change rarely, and every request needs it.
+var oversightCache struct {
+	sync.Mutex
+	m       map[string][]string
+	fetched time.Time
+}
+
+const oversightTTL = time.Minute
+
+func cachedOversight(ctx context.Context, q Querier) (map[string][]string, error) {
+	oversightCache.Lock()
+	defer oversightCache.Unlock()
+	if oversightCache.m != nil && time.Since(oversightCache.fetched) < oversightTTL {
+		return oversightCache.m, nil
+	}
+	m, err := Oversight(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	oversightCache.m, oversightCache.fetched = m, time.Now()
+	return m, nil
 }
 
 // Oversight maps each ministry to the sectors it oversees.

@@ -467,12 +467,19 @@ func (s *Server) handleAnswerAutosave(w http.ResponseWriter, r *http.Request) er
 		return reply(http.StatusBadRequest, autosaveReply{Message: loc.T("error.bad_request")})
 	}
 	var saved kijun.Answer
-	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		a, err := s.loadAssessment(r, tx, authz.AnswerAssessment)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return reply(http.StatusNotFound, autosaveReply{Message: loc.T("error.not_found")})
+	}
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		op, sector, err := postgres.AssessmentTenant(r.Context(), tx, id)
 		if err != nil {
 			return err
 		}
-		ans, version := answerFromForm(r.PostForm, a.ID, ref)
+		if !authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: sector, OperatorID: op}) {
+			return errNotFound
+		}
+		ans, version := answerFromForm(r.PostForm, id, ref)
 		saved, err = postgres.SaveAnswer(r.Context(), tx, p, ans, version, middleware.GetReqID(r.Context()))
 		return err
 	})

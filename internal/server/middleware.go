@@ -10,7 +10,6 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
-	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -102,12 +101,7 @@ func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		var p *kijun.Principal
-		err := postgres.SystemTx(r.Context(), s.db, func(tx pgx.Tx) error {
-			var err error
-			p, err = postgres.LoadPrincipal(r.Context(), tx, uid)
-			return err
-		})
+		p, err := postgres.LoadRequestPrincipal(r.Context(), s.db, uid)
 		if err != nil {
 			s.wrap(func(http.ResponseWriter, *http.Request) error { return err })(w, r)
 			return
