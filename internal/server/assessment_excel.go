@@ -2,11 +2,8 @@ package server
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/gob"
-	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -167,22 +164,11 @@ func (s *Server) renderAsmImport(w http.ResponseWriter, r *http.Request, status 
 // another operator or assessment, and shows what it would change.
 func (s *Server) handleAssessmentImportPreview(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	r.Body = http.MaxBytesReader(w, r.Body, exchange.DefaultMaxBytes+1<<20)
-	file, hdr, err := r.FormFile("file")
+	up, err := readUpload(w, r, "file", exchange.DefaultMaxBytes, "assessmentexcel.import.no_file")
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return s.renderAsmImport(w, r, http.StatusRequestEntityTooLarge,
-				kijun.Errorf(kijun.EInvalid, "exchange.file.too_large", map[string]any{"Max": "10 MB"}))
-		}
-		return s.renderAsmImport(w, r, http.StatusUnprocessableEntity, kijun.Errorf(kijun.EInvalid, "assessmentexcel.import.no_file", nil))
+		return s.renderAsmImport(w, r, statusOf(err), err)
 	}
-	defer file.Close()
-	hash := sha256.New()
-	data, err := io.ReadAll(io.TeeReader(io.LimitReader(file, exchange.DefaultMaxBytes+1), hash))
-	if err != nil {
-		return err
-	}
+	data := up.Data
 	var (
 		v       xl.PreviewView
 		refusal error
@@ -211,7 +197,7 @@ func (s *Server) handleAssessmentImportPreview(w http.ResponseWriter, r *http.Re
 		if err != nil {
 			return err
 		}
-		pending := pendingAsmImport{AssessmentID: a.ID, FileName: hdr.Filename, Digest: hex.EncodeToString(hash.Sum(nil)),
+		pending := pendingAsmImport{AssessmentID: a.ID, FileName: up.Name, Digest: up.SHA256,
 			Header: f.HeaderProblems, Total: len(f.Rows)}
 		for _, fr := range f.Rows {
 			for _, pr := range fr.Problems {

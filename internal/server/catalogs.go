@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -703,24 +702,13 @@ func (s *Server) handleCatalogImport(w http.ResponseWriter, r *http.Request) err
 		}
 		return s.render(w, r, http.StatusUnprocessableEntity, catpages.Import(v))
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxCatalogUpload+64<<10)
-	file, hdr, err := r.FormFile("file")
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return refuse(catpages.ImportView{}, "catalogui.import.too_large", map[string]any{"MiB": maxCatalogUpload >> 20})
-		}
-		return refuse(catpages.ImportView{}, "catalogui.import.no_file", nil)
+	up, err := readUpload(w, r, "file", maxCatalogUpload, "catalogui.import.no_file")
+	var ke *kijun.Error
+	if errors.As(err, &ke) {
+		return refuse(catpages.ImportView{}, ke.MessageID, ke.Args)
 	}
-	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, maxCatalogUpload+1))
-	if err != nil {
-		return refuse(catpages.ImportView{}, "catalogui.import.no_file", nil)
-	}
-	v := catpages.ImportView{FileName: hdr.Filename}
-	if len(data) > maxCatalogUpload {
-		return refuse(v, "catalogui.import.too_large", map[string]any{"MiB": maxCatalogUpload >> 20})
-	}
+	data := up.Data
+	v := catpages.ImportView{FileName: up.Name}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return refuse(v, "catalogui.import.no_file", nil)
 	}

@@ -257,24 +257,22 @@ func (s *Server) handleProfileImport(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	p := principal(r)
-	r.Body = http.MaxBytesReader(w, r.Body, exchange.DefaultMaxBytes+1<<20)
 	refuse := func(status int, msgID string, args map[string]any) error {
 		return s.renderPlanProfile(w, r, status, plans.ProfileView{ImportError: i18n.From(r.Context()).T(msgID, args)}, nil)
 	}
-	file, hdr, err := r.FormFile("file")
-	if err != nil {
-		return refuse(http.StatusUnprocessableEntity, "plans.import.no_file", nil)
-	}
-	defer file.Close()
-	table, err := exchange.Read(file, exchange.ReadOptions{})
+	up, err := readUpload(w, r, "file", exchange.DefaultMaxBytes, "plans.import.no_file")
 	var ke *kijun.Error
+	if errors.As(err, &ke) {
+		return refuse(statusOf(err), ke.MessageID, ke.Args)
+	}
+	table, err := exchange.Read(bytes.NewReader(up.Data), exchange.ReadOptions{})
 	if errors.As(err, &ke) {
 		return refuse(http.StatusUnprocessableEntity, ke.MessageID, ke.Args)
 	}
 	if err != nil {
 		return err
 	}
-	v := plans.PreviewView{FileName: hdr.Filename}
+	v := plans.PreviewView{FileName: up.Name}
 	var valid []kijun.ProfileControl
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if v.Plan, err = loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {

@@ -1,12 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/gob"
 	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -475,19 +474,11 @@ func (s *Server) importRefused(w http.ResponseWriter, r *http.Request, status in
 // transaction and shows the preview. Nothing is written to the register.
 func (s *Server) handleImportPreview(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
-	r.Body = http.MaxBytesReader(w, r.Body, exchange.DefaultMaxBytes+1<<20)
-	file, hdr, err := r.FormFile("file")
+	up, err := readUpload(w, r, "file", exchange.DefaultMaxBytes, "registerui.import.no_file")
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return s.importRefused(w, r, http.StatusRequestEntityTooLarge,
-				kijun.Errorf(kijun.EInvalid, "exchange.file.too_large", map[string]any{"Max": "10 MB"}))
-		}
-		return s.importRefused(w, r, http.StatusUnprocessableEntity, kijun.Errorf(kijun.EInvalid, "registerui.import.no_file", nil))
+		return s.importRefused(w, r, statusOf(err), err)
 	}
-	defer file.Close()
-	hash := sha256.New()
-	table, err := exchange.Read(io.TeeReader(file, hash), exchange.ReadOptions{})
+	table, err := exchange.Read(bytes.NewReader(up.Data), exchange.ReadOptions{})
 	if err != nil {
 		return s.importRefused(w, r, http.StatusUnprocessableEntity, err)
 	}
@@ -499,9 +490,9 @@ func (s *Server) handleImportPreview(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	v := operators.PreviewView{FileName: hdr.Filename, Format: table.Format, Encoding: table.Encoding,
+	v := operators.PreviewView{FileName: up.Name, Format: table.Format, Encoding: table.Encoding,
 		HeaderProblems: exchange.CheckOperatorHeader(table.Header)}
-	pending := pendingImport{Token: randomToken(), Digest: hex.EncodeToString(hash.Sum(nil)), FileName: hdr.Filename, At: time.Now()}
+	pending := pendingImport{Token: randomToken(), Digest: up.SHA256, FileName: up.Name, At: time.Now()}
 	for i, row := range parsed {
 		raw := table.Rows[i].Values
 		pr := operators.PreviewRow{Line: row.Line, Action: row.Action, Problems: row.Problems,

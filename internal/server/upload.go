@@ -1,0 +1,47 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
+
+// upload is a file sent with a form, read whole.
+type upload struct {
+	Name   string
+	Data   []byte
+	SHA256 string // hex
+}
+
+// readUpload reads the file in field, refusing more than limit bytes
+// before reading them all. The errors are for the page: missingID when no
+// file (or an empty one) was sent, exchange.file.too_large when it is over
+// the limit. Every import reads its file here.
+func readUpload(w http.ResponseWriter, r *http.Request, field string, limit int64, missingID string) (upload, error) {
+	tooLarge := kijun.Errorf(kijun.EInvalid, "exchange.file.too_large",
+		map[string]any{"Max": strconv.FormatInt(limit>>20, 10) + " MB"})
+	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20) // room for the rest of the form
+	f, hdr, err := r.FormFile(field)
+	if err != nil {
+		var big *http.MaxBytesError
+		if errors.As(err, &big) {
+			return upload{}, tooLarge
+		}
+		return upload{}, kijun.Errorf(kijun.EInvalid, missingID, nil)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	switch {
+	case err != nil || len(data) == 0:
+		return upload{}, kijun.Errorf(kijun.EInvalid, missingID, nil)
+	case int64(len(data)) > limit:
+		return upload{}, tooLarge
+	}
+	sum := sha256.Sum256(data)
+	return upload{Name: hdr.Filename, Data: data, SHA256: hex.EncodeToString(sum[:])}, nil
+}
