@@ -437,7 +437,14 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		p.Figures = dashboards.BuildScorecard(loc, in)
 		return p, nil
 	}
-	if in.Bench, err = postgres.SectorBenchmark(ctx, s.db, in.Cycle.ID, in.Sector); err != nil {
+	// The benchmark is an aggregate of the sector with small groups
+	// suppressed, computed by a SECURITY DEFINER function in the user's own
+	// transaction: no other operator's row is ever read on its behalf.
+	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) (err error) {
+		in.Bench, err = postgres.SectorBenchmarkTx(ctx, tx, in.Cycle.ID, in.Sector)
+		return err
+	})
+	if err != nil {
 		return p, err
 	}
 	in.Query = url.Values{"cycle": {strconv.FormatInt(in.Cycle.ID, 10)}, "operator": {strconv.FormatInt(opID, 10)}}
