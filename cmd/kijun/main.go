@@ -20,7 +20,10 @@ Commands:
   migrate up            apply all pending migrations
   migrate down N        roll back N migrations
   migrate version       print the schema version
-  seed                  load the reference data (idempotent)
+  seed                  load the reference data and the draft baseline
+                        catalog (idempotent)
+  seed -synthetic       also generate national-scale synthetic data for
+                        load tests (-operators N -cycles C)
   audit verify          check the audit log's hash chains; report the first
                         broken link of each
   dev                   find or start PostgreSQL, migrate, seed and serve
