@@ -26,6 +26,7 @@ const (
 	keyProvider = "provider"
 	keyIDToken  = "id_token" // kept server-side only, as the logout hint
 	keyFlow     = "oidc_flow"
+	keySeen     = "seen" // last request, for the idle timeout
 )
 
 // flow is what a sign-in remembers between the redirect to the provider and
@@ -39,7 +40,10 @@ type flow struct {
 	Started  time.Time
 }
 
-func init() { gob.Register(flow{}) }
+func init() {
+	gob.Register(flow{})
+	gob.Register(time.Time{})
+}
 
 // Failure reasons of a sign-in, each with a message for the user
 // (auth.failed.<reason>) and an audit event.
@@ -80,15 +84,17 @@ type Provider struct {
 // Manager runs sign-in and sign-out for a set of providers.
 type Manager struct {
 	Sessions  *scs.SessionManager
+	idle      time.Duration
 	baseURL   string
 	providers map[string]*Provider
 	order     []string
 	client    *http.Client
 }
 
-// NewManager sets up the providers; redirect URLs are built on baseURL.
-func NewManager(sessions *scs.SessionManager, baseURL string, providers []ProviderConfig) (*Manager, error) {
-	m := &Manager{Sessions: sessions, baseURL: baseURL, providers: map[string]*Provider{},
+// NewManager sets up the providers; redirect URLs are built on baseURL. A
+// session ends after idle without a request.
+func NewManager(sessions *scs.SessionManager, idle time.Duration, baseURL string, providers []ProviderConfig) (*Manager, error) {
+	m := &Manager{Sessions: sessions, idle: idle, baseURL: baseURL, providers: map[string]*Provider{},
 		client: &http.Client{Timeout: 15 * time.Second}}
 	for _, c := range providers {
 		if err := c.check(); err != nil {
@@ -252,12 +258,29 @@ func (m *Manager) Establish(ctx context.Context, userID int64, provider string) 
 	}
 	m.Sessions.Put(ctx, keyUserID, userID)
 	m.Sessions.Put(ctx, keyProvider, provider)
+	m.Sessions.Put(ctx, keySeen, time.Now())
 	return nil
 }
 
-// UserID returns the signed-in user of the request's session, or 0.
+// UserID returns the signed-in user of the request's session, or 0. It
+// ends a session idle for longer than the idle timeout. The time of the
+// last request is written back at most every idle/10 (a minute at most),
+// so most requests leave the session row alone; a session may therefore
+// end up to that much before the full idle time.
 func (m *Manager) UserID(ctx context.Context) int64 {
 	id, _ := m.Sessions.Get(ctx, keyUserID).(int64)
+	if id == 0 || m.idle <= 0 {
+		return id
+	}
+	seen, _ := m.Sessions.Get(ctx, keySeen).(time.Time)
+	since := time.Since(seen)
+	if since > m.idle {
+		_ = m.Sessions.Destroy(ctx)
+		return 0
+	}
+	if since > min(m.idle/10, time.Minute) {
+		m.Sessions.Put(ctx, keySeen, time.Now())
+	}
 	return id
 }
 

@@ -20,10 +20,13 @@ type SessionConfig struct {
 // that any instance can serve any request and sign-out ends the session
 // everywhere. Over TLS the cookie is __Host- prefixed: Secure, Path=/ and
 // no Domain, so no subdomain can set or read it.
+//
+// The idle timeout is the Manager's (see Manager.UserID), not scs's: scs
+// would write the session row back on every request to move its deadline,
+// a second commit on every page view and every autosave.
 func NewSessions(db *pgxpool.Pool, c SessionConfig) *scs.SessionManager {
 	s := scs.New()
 	s.Store = pgxstore.NewWithCleanupInterval(db, 10*time.Minute)
-	s.IdleTimeout = c.Idle
 	s.Lifetime = c.Absolute
 	s.Cookie.Name = "kijun_session"
 	if c.Secure {

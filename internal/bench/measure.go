@@ -160,7 +160,7 @@ func loadUsers(ctx context.Context, db *pgxpool.Pool) (users, error) {
 }
 
 // newSession writes a session row for user in scs's own format (gob of
-// the deadline and the values the sign-in puts: "uid", "provider"), the
+// the deadline and the values the sign-in puts: "uid", "provider", "seen"), the
 // state a browser has after the OIDC sign-in, and returns the cookie.
 // Everything after sign-in — session lookup and renewal, loading the
 // principal and its grants, RLS — is the server's real path.
@@ -171,7 +171,7 @@ func newSession(ctx context.Context, db *pgxpool.Pool, userID int64) (string, er
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	deadline := time.Now().Add(12 * time.Hour)
-	data, err := scs.GobCodec{}.Encode(deadline, map[string]any{"uid": userID, "provider": "bench"})
+	data, err := scs.GobCodec{}.Encode(deadline, map[string]any{"uid": userID, "provider": "bench", "seen": time.Now()})
 	if err != nil {
 		return "", err
 	}

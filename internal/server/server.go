@@ -66,7 +66,7 @@ func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.R
 		providers = append(providers, demo.DevProvider(cfg.BaseURL))
 	}
 	sessions := auth.NewSessions(db, auth.SessionConfig{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Secure: cfg.Secure()})
-	m, err := auth.NewManager(sessions, cfg.BaseURL, providers)
+	m, err := auth.NewManager(sessions, cfg.SessionIdle, cfg.BaseURL, providers)
 	if err != nil {
 		return nil, err
 	}
