@@ -26,6 +26,11 @@ import (
 // Sectors are always passed as an explicit list, so the rollup index
 // (cycle_id, sector_code, kind, key) is searched by its prefix rather than
 // scanned whatever the number of cycles.
+//
+// Submission progress (national and ministry) reads sector_status_counts,
+// the assessment counts per sector and status that triggers on
+// assessments keep (migration 000009, sector_status.go); overdue is
+// derived there from the cycle's due date.
 
 // countedStatus limits a rollup to assessments whose figures count.
 const countedStatus = `a.status IN ('submitted', 'accepted')`
@@ -188,7 +193,9 @@ func PickCycle(cycles []kijun.Cycle, id int64) (kijun.Cycle, error) {
 }
 
 // LoadDashboard reads the dashboard of sectors in cycle cycleID (0: the
-// newest cycle) in five queries whatever the number of operators. RLS
+// newest cycle) in five queries whatever the number of operators, each
+// reading per-sector rows (sector_rollups, sector_status_counts), never
+// one row per operator. RLS
 // applies on top: a ministry passing a sector it does not oversee gets
 // empty figures for it. With withPlans, plan status by ministry is read
 // too (plans the principal sees).
@@ -217,13 +224,7 @@ func LoadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		return d, err
 	}
 
-	rows, _ = tx.Query(ctx, `SELECT a.sector_code,
-			count(*) FILTER (WHERE a.status = 'not_started'), count(*) FILTER (WHERE a.status = 'in_progress'),
-			count(*) FILTER (WHERE a.status = 'submitted'), count(*) FILTER (WHERE a.status = 'returned'),
-			count(*) FILTER (WHERE a.status = 'accepted'), count(*) FILTER (WHERE `+overdueSQL+`), count(*)
-		FROM assessments a JOIN cycles c ON c.id = a.cycle_id
-		WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2)
-		GROUP BY 1`, d.Cycle.ID, sectors)
+	rows, _ = tx.Query(ctx, progressSQL, d.Cycle.ID, sectors)
 	byS := map[string]StatusCounts{}
 	var s string
 	var c StatusCounts
