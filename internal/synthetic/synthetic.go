@@ -152,7 +152,7 @@ func Generate(ctx context.Context, db *pgxpool.Pool, cfg Config) (Result, error)
 	}
 	res.Elapsed = time.Since(start)
 	err = postgres.SystemTx(ctx, db, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `ANALYZE operators, assessments, answers, assessment_rollups, assessment_events, sector_rollups`)
+		_, err := tx.Exec(ctx, `ANALYZE operators, assessments, answers, assessment_rollups, assessment_events, sector_rollups, sector_status_counts`)
 		if err != nil {
 			return err
 		}
@@ -465,6 +465,13 @@ func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result
 	// triggers off (≈0.7 s per cycle at 20,000 operators).
 	if _, err := postgres.RebuildSectorRollups(ctx, g.db, cy.ID); err != nil {
 		return cy, fmt.Errorf("sector rollups: %w", err)
+	}
+	// Likewise the status counts (migration 000009): the assessments'
+	// statement triggers kept them through OpenCycle and the bulk status
+	// updates; recount the cycle so they are exact whatever ran with
+	// triggers off (one pass over the cycle's assessments).
+	if _, err := postgres.RebuildSectorStatusCounts(ctx, g.db, cy.ID); err != nil {
+		return cy, fmt.Errorf("sector status counts: %w", err)
 	}
 	if !last {
 		if _, err := g.db.Exec(ctx, `UPDATE cycles SET status = 'closed' WHERE id = $1`, cy.ID); err != nil {

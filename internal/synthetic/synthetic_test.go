@@ -192,6 +192,21 @@ func TestGenerate(t *testing.T) {
 		if len(want) == 0 || !slices.Equal(kept, want) {
 			t.Errorf("cycle %d: sector_rollups (%d rows) differ from the recomputed aggregate (%d rows)", cy.ID, len(kept), len(want))
 		}
+		// sector_status_counts (submission progress) equals a recount of
+		// the cycle's assessments by sector and status.
+		var counts, recount []postgres.SectorStatusCount
+		if err := postgres.SystemTx(ctx, db.Owner, func(tx pgx.Tx) (err error) {
+			if counts, err = postgres.SectorStatusCounts(ctx, tx, cy.ID); err != nil {
+				return err
+			}
+			recount, err = postgres.RecomputeSectorStatusCounts(ctx, tx, cy.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(recount) == 0 || !slices.Equal(counts, recount) {
+			t.Errorf("cycle %d: sector_status_counts differ from a recount\n kept %+v\n want %+v", cy.ID, counts, recount)
+		}
 	}
 	const snapshot = `SELECT coalesce(string_agg(concat_ws(' ', kind, key, controls, answered, applicable, implemented, partial,
 		not_implemented, na, score, written_status, cycle_id, operator_id, sector_code), E'\n' ORDER BY kind, key), '')
