@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -68,31 +69,51 @@ type Endpoint struct {
 var Endpoints = []Endpoint{
 	{
 		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16,
-		SQLName: "rollups by sector × section and theme, status counts by sector, trend over cycles",
+		SQLName: "the dashboard store's queries: names, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			return queries(ctx, tx,
-				q(`SELECT sector_code, kind, key, count(*), avg(score) FROM assessment_rollups
-					WHERE cycle_id = $1 AND kind IN ('section', 'theme') GROUP BY 1, 2, 3`, v.Cycle),
-				q(statusCountsSQL+` WHERE a.cycle_id = $1 GROUP BY a.sector_code`, v.Cycle),
-				q(`SELECT cycle_id, sector_code, avg(score) FROM assessment_rollups WHERE kind = 'overall' GROUP BY 1, 2`))
+			names, err := postgres.LoadDashboardNames(ctx, tx)
+			if err != nil {
+				return err
+			}
+			var sectors []string
+			for _, sc := range names.Sectors {
+				sectors = append(sectors, sc.Code)
+			}
+			_, err = postgres.LoadDashboard(ctx, tx, v.Cycle, sectors, true)
+			return err
 		},
 	},
 	{
 		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16,
-		SQLName: "the NCO queries for its sectors, weakest controls (answers), overdue and returned operators",
+		SQLName: "the dashboard store's queries: LoadDashboard for its sectors, WeakestControls, NeedingAttention, OperatorsBelowTarget (first sector)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			return queries(ctx, tx,
-				q(`SELECT sector_code, kind, key, count(*), avg(score) FROM assessment_rollups
-					WHERE cycle_id = $1 AND sector_code = ANY ($2) AND kind IN ('section', 'theme') GROUP BY 1, 2, 3`, v.Cycle, v.Sectors),
-				q(statusCountsSQL+` WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) GROUP BY a.sector_code`, v.Cycle, v.Sectors),
-				q(`SELECT x.ref, avg(s.weight) AS score FROM answers x JOIN assessments a ON a.id = x.assessment_id
-					JOIN answer_scale s ON s.code = x.status
-					WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) AND a.status IN ('submitted', 'accepted')
-					GROUP BY x.ref ORDER BY score LIMIT 10`, v.Cycle, v.Sectors),
-				q(`SELECT a.id, o.name_ja, a.status FROM assessments a JOIN operators o ON o.id = a.operator_id JOIN cycles c ON c.id = a.cycle_id
-					WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2)
-					AND (a.status = 'returned' OR (a.status IN ('not_started', 'in_progress') AND c.due_on < current_date))
-					ORDER BY o.name_ja LIMIT 100`, v.Cycle, v.Sectors))
+			names, err := postgres.LoadDashboardNames(ctx, tx)
+			if err != nil {
+				return err
+			}
+			// The page's scope: the ministry's sectors in reference order;
+			// the per-sector figures are of the first.
+			var sectors []string
+			for _, sc := range names.Sectors {
+				if slices.Contains(names.Oversight[sc.Code], v.Ministry) {
+					sectors = append(sectors, sc.Code)
+				}
+			}
+			if len(sectors) == 0 {
+				return fmt.Errorf("ministry %s oversees no sector", v.Ministry)
+			}
+			d, err := postgres.LoadDashboard(ctx, tx, v.Cycle, sectors, true)
+			if err != nil {
+				return err
+			}
+			if _, err := postgres.WeakestControls(ctx, tx, v.Cycle, sectors[0], 10); err != nil {
+				return err
+			}
+			if _, _, err := postgres.NeedingAttention(ctx, tx, v.Cycle, sectors, 100); err != nil {
+				return err
+			}
+			_, _, err = postgres.OperatorsBelowTarget(ctx, tx, v.Cycle, d.Cycle.FiscalYear, sectors[0], 50)
+			return err
 		},
 	},
 	{
@@ -163,12 +184,6 @@ var Endpoints = []Endpoint{
 // Export is the national CSV export, run once by the NCO while the
 // server's memory is watched.
 var Export = Endpoint{Name: "National CSV export", Method: "GET", Path: "/exports/answers.csv?cycle={cycle}", Who: AsNCO, Concurrency: 1}
-
-const statusCountsSQL = `SELECT a.sector_code, count(*) FILTER (WHERE a.status = 'not_started'),
-	count(*) FILTER (WHERE a.status = 'in_progress'), count(*) FILTER (WHERE a.status = 'submitted'),
-	count(*) FILTER (WHERE a.status = 'returned'), count(*) FILTER (WHERE a.status = 'accepted'),
-	count(*) FILTER (WHERE a.status IN ('not_started', 'in_progress', 'returned') AND c.due_on < current_date)
-	FROM assessments a JOIN cycles c ON c.id = a.cycle_id`
 
 type query struct {
 	sql  string

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -165,6 +166,7 @@ func loadUsers(ctx context.Context, db *pgxpool.Pool) (users, error) {
 // Everything after sign-in — session lookup and renewal, loading the
 // principal and its grants, RLS — is the server's real path.
 func newSession(ctx context.Context, db *pgxpool.Pool, userID int64) (string, error) {
+	registerSessionTypes.Do(func() { gob.Register(time.Time{}) }) // "seen", as internal/auth registers it in the server
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
@@ -180,6 +182,11 @@ func newSession(ctx context.Context, db *pgxpool.Pool, userID int64) (string, er
 	}
 	return "kijun_session=" + token, nil
 }
+
+// registerSessionTypes registers the session values' concrete types with
+// gob once, as the server does (internal/auth), so that the rows written
+// here decode there.
+var registerSessionTypes sync.Once
 
 func (u users) vus(ctx context.Context, db *pgxpool.Pool, e Endpoint) ([]*VU, error) {
 	out := make([]*VU, e.Concurrency)
