@@ -1,10 +1,12 @@
 package server
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/jackc/pgx/v5"
@@ -18,13 +20,32 @@ import (
 
 // render writes a page with the request's chrome: who is signed in and
 // the areas the policy lets them open.
+//
+// The page is rendered into a buffer and sent in one write: templ writes
+// element by element, which on a large dashboard meant hundreds of small
+// socket writes; and a page that fails half-way is never sent half-done.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) error {
 	ctx := layout.WithChrome(r.Context(), s.chrome(r))
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // keep no giant buffers
+			buf.Reset()
+			pageBuffers.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if err := c.Render(ctx, buf); err != nil {
+		return err
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(status)
-	return c.Render(ctx, w)
+	_, err := w.Write(buf.Bytes())
+	return err
 }
+
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (s *Server) chrome(r *http.Request) layout.Chrome {
 	c := layout.Chrome{Path: r.URL.RequestURI(), DevIDP: s.devIDP != nil}
