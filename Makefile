@@ -6,7 +6,7 @@ TEMPL    := $(GO) tool templ
 STATICCK := $(GO) tool staticcheck
 PKGS     := ./...
 
-.PHONY: dev test check lint generate css build bench chromium
+.PHONY: dev test check lint dockerlint generate css build bench chromium
 
 ## dev: run the portal with demo data and demo logins on http://localhost:8080
 dev:
@@ -20,8 +20,8 @@ build:
 test: check chromium
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
-## check: formatting, vet, staticcheck, generated files up to date
-check: lint
+## check: formatting, vet, staticcheck, generated files up to date, Dockerfile lint
+check: lint dockerlint
 	@$(TEMPL) generate -path . >/dev/null 2>&1
 	@if [ -n "$$(git status --porcelain -- '*_templ.go' 2>/dev/null)" ]; then \
 		echo "Generated templ files are out of date; run 'go tool templ generate' and commit:"; \
@@ -32,6 +32,17 @@ lint:
 		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(STATICCK) $(PKGS)
+
+## dockerlint: lint deploy/Dockerfile with dockerfilelint (npm; hadolint is not
+## in Debian's archive). Skipped, saying so, where npm is missing.
+DOCKERFILELINT := .data/tools/node_modules/.bin/dockerfilelint
+dockerlint:
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "Skipping the Dockerfile lint: npm is missing (sudo apt-get install npm to run it)."; exit 0; fi; \
+	if [ ! -x $(DOCKERFILELINT) ]; then \
+		npm install --prefix .data/tools --no-audit --no-fund --silent dockerfilelint@1.8.0 >/dev/null || \
+		{ echo "Could not install dockerfilelint from npm"; exit 1; }; fi; \
+	$(DOCKERFILELINT) deploy/Dockerfile
 
 ## generate: regenerate templ output
 generate:
