@@ -50,6 +50,9 @@ func TestMinistryDraftsPlanNCOReturnsIt(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.breadcrumbs a[href^="/plans/"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#submit-plan")),
 		chromedp.Click(chromedp.CSS("#submit-plan")),
+		// The summary is on the page before and after the submit: wait
+		// for the submit button to go, or the check can read the old page.
+		chromedp.WaitNotPresent(chromedp.CSS("#submit-plan")),
 		chromedp.WaitVisible(chromedp.CSS("#plan-summary")),
 	)
 	contains(t, "after submit", textOf(t, ctx, "#plan-summary"), "提出済み")
