@@ -16,7 +16,6 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -310,9 +309,6 @@ func (m *Manager) End(ctx context.Context) (string, error) {
 	u.RawQuery = v.Encode()
 	return u.String(), nil
 }
-
-// ErrNoProvider is returned for an unknown provider id in a URL.
-var ErrNoProvider = kijun.ErrNotFound
 
 // IsSignInError reports err's reason if it is a *SignInError.
 func IsSignInError(err error) (*SignInError, bool) {

@@ -185,10 +185,6 @@ func (r Resource) any() bool { return r == Resource{} }
 // Public reports whether anyone, signed in or not, may perform a.
 func Public(a Action) bool { return a == ViewPublic }
 
-// NeedsSignIn reports whether a is refused to anonymous users with a
-// redirect to sign in (rather than a plain "not found").
-func NeedsSignIn(a Action) bool { return !Public(a) }
-
 // Can reports whether p may perform a on r.
 func Can(p *kijun.Principal, a Action, r Resource) bool {
 	if Public(a) {

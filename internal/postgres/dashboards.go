@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
@@ -454,20 +453,6 @@ type Benchmark struct {
 
 // Suppressed reports whether the group is too small to show.
 func (b Benchmark) Suppressed() bool { return b.N < MinBenchmarkGroup }
-
-// SectorBenchmark is SectorBenchmarkTx in a system transaction of its
-// own, for callers without a principal.
-//
-// Deprecated: a user-facing read should call SectorBenchmarkTx in the
-// user's transaction; the database function applies the rule itself.
-func SectorBenchmark(ctx context.Context, db *pgxpool.Pool, cycleID int64, sector string) ([]Benchmark, error) {
-	var out []Benchmark
-	err := SystemTx(ctx, db, func(tx pgx.Tx) (err error) {
-		out, err = SectorBenchmarkTx(ctx, tx, cycleID, sector)
-		return err
-	})
-	return out, err
-}
 
 func round4(v float64) *float64 {
 	r := math.Round(v*10000) / 10000
