@@ -17,6 +17,14 @@
   var timers = {};
   var busy = {};
   var again = {};
+  // Once the form is being submitted the ordinary way, the page is on its
+  // way out: no more saves, and no reaction to saves still in flight
+  // (the server compares what is stored, so nothing is lost).
+  var submitting = false;
+  form.addEventListener("submit", function () {
+    submitting = true;
+    Object.keys(timers).forEach(function (ref) { clearTimeout(timers[ref]); });
+  });
 
   function fieldsetOf(el) {
     while (el && el !== form) {
@@ -37,6 +45,9 @@
 
   function save(fs) {
     var ref = fs.getAttribute("data-ref");
+    if (submitting) {
+      return;
+    }
     if (busy[ref]) {
       again[ref] = true;
       return;
@@ -67,6 +78,9 @@
       });
     }).then(function (r) {
       busy[ref] = false;
+      if (submitting) {
+        return;
+      }
       if (r.status === 200) {
         var v = fs.querySelector('input[name="version-' + ref + '"]');
         if (v) {
@@ -79,6 +93,7 @@
         }
       } else if (r.status === 409) {
         say(ref, r.reply.message);
+        submitting = true;
         form.submit(); // the server shows both versions; nothing typed is lost
       } else {
         say(ref, r.reply.message);
