@@ -71,7 +71,7 @@ var Endpoints = []Endpoint{
 		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16,
 		SQLName: "the dashboard store's queries: names, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			names, err := postgres.LoadDashboardNames(ctx, tx)
+			names, err := postgres.LoadReferenceNames(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -87,7 +87,7 @@ var Endpoints = []Endpoint{
 		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16,
 		SQLName: "the dashboard store's queries: LoadDashboard for its sectors, WeakestControls, NeedingAttention, OperatorsBelowTarget (first sector)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			names, err := postgres.LoadDashboardNames(ctx, tx)
+			names, err := postgres.LoadReferenceNames(ctx, tx)
 			if err != nil {
 				return err
 			}

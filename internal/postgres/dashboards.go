@@ -46,8 +46,9 @@ type Named struct {
 	Name kijun.Text
 }
 
-// DashboardNames are the reference codes dashboards show, in their order.
-type DashboardNames struct {
+// ReferenceNames are the names of the reference codes pages show, in
+// their reference order.
+type ReferenceNames struct {
 	Sectors    []Named
 	Sections   []Named
 	Themes     []Named
@@ -56,10 +57,10 @@ type DashboardNames struct {
 	Oversight map[string][]string
 }
 
-// LoadDashboardNames reads sectors, baseline sections, themes, ministries
+// LoadReferenceNames reads sectors, baseline sections, themes, ministries
 // and oversight in one round trip.
-func LoadDashboardNames(ctx context.Context, q Querier) (DashboardNames, error) {
-	n := DashboardNames{Oversight: map[string][]string{}}
+func LoadReferenceNames(ctx context.Context, q Querier) (ReferenceNames, error) {
+	n := ReferenceNames{Oversight: map[string][]string{}}
 	rows, _ := q.Query(ctx, `SELECT 'sector', code, name_ja, name_en, sort_order FROM sectors
 		UNION ALL SELECT 'section', code, name_ja, name_en, sort_order FROM baseline_sections
 		UNION ALL SELECT 'theme', code, name_ja, name_en, sort_order FROM themes
@@ -96,6 +97,15 @@ func Name(list []Named, code string) kijun.Text {
 		}
 	}
 	return kijun.Text{Ja: code, En: code}
+}
+
+// NameMap indexes a list of names by code, for views that look names up.
+func NameMap(list []Named) map[string]kijun.Text {
+	m := make(map[string]kijun.Text, len(list))
+	for _, c := range list {
+		m[c.Code] = c.Name
+	}
+	return m
 }
 
 // Cell is one sector's figure in one dimension (a section, a theme, or

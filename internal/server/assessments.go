@@ -170,27 +170,16 @@ func (s *Server) handleAssessmentIndex(w http.ResponseWriter, r *http.Request) e
 	return s.render(w, r, http.StatusOK, asm.Index(v))
 }
 
-// sectorNames maps sector codes to names (public reference data).
+// sectorNames maps sector codes to names (reference data, public).
 func (s *Server) sectorNames(r *http.Request) (map[string]kijun.Text, error) {
-	sectors, err := postgres.ListSectors(r.Context(), s.db)
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]kijun.Text, len(sectors))
-	for _, sc := range sectors {
-		m[sc.Code] = sc.Name
-	}
-	return m, nil
+	n, err := postgres.LoadReferenceNames(r.Context(), s.db)
+	return postgres.NameMap(n.Sectors), err
 }
 
 // sectionNames maps baseline section codes to names.
 func (s *Server) sectionNames(r *http.Request) (map[string]kijun.Text, error) {
-	rows, _ := s.db.Query(r.Context(), `SELECT code, name_ja, name_en FROM baseline_sections`)
-	m := map[string]kijun.Text{}
-	var code string
-	var t kijun.Text
-	_, err := pgx.ForEachRow(rows, []any{&code, &t.Ja, &t.En}, func() error { m[code] = t; return nil })
-	return m, err
+	n, err := postgres.LoadReferenceNames(r.Context(), s.db)
+	return postgres.NameMap(n.Sections), err
 }
 
 func (s *Server) handleAssessmentShow(w http.ResponseWriter, r *http.Request) error {

@@ -147,15 +147,8 @@ func (s *Server) handlePending(w http.ResponseWriter, r *http.Request) error {
 
 // ministryNames maps ministry codes to names (reference data, public).
 func (s *Server) ministryNames(r *http.Request) (map[string]kijun.Text, error) {
-	rows, _ := s.db.Query(r.Context(), `SELECT code, name_ja, name_en FROM ministries`)
-	m := map[string]kijun.Text{}
-	var code string
-	var t kijun.Text
-	_, err := pgx.ForEachRow(rows, []any{&code, &t.Ja, &t.En}, func() error {
-		m[code] = t
-		return nil
-	})
-	return m, err
+	n, err := postgres.LoadReferenceNames(r.Context(), s.db)
+	return postgres.NameMap(n.Ministries), err
 }
 
 // scopeOf files an event under the principal's first tenant, so that the

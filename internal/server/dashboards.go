@@ -79,7 +79,7 @@ func (s *Server) nationalPage(r *http.Request) (dashboards.Page, error) {
 	}
 	var in dashboards.OverviewInput
 	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		if in.Names, err = postgres.LoadDashboardNames(r.Context(), tx); err != nil {
+		if in.Names, err = postgres.LoadReferenceNames(r.Context(), tx); err != nil {
 			return err
 		}
 		var sectors []string
@@ -108,7 +108,7 @@ func (s *Server) nationalPage(r *http.Request) (dashboards.Page, error) {
 	return p, nil
 }
 
-func hasOversight(n postgres.DashboardNames, ministry string) bool {
+func hasOversight(n postgres.ReferenceNames, ministry string) bool {
 	for _, ms := range n.Oversight {
 		if slices.Contains(ms, ministry) {
 			return true
@@ -151,7 +151,7 @@ func (s *Server) handleNationalDownload(w http.ResponseWriter, r *http.Request) 
 // ministryScope works out the ministry a dashboard is about and its
 // sectors the principal may see: a ministry's staff their own ministry
 // (the first if several, or ?ministry=), the NCO any (?ministry=).
-func ministryScope(r *http.Request, names postgres.DashboardNames) (string, []string, error) {
+func ministryScope(r *http.Request, names postgres.ReferenceNames) (string, []string, error) {
 	p := principal(r)
 	ministry := r.URL.Query().Get("ministry")
 	if ministry == "" {
@@ -192,7 +192,7 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 	var ministry string
 	var sectors []string
 	err = postgres.InTx(ctx, s.db, principal(r), func(tx pgx.Tx) error {
-		if in.Names, err = postgres.LoadDashboardNames(ctx, tx); err != nil {
+		if in.Names, err = postgres.LoadReferenceNames(ctx, tx); err != nil {
 			return err
 		}
 		if ministry, sectors, err = ministryScope(r, in.Names); err != nil {
@@ -288,7 +288,7 @@ func (s *Server) sectorPage(r *http.Request) (dashboards.Page, error) {
 	in := dashboards.SectorInput{Sector: code, Kind: f.Kind, Key: f.Key}
 	var cycles []kijun.Cycle
 	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) error {
-		if in.Names, err = postgres.LoadDashboardNames(ctx, tx); err != nil {
+		if in.Names, err = postgres.LoadReferenceNames(ctx, tx); err != nil {
 			return err
 		}
 		if !slices.ContainsFunc(in.Names.Sectors, func(n postgres.Named) bool { return n.Code == code }) {
@@ -395,7 +395,7 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 	var cycles []kijun.Cycle
 	var asm kijun.Assessment
 	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) error {
-		if in.Names, err = postgres.LoadDashboardNames(ctx, tx); err != nil {
+		if in.Names, err = postgres.LoadReferenceNames(ctx, tx); err != nil {
 			return err
 		}
 		if in.Sector, err = postgres.OperatorSector(ctx, tx, opID); err != nil {
@@ -634,7 +634,7 @@ func (s *Server) handleExportAnswers(w http.ResponseWriter, r *http.Request) err
 	q := r.URL.Query()
 	started := false
 	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) error {
-		names, err := postgres.LoadDashboardNames(ctx, tx)
+		names, err := postgres.LoadReferenceNames(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -130,7 +130,7 @@ func StatusLabel(loc *i18n.Localizer, s string) string { return loc.T("dash.stat
 // OverviewInput is what the national and ministry dashboards show.
 type OverviewInput struct {
 	D     postgres.Dashboard
-	Names postgres.DashboardNames
+	Names postgres.ReferenceNames
 	// Base is the page's path ("/dashboards/national"); Query the
 	// parameters that reproduce the view (cycle, ministry).
 	Base  string
@@ -402,7 +402,7 @@ func belowFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 type SectorInput struct {
 	Cycle     kijun.Cycle
 	Sector    string
-	Names     postgres.DashboardNames
+	Names     postgres.ReferenceNames
 	Kind, Key string
 	Operators []postgres.SectorOperator
 	Total     int
@@ -410,7 +410,7 @@ type SectorInput struct {
 }
 
 // FocusLabel names the dimension in focus.
-func FocusLabel(loc *i18n.Localizer, names postgres.DashboardNames, kind, key string) string {
+func FocusLabel(loc *i18n.Localizer, names postgres.ReferenceNames, kind, key string) string {
 	switch kind {
 	case kijun.RollupSection:
 		return key + " " + loc.Pick(postgres.Name(names.Sections, key))
@@ -455,7 +455,7 @@ func BuildSector(loc *i18n.Localizer, in SectorInput) Figure {
 // ScorecardInput is an operator's own figures and its sector benchmark.
 type ScorecardInput struct {
 	Cycle     kijun.Cycle
-	Names     postgres.DashboardNames
+	Names     postgres.ReferenceNames
 	Sector    string
 	Own       []kijun.Rollup
 	Bench     []postgres.Benchmark
