@@ -72,26 +72,6 @@ func getCatalog(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) (*
 	return c, visibleCatalog(p, c)
 }
 
-// catalogNames reads the names of the reference codes a catalog uses.
-func catalogNames(ctx context.Context, q postgres.Querier) (catpages.Names, error) {
-	var n catpages.Names
-	load := func(table string, into *[]catpages.Coded) error {
-		rows, _ := q.Query(ctx, `SELECT code, name_ja, name_en FROM `+table+` ORDER BY sort_order, code`)
-		var err error
-		*into, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (catpages.Coded, error) {
-			var c catpages.Coded
-			return c, r.Scan(&c.Code, &c.Name.Ja, &c.Name.En)
-		})
-		return err
-	}
-	for table, into := range map[string]*[]catpages.Coded{"baseline_sections": &n.Sections, "themes": &n.Themes, "sectors": &n.Sectors} {
-		if err := load(table, into); err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
-
 // withoutControls is a catalog's header, for views that do not list them.
 func withoutControls(c *kijun.Catalog) kijun.Catalog {
 	h := *c
@@ -165,7 +145,7 @@ func (s *Server) handleCatalogShow(w http.ResponseWriter, r *http.Request) error
 		if v.Versions, v.BasedOn, err = otherVersions(r.Context(), tx, p, c); err != nil {
 			return err
 		}
-		v.Names, err = catalogNames(r.Context(), tx)
+		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	if err != nil {
@@ -204,7 +184,7 @@ func (s *Server) handleControlShow(w http.ResponseWriter, r *http.Request) error
 		if v.Control, err = postgres.GetControl(r.Context(), tx, id, chiParam(r, "ref")); err != nil {
 			return err
 		}
-		v.Names, err = catalogNames(r.Context(), tx)
+		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	if err != nil {
@@ -306,7 +286,7 @@ func (s *Server) handleCatalogDiff(w http.ResponseWriter, r *http.Request) error
 			v.Old = withoutControls(oc)
 			v.Changes = catalog.Diff(oc, nc)
 		}
-		v.Names, err = catalogNames(r.Context(), tx)
+		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	if err != nil {
@@ -400,7 +380,7 @@ func (s *Server) renderControlForm(w http.ResponseWriter, r *http.Request, statu
 			return err
 		}
 		f.Catalog = withoutControls(c)
-		f.Names, err = catalogNames(r.Context(), tx)
+		f.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	if err != nil {

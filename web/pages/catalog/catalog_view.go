@@ -14,39 +14,8 @@ import (
 	kcat "github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
 )
-
-// Coded is a reference code with its name.
-type Coded struct {
-	Code string
-	Name kijun.Text
-}
-
-// Names are the reference codes a catalog uses, with their names, in
-// their reference order.
-type Names struct {
-	Sections []Coded
-	Themes   []Coded
-	Sectors  []Coded
-}
-
-func find(list []Coded, code string) kijun.Text {
-	for _, c := range list {
-		if c.Code == code {
-			return c.Name
-		}
-	}
-	return kijun.Text{Ja: code, En: code}
-}
-
-// Section names a section code.
-func (n Names) Section(code string) kijun.Text { return find(n.Sections, code) }
-
-// Theme names a theme code.
-func (n Names) Theme(code string) kijun.Text { return find(n.Themes, code) }
-
-// Sector names a sector code.
-func (n Names) Sector(code string) kijun.Text { return find(n.Sectors, code) }
 
 // Summary is a row of the version list.
 type Summary struct {
@@ -79,7 +48,7 @@ type ShowView struct {
 	Catalog  kijun.Catalog // Controls: the matching ones, in display order
 	Total    int           // controls in the version
 	Filter   Filter
-	Names    Names
+	Names    postgres.ReferenceNames
 	Versions []kijun.Catalog // other versions of the same code, for the diff
 	BasedOn  int64
 	CanEdit  bool // a draft, and the reader is an NCO admin
@@ -118,7 +87,7 @@ func CSFOptionsOf(fn string) []string {
 type ControlView struct {
 	Catalog kijun.Catalog
 	Control kijun.Control
-	Names   Names
+	Names   postgres.ReferenceNames
 	CanEdit bool
 }
 
@@ -143,7 +112,7 @@ type DiffView struct {
 	Old, New kijun.Catalog // without controls
 	Changes  kcat.Changes
 	Versions []kijun.Catalog // candidates for "from"
-	Names    Names
+	Names    postgres.ReferenceNames
 }
 
 // NewVersionView is the form that starts a draft from a published version.
@@ -159,7 +128,7 @@ type ControlForm struct {
 	Catalog kijun.Catalog
 	New     bool
 	Control kijun.Control // as typed; Version is the version the editor loaded
-	Names   Names
+	Names   postgres.ReferenceNames
 	Errors  map[string][]FieldError // by field: ref section title.ja … sectors
 	Message string                  // a rendered message about the whole form
 	// Current is the stored control when someone else saved first.
