@@ -61,28 +61,6 @@ func (s *Server) planRoutes(h routeFunc) {
 
 func reqID(r *http.Request) string { return middleware.GetReqID(r.Context()) }
 
-// planNames reads the names the plan pages show.
-func planNames(ctx context.Context, tx pgx.Tx) (plans.Names, error) {
-	var n plans.Names
-	load := func(sql string) ([]plans.Coded, error) {
-		rows, _ := tx.Query(ctx, sql)
-		return pgx.CollectRows(rows, func(r pgx.CollectableRow) (plans.Coded, error) {
-			var c plans.Coded
-			err := r.Scan(&c.Code, &c.Name.Ja, &c.Name.En)
-			return c, err
-		})
-	}
-	var err error
-	if n.Ministries, err = load(`SELECT code, name_ja, name_en FROM ministries ORDER BY sort_order, code`); err != nil {
-		return n, err
-	}
-	if n.Sectors, err = load(`SELECT code, name_ja, name_en FROM sectors ORDER BY sort_order, code`); err != nil {
-		return n, err
-	}
-	n.Sections, err = load(`SELECT code, name_ja, name_en FROM baseline_sections ORDER BY sort_order, code`)
-	return n, err
-}
-
 // loadPlan reads a plan the principal may see under action a; another
 // ministry's plan is "not found".
 func loadPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, a authz.Action) (kijun.Plan, error) {
@@ -113,7 +91,7 @@ func (s *Server) renderPlanList(w http.ResponseWriter, r *http.Request, queue bo
 		if v.Plans, err = postgres.ListPlans(r.Context(), tx, postgres.PlanFilter{Queue: queue}); err != nil {
 			return err
 		}
-		v.Names, err = planNames(r.Context(), tx)
+		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	if err != nil {
@@ -131,7 +109,7 @@ func (s *Server) renderPlanNew(w http.ResponseWriter, r *http.Request, status in
 	p := principal(r)
 	v := plans.NewView{Form: f}
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		names, err := planNames(r.Context(), tx)
+		names, err := postgres.LoadReferenceNames(r.Context(), tx)
 		if err != nil {
 			return err
 		}
@@ -242,7 +220,7 @@ func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status i
 		if err != nil {
 			return err
 		}
-		v.Names, err = planNames(ctx, tx)
+		v.Names, err = postgres.LoadReferenceNames(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -385,7 +363,7 @@ func (s *Server) renderPlanEdit(w http.ResponseWriter, r *http.Request, status i
 		if v.Choices, err = postgres.LoadScopeChoices(ctx, tx, v.Plan.SectorCodes); err != nil {
 			return err
 		}
-		v.Names, err = planNames(ctx, tx)
+		v.Names, err = postgres.LoadReferenceNames(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -536,7 +514,7 @@ func (s *Server) renderPlanProfile(w http.ResponseWriter, r *http.Request, statu
 		if v.V, err = postgres.GetPlanVersion(ctx, tx, id, n); err != nil {
 			return err
 		}
-		v.Names, err = planNames(ctx, tx)
+		v.Names, err = postgres.LoadReferenceNames(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -750,7 +728,7 @@ func (s *Server) handlePlanDiff(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		v.Changes = kijun.DiffPlanVersions(a, b)
-		v.Names, err = planNames(ctx, tx)
+		v.Names, err = postgres.LoadReferenceNames(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -775,7 +753,7 @@ func (s *Server) handleSectorProfile(w http.ResponseWriter, r *http.Request) err
 		if v.Profile, err = postgres.GetSectorProfile(ctx, tx, o.SectorCode, kijun.FiscalYearOf(time.Now())); err != nil {
 			return err
 		}
-		v.Names, err = planNames(ctx, tx)
+		v.Names, err = postgres.LoadReferenceNames(ctx, tx)
 		return err
 	})
 	if err != nil {

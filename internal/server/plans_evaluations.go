@@ -30,7 +30,7 @@ func (s *Server) handleEvaluationIndex(w http.ResponseWriter, r *http.Request) e
 		if v.Evaluations, err = postgres.ListEvaluations(r.Context(), tx, 0); err != nil {
 			return err
 		}
-		v.Names, err = planNames(r.Context(), tx)
+		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	if err != nil {
@@ -54,7 +54,7 @@ func (s *Server) renderEvaluationNew(w http.ResponseWriter, r *http.Request, sta
 		if v.Oversight, err = pgx.CollectRows(rows, pgx.RowToStructByPos[plans.OversightPair]); err != nil {
 			return err
 		}
-		v.Names, err = planNames(r.Context(), tx)
+		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	if err != nil {
@@ -128,7 +128,7 @@ func (s *Server) renderEvaluation(w http.ResponseWriter, r *http.Request, status
 		if !authz.Can(p, authz.ViewEvaluations, authz.Resource{MinistryCode: v.E.MinistryCode}) {
 			return errNotFound
 		}
-		v.Names, err = planNames(r.Context(), tx)
+		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	if err != nil {
@@ -239,7 +239,7 @@ func (s *Server) loadReport(r *http.Request) (plans.ReportView, error) {
 				v.Ratings[e.Rating]++
 			}
 		}
-		v.Names, err = planNames(r.Context(), tx)
+		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	return v, err
@@ -274,8 +274,8 @@ func (s *Server) handleEvaluationReportXLSX(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	for _, e := range v.Evaluations {
-		if err := x.Write([]string{e.FiscalYear.Label(loc.Lang), loc.Pick(v.Names.Ministry(e.MinistryCode)),
-			loc.Pick(v.Names.Sector(e.SectorCode)), string(e.Rating), e.Findings, e.GoodPractices, e.ImprovementRequests, e.Response}); err != nil {
+		if err := x.Write([]string{e.FiscalYear.Label(loc.Lang), loc.Pick(postgres.Name(v.Names.Ministries, e.MinistryCode)),
+			loc.Pick(postgres.Name(v.Names.Sectors, e.SectorCode)), string(e.Rating), e.Findings, e.GoodPractices, e.ImprovementRequests, e.Response}); err != nil {
 			return err
 		}
 	}

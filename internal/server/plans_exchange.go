@@ -286,7 +286,7 @@ func (s *Server) handleProfileImport(w http.ResponseWriter, r *http.Request) err
 			return kijun.Errorf(kijun.EConflict, "plans.error.immutable", nil)
 		}
 		v.Rows, valid = parseProfileRows(table.Rows, ver.Profile)
-		v.Names, err = planNames(r.Context(), tx)
+		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
 	if err != nil {

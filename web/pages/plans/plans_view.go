@@ -14,52 +14,25 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
-// Coded is a reference code with its name.
-type Coded struct {
-	Code string
-	Name kijun.Text
-}
-
-// Names names the reference codes pages show.
-type Names struct {
-	Ministries []Coded
-	Sectors    []Coded
-	Sections   []Coded
-}
-
-func find(list []Coded, code string) kijun.Text {
-	for _, c := range list {
-		if c.Code == code {
-			return c.Name
-		}
-	}
-	return kijun.Text{Ja: code, En: code}
-}
-
-// Ministry names a ministry code.
-func (n Names) Ministry(code string) kijun.Text { return find(n.Ministries, code) }
-
-// Sector names a sector code.
-func (n Names) Sector(code string) kijun.Text { return find(n.Sectors, code) }
-
-// Section names a baseline section code ("" is the whole assessment).
-func (n Names) Section(code string) kijun.Text {
+// sectionName names a baseline section code ("" is the whole assessment).
+func sectionName(n postgres.ReferenceNames, code string) kijun.Text {
 	if code == "" {
 		return kijun.Text{Ja: "全体", En: "Overall"}
 	}
-	return find(n.Sections, code)
+	return postgres.Name(n.Sections, code)
 }
 
 // SectorList names a plan's sectors, joined.
-func SectorList(ctx context.Context, n Names, codes []string) string {
+func SectorList(ctx context.Context, n postgres.ReferenceNames, codes []string) string {
 	s := ""
 	for i, c := range codes {
 		if i > 0 {
 			s += i18n.T(ctx, "plans.list_sep")
 		}
-		s += i18n.From(ctx).Pick(n.Sector(c))
+		s += i18n.From(ctx).Pick(postgres.Name(n.Sectors, c))
 	}
 	return s
 }
@@ -95,7 +68,7 @@ type IndexView struct {
 	Queue     bool
 	CanCreate bool
 	CanReview bool
-	Names     Names
+	Names     postgres.ReferenceNames
 }
 
 // NewForm is the form that starts a plan, as typed.
@@ -118,7 +91,7 @@ type CatalogOption struct {
 // NewView is the new-plan page.
 type NewView struct {
 	Form     NewForm
-	Sectors  []Coded // the sectors the ministry oversees
+	Sectors  []postgres.Named // the sectors the ministry oversees
 	Catalogs []CatalogOption
 }
 
@@ -130,7 +103,7 @@ type ShowView struct {
 	Operators []kijun.ScopeOperator
 	Comments  []kijun.PlanComment
 	Events    []kijun.PlanEvent
-	Names     Names
+	Names     postgres.ReferenceNames
 	Scopes    []kijun.ScopeChoice
 	// What the viewer may do now.
 	CanEdit   bool // the ministry, on a draft
@@ -188,7 +161,7 @@ type EditView struct {
 	Plan    kijun.Plan
 	Form    EditForm
 	Choices kijun.ScopeChoices
-	Names   Names
+	Names   postgres.ReferenceNames
 }
 
 // Has reports whether list holds s.
@@ -205,7 +178,7 @@ func Has(list []string, s string) bool {
 type ProfileView struct {
 	Plan     kijun.Plan
 	V        *kijun.PlanVersion
-	Names    Names
+	Names    postgres.ReferenceNames
 	Editable bool
 	// Errors by ref, then field, from the last save (the rows come back
 	// as typed in V.Profile).
@@ -236,7 +209,7 @@ type DiffView struct {
 	Plan     kijun.Plan
 	From, To int
 	Changes  []kijun.PlanChange
-	Names    Names
+	Names    postgres.ReferenceNames
 }
 
 // PreviewRow is one row of a profile upload as the preview shows it.
@@ -256,7 +229,7 @@ type PreviewView struct {
 	Problems int
 	Changes  int
 	Token    string
-	Names    Names
+	Names    postgres.ReferenceNames
 }
 
 // EvaluationsView lists evaluations.
@@ -264,7 +237,7 @@ type EvaluationsView struct {
 	Evaluations []kijun.Evaluation
 	CanEdit     bool
 	IsNCO       bool
-	Names       Names
+	Names       postgres.ReferenceNames
 }
 
 // EvaluationForm is the NCO's form as typed.
@@ -279,7 +252,7 @@ type EvaluationForm struct {
 type EvaluationNewView struct {
 	Form      EvaluationForm
 	Oversight []OversightPair
-	Names     Names
+	Names     postgres.ReferenceNames
 }
 
 // OversightPair is a ministry with one sector it oversees.
@@ -296,7 +269,7 @@ type EvaluationView struct {
 	CanRespond bool
 	Response   string
 	RespError  string
-	Names      Names
+	Names      postgres.ReferenceNames
 }
 
 // ReportView is the annual evaluation report.
@@ -305,14 +278,14 @@ type ReportView struct {
 	Years       []kijun.FiscalYear
 	Evaluations []kijun.Evaluation
 	Ratings     map[kijun.EvaluationRating]int
-	Names       Names
+	Names       postgres.ReferenceNames
 }
 
 // SectorProfileView is the profile in force for an operator's sector.
 type SectorProfileView struct {
 	Sector  string
 	Profile *kijun.SectorProfile
-	Names   Names
+	Names   postgres.ReferenceNames
 }
 
 // SortedFields returns the fields with errors: those named in order
@@ -429,8 +402,8 @@ func kpiCaption(ctx context.Context, p kijun.PlanProgress) string {
 	return i18n.T(ctx, "plans.kpi.caption", map[string]any{"Year": p.FiscalYear.Label(i18n.From(ctx).Lang), "Count": p.Operators})
 }
 
-func kpiMetricText(ctx context.Context, n Names, k kijun.KPI) string {
-	args := map[string]any{"Section": i18n.From(ctx).Pick(n.Section(k.Key)), "Threshold": k.Threshold}
+func kpiMetricText(ctx context.Context, n postgres.ReferenceNames, k kijun.KPI) string {
+	args := map[string]any{"Section": i18n.From(ctx).Pick(sectionName(n, k.Key)), "Threshold": k.Threshold}
 	return i18n.T(ctx, "plans.kpi.metric."+string(k.Metric), args)
 }
 
@@ -490,7 +463,7 @@ func publishedText(ctx context.Context, published bool) string {
 func evaluationTitle(ctx context.Context, v EvaluationView) string {
 	l := i18n.From(ctx)
 	return i18n.T(ctx, "plans.eval.heading", map[string]any{"Year": v.E.FiscalYear.Label(l.Lang),
-		"Ministry": l.Pick(v.Names.Ministry(v.E.MinistryCode)), "Sector": l.Pick(v.Names.Sector(v.E.SectorCode))})
+		"Ministry": l.Pick(postgres.Name(v.Names.Ministries, v.E.MinistryCode)), "Sector": l.Pick(postgres.Name(v.Names.Sectors, v.E.SectorCode))})
 }
 
 // ChangeValue shows a changed field's value in words where it is a code.
