@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,7 +32,11 @@ func main() {
 	flag.DurationVar(&o.Duration, "duration", 10*time.Second, "measuring time per endpoint and run")
 	flag.IntVar(&o.Runs, "runs", 3, "repeated runs; medians are reported")
 	flag.StringVar(&o.Out, "out", "docs/performance.md", "file whose generated section receives the figures (empty: stdout only)")
+	only := flag.String("only", "", "comma-separated parts of endpoint names to measure (e.g. save,ministry); the report is then not written")
 	flag.Parse()
+	if *only != "" {
+		o.Only, o.Out = strings.Split(*only, ","), ""
+	}
 	if o.Database == "" {
 		o.Database = fmt.Sprintf("kijun_bench_%dx%d", o.Operators, o.Cycles)
 	}

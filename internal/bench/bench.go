@@ -20,6 +20,9 @@ type Options struct {
 	Duration          time.Duration
 	Runs              int
 	Out               string
+	// Only limits the run to endpoints whose name contains one of these
+	// (case-insensitive); the report is then printed, not written.
+	Only []string
 }
 
 func logf(format string, args ...any) {

@@ -342,9 +342,10 @@ func measure(ctx context.Context, o Options, d Database) error {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       60 * time.Second,
 	}
-	lines := make([]Line, len(Endpoints))
-	vus := make([][]*VU, len(Endpoints))
-	for i, e := range Endpoints {
+	endpoints := selected(o.Only)
+	lines := make([]Line, len(endpoints))
+	vus := make([][]*VU, len(endpoints))
+	for i, e := range endpoints {
 		lines[i].Endpoint = e
 		if vus[i], err = u.vus(ctx, owner, e); err != nil {
 			return err
@@ -371,7 +372,7 @@ func measure(ctx context.Context, o Options, d Database) error {
 	defer app.Close()
 	load := watchRSS(srv.pid)
 	for run := 1; run <= o.Runs; run++ {
-		for i, e := range Endpoints {
+		for i, e := range endpoints {
 			if lines[i].Available {
 				offset := fileSize(srv.log)
 				s := runHTTP(ctx, client, srv.base, e, vus[i], o.Duration)
@@ -388,6 +389,10 @@ func measure(ctx context.Context, o Options, d Database) error {
 	}
 	rep.LoadRSSKB = load.end()
 	rep.Lines = lines
+	if len(o.Only) > 0 {
+		fmt.Println(rep.Markdown())
+		return nil
+	}
 	// The national CSV export, once, with memory watched.
 	ev, err := u.vus(ctx, owner, Export)
 	if err != nil {
@@ -420,6 +425,23 @@ func measure(ctx context.Context, o Options, d Database) error {
 		logf("figures written to %s", o.Out)
 	}
 	return nil
+}
+
+// selected returns the endpoints whose name contains one of only
+// (all when only is empty).
+func selected(only []string) []Endpoint {
+	if len(only) == 0 {
+		return Endpoints
+	}
+	var out []Endpoint
+	for _, e := range Endpoints {
+		if slices.ContainsFunc(only, func(s string) bool {
+			return strings.Contains(strings.ToLower(e.Name), strings.ToLower(strings.TrimSpace(s)))
+		}) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
