@@ -133,19 +133,11 @@ func (s *Server) overviewChrome(loc *i18n.Localizer, p *dashboards.Page, in dash
 }
 
 func (s *Server) handleNationalDashboard(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.nationalPage(r)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, dashboards.Dashboard(p))
+	return s.serveDashboard(w, r, s.nationalPage)
 }
 
 func (s *Server) handleNationalDownload(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.nationalPage(r)
-	if err != nil {
-		return err
-	}
-	return sendFigure(w, r, p, "national")
+	return s.serveFigureDownload(w, r, s.nationalPage, "national")
 }
 
 // ministryScope works out the ministry a dashboard is about and its
@@ -248,19 +240,11 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 }
 
 func (s *Server) handleMinistryDashboard(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.ministryPage(r)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, dashboards.Dashboard(p))
+	return s.serveDashboard(w, r, s.ministryPage)
 }
 
 func (s *Server) handleMinistryDownload(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.ministryPage(r)
-	if err != nil {
-		return err
-	}
-	return sendFigure(w, r, p, "ministry")
+	return s.serveFigureDownload(w, r, s.ministryPage, "ministry")
 }
 
 // sectorPage is the drill-down: a sector's operators in a cycle with their
@@ -355,19 +339,11 @@ func (s *Server) sectorPage(r *http.Request) (dashboards.Page, error) {
 }
 
 func (s *Server) handleSectorDashboard(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.sectorPage(r)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, dashboards.Dashboard(p))
+	return s.serveDashboard(w, r, s.sectorPage)
 }
 
 func (s *Server) handleSectorDownload(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.sectorPage(r)
-	if err != nil {
-		return err
-	}
-	return sendFigure(w, r, p, "sector-"+chiParam(r, "code"))
+	return s.serveFigureDownload(w, r, s.sectorPage, "sector-"+chiParam(r, "code"))
 }
 
 // scorecardPage is an operator's own scorecard. Its benchmark is read by
@@ -440,11 +416,7 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 	// The benchmark is an aggregate of the sector with small groups
 	// suppressed, computed by a SECURITY DEFINER function in the user's own
 	// transaction: no other operator's row is ever read on its behalf.
-	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) (err error) {
-		in.Bench, err = postgres.SectorBenchmarkTx(ctx, tx, in.Cycle.ID, in.Sector)
-		return err
-	})
-	if err != nil {
+	if in.Bench, err = s.sectorBenchmark(r, in.Cycle.ID, in.Sector); err != nil {
 		return p, err
 	}
 	in.Query = url.Values{"cycle": {strconv.FormatInt(in.Cycle.ID, 10)}, "operator": {strconv.FormatInt(opID, 10)}}
@@ -475,7 +447,7 @@ func (s *Server) handleScorecard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, dashboards.Dashboard(p))
+	return s.render(w, r, http.StatusOK, dashboards.Dashboard(p, dashboards.Body(p)))
 }
 
 func (s *Server) handleScorecardDownload(w http.ResponseWriter, r *http.Request) error {

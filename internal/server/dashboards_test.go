@@ -15,9 +15,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/oscal/oscaltest"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
@@ -105,9 +107,14 @@ func dashOpenCycle(t testing.TB, env *servertest.Env, fy int) int64 {
 	return cy.ID
 }
 
-func newDashFixture(t *testing.T) *dashFixture {
+func newDashFixture(t *testing.T, change ...func(*config.Config)) *dashFixture {
 	t.Helper()
-	env := servertest.New(t)
+	db := pgtest.New(t)
+	env := servertest.NewWith(t, db, db.App, func(c *config.Config) {
+		for _, f := range change {
+			f(c)
+		}
+	})
 	ctx := context.Background()
 	fx := &dashFixture{env: env, asm: map[string]int64{}, operators: map[string]int64{}}
 	for key, cn := range map[string]string{"toto": "2010401000001", "kitahama": "1010401000002", "kakehashi": "4010001000003"} {
@@ -277,6 +284,63 @@ func TestNationalDashboardFiguresAndDownloads(t *testing.T) {
 	}
 	if !strings.Contains(list, fmt.Sprintf(`href="/assessments/%d"`, fx.asm["toto"])) {
 		t.Error("sector list does not link to the assessment")
+	}
+}
+
+// The figure cache serves a dashboard again without computing it, to the
+// same scope only, and the first view after a change shows the change.
+func TestDashboardFigureCache(t *testing.T) {
+	t.Parallel()
+	fx := newDashFixture(t, func(c *config.Config) { c.FigureCacheMB = 8 })
+	env := fx.env
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go env.Server.WatchFigures(ctx)
+	cache := env.Server.FigureCache()
+	waitFlushes := func(n int64) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); cache.Stats().Flushes < n; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the figure cache flushed %d times, want %d", cache.Stats().Flushes, n)
+			}
+		}
+	}
+	waitFlushes(1) // listening
+	cyc := strconv.FormatInt(fx.cycle, 10)
+	nco := env.SignIn(t, "nco-analyst")
+	_, first := dashGet(t, env, nco, "/dashboards/national?cycle="+cyc)
+	st := cache.Stats()
+	_, again := dashGet(t, env, nco, "/dashboards/national?cycle="+cyc)
+	progress := "/dashboards/national/download?cycle=" + cyc + "&figure=progress&format=csv"
+	if csv := csvOf(t, env, nco, progress); !strings.Contains(csv, "電力,0,0,3,0,2,0,5\r\n") {
+		t.Errorf("progress CSV before the change:\n%s", csv)
+	}
+	if got := cache.Stats(); got.Hits != st.Hits+2 || got.Misses != st.Misses {
+		t.Errorf("the page and its download again: %d hits and %d misses, want 2 and 0", got.Hits-st.Hits, got.Misses-st.Misses)
+	}
+	if !bytes.Equal(first, again) {
+		t.Error("the cached page differs from the first")
+	}
+	// METI's staff do not share the NCO's entry (another scope).
+	st = cache.Stats()
+	meti := env.SignIn(t, "meti-staff")
+	if resp, _ := dashGet(t, env, meti, "/dashboards/ministry?cycle="+cyc); resp.StatusCode != 200 {
+		t.Fatalf("ministry dashboard: %d", resp.StatusCode)
+	}
+	if got := cache.Stats(); got.Misses != st.Misses+1 {
+		t.Error("the ministry's first view was not a miss")
+	}
+	// METI accepts 北浜: the next view counts it.
+	flushes := cache.Stats().Flushes
+	reviewer := dashPrincipal(t, env, "経産 審査 2", kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "METI"})
+	if err := postgres.InTx(ctx, env.DB.App, reviewer, func(tx pgx.Tx) error {
+		return postgres.Accept(ctx, tx, reviewer, fx.asm["kitahama"], "", "test")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	waitFlushes(flushes + 1)
+	if csv := csvOf(t, env, nco, progress); !strings.Contains(csv, "電力,0,0,2,0,3,0,5\r\n") {
+		t.Errorf("progress CSV after the accept:\n%s", csv)
 	}
 }
 
