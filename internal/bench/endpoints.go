@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -60,15 +61,15 @@ type Endpoint struct {
 	// SQL is the bare work the page needs, run as the application role in
 	// one transaction with the virtual user's principal set (RLS on).
 	SQL func(ctx context.Context, tx pgx.Tx, v *VU) error
-	// System runs SQL as the system instead (benchmarks across operators
-	// that the operator's own principal may not read).
-	System bool
+	// Figures marks a page the figure cache serves: it is measured again
+	// on a server without the cache.
+	Figures bool
 }
 
 // Endpoints is the bench. Paths of pages not built yet are the expected ones.
 var Endpoints = []Endpoint{
 	{
-		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16,
+		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16, Figures: true,
 		SQLName: "the dashboard store's queries: names, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, err := postgres.LoadReferenceNames(ctx, tx)
@@ -84,7 +85,7 @@ var Endpoints = []Endpoint{
 		},
 	},
 	{
-		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16,
+		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16, Figures: true,
 		SQLName: "the dashboard store's queries: LoadDashboard for its sectors, WeakestControls, NeedingAttention, OperatorsBelowTarget (first sector)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, err := postgres.LoadReferenceNames(ctx, tx)
@@ -117,17 +118,33 @@ var Endpoints = []Endpoint{
 		},
 	},
 	{
-		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16,
-		SQLName: "sector quartiles by section and theme, own rollups (latest submitted cycle), own gaps",
-		System:  true,
+		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16, Figures: true,
+		SQLName: "the store's queries as the page runs them: names, OperatorSector, ListCycles, FindAssessment, Rollups, OwnGaps, SectorBenchmarkTx",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			return queries(ctx, tx,
-				q(`SELECT kind, key, count(*), percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY score)
-					FROM assessment_rollups WHERE cycle_id = $1 AND sector_code = $2 AND kind <> 'csf_function' AND score IS NOT NULL
-					GROUP BY kind, key`, v.Cycle, v.Sector),
-				q(`SELECT kind, key, score FROM assessment_rollups WHERE operator_id = $1 ORDER BY cycle_id DESC, kind, key LIMIT 40`, v.Operator),
-				q(`SELECT x.ref, x.status, x.remediation_due FROM answers x WHERE x.assessment_id = $1
-					AND x.status IN ('partial', 'not_implemented') ORDER BY x.remediation_due, x.ref`, v.Assessment))
+			if _, err := postgres.LoadReferenceNames(ctx, tx); err != nil {
+				return err
+			}
+			sector, err := postgres.OperatorSector(ctx, tx, v.Operator)
+			if err != nil {
+				return err
+			}
+			if _, err := postgres.ListCycles(ctx, tx); err != nil {
+				return err
+			}
+			id, status, err := postgres.FindAssessment(ctx, tx, v.Cycle, v.Operator)
+			if err != nil {
+				return err
+			}
+			if status == kijun.AssessmentSubmitted || status == kijun.AssessmentAccepted {
+				if _, err := postgres.Rollups(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+			if _, err := postgres.OwnGaps(ctx, tx, id); err != nil {
+				return err
+			}
+			_, err = postgres.SectorBenchmarkTx(ctx, tx, v.Cycle, sector)
+			return err
 		},
 	},
 	{

@@ -234,7 +234,7 @@ type server struct {
 	log  string
 }
 
-func startServer(ctx context.Context, bin string, d Database) (*server, error) {
+func startServer(ctx context.Context, bin string, d Database, env ...string) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -249,6 +249,7 @@ func startServer(ctx context.Context, bin string, d Database) (*server, error) {
 	cmd := exec.CommandContext(ctx, bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+d.OwnerURL, "APP_DATABASE_URL="+d.AppURL, "LISTEN_ADDR="+addr,
 		"BASE_URL=http://"+addr, "KIJUN_DEV_IDP=", "LOG_LEVEL=info")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 20 * time.Second
@@ -374,12 +375,7 @@ func measure(ctx context.Context, o Options, d Database) error {
 	for run := 1; run <= o.Runs; run++ {
 		for i, e := range endpoints {
 			if lines[i].Available {
-				offset := fileSize(srv.log)
-				s := runHTTP(ctx, client, srv.base, e, vus[i], o.Duration)
-				lines[i].HTTP = append(lines[i].HTTP, s)
-				lines[i].Server = append(lines[i].Server, serverStats(srv.log, offset, s.from, e.Method))
-				logf("run %d %-26s HTTP p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, e.Name,
-					ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
+				runPage(ctx, client, srv, &lines[i], vus[i], o.Duration, run)
 			}
 			s := runSQL(ctx, app, e, vus[i], o.Duration)
 			lines[i].SQL = append(lines[i].SQL, s)
@@ -390,6 +386,10 @@ func measure(ctx context.Context, o Options, d Database) error {
 	rep.LoadRSSKB = load.end()
 	rep.Lines = lines
 	if len(o.Only) > 0 {
+		srv.stop()
+		if rep.Lines, err = measureUncached(ctx, o, d, client, lines, vus); err != nil {
+			return err
+		}
 		fmt.Println(rep.Markdown())
 		return nil
 	}
@@ -416,6 +416,10 @@ func measure(ctx context.Context, o Options, d Database) error {
 		rep.Export = x
 	}
 	rep.PeakRSSKB = procKB(srv.pid, "VmHWM")
+	srv.stop()
+	if rep.Lines, err = measureUncached(ctx, o, d, client, lines, vus); err != nil {
+		return err
+	}
 	md := rep.Markdown()
 	fmt.Println(md)
 	if o.Out != "" {
@@ -425,6 +429,50 @@ func measure(ctx context.Context, o Options, d Database) error {
 		logf("figures written to %s", o.Out)
 	}
 	return nil
+}
+
+// runPage is one HTTP run of a line's page, with the server's own
+// figures from its request log.
+func runPage(ctx context.Context, client *http.Client, srv *server, l *Line, vus []*VU, d time.Duration, run int) {
+	offset := fileSize(srv.log)
+	s := runHTTP(ctx, client, srv.base, l.Endpoint, vus, d)
+	l.HTTP = append(l.HTTP, s)
+	l.Server = append(l.Server, serverStats(srv.log, offset, s.from, l.Endpoint.Method))
+	logf("run %d %-26s HTTP p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, l.Endpoint.Name,
+		ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
+}
+
+// measureUncached runs the pages that the figure cache serves once more,
+// on a server without it: what the first view after a change costs. Each
+// is reported on a line of its own next to the bare SQL measured in the
+// same run.
+func measureUncached(ctx context.Context, o Options, d Database, client *http.Client, lines []Line, vus [][]*VU) ([]Line, error) {
+	var idx []int
+	for i, l := range lines {
+		if l.Endpoint.Figures && l.Available {
+			idx = append(idx, i)
+		}
+	}
+	if len(idx) == 0 {
+		return lines, nil
+	}
+	srv, err := startServer(ctx, o.Kijun, d, "FIGURE_CACHE_MB=0")
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+	logf("kijun serve without the figure cache (pid %d) at %s", srv.pid, srv.base)
+	cold := make([]Line, len(idx))
+	for j, i := range idx {
+		cold[j] = Line{Endpoint: lines[i].Endpoint, Available: true, Status: lines[i].Status, SQL: lines[i].SQL}
+		cold[j].Endpoint.Name += ", figure cache off"
+	}
+	for run := 1; run <= o.Runs; run++ {
+		for j, i := range idx {
+			runPage(ctx, client, srv, &cold[j], vus[i], o.Duration, run)
+		}
+	}
+	return append(lines, cold...), nil
 }
 
 // selected returns the endpoints whose name contains one of only
@@ -491,15 +539,11 @@ func runHTTP(ctx context.Context, c *http.Client, base string, e Endpoint, vus [
 }
 
 // runSQL runs the endpoint's bare SQL in the same closed loop, as the
-// application role with the virtual user's principal (or the system).
+// application role with the virtual user's principal.
 func runSQL(ctx context.Context, db *pgxpool.Pool, e Endpoint, vus []*VU, d time.Duration) Stats {
 	return closedLoop(d, vus, func(v *VU) (string, error) {
 		err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-			if e.System {
-				if _, err := tx.Exec(ctx, `SELECT set_config('kijun.system', 'true', true)`); err != nil {
-					return err
-				}
-			} else if err := setPrincipal(ctx, tx, v); err != nil {
+			if err := setPrincipal(ctx, tx, v); err != nil {
 				return err
 			}
 			return e.SQL(ctx, tx, v)

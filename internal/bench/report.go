@@ -129,11 +129,7 @@ func (r Report) Markdown() string {
 	}
 	b.WriteString("\nBare SQL per endpoint:\n\n")
 	for _, l := range r.Lines {
-		who := "the user's principal"
-		if l.Endpoint.System {
-			who = "the system (benchmarks across operators)"
-		}
-		fmt.Fprintf(&b, "- %s: %s; as %s.\n", l.Endpoint.Name, l.Endpoint.SQLName, who)
+		fmt.Fprintf(&b, "- %s: %s; as the user's principal.\n", l.Endpoint.Name, l.Endpoint.SQLName)
 	}
 	fmt.Fprintf(&b, "\nServer memory (VmRSS / VmHWM of `kijun serve`): %.0f MB after start, %.0f MB highest during the endpoint runs, ",
 		mb(r.IdleRSSKB), mb(r.LoadRSSKB))

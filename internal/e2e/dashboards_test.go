@@ -91,7 +91,7 @@ func dashSubmitted(t *testing.T, env *servertest.Env) int64 {
 	}
 	var asm int64
 	if err := postgres.InTx(ctx, env.DB.App, op, func(tx pgx.Tx) (err error) {
-		if asm, err = postgres.FindAssessment(ctx, tx, cy.ID, toto); err != nil {
+		if asm, _, err = postgres.FindAssessment(ctx, tx, cy.ID, toto); err != nil {
 			return err
 		}
 		for _, ref := range []string{"GV-01", "PR-01"} {

@@ -823,14 +823,16 @@ func GetAssessment(ctx context.Context, tx pgx.Tx, id int64) (kijun.Assessment, 
 	return a, err
 }
 
-// FindAssessment returns the id of the operator's assessment in a cycle.
-func FindAssessment(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64) (int64, error) {
+// FindAssessment returns the id and status of the operator's assessment
+// in a cycle.
+func FindAssessment(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64) (int64, kijun.AssessmentStatus, error) {
 	var id int64
-	err := tx.QueryRow(ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycleID, operatorID).Scan(&id)
+	var st kijun.AssessmentStatus
+	err := tx.QueryRow(ctx, `SELECT id, status FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycleID, operatorID).Scan(&id, &st)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, kijun.ErrNotFound
+		return 0, "", kijun.ErrNotFound
 	}
-	return id, err
+	return id, st, err
 }
 
 // AnswerRow is a control of an assessment with its answer (Version 0:

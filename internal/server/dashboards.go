@@ -369,7 +369,7 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 	}
 	in := dashboards.ScorecardInput{}
 	var cycles []kijun.Cycle
-	var asm kijun.Assessment
+	var asmID int64 // the operator's assessment in the cycle, if any
 	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) error {
 		if in.Names, err = postgres.LoadReferenceNames(ctx, tx); err != nil {
 			return err
@@ -383,17 +383,15 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		if in.Cycle, err = postgres.PickCycle(cycles, cycleID); err != nil {
 			return err
 		}
-		id, err := postgres.FindAssessment(ctx, tx, in.Cycle.ID, opID)
+		id, status, err := postgres.FindAssessment(ctx, tx, in.Cycle.ID, opID)
 		if kijun.ErrorCode(err) == kijun.ENotFound {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if asm, err = postgres.GetAssessment(ctx, tx, id); err != nil {
-			return err
-		}
-		in.Submitted = asm.Status == kijun.AssessmentSubmitted || asm.Status == kijun.AssessmentAccepted
+		asmID = id
+		in.Submitted = status == kijun.AssessmentSubmitted || status == kijun.AssessmentAccepted
 		if in.Submitted {
 			if in.Own, err = postgres.Rollups(ctx, tx, id); err != nil {
 				return err
@@ -425,13 +423,13 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		p.Filters = append(p.Filters, dashboards.Filter{Name: "operator", Label: loc.T("dash.filter.operator"),
 			Opts: []dashboards.Option{{Value: strconv.FormatInt(opID, 10), Label: strconv.FormatInt(opID, 10), Selected: true}}})
 	}
-	if asm.ID == 0 {
+	if asmID == 0 {
 		p.Notice = loc.T("dash.scorecard.no_assessment")
 	} else {
 		if !in.Submitted {
 			p.Notice = loc.T("dash.scorecard.not_submitted")
 		}
-		id := strconv.FormatInt(asm.ID, 10)
+		id := strconv.FormatInt(asmID, 10)
 		p.Links = []dashboards.Link{
 			{Label: loc.T("dash.scorecard.open"), Href: "/assessments/" + id, ID: "open-assessment"},
 			{Label: loc.T("dash.export.xlsx"), Href: "/exports/assessments/" + id + "/report.xlsx", ID: "export-xlsx"},
