@@ -70,20 +70,25 @@ func Step(v float64) int {
 	return min(int(math.Floor(v*5)), 4)
 }
 
-// Fill returns the colour of a value (white with a hatch for no data).
-func (h Heatmap) Fill(v *float64) string {
-	if v == nil {
-		return "url(#" + h.ID + "-nodata)"
-	}
-	return Scale[Step(*v)]
+// Translate places the cell of row r and column c.
+func (h Heatmap) Translate(r, c int) string {
+	return "translate(" + strconv.Itoa(h.X(c)) + "," + strconv.Itoa(h.Y(r)) + ")"
 }
 
-// Ink returns the text colour that contrasts with Fill(v) (≥ 4.5:1).
-func Ink(v *float64) string {
+// heatClasses are the classes of the scale's steps (web/styles/app.css
+// gives them the colours of Scale).
+var heatClasses = []string{"heat-0", "heat-1", "heat-2", "heat-3", "heat-4"}
+
+// HeatClass returns the class that fills a cell with the colour of v.
+func HeatClass(v *float64) string { return heatClasses[Step(*v)] }
+
+// InkClass returns the class of the text colour that contrasts with the
+// fill of v (≥ 4.5:1): white on the two darkest steps.
+func InkClass(v *float64) string {
 	if v != nil && Step(*v) >= 3 {
-		return "#FFFFFF"
+		return "ink-light"
 	}
-	return "#1A1A1C"
+	return "ink-dark"
 }
 
 // Format prints a value as a whole percentage.

@@ -6,10 +6,10 @@
 package dashboards
 
 import (
-	"fmt"
 	"math"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -156,12 +156,20 @@ func (in OverviewInput) download(figure string) string {
 	return in.Base + "/download?" + q.Encode()
 }
 
+// sectorHref links a sector's drill-down; extra are parameter names and
+// values, given in alphabetical order of the names (after cycle) as
+// url.Values.Encode would put them. A heatmap has hundreds of these links:
+// they are written straight, not through url.Values.
 func sectorHref(cycle int64, sector string, extra ...string) string {
-	q := url.Values{"cycle": {id64(cycle)}}
+	var b strings.Builder
+	b.WriteString("/dashboards/sectors/")
+	b.WriteString(url.PathEscape(sector))
+	b.WriteString("?cycle=")
+	b.WriteString(id64(cycle))
 	for i := 0; i+1 < len(extra); i += 2 {
-		q.Set(extra[i], extra[i+1])
+		b.WriteString("&" + extra[i] + "=" + url.QueryEscape(extra[i+1]))
 	}
-	return "/dashboards/sectors/" + url.PathEscape(sector) + "?" + q.Encode()
+	return b.String()
 }
 
 // BuildOverview builds the figures of the national or a ministry's
@@ -206,9 +214,9 @@ func heatFigure(loc *i18n.Localizer, in OverviewInput, id, kind string, dims []p
 		var row []chart.HeatCell
 		for _, dim := range dims {
 			c := d.Lookup(s, kind, dim.Code)
-			href := sectorHref(d.Cycle.ID, s, "kind", kind, "key", dim.Code, "status", "counted", "sort", "score")
+			href := sectorHref(d.Cycle.ID, s, "key", dim.Code, "kind", kind, "sort", "score", "status", "counted")
 			row = append(row, chart.HeatCell{Value: c.Score, N: c.N, Href: href,
-				Title: fmt.Sprintf("%s × %s: %s (n=%d)", name, loc.Pick(dim.Name), pct(c.Score), c.N)})
+				Title: name + " × " + loc.Pick(dim.Name) + ": " + pct(c.Score) + " (n=" + itoa(c.N) + ")"})
 			f.Table.Rows = append(f.Table.Rows, []Cell{{Text: name}, {Text: loc.Pick(dim.Name)}, {Text: dim.Code},
 				{Text: itoa(c.N)}, {Text: pct(c.Score), Href: href}, {Text: pct(c.ShareImplemented())}})
 		}
