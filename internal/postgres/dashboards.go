@@ -15,9 +15,10 @@ import (
 // (heatmap, themes, trend) are read from sector_rollups, the per-sector
 // sums that triggers keep in the transaction of every submit, accept and
 // return (migration 000008); per-sector figures (drill-down, benchmark)
-// from assessment_rollups and the assessments' status; never from answers —
-// except the ministry's weakest controls and below-target lists, which
-// aggregate one sector's answers by ref, and the streamed answer export.
+// from assessment_rollups and the assessments' status; the ministry's
+// weakest controls from sector_control_rollups (migration 000012); never
+// from answers — except the below-target list, which compares one
+// sector's answers with its profile, and the streamed answer export.
 // Scores count only assessments that are submitted or accepted now: a
 // returned assessment keeps its rollup rows (they are its last submitted
 // figures), but it is not a figure the ministry stands behind.
@@ -356,24 +357,18 @@ type ControlFigure struct {
 func (c ControlFigure) Applicable() int { return c.Implemented + c.Partial + c.NotImplemented }
 
 // WeakestControls returns the limit controls of a sector with the lowest
-// mean score in a cycle (N/A excluded), over its assessments that count.
-// It reads the sector's answers through the answers primary key, one
-// assessment at a time: cheap for one sector, not meant for the nation.
+// mean score in a cycle (N/A excluded), over its assessments that count,
+// from sector_control_rollups (migration 000012): one sector's ~100 rows,
+// whatever its size.
 func WeakestControls(ctx context.Context, tx pgx.Tx, cycleID int64, sector string, limit int) ([]ControlFigure, error) {
-	rows, _ := tx.Query(ctx, `WITH w AS (
-			SELECT x.ref,
-				count(*) FILTER (WHERE x.status = 'implemented')::int AS impl,
-				count(*) FILTER (WHERE x.status = 'partial')::int AS part,
-				count(*) FILTER (WHERE x.status = 'not_implemented')::int AS notimpl,
-				count(*) FILTER (WHERE s.weight IS NULL)::int AS na,
-				avg(s.weight)::float8 AS score
-			FROM assessments a JOIN answers x ON x.assessment_id = a.id JOIN answer_scale s ON s.code = x.status
-			WHERE a.cycle_id = $1 AND a.sector_code = $2 AND `+countedStatus+`
-			GROUP BY x.ref)
-		SELECT w.ref, coalesce(t.title_ja, w.ref), coalesce(t.title_en, ''), w.impl, w.part, w.notimpl, w.na, w.score
-		FROM w LEFT JOIN LATERAL (SELECT i.title_ja, i.title_en FROM control_set_items i JOIN control_sets cs ON cs.id = i.set_id
+	rows, _ := tx.Query(ctx, `SELECT w.ref, coalesce(t.title_ja, w.ref), coalesce(t.title_en, ''),
+			w.implemented, w.partial, w.not_implemented, w.na,
+			(w.sum_weight / nullif(w.implemented + w.partial + w.not_implemented, 0))::float8 AS score
+		FROM sector_control_rollups w LEFT JOIN LATERAL (SELECT i.title_ja, i.title_en FROM control_set_items i
+			JOIN control_sets cs ON cs.id = i.set_id
 			WHERE cs.cycle_id = $1 AND cs.sector_code = $2 AND i.ref = w.ref LIMIT 1) t ON true
-		ORDER BY w.score NULLS LAST, w.ref LIMIT $3`, cycleID, sector, limit)
+		WHERE w.cycle_id = $1 AND w.sector_code = $2 AND w.answers > 0
+		ORDER BY score NULLS LAST, w.ref LIMIT $3`, cycleID, sector, limit)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ControlFigure, error) {
 		var c ControlFigure
 		err := r.Scan(&c.Ref, &c.Title.Ja, &c.Title.En, &c.Implemented, &c.Partial, &c.NotImplemented, &c.NA, &c.Score)

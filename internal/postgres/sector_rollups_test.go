@@ -37,6 +37,28 @@ func checkSectorRollups(t *testing.T, w *dashWorld, when string) {
 	}
 }
 
+// checkSectorControlRollups fails unless sector_control_rollups equals,
+// exactly, the per-control aggregate recomputed from the answers.
+func checkSectorControlRollups(t *testing.T, w *dashWorld, when string) {
+	t.Helper()
+	for _, cy := range []int64{w.cy25, w.cy26} {
+		var kept, want []postgres.SectorControlRollup
+		w.do(t, w.nco, func(tx pgx.Tx) (err error) {
+			if kept, err = postgres.SectorControlRollups(w.ctx, tx, cy); err != nil {
+				return err
+			}
+			want, err = postgres.RecomputeSectorControlRollups(w.ctx, tx, cy)
+			return err
+		})
+		if len(want) == 0 {
+			t.Fatalf("%s: cycle %d has no counted answers to compare", when, cy)
+		}
+		if !reflect.DeepEqual(kept, want) {
+			t.Errorf("%s: cycle %d sector_control_rollups differ from the recomputed aggregate\n kept %+v\n want %+v", when, cy, kept, want)
+		}
+	}
+}
+
 // Submit, return, resubmit and accept in two sectors at once, each in its
 // own transaction started together: sector_rollups must equal the
 // aggregate recomputed from assessment_rollups, exactly, after all of
@@ -46,11 +68,13 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 	t.Parallel()
 	w := newDashWorld(t)
 	checkSectorRollups(t, w, "after the fixture")
+	checkSectorControlRollups(t, w, "after the fixture")
 	fsa := regPrincipal(t, w.db, "dash-fsa-2", regMinistryGrant("FSA"))
 	// E7 completes its answers first (GV-01 is saved already; saving does
 	// not touch sector_rollups): overall (1 + 4 × 0.5) / 5 = 0.6.
 	w.fill(t, "E7", w.cy26, map[string]kijun.AnswerStatus{"GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}, false)
 	checkSectorRollups(t, w, "after saving answers")
+	checkSectorControlRollups(t, w, "after saving answers")
 
 	type step struct {
 		who  *kijun.Principal
@@ -98,6 +122,7 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 		t.Error(err)
 	}
 	checkSectorRollups(t, w, "after the concurrent transitions")
+	checkSectorControlRollups(t, w, "after the concurrent transitions")
 
 	// The figures the dashboard shows follow: E2 returned; E1 1, E3 0.5,
 	// E4 0, E5 0.6, E6 1, E7 0.6 count.
@@ -119,6 +144,7 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 		return postgres.Return(w.ctx, tx, fsa, w.asm(t, w.cy26, "F1"), "", []postgres.CommentInput{{Body: "差戻し"}}, "test")
 	})
 	checkSectorRollups(t, w, "after finance's only assessment is returned")
+	checkSectorControlRollups(t, w, "after finance's only assessment is returned")
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
 		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"finance"}, false)
 		return err

@@ -473,6 +473,12 @@ func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result
 	if _, err := postgres.RebuildSectorStatusCounts(ctx, g.db, cy.ID); err != nil {
 		return cy, fmt.Errorf("sector status counts: %w", err)
 	}
+	// And the per-control sums (migration 000012): the status updates ran
+	// before the answers were loaded, so they are computed from the
+	// answers now (one pass over the cycle's counted answers).
+	if _, err := postgres.RebuildSectorControlRollups(ctx, g.db, cy.ID); err != nil {
+		return cy, fmt.Errorf("sector control rollups: %w", err)
+	}
 	if !last {
 		if _, err := g.db.Exec(ctx, `UPDATE cycles SET status = 'closed' WHERE id = $1`, cy.ID); err != nil {
 			return cy, err
