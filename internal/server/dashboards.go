@@ -412,8 +412,9 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		return p, nil
 	}
 	// The benchmark is an aggregate of the sector with small groups
-	// suppressed, computed by a SECURITY DEFINER function in the user's own
-	// transaction: no other operator's row is ever read on its behalf.
+	// suppressed, computed by a SECURITY DEFINER function that returns no
+	// row of any operator, and shared by the sector's operators through
+	// the figure cache.
 	if in.Bench, err = s.sectorBenchmark(r, in.Cycle.ID, in.Sector); err != nil {
 		return p, err
 	}
