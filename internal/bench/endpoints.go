@@ -201,31 +201,3 @@ var Endpoints = []Endpoint{
 // Export is the national CSV export, run once by the NCO while the
 // server's memory is watched.
 var Export = Endpoint{Name: "National CSV export", Method: "GET", Path: "/exports/answers.csv?cycle={cycle}", Who: AsNCO, Concurrency: 1}
-
-type query struct {
-	sql  string
-	args []any
-}
-
-func q(sql string, args ...any) query { return query{sql, args} }
-
-// queries runs each query and reads every row, as a page would.
-func queries(ctx context.Context, tx pgx.Tx, qs ...query) error {
-	for _, x := range qs {
-		rows, err := tx.Query(ctx, x.sql, x.args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			if _, err := rows.Values(); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("%s: %w", x.sql, err)
-		}
-	}
-	return nil
-}
