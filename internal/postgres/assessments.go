@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
@@ -394,52 +396,50 @@ func addEvent(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, fro
 	return asmErr(err)
 }
 
-// lockEditable is how every change to answers and evidence starts: the
-// principal must be the operator, the assessment moves from not_started
-// to in_progress on its first change, and a share lock on the assessment
-// row holds off a submit until this transaction ends (a submit takes the
-// row for update), so no answer changes under a submitted assessment.
+// lockEditable is how every change to answers and evidence starts
+// (kijun_lock_editable, migration 000011, which kijun_save_answer shares):
+// the principal must be the operator, the assessment moves from
+// not_started to in_progress on its first change (history row and
+// assessment.start audit event), and a share lock on the assessment row
+// holds off a submit until this transaction ends (a submit takes the row
+// for update), so no answer changes under a submitted assessment.
 func lockEditable(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, requestID string) (asmHead, error) {
-	b := &pgx.Batch{}
-	// The start runs before the share lock: two first saves would
-	// otherwise both hold the share lock and deadlock upgrading it.
-	b.Queue(`UPDATE assessments SET status = 'in_progress', version = version + 1, updated_at = now()
-		WHERE id = $1 AND status = 'not_started' AND operator_id = ANY (kijun_operators()) RETURNING id`, id)
-	b.Queue(`SELECT id, operator_id, sector_code, coalesce(ministry_code, ''), status, version
-		FROM assessments WHERE id = $1 FOR SHARE`, id)
-	br := tx.SendBatch(ctx, b)
-	var started int64
-	errStart := br.QueryRow().Scan(&started)
-	var h asmHead
-	errHead := br.QueryRow().Scan(&h.ID, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &h.Status, &h.Version)
-	if err := br.Close(); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	h := asmHead{ID: id}
+	var outcome string
+	err := tx.QueryRow(ctx, `SELECT outcome, coalesce(operator_id, 0), coalesce(sector_code, ''), coalesce(ministry_code, ''),
+			coalesce(status, ''), coalesce(version, 0)
+		FROM kijun_lock_editable($1, $2, $3, true)`, id, actorName(p), requestID).
+		Scan(&outcome, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &h.Status, &h.Version)
+	if err != nil {
 		return h, asmErr(err)
 	}
-	if errStart != nil && !errors.Is(errStart, pgx.ErrNoRows) {
-		return h, asmErr(errStart)
+	return h, refusal(outcome, h.Status)
+}
+
+// refusal turns an outcome of kijun_lock_editable or kijun_save_answer
+// other than ok, saved and conflict into the store's error.
+func refusal(outcome string, status kijun.AssessmentStatus) error {
+	switch outcome {
+	case "ok", "saved":
+		return nil
+	case "not_found":
+		return kijun.ErrNotFound
+	case "forbidden":
+		return errAsmForbidden
+	case "locked":
+		return kijun.Errorf(kijun.EConflict, msgAsmLocked, map[string]any{"Status": string(status)})
 	}
-	if errors.Is(errHead, pgx.ErrNoRows) {
-		return h, kijun.ErrNotFound
+	return fmt.Errorf("assessment store: unexpected outcome %q", outcome)
+}
+
+// actorName is the name the database records next to the principal's
+// user id (answers.updated_by_name, assessment_events.by_name, the audit
+// actor).
+func actorName(p *kijun.Principal) string {
+	if p == nil {
+		return ""
 	}
-	if errHead != nil {
-		return h, asmErr(errHead)
-	}
-	if !p.InOperator(h.OperatorID) {
-		return h, errAsmForbidden
-	}
-	if !h.Status.Editable() {
-		return h, kijun.Errorf(kijun.EConflict, msgAsmLocked, map[string]any{"Status": string(h.Status)})
-	}
-	if started != 0 {
-		if err := addEvent(ctx, tx, p, h, kijun.AssessmentNotStarted, kijun.AssessmentInProgress, ""); err != nil {
-			return h, err
-		}
-		if err := Audit(ctx, tx, h.event(p, requestID, "assessment.start", "assessment", ""),
-			map[string]any{"status": kijun.AssessmentNotStarted}, map[string]any{"status": kijun.AssessmentInProgress}); err != nil {
-			return h, err
-		}
-	}
-	return h, nil
+	return p.Name
 }
 
 const answerColumns = `x.assessment_id, x.ref, coalesce(x.status, ''), coalesce(x.maturity, 0), x.how, x.na_reason,
@@ -481,65 +481,75 @@ func answerConflict(current kijun.Answer, expected int) error {
 // Submit. Saving confirms a carried-forward answer. A moved version gives
 // EConflict assessment.conflict with the stored answer in Args["Current"];
 // a submitted or accepted assessment gives EConflict assessment.locked.
+// A refused save leaves tx usable.
+//
+// The work is one call of kijun_save_answer (migration 000011): the
+// first-save start, the share lock on the assessment, the version check,
+// the write and its audit event, in one round trip. SaveAnswerAs sends the
+// same call without a transaction of the caller's.
 func SaveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string) (kijun.Answer, error) {
+	if err := wellFormed(a); err != nil {
+		return kijun.Answer{}, err
+	}
+	return scanSaved(tx.QueryRow(ctx, saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID)...), a, expectedVersion)
+}
+
+// SaveAnswerAs is SaveAnswer as one implicit transaction of its own
+// (QueryRowAs): the principal's settings and kijun_save_answer in one
+// round trip, committed when it returns nil. It is the autosave's path;
+// the errors are SaveAnswer's.
+func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string) (kijun.Answer, error) {
+	if err := wellFormed(a); err != nil {
+		return kijun.Answer{}, err
+	}
+	return scanSaved(QueryRowAs(ctx, db, p, saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID)...), a, expectedVersion)
+}
+
+func wellFormed(a kijun.Answer) error {
 	if ps := a.WellFormed(); len(ps) > 0 {
-		return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmAnswerInvalid, map[string]any{"Count": len(ps), "Problems": ps})
+		return kijun.Errorf(kijun.EInvalid, msgAsmAnswerInvalid, map[string]any{"Count": len(ps), "Problems": ps})
 	}
-	h, err := lockEditable(ctx, tx, p, a.AssessmentID, requestID)
+	return nil
+}
+
+// saveAnswerSQL calls kijun_save_answer and spreads the answer it returns
+// (NULL columns when there is none) over answerColumns' order.
+const saveAnswerSQL = `SELECT r.outcome, coalesce(r.detail, ''), x.assessment_id IS NOT NULL,
+		coalesce(x.assessment_id, 0), coalesce(x.ref, ''), coalesce(x.status, ''), coalesce(x.maturity, 0),
+		coalesce(x.how, ''), coalesce(x.na_reason, ''), coalesce(x.remediation_action, ''),
+		coalesce(x.remediation_owner, ''), x.remediation_due, coalesce(x.carried_forward, false),
+		coalesce(x.version, 0), coalesce(x.updated_by, 0), coalesce(x.updated_by_name, ''),
+		coalesce(x.updated_at, 'epoch')
+	FROM kijun_save_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) r, LATERAL (SELECT (r.answer).*) x`
+
+func saveAnswerArgs(p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string) []any {
+	return []any{a.AssessmentID, a.Ref, expectedVersion, nullStr(string(a.Status)), nullInt(int64(a.Maturity)),
+		a.How, a.NAReason, a.Remediation.Action, a.Remediation.Owner, dateOrNil(a.Remediation.Due), actorName(p), requestID}
+}
+
+// scanSaved reads kijun_save_answer's outcome into SaveAnswer's result.
+func scanSaved(row pgx.Row, a kijun.Answer, expectedVersion int) (kijun.Answer, error) {
+	var outcome, detail string
+	var has bool
+	var x kijun.Answer
+	err := row.Scan(&outcome, &detail, &has, &x.AssessmentID, &x.Ref, &x.Status, &x.Maturity, &x.How, &x.NAReason,
+		&x.Remediation.Action, &x.Remediation.Owner, &x.Remediation.Due, &x.CarriedForward, &x.Version,
+		&x.UpdatedBy, &x.UpdatedByName, &x.UpdatedAt)
 	if err != nil {
-		return kijun.Answer{}, err
-	}
-	rows, _ := tx.Query(ctx, `SELECT `+answerColumns+` FROM answers x WHERE x.assessment_id = $1 AND x.ref = $2 FOR UPDATE`,
-		a.AssessmentID, a.Ref)
-	before, err := pgx.CollectExactlyOneRow(rows, scanAnswer)
-	exists := err == nil
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-		return kijun.Answer{}, err
-	}
-	if !exists {
-		before = kijun.Answer{AssessmentID: a.AssessmentID, Ref: a.Ref}
-	}
-	if before.Version != expectedVersion {
-		return kijun.Answer{}, answerConflict(before, expectedVersion)
-	}
-	args := []any{a.AssessmentID, a.Ref, nullStr(string(a.Status)), nullInt(int64(a.Maturity)), a.How, a.NAReason,
-		a.Remediation.Action, a.Remediation.Owner, dateOrNil(a.Remediation.Due), nullInt(p.UserID), p.Name}
-	if exists {
-		rows, _ = tx.Query(ctx, `UPDATE answers x SET status = $3, maturity = $4, how = $5, na_reason = $6,
-				remediation_action = $7, remediation_owner = $8, remediation_due = $9, carried_forward = false,
-				version = x.version + 1, updated_by = $10, updated_by_name = $11, updated_at = now()
-			WHERE x.assessment_id = $1 AND x.ref = $2 AND x.version = $12 RETURNING `+answerColumns,
-			append(args, expectedVersion)...)
-	} else {
-		rows, _ = tx.Query(ctx, `INSERT INTO answers AS x (assessment_id, ref, operator_id, sector_code, status, maturity, how,
-				na_reason, remediation_action, remediation_owner, remediation_due, updated_by, updated_by_name)
-			SELECT c.assessment_id, c.ref, c.operator_id, c.sector_code, $3, $4, $5, $6, $7, $8, $9, $10, $11
-			FROM assessment_controls c WHERE c.assessment_id = $1 AND c.ref = $2
-			ON CONFLICT (assessment_id, ref) DO NOTHING RETURNING `+answerColumns, args...)
-	}
-	after, err := pgx.CollectExactlyOneRow(rows, scanAnswer)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Not inserted: an unknown ref, or another save inserted first.
-		current, gerr := GetAnswer(ctx, tx, a.AssessmentID, a.Ref)
-		if gerr != nil {
-			return kijun.Answer{}, gerr
-		}
-		if current.Version == 0 {
-			return kijun.Answer{}, kijun.ErrNotFound
-		}
-		return kijun.Answer{}, answerConflict(current, expectedVersion)
-	}
-	if err != nil {
-		if pgCode(err) == "23503" {
-			return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})
-		}
 		return kijun.Answer{}, asmErr(err)
 	}
-	var b any
-	if exists {
-		b = before
+	if !has {
+		x = kijun.Answer{AssessmentID: a.AssessmentID, Ref: a.Ref} // none stored
 	}
-	return after, Audit(ctx, tx, h.event(p, requestID, "assessment.answer.save", "answer", a.Ref), b, after)
+	switch outcome {
+	case "saved":
+		return x, nil
+	case "conflict":
+		return kijun.Answer{}, answerConflict(x, expectedVersion)
+	case "status_unknown":
+		return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})
+	}
+	return kijun.Answer{}, refusal(outcome, kijun.AssessmentStatus(detail))
 }
 
 func dateOrNil(t *time.Time) any {

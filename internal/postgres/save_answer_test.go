@@ -1,0 +1,382 @@
+package postgres_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
+)
+
+// The autosave's path (migration 000011): kijun_save_answer sent with the
+// principal as one implicit transaction (postgres.SaveAnswerAs).
+
+// goJSON is an answer as Go's encoding/json writes it from a server in
+// UTC, which is what the audit log held for every save before 000011.
+func goJSON(t *testing.T, a kijun.Answer) string {
+	t.Helper()
+	a.UpdatedAt = a.UpdatedAt.UTC()
+	if a.Remediation.Due != nil {
+		d := a.Remediation.Due.UTC()
+		a.Remediation.Due = &d
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// saveEvents returns the before and after (as text, "" for NULL) of the
+// answer saves audited for assessment id and ref, oldest first.
+func (w *asmWorld) saveEvents(t *testing.T, id int64, ref string) (before, after []string) {
+	t.Helper()
+	rows, _ := w.db.Owner.Query(w.ctx, `SELECT coalesce(before::text, ''), coalesce(after::text, '') FROM audit_events
+		WHERE action = 'assessment.answer.save' AND object_id = $1 ORDER BY id`, fmt.Sprintf("%d/%s", id, ref))
+	var b, a string
+	if _, err := pgx.ForEachRow(rows, []any{&b, &a}, func() error {
+		before, after = append(before, b), append(after, a)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return before, after
+}
+
+// sameJSON reports whether the database holds the two JSON texts equal
+// (as jsonb: the audit log's type, so key order does not count).
+func (w *asmWorld) sameJSON(t *testing.T, a, b string) bool {
+	t.Helper()
+	var same bool
+	if err := w.db.Owner.QueryRow(w.ctx, `SELECT $1::jsonb = $2::jsonb`, a, b).Scan(&same); err != nil {
+		t.Fatal(err)
+	}
+	return same
+}
+
+func TestSaveAnswerAsAuditJSON(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
+
+	// First save: inserted, with every field set, through the fast path.
+	first, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02",
+		Status: kijun.AnswerPartial, Maturity: 2, How: `手順書 <"引用"> & 運用`, NAReason: "",
+		Remediation: plan()}, 0, "req-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Version != 1 || first.UpdatedByName != "userA" || first.UpdatedBy != w.userA.UserID || first.Remediation.Due == nil ||
+		first.Remediation.Due.Format(time.DateOnly) != "2028-03-31" || first.UpdatedAt.IsZero() {
+		t.Fatalf("first save returned %+v", first)
+	}
+	// Second: an update through SaveAnswer in a transaction, clearing the
+	// plan and the maturity, from a draft status.
+	var second kijun.Answer
+	w.must(t, w.userA, func(tx pgx.Tx) (err error) {
+		second, err = postgres.SaveAnswer(w.ctx, tx, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02", How: "検討中"}, 1, "req-2")
+		return err
+	})
+	// Third: the fast path again, over the draft.
+	third, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02",
+		Status: kijun.AnswerImplemented, Maturity: 4, How: "完了"}, 2, "req-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Version != 2 || third.Version != 3 || second.Status != "" || second.Remediation.Due != nil {
+		t.Fatalf("saves returned %+v and %+v", second, third)
+	}
+
+	// Exactly one event per save, whose before and after are Go's JSON of
+	// the answers the store returned.
+	before, after := w.saveEvents(t, id, "GV-02")
+	if len(after) != 3 {
+		t.Fatalf("%d save events, want 3", len(after))
+	}
+	wantBefore := []string{"", goJSON(t, first), goJSON(t, second)}
+	wantAfter := []string{goJSON(t, first), goJSON(t, second), goJSON(t, third)}
+	for i := range after {
+		if (before[i] == "") != (wantBefore[i] == "") || before[i] != "" && !w.sameJSON(t, before[i], wantBefore[i]) {
+			t.Errorf("save %d: before\n got %s\nwant %s", i+1, before[i], wantBefore[i])
+		}
+		if !w.sameJSON(t, after[i], wantAfter[i]) {
+			t.Errorf("save %d: after\n got %s\nwant %s", i+1, after[i], wantAfter[i])
+		}
+	}
+	// The events carry what Go's Audit wrote: actor, object, tenant, request.
+	rows, _ := w.db.Owner.Query(w.ctx, `SELECT coalesce(actor_user_id, 0), actor_label, object_type, coalesce(sector_code, ''),
+			coalesce(operator_id, 0), coalesce(ministry_code, ''), chain, request_id
+		FROM audit_events WHERE action = 'assessment.answer.save' ORDER BY id`)
+	type ev struct {
+		User                     int64
+		Label, Type, Sector      string
+		Operator                 int64
+		Ministry, Chain, Request string
+	}
+	evs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[ev])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range evs {
+		want := ev{w.userA.UserID, "userA", "answer", "electricity", w.opA, "METI", fmt.Sprintf("operator:%d", w.opA), fmt.Sprintf("req-%d", i+1)}
+		if e != want {
+			t.Errorf("event %d: %+v, want %+v", i+1, e, want)
+		}
+	}
+	// The first save started the assessment: one history row, one event.
+	var starts, history int
+	if err := w.db.Owner.QueryRow(w.ctx, `SELECT (SELECT count(*) FROM audit_events WHERE action = 'assessment.start'
+			AND object_id = $3 AND before = '{"status": "not_started"}' AND after = '{"status": "in_progress"}'
+			AND actor_label = 'userA' AND request_id = 'req-1'),
+		(SELECT count(*) FROM assessment_events WHERE assessment_id = $1 AND from_status = 'not_started'
+			AND to_status = 'in_progress' AND by_user = $2 AND by_name = 'userA')`, id, w.userA.UserID, fmt.Sprint(id)).Scan(&starts, &history); err != nil {
+		t.Fatal(err)
+	}
+	if starts != 1 || history != 1 {
+		t.Errorf("start audited %d times, history %d rows; want 1 and 1", starts, history)
+	}
+	if breaks, _, err := postgres.VerifyAudit(w.ctx, w.db.Owner); err != nil || len(breaks) > 0 {
+		t.Errorf("audit chain: %v %v", breaks, err)
+	}
+}
+
+func TestSaveAnswerAsRefusals(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	cycle := w.openCycle(t, 2027)
+	id := w.assessmentOf(t, cycle, w.opA)
+	status := func() string {
+		var s string
+		if err := w.db.Owner.QueryRow(w.ctx, `SELECT status FROM assessments WHERE id = $1`, id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	audited := func() int {
+		var n int
+		if err := w.db.Owner.QueryRow(w.ctx, `SELECT count(*) FROM audit_events
+			WHERE action IN ('assessment.start', 'assessment.answer.save') AND (object_id = $1 OR object_id LIKE $1 || '/%')`,
+			fmt.Sprint(id)).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	save := func(p *kijun.Principal, a kijun.Answer, version int) error {
+		a.AssessmentID = id
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, p, a, version, "test")
+		return err
+	}
+
+	// A refused first save does not start the assessment.
+	err := save(w.userA, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 3)
+	ke := wantKijunError(t, err, kijun.EConflict, "assessment.conflict")
+	if cur := ke.Args["Current"].(kijun.Answer); cur.AssessmentID != id || cur.Ref != "GV-01" || cur.Version != 0 {
+		t.Errorf("conflict with nothing stored shows %+v", cur)
+	}
+	wantKijunError(t, save(w.userA, kijun.Answer{Ref: "GV-01", Status: "bogus"}, 0), kijun.EInvalid, "assessment.answer.status_unknown")
+	if err := save(w.userA, kijun.Answer{Ref: "PR-03", Status: kijun.AnswerImplemented}, 0); kijun.ErrorCode(err) != kijun.ENotFound {
+		t.Errorf("a control of another sector: %v, want not found", err)
+	}
+	wantKijunError(t, save(w.userA, kijun.Answer{Ref: "GV-01", Maturity: 7}, 0), kijun.EInvalid, "assessment.answer.invalid")
+	if s, n := status(), audited(); s != "not_started" || n != 0 {
+		t.Fatalf("after refused first saves: %s with %d events, want not_started and none", s, n)
+	}
+
+	// Other tenants: operator B does not see it; METI sees it but may not
+	// answer; neither writes anything.
+	if err := save(w.userB, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0); kijun.ErrorCode(err) != kijun.ENotFound {
+		t.Errorf("operator B saving A's answer: %v, want not found", err)
+	}
+	wantKijunError(t, save(w.meti, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0), kijun.EForbidden, "assessment.forbidden")
+	if s, n := status(), audited(); s != "not_started" || n != 0 {
+		t.Fatalf("after other tenants' saves: %s with %d events", s, n)
+	}
+
+	// Saved; then a stale version conflicts with the stored answer; an
+	// unknown status on the right version is refused and leaves it.
+	if err := save(w.userA, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented, How: "one"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	ke = wantKijunError(t, save(w.userA2, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerPartial}, 0), kijun.EConflict, "assessment.conflict")
+	if cur := ke.Args["Current"].(kijun.Answer); cur.Version != 1 || cur.How != "one" || cur.UpdatedByName != "userA" || ke.Args["By"] != "userA" {
+		t.Errorf("conflict shows %+v", ke.Args)
+	}
+	wantKijunError(t, save(w.userA, kijun.Answer{Ref: "GV-01", Status: "bogus"}, 1), kijun.EInvalid, "assessment.answer.status_unknown")
+	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 1 || status() != "in_progress" {
+		t.Errorf("%d save events, status %s; want 1, in_progress", len(after), status())
+	}
+
+	// Submitted: locked, with the status.
+	w.answerAll(t, w.userA, id)
+	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	ke = wantKijunError(t, save(w.userA, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerPartial}, 2), kijun.EConflict, "assessment.locked")
+	if ke.Args["Status"] != "submitted" {
+		t.Errorf("locked: %+v", ke.Args)
+	}
+	if err := save(w.userA, kijun.Answer{Ref: "GV-01"}, 2); kijun.ErrorCode(err) != kijun.EConflict {
+		t.Errorf("saving into a submitted assessment: %v", err)
+	}
+	if err := func() error {
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id + 1000, Ref: "GV-01"}, 0, "test")
+		return err
+	}(); kijun.ErrorCode(err) != kijun.ENotFound {
+		t.Errorf("no such assessment: %v", err)
+	}
+}
+
+// TestSaveAnswerForgedCall calls the database functions directly, as a
+// compromised server holding kijun_app could, with one tenant's settings on
+// another's assessment: RLS and the functions' own checks refuse.
+func TestSaveAnswerForgedCall(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
+	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented, How: "A's"})
+	for _, p := range []*kijun.Principal{w.userB, w.meti, w.nco, w.uFin, nil} {
+		for _, start := range []string{"false", "true"} {
+			var outcome string
+			err := w.as(p, func(tx pgx.Tx) error {
+				return tx.QueryRow(w.ctx, `SELECT outcome FROM kijun_save_answer($1, 'GV-01', 1, 'partial', NULL, 'forged', '', '', '', NULL,
+					'forger', 'forged', `+start+`)`, id).Scan(&outcome)
+			})
+			if err != nil || outcome != "not_found" && outcome != "forbidden" {
+				t.Errorf("forged save as %v (start %s): %q %v", p, start, outcome, err)
+			}
+			err = w.as(p, func(tx pgx.Tx) error {
+				return tx.QueryRow(w.ctx, `SELECT outcome FROM kijun_lock_editable($1, 'forger', 'forged', `+start+`)`, id).Scan(&outcome)
+			})
+			if err != nil || outcome != "not_found" && outcome != "forbidden" {
+				t.Errorf("forged lock as %v (start %s): %q %v", p, start, outcome, err)
+			}
+		}
+	}
+	// A's other assessment (not started) stays not started too.
+	var how string
+	var forged int
+	if err := w.db.Owner.QueryRow(w.ctx, `SELECT (SELECT how FROM answers WHERE assessment_id = $1 AND ref = 'GV-01'),
+		(SELECT count(*) FROM audit_events WHERE request_id = 'forged')`, id).Scan(&how, &forged); err != nil {
+		t.Fatal(err)
+	}
+	if how != "A's" || forged != 0 {
+		t.Errorf("after forged calls: how %q, %d forged events", how, forged)
+	}
+	// The application role cannot write the answer past the function
+	// either: RLS hides it from operator B.
+	err := w.as(w.userB, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(w.ctx, `UPDATE answers SET how = 'forged' WHERE assessment_id = $1`, id)
+		if err == nil && tag.RowsAffected() != 0 {
+			err = fmt.Errorf("%d rows updated", tag.RowsAffected())
+		}
+		return err
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+func TestSaveAnswerAsConcurrency(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
+	cfg, err := pgxpool.ParseConfig(w.db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(w.ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	const n = 16
+	// On a not-started assessment, n first saves of one answer expecting
+	// none: one saves (and starts it once), every other conflicts with it.
+	// Then n saves expecting version 1, then n of another answer.
+	for round, c := range []struct {
+		ref      string
+		expected int
+	}{{"GV-01", 0}, {"GV-01", 1}, {"PR-01", 0}} {
+		var ok, conflicts atomic.Int32
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := w.userA
+				if i%2 == 1 {
+					p = w.userA2
+				}
+				_, err := postgres.SaveAnswerAs(w.ctx, pool, p, kijun.Answer{AssessmentID: id, Ref: c.ref,
+					Status: kijun.AnswerPartial, How: fmt.Sprintf("writer %d", i)}, c.expected, "test")
+				var ke *kijun.Error
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.As(err, &ke) && ke.MessageID == "assessment.conflict":
+					if cur := ke.Args["Current"].(kijun.Answer); cur.Version != c.expected+1 || !strings.HasPrefix(cur.How, "writer ") {
+						t.Errorf("conflict shows %+v", cur)
+					}
+					conflicts.Add(1)
+				default:
+					t.Errorf("save: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if ok.Load() != 1 || conflicts.Load() != n-1 {
+			t.Fatalf("round %d: %d saved, %d conflicts; want 1 and %d", round, ok.Load(), conflicts.Load(), n-1)
+		}
+	}
+	var starts, history, saves int
+	if err := w.db.Owner.QueryRow(w.ctx, `SELECT (SELECT count(*) FROM audit_events WHERE action = 'assessment.start'),
+		(SELECT count(*) FROM assessment_events WHERE assessment_id = $1 AND to_status = 'in_progress'),
+		(SELECT count(*) FROM audit_events WHERE action = 'assessment.answer.save')`, id).Scan(&starts, &history, &saves); err != nil {
+		t.Fatal(err)
+	}
+	if starts != 1 || history != 1 || saves != 3 {
+		t.Errorf("%d starts, %d history rows, %d save events; want 1, 1, 3", starts, history, saves)
+	}
+	if breaks, _, err := postgres.VerifyAudit(w.ctx, w.db.Owner); err != nil || len(breaks) > 0 {
+		t.Errorf("audit chain: %v %v", breaks, err)
+	}
+}
+
+// A refused save in a caller's transaction leaves it usable: the section
+// form saves the other answers and commits.
+func TestSaveAnswerRefusalKeepsTransaction(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
+	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented})
+	w.must(t, w.userA, func(tx pgx.Tx) error {
+		for _, c := range []struct {
+			a       kijun.Answer
+			version int
+			code    string
+		}{
+			{kijun.Answer{Ref: "GV-01", Status: kijun.AnswerPartial}, 0, kijun.EConflict},
+			{kijun.Answer{Ref: "GV-02", Status: "bogus"}, 0, kijun.EInvalid},
+			{kijun.Answer{Ref: "XX-01", Status: kijun.AnswerPartial}, 0, kijun.ENotFound},
+		} {
+			c.a.AssessmentID = id
+			if _, err := postgres.SaveAnswer(w.ctx, tx, w.userA, c.a, c.version, "test"); kijun.ErrorCode(err) != c.code {
+				return fmt.Errorf("%s: %v, want %s", c.a.Ref, err, c.code)
+			}
+		}
+		_, err := postgres.SaveAnswer(w.ctx, tx, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02", Status: kijun.AnswerPartial}, 0, "test")
+		return err
+	})
+	var n int
+	if err := w.db.Owner.QueryRow(w.ctx, `SELECT count(*) FROM answers WHERE assessment_id = $1`, id).Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d answers stored (%v), want 2", n, err)
+	}
+}
