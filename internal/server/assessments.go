@@ -460,18 +460,16 @@ func (s *Server) handleAnswerAutosave(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return reply(http.StatusNotFound, autosaveReply{Message: loc.T("error.not_found")})
 	}
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		op, sector, err := postgres.AssessmentTenant(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
-		if !authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: sector, OperatorID: op}) {
-			return errNotFound
-		}
+	// Two round trips, each its own implicit transaction: the tenant for
+	// the policy, then the save (kijun_save_answer), which commits.
+	op, sector, err := postgres.AssessmentTenant(r.Context(), s.db, p, id)
+	if err == nil && !authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: sector, OperatorID: op}) {
+		err = errNotFound
+	}
+	if err == nil {
 		ans, version := answerFromForm(r.PostForm, id, ref)
-		saved, err = postgres.SaveAnswer(r.Context(), tx, p, ans, version, middleware.GetReqID(r.Context()))
-		return err
-	})
+		saved, err = postgres.SaveAnswerAs(r.Context(), s.db, p, ans, version, middleware.GetReqID(r.Context()))
+	}
 	var ke *kijun.Error
 	switch {
 	case errors.As(err, &ke) && ke.Code == kijun.EConflict:
