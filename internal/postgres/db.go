@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,6 +21,14 @@ type Querier interface {
 
 var errNoRows = pgx.ErrNoRows
 
+// minPoolConns is the smallest pool Open makes when the URL does not set
+// pool_max_conns (pgxpool's default is max(4, CPUs)). A request holds a
+// connection for one round trip at a time, and a commit holds it while
+// PostgreSQL flushes the WAL, which takes no CPU: with four connections a
+// 2-core server saving answers waited for connections with CPU to spare
+// (docs/performance.md, "Saving an answer").
+const minPoolConns = 8
+
 // Open connects a pool and checks that the server answers. The pool
 // reconnects by itself after the database comes back.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
@@ -29,6 +38,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	cfg.MaxConnIdleTime = 5 * time.Minute
 	cfg.HealthCheckPeriod = 15 * time.Second
+	if cfg.MaxConns < minPoolConns && !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = minPoolConns
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
