@@ -442,6 +442,9 @@ func runPage(ctx context.Context, client *http.Client, srv *server, l *Line, vus
 		ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
 }
 
+// uncachedSuffix names the lines measured without the figure cache.
+const uncachedSuffix = ", figure cache off"
+
 // measureUncached runs the pages that the figure cache serves once more,
 // on a server without it: what the first view after a change costs. Each
 // is reported on a line of its own next to the bare SQL measured in the
@@ -465,7 +468,7 @@ func measureUncached(ctx context.Context, o Options, d Database, client *http.Cl
 	cold := make([]Line, len(idx))
 	for j, i := range idx {
 		cold[j] = Line{Endpoint: lines[i].Endpoint, Available: true, Status: lines[i].Status, SQL: lines[i].SQL}
-		cold[j].Endpoint.Name += ", figure cache off"
+		cold[j].Endpoint.Name += uncachedSuffix
 	}
 	for run := 1; run <= o.Runs; run++ {
 		for j, i := range idx {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
@@ -67,6 +68,32 @@ func New(lang kijun.Lang) *Localizer {
 // T translates id; args fill the message's {{.Name}} placeholders. A
 // missing message shows as its id in brackets, which the tests forbid.
 func (l *Localizer) T(id string, args ...map[string]any) string {
+	if len(args) == 0 {
+		return l.plain(id)
+	}
+	return l.localize(id, args...)
+}
+
+// plainMessages memoises messages without arguments per language: the
+// bundle never changes after start, and go-i18n matches the language
+// again on every call (a 100-control section page asks for ~1,500
+// labels).
+var plainMessages = map[kijun.Lang]*sync.Map{kijun.Ja: {}, kijun.En: {}}
+
+func (l *Localizer) plain(id string) string {
+	m := plainMessages[l.Lang]
+	if m == nil {
+		return l.localize(id)
+	}
+	if s, ok := m.Load(id); ok {
+		return s.(string)
+	}
+	s := l.localize(id)
+	m.Store(id, s)
+	return s
+}
+
+func (l *Localizer) localize(id string, args ...map[string]any) string {
 	cfg := &goi18n.LocalizeConfig{MessageID: id}
 	if len(args) > 0 {
 		cfg.TemplateData = args[0]
