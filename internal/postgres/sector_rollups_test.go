@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -15,48 +16,35 @@ import (
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
-// checkSectorRollups fails unless sector_rollups equals, exactly, the
-// aggregate recomputed from assessment_rollups for every cycle of w.
-func checkSectorRollups(t *testing.T, w *dashWorld, when string) {
+// checkKept fails unless a table kept by triggers (read by kept) equals,
+// exactly, what recount computes from the source rows, in every cycle
+// given.
+func checkKept[T any](t *testing.T, w *dashWorld, table, when string, kept, recount func(context.Context, pgx.Tx, int64) ([]T, error), cycles ...int64) {
 	t.Helper()
-	for _, cy := range []int64{w.cy25, w.cy26} {
-		var kept, want []postgres.SectorRollup
+	for _, cy := range cycles {
+		var got, want []T
 		w.do(t, w.nco, func(tx pgx.Tx) (err error) {
-			if kept, err = postgres.SectorRollups(w.ctx, tx, cy); err != nil {
+			if got, err = kept(w.ctx, tx, cy); err != nil {
 				return err
 			}
-			want, err = postgres.RecomputeSectorRollups(w.ctx, tx, cy)
+			want, err = recount(w.ctx, tx, cy)
 			return err
 		})
 		if len(want) == 0 {
 			t.Fatalf("%s: cycle %d has nothing to compare", when, cy)
 		}
-		if !reflect.DeepEqual(kept, want) {
-			t.Errorf("%s: cycle %d sector_rollups differ from the recomputed aggregate\n kept %+v\n want %+v", when, cy, kept, want)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: cycle %d %s differs from a recount\n kept %+v\n want %+v", when, cy, table, got, want)
 		}
 	}
 }
 
-// checkSectorControlRollups fails unless sector_control_rollups equals,
-// exactly, the per-control aggregate recomputed from the answers.
-func checkSectorControlRollups(t *testing.T, w *dashWorld, when string) {
+// checkSectorRollups compares sector_rollups with the aggregate of
+// assessment_rollups, and sector_control_rollups with that of the answers.
+func checkSectorRollups(t *testing.T, w *dashWorld, when string) {
 	t.Helper()
-	for _, cy := range []int64{w.cy25, w.cy26} {
-		var kept, want []postgres.SectorControlRollup
-		w.do(t, w.nco, func(tx pgx.Tx) (err error) {
-			if kept, err = postgres.SectorControlRollups(w.ctx, tx, cy); err != nil {
-				return err
-			}
-			want, err = postgres.RecomputeSectorControlRollups(w.ctx, tx, cy)
-			return err
-		})
-		if len(want) == 0 {
-			t.Fatalf("%s: cycle %d has no counted answers to compare", when, cy)
-		}
-		if !reflect.DeepEqual(kept, want) {
-			t.Errorf("%s: cycle %d sector_control_rollups differ from the recomputed aggregate\n kept %+v\n want %+v", when, cy, kept, want)
-		}
-	}
+	checkKept(t, w, "sector_rollups", when, postgres.SectorRollups, postgres.RecomputeSectorRollups, w.cy25, w.cy26)
+	checkKept(t, w, "sector_control_rollups", when, postgres.SectorControlRollups, postgres.RecomputeSectorControlRollups, w.cy25, w.cy26)
 }
 
 // Submit, return, resubmit and accept in two sectors at once, each in its
@@ -68,13 +56,11 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 	t.Parallel()
 	w := newDashWorld(t)
 	checkSectorRollups(t, w, "after the fixture")
-	checkSectorControlRollups(t, w, "after the fixture")
 	fsa := regPrincipal(t, w.db, "dash-fsa-2", regMinistryGrant("FSA"))
 	// E7 completes its answers first (GV-01 is saved already; saving does
 	// not touch sector_rollups): overall (1 + 4 × 0.5) / 5 = 0.6.
 	w.fill(t, "E7", w.cy26, map[string]kijun.AnswerStatus{"GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}, false)
 	checkSectorRollups(t, w, "after saving answers")
-	checkSectorControlRollups(t, w, "after saving answers")
 
 	type step struct {
 		who  *kijun.Principal
@@ -122,7 +108,6 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 		t.Error(err)
 	}
 	checkSectorRollups(t, w, "after the concurrent transitions")
-	checkSectorControlRollups(t, w, "after the concurrent transitions")
 
 	// The figures the dashboard shows follow: E2 returned; E1 1, E3 0.5,
 	// E4 0, E5 0.6, E6 1, E7 0.6 count.
@@ -144,7 +129,6 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 		return postgres.Return(w.ctx, tx, fsa, w.asm(t, w.cy26, "F1"), "", []postgres.CommentInput{{Body: "差戻し"}}, "test")
 	})
 	checkSectorRollups(t, w, "after finance's only assessment is returned")
-	checkSectorControlRollups(t, w, "after finance's only assessment is returned")
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
 		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"finance"}, false)
 		return err

@@ -19,22 +19,7 @@ import (
 // recount of assessments by sector and status in every cycle given.
 func checkStatusCounts(t *testing.T, w *dashWorld, when string, cycles ...int64) {
 	t.Helper()
-	for _, cy := range cycles {
-		var kept, want []postgres.SectorStatusCount
-		w.do(t, w.nco, func(tx pgx.Tx) (err error) {
-			if kept, err = postgres.SectorStatusCounts(w.ctx, tx, cy); err != nil {
-				return err
-			}
-			want, err = postgres.RecomputeSectorStatusCounts(w.ctx, tx, cy)
-			return err
-		})
-		if len(want) == 0 {
-			t.Fatalf("%s: cycle %d has nothing to compare", when, cy)
-		}
-		if !reflect.DeepEqual(kept, want) {
-			t.Errorf("%s: cycle %d sector_status_counts differ from a recount\n kept %+v\n want %+v", when, cy, kept, want)
-		}
-	}
+	checkKept(t, w, "sector_status_counts", when, postgres.SectorStatusCounts, postgres.RecomputeSectorStatusCounts, cycles...)
 }
 
 // sector_status_counts follows every way an assessment's cycle, sector or
