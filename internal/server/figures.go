@@ -33,7 +33,7 @@ func (s *Server) WatchFigures(ctx context.Context) {
 	}, s.log)
 }
 
-// FigureCache returns the figure cache, for its metrics and tests.
+// FigureCache returns the figure cache, for tests that wait on it.
 func (s *Server) FigureCache() *figcache.Cache { return s.figures }
 
 // cachedPage is a dashboard page as cached: its figures, for the
