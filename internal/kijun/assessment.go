@@ -216,6 +216,20 @@ type AnswerProblem struct {
 	MessageID string
 }
 
+// SameContent reports whether two answers say the same thing: the fields
+// a user edits, with the due date compared as a day in Japan.
+func (a Answer) SameContent(b Answer) bool {
+	day := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.In(JST).Format(time.DateOnly)
+	}
+	return a.Status == b.Status && a.Maturity == b.Maturity && a.How == b.How && a.NAReason == b.NAReason &&
+		a.Remediation.Action == b.Remediation.Action && a.Remediation.Owner == b.Remediation.Owner &&
+		day(a.Remediation.Due) == day(b.Remediation.Due)
+}
+
 // WellFormed returns the problems that stop a draft answer from being
 // saved at all: lengths and the maturity range. Missing reasons and plans
 // are only checked at submit time (they are Gaps). Whether Status is on

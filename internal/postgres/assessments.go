@@ -479,7 +479,9 @@ func answerConflict(current kijun.Answer, expected int) error {
 // new version. A draft is saved whenever it is well formed (see
 // kijun.Answer.WellFormed); missing reasons and plans are gaps for
 // Submit. Saving confirms a carried-forward answer. A moved version gives
-// EConflict assessment.conflict with the stored answer in Args["Current"];
+// EConflict assessment.conflict with the stored answer in Args["Current"],
+// unless what is stored already says what a says (say, the page's own
+// autosave raced its form post): that is returned as saved;
 // a submitted or accepted assessment gives EConflict assessment.locked.
 // A refused save leaves tx usable.
 //
@@ -545,6 +547,9 @@ func scanSaved(row pgx.Row, a kijun.Answer, expectedVersion int) (kijun.Answer, 
 	case "saved":
 		return x, nil
 	case "conflict":
+		if x.SameContent(a) && !x.CarriedForward {
+			return x, nil // already stored, e.g. by the page's own autosave racing its form post
+		}
 		return kijun.Answer{}, answerConflict(x, expectedVersion)
 	case "status_unknown":
 		return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})

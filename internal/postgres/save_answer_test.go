@@ -211,6 +211,13 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 		t.Errorf("conflict shows %+v", ke.Args)
 	}
 	wantKijunError(t, save(w.userA, kijun.Answer{Ref: "GV-01", Status: "bogus"}, 1), kijun.EInvalid, "assessment.answer.status_unknown")
+	// A stale save of what is already stored (the page's autosave racing
+	// its own form post) is the stored answer, not a conflict, and writes
+	// nothing.
+	stale := kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented, How: "one"}
+	if got, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, stale, 0, "test"); err != nil || got.Version != 1 || got.How != "one" {
+		t.Errorf("stale save of the stored content: %+v, %v; want version 1", got, err)
+	}
 	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 1 || status() != "in_progress" {
 		t.Errorf("%d save events, status %s; want 1, in_progress", len(after), status())
 	}

@@ -299,19 +299,6 @@ func answerFromForm(form url.Values, assessmentID int64, ref string) (kijun.Answ
 	return a, version
 }
 
-// sameAnswer reports whether the editable fields of two answers agree.
-func sameAnswer(a, b kijun.Answer) bool {
-	day := func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.In(kijun.JST).Format(time.DateOnly)
-	}
-	return a.Status == b.Status && a.Maturity == b.Maturity && a.How == b.How && a.NAReason == b.NAReason &&
-		a.Remediation.Action == b.Remediation.Action && a.Remediation.Owner == b.Remediation.Owner &&
-		day(a.Remediation.Due) == day(b.Remediation.Due)
-}
-
 // handleSectionSave is the form's POST, which works without JavaScript: it
 // saves every answer of the section that changed, then does what the
 // pressed button asks (upload evidence, comment, confirm a carried answer).
@@ -345,7 +332,7 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 					continue
 				}
 				ans, version := answerFromForm(r.PostForm, a.ID, ref)
-				if sameAnswer(ans, row.Answer) {
+				if ans.SameContent(row.Answer) {
 					continue
 				}
 				if _, err := postgres.SaveAnswer(r.Context(), tx, p, ans, version, reqID); err != nil {
