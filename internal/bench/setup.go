@@ -48,7 +48,7 @@ func Prepare(ctx context.Context, dataDir, name string, operators, cycles int, s
 		c.Close(ctx)
 		if err == nil && ops == operators && cys == cycles {
 			logf("reusing database %s (%d synthetic operators × %d cycles; -reseed to regenerate)", name, ops, cys)
-			return d, nil
+			return d, migrateUp(ctx, d.OwnerURL) // to this binary's schema
 		}
 	}
 	logf("creating database %s", name)
@@ -64,14 +64,14 @@ func Prepare(ctx context.Context, dataDir, name string, operators, cycles int, s
 	if d.OwnerURL, d.AppURL, err = pgboot.EnsureDatabase(ctx, admin, name); err != nil {
 		return d, err
 	}
+	if err := migrateUp(ctx, d.OwnerURL); err != nil {
+		return d, err
+	}
 	db, err := postgres.Open(ctx, d.OwnerURL)
 	if err != nil {
 		return d, err
 	}
 	defer db.Close()
-	if err := postgres.MigrateUp(ctx, db); err != nil {
-		return d, err
-	}
 	if err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if err := refdata.Seed(ctx, tx); err != nil {
 			return err
@@ -90,4 +90,13 @@ func Prepare(ctx context.Context, dataDir, name string, operators, cycles int, s
 	d.Seeded, d.SeedTime = true, time.Since(start)
 	logf("synthetic seed: %d answers in %s", d.Result.Answers, d.SeedTime.Round(time.Second))
 	return d, nil
+}
+
+func migrateUp(ctx context.Context, ownerURL string) error {
+	db, err := postgres.Open(ctx, ownerURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return postgres.MigrateUp(ctx, db)
 }

@@ -117,7 +117,7 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 	// saveAs is the autosave's path: no transaction of the caller's.
 	saveAs := func(s *seat, n int) error {
 		k := n % len(refs)
-		a, err := postgres.SaveAnswerAs(ctx, pool, s.p, kijun.Answer{AssessmentID: s.id, Ref: refs[k], Status: kijun.AnswerPartial,
+		a, err := postgres.SaveAnswerAs(ctx, pool, s.p, postgres.Tenant{OperatorID: s.p.Operators[0], SectorCode: "electricity"}, kijun.Answer{AssessmentID: s.id, Ref: refs[k], Status: kijun.AnswerPartial,
 			Maturity: 2, How: fmt.Sprintf("手順書に基づき運用しています (%d)", n),
 			Remediation: kijun.Remediation{Action: "監視を自動化する", Owner: "情報システム部"}}, s.versions[k], "bench")
 		if err == nil {

@@ -496,15 +496,26 @@ func SaveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answ
 	return scanSaved(tx.QueryRow(ctx, saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID)...), a, expectedVersion)
 }
 
-// SaveAnswerAs is SaveAnswer as one implicit transaction of its own
-// (QueryRowAs): the principal's settings and kijun_save_answer in one
-// round trip, committed when it returns nil. It is the autosave's path;
-// the errors are SaveAnswer's.
-func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string) (kijun.Answer, error) {
+// SaveAnswerAs is SaveAnswer as one implicit transaction of its own: the
+// principal's settings, kijun_hold_tenant and kijun_save_answer in one
+// round trip, committed when it returns nil. It is the autosave's path.
+// t is the tenant the caller's policy allowed (AssessmentTenant, or what
+// the caller remembers of it): the save happens only while the assessment
+// is t's as p sees it, else ErrTenantMoved. The other errors are
+// SaveAnswer's.
+func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, t Tenant, a kijun.Answer, expectedVersion int, requestID string) (kijun.Answer, error) {
 	if err := wellFormed(a); err != nil {
 		return kijun.Answer{}, err
 	}
-	return scanSaved(QueryRowAs(ctx, db, p, saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID)...), a, expectedVersion)
+	b := &pgx.Batch{}
+	b.Queue(setPrincipalSQL, principalArgs(p, false)...)
+	b.Queue(`SELECT kijun_hold_tenant($1, $2, $3)`, a.AssessmentID, t.OperatorID, t.SectorCode)
+	b.Queue(saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID)...)
+	saved, err := scanSaved(batchRow{db.SendBatch(ctx, b), 2}, a, expectedVersion)
+	if pgCode(err) == sqlStateTenantMoved {
+		return kijun.Answer{}, ErrTenantMoved
+	}
+	return saved, err
 }
 
 func wellFormed(a kijun.Answer) error {

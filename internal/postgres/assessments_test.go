@@ -124,6 +124,16 @@ func (w *asmWorld) assessmentOf(t *testing.T, cycleID, operatorID int64) int64 {
 	return id
 }
 
+// tenantOf is the assessment's tenant as stored.
+func (w *asmWorld) tenantOf(t *testing.T, id int64) postgres.Tenant {
+	t.Helper()
+	var tn postgres.Tenant
+	if err := w.db.Owner.QueryRow(w.ctx, `SELECT operator_id, sector_code FROM assessments WHERE id = $1`, id).Scan(&tn.OperatorID, &tn.SectorCode); err != nil {
+		t.Fatal(err)
+	}
+	return tn
+}
+
 // save saves an answer as p at the version it is stored at now.
 func (w *asmWorld) save(t *testing.T, p *kijun.Principal, a kijun.Answer) kijun.Answer {
 	t.Helper()

@@ -69,7 +69,7 @@ func TestSaveAnswerAsAuditJSON(t *testing.T) {
 	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
 
 	// First save: inserted, with every field set, through the fast path.
-	first, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02",
+	first, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, w.tenantOf(t, id), kijun.Answer{AssessmentID: id, Ref: "GV-02",
 		Status: kijun.AnswerPartial, Maturity: 2, How: `手順書 <"引用"> & 運用`, NAReason: "",
 		Remediation: plan()}, 0, "req-1")
 	if err != nil {
@@ -87,7 +87,7 @@ func TestSaveAnswerAsAuditJSON(t *testing.T) {
 		return err
 	})
 	// Third: the fast path again, over the draft.
-	third, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02",
+	third, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, w.tenantOf(t, id), kijun.Answer{AssessmentID: id, Ref: "GV-02",
 		Status: kijun.AnswerImplemented, Maturity: 4, How: "完了"}, 2, "req-3")
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +172,7 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 	}
 	save := func(p *kijun.Principal, a kijun.Answer, version int) error {
 		a.AssessmentID = id
-		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, p, a, version, "test")
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, p, w.tenantOf(t, id), a, version, "test")
 		return err
 	}
 
@@ -191,10 +191,10 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 		t.Fatalf("after refused first saves: %s with %d events, want not_started and none", s, n)
 	}
 
-	// Other tenants: operator B does not see it; METI sees it but may not
-	// answer; neither writes anything.
-	if err := save(w.userB, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0); kijun.ErrorCode(err) != kijun.ENotFound {
-		t.Errorf("operator B saving A's answer: %v, want not found", err)
+	// Other tenants: operator B does not see it (so cannot hold its
+	// tenant); METI sees it but may not answer; neither writes anything.
+	if err := save(w.userB, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0); !errors.Is(err, postgres.ErrTenantMoved) {
+		t.Errorf("operator B saving A's answer: %v, want ErrTenantMoved", err)
 	}
 	wantKijunError(t, save(w.meti, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0), kijun.EForbidden, "assessment.forbidden")
 	if s, n := status(), audited(); s != "not_started" || n != 0 {
@@ -215,7 +215,7 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 	// its own form post) is the stored answer, not a conflict, and writes
 	// nothing.
 	stale := kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented, How: "one"}
-	if got, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, stale, 0, "test"); err != nil || got.Version != 1 || got.How != "one" {
+	if got, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, w.tenantOf(t, id), stale, 0, "test"); err != nil || got.Version != 1 || got.How != "one" {
 		t.Errorf("stale save of the stored content: %+v, %v; want version 1", got, err)
 	}
 	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 1 || status() != "in_progress" {
@@ -233,10 +233,10 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 		t.Errorf("saving into a submitted assessment: %v", err)
 	}
 	if err := func() error {
-		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id + 1000, Ref: "GV-01"}, 0, "test")
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, w.tenantOf(t, id), kijun.Answer{AssessmentID: id + 1000, Ref: "GV-01"}, 0, "test")
 		return err
-	}(); kijun.ErrorCode(err) != kijun.ENotFound {
-		t.Errorf("no such assessment: %v", err)
+	}(); !errors.Is(err, postgres.ErrTenantMoved) {
+		t.Errorf("no such assessment: %v, want ErrTenantMoved", err)
 	}
 }
 
@@ -290,6 +290,46 @@ func TestSaveAnswerForgedCall(t *testing.T) {
 	}
 }
 
+// TestSaveAnswerAsHoldsTheTenant: the autosave saves only on the tenant
+// its policy decided on (kijun_hold_tenant, migration 000013); a tenant
+// that is wrong, or moved since, refuses the save and writes nothing.
+func TestSaveAnswerAsHoldsTheTenant(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
+	right := w.tenantOf(t, id)
+	save := func(tn postgres.Tenant, how string) error {
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, tn, kijun.Answer{AssessmentID: id, Ref: "GV-01",
+			Status: kijun.AnswerImplemented, How: how}, 0, "test")
+		return err
+	}
+	for _, wrong := range []postgres.Tenant{
+		{OperatorID: right.OperatorID, SectorCode: "finance"},
+		{OperatorID: w.opB, SectorCode: right.SectorCode},
+	} {
+		if err := save(wrong, "wrong"); !errors.Is(err, postgres.ErrTenantMoved) {
+			t.Errorf("save on tenant %+v: %v, want ErrTenantMoved", wrong, err)
+		}
+	}
+	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 0 {
+		t.Fatalf("refused saves wrote %d events", len(after))
+	}
+
+	// The operator moves to another sector (its assessments follow): the
+	// tenant remembered before no longer holds; the new one does.
+	if _, err := w.db.Owner.Exec(w.ctx, `UPDATE operators SET sector_code = 'gas' WHERE id = $1`, w.opA); err != nil {
+		t.Fatal(err)
+	}
+	if err := save(right, "before the move"); !errors.Is(err, postgres.ErrTenantMoved) {
+		t.Errorf("save on the tenant before the move: %v, want ErrTenantMoved", err)
+	}
+	if moved := w.tenantOf(t, id); moved.SectorCode != "gas" {
+		t.Fatalf("after the move the assessment is %+v", moved)
+	} else if err := save(moved, "after the move"); err != nil {
+		t.Errorf("save on the moved tenant: %v", err)
+	}
+}
+
 func TestSaveAnswerAsConcurrency(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
@@ -299,6 +339,7 @@ func TestSaveAnswerAsConcurrency(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.MaxConns = 16
+	tenant := w.tenantOf(t, id)
 	pool, err := pgxpool.NewWithConfig(w.ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +363,7 @@ func TestSaveAnswerAsConcurrency(t *testing.T) {
 				if i%2 == 1 {
 					p = w.userA2
 				}
-				_, err := postgres.SaveAnswerAs(w.ctx, pool, p, kijun.Answer{AssessmentID: id, Ref: c.ref,
+				_, err := postgres.SaveAnswerAs(w.ctx, pool, p, tenant, kijun.Answer{AssessmentID: id, Ref: c.ref,
 					Status: kijun.AnswerPartial, How: fmt.Sprintf("writer %d", i)}, c.expected, "test")
 				var ke *kijun.Error
 				switch {

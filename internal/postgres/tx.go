@@ -40,18 +40,23 @@ func QueryRowAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, sql s
 	b := &pgx.Batch{}
 	b.Queue(setPrincipalSQL, principalArgs(p, false)...)
 	b.Queue(sql, args...)
-	return batchRow{db.SendBatch(ctx, b)}
+	return batchRow{db.SendBatch(ctx, b), 1}
 }
 
-// batchRow is the row of the statement after the settings; Scan reads it
-// and then ends the batch, whose Close reports an error of the implicit
-// commit.
-type batchRow struct{ br pgx.BatchResults }
+// batchRow is the row of a batch's last statement, after skip statements
+// whose results are not wanted (the settings); Scan reads it and then
+// ends the batch, whose Close reports an error of the implicit commit.
+type batchRow struct {
+	br   pgx.BatchResults
+	skip int
+}
 
 func (r batchRow) Scan(dest ...any) error {
-	if _, err := r.br.Exec(); err != nil {
-		r.br.Close()
-		return err
+	for range r.skip {
+		if _, err := r.br.Exec(); err != nil {
+			r.br.Close()
+			return err
+		}
 	}
 	err := r.br.QueryRow().Scan(dest...)
 	if cerr := r.br.Close(); err == nil {

@@ -418,6 +418,32 @@ func (s *Server) saveEvidence(r *http.Request, tx pgx.Tx, assessmentID int64, re
 	return ""
 }
 
+// autosave asks the policy about the assessment's tenant and saves: one
+// round trip (SaveAnswerAs) when the tenant is remembered (s.tenants),
+// else two, the first reading it (AssessmentTenant). A remembered tenant
+// the save finds wrong is forgotten and read again, once.
+func (s *Server) autosave(r *http.Request, p *kijun.Principal, ans kijun.Answer, version int) (kijun.Answer, error) {
+	t, remembered := s.tenants.get(ans.AssessmentID)
+	for {
+		if !remembered {
+			var err error
+			if t, err = postgres.AssessmentTenant(r.Context(), s.db, p, ans.AssessmentID); err != nil {
+				return kijun.Answer{}, err
+			}
+			s.tenants.put(ans.AssessmentID, t)
+		}
+		if !authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: t.SectorCode, OperatorID: t.OperatorID}) {
+			return kijun.Answer{}, errNotFound
+		}
+		saved, err := postgres.SaveAnswerAs(r.Context(), s.db, p, t, ans, version, middleware.GetReqID(r.Context()))
+		if !errors.Is(err, postgres.ErrTenantMoved) || !remembered {
+			return saved, err
+		}
+		s.tenants.forget(ans.AssessmentID)
+		remembered = false
+	}
+}
+
 // autosaveReply is what the page's script reads after saving one answer.
 type autosaveReply struct {
 	Version  int    `json:"version,omitempty"`
@@ -442,24 +468,17 @@ func (s *Server) handleAnswerAutosave(w http.ResponseWriter, r *http.Request) er
 	if err := r.ParseForm(); err != nil {
 		return reply(http.StatusBadRequest, autosaveReply{Message: loc.T("error.bad_request")})
 	}
-	var saved kijun.Answer
 	id, err := pathID(r, "id")
 	if err != nil {
 		return reply(http.StatusNotFound, autosaveReply{Message: loc.T("error.not_found")})
 	}
-	// Two round trips, each its own implicit transaction: the tenant for
-	// the policy, then the save (kijun_save_answer), which commits.
-	op, sector, err := postgres.AssessmentTenant(r.Context(), s.db, p, id)
-	if err == nil && !authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: sector, OperatorID: op}) {
-		err = errNotFound
-	}
-	if err == nil {
-		ans, version := answerFromForm(r.PostForm, id, ref)
-		saved, err = postgres.SaveAnswerAs(r.Context(), s.db, p, ans, version, middleware.GetReqID(r.Context()))
-	}
+	ans, version := answerFromForm(r.PostForm, id, ref)
+	saved, err := s.autosave(r, p, ans, version)
 	var ke *kijun.Error
 	switch {
-	case errors.As(err, &ke) && ke.Code == kijun.EConflict:
+	// A tenant that moved under a fresh read is as if someone else saved:
+	// the form post shows the page again.
+	case errors.As(err, &ke) && ke.Code == kijun.EConflict, errors.Is(err, postgres.ErrTenantMoved):
 		return reply(http.StatusConflict, autosaveReply{Conflict: true, Message: loc.T("asmui.autosave.conflict")})
 	case errors.As(err, &ke) && ke.Code == kijun.EInvalid:
 		return reply(http.StatusUnprocessableEntity, autosaveReply{Message: loc.T(ke.MessageID, ke.Args)})

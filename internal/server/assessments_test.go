@@ -218,6 +218,54 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 	}
 }
 
+// autosave posts one answer as the page's script does; it returns the
+// status and the version in the reply.
+func autosave(t *testing.T, c *http.Client, u string, form url.Values) (int, int) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var reply struct{ Version int }
+	if err := json.NewDecoder(resp.Body).Decode(&reply); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, reply.Version
+}
+
+// TestAutosaveRemembersTenants: the autosave decides on a remembered
+// tenant (tenants.go), which lets nobody else in and which a sector move
+// does not fool: the save finds it wrong, and it is read again.
+func TestAutosaveRemembersTenants(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	op := w.env.SignIn(t, "toto-staff")
+	ref := w.refsBySection[w.sections[0]][0]
+	u := w.url(w.toto, "/answers/"+ref)
+	if status, v := autosave(t, op, u, implemented(ref, 0)); status != http.StatusOK || v != 1 {
+		t.Fatalf("first autosave: %d, version %d", status, v)
+	}
+	// Remembered now: another operator's user is still turned away.
+	if status, _ := autosave(t, w.env.SignIn(t, "kitahama-staff"), u, implemented(ref, 1)); status != http.StatusNotFound {
+		t.Fatalf("another operator's autosave: %d, want 404", status)
+	}
+	if _, err := w.env.DB.Owner.Exec(context.Background(), `UPDATE operators SET sector_code = 'gas' WHERE id = $1`, w.totoOp); err != nil {
+		t.Fatal(err)
+	}
+	if status, v := autosave(t, op, u, implemented(ref, 1)); status != http.StatusOK || v != 2 {
+		t.Fatalf("autosave after the sector move: %d, version %d", status, v)
+	}
+	var sector string
+	if err := w.env.DB.Owner.QueryRow(context.Background(), `SELECT sector_code FROM audit_events
+		WHERE action = 'assessment.answer.save' AND object_id = $1 ORDER BY id DESC LIMIT 1`, fmt.Sprintf("%d/%s", w.toto, ref)).Scan(&sector); err != nil || sector != "gas" {
+		t.Fatalf("the save after the move was audited in sector %q (%v), want gas", sector, err)
+	}
+}
+
 func currentVersion(t *testing.T, w *asmWorld, ref string) int {
 	t.Helper()
 	var v int

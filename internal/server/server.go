@@ -40,6 +40,8 @@ type Server struct {
 	// figures keeps dashboard figures until their data change (figures.go);
 	// it stores nothing until WatchFigures is listening.
 	figures *figcache.Cache
+	// tenants remembers assessments' tenants for the autosave (tenants.go).
+	tenants tenantMemo
 }
 
 // New builds a server over db: sessions in PostgreSQL, the OIDC providers

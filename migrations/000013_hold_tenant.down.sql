@@ -1,0 +1,1 @@
+DROP FUNCTION kijun_hold_tenant(bigint, bigint, text);
