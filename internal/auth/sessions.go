@@ -4,9 +4,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
 // SessionConfig sets the session cookie and timeouts.
@@ -18,7 +19,8 @@ type SessionConfig struct {
 
 // NewSessions returns a session manager storing sessions in PostgreSQL, so
 // that any instance can serve any request and sign-out ends the session
-// everywhere. Over TLS the cookie is __Host- prefixed: Secure, Path=/ and
+// everywhere. The store (postgres.SessionStore) reads the user's principal
+// with the session. Over TLS the cookie is __Host- prefixed: Secure, Path=/ and
 // no Domain, so no subdomain can set or read it.
 //
 // The idle timeout is the Manager's (see Manager.UserID), not scs's: scs
@@ -26,7 +28,15 @@ type SessionConfig struct {
 // a second commit on every page view and every autosave.
 func NewSessions(db *pgxpool.Pool, c SessionConfig) *scs.SessionManager {
 	s := scs.New()
-	s.Store = pgxstore.NewWithCleanupInterval(db, 10*time.Minute)
+	s.Codec = SessionCodec{}
+	s.Store = postgres.NewSessionStore(db, 10*time.Minute, func(data []byte) int64 {
+		_, values, err := s.Codec.Decode(data)
+		if err != nil {
+			return 0
+		}
+		id, _ := values[keyUserID].(int64)
+		return id
+	})
 	s.Lifetime = c.Absolute
 	s.Cookie.Name = "kijun_session"
 	if c.Secure {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,10 +24,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kijun-portal/kijun/internal/auth"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/synthetic"
 )
@@ -160,33 +159,28 @@ func loadUsers(ctx context.Context, db *pgxpool.Pool) (users, error) {
 	return u, nil
 }
 
-// newSession writes a session row for user in scs's own format (gob of
-// the deadline and the values the sign-in puts: "uid", "provider", "seen"), the
+// newSession writes a session row for user as the server's session store
+// does (auth.SessionCodec of the deadline and the values the sign-in puts:
+// "uid", "provider", "seen", and the user's id in its own column), the
 // state a browser has after the OIDC sign-in, and returns the cookie.
 // Everything after sign-in — session lookup and renewal, loading the
 // principal and its grants, RLS — is the server's real path.
 func newSession(ctx context.Context, db *pgxpool.Pool, userID int64) (string, error) {
-	registerSessionTypes.Do(func() { gob.Register(time.Time{}) }) // "seen", as internal/auth registers it in the server
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	deadline := time.Now().Add(12 * time.Hour)
-	data, err := scs.GobCodec{}.Encode(deadline, map[string]any{"uid": userID, "provider": "bench", "seen": time.Now()})
+	data, err := auth.SessionCodec{}.Encode(deadline, map[string]any{"uid": userID, "provider": "bench", "seen": time.Now()})
 	if err != nil {
 		return "", err
 	}
-	if _, err := db.Exec(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)`, token, data, deadline); err != nil {
+	if _, err := db.Exec(ctx, `INSERT INTO sessions (token, data, expiry, user_id) VALUES ($1, $2, $3, $4)`, token, data, deadline, userID); err != nil {
 		return "", err
 	}
 	return "kijun_session=" + token, nil
 }
-
-// registerSessionTypes registers the session values' concrete types with
-// gob once, as the server does (internal/auth), so that the rows written
-// here decode there.
-var registerSessionTypes sync.Once
 
 func (u users) vus(ctx context.Context, db *pgxpool.Pool, e Endpoint) ([]*VU, error) {
 	out := make([]*VU, e.Concurrency)

@@ -56,21 +56,42 @@ func LoadPrincipal(ctx context.Context, tx pgx.Tx, userID int64) (*kijun.Princip
 // trip: the statements go as one batch, which PostgreSQL runs as one
 // implicit transaction, so the system setting holds for the reads and ends
 // with them. Oversight comes from a short-lived cache (reference data).
+// SessionStore.FindCtx reads the same with the session, one round trip
+// earlier.
 func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (*kijun.Principal, error) {
 	b := &pgx.Batch{}
-	b.Queue(`SELECT set_config('kijun.system', 'true', true)`)
-	b.Queue(`SELECT display_name, email FROM users WHERE id = $1`, userID)
-	b.Queue(`SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
-		WHERE g.user_id = $1 AND g.revoked_at IS NULL ORDER BY g.id`, userID)
+	b.Queue(setSystemSQL)
+	queuePrincipal(b, "$1", userID)
 	br := db.SendBatch(ctx, b)
 	defer br.Close()
 	if _, err := br.Exec(); err != nil {
 		return nil, err
 	}
+	p, err := readPrincipal(ctx, db, br)
+	if err != nil {
+		return nil, err
+	}
+	return p, br.Close()
+}
+
+const setSystemSQL = `SELECT set_config('kijun.system', 'true', true)`
+
+// queuePrincipal queues the reads of a user's principal, after setSystemSQL:
+// who is the SQL of the user's id in terms of $1 (arg).
+func queuePrincipal(b *pgx.Batch, who string, arg any) {
+	b.Queue(`SELECT id, display_name, email FROM users WHERE id = `+who, arg)
+	b.Queue(`SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
+		WHERE g.user_id = `+who+` AND g.revoked_at IS NULL ORDER BY g.id`, arg)
+}
+
+// readPrincipal reads what queuePrincipal queued: nil when there is no
+// such user (the rest of the batch is then left unread).
+func readPrincipal(ctx context.Context, db *pgxpool.Pool, br pgx.BatchResults) (*kijun.Principal, error) {
+	var id int64
 	var name, email string
-	err := br.QueryRow().Scan(&name, &email)
+	err := br.QueryRow().Scan(&id, &name, &email)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, br.Close()
+		return nil, nil
 	}
 	if err != nil {
 		return nil, err
@@ -83,14 +104,11 @@ func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (
 	if err != nil {
 		return nil, err
 	}
-	if err := br.Close(); err != nil {
-		return nil, err
-	}
 	oversight, err := cachedOversight(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	return kijun.NewPrincipal(userID, name, email, grants, oversight), nil
+	return kijun.NewPrincipal(id, name, email, grants, oversight), nil
 }
 
 // oversightCache keeps the ministry → sectors map for a minute: it is

@@ -185,6 +185,13 @@ func TestSessionLifecycle(t *testing.T) {
 	if s, _ := env.Get(t, withCookie(t, env, after), "/account"); s != http.StatusOK {
 		t.Fatalf("the session id does not work: %d", s)
 	}
+	// The session row names its user, so that requests read the principal
+	// with the session (postgres.SessionStore).
+	var signedIn int
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM sessions s
+		JOIN identities i ON i.user_id = s.user_id AND i.subject = 'meti-staff'`).Scan(&signedIn); err != nil || signedIn != 1 {
+		t.Fatalf("sessions naming meti-staff's user: %d (%v), want 1", signedIn, err)
+	}
 
 	// Sign-out ends the session on the server, not only in the browser.
 	resp, err := c.PostForm(env.HTTP.URL+"/logout", nil)

@@ -92,7 +92,9 @@ type principalKey struct{}
 
 // loadPrincipal reads the session's user and every active grant on each
 // request, so that a revoked grant or a removed user stops working on the
-// very next request.
+// very next request. The session store has read them with the session
+// (principalSlot); only a session without its user's id needs the
+// separate read.
 func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		uid := s.auth.UserID(r.Context())
@@ -100,7 +102,11 @@ func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := postgres.LoadRequestPrincipal(r.Context(), s.db, uid)
+		p, read := postgres.SessionPrincipal(r.Context(), uid)
+		var err error
+		if !read { // a session written before migration 000014
+			p, err = postgres.LoadRequestPrincipal(r.Context(), s.db, uid)
+		}
 		if err != nil {
 			s.wrap(func(http.ResponseWriter, *http.Request) error { return err })(w, r)
 			return
@@ -111,6 +117,15 @@ func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	})
+}
+
+// principalSlot makes room for the principal the session store reads
+// along with the session (postgres.SessionStore); it goes before scs's
+// LoadAndSave.
+func principalSlot(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(postgres.WithPrincipalSlot(r.Context())))
 	})
 }
 
