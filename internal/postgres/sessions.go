@@ -70,27 +70,45 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 		queuePrincipal(b, sessionUserSQL, token)
 	}
 	br := s.db.SendBatch(ctx, b)
-	defer br.Close()
-	if _, err := br.Exec(); err != nil {
+	data, found, rows, err := readSession(br, slot != nil)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || !found {
 		return nil, false, err
 	}
-	var data []byte
-	var userID int64
-	err := br.QueryRow().Scan(&data, &userID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, false, br.Close()
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	if slot != nil && userID != 0 {
-		p, err := readPrincipal(ctx, s.db, br)
+	if slot != nil && rows.userID != 0 {
+		// After Close: building the principal may take a connection.
+		p, err := rows.principal(ctx, s.db)
 		if err != nil {
 			return nil, false, err
 		}
-		*slot = principalSlot{read: true, userID: userID, p: p}
+		*slot = principalSlot{read: true, userID: rows.userID, p: p}
 	}
-	return data, true, br.Close()
+	return data, true, nil
+}
+
+// sessionRows is a session's user and what queuePrincipal read for them.
+type sessionRows struct {
+	userID int64
+	principalRows
+}
+
+// readSession reads FindCtx's batch, up to the principal's rows when
+// withPrincipal (and the session has a user).
+func readSession(br pgx.BatchResults, withPrincipal bool) (data []byte, found bool, rows sessionRows, err error) {
+	if _, err = br.Exec(); err != nil {
+		return nil, false, rows, err
+	}
+	err = br.QueryRow().Scan(&data, &rows.userID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, rows, nil
+	}
+	if err != nil || !withPrincipal || rows.userID == 0 {
+		return data, err == nil, rows, err
+	}
+	rows.principalRows, err = readPrincipalRows(br)
+	return data, err == nil, rows, err
 }
 
 // CommitCtx writes a session with its user's id.

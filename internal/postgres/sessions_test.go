@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
@@ -86,5 +88,43 @@ func TestSessionStoreReadsThePrincipal(t *testing.T) {
 	}
 	if _, _, found := find("signed-in"); found {
 		t.Error("the session outlived its deleted user")
+	}
+}
+
+// TestSessionStoreOnAFullPool: the principal is built after the batch's
+// connection goes back, because refreshing the oversight cache takes one.
+// With every connection held by a request reading its session, building
+// it first deadlocked the server a minute after it started (found by make
+// bench); a pool of one connection shows it at once.
+func TestSessionStoreOnAFullPool(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	p := regPrincipal(t, db, "full-pool", regMinistryGrant("METI"))
+	cfg, err := pgxpool.ParseConfig(db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store := postgres.NewSessionStore(pool, 0, func([]byte) int64 { return p.UserID })
+	if err := store.CommitCtx(context.Background(), "t", []byte("x"), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		postgres.ExpireOversightCache()
+		ctx, cancel := context.WithTimeout(postgres.WithPrincipalSlot(context.Background()), 10*time.Second)
+		_, found, err := store.FindCtx(ctx, "t")
+		got, ok := postgres.SessionPrincipal(ctx, p.UserID)
+		cancel()
+		if err != nil || !found || !ok || got == nil || len(got.Ministries) != 1 {
+			t.Fatalf("find on a pool of one after the oversight expired: %v %v %+v", found, err, got)
+		}
+	}
+	if _, err := postgres.LoadRequestPrincipal(context.Background(), pool, p.UserID); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -63,15 +63,18 @@ func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (
 	b.Queue(setSystemSQL)
 	queuePrincipal(b, "$1", userID)
 	br := db.SendBatch(ctx, b)
-	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return nil, err
+	_, err := br.Exec()
+	var rows principalRows
+	if err == nil {
+		rows, err = readPrincipalRows(br)
 	}
-	p, err := readPrincipal(ctx, db, br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, err
 	}
-	return p, br.Close()
+	return rows.principal(ctx, db)
 }
 
 const setSystemSQL = `SELECT set_config('kijun.system', 'true', true)`
@@ -84,31 +87,46 @@ func queuePrincipal(b *pgx.Batch, who string, arg any) {
 		WHERE g.user_id = `+who+` AND g.revoked_at IS NULL ORDER BY g.id`, arg)
 }
 
-// readPrincipal reads what queuePrincipal queued: nil when there is no
-// such user (the rest of the batch is then left unread).
-func readPrincipal(ctx context.Context, db *pgxpool.Pool, br pgx.BatchResults) (*kijun.Principal, error) {
-	var id int64
-	var name, email string
-	err := br.QueryRow().Scan(&id, &name, &email)
+// principalRows is what queuePrincipal's statements read.
+type principalRows struct {
+	found       bool // false: no such user
+	id          int64
+	name, email string
+	grants      []kijun.Grant
+}
+
+// readPrincipalRows reads what queuePrincipal queued (when there is no
+// such user, the rest of the batch is left unread).
+func readPrincipalRows(br pgx.BatchResults) (principalRows, error) {
+	var r principalRows
+	err := br.QueryRow().Scan(&r.id, &r.name, &r.email)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+		return r, nil
 	}
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	rows, err := br.Query()
 	if err != nil {
-		return nil, err
+		return r, err
 	}
-	grants, err := pgx.CollectRows(rows, scanGrant)
-	if err != nil {
-		return nil, err
+	r.found = true
+	r.grants, err = pgx.CollectRows(rows, scanGrant)
+	return r, err
+}
+
+// principal builds the principal, nil for no user. Call it after closing
+// the batch: the oversight cache may need a connection of its own, and a
+// full pool of requests each holding its batch would wait for it forever.
+func (r principalRows) principal(ctx context.Context, db *pgxpool.Pool) (*kijun.Principal, error) {
+	if !r.found {
+		return nil, nil
 	}
 	oversight, err := cachedOversight(ctx, db)
 	if err != nil {
 		return nil, err
 	}
-	return kijun.NewPrincipal(id, name, email, grants, oversight), nil
+	return kijun.NewPrincipal(r.id, r.name, r.email, r.grants, oversight), nil
 }
 
 // oversightCache keeps the ministry → sectors map for a minute: it is

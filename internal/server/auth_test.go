@@ -192,6 +192,13 @@ func TestSessionLifecycle(t *testing.T) {
 		JOIN identities i ON i.user_id = s.user_id AND i.subject = 'meti-staff'`).Scan(&signedIn); err != nil || signedIn != 1 {
 		t.Fatalf("sessions naming meti-staff's user: %d (%v), want 1", signedIn, err)
 	}
+	// A row without it (written before migration 000014) still works.
+	if _, err := env.DB.Owner.Exec(context.Background(), `UPDATE sessions SET user_id = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	if s, body := env.Get(t, withCookie(t, env, after), "/account"); s != http.StatusOK || !strings.Contains(body, "経済産業省") {
+		t.Fatalf("a session row without its user: %d", s)
+	}
 
 	// Sign-out ends the session on the server, not only in the browser.
 	resp, err := c.PostForm(env.HTTP.URL+"/logout", nil)
