@@ -19,7 +19,7 @@ import (
 // before its work instead of two, and the principal is still read fresh
 // on every request: a revoked grant stops working on the next one.
 type SessionStore struct {
-	*pgxstore.PostgresStore // Delete, All and the cleanup of expired sessions
+	*pgxstore.PostgresStore // All, and the cleanup of expired sessions
 	db                      *pgxpool.Pool
 	userOf                  func(data []byte) int64
 }
