@@ -507,8 +507,7 @@ func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, t T
 	if err := wellFormed(a); err != nil {
 		return kijun.Answer{}, err
 	}
-	b := &pgx.Batch{}
-	b.Queue(setPrincipalSQL, principalArgs(p, false)...)
+	b := batchAs(p)
 	b.Queue(`SELECT kijun_hold_tenant($1, $2, $3)`, a.AssessmentID, t.OperatorID, t.SectorCode)
 	b.Queue(saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID)...)
 	saved, err := scanSaved(batchRow{db.SendBatch(ctx, b), 2}, a, expectedVersion)

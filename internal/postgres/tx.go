@@ -32,15 +32,22 @@ func InTx(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, fn func(pgx
 // reported an error, which rolls it all back; Scan returns that error,
 // including one raised at the commit. One round trip instead of InTx's four
 // (BEGIN, settings, statement, COMMIT), for hot paths whose work is one
-// statement: the autosave's tenant read and kijun_save_answer
-// (docs/performance.md, "Saving an answer"). Work of more than one
+// statement: the autosave's tenant read, and its save (SaveAnswerAs puts
+// kijun_hold_tenant before kijun_save_answer in the same batch;
+// docs/performance.md, "Saving an answer"). Work of more than one
 // statement, or that must read before it decides what to write, belongs
 // in InTx.
 func QueryRowAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, sql string, args ...any) pgx.Row {
-	b := &pgx.Batch{}
-	b.Queue(setPrincipalSQL, principalArgs(p, false)...)
+	b := batchAs(p)
 	b.Queue(sql, args...)
 	return batchRow{db.SendBatch(ctx, b), 1}
+}
+
+// batchAs starts a batch with p's settings (setPrincipalSQL).
+func batchAs(p *kijun.Principal) *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue(setPrincipalSQL, principalArgs(p, false)...)
+	return b
 }
 
 // batchRow is the row of a batch's last statement, after skip statements

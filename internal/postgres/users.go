@@ -31,25 +31,21 @@ func scanGrant(r pgx.CollectableRow) (kijun.Grant, error) {
 // is authentication, run once per request, so a revoked grant stops
 // working on the next request. It returns nil when the user is unknown.
 func LoadPrincipal(ctx context.Context, tx pgx.Tx, userID int64) (*kijun.Principal, error) {
-	var name, email string
-	err := tx.QueryRow(ctx, `SELECT display_name, email FROM users WHERE id = $1`, userID).Scan(&name, &email)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+	b := &pgx.Batch{}
+	queuePrincipal(b, "$1", userID)
+	br := tx.SendBatch(ctx, b)
+	rows, err := readPrincipalRows(br)
+	if cerr := br.Close(); err == nil {
+		err = cerr
 	}
-	if err != nil {
-		return nil, err
-	}
-	rows, _ := tx.Query(ctx, `SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
-		WHERE g.user_id = $1 AND g.revoked_at IS NULL ORDER BY g.id`, userID)
-	grants, err := pgx.CollectRows(rows, scanGrant)
-	if err != nil {
+	if err != nil || !rows.found {
 		return nil, err
 	}
 	oversight, err := Oversight(ctx, tx)
 	if err != nil {
 		return nil, err
 	}
-	return kijun.NewPrincipal(userID, name, email, grants, oversight), nil
+	return kijun.NewPrincipal(rows.id, rows.name, rows.email, rows.grants, oversight), nil
 }
 
 // LoadRequestPrincipal is LoadPrincipal for every request, in one round
