@@ -493,24 +493,22 @@ func SaveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answ
 	if err := wellFormed(a); err != nil {
 		return kijun.Answer{}, err
 	}
-	return scanSaved(tx.QueryRow(ctx, saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID)...), a, expectedVersion)
+	return scanSaved(tx.QueryRow(ctx, saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID, nil, nil)...), a, expectedVersion)
 }
 
 // SaveAnswerAs is SaveAnswer as one implicit transaction of its own: the
-// principal's settings, kijun_hold_tenant and kijun_save_answer in one
-// round trip, committed when it returns nil. It is the autosave's path.
-// t is the tenant the caller's policy allowed (AssessmentTenant, or what
-// the caller remembers of it): the save happens only while the assessment
-// is t's as p sees it, else ErrTenantMoved. The other errors are
-// SaveAnswer's.
+// principal's settings and kijun_save_answer in one round trip, committed
+// when it returns nil. It is the autosave's path. t is the tenant the
+// caller's policy allowed (AssessmentTenant, or what the caller remembers
+// of it): the save happens only while the assessment is t's as p sees it
+// (kijun_lock_editable compares them, migration 000015), else
+// ErrTenantMoved. The other errors are SaveAnswer's.
 func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, t Tenant, a kijun.Answer, expectedVersion int, requestID string) (kijun.Answer, error) {
 	if err := wellFormed(a); err != nil {
 		return kijun.Answer{}, err
 	}
-	b := batchAs(p)
-	b.Queue(`SELECT kijun_hold_tenant($1, $2, $3)`, a.AssessmentID, t.OperatorID, t.SectorCode)
-	b.Queue(saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID)...)
-	saved, err := scanSaved(batchRow{db.SendBatch(ctx, b), 2}, a, expectedVersion)
+	row := QueryRowAs(ctx, db, p, saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID, t.OperatorID, t.SectorCode)...)
+	saved, err := scanSaved(row, a, expectedVersion)
 	if pgCode(err) == sqlStateTenantMoved {
 		return kijun.Answer{}, ErrTenantMoved
 	}
@@ -525,18 +523,22 @@ func wellFormed(a kijun.Answer) error {
 }
 
 // saveAnswerSQL calls kijun_save_answer and spreads the answer it returns
-// (NULL columns when there is none) over answerColumns' order.
+// (NULL columns when there is none) over answerColumns' order. $13 and $14
+// are the tenant to hold the save to, or NULL.
 const saveAnswerSQL = `SELECT r.outcome, coalesce(r.detail, ''), x.assessment_id IS NOT NULL,
 		coalesce(x.assessment_id, 0), coalesce(x.ref, ''), coalesce(x.status, ''), coalesce(x.maturity, 0),
 		coalesce(x.how, ''), coalesce(x.na_reason, ''), coalesce(x.remediation_action, ''),
 		coalesce(x.remediation_owner, ''), x.remediation_due, coalesce(x.carried_forward, false),
 		coalesce(x.version, 0), coalesce(x.updated_by, 0), coalesce(x.updated_by_name, ''),
 		coalesce(x.updated_at, 'epoch')
-	FROM kijun_save_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) r, LATERAL (SELECT (r.answer).*) x`
+	FROM kijun_save_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) r, LATERAL (SELECT (r.answer).*) x`
 
-func saveAnswerArgs(p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string) []any {
+// saveAnswerArgs are saveAnswerSQL's arguments; operator and sector are
+// the tenant (nil: none).
+func saveAnswerArgs(p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string, operator, sector any) []any {
 	return []any{a.AssessmentID, a.Ref, expectedVersion, nullStr(string(a.Status)), nullInt(int64(a.Maturity)),
-		a.How, a.NAReason, a.Remediation.Action, a.Remediation.Owner, dateOrNil(a.Remediation.Due), actorName(p), requestID}
+		a.How, a.NAReason, a.Remediation.Action, a.Remediation.Owner, dateOrNil(a.Remediation.Due), actorName(p), requestID,
+		operator, sector}
 }
 
 // scanSaved reads kijun_save_answer's outcome into SaveAnswer's result.

@@ -253,7 +253,7 @@ func TestSaveAnswerForgedCall(t *testing.T) {
 			var outcome string
 			err := w.as(p, func(tx pgx.Tx) error {
 				return tx.QueryRow(w.ctx, `SELECT outcome FROM kijun_save_answer($1, 'GV-01', 1, 'partial', NULL, 'forged', '', '', '', NULL,
-					'forger', 'forged', `+start+`)`, id).Scan(&outcome)
+					'forger', 'forged', p_start => `+start+`)`, id).Scan(&outcome)
 			})
 			if err != nil || outcome != "not_found" && outcome != "forbidden" {
 				t.Errorf("forged save as %v (start %s): %q %v", p, start, outcome, err)
@@ -291,8 +291,9 @@ func TestSaveAnswerForgedCall(t *testing.T) {
 }
 
 // TestSaveAnswerAsHoldsTheTenant: the autosave saves only on the tenant
-// its policy decided on (kijun_hold_tenant, migration 000013); a tenant
-// that is wrong, or moved since, refuses the save and writes nothing.
+// its policy decided on (kijun_lock_editable compares it, migration
+// 000015); a tenant that is wrong, or moved since, refuses the save and
+// writes nothing, before the assessment's first save and after it.
 func TestSaveAnswerAsHoldsTheTenant(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
@@ -327,6 +328,15 @@ func TestSaveAnswerAsHoldsTheTenant(t *testing.T) {
 		t.Fatalf("after the move the assessment is %+v", moved)
 	} else if err := save(moved, "after the move"); err != nil {
 		t.Errorf("save on the moved tenant: %v", err)
+	}
+	// Started now: the tenant is compared on the row read with the share lock.
+	for _, wrong := range []postgres.Tenant{right, {OperatorID: w.opB, SectorCode: "gas"}} {
+		if err := save(wrong, "wrong once started"); !errors.Is(err, postgres.ErrTenantMoved) {
+			t.Errorf("save on tenant %+v once started: %v, want ErrTenantMoved", wrong, err)
+		}
+	}
+	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 1 {
+		t.Errorf("after one save on the right tenant, %d save events", len(after))
 	}
 }
 

@@ -32,38 +32,28 @@ func InTx(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, fn func(pgx
 // reported an error, which rolls it all back; Scan returns that error,
 // including one raised at the commit. One round trip instead of InTx's four
 // (BEGIN, settings, statement, COMMIT), for hot paths whose work is one
-// statement: the autosave's tenant read, and its save (SaveAnswerAs puts
-// kijun_hold_tenant before kijun_save_answer in the same batch;
+// statement: the autosave's tenant read, and its save (SaveAnswerAs;
 // docs/performance.md, "Saving an answer"). Work of more than one
 // statement, or that must read before it decides what to write, belongs
 // in InTx.
 func QueryRowAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, sql string, args ...any) pgx.Row {
-	b := batchAs(p)
-	b.Queue(sql, args...)
-	return batchRow{db.SendBatch(ctx, b), 1}
-}
-
-// batchAs starts a batch with p's settings (setPrincipalSQL).
-func batchAs(p *kijun.Principal) *pgx.Batch {
 	b := &pgx.Batch{}
 	b.Queue(setPrincipalSQL, principalArgs(p, false)...)
-	return b
+	b.Queue(sql, args...)
+	return settingsThenRow{db.SendBatch(ctx, b)}
 }
 
-// batchRow is the row of a batch's last statement, after skip statements
-// whose results are not wanted (the settings); Scan reads it and then
-// ends the batch, whose Close reports an error of the implicit commit.
-type batchRow struct {
-	br   pgx.BatchResults
-	skip int
+// settingsThenRow is the row of QueryRowAs's statement, after the
+// settings; Scan reads it and then ends the batch, whose Close reports an
+// error of the implicit commit.
+type settingsThenRow struct {
+	br pgx.BatchResults
 }
 
-func (r batchRow) Scan(dest ...any) error {
-	for range r.skip {
-		if _, err := r.br.Exec(); err != nil {
-			r.br.Close()
-			return err
-		}
+func (r settingsThenRow) Scan(dest ...any) error {
+	if _, err := r.br.Exec(); err != nil {
+		r.br.Close()
+		return err
 	}
 	err := r.br.QueryRow().Scan(dest...)
 	if cerr := r.br.Close(); err == nil {

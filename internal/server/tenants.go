@@ -9,8 +9,8 @@ import (
 // tenantMemo remembers each assessment's tenant for the autosave, so that
 // a save asks the policy without first reading the assessment (one round
 // trip fewer; docs/performance.md, "Saving an answer"). It is only a hint:
-// the save holds the tenant the policy decided on (kijun_hold_tenant,
-// migration 000013) and fails if the assessment is not that tenant's as
+// the save holds the tenant the policy decided on (kijun_lock_editable,
+// migration 000015) and fails if the assessment is not that tenant's as
 // the principal sees it, and the handler then forgets it and reads again.
 // So a stale entry never lets a save through, and one principal's entry
 // tells another nothing: the policy answers from it exactly as it would
