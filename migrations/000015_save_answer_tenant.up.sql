@@ -1,5 +1,5 @@
 -- The autosave in fewer statements (issue 7: 1,000 saves/s on two cores;
--- docs/performance.md, "Saving an answer in one statement of work").
+-- docs/performance.md, "The tenant compared by the save itself").
 --
 -- kijun_hold_tenant (000013) ran before kijun_save_answer and read the
 -- assessment row that kijun_lock_editable then read again, share lock and
