@@ -277,11 +277,15 @@ func (m *Manager) UserID(ctx context.Context) int64 {
 		_ = m.Sessions.Destroy(ctx)
 		return 0
 	}
-	if since > min(m.idle/10, time.Minute) {
+	if since > seenWriteBack(m.idle) {
 		m.Sessions.Put(ctx, keySeen, time.Now())
 	}
 	return id
 }
+
+// seenWriteBack is how old the time of a session's last request may grow
+// before a request writes it back.
+func seenWriteBack(idle time.Duration) time.Duration { return min(idle/10, time.Minute) }
 
 // End destroys the session and returns where to send the browser: the
 // provider's end_session_endpoint when it has one, else home.

@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -78,6 +79,7 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 		versions []int
 	}
 	seats := make([]*seat, users)
+	var saveIn func(ctx context.Context, p *kijun.Principal, s *seat, n int) error
 	for i, op := range ops {
 		s := &seat{p: newUser(fmt.Sprint("op", i), kijun.Grant{Role: kijun.RoleOperatorStaff, OperatorID: op, SectorCode: "electricity"}),
 			versions: make([]int, len(refs))}
@@ -115,15 +117,38 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 		})
 	}
 	// saveAs is the autosave's path: no transaction of the caller's.
-	saveAs := func(s *seat, n int) error {
+	saveAs := func(s *seat, n int) error { return saveIn(ctx, s.p, s, n) }
+	saveIn = func(ctx context.Context, p *kijun.Principal, s *seat, n int) error {
 		k := n % len(refs)
-		a, err := postgres.SaveAnswerAs(ctx, pool, s.p, postgres.Tenant{OperatorID: s.p.Operators[0], SectorCode: "electricity"}, kijun.Answer{AssessmentID: s.id, Ref: refs[k], Status: kijun.AnswerPartial,
+		a, err := postgres.SaveAnswerAs(ctx, pool, p, postgres.Tenant{OperatorID: s.p.Operators[0], SectorCode: "electricity"}, kijun.Answer{AssessmentID: s.id, Ref: refs[k], Status: kijun.AnswerPartial,
 			Maturity: 2, How: fmt.Sprintf("手順書に基づき運用しています (%d)", n),
 			Remediation: kijun.Remediation{Action: "監視を自動化する", Owner: "情報システム部"}}, s.versions[k], "bench")
 		if err == nil {
 			s.versions[k] = a.Version
 		}
 		return err
+	}
+	// autosave is the whole request's database work: finding the session
+	// with its principal, read afresh or remembered (SessionStore), then
+	// the save.
+	store := postgres.NewSessionStore(pool, 0, func(data []byte) (int64, bool) {
+		return int64(binary.BigEndian.Uint64(data)), true
+	})
+	for i, s := range seats {
+		data := binary.BigEndian.AppendUint64(nil, uint64(s.p.UserID))
+		if err := store.CommitCtx(ctx, fmt.Sprint("seat-", i), data, time.Now().Add(time.Hour)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	autosave := func(remember bool) func(s *seat, n int) error {
+		return func(s *seat, n int) error {
+			rctx := postgres.WithPrincipalSlot(ctx, remember)
+			if _, _, err := store.FindCtx(rctx, fmt.Sprint("seat-", slices.Index(seats, s))); err != nil {
+				return err
+			}
+			p, _ := postgres.SessionPrincipal(rctx, s.p.UserID)
+			return saveIn(rctx, p, s, n)
+		}
 	}
 	bare := func(n int) error {
 		_, err := pool.Exec(ctx, `UPDATE bench_rows SET v = $2, n = n + 1 WHERE id = $1`, n%100+1, fmt.Sprint("v", n))
@@ -166,6 +191,15 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 			}
 		}
 	})
+	for _, remember := range []bool{false, true} {
+		b.Run(fmt.Sprint("autosave_remembered_", remember), func(b *testing.B) {
+			for n := 0; b.Loop(); n++ {
+				if err := autosave(remember)(seats[0], n); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 	b.Run("load_section_100", func(b *testing.B) {
 		for b.Loop() {
 			if err := load(seats[0]); err != nil {
@@ -205,6 +239,9 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 	})
 	b.Run("save_answer_32users", func(b *testing.B) { parallel(b, save) })
 	b.Run("save_answer_as_32users", func(b *testing.B) { parallel(b, saveAs) })
+	for _, remember := range []bool{false, true} {
+		b.Run(fmt.Sprint("autosave_remembered_", remember, "_32users"), func(b *testing.B) { parallel(b, autosave(remember)) })
+	}
 	b.Run("load_section_100_32users", func(b *testing.B) {
 		parallel(b, func(s *seat, _ int) error { return load(s) })
 	})

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -18,31 +19,59 @@ import (
 // same round trip (FindCtx). Every request then makes one round trip
 // before its work instead of two, and the principal is still read fresh
 // on every request: a revoked grant stops working on the next one.
+//
+// The one exception is a request whose work holds its session itself
+// (WithPrincipalSlot's remember): it may get the session and principal
+// an earlier request read, from memory, with no round trip at all, and
+// then every statement it sends as that principal first checks in the
+// same transaction that the session is live and the principal unchanged
+// (kijun_hold_session, migration 000016; QueryRowAs, InTx). So a
+// remembered session never does what a fresh one would refuse.
 type SessionStore struct {
 	*pgxstore.PostgresStore // All, and the cleanup of expired sessions
 	db                      *pgxpool.Pool
-	userOf                  func(data []byte) int64
+	facts                   SessionFacts
+	memo                    sessionMemo
 }
 
-// NewSessionStore returns a store over db; userOf reads the signed-in
-// user's id from a session's data (0: nobody).
-func NewSessionStore(db *pgxpool.Pool, cleanup time.Duration, userOf func(data []byte) int64) *SessionStore {
-	return &SessionStore{PostgresStore: pgxstore.NewWithCleanupInterval(db, cleanup), db: db, userOf: userOf}
+// SessionFacts reads from a session's data its signed-in user (0: nobody)
+// and whether a request now would leave the session unwritten: only
+// then may it be served from memory, since writing back data that
+// another instance may have changed, or a session that has ended, would
+// be wrong.
+type SessionFacts func(data []byte) (userID int64, unwritten bool)
+
+// NewSessionStore returns a store over db.
+func NewSessionStore(db *pgxpool.Pool, cleanup time.Duration, facts SessionFacts) *SessionStore {
+	return &SessionStore{PostgresStore: pgxstore.NewWithCleanupInterval(db, cleanup), db: db, facts: facts}
 }
 
 type principalSlotKey struct{}
 
 // principalSlot is where FindCtx leaves the principal it read.
 type principalSlot struct {
-	read   bool
-	userID int64
-	p      *kijun.Principal // nil: the user is gone
+	remember bool // the request may be served a remembered session
+	read     bool
+	userID   int64
+	p        *kijun.Principal // nil: the user is gone
+	held     *heldSession     // non-nil: remembered, so its work must hold it
+}
+
+// heldSession is a remembered session as its request's statements check
+// it (kijun_hold_session).
+type heldSession struct {
+	token   string
+	version int64
+	forget  func() // drops the memory of it, once the database refused it
 }
 
 // WithPrincipalSlot returns ctx with room for the principal FindCtx reads
-// along with the request's session (see SessionPrincipal).
-func WithPrincipalSlot(ctx context.Context) context.Context {
-	return context.WithValue(ctx, principalSlotKey{}, &principalSlot{})
+// along with the request's session (see SessionPrincipal). remember says
+// that the request's handler only does work through QueryRowAs or InTx,
+// which hold a remembered session, and shows nothing else: only then may
+// FindCtx serve the session from memory.
+func WithPrincipalSlot(ctx context.Context, remember bool) context.Context {
+	return context.WithValue(ctx, principalSlotKey{}, &principalSlot{remember: remember})
 }
 
 // SessionPrincipal returns the principal FindCtx read with ctx's session,
@@ -55,14 +84,34 @@ func SessionPrincipal(ctx context.Context, userID int64) (p *kijun.Principal, ok
 	return slot.p, true
 }
 
+// heldSessionOf returns ctx's session if it was served from memory.
+func heldSessionOf(ctx context.Context) (*heldSession, int64) {
+	slot, _ := ctx.Value(principalSlotKey{}).(*principalSlot)
+	if slot == nil || slot.held == nil {
+		return nil, 0
+	}
+	return slot.held, slot.userID
+}
+
 // sessionUserSQL is the user of session $1, for queuePrincipal.
 const sessionUserSQL = `(SELECT user_id FROM sessions WHERE token = $1 AND current_timestamp < expiry)`
 
 // FindCtx returns a live session's data and, when ctx has a principal
 // slot and the session a user, reads that user's principal into it, all in
-// one batch (one implicit transaction, as the system).
+// one batch (one implicit transaction, as the system). A slot that may be
+// remembered gets the session from memory when an earlier request read it
+// and it would stay unwritten.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	slot, _ := ctx.Value(principalSlotKey{}).(*principalSlot)
+	if slot != nil && slot.remember {
+		if e, ok := s.memo.get(token); ok && time.Since(e.read) < rememberFor {
+			if _, unwritten := s.facts(e.data); unwritten {
+				*slot = principalSlot{remember: true, read: true, userID: e.userID, p: e.p,
+					held: &heldSession{token: token, version: e.version, forget: func() { s.memo.forget(token) }}}
+				return e.data, true, nil
+			}
+		}
+	}
 	b := &pgx.Batch{}
 	b.Queue(setSystemSQL)
 	b.Queue(`SELECT data, coalesce(user_id, 0) FROM sessions WHERE token = $1 AND current_timestamp < expiry`, token)
@@ -83,9 +132,57 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 		if err != nil {
 			return nil, false, err
 		}
-		*slot = principalSlot{read: true, userID: rows.userID, p: p}
+		slot.read, slot.userID, slot.p = true, rows.userID, p
+		if user, _ := s.facts(data); p != nil && user == rows.userID {
+			s.memo.put(token, memoEntry{data: data, userID: rows.userID, version: rows.version, p: p, read: time.Now()})
+		}
 	}
 	return data, true, nil
+}
+
+// sessionMemo remembers the sessions FindCtx read, with their principals,
+// for requests that hold them (see SessionStore).
+type sessionMemo struct {
+	mu sync.Mutex
+	m  map[string]memoEntry
+}
+
+type memoEntry struct {
+	data    []byte
+	userID  int64
+	version int64 // the principal's users.principal_version
+	p       *kijun.Principal
+	read    time.Time
+}
+
+// rememberFor is how long a session is remembered after it was read: no
+// longer than the ministries' sectors in its principal are (the oversight
+// cache), which the principal's version does not cover.
+const rememberFor = oversightTTL
+
+// maxSessionMemo bounds the memo at a few MB; when full it starts over.
+const maxSessionMemo = 10_000
+
+func (m *sessionMemo) get(token string) (memoEntry, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[token]
+	return e, ok
+}
+
+func (m *sessionMemo) put(token string, e memoEntry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= maxSessionMemo {
+		m.m = make(map[string]memoEntry)
+	}
+	m.m[token] = e
+}
+
+func (m *sessionMemo) forget(token string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.m, token)
 }
 
 // sessionRows is a session's user and what queuePrincipal read for them.
@@ -111,10 +208,18 @@ func readSession(br pgx.BatchResults, withPrincipal bool) (data []byte, found bo
 	return data, err == nil, rows, err
 }
 
+// errRememberedWrite refuses to write a remembered session: its data may
+// be older than the row's, or the session over (see SessionFacts).
+var errRememberedWrite = errors.New("postgres: a session served from memory is never written back")
+
 // CommitCtx writes a session with its user's id.
 func (s *SessionStore) CommitCtx(ctx context.Context, token string, data []byte, expiry time.Time) error {
+	if held, _ := heldSessionOf(ctx); held != nil {
+		return errRememberedWrite
+	}
+	s.memo.forget(token)
 	var user any
-	if id := s.userOf(data); id != 0 {
+	if id, _ := s.facts(data); id != 0 {
 		user = id
 	}
 	_, err := s.db.Exec(ctx, `INSERT INTO sessions (token, data, expiry, user_id) VALUES ($1, $2, $3, $4)
@@ -125,6 +230,7 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, data []byte,
 
 // DeleteCtx deletes a session.
 func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
+	s.memo.forget(token)
 	_, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE token = $1`, token)
 	return err
 }

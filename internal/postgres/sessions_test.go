@@ -21,13 +21,13 @@ func TestSessionStoreReadsThePrincipal(t *testing.T) {
 	ctx := context.Background()
 	p := regPrincipal(t, db, "session-user", regMinistryGrant("METI"), regMinistryGrant("FSA"))
 	// The data here is just the user's id; scs's codec is the server's business.
-	userOf := func(data []byte) int64 {
+	facts := func(data []byte) (int64, bool) {
 		if len(data) != 8 {
-			return 0
+			return 0, true
 		}
-		return int64(binary.BigEndian.Uint64(data))
+		return int64(binary.BigEndian.Uint64(data)), true
 	}
-	store := postgres.NewSessionStore(db.App, 0, userOf)
+	store := postgres.NewSessionStore(db.App, 0, facts)
 	signedIn := binary.BigEndian.AppendUint64(nil, uint64(p.UserID))
 	if err := store.CommitCtx(ctx, "signed-in", signedIn, time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
@@ -41,7 +41,7 @@ func TestSessionStoreReadsThePrincipal(t *testing.T) {
 
 	find := func(token string) (context.Context, []byte, bool) {
 		t.Helper()
-		rctx := postgres.WithPrincipalSlot(ctx)
+		rctx := postgres.WithPrincipalSlot(ctx, false)
 		data, found, err := store.FindCtx(rctx, token)
 		if err != nil {
 			t.Fatal(err)
@@ -110,13 +110,13 @@ func TestSessionStoreOnAFullPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	store := postgres.NewSessionStore(pool, 0, func([]byte) int64 { return p.UserID })
+	store := postgres.NewSessionStore(pool, 0, func([]byte) (int64, bool) { return p.UserID, true })
 	if err := store.CommitCtx(context.Background(), "t", []byte("x"), time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
 		postgres.ExpireOversightCache()
-		ctx, cancel := context.WithTimeout(postgres.WithPrincipalSlot(context.Background()), 10*time.Second)
+		ctx, cancel := context.WithTimeout(postgres.WithPrincipalSlot(context.Background(), false), 10*time.Second)
 		_, found, err := store.FindCtx(ctx, "t")
 		got, ok := postgres.SessionPrincipal(ctx, p.UserID)
 		cancel()

@@ -78,7 +78,7 @@ const setSystemSQL = `SELECT set_config('kijun.system', 'true', true)`
 // queuePrincipal queues the reads of a user's principal, after setSystemSQL:
 // who is the SQL of the user's id in terms of $1 (arg).
 func queuePrincipal(b *pgx.Batch, who string, arg any) {
-	b.Queue(`SELECT id, display_name, email FROM users WHERE id = `+who, arg)
+	b.Queue(`SELECT id, display_name, email, principal_version FROM users WHERE id = `+who, arg)
 	b.Queue(`SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
 		WHERE g.user_id = `+who+` AND g.revoked_at IS NULL ORDER BY g.id`, arg)
 }
@@ -88,6 +88,7 @@ type principalRows struct {
 	found       bool // false: no such user
 	id          int64
 	name, email string
+	version     int64 // users.principal_version (migration 000016)
 	grants      []kijun.Grant
 }
 
@@ -95,7 +96,7 @@ type principalRows struct {
 // such user, the rest of the batch is left unread).
 func readPrincipalRows(br pgx.BatchResults) (principalRows, error) {
 	var r principalRows
-	err := br.QueryRow().Scan(&r.id, &r.name, &r.email)
+	err := br.QueryRow().Scan(&r.id, &r.name, &r.email, &r.version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, nil
 	}

@@ -24,6 +24,9 @@ import (
 // higher; this is the portal's policy).
 const maxEvidenceSize = 20 << 20
 
+// autosavePattern is the route of the autosave (see heldSessionRoutes).
+const autosavePattern = "/assessments/{id}/answers/{ref}"
+
 // assessmentRoutes registers cycles, assessment lists, the section pages
 // where operators answer, submission and review.
 func (s *Server) assessmentRoutes(h routeFunc) {
@@ -33,7 +36,7 @@ func (s *Server) assessmentRoutes(h routeFunc) {
 	h(http.MethodGet, "/assessments/{id}", authz.ViewAssessment, s.handleAssessmentShow)
 	h(http.MethodGet, "/assessments/{id}/sections/{section}", authz.ViewAssessment, s.handleSectionShow)
 	h(http.MethodPost, "/assessments/{id}/sections/{section}", authz.ViewAssessment, s.handleSectionSave)
-	h(http.MethodPost, "/assessments/{id}/answers/{ref}", authz.AnswerAssessment, s.handleAnswerAutosave)
+	h(http.MethodPost, autosavePattern, authz.AnswerAssessment, s.handleAnswerAutosave)
 	h(http.MethodPost, "/assessments/{id}/carry-forward", authz.AnswerAssessment, s.handleCarryForward)
 	h(http.MethodPost, "/assessments/{id}/submit", authz.AnswerAssessment, s.handleAssessmentSubmit)
 	h(http.MethodPost, "/assessments/{id}/review", authz.ReviewAssessment, s.handleAssessmentReview)
@@ -477,8 +480,11 @@ func (s *Server) handleAnswerAutosave(w http.ResponseWriter, r *http.Request) er
 	var ke *kijun.Error
 	switch {
 	// A tenant that moved under a fresh read is as if someone else saved:
-	// the form post shows the page again.
-	case errors.As(err, &ke) && ke.Code == kijun.EConflict, errors.Is(err, postgres.ErrTenantMoved):
+	// the form post shows the page again. So is a remembered session that
+	// no longer holds: the form post reads the session and principal
+	// afresh (and signs in again, or saves as the principal now is).
+	case errors.As(err, &ke) && ke.Code == kijun.EConflict, errors.Is(err, postgres.ErrTenantMoved),
+		errors.Is(err, postgres.ErrSessionStale):
 		return reply(http.StatusConflict, autosaveReply{Conflict: true, Message: loc.T("asmui.autosave.conflict")})
 	case errors.As(err, &ke) && ke.Code == kijun.EInvalid:
 		return reply(http.StatusUnprocessableEntity, autosaveReply{Message: loc.T(ke.MessageID, ke.Args)})

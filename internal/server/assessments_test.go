@@ -266,6 +266,74 @@ func TestAutosaveRemembersTenants(t *testing.T) {
 	}
 }
 
+// TestAutosaveRemembersTheSession: the autosave runs on the session and
+// principal an earlier request read (postgres.SessionStore), and the save
+// holds them: a revoked grant or an ended session refuses the remembered
+// save (409: the page's script then posts the form, which reads both
+// afresh) and writes nothing; the next request reads them afresh. Any
+// other route reads them afresh every time.
+func TestAutosaveRemembersTheSession(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	ctx := context.Background()
+	op := w.env.SignIn(t, "toto-staff")
+	var user int64
+	if err := w.env.DB.Owner.QueryRow(ctx, `SELECT user_id FROM identities WHERE subject = 'toto-staff'`).Scan(&user); err != nil {
+		t.Fatal(err)
+	}
+	ref := w.refsBySection[w.sections[0]][0]
+	u := w.url(w.toto, "/answers/"+ref)
+	for v := range 2 {
+		if status, got := autosave(t, op, u, implemented(ref, v)); status != http.StatusOK || got != v+1 {
+			t.Fatalf("autosave %d: %d, version %d", v+1, status, got)
+		}
+	}
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := w.env.DB.Owner.Exec(ctx, sql, user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`UPDATE role_grants SET revoked_at = now() WHERE user_id = $1`)
+	if status, _ := autosave(t, op, u, implemented(ref, 2)); status != http.StatusConflict {
+		t.Errorf("remembered autosave after the revocation: %d, want 409", status)
+	}
+	if v := currentVersion(t, w, ref); v != 2 {
+		t.Errorf("the refused autosave saved: version %d", v)
+	}
+	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(implemented(ref, 2).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := op.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/pending" {
+		t.Errorf("autosave read afresh after the revocation: %d to %q, want the access-pending page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+
+	// Granted again; a page read afresh, an autosave remembered; then the
+	// session ends elsewhere.
+	exec(`INSERT INTO role_grants (user_id, role, operator_id, sector_code, source)
+		SELECT $1, 'operator_staff', operator_id, sector_code, 'directory' FROM role_grants WHERE user_id = $1 LIMIT 1`)
+	if status, _ := w.env.Get(t, op, fmt.Sprintf("/assessments/%d", w.toto)); status != http.StatusOK {
+		t.Fatalf("assessment page after the new grant: %d", status)
+	}
+	if status, got := autosave(t, op, u, implemented(ref, 2)); status != http.StatusOK || got != 3 {
+		t.Fatalf("autosave after the new grant: %d, version %d", status, got)
+	}
+	exec(`DELETE FROM sessions WHERE user_id = $1`)
+	if status, _ := autosave(t, op, u, implemented(ref, 3)); status != http.StatusConflict {
+		t.Errorf("remembered autosave after the session ended: %d, want 409", status)
+	}
+	if v := currentVersion(t, w, ref); v != 3 {
+		t.Errorf("the autosave on the ended session saved: version %d", v)
+	}
+	if status, _ := w.env.Get(t, op, fmt.Sprintf("/assessments/%d", w.toto)); status == http.StatusOK {
+		t.Error("the assessment page was served on the ended session")
+	}
+}
+
 func currentVersion(t *testing.T, w *asmWorld, ref string) int {
 	t.Helper()
 	var v int

@@ -93,7 +93,8 @@ type principalKey struct{}
 // loadPrincipal reads the session's user and every active grant on each
 // request, so that a revoked grant or a removed user stops working on the
 // very next request. The session store has read them with the session
-// (principalSlot); only a session without its user's id needs the
+// (principalSlot), or remembered them for a route whose work holds them
+// (heldSessionRoutes); only a session without its user's id needs the
 // separate read.
 func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -125,8 +126,19 @@ func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 // LoadAndSave.
 func principalSlot(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(postgres.WithPrincipalSlot(r.Context())))
+		remember := heldSessionRoutes[r.Method+" "+chi.RouteContext(r.Context()).RoutePattern()]
+		next.ServeHTTP(w, r.WithContext(postgres.WithPrincipalSlot(r.Context(), remember)))
 	})
+}
+
+// heldSessionRoutes may be served the session and principal an earlier
+// request of the same session read, from memory (postgres.SessionStore):
+// their handlers work only through postgres.QueryRowAs and InTx, which
+// first hold the session in the same transaction, and show nothing that
+// does not come from such a statement. Only the autosave, the portal's
+// busiest write, needs it (docs/security.md, "Sessions and requests").
+var heldSessionRoutes = map[string]bool{
+	http.MethodPost + " " + autosavePattern: true,
 }
 
 // principal returns the request's signed-in user, or nil.
