@@ -20,8 +20,9 @@ import (
 
 // BenchmarkAssessmentHotPaths measures the two hot paths of issue 5 on a
 // 100-control assessment — saving one answer (in a transaction, and as
-// the autosave sends it, SaveAnswerAs) and loading a 100-control
-// section — next to a bare single-row UPDATE in the same run, serially
+// the autosave sends it, SaveAnswerAs, also after finding its session
+// read afresh or remembered) and loading a 100-control section — next to
+// a bare single-row UPDATE in the same run, serially
 // and with 32 concurrent users (each on its own operator, so the
 // per-operator audit chain does not serialise them):
 //

@@ -39,11 +39,14 @@ func InTx(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, fn func(pgx
 // by then: the request, sent again, reads both afresh.
 var ErrSessionStale = errors.New("postgres: the remembered session no longer holds")
 
-const holdSessionSQL = `SELECT kijun_hold_session($1, $2, $3)`
+const (
+	holdSessionSQL       = `SELECT kijun_hold_session($1, $2, $3)`
+	sqlStateSessionStale = "KJ012"
+)
 
 // sessionErr turns kijun_hold_session's refusal into ErrSessionStale.
 func sessionErr(err error, held *heldSession) error {
-	if pgCode(err) != "KJ012" {
+	if pgCode(err) != sqlStateSessionStale {
 		return err
 	}
 	held.forget()
