@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/pgxstore"
@@ -11,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/memo"
 )
 
 // SessionStore keeps scs sessions in PostgreSQL: pgxstore's table and
@@ -43,7 +43,8 @@ type SessionFacts func(data []byte) (userID int64, unwritten bool)
 
 // NewSessionStore returns a store over db.
 func NewSessionStore(db *pgxpool.Pool, cleanup time.Duration, facts SessionFacts) *SessionStore {
-	return &SessionStore{PostgresStore: pgxstore.NewWithCleanupInterval(db, cleanup), db: db, facts: facts}
+	return &SessionStore{PostgresStore: pgxstore.NewWithCleanupInterval(db, cleanup), db: db, facts: facts,
+		memo: sessionMemo{Max: maxSessionMemo}}
 }
 
 type principalSlotKey struct{}
@@ -104,10 +105,10 @@ const sessionUserSQL = `(SELECT user_id FROM sessions WHERE token = $1 AND curre
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	slot, _ := ctx.Value(principalSlotKey{}).(*principalSlot)
 	if slot != nil && slot.remember {
-		if e, ok := s.memo.get(token); ok && time.Since(e.read) < rememberFor {
+		if e, ok := s.memo.Get(token); ok && time.Since(e.read) < rememberFor {
 			if _, unwritten := s.facts(e.data); unwritten {
 				*slot = principalSlot{remember: true, read: true, userID: e.userID, p: e.p,
-					held: &heldSession{token: token, version: e.version, forget: func() { s.memo.forget(token) }}}
+					held: &heldSession{token: token, version: e.version, forget: func() { s.memo.Forget(token) }}}
 				return e.data, true, nil
 			}
 		}
@@ -134,18 +135,18 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 		}
 		slot.read, slot.userID, slot.p = true, rows.userID, p
 		if user, _ := s.facts(data); p != nil && user == rows.userID {
-			s.memo.put(token, memoEntry{data: data, userID: rows.userID, version: rows.version, p: p, read: time.Now()})
+			s.memo.Put(token, memoEntry{data: data, userID: rows.userID, version: rows.version, p: p, read: time.Now()})
 		}
 	}
 	return data, true, nil
 }
 
 // sessionMemo remembers the sessions FindCtx read, with their principals,
-// for requests that hold them (see SessionStore).
-type sessionMemo struct {
-	mu sync.Mutex
-	m  map[string]memoEntry
-}
+// for requests that hold them (see SessionStore); at a few hundred bytes
+// an entry, a few MB at most.
+type sessionMemo = memo.Bounded[string, memoEntry]
+
+const maxSessionMemo = 10_000
 
 type memoEntry struct {
 	data    []byte
@@ -159,31 +160,6 @@ type memoEntry struct {
 // longer than the ministries' sectors in its principal are (the oversight
 // cache), which the principal's version does not cover.
 const rememberFor = oversightTTL
-
-// maxSessionMemo bounds the memo at a few MB; when full it starts over.
-const maxSessionMemo = 10_000
-
-func (m *sessionMemo) get(token string) (memoEntry, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.m[token]
-	return e, ok
-}
-
-func (m *sessionMemo) put(token string, e memoEntry) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= maxSessionMemo {
-		m.m = make(map[string]memoEntry)
-	}
-	m.m[token] = e
-}
-
-func (m *sessionMemo) forget(token string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.m, token)
-}
 
 // sessionRows is a session's user and what queuePrincipal read for them.
 type sessionRows struct {
@@ -217,7 +193,7 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, data []byte,
 	if held, _ := heldSessionOf(ctx); held != nil {
 		return errRememberedWrite
 	}
-	s.memo.forget(token)
+	s.memo.Forget(token)
 	var user any
 	if id, _ := s.facts(data); id != 0 {
 		user = id
@@ -230,7 +206,7 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, data []byte,
 
 // DeleteCtx deletes a session.
 func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
-	s.memo.forget(token)
+	s.memo.Forget(token)
 	_, err := s.db.Exec(ctx, `DELETE FROM sessions WHERE token = $1`, token)
 	return err
 }

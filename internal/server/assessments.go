@@ -426,14 +426,14 @@ func (s *Server) saveEvidence(r *http.Request, tx pgx.Tx, assessmentID int64, re
 // else two, the first reading it (AssessmentTenant). A remembered tenant
 // the save finds wrong is forgotten and read again, once.
 func (s *Server) autosave(r *http.Request, p *kijun.Principal, ans kijun.Answer, version int) (kijun.Answer, error) {
-	t, remembered := s.tenants.get(ans.AssessmentID)
+	t, remembered := s.tenants.Get(ans.AssessmentID)
 	for {
 		if !remembered {
 			var err error
 			if t, err = postgres.AssessmentTenant(r.Context(), s.db, p, ans.AssessmentID); err != nil {
 				return kijun.Answer{}, err
 			}
-			s.tenants.put(ans.AssessmentID, t)
+			s.tenants.Put(ans.AssessmentID, t)
 		}
 		if !authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: t.SectorCode, OperatorID: t.OperatorID}) {
 			return kijun.Answer{}, errNotFound
@@ -442,7 +442,7 @@ func (s *Server) autosave(r *http.Request, p *kijun.Principal, ans kijun.Answer,
 		if !errors.Is(err, postgres.ErrTenantMoved) || !remembered {
 			return saved, err
 		}
-		s.tenants.forget(ans.AssessmentID)
+		s.tenants.Forget(ans.AssessmentID)
 		remembered = false
 	}
 }

@@ -56,6 +56,7 @@ func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.R
 		metrics: newMetrics(reg, figures),
 		actions: map[string]authz.Action{},
 		figures: figures,
+		tenants: tenantMemo{Max: maxTenantMemo},
 	}
 	var providers []auth.ProviderConfig
 	if cfg.ProvidersFile != "" {
