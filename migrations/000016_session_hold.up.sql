@@ -14,21 +14,13 @@
 -- with its operator's sector) bumps it.
 ALTER TABLE users ADD COLUMN principal_version bigint NOT NULL DEFAULT 0;
 
--- A grant's change bumps its user's version (SECURITY DEFINER: the admin
--- who grants may not update the user's row).
+-- A grant's change bumps its user's version, and the version of the user
+-- it moved from (OLD is NULL on INSERT, NEW on DELETE). SECURITY DEFINER:
+-- the admin who grants may not update the user's row.
 CREATE FUNCTION kijun_grants_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN
-    UPDATE users SET principal_version = principal_version + 1 WHERE id = NEW.user_id;
-    RETURN NULL;
-  END IF;
-  UPDATE users SET principal_version = principal_version + 1 WHERE id = OLD.user_id;
-  IF TG_OP = 'UPDATE' THEN
-    IF NEW.user_id <> OLD.user_id THEN
-      UPDATE users SET principal_version = principal_version + 1 WHERE id = NEW.user_id;
-    END IF;
-  END IF;
+  UPDATE users SET principal_version = principal_version + 1 WHERE id IN (OLD.user_id, NEW.user_id);
   RETURN NULL;
 END
 $$;

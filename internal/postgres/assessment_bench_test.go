@@ -78,6 +78,7 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 		p        *kijun.Principal
 		id       int64
 		versions []int
+		token    string // its session (autosave)
 	}
 	seats := make([]*seat, users)
 	var saveIn func(ctx context.Context, p *kijun.Principal, s *seat, n int) error
@@ -136,15 +137,16 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 		return int64(binary.BigEndian.Uint64(data)), true
 	})
 	for i, s := range seats {
+		s.token = fmt.Sprint("seat-", i)
 		data := binary.BigEndian.AppendUint64(nil, uint64(s.p.UserID))
-		if err := store.CommitCtx(ctx, fmt.Sprint("seat-", i), data, time.Now().Add(time.Hour)); err != nil {
+		if err := store.CommitCtx(ctx, s.token, data, time.Now().Add(time.Hour)); err != nil {
 			b.Fatal(err)
 		}
 	}
 	autosave := func(remember bool) func(s *seat, n int) error {
 		return func(s *seat, n int) error {
 			rctx := postgres.WithPrincipalSlot(ctx, remember)
-			if _, _, err := store.FindCtx(rctx, fmt.Sprint("seat-", slices.Index(seats, s))); err != nil {
+			if _, _, err := store.FindCtx(rctx, s.token); err != nil {
 				return err
 			}
 			p, _ := postgres.SessionPrincipal(rctx, s.p.UserID)

@@ -86,6 +86,8 @@ func TestRememberedSessionIsHeld(t *testing.T) {
 		}
 	}
 
+	const grant = `INSERT INTO role_grants (user_id, role, operator_id, sector_code, source)
+		VALUES ($1, 'operator_admin', $2, 'electricity', 'directory')`
 	if err := save(find(true)); err != nil { // nothing remembered yet
 		t.Fatal(err)
 	}
@@ -100,11 +102,20 @@ func TestRememberedSessionIsHeld(t *testing.T) {
 	if _, p := find(true); p == nil || len(p.Operators) != 0 {
 		t.Fatalf("after the refusal the principal is %+v, want read afresh without grants", p)
 	}
-	if _, err := w.db.Owner.Exec(w.ctx, `INSERT INTO role_grants (user_id, role, operator_id, sector_code, source)
-		VALUES ($1, 'operator_admin', $2, 'electricity', 'directory')`, w.userA.UserID, w.opA); err != nil {
+	// Granted again: the principal remembered without the grant is refused
+	// too (the hold runs before the save).
+	rctx, p := find(true)
+	if _, err := w.db.Owner.Exec(w.ctx, grant, w.userA.UserID, w.opA); err != nil {
 		t.Fatal(err)
 	}
+	if err := save(rctx, p); !errors.Is(err, postgres.ErrSessionStale) {
+		t.Errorf("granted: save on the principal remembered without the grant: %v, want ErrSessionStale", err)
+	}
 
+	refused("a grant deleted", `DELETE FROM role_grants WHERE user_id = $1 AND revoked_at IS NULL`, w.userA.UserID)
+	if _, err := w.db.Owner.Exec(w.ctx, grant, w.userA.UserID, w.opA); err != nil {
+		t.Fatal(err)
+	}
 	refused("renamed", `UPDATE users SET display_name = 'userA renamed' WHERE id = $1`, w.userA.UserID)
 	refused("moved with its operator", `UPDATE role_grants SET sector_code = 'gas' WHERE user_id = $1 AND revoked_at IS NULL`, w.userA.UserID)
 	if _, err := w.db.Owner.Exec(w.ctx, `UPDATE role_grants SET sector_code = 'electricity' WHERE user_id = $1`, w.userA.UserID); err != nil {
@@ -119,7 +130,7 @@ func TestRememberedSessionIsHeld(t *testing.T) {
 
 	// A sign-in's time changes nothing the principal carries.
 	mustSave("before signing in again")
-	rctx, p := find(true)
+	rctx, p = find(true)
 	if _, err := w.db.Owner.Exec(w.ctx, `UPDATE users SET last_login_at = now() WHERE id = $1`, w.userA.UserID); err != nil {
 		t.Fatal(err)
 	}

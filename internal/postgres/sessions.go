@@ -62,6 +62,7 @@ type principalSlot struct {
 // it (kijun_hold_session).
 type heldSession struct {
 	token   string
+	userID  int64
 	version int64
 	forget  func() // drops the memory of it, once the database refused it
 }
@@ -86,12 +87,12 @@ func SessionPrincipal(ctx context.Context, userID int64) (p *kijun.Principal, ok
 }
 
 // heldSessionOf returns ctx's session if it was served from memory.
-func heldSessionOf(ctx context.Context) (*heldSession, int64) {
+func heldSessionOf(ctx context.Context) *heldSession {
 	slot, _ := ctx.Value(principalSlotKey{}).(*principalSlot)
-	if slot == nil || slot.held == nil {
-		return nil, 0
+	if slot == nil {
+		return nil
 	}
-	return slot.held, slot.userID
+	return slot.held
 }
 
 // sessionUserSQL is the user of session $1, for queuePrincipal.
@@ -108,7 +109,7 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 		if e, ok := s.memo.Get(token); ok && time.Since(e.read) < rememberFor {
 			if _, unwritten := s.facts(e.data); unwritten {
 				*slot = principalSlot{remember: true, read: true, userID: e.userID, p: e.p,
-					held: &heldSession{token: token, version: e.version, forget: func() { s.memo.Forget(token) }}}
+					held: &heldSession{token: token, userID: e.userID, version: e.version, forget: func() { s.memo.Forget(token) }}}
 				return e.data, true, nil
 			}
 		}
@@ -134,7 +135,7 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 			return nil, false, err
 		}
 		slot.read, slot.userID, slot.p = true, rows.userID, p
-		if user, _ := s.facts(data); p != nil && user == rows.userID {
+		if p != nil {
 			s.memo.Put(token, memoEntry{data: data, userID: rows.userID, version: rows.version, p: p, read: time.Now()})
 		}
 	}
@@ -190,7 +191,7 @@ var errRememberedWrite = errors.New("postgres: a session served from memory is n
 
 // CommitCtx writes a session with its user's id.
 func (s *SessionStore) CommitCtx(ctx context.Context, token string, data []byte, expiry time.Time) error {
-	if held, _ := heldSessionOf(ctx); held != nil {
+	if heldSessionOf(ctx) != nil {
 		return errRememberedWrite
 	}
 	s.memo.Forget(token)

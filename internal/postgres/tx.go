@@ -23,8 +23,8 @@ func InTx(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, fn func(pgx
 		if err := setPrincipal(ctx, tx, p, false); err != nil {
 			return err
 		}
-		if held, user := heldSessionOf(ctx); held != nil {
-			_, err := tx.Exec(ctx, holdSessionSQL, held.token, user, held.version)
+		if held := heldSessionOf(ctx); held != nil {
+			_, err := tx.Exec(ctx, holdSessionSQL, held.token, held.userID, held.version)
 			if err = sessionErr(err, held); err != nil {
 				return err
 			}
@@ -70,9 +70,9 @@ func sessionErr(err error, held *heldSession) error {
 func QueryRowAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, sql string, args ...any) pgx.Row {
 	b := &pgx.Batch{}
 	b.Queue(setPrincipalSQL, principalArgs(p, false)...)
-	held, user := heldSessionOf(ctx)
+	held := heldSessionOf(ctx)
 	if held != nil {
-		b.Queue(holdSessionSQL, held.token, user, held.version)
+		b.Queue(holdSessionSQL, held.token, held.userID, held.version)
 	}
 	b.Queue(sql, args...)
 	return settingsThenRow{db.SendBatch(ctx, b), held}
