@@ -198,7 +198,8 @@ type Answer struct {
 	UpdatedAt      time.Time
 }
 
-// Limits of an answer's texts (the database has the same CHECKs).
+// Limits of an answer's texts, defined here; the database's CHECKs bound
+// the same columns, and a test holds them equal.
 const (
 	MaxHowLen          = 10000
 	MaxReasonLen       = 2000

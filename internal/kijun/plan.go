@@ -199,7 +199,8 @@ type SupplementaryControl struct {
 	ProfileTarget
 }
 
-// Limits of a plan's texts (the database has the same CHECKs).
+// Limits of a plan's texts, defined here; the database's CHECKs bound the
+// same columns, and a test holds them equal.
 const (
 	MaxPlanTitle    = 200
 	MaxPlanNote     = 10000

@@ -1,7 +1,10 @@
 package postgres_test
 
 import (
+	"context"
 	"fmt"
+	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -9,13 +12,14 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
 
 // The rules are defined in Go; where the database still checks part of a
-// rule (the schema's triggers and functions), these tests derive the
+// rule (its triggers, functions and CHECKs), these tests derive the
 // check's expected behaviour from the Go definition, so the two cannot
-// drift: every pair of states, every status, every group size around the
-// threshold.
+// drift: every pair of states, every status, the group sizes around the
+// threshold, every bounded column.
 
 // ownerTx runs fn in a system transaction of the owner that is rolled back.
 // fn may set session_replication_role to put rows into a state without the
@@ -205,5 +209,69 @@ func TestSectorBenchmarkThresholdIsMinBenchmarkGroup(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The CHECKs that bound a text's length (or a number) are the Go limits
+// that validation applies first: each column's CHECK says exactly the Go
+// constant.
+func TestCheckLimitsAreGo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	for _, c := range []struct {
+		table, column string
+		length        bool // a bound on length(column), else on the column itself
+		limit         int
+	}{
+		{"answers", "how", true, kijun.MaxHowLen},
+		{"answers", "na_reason", true, kijun.MaxReasonLen},
+		{"answers", "remediation_action", true, kijun.MaxActionLen},
+		{"answers", "remediation_owner", true, kijun.MaxOwnerLen},
+		{"answers", "maturity", false, kijun.MaxMaturity},
+		{"review_comments", "body", true, kijun.MaxCommentLen},
+		{"assessment_events", "note", true, kijun.MaxCommentLen},
+		{"evidence", "file_name", true, kijun.MaxEvidenceName},
+		{"evidence", "size", false, kijun.MaxEvidenceCeiling},
+		{"plan_versions", "title_ja", true, kijun.MaxPlanTitle},
+		{"plan_versions", "title_en", true, kijun.MaxPlanTitle},
+		{"plan_versions", "internal_note", true, kijun.MaxPlanNote},
+		{"plan_profile_controls", "na_reason", true, kijun.MaxProfileText},
+		{"plan_profile_controls", "reflection_reason", true, kijun.MaxProfileText},
+		{"plan_profile_controls", "tailoring_note", true, kijun.MaxTailoring},
+		{"plan_profile_controls", "standard_doc", true, kijun.MaxStandardText},
+		{"plan_profile_controls", "standard_clause", true, kijun.MaxStandardText},
+		{"plan_supplementary_controls", "reflection_reason", true, kijun.MaxProfileText},
+		{"plan_supplementary_controls", "standard_doc", true, kijun.MaxStandardText},
+		{"plan_supplementary_controls", "standard_clause", true, kijun.MaxStandardText},
+		{"plan_comments", "body", true, kijun.MaxPlanComment},
+		{"plan_evaluations", "findings", true, kijun.MaxEvalText},
+		{"plan_evaluations", "good_practices", true, kijun.MaxEvalText},
+		{"plan_evaluations", "improvement_requests", true, kijun.MaxEvalText},
+		{"plan_evaluations", "response", true, kijun.MaxEvalText},
+	} {
+		rows, _ := db.Owner.Query(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint
+			WHERE conrelid = $1::regclass AND contype = 'c'`, c.table)
+		defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		bound := `\(` + c.column + ` <= (\d+)\)`
+		if c.length {
+			bound = `\(length\(` + c.column + `\) <= (\d+)\)`
+		}
+		re := regexp.MustCompile(bound)
+		found := false
+		for _, d := range defs {
+			for _, m := range re.FindAllStringSubmatch(d, -1) {
+				found = true
+				if n, _ := strconv.Atoi(m[1]); n != c.limit {
+					t.Errorf("%s.%s: the database's bound is %d, Go's %d", c.table, c.column, n, c.limit)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s.%s: no CHECK bounds it (%s)", c.table, c.column, defs)
+		}
 	}
 }
