@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -272,6 +273,45 @@ func TestCheckLimitsAreGo(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s.%s: no CHECK bounds it (%s)", c.table, c.column, defs)
+		}
+	}
+}
+
+// The statuses the CHECKs allow are the Go lists of statuses.
+func TestStatusChecksAreGo(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	var asm, plan []string
+	for _, s := range kijun.AssessmentStatuses {
+		asm = append(asm, string(s))
+	}
+	for _, s := range kijun.PlanStatuses {
+		plan = append(plan, string(s))
+	}
+	quoted := regexp.MustCompile(`'([a-z_]+)'::text`)
+	for _, c := range []struct {
+		table string
+		want  []string
+	}{
+		{"assessments", asm},
+		{"sector_status_counts", asm},
+		{"plan_versions", plan},
+	} {
+		var def string
+		if err := db.Owner.QueryRow(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint
+			WHERE conrelid = $1::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE 'CHECK ((status = ANY%'`,
+			c.table).Scan(&def); err != nil {
+			t.Fatalf("%s: the CHECK on status: %v", c.table, err)
+		}
+		var got []string
+		for _, m := range quoted.FindAllStringSubmatch(def, -1) {
+			got = append(got, m[1])
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(c.want))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s.status: the database allows %v, Go has %v", c.table, got, want)
 		}
 	}
 }
