@@ -104,13 +104,15 @@ var AssessmentStatuses = []AssessmentStatus{AssessmentNotStarted, AssessmentInPr
 // and not submitted or accepted.
 const StatusOverdue = "overdue"
 
-// Editable reports whether answers may change in this status.
+// Editable reports whether answers may change in this status (the
+// database's answers guard locks the others; a test derives it from here).
 func (s AssessmentStatus) Editable() bool {
 	return s == AssessmentNotStarted || s == AssessmentInProgress || s == AssessmentReturned
 }
 
-// CanMoveTo reports whether from → to is a transition of the state machine
-// (the database's kijun_assessments_transition has the same list).
+// CanMoveTo reports whether from → to is a transition of the state machine.
+// It is the definition; the database's transition trigger guards the same
+// pairs, which a test derives from this function.
 func (s AssessmentStatus) CanMoveTo(to AssessmentStatus) bool {
 	switch s {
 	case AssessmentNotStarted:
@@ -196,7 +198,8 @@ type Answer struct {
 	UpdatedAt      time.Time
 }
 
-// Limits of an answer's texts (the database has the same CHECKs).
+// Limits of an answer's texts, defined here; the database's CHECKs bound
+// the same columns, and a test holds them equal.
 const (
 	MaxHowLen          = 10000
 	MaxReasonLen       = 2000

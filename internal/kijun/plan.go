@@ -30,8 +30,9 @@ const (
 // PlanStatuses lists the statuses in lifecycle order.
 var PlanStatuses = []PlanStatus{PlanDraft, PlanSubmitted, PlanUnderReview, PlanReturned, PlanAccepted, PlanSuperseded}
 
-// CanMoveTo reports whether s → to is a transition of the lifecycle (the
-// database's kijun_plan_versions_guard has the same list).
+// CanMoveTo reports whether s → to is a transition of the lifecycle. It is
+// the definition; the database's kijun_plan_versions_guard guards the same
+// pairs, which a test derives from this function.
 func (s PlanStatus) CanMoveTo(to PlanStatus) bool {
 	switch s {
 	case PlanDraft:
@@ -198,7 +199,8 @@ type SupplementaryControl struct {
 	ProfileTarget
 }
 
-// Limits of a plan's texts (the database has the same CHECKs).
+// Limits of a plan's texts, defined here; the database's CHECKs bound the
+// same columns, and a test holds them equal.
 const (
 	MaxPlanTitle    = 200
 	MaxPlanNote     = 10000

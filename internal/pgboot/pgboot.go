@@ -22,7 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// AppRole is the role the server connects as (see migration 000001).
+// AppRole is the role the server connects as (created by the migrations).
 const AppRole = "kijun_app"
 
 // ErrNoPostgres says no server could be found or started.

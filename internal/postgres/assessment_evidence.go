@@ -16,7 +16,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
-// Evidence files and review comments of an assessment (migration 000005).
+// Evidence files and review comments of an assessment.
 
 const (
 	msgEvidenceEmpty    = "assessment.evidence.empty"

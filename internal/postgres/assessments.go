@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +17,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
-// The self-assessment cycle (migration 000005, docs/assessment.md). Every
+// The self-assessment cycle (docs/assessment.md). Every
 // function runs in the caller's InTx transaction: RLS limits what it reads
 // and refuses what the principal may not write, and the state machine is
 // enforced by a trigger; the checks here come first so that refusals carry
@@ -51,7 +52,7 @@ const (
 	msgGapUnconfirmed = "assessment.gap.carried_unconfirmed"
 )
 
-// SQLSTATEs raised by migration 000005's triggers.
+// SQLSTATEs raised by the assessments' triggers.
 const (
 	sqlStateLocked     = "KJ002"
 	sqlStateTransition = "KJ003"
@@ -741,13 +742,79 @@ func transition(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, t
 		after["note"] = note
 	}
 	if to == kijun.AssessmentSubmitted || to == kijun.AssessmentAccepted {
-		var n int
-		if err := tx.QueryRow(ctx, `SELECT kijun_write_rollups($1)`, h.ID).Scan(&n); err != nil {
+		n, err := WriteRollups(ctx, tx, h.ID)
+		if err != nil {
 			return asmErr(err)
 		}
 		after["rollups"] = n
 	}
 	return Audit(ctx, tx, h.event(p, requestID, action, "assessment", ""), map[string]any{"status": h.Status}, after)
+}
+
+// WriteRollups scores an assessment (kijun.Score) from its control set and
+// answers, replaces its rollups with the result, stamped with its status,
+// and returns how many it wrote. The transaction that moves the assessment
+// to submitted or accepted calls it after the status update: row-level
+// security refuses rollups in any other status.
+func WriteRollups(ctx context.Context, tx pgx.Tx, assessmentID int64) (int, error) {
+	scale, err := AnswerScale(ctx, tx)
+	if err != nil {
+		return 0, err
+	}
+	var (
+		cycleID, operatorID int64
+		sector, status      string
+		controls            []kijun.AssessmentControl
+		statuses            []kijun.AnswerStatus
+	)
+	rows, _ := tx.Query(ctx, `SELECT a.cycle_id, a.operator_id, a.sector_code, a.status,
+			i.section_code, i.themes, i.csf, coalesce(x.status, '')
+		FROM assessments a JOIN control_set_items i ON i.set_id = a.control_set_id
+		LEFT JOIN answers x ON x.assessment_id = a.id AND x.ref = i.ref
+		WHERE a.id = $1 ORDER BY i.sort_order, i.ref`, assessmentID)
+	var c kijun.AssessmentControl
+	var st kijun.AnswerStatus
+	_, err = pgx.ForEachRow(rows, []any{&cycleID, &operatorID, &sector, &status, &c.Section, &c.Themes, &c.CSF, &st}, func() error {
+		c.Themes, c.CSF = slices.Clone(c.Themes), slices.Clone(c.CSF) // pgx may reuse their memory
+		controls, statuses = append(controls, c), append(statuses, st)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if len(controls) == 0 {
+		return 0, kijun.ErrNotFound // every control set has a control
+	}
+	rs := kijun.Score(controls, statuses, scale)
+	var (
+		kinds, keys                                                  = make([]string, len(rs)), make([]string, len(rs))
+		ctl, answered, applicable, implemented, partial, notImpl, na = make([]int32, len(rs)), make([]int32, len(rs)),
+			make([]int32, len(rs)), make([]int32, len(rs)), make([]int32, len(rs)), make([]int32, len(rs)), make([]int32, len(rs))
+		scores = make([]*string, len(rs))
+	)
+	for i, r := range rs {
+		kinds[i], keys[i] = r.Kind, r.Key
+		ctl[i], answered[i], applicable[i] = int32(r.Controls), int32(r.Answered), int32(r.Applicable)
+		implemented[i], partial[i], notImpl[i], na[i] = int32(r.Implemented), int32(r.Partial), int32(r.NotImplemented), int32(r.NA)
+		if r.Score != nil {
+			s := strconv.FormatFloat(*r.Score, 'f', 4, 64)
+			scores[i] = &s
+		}
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM assessment_rollups WHERE assessment_id = $1`, assessmentID); err != nil {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO assessment_rollups (assessment_id, cycle_id, operator_id, sector_code, written_status,
+			kind, key, controls, answered, applicable, implemented, partial, not_implemented, na, score)
+		SELECT $1, $2, $3, $4, $5, r.*
+		FROM unnest($6::text[], $7::text[], $8::int[], $9::int[], $10::int[], $11::int[], $12::int[], $13::int[],
+			$14::int[], $15::numeric[]) r`,
+		assessmentID, cycleID, operatorID, sector, status,
+		kinds, keys, ctl, answered, applicable, implemented, partial, notImpl, na, scores)
+	if err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // CommentInput is a review comment to add with a return.

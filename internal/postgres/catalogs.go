@@ -31,7 +31,7 @@ const (
 	msgCatalogForbidden   = "catalog.write_forbidden"
 )
 
-// sqlStateImmutable is raised by the triggers of migration 000003 when a
+// sqlStateImmutable is raised by the catalog's guard triggers when a
 // published catalog or its controls would change.
 const sqlStateImmutable = "KJ001"
 

@@ -14,7 +14,7 @@ import (
 // Dashboards (docs/dashboards.md). The national and ministry figures
 // (heatmap, themes, trend) are read from sector_rollups, the per-sector
 // sums that triggers keep in the transaction of every submit, accept and
-// return (migration 000008); per-sector figures (drill-down, benchmark)
+// return (sector_rollups.go); per-sector figures (drill-down, benchmark)
 // from assessment_rollups and the assessments' status; the ministry's
 // weakest controls from sector_control_rollups (migration 000012); never
 // from answers — except the below-target list, which compares one
@@ -29,16 +29,17 @@ import (
 //
 // Submission progress (national and ministry) reads sector_status_counts,
 // the assessment counts per sector and status that triggers on
-// assessments keep (migration 000009, sector_status.go); overdue is
+// assessments keep (sector_status.go); overdue is
 // derived there from the cycle's due date.
 
 // countedStatus limits a rollup to assessments whose figures count.
 const countedStatus = `a.status IN ('submitted', 'accepted')`
 
 // MinBenchmarkGroup is the small-group suppression rule: a benchmark over
-// fewer operators than this is not shown to operators. The database
-// applies it (kijun_sector_benchmark, migration 000008); this constant
-// is what the pages say.
+// fewer operators than this is not shown to operators. This constant is
+// the rule; the database applies it too (kijun_sector_benchmark reads
+// every operator's rollups as the owner, so it must suppress itself), and
+// TestSectorBenchmarkThresholdIsMinBenchmarkGroup holds the two equal.
 const MinBenchmarkGroup = 5
 
 // Named is a reference code with its names.
@@ -358,7 +359,7 @@ func (c ControlFigure) Applicable() int { return c.Implemented + c.Partial + c.N
 
 // WeakestControls returns the limit controls of a sector with the lowest
 // mean score in a cycle (N/A excluded), over its assessments that count,
-// from sector_control_rollups (migration 000012): one sector's ~100 rows,
+// from sector_control_rollups: one sector's ~100 rows,
 // whatever its size.
 func WeakestControls(ctx context.Context, tx pgx.Tx, cycleID int64, sector string, limit int) ([]ControlFigure, error) {
 	rows, _ := tx.Query(ctx, `SELECT w.ref, coalesce(t.title_ja, w.ref), coalesce(t.title_en, ''),

@@ -105,8 +105,18 @@ func newMigrate(pool *pgxpool.Pool) (*migrate.Migrate, func(), error) {
 	return m, func() { m.Close() }, nil
 }
 
-// MigrateUp applies every pending migration.
+// MigrateUp applies every pending migration. A database at a version
+// this binary has no migration for is refused with what to do: a newer
+// binary's, or a development database made before the baseline migration,
+// which is dropped and created again (docs/operations.md, "Upgrading").
 func MigrateUp(ctx context.Context, pool *pgxpool.Pool) error {
+	if v, _, err := SchemaVersion(ctx, pool); err != nil {
+		return fmt.Errorf("migrate up: %w", err)
+	} else if v > LatestVersion() {
+		return fmt.Errorf("migrate up: database is at version %d, this binary's migrations end at %d: "+
+			"deploy the newer binary, or drop a development database made before the baseline and create it again "+
+			"(docs/operations.md, Upgrading)", v, LatestVersion())
+	}
 	m, done, err := newMigrate(pool)
 	if err != nil {
 		return err

@@ -54,6 +54,29 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	}
 }
 
+// A database at a version the binary has no migration for (a development
+// database made before the baseline) is refused with what to do, and left
+// as it was.
+func TestMigrateUpRefusesAnUnknownVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.Empty(t)
+	if err := postgres.MigrateUp(ctx, db.Owner); err != nil {
+		t.Fatal(err)
+	}
+	future := postgres.LatestVersion() + 15
+	if _, err := db.Owner.Exec(ctx, `UPDATE schema_migrations SET version = $1`, future); err != nil {
+		t.Fatal(err)
+	}
+	err := postgres.MigrateUp(ctx, db.Owner)
+	if err == nil || !strings.Contains(err.Error(), "drop a development database") {
+		t.Fatalf("MigrateUp at version %d: %v", future, err)
+	}
+	if v, dirty, _ := postgres.SchemaVersion(ctx, db.Owner); v != future || dirty {
+		t.Errorf("after the refusal: version %d dirty %v, want %d clean", v, dirty, future)
+	}
+}
+
 func TestMigrationFilesArePaired(t *testing.T) {
 	t.Parallel()
 	if err := postgres.CheckMigrationFiles(migrations.FS); err != nil {

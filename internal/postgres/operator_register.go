@@ -16,12 +16,12 @@ import (
 )
 
 // The operator register: operators with their withdrawal, important
-// systems, contacts and the corrections operators propose (migration
-// 000004). Every function runs in the caller's InTx transaction, so RLS
-// limits what it reads and refuses what the principal may not write; the
-// caller's policy check comes first, RLS is the second wall. Every change
-// is audited in the same transaction, with the operator's sector and id on
-// the event so the ministry and the operator can read it.
+// systems, contacts and the corrections operators propose. Every function
+// runs in the caller's InTx transaction, so RLS limits what it reads and
+// refuses what the principal may not write; the caller's policy check
+// comes first, RLS is the second wall. Every change is audited in the
+// same transaction, with the operator's sector and id on the event so the
+// ministry and the operator can read it.
 
 // SystemKind is the kind of an important system.
 type SystemKind string

@@ -12,7 +12,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
-// Implementation plans (migration 000006, docs/plans.md). Every function
+// Implementation plans (docs/plans.md). Every function
 // runs in the caller's InTx transaction: RLS shows a ministry its own plans
 // and the NCO all, and the triggers refuse any change to a version that is
 // no longer a draft. Every change is audited with the plan's ministry, so
@@ -35,7 +35,7 @@ const (
 	msgPlanComment    = "plans.error.comment"
 )
 
-// sqlStatePlanImmutable is raised by 000006's guards.
+// sqlStatePlanImmutable is raised by the plans' guard triggers.
 const sqlStatePlanImmutable = "KJ004"
 
 // planErr turns the database's refusals into the user's messages.

@@ -14,7 +14,7 @@ import (
 
 // The NCO's evaluations (評価・改善) of each ministry's sectors per fiscal
 // year. RLS: the NCO reads and writes all; a ministry reads its own once
-// published and writes only its response (the guard trigger of 000006).
+// published and writes only its response (kijun_plan_evaluations_guard).
 
 const evaluationColumns = `e.id, e.ministry_code, e.sector_code, e.fiscal_year, coalesce(e.plan_id, 0), e.findings,
 	e.good_practices, e.improvement_requests, e.rating, e.status = 'published', e.published_at, e.response,

@@ -13,7 +13,7 @@ import (
 // the catalog's controls minus those its profile marks not applicable,
 // plus its supplementary controls (source "profile:<version id>");
 // otherwise the baseline (BaselineControls). The choice is the database's
-// kijun_profile_controls (migration 000006), which runs as the owner, so
+// kijun_profile_controls, which runs as the owner, so
 // it does not depend on whether the NCO or a ministry opens the assessment.
 // Of several accepted plans covering the sector, the most recently
 // accepted wins; ProfileSelector prefers one whose period holds a year.

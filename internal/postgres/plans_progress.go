@@ -11,7 +11,7 @@ import (
 )
 
 // Live progress of a plan: every figure is read from assessment_rollups
-// (written at submit and accept, migration 000005), never from answers,
+// (written at submit and accept), never from answers,
 // for the operators the plan's scope selects now, in the latest cycle.
 
 // LatestCycle returns the newest cycle (by fiscal year), or 0.

@@ -6,7 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// sector_control_rollups (migration 000012) holds, per cycle, sector and
+// sector_control_rollups holds, per cycle, sector and
 // control, the sums of the answers of the assessments that count
 // (submitted or accepted): a ministry's weakest controls read one
 // sector's ~100 rows instead of its answers. A trigger on assessments

@@ -6,7 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// sector_rollups (migration 000008) holds, per cycle, sector and
+// sector_rollups holds, per cycle, sector and
 // dimension, the sums of the assessment_rollups of the assessments that
 // count (submitted or accepted): the national and ministry dashboards read
 // 15 × ~30 rows per cycle instead of every operator's rollups. Triggers on

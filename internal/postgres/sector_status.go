@@ -6,7 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// sector_status_counts (migration 000009) holds, per cycle, sector and
+// sector_status_counts holds, per cycle, sector and
 // status, the number of assessments: the national and ministry
 // dashboards' submission progress reads ~15 × 5 rows per cycle instead of
 // counting the cycle's assessments. Statement triggers on assessments

@@ -13,7 +13,7 @@ import (
 )
 
 // InTx runs fn in a transaction whose row-level security sees what p may
-// see (see migration 000002 for the settings and policies). A nil or
+// see (the baseline migration's "Tenancy and audit" has the settings and policies). A nil or
 // anonymous principal sees no tenant rows.
 //
 // When the request's session was served from memory (SessionStore), the

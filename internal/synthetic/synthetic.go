@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"slices"
 	"strconv"
@@ -101,7 +102,7 @@ func (c *Config) defaults() {
 type gen struct {
 	cfg      Config
 	db       *pgxpool.Pool
-	weights  map[string]*int64 // answer_scale weight in hundredths; nil: excluded
+	scale    []kijun.ScaleEntry
 	catalog  int64
 	nco      *kijun.Principal
 	ministry map[string]int64 // ministry code → its staff user
@@ -167,15 +168,12 @@ func Generate(ctx context.Context, db *pgxpool.Pool, cfg Config) (Result, error)
 // prepare reads the answer scale, publishes the baseline if nothing is
 // published, and creates the NCO and ministry users.
 func (g *gen) prepare(ctx context.Context) error {
-	rows, _ := g.db.Query(ctx, `SELECT code, (weight * 100)::bigint FROM answer_scale`)
-	g.weights = map[string]*int64{}
-	var code string
-	var w *int64
-	if _, err := pgx.ForEachRow(rows, []any{&code, &w}, func() error { g.weights[code] = w; return nil }); err != nil {
+	var err error
+	if g.scale, err = postgres.AnswerScale(ctx, g.db); err != nil {
 		return err
 	}
-	for _, s := range []string{"implemented", "partial", "not_implemented", "not_applicable"} {
-		if _, ok := g.weights[s]; !ok {
+	for _, s := range []kijun.AnswerStatus{kijun.AnswerImplemented, kijun.AnswerPartial, kijun.AnswerNotImplemented, kijun.AnswerNotApplicable} {
+		if !slices.ContainsFunc(g.scale, func(e kijun.ScaleEntry) bool { return e.Code == s }) {
 			return fmt.Errorf("answer_scale has no %q: the generator writes the four default answers", s)
 		}
 	}
@@ -339,11 +337,17 @@ func (g *gen) operators(ctx context.Context, res *Result) (map[string]int, error
 
 // item is a control of a control set as the generator needs it.
 type item struct {
-	ref      string
-	hash     uint64
-	section  string
-	themes   []string
-	csfFuncs []string // distinct CSF functions (GV, PR, …)
+	ref     string
+	hash    uint64
+	section string
+	themes  []string
+}
+
+// controlSet is a control set's items, and the same controls as scoring
+// reads them.
+type controlSet struct {
+	items    []item
+	controls []kijun.AssessmentControl
 }
 
 // asm is an assessment being generated.
@@ -466,14 +470,14 @@ func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result
 	if _, err := postgres.RebuildSectorRollups(ctx, g.db, cy.ID); err != nil {
 		return cy, fmt.Errorf("sector rollups: %w", err)
 	}
-	// Likewise the status counts (migration 000009): the assessments'
+	// Likewise the status counts: the assessments'
 	// statement triggers kept them through OpenCycle and the bulk status
 	// updates; recount the cycle so they are exact whatever ran with
 	// triggers off (one pass over the cycle's assessments).
 	if _, err := postgres.RebuildSectorStatusCounts(ctx, g.db, cy.ID); err != nil {
 		return cy, fmt.Errorf("sector status counts: %w", err)
 	}
-	// And the per-control sums (migration 000012): the status updates ran
+	// And the per-control sums: the status updates ran
 	// before the answers were loaded, so they are computed from the
 	// answers now (one pass over the cycle's counted answers).
 	if _, err := postgres.RebuildSectorControlRollups(ctx, g.db, cy.ID); err != nil {
@@ -489,23 +493,23 @@ func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result
 }
 
 // controlSets reads the items of a cycle's control sets.
-func (g *gen) controlSets(ctx context.Context, cycleID int64) (map[int64][]item, error) {
+func (g *gen) controlSets(ctx context.Context, cycleID int64) (map[int64]*controlSet, error) {
 	rows, _ := g.db.Query(ctx, `SELECT i.set_id, i.ref, i.section_code, i.themes, i.csf
 		FROM control_set_items i JOIN control_sets s ON s.id = i.set_id
 		WHERE s.cycle_id = $1 ORDER BY i.set_id, i.sort_order, i.ref`, cycleID)
-	sets := map[int64][]item{}
+	sets := map[int64]*controlSet{}
 	var set int64
-	var it item
-	var csf []string
-	_, err := pgx.ForEachRow(rows, []any{&set, &it.ref, &it.section, &it.themes, &csf}, func() error {
-		x := item{ref: it.ref, hash: strHash(it.ref), section: it.section, themes: slices.Clone(it.themes)}
-		for _, c := range csf {
-			f, _, _ := strings.Cut(c, ".")
-			if !slices.Contains(x.csfFuncs, f) {
-				x.csfFuncs = append(x.csfFuncs, f)
-			}
+	var c kijun.AssessmentControl
+	_, err := pgx.ForEachRow(rows, []any{&set, &c.Ref, &c.Section, &c.Themes, &c.CSF}, func() error {
+		s := sets[set]
+		if s == nil {
+			s = &controlSet{}
+			sets[set] = s
 		}
-		sets[set] = append(sets[set], x)
+		// pgx may reuse the scanned arrays' memory for the next row.
+		c.Themes, c.CSF = slices.Clone(c.Themes), slices.Clone(c.CSF)
+		s.items = append(s.items, item{ref: c.Ref, hash: strHash(c.Ref), section: c.Section, themes: c.Themes})
+		s.controls = append(s.controls, c)
 		return nil
 	})
 	return sets, err
@@ -539,7 +543,7 @@ const (
 
 // copyAnswers COPYs the answers of chunk on one connection and returns
 // the rollups of the assessments that are submitted, returned or accepted.
-func (g *gen) copyAnswers(ctx context.Context, cy kijun.Cycle, k int, sets map[int64][]item, chunk []*asm) (int64, []rollup, error) {
+func (g *gen) copyAnswers(ctx context.Context, cy kijun.Cycle, k int, sets map[int64]*controlSet, chunk []*asm) (int64, []rollup, error) {
 	conn, err := g.db.Acquire(ctx)
 	if err != nil {
 		return 0, nil, err
@@ -569,18 +573,21 @@ func (g *gen) copyAnswers(ctx context.Context, cy kijun.Cycle, k int, sets map[i
 		mat[i] = int16(i)
 	}
 	due := cy.DueOn.AddDate(0, 6, 0)
-	var acc *accum
+	// statuses collects the answers of an assessment that is scored
+	// (submitted, returned or accepted), nil for the others.
+	var statuses []kijun.AnswerStatus
 	n, err := conn.CopyFrom(ctx, pgx.Identifier{"answers"}, answerColumns, pgx.CopyFromFunc(func() ([]any, error) {
 		for ai < len(chunk) {
 			a := chunk[ai]
-			items := sets[a.set]
+			set := sets[a.set]
+			items := set.items
 			if ii == 0 && a.status != "not_started" && a.status != "in_progress" {
-				acc = newAccum(items)
+				statuses = make([]kijun.AnswerStatus, len(items))
 			}
 			if ii >= len(items) || a.status == "not_started" {
-				if acc != nil {
-					ru = acc.rows(ru, a, cy.ID, g.weights)
-					acc = nil
+				if statuses != nil {
+					ru = appendRollups(ru, a, cy.ID, kijun.Score(set.controls, statuses, g.scale))
+					statuses = nil
 				}
 				ai, ii = ai+1, 0
 				continue
@@ -597,8 +604,8 @@ func (g *gen) copyAnswers(ctx context.Context, cy kijun.Cycle, k int, sets map[i
 				carried = k > 0 && draw(seed, pCarried, uint64(a.idx), it.hash, uint64(k)) < 0.3
 			}
 			st := answerStatus(seed, a.idx, it.hash, a.sector, it.section, it.themes, k)
-			if acc != nil {
-				acc.add(ii-1, st)
+			if statuses != nil {
+				statuses[ii-1] = kijun.AnswerStatus(st)
 			}
 			var status, maturity, remDue any
 			how, reason, action, owner := "", "", "", ""
@@ -752,113 +759,30 @@ func (g *gen) operatorUsers(ctx context.Context, latestCycle int64, res *Result)
 	})
 }
 
-// rollup is one row of assessment_rollups, kept compact until COPY.
+// rollup is one row of assessment_rollups, kept until COPY.
 type rollup struct {
 	assessment, operator, cycle int64
-	sector, kind, key, written  string
+	sector, written             string
 	at                          time.Time
-	c                           counts
-	weight                      *int64 // sum of weights in hundredths; nil when nothing is applicable
+	r                           kijun.Rollup
 }
 
-type counts struct {
-	controls, answered, applicable, implemented, partial, notImplemented, na int32
-	weight                                                                   int64
-}
-
-// accum counts one assessment's answers by dimension, as
-// kijun_write_rollups does (migration 000005): overall, section, each
-// theme of a control, each distinct CSF function of a control.
-type accum struct {
-	items []item
-	dims  map[[2]string]*counts
-	order [][2]string
-}
-
-func newAccum(items []item) *accum {
-	a := &accum{items: items, dims: map[[2]string]*counts{}}
-	for i := range items {
-		a.each(i, func(c *counts) { c.controls++ })
-	}
-	return a
-}
-
-func (a *accum) each(i int, f func(*counts)) {
-	it := &a.items[i]
-	get := func(kind, key string) {
-		k := [2]string{kind, key}
-		c, ok := a.dims[k]
-		if !ok {
-			c = &counts{}
-			a.dims[k] = c
-			a.order = append(a.order, k)
-		}
-		f(c)
-	}
-	get(kijun.RollupOverall, "")
-	get(kijun.RollupSection, it.section)
-	for _, t := range it.themes {
-		get(kijun.RollupTheme, t)
-	}
-	for _, fn := range it.csfFuncs {
-		get(kijun.RollupCSFFunction, fn)
-	}
-}
-
-// weightOf is filled per call from the scale; statuses are the four codes.
-func (a *accum) add(i int, status string) {
-	a.each(i, func(c *counts) {
-		c.answered++
-		switch status {
-		case "implemented":
-			c.implemented++
-		case "partial":
-			c.partial++
-		case "not_implemented":
-			c.notImplemented++
-		case "not_applicable":
-			c.na++
-		}
-	})
-}
-
-func (a *accum) rows(out []rollup, as *asm, cycle int64, weights map[string]*int64) []rollup {
+// appendRollups appends an assessment's scores as its rows, written when
+// it was submitted or, if accepted, when it was accepted.
+func appendRollups(out []rollup, as *asm, cycle int64, rs []kijun.Rollup) []rollup {
 	written, at := "submitted", as.submitted
 	if as.status == "accepted" {
 		written, at = "accepted", as.decided
 	}
-	for _, k := range a.order {
-		c := *a.dims[k]
-		var w *int64
-		for _, s := range []struct {
-			code string
-			n    int32
-		}{{"implemented", c.implemented}, {"partial", c.partial}, {"not_implemented", c.notImplemented}, {"not_applicable", c.na}} {
-			if s.n == 0 || weights[s.code] == nil {
-				continue
-			}
-			c.applicable += s.n
-			c.weight += int64(s.n) * *weights[s.code]
-		}
-		if c.applicable > 0 {
-			v := c.weight
-			w = &v
-		}
+	for _, r := range rs {
 		out = append(out, rollup{assessment: as.id, operator: as.operator, cycle: cycle, sector: as.sector,
-			kind: k[0], key: k[1], written: written, at: at, c: c, weight: w})
+			written: written, at: at, r: r})
 	}
 	return out
 }
 
 var rollupColumns = []string{"assessment_id", "cycle_id", "operator_id", "sector_code", "kind", "key", "controls", "answered",
 	"applicable", "implemented", "partial", "not_implemented", "na", "score", "written_status", "written_at"}
-
-// Score returns round(weight/100 / applicable, 4) the way PostgreSQL's
-// numeric round does (half away from zero), in ten-thousandths.
-func Score(weightHundredths int64, applicable int32) int64 {
-	// score × 10⁴ = weight × 100 / applicable; round half up (all positive).
-	return (weightHundredths*100*2 + int64(applicable)) / (2 * int64(applicable))
-}
 
 type rollupSource struct {
 	rows []rollup
@@ -868,11 +792,13 @@ type rollupSource struct {
 func (s *rollupSource) Next() bool { s.i++; return s.i <= len(s.rows) }
 func (s *rollupSource) Err() error { return nil }
 func (s *rollupSource) Values() ([]any, error) {
-	r := &s.rows[s.i-1]
+	x := &s.rows[s.i-1]
+	r := &x.r
 	var score any
-	if r.weight != nil {
-		score = pgtype.Numeric{Int: big.NewInt(Score(*r.weight, r.c.applicable)), Exp: -4, Valid: true}
+	if r.Score != nil {
+		score = pgtype.Numeric{Int: big.NewInt(int64(math.Round(*r.Score * 1e4))), Exp: -4, Valid: true}
 	}
-	return []any{r.assessment, r.cycle, r.operator, r.sector, r.kind, r.key, r.c.controls, r.c.answered, r.c.applicable,
-		r.c.implemented, r.c.partial, r.c.notImplemented, r.c.na, score, r.written, r.at}, nil
+	return []any{x.assessment, x.cycle, x.operator, x.sector, r.Kind, r.Key, int32(r.Controls), int32(r.Answered),
+		int32(r.Applicable), int32(r.Implemented), int32(r.Partial), int32(r.NotImplemented), int32(r.NA), score,
+		x.written, x.at}, nil
 }

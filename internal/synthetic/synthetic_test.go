@@ -52,7 +52,8 @@ func TestCorporateNumbers(t *testing.T) {
 // TestGenerate generates 300 operators × 2 cycles and checks the counts,
 // the sector proportions, the identifiers, the statuses and, for every
 // submitted or accepted assessment, that the rollups equal what the
-// store's own kijun_write_rollups computes from the answers.
+// store writes at submit and accept (postgres.WriteRollups) from the
+// answers in the database.
 func TestGenerate(t *testing.T) {
 	ctx := context.Background()
 	db := pgtest.New(t)
@@ -229,14 +230,14 @@ func TestGenerate(t *testing.T) {
 		if err := tx.QueryRow(ctx, snapshot, id).Scan(&ours); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := tx.Exec(ctx, `SELECT kijun_write_rollups($1)`, id); err != nil {
+		if _, err := postgres.WriteRollups(ctx, tx, id); err != nil {
 			t.Fatal(err)
 		}
 		if err := tx.QueryRow(ctx, snapshot, id).Scan(&store); err != nil {
 			t.Fatal(err)
 		}
 		if ours != store || ours == "" {
-			t.Fatalf("assessment %d: generated rollups\n%s\nkijun_write_rollups\n%s", id, ours, store)
+			t.Fatalf("assessment %d: generated rollups\n%s\npostgres.WriteRollups\n%s", id, ours, store)
 		}
 	}
 	// Users for the bench.

@@ -1,1 +1,0 @@
-DROP FUNCTION kijun_hold_tenant(bigint, bigint, text);
