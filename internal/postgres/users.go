@@ -21,15 +21,20 @@ const grantJoins = `LEFT JOIN operators o ON o.id = g.operator_id LEFT JOIN user
 
 func scanGrant(r pgx.CollectableRow) (kijun.Grant, error) {
 	var g kijun.Grant
-	err := r.Scan(&g.ID, &g.UserID, &g.Role, &g.MinistryCode, &g.OperatorID, &g.OperatorName.Ja, &g.OperatorName.En,
-		&g.SectorCode, &g.Source, &g.Provider, &g.GrantedAt, &g.GrantedBy)
+	err := r.Scan(grantDest(&g)...)
 	return g, err
 }
 
-// LoadPrincipal reads a user, every active grant and the ministries'
-// oversight in tx, as the system: this is authentication, so a revoked
-// grant stops working on the next request. It returns nil when the user
-// is unknown.
+// grantDest is where grantColumns are scanned to.
+func grantDest(g *kijun.Grant) []any {
+	return []any{&g.ID, &g.UserID, &g.Role, &g.MinistryCode, &g.OperatorID, &g.OperatorName.Ja, &g.OperatorName.En,
+		&g.SectorCode, &g.Source, &g.Provider, &g.GrantedAt, &g.GrantedBy}
+}
+
+// LoadPrincipal reads in tx, as the system, a user, every active grant and
+// the sectors the user's ministries oversee: this is authentication, so a
+// revoked grant stops working on the next request. It returns nil when the
+// user is unknown.
 func LoadPrincipal(ctx context.Context, tx pgx.Tx, userID int64) (*kijun.Principal, error) {
 	b := &pgx.Batch{}
 	r := queuePrincipal(b, userID)
@@ -65,15 +70,23 @@ func queuePrincipal(b *pgx.Batch, userID int64) *principalRows {
 		r.found = err == nil
 		return err
 	})
-	b.Queue(`SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
-		WHERE g.user_id = $1 AND g.revoked_at IS NULL ORDER BY g.id`, userID).Query(func(rows pgx.Rows) (err error) {
-		r.grants, err = pgx.CollectRows(rows, scanGrant)
-		return err
-	})
-	b.Queue(oversightSQL).Query(func(rows pgx.Rows) (err error) {
-		r.oversight, err = scanOversight(rows)
-		return err
-	})
+	// Each grant with the sectors its ministry oversees (none for other roles).
+	b.Queue(`SELECT `+grantColumns+`, array(SELECT ov.sector_code FROM sector_oversight ov
+			WHERE ov.ministry_code = g.ministry_code ORDER BY ov.sector_code)
+		FROM role_grants g `+grantJoins+` WHERE g.user_id = $1 AND g.revoked_at IS NULL ORDER BY g.id`, userID).
+		Query(func(rows pgx.Rows) (err error) {
+			r.oversight = map[string][]string{}
+			r.grants, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (kijun.Grant, error) {
+				var g kijun.Grant
+				var sectors []string
+				err := row.Scan(append(grantDest(&g), &sectors)...)
+				if g.MinistryCode != "" {
+					r.oversight[g.MinistryCode] = sectors
+				}
+				return g, err
+			})
+			return err
+		})
 	return r
 }
 
@@ -83,7 +96,7 @@ type principalRows struct {
 	id          int64
 	name, email string
 	grants      []kijun.Grant
-	oversight   map[string][]string
+	oversight   map[string][]string // of the user's ministries
 }
 
 // principal builds the principal, nil for no user.
@@ -94,11 +107,9 @@ func (r *principalRows) principal() *kijun.Principal {
 	return kijun.NewPrincipal(r.id, r.name, r.email, r.grants, r.oversight)
 }
 
-const oversightSQL = `SELECT ministry_code, sector_code FROM sector_oversight ORDER BY ministry_code, sector_code`
-
 // Oversight maps each ministry to the sectors it oversees.
 func Oversight(ctx context.Context, q Querier) (map[string][]string, error) {
-	rows, _ := q.Query(ctx, oversightSQL)
+	rows, _ := q.Query(ctx, `SELECT ministry_code, sector_code FROM sector_oversight ORDER BY ministry_code, sector_code`)
 	return scanOversight(rows)
 }
 
