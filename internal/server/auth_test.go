@@ -10,6 +10,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 
+	"github.com/kijun-portal/kijun/internal/auth"
 	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
@@ -213,6 +214,30 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 	if n := auditCount(t, env, "auth.signout", ""); n != 1 {
 		t.Errorf("%d sign-out events, want 1", n)
+	}
+}
+
+// TestSignedInSession: a session row written with auth.SignedInSession
+// (as the load generator writes them) is one the server serves as signed
+// in, like one left by a sign-in.
+func TestSignedInSession(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	env.SignIn(t, "meti-staff")
+	var user int64
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT user_id FROM identities WHERE subject = 'meti-staff'`).Scan(&user); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Hour)
+	data, err := auth.SignedInSession(user, "bench", deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.DB.Owner.Exec(context.Background(), `INSERT INTO sessions (token, data, expiry) VALUES ('written', $1, $2)`, data, deadline); err != nil {
+		t.Fatal(err)
+	}
+	if s, body := env.Get(t, withCookie(t, env, "written"), "/account"); s != http.StatusOK || !strings.Contains(body, "経済産業省") {
+		t.Fatalf("a written session: %d", s)
 	}
 }
 
