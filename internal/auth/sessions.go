@@ -4,10 +4,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/alexedwards/scs/pgxstore"
 	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
 // SessionConfig sets the session cookie and timeouts.
@@ -17,31 +16,20 @@ type SessionConfig struct {
 	Secure   bool          // served over TLS (directly or behind a proxy)
 }
 
-// NewSessions returns a session manager storing sessions in PostgreSQL, so
-// that any instance can serve any request and sign-out ends the session
-// everywhere. The store (postgres.SessionStore) reads the user's principal
-// with the session, and remembers both for the autosave while a request
-// would leave the session unwritten (the idle timeout below). Over TLS the
-// cookie is __Host- prefixed: Secure, Path=/ and no Domain, so no
-// subdomain can set or read it.
+// NewSessions returns a session manager storing sessions in PostgreSQL
+// (scs's pgxstore and its sessions table, with scs's own codec), so that
+// any instance can serve any request and sign-out ends the session
+// everywhere: every request reads its session from the table, and
+// nothing of it is kept in memory. Over TLS the cookie is __Host-
+// prefixed: Secure, Path=/ and no Domain, so no subdomain can set or read
+// it.
 //
 // The idle timeout is the Manager's (see Manager.UserID), not scs's: scs
 // would write the session row back on every request to move its deadline,
 // a second commit on every page view and every autosave.
 func NewSessions(db *pgxpool.Pool, c SessionConfig) *scs.SessionManager {
 	s := scs.New()
-	s.Codec = SessionCodec{}
-	s.Store = postgres.NewSessionStore(db, 10*time.Minute, func(data []byte) (int64, bool) {
-		_, values, err := s.Codec.Decode(data)
-		if err != nil {
-			return 0, false
-		}
-		id, _ := values[keyUserID].(int64)
-		seen, _ := values[keySeen].(time.Time)
-		// A tenth of the write-back interval to spare: the request's
-		// Manager.UserID looks a moment later.
-		return id, c.Idle <= 0 || time.Since(seen) < seenWriteBack(c.Idle)*9/10
-	})
+	s.Store = pgxstore.New(db)
 	s.Lifetime = c.Absolute
 	s.Cookie.Name = "kijun_session"
 	if c.Secure {
@@ -53,4 +41,11 @@ func NewSessions(db *pgxpool.Pool, c SessionConfig) *scs.SessionManager {
 	s.Cookie.Path = "/"
 	s.Cookie.Persist = false
 	return s
+}
+
+// SignedInSession is the data of a session signed in as userID through
+// provider, as Establish leaves it in the store (scs's codec): for the
+// load generator, whose users sign in without a provider.
+func SignedInSession(userID int64, provider string, deadline time.Time) ([]byte, error) {
+	return scs.GobCodec{}.Encode(deadline, map[string]any{keyUserID: userID, keyProvider: provider, keySeen: time.Now()})
 }

@@ -160,9 +160,8 @@ func loadUsers(ctx context.Context, db *pgxpool.Pool) (users, error) {
 }
 
 // newSession writes a session row for user as the server's session store
-// does (auth.SessionCodec of the deadline and the values the sign-in puts:
-// "uid", "provider", "seen", and the user's id in its own column), the
-// state a browser has after the OIDC sign-in, and returns the cookie.
+// (scs's pgxstore) does after the OIDC sign-in (auth.SignedInSession),
+// the state a browser has then, and returns the cookie.
 // Everything after sign-in — session lookup and renewal, loading the
 // principal and its grants, RLS — is the server's real path.
 func newSession(ctx context.Context, db *pgxpool.Pool, userID int64) (string, error) {
@@ -172,11 +171,11 @@ func newSession(ctx context.Context, db *pgxpool.Pool, userID int64) (string, er
 	}
 	token := base64.RawURLEncoding.EncodeToString(b)
 	deadline := time.Now().Add(12 * time.Hour)
-	data, err := auth.SessionCodec{}.Encode(deadline, map[string]any{"uid": userID, "provider": "bench", "seen": time.Now()})
+	data, err := auth.SignedInSession(userID, "bench", deadline)
 	if err != nil {
 		return "", err
 	}
-	if _, err := db.Exec(ctx, `INSERT INTO sessions (token, data, expiry, user_id) VALUES ($1, $2, $3, $4)`, token, data, deadline, userID); err != nil {
+	if _, err := db.Exec(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)`, token, data, deadline); err != nil {
 		return "", err
 	}
 	return "kijun_session=" + token, nil

@@ -233,6 +233,32 @@ func (a Answer) SameContent(b Answer) bool {
 		day(a.Remediation.Due) == day(b.Remediation.Due)
 }
 
+// SaveVerdict is what saving a draft answer over the stored one does.
+type SaveVerdict int
+
+const (
+	SaveWrite         SaveVerdict = iota // the draft replaces the stored answer
+	SaveAlreadyStored                    // nothing to write: the stored answer already says it
+	SaveConflict                         // refused: someone saved since the draft's version
+)
+
+// DecideSave is the optimistic version rule of saving draft, edited from
+// version expected (0: none saved yet), over stored (Version 0: none
+// stored). The draft is written when stored is still at expected. A
+// stored answer that moved on is a conflict, unless it already says what
+// the draft says and is no carried-forward answer awaiting confirmation:
+// a stale save of what is stored (say, the page's own autosave racing its
+// form post) is not a conflict.
+func DecideSave(stored, draft Answer, expected int) SaveVerdict {
+	switch {
+	case stored.Version == expected:
+		return SaveWrite
+	case stored.SameContent(draft) && !stored.CarriedForward:
+		return SaveAlreadyStored
+	}
+	return SaveConflict
+}
+
 // WellFormed returns the problems that stop a draft answer from being
 // saved at all: lengths and the maturity range. Missing reasons and plans
 // are only checked at submit time (they are Gaps). Whether Status is on

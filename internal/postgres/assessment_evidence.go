@@ -125,7 +125,7 @@ func AddEvidence(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentI
 	if ct == "" {
 		return kijun.Evidence{}, kijun.Errorf(kijun.EInvalid, msgEvidenceType, map[string]any{"Name": fileName})
 	}
-	h, err := lockEditable(ctx, tx, p, assessmentID, requestID)
+	h, err := lockEditable(ctx, tx, p, assessmentID, requestID, nil)
 	if err != nil {
 		return kijun.Evidence{}, err
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -380,14 +379,26 @@ func (h asmHead) event(p *kijun.Principal, requestID, action, objectType, ref st
 	return e
 }
 
-func readHead(ctx context.Context, tx pgx.Tx, id int64, lock string) (asmHead, error) {
+// headSQL reads an assessment's head (scanHead); the caller appends the
+// lock, if any.
+const headSQL = `SELECT id, operator_id, sector_code, coalesce(ministry_code, ''), status, version
+	FROM assessments WHERE id = $1 `
+
+// lockStarted, appended to headSQL, reads a started assessment with the
+// share lock that holds off a submit (see lockEditable).
+const lockStarted = `AND status <> 'not_started' FOR SHARE`
+
+func scanHead(row pgx.Row) (asmHead, error) {
 	var h asmHead
-	err := tx.QueryRow(ctx, `SELECT id, operator_id, sector_code, coalesce(ministry_code, ''), status, version
-		FROM assessments WHERE id = $1 `+lock, id).Scan(&h.ID, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &h.Status, &h.Version)
+	err := row.Scan(&h.ID, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &h.Status, &h.Version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return h, kijun.ErrNotFound
 	}
 	return h, err
+}
+
+func readHead(ctx context.Context, tx pgx.Tx, id int64, lock string) (asmHead, error) {
+	return scanHead(tx.QueryRow(ctx, headSQL+lock, id))
 }
 
 func addEvent(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, from, to kijun.AssessmentStatus, note string) error {
@@ -397,40 +408,67 @@ func addEvent(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, fro
 	return asmErr(err)
 }
 
-// lockEditable is how every change to answers and evidence starts
-// (kijun_lock_editable, migration 000011, which kijun_save_answer shares):
-// the principal must be the operator, the assessment moves from
-// not_started to in_progress on its first change (history row and
-// assessment.start audit event), and a share lock on the assessment row
-// holds off a submit until this transaction ends (a submit takes the row
-// for update), so no answer changes under a submitted assessment.
-func lockEditable(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, requestID string) (asmHead, error) {
-	h := asmHead{ID: id}
-	var outcome string
-	err := tx.QueryRow(ctx, `SELECT outcome, coalesce(operator_id, 0), coalesce(sector_code, ''), coalesce(ministry_code, ''),
-			coalesce(status, ''), coalesce(version, 0)
-		FROM kijun_lock_editable($1, $2, $3, true)`, id, actorName(p), requestID).
-		Scan(&outcome, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &h.Status, &h.Version)
-	if err != nil {
-		return h, asmErr(err)
+// lockEditable is how every change to answers and evidence starts: the
+// assessment must be one the caller's policy allows (may; nil: asked
+// already), the principal's operator's and editable (editableBy); its
+// first change starts it (start); and a share lock on its row holds off a
+// submit until tx ends (a submit takes the row for update), so no answer
+// changes under a submitted assessment. The lock is taken after the
+// start: two first changes each holding it would deadlock upgrading it.
+func lockEditable(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, requestID string, may func(Tenant) bool) (asmHead, error) {
+	h, err := readHead(ctx, tx, id, lockStarted)
+	if errors.Is(err, kijun.ErrNotFound) { // not started, or not the principal's to see
+		h, err = readHead(ctx, tx, id, "")
+		if err == nil && h.Status == kijun.AssessmentNotStarted {
+			if err = h.editableBy(p, may); err == nil {
+				err = start(ctx, tx, p, h, requestID)
+			}
+		}
+		if err == nil {
+			h, err = readHead(ctx, tx, id, "FOR SHARE")
+		}
 	}
-	return h, refusal(outcome, h.Status)
+	if err != nil {
+		return h, err
+	}
+	return h, h.editableBy(p, may)
 }
 
-// refusal turns an outcome of kijun_lock_editable or kijun_save_answer
-// other than ok, saved and conflict into the store's error.
-func refusal(outcome string, status kijun.AssessmentStatus) error {
-	switch outcome {
-	case "ok", "saved":
-		return nil
-	case "not_found":
+// Tenant is whose an assessment is: all the policy needs to decide on it.
+type Tenant struct {
+	OperatorID int64
+	SectorCode string
+}
+
+// editableBy refuses a change of h's answers by p when h is not a tenant
+// may allows (nil: the caller asked its policy already), not p's
+// operator's, or not editable.
+func (h asmHead) editableBy(p *kijun.Principal, may func(Tenant) bool) error {
+	switch {
+	case may != nil && !may(Tenant{OperatorID: h.OperatorID, SectorCode: h.SectorCode}):
 		return kijun.ErrNotFound
-	case "forbidden":
+	case !p.InOperator(h.OperatorID):
 		return errAsmForbidden
-	case "locked":
-		return kijun.Errorf(kijun.EConflict, msgAsmLocked, map[string]any{"Status": string(status)})
+	case !h.Status.Editable():
+		return kijun.Errorf(kijun.EConflict, msgAsmLocked, map[string]any{"Status": string(h.Status)})
 	}
-	return fmt.Errorf("assessment store: unexpected outcome %q", outcome)
+	return nil
+}
+
+// start moves a not-started assessment to in_progress on its first
+// change, with its history row and audit event. One that another
+// transaction started meanwhile is left as it is.
+func start(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, requestID string) error {
+	tag, err := tx.Exec(ctx, `UPDATE assessments SET status = 'in_progress', version = version + 1, updated_at = now()
+		WHERE id = $1 AND status = 'not_started'`, h.ID)
+	if err != nil || tag.RowsAffected() == 0 {
+		return asmErr(err)
+	}
+	if err := addEvent(ctx, tx, p, h, kijun.AssessmentNotStarted, kijun.AssessmentInProgress, ""); err != nil {
+		return err
+	}
+	return Audit(ctx, tx, h.event(p, requestID, "assessment.start", "assessment", ""),
+		map[string]any{"status": kijun.AssessmentNotStarted}, map[string]any{"status": kijun.AssessmentInProgress})
 }
 
 // actorName is the name the database records next to the principal's
@@ -475,106 +513,195 @@ func answerConflict(current kijun.Answer, expected int) error {
 	})
 }
 
-// SaveAnswer stores a draft answer to a.Ref, provided the stored answer is
-// still at expectedVersion (0: none saved yet), and returns it with its
-// new version. A draft is saved whenever it is well formed (see
+// SaveAnswer stores a draft answer to a.Ref in tx, provided the stored
+// answer is still at expectedVersion (0: none saved yet), and returns it
+// with its new version. The caller has asked its policy about the
+// assessment. A draft is saved whenever it is well formed (see
 // kijun.Answer.WellFormed); missing reasons and plans are gaps for
-// Submit. Saving confirms a carried-forward answer. A moved version gives
-// EConflict assessment.conflict with the stored answer in Args["Current"],
-// unless what is stored already says what a says (say, the page's own
-// autosave raced its form post): that is returned as saved;
-// a submitted or accepted assessment gives EConflict assessment.locked.
-// A refused save leaves tx usable.
-//
-// The work is one call of kijun_save_answer (migration 000011): the
-// first-save start, the share lock on the assessment, the version check,
-// the write and its audit event, in one round trip. SaveAnswerAs sends the
-// same call without a transaction of the caller's.
+// Submit. Saving confirms a carried-forward answer. The version rule is
+// kijun.DecideSave's: a conflict gives EConflict assessment.conflict with
+// the stored answer in Args["Current"], a stale save of what is stored
+// returns the stored answer. A submitted or accepted assessment gives
+// EConflict assessment.locked. A refused save writes nothing and leaves tx
+// usable.
 func SaveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string) (kijun.Answer, error) {
-	if err := wellFormed(a); err != nil {
-		return kijun.Answer{}, err
-	}
-	return scanSaved(tx.QueryRow(ctx, saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID, nil, nil)...), a, expectedVersion)
+	return saveAnswer(ctx, tx, p, a, expectedVersion, requestID, nil, false)
 }
 
-// SaveAnswerAs is SaveAnswer as one implicit transaction of its own: the
-// principal's settings and kijun_save_answer in one round trip, committed
-// when it returns nil. It is the autosave's path. t is the tenant the
-// caller's policy allowed (AssessmentTenant, or what the caller remembers
-// of it): the save happens only while the assessment is t's as p sees it
-// (kijun_lock_editable compares them, migration 000015), else
-// ErrTenantMoved. The other errors are SaveAnswer's.
-func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, t Tenant, a kijun.Answer, expectedVersion int, requestID string) (kijun.Answer, error) {
-	if err := wellFormed(a); err != nil {
-		return kijun.Answer{}, err
-	}
-	row := QueryRowAs(ctx, db, p, saveAnswerSQL, saveAnswerArgs(p, a, expectedVersion, requestID, t.OperatorID, t.SectorCode)...)
-	saved, err := scanSaved(row, a, expectedVersion)
-	if pgCode(err) == sqlStateTenantMoved {
-		return kijun.Answer{}, ErrTenantMoved
-	}
+// SaveAnswerAs is SaveAnswer in a transaction of its own, as p, committed
+// when it returns nil: the autosave's path. may is the caller's policy on
+// the assessment's tenant, asked on the row read under the share lock; an
+// assessment it refuses is kijun.ErrNotFound. Four round trips, unless
+// the save is the assessment's first: BEGIN; the principal's settings with
+// every read the save decides on; the write with its audit event; COMMIT.
+func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string, may func(Tenant) bool) (saved kijun.Answer, err error) {
+	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+		saved, err = saveAnswer(ctx, tx, p, a, expectedVersion, requestID, may, true)
+		return err
+	})
 	return saved, err
 }
 
-func wellFormed(a kijun.Answer) error {
+// saveAnswer is SaveAnswer and SaveAnswerAs; setPrincipal sends p's
+// settings with the reads.
+func saveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, expected int, requestID string, may func(Tenant) bool, setPrincipal bool) (kijun.Answer, error) {
 	if ps := a.WellFormed(); len(ps) > 0 {
-		return kijun.Errorf(kijun.EInvalid, msgAsmAnswerInvalid, map[string]any{"Count": len(ps), "Problems": ps})
+		return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmAnswerInvalid, map[string]any{"Count": len(ps), "Problems": ps})
 	}
-	return nil
+	a.Remediation.Due = dateOnly(a.Remediation.Due)
+	r, err := readForSave(ctx, tx, p, a, setPrincipal)
+	if err != nil {
+		return kijun.Answer{}, err
+	}
+	if r.started {
+		return r.save(ctx, tx, p, a, expected, requestID, may)
+	}
+	// The assessment's first save (or one the principal does not see)
+	// starts it in a savepoint, so that a refused first save leaves it not
+	// started.
+	var saved kijun.Answer
+	err = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+		if _, err := lockEditable(ctx, sp, p, a.AssessmentID, requestID, may); err != nil {
+			return err
+		}
+		r, err := readForSave(ctx, sp, p, a, false)
+		if err == nil {
+			saved, err = r.save(ctx, sp, p, a, expected, requestID, may)
+		}
+		return err
+	})
+	return saved, err
 }
 
-// saveAnswerSQL calls kijun_save_answer and spreads the answer it returns
-// (NULL columns when there is none) over answerColumns' order. $13 and $14
-// are the tenant to hold the save to, or NULL.
-const saveAnswerSQL = `SELECT r.outcome, coalesce(r.detail, ''), x.assessment_id IS NOT NULL,
-		coalesce(x.assessment_id, 0), coalesce(x.ref, ''), coalesce(x.status, ''), coalesce(x.maturity, 0),
-		coalesce(x.how, ''), coalesce(x.na_reason, ''), coalesce(x.remediation_action, ''),
-		coalesce(x.remediation_owner, ''), x.remediation_due, coalesce(x.carried_forward, false),
-		coalesce(x.version, 0), coalesce(x.updated_by, 0), coalesce(x.updated_by_name, ''),
-		coalesce(x.updated_at, 'epoch')
-	FROM kijun_save_answer($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) r, LATERAL (SELECT (r.answer).*) x`
-
-// saveAnswerArgs are saveAnswerSQL's arguments; operator and sector are
-// the tenant (nil: none).
-func saveAnswerArgs(p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string, operator, sector any) []any {
-	return []any{a.AssessmentID, a.Ref, expectedVersion, nullStr(string(a.Status)), nullInt(int64(a.Maturity)),
-		a.How, a.NAReason, a.Remediation.Action, a.Remediation.Owner, dateOrNil(a.Remediation.Due), actorName(p), requestID,
-		operator, sector}
+// saveReads is what a save decides on, read in one round trip.
+type saveReads struct {
+	now     time.Time // the transaction's now(): the saved answer's UpdatedAt
+	known   bool      // the draft's status is on the answer scale, or empty
+	started bool      // the assessment is started and visible: head, under the share lock
+	head    asmHead
+	stored  kijun.Answer // locked for update; Version 0: none stored
 }
 
-// scanSaved reads kijun_save_answer's outcome into SaveAnswer's result.
-func scanSaved(row pgx.Row, a kijun.Answer, expectedVersion int) (kijun.Answer, error) {
-	var outcome, detail string
-	var has bool
-	var x kijun.Answer
-	err := row.Scan(&outcome, &detail, &has, &x.AssessmentID, &x.Ref, &x.Status, &x.Maturity, &x.How, &x.NAReason,
-		&x.Remediation.Action, &x.Remediation.Owner, &x.Remediation.Due, &x.CarriedForward, &x.Version,
-		&x.UpdatedBy, &x.UpdatedByName, &x.UpdatedAt)
+func readForSave(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, setPrincipal bool) (*saveReads, error) {
+	r := &saveReads{stored: kijun.Answer{AssessmentID: a.AssessmentID, Ref: a.Ref}}
+	b := &pgx.Batch{}
+	if setPrincipal {
+		b.Queue(setPrincipalSQL, principalArgs(p, false)...)
+	}
+	b.Queue(`SELECT now(), $1::text IS NULL OR EXISTS (SELECT FROM answer_scale WHERE code = $1)`, nullStr(string(a.Status))).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&r.now, &r.known) })
+	b.Queue(headSQL+lockStarted, a.AssessmentID).QueryRow(func(row pgx.Row) error {
+		var err error
+		r.head, err = scanHead(row)
+		r.started = err == nil
+		if errors.Is(err, kijun.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	b.Queue(`SELECT `+answerColumns+` FROM answers x WHERE x.assessment_id = $1 AND x.ref = $2 FOR UPDATE`, a.AssessmentID, a.Ref).
+		Query(func(rows pgx.Rows) error {
+			stored, err := pgx.CollectRows(rows, scanAnswer)
+			if len(stored) == 1 {
+				r.stored = stored[0]
+			}
+			return err
+		})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return nil, asmErr(err)
+	}
+	return r, nil
+}
+
+// save decides on the reads and writes the answer with its audit event in
+// one statement.
+func (r *saveReads) save(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, expected int, requestID string, may func(Tenant) bool) (kijun.Answer, error) {
+	if !r.started {
+		return kijun.Answer{}, kijun.ErrNotFound
+	}
+	if err := r.head.editableBy(p, may); err != nil {
+		return kijun.Answer{}, err
+	}
+	switch kijun.DecideSave(r.stored, a, expected) {
+	case kijun.SaveAlreadyStored:
+		return r.stored, nil
+	case kijun.SaveConflict:
+		return kijun.Answer{}, answerConflict(r.stored, expected)
+	}
+	if !r.known {
+		return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})
+	}
+	saved := a
+	saved.CarriedForward = false
+	saved.Version = r.stored.Version + 1
+	saved.UpdatedBy, saved.UpdatedByName, saved.UpdatedAt = p.UserID, actorName(p), r.now
+	var before any // none stored
+	write := insertAnswerSQL
+	if r.stored.Version > 0 {
+		before, write = auditAnswer(r.stored), updateAnswerSQL
+	}
+	audit, err := auditArgs(r.head.event(p, requestID, "assessment.answer.save", "answer", a.Ref), before, auditAnswer(saved))
+	if err != nil {
+		return kijun.Answer{}, err
+	}
+	args := append([]any{a.AssessmentID, a.Ref, nullStr(string(saved.Status)), nullInt(int64(saved.Maturity)), saved.How,
+		saved.NAReason, saved.Remediation.Action, saved.Remediation.Owner, saved.Remediation.Due, saved.Version,
+		nullInt(saved.UpdatedBy), saved.UpdatedByName}, audit...)
+	tag, err := tx.Exec(ctx, `WITH w AS (`+write+` RETURNING 1) SELECT `+auditAppendCall(13)+` FROM w`, args...)
 	if err != nil {
 		return kijun.Answer{}, asmErr(err)
 	}
-	if !has {
-		x = kijun.Answer{AssessmentID: a.AssessmentID, Ref: a.Ref} // none stored
+	if tag.RowsAffected() == 1 {
+		return saved, nil
 	}
-	switch outcome {
-	case "saved":
-		return x, nil
-	case "conflict":
-		if x.SameContent(a) && !x.CarriedForward {
-			return x, nil // already stored, e.g. by the page's own autosave racing its form post
-		}
-		return kijun.Answer{}, answerConflict(x, expectedVersion)
-	case "status_unknown":
-		return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})
+	// Nothing inserted: another save inserted it first (the insert waited
+	// for it), or the assessment has no control a.Ref.
+	stored, err := GetAnswer(ctx, tx, a.AssessmentID, a.Ref)
+	switch {
+	case err != nil:
+		return kijun.Answer{}, err
+	case stored.Version == 0:
+		return kijun.Answer{}, kijun.ErrNotFound
+	case kijun.DecideSave(stored, a, expected) == kijun.SaveAlreadyStored:
+		return stored, nil
 	}
-	return kijun.Answer{}, refusal(outcome, kijun.AssessmentStatus(detail))
+	return kijun.Answer{}, answerConflict(stored, expected)
 }
 
-func dateOrNil(t *time.Time) any {
+// updateAnswerSQL and insertAnswerSQL write an answer: $1 and $2 its
+// assessment and ref, $3–$12 what the user sets and the stamp (version,
+// user, name; updated_at is the transaction's now()). The update's row is
+// locked by readForSave; the insert takes the answer's tenant from its
+// control, and inserts nothing if the assessment has no such control or
+// another save inserted it first.
+const (
+	updateAnswerSQL = `UPDATE answers SET status = $3, maturity = $4, how = $5, na_reason = $6, remediation_action = $7,
+		remediation_owner = $8, remediation_due = $9, carried_forward = false, version = $10, updated_by = $11,
+		updated_by_name = $12, updated_at = now()
+		WHERE assessment_id = $1 AND ref = $2`
+	insertAnswerSQL = `INSERT INTO answers (assessment_id, ref, operator_id, sector_code, status, maturity, how, na_reason,
+			remediation_action, remediation_owner, remediation_due, version, updated_by, updated_by_name)
+		SELECT c.assessment_id, c.ref, c.operator_id, c.sector_code, $3::text, $4::smallint, $5::text, $6::text, $7::text,
+			$8::text, $9::date, $10::int, $11::bigint, $12::text
+		FROM assessment_controls c WHERE c.assessment_id = $1 AND c.ref = $2
+		ON CONFLICT ON CONSTRAINT answers_pkey DO NOTHING`
+)
+
+// auditAnswer is an answer as the audit log records it: Go's JSON of it,
+// its times in UTC.
+func auditAnswer(a kijun.Answer) kijun.Answer {
+	a.UpdatedAt = a.UpdatedAt.UTC()
+	return a
+}
+
+// dateOnly is the day of t as the database stores a date (midnight UTC),
+// nil for none.
+func dateOnly(t *time.Time) *time.Time {
 	if t == nil || t.IsZero() {
 		return nil
 	}
-	return t.Format(time.DateOnly)
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	return &d
 }
 
 // CarryForward starts an assessment from the operator's answers in its
@@ -582,7 +709,7 @@ func dateOrNil(t *time.Time) any {
 // marked carried_forward until the user confirms or changes it. Controls
 // already answered here are left alone. It returns the refs copied.
 func CarryForward(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, requestID string) ([]string, error) {
-	h, err := lockEditable(ctx, tx, p, assessmentID, requestID)
+	h, err := lockEditable(ctx, tx, p, assessmentID, requestID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -618,7 +745,7 @@ func CarryForward(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessment
 // ConfirmCarried confirms carried-forward answers as they are: refs, or
 // every carried answer when refs is nil. It returns the refs confirmed.
 func ConfirmCarried(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, refs []string, requestID string) ([]string, error) {
-	h, err := lockEditable(ctx, tx, p, assessmentID, requestID)
+	h, err := lockEditable(ctx, tx, p, assessmentID, requestID, nil)
 	if err != nil {
 		return nil, err
 	}

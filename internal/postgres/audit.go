@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,21 +37,39 @@ type AuditEvent struct {
 // and the change it records commit or roll back together. before and after
 // are marshalled to JSON; never pass secrets.
 func Audit(ctx context.Context, tx pgx.Tx, e AuditEvent, before, after any) error {
-	b, err := jsonOrNil(before)
+	args, err := auditArgs(e, before, after)
 	if err != nil {
 		return err
 	}
-	a, err := jsonOrNil(after)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `SELECT kijun_audit_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		nullInt(e.ActorUserID), e.ActorLabel, e.Action, e.ObjectType, e.ObjectID,
-		nullStr(e.MinistryCode), nullStr(e.SectorCode), nullInt(e.OperatorID), b, a, e.RequestID)
-	if err != nil {
+	if _, err := tx.Exec(ctx, `SELECT `+auditAppendCall(1), args...); err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
 	return nil
+}
+
+// auditAppendCall is the call of kijun_audit_append, which appends to the
+// event's hash chain, with auditArgs's arguments from $first on.
+func auditAppendCall(first int) string {
+	ps := make([]string, 11)
+	for i := range ps {
+		ps[i] = "$" + strconv.Itoa(first+i)
+	}
+	return "kijun_audit_append(" + strings.Join(ps, ", ") + ")"
+}
+
+// auditArgs are the arguments of auditAppendCall for e, with before and
+// after marshalled to JSON (nil: none).
+func auditArgs(e AuditEvent, before, after any) ([]any, error) {
+	b, err := jsonOrNil(before)
+	if err != nil {
+		return nil, err
+	}
+	a, err := jsonOrNil(after)
+	if err != nil {
+		return nil, err
+	}
+	return []any{nullInt(e.ActorUserID), e.ActorLabel, e.Action, e.ObjectType, e.ObjectID,
+		nullStr(e.MinistryCode), nullStr(e.SectorCode), nullInt(e.OperatorID), b, a, e.RequestID}, nil
 }
 
 func jsonOrNil(v any) ([]byte, error) {

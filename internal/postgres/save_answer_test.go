@@ -17,11 +17,16 @@ import (
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
-// The autosave's path (migration 000011): kijun_save_answer sent with the
-// principal as one implicit transaction (postgres.SaveAnswerAs).
+// The autosave's path: postgres.SaveAnswerAs, the save in a transaction of
+// its own, asking the caller's policy on the tenant it reads.
+
+// only is a policy that allows tenant tn alone.
+func only(tn postgres.Tenant) func(postgres.Tenant) bool {
+	return func(t postgres.Tenant) bool { return t == tn }
+}
 
 // goJSON is an answer as Go's encoding/json writes it from a server in
-// UTC, which is what the audit log held for every save before 000011.
+// UTC, which is what the audit log holds of every save.
 func goJSON(t *testing.T, a kijun.Answer) string {
 	t.Helper()
 	a.UpdatedAt = a.UpdatedAt.UTC()
@@ -69,9 +74,9 @@ func TestSaveAnswerAsAuditJSON(t *testing.T) {
 	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
 
 	// First save: inserted, with every field set, through the fast path.
-	first, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, w.tenantOf(t, id), kijun.Answer{AssessmentID: id, Ref: "GV-02",
+	first, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02",
 		Status: kijun.AnswerPartial, Maturity: 2, How: `手順書 <"引用"> & 運用`, NAReason: "",
-		Remediation: plan()}, 0, "req-1")
+		Remediation: plan()}, 0, "req-1", only(w.tenantOf(t, id)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +92,8 @@ func TestSaveAnswerAsAuditJSON(t *testing.T) {
 		return err
 	})
 	// Third: the fast path again, over the draft.
-	third, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, w.tenantOf(t, id), kijun.Answer{AssessmentID: id, Ref: "GV-02",
-		Status: kijun.AnswerImplemented, Maturity: 4, How: "完了"}, 2, "req-3")
+	third, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02",
+		Status: kijun.AnswerImplemented, Maturity: 4, How: "完了"}, 2, "req-3", only(w.tenantOf(t, id)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +177,7 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 	}
 	save := func(p *kijun.Principal, a kijun.Answer, version int) error {
 		a.AssessmentID = id
-		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, p, w.tenantOf(t, id), a, version, "test")
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, p, a, version, "test", nil)
 		return err
 	}
 
@@ -191,10 +196,10 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 		t.Fatalf("after refused first saves: %s with %d events, want not_started and none", s, n)
 	}
 
-	// Other tenants: operator B does not see it (so cannot hold its
-	// tenant); METI sees it but may not answer; neither writes anything.
-	if err := save(w.userB, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0); !errors.Is(err, postgres.ErrTenantMoved) {
-		t.Errorf("operator B saving A's answer: %v, want ErrTenantMoved", err)
+	// Other tenants: operator B does not see it; METI sees it but may not
+	// answer; neither writes anything.
+	if err := save(w.userB, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0); kijun.ErrorCode(err) != kijun.ENotFound {
+		t.Errorf("operator B saving A's answer: %v, want not found", err)
 	}
 	wantKijunError(t, save(w.meti, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0), kijun.EForbidden, "assessment.forbidden")
 	if s, n := status(), audited(); s != "not_started" || n != 0 {
@@ -215,7 +220,7 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 	// its own form post) is the stored answer, not a conflict, and writes
 	// nothing.
 	stale := kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented, How: "one"}
-	if got, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, w.tenantOf(t, id), stale, 0, "test"); err != nil || got.Version != 1 || got.How != "one" {
+	if got, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, stale, 0, "test", nil); err != nil || got.Version != 1 || got.How != "one" {
 		t.Errorf("stale save of the stored content: %+v, %v; want version 1", got, err)
 	}
 	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 1 || status() != "in_progress" {
@@ -233,106 +238,119 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 		t.Errorf("saving into a submitted assessment: %v", err)
 	}
 	if err := func() error {
-		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, w.tenantOf(t, id), kijun.Answer{AssessmentID: id + 1000, Ref: "GV-01"}, 0, "test")
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id + 1000, Ref: "GV-01"}, 0, "test", nil)
 		return err
-	}(); !errors.Is(err, postgres.ErrTenantMoved) {
-		t.Errorf("no such assessment: %v, want ErrTenantMoved", err)
+	}(); kijun.ErrorCode(err) != kijun.ENotFound {
+		t.Errorf("no such assessment: %v, want not found", err)
 	}
 }
 
-// TestSaveAnswerForgedCall calls the database functions directly, as a
-// compromised server holding kijun_app could, with one tenant's settings on
-// another's assessment: RLS and the functions' own checks refuse.
-func TestSaveAnswerForgedCall(t *testing.T) {
+// TestSaveAnswerForged writes answers directly in SQL, as a compromised
+// server holding kijun_app could, with one tenant's settings on another's
+// assessment: row-level security and the triggers refuse, whatever the
+// Go checks would have said.
+func TestSaveAnswerForged(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
-	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
+	cycle := w.openCycle(t, 2027)
+	id := w.assessmentOf(t, cycle, w.opA)
 	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented, How: "A's"})
+	fresh := w.assessmentOf(t, w.openCycle(t, 2028), w.opA) // not started
 	for _, p := range []*kijun.Principal{w.userB, w.meti, w.nco, w.uFin, nil} {
-		for _, start := range []string{"false", "true"} {
-			var outcome string
+		for _, forge := range []struct {
+			sql  string
+			args []any
+		}{
+			{`UPDATE answers SET how = 'forged' WHERE assessment_id = $1`, []any{id}},
+			{`INSERT INTO answers (assessment_id, ref, operator_id, sector_code, how)
+				VALUES ($1, 'GV-02', $2, 'electricity', 'forged')`, []any{id, w.opA}},
+			{`UPDATE assessments SET status = 'in_progress' WHERE id = $1`, []any{fresh}},
+		} {
 			err := w.as(p, func(tx pgx.Tx) error {
-				return tx.QueryRow(w.ctx, `SELECT outcome FROM kijun_save_answer($1, 'GV-01', 1, 'partial', NULL, 'forged', '', '', '', NULL,
-					'forger', 'forged', p_start => `+start+`)`, id).Scan(&outcome)
+				tag, err := tx.Exec(w.ctx, forge.sql, forge.args...)
+				if err == nil && tag.RowsAffected() != 0 {
+					err = fmt.Errorf("%d rows written", tag.RowsAffected())
+				}
+				return err
 			})
-			if err != nil || outcome != "not_found" && outcome != "forbidden" {
-				t.Errorf("forged save as %v (start %s): %q %v", p, start, outcome, err)
-			}
-			err = w.as(p, func(tx pgx.Tx) error {
-				return tx.QueryRow(w.ctx, `SELECT outcome FROM kijun_lock_editable($1, 'forger', 'forged', `+start+`)`, id).Scan(&outcome)
-			})
-			if err != nil || outcome != "not_found" && outcome != "forbidden" {
-				t.Errorf("forged lock as %v (start %s): %q %v", p, start, outcome, err)
+			if code := pgCodeOf(err); err != nil && code != "42501" {
+				t.Errorf("as %v: %s: %v", p, forge.sql, err)
 			}
 		}
 	}
-	// A's other assessment (not started) stays not started too.
-	var how string
-	var forged int
+	var how, status string
+	var answers int
 	if err := w.db.Owner.QueryRow(w.ctx, `SELECT (SELECT how FROM answers WHERE assessment_id = $1 AND ref = 'GV-01'),
-		(SELECT count(*) FROM audit_events WHERE request_id = 'forged')`, id).Scan(&how, &forged); err != nil {
+		(SELECT count(*) FROM answers WHERE assessment_id = $1), (SELECT status FROM assessments WHERE id = $2)`,
+		id, fresh).Scan(&how, &answers, &status); err != nil {
 		t.Fatal(err)
 	}
-	if how != "A's" || forged != 0 {
-		t.Errorf("after forged calls: how %q, %d forged events", how, forged)
+	if how != "A's" || answers != 1 || status != "not_started" {
+		t.Errorf("after forged writes: how %q, %d answers, other assessment %s", how, answers, status)
 	}
-	// The application role cannot write the answer past the function
-	// either: RLS hides it from operator B.
-	err := w.as(w.userB, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(w.ctx, `UPDATE answers SET how = 'forged' WHERE assessment_id = $1`, id)
-		if err == nil && tag.RowsAffected() != 0 {
-			err = fmt.Errorf("%d rows updated", tag.RowsAffected())
-		}
+	// Submitted: not even its own operator can write an answer in SQL.
+	w.answerAll(t, w.userA, id)
+	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	err := w.as(w.userA, func(tx pgx.Tx) error {
+		_, err := tx.Exec(w.ctx, `UPDATE answers SET how = 'after submit' WHERE assessment_id = $1 AND ref = 'GV-01'`, id)
 		return err
 	})
-	if err != nil {
-		t.Error(err)
+	if pgCodeOf(err) != "KJ002" {
+		t.Errorf("updating an answer of a submitted assessment: %v, want KJ002", err)
 	}
 }
 
-// TestSaveAnswerAsHoldsTheTenant: the autosave saves only on the tenant
-// its policy decided on (kijun_lock_editable compares it, migration
-// 000015); a tenant that is wrong, or moved since, refuses the save and
-// writes nothing, before the assessment's first save and after it.
-func TestSaveAnswerAsHoldsTheTenant(t *testing.T) {
+// TestSaveAnswerAsAsksThePolicy: the autosave saves only where its
+// policy allows the tenant the save reads, under the share lock: a tenant
+// the policy refuses (the wrong one, or one the assessment moved away
+// from) is not found and writes nothing, before the assessment's first
+// save and after it.
+func TestSaveAnswerAsAsksThePolicy(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
 	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
 	right := w.tenantOf(t, id)
 	save := func(tn postgres.Tenant, how string) error {
-		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, tn, kijun.Answer{AssessmentID: id, Ref: "GV-01",
-			Status: kijun.AnswerImplemented, How: how}, 0, "test")
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-01",
+			Status: kijun.AnswerImplemented, How: how}, 0, "test", only(tn))
 		return err
+	}
+	status := func() string {
+		var s string
+		if err := w.db.Owner.QueryRow(w.ctx, `SELECT status FROM assessments WHERE id = $1`, id).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
 	}
 	for _, wrong := range []postgres.Tenant{
 		{OperatorID: right.OperatorID, SectorCode: "finance"},
 		{OperatorID: w.opB, SectorCode: right.SectorCode},
 	} {
-		if err := save(wrong, "wrong"); !errors.Is(err, postgres.ErrTenantMoved) {
-			t.Errorf("save on tenant %+v: %v, want ErrTenantMoved", wrong, err)
+		if err := save(wrong, "wrong"); kijun.ErrorCode(err) != kijun.ENotFound {
+			t.Errorf("save where the policy allows %+v: %v, want not found", wrong, err)
 		}
 	}
-	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 0 {
-		t.Fatalf("refused saves wrote %d events", len(after))
+	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 0 || status() != "not_started" {
+		t.Fatalf("refused saves wrote %d events, status %s", len(after), status())
 	}
 
-	// The operator moves to another sector (its assessments follow): the
-	// tenant remembered before no longer holds; the new one does.
+	// The operator moves to another sector (its assessments follow): a
+	// policy on the tenant before the move refuses; one on the new allows.
 	if _, err := w.db.Owner.Exec(w.ctx, `UPDATE operators SET sector_code = 'gas' WHERE id = $1`, w.opA); err != nil {
 		t.Fatal(err)
 	}
-	if err := save(right, "before the move"); !errors.Is(err, postgres.ErrTenantMoved) {
-		t.Errorf("save on the tenant before the move: %v, want ErrTenantMoved", err)
+	if err := save(right, "before the move"); kijun.ErrorCode(err) != kijun.ENotFound {
+		t.Errorf("save on the tenant before the move: %v, want not found", err)
 	}
 	if moved := w.tenantOf(t, id); moved.SectorCode != "gas" {
 		t.Fatalf("after the move the assessment is %+v", moved)
 	} else if err := save(moved, "after the move"); err != nil {
 		t.Errorf("save on the moved tenant: %v", err)
 	}
-	// Started now: the tenant is compared on the row read with the share lock.
+	// Started now: the tenant is read with the share lock.
 	for _, wrong := range []postgres.Tenant{right, {OperatorID: w.opB, SectorCode: "gas"}} {
-		if err := save(wrong, "wrong once started"); !errors.Is(err, postgres.ErrTenantMoved) {
-			t.Errorf("save on tenant %+v once started: %v, want ErrTenantMoved", wrong, err)
+		if err := save(wrong, "wrong once started"); kijun.ErrorCode(err) != kijun.ENotFound {
+			t.Errorf("save on tenant %+v once started: %v, want not found", wrong, err)
 		}
 	}
 	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 1 {
@@ -373,8 +391,8 @@ func TestSaveAnswerAsConcurrency(t *testing.T) {
 				if i%2 == 1 {
 					p = w.userA2
 				}
-				_, err := postgres.SaveAnswerAs(w.ctx, pool, p, tenant, kijun.Answer{AssessmentID: id, Ref: c.ref,
-					Status: kijun.AnswerPartial, How: fmt.Sprintf("writer %d", i)}, c.expected, "test")
+				_, err := postgres.SaveAnswerAs(w.ctx, pool, p, kijun.Answer{AssessmentID: id, Ref: c.ref,
+					Status: kijun.AnswerPartial, How: fmt.Sprintf("writer %d", i)}, c.expected, "test", only(tenant))
 				var ke *kijun.Error
 				switch {
 				case err == nil:

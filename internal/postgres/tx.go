@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 
@@ -15,92 +14,13 @@ import (
 // InTx runs fn in a transaction whose row-level security sees what p may
 // see (the baseline migration's "Tenancy and audit" has the settings and policies). A nil or
 // anonymous principal sees no tenant rows.
-//
-// When the request's session was served from memory (SessionStore), the
-// transaction first holds it: ErrSessionStale if it no longer holds.
 func InTx(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if err := setPrincipal(ctx, tx, p, false); err != nil {
 			return err
 		}
-		if held := heldSessionOf(ctx); held != nil {
-			_, err := tx.Exec(ctx, holdSessionSQL, held.token, held.userID, held.version)
-			if err = sessionErr(err, held); err != nil {
-				return err
-			}
-		}
 		return fn(tx)
 	})
-}
-
-// ErrSessionStale is the refusal of work on a session served from memory
-// that has ended, or whose user's principal has changed, since it was
-// read (kijun_hold_session, migration 000016). The memory of it is gone
-// by then: the request, sent again, reads both afresh.
-var ErrSessionStale = errors.New("postgres: the remembered session no longer holds")
-
-const (
-	holdSessionSQL       = `SELECT kijun_hold_session($1, $2, $3)`
-	sqlStateSessionStale = "KJ012"
-)
-
-// sessionErr turns kijun_hold_session's refusal into ErrSessionStale.
-func sessionErr(err error, held *heldSession) error {
-	if pgCode(err) != sqlStateSessionStale {
-		return err
-	}
-	held.forget()
-	return ErrSessionStale
-}
-
-// QueryRowAs runs one statement as p without a BEGIN and a COMMIT of its
-// own: the principal's settings and the statement go to PostgreSQL as one
-// pipeline with a single Sync, which PostgreSQL runs as one implicit
-// transaction. set_config(…, true) therefore holds for the statement and
-// ends with it, exactly as in InTx. What the statement writes is
-// committed (the WAL flushed) before Scan returns, unless the database
-// reported an error, which rolls it all back; Scan returns that error,
-// including one raised at the commit. One round trip instead of InTx's four
-// (BEGIN, settings, statement, COMMIT), for hot paths whose work is one
-// statement: the autosave's tenant read, and its save (SaveAnswerAs;
-// docs/performance.md, "Saving an answer"). Work of more than one
-// statement, or that must read before it decides what to write, belongs
-// in InTx. A session served from memory is held as in InTx, by one more
-// statement in the same pipeline.
-func QueryRowAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, sql string, args ...any) pgx.Row {
-	b := &pgx.Batch{}
-	b.Queue(setPrincipalSQL, principalArgs(p, false)...)
-	held := heldSessionOf(ctx)
-	if held != nil {
-		b.Queue(holdSessionSQL, held.token, held.userID, held.version)
-	}
-	b.Queue(sql, args...)
-	return settingsThenRow{db.SendBatch(ctx, b), held}
-}
-
-// settingsThenRow is the row of QueryRowAs's statement, after the
-// settings (and the hold); Scan reads it and then ends the batch, whose
-// Close reports an error of the implicit commit.
-type settingsThenRow struct {
-	br   pgx.BatchResults
-	held *heldSession
-}
-
-func (r settingsThenRow) Scan(dest ...any) error {
-	_, err := r.br.Exec()
-	if err == nil && r.held != nil {
-		_, err = r.br.Exec()
-		err = sessionErr(err, r.held)
-	}
-	if err != nil {
-		r.br.Close()
-		return err
-	}
-	err = r.br.QueryRow().Scan(dest...)
-	if cerr := r.br.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // SystemTx runs fn as the system: sign-in (before a principal exists) and

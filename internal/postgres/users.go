@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,65 +21,73 @@ const grantJoins = `LEFT JOIN operators o ON o.id = g.operator_id LEFT JOIN user
 
 func scanGrant(r pgx.CollectableRow) (kijun.Grant, error) {
 	var g kijun.Grant
-	err := r.Scan(&g.ID, &g.UserID, &g.Role, &g.MinistryCode, &g.OperatorID, &g.OperatorName.Ja, &g.OperatorName.En,
-		&g.SectorCode, &g.Source, &g.Provider, &g.GrantedAt, &g.GrantedBy)
+	err := r.Scan(grantDest(&g)...)
 	return g, err
 }
 
-// LoadPrincipal reads a user and every active grant, as the system: this
-// is authentication, run once per request, so a revoked grant stops
-// working on the next request. It returns nil when the user is unknown.
+// grantDest is where grantColumns are scanned to.
+func grantDest(g *kijun.Grant) []any {
+	return []any{&g.ID, &g.UserID, &g.Role, &g.MinistryCode, &g.OperatorID, &g.OperatorName.Ja, &g.OperatorName.En,
+		&g.SectorCode, &g.Source, &g.Provider, &g.GrantedAt, &g.GrantedBy}
+}
+
+// LoadPrincipal reads in tx, as the system, a user, every active grant and
+// the sectors the user's ministries oversee: this is authentication, so a
+// revoked grant stops working on the next request. It returns nil when the
+// user is unknown.
 func LoadPrincipal(ctx context.Context, tx pgx.Tx, userID int64) (*kijun.Principal, error) {
 	b := &pgx.Batch{}
-	queuePrincipal(b, "$1", userID)
-	br := tx.SendBatch(ctx, b)
-	rows, err := readPrincipalRows(br)
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil || !rows.found {
+	r := queuePrincipal(b, userID)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	oversight, err := Oversight(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	return kijun.NewPrincipal(rows.id, rows.name, rows.email, rows.grants, oversight), nil
+	return r.principal(), nil
 }
 
 // LoadRequestPrincipal is LoadPrincipal for every request, in one round
 // trip: the statements go as one batch, which PostgreSQL runs as one
 // implicit transaction, so the system setting holds for the reads and ends
-// with them. Oversight comes from a short-lived cache (reference data).
-// SessionStore.FindCtx reads the same with the session, one round trip
-// earlier.
+// with them. Nothing of it is kept between requests.
 func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (*kijun.Principal, error) {
 	b := &pgx.Batch{}
-	b.Queue(setSystemSQL)
-	queuePrincipal(b, "$1", userID)
-	br := db.SendBatch(ctx, b)
-	_, err := br.Exec()
-	var rows principalRows
-	if err == nil {
-		rows, err = readPrincipalRows(br)
-	}
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	b.Queue(`SELECT set_config('kijun.system', 'true', true)`)
+	r := queuePrincipal(b, userID)
+	if err := db.SendBatch(ctx, b).Close(); err != nil {
 		return nil, err
 	}
-	return rows.principal(ctx, db)
+	return r.principal(), nil
 }
 
-const setSystemSQL = `SELECT set_config('kijun.system', 'true', true)`
-
-// queuePrincipal queues the reads of a user's principal, after setSystemSQL:
-// who is the SQL of the user's id in terms of $1 (arg).
-func queuePrincipal(b *pgx.Batch, who string, arg any) {
-	b.Queue(`SELECT id, display_name, email, principal_version FROM users WHERE id = `+who, arg)
-	b.Queue(`SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
-		WHERE g.user_id = `+who+` AND g.revoked_at IS NULL ORDER BY g.id`, arg)
+// queuePrincipal queues the reads of a user's principal; they fill the
+// returned rows when the batch is closed.
+func queuePrincipal(b *pgx.Batch, userID int64) *principalRows {
+	r := &principalRows{}
+	b.Queue(`SELECT id, display_name, email FROM users WHERE id = $1`, userID).QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&r.id, &r.name, &r.email)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		r.found = err == nil
+		return err
+	})
+	// Each grant with the sectors its ministry oversees (none for other roles).
+	b.Queue(`SELECT `+grantColumns+`, array(SELECT ov.sector_code FROM sector_oversight ov
+			WHERE ov.ministry_code = g.ministry_code ORDER BY ov.sector_code)
+		FROM role_grants g `+grantJoins+` WHERE g.user_id = $1 AND g.revoked_at IS NULL ORDER BY g.id`, userID).
+		Query(func(rows pgx.Rows) (err error) {
+			r.oversight = map[string][]string{}
+			r.grants, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (kijun.Grant, error) {
+				var g kijun.Grant
+				var sectors []string
+				err := row.Scan(append(grantDest(&g), &sectors)...)
+				if g.MinistryCode != "" {
+					r.oversight[g.MinistryCode] = sectors
+				}
+				return g, err
+			})
+			return err
+		})
+	return r
 }
 
 // principalRows is what queuePrincipal's statements read.
@@ -88,71 +95,25 @@ type principalRows struct {
 	found       bool // false: no such user
 	id          int64
 	name, email string
-	version     int64 // users.principal_version (migration 000016)
 	grants      []kijun.Grant
+	oversight   map[string][]string // of the user's ministries
 }
 
-// readPrincipalRows reads what queuePrincipal queued (when there is no
-// such user, the rest of the batch is left unread).
-func readPrincipalRows(br pgx.BatchResults) (principalRows, error) {
-	var r principalRows
-	err := br.QueryRow().Scan(&r.id, &r.name, &r.email, &r.version)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return r, nil
-	}
-	if err != nil {
-		return r, err
-	}
-	rows, err := br.Query()
-	if err != nil {
-		return r, err
-	}
-	r.found = true
-	r.grants, err = pgx.CollectRows(rows, scanGrant)
-	return r, err
-}
-
-// principal builds the principal, nil for no user. Call it after closing
-// the batch: the oversight cache may need a connection of its own, and a
-// full pool of requests each holding its batch would wait for it forever.
-func (r principalRows) principal(ctx context.Context, db *pgxpool.Pool) (*kijun.Principal, error) {
+// principal builds the principal, nil for no user.
+func (r *principalRows) principal() *kijun.Principal {
 	if !r.found {
-		return nil, nil
+		return nil
 	}
-	oversight, err := cachedOversight(ctx, db)
-	if err != nil {
-		return nil, err
-	}
-	return kijun.NewPrincipal(r.id, r.name, r.email, r.grants, oversight), nil
-}
-
-// oversightCache keeps the ministry → sectors map for a minute: it is
-// reference data that NCO admins change rarely, and every request needs it.
-var oversightCache struct {
-	sync.Mutex
-	m       map[string][]string
-	fetched time.Time
-}
-
-const oversightTTL = time.Minute
-
-func cachedOversight(ctx context.Context, q Querier) (map[string][]string, error) {
-	oversightCache.Lock()
-	defer oversightCache.Unlock()
-	if oversightCache.m != nil && time.Since(oversightCache.fetched) < oversightTTL {
-		return oversightCache.m, nil
-	}
-	m, err := Oversight(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	oversightCache.m, oversightCache.fetched = m, time.Now()
-	return m, nil
+	return kijun.NewPrincipal(r.id, r.name, r.email, r.grants, r.oversight)
 }
 
 // Oversight maps each ministry to the sectors it oversees.
 func Oversight(ctx context.Context, q Querier) (map[string][]string, error) {
 	rows, _ := q.Query(ctx, `SELECT ministry_code, sector_code FROM sector_oversight ORDER BY ministry_code, sector_code`)
+	return scanOversight(rows)
+}
+
+func scanOversight(rows pgx.Rows) (map[string][]string, error) {
 	m := map[string][]string{}
 	var mc, sc string
 	_, err := pgx.ForEachRow(rows, []any{&mc, &sc}, func() error {

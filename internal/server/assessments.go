@@ -24,9 +24,6 @@ import (
 // higher; this is the portal's policy).
 const maxEvidenceSize = 20 << 20
 
-// autosavePattern is the route of the autosave (see heldSessionRoutes).
-const autosavePattern = "/assessments/{id}/answers/{ref}"
-
 // assessmentRoutes registers cycles, assessment lists, the section pages
 // where operators answer, submission and review.
 func (s *Server) assessmentRoutes(h routeFunc) {
@@ -36,7 +33,7 @@ func (s *Server) assessmentRoutes(h routeFunc) {
 	h(http.MethodGet, "/assessments/{id}", authz.ViewAssessment, s.handleAssessmentShow)
 	h(http.MethodGet, "/assessments/{id}/sections/{section}", authz.ViewAssessment, s.handleSectionShow)
 	h(http.MethodPost, "/assessments/{id}/sections/{section}", authz.ViewAssessment, s.handleSectionSave)
-	h(http.MethodPost, autosavePattern, authz.AnswerAssessment, s.handleAnswerAutosave)
+	h(http.MethodPost, "/assessments/{id}/answers/{ref}", authz.AnswerAssessment, s.handleAnswerAutosave)
 	h(http.MethodPost, "/assessments/{id}/carry-forward", authz.AnswerAssessment, s.handleCarryForward)
 	h(http.MethodPost, "/assessments/{id}/submit", authz.AnswerAssessment, s.handleAssessmentSubmit)
 	h(http.MethodPost, "/assessments/{id}/review", authz.ReviewAssessment, s.handleAssessmentReview)
@@ -421,32 +418,6 @@ func (s *Server) saveEvidence(r *http.Request, tx pgx.Tx, assessmentID int64, re
 	return ""
 }
 
-// autosave asks the policy about the assessment's tenant and saves: one
-// round trip (SaveAnswerAs) when the tenant is remembered (s.tenants),
-// else two, the first reading it (AssessmentTenant). A remembered tenant
-// the save finds wrong is forgotten and read again, once.
-func (s *Server) autosave(r *http.Request, p *kijun.Principal, ans kijun.Answer, version int) (kijun.Answer, error) {
-	t, remembered := s.tenants.Get(ans.AssessmentID)
-	for {
-		if !remembered {
-			var err error
-			if t, err = postgres.AssessmentTenant(r.Context(), s.db, p, ans.AssessmentID); err != nil {
-				return kijun.Answer{}, err
-			}
-			s.tenants.Put(ans.AssessmentID, t)
-		}
-		if !authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: t.SectorCode, OperatorID: t.OperatorID}) {
-			return kijun.Answer{}, errNotFound
-		}
-		saved, err := postgres.SaveAnswerAs(r.Context(), s.db, p, t, ans, version, middleware.GetReqID(r.Context()))
-		if !errors.Is(err, postgres.ErrTenantMoved) || !remembered {
-			return saved, err
-		}
-		s.tenants.Forget(ans.AssessmentID)
-		remembered = false
-	}
-}
-
 // autosaveReply is what the page's script reads after saving one answer.
 type autosaveReply struct {
 	Version  int    `json:"version,omitempty"`
@@ -476,15 +447,13 @@ func (s *Server) handleAnswerAutosave(w http.ResponseWriter, r *http.Request) er
 		return reply(http.StatusNotFound, autosaveReply{Message: loc.T("error.not_found")})
 	}
 	ans, version := answerFromForm(r.PostForm, id, ref)
-	saved, err := s.autosave(r, p, ans, version)
+	saved, err := postgres.SaveAnswerAs(r.Context(), s.db, p, ans, version, middleware.GetReqID(r.Context()),
+		func(t postgres.Tenant) bool {
+			return authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: t.SectorCode, OperatorID: t.OperatorID})
+		})
 	var ke *kijun.Error
 	switch {
-	// A tenant that moved under a fresh read is as if someone else saved:
-	// the form post shows the page again. So is a remembered session that
-	// no longer holds: the form post reads the session and principal
-	// afresh (and signs in again, or saves as the principal now is).
-	case errors.As(err, &ke) && ke.Code == kijun.EConflict, errors.Is(err, postgres.ErrTenantMoved),
-		errors.Is(err, postgres.ErrSessionStale):
+	case errors.As(err, &ke) && ke.Code == kijun.EConflict:
 		return reply(http.StatusConflict, autosaveReply{Conflict: true, Message: loc.T("asmui.autosave.conflict")})
 	case errors.As(err, &ke) && ke.Code == kijun.EInvalid:
 		return reply(http.StatusUnprocessableEntity, autosaveReply{Message: loc.T(ke.MessageID, ke.Args)})

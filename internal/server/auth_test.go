@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
+
+	"github.com/kijun-portal/kijun/internal/auth"
 	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
@@ -185,19 +188,16 @@ func TestSessionLifecycle(t *testing.T) {
 	if s, _ := env.Get(t, withCookie(t, env, after), "/account"); s != http.StatusOK {
 		t.Fatalf("the session id does not work: %d", s)
 	}
-	// The session row names its user, so that requests read the principal
-	// with the session (postgres.SessionStore).
-	var signedIn int
-	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM sessions s
-		JOIN identities i ON i.user_id = s.user_id AND i.subject = 'meti-staff'`).Scan(&signedIn); err != nil || signedIn != 1 {
-		t.Fatalf("sessions naming meti-staff's user: %d (%v), want 1", signedIn, err)
-	}
-	// A row without it (written before migration 000014) still works.
-	if _, err := env.DB.Owner.Exec(context.Background(), `UPDATE sessions SET user_id = NULL`); err != nil {
+	// The session is scs's row, in scs's own codec: the signed-in user's id
+	// is in its data, and each request reads the principal by it.
+	var data []byte
+	var user int64
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT s.data, i.user_id FROM sessions s, identities i
+		WHERE s.token = $1 AND i.subject = 'meti-staff'`, after).Scan(&data, &user); err != nil {
 		t.Fatal(err)
 	}
-	if s, body := env.Get(t, withCookie(t, env, after), "/account"); s != http.StatusOK || !strings.Contains(body, "経済産業省") {
-		t.Fatalf("a session row without its user: %d", s)
+	if _, values, err := (scs.GobCodec{}).Decode(data); err != nil || values["uid"] != user {
+		t.Fatalf("the session's data: %v (%v), want meti-staff's user %d", values, err, user)
 	}
 
 	// Sign-out ends the session on the server, not only in the browser.
@@ -214,6 +214,30 @@ func TestSessionLifecycle(t *testing.T) {
 	}
 	if n := auditCount(t, env, "auth.signout", ""); n != 1 {
 		t.Errorf("%d sign-out events, want 1", n)
+	}
+}
+
+// TestSignedInSession: a session row written with auth.SignedInSession
+// (as the load generator writes them) is one the server serves as signed
+// in, like one left by a sign-in.
+func TestSignedInSession(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	env.SignIn(t, "meti-staff")
+	var user int64
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT user_id FROM identities WHERE subject = 'meti-staff'`).Scan(&user); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Hour)
+	data, err := auth.SignedInSession(user, "bench", deadline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.DB.Owner.Exec(context.Background(), `INSERT INTO sessions (token, data, expiry) VALUES ('written', $1, $2)`, data, deadline); err != nil {
+		t.Fatal(err)
+	}
+	if s, body := env.Get(t, withCookie(t, env, "written"), "/account"); s != http.StatusOK || !strings.Contains(body, "経済産業省") {
+		t.Fatalf("a written session: %d", s)
 	}
 }
 

@@ -90,12 +90,10 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 
 type principalKey struct{}
 
-// loadPrincipal reads the session's user and every active grant on each
-// request, so that a revoked grant or a removed user stops working on the
-// very next request. The session store has read them with the session
-// (principalSlot), or remembered them for a route whose work holds them
-// (heldSessionRoutes); only a session without its user's id needs the
-// separate read.
+// loadPrincipal reads the session's user and every active grant from the
+// database on each request (one round trip, nothing kept between
+// requests), so that a revoked grant, a removed user or an ended session
+// stops working on the very next request.
 func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		uid := s.auth.UserID(r.Context())
@@ -103,11 +101,7 @@ func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, read := postgres.SessionPrincipal(r.Context(), uid)
-		var err error
-		if !read { // a session written before migration 000014
-			p, err = postgres.LoadRequestPrincipal(r.Context(), s.db, uid)
-		}
+		p, err := postgres.LoadRequestPrincipal(r.Context(), s.db, uid)
 		if err != nil {
 			s.wrap(func(http.ResponseWriter, *http.Request) error { return err })(w, r)
 			return
@@ -119,26 +113,6 @@ func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	})
-}
-
-// principalSlot makes room for the principal the session store reads
-// along with the session (postgres.SessionStore); it goes before scs's
-// LoadAndSave.
-func principalSlot(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		remember := heldSessionRoutes[r.Method+" "+chi.RouteContext(r.Context()).RoutePattern()]
-		next.ServeHTTP(w, r.WithContext(postgres.WithPrincipalSlot(r.Context(), remember)))
-	})
-}
-
-// heldSessionRoutes may be served the session and principal an earlier
-// request of the same session read, from memory (postgres.SessionStore):
-// their handlers work only through postgres.QueryRowAs and InTx, which
-// first hold the session in the same transaction, and show nothing that
-// does not come from such a statement. Only the autosave, the portal's
-// busiest write, needs it (docs/security.md, "Sessions and requests").
-var heldSessionRoutes = map[string]bool{
-	http.MethodPost + " " + autosavePattern: true,
 }
 
 // principal returns the request's signed-in user, or nil.

@@ -56,7 +56,6 @@ func (s *Server) routes() chi.Router {
 
 // pageRoutes are the routes that know the signed-in user.
 func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, authz.Action, http.Handler)) {
-	r.Use(principalSlot)
 	r.Use(s.auth.Sessions.LoadAndSave)
 	r.Use(s.loadPrincipal)
 	var h routeFunc = func(method, pattern string, action authz.Action, fn handlerFunc) {

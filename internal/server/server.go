@@ -40,8 +40,6 @@ type Server struct {
 	// figures keeps dashboard figures until their data change (figures.go);
 	// it stores nothing until WatchFigures is listening.
 	figures *figcache.Cache
-	// tenants remembers assessments' tenants for the autosave (tenants.go).
-	tenants tenantMemo
 }
 
 // New builds a server over db: sessions in PostgreSQL, the OIDC providers
@@ -56,7 +54,6 @@ func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.R
 		metrics: newMetrics(reg, figures),
 		actions: map[string]authz.Action{},
 		figures: figures,
-		tenants: tenantMemo{Max: maxTenantMemo},
 	}
 	var providers []auth.ProviderConfig
 	if cfg.ProvidersFile != "" {

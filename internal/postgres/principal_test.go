@@ -1,0 +1,73 @@
+package postgres_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+)
+
+// TestLoadRequestPrincipal: every request reads its user's principal as
+// it is now, grants and the ministries' oversight with it: a revoked grant
+// is gone on the next read, a deleted user has none.
+func TestLoadRequestPrincipal(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	p := regPrincipal(t, db, "session-user", regMinistryGrant("METI"), regMinistryGrant("FSA"))
+	load := func() *kijun.Principal {
+		t.Helper()
+		got, err := postgres.LoadRequestPrincipal(ctx, db.App, p.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := load(); got == nil || got.Name != "session-user" || len(got.Grants) != 2 || len(got.Ministries) != 2 ||
+		len(got.Sectors) == 0 || !slices.Equal(got.Sectors, p.Sectors) {
+		t.Fatalf("principal %+v", got)
+	}
+	if _, err := db.Owner.Exec(ctx, `UPDATE role_grants SET revoked_at = now() WHERE user_id = $1 AND ministry_code = 'FSA'`, p.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if got := load(); got == nil || len(got.Grants) != 1 || got.Grants[0].MinistryCode != "METI" {
+		t.Fatalf("after revoking FSA: %+v", got)
+	}
+	for _, del := range []string{`DELETE FROM role_grants WHERE user_id = $1`, `DELETE FROM users WHERE id = $1`} {
+		if _, err := db.Owner.Exec(ctx, del, p.UserID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := load(); got != nil {
+		t.Errorf("a deleted user's principal: %+v", got)
+	}
+}
+
+// TestLoadRequestPrincipalOnAFullPool: reading the principal takes one
+// connection, once: a pool of one connection serves it.
+func TestLoadRequestPrincipalOnAFullPool(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	p := regPrincipal(t, db, "full-pool", regMinistryGrant("METI"))
+	cfg, err := pgxpool.ParseConfig(db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for range 3 {
+		got, err := postgres.LoadRequestPrincipal(context.Background(), pool, p.UserID)
+		if err != nil || got == nil || len(got.Ministries) != 1 {
+			t.Fatalf("read on a pool of one: %+v %v", got, err)
+		}
+	}
+}
