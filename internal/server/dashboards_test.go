@@ -491,8 +491,12 @@ func TestAnswerExportStreams(t *testing.T) {
 	if err != nil || !strings.HasPrefix(first, "\uFEFFfiscal_year,") {
 		t.Fatalf("first line %q: %v", first, err)
 	}
-	// Stop reading: the handler blocks on writing, the query on sending.
-	time.Sleep(300 * time.Millisecond)
+	// Stop reading: the handler blocks on writing, so its query comes to
+	// wait on sending to it (ClientWrite), unless the server collected the
+	// whole result before writing, when the query is over.
+	env.DB.Await(t, "the export query waiting on its client or done", `SELECT EXISTS (SELECT FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE '%kijun:answer-export%' AND pid <> pg_backend_pid()
+		AND (state <> 'active' OR wait_event = 'ClientWrite'))`)
 	var active int
 	if err := env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
 		WHERE datname = current_database() AND state = 'active' AND query LIKE '%kijun:answer-export%' AND pid <> pg_backend_pid()`).Scan(&active); err != nil {
