@@ -9,10 +9,10 @@ import (
 // Await returns once cond, a query of one boolean run as the owner, is
 // true. A test waits for what it waits for (a backend waiting for a lock
 // or for its client, a row written) and never for a fixed time; after
-// ten seconds without it the test fails, saying what it awaited.
+// fifteen seconds without it the test fails, saying what it awaited.
 func (db *DB) Await(t testing.TB, what, cond string, args ...any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	for {
 		var ok bool
