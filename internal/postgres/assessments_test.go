@@ -808,13 +808,13 @@ func TestListAssessmentsOverdue(t *testing.T) {
 	// A second open cycle for the same year is refused; a draft catalog too.
 	err := w.as(w.nco, func(tx pgx.Tx) error {
 		_, _, err := postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: 2025, CatalogID: w.catalogID,
-			OpensOn: time.Now(), DueOn: time.Now()}, nil, "test")
+			OpensOn: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
 		return err
 	})
 	wantKijunError(t, err, kijun.EConflict, "assessment.cycle.exists")
 	err = w.as(w.meti, func(tx pgx.Tx) error {
 		_, _, err := postgres.OpenCycle(w.ctx, tx, w.meti, postgres.CycleInput{FiscalYear: 2030, CatalogID: w.catalogID,
-			OpensOn: time.Now(), DueOn: time.Now()}, nil, "test")
+			OpensOn: time.Date(2030, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(2031, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
 		return err
 	})
 	wantKijunError(t, err, kijun.EForbidden, "assessment.forbidden")

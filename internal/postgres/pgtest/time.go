@@ -29,3 +29,16 @@ func (db *DB) Await(t testing.TB, what, cond string, args ...any) {
 		}
 	}
 }
+
+// Today is the date in Japan by the database's clock. The database
+// decides what is overdue (a cycle's due date passed) by its own clock, so
+// a fixture that wants a cycle not yet due, or past due, dates it from
+// here: no test then depends on the day it runs.
+func (db *DB) Today(t testing.TB) time.Time {
+	t.Helper()
+	var d time.Time
+	if err := db.Owner.QueryRow(context.Background(), `SELECT (now() AT TIME ZONE 'Asia/Tokyo')::date`).Scan(&d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
