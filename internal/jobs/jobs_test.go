@@ -101,7 +101,9 @@ func TestFailureRollsBack(t *testing.T) {
 		t.Fatalf("failing job: %v", err)
 	}
 	var rows, events int
-	db.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM job_runs), (SELECT count(*) FROM audit_events WHERE action = 'test.flaky')`).Scan(&rows, &events)
+	if err := db.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM job_runs), (SELECT count(*) FROM audit_events WHERE action = 'test.flaky')`).Scan(&rows, &events); err != nil {
+		t.Fatal(err)
+	}
 	if rows != 0 || events != 0 {
 		t.Fatalf("a failed run left %d job rows and %d events", rows, events)
 	}
@@ -136,7 +138,9 @@ func TestAuditAnchor(t *testing.T) {
 	}
 	var intact bool
 	var events int64
-	db.Owner.QueryRow(ctx, `SELECT intact, events FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &events)
+	if err := db.Owner.QueryRow(ctx, `SELECT intact, events FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &events); err != nil {
+		t.Fatal(err)
+	}
 	if !intact || events != 4 {
 		t.Fatalf("first anchor: intact %v, %d events", intact, events)
 	}
@@ -156,7 +160,9 @@ func TestAuditAnchor(t *testing.T) {
 		t.Fatalf("second anchor: %v %v", ok, err)
 	}
 	var breaks string
-	db.Owner.QueryRow(ctx, `SELECT intact, breaks::text FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &breaks)
+	if err := db.Owner.QueryRow(ctx, `SELECT intact, breaks::text FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &breaks); err != nil {
+		t.Fatal(err)
+	}
 	if intact || !strings.Contains(breaks, "rewritten since") || !strings.Contains(breaks, "ministry:METI") {
 		t.Fatalf("second anchor: intact %v, breaks %s", intact, breaks)
 	}
