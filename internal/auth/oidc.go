@@ -82,7 +82,10 @@ type Provider struct {
 
 // Manager runs sign-in and sign-out for a set of providers.
 type Manager struct {
-	Sessions  *scs.SessionManager
+	Sessions *scs.SessionManager
+	// Now is the clock that times sign-ins and idle sessions (default
+	// time.Now); tests set it instead of waiting.
+	Now       func() time.Time
 	idle      time.Duration
 	baseURL   string
 	providers map[string]*Provider
@@ -93,7 +96,7 @@ type Manager struct {
 // NewManager sets up the providers; redirect URLs are built on baseURL. A
 // session ends after idle without a request.
 func NewManager(sessions *scs.SessionManager, idle time.Duration, baseURL string, providers []ProviderConfig) (*Manager, error) {
-	m := &Manager{Sessions: sessions, idle: idle, baseURL: baseURL, providers: map[string]*Provider{},
+	m := &Manager{Sessions: sessions, Now: time.Now, idle: idle, baseURL: baseURL, providers: map[string]*Provider{},
 		client: &http.Client{Timeout: 15 * time.Second}}
 	for _, c := range providers {
 		if err := c.check(); err != nil {
@@ -166,7 +169,7 @@ func (m *Manager) Begin(ctx context.Context, p *Provider, next string) (string, 
 		return "", &SignInError{Reason: FailProvider, Provider: p.Config.ID, Detail: err.Error()}
 	}
 	f := flow{Provider: p.Config.ID, State: randomString(), Nonce: randomString(),
-		Verifier: oauth2.GenerateVerifier(), Next: next, Started: time.Now()}
+		Verifier: oauth2.GenerateVerifier(), Next: next, Started: m.Now()}
 	m.Sessions.Put(ctx, keyFlow, f)
 	return p.oauth.AuthCodeURL(f.State, oidc.Nonce(f.Nonce), oauth2.S256ChallengeOption(f.Verifier)), nil
 }
@@ -193,7 +196,7 @@ func (m *Manager) Complete(r *http.Request, p *Provider) (postgres.Identity, str
 		return fail(FailState, "callback for another provider")
 	case q.Get("state") == "" || q.Get("state") != f.State:
 		return fail(FailState, "state does not match")
-	case time.Since(f.Started) > flowTimeout:
+	case m.Now().Sub(f.Started) > flowTimeout:
 		return fail(FailState, "sign-in took too long")
 	case q.Get("error") != "":
 		return fail(FailProvider, "provider error: "+q.Get("error")+" "+q.Get("error_description"))
@@ -257,7 +260,7 @@ func (m *Manager) Establish(ctx context.Context, userID int64, provider string) 
 	}
 	m.Sessions.Put(ctx, keyUserID, userID)
 	m.Sessions.Put(ctx, keyProvider, provider)
-	m.Sessions.Put(ctx, keySeen, time.Now())
+	m.Sessions.Put(ctx, keySeen, m.Now())
 	return nil
 }
 
@@ -272,13 +275,14 @@ func (m *Manager) UserID(ctx context.Context) int64 {
 		return id
 	}
 	seen, _ := m.Sessions.Get(ctx, keySeen).(time.Time)
-	since := time.Since(seen)
+	now := m.Now()
+	since := now.Sub(seen)
 	if since > m.idle {
 		_ = m.Sessions.Destroy(ctx)
 		return 0
 	}
 	if since > seenWriteBack(m.idle) {
-		m.Sessions.Put(ctx, keySeen, time.Now())
+		m.Sessions.Put(ctx, keySeen, now)
 	}
 	return id
 }

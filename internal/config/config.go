@@ -41,6 +41,10 @@ type Config struct {
 	// FigureCacheMB bounds the memory of the dashboards' figure cache
 	// (docs/dashboards.md); 0 turns it off.
 	FigureCacheMB int
+	// Now is the clock the server takes the time from (nil: time.Now):
+	// sign-in flows, idle sessions, today's date, the fiscal year. Not a
+	// setting: tests set it instead of waiting.
+	Now func() time.Time
 }
 
 // FromEnv returns the configuration from the environment with defaults.

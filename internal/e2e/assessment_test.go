@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -79,17 +77,6 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 // on how the key presses and the debounce fall.
 func waitStored(t *testing.T, env *servertest.Env, asm int64, ref, status, column, text string) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		var got string
-		err := env.DB.Owner.QueryRow(context.Background(), `SELECT coalesce(status, '') || '|' || coalesce(`+column+`, '')
-			FROM answers WHERE assessment_id = $1 AND ref = $2`, asm, ref).Scan(&got)
-		if err == nil && got == status+"|"+text {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the script did not save %s as %s with %q (stored: %q, %v)", ref, status, text, got, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	env.DB.Await(t, fmt.Sprintf("the script saving %s as %s with %q", ref, status, text), `SELECT EXISTS (SELECT FROM answers
+		WHERE assessment_id = $1 AND ref = $2 AND coalesce(status, '') = $3 AND coalesce(`+column+`, '') = $4)`, asm, ref, status, text)
 }

@@ -17,25 +17,37 @@ import (
 )
 
 // TestOncePerPeriod races eight schedulers (as eight instances would) over
-// one period: exactly one runs the job.
+// one period: exactly one runs the job. The run holds the period until
+// every other scheduler has tried it three times.
 func TestOncePerPeriod(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
+	const schedulers, tries = 8, 3
 	var runs atomic.Int32
+	tried := make(chan struct{}, schedulers*tries)
 	job := jobs.Job{Name: "count", Every: time.Hour, Run: func(ctx context.Context, tx pgx.Tx, _ time.Time) (any, error) {
 		runs.Add(1)
-		time.Sleep(50 * time.Millisecond) // hold the period while others try
+		for range (schedulers - 1) * tries {
+			select {
+			case <-tried:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 		return map[string]int{"n": 1}, nil
 	}}
+	// A second run at once would wait for tries that never come.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	now := time.Date(2026, 5, 1, 10, 30, 0, 0, time.UTC)
 	var wg sync.WaitGroup
 	var ran atomic.Int32
-	for i := 0; i < 8; i++ {
+	for i := 0; i < schedulers; i++ {
 		s := &jobs.Scheduler{DB: db.App, Instance: "i" + string(rune('0'+i)), Now: func() time.Time { return now }}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for k := 0; k < 3; k++ {
+			for k := 0; k < tries; k++ {
 				ok, err := s.RunDue(ctx, job)
 				if err != nil {
 					t.Error(err)
@@ -43,6 +55,7 @@ func TestOncePerPeriod(t *testing.T) {
 				if ok {
 					ran.Add(1)
 				}
+				tried <- struct{}{}
 			}
 		}()
 	}
@@ -61,6 +74,7 @@ func TestOncePerPeriod(t *testing.T) {
 	// The next period runs again.
 	now = now.Add(time.Hour)
 	s := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
+	job.Run = func(context.Context, pgx.Tx, time.Time) (any, error) { return nil, nil }
 	if ok, err := s.RunDue(ctx, job); err != nil || !ok {
 		t.Fatalf("next period: ran %v, %v", ok, err)
 	}
@@ -81,13 +95,15 @@ func TestFailureRollsBack(t *testing.T) {
 		}
 		return nil, nil
 	}}
-	now := time.Now()
+	now := time.Date(2026, 5, 1, 10, 30, 0, 0, time.UTC)
 	a := &jobs.Scheduler{DB: db.App, Backoff: time.Minute, Now: func() time.Time { return now }}
 	if _, err := a.RunDue(ctx, job); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("failing job: %v", err)
 	}
 	var rows, events int
-	db.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM job_runs), (SELECT count(*) FROM audit_events WHERE action = 'test.flaky')`).Scan(&rows, &events)
+	if err := db.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM job_runs), (SELECT count(*) FROM audit_events WHERE action = 'test.flaky')`).Scan(&rows, &events); err != nil {
+		t.Fatal(err)
+	}
 	if rows != 0 || events != 0 {
 		t.Fatalf("a failed run left %d job rows and %d events", rows, events)
 	}
@@ -114,7 +130,7 @@ func TestAuditAnchor(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	now := time.Now()
+	now := time.Date(2026, 5, 1, 10, 30, 0, 0, time.UTC)
 	s := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
 	job := jobs.AuditAnchor(24*time.Hour, 18*time.Hour, nil)
 	if ok, err := s.RunDue(ctx, job); err != nil || !ok {
@@ -122,7 +138,9 @@ func TestAuditAnchor(t *testing.T) {
 	}
 	var intact bool
 	var events int64
-	db.Owner.QueryRow(ctx, `SELECT intact, events FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &events)
+	if err := db.Owner.QueryRow(ctx, `SELECT intact, events FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &events); err != nil {
+		t.Fatal(err)
+	}
 	if !intact || events != 4 {
 		t.Fatalf("first anchor: intact %v, %d events", intact, events)
 	}
@@ -142,7 +160,9 @@ func TestAuditAnchor(t *testing.T) {
 		t.Fatalf("second anchor: %v %v", ok, err)
 	}
 	var breaks string
-	db.Owner.QueryRow(ctx, `SELECT intact, breaks::text FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &breaks)
+	if err := db.Owner.QueryRow(ctx, `SELECT intact, breaks::text FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&intact, &breaks); err != nil {
+		t.Fatal(err)
+	}
 	if intact || !strings.Contains(breaks, "rewritten since") || !strings.Contains(breaks, "ministry:METI") {
 		t.Fatalf("second anchor: intact %v, breaks %s", intact, breaks)
 	}

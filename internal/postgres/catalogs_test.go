@@ -8,11 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/kijun-portal/kijun/internal/catalog"
@@ -406,7 +404,7 @@ func TestOptimisticLocking(t *testing.T) {
 			return err
 		})
 	}()
-	waitForLockWait(t, e.db.Owner)
+	waitForLockWait(t, e.db)
 	if err := txA.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -435,20 +433,10 @@ func setPrincipalTx(ctx context.Context, tx pgx.Tx, p *kijun.Principal) error {
 
 // waitForLockWait returns once some backend of the test database waits
 // for a lock.
-func waitForLockWait(t *testing.T, owner *pgxpool.Pool) {
+func waitForLockWait(t *testing.T, db *pgtest.DB) {
 	t.Helper()
-	ctx := context.Background()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		var waiting bool
-		if err := owner.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting {
-			return
-		}
-	}
-	t.Fatal("the second editor never waited for the first")
+	db.Await(t, "the second editor waiting for the first", `SELECT EXISTS (SELECT FROM pg_stat_activity
+		WHERE datname = current_database() AND wait_event_type = 'Lock')`)
 }
 
 func TestAddAndRemoveControl(t *testing.T) {

@@ -20,7 +20,7 @@ import (
 // answers submitted, accepted and returned through the assessment store,
 // so the rollups are the real ones.
 //
-// FY2026 (due 2027-01-31, not overdue on 2026-11-29 or later … see dueNow):
+// FY2026 (due a month after the database's today: not overdue):
 //
 //	E1 all implemented                              accepted   overall 1
 //	E2 GV-01 i, GV-02 p, PR-01 N/A, PR-02 n, DE-01 i submitted  overall 2.5/4 = 0.625
@@ -31,7 +31,8 @@ import (
 //	E7 one answer saved                             in progress
 //	F1 (finance) all implemented                    submitted  overall 1
 //
-// FY2025 (due 2026-01-31, past): only E1 submits (all implemented).
+// FY2025 (due the database's yesterday: overdue): only E1 submits (all
+// implemented).
 type dashWorld struct {
 	db        *pgtest.DB
 	ctx       context.Context
@@ -90,8 +91,9 @@ func newDashWorld(t *testing.T) *dashWorld {
 	w.meti = regPrincipal(t, w.db, "dash-meti", regMinistryGrant("METI"))
 	fsa := regPrincipal(t, w.db, "dash-fsa", regMinistryGrant("FSA"))
 
-	w.cy25 = w.open(t, 2025)
-	w.cy26 = w.open(t, 2026)
+	today := w.db.Today(t)
+	w.cy25 = w.open(t, 2025, today.AddDate(0, 0, -1))
+	w.cy26 = w.open(t, 2026, today.AddDate(0, 1, 0))
 
 	w.fill(t, "E1", w.cy25, allI, true)
 	for name, answers := range map[string]map[string]kijun.AnswerStatus{
@@ -119,12 +121,12 @@ func (w *dashWorld) do(t *testing.T, p *kijun.Principal, fn func(pgx.Tx) error) 
 	}
 }
 
-func (w *dashWorld) open(t *testing.T, fy int) int64 {
+func (w *dashWorld) open(t *testing.T, fy int, due time.Time) int64 {
 	t.Helper()
 	var cy kijun.Cycle
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: w.catalogID,
-			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
+			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: due}, nil, "test")
 		return err
 	})
 	return cy.ID

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -50,7 +51,7 @@ func TestSectorStatusCountsFollowEveryChange(t *testing.T) {
 	// A new cycle, then every electricity operator's first save at once:
 	// each moves its assessment not_started → in_progress on the same two
 	// sector rows.
-	cy27 := w.open(t, 2027)
+	cy27 := w.open(t, 2027, time.Date(2028, 1, 31, 0, 0, 0, 0, time.UTC))
 	checkStatusCounts(t, w, "after OpenCycle", cy27)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -96,13 +97,21 @@ func TestSectorStatusCountsFollowEveryChange(t *testing.T) {
 		{Sector: "electricity", StatusCounts: postgres.StatusCounts{Submitted: 1, Returned: 1, Accepted: 4, Total: 6}},
 		{Sector: "finance", StatusCounts: postgres.StatusCounts{InProgress: 1, Submitted: 1, Total: 2}},
 	}
-	if d.Progress[0].Overdue+d.Progress[1].Overdue == 0 { // FY2026 falls due 2027-01-31
-		want[0].Overdue, want[1].Overdue = 0, 0
-	} else {
-		want[0].Overdue, want[1].Overdue = 1, 1
-	}
 	if !reflect.DeepEqual(d.Progress, want) {
 		t.Errorf("progress after the changes\n got %+v\nwant %+v", d.Progress, want)
+	}
+	// Once FY2026 is past due by the database's clock, which decides it,
+	// the returned E4 and the unsubmitted E7 are overdue.
+	if _, err := w.db.Owner.Exec(w.ctx, `UPDATE cycles SET due_on = $2 WHERE id = $1`, w.cy26, w.db.Today(t).AddDate(0, 0, -1)); err != nil {
+		t.Fatal(err)
+	}
+	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
+		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, false)
+		return err
+	})
+	want[0].Overdue, want[1].Overdue = 1, 1
+	if !reflect.DeepEqual(d.Progress, want) {
+		t.Errorf("progress past due\n got %+v\nwant %+v", d.Progress, want)
 	}
 
 	// Deleting assessments takes them out (no store path deletes them;

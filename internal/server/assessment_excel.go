@@ -107,7 +107,7 @@ func (s *Server) handleAssessmentExport(w http.ResponseWriter, r *http.Request) 
 		if err != nil {
 			return err
 		}
-		wb = exchange.AssessmentWorkbook{Assessment: a, CorporateNumber: corp, Lang: lang, ExportedAt: time.Now()}
+		wb = exchange.AssessmentWorkbook{Assessment: a, CorporateNumber: corp, Lang: lang, ExportedAt: s.now()}
 		if wb.Scale, err = postgres.AnswerScale(r.Context(), tx); err != nil {
 			return err
 		}
@@ -260,7 +260,7 @@ func (s *Server) asmPreview(r *http.Request, tx pgx.Tx, a kijun.Assessment, pend
 		}
 	}
 	v.Unchanged = pending.Total - pending.Skipped - len(v.Changes) - len(v.Conflicts)
-	pending.Token, pending.At = randomToken(), time.Now()
+	pending.Token, pending.At = randomToken(), s.now()
 	if len(v.Changes)+len(v.Conflicts) > 0 {
 		v.Token = pending.Token
 		s.auth.Sessions.Put(r.Context(), sessionAsmImport, *pending)
@@ -349,7 +349,7 @@ func (s *Server) handleAssessmentImportConfirm(w http.ResponseWriter, r *http.Re
 	}
 	pending, ok := s.auth.Sessions.Get(r.Context(), sessionAsmImport).(pendingAsmImport)
 	if !ok || pending.Token == "" || r.PostFormValue("token") != pending.Token || pending.AssessmentID != id ||
-		time.Since(pending.At) > asmImportTTL {
+		s.now().Sub(pending.At) > asmImportTTL {
 		// Still "not found" for another tenant's assessment.
 		return s.renderAsmImport(w, r, http.StatusConflict, kijun.Errorf(kijun.EConflict, "assessmentexcel.import.expired", nil))
 	}

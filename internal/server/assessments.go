@@ -80,7 +80,7 @@ func (s *Server) renderCycles(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	if v.Form.FiscalYear == "" {
-		fy := kijun.FiscalYearOf(time.Now()) + 1
+		fy := kijun.FiscalYearOf(s.now()) + 1
 		v.Form.FiscalYear = strconv.Itoa(int(fy))
 		v.Form.OpensOn = fy.Start().Format(time.DateOnly)
 		v.Form.DueOn = fy.Start().AddDate(0, 6, -1).Format(time.DateOnly)

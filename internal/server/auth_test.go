@@ -13,6 +13,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/auth"
 	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/config"
+	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
@@ -241,35 +242,72 @@ func TestSignedInSession(t *testing.T) {
 	}
 }
 
+// TestSessionTimeouts: a sign-in must finish within its flow's timeout; a
+// session ends after its idle timeout, and however busy, at its absolute
+// lifetime. The idle time is the server's clock's,
+// which the test moves. The absolute lifetime is scs's deadline, written
+// as the session row's expiry and compared with the database's clock when
+// the session is read (pgxstore's lookup); the test checks the deadline
+// written and that requests never move it, then moves it into the
+// database's past.
 func TestSessionTimeouts(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
+	clock := servertest.NewClock(time.Date(2026, 6, 1, 9, 0, 0, 0, kijun.JST))
+	const idleFor, lifetime = 30 * time.Minute, 12 * time.Hour
 	env := servertest.NewWith(t, db, db.App, func(c *config.Config) {
-		c.SessionIdle = 2 * time.Second
-		c.SessionAbsolute = 4 * time.Second
+		c.SessionIdle, c.SessionAbsolute, c.Now = idleFor, lifetime, clock.Now
 	})
 	signedIn := func(c *http.Client) bool {
 		s, _ := env.Get(t, c, "/account")
 		return s == http.StatusOK
 	}
 
+	// A sign-in left at the provider for longer than 15 minutes fails.
+	slow := env.Begin(t, env.Client(t), "nco-analyst")
+	clock.Advance(16 * time.Minute)
+	if status, _, _ := slow.Finish(t); status != http.StatusBadRequest {
+		t.Errorf("a sign-in finished 16 minutes after it began: %d, want 400", status)
+	}
+
 	idle := env.SignIn(t, "nco-analyst")
-	time.Sleep(2500 * time.Millisecond)
+	clock.Advance(idleFor - time.Minute)
+	if !signedIn(idle) {
+		t.Fatal("a session ended before its idle timeout")
+	}
+	clock.Advance(idleFor + time.Second)
 	if signedIn(idle) {
 		t.Error("session survived its idle timeout")
 	}
 
+	signInAt := time.Now()
 	busy := env.SignIn(t, "nco-analyst")
-	start := time.Now()
-	for time.Since(start) < 3*time.Second {
-		if !signedIn(busy) {
-			t.Fatalf("an active session ended after %s, before its lifetime", time.Since(start))
+	token := sessionCookie(t, env, busy)
+	expiry := func() time.Time {
+		t.Helper()
+		var e time.Time
+		if err := db.Owner.QueryRow(context.Background(), `SELECT expiry FROM sessions WHERE token = $1`, token).Scan(&e); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(700 * time.Millisecond)
+		return e
 	}
-	for time.Since(start) < 4500*time.Millisecond {
-		signedIn(busy)
-		time.Sleep(700 * time.Millisecond)
+	deadline := expiry()
+	if d := deadline.Sub(signInAt); d < lifetime || d > lifetime+time.Minute {
+		t.Fatalf("the session's deadline is %s after sign-in, want its lifetime %s", d, lifetime)
+	}
+	// Twice the idle timeout of requests, each writing the time of the
+	// last request back: the session lives on, its deadline stays.
+	for range 4 {
+		clock.Advance(idleFor / 2)
+		if !signedIn(busy) {
+			t.Fatalf("an active session ended at %s", clock.Now())
+		}
+	}
+	if got := expiry(); !got.Equal(deadline) {
+		t.Errorf("requests moved the session's deadline from %s to %s", deadline, got)
+	}
+	if _, err := db.Owner.Exec(context.Background(), `UPDATE sessions SET expiry = current_timestamp - interval '1 second' WHERE token = $1`, token); err != nil {
+		t.Fatal(err)
 	}
 	if signedIn(busy) {
 		t.Error("an active session outlived its absolute lifetime")

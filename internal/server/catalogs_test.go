@@ -587,7 +587,9 @@ func TestCatalogImportMalformed(t *testing.T) {
 	nco := env.SignIn(t, "nco-admin")
 	count := func() int {
 		var n int
-		env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM catalogs`).Scan(&n)
+		if err := env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM catalogs`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		return n
 	}
 	before := count()

@@ -556,7 +556,7 @@ func (s *Server) loadExport(r *http.Request) (export.Assessment, error) {
 		out.Catalog.Controls = nil
 		return nil
 	})
-	out.Now = time.Now()
+	out.Now = s.now()
 	return out, err
 }
 

@@ -24,7 +24,8 @@ import (
 )
 
 // dashFixture publishes a five-control catalog, adds three electricity
-// operators to the demo ones, opens FY2026 and has everyone answer and
+// operators to the demo ones, opens FY2026 (due a month after the
+// database's today, so nothing is overdue) and has everyone answer and
 // submit through the assessment store (so the rollups are real):
 //
 //	toto (E1)   all implemented                               accepted  overall 1
@@ -80,8 +81,9 @@ func dashPrincipal(t testing.TB, env *servertest.Env, name string, g kijun.Grant
 	return kijun.NewPrincipal(uid, name, "", []kijun.Grant{g}, oversight)
 }
 
-// dashOpenCycle publishes the test catalog and opens fiscal year fy.
-func dashOpenCycle(t testing.TB, env *servertest.Env, fy int) int64 {
+// dashOpenCycle publishes the test catalog and opens fiscal year fy, due
+// on due.
+func dashOpenCycle(t testing.TB, env *servertest.Env, fy int, due time.Time) int64 {
 	t.Helper()
 	ctx := context.Background()
 	var catID int64
@@ -99,7 +101,7 @@ func dashOpenCycle(t testing.TB, env *servertest.Env, fy int) int64 {
 	var cy kijun.Cycle
 	if err := postgres.InTx(ctx, env.DB.App, nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catID,
-			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
+			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: due}, nil, "test")
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -137,7 +139,7 @@ func newDashFixture(t *testing.T, change ...func(*config.Config)) *dashFixture {
 		}
 		fx.operators[name] = id
 	}
-	fx.cycle = dashOpenCycle(t, env, 2026)
+	fx.cycle = dashOpenCycle(t, env, 2026, db.Today(t).AddDate(0, 1, 0))
 	I, P, N, NA := kijun.AnswerImplemented, kijun.AnswerPartial, kijun.AnswerNotImplemented, kijun.AnswerNotApplicable
 	refs := []string{"GV-01", "GV-02", "PR-01", "PR-02", "DE-01"}
 	patterns := map[string][]kijun.AnswerStatus{
@@ -468,7 +470,7 @@ func TestAnswerExportStreams(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	ctx := context.Background()
-	cycle := dashOpenCycle(t, env, 2026)
+	cycle := dashOpenCycle(t, env, 2026, time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC))
 	// 4 demo assessments × 30,000 answers of ~300 bytes: ~36 MB of CSV,
 	// far more than socket buffers hold.
 	const per = 30000
@@ -491,8 +493,12 @@ func TestAnswerExportStreams(t *testing.T) {
 	if err != nil || !strings.HasPrefix(first, "\uFEFFfiscal_year,") {
 		t.Fatalf("first line %q: %v", first, err)
 	}
-	// Stop reading: the handler blocks on writing, the query on sending.
-	time.Sleep(300 * time.Millisecond)
+	// Stop reading: the handler blocks on writing, so its query comes to
+	// wait on sending to it (ClientWrite), unless the server collected the
+	// whole result before writing, when the query is over.
+	env.DB.Await(t, "the export query waiting on its client or done", `SELECT EXISTS (SELECT FROM pg_stat_activity
+		WHERE datname = current_database() AND query LIKE '%kijun:answer-export%' AND pid <> pg_backend_pid()
+		AND (state <> 'active' OR wait_event = 'ClientWrite'))`)
 	var active int
 	if err := env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
 		WHERE datname = current_database() AND state = 'active' AND query LIKE '%kijun:answer-export%' AND pid <> pg_backend_pid()`).Scan(&active); err != nil {
@@ -522,7 +528,7 @@ func TestAnswerExportStreams(t *testing.T) {
 // so that it is nobody's "previous cycle" (carry forward).
 func init() {
 	matrixCaseSets = append(matrixCaseSets, func(fx *tenantFixture) map[string]routeCase {
-		cycle := dashOpenCycle(fx.t, fx.env, 2099)
+		cycle := dashOpenCycle(fx.t, fx.env, 2099, time.Date(2100, 1, 31, 0, 0, 0, 0, time.UTC))
 		asm := func(corp string) int64 {
 			return fx.q(`SELECT a.id FROM assessments a JOIN operators o ON o.id = a.operator_id
 				WHERE a.cycle_id = $1 AND o.corporate_number = $2`, cycle, corp)

@@ -138,7 +138,7 @@ func (s *Server) handleOperatorExport(w http.ResponseWriter, r *http.Request) er
 	if err := exchange.WriteOperators(&buf, format, i18n.From(r.Context()).Lang, ops, sectors); err != nil {
 		return err
 	}
-	name := "operators-" + time.Now().In(time.FixedZone("JST", 9*3600)).Format("20060102") + "." + string(format)
+	name := "operators-" + s.now().In(time.FixedZone("JST", 9*3600)).Format("20060102") + "." + string(format)
 	ctype := "text/csv; charset=utf-8"
 	if format == exchange.XLSX {
 		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

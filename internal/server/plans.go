@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
@@ -101,7 +100,7 @@ func (s *Server) renderPlanList(w http.ResponseWriter, r *http.Request, queue bo
 }
 
 func (s *Server) handlePlanNew(w http.ResponseWriter, r *http.Request) error {
-	fy := kijun.FiscalYearOf(time.Now())
+	fy := kijun.FiscalYearOf(s.now())
 	return s.renderPlanNew(w, r, http.StatusOK, plans.NewForm{PeriodStart: strconv.Itoa(int(fy)), PeriodEnd: strconv.Itoa(int(fy) + 2)})
 }
 
@@ -203,7 +202,7 @@ func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status i
 		if v.V, err = postgres.GetPlanVersion(ctx, tx, id, versionParam(r)); err != nil {
 			return err
 		}
-		if v.Progress, err = postgres.ComputePlanProgress(ctx, tx, v.Plan.SectorCodes, v.V, time.Now()); err != nil {
+		if v.Progress, err = postgres.ComputePlanProgress(ctx, tx, v.Plan.SectorCodes, v.V, s.now()); err != nil {
 			return err
 		}
 		if v.Operators, err = postgres.PlanScopeOperators(ctx, tx, v.Plan.SectorCodes, v.V.Scope); err != nil {
@@ -750,7 +749,7 @@ func (s *Server) handleSectorProfile(w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 		v.Sector = o.SectorCode
-		if v.Profile, err = postgres.GetSectorProfile(ctx, tx, o.SectorCode, kijun.FiscalYearOf(time.Now())); err != nil {
+		if v.Profile, err = postgres.GetSectorProfile(ctx, tx, o.SectorCode, kijun.FiscalYearOf(s.now())); err != nil {
 			return err
 		}
 		v.Names, err = postgres.LoadReferenceNames(ctx, tx)

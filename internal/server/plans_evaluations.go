@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -40,7 +39,7 @@ func (s *Server) handleEvaluationIndex(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) handleEvaluationNew(w http.ResponseWriter, r *http.Request) error {
-	return s.renderEvaluationNew(w, r, http.StatusOK, plans.EvaluationForm{FiscalYear: strconv.Itoa(int(kijun.FiscalYearOf(time.Now())))})
+	return s.renderEvaluationNew(w, r, http.StatusOK, plans.EvaluationForm{FiscalYear: strconv.Itoa(int(kijun.FiscalYearOf(s.now())))})
 }
 
 func (s *Server) renderEvaluationNew(w http.ResponseWriter, r *http.Request, status int, f plans.EvaluationForm) error {

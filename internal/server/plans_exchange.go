@@ -300,7 +300,7 @@ func (s *Server) handleProfileImport(w http.ResponseWriter, r *http.Request) err
 	}
 	if len(valid) > 0 {
 		v.Token = randomToken()
-		s.auth.Sessions.Put(r.Context(), sessionProfileImport, pendingProfileImport{Token: v.Token, PlanID: id, At: time.Now(), Rows: valid})
+		s.auth.Sessions.Put(r.Context(), sessionProfileImport, pendingProfileImport{Token: v.Token, PlanID: id, At: s.now(), Rows: valid})
 	} else {
 		s.auth.Sessions.Remove(r.Context(), sessionProfileImport)
 	}
@@ -320,7 +320,7 @@ func (s *Server) handleProfileImportConfirm(w http.ResponseWriter, r *http.Reque
 		// One confirmation per preview, whatever happens next.
 		pending, ok := s.auth.Sessions.Get(r.Context(), sessionProfileImport).(pendingProfileImport)
 		if !ok || pending.Token == "" || pending.PlanID != id || r.PostFormValue("token") != pending.Token ||
-			time.Since(pending.At) > 30*time.Minute {
+			s.now().Sub(pending.At) > 30*time.Minute {
 			return kijun.Errorf(kijun.EConflict, "plans.import.expired", nil)
 		}
 		s.auth.Sessions.Remove(r.Context(), sessionProfileImport)

@@ -492,7 +492,7 @@ func (s *Server) handleImportPreview(w http.ResponseWriter, r *http.Request) err
 	}
 	v := operators.PreviewView{FileName: up.Name, Format: table.Format, Encoding: table.Encoding,
 		HeaderProblems: exchange.CheckOperatorHeader(table.Header)}
-	pending := pendingImport{Token: randomToken(), Digest: up.SHA256, FileName: up.Name, At: time.Now()}
+	pending := pendingImport{Token: randomToken(), Digest: up.SHA256, FileName: up.Name, At: s.now()}
 	for i, row := range parsed {
 		raw := table.Rows[i].Values
 		pr := operators.PreviewRow{Line: row.Line, Action: row.Action, Problems: row.Problems,
@@ -524,7 +524,7 @@ func (s *Server) handleImportPreview(w http.ResponseWriter, r *http.Request) err
 func (s *Server) handleImportConfirm(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	pending, ok := s.auth.Sessions.Get(r.Context(), sessionImport).(pendingImport)
-	if !ok || pending.Token == "" || r.PostFormValue("token") != pending.Token || time.Since(pending.At) > importTTL {
+	if !ok || pending.Token == "" || r.PostFormValue("token") != pending.Token || s.now().Sub(pending.At) > importTTL {
 		return s.importRefused(w, r, http.StatusConflict, kijun.Errorf(kijun.EConflict, "registerui.import.expired", nil))
 	}
 	// One confirmation per preview, whatever happens next.

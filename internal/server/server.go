@@ -77,6 +77,7 @@ func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.R
 		return nil, err
 	}
 	s.auth = m
+	m.Now = s.now
 	s.router = s.routes()
 	return s, nil
 }
@@ -126,4 +127,12 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		return err
 	}
 	return nil
+}
+
+// now is the server's clock: cfg.Now, else time.Now.
+func (s *Server) now() time.Time {
+	if s.cfg.Now != nil {
+		return s.cfg.Now()
+	}
+	return time.Now()
 }

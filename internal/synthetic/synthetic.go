@@ -49,11 +49,9 @@ type Config struct {
 	// OperatorUsers is how many operators get a staff user for the bench
 	// (each with an assessment in progress in the latest cycle); default 32.
 	OperatorUsers int
-	// Today fixes "now" for the cycle dates (tests); default time.Now().
+	// Today is the generator's "now", for the cycle dates and the times
+	// assessments moved (tests fix it); default time.Now().
 	Today time.Time
-	// Triggers keeps the per-row triggers and foreign-key checks on while
-	// answers load; by default a superuser loads them without (faster).
-	Triggers bool
 	// Log receives progress lines; nil is silent.
 	Log func(format string, args ...any)
 }
@@ -405,7 +403,7 @@ func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result
 	}
 	res.Assessments += len(list)
 	// Statuses and times.
-	now := time.Now().UTC()
+	now := g.cfg.Today.UTC()
 	end := due
 	if last && now.Before(end) {
 		end = now
@@ -552,17 +550,15 @@ func (g *gen) copyAnswers(ctx context.Context, cy kijun.Cycle, k int, sets map[i
 	if _, err := conn.Exec(ctx, `SET synchronous_commit = off`); err != nil {
 		return 0, nil, err
 	}
-	if !g.cfg.Triggers {
-		// Like pg_restore --disable-triggers: skip the per-row lock
-		// trigger and foreign-key checks, which would cost more than the
-		// COPY itself. The rows come from the database's own assessments
-		// and control sets; TestGenerate checks every reference after.
-		// Only a superuser may; others load with the checks on.
-		if _, err := conn.Exec(ctx, `SET session_replication_role = replica`); err == nil {
-			defer conn.Exec(context.WithoutCancel(ctx), `RESET session_replication_role`)
-		} else if !g.noReplicaLogged.Swap(true) {
-			g.cfg.Log("loading answers with triggers and foreign keys checked row by row (not a superuser: %v)", err)
-		}
+	// Like pg_restore --disable-triggers: skip the per-row lock trigger
+	// and foreign-key checks, which would cost more than the COPY itself.
+	// The rows come from the database's own assessments and control sets;
+	// TestGenerate checks every reference after. Only a superuser may;
+	// others load with the checks on.
+	if _, err := conn.Exec(ctx, `SET session_replication_role = replica`); err == nil {
+		defer conn.Exec(context.WithoutCancel(ctx), `RESET session_replication_role`)
+	} else if !g.noReplicaLogged.Swap(true) {
+		g.cfg.Log("loading answers with triggers and foreign keys checked row by row (not a superuser: %v)", err)
 	}
 	seed := g.cfg.Seed
 	var ru []rollup
