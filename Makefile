@@ -19,6 +19,7 @@ build:
 ## test: every check and every test, with the race detector, on real PostgreSQL
 test: check chromium
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(GO) -C cmd/kijun-bench test -race -count=1 ./...
 
 ## check: formatting, vet, staticcheck, generated files up to date, Dockerfile lint
 check: lint dockerlint
@@ -61,7 +62,8 @@ BENCH_CYCLES    ?= 5
 BENCH_FLAGS     ?=
 bench:
 	$(GO) build -trimpath -o bin/kijun ./cmd/kijun
-	$(GO) run ./cmd/kijun-bench -operators $(BENCH_OPERATORS) -cycles $(BENCH_CYCLES) -kijun bin/kijun $(BENCH_FLAGS)
+	$(GO) -C cmd/kijun-bench build -trimpath -o ../../bin/kijun-bench .
+	bin/kijun-bench -operators $(BENCH_OPERATORS) -cycles $(BENCH_CYCLES) -kijun bin/kijun $(BENCH_FLAGS)
 
 ## chromium: browser tests drive Debian's Chromium; install it when missing
 chromium:
