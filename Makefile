@@ -20,6 +20,7 @@ build:
 test: check chromium
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 	$(GO) -C cmd/kijun-bench test -race -count=1 ./...
+	$(GO) -C deploy test -count=1 ./...
 
 ## check: formatting, vet, staticcheck, generated files up to date, Dockerfile lint
 check: lint dockerlint
@@ -82,4 +83,4 @@ image:
 
 ## manifests: render the Kubernetes overlays with kustomize and validate them (also part of make test)
 manifests:
-	$(GO) test -count=1 ./deploy
+	$(GO) -C deploy test -count=1 ./...
