@@ -1,3 +1,5 @@
+//go:build dev
+
 // Package demo holds the demonstration data of `kijun dev` and the tests:
 // fictional operators and the demo users of the development identity
 // provider, with the claim mapping that gives them their roles. Every name

@@ -1,3 +1,5 @@
+//go:build dev
+
 // Package devidp is the OpenID Provider that `kijun dev` and the tests sign
 // in against, so that the portal's relying party runs its real OIDC code
 // over real HTTP without an external identity service. It is built on
