@@ -3,35 +3,57 @@
 
 GO       ?= go
 TEMPL    := $(GO) tool templ
-STATICCK := $(GO) tool staticcheck
 PKGS     := ./...
+# The portal's module and the two that keep their dependencies off it: the
+# manifest checks and the load generator (docs/dependencies.md).
+MODULES  := . deploy cmd/kijun-bench
+# staticcheck at the version the portal's go.mod pins, built once so that
+# it also runs in the other modules.
+STATICCK := $(CURDIR)/.data/tools/staticcheck
 
-.PHONY: dev test check lint dockerlint generate css build bench chromium
+.PHONY: dev test check lint tidycheck dockerlint generate css build bench chromium
 
 ## dev: run the portal with demo data and demo logins on http://localhost:8080
+## (the dev build tag adds `kijun dev`, the demo data and the development
+## identity provider; a release build has none of them)
 dev:
-	$(GO) run ./cmd/kijun dev
+	$(GO) run -tags dev ./cmd/kijun dev
 
-## build: the kijun binary in ./bin
+## build: the release kijun binary in ./bin (no development tools)
 build:
 	$(GO) build -trimpath -o bin/kijun ./cmd/kijun
 
-## test: every check and every test, with the race detector, on real PostgreSQL
+## test: every check and every test, with the race detector, on real PostgreSQL;
+## -tags dev so that the server and browser tests sign in at the development
+## identity provider
 test: check chromium
-	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(GO) test -tags dev -race -count=1 -timeout 30m $(PKGS)
+	$(GO) -C cmd/kijun-bench test -race -count=1 ./...
+	$(GO) -C deploy test -tags dev -count=1 ./...
 
-## check: formatting, vet, staticcheck, generated files up to date, Dockerfile lint
-check: lint dockerlint
+## check: formatting, vet, staticcheck (each module, with and without the dev
+## tag), tidy go.mod files, generated files up to date, Dockerfile lint
+check: lint tidycheck dockerlint
 	@$(TEMPL) generate -path . >/dev/null 2>&1
 	@if [ -n "$$(git status --porcelain -- '*_templ.go' 2>/dev/null)" ]; then \
 		echo "Generated templ files are out of date; run 'go tool templ generate' and commit:"; \
 		git status --porcelain -- '*_templ.go'; exit 1; fi
 
-lint:
+lint: $(STATICCK)
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
-	$(GO) vet $(PKGS)
-	$(STATICCK) $(PKGS)
+	@for m in $(MODULES); do for tags in "" dev; do \
+		echo "vet and staticcheck: $$m $${tags:+-tags $$tags}"; \
+		$(GO) -C $$m vet -tags "$$tags" ./... && (cd $$m && $(STATICCK) -tags "$$tags" ./...) || exit 1; \
+	done; done
+
+$(STATICCK): go.mod
+	$(GO) build -o $@ honnef.co/go/tools/cmd/staticcheck
+
+## tidycheck: fail when a go.mod or go.sum is not what `go mod tidy` makes of it
+tidycheck:
+	@for m in $(MODULES); do $(GO) -C $$m mod tidy -diff || \
+		{ echo "$$m/go.mod is not tidy: run 'go -C $$m mod tidy' and commit"; exit 1; }; done
 
 ## dockerlint: lint deploy/Dockerfile with dockerfilelint (npm; hadolint is not
 ## in Debian's archive). Skipped, saying so, where npm is missing.
@@ -61,7 +83,8 @@ BENCH_CYCLES    ?= 5
 BENCH_FLAGS     ?=
 bench:
 	$(GO) build -trimpath -o bin/kijun ./cmd/kijun
-	$(GO) run ./cmd/kijun-bench -operators $(BENCH_OPERATORS) -cycles $(BENCH_CYCLES) -kijun bin/kijun $(BENCH_FLAGS)
+	$(GO) -C cmd/kijun-bench build -trimpath -o ../../bin/kijun-bench .
+	bin/kijun-bench -operators $(BENCH_OPERATORS) -cycles $(BENCH_CYCLES) -kijun bin/kijun $(BENCH_FLAGS)
 
 ## chromium: browser tests drive Debian's Chromium; install it when missing
 chromium:
@@ -80,4 +103,4 @@ image:
 
 ## manifests: render the Kubernetes overlays with kustomize and validate them (also part of make test)
 manifests:
-	$(GO) test -count=1 ./deploy
+	$(GO) -C deploy test -tags dev -count=1 ./...

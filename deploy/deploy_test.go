@@ -1,7 +1,10 @@
 // Package deploy_test renders and checks everything under deploy/: the
 // Kubernetes overlays (kustomize as a library, schemas from testdata), the
-// compose trial's Keycloak realm and providers file, and the Dockerfile's
-// rules. It runs in `make test` and needs neither network nor Docker.
+// compose trial's Keycloak realm and providers file (compose_test.go, which
+// compares them with the demo data and so needs -tags dev), and the
+// Dockerfile's rules. It is a module of its own, so that kustomize does not
+// weigh on the portal's; `make manifests` and `make test` run it with
+// -tags dev, and it needs neither network nor Docker.
 package deploy_test
 
 import (
@@ -10,16 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
-
-	"github.com/kijun-portal/kijun/internal/auth"
-	"github.com/kijun-portal/kijun/internal/demo"
 )
 
 var overlays = []string{"dev", "prod"}
@@ -151,9 +149,6 @@ func TestManifestRules(t *testing.T) {
 			if !strings.HasPrefix(fmt.Sprint(data["BASE_URL"]), "https://") {
 				t.Errorf("BASE_URL %v is not https: cookies would not be Secure", data["BASE_URL"])
 			}
-			if _, on := data["KIJUN_DEV_IDP"]; on {
-				t.Error("the development identity provider is configured on Kubernetes")
-			}
 
 			cl := find(t, objs, "Cluster", "kijun-db")
 			if dig(cl, "spec", "backup", "barmanObjectStore", "destinationPath") == nil {
@@ -244,139 +239,6 @@ func copyOf(o map[string]any) map[string]any {
 	return c
 }
 
-// TestComposeTrial checks that the compose trial hangs together: the realm
-// defines every group the providers file maps, the client uses PKCE S256
-// and puts groups in the tokens, every role has a demo user, the providers
-// file loads as the portal loads it, and the mapping matches the one the
-// development provider uses (demo.DevProvider), so the trial and `make dev`
-// give the same roles.
-func TestComposeTrial(t *testing.T) {
-	t.Setenv("KIJUN_OIDC_CLIENT_SECRET", "test")
-	ps, err := auth.LoadProviders("compose/providers.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(ps) != 1 || ps[0].ClientID != "kijun-portal" {
-		t.Fatalf("providers: %+v", ps)
-	}
-	p := ps[0]
-	dev := demo.DevProvider("http://x")
-	if fmt.Sprint(p.GroupGrants) != fmt.Sprint(dev.GroupGrants) {
-		t.Errorf("compose group_grants differ from the development provider's:\n%v\n%v", p.GroupGrants, dev.GroupGrants)
-	}
-
-	var realm struct {
-		Realm  string
-		Groups []struct{ Name string }
-		Users  []struct {
-			Username   string
-			Groups     []string
-			Attributes map[string][]string
-		}
-		Clients []struct {
-			ClientID        string
-			PublicClient    bool
-			Secret          string
-			RedirectURIs    []string `json:"redirectUris"`
-			Attributes      map[string]string
-			ProtocolMappers []struct {
-				ProtocolMapper string
-				Config         map[string]string
-			}
-		}
-	}
-	b, err := os.ReadFile("compose/keycloak/kijun-realm.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &realm); err != nil {
-		t.Fatal(err)
-	}
-	groups := map[string]bool{}
-	for _, g := range realm.Groups {
-		groups[g.Name] = true
-	}
-	for g := range p.GroupGrants {
-		if !groups[g] {
-			t.Errorf("providers.yaml maps group %s, which the realm does not define", g)
-		}
-	}
-	covered := map[string]bool{}
-	for _, u := range realm.Users {
-		for _, g := range u.Groups {
-			name := strings.TrimPrefix(g, "/")
-			if !groups[name] {
-				t.Errorf("user %s is in undefined group %s", u.Username, g)
-			}
-			covered[name] = true
-		}
-		if cn := u.Attributes["corporate_number"]; len(cn) == 1 && !slices.ContainsFunc(demo.Operators, func(o demo.Operator) bool { return o.CorporateNumber == cn[0] }) {
-			t.Errorf("user %s has corporate number %s of no demo operator", u.Username, cn[0])
-		}
-	}
-	for g := range groups {
-		if !covered[g] {
-			t.Errorf("no demo user in group %s", g)
-		}
-	}
-	if len(realm.Clients) != 1 {
-		t.Fatalf("realm has %d clients", len(realm.Clients))
-	}
-	c := realm.Clients[0]
-	if c.ClientID != p.ClientID || c.PublicClient || c.Attributes["pkce.code.challenge.method"] != "S256" {
-		t.Errorf("client %s: public %v, PKCE %q", c.ClientID, c.PublicClient, c.Attributes["pkce.code.challenge.method"])
-	}
-	if !strings.HasPrefix(c.Secret, "${") {
-		t.Error("the realm commits a client secret; use an environment placeholder")
-	}
-	if !slices.Contains(c.RedirectURIs, "${KIJUN_BASE_URL}/auth/callback/"+p.ID) {
-		t.Errorf("redirect URIs %v do not include the portal's callback for provider %s", c.RedirectURIs, p.ID)
-	}
-	var groupsMapper bool
-	for _, m := range c.ProtocolMappers {
-		if m.ProtocolMapper == "oidc-group-membership-mapper" && m.Config["claim.name"] == p.GroupsClaim &&
-			m.Config["id.token.claim"] == "true" && m.Config["full.path"] == "false" {
-			groupsMapper = true
-		}
-	}
-	if !groupsMapper {
-		t.Error("no groups mapper putting plain group names into the ID token")
-	}
-
-	var compose struct {
-		Services map[string]struct {
-			Image       string
-			Command     []string
-			Environment map[string]string
-			ReadOnly    bool `yaml:"read_only"`
-		}
-	}
-	b, err = os.ReadFile("compose/docker-compose.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(b, &compose); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{"postgres", "keycloak", "migrate", "kijun"} {
-		if _, ok := compose.Services[s]; !ok {
-			t.Errorf("compose has no %s service", s)
-		}
-	}
-	for name, s := range compose.Services {
-		if s.Image != "" && (!strings.Contains(s.Image, ":") || strings.HasSuffix(s.Image, ":latest")) {
-			t.Errorf("compose service %s: image %q is not pinned", name, s.Image)
-		}
-	}
-	k := compose.Services["kijun"]
-	if !k.ReadOnly || k.Environment["KIJUN_DEV_IDP"] != "" || !strings.Contains(k.Environment["APP_DATABASE_URL"], "kijun_app") {
-		t.Errorf("compose kijun service: read_only %v, env %v", k.ReadOnly, k.Environment)
-	}
-	if fmt.Sprint(compose.Services["migrate"].Command) != "[migrate up]" {
-		t.Errorf("migrate service runs %v", compose.Services["migrate"].Command)
-	}
-}
-
 // TestDockerfile checks the rules that matter for the image that a generic
 // linter does not know: pinned base images, a multi-stage build, a static
 // binary, a non-root user, exec-form entrypoint. hadolint is not packaged
@@ -432,6 +294,9 @@ func TestDockerfile(t *testing.T) {
 	}
 	if !strings.Contains(build, "CGO_ENABLED=0") || !strings.Contains(build, "-trimpath") {
 		t.Errorf("go build is not static and trimmed: %s", build)
+	}
+	if strings.Contains(build, "-tags") {
+		t.Errorf("go build sets build tags; the image is a release build, without the development tools of -tags dev: %s", build)
 	}
 	if !strings.HasPrefix(entry, "[") {
 		t.Errorf("ENTRYPOINT %s is not exec form (there is no shell in the image)", entry)

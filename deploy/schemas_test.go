@@ -22,7 +22,7 @@ import (
 // The schemas the manifests are checked against live in testdata/schemas,
 // so that `make test` needs no network. Regenerate them with
 //
-//	go test ./deploy -run TestGenerateSchemas -update-schemas
+//	go -C deploy test -run TestGenerateSchemas -update-schemas
 //
 // which takes
 //   - the Kubernetes definitions from the OpenAPI document that

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kijun-portal/kijun/internal/bench"
+	"github.com/kijun-portal/kijun/cmd/kijun-bench/internal/bench"
 )
 
 func main() {

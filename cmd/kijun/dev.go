@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -9,11 +11,22 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/demo"
 	"github.com/kijun-portal/kijun/internal/pgboot"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/server"
 )
+
+// Only builds with the dev tag have `kijun dev`, the demo data and the
+// development identity provider.
+func init() {
+	commands["dev"] = cmdDev
+	usageCommands += `  dev                   find or start PostgreSQL, migrate, seed and serve
+                        with demo data and demo logins (development only)
+`
+}
 
 // cmdDev runs a complete development portal: it finds or starts
 // PostgreSQL, creates the database, migrates, seeds and serves.
@@ -36,7 +49,6 @@ func cmdDev(ctx context.Context, args []string) error {
 		}
 		cfg.DatabaseURL, cfg.AppDatabaseURL = owner, app
 	}
-	cfg.DevIDP = true
 	if err := cfg.Finish(); err != nil {
 		return err
 	}
@@ -60,7 +72,12 @@ func cmdDev(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	return serve(ctx, cfg, func(addr string) {
+	idp, err := devidp.New(demo.DevIDPConfig(cfg.BaseURL))
+	if err != nil {
+		return fmt.Errorf("development identity provider: %w", err)
+	}
+	dev := &server.DevIdentity{Handler: idp, Provider: demo.DevProvider(cfg.BaseURL)}
+	return serve(ctx, cfg, dev, func(addr string) {
 		fmt.Fprintf(os.Stderr, "\n  Kijun is running at %s\n  Sign in at %s/login with a demo user (README.md lists them).\n  Press Ctrl+C to stop.\n\n", cfg.BaseURL, cfg.BaseURL)
 	})
 }

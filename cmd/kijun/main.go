@@ -1,5 +1,7 @@
-// Command kijun is the Kijun portal: one binary that serves, migrates,
-// seeds and runs a self-contained development portal.
+// Command kijun is the Kijun portal: one binary that serves, migrates and
+// seeds. Built with the dev tag (make dev) it also runs a self-contained
+// development portal with demo data and demo logins (`kijun dev`); a
+// release build has no such command.
 package main
 
 import (
@@ -13,10 +15,17 @@ import (
 	_ "time/tzdata" // JST must work in a container without zoneinfo
 )
 
-const usage = `Usage: kijun <command> [flags]
+// commands are kijun's subcommands; dev.go adds `dev` to builds with the
+// dev tag.
+var commands = map[string]func(context.Context, []string) error{
+	"serve":   cmdServe,
+	"migrate": cmdMigrate,
+	"seed":    cmdSeed,
+	"audit":   cmdAudit,
+}
 
-Commands:
-  serve                 run the portal (needs a current schema)
+// usageCommands describes the commands for the usage text, in order.
+var usageCommands = `  serve                 run the portal (needs a current schema)
   migrate up            apply all pending migrations
   migrate down N        roll back N migrations
   migrate version       print the schema version
@@ -26,12 +35,14 @@ Commands:
                         load tests (-operators N -cycles C)
   audit verify          check the audit log's hash chains; report the first
                         broken link of each
-  dev                   find or start PostgreSQL, migrate, seed and serve
-                        with demo data (development only)
+`
 
+func usage() string {
+	return "Usage: kijun <command> [flags]\n\nCommands:\n" + usageCommands + `
 Run "kijun <command> -h" for the flags of a command. Settings are read from
 the environment first; docs/configuration.md lists them.
 `
+}
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -46,24 +57,17 @@ func main() {
 
 func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(os.Stderr, usage())
 		return flag.ErrHelp
 	}
+	if cmd, ok := commands[args[0]]; ok {
+		return cmd(ctx, args[1:])
+	}
 	switch args[0] {
-	case "serve":
-		return cmdServe(ctx, args[1:])
-	case "migrate":
-		return cmdMigrate(ctx, args[1:])
-	case "seed":
-		return cmdSeed(ctx, args[1:])
-	case "dev":
-		return cmdDev(ctx, args[1:])
-	case "audit":
-		return cmdAudit(ctx, args[1:])
 	case "help", "-h", "--help":
-		fmt.Fprint(os.Stdout, usage)
+		fmt.Fprint(os.Stdout, usage())
 		return nil
 	}
-	fmt.Fprint(os.Stderr, usage)
+	fmt.Fprint(os.Stderr, usage())
 	return fmt.Errorf("unknown command %q", args[0])
 }

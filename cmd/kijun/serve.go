@@ -26,12 +26,13 @@ func cmdServe(ctx context.Context, args []string) error {
 	if err := cfg.Finish(); err != nil {
 		return err
 	}
-	return serve(ctx, cfg, nil)
+	return serve(ctx, cfg, nil, nil)
 }
 
-// serve runs the server until ctx ends. ready, if set, receives the
-// listening address once the server accepts connections.
-func serve(ctx context.Context, cfg config.Config, ready func(addr string)) error {
+// serve runs the server until ctx ends, with the development identity
+// provider dev if it is not nil. ready, if set, receives the listening
+// address once the server accepts connections.
+func serve(ctx context.Context, cfg config.Config, dev *server.DevIdentity, ready func(addr string)) error {
 	log := newLogger(cfg.LogLevel)
 	db, err := postgres.Open(ctx, cfg.AppDatabaseURL)
 	if err != nil {
@@ -45,12 +46,12 @@ func serve(ctx context.Context, cfg config.Config, ready func(addr string)) erro
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(cfg, db, log, prometheus.DefaultRegisterer)
+	srv, err := server.New(cfg, db, log, prometheus.DefaultRegisterer, dev)
 	if err != nil {
 		l.Close()
 		return err
 	}
-	if cfg.DevIDP {
+	if dev != nil {
 		log.Warn("the development identity provider is on: anyone can sign in as a demo user; never do this in production")
 	}
 	defer startJobs(ctx, jobsCfg, db, log, prometheus.DefaultRegisterer)()

@@ -35,9 +35,6 @@ type Config struct {
 	// after a fixed time from sign-in.
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
-	// DevIDP serves the development identity provider at /dev-idp with
-	// demo users. Never in production: `kijun dev` turns it on.
-	DevIDP bool
 	// FigureCacheMB bounds the memory of the dashboards' figure cache
 	// (docs/dashboards.md); 0 turns it off.
 	FigureCacheMB int
@@ -60,7 +57,6 @@ func FromEnv() Config {
 		ProvidersFile:   os.Getenv("OIDC_PROVIDERS_FILE"),
 		SessionIdle:     envDuration("SESSION_IDLE_TIMEOUT", 30*time.Minute),
 		SessionAbsolute: envDuration("SESSION_LIFETIME", 12*time.Hour),
-		DevIDP:          os.Getenv("KIJUN_DEV_IDP") == "true",
 		FigureCacheMB:   envInt("FIGURE_CACHE_MB", 32),
 	}
 	return c
@@ -78,7 +74,6 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "session idle timeout (SESSION_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.SessionAbsolute, "session-lifetime", c.SessionAbsolute, "session absolute lifetime (SESSION_LIFETIME)")
 	fs.IntVar(&c.FigureCacheMB, "figure-cache-mb", c.FigureCacheMB, "memory for the dashboards' figure cache in MB, 0 off (FIGURE_CACHE_MB)")
-	fs.BoolVar(&c.DevIDP, "dev-idp", c.DevIDP, "serve the development identity provider with demo users; never in production (KIJUN_DEV_IDP=true)")
 }
 
 // Secure reports whether the portal is served over TLS (directly or
@@ -89,7 +84,7 @@ func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://")
 // Finish fills derived settings and checks the result.
 func (c *Config) Finish() error {
 	if c.DatabaseURL == "" && c.AppDatabaseURL == "" {
-		return fmt.Errorf("DATABASE_URL is not set (or use `kijun dev`, which finds or starts PostgreSQL itself)")
+		return fmt.Errorf("DATABASE_URL is not set (for development, `make dev` finds or starts PostgreSQL itself)")
 	}
 	if c.AppDatabaseURL == "" {
 		c.AppDatabaseURL = pgboot.WithUser(c.DatabaseURL, pgboot.AppRole)

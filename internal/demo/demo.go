@@ -1,7 +1,9 @@
+//go:build dev
+
 // Package demo holds the demonstration data of `kijun dev` and the tests:
 // fictional operators and the demo users of the development identity
 // provider, with the claim mapping that gives them their roles. Every name
-// here is invented and marked (デモ).
+// here is invented and marked (デモ). Compiled only with the dev build tag.
 package demo
 
 import (

@@ -1,3 +1,5 @@
+//go:build dev
+
 // Package e2e drives the real server in Debian's headless Chromium.
 package e2e
 

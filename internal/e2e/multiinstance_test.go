@@ -1,3 +1,5 @@
+//go:build dev
+
 package e2e
 
 import (
@@ -222,7 +224,7 @@ func TestTwoInstances(t *testing.T) {
 	env := []string{
 		"DATABASE_URL=" + db.OwnerURL, "APP_DATABASE_URL=" + db.AppURL,
 		"BASE_URL=" + proxy.URL, "OIDC_PROVIDERS_FILE=" + providers, "TEST_IDP_SECRET=s3cret",
-		"KIJUN_DEV_IDP=false", "LOG_LEVEL=info",
+		"LOG_LEVEL=info",
 		"JOBS_TICK=100ms", "JOBS_AUDIT_ANCHOR_EVERY=1s",
 	}
 	a := startInstance(t, "a", env)

@@ -1,3 +1,5 @@
+//go:build dev
+
 package server_test
 
 import (
@@ -60,7 +62,7 @@ func TestSignInThroughTheDevelopmentProvider(t *testing.T) {
 func TestSignInRejections(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
-	idp := env.Server.DevIDP()
+	idp := env.IDP
 
 	expectFailure := func(t *testing.T, reason string, status int, body string) {
 		t.Helper()

@@ -41,9 +41,9 @@ func (s *Server) routes() chi.Router {
 	raw(r, http.MethodGet, "/readyz", authz.ViewPublic, s.wrap(s.handleReadyz))
 	raw(r, http.MethodGet, "/metrics", authz.ViewPublic, promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
 	raw(r, http.MethodGet, "/static/*", authz.ViewPublic, http.StripPrefix("/static/", static.Handler()))
-	if s.devIDP != nil {
+	if s.dev != nil {
 		for _, m := range []string{http.MethodGet, http.MethodPost} {
-			raw(r, m, "/dev-idp/*", authz.ViewPublic, http.StripPrefix("/dev-idp", s.devIDP))
+			raw(r, m, "/dev-idp/*", authz.ViewPublic, http.StripPrefix("/dev-idp", s.dev.Handler))
 		}
 	}
 

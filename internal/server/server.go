@@ -6,7 +6,6 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -17,10 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kijun-portal/kijun/internal/auth"
-	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/config"
-	"github.com/kijun-portal/kijun/internal/demo"
 	"github.com/kijun-portal/kijun/internal/figcache"
 )
 
@@ -32,8 +29,8 @@ type Server struct {
 	metrics *metrics
 	router  chi.Router
 	auth    *auth.Manager
-	// devIDP is the development identity provider, nil unless cfg.DevIDP.
-	devIDP *devidp.Provider
+	// dev is the development identity provider, nil in production.
+	dev *DevIdentity
 	// actions records the policy action of every route, keyed "METHOD
 	// pattern", so a test can prove that no route lacks one.
 	actions map[string]authz.Action
@@ -42,10 +39,19 @@ type Server struct {
 	figures *figcache.Cache
 }
 
+// DevIdentity is a development identity provider: the server serves
+// Handler at /dev-idp, offers Provider at sign-in and shows a banner on
+// every page. Only builds with the dev tag make one (`kijun dev` and the
+// tests); a release binary has no code that could.
+type DevIdentity struct {
+	Handler  http.Handler
+	Provider auth.ProviderConfig
+}
+
 // New builds a server over db: sessions in PostgreSQL, the OIDC providers
-// of cfg.ProvidersFile, and with cfg.DevIDP the development provider and
-// its demo users. reg may be nil (a registry of its own).
-func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (*Server, error) {
+// of cfg.ProvidersFile, and dev if it is not nil. reg may be nil (a
+// registry of its own).
+func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer, dev *DevIdentity) (*Server, error) {
 	figures := figcache.New(cfg.FigureCacheMB << 20)
 	s := &Server{
 		cfg:     cfg,
@@ -54,6 +60,7 @@ func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.R
 		metrics: newMetrics(reg, figures),
 		actions: map[string]authz.Action{},
 		figures: figures,
+		dev:     dev,
 	}
 	var providers []auth.ProviderConfig
 	if cfg.ProvidersFile != "" {
@@ -63,13 +70,8 @@ func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.R
 		}
 		providers = ps
 	}
-	if cfg.DevIDP {
-		idp, err := devidp.New(demo.DevIDPConfig(cfg.BaseURL))
-		if err != nil {
-			return nil, fmt.Errorf("development identity provider: %w", err)
-		}
-		s.devIDP = idp
-		providers = append(providers, demo.DevProvider(cfg.BaseURL))
+	if dev != nil {
+		providers = append(providers, dev.Provider)
 	}
 	sessions := auth.NewSessions(db, auth.SessionConfig{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute, Secure: cfg.Secure()})
 	m, err := auth.NewManager(sessions, cfg.SessionIdle, cfg.BaseURL, providers)
@@ -81,10 +83,6 @@ func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.R
 	s.router = s.routes()
 	return s, nil
 }
-
-// DevIDP returns the development identity provider (nil unless enabled),
-// for tests that make it misbehave.
-func (s *Server) DevIDP() *devidp.Provider { return s.devIDP }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }

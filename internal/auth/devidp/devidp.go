@@ -1,7 +1,10 @@
+//go:build dev
+
 // Package devidp is the OpenID Provider that `kijun dev` and the tests sign
 // in against, so that the portal's relying party runs its real OIDC code
 // over real HTTP without an external identity service. It is built on
-// zitadel/oidc's op package and must never be mounted in production.
+// zitadel/oidc's op package and compiled only with the dev build tag, so a
+// release binary cannot serve it.
 package devidp
 
 import (

@@ -1,3 +1,5 @@
+//go:build dev
+
 // Package servertest starts a real Kijun server over a fresh test database
 // for handler and browser tests.
 package servertest
@@ -15,17 +17,22 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/demo"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 	"github.com/kijun-portal/kijun/internal/server"
 )
 
-// Env is a running test server and its database.
+// Env is a running test server, its database and its development
+// identity provider.
 type Env struct {
 	DB     *pgtest.DB
 	Server *server.Server
 	HTTP   *httptest.Server
+	// IDP is the development identity provider the server offers, for
+	// tests that make it misbehave.
+	IDP *devidp.Provider
 }
 
 // New starts a server over a fresh database; both end with the test.
@@ -53,7 +60,7 @@ func NewWith(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool, change func(*confi
 	hs := httptest.NewUnstartedServer(nil)
 	cfg := config.Config{
 		DatabaseURL: db.OwnerURL, AppDatabaseURL: db.AppURL, ShutdownTimeout: time.Second,
-		BaseURL: "http://" + hs.Listener.Addr().String(), DevIDP: true,
+		BaseURL:     "http://" + hs.Listener.Addr().String(),
 		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour,
 	}
 	change(&cfg)
@@ -61,14 +68,18 @@ func NewWith(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool, change func(*confi
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
 	}
-	srv, err := server.New(cfg, pool, log, nil)
+	idp, err := devidp.New(demo.DevIDPConfig(cfg.BaseURL))
+	if err != nil {
+		t.Fatalf("servertest: development identity provider: %v", err)
+	}
+	srv, err := server.New(cfg, pool, log, nil, &server.DevIdentity{Handler: idp, Provider: demo.DevProvider(cfg.BaseURL)})
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
 	hs.Config.Handler = srv
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &Env{DB: db, Server: srv, HTTP: hs}
+	return &Env{DB: db, Server: srv, HTTP: hs, IDP: idp}
 }
 
 // Client returns an HTTP client with its own cookie jar that does not

@@ -241,7 +241,7 @@ func startServer(ctx context.Context, bin string, d Database, env ...string) (*s
 	}
 	cmd := exec.CommandContext(ctx, bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+d.OwnerURL, "APP_DATABASE_URL="+d.AppURL, "LISTEN_ADDR="+addr,
-		"BASE_URL=http://"+addr, "KIJUN_DEV_IDP=", "LOG_LEVEL=info")
+		"BASE_URL=http://"+addr, "LOG_LEVEL=info")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
