@@ -38,9 +38,6 @@ type Config struct {
 	// DevIDP serves the development identity provider at /dev-idp with
 	// demo users. Never in production: `kijun dev` turns it on.
 	DevIDP bool
-	// FigureCacheMB bounds the memory of the dashboards' figure cache
-	// (docs/dashboards.md); 0 turns it off.
-	FigureCacheMB int
 }
 
 // FromEnv returns the configuration from the environment with defaults.
@@ -57,7 +54,6 @@ func FromEnv() Config {
 		SessionIdle:     envDuration("SESSION_IDLE_TIMEOUT", 30*time.Minute),
 		SessionAbsolute: envDuration("SESSION_LIFETIME", 12*time.Hour),
 		DevIDP:          os.Getenv("KIJUN_DEV_IDP") == "true",
-		FigureCacheMB:   envInt("FIGURE_CACHE_MB", 32),
 	}
 	return c
 }
@@ -73,7 +69,6 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ProvidersFile, "oidc-providers", c.ProvidersFile, "YAML file listing OIDC providers (OIDC_PROVIDERS_FILE)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "session idle timeout (SESSION_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.SessionAbsolute, "session-lifetime", c.SessionAbsolute, "session absolute lifetime (SESSION_LIFETIME)")
-	fs.IntVar(&c.FigureCacheMB, "figure-cache-mb", c.FigureCacheMB, "memory for the dashboards' figure cache in MB, 0 off (FIGURE_CACHE_MB)")
 	fs.BoolVar(&c.DevIDP, "dev-idp", c.DevIDP, "serve the development identity provider with demo users; never in production (KIJUN_DEV_IDP=true)")
 }
 
@@ -109,13 +104,6 @@ func portOf(addr string) string {
 func env(k, def string) string {
 	if v, ok := os.LookupEnv(k); ok && v != "" {
 		return v
-	}
-	return def
-}
-
-func envInt(k string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(k)); err == nil && n >= 0 {
-		return n
 	}
 	return def
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/demo"
-	"github.com/kijun-portal/kijun/internal/figcache"
 )
 
 // Server serves the portal.
@@ -37,9 +36,6 @@ type Server struct {
 	// actions records the policy action of every route, keyed "METHOD
 	// pattern", so a test can prove that no route lacks one.
 	actions map[string]authz.Action
-	// figures keeps dashboard figures until their data change (figures.go);
-	// it stores nothing until WatchFigures is listening.
-	figures *figcache.Cache
 	// tenants remembers assessments' tenants for the autosave (tenants.go).
 	tenants tenantMemo
 }
@@ -48,14 +44,12 @@ type Server struct {
 // of cfg.ProvidersFile, and with cfg.DevIDP the development provider and
 // its demo users. reg may be nil (a registry of its own).
 func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (*Server, error) {
-	figures := figcache.New(cfg.FigureCacheMB << 20)
 	s := &Server{
 		cfg:     cfg,
 		db:      db,
 		log:     log,
-		metrics: newMetrics(reg, figures),
+		metrics: newMetrics(reg),
 		actions: map[string]authz.Action{},
-		figures: figures,
 		tenants: tenantMemo{Max: maxTenantMemo},
 	}
 	var providers []auth.ProviderConfig
@@ -113,7 +107,6 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
-	go s.WatchFigures(ctx)
 	select {
 	case err := <-errc:
 		return err
