@@ -137,14 +137,10 @@ type OverviewInput struct {
 	Query url.Values
 	// Ministries lists the ministries whose plans are shown ("" none).
 	Ministries []string
-	// Ministry extras (nil on the national dashboard).
-	Focus     string // the sector the ministry figures are about
-	Weakest   []postgres.ControlFigure
-	Attention []postgres.Attention
-	AttnTotal int
-	Below     []postgres.BelowTarget
-	HasTarget bool
-	Ministry  bool
+	// Ministry extras (zero on the national dashboard).
+	Ministry bool
+	Focus    string // the sector the ministry figures are about
+	postgres.MinistryFigures
 }
 
 func (in OverviewInput) download(figure string) string {
@@ -208,10 +204,11 @@ func heatFigure(loc *i18n.Localizer, in OverviewInput, id, kind string, dims []p
 	for _, dim := range dims {
 		h.Cols = append(h.Cols, chart.Label{Text: dimShort(loc, kind, dim)})
 	}
+	f.Table.Rows = make([][]Cell, 0, len(d.Sectors)*len(dims))
 	for _, s := range d.Sectors {
 		name := loc.Pick(postgres.Name(in.Names.Sectors, s))
 		h.Rows = append(h.Rows, chart.Label{Text: name, Href: sectorHref(d.Cycle.ID, s)})
-		var row []chart.HeatCell
+		row := make([]chart.HeatCell, 0, len(dims))
 		for _, dim := range dims {
 			c := d.Lookup(s, kind, dim.Code)
 			href := sectorHref(d.Cycle.ID, s, "key", dim.Code, "kind", kind, "sort", "score", "status", "counted")
