@@ -86,7 +86,7 @@ var Endpoints = []Endpoint{
 	},
 	{
 		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16, Dashboard: true,
-		SQLName: "the dashboard store's queries: LoadDashboard for its sectors, WeakestControls, NeedingAttention, OperatorsBelowTarget (first sector)",
+		SQLName: "the dashboard store's queries: names, postgres.LoadMinistryDashboard for its sectors (figures, weakest controls and operators below target of the first sector, needing attention)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, err := postgres.LoadReferenceNames(ctx, tx)
 			if err != nil {
@@ -103,17 +103,7 @@ var Endpoints = []Endpoint{
 			if len(sectors) == 0 {
 				return fmt.Errorf("ministry %s oversees no sector", v.Ministry)
 			}
-			d, err := postgres.LoadDashboard(ctx, tx, v.Cycle, sectors, true)
-			if err != nil {
-				return err
-			}
-			if _, err := postgres.WeakestControls(ctx, tx, v.Cycle, sectors[0], 10); err != nil {
-				return err
-			}
-			if _, _, err := postgres.NeedingAttention(ctx, tx, v.Cycle, sectors, 100); err != nil {
-				return err
-			}
-			_, _, err = postgres.OperatorsBelowTarget(ctx, tx, v.Cycle, d.Cycle.FiscalYear, sectors[0], 50)
+			_, _, err = postgres.LoadMinistryDashboard(ctx, tx, v.Cycle, sectors, sectors[0])
 			return err
 		},
 	},

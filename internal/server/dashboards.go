@@ -212,17 +212,7 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 		if !slices.Contains(sectors, in.Focus) {
 			in.Focus = sectors[0]
 		}
-		if in.D, err = postgres.LoadDashboard(ctx, tx, cycleID, sectors, true); err != nil || in.D.Cycle.ID == 0 {
-			return err
-		}
-		cy := in.D.Cycle.ID
-		if in.Weakest, err = postgres.WeakestControls(ctx, tx, cy, in.Focus, 10); err != nil {
-			return err
-		}
-		if in.Attention, in.AttnTotal, err = postgres.NeedingAttention(ctx, tx, cy, sectors, 100); err != nil {
-			return err
-		}
-		in.Below, in.HasTarget, err = postgres.OperatorsBelowTarget(ctx, tx, cy, in.D.Cycle.FiscalYear, in.Focus, 50)
+		in.D, in.MinistryFigures, err = postgres.LoadMinistryDashboard(ctx, tx, cycleID, sectors, in.Focus)
 		return err
 	})
 	if err != nil {
