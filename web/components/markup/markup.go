@@ -3,13 +3,22 @@
 // rows) and templ's per-attribute work would dominate the page's cost.
 package markup
 
-import "github.com/a-h/templ"
+import (
+	"strings"
+
+	"github.com/a-h/templ"
+)
 
 // AppendText appends s to b escaped for HTML text and quoted attribute
 // values, as html.EscapeString and templ escape it, without allocating.
 func AppendText(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+	for {
+		i := strings.IndexAny(s, `&<>"'`)
+		if i < 0 {
+			return append(b, s...)
+		}
+		b = append(b, s[:i]...)
+		switch s[i] {
 		case '&':
 			b = append(b, "&amp;"...)
 		case '<':
@@ -20,11 +29,9 @@ func AppendText(b []byte, s string) []byte {
 			b = append(b, "&#34;"...)
 		case '\'':
 			b = append(b, "&#39;"...)
-		default:
-			b = append(b, c)
 		}
+		s = s[i+1:]
 	}
-	return b
 }
 
 // AppendURL appends href as an attribute value, sanitised as templ

@@ -158,12 +158,16 @@ func (in OverviewInput) download(figure string) string {
 // they are written straight, not through url.Values.
 func sectorHref(cycle int64, sector string, extra ...string) string {
 	var b strings.Builder
+	b.Grow(96)
 	b.WriteString("/dashboards/sectors/")
 	b.WriteString(url.PathEscape(sector))
 	b.WriteString("?cycle=")
 	b.WriteString(id64(cycle))
 	for i := 0; i+1 < len(extra); i += 2 {
-		b.WriteString("&" + extra[i] + "=" + url.QueryEscape(extra[i+1]))
+		b.WriteByte('&')
+		b.WriteString(extra[i])
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(extra[i+1]))
 	}
 	return b.String()
 }
