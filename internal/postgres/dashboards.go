@@ -263,7 +263,13 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		FROM sector_rollups s
 		WHERE s.cycle_id = $1 AND s.sector_code = ANY ($2) AND s.kind = ANY ('{overall,section,theme}') AND s.assessments > 0`,
 		d.Cycle.ID, sectors).Query(func(rows pgx.Rows) (err error) {
-		d.Cells, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Cell])
+		// Scanned field by field: a national page has some three hundred
+		// cells, and the reflection of RowToStructByPos showed in its profile.
+		d.Cells, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Cell, error) {
+			var c Cell
+			err := r.Scan(&c.Sector, &c.Kind, &c.Key, &c.N, &c.Score, &c.Implemented, &c.Applicable)
+			return c, err
+		})
 		return err
 	})
 
@@ -294,7 +300,11 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		FROM sector_rollups s JOIN cycles c ON c.id = s.cycle_id
 		WHERE s.cycle_id = ANY ($1) AND s.sector_code = ANY ($2) AND s.kind = 'overall' AND s.key = '' AND s.assessments > 0
 		ORDER BY 2, 1`, ids, sectors).Query(func(rows pgx.Rows) (err error) {
-		d.Trend, err = pgx.CollectRows(rows, pgx.RowToStructByPos[TrendPoint])
+		d.Trend, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TrendPoint, error) {
+			var t TrendPoint
+			err := r.Scan(&t.CycleID, &t.FiscalYear, &t.Sector, &t.N, &t.Score)
+			return t, err
+		})
 		return err
 	})
 	d.queuePlans(b, withPlans)
