@@ -1552,11 +1552,13 @@ $$;
 -- sector in a fiscal year — of the plans covering the sector, one whose
 -- period holds the year if any, the most recently accepted. NULL: none.
 CREATE FUNCTION kijun_current_profile_version(p_sector text, p_fy int) RETURNS bigint
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT v.id FROM plan_versions v JOIN plans p ON p.id = v.plan_id
-  WHERE v.status = 'accepted' AND p_sector = ANY (p.sector_codes)
-  ORDER BY (p_fy IS NULL OR p_fy BETWEEN p.period_start AND p.period_end) DESC, v.decided_at DESC, v.id DESC
-  LIMIT 1
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  RETURN (SELECT v.id FROM plan_versions v JOIN plans p ON p.id = v.plan_id
+    WHERE v.status = 'accepted' AND p_sector = ANY (p.sector_codes)
+    ORDER BY (p_fy IS NULL OR p_fy BETWEEN p.period_start AND p.period_end) DESC, v.decided_at DESC, v.id DESC
+    LIMIT 1);
+END
 $$;
 
 -- kijun_profile_controls is the hook of assessments into profiles: the
@@ -1605,7 +1607,10 @@ RETURNS TABLE (version_id bigint, plan_id bigint, ministry_code text, version in
   control_title_ja text, control_title_en text, statement_ja text, statement_en text,
   applies boolean, na_reason text, target_status text, target_maturity smallint, tailoring_note text,
   standard_doc text, standard_clause text, reflection text, reflection_on date, reflection_reason text)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
   WITH v AS (
     SELECT pv.* FROM plan_versions pv
     WHERE pv.id = kijun_current_profile_version(p_sector, p_fy)
@@ -1623,7 +1628,8 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
          true, s.ref, s.section_code, s.title_ja, s.title_en, s.statement_ja, s.statement_en,
          true, '', s.target_status, s.target_maturity, '',
          s.standard_doc, s.standard_clause, s.reflection, s.reflection_on, s.reflection_reason
-  FROM v JOIN plan_supplementary_controls s ON s.version_id = v.id
+  FROM v JOIN plan_supplementary_controls s ON s.version_id = v.id;
+END
 $$;
 REVOKE ALL ON FUNCTION kijun_sector_profile FROM PUBLIC;
 
@@ -1854,15 +1860,20 @@ REVOKE ALL ON FUNCTION kijun_rebuild_sector_rollups FROM PUBLIC;
 -- otherwise.
 CREATE FUNCTION kijun_sector_benchmark(p_cycle bigint, p_sector text)
 RETURNS TABLE (kind text, key text, n int, quartiles float8[])
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+#variable_conflict use_column
+BEGIN
+  RETURN QUERY
   SELECT r.kind, r.key, count(r.score)::int,
     CASE WHEN count(r.score) >= 5 THEN percentile_cont(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY r.score) END
   FROM assessment_rollups r
   WHERE r.cycle_id = p_cycle AND r.sector_code = p_sector AND r.kind IN ('overall', 'section', 'theme')
-    AND r.assessment_id NOT IN (SELECT x.id FROM assessments x WHERE x.cycle_id = p_cycle AND x.status = 'returned')
+    AND r.assessment_id NOT IN (SELECT x.id FROM assessments x
+      WHERE x.cycle_id = p_cycle AND x.sector_code = p_sector AND x.status = 'returned')
     AND (kijun_system() OR kijun_nco() OR p_sector = ANY (kijun_sectors())
       OR EXISTS (SELECT FROM operators o WHERE o.id = ANY (kijun_operators()) AND o.sector_code = p_sector))
-  GROUP BY 1, 2
+  GROUP BY 1, 2;
+END
 $$;
 REVOKE ALL ON FUNCTION kijun_sector_benchmark FROM PUBLIC;
 

@@ -35,9 +35,6 @@ type Config struct {
 	// after a fixed time from sign-in.
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
-	// FigureCacheMB bounds the memory of the dashboards' figure cache
-	// (docs/dashboards.md); 0 turns it off.
-	FigureCacheMB int
 	// Now is the clock the server takes the time from (nil: time.Now):
 	// sign-in flows, idle sessions, today's date, the fiscal year. Not a
 	// setting: tests set it instead of waiting.
@@ -57,7 +54,6 @@ func FromEnv() Config {
 		ProvidersFile:   os.Getenv("OIDC_PROVIDERS_FILE"),
 		SessionIdle:     envDuration("SESSION_IDLE_TIMEOUT", 30*time.Minute),
 		SessionAbsolute: envDuration("SESSION_LIFETIME", 12*time.Hour),
-		FigureCacheMB:   envInt("FIGURE_CACHE_MB", 32),
 	}
 	return c
 }
@@ -73,7 +69,6 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ProvidersFile, "oidc-providers", c.ProvidersFile, "YAML file listing OIDC providers (OIDC_PROVIDERS_FILE)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "session idle timeout (SESSION_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.SessionAbsolute, "session-lifetime", c.SessionAbsolute, "session absolute lifetime (SESSION_LIFETIME)")
-	fs.IntVar(&c.FigureCacheMB, "figure-cache-mb", c.FigureCacheMB, "memory for the dashboards' figure cache in MB, 0 off (FIGURE_CACHE_MB)")
 }
 
 // Secure reports whether the portal is served over TLS (directly or
@@ -108,13 +103,6 @@ func portOf(addr string) string {
 func env(k, def string) string {
 	if v, ok := os.LookupEnv(k); ok && v != "" {
 		return v
-	}
-	return def
-}
-
-func envInt(k string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(k)); err == nil && n >= 0 {
-		return n
 	}
 	return def
 }

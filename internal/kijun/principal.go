@@ -2,8 +2,6 @@ package kijun
 
 import (
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -130,24 +128,4 @@ func (p *Principal) OverseesSector(sector string) bool {
 // InOperator reports whether p holds a role in operator id.
 func (p *Principal) InOperator(id int64) bool {
 	return p != nil && id != 0 && slices.Contains(p.Operators, id)
-}
-
-// ScopeKey identifies what p may see and do, not who p is: its roles with
-// their ministries and operators, in a canonical order, and the sectors
-// its ministries oversee. Principals with equal keys are shown the same
-// figures (the dashboards' figure cache is shared between them); a key
-// never equals that of a principal with another grant or none.
-func (p *Principal) ScopeKey() string {
-	if !p.SignedIn() {
-		return "anonymous"
-	}
-	gs := make([]string, len(p.Grants))
-	for i, g := range p.Grants {
-		gs[i] = string(g.Role) + ":" + g.MinistryCode + ":" + strconv.FormatInt(g.OperatorID, 10) + ":" + g.SectorCode
-	}
-	slices.Sort(gs)
-	gs = slices.Compact(gs)
-	sectors := slices.Clone(p.Sectors)
-	slices.Sort(sectors)
-	return strings.Join(gs, ";") + "|" + strings.Join(sectors, ",")
 }

@@ -204,78 +204,127 @@ func PickCycle(cycles []kijun.Cycle, id int64) (kijun.Cycle, error) {
 }
 
 // LoadDashboard reads the dashboard of sectors in cycle cycleID (0: the
-// newest cycle) in five queries whatever the number of operators, each
-// reading per-sector rows (sector_rollups, sector_status_counts), never
-// one row per operator. RLS
-// applies on top: a ministry passing a sector it does not oversee gets
-// empty figures for it. With withPlans, plan status by ministry is read
-// too (plans the principal sees).
+// newest cycle): the cycles, then the figures in one round trip (a batch
+// of four queries), each reading per-sector rows (sector_rollups,
+// sector_status_counts), never one row per operator. RLS applies on top:
+// a ministry passing a sector it does not oversee gets empty figures for
+// it. With withPlans, plan status by ministry is read too (plans the
+// principal sees).
 func LoadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, withPlans bool) (Dashboard, error) {
+	return loadDashboard(ctx, tx, cycleID, sectors, withPlans, nil)
+}
+
+// MinistryFigures are the ministry dashboard's follow-ups: the weakest
+// controls and the operators below target of its focus sector, and the
+// assessments needing attention in all its sectors.
+type MinistryFigures struct {
+	Weakest   []ControlFigure
+	Attention []Attention
+	AttnTotal int
+	Below     []BelowTarget
+	HasTarget bool // a sector profile is in force for the focus sector
+}
+
+// LoadMinistryDashboard reads a ministry's dashboard of sectors in cycle
+// cycleID (0: the newest) and its follow-ups about focus, in the same
+// round trip as the figures: ten weakest controls, a hundred assessments
+// needing attention, fifty operators below target.
+func LoadMinistryDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, focus string) (Dashboard, MinistryFigures, error) {
+	var m MinistryFigures
+	d, err := loadDashboard(ctx, tx, cycleID, sectors, true, func(b *pgx.Batch, cy kijun.Cycle) {
+		queueWeakestControls(b, &m.Weakest, cy.ID, focus, 10)
+		queueNeedingAttention(b, &m.Attention, &m.AttnTotal, cy.ID, sectors, 100)
+		queueBelowTarget(b, &m.Below, &m.HasTarget, cy.ID, cy.FiscalYear, focus, 50)
+	})
+	return d, m, err
+}
+
+// loadDashboard reads the cycles, then sends the figures' queries, and
+// those more queues for the chosen cycle, as one batch.
+func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, withPlans bool, more func(*pgx.Batch, kijun.Cycle)) (Dashboard, error) {
 	d := Dashboard{Sectors: sectors}
 	var err error
 	if d.Cycles, err = ListCycles(ctx, tx); err != nil {
 		return d, err
 	}
+	b := &pgx.Batch{}
 	if len(d.Cycles) == 0 {
 		if cycleID != 0 {
 			return d, kijun.ErrNotFound
 		}
-		return d, d.loadPlans(ctx, tx, withPlans)
+		d.queuePlans(b, withPlans)
+		return d, tx.SendBatch(ctx, b).Close()
 	}
 	if d.Cycle, err = PickCycle(d.Cycles, cycleID); err != nil {
 		return d, err
 	}
 
-	rows, _ := tx.Query(ctx, `SELECT s.sector_code, s.kind, s.key, s.scored, (s.sum_score / nullif(s.scored, 0))::float8,
+	b.Queue(`SELECT s.sector_code, s.kind, s.key, s.scored, (s.sum_score / nullif(s.scored, 0))::float8,
 			s.implemented, s.applicable
 		FROM sector_rollups s
 		WHERE s.cycle_id = $1 AND s.sector_code = ANY ($2) AND s.kind = ANY ('{overall,section,theme}') AND s.assessments > 0`,
-		d.Cycle.ID, sectors)
-	if d.Cells, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Cell]); err != nil {
-		return d, err
-	}
+		d.Cycle.ID, sectors).Query(func(rows pgx.Rows) (err error) {
+		// Scanned field by field: a national page has some three hundred
+		// cells, and the reflection of RowToStructByPos showed in its profile.
+		d.Cells, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Cell, error) {
+			var c Cell
+			err := r.Scan(&c.Sector, &c.Kind, &c.Key, &c.N, &c.Score, &c.Implemented, &c.Applicable)
+			return c, err
+		})
+		return err
+	})
 
-	rows, _ = tx.Query(ctx, progressSQL, d.Cycle.ID, sectors)
-	byS := map[string]StatusCounts{}
-	var s string
-	var c StatusCounts
-	if _, err := pgx.ForEachRow(rows, []any{&s, &c.NotStarted, &c.InProgress, &c.Submitted, &c.Returned, &c.Accepted,
-		&c.Overdue, &c.Total}, func() error {
-		byS[s] = c
-		return nil
-	}); err != nil {
-		return d, err
-	}
-	for _, s := range sectors {
-		if c, ok := byS[s]; ok {
-			d.Progress = append(d.Progress, SectorProgress{Sector: s, StatusCounts: c})
+	b.Queue(progressSQL, d.Cycle.ID, sectors).Query(func(rows pgx.Rows) error {
+		byS := map[string]StatusCounts{}
+		var s string
+		var c StatusCounts
+		if _, err := pgx.ForEachRow(rows, []any{&s, &c.NotStarted, &c.InProgress, &c.Submitted, &c.Returned, &c.Accepted,
+			&c.Overdue, &c.Total}, func() error {
+			byS[s] = c
+			return nil
+		}); err != nil {
+			return err
 		}
-	}
+		for _, s := range sectors {
+			if c, ok := byS[s]; ok {
+				d.Progress = append(d.Progress, SectorProgress{Sector: s, StatusCounts: c})
+			}
+		}
+		return nil
+	})
 
 	ids := make([]int64, len(d.Cycles))
 	for i, c := range d.Cycles {
 		ids[i] = c.ID
 	}
-	rows, _ = tx.Query(ctx, `SELECT s.cycle_id, c.fiscal_year, s.sector_code, s.scored, (s.sum_score / nullif(s.scored, 0))::float8
+	b.Queue(`SELECT s.cycle_id, c.fiscal_year, s.sector_code, s.scored, (s.sum_score / nullif(s.scored, 0))::float8
 		FROM sector_rollups s JOIN cycles c ON c.id = s.cycle_id
 		WHERE s.cycle_id = ANY ($1) AND s.sector_code = ANY ($2) AND s.kind = 'overall' AND s.key = '' AND s.assessments > 0
-		ORDER BY 2, 1`, ids, sectors)
-	if d.Trend, err = pgx.CollectRows(rows, pgx.RowToStructByPos[TrendPoint]); err != nil {
-		return d, err
+		ORDER BY 2, 1`, ids, sectors).Query(func(rows pgx.Rows) (err error) {
+		d.Trend, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TrendPoint, error) {
+			var t TrendPoint
+			err := r.Scan(&t.CycleID, &t.FiscalYear, &t.Sector, &t.N, &t.Score)
+			return t, err
+		})
+		return err
+	})
+	d.queuePlans(b, withPlans)
+	if more != nil {
+		more(b, d.Cycle)
 	}
-	return d, d.loadPlans(ctx, tx, withPlans)
+	return d, tx.SendBatch(ctx, b).Close()
 }
 
-func (d *Dashboard) loadPlans(ctx context.Context, tx pgx.Tx, withPlans bool) error {
+func (d *Dashboard) queuePlans(b *pgx.Batch, withPlans bool) {
 	if !withPlans {
-		return nil
+		return
 	}
-	rows, _ := tx.Query(ctx, `SELECT p.ministry_code, v.status, count(*)::int
-		FROM plans p `+latestVersion+`
-		GROUP BY 1, 2 ORDER BY 1, 2`)
-	var err error
-	d.Plans, err = pgx.CollectRows(rows, pgx.RowToStructByPos[PlanStatusCount])
-	return err
+	b.Queue(`SELECT p.ministry_code, v.status, count(*)::int
+		FROM plans p ` + latestVersion + `
+		GROUP BY 1, 2 ORDER BY 1, 2`).Query(func(rows pgx.Rows) (err error) {
+		d.Plans, err = pgx.CollectRows(rows, pgx.RowToStructByPos[PlanStatusCount])
+		return err
+	})
 }
 
 // SectorOperator is an operator of a sector's drill-down list with its
@@ -362,18 +411,27 @@ func (c ControlFigure) Applicable() int { return c.Implemented + c.Partial + c.N
 // from sector_control_rollups: one sector's ~100 rows,
 // whatever its size.
 func WeakestControls(ctx context.Context, tx pgx.Tx, cycleID int64, sector string, limit int) ([]ControlFigure, error) {
-	rows, _ := tx.Query(ctx, `SELECT w.ref, coalesce(t.title_ja, w.ref), coalesce(t.title_en, ''),
+	var list []ControlFigure
+	b := &pgx.Batch{}
+	queueWeakestControls(b, &list, cycleID, sector, limit)
+	return list, tx.SendBatch(ctx, b).Close()
+}
+
+func queueWeakestControls(b *pgx.Batch, list *[]ControlFigure, cycleID int64, sector string, limit int) {
+	b.Queue(`SELECT w.ref, coalesce(t.title_ja, w.ref), coalesce(t.title_en, ''),
 			w.implemented, w.partial, w.not_implemented, w.na,
 			(w.sum_weight / nullif(w.implemented + w.partial + w.not_implemented, 0))::float8 AS score
 		FROM sector_control_rollups w LEFT JOIN LATERAL (SELECT i.title_ja, i.title_en FROM control_set_items i
 			JOIN control_sets cs ON cs.id = i.set_id
 			WHERE cs.cycle_id = $1 AND cs.sector_code = $2 AND i.ref = w.ref LIMIT 1) t ON true
 		WHERE w.cycle_id = $1 AND w.sector_code = $2 AND w.answers > 0
-		ORDER BY score NULLS LAST, w.ref LIMIT $3`, cycleID, sector, limit)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (ControlFigure, error) {
-		var c ControlFigure
-		err := r.Scan(&c.Ref, &c.Title.Ja, &c.Title.En, &c.Implemented, &c.Partial, &c.NotImplemented, &c.NA, &c.Score)
-		return c, err
+		ORDER BY score NULLS LAST, w.ref LIMIT $3`, cycleID, sector, limit).Query(func(rows pgx.Rows) (err error) {
+		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ControlFigure, error) {
+			var c ControlFigure
+			err := r.Scan(&c.Ref, &c.Title.Ja, &c.Title.En, &c.Implemented, &c.Partial, &c.NotImplemented, &c.NA, &c.Score)
+			return c, err
+		})
+		return err
 	})
 }
 
@@ -392,27 +450,41 @@ type BelowTarget struct {
 // for fy sets for the control, most shortfalls first. No profile in
 // force: ok is false.
 func OperatorsBelowTarget(ctx context.Context, tx pgx.Tx, cycleID int64, fy kijun.FiscalYear, sector string, limit int) (list []BelowTarget, ok bool, err error) {
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM kijun_sector_profile($1, $2))`, sector, int(fy)).Scan(&ok); err != nil || !ok {
-		return nil, ok, err
-	}
-	rows, _ := tx.Query(ctx, `WITH t AS MATERIALIZED (
-			SELECT p.ref, ts.weight AS target FROM kijun_sector_profile($2, $3) p
-			JOIN answer_scale ts ON ts.code = p.target_status WHERE p.applies)
-		SELECT a.id, o.name_ja, o.name_en,
-			count(*) FILTER (WHERE s.weight < t.target)::int, count(*)::int
-		FROM assessments a JOIN operators o ON o.id = a.operator_id
-		JOIN answers x ON x.assessment_id = a.id JOIN t ON t.ref = x.ref
-		JOIN answer_scale s ON s.code = x.status AND s.weight IS NOT NULL
-		WHERE a.cycle_id = $1 AND a.sector_code = $2 AND `+countedStatus+`
-		GROUP BY a.id, o.name_ja, o.name_en
-		HAVING count(*) FILTER (WHERE s.weight < t.target) > 0
-		ORDER BY 4 DESC, o.name_ja LIMIT $4`, cycleID, sector, int(fy), limit)
-	list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (BelowTarget, error) {
-		var b BelowTarget
-		err := r.Scan(&b.AssessmentID, &b.Name.Ja, &b.Name.En, &b.Below, &b.Targets)
-		return b, err
+	b := &pgx.Batch{}
+	queueBelowTarget(b, &list, &ok, cycleID, fy, sector, limit)
+	err = tx.SendBatch(ctx, b).Close()
+	return list, ok, err
+}
+
+// queueBelowTarget queues the list in one statement that reads the
+// profile once: its one row without an operator still says whether a
+// profile is in force.
+func queueBelowTarget(b *pgx.Batch, list *[]BelowTarget, ok *bool, cycleID int64, fy kijun.FiscalYear, sector string, limit int) {
+	b.Queue(`WITH p AS MATERIALIZED (SELECT ref, applies, target_status FROM kijun_sector_profile($2, $3)),
+		t AS (SELECT p.ref, ts.weight AS target FROM p JOIN answer_scale ts ON ts.code = p.target_status WHERE p.applies),
+		l AS (SELECT a.id, o.name_ja, o.name_en,
+				count(*) FILTER (WHERE s.weight < t.target)::int AS below, count(*)::int AS targets
+			FROM assessments a JOIN operators o ON o.id = a.operator_id
+			JOIN answers x ON x.assessment_id = a.id JOIN t ON t.ref = x.ref
+			JOIN answer_scale s ON s.code = x.status AND s.weight IS NOT NULL
+			WHERE a.cycle_id = $1 AND a.sector_code = $2 AND `+countedStatus+`
+			GROUP BY a.id, o.name_ja, o.name_en
+			HAVING count(*) FILTER (WHERE s.weight < t.target) > 0
+			ORDER BY 4 DESC, o.name_ja LIMIT $4)
+		SELECT EXISTS (SELECT FROM p), l.id, coalesce(l.name_ja, ''), coalesce(l.name_en, ''), coalesce(l.below, 0), coalesce(l.targets, 0)
+		FROM (VALUES (1)) one LEFT JOIN l ON true
+		ORDER BY l.below DESC, l.name_ja`, cycleID, sector, int(fy), limit).Query(func(rows pgx.Rows) error {
+		var id *int64
+		var bt BelowTarget
+		_, err := pgx.ForEachRow(rows, []any{ok, &id, &bt.Name.Ja, &bt.Name.En, &bt.Below, &bt.Targets}, func() error {
+			if id != nil {
+				bt.AssessmentID = *id
+				*list = append(*list, bt)
+			}
+			return nil
+		})
+		return err
 	})
-	return list, true, err
 }
 
 // Attention is an assessment a ministry should follow up: returned, or
@@ -430,19 +502,27 @@ type Attention struct {
 // NeedingAttention lists the returned and overdue assessments of sectors
 // in a cycle, by sector and name, at most limit, and how many there are.
 func NeedingAttention(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, limit int) ([]Attention, int, error) {
+	var list []Attention
 	total := 0
-	rows, _ := tx.Query(ctx, `SELECT a.id, a.sector_code, o.name_ja, o.name_en, a.status, `+overdueSQL+`, c.due_on, a.returned_at,
+	b := &pgx.Batch{}
+	queueNeedingAttention(b, &list, &total, cycleID, sectors, limit)
+	return list, total, tx.SendBatch(ctx, b).Close()
+}
+
+func queueNeedingAttention(b *pgx.Batch, list *[]Attention, total *int, cycleID int64, sectors []string, limit int) {
+	b.Queue(`SELECT a.id, a.sector_code, o.name_ja, o.name_en, a.status, `+overdueSQL+`, c.due_on, a.returned_at,
 			count(*) OVER ()
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id JOIN operators o ON o.id = a.operator_id
 		JOIN sectors sc ON sc.code = a.sector_code
 		WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) AND (a.status = 'returned' OR `+overdueSQL+`)
-		ORDER BY sc.sort_order, o.name_ja, a.id LIMIT $3`, cycleID, sectors, limit)
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attention, error) {
-		var a Attention
-		err := r.Scan(&a.AssessmentID, &a.Sector, &a.Name.Ja, &a.Name.En, &a.Status, &a.Overdue, &a.DueOn, &a.ReturnedAt, &total)
-		return a, err
+		ORDER BY sc.sort_order, o.name_ja, a.id LIMIT $3`, cycleID, sectors, limit).Query(func(rows pgx.Rows) (err error) {
+		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attention, error) {
+			var a Attention
+			err := r.Scan(&a.AssessmentID, &a.Sector, &a.Name.Ja, &a.Name.En, &a.Status, &a.Overdue, &a.DueOn, &a.ReturnedAt, total)
+			return a, err
+		})
+		return err
 	})
-	return list, total, err
 }
 
 // Benchmark is the distribution of one dimension's scores across a

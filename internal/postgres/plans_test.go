@@ -653,3 +653,67 @@ func planPGCode(err error) string {
 	}
 	return ""
 }
+
+// The ministry's operators below target compare each counted assessment
+// with the sector profile in force: a partial answer under an implemented
+// target counts, a control the profile marks not applicable does not.
+// Without a profile in force there is no list, and the dashboard says so.
+func TestOperatorsBelowTargetFollowProfile(t *testing.T) {
+	t.Parallel()
+	w := newPlanWorld(t)
+	var cy kijun.Cycle
+	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
+		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: 2026, CatalogID: w.catalogID,
+			OpensOn: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
+		return err
+	})
+	var userB int64
+	if err := w.db.Owner.QueryRow(w.ctx, `INSERT INTO users (display_name) VALUES ('電力B 担当') RETURNING id`).Scan(&userB); err != nil {
+		t.Fatal(err)
+	}
+	opB := kijun.NewPrincipal(userB, "電力B 担当", "", []kijun.Grant{{Role: kijun.RoleOperatorStaff, OperatorID: w.opB, SectorCode: "electricity"}}, nil)
+	due := time.Date(2027, 9, 30, 0, 0, 0, 0, time.UTC)
+	submit := func(p *kijun.Principal, op int64, answers map[string]kijun.AnswerStatus) int64 {
+		t.Helper()
+		var id int64
+		if err := w.db.Owner.QueryRow(w.ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cy.ID, op).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		w.must(t, p, func(tx pgx.Tx) error {
+			for ref, st := range answers {
+				a := kijun.Answer{AssessmentID: id, Ref: ref, Status: st}
+				if st != kijun.AnswerImplemented {
+					a.Remediation = kijun.Remediation{Action: "整備する " + ref, Owner: "情報システム部", Due: &due}
+				}
+				if _, err := postgres.SaveAnswer(w.ctx, tx, p, a, 0, "test"); err != nil {
+					return err
+				}
+			}
+			return postgres.Submit(w.ctx, tx, p, id, "test")
+		})
+		return id
+	}
+	asmA := submit(w.opU, w.opA, map[string]kijun.AnswerStatus{"GV-01": kijun.AnswerImplemented,
+		"GV-02": kijun.AnswerNotImplemented, "PR-01": kijun.AnswerPartial, "RR-01": kijun.AnswerImplemented})
+	submit(opB, w.opB, map[string]kijun.AnswerStatus{"GV-01": kijun.AnswerImplemented,
+		"GV-02": kijun.AnswerImplemented, "PR-01": kijun.AnswerImplemented, "RR-01": kijun.AnswerImplemented})
+	below := func() ([]postgres.BelowTarget, bool) {
+		t.Helper()
+		var list []postgres.BelowTarget
+		var ok bool
+		w.must(t, w.meti, func(tx pgx.Tx) (err error) {
+			_, m, err := postgres.LoadMinistryDashboard(w.ctx, tx, cy.ID, []string{"electricity"}, "electricity")
+			list, ok = m.Below, m.HasTarget
+			return err
+		})
+		return list, ok
+	}
+	if list, ok := below(); ok || len(list) != 0 {
+		t.Errorf("without a profile: %+v, in force %v; want none, false", list, ok)
+	}
+	w.acceptedPlan(t) // GV-02 not applicable; every target implemented
+	list, ok := below()
+	if want := []postgres.BelowTarget{{AssessmentID: asmA, Name: kijun.Text{Ja: "電力A"}, Below: 1, Targets: 3}}; !ok || !slices.Equal(list, want) {
+		t.Errorf("with the profile: %+v, in force %v; want %+v, true", list, ok, want)
+	}
+}

@@ -132,6 +132,24 @@ func (s *Server) overviewChrome(loc *i18n.Localizer, p *dashboards.Page, in dash
 	p.Links = append(p.Links, dashboards.Link{Label: loc.T("dash.export.answers"), Href: "/exports/answers.csv?" + q.Encode(), ID: "export-answers"})
 }
 
+// serveDashboard renders a dashboard page.
+func (s *Server) serveDashboard(w http.ResponseWriter, r *http.Request, build func(*http.Request) (dashboards.Page, error)) error {
+	p, err := build(r)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, dashboards.Dashboard(p))
+}
+
+// serveFigureDownload sends one figure of a dashboard page as CSV or XLSX.
+func (s *Server) serveFigureDownload(w http.ResponseWriter, r *http.Request, build func(*http.Request) (dashboards.Page, error), prefix string) error {
+	p, err := build(r)
+	if err != nil {
+		return err
+	}
+	return sendFigure(w, r, p, prefix)
+}
+
 func (s *Server) handleNationalDashboard(w http.ResponseWriter, r *http.Request) error {
 	return s.serveDashboard(w, r, s.nationalPage)
 }
@@ -194,17 +212,7 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 		if !slices.Contains(sectors, in.Focus) {
 			in.Focus = sectors[0]
 		}
-		if in.D, err = postgres.LoadDashboard(ctx, tx, cycleID, sectors, true); err != nil || in.D.Cycle.ID == 0 {
-			return err
-		}
-		cy := in.D.Cycle.ID
-		if in.Weakest, err = postgres.WeakestControls(ctx, tx, cy, in.Focus, 10); err != nil {
-			return err
-		}
-		if in.Attention, in.AttnTotal, err = postgres.NeedingAttention(ctx, tx, cy, sectors, 100); err != nil {
-			return err
-		}
-		in.Below, in.HasTarget, err = postgres.OperatorsBelowTarget(ctx, tx, cy, in.D.Cycle.FiscalYear, in.Focus, 50)
+		in.D, in.MinistryFigures, err = postgres.LoadMinistryDashboard(ctx, tx, cycleID, sectors, in.Focus)
 		return err
 	})
 	if err != nil {
@@ -383,6 +391,12 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		if in.Cycle, err = postgres.PickCycle(cycles, cycleID); err != nil {
 			return err
 		}
+		// The benchmark is an aggregate of the sector with small groups
+		// suppressed, computed by a SECURITY DEFINER function that returns
+		// no row of any operator.
+		if in.Bench, err = postgres.SectorBenchmarkTx(ctx, tx, in.Cycle.ID, in.Sector); err != nil {
+			return err
+		}
 		id, status, err := postgres.FindAssessment(ctx, tx, in.Cycle.ID, opID)
 		if kijun.ErrorCode(err) == kijun.ENotFound {
 			return nil
@@ -411,13 +425,6 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		p.Figures = dashboards.BuildScorecard(loc, in)
 		return p, nil
 	}
-	// The benchmark is an aggregate of the sector with small groups
-	// suppressed, computed by a SECURITY DEFINER function that returns no
-	// row of any operator, and shared by the sector's operators through
-	// the figure cache.
-	if in.Bench, err = s.sectorBenchmark(r, in.Cycle.ID, in.Sector); err != nil {
-		return p, err
-	}
 	in.Query = url.Values{"cycle": {strconv.FormatInt(in.Cycle.ID, 10)}, "operator": {strconv.FormatInt(opID, 10)}}
 	p.Filters = []dashboards.Filter{dashboards.CycleFilter(loc, cycles, in.Cycle.ID)}
 	if len(pr.Operators) > 1 {
@@ -442,19 +449,11 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 }
 
 func (s *Server) handleScorecard(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.scorecardPage(r)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, dashboards.Dashboard(p, dashboards.Body(p)))
+	return s.serveDashboard(w, r, s.scorecardPage)
 }
 
 func (s *Server) handleScorecardDownload(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.scorecardPage(r)
-	if err != nil {
-		return err
-	}
-	return sendFigure(w, r, p, "scorecard")
+	return s.serveFigureDownload(w, r, s.scorecardPage, "scorecard")
 }
 
 // sendFigure writes the table of ?figure= as ?format= csv (UTF-8 with

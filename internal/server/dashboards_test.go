@@ -17,7 +17,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
-	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/oscal/oscaltest"
 	"github.com/kijun-portal/kijun/internal/postgres"
@@ -111,14 +110,10 @@ func dashOpenCycle(t testing.TB, env *servertest.Env, fy int, due time.Time) int
 	return cy.ID
 }
 
-func newDashFixture(t *testing.T, change ...func(*config.Config)) *dashFixture {
+func newDashFixture(t *testing.T) *dashFixture {
 	t.Helper()
 	db := pgtest.New(t)
-	env := servertest.NewWith(t, db, db.App, func(c *config.Config) {
-		for _, f := range change {
-			f(c)
-		}
-	})
+	env := servertest.NewOn(t, db, db.App)
 	ctx := context.Background()
 	fx := &dashFixture{env: env, asm: map[string]int64{}, operators: map[string]int64{}}
 	for key, cn := range map[string]string{"toto": "2010401000001", "kitahama": "1010401000002", "kakehashi": "4010001000003"} {
@@ -291,60 +286,32 @@ func TestNationalDashboardFiguresAndDownloads(t *testing.T) {
 	}
 }
 
-// The figure cache serves a dashboard again without computing it, to the
-// same scope only, and the first view after a change shows the change.
-func TestDashboardFigureCache(t *testing.T) {
+// Dashboards read figures kept in the transaction of every change: the
+// first view after an accept counts it, on the page and in its download.
+func TestDashboardShowsChangeAtOnce(t *testing.T) {
 	t.Parallel()
-	fx := newDashFixture(t, func(c *config.Config) { c.FigureCacheMB = 8 })
+	fx := newDashFixture(t)
 	env := fx.env
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go env.Server.WatchFigures(ctx)
-	cache := env.Server.FigureCache()
-	waitFlushes := func(n int64) {
-		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); cache.Stats().Flushes < n; time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatalf("the figure cache flushed %d times, want %d", cache.Stats().Flushes, n)
-			}
-		}
-	}
-	waitFlushes(1) // listening
+	ctx := context.Background()
 	cyc := strconv.FormatInt(fx.cycle, 10)
 	nco := env.SignIn(t, "nco-analyst")
-	_, first := dashGet(t, env, nco, "/dashboards/national?cycle="+cyc)
-	st := cache.Stats()
-	_, again := dashGet(t, env, nco, "/dashboards/national?cycle="+cyc)
 	progress := "/dashboards/national/download?cycle=" + cyc + "&figure=progress&format=csv"
 	if csv := csvOf(t, env, nco, progress); !strings.Contains(csv, "電力,0,0,3,0,2,0,5\r\n") {
 		t.Errorf("progress CSV before the change:\n%s", csv)
 	}
-	if got := cache.Stats(); got.Hits != st.Hits+2 || got.Misses != st.Misses {
-		t.Errorf("the page and its download again: %d hits and %d misses, want 2 and 0", got.Hits-st.Hits, got.Misses-st.Misses)
-	}
-	if !bytes.Equal(first, again) {
-		t.Error("the cached page differs from the first")
-	}
-	// METI's staff do not share the NCO's entry (another scope).
-	st = cache.Stats()
-	meti := env.SignIn(t, "meti-staff")
-	if resp, _ := dashGet(t, env, meti, "/dashboards/ministry?cycle="+cyc); resp.StatusCode != 200 {
-		t.Fatalf("ministry dashboard: %d", resp.StatusCode)
-	}
-	if got := cache.Stats(); got.Misses != st.Misses+1 {
-		t.Error("the ministry's first view was not a miss")
-	}
+	_, before := dashGet(t, env, nco, "/dashboards/national?cycle="+cyc)
 	// METI accepts 北浜: the next view counts it.
-	flushes := cache.Stats().Flushes
 	reviewer := dashPrincipal(t, env, "経産 審査 2", kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "METI"})
 	if err := postgres.InTx(ctx, env.DB.App, reviewer, func(tx pgx.Tx) error {
 		return postgres.Accept(ctx, tx, reviewer, fx.asm["kitahama"], "", "test")
 	}); err != nil {
 		t.Fatal(err)
 	}
-	waitFlushes(flushes + 1)
 	if csv := csvOf(t, env, nco, progress); !strings.Contains(csv, "電力,0,0,2,0,3,0,5\r\n") {
 		t.Errorf("progress CSV after the accept:\n%s", csv)
+	}
+	if _, after := dashGet(t, env, nco, "/dashboards/national?cycle="+cyc); bytes.Equal(before, after) {
+		t.Error("the national dashboard did not change after the accept")
 	}
 }
 

@@ -6,8 +6,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-
-	"github.com/kijun-portal/kijun/internal/figcache"
 )
 
 type metrics struct {
@@ -19,7 +17,7 @@ type metrics struct {
 // newMetrics registers the server's metrics on reg, or on a fresh registry
 // with the Go and process collectors when reg is nil (each test server gets
 // its own).
-func newMetrics(reg prometheus.Registerer, figures *figcache.Cache) *metrics {
+func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg == nil {
 		r := prometheus.NewRegistry()
 		r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -35,15 +33,6 @@ func newMetrics(reg prometheus.Registerer, figures *figcache.Cache) *metrics {
 		}, []string{"route", "method"}),
 	}
 	reg.MustRegister(m.requests, m.duration)
-	for name, read := range map[string]func(figcache.Stats) int64{
-		"hits":    func(s figcache.Stats) int64 { return s.Hits },
-		"misses":  func(s figcache.Stats) int64 { return s.Misses },
-		"flushes": func(s figcache.Stats) int64 { return s.Flushes },
-	} {
-		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "kijun_figure_cache_" + name + "_total", Help: "Dashboard figure cache " + name + " (docs/dashboards.md).",
-		}, func() float64 { return float64(read(figures.Stats())) }))
-	}
 	if g, ok := reg.(prometheus.Gatherer); ok {
 		m.gatherer = g
 	} else {

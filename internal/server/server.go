@@ -18,7 +18,6 @@ import (
 	"github.com/kijun-portal/kijun/internal/auth"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/config"
-	"github.com/kijun-portal/kijun/internal/figcache"
 )
 
 // Server serves the portal.
@@ -34,9 +33,6 @@ type Server struct {
 	// actions records the policy action of every route, keyed "METHOD
 	// pattern", so a test can prove that no route lacks one.
 	actions map[string]authz.Action
-	// figures keeps dashboard figures until their data change (figures.go);
-	// it stores nothing until WatchFigures is listening.
-	figures *figcache.Cache
 }
 
 // DevIdentity is a development identity provider: the server serves
@@ -52,14 +48,12 @@ type DevIdentity struct {
 // of cfg.ProvidersFile, and dev if it is not nil. reg may be nil (a
 // registry of its own).
 func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer, dev *DevIdentity) (*Server, error) {
-	figures := figcache.New(cfg.FigureCacheMB << 20)
 	s := &Server{
 		cfg:     cfg,
 		db:      db,
 		log:     log,
-		metrics: newMetrics(reg, figures),
+		metrics: newMetrics(reg),
 		actions: map[string]authz.Action{},
-		figures: figures,
 		dev:     dev,
 	}
 	var providers []auth.ProviderConfig
@@ -109,7 +103,6 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
-	go s.WatchFigures(ctx)
 	select {
 	case err := <-errc:
 		return err

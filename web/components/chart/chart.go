@@ -70,11 +70,6 @@ func Step(v float64) int {
 	return min(int(math.Floor(v*5)), 4)
 }
 
-// Translate places the cell of row r and column c.
-func (h Heatmap) Translate(r, c int) string {
-	return "translate(" + strconv.Itoa(h.X(c)) + "," + strconv.Itoa(h.Y(r)) + ")"
-}
-
 // heatClasses are the classes of the scale's steps (web/styles/app.css
 // gives them the colours of Scale).
 var heatClasses = []string{"heat-0", "heat-1", "heat-2", "heat-3", "heat-4"}

@@ -60,7 +60,7 @@ func nationalInput() OverviewInput {
 }
 
 // BenchmarkNationalFigures builds and renders the national dashboard's
-// figures: what a request costs the server when the figure cache misses.
+// figures: the server's own work for each request of that page.
 func BenchmarkNationalFigures(b *testing.B) {
 	in := nationalInput()
 	loc := i18n.New(kijun.Ja)

@@ -137,14 +137,10 @@ type OverviewInput struct {
 	Query url.Values
 	// Ministries lists the ministries whose plans are shown ("" none).
 	Ministries []string
-	// Ministry extras (nil on the national dashboard).
-	Focus     string // the sector the ministry figures are about
-	Weakest   []postgres.ControlFigure
-	Attention []postgres.Attention
-	AttnTotal int
-	Below     []postgres.BelowTarget
-	HasTarget bool
-	Ministry  bool
+	// Ministry extras (zero on the national dashboard).
+	Ministry bool
+	Focus    string // the sector the ministry figures are about
+	postgres.MinistryFigures
 }
 
 func (in OverviewInput) download(figure string) string {
@@ -162,12 +158,16 @@ func (in OverviewInput) download(figure string) string {
 // they are written straight, not through url.Values.
 func sectorHref(cycle int64, sector string, extra ...string) string {
 	var b strings.Builder
+	b.Grow(96)
 	b.WriteString("/dashboards/sectors/")
 	b.WriteString(url.PathEscape(sector))
 	b.WriteString("?cycle=")
 	b.WriteString(id64(cycle))
 	for i := 0; i+1 < len(extra); i += 2 {
-		b.WriteString("&" + extra[i] + "=" + url.QueryEscape(extra[i+1]))
+		b.WriteByte('&')
+		b.WriteString(extra[i])
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(extra[i+1]))
 	}
 	return b.String()
 }
@@ -208,10 +208,11 @@ func heatFigure(loc *i18n.Localizer, in OverviewInput, id, kind string, dims []p
 	for _, dim := range dims {
 		h.Cols = append(h.Cols, chart.Label{Text: dimShort(loc, kind, dim)})
 	}
+	f.Table.Rows = make([][]Cell, 0, len(d.Sectors)*len(dims))
 	for _, s := range d.Sectors {
 		name := loc.Pick(postgres.Name(in.Names.Sectors, s))
 		h.Rows = append(h.Rows, chart.Label{Text: name, Href: sectorHref(d.Cycle.ID, s)})
-		var row []chart.HeatCell
+		row := make([]chart.HeatCell, 0, len(dims))
 		for _, dim := range dims {
 			c := d.Lookup(s, kind, dim.Code)
 			href := sectorHref(d.Cycle.ID, s, "key", dim.Code, "kind", kind, "sort", "score", "status", "counted")

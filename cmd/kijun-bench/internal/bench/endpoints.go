@@ -61,15 +61,15 @@ type Endpoint struct {
 	// SQL is the bare work the page needs, run as the application role in
 	// one transaction with the virtual user's principal set (RLS on).
 	SQL func(ctx context.Context, tx pgx.Tx, v *VU) error
-	// Figures marks a page the figure cache serves: it is measured again
-	// on a server without the cache.
-	Figures bool
+	// Dashboard marks a dashboard page: its target is p95 ≤ 50 ms and
+	// within 3× of its bare SQL.
+	Dashboard bool
 }
 
 // Endpoints is the bench. Paths of pages not built yet are the expected ones.
 var Endpoints = []Endpoint{
 	{
-		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16, Figures: true,
+		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16, Dashboard: true,
 		SQLName: "the dashboard store's queries: names, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, err := postgres.LoadReferenceNames(ctx, tx)
@@ -85,8 +85,8 @@ var Endpoints = []Endpoint{
 		},
 	},
 	{
-		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16, Figures: true,
-		SQLName: "the dashboard store's queries: LoadDashboard for its sectors, WeakestControls, NeedingAttention, OperatorsBelowTarget (first sector)",
+		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16, Dashboard: true,
+		SQLName: "the dashboard store's queries: names, postgres.LoadMinistryDashboard for its sectors (figures, weakest controls and operators below target of the first sector, needing attention)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, err := postgres.LoadReferenceNames(ctx, tx)
 			if err != nil {
@@ -103,22 +103,12 @@ var Endpoints = []Endpoint{
 			if len(sectors) == 0 {
 				return fmt.Errorf("ministry %s oversees no sector", v.Ministry)
 			}
-			d, err := postgres.LoadDashboard(ctx, tx, v.Cycle, sectors, true)
-			if err != nil {
-				return err
-			}
-			if _, err := postgres.WeakestControls(ctx, tx, v.Cycle, sectors[0], 10); err != nil {
-				return err
-			}
-			if _, _, err := postgres.NeedingAttention(ctx, tx, v.Cycle, sectors, 100); err != nil {
-				return err
-			}
-			_, _, err = postgres.OperatorsBelowTarget(ctx, tx, v.Cycle, d.Cycle.FiscalYear, sectors[0], 50)
+			_, _, err = postgres.LoadMinistryDashboard(ctx, tx, v.Cycle, sectors, sectors[0])
 			return err
 		},
 	},
 	{
-		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16, Figures: true,
+		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16, Dashboard: true,
 		SQLName: "the store's queries as the page runs them: names, OperatorSector, ListCycles, FindAssessment, Rollups, OwnGaps, SectorBenchmarkTx",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			if _, err := postgres.LoadReferenceNames(ctx, tx); err != nil {

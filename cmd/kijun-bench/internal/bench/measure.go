@@ -227,7 +227,7 @@ type server struct {
 	log  string
 }
 
-func startServer(ctx context.Context, bin string, d Database, env ...string) (*server, error) {
+func startServer(ctx context.Context, bin string, d Database) (*server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -242,7 +242,6 @@ func startServer(ctx context.Context, bin string, d Database, env ...string) (*s
 	cmd := exec.CommandContext(ctx, bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+d.OwnerURL, "APP_DATABASE_URL="+d.AppURL, "LISTEN_ADDR="+addr,
 		"BASE_URL=http://"+addr, "LOG_LEVEL=info")
-	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 20 * time.Second
@@ -380,9 +379,6 @@ func measure(ctx context.Context, o Options, d Database) error {
 	rep.Lines = lines
 	if len(o.Only) > 0 {
 		srv.stop()
-		if rep.Lines, err = measureUncached(ctx, o, d, client, lines, vus); err != nil {
-			return err
-		}
 		fmt.Println(rep.Markdown())
 		return nil
 	}
@@ -410,9 +406,6 @@ func measure(ctx context.Context, o Options, d Database) error {
 	}
 	rep.PeakRSSKB = procKB(srv.pid, "VmHWM")
 	srv.stop()
-	if rep.Lines, err = measureUncached(ctx, o, d, client, lines, vus); err != nil {
-		return err
-	}
 	md := rep.Markdown()
 	fmt.Println(md)
 	if o.Out != "" {
@@ -433,42 +426,6 @@ func runPage(ctx context.Context, client *http.Client, srv *server, l *Line, vus
 	l.Server = append(l.Server, serverStats(srv.log, offset, s.from, l.Endpoint.Method))
 	logf("run %d %-26s HTTP p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, l.Endpoint.Name,
 		ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
-}
-
-// uncachedSuffix names the lines measured without the figure cache.
-const uncachedSuffix = ", figure cache off"
-
-// measureUncached runs the pages that the figure cache serves once more,
-// on a server without it: what the first view after a change costs. Each
-// is reported on a line of its own next to the bare SQL measured in the
-// same run.
-func measureUncached(ctx context.Context, o Options, d Database, client *http.Client, lines []Line, vus [][]*VU) ([]Line, error) {
-	var idx []int
-	for i, l := range lines {
-		if l.Endpoint.Figures && l.Available {
-			idx = append(idx, i)
-		}
-	}
-	if len(idx) == 0 {
-		return lines, nil
-	}
-	srv, err := startServer(ctx, o.Kijun, d, "FIGURE_CACHE_MB=0")
-	if err != nil {
-		return nil, err
-	}
-	defer srv.stop()
-	logf("kijun serve without the figure cache (pid %d) at %s", srv.pid, srv.base)
-	cold := make([]Line, len(idx))
-	for j, i := range idx {
-		cold[j] = Line{Endpoint: lines[i].Endpoint, Available: true, Status: lines[i].Status, SQL: lines[i].SQL}
-		cold[j].Endpoint.Name += uncachedSuffix
-	}
-	for run := 1; run <= o.Runs; run++ {
-		for j, i := range idx {
-			runPage(ctx, client, srv, &cold[j], vus[i], o.Duration, run)
-		}
-	}
-	return append(lines, cold...), nil
 }
 
 // selected returns the endpoints whose name contains one of only

@@ -143,10 +143,7 @@ func (r Report) Markdown() string {
 				median(pickF(l.HTTP, rate)), f1(median(pick(l.HTTP, p99))), f1(median(pick(l.Server, p99))))
 		default:
 			target := "no target in issue 7"
-			switch {
-			case l.Endpoint.Figures && strings.HasSuffix(l.Endpoint.Name, uncachedSuffix):
-				target = "the first view after a change, for reference; the target is for the page as served"
-			case l.Endpoint.Figures:
+			if l.Endpoint.Dashboard {
 				target = "target ≤ 50, and within 3× of its bare SQL"
 			}
 			fmt.Fprintf(&b, "- %s: p95 %s ms at the client, %s ms server time, %s of its bare SQL (%s).\n", l.Endpoint.Name,
