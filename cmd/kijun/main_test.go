@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
@@ -19,7 +20,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < 3; i++ {
 		err := postgres.SystemTx(ctx, db.App, func(tx pgx.Tx) error {
-			return postgres.Audit(ctx, tx, postgres.AuditEvent{Action: "test", MinistryCode: "MLIT"}, nil, map[string]int{"i": i})
+			return postgres.Audit(ctx, tx, audit.Event{Action: "test", MinistryCode: "MLIT"}, nil, map[string]int{"i": i})
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -11,8 +11,10 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // ProviderConfig configures one identity provider. docs/security.md shows
@@ -101,7 +103,7 @@ func (p *ProviderConfig) check() error {
 // ministry roles and a 法人番号 for operator roles.
 func ParseGrant(s string) (postgres.ClaimGrant, error) {
 	role, scope, _ := strings.Cut(strings.TrimSpace(s), "@")
-	g := postgres.ClaimGrant{Role: kijun.Role(role), Source: kijun.SourceClaim}
+	g := postgres.ClaimGrant{Role: identity.Role(role), Source: identity.SourceClaim}
 	switch g.Role.ScopeKind() {
 	case "nco":
 		if scope != "" {
@@ -113,7 +115,7 @@ func ParseGrant(s string) (postgres.ClaimGrant, error) {
 		}
 		g.MinistryCode = scope
 	case "operator":
-		n, err := kijun.ParseCorporateNumber(scope)
+		n, err := register.ParseCorporateNumber(scope)
 		if err != nil {
 			return g, fmt.Errorf("%q: operator roles need @<法人番号>: %w", s, err)
 		}
@@ -136,8 +138,8 @@ func (p *ProviderConfig) grantsFromClaims(claims map[string]any) []postgres.Clai
 	}
 	if p.CorporateNumberClaim != "" {
 		if s, ok := claims[p.CorporateNumberClaim].(string); ok {
-			if n, err := kijun.ParseCorporateNumber(s); err == nil {
-				out = append(out, postgres.ClaimGrant{Role: kijun.RoleOperatorStaff, CorporateNumber: n, Source: kijun.SourceCorporateNumber})
+			if n, err := register.ParseCorporateNumber(s); err == nil {
+				out = append(out, postgres.ClaimGrant{Role: identity.RoleOperatorStaff, CorporateNumber: n, Source: identity.SourceCorporateNumber})
 			}
 		}
 	}

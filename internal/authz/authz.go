@@ -7,7 +7,7 @@ package authz
 import (
 	"slices"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/identity"
 )
 
 // Action names something a principal may do.
@@ -74,7 +74,7 @@ const (
 )
 
 // canPlans is the policy of the plan actions (see the block above).
-func canPlans(p *kijun.Principal, a Action, r Resource) (allowed, known bool) {
+func canPlans(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
 	ownMinistry := len(p.Ministries) > 0 && (r.any() || r.MinistryCode != "" && slices.Contains(p.Ministries, r.MinistryCode))
 	switch a {
 	case ViewPlans, ViewEvaluations:
@@ -114,7 +114,7 @@ const (
 )
 
 // canAssessments is the policy of the assessment actions (see above).
-func canAssessments(p *kijun.Principal, a Action, r Resource) (allowed, known bool) {
+func canAssessments(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
 	ministry := len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode))
 	operator := len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID))
 	switch a {
@@ -152,7 +152,7 @@ const (
 )
 
 // canDashboards is the policy of the dashboard actions (see above).
-func canDashboards(p *kijun.Principal, a Action, r Resource) (allowed, known bool) {
+func canDashboards(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
 	ministry := len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode))
 	operator := len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID))
 	switch a {
@@ -186,7 +186,7 @@ func (r Resource) any() bool { return r == Resource{} }
 func Public(a Action) bool { return a == ViewPublic }
 
 // Can reports whether p may perform a on r.
-func Can(p *kijun.Principal, a Action, r Resource) bool {
+func Can(p *identity.Principal, a Action, r Resource) bool {
 	if Public(a) {
 		return true
 	}
@@ -251,7 +251,7 @@ func inOperators(ops []int64, r Resource) bool {
 // CanGrant reports whether p may give (or take away) role in the scope of
 // r: NCO admins any; ministry admins roles of their ministry and of
 // operators in their sectors; operator admins roles of their operator.
-func CanGrant(p *kijun.Principal, role kijun.Role, r Resource) bool {
+func CanGrant(p *identity.Principal, role identity.Role, r Resource) bool {
 	if !p.SignedIn() || !role.Valid() {
 		return false
 	}

@@ -1,15 +1,18 @@
-// Package catalog reads and writes baseline control catalogs in Kijun's
-// YAML format and as OSCAL catalogs, and checks them against the reference
-// codes, so that a catalog enters the portal only after every problem in
-// it has been shown to its editor at once.
+// Package catalog is the baseline control catalog: its versions and their
+// status, its controls, and the rules a catalog must meet. It reads and
+// writes catalogs in Kijun's YAML format and as OSCAL catalogs, and checks
+// them against the reference codes, so that a catalog enters the portal
+// only after every problem in it has been shown to its editor at once.
 package catalog
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
 // Reference lists the codes a catalog may use. The caller loads them from
@@ -122,4 +125,71 @@ const (
 // found in for equal lines (and for problems without a line).
 func sortProblems(ps []Problem) {
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Line < ps[j].Line })
+}
+
+// Status is where a catalog version is in its life.
+type Status string
+
+const (
+	Draft      Status = "draft"
+	Published  Status = "published"  // immutable from here on
+	Superseded Status = "superseded" // a newer version is published
+)
+
+// Catalog is one version of a baseline control catalog (第3部 of the
+// standard): the NCO's baseline, or one imported from elsewhere.
+type Catalog struct {
+	ID          int64
+	Code        string // stable across versions, e.g. "kijun-baseline"
+	Version     string // e.g. "2026.1-draft"
+	Title       kijun.Text
+	Note        kijun.Text // what the catalog is and where it comes from
+	Status      Status
+	PublishedAt *time.Time
+	PublishedBy string
+	Controls    []Control
+}
+
+// Control is one baseline control.
+type Control struct {
+	Ref       string // stable across versions, "<section>-NN", e.g. "GV-03"
+	Section   string // a baseline section code: BASE GV ID PR DE RR TT
+	Title     kijun.Text
+	Statement kijun.Text // the checkable practice
+	Guidance  kijun.Text // how to meet it, examples
+	Themes    []string   // theme codes (closed-network, supply-chain, resilience, tech-trends, communication)
+	CSF       []string   // NIST CSF 2.0 category ids, e.g. "GV.OC", "PR.DS"
+	// EvidenceExpected says operators should attach evidence.
+	EvidenceExpected bool
+	// Sectors limits the control to these sector codes; empty means all.
+	Sectors []string
+	// Version counts edits, for optimistic locking in the editor.
+	Version int
+}
+
+// CSFCategories are the 22 categories of NIST CSF 2.0, in its order.
+var CSFCategories = []string{
+	"GV.OC", "GV.RM", "GV.RR", "GV.PO", "GV.OV", "GV.SC",
+	"ID.AM", "ID.RA", "ID.IM",
+	"PR.AA", "PR.AT", "PR.DS", "PR.PS", "PR.IR",
+	"DE.CM", "DE.AE",
+	"RS.MA", "RS.AN", "RS.CO", "RS.MI",
+	"RC.RP", "RC.CO",
+}
+
+// Summary is a row of the catalog list: a catalog without its
+// controls, and what the list shows about it.
+type Summary struct {
+	Catalog
+	BasedOn      int64 // the version this one was copied from; 0 if imported
+	CreatedAt    time.Time
+	ControlCount int
+}
+
+// ControlFilter narrows SearchControls. Empty fields do not filter.
+type ControlFilter struct {
+	Section string // baseline section code, e.g. "PR"
+	Theme   string // theme code
+	CSF     string // a CSF 2.0 category ("PR.DS") or function ("PR")
+	Sector  string // controls that apply to this sector (including those for every sector)
 }

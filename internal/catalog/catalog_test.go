@@ -82,7 +82,7 @@ func assertProblems(t *testing.T, ps []catalog.Problem, want []got) {
 	}
 }
 
-func parseOK(t *testing.T, data []byte) *kijun.Catalog {
+func parseOK(t *testing.T, data []byte) *catalog.Catalog {
 	t.Helper()
 	c, ps := catalog.ParseYAML(data, testRef)
 	if len(ps) > 0 {
@@ -94,7 +94,7 @@ func parseOK(t *testing.T, data []byte) *kijun.Catalog {
 	return c
 }
 
-func writeYAML(t *testing.T, c *kijun.Catalog) []byte {
+func writeYAML(t *testing.T, c *catalog.Catalog) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := catalog.WriteYAML(&buf, c); err != nil {
@@ -109,7 +109,7 @@ func TestParseSample(t *testing.T) {
 		t.Fatalf("catalog header or size wrong: %+v", c)
 	}
 	gv := c.Controls[1]
-	want := kijun.Control{
+	want := catalog.Control{
 		Ref: "GV-01", Section: "GV",
 		Title:            kijun.Text{Ja: "組織の状況の把握", En: "Understanding the organisational context"},
 		Statement:        kijun.Text{Ja: "事業者は、自らの重要インフラサービスとその依存関係を把握し、文書化する。", En: "The operator understands and documents its critical infrastructure services and their dependencies."},
@@ -190,7 +190,7 @@ func TestExportShape(t *testing.T) {
 }
 
 func TestExportRefusesUnexportable(t *testing.T) {
-	if _, err := catalog.ExportOSCAL(&kijun.Catalog{Code: "x"}); err == nil {
+	if _, err := catalog.ExportOSCAL(&catalog.Catalog{Code: "x"}); err == nil {
 		t.Error("a catalog without version, title and controls was exported")
 	}
 }

@@ -14,8 +14,8 @@ import (
 // and new side by side.
 type Changes struct {
 	Catalog []FieldChange   // title and note of the catalog itself
-	Added   []kijun.Control // in the new version's order
-	Removed []kijun.Control // in the old version's order
+	Added   []Control       // in the new version's order
+	Removed []Control       // in the old version's order
 	Changed []ControlChange // in the new version's order
 }
 
@@ -28,7 +28,7 @@ func (c Changes) Empty() bool {
 // content.
 type ControlChange struct {
 	Ref      string
-	Old, New kijun.Control
+	Old, New Control
 	Fields   []FieldChange // in the order of DiffFields
 }
 
@@ -56,18 +56,18 @@ var DiffFields = []string{
 
 // Diff compares two versions of a catalog, matching controls by ref. A nil
 // catalog counts as one without controls.
-func Diff(old, new *kijun.Catalog) Changes {
+func Diff(old, new *Catalog) Changes {
 	if old == nil {
-		old = &kijun.Catalog{}
+		old = &Catalog{}
 	}
 	if new == nil {
-		new = &kijun.Catalog{}
+		new = &Catalog{}
 	}
 	var ch Changes
 	ch.Catalog = appendText(ch.Catalog, "title", old.Title, new.Title)
 	ch.Catalog = appendText(ch.Catalog, "note", old.Note, new.Note)
 
-	oldByRef := make(map[string]*kijun.Control, len(old.Controls))
+	oldByRef := make(map[string]*Control, len(old.Controls))
 	for i := range old.Controls {
 		oldByRef[old.Controls[i].Ref] = &old.Controls[i]
 	}
@@ -91,7 +91,7 @@ func Diff(old, new *kijun.Catalog) Changes {
 	return ch
 }
 
-func diffControl(o, n kijun.Control) []FieldChange {
+func diffControl(o, n Control) []FieldChange {
 	var fs []FieldChange
 	if o.Section != n.Section {
 		fs = append(fs, FieldChange{Field: "section", Old: o.Section, New: n.Section})

@@ -10,13 +10,13 @@ import (
 
 func TestDiffExact(t *testing.T) {
 	t.Parallel()
-	kept := kijun.Control{
+	kept := catalog.Control{
 		Ref: "GV-01", Section: "GV",
 		Title:     kijun.Text{Ja: "組織の状況", En: "Context"},
 		Statement: kijun.Text{Ja: "把握すること。", En: "Understand it."},
 		Themes:    []string{"resilience"}, CSF: []string{"GV.OC"},
 	}
-	edited := kijun.Control{
+	edited := catalog.Control{
 		Ref: "PR-01", Section: "PR",
 		Title:            kijun.Text{Ja: "バックアップ", En: "Backups"},
 		Statement:        kijun.Text{Ja: "取得すること。", En: "Take them."},
@@ -27,12 +27,12 @@ func TestDiffExact(t *testing.T) {
 		Sectors:          nil,
 		Version:          3,
 	}
-	gone := kijun.Control{Ref: "DE-01", Section: "DE", Title: kijun.Text{Ja: "監視", En: "Monitoring"}}
-	reordered := kijun.Control{Ref: "ID-01", Section: "ID", Title: kijun.Text{Ja: "資産", En: "Assets"},
+	gone := catalog.Control{Ref: "DE-01", Section: "DE", Title: kijun.Text{Ja: "監視", En: "Monitoring"}}
+	reordered := catalog.Control{Ref: "ID-01", Section: "ID", Title: kijun.Text{Ja: "資産", En: "Assets"},
 		CSF: []string{"ID.AM", "GV.OC"}, Version: 1}
-	old := &kijun.Catalog{
+	old := &catalog.Catalog{
 		Code: "kijun-baseline", Version: "1", Title: kijun.Text{Ja: "基準", En: "Baseline"},
-		Controls: []kijun.Control{kept, edited, gone, reordered},
+		Controls: []catalog.Control{kept, edited, gone, reordered},
 	}
 
 	editedNew := edited
@@ -48,13 +48,13 @@ func TestDiffExact(t *testing.T) {
 	reorderedNew.Version = 7
 	keptNew := kept
 	keptNew.Themes = []string{"resilience"}
-	added := kijun.Control{Ref: "TT-09", Section: "TT", Title: kijun.Text{Ja: "生成AI", En: "Generative AI"}}
-	moved := kijun.Control{Ref: "DE-01", Section: "RR", Title: kijun.Text{Ja: "監視", En: "Monitoring"}}
+	added := catalog.Control{Ref: "TT-09", Section: "TT", Title: kijun.Text{Ja: "生成AI", En: "Generative AI"}}
+	moved := catalog.Control{Ref: "DE-01", Section: "RR", Title: kijun.Text{Ja: "監視", En: "Monitoring"}}
 	moved.Ref = "DE-02" // a ref that changes is a removal plus an addition
-	newer := &kijun.Catalog{
+	newer := &catalog.Catalog{
 		Code: "kijun-baseline", Version: "2", Title: kijun.Text{Ja: "基準", En: "Baseline measures"},
 		Note:     kijun.Text{Ja: "改定", En: ""},
-		Controls: []kijun.Control{added, editedNew, keptNew, reorderedNew, moved},
+		Controls: []catalog.Control{added, editedNew, keptNew, reorderedNew, moved},
 	}
 
 	got := catalog.Diff(old, newer)
@@ -63,8 +63,8 @@ func TestDiffExact(t *testing.T) {
 			{Field: "title.en", Old: "Baseline", New: "Baseline measures"},
 			{Field: "note.ja", Old: "", New: "改定"},
 		},
-		Added:   []kijun.Control{added, moved},
-		Removed: []kijun.Control{gone},
+		Added:   []catalog.Control{added, moved},
+		Removed: []catalog.Control{gone},
 		Changed: []catalog.ControlChange{{
 			Ref: "PR-01", Old: edited, New: editedNew,
 			Fields: []catalog.FieldChange{
@@ -88,11 +88,11 @@ func TestDiffExact(t *testing.T) {
 
 func TestDiffSectionAndBothLanguages(t *testing.T) {
 	t.Parallel()
-	o := kijun.Control{Ref: "X-01", Section: "GV", Title: kijun.Text{Ja: "a", En: "b"},
+	o := catalog.Control{Ref: "X-01", Section: "GV", Title: kijun.Text{Ja: "a", En: "b"},
 		Statement: kijun.Text{Ja: "c", En: "d"}, Guidance: kijun.Text{Ja: "e", En: "f"}}
-	n := kijun.Control{Ref: "X-01", Section: "PR", Title: kijun.Text{Ja: "A", En: "B"},
+	n := catalog.Control{Ref: "X-01", Section: "PR", Title: kijun.Text{Ja: "A", En: "B"},
 		Statement: kijun.Text{Ja: "C", En: "D"}, Guidance: kijun.Text{Ja: "E", En: "F"}}
-	got := catalog.Diff(&kijun.Catalog{Controls: []kijun.Control{o}}, &kijun.Catalog{Controls: []kijun.Control{n}})
+	got := catalog.Diff(&catalog.Catalog{Controls: []catalog.Control{o}}, &catalog.Catalog{Controls: []catalog.Control{n}})
 	var fields []string
 	for _, f := range got.Changed[0].Fields {
 		fields = append(fields, f.Field+":"+f.Old+">"+f.New)
@@ -106,10 +106,10 @@ func TestDiffSectionAndBothLanguages(t *testing.T) {
 
 func TestDiffIdenticalAndNil(t *testing.T) {
 	t.Parallel()
-	c := &kijun.Catalog{Title: kijun.Text{Ja: "t", En: "t"}, Controls: []kijun.Control{
+	c := &catalog.Catalog{Title: kijun.Text{Ja: "t", En: "t"}, Controls: []catalog.Control{
 		{Ref: "GV-01", Section: "GV", Themes: []string{}, Sectors: nil, Version: 1},
 	}}
-	d := &kijun.Catalog{Title: kijun.Text{Ja: "t", En: "t"}, Controls: []kijun.Control{
+	d := &catalog.Catalog{Title: kijun.Text{Ja: "t", En: "t"}, Controls: []catalog.Control{
 		{Ref: "GV-01", Section: "GV", Themes: nil, Sectors: []string{}, Version: 9},
 	}}
 	if ch := catalog.Diff(c, d); !ch.Empty() {

@@ -141,7 +141,7 @@ func TestImportInvalidOwnCatalog(t *testing.T) {
 }
 
 func TestValidateDuplicateAndMissing(t *testing.T) {
-	c := &kijun.Catalog{Code: "x", Controls: []kijun.Control{
+	c := &catalog.Catalog{Code: "x", Controls: []catalog.Control{
 		{Ref: "GV-01", Section: "GV", Title: kijun.Text{Ja: "a", En: "a"}, Statement: kijun.Text{Ja: "s", En: "s"}},
 		{Ref: "GV-01", Section: "GV", Title: kijun.Text{Ja: "b", En: "b"}, Statement: kijun.Text{Ja: "s"}},
 	}}

@@ -39,7 +39,7 @@ var unknownTime = time.Unix(0, 0).UTC()
 // the same catalog always exports to the same bytes. Fields OSCAL has no
 // place for and that only matter inside the portal (database IDs, control
 // edit versions, who published) are not written.
-func ExportOSCAL(c *kijun.Catalog) ([]byte, error) {
+func ExportOSCAL(c *Catalog) ([]byte, error) {
 	if err := exportable(c); err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func ExportOSCAL(c *kijun.Catalog) ([]byte, error) {
 // exportable refuses catalogs that would make invalid OSCAL (not every
 // validation rule: a draft with a missing translation can still be
 // exported for review).
-func exportable(c *kijun.Catalog) error {
+func exportable(c *Catalog) error {
 	var errs []error
 	check := func(ok bool, format string, args ...any) {
 		if !ok {
@@ -132,7 +132,7 @@ func translation(field, en string) oscal.Property {
 	return oscal.Property{Name: propTranslation, NS: oscal.Namespace, Class: field, Value: "en", Remarks: en}
 }
 
-func exportControl(c kijun.Control) oscal.Control {
+func exportControl(c Control) oscal.Control {
 	id := strings.ToLower(c.Ref)
 	props := []oscal.Property{{Name: "label", Value: c.Ref}}
 	for _, t := range c.Themes {
@@ -171,7 +171,7 @@ func exportControl(c kijun.Control) oscal.Control {
 // the mapping had to guess is reported as warnings, and the result is then
 // validated like a YAML catalog. The catalog is nil only when the JSON is
 // unreadable or not a catalog.
-func ImportOSCAL(data []byte, ref Reference) (*kijun.Catalog, []Problem) {
+func ImportOSCAL(data []byte, ref Reference) (*Catalog, []Problem) {
 	var doc oscal.Document
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, []Problem{jsonProblem(data, err)}
@@ -216,7 +216,7 @@ type importer struct {
 // pendingControl is a control whose ref is assigned after the walk, once
 // every ref the document states itself is known.
 type pendingControl struct {
-	c     kijun.Control
+	c     Control
 	label string // the control's own label or id, to keep when no ref fits
 }
 
@@ -224,10 +224,10 @@ func (im *importer) warn(id string, args map[string]any) {
 	im.problems = append(im.problems, Problem{Level: Warning, ID: id, Args: args})
 }
 
-func (im *importer) catalog(oc *oscal.Catalog) *kijun.Catalog {
+func (im *importer) catalog(oc *oscal.Catalog) *Catalog {
 	collectParams(oc, im.params)
 	md := oc.Metadata
-	c := &kijun.Catalog{
+	c := &Catalog{
 		Version: md.Version,
 		Title:   kijun.Text{Ja: md.Title},
 		Note:    kijun.Text{Ja: md.Remarks},
@@ -240,7 +240,7 @@ func (im *importer) catalog(oc *oscal.Catalog) *kijun.Catalog {
 	}
 	c.Code = code
 	if s, ok := oscal.Prop(md.Props, oscal.Namespace, propStatus); ok {
-		c.Status = kijun.CatalogStatus(s)
+		c.Status = Status(s)
 	}
 	if t, err := oscal.ParseTime(md.Published); err == nil && md.Published != "" {
 		t = t.UTC()
@@ -414,7 +414,7 @@ func (im *importer) control(c oscal.Control, section string, parent *oscal.Contr
 	if s, ok := oscal.Prop(c.Props, oscal.Namespace, propSection); ok {
 		section = s
 	}
-	var k kijun.Control
+	var k Control
 	lbl := label(c)
 	if isOwn(c) {
 		k = im.ownControl(c, section)
@@ -430,8 +430,8 @@ func (im *importer) control(c oscal.Control, section string, parent *oscal.Contr
 	}
 }
 
-func (im *importer) ownControl(c oscal.Control, section string) kijun.Control {
-	k := kijun.Control{
+func (im *importer) ownControl(c oscal.Control, section string) Control {
+	k := Control{
 		Section:   section,
 		Title:     kijun.Text{Ja: c.Title},
 		Statement: kijun.Text{Ja: im.prose(c.Parts, "statement", "")},
@@ -457,7 +457,7 @@ func (im *importer) ownControl(c oscal.Control, section string) kijun.Control {
 // taken to be English and copied into Japanese (counted for one warning);
 // the publisher's label is kept at the start of the title, since our ref
 // is assigned fresh.
-func (im *importer) foreignControl(c oscal.Control, section string, parent *oscal.Control, lbl string) kijun.Control {
+func (im *importer) foreignControl(c oscal.Control, section string, parent *oscal.Control, lbl string) Control {
 	title := c.Title
 	if parent != nil {
 		if title == lbl || title == "" {
@@ -487,13 +487,13 @@ func (im *importer) foreignControl(c oscal.Control, section string, parent *osca
 	}
 	var csf []string
 	for _, id := range []string{lbl, c.ID} {
-		if m := csfPrefixRE.FindString(strings.ToUpper(id)); m != "" && slices.Contains(kijun.CSFCategories, m) {
+		if m := csfPrefixRE.FindString(strings.ToUpper(id)); m != "" && slices.Contains(CSFCategories, m) {
 			csf = []string{m}
 			break
 		}
 	}
 	im.foreign++
-	return kijun.Control{
+	return Control{
 		Section:   section,
 		Title:     kijun.Text{Ja: title, En: title},
 		Statement: kijun.Text{Ja: statement, En: statement},
@@ -539,13 +539,13 @@ func (im *importer) render(p oscal.Part, depth int) string {
 // assignRefs gives each control its ref: the label when it already is a
 // valid, unused ref of its section (always so for Kijun's own exports),
 // else the next free <SECTION>-NN.
-func (im *importer) assignRefs() []kijun.Control {
+func (im *importer) assignRefs() []Control {
 	for _, p := range im.pending {
 		if m := refRE.FindStringSubmatch(p.label); m != nil && m[1] == p.c.Section && !im.used[p.label] {
 			im.used[p.label] = true
 		}
 	}
-	var out []kijun.Control
+	var out []Control
 	full := map[string]bool{}
 	kept := map[string]bool{}
 	for _, p := range im.pending {

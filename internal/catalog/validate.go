@@ -18,7 +18,7 @@ var (
 
 // Validate checks a catalog against the format's rules and the reference
 // codes, returning every problem found (nil when there are none).
-func Validate(c *kijun.Catalog, ref Reference) []Problem {
+func Validate(c *Catalog, ref Reference) []Problem {
 	v := &validator{ref: ref}
 	v.catalog(c)
 	return v.problems
@@ -97,7 +97,7 @@ func (v *validator) add(i int, ref, field, id string, args map[string]any) {
 	})
 }
 
-func (v *validator) catalog(c *kijun.Catalog) {
+func (v *validator) catalog(c *Catalog) {
 	if c.Code == "" {
 		v.add(-1, "", "code", msgRequired, nil)
 	} else if !codeRE.MatchString(c.Code) {
@@ -131,7 +131,7 @@ func (v *validator) text(i int, ref, field string, t kijun.Text, required bool) 
 	}
 }
 
-func (v *validator) control(i int, c *kijun.Control, seen map[string]bool) {
+func (v *validator) control(i int, c *Control, seen map[string]bool) {
 	ref := c.Ref
 	switch m := refRE.FindStringSubmatch(c.Ref); {
 	case c.Ref == "":
@@ -154,7 +154,7 @@ func (v *validator) control(i int, c *kijun.Control, seen map[string]bool) {
 	v.text(i, ref, "statement", c.Statement, true)
 	v.text(i, ref, "guidance", c.Guidance, false)
 	v.codes(i, ref, "themes", c.Themes, v.ref.Themes, msgUnknownTheme, "Theme")
-	v.codes(i, ref, "csf", c.CSF, kijun.CSFCategories, msgUnknownCSF, "Category")
+	v.codes(i, ref, "csf", c.CSF, CSFCategories, msgUnknownCSF, "Category")
 	v.codes(i, ref, "sectors", c.Sectors, v.ref.Sectors, msgUnknownSector, "Sector")
 }
 

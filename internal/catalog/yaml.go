@@ -20,13 +20,13 @@ const FormatV1 = "kijun-catalog/v1"
 // walks the YAML node tree instead of decoding into structs so that every
 // problem (typos in keys, wrong types, bad codes) is reported at once with
 // its line. The catalog is nil only when the YAML cannot be read at all.
-func ParseYAML(data []byte, ref Reference) (*kijun.Catalog, []Problem) {
+func ParseYAML(data []byte, ref Reference) (*Catalog, []Problem) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, []Problem{yamlSyntaxProblem(err)}
 	}
 	p := &yamlParser{v: &validator{ref: ref, lines: map[string]int{}, bad: map[string]bool{}}}
-	c := &kijun.Catalog{}
+	c := &Catalog{}
 	if len(doc.Content) == 0 {
 		p.problem(1, -1, "", "", msgExpectedMapping, nil)
 		return nil, p.v.problems
@@ -153,7 +153,7 @@ var (
 	controlKeys = []string{"ref", "section", "title", "statement", "guidance", "themes", "csf", "evidence_expected", "sectors"}
 )
 
-func (p *yamlParser) catalog(root *yaml.Node, c *kijun.Catalog) {
+func (p *yamlParser) catalog(root *yaml.Node, c *Catalog) {
 	format := ""
 	p.entries(root, -1, "", "", catalogKeys, func(key string, val *yaml.Node) {
 		switch key {
@@ -189,8 +189,8 @@ func (p *yamlParser) catalog(root *yaml.Node, c *kijun.Catalog) {
 	}
 }
 
-func (p *yamlParser) control(n *yaml.Node, i int) kijun.Control {
-	var c kijun.Control
+func (p *yamlParser) control(n *yaml.Node, i int) Control {
+	var c Control
 	p.v.lines[locKey(i, "")] = n.Line
 	if n.Kind != yaml.MappingNode {
 		p.fail(n, i, "", "", msgExpectedMapping)
@@ -237,7 +237,7 @@ func (p *yamlParser) control(n *yaml.Node, i int) kijun.Control {
 // WriteYAML writes c in Kijun's YAML format, in the key order of the
 // format description, so that files diff well between versions. Short
 // texts and code lists are written inline, long texts as literal blocks.
-func WriteYAML(w io.Writer, c *kijun.Catalog) error {
+func WriteYAML(w io.Writer, c *Catalog) error {
 	root := mapping(false)
 	add(root, "format", str(FormatV1))
 	add(root, "code", str(c.Code))

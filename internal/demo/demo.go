@@ -13,15 +13,17 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/auth"
 	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // Operator is a demo operator with the business scopes it runs.
 type Operator struct {
-	kijun.Operator
+	register.Operator
 	ScopesJa []string
 }
 
@@ -29,17 +31,17 @@ type Operator struct {
 // municipality. Corporate numbers and the local government code are in the
 // real format with valid check digits, but belong to no one.
 var Operators = []Operator{
-	{Operator: kijun.Operator{CorporateNumber: "2010401000001", Name: kijun.Text{Ja: "東都送配電株式会社(デモ)", En: "Toto Power Grid Co., Inc. (demo)"},
-		SectorCode: "electricity", Designation: kijun.DesignationBoth, DesignatedBy: "METI", Reason: "一般送配電事業者"},
+	{Operator: register.Operator{CorporateNumber: "2010401000001", Name: kijun.Text{Ja: "東都送配電株式会社(デモ)", En: "Toto Power Grid Co., Inc. (demo)"},
+		SectorCode: "electricity", Designation: register.DesignationBoth, DesignatedBy: "METI", Reason: "一般送配電事業者"},
 		ScopesJa: []string{"一般送配電事業"}},
-	{Operator: kijun.Operator{CorporateNumber: "1010401000002", Name: kijun.Text{Ja: "北浜発電株式会社(デモ)", En: "Kitahama Generation Co., Inc. (demo)"},
-		SectorCode: "electricity", Designation: kijun.DesignationCI, DesignatedBy: "METI", Reason: "主要な発電事業者"},
+	{Operator: register.Operator{CorporateNumber: "1010401000002", Name: kijun.Text{Ja: "北浜発電株式会社(デモ)", En: "Kitahama Generation Co., Inc. (demo)"},
+		SectorCode: "electricity", Designation: register.DesignationCI, DesignatedBy: "METI", Reason: "主要な発電事業者"},
 		ScopesJa: []string{"発電事業"}},
-	{Operator: kijun.Operator{CorporateNumber: "4010001000003", Name: kijun.Text{Ja: "株式会社かけはし銀行(デモ)", En: "Kakehashi Bank, Ltd. (demo)"},
-		SectorCode: "finance", Designation: kijun.DesignationBoth, DesignatedBy: "FSA", Reason: "主要な銀行"},
+	{Operator: register.Operator{CorporateNumber: "4010001000003", Name: kijun.Text{Ja: "株式会社かけはし銀行(デモ)", En: "Kakehashi Bank, Ltd. (demo)"},
+		SectorCode: "finance", Designation: register.DesignationBoth, DesignatedBy: "FSA", Reason: "主要な銀行"},
 		ScopesJa: []string{"銀行等"}},
-	{Operator: kijun.Operator{CorporateNumber: "5000020479993", LocalGovCode: "479993", Name: kijun.Text{Ja: "みなと台市(デモ)", En: "Minatodai City (demo)"},
-		SectorCode: "government", Designation: kijun.DesignationCI, DesignatedBy: "MIC", Reason: "地方公共団体"},
+	{Operator: register.Operator{CorporateNumber: "5000020479993", LocalGovCode: "479993", Name: kijun.Text{Ja: "みなと台市(デモ)", En: "Minatodai City (demo)"},
+		SectorCode: "government", Designation: register.DesignationCI, DesignatedBy: "MIC", Reason: "地方公共団体"},
 		ScopesJa: []string{"地方公共団体の行政サービス"}},
 }
 
@@ -152,7 +154,7 @@ func Seed(ctx context.Context, tx pgx.Tx) error {
 			return fmt.Errorf("demo operator %s: %w", op.Name.Ja, err)
 		}
 		op.ID = id
-		if err := postgres.Audit(ctx, tx, postgres.AuditEvent{ActorLabel: "kijun dev", Action: "operator.create",
+		if err := postgres.Audit(ctx, tx, audit.Event{ActorLabel: "kijun dev", Action: "operator.create",
 			ObjectType: "operator", ObjectID: fmt.Sprint(id), SectorCode: op.SectorCode, OperatorID: id}, nil, op); err != nil {
 			return err
 		}

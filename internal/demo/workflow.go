@@ -9,6 +9,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
@@ -32,13 +36,13 @@ func SeedWorkflow(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	if err := tx.QueryRow(ctx, `SELECT status FROM catalogs WHERE id = $1`, catalogID).Scan(&status); err != nil {
 		return err
 	}
-	by := postgres.AuditEvent{ActorLabel: "kijun dev"}
-	if status == string(kijun.CatalogDraft) {
+	by := audit.Event{ActorLabel: "kijun dev"}
+	if status == string(catalog.Draft) {
 		if err := postgres.Publish(ctx, tx, catalogID, by); err != nil {
 			return fmt.Errorf("demo workflow: publishing the baseline: %w", err)
 		}
 	}
-	nco, err := demoPrincipal(ctx, tx, "デモデータ(国家サイバー統括室)", kijun.Grant{Role: kijun.RoleNCOAdmin})
+	nco, err := demoPrincipal(ctx, tx, "デモデータ(国家サイバー統括室)", identity.Grant{Role: identity.RoleNCOAdmin})
 	if err != nil {
 		return err
 	}
@@ -67,7 +71,7 @@ func answerDemo(ctx context.Context, tx pgx.Tx, corporateNumber string, n int, s
 	if err != nil {
 		return fmt.Errorf("demo workflow: assessment of %s: %w", corporateNumber, err)
 	}
-	p, err := demoPrincipal(ctx, tx, "デモデータ(事業者)", kijun.Grant{Role: kijun.RoleOperatorAdmin, OperatorID: opID, SectorCode: sector})
+	p, err := demoPrincipal(ctx, tx, "デモデータ(事業者)", identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: opID, SectorCode: sector})
 	if err != nil {
 		return err
 	}
@@ -83,16 +87,16 @@ func answerDemo(ctx context.Context, tx pgx.Tx, corporateNumber string, n int, s
 		if n >= 0 && i >= n {
 			break
 		}
-		a := kijun.Answer{AssessmentID: asmID, Ref: row.Control.Ref, Status: kijun.AnswerImplemented,
+		a := assessment.Answer{AssessmentID: asmID, Ref: row.Control.Ref, Status: assessment.AnswerImplemented,
 			How: "規程及び手順書に基づき実施し、年1回内部監査で確認している。", Maturity: 3}
 		switch i % 7 {
 		case 3:
-			a.Status, a.Maturity = kijun.AnswerPartial, 2
+			a.Status, a.Maturity = assessment.AnswerPartial, 2
 			a.How = "主要なシステムについては実施済み。残るシステムは計画に沿って対応中。"
-			a.Remediation = kijun.Remediation{Action: "残るシステムへの適用", Owner: "情報システム部", Due: &due}
+			a.Remediation = assessment.Remediation{Action: "残るシステムへの適用", Owner: "情報システム部", Due: &due}
 		case 5:
-			a.Status, a.Maturity, a.How = kijun.AnswerNotImplemented, 0, ""
-			a.Remediation = kijun.Remediation{Action: "手順の整備と試行", Owner: "セキュリティ統括室", Due: &due}
+			a.Status, a.Maturity, a.How = assessment.AnswerNotImplemented, 0, ""
+			a.Remediation = assessment.Remediation{Action: "手順の整備と試行", Owner: "セキュリティ統括室", Due: &due}
 		}
 		if _, err := postgres.SaveAnswer(ctx, tx, p, a, 0, "kijun-dev"); err != nil {
 			return fmt.Errorf("demo workflow: answering %s: %w", a.Ref, err)
@@ -106,7 +110,7 @@ func answerDemo(ctx context.Context, tx pgx.Tx, corporateNumber string, n int, s
 
 // demoPrincipal is a user of the demo data itself, so that its changes are
 // attributed to it in the audit log.
-func demoPrincipal(ctx context.Context, tx pgx.Tx, name string, g kijun.Grant) (*kijun.Principal, error) {
+func demoPrincipal(ctx context.Context, tx pgx.Tx, name string, g identity.Grant) (*identity.Principal, error) {
 	var uid int64
 	if err := tx.QueryRow(ctx, `INSERT INTO users (display_name) VALUES ($1) RETURNING id`, name).Scan(&uid); err != nil {
 		return nil, err
@@ -115,5 +119,5 @@ func demoPrincipal(ctx context.Context, tx pgx.Tx, name string, g kijun.Grant) (
 	if err != nil {
 		return nil, err
 	}
-	return kijun.NewPrincipal(uid, name, "", []kijun.Grant{g}, oversight), nil
+	return identity.NewPrincipal(uid, name, "", []identity.Grant{g}, oversight), nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/jobs"
 	"github.com/kijun-portal/kijun/internal/pgboot"
 	"github.com/kijun-portal/kijun/internal/postgres"
@@ -114,7 +115,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Errorf("restored schema as seen by the server's role: %v", err)
 	}
 	err = postgres.SystemTx(ctx, app, func(tx pgx.Tx) error {
-		return postgres.Audit(ctx, tx, postgres.AuditEvent{Action: "test.after_restore", MinistryCode: "METI"}, nil, nil)
+		return postgres.Audit(ctx, tx, audit.Event{Action: "test.after_restore", MinistryCode: "METI"}, nil, nil)
 	})
 	if err != nil {
 		t.Errorf("writing to the restored audit log: %v", err)

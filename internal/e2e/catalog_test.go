@@ -10,7 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
@@ -99,7 +99,7 @@ func publishedBaseline(t *testing.T, env *servertest.Env) (pub, draft int64) {
 	if err := env.DB.Owner.QueryRow(ctx, `INSERT INTO users (display_name) VALUES ('統括 準備') RETURNING id`).Scan(&uid); err != nil {
 		t.Fatal(err)
 	}
-	nco := kijun.NewPrincipal(uid, "統括 準備", "", []kijun.Grant{{Role: kijun.RoleNCOAdmin}}, oversight)
+	nco := identity.NewPrincipal(uid, "統括 準備", "", []identity.Grant{{Role: identity.RoleNCOAdmin}}, oversight)
 	err = postgres.InTx(ctx, env.DB.App, nco, func(tx pgx.Tx) error {
 		by := postgres.ActorOf(nco, "e2e")
 		if err := postgres.Publish(ctx, tx, pub, by); err != nil {

@@ -11,6 +11,10 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
@@ -49,19 +53,19 @@ func TestNCODrillsDownFromHeatmap(t *testing.T) {
 func dashSubmitted(t *testing.T, env *servertest.Env) int64 {
 	t.Helper()
 	ctx := context.Background()
-	cat := &kijun.Catalog{Code: "dash-e2e", Version: "1", Title: kijun.Text{Ja: "試験", En: "Test"}, Controls: []kijun.Control{
+	cat := &catalog.Catalog{Code: "dash-e2e", Version: "1", Title: kijun.Text{Ja: "試験", En: "Test"}, Controls: []catalog.Control{
 		{Ref: "GV-01", Section: "GV", CSF: []string{"GV.OC"}, Title: kijun.Text{Ja: "GV-01 の表題", En: "GV-01"}, Statement: kijun.Text{Ja: "要求", En: "Req"}},
 		{Ref: "PR-01", Section: "PR", CSF: []string{"PR.DS"}, Title: kijun.Text{Ja: "PR-01 の表題", En: "PR-01"}, Statement: kijun.Text{Ja: "要求", En: "Req"}},
 	}}
 	var catID, toto int64
 	if err := pgx.BeginFunc(ctx, env.DB.Owner, func(tx pgx.Tx) (err error) {
-		if catID, _, err = postgres.ImportCatalog(ctx, tx, cat, postgres.AuditEvent{}); err != nil {
+		if catID, _, err = postgres.ImportCatalog(ctx, tx, cat, audit.Event{}); err != nil {
 			return err
 		}
 		if err := tx.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '2010401000001'`).Scan(&toto); err != nil {
 			return err
 		}
-		return postgres.Publish(ctx, tx, catID, postgres.AuditEvent{})
+		return postgres.Publish(ctx, tx, catID, audit.Event{})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +73,7 @@ func dashSubmitted(t *testing.T, env *servertest.Env) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	principal := func(name string, g kijun.Grant) *kijun.Principal {
+	principal := func(name string, g identity.Grant) *identity.Principal {
 		var uid int64
 		if err := env.DB.Owner.QueryRow(ctx, `INSERT INTO users (display_name) VALUES ($1) RETURNING id`, name).Scan(&uid); err != nil {
 			t.Fatal(err)
@@ -79,11 +83,11 @@ func dashSubmitted(t *testing.T, env *servertest.Env) int64 {
 			t.Fatal(err)
 		}
 		g.UserID = uid
-		return kijun.NewPrincipal(uid, name, "", []kijun.Grant{g}, oversight)
+		return identity.NewPrincipal(uid, name, "", []identity.Grant{g}, oversight)
 	}
-	nco := principal("統括", kijun.Grant{Role: kijun.RoleNCOAdmin})
-	op := principal("東都 回答者", kijun.Grant{Role: kijun.RoleOperatorAdmin, OperatorID: toto, SectorCode: "electricity"})
-	var cy kijun.Cycle
+	nco := principal("統括", identity.Grant{Role: identity.RoleNCOAdmin})
+	op := principal("東都 回答者", identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: toto, SectorCode: "electricity"})
+	var cy assessment.Cycle
 	if err := postgres.InTx(ctx, env.DB.App, nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: 2026, CatalogID: catID,
 			OpensOn: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
@@ -97,7 +101,7 @@ func dashSubmitted(t *testing.T, env *servertest.Env) int64 {
 			return err
 		}
 		for _, ref := range []string{"GV-01", "PR-01"} {
-			if _, err := postgres.SaveAnswer(ctx, tx, op, kijun.Answer{AssessmentID: asm, Ref: ref, Status: kijun.AnswerImplemented}, 0, "test"); err != nil {
+			if _, err := postgres.SaveAnswer(ctx, tx, op, assessment.Answer{AssessmentID: asm, Ref: ref, Status: assessment.AnswerImplemented}, 0, "test"); err != nil {
 				return err
 			}
 		}

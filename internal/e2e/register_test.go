@@ -12,13 +12,13 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
 func validCorpNum(t *testing.T, base string) string {
 	t.Helper()
-	d, err := kijun.CorporateNumberCheckDigit(base)
+	d, err := register.CorporateNumberCheckDigit(base)
 	if err != nil {
 		t.Fatal(err)
 	}

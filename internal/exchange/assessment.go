@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
@@ -150,25 +151,25 @@ var asmHelp = map[kijun.Lang][]string{
 
 // AssessmentWorkbook is what WriteAssessment writes.
 type AssessmentWorkbook struct {
-	Assessment      kijun.Assessment
+	Assessment      assessment.Assessment
 	CorporateNumber string
 	Lang            kijun.Lang
-	Scale           []kijun.ScaleEntry
+	Scale           []assessment.ScaleEntry
 	Rows            []AssessmentRow
 	ExportedAt      time.Time
 }
 
 // AssessmentRow is a control with its answer (Version 0: none saved).
 type AssessmentRow struct {
-	Control kijun.AssessmentControl
-	Answer  kijun.Answer
+	Control assessment.Control
+	Answer  assessment.Answer
 }
 
 // AnswerDigest is a short digest of what an answer says (status,
 // maturity, texts and date, texts trimmed and with CRLF folded), the same
 // for an answer read from the database and the same answer read back from
 // a workbook in either language.
-func AnswerDigest(a kijun.Answer) string {
+func AnswerDigest(a assessment.Answer) string {
 	due := ""
 	if a.Remediation.Due != nil && !a.Remediation.Due.IsZero() {
 		due = a.Remediation.Due.Format(time.DateOnly)
@@ -183,7 +184,7 @@ func AnswerDigest(a kijun.Answer) string {
 }
 
 // SameAnswer reports whether two answers say the same (see AnswerDigest).
-func SameAnswer(a, b kijun.Answer) bool { return AnswerDigest(a) == AnswerDigest(b) }
+func SameAnswer(a, b assessment.Answer) bool { return AnswerDigest(a) == AnswerDigest(b) }
 
 // cleanText is how texts compare and are saved from a workbook: CRLF as
 // LF, surrounding space trimmed.
@@ -323,7 +324,7 @@ func asmColumnName(key string) string {
 
 // asmValidations adds the drop-down lists (status, maturity; choices on
 // the hidden lists sheet) and the date check.
-func asmValidations(f *excelize.File, sheet string, scale []kijun.ScaleEntry, lang kijun.Lang, last int) error {
+func asmValidations(f *excelize.File, sheet string, scale []assessment.ScaleEntry, lang kijun.Lang, last int) error {
 	if _, err := f.NewSheet(listsSheet); err != nil {
 		return err
 	}
@@ -424,7 +425,7 @@ func asmMetaSheet(f *excelize.File, wb AssessmentWorkbook, sheet string, lang ki
 	return f.ProtectSheet(MetaSheet, &excelize.SheetProtectionOptions{SelectLockedCells: true, SelectUnlockedCells: true})
 }
 
-func statusLabel(scale []kijun.ScaleEntry, s kijun.AnswerStatus, lang kijun.Lang) string {
+func statusLabel(scale []assessment.ScaleEntry, s assessment.AnswerStatus, lang kijun.Lang) string {
 	for _, e := range scale {
 		if e.Code == s {
 			return e.Label.In(lang)
@@ -457,7 +458,7 @@ type AssessmentFileRow struct {
 	Ref  string
 	// Answer is what the row says (AssessmentID and Ref set); meaningful
 	// only when Problems is empty.
-	Answer kijun.Answer
+	Answer assessment.Answer
 	// Stamp is the answer's version and digest at download.
 	Stamp Stamp
 	// Edited: the row says something else than the answer did at download.
@@ -482,7 +483,7 @@ type AssessmentFile struct {
 // scale gives the status labels; both languages' labels and the codes are
 // accepted whatever the workbook's language. Which assessment the file is
 // for is the caller's to check (CheckFor).
-func ReadAssessment(r io.Reader, lim Limits, scale []kijun.ScaleEntry) (*AssessmentFile, error) {
+func ReadAssessment(r io.Reader, lim Limits, scale []assessment.ScaleEntry) (*AssessmentFile, error) {
 	lim = lim.withDefaults()
 	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
 	if err != nil {
@@ -585,7 +586,7 @@ func parseMeta(t *Table) (AssessmentMeta, error) {
 
 // CheckFor refuses a file written for another operator or another
 // assessment (another cycle) than a.
-func (f *AssessmentFile) CheckFor(a kijun.Assessment, corporateNumber string) error {
+func (f *AssessmentFile) CheckFor(a assessment.Assessment, corporateNumber string) error {
 	if f.Meta.CorporateNumber != corporateNumber {
 		return kijun.Errorf(kijun.EInvalid, "assessmentexcel.file.other_operator", map[string]any{
 			"FileNumber": f.Meta.CorporateNumber, "Number": corporateNumber})
@@ -597,7 +598,7 @@ func (f *AssessmentFile) CheckFor(a kijun.Assessment, corporateNumber string) er
 	return nil
 }
 
-func parseAssessmentRow(row Row, cols map[string]string, scale []kijun.ScaleEntry, meta AssessmentMeta) AssessmentFileRow {
+func parseAssessmentRow(row Row, cols map[string]string, scale []assessment.ScaleEntry, meta AssessmentMeta) AssessmentFileRow {
 	get := func(key string) string {
 		h, ok := cols[key]
 		if !ok {
@@ -619,7 +620,7 @@ func parseAssessmentRow(row Row, cols map[string]string, scale []kijun.ScaleEntr
 		return fr
 	}
 	fr.Stamp = stamp
-	a := kijun.Answer{AssessmentID: meta.AssessmentID, Ref: fr.Ref}
+	a := assessment.Answer{AssessmentID: meta.AssessmentID, Ref: fr.Ref}
 	if v := strings.TrimSpace(get(AColStatus)); v != "" {
 		if s, ok := ParseStatus(v, scale); ok {
 			a.Status = s
@@ -647,14 +648,14 @@ func parseAssessmentRow(row Row, cols map[string]string, scale []kijun.ScaleEntr
 		if p.Field == "maturity" {
 			continue // reported above
 		}
-		limit := map[string]int{"how": kijun.MaxHowLen, "na_reason": kijun.MaxReasonLen, "remediation_action": kijun.MaxActionLen,
-			"remediation_owner": kijun.MaxOwnerLen}[p.Field]
+		limit := map[string]int{"how": assessment.MaxHowLen, "na_reason": assessment.MaxReasonLen, "remediation_action": assessment.MaxActionLen,
+			"remediation_owner": assessment.MaxOwnerLen}[p.Field]
 		bad(p.Field, "assessmentexcel.row.too_long", map[string]any{"Max": limit, "Length": utf8.RuneCountInString(fieldOf(a, p.Field))})
 	}
 	if row.Extra > 0 {
 		fr.Warnings = append(fr.Warnings, Problem{MessageID: "exchange.row.extra_cells", Args: map[string]any{"Count": row.Extra}})
 	}
-	if a.Status == kijun.AnswerNotApplicable && a.NAReason == "" {
+	if a.Status == assessment.AnswerNotApplicable && a.NAReason == "" {
 		fr.Warnings = append(fr.Warnings, Problem{Column: AColNAReason, MessageID: "assessmentexcel.row.na_without_reason"})
 	}
 	fr.Answer = a
@@ -662,7 +663,7 @@ func parseAssessmentRow(row Row, cols map[string]string, scale []kijun.ScaleEntr
 	return fr
 }
 
-func fieldOf(a kijun.Answer, field string) string {
+func fieldOf(a assessment.Answer, field string) string {
 	switch field {
 	case "how":
 		return a.How
@@ -676,7 +677,7 @@ func fieldOf(a kijun.Answer, field string) string {
 	return ""
 }
 
-func statusChoices(scale []kijun.ScaleEntry) string {
+func statusChoices(scale []assessment.ScaleEntry) string {
 	var ja, en []string
 	for _, e := range scale {
 		ja, en = append(ja, e.Label.Ja), append(en, e.Label.En)
@@ -686,7 +687,7 @@ func statusChoices(scale []kijun.ScaleEntry) string {
 
 // ParseStatus reads a status cell: a label of the scale in Japanese or
 // English (case, width and surrounding space ignored) or a code.
-func ParseStatus(v string, scale []kijun.ScaleEntry) (kijun.AnswerStatus, bool) {
+func ParseStatus(v string, scale []assessment.ScaleEntry) (assessment.AnswerStatus, bool) {
 	n := normHeader(v)
 	for _, e := range scale {
 		if n == normHeader(e.Label.Ja) || n == normHeader(e.Label.En) || n == normHeader(string(e.Code)) {
@@ -706,7 +707,7 @@ func ParseMaturity(v string) (int, bool) {
 		}
 	}
 	num, rest, _ := strings.Cut(n, " ")
-	if f, err := strconv.ParseFloat(num, 64); err == nil && f == float64(int(f)) && int(f) >= 1 && int(f) <= kijun.MaxMaturity {
+	if f, err := strconv.ParseFloat(num, 64); err == nil && f == float64(int(f)) && int(f) >= 1 && int(f) <= assessment.MaxMaturity {
 		lvl := int(f)
 		rest = strings.TrimSpace(rest)
 		if rest == "" || rest == normHeader(MaturityTiers[lvl-1].Ja) || rest == normHeader(MaturityTiers[lvl-1].En) {

@@ -9,35 +9,36 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
 func weight(f float64) *float64 { return &f }
 
-var testScale = []kijun.ScaleEntry{
-	{Code: kijun.AnswerImplemented, Label: kijun.Text{Ja: "実施済", En: "Implemented"}, Weight: weight(1), SortOrder: 1},
-	{Code: kijun.AnswerPartial, Label: kijun.Text{Ja: "一部実施", En: "Partially implemented"}, Weight: weight(0.5), SortOrder: 2},
-	{Code: kijun.AnswerNotImplemented, Label: kijun.Text{Ja: "未実施", En: "Not implemented"}, Weight: weight(0), SortOrder: 3},
-	{Code: kijun.AnswerNotApplicable, Label: kijun.Text{Ja: "該当なし", En: "Not applicable"}, SortOrder: 4},
+var testScale = []assessment.ScaleEntry{
+	{Code: assessment.AnswerImplemented, Label: kijun.Text{Ja: "実施済", En: "Implemented"}, Weight: weight(1), SortOrder: 1},
+	{Code: assessment.AnswerPartial, Label: kijun.Text{Ja: "一部実施", En: "Partially implemented"}, Weight: weight(0.5), SortOrder: 2},
+	{Code: assessment.AnswerNotImplemented, Label: kijun.Text{Ja: "未実施", En: "Not implemented"}, Weight: weight(0), SortOrder: 3},
+	{Code: assessment.AnswerNotApplicable, Label: kijun.Text{Ja: "該当なし", En: "Not applicable"}, SortOrder: 4},
 }
 
 func testWorkbook(t *testing.T, lang kijun.Lang) []byte {
 	t.Helper()
 	due := time.Date(2028, 3, 31, 0, 0, 0, 0, time.UTC)
-	ctl := func(ref string) kijun.AssessmentControl {
-		return kijun.AssessmentControl{Ref: ref, Section: ref[:2], Title: kijun.Text{Ja: ref + " 表題", En: ref + " title"},
+	ctl := func(ref string) assessment.Control {
+		return assessment.Control{Ref: ref, Section: ref[:2], Title: kijun.Text{Ja: ref + " 表題", En: ref + " title"},
 			Statement: kijun.Text{Ja: ref + " 要求事項", En: ref + " statement"}}
 	}
 	wb := exchange.AssessmentWorkbook{
-		Assessment:      kijun.Assessment{ID: 42, CycleID: 7, FiscalYear: 2027, OperatorName: kijun.Text{Ja: "東都電力", En: "Toto"}},
+		Assessment:      assessment.Assessment{ID: 42, CycleID: 7, FiscalYear: 2027, OperatorName: kijun.Text{Ja: "東都電力", En: "Toto"}},
 		CorporateNumber: "2010401000001", Lang: lang, Scale: testScale,
 		Rows: []exchange.AssessmentRow{
-			{Control: ctl("GV-01"), Answer: kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented, Maturity: 3, How: "規程で定めています", Version: 2}},
-			{Control: ctl("GV-02"), Answer: kijun.Answer{Ref: "GV-02", Status: kijun.AnswerPartial, Version: 1,
-				Remediation: kijun.Remediation{Action: "整備する", Owner: "情報システム部", Due: &due}}},
-			{Control: ctl("PR-01"), Answer: kijun.Answer{Ref: "PR-01"}},
-			{Control: ctl("DE-01"), Answer: kijun.Answer{Ref: "DE-01"}},
+			{Control: ctl("GV-01"), Answer: assessment.Answer{Ref: "GV-01", Status: assessment.AnswerImplemented, Maturity: 3, How: "規程で定めています", Version: 2}},
+			{Control: ctl("GV-02"), Answer: assessment.Answer{Ref: "GV-02", Status: assessment.AnswerPartial, Version: 1,
+				Remediation: assessment.Remediation{Action: "整備する", Owner: "情報システム部", Due: &due}}},
+			{Control: ctl("PR-01"), Answer: assessment.Answer{Ref: "PR-01"}},
+			{Control: ctl("DE-01"), Answer: assessment.Answer{Ref: "DE-01"}},
 		},
 	}
 	var buf bytes.Buffer
@@ -68,7 +69,7 @@ func TestAssessmentWorkbookRoundTrip(t *testing.T) {
 			}
 		}
 		gv2 := f.Rows[1].Answer
-		if gv2.Status != kijun.AnswerPartial || gv2.Remediation.Due == nil || gv2.Remediation.Due.Format(time.DateOnly) != "2028-03-31" ||
+		if gv2.Status != assessment.AnswerPartial || gv2.Remediation.Due == nil || gv2.Remediation.Due.Format(time.DateOnly) != "2028-03-31" ||
 			f.Rows[1].Stamp.Version != 1 || f.Rows[0].Answer.Maturity != 3 {
 			t.Errorf("%s: GV-02 read as %+v, stamp %+v", lang, gv2, f.Rows[1].Stamp)
 		}
@@ -164,7 +165,7 @@ func TestAssessmentWorkbookEdits(t *testing.T) {
 		byRef[r.Ref] = r
 	}
 	gv1 := byRef["GV-01"]
-	if !gv1.Edited || len(gv1.Problems) > 0 || gv1.Answer.Status != kijun.AnswerPartial || gv1.Answer.Maturity != 2 {
+	if !gv1.Edited || len(gv1.Problems) > 0 || gv1.Answer.Status != assessment.AnswerPartial || gv1.Answer.Maturity != 2 {
 		t.Errorf("GV-01: %+v", gv1)
 	}
 	if p := byRef["GV-02"].Problems; len(p) != 1 || p[0].Column != exchange.AColMaturity || p[0].MessageID != "assessmentexcel.row.maturity_range" {
@@ -212,7 +213,7 @@ func TestAssessmentWorkbookRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := kijun.Assessment{ID: 42, CycleID: 7, FiscalYear: 2027}
+	a := assessment.Assessment{ID: 42, CycleID: 7, FiscalYear: 2027}
 	if err := f.CheckFor(a, "2010401000001"); err != nil {
 		t.Errorf("own file refused: %v", err)
 	}

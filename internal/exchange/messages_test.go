@@ -14,13 +14,13 @@ import (
 )
 
 // TestMessagesDefined: every exchange.* id written in this package's code
-// (or in the identifier checks of package kijun) exists in both languages.
+// (or in the identifier checks of package register) exists in both languages.
 // The i18n test only sees ids written as MessageID: "…"; this one also sees
 // those passed to fileError.
 func TestMessagesDefined(t *testing.T) {
 	ids := regexp.MustCompile(`"(exchange\.[a-z0-9_.]+)"`)
 	files, _ := filepath.Glob("*.go")
-	files = append(files, "../kijun/corpnum.go")
+	files = append(files, "../register/corpnum.go")
 	locs := []*i18n.Localizer{i18n.New(kijun.Ja), i18n.New(kijun.En)}
 	seen := 0
 	for _, f := range files {

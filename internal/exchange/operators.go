@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // Column keys of the operator register file. They double as the English
@@ -109,7 +110,7 @@ type OperatorRow struct {
 	Line int
 	// Operator holds every field that parsed; fields with problems are
 	// left zero. DesignatedBy, Status and Version are the caller's to set.
-	Operator kijun.Operator
+	Operator register.Operator
 	Action   Action
 	Problems []Problem // all of them, by column, then duplicates in the file
 }
@@ -232,7 +233,7 @@ func parseOperator(row Row, r Resolver) OperatorRow {
 		res.Problems = append(res.Problems, Problem{MessageID: "exchange.row.extra_cells", Args: map[string]any{"Count": row.Extra}})
 	}
 	if required(ColCorporateNumber) {
-		if cn, err := kijun.ParseCorporateNumber(cells[ColCorporateNumber]); err != nil {
+		if cn, err := register.ParseCorporateNumber(cells[ColCorporateNumber]); err != nil {
 			add(ColCorporateNumber, messageID(err), value(ColCorporateNumber))
 		} else {
 			op.CorporateNumber = cn
@@ -249,7 +250,7 @@ func parseOperator(row Row, r Resolver) OperatorRow {
 	}
 	op.Name.En = cells[ColNameEn]
 	if v := cells[ColLocalGovCode]; v != "" {
-		if code, err := kijun.ParseLocalGovCode(v); err != nil {
+		if code, err := register.ParseLocalGovCode(v); err != nil {
 			add(ColLocalGovCode, messageID(err), value(ColLocalGovCode))
 		} else {
 			op.LocalGovCode = code
@@ -351,26 +352,26 @@ func splitScopes(list, sector string, r Resolver) (ids []int64, unknown []string
 
 // designationLabels are the Japanese labels written on export; all of
 // these, the codes and a few common spellings are accepted on import.
-var designationLabels = map[kijun.Designation]string{
-	kijun.DesignationCI:   "重要インフラ事業者",
-	kijun.DesignationCore: "基幹インフラ事業者",
-	kijun.DesignationBoth: "両方",
+var designationLabels = map[register.Designation]string{
+	register.DesignationCI:   "重要インフラ事業者",
+	register.DesignationCore: "基幹インフラ事業者",
+	register.DesignationBoth: "両方",
 }
 
-var designationNames = map[string]kijun.Designation{
-	"ci": kijun.DesignationCI, "重要インフラ事業者": kijun.DesignationCI, "重要インフラ": kijun.DesignationCI,
-	"core": kijun.DesignationCore, "基幹インフラ事業者": kijun.DesignationCore, "基幹インフラ": kijun.DesignationCore,
-	"特定社会基盤事業者": kijun.DesignationCore,
-	"both":      kijun.DesignationBoth, "両方": kijun.DesignationBoth,
+var designationNames = map[string]register.Designation{
+	"ci": register.DesignationCI, "重要インフラ事業者": register.DesignationCI, "重要インフラ": register.DesignationCI,
+	"core": register.DesignationCore, "基幹インフラ事業者": register.DesignationCore, "基幹インフラ": register.DesignationCore,
+	"特定社会基盤事業者": register.DesignationCore,
+	"both":      register.DesignationBoth, "両方": register.DesignationBoth,
 }
 
-func parseDesignation(s string) (kijun.Designation, bool) {
+func parseDesignation(s string) (register.Designation, bool) {
 	d, ok := designationNames[strings.ToLower(s)]
 	return d, ok
 }
 
 // designationLabel is how a designation is written in lang.
-func designationLabel(d kijun.Designation, lang kijun.Lang) string {
+func designationLabel(d register.Designation, lang kijun.Lang) string {
 	if lang == kijun.Ja {
 		if l, ok := designationLabels[d]; ok {
 			return l
@@ -451,7 +452,7 @@ func atoi(s string) int {
 // file imports back unchanged. sectors supplies the names (and, for XLSX,
 // the drop-down lists); a sector or scope missing there is written by code
 // or id, which import then reports rather than guessing.
-func WriteOperators(w io.Writer, format Format, lang kijun.Lang, ops []kijun.Operator, sectors []kijun.Sector) error {
+func WriteOperators(w io.Writer, format Format, lang kijun.Lang, ops []register.Operator, sectors []kijun.Sector) error {
 	sectorName := map[string]string{}
 	scopeName := map[int64]string{}
 	var sectorChoices []string
@@ -487,7 +488,7 @@ func WriteOperators(w io.Writer, format Format, lang kijun.Lang, ops []kijun.Ope
 			case ColSector:
 				cols[i].Choices = sectorChoices
 			case ColDesignation:
-				for _, d := range []kijun.Designation{kijun.DesignationCI, kijun.DesignationCore, kijun.DesignationBoth} {
+				for _, d := range []register.Designation{register.DesignationCI, register.DesignationCore, register.DesignationBoth} {
 					cols[i].Choices = append(cols[i].Choices, designationLabel(d, lang))
 				}
 			}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // wantMixed is every problem of testdata/operators_mixed.csv, by line, as
@@ -105,19 +106,19 @@ func checkGoodRows(t *testing.T, rows []exchange.OperatorRow) {
 	}
 	april1 := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 	want := map[int]struct {
-		op     kijun.Operator
+		op     register.Operator
 		action exchange.Action
 	}{
-		2: {kijun.Operator{CorporateNumber: "7000012050002", Name: kijun.Text{Ja: "東日本電気通信株式会社", En: "East Japan Telecom"},
-			SectorCode: "ict", ScopeIDs: []int64{1, 2}, Designation: kijun.DesignationCI, DesignatedSince: april1,
+		2: {register.Operator{CorporateNumber: "7000012050002", Name: kijun.Text{Ja: "東日本電気通信株式会社", En: "East Japan Telecom"},
+			SectorCode: "ict", ScopeIDs: []int64{1, 2}, Designation: register.DesignationCI, DesignatedSince: april1,
 			Reason: "主要な電気通信事業者"}, exchange.ActionCreate},
 		// Full-width digits fold; the scope list splits on 「、」 only
 		// between names, and ① in the name survives (no NFKC on names).
-		3: {kijun.Operator{CorporateNumber: "1180301018771", Name: kijun.Text{Ja: "髙橋航空株式会社①"},
-			SectorCode: "aviation", ScopeIDs: []int64{10, 11}, Designation: kijun.DesignationBoth, DesignatedSince: april1},
+		3: {register.Operator{CorporateNumber: "1180301018771", Name: kijun.Text{Ja: "髙橋航空株式会社①"},
+			SectorCode: "aviation", ScopeIDs: []int64{10, 11}, Designation: register.DesignationBoth, DesignatedSince: april1},
 			exchange.ActionCreate},
-		4: {kijun.Operator{ID: 501, CorporateNumber: "9000020011002", LocalGovCode: "011002", Name: kijun.Text{Ja: "札幌市", En: "City of Sapporo"},
-			SectorCode: "government", ScopeIDs: []int64{20}, Designation: kijun.DesignationCI, DesignatedSince: april1},
+		4: {register.Operator{ID: 501, CorporateNumber: "9000020011002", LocalGovCode: "011002", Name: kijun.Text{Ja: "札幌市", En: "City of Sapporo"},
+			SectorCode: "government", ScopeIDs: []int64{20}, Designation: register.DesignationCI, DesignatedSince: april1},
 			exchange.ActionUpdate},
 	}
 	for line, w := range want {
@@ -164,16 +165,16 @@ func TestCheckOperatorHeader(t *testing.T) {
 
 // sampleOperators covers every column, scopes with 「、」 in their names, and
 // a reason that a spreadsheet would run as a formula.
-func sampleOperators() []kijun.Operator {
-	return []kijun.Operator{
+func sampleOperators() []register.Operator {
+	return []register.Operator{
 		{CorporateNumber: "7000012050002", Name: kijun.Text{Ja: "東日本電気通信株式会社", En: "East Japan Telecom"},
-			SectorCode: "ict", ScopeIDs: []int64{1, 2}, Designation: kijun.DesignationCI,
+			SectorCode: "ict", ScopeIDs: []int64{1, 2}, Designation: register.DesignationCI,
 			DesignatedSince: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), Reason: "=HYPERLINK(\"http://example.com\")"},
 		{CorporateNumber: "1180301018771", Name: kijun.Text{Ja: "髙橋航空株式会社"},
-			SectorCode: "aviation", ScopeIDs: []int64{11, 10, 12}, Designation: kijun.DesignationBoth,
+			SectorCode: "aviation", ScopeIDs: []int64{11, 10, 12}, Designation: register.DesignationBoth,
 			DesignatedSince: time.Date(2019, 5, 1, 0, 0, 0, 0, time.UTC), Reason: "複数行の\n理由"},
 		{CorporateNumber: "9000020011002", LocalGovCode: "011002", Name: kijun.Text{Ja: "札幌市", En: "City of Sapporo"},
-			SectorCode: "government", ScopeIDs: []int64{20}, Designation: kijun.DesignationCore,
+			SectorCode: "government", ScopeIDs: []int64{20}, Designation: register.DesignationCore,
 			DesignatedSince: time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)},
 	}
 }
@@ -280,9 +281,9 @@ func TestScopeList(t *testing.T) {
 }
 
 func TestDesignationsAndDates(t *testing.T) {
-	designations := map[string]kijun.Designation{
-		"重要インフラ事業者": kijun.DesignationCI, "CI": kijun.DesignationCI, "基幹インフラ事業者": kijun.DesignationCore,
-		"ｃｏｒｅ": kijun.DesignationCore, "両方": kijun.DesignationBoth, "Both": kijun.DesignationBoth,
+	designations := map[string]register.Designation{
+		"重要インフラ事業者": register.DesignationCI, "CI": register.DesignationCI, "基幹インフラ事業者": register.DesignationCore,
+		"ｃｏｒｅ": register.DesignationCore, "両方": register.DesignationBoth, "Both": register.DesignationBoth,
 		"基幹": "", "重要": "", "all": "",
 	}
 	for in, want := range designations {

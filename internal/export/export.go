@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/oscal"
@@ -20,22 +22,22 @@ import (
 
 // Control is one control of the assessment with its answer.
 type Control struct {
-	Control kijun.AssessmentControl
-	Answer  kijun.Answer // Version 0: not answered
+	Control assessment.Control
+	Answer  assessment.Answer // Version 0: not answered
 }
 
 // Assessment is what an export holds.
 type Assessment struct {
-	Assessment kijun.Assessment
-	Catalog    kijun.Catalog // code, version and title (controls not needed)
+	Assessment assessment.Assessment
+	Catalog    catalog.Catalog // code, version and title (controls not needed)
 	Controls   []Control
-	Rollups    []kijun.Rollup
-	Scale      []kijun.ScaleEntry
+	Rollups    []assessment.Rollup
+	Scale      []assessment.ScaleEntry
 	// Now is the export time (metadata last-modified).
 	Now time.Time
 }
 
-func (a Assessment) label(code kijun.AnswerStatus, lang kijun.Lang) string {
+func (a Assessment) label(code assessment.AnswerStatus, lang kijun.Lang) string {
 	for _, s := range a.Scale {
 		if s.Code == code {
 			return s.Label.In(lang)
@@ -44,7 +46,7 @@ func (a Assessment) label(code kijun.AnswerStatus, lang kijun.Lang) string {
 	return string(code)
 }
 
-func (a Assessment) weight(code kijun.AnswerStatus) (*float64, bool) {
+func (a Assessment) weight(code assessment.AnswerStatus) (*float64, bool) {
 	for _, s := range a.Scale {
 		if s.Code == code {
 			return s.Weight, true
@@ -197,11 +199,11 @@ type ImplementationStatus struct {
 
 // implementationState maps the answer scale onto OSCAL's states: a gap
 // has a remediation plan, so it is "planned".
-var implementationState = map[kijun.AnswerStatus]string{
-	kijun.AnswerImplemented:    "implemented",
-	kijun.AnswerPartial:        "partial",
-	kijun.AnswerNotImplemented: "planned",
-	kijun.AnswerNotApplicable:  "not-applicable",
+var implementationState = map[assessment.AnswerStatus]string{
+	assessment.AnswerImplemented:    "implemented",
+	assessment.AnswerPartial:        "partial",
+	assessment.AnswerNotImplemented: "planned",
+	assessment.AnswerNotApplicable:  "not-applicable",
 }
 
 func prop(name, value string) oscal.Property {
@@ -220,7 +222,7 @@ func fmtScore(v *float64) string {
 }
 
 // PlanUUID is the UUID of the stub assessment plan of an assessment.
-func PlanUUID(a kijun.Assessment) string {
+func PlanUUID(a assessment.Assessment) string {
 	return oscal.UUID("assessment-plan/" + strconv.FormatInt(a.CycleID, 10) + "/" + a.SectorCode)
 }
 
@@ -294,7 +296,7 @@ func AssessmentResultsJSON(a Assessment) ([]byte, error) {
 			continue
 		}
 		name := "score"
-		if r.Kind != kijun.RollupOverall {
+		if r.Kind != assessment.RollupOverall {
 			name = "score-" + strings.ReplaceAll(r.Kind, "_", "-")
 		}
 		p := prop(name, fmtScore(r.Score))

@@ -10,6 +10,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/export"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/oscal"
@@ -21,26 +23,26 @@ func sample() export.Assessment {
 	due := time.Date(2027, 9, 30, 0, 0, 0, 0, time.UTC)
 	sub := time.Date(2026, 10, 1, 9, 0, 0, 0, kijun.JST)
 	score := 0.5
-	ctl := func(ref, sec string) kijun.AssessmentControl {
-		return kijun.AssessmentControl{Ref: ref, Section: sec, Title: kijun.Text{Ja: ref + " の表題", En: ref + " title"}}
+	ctl := func(ref, sec string) assessment.Control {
+		return assessment.Control{Ref: ref, Section: sec, Title: kijun.Text{Ja: ref + " の表題", En: ref + " title"}}
 	}
 	return export.Assessment{
-		Assessment: kijun.Assessment{ID: 42, CycleID: 3, FiscalYear: 2026, OperatorID: 7, OperatorName: kijun.Text{Ja: "東都送配電(デモ)"},
-			SectorCode: "electricity", Status: kijun.AssessmentSubmitted, Version: 4, CreatedAt: sub.AddDate(0, -3, 0), SubmittedAt: &sub},
-		Catalog: kijun.Catalog{Code: "kijun-baseline", Version: "2026.1", Title: kijun.Text{Ja: "統一基準"}},
+		Assessment: assessment.Assessment{ID: 42, CycleID: 3, FiscalYear: 2026, OperatorID: 7, OperatorName: kijun.Text{Ja: "東都送配電(デモ)"},
+			SectorCode: "electricity", Status: assessment.Submitted, Version: 4, CreatedAt: sub.AddDate(0, -3, 0), SubmittedAt: &sub},
+		Catalog: catalog.Catalog{Code: "kijun-baseline", Version: "2026.1", Title: kijun.Text{Ja: "統一基準"}},
 		Controls: []export.Control{
-			{Control: ctl("GV-01", "GV"), Answer: kijun.Answer{Status: kijun.AnswerImplemented, Maturity: 3, How: "規程で\n定めています", Version: 1}},
-			{Control: ctl("GV-02", "GV"), Answer: kijun.Answer{Status: kijun.AnswerPartial, Remediation: kijun.Remediation{Action: "整備", Owner: "情シス", Due: &due}, Version: 1}},
-			{Control: ctl("PR-01", "PR"), Answer: kijun.Answer{Status: kijun.AnswerNotApplicable, NAReason: "閉域網なし  のため", Version: 1}},
-			{Control: ctl("PR-02", "PR"), Answer: kijun.Answer{Status: kijun.AnswerNotImplemented, Version: 1}},
+			{Control: ctl("GV-01", "GV"), Answer: assessment.Answer{Status: assessment.AnswerImplemented, Maturity: 3, How: "規程で\n定めています", Version: 1}},
+			{Control: ctl("GV-02", "GV"), Answer: assessment.Answer{Status: assessment.AnswerPartial, Remediation: assessment.Remediation{Action: "整備", Owner: "情シス", Due: &due}, Version: 1}},
+			{Control: ctl("PR-01", "PR"), Answer: assessment.Answer{Status: assessment.AnswerNotApplicable, NAReason: "閉域網なし  のため", Version: 1}},
+			{Control: ctl("PR-02", "PR"), Answer: assessment.Answer{Status: assessment.AnswerNotImplemented, Version: 1}},
 			{Control: ctl("DE-01", "DE")},
 		},
-		Rollups: []kijun.Rollup{{Kind: kijun.RollupOverall, Score: &score}, {Kind: kijun.RollupSection, Key: "GV", Score: &score}},
-		Scale: []kijun.ScaleEntry{
-			{Code: kijun.AnswerImplemented, Label: kijun.Text{Ja: "実施済", En: "Implemented"}, Weight: &one},
-			{Code: kijun.AnswerPartial, Label: kijun.Text{Ja: "一部実施", En: "Partially implemented"}, Weight: &half},
-			{Code: kijun.AnswerNotImplemented, Label: kijun.Text{Ja: "未実施", En: "Not implemented"}, Weight: &zero},
-			{Code: kijun.AnswerNotApplicable, Label: kijun.Text{Ja: "該当なし", En: "Not applicable"}},
+		Rollups: []assessment.Rollup{{Kind: assessment.RollupOverall, Score: &score}, {Kind: assessment.RollupSection, Key: "GV", Score: &score}},
+		Scale: []assessment.ScaleEntry{
+			{Code: assessment.AnswerImplemented, Label: kijun.Text{Ja: "実施済", En: "Implemented"}, Weight: &one},
+			{Code: assessment.AnswerPartial, Label: kijun.Text{Ja: "一部実施", En: "Partially implemented"}, Weight: &half},
+			{Code: assessment.AnswerNotImplemented, Label: kijun.Text{Ja: "未実施", En: "Not implemented"}, Weight: &zero},
+			{Code: assessment.AnswerNotApplicable, Label: kijun.Text{Ja: "該当なし", En: "Not applicable"}},
 		},
 		Now: time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC),
 	}

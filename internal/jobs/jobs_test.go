@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/jobs"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
@@ -87,7 +88,7 @@ func TestFailureRollsBack(t *testing.T) {
 	ctx := context.Background()
 	fail := true
 	job := jobs.Job{Name: "flaky", Every: time.Hour, Run: func(ctx context.Context, tx pgx.Tx, p time.Time) (any, error) {
-		if err := postgres.Audit(ctx, tx, postgres.AuditEvent{Action: "test.flaky"}, nil, nil); err != nil {
+		if err := postgres.Audit(ctx, tx, audit.Event{Action: "test.flaky"}, nil, nil); err != nil {
 			return nil, err
 		}
 		if fail {
@@ -124,7 +125,7 @@ func TestAuditAnchor(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < 4; i++ {
 		err := postgres.SystemTx(ctx, db.App, func(tx pgx.Tx) error {
-			return postgres.Audit(ctx, tx, postgres.AuditEvent{Action: "test.anchor", MinistryCode: "METI"}, nil, map[string]int{"i": i})
+			return postgres.Audit(ctx, tx, audit.Event{Action: "test.anchor", MinistryCode: "METI"}, nil, map[string]int{"i": i})
 		})
 		if err != nil {
 			t.Fatal(err)

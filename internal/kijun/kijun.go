@@ -1,5 +1,10 @@
-// Package kijun holds Kijun's domain types and errors. It imports no
-// framework, database or web package, so every adapter can depend on it.
+// Package kijun is the small kernel the domain packages share: languages
+// and bilingual texts, the errors shown to users, fiscal years and dates,
+// and the reference data (ministries, sectors, sections, themes) with
+// their names. Each area of work has its own package that owns its rules:
+// assessment, plan, register, identity, catalog, dashboard and audit.
+// None of them imports a framework, database or web package
+// (layers_test.go), so every adapter can depend on them.
 package kijun
 
 // Lang is a user-interface language. Japanese is the default everywhere.

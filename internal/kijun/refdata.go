@@ -62,3 +62,39 @@ type Theme struct {
 	Code string
 	Name Text
 }
+
+// Named is a reference code with its names.
+type Named struct {
+	Code string
+	Name Text
+}
+
+// ReferenceNames are the names of the reference codes pages show, in
+// their reference order.
+type ReferenceNames struct {
+	Sectors    []Named
+	Sections   []Named
+	Themes     []Named
+	Ministries []Named
+	// Oversight maps a sector to the ministries overseeing it.
+	Oversight map[string][]string
+}
+
+// Name returns the names of code in list (the code itself if unknown).
+func Name(list []Named, code string) Text {
+	for _, c := range list {
+		if c.Code == code {
+			return c.Name
+		}
+	}
+	return Text{Ja: code, En: code}
+}
+
+// NameMap indexes a list of names by code, for views that look names up.
+func NameMap(list []Named) map[string]Text {
+	m := make(map[string]Text, len(list))
+	for _, c := range list {
+		m[c.Code] = c.Name
+	}
+	return m
+}

@@ -13,6 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
@@ -30,20 +33,20 @@ import (
 func BenchmarkAssessmentHotPaths(b *testing.B) {
 	ctx := context.Background()
 	db := pgtest.New(b)
-	controls := make([]kijun.Control, 100)
+	controls := make([]catalog.Control, 100)
 	refs := make([]string, 100)
 	for i := range controls {
 		refs[i] = fmt.Sprintf("PR-%03d", i+1)
-		controls[i] = kijun.Control{Ref: refs[i], Section: "PR", CSF: []string{"PR.DS"}, Themes: []string{"resilience"},
+		controls[i] = catalog.Control{Ref: refs[i], Section: "PR", CSF: []string{"PR.DS"}, Themes: []string{"resilience"},
 			Title:     kijun.Text{Ja: "管理策 " + refs[i], En: "Control " + refs[i]},
 			Statement: kijun.Text{Ja: "重要なシステムのデータを保護し、その状況を定期的に確認すること。", En: "Protect the data of critical systems and review it regularly."}}
 	}
-	catalogID := importPublished(b, db, &kijun.Catalog{Code: "bench", Version: "1", Title: kijun.Text{Ja: "性能試験", En: "Benchmark"}, Controls: controls})
+	catalogID := importPublished(b, db, &catalog.Catalog{Code: "bench", Version: "1", Title: kijun.Text{Ja: "性能試験", En: "Benchmark"}, Controls: controls})
 	oversight, err := postgres.Oversight(ctx, db.Owner)
 	if err != nil {
 		b.Fatal(err)
 	}
-	newUser := func(name string, grants ...kijun.Grant) *kijun.Principal {
+	newUser := func(name string, grants ...identity.Grant) *identity.Principal {
 		var id int64
 		if err := db.Owner.QueryRow(ctx, `INSERT INTO users (display_name) VALUES ($1) RETURNING id`, name).Scan(&id); err != nil {
 			b.Fatal(err)
@@ -55,7 +58,7 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		return kijun.NewPrincipal(id, name, "", grants, oversight)
+		return identity.NewPrincipal(id, name, "", grants, oversight)
 	}
 	const users = 32
 	rows, _ := db.Owner.Query(ctx, `INSERT INTO operators (corporate_number, name_ja, sector_code, designation)
@@ -65,8 +68,8 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	nco := newUser("nco", kijun.Grant{Role: kijun.RoleNCOAdmin})
-	var cycle kijun.Cycle
+	nco := newUser("nco", identity.Grant{Role: identity.RoleNCOAdmin})
+	var cycle assessment.Cycle
 	if err := postgres.InTx(ctx, db.App, nco, func(tx pgx.Tx) (err error) {
 		cycle, _, err = postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: 2027, CatalogID: catalogID,
 			OpensOn: time.Now(), DueOn: time.Now().AddDate(1, 0, 0)}, nil, "bench")
@@ -75,15 +78,15 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 		b.Fatal(err)
 	}
 	type seat struct {
-		p        *kijun.Principal
+		p        *identity.Principal
 		id       int64
 		versions []int
 		token    string // its session (autosave)
 	}
 	seats := make([]*seat, users)
-	var saveIn func(ctx context.Context, p *kijun.Principal, s *seat, n int) error
+	var saveIn func(ctx context.Context, p *identity.Principal, s *seat, n int) error
 	for i, op := range ops {
-		s := &seat{p: newUser(fmt.Sprint("op", i), kijun.Grant{Role: kijun.RoleOperatorStaff, OperatorID: op, SectorCode: "electricity"}),
+		s := &seat{p: newUser(fmt.Sprint("op", i), identity.Grant{Role: identity.RoleOperatorStaff, OperatorID: op, SectorCode: "electricity"}),
 			versions: make([]int, len(refs))}
 		if err := db.Owner.QueryRow(ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycle.ID, op).Scan(&s.id); err != nil {
 			b.Fatal(err)
@@ -109,9 +112,9 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 	save := func(s *seat, n int) error {
 		k := n % len(refs)
 		return postgres.InTx(ctx, pool, s.p, func(tx pgx.Tx) error {
-			a, err := postgres.SaveAnswer(ctx, tx, s.p, kijun.Answer{AssessmentID: s.id, Ref: refs[k], Status: kijun.AnswerPartial,
+			a, err := postgres.SaveAnswer(ctx, tx, s.p, assessment.Answer{AssessmentID: s.id, Ref: refs[k], Status: assessment.AnswerPartial,
 				Maturity: 2, How: fmt.Sprintf("手順書に基づき運用しています (%d)", n),
-				Remediation: kijun.Remediation{Action: "監視を自動化する", Owner: "情報システム部"}}, s.versions[k], "bench")
+				Remediation: assessment.Remediation{Action: "監視を自動化する", Owner: "情報システム部"}}, s.versions[k], "bench")
 			if err == nil {
 				s.versions[k] = a.Version
 			}
@@ -120,11 +123,11 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 	}
 	// saveAs is the autosave's path: no transaction of the caller's.
 	saveAs := func(s *seat, n int) error { return saveIn(ctx, s.p, s, n) }
-	saveIn = func(ctx context.Context, p *kijun.Principal, s *seat, n int) error {
+	saveIn = func(ctx context.Context, p *identity.Principal, s *seat, n int) error {
 		k := n % len(refs)
-		a, err := postgres.SaveAnswerAs(ctx, pool, p, kijun.Answer{AssessmentID: s.id, Ref: refs[k], Status: kijun.AnswerPartial,
+		a, err := postgres.SaveAnswerAs(ctx, pool, p, assessment.Answer{AssessmentID: s.id, Ref: refs[k], Status: assessment.AnswerPartial,
 			Maturity: 2, How: fmt.Sprintf("手順書に基づき運用しています (%d)", n),
-			Remediation: kijun.Remediation{Action: "監視を自動化する", Owner: "情報システム部"}}, s.versions[k], "bench", nil)
+			Remediation: assessment.Remediation{Action: "監視を自動化する", Owner: "情報システム部"}}, s.versions[k], "bench", nil)
 		if err == nil {
 			s.versions[k] = a.Version
 		}

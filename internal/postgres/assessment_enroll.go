@@ -5,20 +5,21 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/identity"
 )
 
 // EnrollInOpenCycles gives an operator designated (or reinstated) while a
 // cycle is open its assessment in every open cycle, against its sector's
 // profile as the cycle would have chosen it. The register calls it in the
 // same transaction as the designation, so no operator is ever missed.
-func EnrollInOpenCycles(ctx context.Context, tx pgx.Tx, p *kijun.Principal, operatorID int64, requestID string) error {
+func EnrollInOpenCycles(ctx context.Context, tx pgx.Tx, p *identity.Principal, operatorID int64, requestID string) error {
 	cycles, err := ListCycles(ctx, tx)
 	if err != nil {
 		return err
 	}
 	for _, cy := range cycles {
-		if cy.Status != kijun.CycleOpen {
+		if cy.Status != assessment.CycleOpen {
 			continue
 		}
 		if _, _, err := EnsureAssessment(ctx, tx, p, cy.ID, operatorID, ProfileSelector(cy.FiscalYear), requestID); err != nil {

@@ -9,8 +9,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // TestOperatorDesignatedMidCycleGetsAnAssessment: an operator registered
@@ -20,8 +22,8 @@ func TestOperatorDesignatedMidCycleGetsAnAssessment(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db, _ := tenancyDB(t)
-	nco := principalOf(t, db, kijun.Grant{Role: kijun.RoleNCOAdmin})
-	meti := principalOf(t, db, kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "METI"})
+	nco := principalOf(t, db, identity.Grant{Role: identity.RoleNCOAdmin})
+	meti := principalOf(t, db, identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: "METI"})
 	if _, err := db.Owner.Exec(ctx, `INSERT INTO users (id, display_name) OVERRIDING SYSTEM VALUE VALUES (999, 'test')`); err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +31,8 @@ func TestOperatorDesignatedMidCycleGetsAnAssessment(t *testing.T) {
 	register := func(corp string) int64 {
 		var id int64
 		err := postgres.InTx(ctx, db.App, meti, func(tx pgx.Tx) (err error) {
-			id, err = postgres.RegisterOperator(ctx, tx, meti, kijun.Operator{CorporateNumber: corp, Name: kijun.Text{Ja: "新規指定(試験)"},
-				SectorCode: "gas", Designation: kijun.DesignationCI}, "test")
+			id, err = postgres.RegisterOperator(ctx, tx, meti, register.Operator{CorporateNumber: corp, Name: kijun.Text{Ja: "新規指定(試験)"},
+				SectorCode: "gas", Designation: register.DesignationCI}, "test")
 			return err
 		})
 		if err != nil {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
@@ -94,8 +96,8 @@ func cleanFileName(name string) string {
 const evidenceColumns = `id, assessment_id, ref, operator_id, sector_code, file_name, content_type, size, sha256,
 	coalesce(uploaded_by, 0), uploaded_by_name, uploaded_at`
 
-func scanEvidence(r pgx.CollectableRow) (kijun.Evidence, error) {
-	var e kijun.Evidence
+func scanEvidence(r pgx.CollectableRow) (assessment.Evidence, error) {
+	var e assessment.Evidence
 	err := r.Scan(&e.ID, &e.AssessmentID, &e.Ref, &e.OperatorID, &e.SectorCode, &e.FileName, &e.ContentType, &e.Size,
 		&e.SHA256, &e.UploadedBy, &e.UploadedByName, &e.UploadedAt)
 	return e, err
@@ -105,29 +107,29 @@ func scanEvidence(r pgx.CollectableRow) (kijun.Evidence, error) {
 // assessment: at most maxSize bytes (DefaultEvidenceLimit if 0), of an
 // accepted type whose content matches its name (SniffEvidence), with its
 // SHA-256.
-func AddEvidence(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, ref, fileName string, data []byte, maxSize int64, requestID string) (kijun.Evidence, error) {
+func AddEvidence(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, ref, fileName string, data []byte, maxSize int64, requestID string) (assessment.Evidence, error) {
 	if maxSize <= 0 {
 		maxSize = DefaultEvidenceLimit
 	}
-	maxSize = min(maxSize, kijun.MaxEvidenceCeiling)
+	maxSize = min(maxSize, assessment.MaxEvidenceCeiling)
 	fileName = cleanFileName(fileName)
-	if fileName == "" || utf8.RuneCountInString(fileName) > kijun.MaxEvidenceName || !utf8.ValidString(fileName) {
-		return kijun.Evidence{}, kijun.Errorf(kijun.EInvalid, msgEvidenceName, map[string]any{"Max": kijun.MaxEvidenceName})
+	if fileName == "" || utf8.RuneCountInString(fileName) > assessment.MaxEvidenceName || !utf8.ValidString(fileName) {
+		return assessment.Evidence{}, kijun.Errorf(kijun.EInvalid, msgEvidenceName, map[string]any{"Max": assessment.MaxEvidenceName})
 	}
 	if len(data) == 0 {
-		return kijun.Evidence{}, kijun.Errorf(kijun.EInvalid, msgEvidenceEmpty, map[string]any{"Name": fileName})
+		return assessment.Evidence{}, kijun.Errorf(kijun.EInvalid, msgEvidenceEmpty, map[string]any{"Name": fileName})
 	}
 	if int64(len(data)) > maxSize {
-		return kijun.Evidence{}, kijun.Errorf(kijun.EInvalid, msgEvidenceTooLarge,
+		return assessment.Evidence{}, kijun.Errorf(kijun.EInvalid, msgEvidenceTooLarge,
 			map[string]any{"Name": fileName, "Size": len(data), "MaxMB": float64(maxSize) / (1 << 20)})
 	}
 	ct := SniffEvidence(fileName, data)
 	if ct == "" {
-		return kijun.Evidence{}, kijun.Errorf(kijun.EInvalid, msgEvidenceType, map[string]any{"Name": fileName})
+		return assessment.Evidence{}, kijun.Errorf(kijun.EInvalid, msgEvidenceType, map[string]any{"Name": fileName})
 	}
 	h, err := lockEditable(ctx, tx, p, assessmentID, requestID, nil)
 	if err != nil {
-		return kijun.Evidence{}, err
+		return assessment.Evidence{}, err
 	}
 	sum := sha256.Sum256(data)
 	rows, _ := tx.Query(ctx, `INSERT INTO evidence (assessment_id, ref, operator_id, sector_code, file_name, content_type,
@@ -148,9 +150,9 @@ func AddEvidence(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentI
 // GetEvidence returns a file the principal may see (RLS: the operator,
 // the ministry overseeing its sector, the NCO) with its bytes; any other
 // gets ENotFound.
-func GetEvidence(ctx context.Context, tx pgx.Tx, id int64) (kijun.Evidence, []byte, error) {
+func GetEvidence(ctx context.Context, tx pgx.Tx, id int64) (assessment.Evidence, []byte, error) {
 	var data []byte
-	var e kijun.Evidence
+	var e assessment.Evidence
 	err := tx.QueryRow(ctx, `SELECT `+evidenceColumns+`, bytes FROM evidence WHERE id = $1`, id).Scan(
 		&e.ID, &e.AssessmentID, &e.Ref, &e.OperatorID, &e.SectorCode, &e.FileName, &e.ContentType, &e.Size,
 		&e.SHA256, &e.UploadedBy, &e.UploadedByName, &e.UploadedAt, &data)
@@ -162,7 +164,7 @@ func GetEvidence(ctx context.Context, tx pgx.Tx, id int64) (kijun.Evidence, []by
 
 // ListEvidence lists the files of an assessment ("" ref: of every
 // control), newest last, without their bytes.
-func ListEvidence(ctx context.Context, tx pgx.Tx, assessmentID int64, ref string) ([]kijun.Evidence, error) {
+func ListEvidence(ctx context.Context, tx pgx.Tx, assessmentID int64, ref string) ([]assessment.Evidence, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+evidenceColumns+` FROM evidence
 		WHERE assessment_id = $1 AND ($2 = '' OR ref = $2) ORDER BY ref, id`, assessmentID, ref)
 	return pgx.CollectRows(rows, scanEvidence)
@@ -172,31 +174,31 @@ func ListEvidence(ctx context.Context, tx pgx.Tx, assessmentID int64, ref string
 // assessment), or a reply to parentID (the reply joins its parent's
 // thread). The operator, the ministry overseeing the sector and the NCO
 // may comment, in any status.
-func AddComment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, ref string, parentID int64, body, requestID string) (kijun.ReviewComment, error) {
+func AddComment(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, ref string, parentID int64, body, requestID string) (assessment.ReviewComment, error) {
 	h, err := readHead(ctx, tx, assessmentID, "")
 	if err != nil {
-		return kijun.ReviewComment{}, err
+		return assessment.ReviewComment{}, err
 	}
 	return addComment(ctx, tx, p, h, ref, parentID, body, requestID)
 }
 
-func addComment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, ref string, parentID int64, body, requestID string) (kijun.ReviewComment, error) {
-	var c kijun.ReviewComment
+func addComment(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, ref string, parentID int64, body, requestID string) (assessment.ReviewComment, error) {
+	var c assessment.ReviewComment
 	body = strings.TrimSpace(body)
 	if body == "" {
 		return c, kijun.Errorf(kijun.EInvalid, msgCommentEmpty, nil)
 	}
-	if utf8.RuneCountInString(body) > kijun.MaxCommentLen {
-		return c, kijun.Errorf(kijun.EInvalid, msgCommentTooLong, map[string]any{"Max": kijun.MaxCommentLen})
+	if utf8.RuneCountInString(body) > assessment.MaxCommentLen {
+		return c, kijun.Errorf(kijun.EInvalid, msgCommentTooLong, map[string]any{"Max": assessment.MaxCommentLen})
 	}
-	var side kijun.CommentSide
+	var side assessment.CommentSide
 	switch {
 	case p.InOperator(h.OperatorID):
-		side = kijun.SideOperator
+		side = assessment.SideOperator
 	case p.OverseesSector(h.SectorCode):
-		side = kijun.SideMinistry
+		side = assessment.SideMinistry
 	case p.SignedIn() && p.NCO:
-		side = kijun.SideNCO
+		side = assessment.SideNCO
 	default:
 		return c, errAsmForbidden
 	}
@@ -237,15 +239,15 @@ func addComment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, r
 
 const commentColumns = `id, assessment_id, coalesce(ref, ''), coalesce(parent_id, 0), author_id, author_name, author_side, body, created_at`
 
-func scanComment(r pgx.CollectableRow) (kijun.ReviewComment, error) {
-	var c kijun.ReviewComment
+func scanComment(r pgx.CollectableRow) (assessment.ReviewComment, error) {
+	var c assessment.ReviewComment
 	err := r.Scan(&c.ID, &c.AssessmentID, &c.Ref, &c.ParentID, &c.AuthorID, &c.AuthorName, &c.Side, &c.Body, &c.CreatedAt)
 	return c, err
 }
 
 // ListComments returns the comments of an assessment, of one control when
 // ref is not "", oldest first (a reply always comes after its parent).
-func ListComments(ctx context.Context, tx pgx.Tx, assessmentID int64, ref string) ([]kijun.ReviewComment, error) {
+func ListComments(ctx context.Context, tx pgx.Tx, assessmentID int64, ref string) ([]assessment.ReviewComment, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+commentColumns+` FROM review_comments
 		WHERE assessment_id = $1 AND ($2 = '' OR ref = $2) ORDER BY id`, assessmentID, ref)
 	return pgx.CollectRows(rows, scanComment)

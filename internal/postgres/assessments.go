@@ -13,7 +13,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // The self-assessment cycle (docs/assessment.md). Every
@@ -73,11 +78,11 @@ func asmErr(err error) error {
 var errAsmForbidden = kijun.Errorf(kijun.EForbidden, msgAsmForbidden, nil)
 
 // AnswerScale returns the answer scale in its order.
-func AnswerScale(ctx context.Context, q Querier) ([]kijun.ScaleEntry, error) {
+func AnswerScale(ctx context.Context, q Querier) ([]assessment.ScaleEntry, error) {
 	rows, _ := q.Query(ctx, `SELECT code, label_ja, label_en, weight::float8, requires_reason, requires_remediation, sort_order
 		FROM answer_scale ORDER BY sort_order, code`)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.ScaleEntry, error) {
-		var e kijun.ScaleEntry
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.ScaleEntry, error) {
+		var e assessment.ScaleEntry
 		err := r.Scan(&e.Code, &e.Label.Ja, &e.Label.En, &e.Weight, &e.RequiresReason, &e.RequiresRemediation, &e.SortOrder)
 		return e, err
 	})
@@ -92,12 +97,12 @@ func AnswerScale(ctx context.Context, q Querier) ([]kijun.ScaleEntry, error) {
 // controls (CatalogID 0). The selector only reads; the store copies what
 // it returns into an immutable control set, so assessments already open
 // keep their controls whatever the catalog or profile does later.
-type ControlSelector func(ctx context.Context, tx pgx.Tx, cat *kijun.Catalog, sector string) ([]kijun.AssessmentControl, string, error)
+type ControlSelector func(ctx context.Context, tx pgx.Tx, cat *catalog.Catalog, sector string) ([]assessment.Control, string, error)
 
 // BaselineControls selects the controls of cat whose sectors are empty or
 // contain sector, in catalog order.
-func BaselineControls(_ context.Context, _ pgx.Tx, cat *kijun.Catalog, sector string) ([]kijun.AssessmentControl, string, error) {
-	var out []kijun.AssessmentControl
+func BaselineControls(_ context.Context, _ pgx.Tx, cat *catalog.Catalog, sector string) ([]assessment.Control, string, error) {
+	var out []assessment.Control
 	for i, c := range cat.Controls {
 		if len(c.Sectors) > 0 && !containsFold(c.Sectors, sector) {
 			continue
@@ -109,8 +114,8 @@ func BaselineControls(_ context.Context, _ pgx.Tx, cat *kijun.Catalog, sector st
 
 // AssessmentControlOf copies a catalog control into the form an
 // assessment asks it.
-func AssessmentControlOf(catalogID int64, c kijun.Control, sortOrder int) kijun.AssessmentControl {
-	return kijun.AssessmentControl{Ref: c.Ref, CatalogID: catalogID, Section: c.Section, Themes: orEmpty(c.Themes),
+func AssessmentControlOf(catalogID int64, c catalog.Control, sortOrder int) assessment.Control {
+	return assessment.Control{Ref: c.Ref, CatalogID: catalogID, Section: c.Section, Themes: orEmpty(c.Themes),
 		CSF: orEmpty(c.CSF), Title: c.Title, Statement: c.Statement, EvidenceExpected: c.EvidenceExpected, SortOrder: sortOrder}
 }
 
@@ -132,7 +137,7 @@ type setItem struct {
 // ensureControlSet returns the id of the control set of cycle and sector
 // holding exactly controls, creating it if needed. Sets are found by the
 // hash of their content, so identical selections share one set.
-func ensureControlSet(ctx context.Context, tx pgx.Tx, cycleID, catalogID int64, sector, source string, controls []kijun.AssessmentControl) (int64, error) {
+func ensureControlSet(ctx context.Context, tx pgx.Tx, cycleID, catalogID int64, sector, source string, controls []assessment.Control) (int64, error) {
 	items := make([]setItem, len(controls))
 	for i, c := range controls {
 		var cat *int64
@@ -186,8 +191,8 @@ type CycleInput struct {
 // against the control set sel chooses for its sector (nil: the baseline).
 // The assessments are written by one INSERT … SELECT, whatever their
 // number. It returns the cycle and how many assessments it created.
-func OpenCycle(ctx context.Context, tx pgx.Tx, p *kijun.Principal, in CycleInput, sel ControlSelector, requestID string) (kijun.Cycle, int, error) {
-	var cy kijun.Cycle
+func OpenCycle(ctx context.Context, tx pgx.Tx, p *identity.Principal, in CycleInput, sel ControlSelector, requestID string) (assessment.Cycle, int, error) {
+	var cy assessment.Cycle
 	if !p.SignedIn() || !p.NCO {
 		return cy, 0, errAsmForbidden
 	}
@@ -204,7 +209,7 @@ func OpenCycle(ctx context.Context, tx pgx.Tx, p *kijun.Principal, in CycleInput
 	if err != nil {
 		return cy, 0, err
 	}
-	if status != kijun.CatalogPublished {
+	if status != catalog.Published {
 		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleCatalog, map[string]any{"Status": string(status)})
 	}
 	var exists bool
@@ -273,14 +278,14 @@ func OpenCycle(ctx context.Context, tx pgx.Tx, p *kijun.Principal, in CycleInput
 
 const cycleColumns = `id, fiscal_year, catalog_id, opens_on, due_on, status, created_at`
 
-func scanCycle(r pgx.CollectableRow) (kijun.Cycle, error) {
-	var c kijun.Cycle
+func scanCycle(r pgx.CollectableRow) (assessment.Cycle, error) {
+	var c assessment.Cycle
 	err := r.Scan(&c.ID, &c.FiscalYear, &c.CatalogID, &c.OpensOn, &c.DueOn, &c.Status, &c.CreatedAt)
 	return c, err
 }
 
 // ListCycles returns every cycle, newest fiscal year first.
-func ListCycles(ctx context.Context, q Querier) ([]kijun.Cycle, error) {
+func ListCycles(ctx context.Context, q Querier) ([]assessment.Cycle, error) {
 	rows, _ := q.Query(ctx, `SELECT `+cycleColumns+` FROM cycles ORDER BY fiscal_year DESC, id DESC`)
 	return pgx.CollectRows(rows, scanCycle)
 }
@@ -289,7 +294,7 @@ func ListCycles(ctx context.Context, q Querier) ([]kijun.Cycle, error) {
 // cycleID, for an operator designated after the cycle opened: against the
 // control set sel chooses now (nil: the baseline). It returns the
 // existing assessment, created false, if there is one.
-func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, cycleID, operatorID int64, sel ControlSelector, requestID string) (int64, bool, error) {
+func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *identity.Principal, cycleID, operatorID int64, sel ControlSelector, requestID string) (int64, bool, error) {
 	o, err := GetOperator(ctx, tx, operatorID)
 	if err != nil {
 		return 0, false, err
@@ -297,7 +302,7 @@ func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, cycleI
 	if !p.SignedIn() || !(p.NCO || p.OverseesSector(o.SectorCode)) {
 		return 0, false, errAsmForbidden
 	}
-	if o.Status != kijun.OperatorActive {
+	if o.Status != register.Active {
 		return 0, false, kijun.Errorf(kijun.EConflict, msgAsmOperatorGone, nil)
 	}
 	var id int64
@@ -316,7 +321,7 @@ func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, cycleI
 	if err != nil {
 		return 0, false, err
 	}
-	if cy.Status != kijun.CycleOpen {
+	if cy.Status != assessment.CycleOpen {
 		return 0, false, kijun.Errorf(kijun.EConflict, msgAsmCycleClosed, nil)
 	}
 	if sel == nil {
@@ -349,8 +354,8 @@ func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, cycleI
 	if err != nil {
 		return 0, false, asmErr(err)
 	}
-	h := asmHead{ID: id, OperatorID: o.ID, SectorCode: o.SectorCode, MinistryCode: ministry, Status: kijun.AssessmentNotStarted}
-	if err := addEvent(ctx, tx, p, h, "", kijun.AssessmentNotStarted, ""); err != nil {
+	h := asmHead{ID: id, OperatorID: o.ID, SectorCode: o.SectorCode, MinistryCode: ministry, Status: assessment.NotStarted}
+	if err := addEvent(ctx, tx, p, h, "", assessment.NotStarted, ""); err != nil {
 		return 0, false, err
 	}
 	return id, true, Audit(ctx, tx, h.event(p, requestID, "assessment.create", "assessment", ""), nil,
@@ -364,11 +369,11 @@ type asmHead struct {
 	OperatorID   int64
 	SectorCode   string
 	MinistryCode string
-	Status       kijun.AssessmentStatus
+	Status       assessment.Status
 	Version      int
 }
 
-func (h asmHead) event(p *kijun.Principal, requestID, action, objectType, ref string) AuditEvent {
+func (h asmHead) event(p *identity.Principal, requestID, action, objectType, ref string) audit.Event {
 	e := ActorOf(p, requestID)
 	id := strconv.FormatInt(h.ID, 10)
 	if ref != "" {
@@ -401,7 +406,7 @@ func readHead(ctx context.Context, tx pgx.Tx, id int64, lock string) (asmHead, e
 	return scanHead(tx.QueryRow(ctx, headSQL+lock, id))
 }
 
-func addEvent(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, from, to kijun.AssessmentStatus, note string) error {
+func addEvent(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, from, to assessment.Status, note string) error {
 	_, err := tx.Exec(ctx, `INSERT INTO assessment_events (assessment_id, operator_id, sector_code, from_status, to_status, by_user, by_name, note)
 		VALUES ($1, $2, $3, nullif($4, ''), $5, $6, $7, $8)`,
 		h.ID, h.OperatorID, h.SectorCode, string(from), string(to), nullInt(p.UserID), p.Name, note)
@@ -415,11 +420,11 @@ func addEvent(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, fro
 // submit until tx ends (a submit takes the row for update), so no answer
 // changes under a submitted assessment. The lock is taken after the
 // start: two first changes each holding it would deadlock upgrading it.
-func lockEditable(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, requestID string, may func(Tenant) bool) (asmHead, error) {
+func lockEditable(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, requestID string, may func(Tenant) bool) (asmHead, error) {
 	h, err := readHead(ctx, tx, id, lockStarted)
 	if errors.Is(err, kijun.ErrNotFound) { // not started, or not the principal's to see
 		h, err = readHead(ctx, tx, id, "")
-		if err == nil && h.Status == kijun.AssessmentNotStarted {
+		if err == nil && h.Status == assessment.NotStarted {
 			if err = h.editableBy(p, may); err == nil {
 				err = start(ctx, tx, p, h, requestID)
 			}
@@ -443,7 +448,7 @@ type Tenant struct {
 // editableBy refuses a change of h's answers by p when h is not a tenant
 // may allows (nil: the caller asked its policy already), not p's
 // operator's, or not editable.
-func (h asmHead) editableBy(p *kijun.Principal, may func(Tenant) bool) error {
+func (h asmHead) editableBy(p *identity.Principal, may func(Tenant) bool) error {
 	switch {
 	case may != nil && !may(Tenant{OperatorID: h.OperatorID, SectorCode: h.SectorCode}):
 		return kijun.ErrNotFound
@@ -458,23 +463,23 @@ func (h asmHead) editableBy(p *kijun.Principal, may func(Tenant) bool) error {
 // start moves a not-started assessment to in_progress on its first
 // change, with its history row and audit event. One that another
 // transaction started meanwhile is left as it is.
-func start(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, requestID string) error {
+func start(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, requestID string) error {
 	tag, err := tx.Exec(ctx, `UPDATE assessments SET status = 'in_progress', version = version + 1, updated_at = now()
 		WHERE id = $1 AND status = 'not_started'`, h.ID)
 	if err != nil || tag.RowsAffected() == 0 {
 		return asmErr(err)
 	}
-	if err := addEvent(ctx, tx, p, h, kijun.AssessmentNotStarted, kijun.AssessmentInProgress, ""); err != nil {
+	if err := addEvent(ctx, tx, p, h, assessment.NotStarted, assessment.InProgress, ""); err != nil {
 		return err
 	}
 	return Audit(ctx, tx, h.event(p, requestID, "assessment.start", "assessment", ""),
-		map[string]any{"status": kijun.AssessmentNotStarted}, map[string]any{"status": kijun.AssessmentInProgress})
+		map[string]any{"status": assessment.NotStarted}, map[string]any{"status": assessment.InProgress})
 }
 
 // actorName is the name the database records next to the principal's
 // user id (answers.updated_by_name, assessment_events.by_name, the audit
 // actor).
-func actorName(p *kijun.Principal) string {
+func actorName(p *identity.Principal) string {
 	if p == nil {
 		return ""
 	}
@@ -485,8 +490,8 @@ const answerColumns = `x.assessment_id, x.ref, coalesce(x.status, ''), coalesce(
 	x.remediation_action, x.remediation_owner, x.remediation_due, x.carried_forward, x.version,
 	coalesce(x.updated_by, 0), x.updated_by_name, x.updated_at`
 
-func scanAnswer(r pgx.CollectableRow) (kijun.Answer, error) {
-	var a kijun.Answer
+func scanAnswer(r pgx.CollectableRow) (assessment.Answer, error) {
+	var a assessment.Answer
 	err := r.Scan(&a.AssessmentID, &a.Ref, &a.Status, &a.Maturity, &a.How, &a.NAReason,
 		&a.Remediation.Action, &a.Remediation.Owner, &a.Remediation.Due, &a.CarriedForward, &a.Version,
 		&a.UpdatedBy, &a.UpdatedByName, &a.UpdatedAt)
@@ -495,18 +500,18 @@ func scanAnswer(r pgx.CollectableRow) (kijun.Answer, error) {
 
 // GetAnswer returns the stored answer to ref, or one with Version 0 if
 // none was saved.
-func GetAnswer(ctx context.Context, q Querier, assessmentID int64, ref string) (kijun.Answer, error) {
+func GetAnswer(ctx context.Context, q Querier, assessmentID int64, ref string) (assessment.Answer, error) {
 	rows, _ := q.Query(ctx, `SELECT `+answerColumns+` FROM answers x WHERE x.assessment_id = $1 AND x.ref = $2`, assessmentID, ref)
 	a, err := pgx.CollectExactlyOneRow(rows, scanAnswer)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return kijun.Answer{AssessmentID: assessmentID, Ref: ref}, nil
+		return assessment.Answer{AssessmentID: assessmentID, Ref: ref}, nil
 	}
 	return a, err
 }
 
 // answerConflict is the optimistic-locking error: Current is the stored
 // answer, so the page can show both versions and let the user choose.
-func answerConflict(current kijun.Answer, expected int) error {
+func answerConflict(current assessment.Answer, expected int) error {
 	return kijun.Errorf(kijun.EConflict, msgAsmConflict, map[string]any{
 		"Ref": current.Ref, "Expected": expected, "Version": current.Version, "Current": current,
 		"By": current.UpdatedByName,
@@ -517,14 +522,14 @@ func answerConflict(current kijun.Answer, expected int) error {
 // answer is still at expectedVersion (0: none saved yet), and returns it
 // with its new version. The caller has asked its policy about the
 // assessment. A draft is saved whenever it is well formed (see
-// kijun.Answer.WellFormed); missing reasons and plans are gaps for
+// assessment.Answer.WellFormed); missing reasons and plans are gaps for
 // Submit. Saving confirms a carried-forward answer. The version rule is
-// kijun.DecideSave's: a conflict gives EConflict assessment.conflict with
+// assessment.DecideSave's: a conflict gives EConflict assessment.conflict with
 // the stored answer in Args["Current"], a stale save of what is stored
 // returns the stored answer. A submitted or accepted assessment gives
 // EConflict assessment.locked. A refused save writes nothing and leaves tx
 // usable.
-func SaveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string) (kijun.Answer, error) {
+func SaveAnswer(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessment.Answer, expectedVersion int, requestID string) (assessment.Answer, error) {
 	return saveAnswer(ctx, tx, p, a, expectedVersion, requestID, nil, false)
 }
 
@@ -534,7 +539,7 @@ func SaveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answ
 // assessment it refuses is kijun.ErrNotFound. Four round trips, unless
 // the save is the assessment's first: BEGIN; the principal's settings with
 // every read the save decides on; the write with its audit event; COMMIT.
-func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, a kijun.Answer, expectedVersion int, requestID string, may func(Tenant) bool) (saved kijun.Answer, err error) {
+func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *identity.Principal, a assessment.Answer, expectedVersion int, requestID string, may func(Tenant) bool) (saved assessment.Answer, err error) {
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		saved, err = saveAnswer(ctx, tx, p, a, expectedVersion, requestID, may, true)
 		return err
@@ -544,14 +549,14 @@ func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, a k
 
 // saveAnswer is SaveAnswer and SaveAnswerAs; setPrincipal sends p's
 // settings with the reads.
-func saveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, expected int, requestID string, may func(Tenant) bool, setPrincipal bool) (kijun.Answer, error) {
+func saveAnswer(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessment.Answer, expected int, requestID string, may func(Tenant) bool, setPrincipal bool) (assessment.Answer, error) {
 	if ps := a.WellFormed(); len(ps) > 0 {
-		return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmAnswerInvalid, map[string]any{"Count": len(ps), "Problems": ps})
+		return assessment.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmAnswerInvalid, map[string]any{"Count": len(ps), "Problems": ps})
 	}
 	a.Remediation.Due = dateOnly(a.Remediation.Due)
 	r, err := readForSave(ctx, tx, p, a, setPrincipal)
 	if err != nil {
-		return kijun.Answer{}, err
+		return assessment.Answer{}, err
 	}
 	if r.started {
 		return r.save(ctx, tx, p, a, expected, requestID, may)
@@ -559,7 +564,7 @@ func saveAnswer(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answ
 	// The assessment's first save (or one the principal does not see)
 	// starts it in a savepoint, so that a refused first save leaves it not
 	// started.
-	var saved kijun.Answer
+	var saved assessment.Answer
 	err = pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
 		if _, err := lockEditable(ctx, sp, p, a.AssessmentID, requestID, may); err != nil {
 			return err
@@ -579,11 +584,11 @@ type saveReads struct {
 	known   bool      // the draft's status is on the answer scale, or empty
 	started bool      // the assessment is started and visible: head, under the share lock
 	head    asmHead
-	stored  kijun.Answer // locked for update; Version 0: none stored
+	stored  assessment.Answer // locked for update; Version 0: none stored
 }
 
-func readForSave(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, setPrincipal bool) (*saveReads, error) {
-	r := &saveReads{stored: kijun.Answer{AssessmentID: a.AssessmentID, Ref: a.Ref}}
+func readForSave(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessment.Answer, setPrincipal bool) (*saveReads, error) {
+	r := &saveReads{stored: assessment.Answer{AssessmentID: a.AssessmentID, Ref: a.Ref}}
 	b := &pgx.Batch{}
 	if setPrincipal {
 		b.Queue(setPrincipalSQL, principalArgs(p, false)...)
@@ -615,21 +620,21 @@ func readForSave(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Ans
 
 // save decides on the reads and writes the answer with its audit event in
 // one statement.
-func (r *saveReads) save(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a kijun.Answer, expected int, requestID string, may func(Tenant) bool) (kijun.Answer, error) {
+func (r *saveReads) save(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessment.Answer, expected int, requestID string, may func(Tenant) bool) (assessment.Answer, error) {
 	if !r.started {
-		return kijun.Answer{}, kijun.ErrNotFound
+		return assessment.Answer{}, kijun.ErrNotFound
 	}
 	if err := r.head.editableBy(p, may); err != nil {
-		return kijun.Answer{}, err
+		return assessment.Answer{}, err
 	}
-	switch kijun.DecideSave(r.stored, a, expected) {
+	switch assessment.DecideSave(r.stored, a, expected) {
 	case kijun.SaveAlreadyStored:
 		return r.stored, nil
 	case kijun.SaveConflict:
-		return kijun.Answer{}, answerConflict(r.stored, expected)
+		return assessment.Answer{}, answerConflict(r.stored, expected)
 	}
 	if !r.known {
-		return kijun.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})
+		return assessment.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})
 	}
 	saved := a
 	saved.CarriedForward = false
@@ -642,14 +647,14 @@ func (r *saveReads) save(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a k
 	}
 	audit, err := auditArgs(r.head.event(p, requestID, "assessment.answer.save", "answer", a.Ref), before, auditAnswer(saved))
 	if err != nil {
-		return kijun.Answer{}, err
+		return assessment.Answer{}, err
 	}
 	args := append([]any{a.AssessmentID, a.Ref, nullStr(string(saved.Status)), nullInt(int64(saved.Maturity)), saved.How,
 		saved.NAReason, saved.Remediation.Action, saved.Remediation.Owner, saved.Remediation.Due, saved.Version,
 		nullInt(saved.UpdatedBy), saved.UpdatedByName}, audit...)
 	tag, err := tx.Exec(ctx, `WITH w AS (`+write+` RETURNING 1) SELECT `+auditAppendCall(13)+` FROM w`, args...)
 	if err != nil {
-		return kijun.Answer{}, asmErr(err)
+		return assessment.Answer{}, asmErr(err)
 	}
 	if tag.RowsAffected() == 1 {
 		return saved, nil
@@ -659,13 +664,13 @@ func (r *saveReads) save(ctx context.Context, tx pgx.Tx, p *kijun.Principal, a k
 	stored, err := GetAnswer(ctx, tx, a.AssessmentID, a.Ref)
 	switch {
 	case err != nil:
-		return kijun.Answer{}, err
+		return assessment.Answer{}, err
 	case stored.Version == 0:
-		return kijun.Answer{}, kijun.ErrNotFound
-	case kijun.DecideSave(stored, a, expected) == kijun.SaveAlreadyStored:
+		return assessment.Answer{}, kijun.ErrNotFound
+	case assessment.DecideSave(stored, a, expected) == kijun.SaveAlreadyStored:
 		return stored, nil
 	}
-	return kijun.Answer{}, answerConflict(stored, expected)
+	return assessment.Answer{}, answerConflict(stored, expected)
 }
 
 // updateAnswerSQL and insertAnswerSQL write an answer: $1 and $2 its
@@ -689,7 +694,7 @@ const (
 
 // auditAnswer is an answer as the audit log records it: Go's JSON of it,
 // its times in UTC.
-func auditAnswer(a kijun.Answer) kijun.Answer {
+func auditAnswer(a assessment.Answer) assessment.Answer {
 	a.UpdatedAt = a.UpdatedAt.UTC()
 	return a
 }
@@ -708,7 +713,7 @@ func dateOnly(t *time.Time) *time.Time {
 // latest earlier cycle: every answered control present in both is copied,
 // marked carried_forward until the user confirms or changes it. Controls
 // already answered here are left alone. It returns the refs copied.
-func CarryForward(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, requestID string) ([]string, error) {
+func CarryForward(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, requestID string) ([]string, error) {
 	h, err := lockEditable(ctx, tx, p, assessmentID, requestID, nil)
 	if err != nil {
 		return nil, err
@@ -744,7 +749,7 @@ func CarryForward(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessment
 
 // ConfirmCarried confirms carried-forward answers as they are: refs, or
 // every carried answer when refs is nil. It returns the refs confirmed.
-func ConfirmCarried(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, refs []string, requestID string) ([]string, error) {
+func ConfirmCarried(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, refs []string, requestID string) ([]string, error) {
 	h, err := lockEditable(ctx, tx, p, assessmentID, requestID, nil)
 	if err != nil {
 		return nil, err
@@ -765,7 +770,7 @@ func ConfirmCarried(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessme
 // being submitted, in section and control order: unanswered controls, N/A
 // without a reason, gaps without a remediation action, owner or target
 // date, and carried-forward answers not yet confirmed.
-func CheckCompleteness(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]kijun.AnswerProblem, error) {
+func CheckCompleteness(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]assessment.AnswerProblem, error) {
 	rows, _ := tx.Query(ctx, `SELECT i.ref, i.section_code, x.status IS NULL,
 			coalesce(s.requires_reason AND btrim(x.na_reason) = '', false),
 			coalesce(s.requires_remediation AND btrim(x.remediation_action) = '', false),
@@ -781,10 +786,10 @@ func CheckCompleteness(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]ki
 		ORDER BY bs.sort_order, i.sort_order, i.ref`, assessmentID)
 	var ref, section string
 	var unanswered, reason, action, owner, due, carried bool
-	problems := []kijun.AnswerProblem{}
+	problems := []assessment.AnswerProblem{}
 	_, err := pgx.ForEachRow(rows, []any{&ref, &section, &unanswered, &reason, &action, &owner, &due, &carried}, func() error {
 		add := func(field, id string) {
-			problems = append(problems, kijun.AnswerProblem{Ref: ref, Section: section, Field: field, MessageID: id})
+			problems = append(problems, assessment.AnswerProblem{Ref: ref, Section: section, Field: field, MessageID: id})
 		}
 		if unanswered {
 			add("status", msgGapUnanswered)
@@ -812,19 +817,19 @@ func CheckCompleteness(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]ki
 
 // Submit checks completeness and submits: every gap comes back at once as
 // EInvalid assessment.incomplete with Args["Problems"]
-// ([]kijun.AnswerProblem). On success the answers lock and the rollups are
+// ([]assessment.AnswerProblem). On success the answers lock and the rollups are
 // written in the same transaction.
-func Submit(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, requestID string) error {
+func Submit(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, requestID string) error {
 	return submit(ctx, tx, p, assessmentID, false, requestID)
 }
 
 // Resubmit submits an assessment the ministry returned, with the same
 // checks as Submit.
-func Resubmit(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, requestID string) error {
+func Resubmit(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, requestID string) error {
 	return submit(ctx, tx, p, assessmentID, true, requestID)
 }
 
-func submit(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, resubmit bool, requestID string) error {
+func submit(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, resubmit bool, requestID string) error {
 	h, err := readHead(ctx, tx, id, "FOR UPDATE")
 	if err != nil {
 		return err
@@ -832,8 +837,8 @@ func submit(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, resubm
 	if !p.InOperator(h.OperatorID) {
 		return errAsmForbidden
 	}
-	if !h.Status.CanMoveTo(kijun.AssessmentSubmitted) || resubmit != (h.Status == kijun.AssessmentReturned) {
-		return kijun.Errorf(kijun.EConflict, msgAsmTransition, map[string]any{"From": string(h.Status), "To": string(kijun.AssessmentSubmitted)})
+	if !h.Status.CanMoveTo(assessment.Submitted) || resubmit != (h.Status == assessment.Returned) {
+		return kijun.Errorf(kijun.EConflict, msgAsmTransition, map[string]any{"From": string(h.Status), "To": string(assessment.Submitted)})
 	}
 	problems, err := CheckCompleteness(ctx, tx, id)
 	if err != nil {
@@ -846,13 +851,13 @@ func submit(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, resubm
 	if resubmit {
 		action = "assessment.resubmit"
 	}
-	return transition(ctx, tx, p, h, kijun.AssessmentSubmitted, `submitted_at = now(), submitted_by = $3`, "", action, requestID)
+	return transition(ctx, tx, p, h, assessment.Submitted, `submitted_at = now(), submitted_by = $3`, "", action, requestID)
 }
 
 // transition moves h to status to, records the history and the audit
 // event, and writes the rollups when the new status is submitted or
 // accepted.
-func transition(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, to kijun.AssessmentStatus, set, note, action, requestID string) error {
+func transition(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, to assessment.Status, set, note, action, requestID string) error {
 	tag, err := tx.Exec(ctx, `UPDATE assessments SET status = $2, version = version + 1, updated_at = now(), `+set+`
 		WHERE id = $1 AND version = $4`, h.ID, string(to), nullInt(p.UserID), h.Version)
 	if err != nil {
@@ -868,7 +873,7 @@ func transition(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, t
 	if note != "" {
 		after["note"] = note
 	}
-	if to == kijun.AssessmentSubmitted || to == kijun.AssessmentAccepted {
+	if to == assessment.Submitted || to == assessment.Accepted {
 		n, err := WriteRollups(ctx, tx, h.ID)
 		if err != nil {
 			return asmErr(err)
@@ -878,7 +883,7 @@ func transition(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h asmHead, t
 	return Audit(ctx, tx, h.event(p, requestID, action, "assessment", ""), map[string]any{"status": h.Status}, after)
 }
 
-// WriteRollups scores an assessment (kijun.Score) from its control set and
+// WriteRollups scores an assessment (assessment.Score) from its control set and
 // answers, replaces its rollups with the result, stamped with its status,
 // and returns how many it wrote. The transaction that moves the assessment
 // to submitted or accepted calls it after the status update: row-level
@@ -891,16 +896,16 @@ func WriteRollups(ctx context.Context, tx pgx.Tx, assessmentID int64) (int, erro
 	var (
 		cycleID, operatorID int64
 		sector, status      string
-		controls            []kijun.AssessmentControl
-		statuses            []kijun.AnswerStatus
+		controls            []assessment.Control
+		statuses            []assessment.AnswerStatus
 	)
 	rows, _ := tx.Query(ctx, `SELECT a.cycle_id, a.operator_id, a.sector_code, a.status,
 			i.section_code, i.themes, i.csf, coalesce(x.status, '')
 		FROM assessments a JOIN control_set_items i ON i.set_id = a.control_set_id
 		LEFT JOIN answers x ON x.assessment_id = a.id AND x.ref = i.ref
 		WHERE a.id = $1 ORDER BY i.sort_order, i.ref`, assessmentID)
-	var c kijun.AssessmentControl
-	var st kijun.AnswerStatus
+	var c assessment.Control
+	var st assessment.AnswerStatus
 	_, err = pgx.ForEachRow(rows, []any{&cycleID, &operatorID, &sector, &status, &c.Section, &c.Themes, &c.CSF, &st}, func() error {
 		c.Themes, c.CSF = slices.Clone(c.Themes), slices.Clone(c.CSF) // pgx may reuse their memory
 		controls, statuses = append(controls, c), append(statuses, st)
@@ -912,7 +917,7 @@ func WriteRollups(ctx context.Context, tx pgx.Tx, assessmentID int64) (int, erro
 	if len(controls) == 0 {
 		return 0, kijun.ErrNotFound // every control set has a control
 	}
-	rs := kijun.Score(controls, statuses, scale)
+	rs := assessment.Score(controls, statuses, scale)
 	var (
 		kinds, keys                                                  = make([]string, len(rs)), make([]string, len(rs))
 		ctl, answered, applicable, implemented, partial, notImpl, na = make([]int32, len(rs)), make([]int32, len(rs)),
@@ -953,8 +958,8 @@ type CommentInput struct {
 // Return sends a submitted assessment back to its operator (the ministry
 // overseeing its sector), with a note and comments on answers; at least
 // one of them is required.
-func Return(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, note string, comments []CommentInput, requestID string) error {
-	h, err := reviewHead(ctx, tx, p, assessmentID, kijun.AssessmentReturned)
+func Return(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, note string, comments []CommentInput, requestID string) error {
+	h, err := reviewHead(ctx, tx, p, assessmentID, assessment.Returned)
 	if err != nil {
 		return err
 	}
@@ -962,32 +967,32 @@ func Return(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int
 	if note == "" && len(comments) == 0 {
 		return kijun.Errorf(kijun.EInvalid, msgAsmReturnNote, nil)
 	}
-	if len([]rune(note)) > kijun.MaxCommentLen {
-		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": kijun.MaxCommentLen})
+	if len([]rune(note)) > assessment.MaxCommentLen {
+		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": assessment.MaxCommentLen})
 	}
 	for _, c := range comments {
 		if _, err := addComment(ctx, tx, p, h, c.Ref, 0, c.Body, requestID); err != nil {
 			return err
 		}
 	}
-	return transition(ctx, tx, p, h, kijun.AssessmentReturned, `returned_at = now(), returned_by = $3`, note, "assessment.return", requestID)
+	return transition(ctx, tx, p, h, assessment.Returned, `returned_at = now(), returned_by = $3`, note, "assessment.return", requestID)
 }
 
 // Accept accepts a submitted assessment (the ministry overseeing its
 // sector) and rewrites its rollups in the same transaction.
-func Accept(ctx context.Context, tx pgx.Tx, p *kijun.Principal, assessmentID int64, note, requestID string) error {
-	h, err := reviewHead(ctx, tx, p, assessmentID, kijun.AssessmentAccepted)
+func Accept(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, note, requestID string) error {
+	h, err := reviewHead(ctx, tx, p, assessmentID, assessment.Accepted)
 	if err != nil {
 		return err
 	}
 	note = strings.TrimSpace(note)
-	if len([]rune(note)) > kijun.MaxCommentLen {
-		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": kijun.MaxCommentLen})
+	if len([]rune(note)) > assessment.MaxCommentLen {
+		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": assessment.MaxCommentLen})
 	}
-	return transition(ctx, tx, p, h, kijun.AssessmentAccepted, `accepted_at = now(), accepted_by = $3`, note, "assessment.accept", requestID)
+	return transition(ctx, tx, p, h, assessment.Accepted, `accepted_at = now(), accepted_by = $3`, note, "assessment.accept", requestID)
 }
 
-func reviewHead(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, to kijun.AssessmentStatus) (asmHead, error) {
+func reviewHead(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, to assessment.Status) (asmHead, error) {
 	h, err := readHead(ctx, tx, id, "FOR UPDATE")
 	if err != nil {
 		return h, err
@@ -1015,8 +1020,8 @@ const assessmentFrom = ` FROM assessments a
 	JOIN operators o ON o.id = a.operator_id
 	JOIN control_sets s ON s.id = a.control_set_id`
 
-func scanAssessment(r pgx.CollectableRow) (kijun.Assessment, error) {
-	var a kijun.Assessment
+func scanAssessment(r pgx.CollectableRow) (assessment.Assessment, error) {
+	var a assessment.Assessment
 	err := r.Scan(&a.ID, &a.CycleID, &a.FiscalYear, &a.DueOn, &a.OperatorID, &a.OperatorName.Ja, &a.OperatorName.En,
 		&a.SectorCode, &a.MinistryCode, &a.Status, &a.Overdue, &a.Version, &a.CreatedAt, &a.UpdatedAt,
 		&a.SubmittedAt, &a.AcceptedAt, &a.ReturnedAt, &a.Answered, &a.Total)
@@ -1025,7 +1030,7 @@ func scanAssessment(r pgx.CollectableRow) (kijun.Assessment, error) {
 
 // GetAssessment returns an assessment the principal may see, with its
 // progress per section.
-func GetAssessment(ctx context.Context, tx pgx.Tx, id int64) (kijun.Assessment, error) {
+func GetAssessment(ctx context.Context, tx pgx.Tx, id int64) (assessment.Assessment, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+assessmentColumns+assessmentFrom+` WHERE a.id = $1`, id)
 	a, err := pgx.CollectExactlyOneRow(rows, scanAssessment)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -1040,15 +1045,15 @@ func GetAssessment(ctx context.Context, tx pgx.Tx, id int64) (kijun.Assessment, 
 		JOIN baseline_sections bs ON bs.code = i.section_code
 		LEFT JOIN answers x ON x.assessment_id = a.id AND x.ref = i.ref
 		WHERE a.id = $1 GROUP BY i.section_code, bs.sort_order ORDER BY bs.sort_order`, id)
-	a.Sections, err = pgx.CollectRows(rows, pgx.RowToStructByPos[kijun.SectionProgress])
+	a.Sections, err = pgx.CollectRows(rows, pgx.RowToStructByPos[assessment.SectionProgress])
 	return a, err
 }
 
 // FindAssessment returns the id and status of the operator's assessment
 // in a cycle.
-func FindAssessment(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64) (int64, kijun.AssessmentStatus, error) {
+func FindAssessment(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64) (int64, assessment.Status, error) {
 	var id int64
-	var st kijun.AssessmentStatus
+	var st assessment.Status
 	err := tx.QueryRow(ctx, `SELECT id, status FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycleID, operatorID).Scan(&id, &st)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, "", kijun.ErrNotFound
@@ -1056,18 +1061,9 @@ func FindAssessment(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64) (
 	return id, st, err
 }
 
-// AnswerRow is a control of an assessment with its answer (Version 0:
-// none saved) and how much evidence and discussion it has.
-type AnswerRow struct {
-	Control  kijun.AssessmentControl
-	Answer   kijun.Answer
-	Evidence int
-	Comments int
-}
-
 // ListAnswers returns the controls of one section ("" for all) with their
 // answers, in the order they are asked.
-func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section string) ([]AnswerRow, error) {
+func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section string) ([]assessment.AnswerRow, error) {
 	// Each of the assessment's answers, evidence and comments is read
 	// once (MATERIALIZED) and joined by ref: the row-level security
 	// filters then run once per row, not once per control × row as in a
@@ -1088,8 +1084,8 @@ func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section str
 		LEFT JOIN r ON r.ref = i.ref
 		WHERE a.id = $1 AND ($2 = '' OR i.section_code = $2)
 		ORDER BY i.sort_order, i.ref`, assessmentID, section)
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (AnswerRow, error) {
-		var row AnswerRow
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.AnswerRow, error) {
+		var row assessment.AnswerRow
 		c, a := &row.Control, &row.Answer
 		var updated *time.Time
 		err := r.Scan(&c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
@@ -1112,56 +1108,32 @@ func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section str
 
 // Rollups returns an assessment's rollup rows (empty until it is
 // submitted), overall first.
-func Rollups(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]kijun.Rollup, error) {
+func Rollups(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]assessment.Rollup, error) {
 	rows, _ := tx.Query(ctx, `SELECT kind, key, controls, answered, applicable, implemented, partial, not_implemented, na,
 			score::float8
 		FROM assessment_rollups WHERE assessment_id = $1
 		ORDER BY array_position(ARRAY['overall', 'section', 'theme', 'csf_function'], kind), key`, assessmentID)
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[kijun.Rollup])
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[assessment.Rollup])
 }
 
 // History returns an assessment's status history, oldest first.
-func History(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]kijun.AssessmentEvent, error) {
+func History(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]assessment.Event, error) {
 	if _, err := readHead(ctx, tx, assessmentID, ""); err != nil {
 		return nil, err
 	}
 	rows, _ := tx.Query(ctx, `SELECT id, coalesce(from_status, ''), to_status, coalesce(by_user, 0), by_name, at, note
 		FROM assessment_events WHERE assessment_id = $1 ORDER BY id`, assessmentID)
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[kijun.AssessmentEvent])
-}
-
-// AssessmentFilter narrows ListAssessments. Zero fields do not filter.
-type AssessmentFilter struct {
-	CycleID int64
-	Sector  string
-	// Status is an assessment status or kijun.StatusOverdue.
-	Status string
-	Limit  int // default 100, at most 1000
-	Offset int
-}
-
-// StatusCounts counts the assessments of one sector by status. Overdue
-// overlaps not started, in progress and returned.
-type StatusCounts struct {
-	NotStarted, InProgress, Submitted, Returned, Accepted, Overdue, Total int
-}
-
-// AssessmentList is a page of ListAssessments with counts per sector and
-// status over the cycle and sector filters (whatever the status filter).
-type AssessmentList struct {
-	Assessments []kijun.Assessment
-	Total       int // matching every filter, across pages
-	Counts      map[string]StatusCounts
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[assessment.Event])
 }
 
 // ListAssessments lists the assessments the principal may see (RLS: a
 // ministry its sectors, the NCO all), by sector and operator name.
-func ListAssessments(ctx context.Context, tx pgx.Tx, f AssessmentFilter) (AssessmentList, error) {
+func ListAssessments(ctx context.Context, tx pgx.Tx, f assessment.Filter) (assessment.List, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
 	f.Limit, f.Offset = min(f.Limit, 1000), max(f.Offset, 0)
-	var list AssessmentList
+	var list assessment.List
 	where := ` WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2)
 		AND ($3 = '' OR a.status = $3 OR ($3 = 'overdue' AND ` + overdueSQL + `))`
 	rows, _ := tx.Query(ctx, `SELECT `+assessmentColumns+assessmentFrom+` JOIN sectors sc ON sc.code = a.sector_code`+where+`
@@ -1178,9 +1150,9 @@ func ListAssessments(ctx context.Context, tx pgx.Tx, f AssessmentFilter) (Assess
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id
 		WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2)
 		GROUP BY a.sector_code`, f.CycleID, f.Sector, f.Status)
-	list.Counts = map[string]StatusCounts{}
+	list.Counts = map[string]assessment.StatusCounts{}
 	var sector string
-	var c StatusCounts
+	var c assessment.StatusCounts
 	var matching int
 	_, err = pgx.ForEachRow(rows, []any{&sector, &c.NotStarted, &c.InProgress, &c.Submitted, &c.Returned, &c.Accepted,
 		&c.Overdue, &c.Total, &matching}, func() error {

@@ -20,6 +20,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"gopkg.in/yaml.v3"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
@@ -32,19 +36,19 @@ type asmWorld struct {
 	db                 *pgtest.DB
 	catalogID          int64
 	opA, opB, opFin    int64
-	nco, meti, fsa     *kijun.Principal
-	userA, userB, uFin *kijun.Principal
-	userA2             *kijun.Principal // a second person at operator A
+	nco, meti, fsa     *identity.Principal
+	userA, userB, uFin *identity.Principal
+	userA2             *identity.Principal // a second person at operator A
 	ctx                context.Context
 }
 
-func smallCatalog(version string) *kijun.Catalog {
-	ctl := func(ref, section string, themes, csf, sectors []string) kijun.Control {
-		return kijun.Control{Ref: ref, Section: section, Themes: themes, CSF: csf, Sectors: sectors,
+func smallCatalog(version string) *catalog.Catalog {
+	ctl := func(ref, section string, themes, csf, sectors []string) catalog.Control {
+		return catalog.Control{Ref: ref, Section: section, Themes: themes, CSF: csf, Sectors: sectors,
 			Title: kijun.Text{Ja: ref + " の表題", En: ref + " title"}, Statement: kijun.Text{Ja: ref + " の要求事項", En: ref + " statement"}}
 	}
-	return &kijun.Catalog{Code: "asm-test", Version: version, Title: kijun.Text{Ja: "試験用カタログ", En: "Test catalog"},
-		Controls: []kijun.Control{
+	return &catalog.Catalog{Code: "asm-test", Version: version, Title: kijun.Text{Ja: "試験用カタログ", En: "Test catalog"},
+		Controls: []catalog.Control{
 			ctl("GV-01", "GV", []string{"resilience"}, []string{"GV.OC"}, nil),
 			ctl("GV-02", "GV", []string{"supply-chain"}, []string{"GV.SC", "ID.AM"}, nil),
 			ctl("PR-01", "PR", []string{"resilience", "closed-network"}, []string{"PR.DS"}, nil),
@@ -55,15 +59,15 @@ func smallCatalog(version string) *kijun.Catalog {
 }
 
 // importPublished imports c and publishes it, as the owner.
-func importPublished(t testing.TB, db *pgtest.DB, c *kijun.Catalog) int64 {
+func importPublished(t testing.TB, db *pgtest.DB, c *catalog.Catalog) int64 {
 	t.Helper()
 	ctx := context.Background()
 	var id int64
 	err := pgx.BeginFunc(ctx, db.Owner, func(tx pgx.Tx) (err error) {
-		if id, _, err = postgres.ImportCatalog(ctx, tx, c, postgres.AuditEvent{}); err != nil {
+		if id, _, err = postgres.ImportCatalog(ctx, tx, c, audit.Event{}); err != nil {
 			return err
 		}
-		return postgres.Publish(ctx, tx, id, postgres.AuditEvent{})
+		return postgres.Publish(ctx, tx, id, audit.Event{})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +83,7 @@ func newAsmWorld(t *testing.T) *asmWorld {
 	w.opA = regOperator(t, w.db, 11, "electricity", "電力A", someone)
 	w.opB = regOperator(t, w.db, 12, "electricity", "電力B", someone)
 	w.opFin = regOperator(t, w.db, 13, "finance", "銀行F", someone)
-	w.nco = regPrincipal(t, w.db, "nco", kijun.Grant{Role: kijun.RoleNCOAdmin})
+	w.nco = regPrincipal(t, w.db, "nco", identity.Grant{Role: identity.RoleNCOAdmin})
 	w.meti = regPrincipal(t, w.db, "meti", regMinistryGrant("METI"))
 	w.fsa = regPrincipal(t, w.db, "fsa", regMinistryGrant("FSA"))
 	w.userA = regPrincipal(t, w.db, "userA", regOperatorGrant(w.opA, "electricity"))
@@ -89,11 +93,11 @@ func newAsmWorld(t *testing.T) *asmWorld {
 	return w
 }
 
-func (w *asmWorld) as(p *kijun.Principal, fn func(tx pgx.Tx) error) error {
+func (w *asmWorld) as(p *identity.Principal, fn func(tx pgx.Tx) error) error {
 	return postgres.InTx(w.ctx, w.db.App, p, fn)
 }
 
-func (w *asmWorld) must(t *testing.T, p *kijun.Principal, fn func(tx pgx.Tx) error) {
+func (w *asmWorld) must(t *testing.T, p *identity.Principal, fn func(tx pgx.Tx) error) {
 	t.Helper()
 	if err := w.as(p, fn); err != nil {
 		t.Fatal(err)
@@ -102,7 +106,7 @@ func (w *asmWorld) must(t *testing.T, p *kijun.Principal, fn func(tx pgx.Tx) err
 
 func (w *asmWorld) openCycle(t *testing.T, fy int) int64 {
 	t.Helper()
-	var cy kijun.Cycle
+	var cy assessment.Cycle
 	var n int
 	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
 		cy, n, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: w.catalogID,
@@ -135,9 +139,9 @@ func (w *asmWorld) tenantOf(t *testing.T, id int64) postgres.Tenant {
 }
 
 // save saves an answer as p at the version it is stored at now.
-func (w *asmWorld) save(t *testing.T, p *kijun.Principal, a kijun.Answer) kijun.Answer {
+func (w *asmWorld) save(t *testing.T, p *identity.Principal, a assessment.Answer) assessment.Answer {
 	t.Helper()
-	var out kijun.Answer
+	var out assessment.Answer
 	w.must(t, p, func(tx pgx.Tx) error {
 		cur, err := postgres.GetAnswer(w.ctx, tx, a.AssessmentID, a.Ref)
 		if err != nil {
@@ -157,20 +161,20 @@ func date(s string) *time.Time {
 	return &d
 }
 
-func plan() kijun.Remediation {
-	return kijun.Remediation{Action: "手順書を整備する", Owner: "情報システム部", Due: date("2028-03-31")}
+func remediation() assessment.Remediation {
+	return assessment.Remediation{Action: "手順書を整備する", Owner: "情報システム部", Due: date("2028-03-31")}
 }
 
 // answerAll gives operator user's assessment id a complete set of answers
 // for the five electricity controls: the hand-computed example.
-func (w *asmWorld) answerAll(t *testing.T, p *kijun.Principal, id int64) {
+func (w *asmWorld) answerAll(t *testing.T, p *identity.Principal, id int64) {
 	t.Helper()
-	for _, a := range []kijun.Answer{
-		{Ref: "GV-01", Status: kijun.AnswerImplemented, Maturity: 3, How: "規程で定めています"},
-		{Ref: "GV-02", Status: kijun.AnswerPartial, Remediation: plan()},
-		{Ref: "PR-01", Status: kijun.AnswerNotApplicable, NAReason: "閉域網を持たないため"},
-		{Ref: "PR-02", Status: kijun.AnswerNotImplemented, Remediation: plan()},
-		{Ref: "DE-01", Status: kijun.AnswerImplemented},
+	for _, a := range []assessment.Answer{
+		{Ref: "GV-01", Status: assessment.AnswerImplemented, Maturity: 3, How: "規程で定めています"},
+		{Ref: "GV-02", Status: assessment.AnswerPartial, Remediation: remediation()},
+		{Ref: "PR-01", Status: assessment.AnswerNotApplicable, NAReason: "閉域網を持たないため"},
+		{Ref: "PR-02", Status: assessment.AnswerNotImplemented, Remediation: remediation()},
+		{Ref: "DE-01", Status: assessment.AnswerImplemented},
 	} {
 		a.AssessmentID = id
 		w.save(t, p, a)
@@ -198,10 +202,10 @@ func TestAssessmentLifecycle(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if a.Status != kijun.AssessmentNotStarted || a.Total != 5 || a.Answered != 0 || a.FiscalYear.Label(kijun.Ja) != "令和9年度 (FY2027)" {
+		if a.Status != assessment.NotStarted || a.Total != 5 || a.Answered != 0 || a.FiscalYear.Label(kijun.Ja) != "令和9年度 (FY2027)" {
 			t.Errorf("new assessment: %+v", a)
 		}
-		want := []kijun.SectionProgress{{Section: "GV", Total: 2}, {Section: "PR", Total: 2}, {Section: "DE", Total: 1}}
+		want := []assessment.SectionProgress{{Section: "GV", Total: 2}, {Section: "PR", Total: 2}, {Section: "DE", Total: 1}}
 		if !reflect.DeepEqual(a.Sections, want) {
 			t.Errorf("sections %+v, want %+v", a.Sections, want)
 		}
@@ -209,14 +213,14 @@ func TestAssessmentLifecycle(t *testing.T) {
 	})
 
 	// A partial set of drafts: saving is allowed, submitting lists every gap.
-	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented})
-	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02", Status: kijun.AnswerPartial})
-	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "PR-01", Status: kijun.AnswerNotApplicable})
-	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "PR-02", How: "検討中"}) // a draft with no status yet
+	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-01", Status: assessment.AnswerImplemented})
+	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-02", Status: assessment.AnswerPartial})
+	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "PR-01", Status: assessment.AnswerNotApplicable})
+	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "PR-02", How: "検討中"}) // a draft with no status yet
 	err := w.as(w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
 	ke := wantKijunError(t, err, kijun.EInvalid, "assessment.incomplete")
-	got := ke.Args["Problems"].([]kijun.AnswerProblem)
-	want := []kijun.AnswerProblem{
+	got := ke.Args["Problems"].([]assessment.AnswerProblem)
+	want := []assessment.AnswerProblem{
 		{Ref: "GV-02", Section: "GV", Field: "remediation_action", MessageID: "assessment.gap.remediation_action"},
 		{Ref: "GV-02", Section: "GV", Field: "remediation_owner", MessageID: "assessment.gap.remediation_owner"},
 		{Ref: "GV-02", Section: "GV", Field: "remediation_due", MessageID: "assessment.gap.remediation_due"},
@@ -233,7 +237,7 @@ func TestAssessmentLifecycle(t *testing.T) {
 
 	// Submitted: answers lock, for the store and for the database.
 	err = w.as(w.userA, func(tx pgx.Tx) error {
-		_, err := postgres.SaveAnswer(w.ctx, tx, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerPartial}, 2, "test")
+		_, err := postgres.SaveAnswer(w.ctx, tx, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-01", Status: assessment.AnswerPartial}, 2, "test")
 		return err
 	})
 	wantKijunError(t, err, kijun.EConflict, "assessment.locked")
@@ -268,34 +272,34 @@ func TestAssessmentLifecycle(t *testing.T) {
 		return postgres.Return(w.ctx, tx, w.meti, id, "PR-02 の計画を具体化してください",
 			[]postgres.CommentInput{{Ref: "PR-02", Body: "完了予定日が遅すぎます。"}}, "test")
 	})
-	var thread []kijun.ReviewComment
+	var thread []assessment.ReviewComment
 	w.must(t, w.userA, func(tx pgx.Tx) (err error) {
 		thread, err = postgres.ListComments(w.ctx, tx, id, "PR-02")
 		if err != nil || len(thread) != 1 {
 			return fmt.Errorf("operator sees %d comments (%v)", len(thread), err)
 		}
-		if thread[0].Side != kijun.SideMinistry || thread[0].AuthorName != "meti" {
+		if thread[0].Side != assessment.SideMinistry || thread[0].AuthorName != "meti" {
 			t.Errorf("comment %+v", thread[0])
 		}
 		reply, err := postgres.AddComment(w.ctx, tx, w.userA, id, "", thread[0].ID, "前倒しします。", "test")
 		if err != nil {
 			return err
 		}
-		if reply.Ref != "PR-02" || reply.ParentID != thread[0].ID || reply.Side != kijun.SideOperator {
+		if reply.Ref != "PR-02" || reply.ParentID != thread[0].ID || reply.Side != assessment.SideOperator {
 			t.Errorf("reply %+v", reply)
 		}
 		return nil
 	})
-	fixed := plan()
+	fixed := remediation()
 	fixed.Due = date("2027-09-30")
-	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "PR-02", Status: kijun.AnswerNotImplemented, Remediation: fixed})
+	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "PR-02", Status: assessment.AnswerNotImplemented, Remediation: fixed})
 	err = w.as(w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
 	wantKijunError(t, err, kijun.EConflict, "assessment.transition") // a returned assessment is resubmitted
 	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Resubmit(w.ctx, tx, w.userA, id, "test") })
 	w.must(t, w.meti, func(tx pgx.Tx) error { return postgres.Accept(w.ctx, tx, w.meti, id, "確認しました", "test") })
 	w.checkRollups(t, id)
 
-	var hist []kijun.AssessmentEvent
+	var hist []assessment.Event
 	w.must(t, w.userA, func(tx pgx.Tx) (err error) { hist, err = postgres.History(w.ctx, tx, id); return err })
 	var steps []string
 	for _, e := range hist {
@@ -357,11 +361,11 @@ func TestAssessmentLifecycle(t *testing.T) {
 func (w *asmWorld) checkRollups(t *testing.T, id int64) {
 	t.Helper()
 	f := func(v float64) *float64 { return &v }
-	r := func(kind, key string, controls, applicable, impl, partial, notImpl, na int, score *float64) kijun.Rollup {
-		return kijun.Rollup{Kind: kind, Key: key, Controls: controls, Answered: controls, Applicable: applicable,
+	r := func(kind, key string, controls, applicable, impl, partial, notImpl, na int, score *float64) assessment.Rollup {
+		return assessment.Rollup{Kind: kind, Key: key, Controls: controls, Answered: controls, Applicable: applicable,
 			Implemented: impl, Partial: partial, NotImplemented: notImpl, NA: na, Score: score}
 	}
-	want := []kijun.Rollup{
+	want := []assessment.Rollup{
 		r("overall", "", 5, 4, 2, 1, 1, 1, f(0.625)), // (1 + 0.5 + 0 + 1) / 4
 		r("section", "DE", 1, 1, 1, 0, 0, 0, f(1)),
 		r("section", "GV", 2, 2, 1, 1, 0, 0, f(0.75)),
@@ -374,8 +378,8 @@ func (w *asmWorld) checkRollups(t *testing.T, id int64) {
 		r("csf_function", "ID", 1, 1, 0, 1, 0, 0, f(0.5)),
 		r("csf_function", "PR", 2, 1, 0, 0, 1, 1, f(0)), // PR-02 counted once for PR.AA and PR.DS
 	}
-	for _, p := range []*kijun.Principal{w.userA, w.meti, w.nco} {
-		var got []kijun.Rollup
+	for _, p := range []*identity.Principal{w.userA, w.meti, w.nco} {
+		var got []assessment.Rollup
 		w.must(t, p, func(tx pgx.Tx) (err error) { got, err = postgres.Rollups(w.ctx, tx, id); return err })
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("rollups as %s:\n got %s\nwant %s", p.Name, fmtRollups(got), fmtRollups(want))
@@ -383,7 +387,7 @@ func (w *asmWorld) checkRollups(t *testing.T, id int64) {
 	}
 }
 
-func fmtRollups(rs []kijun.Rollup) string {
+func fmtRollups(rs []assessment.Rollup) string {
 	var b strings.Builder
 	for _, r := range rs {
 		s := "nil"
@@ -417,8 +421,8 @@ func TestSaveAnswerConcurrency(t *testing.T) {
 					p = w.userA2
 				}
 				err := w.as(p, func(tx pgx.Tx) error {
-					_, err := postgres.SaveAnswer(w.ctx, tx, p, kijun.Answer{AssessmentID: id, Ref: "GV-01",
-						Status: kijun.AnswerPartial, How: fmt.Sprintf("writer %d", i)}, expected, "test")
+					_, err := postgres.SaveAnswer(w.ctx, tx, p, assessment.Answer{AssessmentID: id, Ref: "GV-01",
+						Status: assessment.AnswerPartial, How: fmt.Sprintf("writer %d", i)}, expected, "test")
 					return err
 				})
 				var ke *kijun.Error
@@ -426,7 +430,7 @@ func TestSaveAnswerConcurrency(t *testing.T) {
 				case err == nil:
 					ok.Add(1)
 				case errors.As(err, &ke) && ke.MessageID == "assessment.conflict":
-					if cur := ke.Args["Current"].(kijun.Answer); cur.Version != expected+1 || !strings.HasPrefix(cur.How, "writer ") {
+					if cur := ke.Args["Current"].(assessment.Answer); cur.Version != expected+1 || !strings.HasPrefix(cur.How, "writer ") {
 						t.Errorf("conflict shows %+v", cur)
 					}
 					conflicts.Add(1)
@@ -466,8 +470,8 @@ func TestSaveAnswerConcurrency(t *testing.T) {
 						if err != nil {
 							return err
 						}
-						_, err = postgres.SaveAnswer(w.ctx, tx, w.userA, kijun.Answer{AssessmentID: id, Ref: ref,
-							Status: kijun.AnswerImplemented, How: cur.How + mark}, cur.Version, "test")
+						_, err = postgres.SaveAnswer(w.ctx, tx, w.userA, assessment.Answer{AssessmentID: id, Ref: ref,
+							Status: assessment.AnswerImplemented, How: cur.How + mark}, cur.Version, "test")
 						return err
 					})
 					if err == nil {
@@ -550,14 +554,14 @@ func TestCarryForward(t *testing.T) {
 		t.Fatalf("marked %v, want %v", got, refs)
 	}
 	// Unconfirmed carried answers are gaps.
-	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "DE-02", Status: kijun.AnswerImplemented})
+	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "DE-02", Status: assessment.AnswerImplemented})
 	err := w.as(w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
 	ke := wantKijunError(t, err, kijun.EInvalid, "assessment.incomplete")
-	if ps := ke.Args["Problems"].([]kijun.AnswerProblem); len(ps) != 4 || ps[0].MessageID != "assessment.gap.carried_unconfirmed" {
+	if ps := ke.Args["Problems"].([]assessment.AnswerProblem); len(ps) != 4 || ps[0].MessageID != "assessment.gap.carried_unconfirmed" {
 		t.Errorf("gaps %+v", ps)
 	}
 	// Changing one clears its mark; confirming clears the others.
-	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02", Status: kijun.AnswerImplemented})
+	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-02", Status: assessment.AnswerImplemented})
 	if got := carried(); !slices.Equal(got, []string{"GV-01", "PR-01", "PR-02"}) {
 		t.Fatalf("after a change, marked %v", got)
 	}
@@ -616,8 +620,8 @@ func TestEvidence(t *testing.T) {
 	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
 	pdf := []byte("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n")
 	exe := append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00"), make([]byte, 64)...)
-	add := func(name string, data []byte, limit int64) (kijun.Evidence, error) {
-		var e kijun.Evidence
+	add := func(name string, data []byte, limit int64) (assessment.Evidence, error) {
+		var e assessment.Evidence
 		err := w.as(w.userA, func(tx pgx.Tx) (err error) {
 			e, err = postgres.AddEvidence(w.ctx, tx, w.userA, id, "GV-01", name, data, limit, "test")
 			return err
@@ -679,7 +683,7 @@ func TestEvidence(t *testing.T) {
 	}
 
 	for _, c := range []struct {
-		p       *kijun.Principal
+		p       *identity.Principal
 		visible bool
 	}{{w.userA, true}, {w.meti, true}, {w.nco, true}, {w.userB, false}, {w.fsa, false}, {w.uFin, false}} {
 		err := w.as(c.p, func(tx pgx.Tx) error {
@@ -712,12 +716,12 @@ func TestAssessmentRLS(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
 	cycle := w.openCycle(t, 2027)
-	users := map[int64]*kijun.Principal{w.opA: w.userA, w.opB: w.userB, w.opFin: w.uFin}
+	users := map[int64]*identity.Principal{w.opA: w.userA, w.opB: w.userB, w.opFin: w.uFin}
 	for op, p := range users {
 		id := w.assessmentOf(t, cycle, op)
 		w.answerAll(t, p, id)
 		if op == w.opFin {
-			w.save(t, p, kijun.Answer{AssessmentID: id, Ref: "PR-03", Status: kijun.AnswerImplemented})
+			w.save(t, p, assessment.Answer{AssessmentID: id, Ref: "PR-03", Status: assessment.AnswerImplemented})
 		}
 		w.must(t, p, func(tx pgx.Tx) error {
 			if _, err := postgres.AddEvidence(w.ctx, tx, p, id, "GV-01", "a.txt", []byte("evidence"), 0, "test"); err != nil {
@@ -733,7 +737,7 @@ func TestAssessmentRLS(t *testing.T) {
 	slices.Sort(all)
 	cases := []struct {
 		name string
-		p    *kijun.Principal
+		p    *identity.Principal
 		want []int64
 	}{
 		{"operator A", w.userA, []int64{w.opA}},
@@ -756,12 +760,12 @@ func TestAssessmentRLS(t *testing.T) {
 	}
 	// The ministry list counts per sector and status, within RLS.
 	w.must(t, w.meti, func(tx pgx.Tx) error {
-		list, err := postgres.ListAssessments(w.ctx, tx, postgres.AssessmentFilter{CycleID: cycle, Status: "submitted"})
+		list, err := postgres.ListAssessments(w.ctx, tx, assessment.Filter{CycleID: cycle, Status: "submitted"})
 		if err != nil {
 			return err
 		}
 		if len(list.Assessments) != 2 || list.Total != 2 || len(list.Counts) != 1 ||
-			list.Counts["electricity"] != (postgres.StatusCounts{Submitted: 2, Total: 2}) {
+			list.Counts["electricity"] != (assessment.StatusCounts{Submitted: 2, Total: 2}) {
 			t.Errorf("METI list: %d rows, total %d, counts %+v", len(list.Assessments), list.Total, list.Counts)
 		}
 		return nil
@@ -771,7 +775,7 @@ func TestAssessmentRLS(t *testing.T) {
 func TestListAssessmentsOverdue(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
-	var cy kijun.Cycle
+	var cy assessment.Cycle
 	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: 2025, CatalogID: w.catalogID,
 			OpensOn: time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(2025, 12, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
@@ -780,9 +784,9 @@ func TestListAssessmentsOverdue(t *testing.T) {
 	a := w.assessmentOf(t, cy.ID, w.opA)
 	w.answerAll(t, w.userA, a)
 	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, a, "test") })
-	w.save(t, w.userB, kijun.Answer{AssessmentID: w.assessmentOf(t, cy.ID, w.opB), Ref: "GV-01", Status: kijun.AnswerImplemented})
+	w.save(t, w.userB, assessment.Answer{AssessmentID: w.assessmentOf(t, cy.ID, w.opB), Ref: "GV-01", Status: assessment.AnswerImplemented})
 	w.must(t, w.nco, func(tx pgx.Tx) error {
-		list, err := postgres.ListAssessments(w.ctx, tx, postgres.AssessmentFilter{CycleID: cy.ID, Status: kijun.StatusOverdue})
+		list, err := postgres.ListAssessments(w.ctx, tx, assessment.Filter{CycleID: cy.ID, Status: assessment.StatusOverdue})
 		if err != nil {
 			return err
 		}
@@ -797,10 +801,10 @@ func TestListAssessmentsOverdue(t *testing.T) {
 		if want := []int64{w.opB, w.opFin}; !slices.Equal(ops, want) {
 			t.Errorf("overdue %v, want %v", ops, want)
 		}
-		if c := list.Counts["electricity"]; c != (postgres.StatusCounts{InProgress: 1, Submitted: 1, Overdue: 1, Total: 2}) {
+		if c := list.Counts["electricity"]; c != (assessment.StatusCounts{InProgress: 1, Submitted: 1, Overdue: 1, Total: 2}) {
 			t.Errorf("electricity counts %+v", c)
 		}
-		if c := list.Counts["finance"]; c != (postgres.StatusCounts{NotStarted: 1, Overdue: 1, Total: 1}) {
+		if c := list.Counts["finance"]; c != (assessment.StatusCounts{NotStarted: 1, Overdue: 1, Total: 1}) {
 			t.Errorf("finance counts %+v", c)
 		}
 		return nil
@@ -827,15 +831,15 @@ func TestControlSelectorHook(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
 	cycle := w.openCycle(t, 2027)
-	profile := func(_ context.Context, _ pgx.Tx, cat *kijun.Catalog, sector string) ([]kijun.AssessmentControl, string, error) {
+	profile := func(_ context.Context, _ pgx.Tx, cat *catalog.Catalog, sector string) ([]assessment.Control, string, error) {
 		base, _, _ := postgres.BaselineControls(w.ctx, nil, cat, sector)
-		var out []kijun.AssessmentControl
+		var out []assessment.Control
 		for _, c := range base {
 			if c.Ref != "PR-01" { // the profile says PR-01 does not apply
 				out = append(out, c)
 			}
 		}
-		out = append(out, kijun.AssessmentControl{Ref: "TT-90", Section: "TT", Title: kijun.Text{Ja: "分野独自の管理策"}, SortOrder: 99})
+		out = append(out, assessment.Control{Ref: "TT-90", Section: "TT", Title: kijun.Text{Ja: "分野独自の管理策"}, SortOrder: 99})
 		return out, "profile:1", nil
 	}
 	var late int64
@@ -913,7 +917,7 @@ func TestOpenCycleAtScale(t *testing.T) {
 func TestAssessmentMessages(t *testing.T) {
 	t.Parallel()
 	var used []string
-	for _, f := range []string{"assessments.go", "assessment_evidence.go", "../kijun/assessment.go"} {
+	for _, f := range []string{"assessments.go", "assessment_evidence.go", "../assessment/assessment.go"} {
 		src, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

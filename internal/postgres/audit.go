@@ -11,32 +11,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/identity"
 )
-
-// AuditEvent is one entry of the audit log.
-type AuditEvent struct {
-	ID           int64
-	Chain        string
-	Seq          int64
-	At           time.Time
-	ActorUserID  int64
-	ActorLabel   string
-	Action       string
-	ObjectType   string
-	ObjectID     string
-	MinistryCode string
-	SectorCode   string
-	OperatorID   int64
-	Before       json.RawMessage
-	After        json.RawMessage
-	RequestID    string
-}
 
 // Audit appends an event in the caller's transaction, so that the event
 // and the change it records commit or roll back together. before and after
 // are marshalled to JSON; never pass secrets.
-func Audit(ctx context.Context, tx pgx.Tx, e AuditEvent, before, after any) error {
+func Audit(ctx context.Context, tx pgx.Tx, e audit.Event, before, after any) error {
 	args, err := auditArgs(e, before, after)
 	if err != nil {
 		return err
@@ -59,7 +41,7 @@ func auditAppendCall(first int) string {
 
 // auditArgs are the arguments of auditAppendCall for e, with before and
 // after marshalled to JSON (nil: none).
-func auditArgs(e AuditEvent, before, after any) ([]any, error) {
+func auditArgs(e audit.Event, before, after any) ([]any, error) {
 	b, err := jsonOrNil(before)
 	if err != nil {
 		return nil, err
@@ -93,19 +75,9 @@ func nullInt(n int64) *int64 {
 	return &n
 }
 
-// AuditFilter narrows the audit log listing.
-type AuditFilter struct {
-	Action string    // prefix, e.g. "auth." or "grant.create"
-	Actor  string    // substring of the actor's name
-	From   time.Time // inclusive, zero for no bound
-	To     time.Time // exclusive
-	Before int64     // page: events with id < Before; 0 for the newest
-	Limit  int
-}
-
 // ListAudit returns the events the transaction's principal may see (RLS
 // decides), newest first.
-func ListAudit(ctx context.Context, tx pgx.Tx, f AuditFilter) ([]AuditEvent, error) {
+func ListAudit(ctx context.Context, tx pgx.Tx, f audit.Filter) ([]audit.Event, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
@@ -120,8 +92,8 @@ func ListAudit(ctx context.Context, tx pgx.Tx, f AuditFilter) ([]AuditEvent, err
 		  AND ($5 = 0 OR id < $5)
 		ORDER BY id DESC LIMIT $6`,
 		f.Action, f.Actor, nullTime(f.From), nullTime(f.To), f.Before, f.Limit)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (AuditEvent, error) {
-		var e AuditEvent
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Event, error) {
+		var e audit.Event
 		var b, a string
 		err := r.Scan(&e.ID, &e.Chain, &e.Seq, &e.At, &e.ActorUserID, &e.ActorLabel, &e.Action, &e.ObjectType, &e.ObjectID,
 			&e.MinistryCode, &e.SectorCode, &e.OperatorID, &b, &a, &e.RequestID)
@@ -142,28 +114,12 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-// AuditBreak is the first broken link found in one chain.
-type AuditBreak struct {
-	Chain   string
-	Seq     int64
-	EventID int64
-	Reason  string
-}
-
-// AuditChainHead is the last link of a chain: publish or archive these to
-// detect a rewrite of a whole chain's tail.
-type AuditChainHead struct {
-	Chain  string
-	Events int64
-	Hash   []byte
-}
-
 // VerifyAudit walks every chain in order and reports the first broken
 // link of each: an event whose content no longer matches its hash, a
 // missing or reordered event (sequence gap or prev_hash mismatch), or a
 // chain head that does not match the last event (events removed from the
 // end). It must run as the schema owner, which sees every row.
-func VerifyAudit(ctx context.Context, q Querier) (breaks []AuditBreak, heads []AuditChainHead, err error) {
+func VerifyAudit(ctx context.Context, q Querier) (breaks []audit.Break, heads []audit.ChainHead, err error) {
 	rows, _ := q.Query(ctx, `SELECT e.id, e.chain, e.seq, e.prev_hash, e.hash, kijun_audit_hash(e)
 		FROM audit_events e ORDER BY e.chain, e.seq`)
 	type link struct {
@@ -194,7 +150,7 @@ func VerifyAudit(ctx context.Context, q Querier) (breaks []AuditBreak, heads []A
 			}
 			if reason != "" {
 				broken[chain] = true
-				breaks = append(breaks, AuditBreak{Chain: chain, Seq: seq, EventID: id, Reason: reason})
+				breaks = append(breaks, audit.Break{Chain: chain, Seq: seq, EventID: id, Reason: reason})
 			}
 		}
 		last[chain] = link{seq: seq, hash: append([]byte(nil), hash...)}
@@ -210,19 +166,19 @@ func VerifyAudit(ctx context.Context, q Querier) (breaks []AuditBreak, heads []A
 		l := last[chain]
 		if !broken[chain] && (hseq != l.seq || !bytes.Equal(hhash, l.hash)) {
 			broken[chain] = true
-			breaks = append(breaks, AuditBreak{Chain: chain, Seq: l.seq + 1, Reason: fmt.Sprintf(
+			breaks = append(breaks, audit.Break{Chain: chain, Seq: l.seq + 1, Reason: fmt.Sprintf(
 				"chain head says %d events, found %d (events removed from the end)", hseq, l.seq)})
 		}
-		heads = append(heads, AuditChainHead{Chain: chain, Events: hseq, Hash: append([]byte(nil), hhash...)})
+		heads = append(heads, audit.ChainHead{Chain: chain, Events: hseq, Hash: append([]byte(nil), hhash...)})
 		return nil
 	})
 	return breaks, heads, err
 }
 
 // ActorOf fills the actor fields of an event from p.
-func ActorOf(p *kijun.Principal, requestID string) AuditEvent {
+func ActorOf(p *identity.Principal, requestID string) audit.Event {
 	if !p.SignedIn() {
-		return AuditEvent{RequestID: requestID}
+		return audit.Event{RequestID: requestID}
 	}
-	return AuditEvent{ActorUserID: p.UserID, ActorLabel: p.Name, RequestID: requestID}
+	return audit.Event{ActorUserID: p.UserID, ActorLabel: p.Name, RequestID: requestID}
 }

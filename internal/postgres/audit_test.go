@@ -10,12 +10,13 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
 
-func appendEvents(t *testing.T, db *pgtest.DB, n int, ev postgres.AuditEvent) {
+func appendEvents(t *testing.T, db *pgtest.DB, n int, ev audit.Event) {
 	t.Helper()
 	for i := 0; i < n; i++ {
 		err := postgres.SystemTx(context.Background(), db.App, func(tx pgx.Tx) error {
@@ -27,7 +28,7 @@ func appendEvents(t *testing.T, db *pgtest.DB, n int, ev postgres.AuditEvent) {
 	}
 }
 
-func verify(t *testing.T, db *pgtest.DB) []postgres.AuditBreak {
+func verify(t *testing.T, db *pgtest.DB) []audit.Break {
 	t.Helper()
 	breaks, _, err := postgres.VerifyAudit(context.Background(), db.Owner)
 	if err != nil {
@@ -58,8 +59,8 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			db := pgtest.New(t)
-			appendEvents(t, db, 5, postgres.AuditEvent{ActorUserID: 7, ActorLabel: "経産 太郎", Action: "test.change", MinistryCode: "METI"})
-			appendEvents(t, db, 3, postgres.AuditEvent{Action: "test.other", OperatorID: 1, SectorCode: "electricity"})
+			appendEvents(t, db, 5, audit.Event{ActorUserID: 7, ActorLabel: "経産 太郎", Action: "test.change", MinistryCode: "METI"})
+			appendEvents(t, db, 3, audit.Event{Action: "test.other", OperatorID: 1, SectorCode: "electricity"})
 			if b := verify(t, db); len(b) != 0 {
 				t.Fatalf("untouched log reported broken: %+v", b)
 			}
@@ -89,7 +90,7 @@ func TestAuditChainsUnderConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ev := postgres.AuditEvent{Action: "test.concurrent", OperatorID: int64(g%4 + 1)}
+			ev := audit.Event{Action: "test.concurrent", OperatorID: int64(g%4 + 1)}
 			for i := 0; i < 20; i++ {
 				err := postgres.SystemTx(context.Background(), db.App, func(tx pgx.Tx) error {
 					return postgres.Audit(context.Background(), tx, ev, nil, map[string]int{"g": g, "i": i})
@@ -123,19 +124,19 @@ func TestAuditReadScope(t *testing.T) {
 	t.Parallel()
 	db, ids := tenancyDB(t)
 	toto, bank := ids["2010401000001"], ids["4010001000003"]
-	appendEvents(t, db, 1, postgres.AuditEvent{Action: "test.meti", MinistryCode: "METI"})
-	appendEvents(t, db, 1, postgres.AuditEvent{Action: "test.toto", OperatorID: toto, SectorCode: "electricity"})
-	appendEvents(t, db, 1, postgres.AuditEvent{Action: "test.bank", OperatorID: bank, SectorCode: "finance"})
-	actions := func(p *kijun.Principal) []string {
+	appendEvents(t, db, 1, audit.Event{Action: "test.meti", MinistryCode: "METI"})
+	appendEvents(t, db, 1, audit.Event{Action: "test.toto", OperatorID: toto, SectorCode: "electricity"})
+	appendEvents(t, db, 1, audit.Event{Action: "test.bank", OperatorID: bank, SectorCode: "finance"})
+	actions := func(p *identity.Principal) []string {
 		return selectAs[string](t, db, p, `SELECT action FROM audit_events WHERE action LIKE 'test.%' ORDER BY action`)
 	}
-	check := func(who string, p *kijun.Principal, want string) {
+	check := func(who string, p *identity.Principal, want string) {
 		if got := strings.Join(actions(p), ","); got != want {
 			t.Errorf("%s reads %q, want %q", who, got, want)
 		}
 	}
-	check("NCO", principalOf(t, db, kijun.Grant{Role: kijun.RoleNCOAnalyst}), "test.bank,test.meti,test.toto")
-	check("METI", principalOf(t, db, kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "METI"}), "test.meti,test.toto")
-	check("FSA", principalOf(t, db, kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "FSA"}), "test.bank")
-	check("toto", principalOf(t, db, kijun.Grant{Role: kijun.RoleOperatorAdmin, OperatorID: toto, SectorCode: "electricity"}), "test.toto")
+	check("NCO", principalOf(t, db, identity.Grant{Role: identity.RoleNCOAnalyst}), "test.bank,test.meti,test.toto")
+	check("METI", principalOf(t, db, identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: "METI"}), "test.meti,test.toto")
+	check("FSA", principalOf(t, db, identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: "FSA"}), "test.bank")
+	check("toto", principalOf(t, db, identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: toto, SectorCode: "electricity"}), "test.toto")
 }

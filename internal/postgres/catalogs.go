@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/catalog/baseline"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -37,43 +37,34 @@ const sqlStateImmutable = "KJ001"
 
 // errImmutable is what changing a published or superseded catalog gives,
 // whether the store or the database noticed first.
-func errImmutable(status kijun.CatalogStatus) error {
+func errImmutable(status catalog.Status) error {
 	return kijun.Errorf(kijun.EConflict, msgCatalogImmutable, map[string]any{"Status": string(status)})
 }
 
 // catalogErr turns the database's refusal into the user's message.
 func catalogErr(err error) error {
 	if pgCode(err) == sqlStateImmutable {
-		return errImmutable(kijun.CatalogPublished)
+		return errImmutable(catalog.Published)
 	}
 	return err
-}
-
-// CatalogSummary is a row of the catalog list: a catalog without its
-// controls, and what the list shows about it.
-type CatalogSummary struct {
-	kijun.Catalog
-	BasedOn      int64 // the version this one was copied from; 0 if imported
-	CreatedAt    time.Time
-	ControlCount int
 }
 
 const catalogColumns = `k.id, k.code, k.version, k.title_ja, k.title_en, k.note_ja, k.note_en, k.status,
 	k.published_at, k.published_by_name`
 
-func scanCatalog(r pgx.Row, c *kijun.Catalog, extra ...any) error {
+func scanCatalog(r pgx.Row, c *catalog.Catalog, extra ...any) error {
 	return r.Scan(append([]any{&c.ID, &c.Code, &c.Version, &c.Title.Ja, &c.Title.En, &c.Note.Ja, &c.Note.En,
 		&c.Status, &c.PublishedAt, &c.PublishedBy}, extra...)...)
 }
 
 // ListCatalogs returns the catalogs the principal may see (RLS: drafts
 // only for NCO), by code and newest first.
-func ListCatalogs(ctx context.Context, q Querier) ([]CatalogSummary, error) {
+func ListCatalogs(ctx context.Context, q Querier) ([]catalog.Summary, error) {
 	rows, _ := q.Query(ctx, `SELECT `+catalogColumns+`, coalesce(k.based_on, 0), k.created_at,
 			(SELECT count(*) FROM controls c WHERE c.catalog_id = k.id)
 		FROM catalogs k ORDER BY k.code, k.created_at DESC, k.id DESC`)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (CatalogSummary, error) {
-		var s CatalogSummary
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (catalog.Summary, error) {
+		var s catalog.Summary
 		err := scanCatalog(r, &s.Catalog, &s.BasedOn, &s.CreatedAt, &s.ControlCount)
 		return s, err
 	})
@@ -81,8 +72,8 @@ func ListCatalogs(ctx context.Context, q Querier) ([]CatalogSummary, error) {
 
 // GetCatalog returns one catalog the principal may see, with its controls
 // in section order.
-func GetCatalog(ctx context.Context, q Querier, id int64) (*kijun.Catalog, error) {
-	c := &kijun.Catalog{}
+func GetCatalog(ctx context.Context, q Querier, id int64) (*catalog.Catalog, error) {
+	c := &catalog.Catalog{}
 	err := scanCatalog(q.QueryRow(ctx, `SELECT `+catalogColumns+` FROM catalogs k WHERE k.id = $1`, id), c)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, kijun.ErrNotFound
@@ -102,15 +93,15 @@ func GetCatalog(ctx context.Context, q Querier, id int64) (*kijun.Catalog, error
 const controlColumns = `c.ref, c.section_code, c.title_ja, c.title_en, c.statement_ja, c.statement_en,
 	c.guidance_ja, c.guidance_en, c.themes, c.csf, c.evidence_expected, c.sectors, c.version`
 
-func scanControl(r pgx.CollectableRow) (kijun.Control, error) {
-	var c kijun.Control
+func scanControl(r pgx.CollectableRow) (catalog.Control, error) {
+	var c catalog.Control
 	err := r.Scan(&c.Ref, &c.Section, &c.Title.Ja, &c.Title.En, &c.Statement.Ja, &c.Statement.En,
 		&c.Guidance.Ja, &c.Guidance.En, &c.Themes, &c.CSF, &c.EvidenceExpected, &c.Sectors, &c.Version)
 	return c, err
 }
 
 // GetControl returns one control of a catalog the principal may see.
-func GetControl(ctx context.Context, q Querier, catalogID int64, ref string) (kijun.Control, error) {
+func GetControl(ctx context.Context, q Querier, catalogID int64, ref string) (catalog.Control, error) {
 	rows, _ := q.Query(ctx, `SELECT `+controlColumns+` FROM controls c WHERE c.catalog_id = $1 AND c.ref = $2`, catalogID, ref)
 	c, err := pgx.CollectExactlyOneRow(rows, scanControl)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -133,7 +124,7 @@ func LoadCatalogReference(ctx context.Context, q Querier) (catalog.Reference, er
 
 // validateCatalog returns an EInvalid error listing every error-level
 // problem of c (warnings do not stop it), or nil.
-func validateCatalog(ctx context.Context, q Querier, c *kijun.Catalog) error {
+func validateCatalog(ctx context.Context, q Querier, c *catalog.Catalog) error {
 	ref, err := LoadCatalogReference(ctx, q)
 	if err != nil {
 		return err
@@ -152,13 +143,13 @@ func validateCatalog(ctx context.Context, q Querier, c *kijun.Catalog) error {
 
 // validateControl checks one control with the catalog rules, inside a
 // stand-in catalog so that only the control's own problems are reported.
-func validateControl(ctx context.Context, q Querier, c kijun.Control) error {
-	stub := &kijun.Catalog{Code: "stub", Version: "stub", Title: kijun.Text{Ja: "stub", En: "stub"}, Controls: []kijun.Control{c}}
+func validateControl(ctx context.Context, q Querier, c catalog.Control) error {
+	stub := &catalog.Catalog{Code: "stub", Version: "stub", Title: kijun.Text{Ja: "stub", En: "stub"}, Controls: []catalog.Control{c}}
 	return validateCatalog(ctx, q, stub)
 }
 
 // catalogState reads a catalog's code and status as the principal sees it.
-func catalogState(ctx context.Context, q Querier, id int64, lock string) (code string, status kijun.CatalogStatus, err error) {
+func catalogState(ctx context.Context, q Querier, id int64, lock string) (code string, status catalog.Status, err error) {
 	err = q.QueryRow(ctx, `SELECT code, status FROM catalogs WHERE id = $1 `+lock, id).Scan(&code, &status)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", "", kijun.ErrNotFound
@@ -172,7 +163,7 @@ func draftOnly(ctx context.Context, q Querier, id int64) error {
 	if err != nil {
 		return err
 	}
-	if status != kijun.CatalogDraft {
+	if status != catalog.Draft {
 		return errImmutable(status)
 	}
 	return nil
@@ -197,9 +188,9 @@ type auditCatalog struct {
 	Controls int    `json:"controls,omitempty"`
 }
 
-func auditEvent(by AuditEvent, action, objectType, objectID string) AuditEvent {
+func auditEvent(by audit.Event, action, objectType, objectID string) audit.Event {
 	// The NCO's tenant: no ministry, sector or operator.
-	e := AuditEvent{ActorUserID: by.ActorUserID, ActorLabel: by.ActorLabel, RequestID: by.RequestID}
+	e := audit.Event{ActorUserID: by.ActorUserID, ActorLabel: by.ActorLabel, RequestID: by.RequestID}
 	e.Action, e.ObjectType, e.ObjectID = action, objectType, objectID
 	return e
 }
@@ -214,7 +205,7 @@ func controlObjectID(catalogID int64, ref string) string {
 // again. c must pass catalog.Validate (it is checked again here); its
 // status, IDs and control versions are ignored. by is the actor
 // (ActorOf(principal, requestID)); its zero value is the system.
-func ImportCatalog(ctx context.Context, tx pgx.Tx, c *kijun.Catalog, by AuditEvent) (id int64, created bool, err error) {
+func ImportCatalog(ctx context.Context, tx pgx.Tx, c *catalog.Catalog, by audit.Event) (id int64, created bool, err error) {
 	err = tx.QueryRow(ctx, `SELECT id FROM catalogs WHERE code = $1 AND version = $2`, c.Code, c.Version).Scan(&id)
 	if err == nil {
 		return id, false, nil
@@ -241,14 +232,14 @@ func ImportCatalog(ctx context.Context, tx pgx.Tx, c *kijun.Catalog, by AuditEve
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return 0, false, catalogErr(err)
 	}
-	after := auditCatalog{ID: id, Code: c.Code, Version: c.Version, Status: string(kijun.CatalogDraft), Controls: len(c.Controls)}
+	after := auditCatalog{ID: id, Code: c.Code, Version: c.Version, Status: string(catalog.Draft), Controls: len(c.Controls)}
 	if err := Audit(ctx, tx, auditEvent(by, "catalog.import", "catalog", strconv.FormatInt(id, 10)), nil, after); err != nil {
 		return 0, false, err
 	}
 	return id, true, nil
 }
 
-func queueInsertControl(b *pgx.Batch, catalogID int64, c kijun.Control, sortOrder int, by int64) {
+func queueInsertControl(b *pgx.Batch, catalogID int64, c catalog.Control, sortOrder int, by int64) {
 	b.Queue(`INSERT INTO controls (catalog_id, ref, section_code, title_ja, title_en, statement_ja, statement_en,
 			guidance_ja, guidance_en, themes, csf, evidence_expected, sectors, sort_order, updated_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
@@ -295,14 +286,14 @@ func SeedBaseline(ctx context.Context, tx pgx.Tx) (created bool, err error) {
 	if catalog.HasErrors(problems) {
 		return false, fmt.Errorf("shipped baseline catalog: %d problems, first: %s", len(problems), problems[0])
 	}
-	_, created, err = ImportCatalog(ctx, tx, c, AuditEvent{})
+	_, created, err = ImportCatalog(ctx, tx, c, audit.Event{})
 	return created, err
 }
 
 // NewDraftFrom starts the next version of a published catalog: a draft
 // with the given version holding a copy of every control (edit versions
 // start again at 1). There may be one draft per catalog code.
-func NewDraftFrom(ctx context.Context, tx pgx.Tx, publishedID int64, newVersion string, by AuditEvent) (int64, error) {
+func NewDraftFrom(ctx context.Context, tx pgx.Tx, publishedID int64, newVersion string, by audit.Event) (int64, error) {
 	newVersion = strings.TrimSpace(newVersion)
 	if newVersion == "" {
 		return 0, kijun.Errorf(kijun.EInvalid, msgCatalogVersionReq, nil)
@@ -311,7 +302,7 @@ func NewDraftFrom(ctx context.Context, tx pgx.Tx, publishedID int64, newVersion 
 	if err != nil {
 		return 0, err
 	}
-	if status != kijun.CatalogPublished {
+	if status != catalog.Published {
 		return 0, kijun.Errorf(kijun.EConflict, msgCatalogNotLatest, map[string]any{"Status": string(status)})
 	}
 	if err := checkNoDraft(ctx, tx, code); err != nil {
@@ -342,7 +333,7 @@ func NewDraftFrom(ctx context.Context, tx pgx.Tx, publishedID int64, newVersion 
 	if err != nil {
 		return 0, catalogErr(err)
 	}
-	after := auditCatalog{ID: id, Code: code, Version: newVersion, Status: string(kijun.CatalogDraft),
+	after := auditCatalog{ID: id, Code: code, Version: newVersion, Status: string(catalog.Draft),
 		BasedOn: publishedID, Controls: int(tag.RowsAffected())}
 	if err := Audit(ctx, tx, auditEvent(by, "catalog.draft.create", "catalog", strconv.FormatInt(id, 10)), nil, after); err != nil {
 		return 0, err
@@ -353,7 +344,7 @@ func NewDraftFrom(ctx context.Context, tx pgx.Tx, publishedID int64, newVersion 
 // conflict is the optimistic-locking error: the control moved on since
 // the editor loaded version expected. Current is the stored control, so
 // the editor can show both.
-func conflict(current kijun.Control, expected int) error {
+func conflict(current catalog.Control, expected int) error {
 	return kijun.Errorf(kijun.EConflict, msgCatalogConflict, map[string]any{
 		"Ref": current.Ref, "Expected": expected, "Version": current.Version, "Current": current,
 	})
@@ -364,20 +355,20 @@ func conflict(current kijun.Control, expected int) error {
 // version. c.Ref is ignored (a ref is the control's identity; remove and
 // add to renumber). A moved version gives an EConflict error whose Args
 // hold the stored control under "Current".
-func UpdateControl(ctx context.Context, tx pgx.Tx, catalogID int64, ref string, c kijun.Control, expectedVersion int, by AuditEvent) (kijun.Control, error) {
+func UpdateControl(ctx context.Context, tx pgx.Tx, catalogID int64, ref string, c catalog.Control, expectedVersion int, by audit.Event) (catalog.Control, error) {
 	if err := draftOnly(ctx, tx, catalogID); err != nil {
-		return kijun.Control{}, err
+		return catalog.Control{}, err
 	}
 	before, err := GetControl(ctx, tx, catalogID, ref)
 	if err != nil {
-		return kijun.Control{}, err
+		return catalog.Control{}, err
 	}
 	if before.Version != expectedVersion {
-		return kijun.Control{}, conflict(before, expectedVersion)
+		return catalog.Control{}, conflict(before, expectedVersion)
 	}
 	c.Ref = ref
 	if err := validateControl(ctx, tx, c); err != nil {
-		return kijun.Control{}, err
+		return catalog.Control{}, err
 	}
 	rows, _ := tx.Query(ctx, `UPDATE controls c SET section_code = $4, title_ja = $5, title_en = $6,
 			statement_ja = $7, statement_en = $8, guidance_ja = $9, guidance_en = $10, themes = $11, csf = $12,
@@ -389,13 +380,13 @@ func UpdateControl(ctx context.Context, tx pgx.Tx, catalogID int64, ref string, 
 		nullInt(by.ActorUserID))
 	after, err := pgx.CollectExactlyOneRow(rows, scanControl)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return kijun.Control{}, changedMeanwhile(ctx, tx, catalogID, ref, expectedVersion)
+		return catalog.Control{}, changedMeanwhile(ctx, tx, catalogID, ref, expectedVersion)
 	}
 	if err != nil {
-		return kijun.Control{}, catalogErr(err)
+		return catalog.Control{}, catalogErr(err)
 	}
 	if err := Audit(ctx, tx, auditEvent(by, "catalog.control.update", "control", controlObjectID(catalogID, ref)), before, after); err != nil {
-		return kijun.Control{}, err
+		return catalog.Control{}, err
 	}
 	return after, nil
 }
@@ -416,19 +407,19 @@ func changedMeanwhile(ctx context.Context, tx pgx.Tx, catalogID int64, ref strin
 
 // AddControl adds a control to a draft catalog, after the others of its
 // section, and returns it.
-func AddControl(ctx context.Context, tx pgx.Tx, catalogID int64, c kijun.Control, by AuditEvent) (kijun.Control, error) {
+func AddControl(ctx context.Context, tx pgx.Tx, catalogID int64, c catalog.Control, by audit.Event) (catalog.Control, error) {
 	if err := draftOnly(ctx, tx, catalogID); err != nil {
-		return kijun.Control{}, err
+		return catalog.Control{}, err
 	}
 	if err := validateControl(ctx, tx, c); err != nil {
-		return kijun.Control{}, err
+		return catalog.Control{}, err
 	}
 	var exists bool
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM controls WHERE catalog_id = $1 AND ref = $2)`, catalogID, c.Ref).Scan(&exists); err != nil {
-		return kijun.Control{}, err
+		return catalog.Control{}, err
 	}
 	if exists {
-		return kijun.Control{}, kijun.Errorf(kijun.EConflict, msgCatalogRefExists, map[string]any{"Ref": c.Ref})
+		return catalog.Control{}, kijun.Errorf(kijun.EConflict, msgCatalogRefExists, map[string]any{"Ref": c.Ref})
 	}
 	rows, _ := tx.Query(ctx, `INSERT INTO controls AS c (catalog_id, ref, section_code, title_ja, title_en, statement_ja, statement_en,
 			guidance_ja, guidance_en, themes, csf, evidence_expected, sectors, sort_order, updated_by)
@@ -440,20 +431,20 @@ func AddControl(ctx context.Context, tx pgx.Tx, catalogID int64, c kijun.Control
 		nullInt(by.ActorUserID))
 	after, err := pgx.CollectExactlyOneRow(rows, scanControl)
 	if IsUniqueViolation(err) {
-		return kijun.Control{}, kijun.Errorf(kijun.EConflict, msgCatalogRefExists, map[string]any{"Ref": c.Ref})
+		return catalog.Control{}, kijun.Errorf(kijun.EConflict, msgCatalogRefExists, map[string]any{"Ref": c.Ref})
 	}
 	if err != nil {
-		return kijun.Control{}, catalogErr(err)
+		return catalog.Control{}, catalogErr(err)
 	}
 	if err := Audit(ctx, tx, auditEvent(by, "catalog.control.add", "control", controlObjectID(catalogID, c.Ref)), nil, after); err != nil {
-		return kijun.Control{}, err
+		return catalog.Control{}, err
 	}
 	return after, nil
 }
 
 // RemoveControl deletes a control from a draft catalog, provided it is
 // still at expectedVersion (so an edit made meanwhile is not lost unseen).
-func RemoveControl(ctx context.Context, tx pgx.Tx, catalogID int64, ref string, expectedVersion int, by AuditEvent) error {
+func RemoveControl(ctx context.Context, tx pgx.Tx, catalogID int64, ref string, expectedVersion int, by audit.Event) error {
 	if err := draftOnly(ctx, tx, catalogID); err != nil {
 		return err
 	}
@@ -477,14 +468,14 @@ func RemoveControl(ctx context.Context, tx pgx.Tx, catalogID int64, ref string, 
 // Publish makes a draft the published version of its code, after checking
 // it in full, and marks the version published before it superseded, in
 // the caller's transaction. From then on neither changes.
-func Publish(ctx context.Context, tx pgx.Tx, id int64, by AuditEvent) error {
+func Publish(ctx context.Context, tx pgx.Tx, id int64, by audit.Event) error {
 	// The row lock makes a second publish of the same draft wait, then
 	// find it published.
 	code, status, err := catalogState(ctx, tx, id, "FOR UPDATE")
 	if err != nil {
 		return err
 	}
-	if status != kijun.CatalogDraft {
+	if status != catalog.Draft {
 		return kijun.Errorf(kijun.EConflict, msgCatalogNotDraft, map[string]any{"Status": string(status)})
 	}
 	c, err := GetCatalog(ctx, tx, id)
@@ -514,22 +505,14 @@ func Publish(ctx context.Context, tx pgx.Tx, id int64, by AuditEvent) error {
 	}
 	for _, o := range olds {
 		if err := Audit(ctx, tx, auditEvent(by, "catalog.supersede", "catalog", strconv.FormatInt(o.ID, 10)),
-			auditCatalog{ID: o.ID, Code: code, Version: o.Version, Status: string(kijun.CatalogPublished)},
-			auditCatalog{ID: o.ID, Code: code, Version: o.Version, Status: string(kijun.CatalogSuperseded)}); err != nil {
+			auditCatalog{ID: o.ID, Code: code, Version: o.Version, Status: string(catalog.Published)},
+			auditCatalog{ID: o.ID, Code: code, Version: o.Version, Status: string(catalog.Superseded)}); err != nil {
 			return err
 		}
 	}
 	return Audit(ctx, tx, auditEvent(by, "catalog.publish", "catalog", strconv.FormatInt(id, 10)),
-		auditCatalog{ID: id, Code: code, Version: c.Version, Status: string(kijun.CatalogDraft)},
-		auditCatalog{ID: id, Code: code, Version: c.Version, Status: string(kijun.CatalogPublished), Controls: len(c.Controls)})
-}
-
-// ControlFilter narrows SearchControls. Empty fields do not filter.
-type ControlFilter struct {
-	Section string // baseline section code, e.g. "PR"
-	Theme   string // theme code
-	CSF     string // a CSF 2.0 category ("PR.DS") or function ("PR")
-	Sector  string // controls that apply to this sector (including those for every sector)
+		auditCatalog{ID: id, Code: code, Version: c.Version, Status: string(catalog.Draft)},
+		auditCatalog{ID: id, Code: code, Version: c.Version, Status: string(catalog.Published), Controls: len(c.Controls)})
 }
 
 // maxSearchTerms bounds the SQL a query can build.
@@ -575,7 +558,7 @@ func likeContains(s string) string {
 // trigram index serves for words of three or more characters; shorter
 // words are matched by the same ILIKE without the index, correctly and
 // cheaply enough for catalogs of hundreds of controls.
-func SearchControls(ctx context.Context, q Querier, catalogID int64, query string, f ControlFilter) ([]kijun.Control, error) {
+func SearchControls(ctx context.Context, q Querier, catalogID int64, query string, f catalog.ControlFilter) ([]catalog.Control, error) {
 	args := []any{catalogID, f.Section, f.Theme, f.CSF, f.Sector}
 	where := []string{
 		"c.catalog_id = $1",

@@ -13,8 +13,10 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/catalog/baseline"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
@@ -25,10 +27,10 @@ import (
 type catalogEnv struct {
 	db       *pgtest.DB
 	draftID  int64
-	nco      *kijun.Principal
-	nco2     *kijun.Principal // a second NCO editor
-	ministry *kijun.Principal // METI staff
-	operator *kijun.Principal // staff of an electricity operator
+	nco      *identity.Principal
+	nco2     *identity.Principal // a second NCO editor
+	ministry *identity.Principal // METI staff
+	operator *identity.Principal // staff of an electricity operator
 }
 
 func newCatalogEnv(t *testing.T) *catalogEnv {
@@ -47,12 +49,12 @@ func newCatalogEnv(t *testing.T) *catalogEnv {
 		}
 		return id
 	}
-	e.nco = kijun.NewPrincipal(user("統括 一郎"), "統括 一郎", "", []kijun.Grant{{Role: kijun.RoleNCOAdmin}}, oversight)
-	e.nco2 = kijun.NewPrincipal(user("統括 二郎"), "統括 二郎", "", []kijun.Grant{{Role: kijun.RoleNCOAnalyst}}, oversight)
-	e.ministry = kijun.NewPrincipal(user("経産 花子"), "経産 花子", "",
-		[]kijun.Grant{{Role: kijun.RoleMinistryStaff, MinistryCode: "METI"}}, oversight)
-	e.operator = kijun.NewPrincipal(user("電力 太郎"), "電力 太郎", "",
-		[]kijun.Grant{{Role: kijun.RoleOperatorStaff, OperatorID: 1, SectorCode: "electricity"}}, oversight)
+	e.nco = identity.NewPrincipal(user("統括 一郎"), "統括 一郎", "", []identity.Grant{{Role: identity.RoleNCOAdmin}}, oversight)
+	e.nco2 = identity.NewPrincipal(user("統括 二郎"), "統括 二郎", "", []identity.Grant{{Role: identity.RoleNCOAnalyst}}, oversight)
+	e.ministry = identity.NewPrincipal(user("経産 花子"), "経産 花子", "",
+		[]identity.Grant{{Role: identity.RoleMinistryStaff, MinistryCode: "METI"}}, oversight)
+	e.operator = identity.NewPrincipal(user("電力 太郎"), "電力 太郎", "",
+		[]identity.Grant{{Role: identity.RoleOperatorStaff, OperatorID: 1, SectorCode: "electricity"}}, oversight)
 	if !seed(t, db) {
 		t.Fatal("first seed created nothing")
 	}
@@ -77,15 +79,15 @@ func seed(t *testing.T, db *pgtest.DB) bool {
 }
 
 // as runs fn as p through the application role, so RLS applies.
-func (e *catalogEnv) as(t *testing.T, p *kijun.Principal, fn func(ctx context.Context, tx pgx.Tx) error) error {
+func (e *catalogEnv) as(t *testing.T, p *identity.Principal, fn func(ctx context.Context, tx pgx.Tx) error) error {
 	t.Helper()
 	ctx := context.Background()
 	return postgres.InTx(ctx, e.db.App, p, func(tx pgx.Tx) error { return fn(ctx, tx) })
 }
 
-func actor(p *kijun.Principal) postgres.AuditEvent { return postgres.ActorOf(p, "test") }
+func actor(p *identity.Principal) audit.Event { return postgres.ActorOf(p, "test") }
 
-func draftCatalog(t *testing.T) *kijun.Catalog {
+func draftCatalog(t *testing.T) *catalog.Catalog {
 	t.Helper()
 	ref := catalog.Reference{
 		Sections: strings.Fields("BASE GV ID PR DE RR TT"),
@@ -140,14 +142,14 @@ func TestSeedBaselineTwiceGivesOneCatalog(t *testing.T) {
 	}
 
 	// What is stored is what was shipped, in order.
-	var got *kijun.Catalog
+	var got *catalog.Catalog
 	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
 		got, err = postgres.GetCatalog(ctx, tx, e.draftID)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != kijun.CatalogDraft || got.Code != want.Code || got.Version != want.Version || got.Title != want.Title || got.Note != want.Note {
+	if got.Status != catalog.Draft || got.Code != want.Code || got.Version != want.Version || got.Title != want.Title || got.Note != want.Note {
 		t.Errorf("catalog %+v", got)
 	}
 	if ch := catalog.Diff(want, got); !ch.Empty() {
@@ -165,7 +167,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 func TestDraftVisibility(t *testing.T) {
 	t.Parallel()
 	e := newCatalogEnv(t)
-	count := func(p *kijun.Principal) (catalogs, controls int) {
+	count := func(p *identity.Principal) (catalogs, controls int) {
 		t.Helper()
 		if err := e.as(t, p, func(ctx context.Context, tx pgx.Tx) error {
 			list, err := postgres.ListCatalogs(ctx, tx)
@@ -183,7 +185,7 @@ func TestDraftVisibility(t *testing.T) {
 	if c, k := count(e.nco); c != 1 || k != n {
 		t.Errorf("NCO sees %d catalogs, %d controls; want 1, %d", c, k, n)
 	}
-	for name, p := range map[string]*kijun.Principal{"ministry": e.ministry, "operator": e.operator, "anonymous": nil} {
+	for name, p := range map[string]*identity.Principal{"ministry": e.ministry, "operator": e.operator, "anonymous": nil} {
 		if c, k := count(p); c != 0 || k != 0 {
 			t.Errorf("%s sees %d catalogs, %d controls of a draft", name, c, k)
 		}
@@ -194,7 +196,7 @@ func TestDraftVisibility(t *testing.T) {
 	})
 	wantError(t, err, kijun.ENotFound, "error.not_found")
 	err = e.as(t, e.ministry, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := postgres.UpdateControl(ctx, tx, e.draftID, "BASE-01", kijun.Control{}, 1, actor(e.ministry))
+		_, err := postgres.UpdateControl(ctx, tx, e.draftID, "BASE-01", catalog.Control{}, 1, actor(e.ministry))
 		return err
 	})
 	wantError(t, err, kijun.ENotFound, "error.not_found")
@@ -223,7 +225,7 @@ func TestDraftVisibility(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for name, p := range map[string]*kijun.Principal{"ministry": e.ministry, "operator": e.operator} {
+	for name, p := range map[string]*identity.Principal{"ministry": e.ministry, "operator": e.operator} {
 		if c, k := count(p); c != 1 || k != n {
 			t.Errorf("%s sees %d catalogs, %d controls of the published one; want 1, %d", name, c, k, n)
 		}
@@ -231,7 +233,7 @@ func TestDraftVisibility(t *testing.T) {
 	if c, k := count(nil); c != 0 || k != 0 {
 		t.Errorf("anonymous sees %d catalogs, %d controls", c, k)
 	}
-	var list []postgres.CatalogSummary
+	var list []catalog.Summary
 	if err := e.as(t, e.operator, func(ctx context.Context, tx pgx.Tx) (err error) {
 		list, err = postgres.ListCatalogs(ctx, tx)
 		return err
@@ -264,7 +266,7 @@ func TestPublishedCatalogIsImmutable(t *testing.T) {
 	t.Parallel()
 	e := newCatalogEnv(t)
 	publish(t, e, e.draftID)
-	var ctl kijun.Control
+	var ctl catalog.Control
 	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
 		ctl, err = postgres.GetControl(ctx, tx, e.draftID, "PR-01")
 		return err
@@ -331,7 +333,7 @@ func TestPublishedCatalogIsImmutable(t *testing.T) {
 	}
 
 	// Nothing changed.
-	var got kijun.Control
+	var got catalog.Control
 	if err := e.as(t, e.ministry, func(ctx context.Context, tx pgx.Tx) (err error) {
 		got, err = postgres.GetControl(ctx, tx, e.draftID, "PR-01")
 		return err
@@ -346,7 +348,7 @@ func TestPublishedCatalogIsImmutable(t *testing.T) {
 func TestOptimisticLocking(t *testing.T) {
 	t.Parallel()
 	e := newCatalogEnv(t)
-	var v1 kijun.Control
+	var v1 catalog.Control
 	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
 		v1, err = postgres.GetControl(ctx, tx, e.draftID, "RR-01")
 		return err
@@ -358,7 +360,7 @@ func TestOptimisticLocking(t *testing.T) {
 	theirs := v1
 	theirs.Title.Ja = "二郎の修正"
 
-	var v2 kijun.Control
+	var v2 catalog.Control
 	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
 		v2, err = postgres.UpdateControl(ctx, tx, e.draftID, "RR-01", mine, 1, actor(e.nco))
 		return err
@@ -374,7 +376,7 @@ func TestOptimisticLocking(t *testing.T) {
 		return err
 	})
 	ke := wantError(t, err, kijun.EConflict, "catalog.conflict")
-	if cur, _ := ke.Args["Current"].(kijun.Control); !reflect.DeepEqual(cur, v2) || ke.Args["Version"] != 2 || ke.Args["Ref"] != "RR-01" {
+	if cur, _ := ke.Args["Current"].(catalog.Control); !reflect.DeepEqual(cur, v2) || ke.Args["Version"] != 2 || ke.Args["Ref"] != "RR-01" {
 		t.Errorf("conflict args: %+v", ke.Args)
 	}
 	err = e.as(t, e.nco2, func(ctx context.Context, tx pgx.Tx) error {
@@ -409,7 +411,7 @@ func TestOptimisticLocking(t *testing.T) {
 		t.Fatal(err)
 	}
 	ke = wantError(t, <-done, kijun.EConflict, "catalog.conflict")
-	if cur, _ := ke.Args["Current"].(kijun.Control); cur.Version != 3 || cur.Title.Ja != "一郎の再修正" {
+	if cur, _ := ke.Args["Current"].(catalog.Control); cur.Version != 3 || cur.Title.Ja != "一郎の再修正" {
 		t.Errorf("conflict after waiting: current %+v", ke.Args["Current"])
 	}
 
@@ -426,7 +428,7 @@ func TestOptimisticLocking(t *testing.T) {
 }
 
 // setPrincipalTx sets p on a transaction begun by hand, as InTx does.
-func setPrincipalTx(ctx context.Context, tx pgx.Tx, p *kijun.Principal) error {
+func setPrincipalTx(ctx context.Context, tx pgx.Tx, p *identity.Principal) error {
 	_, err := tx.Exec(ctx, `SELECT set_config('kijun.user_id', $1, true), set_config('kijun.nco', 'true', true)`, itoa(p.UserID))
 	return err
 }
@@ -442,13 +444,13 @@ func waitForLockWait(t *testing.T, db *pgtest.DB) {
 func TestAddAndRemoveControl(t *testing.T) {
 	t.Parallel()
 	e := newCatalogEnv(t)
-	c := kijun.Control{
+	c := catalog.Control{
 		Ref: "TT-99", Section: "TT",
 		Title:     kijun.Text{Ja: "量子耐性暗号への移行計画", En: "Migration plan to post-quantum cryptography"},
 		Statement: kijun.Text{Ja: "移行計画を定めること。", En: "Set a migration plan."},
 		Themes:    []string{"tech-trends"}, CSF: []string{"PR.DS"}, Sectors: []string{"finance"},
 	}
-	var added kijun.Control
+	var added catalog.Control
 	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
 		added, err = postgres.AddControl(ctx, tx, e.draftID, c, actor(e.nco))
 		return err
@@ -480,7 +482,7 @@ func TestAddAndRemoveControl(t *testing.T) {
 	}
 
 	// The new control is the last of its section.
-	var got *kijun.Catalog
+	var got *catalog.Catalog
 	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
 		got, err = postgres.GetCatalog(ctx, tx, e.draftID)
 		return err
@@ -549,7 +551,7 @@ func TestPublishSupersedesThePrevious(t *testing.T) {
 	}
 
 	// Edit the new draft, then publish it.
-	var old, draft *kijun.Catalog
+	var old, draft *catalog.Catalog
 	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
 		if old, err = postgres.GetCatalog(ctx, tx, v1); err != nil {
 			return err
@@ -569,24 +571,24 @@ func TestPublishSupersedesThePrevious(t *testing.T) {
 	}
 	publish(t, e, v2)
 
-	var list []postgres.CatalogSummary
+	var list []catalog.Summary
 	if err := e.as(t, e.ministry, func(ctx context.Context, tx pgx.Tx) (err error) {
 		list, err = postgres.ListCatalogs(ctx, tx)
 		return err
 	}); err != nil {
 		t.Fatal(err)
 	}
-	status := map[int64]kijun.CatalogStatus{}
+	status := map[int64]catalog.Status{}
 	for _, c := range list {
 		status[c.ID] = c.Status
 	}
-	if !reflect.DeepEqual(status, map[int64]kijun.CatalogStatus{v1: kijun.CatalogSuperseded, v2: kijun.CatalogPublished}) {
+	if !reflect.DeepEqual(status, map[int64]catalog.Status{v1: catalog.Superseded, v2: catalog.Published}) {
 		t.Errorf("statuses after the second publish: %v", status)
 	}
 	if list[0].ID != v2 || list[0].BasedOn != v1 {
 		t.Errorf("list order or based_on: %+v", list)
 	}
-	var newer *kijun.Catalog
+	var newer *catalog.Catalog
 	if err := e.as(t, e.ministry, func(ctx context.Context, tx pgx.Tx) (err error) {
 		newer, err = postgres.GetCatalog(ctx, tx, v2)
 		return err
@@ -621,7 +623,7 @@ func TestPublishSupersedesThePrevious(t *testing.T) {
 // matching is what a search must return, worked out without the
 // database: the controls whose text contains every word, NFKC-normalised
 // and case-folded.
-func matching(c *kijun.Catalog, words ...string) []string {
+func matching(c *catalog.Catalog, words ...string) []string {
 	var refs []string
 	for _, k := range c.Controls {
 		hay := strings.ToLower(norm.NFKC.String(strings.Join([]string{k.Ref, k.Title.Ja, k.Title.En,
@@ -638,7 +640,7 @@ func matching(c *kijun.Catalog, words ...string) []string {
 	return refs
 }
 
-func refsOf(cs []kijun.Control) []string {
+func refsOf(cs []catalog.Control) []string {
 	var refs []string
 	for _, c := range cs {
 		refs = append(refs, c.Ref)
@@ -650,9 +652,9 @@ func TestSearchControls(t *testing.T) {
 	t.Parallel()
 	e := newCatalogEnv(t)
 	draft := draftCatalog(t)
-	search := func(q string, f postgres.ControlFilter) []kijun.Control {
+	search := func(q string, f catalog.ControlFilter) []catalog.Control {
 		t.Helper()
-		var got []kijun.Control
+		var got []catalog.Control
 		if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
 			got, err = postgres.SearchControls(ctx, tx, e.draftID, q, f)
 			return err
@@ -675,7 +677,7 @@ func TestSearchControls(t *testing.T) {
 		{"ＯＴ　資産", []string{"OT", "資産"}}, // full-width letters and an ideographic space
 		{"pr-0", []string{"PR-0"}},
 	} {
-		got := refsOf(search(tc.query, postgres.ControlFilter{}))
+		got := refsOf(search(tc.query, catalog.ControlFilter{}))
 		slices.Sort(got)
 		want := matching(draft, tc.words...)
 		if len(want) == 0 {
@@ -687,7 +689,7 @@ func TestSearchControls(t *testing.T) {
 	}
 
 	// Controls titled after backups come before those that only mention them.
-	hits := search("バックアップ", postgres.ControlFilter{})
+	hits := search("バックアップ", catalog.ControlFilter{})
 	titled := 0
 	for _, c := range draft.Controls {
 		if strings.Contains(c.Title.Ja, "バックアップ") {
@@ -702,24 +704,24 @@ func TestSearchControls(t *testing.T) {
 			t.Errorf("rank %d: %s %s", i, c.Ref, c.Title.Ja)
 		}
 	}
-	if hits := search("PR-01", postgres.ControlFilter{}); len(hits) == 0 || hits[0].Ref != "PR-01" {
+	if hits := search("PR-01", catalog.ControlFilter{}); len(hits) == 0 || hits[0].Ref != "PR-01" {
 		t.Errorf("an exact ref should come first: %v", refsOf(hits))
 	}
-	if hits := search("no-such-words-anywhere 100%", postgres.ControlFilter{}); len(hits) != 0 {
+	if hits := search("no-such-words-anywhere 100%", catalog.ControlFilter{}); len(hits) != 0 {
 		t.Errorf("nonsense found %v", refsOf(hits))
 	}
 
 	// Filters.
-	for _, c := range search("バックアップ", postgres.ControlFilter{Section: "RR"}) {
+	for _, c := range search("バックアップ", catalog.ControlFilter{Section: "RR"}) {
 		if c.Section != "RR" {
 			t.Errorf("section filter let %s through", c.Ref)
 		}
 	}
-	all := search("", postgres.ControlFilter{})
+	all := search("", catalog.ControlFilter{})
 	if !reflect.DeepEqual(refsOf(all), refsOf(draft.Controls)) {
 		t.Errorf("empty query should list the catalog in order")
 	}
-	count := func(pred func(kijun.Control) bool) int {
+	count := func(pred func(catalog.Control) bool) int {
 		n := 0
 		for _, c := range draft.Controls {
 			if pred(c) {
@@ -729,15 +731,15 @@ func TestSearchControls(t *testing.T) {
 		return n
 	}
 	for name, tc := range map[string]struct {
-		f    postgres.ControlFilter
-		pred func(kijun.Control) bool
+		f    catalog.ControlFilter
+		pred func(catalog.Control) bool
 	}{
-		"theme":        {postgres.ControlFilter{Theme: "supply-chain"}, func(c kijun.Control) bool { return slices.Contains(c.Themes, "supply-chain") }},
-		"csf category": {postgres.ControlFilter{CSF: "PR.DS"}, func(c kijun.Control) bool { return slices.Contains(c.CSF, "PR.DS") }},
-		"csf function": {postgres.ControlFilter{CSF: "RS"}, func(c kijun.Control) bool {
+		"theme":        {catalog.ControlFilter{Theme: "supply-chain"}, func(c catalog.Control) bool { return slices.Contains(c.Themes, "supply-chain") }},
+		"csf category": {catalog.ControlFilter{CSF: "PR.DS"}, func(c catalog.Control) bool { return slices.Contains(c.CSF, "PR.DS") }},
+		"csf function": {catalog.ControlFilter{CSF: "RS"}, func(c catalog.Control) bool {
 			return slices.ContainsFunc(c.CSF, func(s string) bool { return strings.HasPrefix(s, "RS.") })
 		}},
-		"sector": {postgres.ControlFilter{Sector: "port"}, func(c kijun.Control) bool {
+		"sector": {catalog.ControlFilter{Sector: "port"}, func(c catalog.Control) bool {
 			return len(c.Sectors) == 0 || slices.Contains(c.Sectors, "port")
 		}},
 	} {
@@ -753,9 +755,9 @@ func TestSearchControls(t *testing.T) {
 	}
 
 	// A ministry may search the draft only once it is published.
-	var got []kijun.Control
+	var got []catalog.Control
 	if err := e.as(t, e.ministry, func(ctx context.Context, tx pgx.Tx) (err error) {
-		got, err = postgres.SearchControls(ctx, tx, e.draftID, "バックアップ", postgres.ControlFilter{})
+		got, err = postgres.SearchControls(ctx, tx, e.draftID, "バックアップ", catalog.ControlFilter{})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -772,21 +774,21 @@ func TestSearchUsesTrigramIndex(t *testing.T) {
 	e := newCatalogEnv(t)
 	ctx := context.Background()
 	for _, q := range []string{"%バックアップ%", "%backup%"} {
-		var plan []string
+		var remediation []string
 		err := pgx.BeginFunc(ctx, e.db.Owner, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
 				return err
 			}
 			rows, _ := tx.Query(ctx, `EXPLAIN SELECT ref FROM controls WHERE search_text ILIKE '`+q+`'`)
 			var err error
-			plan, err = pgx.CollectRows(rows, pgx.RowTo[string])
+			remediation, err = pgx.CollectRows(rows, pgx.RowTo[string])
 			return err
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(strings.Join(plan, "\n"), "controls_search") {
-			t.Errorf("%s: plan does not use controls_search:\n%s", q, strings.Join(plan, "\n"))
+		if !strings.Contains(strings.Join(remediation, "\n"), "controls_search") {
+			t.Errorf("%s: plan does not use controls_search:\n%s", q, strings.Join(remediation, "\n"))
 		}
 	}
 }

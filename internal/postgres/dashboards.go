@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"math"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/dashboard"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
@@ -35,34 +36,10 @@ import (
 // countedStatus limits a rollup to assessments whose figures count.
 const countedStatus = `a.status IN ('submitted', 'accepted')`
 
-// MinBenchmarkGroup is the small-group suppression rule: a benchmark over
-// fewer operators than this is not shown to operators. This constant is
-// the rule; the database applies it too (kijun_sector_benchmark reads
-// every operator's rollups as the owner, so it must suppress itself), and
-// TestSectorBenchmarkThresholdIsMinBenchmarkGroup holds the two equal.
-const MinBenchmarkGroup = 5
-
-// Named is a reference code with its names.
-type Named struct {
-	Code string
-	Name kijun.Text
-}
-
-// ReferenceNames are the names of the reference codes pages show, in
-// their reference order.
-type ReferenceNames struct {
-	Sectors    []Named
-	Sections   []Named
-	Themes     []Named
-	Ministries []Named
-	// Oversight maps a sector to the ministries overseeing it.
-	Oversight map[string][]string
-}
-
 // LoadReferenceNames reads sectors, baseline sections, themes, ministries
 // and oversight in one round trip.
-func LoadReferenceNames(ctx context.Context, q Querier) (ReferenceNames, error) {
-	n := ReferenceNames{Oversight: map[string][]string{}}
+func LoadReferenceNames(ctx context.Context, q Querier) (kijun.ReferenceNames, error) {
+	n := kijun.ReferenceNames{Oversight: map[string][]string{}}
 	rows, _ := q.Query(ctx, `SELECT 'sector', code, name_ja, name_en, sort_order FROM sectors
 		UNION ALL SELECT 'section', code, name_ja, name_en, sort_order FROM baseline_sections
 		UNION ALL SELECT 'theme', code, name_ja, name_en, sort_order FROM themes
@@ -70,7 +47,7 @@ func LoadReferenceNames(ctx context.Context, q Querier) (ReferenceNames, error) 
 		UNION ALL SELECT 'oversight:' || sector_code, ministry_code, '', '', 0 FROM sector_oversight
 		ORDER BY 1, 5, 2`)
 	var kind string
-	var c Named
+	var c kijun.Named
 	var order int
 	_, err := pgx.ForEachRow(rows, []any{&kind, &c.Code, &c.Name.Ja, &c.Name.En, &order}, func() error {
 		switch kind {
@@ -91,118 +68,6 @@ func LoadReferenceNames(ctx context.Context, q Querier) (ReferenceNames, error) 
 	return n, err
 }
 
-// Name returns the names of code in list (the code itself if unknown).
-func Name(list []Named, code string) kijun.Text {
-	for _, c := range list {
-		if c.Code == code {
-			return c.Name
-		}
-	}
-	return kijun.Text{Ja: code, En: code}
-}
-
-// NameMap indexes a list of names by code, for views that look names up.
-func NameMap(list []Named) map[string]kijun.Text {
-	m := make(map[string]kijun.Text, len(list))
-	for _, c := range list {
-		m[c.Code] = c.Name
-	}
-	return m
-}
-
-// Cell is one sector's figure in one dimension (a section, a theme, or
-// overall), over the assessments that count.
-type Cell struct {
-	Sector string
-	Kind   string
-	Key    string
-	// N is the number of assessments with a score in the dimension
-	// (nothing applicable: no score, not counted).
-	N int
-	// Score is the mean of those assessments' scores (0–1); nil if N = 0.
-	Score *float64
-	// Implemented and Applicable are summed over the assessments: the
-	// share of applicable answers that are 実施済.
-	Implemented int
-	Applicable  int
-}
-
-// ShareImplemented is Implemented / Applicable, nil when nothing applies.
-func (c Cell) ShareImplemented() *float64 {
-	if c.Applicable == 0 {
-		return nil
-	}
-	v := float64(c.Implemented) / float64(c.Applicable)
-	return &v
-}
-
-// SectorProgress counts one sector's assessments by status.
-type SectorProgress struct {
-	Sector string
-	StatusCounts
-}
-
-// TrendPoint is one sector's overall score in one cycle.
-type TrendPoint struct {
-	CycleID    int64
-	FiscalYear kijun.FiscalYear
-	Sector     string
-	N          int
-	Score      *float64
-}
-
-// PlanStatusCount counts a ministry's plans by the status of their latest
-// version.
-type PlanStatusCount struct {
-	Ministry string
-	Status   kijun.PlanStatus
-	N        int
-}
-
-// Dashboard is the figures of the NCO and ministry dashboards for one
-// cycle and a list of sectors.
-type Dashboard struct {
-	Cycle   kijun.Cycle
-	Cycles  []kijun.Cycle // every cycle, newest first
-	Sectors []string      // in scope, in reference order
-	// Cells has one entry per sector × dimension with any rollup;
-	// Lookup finds one.
-	Cells    []Cell
-	Progress []SectorProgress
-	Trend    []TrendPoint // by fiscal year, then sector order of Sectors
-	Plans    []PlanStatusCount
-}
-
-// Lookup returns the cell of sector in kind/key (zero Cell if none).
-func (d *Dashboard) Lookup(sector, kind, key string) Cell {
-	for _, c := range d.Cells {
-		if c.Sector == sector && c.Kind == kind && c.Key == key {
-			return c
-		}
-	}
-	return Cell{Sector: sector, Kind: kind, Key: key}
-}
-
-// TrendOf returns the sector's point in a cycle (zero if none).
-func (d *Dashboard) TrendOf(sector string, cycleID int64) TrendPoint {
-	for _, t := range d.Trend {
-		if t.Sector == sector && t.CycleID == cycleID {
-			return t
-		}
-	}
-	return TrendPoint{Sector: sector, CycleID: cycleID}
-}
-
-// PickCycle returns the cycle with id (0: the newest) from cycles.
-func PickCycle(cycles []kijun.Cycle, id int64) (kijun.Cycle, error) {
-	for _, c := range cycles {
-		if id == 0 || c.ID == id {
-			return c, nil
-		}
-	}
-	return kijun.Cycle{}, kijun.ErrNotFound
-}
-
 // LoadDashboard reads the dashboard of sectors in cycle cycleID (0: the
 // newest cycle): the cycles, then the figures in one round trip (a batch
 // of four queries), each reading per-sector rows (sector_rollups,
@@ -210,28 +75,17 @@ func PickCycle(cycles []kijun.Cycle, id int64) (kijun.Cycle, error) {
 // a ministry passing a sector it does not oversee gets empty figures for
 // it. With withPlans, plan status by ministry is read too (plans the
 // principal sees).
-func LoadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, withPlans bool) (Dashboard, error) {
+func LoadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, withPlans bool) (dashboard.Dashboard, error) {
 	return loadDashboard(ctx, tx, cycleID, sectors, withPlans, nil)
-}
-
-// MinistryFigures are the ministry dashboard's follow-ups: the weakest
-// controls and the operators below target of its focus sector, and the
-// assessments needing attention in all its sectors.
-type MinistryFigures struct {
-	Weakest   []ControlFigure
-	Attention []Attention
-	AttnTotal int
-	Below     []BelowTarget
-	HasTarget bool // a sector profile is in force for the focus sector
 }
 
 // LoadMinistryDashboard reads a ministry's dashboard of sectors in cycle
 // cycleID (0: the newest) and its follow-ups about focus, in the same
 // round trip as the figures: ten weakest controls, a hundred assessments
 // needing attention, fifty operators below target.
-func LoadMinistryDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, focus string) (Dashboard, MinistryFigures, error) {
-	var m MinistryFigures
-	d, err := loadDashboard(ctx, tx, cycleID, sectors, true, func(b *pgx.Batch, cy kijun.Cycle) {
+func LoadMinistryDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, focus string) (dashboard.Dashboard, dashboard.MinistryFigures, error) {
+	var m dashboard.MinistryFigures
+	d, err := loadDashboard(ctx, tx, cycleID, sectors, true, func(b *pgx.Batch, cy assessment.Cycle) {
 		queueWeakestControls(b, &m.Weakest, cy.ID, focus, 10)
 		queueNeedingAttention(b, &m.Attention, &m.AttnTotal, cy.ID, sectors, 100)
 		queueBelowTarget(b, &m.Below, &m.HasTarget, cy.ID, cy.FiscalYear, focus, 50)
@@ -241,8 +95,8 @@ func LoadMinistryDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sector
 
 // loadDashboard reads the cycles, then sends the figures' queries, and
 // those more queues for the chosen cycle, as one batch.
-func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, withPlans bool, more func(*pgx.Batch, kijun.Cycle)) (Dashboard, error) {
-	d := Dashboard{Sectors: sectors}
+func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, withPlans bool, more func(*pgx.Batch, assessment.Cycle)) (dashboard.Dashboard, error) {
+	d := dashboard.Dashboard{Sectors: sectors}
 	var err error
 	if d.Cycles, err = ListCycles(ctx, tx); err != nil {
 		return d, err
@@ -252,10 +106,10 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		if cycleID != 0 {
 			return d, kijun.ErrNotFound
 		}
-		d.queuePlans(b, withPlans)
+		queuePlans(&d, b, withPlans)
 		return d, tx.SendBatch(ctx, b).Close()
 	}
-	if d.Cycle, err = PickCycle(d.Cycles, cycleID); err != nil {
+	if d.Cycle, err = dashboard.PickCycle(d.Cycles, cycleID); err != nil {
 		return d, err
 	}
 
@@ -266,8 +120,8 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		d.Cycle.ID, sectors).Query(func(rows pgx.Rows) (err error) {
 		// Scanned field by field: a national page has some three hundred
 		// cells, and the reflection of RowToStructByPos showed in its profile.
-		d.Cells, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Cell, error) {
-			var c Cell
+		d.Cells, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Cell, error) {
+			var c dashboard.Cell
 			err := r.Scan(&c.Sector, &c.Kind, &c.Key, &c.N, &c.Score, &c.Implemented, &c.Applicable)
 			return c, err
 		})
@@ -275,9 +129,9 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 	})
 
 	b.Queue(progressSQL, d.Cycle.ID, sectors).Query(func(rows pgx.Rows) error {
-		byS := map[string]StatusCounts{}
+		byS := map[string]assessment.StatusCounts{}
 		var s string
-		var c StatusCounts
+		var c assessment.StatusCounts
 		if _, err := pgx.ForEachRow(rows, []any{&s, &c.NotStarted, &c.InProgress, &c.Submitted, &c.Returned, &c.Accepted,
 			&c.Overdue, &c.Total}, func() error {
 			byS[s] = c
@@ -287,7 +141,7 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		}
 		for _, s := range sectors {
 			if c, ok := byS[s]; ok {
-				d.Progress = append(d.Progress, SectorProgress{Sector: s, StatusCounts: c})
+				d.Progress = append(d.Progress, dashboard.SectorProgress{Sector: s, StatusCounts: c})
 			}
 		}
 		return nil
@@ -301,68 +155,37 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		FROM sector_rollups s JOIN cycles c ON c.id = s.cycle_id
 		WHERE s.cycle_id = ANY ($1) AND s.sector_code = ANY ($2) AND s.kind = 'overall' AND s.key = '' AND s.assessments > 0
 		ORDER BY 2, 1`, ids, sectors).Query(func(rows pgx.Rows) (err error) {
-		d.Trend, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TrendPoint, error) {
-			var t TrendPoint
+		d.Trend, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.TrendPoint, error) {
+			var t dashboard.TrendPoint
 			err := r.Scan(&t.CycleID, &t.FiscalYear, &t.Sector, &t.N, &t.Score)
 			return t, err
 		})
 		return err
 	})
-	d.queuePlans(b, withPlans)
+	queuePlans(&d, b, withPlans)
 	if more != nil {
 		more(b, d.Cycle)
 	}
 	return d, tx.SendBatch(ctx, b).Close()
 }
 
-func (d *Dashboard) queuePlans(b *pgx.Batch, withPlans bool) {
+func queuePlans(d *dashboard.Dashboard, b *pgx.Batch, withPlans bool) {
 	if !withPlans {
 		return
 	}
 	b.Queue(`SELECT p.ministry_code, v.status, count(*)::int
 		FROM plans p ` + latestVersion + `
 		GROUP BY 1, 2 ORDER BY 1, 2`).Query(func(rows pgx.Rows) (err error) {
-		d.Plans, err = pgx.CollectRows(rows, pgx.RowToStructByPos[PlanStatusCount])
+		d.Plans, err = pgx.CollectRows(rows, pgx.RowToStructByPos[dashboard.PlanStatusCount])
 		return err
 	})
 }
 
-// SectorOperator is an operator of a sector's drill-down list with its
-// assessment in the cycle.
-type SectorOperator struct {
-	AssessmentID int64
-	OperatorID   int64
-	Name         kijun.Text
-	Status       kijun.AssessmentStatus
-	Overdue      bool
-	// Overall and Focus are the overall score and the score of the
-	// dimension the list focuses on; nil unless the assessment counts
-	// and something applies.
-	Overall *float64
-	Focus   *float64
-}
-
-// SectorFilter narrows SectorOperators.
-type SectorFilter struct {
-	CycleID int64
-	Sector  string
-	// Kind and Key name the dimension in focus (a heatmap cell); empty:
-	// overall.
-	Kind, Key string
-	// Status is an assessment status, kijun.StatusOverdue or "counted"
-	// (submitted or accepted); empty: all.
-	Status string
-	// ByScore sorts the lowest score first; otherwise by name.
-	ByScore bool
-	Limit   int // default 100, at most 1000
-	Offset  int
-}
-
 // SectorOperators lists a sector's assessments in a cycle with their
 // scores (RLS: a ministry its sectors, the NCO all), and how many match.
-func SectorOperators(ctx context.Context, tx pgx.Tx, f SectorFilter) ([]SectorOperator, int, error) {
+func SectorOperators(ctx context.Context, tx pgx.Tx, f dashboard.SectorFilter) ([]dashboard.SectorOperator, int, error) {
 	if f.Kind == "" {
-		f.Kind, f.Key = kijun.RollupOverall, ""
+		f.Kind, f.Key = assessment.RollupOverall, ""
 	}
 	if f.Limit <= 0 {
 		f.Limit = 100
@@ -382,42 +205,26 @@ func SectorOperators(ctx context.Context, tx pgx.Tx, f SectorFilter) ([]SectorOp
 		where+` ORDER BY `+order+` LIMIT $6 OFFSET $7`,
 		f.CycleID, f.Sector, f.Kind, f.Key, f.Status, f.Limit, f.Offset)
 	total := 0
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (SectorOperator, error) {
-		var o SectorOperator
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.SectorOperator, error) {
+		var o dashboard.SectorOperator
 		err := r.Scan(&o.AssessmentID, &o.OperatorID, &o.Name.Ja, &o.Name.En, &o.Status, &o.Overdue, &o.Overall, &o.Focus, &total)
 		return o, err
 	})
 	return list, total, err
 }
 
-// ControlFigure is one control's answers across a sector's assessments
-// that count.
-type ControlFigure struct {
-	Ref            string
-	Title          kijun.Text
-	Implemented    int
-	Partial        int
-	NotImplemented int
-	NA             int
-	// Score is the mean weight of the applicable answers; nil if none.
-	Score *float64
-}
-
-// Applicable is the number of answers that enter the score.
-func (c ControlFigure) Applicable() int { return c.Implemented + c.Partial + c.NotImplemented }
-
 // WeakestControls returns the limit controls of a sector with the lowest
 // mean score in a cycle (N/A excluded), over its assessments that count,
 // from sector_control_rollups: one sector's ~100 rows,
 // whatever its size.
-func WeakestControls(ctx context.Context, tx pgx.Tx, cycleID int64, sector string, limit int) ([]ControlFigure, error) {
-	var list []ControlFigure
+func WeakestControls(ctx context.Context, tx pgx.Tx, cycleID int64, sector string, limit int) ([]dashboard.ControlFigure, error) {
+	var list []dashboard.ControlFigure
 	b := &pgx.Batch{}
 	queueWeakestControls(b, &list, cycleID, sector, limit)
 	return list, tx.SendBatch(ctx, b).Close()
 }
 
-func queueWeakestControls(b *pgx.Batch, list *[]ControlFigure, cycleID int64, sector string, limit int) {
+func queueWeakestControls(b *pgx.Batch, list *[]dashboard.ControlFigure, cycleID int64, sector string, limit int) {
 	b.Queue(`SELECT w.ref, coalesce(t.title_ja, w.ref), coalesce(t.title_en, ''),
 			w.implemented, w.partial, w.not_implemented, w.na,
 			(w.sum_weight / nullif(w.implemented + w.partial + w.not_implemented, 0))::float8 AS score
@@ -426,8 +233,8 @@ func queueWeakestControls(b *pgx.Batch, list *[]ControlFigure, cycleID int64, se
 			WHERE cs.cycle_id = $1 AND cs.sector_code = $2 AND i.ref = w.ref LIMIT 1) t ON true
 		WHERE w.cycle_id = $1 AND w.sector_code = $2 AND w.answers > 0
 		ORDER BY score NULLS LAST, w.ref LIMIT $3`, cycleID, sector, limit).Query(func(rows pgx.Rows) (err error) {
-		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ControlFigure, error) {
-			var c ControlFigure
+		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.ControlFigure, error) {
+			var c dashboard.ControlFigure
 			err := r.Scan(&c.Ref, &c.Title.Ja, &c.Title.En, &c.Implemented, &c.Partial, &c.NotImplemented, &c.NA, &c.Score)
 			return c, err
 		})
@@ -435,21 +242,12 @@ func queueWeakestControls(b *pgx.Batch, list *[]ControlFigure, cycleID int64, se
 	})
 }
 
-// BelowTarget is an operator with answers below its sector profile's
-// target status.
-type BelowTarget struct {
-	AssessmentID int64
-	Name         kijun.Text
-	Below        int // controls answered below their target
-	Targets      int // applicable controls with a target
-}
-
 // OperatorsBelowTarget lists the sector's operators (assessments that
 // count, in cycleID) with at least one applicable answer whose weight is
 // below the weight of the target status that the sector profile in force
 // for fy sets for the control, most shortfalls first. No profile in
 // force: ok is false.
-func OperatorsBelowTarget(ctx context.Context, tx pgx.Tx, cycleID int64, fy kijun.FiscalYear, sector string, limit int) (list []BelowTarget, ok bool, err error) {
+func OperatorsBelowTarget(ctx context.Context, tx pgx.Tx, cycleID int64, fy kijun.FiscalYear, sector string, limit int) (list []dashboard.BelowTarget, ok bool, err error) {
 	b := &pgx.Batch{}
 	queueBelowTarget(b, &list, &ok, cycleID, fy, sector, limit)
 	err = tx.SendBatch(ctx, b).Close()
@@ -459,7 +257,7 @@ func OperatorsBelowTarget(ctx context.Context, tx pgx.Tx, cycleID int64, fy kiju
 // queueBelowTarget queues the list in one statement that reads the
 // profile once: its one row without an operator still says whether a
 // profile is in force.
-func queueBelowTarget(b *pgx.Batch, list *[]BelowTarget, ok *bool, cycleID int64, fy kijun.FiscalYear, sector string, limit int) {
+func queueBelowTarget(b *pgx.Batch, list *[]dashboard.BelowTarget, ok *bool, cycleID int64, fy kijun.FiscalYear, sector string, limit int) {
 	b.Queue(`WITH p AS MATERIALIZED (SELECT ref, applies, target_status FROM kijun_sector_profile($2, $3)),
 		t AS (SELECT p.ref, ts.weight AS target FROM p JOIN answer_scale ts ON ts.code = p.target_status WHERE p.applies),
 		l AS (SELECT a.id, o.name_ja, o.name_en,
@@ -475,7 +273,7 @@ func queueBelowTarget(b *pgx.Batch, list *[]BelowTarget, ok *bool, cycleID int64
 		FROM (VALUES (1)) one LEFT JOIN l ON true
 		ORDER BY l.below DESC, l.name_ja`, cycleID, sector, int(fy), limit).Query(func(rows pgx.Rows) error {
 		var id *int64
-		var bt BelowTarget
+		var bt dashboard.BelowTarget
 		_, err := pgx.ForEachRow(rows, []any{ok, &id, &bt.Name.Ja, &bt.Name.En, &bt.Below, &bt.Targets}, func() error {
 			if id != nil {
 				bt.AssessmentID = *id
@@ -487,37 +285,25 @@ func queueBelowTarget(b *pgx.Batch, list *[]BelowTarget, ok *bool, cycleID int64
 	})
 }
 
-// Attention is an assessment a ministry should follow up: returned, or
-// overdue.
-type Attention struct {
-	AssessmentID int64
-	Sector       string
-	Name         kijun.Text
-	Status       kijun.AssessmentStatus
-	Overdue      bool
-	DueOn        time.Time
-	ReturnedAt   *time.Time
-}
-
 // NeedingAttention lists the returned and overdue assessments of sectors
 // in a cycle, by sector and name, at most limit, and how many there are.
-func NeedingAttention(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, limit int) ([]Attention, int, error) {
-	var list []Attention
+func NeedingAttention(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, limit int) ([]dashboard.Attention, int, error) {
+	var list []dashboard.Attention
 	total := 0
 	b := &pgx.Batch{}
 	queueNeedingAttention(b, &list, &total, cycleID, sectors, limit)
 	return list, total, tx.SendBatch(ctx, b).Close()
 }
 
-func queueNeedingAttention(b *pgx.Batch, list *[]Attention, total *int, cycleID int64, sectors []string, limit int) {
+func queueNeedingAttention(b *pgx.Batch, list *[]dashboard.Attention, total *int, cycleID int64, sectors []string, limit int) {
 	b.Queue(`SELECT a.id, a.sector_code, o.name_ja, o.name_en, a.status, `+overdueSQL+`, c.due_on, a.returned_at,
 			count(*) OVER ()
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id JOIN operators o ON o.id = a.operator_id
 		JOIN sectors sc ON sc.code = a.sector_code
 		WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) AND (a.status = 'returned' OR `+overdueSQL+`)
 		ORDER BY sc.sort_order, o.name_ja, a.id LIMIT $3`, cycleID, sectors, limit).Query(func(rows pgx.Rows) (err error) {
-		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Attention, error) {
-			var a Attention
+		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Attention, error) {
+			var a dashboard.Attention
 			err := r.Scan(&a.AssessmentID, &a.Sector, &a.Name.Ja, &a.Name.En, &a.Status, &a.Overdue, &a.DueOn, &a.ReturnedAt, total)
 			return a, err
 		})
@@ -525,47 +311,22 @@ func queueNeedingAttention(b *pgx.Batch, list *[]Attention, total *int, cycleID 
 	})
 }
 
-// Benchmark is the distribution of one dimension's scores across a
-// sector's assessments that count. Quartiles are nil when fewer than
-// MinBenchmarkGroup operators have a score (suppressed).
-type Benchmark struct {
-	Kind   string
-	Key    string
-	N      int
-	Q1     *float64
-	Median *float64
-	Q3     *float64
-}
-
-// Suppressed reports whether the group is too small to show.
-func (b Benchmark) Suppressed() bool { return b.N < MinBenchmarkGroup }
-
 func round4(v float64) *float64 {
 	r := math.Round(v*10000) / 10000
 	return &r
 }
 
-// Gap is an answer of the operator's own assessment below 実施済 with its
-// remediation plan.
-type Gap struct {
-	Ref         string
-	Section     string
-	Title       kijun.Text
-	Status      kijun.AnswerStatus
-	Remediation kijun.Remediation
-}
-
 // OwnGaps returns an assessment's partial and not-implemented answers with
 // their remediation plans, earliest target date first (undated last).
-func OwnGaps(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]Gap, error) {
+func OwnGaps(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]dashboard.Gap, error) {
 	rows, _ := tx.Query(ctx, `SELECT x.ref, i.section_code, i.title_ja, i.title_en, x.status,
 			x.remediation_action, x.remediation_owner, x.remediation_due
 		FROM assessments a JOIN answers x ON x.assessment_id = a.id
 		JOIN control_set_items i ON i.set_id = a.control_set_id AND i.ref = x.ref
 		WHERE a.id = $1 AND x.status IN ('partial', 'not_implemented')
 		ORDER BY x.remediation_due NULLS LAST, i.sort_order, x.ref`, assessmentID)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Gap, error) {
-		var g Gap
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Gap, error) {
+		var g dashboard.Gap
 		err := r.Scan(&g.Ref, &g.Section, &g.Title.Ja, &g.Title.En, &g.Status,
 			&g.Remediation.Action, &g.Remediation.Owner, &g.Remediation.Due)
 		return g, err
@@ -582,24 +343,6 @@ func OperatorSector(ctx context.Context, tx pgx.Tx, operatorID int64) (string, e
 	return s, err
 }
 
-// AnswerExportRow is one row of the streamed answer export.
-type AnswerExportRow struct {
-	FiscalYear       kijun.FiscalYear
-	Sector           string
-	CorporateNumber  string
-	OperatorName     kijun.Text
-	AssessmentID     int64
-	AssessmentStatus kijun.AssessmentStatus
-	Ref              string
-	Status           string
-	Maturity         int
-	NAReason         string
-	Action           string
-	Owner            string
-	Due              *time.Time
-	UpdatedAt        time.Time
-}
-
 // answerExportTag marks the export's query so that tests and operators
 // can find it in pg_stat_activity.
 const answerExportTag = "/* kijun:answer-export */ "
@@ -608,7 +351,7 @@ const answerExportTag = "/* kijun:answer-export */ "
 // sectors (RLS applies), ordered by assessment and ref (the answers key, so no sort of the whole export), as the rows
 // arrive from the server: nothing is collected, so memory stays flat
 // whatever the size. fn's error stops the stream.
-func StreamAnswers(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, fn func(AnswerExportRow) error) error {
+func StreamAnswers(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, fn func(dashboard.AnswerExportRow) error) error {
 	rows, err := tx.Query(ctx, answerExportTag+`SELECT c.fiscal_year, a.sector_code, o.corporate_number, o.name_ja, o.name_en,
 			a.id, a.status, x.ref, coalesce(x.status, ''), coalesce(x.maturity, 0), x.na_reason,
 			x.remediation_action, x.remediation_owner, x.remediation_due, x.updated_at
@@ -620,7 +363,7 @@ func StreamAnswers(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		return err
 	}
 	defer rows.Close()
-	var r AnswerExportRow
+	var r dashboard.AnswerExportRow
 	for rows.Next() {
 		if err := rows.Scan(&r.FiscalYear, &r.Sector, &r.CorporateNumber, &r.OperatorName.Ja, &r.OperatorName.En,
 			&r.AssessmentID, &r.AssessmentStatus, &r.Ref, &r.Status, &r.Maturity, &r.NAReason,

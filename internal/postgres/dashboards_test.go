@@ -10,6 +10,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/dashboard"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
@@ -37,20 +42,20 @@ type dashWorld struct {
 	db        *pgtest.DB
 	ctx       context.Context
 	catalogID int64
-	nco, meti *kijun.Principal
+	nco, meti *identity.Principal
 	ops       map[string]int64
-	users     map[string]*kijun.Principal
+	users     map[string]*identity.Principal
 	cy25      int64
 	cy26      int64
 }
 
-func dashCatalog() *kijun.Catalog {
-	ctl := func(ref, section string, themes []string) kijun.Control {
-		return kijun.Control{Ref: ref, Section: section, Themes: themes, CSF: []string{map[string]string{"GV": "GV.OC", "PR": "PR.DS", "DE": "DE.CM"}[section]},
+func dashCatalog() *catalog.Catalog {
+	ctl := func(ref, section string, themes []string) catalog.Control {
+		return catalog.Control{Ref: ref, Section: section, Themes: themes, CSF: []string{map[string]string{"GV": "GV.OC", "PR": "PR.DS", "DE": "DE.CM"}[section]},
 			Title: kijun.Text{Ja: ref + " の表題", En: ref + " title"}, Statement: kijun.Text{Ja: ref + " の要求事項", En: ref + " statement"}}
 	}
-	return &kijun.Catalog{Code: "dash-test", Version: "1", Title: kijun.Text{Ja: "ダッシュボード試験", En: "Dashboard test"},
-		Controls: []kijun.Control{
+	return &catalog.Catalog{Code: "dash-test", Version: "1", Title: kijun.Text{Ja: "ダッシュボード試験", En: "Dashboard test"},
+		Controls: []catalog.Control{
 			ctl("GV-01", "GV", []string{"resilience"}),
 			ctl("GV-02", "GV", []string{"supply-chain"}),
 			ctl("PR-01", "PR", []string{"resilience", "closed-network"}),
@@ -60,21 +65,21 @@ func dashCatalog() *kijun.Catalog {
 }
 
 var (
-	allI  = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "implemented", "PR-01": "implemented", "PR-02": "implemented", "DE-01": "implemented"}
-	allP  = map[string]kijun.AnswerStatus{"GV-01": "partial", "GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}
-	allN  = map[string]kijun.AnswerStatus{"GV-01": "not_implemented", "GV-02": "not_implemented", "PR-01": "not_implemented", "PR-02": "not_implemented", "DE-01": "not_implemented"}
-	mixE2 = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "partial", "PR-01": "not_applicable", "PR-02": "not_implemented", "DE-01": "implemented"}
-	mixE5 = map[string]kijun.AnswerStatus{"GV-01": "implemented", "GV-02": "implemented", "PR-01": "implemented", "PR-02": "not_implemented", "DE-01": "not_implemented"}
+	allI  = map[string]assessment.AnswerStatus{"GV-01": "implemented", "GV-02": "implemented", "PR-01": "implemented", "PR-02": "implemented", "DE-01": "implemented"}
+	allP  = map[string]assessment.AnswerStatus{"GV-01": "partial", "GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}
+	allN  = map[string]assessment.AnswerStatus{"GV-01": "not_implemented", "GV-02": "not_implemented", "PR-01": "not_implemented", "PR-02": "not_implemented", "DE-01": "not_implemented"}
+	mixE2 = map[string]assessment.AnswerStatus{"GV-01": "implemented", "GV-02": "partial", "PR-01": "not_applicable", "PR-02": "not_implemented", "DE-01": "implemented"}
+	mixE5 = map[string]assessment.AnswerStatus{"GV-01": "implemented", "GV-02": "implemented", "PR-01": "implemented", "PR-02": "not_implemented", "DE-01": "not_implemented"}
 )
 
 func newDashWorld(t *testing.T) *dashWorld {
 	t.Helper()
-	w := &dashWorld{db: pgtest.New(t), ctx: context.Background(), ops: map[string]int64{}, users: map[string]*kijun.Principal{}}
+	w := &dashWorld{db: pgtest.New(t), ctx: context.Background(), ops: map[string]int64{}, users: map[string]*identity.Principal{}}
 	if err := pgx.BeginFunc(w.ctx, w.db.Owner, func(tx pgx.Tx) (err error) {
-		if w.catalogID, _, err = postgres.ImportCatalog(w.ctx, tx, dashCatalog(), postgres.AuditEvent{}); err != nil {
+		if w.catalogID, _, err = postgres.ImportCatalog(w.ctx, tx, dashCatalog(), audit.Event{}); err != nil {
 			return err
 		}
-		return postgres.Publish(w.ctx, tx, w.catalogID, postgres.AuditEvent{})
+		return postgres.Publish(w.ctx, tx, w.catalogID, audit.Event{})
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +92,7 @@ func newDashWorld(t *testing.T) *dashWorld {
 		w.ops[name] = regOperator(t, w.db, 700+i, sector, "事業者"+name, someone)
 		w.users[name] = regPrincipal(t, w.db, "user-"+name, regOperatorGrant(w.ops[name], sector))
 	}
-	w.nco = regPrincipal(t, w.db, "dash-nco", kijun.Grant{Role: kijun.RoleNCOAdmin})
+	w.nco = regPrincipal(t, w.db, "dash-nco", identity.Grant{Role: identity.RoleNCOAdmin})
 	w.meti = regPrincipal(t, w.db, "dash-meti", regMinistryGrant("METI"))
 	fsa := regPrincipal(t, w.db, "dash-fsa", regMinistryGrant("FSA"))
 
@@ -96,12 +101,12 @@ func newDashWorld(t *testing.T) *dashWorld {
 	w.cy26 = w.open(t, 2026, today.AddDate(0, 1, 0))
 
 	w.fill(t, "E1", w.cy25, allI, true)
-	for name, answers := range map[string]map[string]kijun.AnswerStatus{
+	for name, answers := range map[string]map[string]assessment.AnswerStatus{
 		"E1": allI, "E2": mixE2, "E3": allP, "E4": allN, "E5": mixE5, "E6": allI, "F1": allI,
 	} {
 		w.fill(t, name, w.cy26, answers, true)
 	}
-	w.fill(t, "E7", w.cy26, map[string]kijun.AnswerStatus{"GV-01": "implemented"}, false)
+	w.fill(t, "E7", w.cy26, map[string]assessment.AnswerStatus{"GV-01": "implemented"}, false)
 	w.do(t, w.meti, func(tx pgx.Tx) error {
 		for _, name := range []string{"E1", "E3"} {
 			if err := postgres.Accept(w.ctx, tx, w.meti, w.asm(t, w.cy26, name), "", "test"); err != nil {
@@ -114,7 +119,7 @@ func newDashWorld(t *testing.T) *dashWorld {
 	return w
 }
 
-func (w *dashWorld) do(t *testing.T, p *kijun.Principal, fn func(pgx.Tx) error) {
+func (w *dashWorld) do(t *testing.T, p *identity.Principal, fn func(pgx.Tx) error) {
 	t.Helper()
 	if err := postgres.InTx(w.ctx, w.db.App, p, fn); err != nil {
 		t.Fatal(err)
@@ -123,7 +128,7 @@ func (w *dashWorld) do(t *testing.T, p *kijun.Principal, fn func(pgx.Tx) error) 
 
 func (w *dashWorld) open(t *testing.T, fy int, due time.Time) int64 {
 	t.Helper()
-	var cy kijun.Cycle
+	var cy assessment.Cycle
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: w.catalogID,
 			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: due}, nil, "test")
@@ -143,18 +148,18 @@ func (w *dashWorld) asm(t *testing.T, cycle int64, name string) int64 {
 
 // fill saves answers as the operator's user, with what submitting needs,
 // and submits when asked.
-func (w *dashWorld) fill(t *testing.T, name string, cycle int64, answers map[string]kijun.AnswerStatus, submit bool) {
+func (w *dashWorld) fill(t *testing.T, name string, cycle int64, answers map[string]assessment.AnswerStatus, submit bool) {
 	t.Helper()
 	p, id := w.users[name], w.asm(t, cycle, name)
 	due := time.Date(2027, 9, 30, 0, 0, 0, 0, time.UTC)
 	w.do(t, p, func(tx pgx.Tx) error {
 		for ref, st := range answers {
-			a := kijun.Answer{AssessmentID: id, Ref: ref, Status: st}
+			a := assessment.Answer{AssessmentID: id, Ref: ref, Status: st}
 			switch st {
-			case kijun.AnswerNotApplicable:
+			case assessment.AnswerNotApplicable:
 				a.NAReason = "対象外のため"
-			case kijun.AnswerPartial, kijun.AnswerNotImplemented:
-				a.Remediation = kijun.Remediation{Action: "整備する " + ref, Owner: "情報システム部", Due: &due}
+			case assessment.AnswerPartial, assessment.AnswerNotImplemented:
+				a.Remediation = assessment.Remediation{Action: "整備する " + ref, Owner: "情報システム部", Due: &due}
 			}
 			if _, err := postgres.SaveAnswer(w.ctx, tx, p, a, 0, "test"); err != nil {
 				return fmt.Errorf("%s %s: %w", name, ref, err)
@@ -173,7 +178,7 @@ func TestDashboardFiguresHandComputed(t *testing.T) {
 	t.Parallel()
 	w := newDashWorld(t)
 	sectors := []string{"electricity", "finance", "gas"}
-	var d postgres.Dashboard
+	var d dashboard.Dashboard
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
 		d, err = postgres.LoadDashboard(w.ctx, tx, 0, sectors, true)
 		return err
@@ -208,7 +213,7 @@ func TestDashboardFiguresHandComputed(t *testing.T) {
 		t.Errorf("gas has no operator, got %+v", got)
 	}
 
-	want := map[string]postgres.StatusCounts{
+	want := map[string]assessment.StatusCounts{
 		"electricity": {InProgress: 1, Submitted: 3, Returned: 1, Accepted: 2, Total: 7},
 		"finance":     {Submitted: 1, Total: 1},
 	}
@@ -253,8 +258,8 @@ func deref(f *float64) any {
 func TestDashboardMinistrySeesItsSectorsOnly(t *testing.T) {
 	t.Parallel()
 	w := newDashWorld(t)
-	var d postgres.Dashboard
-	var att []postgres.Attention
+	var d dashboard.Dashboard
+	var att []dashboard.Attention
 	w.do(t, w.meti, func(tx pgx.Tx) (err error) {
 		if d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, true); err != nil {
 			return err
@@ -285,12 +290,12 @@ func TestDashboardMinistrySeesItsSectorsOnly(t *testing.T) {
 func TestSectorOperatorsAndWeakestControls(t *testing.T) {
 	t.Parallel()
 	w := newDashWorld(t)
-	var list []postgres.SectorOperator
+	var list []dashboard.SectorOperator
 	var total int
-	var weak []postgres.ControlFigure
-	var att []postgres.Attention
+	var weak []dashboard.ControlFigure
+	var att []dashboard.Attention
 	w.do(t, w.meti, func(tx pgx.Tx) (err error) {
-		list, total, err = postgres.SectorOperators(w.ctx, tx, postgres.SectorFilter{CycleID: w.cy26, Sector: "electricity",
+		list, total, err = postgres.SectorOperators(w.ctx, tx, dashboard.SectorFilter{CycleID: w.cy26, Sector: "electricity",
 			Kind: "section", Key: "PR", Status: "counted", ByScore: true})
 		if err != nil {
 			return err
@@ -328,7 +333,7 @@ func TestSectorOperatorsAndWeakestControls(t *testing.T) {
 			t.Errorf("weakest %d: %+v score %v, want %s %.3f", i, weak[i], deref(weak[i].Score), wc.ref, wc.score)
 		}
 	}
-	if len(att) != 1 || att[0].Name.Ja != "事業者E6" || att[0].Status != kijun.AssessmentReturned {
+	if len(att) != 1 || att[0].Name.Ja != "事業者E6" || att[0].Status != assessment.Returned {
 		t.Errorf("FY2026 attention list %+v, want E6 returned", att)
 	}
 }
@@ -372,7 +377,7 @@ func TestSectorBenchmarkSuppression(t *testing.T) {
 		}
 	}
 
-	var gaps []postgres.Gap
+	var gaps []dashboard.Gap
 	w.do(t, w.users["E2"], func(tx pgx.Tx) (err error) {
 		gaps, err = postgres.OwnGaps(w.ctx, tx, w.asm(t, w.cy26, "E2"))
 		return err
@@ -387,7 +392,7 @@ func TestStreamAnswersFollowsRLS(t *testing.T) {
 	w := newDashWorld(t)
 	count := map[string]int{}
 	w.do(t, w.meti, func(tx pgx.Tx) error {
-		return postgres.StreamAnswers(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, func(r postgres.AnswerExportRow) error {
+		return postgres.StreamAnswers(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, func(r dashboard.AnswerExportRow) error {
 			count[r.Sector]++
 			return nil
 		})
@@ -400,8 +405,8 @@ func TestStreamAnswersFollowsRLS(t *testing.T) {
 
 // systemBenchmark reads a sector's benchmark in a system transaction, as
 // the synthetic data's checks do; users read it in their own.
-func systemBenchmark(ctx context.Context, db *pgxpool.Pool, cycleID int64, sector string) ([]postgres.Benchmark, error) {
-	var out []postgres.Benchmark
+func systemBenchmark(ctx context.Context, db *pgxpool.Pool, cycleID int64, sector string) ([]dashboard.Benchmark, error) {
+	var out []dashboard.Benchmark
 	err := postgres.SystemTx(ctx, db, func(tx pgx.Tx) (err error) {
 		out, err = postgres.SectorBenchmarkTx(ctx, tx, cycleID, sector)
 		return err

@@ -10,7 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/exchange"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // OperatorResolver answers exchange.ParseOperators' lookups from the
@@ -22,7 +24,7 @@ type OperatorResolver struct {
 	// neither; the resolver lives no longer than the transaction.
 	ctx context.Context
 	tx  pgx.Tx
-	p   *kijun.Principal
+	p   *identity.Principal
 
 	sectors  map[string]string           // code, ja name, lower-cased en name → code
 	scopes   map[string]map[string]int64 // sector → ja name, lower-cased en name → id
@@ -34,7 +36,7 @@ var _ exchange.Resolver = (*OperatorResolver)(nil)
 
 // NewOperatorResolver loads sectors and business scopes (reference data,
 // a few hundred rows) for an import by p.
-func NewOperatorResolver(ctx context.Context, tx pgx.Tx, p *kijun.Principal) (*OperatorResolver, error) {
+func NewOperatorResolver(ctx context.Context, tx pgx.Tx, p *identity.Principal) (*OperatorResolver, error) {
 	r := &OperatorResolver{ctx: ctx, tx: tx, p: p, sectors: map[string]string{},
 		scopes: map[string]map[string]int64{}, existing: map[string]exchange.ExistingOperator{}}
 	rows, _ := tx.Query(ctx, `SELECT code, name_ja, name_en FROM sectors`)
@@ -132,20 +134,13 @@ func lookupExisting(ctx context.Context, tx pgx.Tx, cn string) (exchange.Existin
 
 // ParseOperatorImport parses rows for p with a resolver on tx: the
 // preview. It writes nothing.
-func ParseOperatorImport(ctx context.Context, tx pgx.Tx, p *kijun.Principal, rows []exchange.Row) ([]exchange.OperatorRow, error) {
+func ParseOperatorImport(ctx context.Context, tx pgx.Tx, p *identity.Principal, rows []exchange.Row) ([]exchange.OperatorRow, error) {
 	r, err := NewOperatorResolver(ctx, tx, p)
 	if err != nil {
 		return nil, err
 	}
 	out := exchange.ParseOperators(rows, r)
 	return out, r.Err()
-}
-
-// ImportResult counts what ApplyOperatorImport did.
-type ImportResult struct {
-	Created, Updated int
-	Skipped          int     // rows with problems, not written
-	IDs              []int64 // of the operators written, in row order
 }
 
 // ApplyOperatorImport writes every valid row of a previewed import in the
@@ -164,8 +159,8 @@ type ImportResult struct {
 // find the same operator. If any row fails, nothing is written and the
 // error is EConflict operators.import.stale naming the lines, so the user
 // previews again; the caller must roll back on any error.
-func ApplyOperatorImport(ctx context.Context, tx pgx.Tx, p *kijun.Principal, rows []exchange.OperatorRow, ministryCode, requestID string) (ImportResult, error) {
-	var res ImportResult
+func ApplyOperatorImport(ctx context.Context, tx pgx.Tx, p *identity.Principal, rows []exchange.OperatorRow, ministryCode, requestID string) (register.ImportResult, error) {
+	var res register.ImportResult
 	oversight, err := Oversight(ctx, tx)
 	if err != nil {
 		return res, err
@@ -265,7 +260,7 @@ func staleImport(lines []string) error {
 
 // getOperatorForUpdate reads an operator and locks its row until the
 // transaction ends, so the version it returns is the one updated.
-func getOperatorForUpdate(ctx context.Context, tx pgx.Tx, id int64) (kijun.Operator, error) {
+func getOperatorForUpdate(ctx context.Context, tx pgx.Tx, id int64) (register.Operator, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+operatorColumns+` FROM operators o WHERE o.id = $1 FOR UPDATE`, id)
 	o, err := pgx.CollectExactlyOneRow(rows, scanOperator)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -10,9 +10,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/encoding/japanese"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/exchange"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // regCSV writes an operator register CSV (UTF-8 with BOM, Japanese headers)
@@ -47,7 +50,7 @@ func regShiftJIS(t *testing.T, utf8 []byte) []byte {
 
 // preview reads and parses a file for p in its own transaction, which is
 // rolled back: a preview writes nothing.
-func (w *regWorld) preview(t *testing.T, p *kijun.Principal, file []byte, wantEncoding string) []exchange.OperatorRow {
+func (w *regWorld) preview(t *testing.T, p *identity.Principal, file []byte, wantEncoding string) []exchange.OperatorRow {
 	t.Helper()
 	table, err := exchange.Read(bytes.NewReader(file), exchange.ReadOptions{})
 	if err != nil {
@@ -144,7 +147,7 @@ func TestOperatorImportPreviewThenApply(t *testing.T) {
 		t.Fatalf("preview wrote %d operators", n-before)
 	}
 
-	var res postgres.ImportResult
+	var res register.ImportResult
 	if err := w.as(t, w.meti, func(tx pgx.Tx) error {
 		var err error
 		res, err = postgres.ApplyOperatorImport(ctx, tx, w.meti, rows, "METI", "req-import")
@@ -163,17 +166,17 @@ func TestOperatorImportPreviewThenApply(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if o.Name.Ja != "東京電力パワーグリッド株式会社" || o.Designation != kijun.DesignationBoth || o.DesignatedBy != "METI" || o.Version != 2 {
+		if o.Name.Ja != "東京電力パワーグリッド株式会社" || o.Designation != register.DesignationBoth || o.DesignatedBy != "METI" || o.Version != 2 {
 			t.Errorf("updated operator %+v", o)
 		}
-		page, err := postgres.SearchOperators(ctx, tx, postgres.OperatorFilter{Query: "南港"})
+		page, err := postgres.SearchOperators(ctx, tx, register.Filter{Query: "南港"})
 		if err != nil {
 			return err
 		}
 		if page.Total != 1 || len(page.Operators[0].ScopeIDs) != 2 || page.Operators[0].DesignatedBy != "METI" {
 			t.Errorf("created operator %+v", page.Operators)
 		}
-		events, err := postgres.ListAudit(ctx, tx, postgres.AuditFilter{Action: "operator."})
+		events, err := postgres.ListAudit(ctx, tx, audit.Filter{Action: "operator."})
 		if err != nil {
 			return err
 		}
@@ -233,8 +236,8 @@ func TestOperatorImportStale(t *testing.T) {
 	rows := w.preview(t, w.meti, regCSV(t, mixedRows()[:3]), exchange.EncodingUTF8BOM)
 	// Meanwhile FSA registers line 3's 法人番号 in finance, out of METI's sight.
 	if err := w.as(t, w.fsa, func(tx pgx.Tx) error {
-		_, err := postgres.RegisterOperator(ctx, tx, w.fsa, kijun.Operator{CorporateNumber: regCN(102), Name: kijun.Text{Ja: "先に登録"},
-			SectorCode: "finance", Designation: kijun.DesignationCI, ScopeIDs: []int64{regScope(t, w.db, "finance", "銀行等")}}, "req")
+		_, err := postgres.RegisterOperator(ctx, tx, w.fsa, register.Operator{CorporateNumber: regCN(102), Name: kijun.Text{Ja: "先に登録"},
+			SectorCode: "finance", Designation: register.DesignationCI, ScopeIDs: []int64{regScope(t, w.db, "finance", "銀行等")}}, "req")
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -4,15 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/mail"
-	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // The operator register: operators with their withdrawal, important
@@ -23,58 +23,11 @@ import (
 // same transaction, with the operator's sector and id on the event so the
 // ministry and the operator can read it.
 
-// SystemKind is the kind of an important system.
-type SystemKind string
-
-const (
-	SystemIT    SystemKind = "it"    // 情報系
-	SystemOT    SystemKind = "ot"    // 制御系
-	SystemCloud SystemKind = "cloud" // クラウド
-)
-
-// OperatorSystem is an important system (重要システム) of an operator.
-type OperatorSystem struct {
-	ID              int64      `json:"-"`
-	OperatorID      int64      `json:"-"`
-	SectorCode      string     `json:"-"`
-	Name            string     `json:"name"`
-	Kind            SystemKind `json:"kind"`
-	ClosedNetwork   bool       `json:"closed_network"`
-	InternetExposed bool       `json:"internet_exposed"`
-	Notes           string     `json:"notes"`
-	SortOrder       int        `json:"sort_order"`
-}
-
-// OperatorContact is a contact point of an operator.
-type OperatorContact struct {
-	ID         int64  `json:"-"`
-	OperatorID int64  `json:"-"`
-	SectorCode string `json:"-"`
-	Role       string `json:"role"` // what it is for, e.g. CSIRT
-	Department string `json:"department"`
-	Name       string `json:"name"`
-	Email      string `json:"email"`
-	Phone      string `json:"phone"`
-	SortOrder  int    `json:"sort_order"`
-}
-
-// OperatorRecord is an operator with what the register keeps beside it.
-// Systems and Contacts are filled by GetOperatorRecord only.
-type OperatorRecord struct {
-	kijun.Operator
-	WithdrawnAt        *time.Time
-	WithdrawnReason    string
-	UpdatedAt          time.Time
-	PendingCorrections int
-	Systems            []OperatorSystem
-	Contacts           []OperatorContact
-}
-
 const operatorRecordColumns = operatorColumns + `, o.withdrawn_at, o.withdrawn_reason, o.updated_at,
 	(SELECT count(*) FROM operator_corrections c WHERE c.operator_id = o.id AND c.status = 'pending')`
 
-func scanOperatorRecord(r pgx.CollectableRow) (OperatorRecord, error) {
-	var o OperatorRecord
+func scanOperatorRecord(r pgx.CollectableRow) (register.Record, error) {
+	var o register.Record
 	err := r.Scan(&o.ID, &o.CorporateNumber, &o.LocalGovCode, &o.Name.Ja, &o.Name.En, &o.SectorCode,
 		&o.Designation, &o.DesignatedSince, &o.DesignatedBy, &o.Reason, &o.Status, &o.Version, &o.ScopeIDs,
 		&o.WithdrawnAt, &o.WithdrawnReason, &o.UpdatedAt, &o.PendingCorrections)
@@ -83,7 +36,7 @@ func scanOperatorRecord(r pgx.CollectableRow) (OperatorRecord, error) {
 
 // GetOperatorRecord returns an operator the principal may see with its
 // systems and contacts.
-func GetOperatorRecord(ctx context.Context, tx pgx.Tx, id int64) (OperatorRecord, error) {
+func GetOperatorRecord(ctx context.Context, tx pgx.Tx, id int64) (register.Record, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+operatorRecordColumns+` FROM operators o WHERE o.id = $1`, id)
 	o, err := pgx.CollectExactlyOneRow(rows, scanOperatorRecord)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -99,34 +52,6 @@ func GetOperatorRecord(ctx context.Context, tx pgx.Tx, id int64) (OperatorRecord
 	return o, err
 }
 
-// OperatorFilter narrows SearchOperators. Zero fields do not filter.
-type OperatorFilter struct {
-	Sector string
-	Status kijun.OperatorStatus
-	// Designation ci or core also matches operators designated as both.
-	Designation kijun.Designation
-	// Query is a substring of the Japanese or English name, or the start
-	// of the 法人番号 (full-width digits are folded).
-	Query  string
-	Limit  int // default 100, at most 1000
-	Offset int
-}
-
-// OperatorCounts break down the operators matching a filter's sector,
-// designation and query, whatever its status, so a page can show both
-// status tabs with their numbers.
-type OperatorCounts struct {
-	Active, Withdrawn int
-	BySector          map[string]int
-}
-
-// OperatorPage is one page of SearchOperators.
-type OperatorPage struct {
-	Operators []OperatorRecord
-	Total     int // matching every filter, across all pages
-	Counts    OperatorCounts
-}
-
 // operatorWhere is the filter of SearchOperators, over alias o with
 // parameters $1 sector, $2 status, $3 designation, $4 LIKE pattern, $5
 // corporate-number prefix.
@@ -137,7 +62,7 @@ const operatorWhere = `($1 = '' OR o.sector_code = $1)
 
 // SearchOperators returns a page of the operators the principal may see
 // (RLS decides) that match f, by sector and name, with counts.
-func SearchOperators(ctx context.Context, tx pgx.Tx, f OperatorFilter) (OperatorPage, error) {
+func SearchOperators(ctx context.Context, tx pgx.Tx, f register.Filter) (register.Page, error) {
 	if f.Limit <= 0 {
 		f.Limit = 100
 	}
@@ -146,12 +71,12 @@ func SearchOperators(ctx context.Context, tx pgx.Tx, f OperatorFilter) (Operator
 	var like, prefix string
 	if q := strings.TrimSpace(f.Query); q != "" {
 		like = "%" + escapeLike(q) + "%"
-		if d := kijun.NormalizeDigits(q); d != "" && strings.Trim(d, "0123456789") == "" {
+		if d := register.NormalizeDigits(q); d != "" && strings.Trim(d, "0123456789") == "" {
 			prefix = d
 		}
 	}
 	args := []any{f.Sector, string(f.Status), string(f.Designation), like, prefix}
-	var page OperatorPage
+	var page register.Page
 	rows, _ := tx.Query(ctx, `SELECT `+operatorRecordColumns+` FROM operators o
 		JOIN sectors s ON s.code = o.sector_code
 		WHERE `+operatorWhere+`
@@ -168,7 +93,7 @@ func SearchOperators(ctx context.Context, tx pgx.Tx, f OperatorFilter) (Operator
 	var sector, status string
 	var n int
 	_, err = pgx.ForEachRow(rows, []any{&sector, &status, &n}, func() error {
-		if status == string(kijun.OperatorWithdrawn) {
+		if status == string(register.Withdrawn) {
 			page.Counts.Withdrawn += n
 		} else {
 			page.Counts.Active += n
@@ -187,7 +112,7 @@ func escapeLike(s string) string {
 }
 
 // operatorEvent is an audit event about operator id in sector.
-func operatorEvent(p *kijun.Principal, requestID, action string, id int64, sector string) AuditEvent {
+func operatorEvent(p *identity.Principal, requestID, action string, id int64, sector string) audit.Event {
 	e := ActorOf(p, requestID)
 	e.Action, e.ObjectType, e.ObjectID = action, "operator", strconv.FormatInt(id, 10)
 	e.SectorCode, e.OperatorID = sector, id
@@ -196,7 +121,7 @@ func operatorEvent(p *kijun.Principal, requestID, action string, id int64, secto
 
 // RegisterOperator creates an operator with its business scopes, audited
 // as operator.create.
-func RegisterOperator(ctx context.Context, tx pgx.Tx, p *kijun.Principal, o kijun.Operator, requestID string) (int64, error) {
+func RegisterOperator(ctx context.Context, tx pgx.Tx, p *identity.Principal, o register.Operator, requestID string) (int64, error) {
 	id, err := CreateOperator(ctx, tx, o)
 	if err != nil {
 		return 0, writeError(err)
@@ -215,7 +140,7 @@ func RegisterOperator(ctx context.Context, tx pgx.Tx, p *kijun.Principal, o kiju
 // and replaces its business scopes. o.Version is the version the editor
 // read: if the operator changed since, nothing is written and the error is
 // EConflict operators.conflict. It returns the new version.
-func UpdateOperator(ctx context.Context, tx pgx.Tx, p *kijun.Principal, o kijun.Operator, requestID string) (int, error) {
+func UpdateOperator(ctx context.Context, tx pgx.Tx, p *identity.Principal, o register.Operator, requestID string) (int, error) {
 	before, err := GetOperator(ctx, tx, o.ID)
 	if err != nil {
 		return 0, err
@@ -240,7 +165,7 @@ var errConflict = kijun.Errorf(kijun.EConflict, "operators.conflict", nil)
 // before holds. Scopes are replaced; a new sector moves the operator's
 // systems, contacts and corrections with it (ON UPDATE CASCADE) and its
 // grants here.
-func updateOperator(ctx context.Context, tx pgx.Tx, before, o kijun.Operator) (int, error) {
+func updateOperator(ctx context.Context, tx pgx.Tx, before, o register.Operator) (int, error) {
 	if _, err := tx.Exec(ctx, `DELETE FROM operator_scopes WHERE operator_id = $1`, o.ID); err != nil {
 		return 0, writeError(err)
 	}
@@ -307,23 +232,23 @@ func writeError(err error) error {
 
 // WithdrawOperator marks an operator withdrawn (指定解除 and the like); the
 // row and everything hanging off it stay. version as for UpdateOperator.
-func WithdrawOperator(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, version int, reason, requestID string) error {
+func WithdrawOperator(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, version int, reason, requestID string) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		return kijun.Errorf(kijun.EInvalid, "operators.withdraw.reason_required", nil)
 	}
-	return setStatus(ctx, tx, p, id, version, kijun.OperatorWithdrawn, reason, "operator.withdraw", requestID)
+	return setStatus(ctx, tx, p, id, version, register.Withdrawn, reason, "operator.withdraw", requestID)
 }
 
 // ReinstateOperator makes a withdrawn operator active again.
-func ReinstateOperator(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, version int, requestID string) error {
-	if err := setStatus(ctx, tx, p, id, version, kijun.OperatorActive, "", "operator.reinstate", requestID); err != nil {
+func ReinstateOperator(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, version int, requestID string) error {
+	if err := setStatus(ctx, tx, p, id, version, register.Active, "", "operator.reinstate", requestID); err != nil {
 		return err
 	}
 	return EnrollInOpenCycles(ctx, tx, p, id, requestID)
 }
 
-func setStatus(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, version int, status kijun.OperatorStatus, reason, action, requestID string) error {
+func setStatus(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, version int, status register.Status, reason, action, requestID string) error {
 	rows, _ := tx.Query(ctx, `SELECT `+operatorRecordColumns+` FROM operators o WHERE o.id = $1`, id)
 	before, err := pgx.CollectExactlyOneRow(rows, scanOperatorRecord)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -349,74 +274,33 @@ func setStatus(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, ver
 		return lockedOrForbidden(ctx, tx, id, version)
 	}
 	type statusAudit struct {
-		Status kijun.OperatorStatus `json:"status"`
-		Reason string               `json:"reason,omitempty"`
+		Status register.Status `json:"status"`
+		Reason string          `json:"reason,omitempty"`
 	}
 	return Audit(ctx, tx, operatorEvent(p, requestID, action, id, before.SectorCode),
 		statusAudit{before.Status, before.WithdrawnReason}, statusAudit{status, reason})
 }
 
 // ListSystems returns an operator's important systems.
-func ListSystems(ctx context.Context, tx pgx.Tx, operatorID int64) ([]OperatorSystem, error) {
+func ListSystems(ctx context.Context, tx pgx.Tx, operatorID int64) ([]register.System, error) {
 	rows, _ := tx.Query(ctx, `SELECT id, operator_id, sector_code, name, kind, closed_network, internet_exposed, notes, sort_order
 		FROM operator_systems WHERE operator_id = $1 ORDER BY sort_order, id`, operatorID)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (OperatorSystem, error) {
-		var s OperatorSystem
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (register.System, error) {
+		var s register.System
 		err := r.Scan(&s.ID, &s.OperatorID, &s.SectorCode, &s.Name, &s.Kind, &s.ClosedNetwork, &s.InternetExposed, &s.Notes, &s.SortOrder)
 		return s, err
 	})
 }
 
 // ListContacts returns an operator's contacts.
-func ListContacts(ctx context.Context, tx pgx.Tx, operatorID int64) ([]OperatorContact, error) {
+func ListContacts(ctx context.Context, tx pgx.Tx, operatorID int64) ([]register.Contact, error) {
 	rows, _ := tx.Query(ctx, `SELECT id, operator_id, sector_code, role, department, name, email, phone, sort_order
 		FROM operator_contacts WHERE operator_id = $1 ORDER BY sort_order, id`, operatorID)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (OperatorContact, error) {
-		var c OperatorContact
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (register.Contact, error) {
+		var c register.Contact
 		err := r.Scan(&c.ID, &c.OperatorID, &c.SectorCode, &c.Role, &c.Department, &c.Name, &c.Email, &c.Phone, &c.SortOrder)
 		return c, err
 	})
-}
-
-// Validate reports the first thing wrong with s, as a message for the user.
-func (s *OperatorSystem) Validate() error {
-	s.Name, s.Notes = strings.TrimSpace(s.Name), strings.TrimSpace(s.Notes)
-	switch {
-	case s.Name == "" || len([]rune(s.Name)) > 200:
-		return kijun.Errorf(kijun.EInvalid, "operators.system.name_required", nil)
-	case s.Kind != SystemIT && s.Kind != SystemOT && s.Kind != SystemCloud:
-		return kijun.Errorf(kijun.EInvalid, "operators.system.kind_invalid", nil)
-	case len([]rune(s.Notes)) > 2000:
-		return kijun.Errorf(kijun.EInvalid, "operators.too_long", map[string]any{"Max": 2000})
-	}
-	return nil
-}
-
-var phonePattern = regexp.MustCompile(`^[0-9+() -]{0,30}$`)
-
-// Validate reports the first thing wrong with c, as a message for the
-// user. Full-width digits in the phone number are folded.
-func (c *OperatorContact) Validate() error {
-	c.Role, c.Department, c.Name = strings.TrimSpace(c.Role), strings.TrimSpace(c.Department), strings.TrimSpace(c.Name)
-	c.Email, c.Phone = strings.TrimSpace(c.Email), kijun.NormalizeDigits(c.Phone)
-	switch {
-	case c.Role == "" || len([]rune(c.Role)) > 100:
-		return kijun.Errorf(kijun.EInvalid, "operators.contact.role_required", nil)
-	case c.Name == "" && c.Email == "" && c.Phone == "":
-		return kijun.Errorf(kijun.EInvalid, "operators.contact.empty", nil)
-	case len([]rune(c.Department)) > 200 || len([]rune(c.Name)) > 200:
-		return kijun.Errorf(kijun.EInvalid, "operators.too_long", map[string]any{"Max": 200})
-	case c.Email != "" && !validEmail(c.Email):
-		return kijun.Errorf(kijun.EInvalid, "operators.contact.email_invalid", nil)
-	case !phonePattern.MatchString(c.Phone):
-		return kijun.Errorf(kijun.EInvalid, "operators.contact.phone_invalid", nil)
-	}
-	return nil
-}
-
-func validEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && !strings.ContainsAny(s, " \t")
 }
 
 // operatorSector returns the sector of a visible operator.
@@ -429,26 +313,26 @@ func operatorSector(ctx context.Context, tx pgx.Tx, id int64) (string, error) {
 	return sector, err
 }
 
-func systemEvent(p *kijun.Principal, requestID, action string, s OperatorSystem) AuditEvent {
+func systemEvent(p *identity.Principal, requestID, action string, s register.System) audit.Event {
 	e := operatorEvent(p, requestID, action, s.OperatorID, s.SectorCode)
 	e.ObjectType, e.ObjectID = "operator_system", strconv.FormatInt(s.ID, 10)
 	return e
 }
 
-func contactEvent(p *kijun.Principal, requestID, action string, c OperatorContact) AuditEvent {
+func contactEvent(p *identity.Principal, requestID, action string, c register.Contact) audit.Event {
 	e := operatorEvent(p, requestID, action, c.OperatorID, c.SectorCode)
 	e.ObjectType, e.ObjectID = "operator_contact", strconv.FormatInt(c.ID, 10)
 	return e
 }
 
-func insertSystem(ctx context.Context, tx pgx.Tx, s *OperatorSystem) error {
+func insertSystem(ctx context.Context, tx pgx.Tx, s *register.System) error {
 	err := tx.QueryRow(ctx, `INSERT INTO operator_systems (operator_id, sector_code, name, kind, closed_network, internet_exposed, notes, sort_order)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		s.OperatorID, s.SectorCode, s.Name, s.Kind, s.ClosedNetwork, s.InternetExposed, s.Notes, s.SortOrder).Scan(&s.ID)
 	return writeError(err)
 }
 
-func insertContact(ctx context.Context, tx pgx.Tx, c *OperatorContact) error {
+func insertContact(ctx context.Context, tx pgx.Tx, c *register.Contact) error {
 	err := tx.QueryRow(ctx, `INSERT INTO operator_contacts (operator_id, sector_code, role, department, name, email, phone, sort_order)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		c.OperatorID, c.SectorCode, c.Role, c.Department, c.Name, c.Email, c.Phone, c.SortOrder).Scan(&c.ID)
@@ -457,7 +341,7 @@ func insertContact(ctx context.Context, tx pgx.Tx, c *OperatorContact) error {
 
 // CreateSystem adds an important system to operator s.OperatorID,
 // audited as operator.system.create.
-func CreateSystem(ctx context.Context, tx pgx.Tx, p *kijun.Principal, s OperatorSystem, requestID string) (int64, error) {
+func CreateSystem(ctx context.Context, tx pgx.Tx, p *identity.Principal, s register.System, requestID string) (int64, error) {
 	if err := s.Validate(); err != nil {
 		return 0, err
 	}
@@ -472,7 +356,7 @@ func CreateSystem(ctx context.Context, tx pgx.Tx, p *kijun.Principal, s Operator
 }
 
 // UpdateSystem rewrites system s.ID of operator s.OperatorID.
-func UpdateSystem(ctx context.Context, tx pgx.Tx, p *kijun.Principal, s OperatorSystem, requestID string) error {
+func UpdateSystem(ctx context.Context, tx pgx.Tx, p *identity.Principal, s register.System, requestID string) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
@@ -496,7 +380,7 @@ func UpdateSystem(ctx context.Context, tx pgx.Tx, p *kijun.Principal, s Operator
 
 // DeleteSystem removes system id of operator operatorID. Systems are
 // details of the record, not records: the audit event keeps what it was.
-func DeleteSystem(ctx context.Context, tx pgx.Tx, p *kijun.Principal, operatorID, id int64, requestID string) error {
+func DeleteSystem(ctx context.Context, tx pgx.Tx, p *identity.Principal, operatorID, id int64, requestID string) error {
 	before, err := getSystem(ctx, tx, operatorID, id)
 	if err != nil {
 		return err
@@ -511,22 +395,22 @@ func DeleteSystem(ctx context.Context, tx pgx.Tx, p *kijun.Principal, operatorID
 	return Audit(ctx, tx, systemEvent(p, requestID, "operator.system.delete", before), before, nil)
 }
 
-func getSystem(ctx context.Context, tx pgx.Tx, operatorID, id int64) (OperatorSystem, error) {
+func getSystem(ctx context.Context, tx pgx.Tx, operatorID, id int64) (register.System, error) {
 	all, err := ListSystems(ctx, tx, operatorID)
 	if err != nil {
-		return OperatorSystem{}, err
+		return register.System{}, err
 	}
 	for _, s := range all {
 		if s.ID == id {
 			return s, nil
 		}
 	}
-	return OperatorSystem{}, kijun.ErrNotFound
+	return register.System{}, kijun.ErrNotFound
 }
 
 // CreateContact adds a contact to operator c.OperatorID, audited as
 // operator.contact.create.
-func CreateContact(ctx context.Context, tx pgx.Tx, p *kijun.Principal, c OperatorContact, requestID string) (int64, error) {
+func CreateContact(ctx context.Context, tx pgx.Tx, p *identity.Principal, c register.Contact, requestID string) (int64, error) {
 	if err := c.Validate(); err != nil {
 		return 0, err
 	}
@@ -541,7 +425,7 @@ func CreateContact(ctx context.Context, tx pgx.Tx, p *kijun.Principal, c Operato
 }
 
 // UpdateContact rewrites contact c.ID of operator c.OperatorID.
-func UpdateContact(ctx context.Context, tx pgx.Tx, p *kijun.Principal, c OperatorContact, requestID string) error {
+func UpdateContact(ctx context.Context, tx pgx.Tx, p *identity.Principal, c register.Contact, requestID string) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
@@ -564,7 +448,7 @@ func UpdateContact(ctx context.Context, tx pgx.Tx, p *kijun.Principal, c Operato
 }
 
 // DeleteContact removes contact id of operator operatorID.
-func DeleteContact(ctx context.Context, tx pgx.Tx, p *kijun.Principal, operatorID, id int64, requestID string) error {
+func DeleteContact(ctx context.Context, tx pgx.Tx, p *identity.Principal, operatorID, id int64, requestID string) error {
 	before, err := getContact(ctx, tx, operatorID, id)
 	if err != nil {
 		return err
@@ -579,74 +463,34 @@ func DeleteContact(ctx context.Context, tx pgx.Tx, p *kijun.Principal, operatorI
 	return Audit(ctx, tx, contactEvent(p, requestID, "operator.contact.delete", before), before, nil)
 }
 
-func getContact(ctx context.Context, tx pgx.Tx, operatorID, id int64) (OperatorContact, error) {
+func getContact(ctx context.Context, tx pgx.Tx, operatorID, id int64) (register.Contact, error) {
 	all, err := ListContacts(ctx, tx, operatorID)
 	if err != nil {
-		return OperatorContact{}, err
+		return register.Contact{}, err
 	}
 	for _, c := range all {
 		if c.ID == id {
 			return c, nil
 		}
 	}
-	return OperatorContact{}, kijun.ErrNotFound
-}
-
-// CorrectionKind says which list a correction replaces.
-type CorrectionKind string
-
-const (
-	CorrectContacts CorrectionKind = "contacts"
-	CorrectSystems  CorrectionKind = "systems"
-)
-
-// CorrectionStatus is where a correction stands.
-type CorrectionStatus string
-
-const (
-	CorrectionPending  CorrectionStatus = "pending"
-	CorrectionAccepted CorrectionStatus = "accepted"
-	CorrectionRejected CorrectionStatus = "rejected"
-)
-
-// Correction is an operator's proposal to replace its own contacts or
-// systems with a new full list. Exactly one of Systems and Contacts is
-// used, by Kind. ProposerName and DeciderName are empty where RLS on users
-// hides the user (operators do not see ministry staff).
-type Correction struct {
-	ID           int64
-	OperatorID   int64
-	OperatorName kijun.Text
-	SectorCode   string
-	ProposedBy   int64
-	ProposerName string
-	ProposedAt   time.Time
-	Kind         CorrectionKind
-	Systems      []OperatorSystem
-	Contacts     []OperatorContact
-	Note         string
-	Status       CorrectionStatus
-	DecidedBy    int64
-	DeciderName  string
-	DecidedAt    *time.Time
-	DecisionNote string
+	return register.Contact{}, kijun.ErrNotFound
 }
 
 // ProposeCorrection records an operator's proposal for its own record,
 // audited as operator.correction.propose. Only a user holding a role in
 // the operator may propose (RLS); a second pending proposal of the same
 // kind is EConflict operators.correction.pending_exists.
-func ProposeCorrection(ctx context.Context, tx pgx.Tx, p *kijun.Principal, c Correction, requestID string) (int64, error) {
+func ProposeCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, c register.Correction, requestID string) (int64, error) {
 	var payload any
 	switch c.Kind {
-	case CorrectSystems:
+	case register.CorrectSystems:
 		for i := range c.Systems {
 			if err := c.Systems[i].Validate(); err != nil {
 				return 0, err
 			}
 		}
 		payload = nonNil(c.Systems)
-	case CorrectContacts:
+	case register.CorrectContacts:
 		for i := range c.Contacts {
 			if err := c.Contacts[i].Validate(); err != nil {
 				return 0, err
@@ -688,13 +532,6 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-// CorrectionFilter narrows ListCorrections. Zero fields do not filter.
-type CorrectionFilter struct {
-	OperatorID int64
-	Sector     string
-	Status     CorrectionStatus
-}
-
 const correctionColumns = `c.id, c.operator_id, o.name_ja, o.name_en, c.sector_code, c.proposed_by, coalesce(pu.display_name, ''),
 	c.proposed_at, c.kind, c.payload, c.note, c.status, coalesce(c.decided_by, 0), coalesce(du.display_name, ''),
 	c.decided_at, c.decision_note`
@@ -702,8 +539,8 @@ const correctionColumns = `c.id, c.operator_id, o.name_ja, o.name_en, c.sector_c
 const correctionFrom = `operator_corrections c JOIN operators o ON o.id = c.operator_id
 	LEFT JOIN users pu ON pu.id = c.proposed_by LEFT JOIN users du ON du.id = c.decided_by`
 
-func scanCorrection(r pgx.CollectableRow) (Correction, error) {
-	var c Correction
+func scanCorrection(r pgx.CollectableRow) (register.Correction, error) {
+	var c register.Correction
 	var payload []byte
 	err := r.Scan(&c.ID, &c.OperatorID, &c.OperatorName.Ja, &c.OperatorName.En, &c.SectorCode, &c.ProposedBy, &c.ProposerName,
 		&c.ProposedAt, &c.Kind, &payload, &c.Note, &c.Status, &c.DecidedBy, &c.DeciderName, &c.DecidedAt, &c.DecisionNote)
@@ -711,9 +548,9 @@ func scanCorrection(r pgx.CollectableRow) (Correction, error) {
 		return c, err
 	}
 	switch c.Kind {
-	case CorrectSystems:
+	case register.CorrectSystems:
 		err = json.Unmarshal(payload, &c.Systems)
-	case CorrectContacts:
+	case register.CorrectContacts:
 		err = json.Unmarshal(payload, &c.Contacts)
 	}
 	return c, err
@@ -721,7 +558,7 @@ func scanCorrection(r pgx.CollectableRow) (Correction, error) {
 
 // ListCorrections returns the corrections the principal may see, newest
 // first.
-func ListCorrections(ctx context.Context, tx pgx.Tx, f CorrectionFilter) ([]Correction, error) {
+func ListCorrections(ctx context.Context, tx pgx.Tx, f register.CorrectionFilter) ([]register.Correction, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+correctionColumns+` FROM `+correctionFrom+`
 		WHERE ($1 = 0 OR c.operator_id = $1) AND ($2 = '' OR c.sector_code = $2) AND ($3 = '' OR c.status = $3)
 		ORDER BY c.proposed_at DESC, c.id DESC`, f.OperatorID, f.Sector, string(f.Status))
@@ -729,7 +566,7 @@ func ListCorrections(ctx context.Context, tx pgx.Tx, f CorrectionFilter) ([]Corr
 }
 
 // GetCorrection returns one correction the principal may see.
-func GetCorrection(ctx context.Context, tx pgx.Tx, id int64) (Correction, error) {
+func GetCorrection(ctx context.Context, tx pgx.Tx, id int64) (register.Correction, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+correctionColumns+` FROM `+correctionFrom+` WHERE c.id = $1`, id)
 	c, err := pgx.CollectExactlyOneRow(rows, scanCorrection)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -743,17 +580,17 @@ func GetCorrection(ctx context.Context, tx pgx.Tx, id int64) (Correction, error)
 // list with the proposed one in the same transaction. Only the ministry
 // overseeing the sector or NCO may decide (RLS): anyone else gets
 // EForbidden, and a correction decided already EConflict.
-func DecideCorrection(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, accept bool, note, requestID string) error {
+func DecideCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, accept bool, note, requestID string) error {
 	c, err := GetCorrection(ctx, tx, id)
 	if err != nil {
 		return err
 	}
-	if c.Status != CorrectionPending {
+	if c.Status != register.CorrectionPending {
 		return kijun.Errorf(kijun.EConflict, "operators.correction.decided", nil)
 	}
-	status := CorrectionRejected
+	status := register.CorrectionRejected
 	if accept {
-		status = CorrectionAccepted
+		status = register.CorrectionAccepted
 	}
 	tag, err := tx.Exec(ctx, `UPDATE operator_corrections SET status = $2, decided_by = $3, decided_at = now(), decision_note = $4
 		WHERE id = $1 AND status = 'pending'`, id, status, p.UserID, strings.TrimSpace(note))
@@ -763,11 +600,11 @@ func DecideCorrection(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int
 	if tag.RowsAffected() == 0 {
 		// Either someone decided first (the row waited for their commit)
 		// or RLS kept the row from this principal.
-		var now CorrectionStatus
+		var now register.CorrectionStatus
 		if err := tx.QueryRow(ctx, `SELECT status FROM operator_corrections WHERE id = $1`, id).Scan(&now); err != nil {
 			return err
 		}
-		if now != CorrectionPending {
+		if now != register.CorrectionPending {
 			return kijun.Errorf(kijun.EConflict, "operators.correction.decided", nil)
 		}
 		return errForbiddenSector
@@ -780,7 +617,7 @@ func DecideCorrection(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int
 	e.Action = "operator.correction.accept"
 	var before, after any
 	switch c.Kind {
-	case CorrectSystems:
+	case register.CorrectSystems:
 		if before, err = ListSystems(ctx, tx, c.OperatorID); err != nil {
 			return err
 		}
@@ -795,7 +632,7 @@ func DecideCorrection(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int
 			}
 		}
 		after = nonNil(c.Systems)
-	case CorrectContacts:
+	case register.CorrectContacts:
 		if before, err = ListContacts(ctx, tx, c.OperatorID); err != nil {
 			return err
 		}

@@ -10,9 +10,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // regWorld is a register with one operator in each of four sectors, each
@@ -20,14 +23,14 @@ import (
 type regWorld struct {
 	db                  *pgtest.DB
 	elec, gas, fin, ict int64 // operator ids: electricity, gas (METI), finance (FSA), ict (MIC)
-	nco, meti, fsa      *kijun.Principal
-	opElec, opFin       *kijun.Principal
+	nco, meti, fsa      *identity.Principal
+	opElec, opFin       *identity.Principal
 }
 
 // regCN returns a valid 法人番号 built from n.
 func regCN(n int) string {
 	base := strconv.Itoa(100000000000 + n)
-	d, err := kijun.CorporateNumberCheckDigit(base)
+	d, err := register.CorporateNumberCheckDigit(base)
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +50,7 @@ func regUser(t *testing.T, db *pgtest.DB, name string) int64 {
 
 // regPrincipal makes a user holding grants and derives the principal, as
 // LoadPrincipal would.
-func regPrincipal(t *testing.T, db *pgtest.DB, name string, grants ...kijun.Grant) *kijun.Principal {
+func regPrincipal(t *testing.T, db *pgtest.DB, name string, grants ...identity.Grant) *identity.Principal {
 	t.Helper()
 	ctx := context.Background()
 	id := regUser(t, db, name)
@@ -63,15 +66,15 @@ func regPrincipal(t *testing.T, db *pgtest.DB, name string, grants ...kijun.Gran
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kijun.NewPrincipal(id, name, name+"@example.jp", grants, oversight)
+	return identity.NewPrincipal(id, name, name+"@example.jp", grants, oversight)
 }
 
-func regMinistryGrant(code string) kijun.Grant {
-	return kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: code}
+func regMinistryGrant(code string) identity.Grant {
+	return identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: code}
 }
 
-func regOperatorGrant(id int64, sector string) kijun.Grant {
-	return kijun.Grant{Role: kijun.RoleOperatorAdmin, OperatorID: id, SectorCode: sector}
+func regOperatorGrant(id int64, sector string) identity.Grant {
+	return identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: id, SectorCode: sector}
 }
 
 // regScope returns the id of a business scope of sector, by name.
@@ -118,7 +121,7 @@ func newRegWorld(t *testing.T) *regWorld {
 	w.gas = regOperator(t, w.db, 2, "gas", "東京ガスネットワーク", someone)
 	w.fin = regOperator(t, w.db, 3, "finance", "みずほ銀行", someone)
 	w.ict = regOperator(t, w.db, 4, "ict", "NTT東日本", someone)
-	w.nco = regPrincipal(t, w.db, "nco", kijun.Grant{Role: kijun.RoleNCOAdmin})
+	w.nco = regPrincipal(t, w.db, "nco", identity.Grant{Role: identity.RoleNCOAdmin})
 	w.meti = regPrincipal(t, w.db, "meti", regMinistryGrant("METI"))
 	w.fsa = regPrincipal(t, w.db, "fsa", regMinistryGrant("FSA"))
 	w.opElec = regPrincipal(t, w.db, "op-elec", regOperatorGrant(w.elec, "electricity"))
@@ -128,7 +131,7 @@ func newRegWorld(t *testing.T) *regWorld {
 
 // as runs fn in an RLS transaction for p on the application role; the
 // transaction commits when fn returns nil.
-func (w *regWorld) as(t *testing.T, p *kijun.Principal, fn func(tx pgx.Tx) error) error {
+func (w *regWorld) as(t *testing.T, p *identity.Principal, fn func(tx pgx.Tx) error) error {
 	t.Helper()
 	return postgres.InTx(context.Background(), w.db.App, p, fn)
 }
@@ -153,7 +156,7 @@ func TestRegisterRLS(t *testing.T) {
 	slices.Sort(all)
 	cases := []struct {
 		name string
-		p    *kijun.Principal
+		p    *identity.Principal
 		want []int64
 	}{
 		{"operator", w.opElec, []int64{w.elec}},
@@ -203,7 +206,7 @@ func TestRegisterRLSRefusesWrites(t *testing.T) {
 	t.Parallel()
 	w := newRegWorld(t)
 	ctx := context.Background()
-	mustFail := func(name string, p *kijun.Principal, sql string, args ...any) {
+	mustFail := func(name string, p *identity.Principal, sql string, args ...any) {
 		t.Helper()
 		err := w.as(t, p, func(tx pgx.Tx) error {
 			_, err := tx.Exec(ctx, sql, args...)
@@ -213,7 +216,7 @@ func TestRegisterRLSRefusesWrites(t *testing.T) {
 			t.Errorf("%s: succeeded, want refused", name)
 		}
 	}
-	noRows := func(name string, p *kijun.Principal, sql string, args ...any) {
+	noRows := func(name string, p *identity.Principal, sql string, args ...any) {
 		t.Helper()
 		err := w.as(t, p, func(tx pgx.Tx) error {
 			tag, err := tx.Exec(ctx, sql, args...)
@@ -251,7 +254,7 @@ func TestRegisterRLSRefusesWrites(t *testing.T) {
 	mustFail("anyone deletes an operator", w.nco, `DELETE FROM operators WHERE id = $1`, w.elec)
 
 	// The store reports the same refusals as errors for the user.
-	o := kijun.Operator{CorporateNumber: regCN(52), Name: kijun.Text{Ja: "x"}, SectorCode: "finance", Designation: kijun.DesignationCI,
+	o := register.Operator{CorporateNumber: regCN(52), Name: kijun.Text{Ja: "x"}, SectorCode: "finance", Designation: register.DesignationCI,
 		ScopeIDs: []int64{regScope(t, w.db, "finance", "銀行等")}}
 	err := w.as(t, w.meti, func(tx pgx.Tx) error {
 		_, err := postgres.RegisterOperator(ctx, tx, w.meti, o, "req")
@@ -261,7 +264,7 @@ func TestRegisterRLSRefusesWrites(t *testing.T) {
 		t.Errorf("RegisterOperator in finance as METI: %v, want forbidden", err)
 	}
 	err = w.as(t, w.meti, func(tx pgx.Tx) error {
-		_, err := postgres.UpdateOperator(ctx, tx, w.meti, kijun.Operator{ID: w.fin, Version: 1}, "req")
+		_, err := postgres.UpdateOperator(ctx, tx, w.meti, register.Operator{ID: w.fin, Version: 1}, "req")
 		return err
 	})
 	if kijun.ErrorCode(err) != kijun.ENotFound {
@@ -292,7 +295,7 @@ func TestOperatorUpdateOptimisticLock(t *testing.T) {
 	t.Parallel()
 	w := newRegWorld(t)
 	ctx := context.Background()
-	var read kijun.Operator
+	var read register.Operator
 	if err := w.as(t, w.meti, func(tx pgx.Tx) error {
 		var err error
 		read, err = postgres.GetOperator(ctx, tx, w.elec)
@@ -333,7 +336,7 @@ func TestOperatorUpdateOptimisticLock(t *testing.T) {
 			t.Errorf("after the conflict the operator is %+v", got)
 		}
 		// The operator reads the audit event of the change to its record.
-		events, err := postgres.ListAudit(ctx, tx, postgres.AuditFilter{Action: "operator.update"})
+		events, err := postgres.ListAudit(ctx, tx, audit.Filter{Action: "operator.update"})
 		if err != nil {
 			return err
 		}
@@ -366,13 +369,13 @@ func TestWithdrawReinstateAndSearch(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if rec.Status != kijun.OperatorWithdrawn || rec.WithdrawnAt == nil || rec.WithdrawnReason != "指定解除" || rec.Version != 2 {
+		if rec.Status != register.Withdrawn || rec.WithdrawnAt == nil || rec.WithdrawnReason != "指定解除" || rec.Version != 2 {
 			t.Errorf("withdrawn record: %+v", rec)
 		}
 		if len(rec.Systems) != 1 || len(rec.Contacts) != 1 || rec.PendingCorrections != 1 {
 			t.Errorf("record details: %d systems, %d contacts, %d pending", len(rec.Systems), len(rec.Contacts), rec.PendingCorrections)
 		}
-		page, err := postgres.SearchOperators(ctx, tx, postgres.OperatorFilter{Status: kijun.OperatorActive})
+		page, err := postgres.SearchOperators(ctx, tx, register.Filter{Status: register.Active})
 		if err != nil {
 			return err
 		}
@@ -380,14 +383,14 @@ func TestWithdrawReinstateAndSearch(t *testing.T) {
 			page.Counts.Active != 1 || page.Counts.Withdrawn != 1 {
 			t.Errorf("active page: total %d, %d rows, counts %+v", page.Total, len(page.Operators), page.Counts)
 		}
-		page, err = postgres.SearchOperators(ctx, tx, postgres.OperatorFilter{Query: "ガス"})
+		page, err = postgres.SearchOperators(ctx, tx, register.Filter{Query: "ガス"})
 		if err != nil {
 			return err
 		}
 		if page.Total != 1 || page.Operators[0].ID != w.gas || page.Counts.BySector["gas"] != 1 {
 			t.Errorf("search ガス: %+v", page)
 		}
-		page, err = postgres.SearchOperators(ctx, tx, postgres.OperatorFilter{Query: regCN(3)[:6]})
+		page, err = postgres.SearchOperators(ctx, tx, register.Filter{Query: regCN(3)[:6]})
 		if err != nil {
 			return err
 		}
@@ -396,7 +399,7 @@ func TestWithdrawReinstateAndSearch(t *testing.T) {
 				t.Error("METI found a finance operator by 法人番号")
 			}
 		}
-		page, err = postgres.SearchOperators(ctx, tx, postgres.OperatorFilter{Designation: kijun.DesignationCore})
+		page, err = postgres.SearchOperators(ctx, tx, register.Filter{Designation: register.DesignationCore})
 		if err != nil {
 			return err
 		}
@@ -434,37 +437,37 @@ func TestSystemsAndContacts(t *testing.T) {
 	w := newRegWorld(t)
 	ctx := context.Background()
 	err := w.as(t, w.meti, func(tx pgx.Tx) error {
-		_, err := postgres.CreateSystem(ctx, tx, w.meti, postgres.OperatorSystem{OperatorID: w.elec, Name: "x", Kind: "mainframe"}, "req")
+		_, err := postgres.CreateSystem(ctx, tx, w.meti, register.System{OperatorID: w.elec, Name: "x", Kind: "mainframe"}, "req")
 		return err
 	})
 	if kijun.ErrorCode(err) != kijun.EInvalid {
 		t.Errorf("unknown kind: %v", err)
 	}
 	err = w.as(t, w.meti, func(tx pgx.Tx) error {
-		_, err := postgres.CreateContact(ctx, tx, w.meti, postgres.OperatorContact{OperatorID: w.elec, Role: "CSIRT", Email: "not mail"}, "req")
+		_, err := postgres.CreateContact(ctx, tx, w.meti, register.Contact{OperatorID: w.elec, Role: "CSIRT", Email: "not mail"}, "req")
 		return err
 	})
 	if kijun.ErrorCode(err) != kijun.EInvalid {
 		t.Errorf("bad e-mail: %v", err)
 	}
 	err = w.as(t, w.meti, func(tx pgx.Tx) error {
-		_, err := postgres.CreateSystem(ctx, tx, w.meti, postgres.OperatorSystem{OperatorID: w.fin, Name: "x", Kind: postgres.SystemIT}, "req")
+		_, err := postgres.CreateSystem(ctx, tx, w.meti, register.System{OperatorID: w.fin, Name: "x", Kind: register.SystemIT}, "req")
 		return err
 	})
 	if kijun.ErrorCode(err) != kijun.ENotFound {
 		t.Errorf("system for a finance operator as METI: %v", err)
 	}
 	if err := w.as(t, w.meti, func(tx pgx.Tx) error {
-		sid, err := postgres.CreateSystem(ctx, tx, w.meti, postgres.OperatorSystem{OperatorID: w.elec, Name: "EMS",
-			Kind: postgres.SystemOT, ClosedNetwork: true}, "req")
+		sid, err := postgres.CreateSystem(ctx, tx, w.meti, register.System{OperatorID: w.elec, Name: "EMS",
+			Kind: register.SystemOT, ClosedNetwork: true}, "req")
 		if err != nil {
 			return err
 		}
-		if err := postgres.UpdateSystem(ctx, tx, w.meti, postgres.OperatorSystem{ID: sid, OperatorID: w.elec, Name: "EMS",
-			Kind: postgres.SystemOT, ClosedNetwork: true, InternetExposed: true}, "req"); err != nil {
+		if err := postgres.UpdateSystem(ctx, tx, w.meti, register.System{ID: sid, OperatorID: w.elec, Name: "EMS",
+			Kind: register.SystemOT, ClosedNetwork: true, InternetExposed: true}, "req"); err != nil {
 			return err
 		}
-		cid, err := postgres.CreateContact(ctx, tx, w.meti, postgres.OperatorContact{OperatorID: w.elec, Role: "CSIRT",
+		cid, err := postgres.CreateContact(ctx, tx, w.meti, register.Contact{OperatorID: w.elec, Role: "CSIRT",
 			Email: "csirt@example.jp", Phone: "０３-１２３４-５６７８"}, "req")
 		if err != nil {
 			return err
@@ -512,29 +515,29 @@ func TestCorrections(t *testing.T) {
 	ctx := context.Background()
 	// The fixture's pending contacts correction is in the way of a new one.
 	err := w.as(t, w.opElec, func(tx pgx.Tx) error {
-		_, err := postgres.ProposeCorrection(ctx, tx, w.opElec, postgres.Correction{OperatorID: w.elec, Kind: postgres.CorrectContacts,
-			Contacts: []postgres.OperatorContact{{Role: "CSIRT", Name: "x"}}}, "req")
+		_, err := postgres.ProposeCorrection(ctx, tx, w.opElec, register.Correction{OperatorID: w.elec, Kind: register.CorrectContacts,
+			Contacts: []register.Contact{{Role: "CSIRT", Name: "x"}}}, "req")
 		return err
 	})
 	if kijun.ErrorCode(err) != kijun.EConflict {
 		t.Errorf("second pending proposal: %v", err)
 	}
 	err = w.as(t, w.opElec, func(tx pgx.Tx) error {
-		_, err := postgres.ProposeCorrection(ctx, tx, w.opElec, postgres.Correction{OperatorID: w.gas, Kind: postgres.CorrectSystems}, "req")
+		_, err := postgres.ProposeCorrection(ctx, tx, w.opElec, register.Correction{OperatorID: w.gas, Kind: register.CorrectSystems}, "req")
 		return err
 	})
 	if kijun.ErrorCode(err) != kijun.EForbidden {
 		t.Errorf("proposal for another operator: %v", err)
 	}
 
-	proposed := []postgres.OperatorSystem{
-		{Name: "電力制御システム", Kind: postgres.SystemOT, ClosedNetwork: true},
-		{Name: "スマートメーターシステム", Kind: postgres.SystemCloud, InternetExposed: true, Notes: "委託先運用"},
+	proposed := []register.System{
+		{Name: "電力制御システム", Kind: register.SystemOT, ClosedNetwork: true},
+		{Name: "スマートメーターシステム", Kind: register.SystemCloud, InternetExposed: true, Notes: "委託先運用"},
 	}
 	var cid int64
 	if err := w.as(t, w.opElec, func(tx pgx.Tx) error {
 		var err error
-		cid, err = postgres.ProposeCorrection(ctx, tx, w.opElec, postgres.Correction{OperatorID: w.elec, Kind: postgres.CorrectSystems,
+		cid, err = postgres.ProposeCorrection(ctx, tx, w.opElec, register.Correction{OperatorID: w.elec, Kind: register.CorrectSystems,
 			Systems: proposed, Note: "システム更改"}, "req-propose")
 		return err
 	}); err != nil {
@@ -555,7 +558,7 @@ func TestCorrections(t *testing.T) {
 		t.Errorf("FSA decides a METI correction: %v, want not found", err)
 	}
 	if err := w.as(t, w.meti, func(tx pgx.Tx) error {
-		pending, err := postgres.ListCorrections(ctx, tx, postgres.CorrectionFilter{Status: postgres.CorrectionPending, Sector: "electricity"})
+		pending, err := postgres.ListCorrections(ctx, tx, register.CorrectionFilter{Status: register.CorrectionPending, Sector: "electricity"})
 		if err != nil {
 			return err
 		}
@@ -597,10 +600,10 @@ func TestCorrections(t *testing.T) {
 		}
 		// DeciderName stays empty here: users RLS hides ministry staff
 		// from operators.
-		if c.Status != postgres.CorrectionAccepted || c.DecidedBy != w.meti.UserID || c.DecidedAt == nil || c.DecisionNote != "確認しました" {
+		if c.Status != register.CorrectionAccepted || c.DecidedBy != w.meti.UserID || c.DecidedAt == nil || c.DecisionNote != "確認しました" {
 			t.Errorf("decided correction: %+v", c)
 		}
-		events, err := postgres.ListAudit(ctx, tx, postgres.AuditFilter{Action: "operator.correction."})
+		events, err := postgres.ListAudit(ctx, tx, audit.Filter{Action: "operator.correction."})
 		if err != nil {
 			return err
 		}
@@ -620,7 +623,7 @@ func TestCorrections(t *testing.T) {
 	}
 	// A rejection changes nothing but the correction.
 	if err := w.as(t, w.meti, func(tx pgx.Tx) error {
-		pending, err := postgres.ListCorrections(ctx, tx, postgres.CorrectionFilter{OperatorID: w.gas, Status: postgres.CorrectionPending})
+		pending, err := postgres.ListCorrections(ctx, tx, register.CorrectionFilter{OperatorID: w.gas, Status: register.CorrectionPending})
 		if err != nil || len(pending) != 1 {
 			t.Fatalf("gas pending: %v %v", pending, err)
 		}

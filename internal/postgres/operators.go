@@ -7,21 +7,22 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 const operatorColumns = `o.id, o.corporate_number, coalesce(o.local_gov_code, ''), o.name_ja, o.name_en, o.sector_code,
 	o.designation, coalesce(o.designated_since, '0001-01-01'), coalesce(o.designated_by, ''), o.reason, o.status, o.version,
 	coalesce((SELECT array_agg(scope_id ORDER BY scope_id) FROM operator_scopes s WHERE s.operator_id = o.id), '{}')`
 
-func scanOperator(r pgx.CollectableRow) (kijun.Operator, error) {
-	var o kijun.Operator
+func scanOperator(r pgx.CollectableRow) (register.Operator, error) {
+	var o register.Operator
 	err := r.Scan(&o.ID, &o.CorporateNumber, &o.LocalGovCode, &o.Name.Ja, &o.Name.En, &o.SectorCode,
 		&o.Designation, &o.DesignatedSince, &o.DesignatedBy, &o.Reason, &o.Status, &o.Version, &o.ScopeIDs)
 	return o, err
 }
 
 // GetOperator returns an operator the transaction's principal may see.
-func GetOperator(ctx context.Context, tx pgx.Tx, id int64) (kijun.Operator, error) {
+func GetOperator(ctx context.Context, tx pgx.Tx, id int64) (register.Operator, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+operatorColumns+` FROM operators o WHERE o.id = $1`, id)
 	o, err := pgx.CollectExactlyOneRow(rows, scanOperator)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -32,7 +33,7 @@ func GetOperator(ctx context.Context, tx pgx.Tx, id int64) (kijun.Operator, erro
 
 // ListOperators returns the operators the principal may see, by sector and
 // name.
-func ListOperators(ctx context.Context, tx pgx.Tx, sector string) ([]kijun.Operator, error) {
+func ListOperators(ctx context.Context, tx pgx.Tx, sector string) ([]register.Operator, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+operatorColumns+` FROM operators o
 		JOIN sectors s ON s.code = o.sector_code
 		WHERE $1 = '' OR o.sector_code = $1
@@ -41,7 +42,7 @@ func ListOperators(ctx context.Context, tx pgx.Tx, sector string) ([]kijun.Opera
 }
 
 // CreateOperator inserts an operator with its business scopes.
-func CreateOperator(ctx context.Context, tx pgx.Tx, o kijun.Operator) (int64, error) {
+func CreateOperator(ctx context.Context, tx pgx.Tx, o register.Operator) (int64, error) {
 	var id int64
 	var since any
 	if !o.DesignatedSince.IsZero() {

@@ -9,7 +9,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/plan"
 )
 
 // Implementation plans (docs/plans.md). Every function
@@ -67,11 +71,11 @@ type planHead struct {
 	VersionID int64
 	Version   int
 	Ministry  string
-	Status    kijun.PlanStatus
+	Status    plan.Status
 	Edits     int
 }
 
-func (h planHead) event(p *kijun.Principal, requestID, action string) AuditEvent {
+func (h planHead) event(p *identity.Principal, requestID, action string) audit.Event {
 	e := ActorOf(p, requestID)
 	e.Action, e.ObjectType, e.ObjectID = action, "plan", strconv.FormatInt(h.PlanID, 10)+"/v"+strconv.Itoa(h.Version)
 	e.MinistryCode = h.Ministry
@@ -81,10 +85,10 @@ func (h planHead) event(p *kijun.Principal, requestID, action string) AuditEvent
 // CreatePlan starts a plan with its first draft version, whose profile
 // lists every control of the catalog that applies to the plan's sectors,
 // applying with target 実施済. Only the ministry itself may start one.
-func CreatePlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, in NewPlan, requestID string) (int64, error) {
+func CreatePlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, in NewPlan, requestID string) (int64, error) {
 	in.Title.Ja, in.Title.En = strings.TrimSpace(in.Title.Ja), strings.TrimSpace(in.Title.En)
 	problems := map[string]string{}
-	if in.Title.Ja == "" || len([]rune(in.Title.Ja)) > kijun.MaxPlanTitle || len([]rune(in.Title.En)) > kijun.MaxPlanTitle {
+	if in.Title.Ja == "" || len([]rune(in.Title.Ja)) > plan.MaxTitle || len([]rune(in.Title.En)) > plan.MaxTitle {
 		problems["title_ja"] = msgPlanTitle
 	}
 	if len(in.SectorCodes) == 0 {
@@ -136,8 +140,8 @@ func CreatePlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, in NewPlan, 
 		versionID, in.MinistryCode, in.CatalogID, in.SectorCodes); err != nil {
 		return 0, planErr(err)
 	}
-	h := planHead{PlanID: planID, VersionID: versionID, Version: 1, Ministry: in.MinistryCode, Status: kijun.PlanDraft}
-	if err := addPlanEvent(ctx, tx, p, h, "", kijun.PlanDraft); err != nil {
+	h := planHead{PlanID: planID, VersionID: versionID, Version: 1, Ministry: in.MinistryCode, Status: plan.Draft}
+	if err := addPlanEvent(ctx, tx, p, h, "", plan.Draft); err != nil {
 		return 0, err
 	}
 	return planID, Audit(ctx, tx, h.event(p, requestID, "plan.create"), nil, map[string]any{
@@ -145,7 +149,7 @@ func CreatePlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, in NewPlan, 
 		"catalog_id": in.CatalogID, "title": in.Title})
 }
 
-func addPlanEvent(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h planHead, from, to kijun.PlanStatus) error {
+func addPlanEvent(ctx context.Context, tx pgx.Tx, p *identity.Principal, h planHead, from, to plan.Status) error {
 	_, err := tx.Exec(ctx, `INSERT INTO plan_events (version_id, ministry_code, from_status, to_status, by_user, by_name)
 		VALUES ($1, $2, nullif($3, ''), $4, $5, $6)`, h.VersionID, h.Ministry, string(from), string(to), nullInt(p.UserID), p.Name)
 	return err
@@ -159,8 +163,8 @@ const planColumns = `p.id, p.ministry_code, p.sector_codes, p.period_start, p.pe
 // latestVersion joins each plan with its newest version.
 const latestVersion = `JOIN LATERAL (SELECT * FROM plan_versions x WHERE x.plan_id = p.id ORDER BY x.version DESC LIMIT 1) v ON true`
 
-func scanPlan(r pgx.CollectableRow) (kijun.Plan, error) {
-	var pl kijun.Plan
+func scanPlan(r pgx.CollectableRow) (plan.Plan, error) {
+	var pl plan.Plan
 	var start, end int
 	err := r.Scan(&pl.ID, &pl.MinistryCode, &pl.SectorCodes, &start, &end, &pl.CreatedAt,
 		&pl.Latest, &pl.LatestID, &pl.LatestStatus, &pl.LatestTitle.Ja, &pl.LatestTitle.En, &pl.SubmittedAt,
@@ -172,7 +176,7 @@ func scanPlan(r pgx.CollectableRow) (kijun.Plan, error) {
 // PlanFilter narrows ListPlans.
 type PlanFilter struct {
 	Ministry string
-	Status   kijun.PlanStatus // of the latest version
+	Status   plan.Status // of the latest version
 	// Queue lists the versions awaiting the NCO (submitted, under review),
 	// oldest submission first.
 	Queue bool
@@ -180,7 +184,7 @@ type PlanFilter struct {
 
 // ListPlans returns the plans the principal sees (RLS: its ministry's, or
 // all for the NCO) with their latest version.
-func ListPlans(ctx context.Context, tx pgx.Tx, f PlanFilter) ([]kijun.Plan, error) {
+func ListPlans(ctx context.Context, tx pgx.Tx, f PlanFilter) ([]plan.Plan, error) {
 	order := `m.sort_order, p.period_start DESC, p.id`
 	if f.Queue {
 		order = `v.submitted_at, p.id`
@@ -194,7 +198,7 @@ func ListPlans(ctx context.Context, tx pgx.Tx, f PlanFilter) ([]kijun.Plan, erro
 }
 
 // GetPlan returns a plan the principal sees, with its version history.
-func GetPlan(ctx context.Context, tx pgx.Tx, id int64) (kijun.Plan, error) {
+func GetPlan(ctx context.Context, tx pgx.Tx, id int64) (plan.Plan, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+planColumns+` FROM plans p `+latestVersion+` WHERE p.id = $1`, id)
 	pl, err := pgx.CollectExactlyOneRow(rows, scanPlan)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -205,8 +209,8 @@ func GetPlan(ctx context.Context, tx pgx.Tx, id int64) (kijun.Plan, error) {
 	}
 	rows, _ = tx.Query(ctx, `SELECT id, version, status, submitted_at, decided_at, decided_by
 		FROM plan_versions WHERE plan_id = $1 ORDER BY version`, id)
-	pl.Versions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.PlanVersionSummary, error) {
-		var s kijun.PlanVersionSummary
+	pl.Versions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (plan.VersionSummary, error) {
+		var s plan.VersionSummary
 		err := r.Scan(&s.ID, &s.Version, &s.Status, &s.SubmittedAt, &s.DecidedAt, &s.DecidedBy)
 		return s, err
 	})
@@ -217,8 +221,8 @@ const versionColumns = `v.id, v.plan_id, v.version, coalesce(v.based_on, 0), v.s
 	k.code || ' ' || k.version, v.title_ja, v.title_en, v.scope, v.gathering, v.kpis, v.milestones, v.internal_note,
 	v.edits, v.created_at, v.updated_at, v.submitted_at, v.submitted_by, v.decided_at, v.decided_by`
 
-func scanVersion(r pgx.Row) (*kijun.PlanVersion, error) {
-	v := &kijun.PlanVersion{}
+func scanVersion(r pgx.Row) (*plan.Version, error) {
+	v := &plan.Version{}
 	var scope, gathering, kpis, milestones []byte
 	err := r.Scan(&v.ID, &v.PlanID, &v.Version, &v.BasedOn, &v.Status, &v.CatalogID, &v.CatalogName,
 		&v.Title.Ja, &v.Title.En, &scope, &gathering, &kpis, &milestones, &v.InternalNote,
@@ -235,14 +239,14 @@ func scanVersion(r pgx.Row) (*kijun.PlanVersion, error) {
 		}
 	}
 	if v.Scope.Mode == "" {
-		v.Scope.Mode = kijun.ScopeAll
+		v.Scope.Mode = plan.ScopeAll
 	}
 	return v, nil
 }
 
 // GetPlanVersion returns version n of a plan (0: the latest) with its
 // profile and supplementary controls.
-func GetPlanVersion(ctx context.Context, tx pgx.Tx, planID int64, n int) (*kijun.PlanVersion, error) {
+func GetPlanVersion(ctx context.Context, tx pgx.Tx, planID int64, n int) (*plan.Version, error) {
 	v, err := scanVersion(tx.QueryRow(ctx, `SELECT `+versionColumns+` FROM plan_versions v
 		JOIN catalogs k ON k.id = v.catalog_id
 		WHERE v.plan_id = $1 AND ($2 = 0 OR v.version = $2) ORDER BY v.version DESC LIMIT 1`, planID, n))
@@ -257,8 +261,8 @@ func GetPlanVersion(ctx context.Context, tx pgx.Tx, planID int64, n int) (*kijun
 			pc.standard_doc, pc.standard_clause, pc.reflection, coalesce(to_char(pc.reflection_on, 'YYYY-MM-DD'), ''), pc.reflection_reason
 		FROM plan_profile_controls pc LEFT JOIN controls c ON c.catalog_id = $2 AND c.ref = pc.ref
 		WHERE pc.version_id = $1 ORDER BY pc.sort_order, pc.ref`, v.ID, v.CatalogID)
-	v.Profile, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.ProfileControl, error) {
-		var c kijun.ProfileControl
+	v.Profile, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (plan.ProfileControl, error) {
+		var c plan.ProfileControl
 		err := r.Scan(&c.Ref, &c.Section, &c.Title.Ja, &c.Title.En, &c.Applies, &c.NAReason, &c.TargetStatus,
 			&c.TargetMaturity, &c.TailoringNote, &c.StandardDoc, &c.StandardClause, &c.Reflection, &c.ReflectionOn, &c.ReflectionReason)
 		return c, err
@@ -276,8 +280,8 @@ func GetPlanVersion(ctx context.Context, tx pgx.Tx, planID int64, n int) (*kijun
 	return v, err
 }
 
-func scanSupplementary(r pgx.CollectableRow) (kijun.SupplementaryControl, error) {
-	var s kijun.SupplementaryControl
+func scanSupplementary(r pgx.CollectableRow) (plan.SupplementaryControl, error) {
+	var s plan.SupplementaryControl
 	err := r.Scan(&s.Ref, &s.Section, &s.Title.Ja, &s.Title.En, &s.Statement.Ja, &s.Statement.En,
 		&s.Guidance.Ja, &s.Guidance.En, &s.Themes, &s.CSF, &s.EvidenceExpected,
 		&s.TargetStatus, &s.TargetMaturity, &s.StandardDoc, &s.StandardClause, &s.Reflection, &s.ReflectionOn, &s.ReflectionReason)
@@ -299,7 +303,7 @@ func readPlanHead(ctx context.Context, tx pgx.Tx, planID int64, lock string) (pl
 
 // draftHead returns the plan's latest version, locked, if it is a draft
 // the principal's ministry may edit.
-func draftHead(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64) (planHead, error) {
+func draftHead(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64) (planHead, error) {
 	h, err := readPlanHead(ctx, tx, planID, "FOR UPDATE")
 	if err != nil {
 		return h, err
@@ -307,7 +311,7 @@ func draftHead(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64)
 	if !containsFold(p.Ministries, h.Ministry) {
 		return h, kijun.ErrNotFound
 	}
-	if h.Status != kijun.PlanDraft {
+	if h.Status != plan.Draft {
 		return h, kijun.Errorf(kijun.EConflict, msgPlanImmutable, nil)
 	}
 	return h, nil
@@ -316,35 +320,35 @@ func draftHead(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64)
 // DraftFields are the parts of a draft edited together on the plan form.
 type DraftFields struct {
 	Title        kijun.Text
-	Scope        kijun.PlanScope
-	Gathering    kijun.Gathering
-	KPIs         []kijun.KPI
-	Milestones   []kijun.Milestone
+	Scope        plan.Scope
+	Gathering    plan.Gathering
+	KPIs         []plan.KPI
+	Milestones   []plan.Milestone
 	InternalNote string
 	PeriodEnd    kijun.FiscalYear
 }
 
 // CheckDraftFields returns every problem of the general sections.
-func CheckDraftFields(d DraftFields, periodStart kijun.FiscalYear) []kijun.FieldProblem {
-	var ps []kijun.FieldProblem
-	add := func(field, id string) { ps = append(ps, kijun.FieldProblem{Field: field, MessageID: id}) }
-	if strings.TrimSpace(d.Title.Ja) == "" || len([]rune(d.Title.Ja)) > kijun.MaxPlanTitle || len([]rune(d.Title.En)) > kijun.MaxPlanTitle {
+func CheckDraftFields(d DraftFields, periodStart kijun.FiscalYear) []plan.FieldProblem {
+	var ps []plan.FieldProblem
+	add := func(field, id string) { ps = append(ps, plan.FieldProblem{Field: field, MessageID: id}) }
+	if strings.TrimSpace(d.Title.Ja) == "" || len([]rune(d.Title.Ja)) > plan.MaxTitle || len([]rune(d.Title.En)) > plan.MaxTitle {
 		add("title_ja", msgPlanTitle)
 	}
 	if d.PeriodEnd < periodStart || d.PeriodEnd > periodStart+10 {
 		add("period_end", msgPlanPeriod)
 	}
 	switch d.Scope.Mode {
-	case kijun.ScopeAll:
-	case kijun.ScopeDesignation:
+	case plan.ScopeAll:
+	case plan.ScopeDesignation:
 		if d.Scope.Designation != "ci" && d.Scope.Designation != "core" {
 			add("scope_designation", "plans.error.scope_designation")
 		}
-	case kijun.ScopeScopes:
+	case plan.ScopeScopes:
 		if len(d.Scope.ScopeIDs) == 0 {
 			add("scope_scopes", "plans.error.scope_scopes")
 		}
-	case kijun.ScopeNamed:
+	case plan.ScopeNamed:
 		if len(d.Scope.OperatorIDs) == 0 {
 			add("scope_operators", "plans.error.scope_operators")
 		}
@@ -354,8 +358,8 @@ func CheckDraftFields(d DraftFields, periodStart kijun.FiscalYear) []kijun.Field
 	if d.Gathering.CoverageTarget < 0 || d.Gathering.CoverageTarget > 100 {
 		add("coverage_target", "plans.error.percent")
 	}
-	if len([]rune(d.InternalNote)) > kijun.MaxPlanNote || len([]rune(d.Gathering.Method)) > kijun.MaxPlanNote ||
-		len([]rune(d.Gathering.Cycles)) > kijun.MaxPlanNote || len([]rune(d.Gathering.FollowUp)) > kijun.MaxPlanNote {
+	if len([]rune(d.InternalNote)) > plan.MaxNote || len([]rune(d.Gathering.Method)) > plan.MaxNote ||
+		len([]rune(d.Gathering.Cycles)) > plan.MaxNote || len([]rune(d.Gathering.FollowUp)) > plan.MaxNote {
 		add("internal_note", "plans.error.too_long")
 	}
 	for i, k := range d.KPIs {
@@ -364,8 +368,8 @@ func CheckDraftFields(d DraftFields, periodStart kijun.FiscalYear) []kijun.Field
 			add(f+"label", "plans.error.kpi_label")
 		}
 		switch k.Metric {
-		case kijun.KPIImplemented, kijun.KPISubmitted:
-		case kijun.KPIScore:
+		case plan.KPIImplemented, plan.KPISubmitted:
+		case plan.KPIScore:
 			if k.Threshold < 1 || k.Threshold > 100 {
 				add(f+"threshold", "plans.error.percent")
 			}
@@ -398,7 +402,7 @@ func mustJSON(v any) []byte {
 
 // UpdateDraft replaces the general sections of the plan's draft, if it is
 // still at edits (optimistic locking: EConflict when someone saved first).
-func UpdateDraft(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, edits int, d DraftFields, requestID string) error {
+func UpdateDraft(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, edits int, d DraftFields, requestID string) error {
 	h, err := draftHead(ctx, tx, p, planID)
 	if err != nil {
 		return err
@@ -418,10 +422,10 @@ func UpdateDraft(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int6
 		return err
 	}
 	if d.KPIs == nil {
-		d.KPIs = []kijun.KPI{}
+		d.KPIs = []plan.KPI{}
 	}
 	if d.Milestones == nil {
-		d.Milestones = []kijun.Milestone{}
+		d.Milestones = []plan.Milestone{}
 	}
 	if _, err := tx.Exec(ctx, `UPDATE plan_versions SET title_ja = $2, title_en = $3, scope = $4, gathering = $5, kpis = $6,
 			milestones = $7, internal_note = $8, edits = edits + 1, updated_at = now() WHERE id = $1`,
@@ -437,7 +441,7 @@ func UpdateDraft(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int6
 			"kpis": d.KPIs, "milestones": d.Milestones, "period_end": d.PeriodEnd})
 }
 
-func generalOf(v *kijun.PlanVersion) map[string]any {
+func generalOf(v *plan.Version) map[string]any {
 	return map[string]any{"title": v.Title, "scope": v.Scope, "gathering": v.Gathering, "kpis": v.KPIs, "milestones": v.Milestones}
 }
 
@@ -457,12 +461,12 @@ func maturityArg(n int) any {
 
 // UpdateProfileControls saves rows of the draft's profile. Every row is
 // checked first; one bad row saves nothing (EInvalid with every problem).
-func UpdateProfileControls(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, rows []kijun.ProfileControl, requestID string) error {
+func UpdateProfileControls(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, rows []plan.ProfileControl, requestID string) error {
 	h, err := draftHead(ctx, tx, p, planID)
 	if err != nil {
 		return err
 	}
-	var ps []kijun.FieldProblem
+	var ps []plan.FieldProblem
 	for _, c := range rows {
 		ps = append(ps, c.Check()...)
 	}
@@ -473,14 +477,14 @@ func UpdateProfileControls(ctx context.Context, tx pgx.Tx, p *kijun.Principal, p
 	if err != nil {
 		return err
 	}
-	old := map[string]kijun.ProfileControl{}
+	old := map[string]plan.ProfileControl{}
 	for _, c := range before.Profile {
 		old[c.Ref] = c
 	}
 	for _, c := range rows {
 		b, ok := old[c.Ref]
 		if !ok {
-			return kijun.Errorf(kijun.EInvalid, msgPlanInvalid, map[string]any{"Problems": []kijun.FieldProblem{
+			return kijun.Errorf(kijun.EInvalid, msgPlanInvalid, map[string]any{"Problems": []plan.FieldProblem{
 				{Ref: c.Ref, Field: "ref", MessageID: "plans.error.unknown_ref"}}})
 		}
 		c.Section, c.Title = b.Section, b.Title
@@ -505,14 +509,14 @@ func UpdateProfileControls(ctx context.Context, tx pgx.Tx, p *kijun.Principal, p
 	return planErr(err)
 }
 
-func profileEqual(a, b kijun.ProfileControl) bool {
+func profileEqual(a, b plan.ProfileControl) bool {
 	a.Title, b.Title, a.Section, b.Section = kijun.Text{}, kijun.Text{}, "", ""
 	return a == b
 }
 
 // SaveSupplementary adds the supplementary control s to the draft, or
 // replaces the one with its ref when replace is set.
-func SaveSupplementary(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, s kijun.SupplementaryControl, replace bool, requestID string) error {
+func SaveSupplementary(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, s plan.SupplementaryControl, replace bool, requestID string) error {
 	h, err := draftHead(ctx, tx, p, planID)
 	if err != nil {
 		return err
@@ -520,7 +524,7 @@ func SaveSupplementary(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planI
 	if ps := CheckSupplementary(ctx, tx, s); len(ps) > 0 {
 		return kijun.Errorf(kijun.EInvalid, msgPlanInvalid, map[string]any{"Problems": ps})
 	}
-	var before *kijun.SupplementaryControl
+	var before *plan.SupplementaryControl
 	rows, _ := tx.Query(ctx, `SELECT ref, section_code, title_ja, title_en, statement_ja, statement_en,
 			guidance_ja, guidance_en, themes, csf, evidence_expected,
 			target_status, coalesce(target_maturity, 0), standard_doc, standard_clause, reflection,
@@ -535,7 +539,7 @@ func SaveSupplementary(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planI
 	}
 	switch {
 	case before != nil && !replace:
-		return kijun.Errorf(kijun.EInvalid, msgPlanInvalid, map[string]any{"Problems": []kijun.FieldProblem{
+		return kijun.Errorf(kijun.EInvalid, msgPlanInvalid, map[string]any{"Problems": []plan.FieldProblem{
 			{Ref: s.Ref, Field: "ref", MessageID: msgPlanRefExists}}})
 	case before == nil && replace:
 		return kijun.ErrNotFound
@@ -553,7 +557,7 @@ func SaveSupplementary(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planI
 	return Audit(ctx, tx, ev, before, s)
 }
 
-func insertSupplementary(ctx context.Context, tx pgx.Tx, h planHead, s kijun.SupplementaryControl) error {
+func insertSupplementary(ctx context.Context, tx pgx.Tx, h planHead, s plan.SupplementaryControl) error {
 	_, err := tx.Exec(ctx, `INSERT INTO plan_supplementary_controls (version_id, ministry_code, ref, section_code,
 			title_ja, title_en, statement_ja, statement_en, guidance_ja, guidance_en, themes, csf, evidence_expected,
 			target_status, target_maturity, standard_doc, standard_clause, reflection, reflection_on, reflection_reason)
@@ -568,10 +572,10 @@ func insertSupplementary(ctx context.Context, tx pgx.Tx, h planHead, s kijun.Sup
 
 // CheckSupplementary returns every problem of a supplementary control: its
 // ref, its catalog fields (the catalog's own rules) and its target.
-func CheckSupplementary(ctx context.Context, q Querier, s kijun.SupplementaryControl) []kijun.FieldProblem {
-	var ps []kijun.FieldProblem
-	add := func(field, id string) { ps = append(ps, kijun.FieldProblem{Ref: s.Ref, Field: field, MessageID: id}) }
-	if !kijun.ValidSupplementaryRef(s.Ref) {
+func CheckSupplementary(ctx context.Context, q Querier, s plan.SupplementaryControl) []plan.FieldProblem {
+	var ps []plan.FieldProblem
+	add := func(field, id string) { ps = append(ps, plan.FieldProblem{Ref: s.Ref, Field: field, MessageID: id}) }
+	if !plan.ValidSupplementaryRef(s.Ref) {
 		add("ref", "plans.error.supplementary_ref")
 	}
 	if strings.TrimSpace(s.Title.Ja) == "" {
@@ -593,7 +597,7 @@ func CheckSupplementary(ctx context.Context, q Querier, s kijun.SupplementaryCon
 		}
 	}
 	for _, c := range s.CSF {
-		if !containsFold(kijun.CSFCategories, c) {
+		if !containsFold(catalog.CSFCategories, c) {
 			add("csf", "plans.error.csf")
 			break
 		}
@@ -602,7 +606,7 @@ func CheckSupplementary(ctx context.Context, q Querier, s kijun.SupplementaryCon
 }
 
 // DeleteSupplementary removes a supplementary control from the draft.
-func DeleteSupplementary(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, ref, requestID string) error {
+func DeleteSupplementary(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, ref, requestID string) error {
 	h, err := draftHead(ctx, tx, p, planID)
 	if err != nil {
 		return err
@@ -621,7 +625,7 @@ func DeleteSupplementary(ctx context.Context, tx pgx.Tx, p *kijun.Principal, pla
 
 // transitionPlan moves the latest version from → to, with the history row
 // and the audit event, in the caller's transaction.
-func transitionPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, to kijun.PlanStatus, action, requestID string, check func(planHead) error) (planHead, error) {
+func transitionPlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, to plan.Status, action, requestID string, check func(planHead) error) (planHead, error) {
 	h, err := readPlanHead(ctx, tx, planID, "FOR UPDATE")
 	if err != nil {
 		return h, err
@@ -634,9 +638,9 @@ func transitionPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID i
 	}
 	set, args := `status = $2`, []any{h.VersionID, string(to)}
 	switch to {
-	case kijun.PlanSubmitted:
+	case plan.Submitted:
 		set, args = set+`, submitted_at = now(), submitted_by = $3`, append(args, p.Name)
-	case kijun.PlanReturned, kijun.PlanAccepted:
+	case plan.Returned, plan.Accepted:
 		set, args = set+`, decided_at = now(), decided_by = $3`, append(args, p.Name)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE plan_versions SET `+set+` WHERE id = $1`, args...); err != nil {
@@ -652,8 +656,8 @@ func transitionPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID i
 
 // SubmitPlan submits the draft to the NCO; from here the version never
 // changes.
-func SubmitPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, requestID string) error {
-	_, err := transitionPlan(ctx, tx, p, planID, kijun.PlanSubmitted, "plan.submit", requestID, func(h planHead) error {
+func SubmitPlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, requestID string) error {
+	_, err := transitionPlan(ctx, tx, p, planID, plan.Submitted, "plan.submit", requestID, func(h planHead) error {
 		if !containsFold(p.Ministries, h.Ministry) {
 			return kijun.ErrNotFound
 		}
@@ -662,7 +666,7 @@ func SubmitPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64
 	return err
 }
 
-func ncoOnly(p *kijun.Principal) func(planHead) error {
+func ncoOnly(p *identity.Principal) func(planHead) error {
 	return func(planHead) error {
 		if !p.NCO {
 			return kijun.Errorf(kijun.EForbidden, msgPlanForbidden, nil)
@@ -672,14 +676,14 @@ func ncoOnly(p *kijun.Principal) func(planHead) error {
 }
 
 // StartReview marks a submitted version as under the NCO's review.
-func StartReview(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, requestID string) error {
-	_, err := transitionPlan(ctx, tx, p, planID, kijun.PlanUnderReview, "plan.review", requestID, ncoOnly(p))
+func StartReview(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, requestID string) error {
+	_, err := transitionPlan(ctx, tx, p, planID, plan.UnderReview, "plan.review", requestID, ncoOnly(p))
 	return err
 }
 
 // ReturnPlan returns the version under review with comments per section
 // (section → text; empty texts are skipped; at least one is needed).
-func ReturnPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, comments map[string]string, requestID string) error {
+func ReturnPlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, comments map[string]string, requestID string) error {
 	n := 0
 	for _, body := range comments {
 		if strings.TrimSpace(body) != "" {
@@ -689,11 +693,11 @@ func ReturnPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64
 	if n == 0 {
 		return kijun.Errorf(kijun.EInvalid, msgPlanComment, nil)
 	}
-	h, err := transitionPlan(ctx, tx, p, planID, kijun.PlanReturned, "plan.return", requestID, ncoOnly(p))
+	h, err := transitionPlan(ctx, tx, p, planID, plan.Returned, "plan.return", requestID, ncoOnly(p))
 	if err != nil {
 		return err
 	}
-	for _, sec := range kijun.PlanSections {
+	for _, sec := range plan.Sections {
 		if body := strings.TrimSpace(comments[sec]); body != "" {
 			if err := insertComment(ctx, tx, p, h, sec, "nco", body, requestID); err != nil {
 				return err
@@ -705,8 +709,8 @@ func ReturnPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64
 
 // AcceptPlan accepts the version under review; the version accepted
 // before it, if any, becomes superseded.
-func AcceptPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, requestID string) error {
-	h, err := transitionPlan(ctx, tx, p, planID, kijun.PlanAccepted, "plan.accept", requestID, ncoOnly(p))
+func AcceptPlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, requestID string) error {
+	h, err := transitionPlan(ctx, tx, p, planID, plan.Accepted, "plan.accept", requestID, ncoOnly(p))
 	if err != nil {
 		return err
 	}
@@ -722,7 +726,7 @@ func AcceptPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64
 	}
 	for _, o := range olds {
 		oh := planHead{PlanID: planID, VersionID: o.ID, Version: o.Version, Ministry: h.Ministry}
-		if err := addPlanEvent(ctx, tx, p, oh, kijun.PlanAccepted, kijun.PlanSuperseded); err != nil {
+		if err := addPlanEvent(ctx, tx, p, oh, plan.Accepted, plan.Superseded); err != nil {
 			return err
 		}
 		if err := Audit(ctx, tx, oh.event(p, requestID, "plan.supersede"), map[string]string{"status": "accepted"},
@@ -735,7 +739,7 @@ func AcceptPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64
 
 // RevisePlan starts a new draft version as a copy of the latest version,
 // which must be returned or accepted. It returns the new version number.
-func RevisePlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, requestID string) (int, error) {
+func RevisePlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, requestID string) (int, error) {
 	h, err := readPlanHead(ctx, tx, planID, "FOR UPDATE")
 	if err != nil {
 		return 0, err
@@ -770,16 +774,16 @@ func RevisePlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64
 		FROM plan_supplementary_controls WHERE version_id = $1`, h.VersionID, id); err != nil {
 		return 0, planErr(err)
 	}
-	nh := planHead{PlanID: planID, VersionID: id, Version: h.Version + 1, Ministry: h.Ministry, Status: kijun.PlanDraft}
-	if err := addPlanEvent(ctx, tx, p, nh, "", kijun.PlanDraft); err != nil {
+	nh := planHead{PlanID: planID, VersionID: id, Version: h.Version + 1, Ministry: h.Ministry, Status: plan.Draft}
+	if err := addPlanEvent(ctx, tx, p, nh, "", plan.Draft); err != nil {
 		return 0, err
 	}
 	return nh.Version, Audit(ctx, tx, nh.event(p, requestID, "plan.revise"), map[string]any{"based_on": h.Version},
-		map[string]any{"version": nh.Version, "status": kijun.PlanDraft})
+		map[string]any{"version": nh.Version, "status": plan.Draft})
 }
 
-func insertComment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h planHead, section, side, body, requestID string) error {
-	if len([]rune(body)) > kijun.MaxPlanComment {
+func insertComment(ctx context.Context, tx pgx.Tx, p *identity.Principal, h planHead, section, side, body, requestID string) error {
+	if len([]rune(body)) > plan.MaxComment {
 		return kijun.Errorf(kijun.EInvalid, msgPlanComment, nil)
 	}
 	var id int64
@@ -795,9 +799,9 @@ func insertComment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, h planHea
 
 // AddPlanComment adds a comment on a section of the latest version: the
 // ministry answering the NCO, or the NCO during review.
-func AddPlanComment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID int64, section, body, requestID string) error {
+func AddPlanComment(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, section, body, requestID string) error {
 	body = strings.TrimSpace(body)
-	if body == "" || !containsFold(kijun.PlanSections, section) {
+	if body == "" || !containsFold(plan.Sections, section) {
 		return kijun.Errorf(kijun.EInvalid, msgPlanComment, nil)
 	}
 	h, err := readPlanHead(ctx, tx, planID, "")
@@ -814,43 +818,43 @@ func AddPlanComment(ctx context.Context, tx pgx.Tx, p *kijun.Principal, planID i
 }
 
 // ListPlanComments returns the comments on every version of a plan, oldest first.
-func ListPlanComments(ctx context.Context, tx pgx.Tx, planID int64) ([]kijun.PlanComment, error) {
+func ListPlanComments(ctx context.Context, tx pgx.Tx, planID int64) ([]plan.Comment, error) {
 	rows, _ := tx.Query(ctx, `SELECT c.id, c.version_id, v.version, c.section, c.author_name, c.author_side, c.body, c.created_at
 		FROM plan_comments c JOIN plan_versions v ON v.id = c.version_id WHERE v.plan_id = $1 ORDER BY c.id`, planID)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.PlanComment, error) {
-		var c kijun.PlanComment
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (plan.Comment, error) {
+		var c plan.Comment
 		err := r.Scan(&c.ID, &c.VersionID, &c.Version, &c.Section, &c.AuthorName, &c.Side, &c.Body, &c.CreatedAt)
 		return c, err
 	})
 }
 
 // ListPlanEvents returns a plan's status history, oldest first.
-func ListPlanEvents(ctx context.Context, tx pgx.Tx, planID int64) ([]kijun.PlanEvent, error) {
+func ListPlanEvents(ctx context.Context, tx pgx.Tx, planID int64) ([]plan.Event, error) {
 	rows, _ := tx.Query(ctx, `SELECT v.version, coalesce(e.from_status, ''), e.to_status, e.by_name, e.at
 		FROM plan_events e JOIN plan_versions v ON v.id = e.version_id WHERE v.plan_id = $1 ORDER BY e.id`, planID)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.PlanEvent, error) {
-		var e kijun.PlanEvent
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (plan.Event, error) {
+		var e plan.Event
 		err := r.Scan(&e.Version, &e.From, &e.To, &e.ByName, &e.At)
 		return e, err
 	})
 }
 
 // PlanScopeOperators lists the operators a version's scope selects now.
-func PlanScopeOperators(ctx context.Context, tx pgx.Tx, sectors []string, scope kijun.PlanScope) ([]kijun.ScopeOperator, error) {
+func PlanScopeOperators(ctx context.Context, tx pgx.Tx, sectors []string, scope plan.Scope) ([]plan.ScopeOperator, error) {
 	rows, _ := tx.Query(ctx, `SELECT o.id, o.name_ja, o.name_en, o.sector_code, o.designation FROM operators o
 		WHERE o.id IN (SELECT kijun_plan_scope_operators($1, $2)) ORDER BY o.sector_code, o.name_ja, o.id`, sectors, mustJSON(scope))
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.ScopeOperator, error) {
-		var o kijun.ScopeOperator
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (plan.ScopeOperator, error) {
+		var o plan.ScopeOperator
 		err := r.Scan(&o.ID, &o.Name.Ja, &o.Name.En, &o.SectorCode, &o.Designation)
 		return o, err
 	})
 }
 
 // LoadScopeChoices reads the business scopes and operators of sectors.
-func LoadScopeChoices(ctx context.Context, tx pgx.Tx, sectors []string) (kijun.ScopeChoices, error) {
-	var c kijun.ScopeChoices
-	scan := func(r pgx.CollectableRow) (kijun.ScopeChoice, error) {
-		var s kijun.ScopeChoice
+func LoadScopeChoices(ctx context.Context, tx pgx.Tx, sectors []string) (plan.ScopeChoices, error) {
+	var c plan.ScopeChoices
+	scan := func(r pgx.CollectableRow) (plan.ScopeChoice, error) {
+		var s plan.ScopeChoice
 		err := r.Scan(&s.ID, &s.Sector, &s.Name.Ja, &s.Name.En)
 		return s, err
 	}
@@ -867,14 +871,14 @@ func LoadScopeChoices(ctx context.Context, tx pgx.Tx, sectors []string) (kijun.S
 }
 
 // PublishedCatalogs lists the catalog versions a plan may target.
-func PublishedCatalogs(ctx context.Context, q Querier) ([]CatalogSummary, error) {
+func PublishedCatalogs(ctx context.Context, q Querier) ([]catalog.Summary, error) {
 	all, err := ListCatalogs(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	var out []CatalogSummary
+	var out []catalog.Summary
 	for _, c := range all {
-		if c.Status != kijun.CatalogDraft {
+		if c.Status != catalog.Draft {
 			out = append(out, c)
 		}
 	}

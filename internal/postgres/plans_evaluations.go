@@ -9,7 +9,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/plan"
 )
 
 // The NCO's evaluations (評価・改善) of each ministry's sectors per fiscal
@@ -20,8 +23,8 @@ const evaluationColumns = `e.id, e.ministry_code, e.sector_code, e.fiscal_year, 
 	e.good_practices, e.improvement_requests, e.rating, e.status = 'published', e.published_at, e.response,
 	e.responded_at, e.responded_by, e.edits, e.updated_at`
 
-func scanEvaluation(r pgx.CollectableRow) (kijun.Evaluation, error) {
-	var e kijun.Evaluation
+func scanEvaluation(r pgx.CollectableRow) (plan.Evaluation, error) {
+	var e plan.Evaluation
 	var fy int
 	err := r.Scan(&e.ID, &e.MinistryCode, &e.SectorCode, &fy, &e.PlanID, &e.Findings, &e.GoodPractices,
 		&e.ImprovementRequests, &e.Rating, &e.Published, &e.PublishedAt, &e.Response, &e.RespondedAt, &e.RespondedBy,
@@ -32,7 +35,7 @@ func scanEvaluation(r pgx.CollectableRow) (kijun.Evaluation, error) {
 
 // ListEvaluations returns the evaluations the principal sees, of fiscal
 // year fy (0: all), by year, ministry and sector.
-func ListEvaluations(ctx context.Context, tx pgx.Tx, fy kijun.FiscalYear) ([]kijun.Evaluation, error) {
+func ListEvaluations(ctx context.Context, tx pgx.Tx, fy kijun.FiscalYear) ([]plan.Evaluation, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+evaluationColumns+` FROM plan_evaluations e
 		JOIN ministries m ON m.code = e.ministry_code JOIN sectors s ON s.code = e.sector_code
 		WHERE ($1 = 0 OR e.fiscal_year = $1) ORDER BY e.fiscal_year DESC, m.sort_order, s.sort_order`, int(fy))
@@ -40,7 +43,7 @@ func ListEvaluations(ctx context.Context, tx pgx.Tx, fy kijun.FiscalYear) ([]kij
 }
 
 // GetEvaluation returns one evaluation the principal sees.
-func GetEvaluation(ctx context.Context, tx pgx.Tx, id int64) (kijun.Evaluation, error) {
+func GetEvaluation(ctx context.Context, tx pgx.Tx, id int64) (plan.Evaluation, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+evaluationColumns+` FROM plan_evaluations e WHERE e.id = $1`, id)
 	e, err := pgx.CollectExactlyOneRow(rows, scanEvaluation)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -49,7 +52,7 @@ func GetEvaluation(ctx context.Context, tx pgx.Tx, id int64) (kijun.Evaluation, 
 	return e, err
 }
 
-func evaluationEvent(p *kijun.Principal, requestID, action string, e kijun.Evaluation) AuditEvent {
+func evaluationEvent(p *identity.Principal, requestID, action string, e plan.Evaluation) audit.Event {
 	ev := ActorOf(p, requestID)
 	ev.Action, ev.ObjectType, ev.ObjectID = action, "evaluation", strconv.FormatInt(e.ID, 10)
 	ev.MinistryCode, ev.SectorCode = e.MinistryCode, e.SectorCode
@@ -57,15 +60,15 @@ func evaluationEvent(p *kijun.Principal, requestID, action string, e kijun.Evalu
 }
 
 // CheckEvaluation returns the problems of an evaluation's texts.
-func CheckEvaluation(e kijun.Evaluation) []kijun.FieldProblem {
-	var ps []kijun.FieldProblem
-	add := func(field, id string) { ps = append(ps, kijun.FieldProblem{Field: field, MessageID: id}) }
-	if e.Rating != "" && !slices.Contains(kijun.EvaluationRatings, e.Rating) {
+func CheckEvaluation(e plan.Evaluation) []plan.FieldProblem {
+	var ps []plan.FieldProblem
+	add := func(field, id string) { ps = append(ps, plan.FieldProblem{Field: field, MessageID: id}) }
+	if e.Rating != "" && !slices.Contains(plan.EvaluationRatings, e.Rating) {
 		add("rating", "plans.error.rating")
 	}
 	for f, s := range map[string]string{"findings": e.Findings, "good_practices": e.GoodPractices,
 		"improvement_requests": e.ImprovementRequests, "response": e.Response} {
-		if len([]rune(s)) > kijun.MaxEvalText {
+		if len([]rune(s)) > plan.MaxEvalText {
 			add(f, "plans.error.too_long")
 		}
 	}
@@ -74,7 +77,7 @@ func CheckEvaluation(e kijun.Evaluation) []kijun.FieldProblem {
 
 // CreateEvaluation starts the NCO's evaluation of a ministry's sector for
 // a fiscal year, linked to the ministry's plan covering it if there is one.
-func CreateEvaluation(ctx context.Context, tx pgx.Tx, p *kijun.Principal, e kijun.Evaluation, requestID string) (int64, error) {
+func CreateEvaluation(ctx context.Context, tx pgx.Tx, p *identity.Principal, e plan.Evaluation, requestID string) (int64, error) {
 	if !p.NCO {
 		return 0, kijun.Errorf(kijun.EForbidden, msgPlanForbidden, nil)
 	}
@@ -83,12 +86,12 @@ func CreateEvaluation(ctx context.Context, tx pgx.Tx, p *kijun.Principal, e kiju
 		e.MinistryCode, e.SectorCode).Scan(&ok); err != nil {
 		return 0, err
 	}
-	var ps []kijun.FieldProblem
+	var ps []plan.FieldProblem
 	if !ok {
-		ps = append(ps, kijun.FieldProblem{Field: "sector", MessageID: msgPlanSectors})
+		ps = append(ps, plan.FieldProblem{Field: "sector", MessageID: msgPlanSectors})
 	}
 	if e.FiscalYear < 2019 || e.FiscalYear > 2200 {
-		ps = append(ps, kijun.FieldProblem{Field: "fiscal_year", MessageID: msgPlanPeriod})
+		ps = append(ps, plan.FieldProblem{Field: "fiscal_year", MessageID: msgPlanPeriod})
 	}
 	ps = append(ps, CheckEvaluation(e)...)
 	if len(ps) > 0 {
@@ -115,7 +118,7 @@ func CreateEvaluation(ctx context.Context, tx pgx.Tx, p *kijun.Principal, e kiju
 }
 
 // UpdateEvaluation replaces the NCO's texts and rating, if still at edits.
-func UpdateEvaluation(ctx context.Context, tx pgx.Tx, p *kijun.Principal, e kijun.Evaluation, edits int, requestID string) error {
+func UpdateEvaluation(ctx context.Context, tx pgx.Tx, p *identity.Principal, e plan.Evaluation, edits int, requestID string) error {
 	if !p.NCO {
 		return kijun.Errorf(kijun.EForbidden, msgPlanForbidden, nil)
 	}
@@ -141,7 +144,7 @@ func UpdateEvaluation(ctx context.Context, tx pgx.Tx, p *kijun.Principal, e kiju
 }
 
 // PublishEvaluation shows the evaluation to its ministry; it needs a rating.
-func PublishEvaluation(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, requestID string) error {
+func PublishEvaluation(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, requestID string) error {
 	if !p.NCO {
 		return kijun.Errorf(kijun.EForbidden, msgPlanForbidden, nil)
 	}
@@ -164,7 +167,7 @@ func PublishEvaluation(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id in
 }
 
 // RespondEvaluation records the ministry's answer to a published evaluation.
-func RespondEvaluation(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, response, requestID string) error {
+func RespondEvaluation(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, response, requestID string) error {
 	e, err := GetEvaluation(ctx, tx, id)
 	if err != nil {
 		return err
@@ -173,7 +176,7 @@ func RespondEvaluation(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id in
 		return kijun.ErrNotFound
 	}
 	response = strings.TrimSpace(response)
-	if response == "" || len([]rune(response)) > kijun.MaxEvalText {
+	if response == "" || len([]rune(response)) > plan.MaxEvalText {
 		return kijun.Errorf(kijun.EInvalid, "plans.error.response", nil)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE plan_evaluations SET response = $2, responded_at = now(), responded_by = $3, updated_at = now()

@@ -5,7 +5,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/plan"
 )
 
 // ProfileControls is the ControlSelector that plugs sector profiles into
@@ -17,7 +20,7 @@ import (
 // it does not depend on whether the NCO or a ministry opens the assessment.
 // Of several accepted plans covering the sector, the most recently
 // accepted wins; ProfileSelector prefers one whose period holds a year.
-func ProfileControls(ctx context.Context, tx pgx.Tx, cat *kijun.Catalog, sector string) ([]kijun.AssessmentControl, string, error) {
+func ProfileControls(ctx context.Context, tx pgx.Tx, cat *catalog.Catalog, sector string) ([]assessment.Control, string, error) {
 	return profileControls(ctx, tx, cat, sector, 0)
 }
 
@@ -25,12 +28,12 @@ func ProfileControls(ctx context.Context, tx pgx.Tx, cat *kijun.Catalog, sector 
 // accepted plans covering the sector, one whose planning period holds fy
 // is preferred.
 func ProfileSelector(fy kijun.FiscalYear) ControlSelector {
-	return func(ctx context.Context, tx pgx.Tx, cat *kijun.Catalog, sector string) ([]kijun.AssessmentControl, string, error) {
+	return func(ctx context.Context, tx pgx.Tx, cat *catalog.Catalog, sector string) ([]assessment.Control, string, error) {
 		return profileControls(ctx, tx, cat, sector, fy)
 	}
 }
 
-func profileControls(ctx context.Context, tx pgx.Tx, cat *kijun.Catalog, sector string, fy kijun.FiscalYear) ([]kijun.AssessmentControl, string, error) {
+func profileControls(ctx context.Context, tx pgx.Tx, cat *catalog.Catalog, sector string, fy kijun.FiscalYear) ([]assessment.Control, string, error) {
 	var year any
 	if fy != 0 {
 		year = int(fy)
@@ -39,8 +42,8 @@ func profileControls(ctx context.Context, tx pgx.Tx, cat *kijun.Catalog, sector 
 			statement_ja, statement_en, evidence_expected, sort_order
 		FROM kijun_profile_controls($1, $2, $3)`, sector, cat.ID, year)
 	var source string
-	controls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.AssessmentControl, error) {
-		var c kijun.AssessmentControl
+	controls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.Control, error) {
+		var c assessment.Control
 		err := r.Scan(&source, &c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
 			&c.Statement.Ja, &c.Statement.En, &c.EvidenceExpected, &c.SortOrder)
 		return c, err
@@ -57,7 +60,7 @@ func profileControls(ctx context.Context, tx pgx.Tx, cat *kijun.Catalog, sector 
 // GetSectorProfile returns the profile in force for sector in fiscal year
 // fy (0: the most recently accepted), or nil when there is none or the
 // principal may not see the sector (kijun_sector_profile decides).
-func GetSectorProfile(ctx context.Context, tx pgx.Tx, sector string, fy kijun.FiscalYear) (*kijun.SectorProfile, error) {
+func GetSectorProfile(ctx context.Context, tx pgx.Tx, sector string, fy kijun.FiscalYear) (*plan.SectorProfile, error) {
 	var year any
 	if fy != 0 {
 		year = int(fy)
@@ -69,10 +72,10 @@ func GetSectorProfile(ctx context.Context, tx pgx.Tx, sector string, fy kijun.Fi
 			coalesce(to_char(s.reflection_on, 'YYYY-MM-DD'), ''), s.reflection_reason
 		FROM kijun_sector_profile($1, $2) s JOIN baseline_sections b ON b.code = s.section_code
 		ORDER BY b.sort_order, s.supplementary, s.ref`, sector, year)
-	var sp *kijun.SectorProfile
+	var sp *plan.SectorProfile
 	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
-		var h kijun.SectorProfile
-		var c kijun.SectorProfileControl
+		var h plan.SectorProfile
+		var c plan.SectorProfileControl
 		err := r.Scan(&h.VersionID, &h.PlanID, &h.MinistryCode, &h.Version, &h.AcceptedAt, &h.Title.Ja, &h.Title.En,
 			&h.CatalogID, &c.Supplementary, &c.Ref, &c.Section, &c.Title.Ja, &c.Title.En, &c.Statement.Ja, &c.Statement.En,
 			&c.Applies, &c.NAReason, &c.TargetStatus, &c.TargetMaturity, &c.TailoringNote, &c.StandardDoc, &c.StandardClause,

@@ -7,7 +7,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/plan"
 )
 
 // Live progress of a plan: every figure is read from assessment_rollups
@@ -28,8 +30,8 @@ func LatestCycle(ctx context.Context, q Querier) (int64, kijun.FiscalYear, error
 // ComputePlanProgress works out v's KPIs and per-section figures for the
 // operators its scope selects in sectors, from the rollups of the latest
 // cycle, as of now.
-func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *kijun.PlanVersion, now time.Time) (kijun.PlanProgress, error) {
-	var pr kijun.PlanProgress
+func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *plan.Version, now time.Time) (plan.Progress, error) {
+	var pr plan.Progress
 	var err error
 	if pr.CycleID, pr.FiscalYear, err = LatestCycle(ctx, tx); err != nil {
 		return pr, err
@@ -39,10 +41,10 @@ func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *ki
 		return pr, err
 	}
 	for _, k := range v.KPIs {
-		kp := kijun.KPIProgress{KPI: k, Operators: pr.Operators}
-		kind, key := kijun.RollupSection, k.Key
-		if k.Key == "" || k.Metric == kijun.KPISubmitted {
-			kind, key = kijun.RollupOverall, ""
+		kp := plan.KPIProgress{KPI: k, Operators: pr.Operators}
+		kind, key := assessment.RollupSection, k.Key
+		if k.Key == "" || k.Metric == plan.KPISubmitted {
+			kind, key = assessment.RollupOverall, ""
 		}
 		if pr.CycleID != 0 {
 			err := tx.QueryRow(ctx, `SELECT count(DISTINCT r.operator_id) FILTER (WHERE CASE $5
@@ -72,23 +74,23 @@ func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *ki
 		FROM assessment_rollups r JOIN baseline_sections b ON b.code = r.key
 		WHERE r.cycle_id = $1 AND r.kind = 'section' AND r.operator_id IN (SELECT kijun_plan_scope_operators($2, $3))
 		GROUP BY r.key, b.sort_order ORDER BY b.sort_order`, pr.CycleID, sectors, scope)
-	pr.Sections, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.SectionFigure, error) {
-		var f kijun.SectionFigure
+	pr.Sections, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (plan.SectionFigure, error) {
+		var f plan.SectionFigure
 		err := r.Scan(&f.Section, &f.Submitted, &f.Implemented, &f.AvgScore)
 		return f, err
 	})
 	return pr, err
 }
 
-func kpiState(kp kijun.KPIProgress, now time.Time) string {
+func kpiState(kp plan.KPIProgress, now time.Time) string {
 	if kp.Percent == nil {
-		return kijun.KPINoData
+		return plan.KPINoData
 	}
 	switch {
 	case *kp.Percent >= float64(kp.Target):
-		return kijun.KPIAchieved
+		return plan.KPIAchieved
 	case !kp.Due.Time().IsZero() && now.After(kp.Due.Time().AddDate(0, 0, 1)):
-		return kijun.KPIMissed
+		return plan.KPIMissed
 	}
-	return kijun.KPIInProgress
+	return plan.KPIInProgress
 }

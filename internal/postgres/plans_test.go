@@ -12,7 +12,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/dashboard"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
@@ -24,16 +30,16 @@ type planWorld struct {
 	ctx                  context.Context
 	catalogID            int64
 	opA, opB, opC, opFin int64
-	nco, meti, fsa, opU  *kijun.Principal
+	nco, meti, fsa, opU  *identity.Principal
 }
 
-func planCatalog() *kijun.Catalog {
-	ctl := func(ref, section string, themes, csf, sectors []string) kijun.Control {
-		return kijun.Control{Ref: ref, Section: section, Themes: themes, CSF: csf, Sectors: sectors,
+func planCatalog() *catalog.Catalog {
+	ctl := func(ref, section string, themes, csf, sectors []string) catalog.Control {
+		return catalog.Control{Ref: ref, Section: section, Themes: themes, CSF: csf, Sectors: sectors,
 			Title: kijun.Text{Ja: ref + " の表題", En: ref + " title"}, Statement: kijun.Text{Ja: ref + " の要求事項", En: ref + " statement"}}
 	}
-	return &kijun.Catalog{Code: "plan-test", Version: "1", Title: kijun.Text{Ja: "計画試験用カタログ", En: "Plan test catalog"},
-		Controls: []kijun.Control{
+	return &catalog.Catalog{Code: "plan-test", Version: "1", Title: kijun.Text{Ja: "計画試験用カタログ", En: "Plan test catalog"},
+		Controls: []catalog.Control{
 			ctl("GV-01", "GV", []string{"resilience"}, []string{"GV.OC"}, nil),
 			ctl("GV-02", "GV", nil, []string{"GV.SC"}, nil),
 			ctl("PR-01", "PR", nil, []string{"PR.DS"}, nil),
@@ -53,10 +59,10 @@ func newPlanWorld(t *testing.T) *planWorld {
 		return id
 	}
 	err := pgx.BeginFunc(w.ctx, w.db.Owner, func(tx pgx.Tx) (err error) {
-		if w.catalogID, _, err = postgres.ImportCatalog(w.ctx, tx, planCatalog(), postgres.AuditEvent{}); err != nil {
+		if w.catalogID, _, err = postgres.ImportCatalog(w.ctx, tx, planCatalog(), audit.Event{}); err != nil {
 			return err
 		}
-		return postgres.Publish(w.ctx, tx, w.catalogID, postgres.AuditEvent{})
+		return postgres.Publish(w.ctx, tx, w.catalogID, audit.Event{})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -73,22 +79,22 @@ func newPlanWorld(t *testing.T) *planWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	who := func(name string, g kijun.Grant) *kijun.Principal {
+	who := func(name string, g identity.Grant) *identity.Principal {
 		id := q(`INSERT INTO users (display_name) VALUES ($1) RETURNING id`, name)
-		return kijun.NewPrincipal(id, name, "", []kijun.Grant{g}, oversight)
+		return identity.NewPrincipal(id, name, "", []identity.Grant{g}, oversight)
 	}
-	w.nco = who("統括 一郎", kijun.Grant{Role: kijun.RoleNCOAdmin})
-	w.meti = who("経産 花子", kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "METI"})
-	w.fsa = who("金融 次郎", kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "FSA"})
-	w.opU = who("電力A 担当", kijun.Grant{Role: kijun.RoleOperatorStaff, OperatorID: w.opA, SectorCode: "electricity"})
+	w.nco = who("統括 一郎", identity.Grant{Role: identity.RoleNCOAdmin})
+	w.meti = who("経産 花子", identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: "METI"})
+	w.fsa = who("金融 次郎", identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: "FSA"})
+	w.opU = who("電力A 担当", identity.Grant{Role: identity.RoleOperatorStaff, OperatorID: w.opA, SectorCode: "electricity"})
 	return w
 }
 
-func (w *planWorld) as(p *kijun.Principal, fn func(tx pgx.Tx) error) error {
+func (w *planWorld) as(p *identity.Principal, fn func(tx pgx.Tx) error) error {
 	return postgres.InTx(w.ctx, w.db.App, p, fn)
 }
 
-func (w *planWorld) must(t *testing.T, p *kijun.Principal, fn func(tx pgx.Tx) error) {
+func (w *planWorld) must(t *testing.T, p *identity.Principal, fn func(tx pgx.Tx) error) {
 	t.Helper()
 	if err := w.as(p, fn); err != nil {
 		t.Fatal(err)
@@ -106,9 +112,9 @@ func (w *planWorld) createPlan(t *testing.T) int64 {
 	return id
 }
 
-func (w *planWorld) version(t *testing.T, p *kijun.Principal, planID int64, n int) *kijun.PlanVersion {
+func (w *planWorld) version(t *testing.T, p *identity.Principal, planID int64, n int) *plan.Version {
 	t.Helper()
-	var v *kijun.PlanVersion
+	var v *plan.Version
 	w.must(t, p, func(tx pgx.Tx) (err error) {
 		v, err = postgres.GetPlanVersion(w.ctx, tx, planID, n)
 		return err
@@ -133,7 +139,7 @@ func (w *planWorld) acceptedPlan(t *testing.T) int64 {
 	row := v.Profile[1] // GV-02
 	row.Applies, row.NAReason = false, "送配電のみの事業者には該当しないため"
 	w.must(t, w.meti, func(tx pgx.Tx) error {
-		if err := postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []kijun.ProfileControl{row}, "test"); err != nil {
+		if err := postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []plan.ProfileControl{row}, "test"); err != nil {
 			return err
 		}
 		return postgres.SaveSupplementary(w.ctx, tx, w.meti, id, supplementary("ELECTRICITY-S01"), false, "test")
@@ -144,14 +150,14 @@ func (w *planWorld) acceptedPlan(t *testing.T) int64 {
 	return id
 }
 
-func supplementary(ref string) kijun.SupplementaryControl {
-	return kijun.SupplementaryControl{
-		Control: kijun.Control{Ref: ref, Section: "PR", Title: kijun.Text{Ja: "制御系ネットワークの分離", En: "OT network separation"},
+func supplementary(ref string) plan.SupplementaryControl {
+	return plan.SupplementaryControl{
+		Control: catalog.Control{Ref: ref, Section: "PR", Title: kijun.Text{Ja: "制御系ネットワークの分離", En: "OT network separation"},
 			Statement: kijun.Text{Ja: "制御系ネットワークを情報系から分離すること。", En: "Separate OT from IT."},
 			Themes:    []string{"closed-network"}, CSF: []string{"PR.IR"}},
-		ProfileTarget: kijun.ProfileTarget{TargetStatus: kijun.AnswerImplemented, TargetMaturity: 3,
+		ProfileTarget: plan.ProfileTarget{TargetStatus: assessment.AnswerImplemented, TargetMaturity: 3,
 			StandardDoc: "電力制御システムセキュリティガイドライン", StandardClause: "5.2",
-			Reflection: kijun.ReflectionPlanned, ReflectionOn: "2027-03-31"},
+			Reflection: plan.ReflectionPlanned, ReflectionOn: "2027-03-31"},
 	}
 }
 
@@ -160,7 +166,7 @@ func TestPlanLifecycleReturnResubmitAccept(t *testing.T) {
 	w := newPlanWorld(t)
 	id := w.createPlan(t)
 	v1 := w.version(t, w.meti, id, 0)
-	if v1.Version != 1 || v1.Status != kijun.PlanDraft {
+	if v1.Version != 1 || v1.Status != plan.Draft {
 		t.Fatalf("new plan: version %d %s", v1.Version, v1.Status)
 	}
 	// Every control for electricity, in section order; PR-02 is finance only.
@@ -174,10 +180,10 @@ func TestPlanLifecycleReturnResubmitAccept(t *testing.T) {
 
 	// Two profile rows edited; one bad row saves nothing.
 	r0, r3 := v1.Profile[0], v1.Profile[3]
-	r0.TargetMaturity, r0.StandardDoc, r0.StandardClause, r0.Reflection, r0.ReflectionOn = 3, "電力安全基準", "第4条", kijun.ReflectionReflected, "2026-10-01"
+	r0.TargetMaturity, r0.StandardDoc, r0.StandardClause, r0.Reflection, r0.ReflectionOn = 3, "電力安全基準", "第4条", plan.ReflectionReflected, "2026-10-01"
 	r3.Applies = false
 	err := w.as(w.meti, func(tx pgx.Tx) error {
-		return postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []kijun.ProfileControl{r0, r3}, "test")
+		return postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []plan.ProfileControl{r0, r3}, "test")
 	})
 	planErrorIs(t, err, kijun.EInvalid, "plans.error.invalid")
 	if got := w.version(t, w.meti, id, 0).Profile[0]; got.StandardDoc != "" {
@@ -185,13 +191,13 @@ func TestPlanLifecycleReturnResubmitAccept(t *testing.T) {
 	}
 	r3.NAReason = "対象外"
 	w.must(t, w.meti, func(tx pgx.Tx) error {
-		return postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []kijun.ProfileControl{r0, r3}, "test")
+		return postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []plan.ProfileControl{r0, r3}, "test")
 	})
 	w.must(t, w.meti, func(tx pgx.Tx) error { return postgres.SubmitPlan(w.ctx, tx, w.meti, id, "test") })
 
 	// Submitted: the store and the database refuse changes.
 	err = w.as(w.meti, func(tx pgx.Tx) error {
-		return postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []kijun.ProfileControl{r0}, "test")
+		return postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []plan.ProfileControl{r0}, "test")
 	})
 	planErrorIs(t, err, kijun.EConflict, "plans.error.immutable")
 	// The NCO cannot accept before starting the review; a ministry cannot review.
@@ -204,7 +210,7 @@ func TestPlanLifecycleReturnResubmitAccept(t *testing.T) {
 	err = w.as(w.nco, func(tx pgx.Tx) error { return postgres.ReturnPlan(w.ctx, tx, w.nco, id, map[string]string{}, "test") })
 	planErrorIs(t, err, kijun.EInvalid, "plans.error.comment")
 	w.must(t, w.nco, func(tx pgx.Tx) error {
-		return postgres.ReturnPlan(w.ctx, tx, w.nco, id, map[string]string{kijun.SectionProfile: "RR-01 の非該当理由を具体的に記載してください。"}, "test")
+		return postgres.ReturnPlan(w.ctx, tx, w.nco, id, map[string]string{plan.SectionProfile: "RR-01 の非該当理由を具体的に記載してください。"}, "test")
 	})
 	// Returned: revised as version 2, a copy, which the ministry edits and resubmits.
 	var n int
@@ -216,10 +222,10 @@ func TestPlanLifecycleReturnResubmitAccept(t *testing.T) {
 	r3 = v2.Profile[3]
 	r3.Applies, r3.NAReason = true, ""
 	w.must(t, w.meti, func(tx pgx.Tx) error {
-		if err := postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []kijun.ProfileControl{r3}, "test"); err != nil {
+		if err := postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []plan.ProfileControl{r3}, "test"); err != nil {
 			return err
 		}
-		if err := postgres.AddPlanComment(w.ctx, tx, w.meti, id, kijun.SectionProfile, "RR-01 を該当に戻しました。", "test"); err != nil {
+		if err := postgres.AddPlanComment(w.ctx, tx, w.meti, id, plan.SectionProfile, "RR-01 を該当に戻しました。", "test"); err != nil {
 			return err
 		}
 		return postgres.SubmitPlan(w.ctx, tx, w.meti, id, "test")
@@ -240,9 +246,9 @@ func TestPlanLifecycleReturnResubmitAccept(t *testing.T) {
 		return postgres.AcceptPlan(w.ctx, tx, w.nco, id, "test")
 	})
 
-	var pl kijun.Plan
-	var events []kijun.PlanEvent
-	var comments []kijun.PlanComment
+	var pl plan.Plan
+	var events []plan.Event
+	var comments []plan.Comment
 	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
 		if pl, err = postgres.GetPlan(w.ctx, tx, id); err != nil {
 			return err
@@ -301,23 +307,23 @@ func TestPlanVersionDiffExact(t *testing.T) {
 	w.must(t, w.meti, func(tx pgx.Tx) error { _, err := postgres.RevisePlan(w.ctx, tx, w.meti, id, "test"); return err })
 	v2 := w.version(t, w.meti, id, 2)
 	row := v2.Profile[2] // PR-01
-	row.TargetStatus, row.TailoringNote = kijun.AnswerPartial, "段階的に導入"
+	row.TargetStatus, row.TailoringNote = assessment.AnswerPartial, "段階的に導入"
 	w.must(t, w.meti, func(tx pgx.Tx) error {
-		if err := postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []kijun.ProfileControl{row}, "test"); err != nil {
+		if err := postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []plan.ProfileControl{row}, "test"); err != nil {
 			return err
 		}
 		if err := postgres.SaveSupplementary(w.ctx, tx, w.meti, id, supplementary("ELECTRICITY-S01"), false, "test"); err != nil {
 			return err
 		}
 		d := postgres.DraftFields{Title: kijun.Text{Ja: "電力分野 実施計画(改定)", En: "Electricity plan"},
-			Scope:     kijun.PlanScope{Mode: kijun.ScopeDesignation, Designation: "ci"},
-			Gathering: kijun.Gathering{CoverageTarget: 95},
-			KPIs:      []kijun.KPI{{Label: "対応及び復旧の実施率", Metric: kijun.KPIImplemented, Key: "RR", Target: 90, Due: "2028-03-31"}},
+			Scope:     plan.Scope{Mode: plan.ScopeDesignation, Designation: "ci"},
+			Gathering: plan.Gathering{CoverageTarget: 95},
+			KPIs:      []plan.KPI{{Label: "対応及び復旧の実施率", Metric: plan.KPIImplemented, Key: "RR", Target: 90, Due: "2028-03-31"}},
 			PeriodEnd: 2028}
 		return postgres.UpdateDraft(w.ctx, tx, w.meti, id, v2.Edits, d, "test")
 	})
-	got := kijun.DiffPlanVersions(w.version(t, w.meti, id, 1), w.version(t, w.meti, id, 2))
-	want := []kijun.PlanChange{
+	got := plan.DiffVersions(w.version(t, w.meti, id, 1), w.version(t, w.meti, id, 2))
+	want := []plan.Change{
 		{Section: "general", Field: "title_ja", Old: "電力分野 実施計画", New: "電力分野 実施計画(改定)"},
 		{Section: "scope", Field: "mode", Old: "all", New: "designation"},
 		{Section: "scope", Field: "designation", Old: "", New: "ci"},
@@ -348,7 +354,7 @@ func TestPlanVersionDiffExact(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("diff v1→v2:")
 		for i := 0; i < max(len(got), len(want)); i++ {
-			var g, wn kijun.PlanChange
+			var g, wn plan.Change
 			if i < len(got) {
 				g = got[i]
 			}
@@ -360,7 +366,7 @@ func TestPlanVersionDiffExact(t *testing.T) {
 			}
 		}
 	}
-	if d := kijun.DiffPlanVersions(w.version(t, w.meti, id, 1), w.version(t, w.meti, id, 1)); len(d) != 0 {
+	if d := plan.DiffVersions(w.version(t, w.meti, id, 1), w.version(t, w.meti, id, 1)); len(d) != 0 {
 		t.Errorf("a version differs from itself: %v", d)
 	}
 }
@@ -405,10 +411,10 @@ func TestPlanTenancy(t *testing.T) {
 	err := w.as(w.fsa, func(tx pgx.Tx) error { _, err := postgres.GetPlan(w.ctx, tx, id); return err })
 	planErrorIs(t, err, kijun.ENotFound, "error.not_found")
 	err = w.as(w.fsa, func(tx pgx.Tx) error {
-		return postgres.UpdateDraft(w.ctx, tx, w.fsa, id, 1, postgres.DraftFields{Title: kijun.Text{Ja: "x"}, Scope: kijun.PlanScope{Mode: kijun.ScopeAll}, PeriodEnd: 2028}, "test")
+		return postgres.UpdateDraft(w.ctx, tx, w.fsa, id, 1, postgres.DraftFields{Title: kijun.Text{Ja: "x"}, Scope: plan.Scope{Mode: plan.ScopeAll}, PeriodEnd: 2028}, "test")
 	})
 	planErrorIs(t, err, kijun.ENotFound, "error.not_found")
-	for _, p := range []*kijun.Principal{w.fsa, w.opU} {
+	for _, p := range []*identity.Principal{w.fsa, w.opU} {
 		w.must(t, p, func(tx pgx.Tx) error {
 			for _, table := range []string{"plans", "plan_versions", "plan_profile_controls", "plan_supplementary_controls", "plan_comments", "plan_events"} {
 				var n int
@@ -428,7 +434,7 @@ func TestPlanTenancy(t *testing.T) {
 	}
 	// The operator sees its sector's profile in force (version 1, not the
 	// draft), and nothing of the plan beyond it.
-	var sp *kijun.SectorProfile
+	var sp *plan.SectorProfile
 	w.must(t, w.opU, func(tx pgx.Tx) (err error) {
 		sp, err = postgres.GetSectorProfile(w.ctx, tx, "electricity", 0)
 		return err
@@ -451,7 +457,7 @@ func TestPlanTenancy(t *testing.T) {
 		t.Errorf("electricity operator sees a finance profile: %+v", sp)
 	}
 	// A finance operator does not see the electricity profile.
-	fin := kijun.NewPrincipal(w.opU.UserID, "x", "", []kijun.Grant{{Role: kijun.RoleOperatorStaff, OperatorID: w.opFin, SectorCode: "finance"}}, nil)
+	fin := identity.NewPrincipal(w.opU.UserID, "x", "", []identity.Grant{{Role: identity.RoleOperatorStaff, OperatorID: w.opFin, SectorCode: "finance"}}, nil)
 	w.must(t, fin, func(tx pgx.Tx) (err error) {
 		sp, err = postgres.GetSectorProfile(w.ctx, tx, "electricity", 0)
 		return err
@@ -474,14 +480,14 @@ func TestPlanKPIProgressHandComputed(t *testing.T) {
 	w := newPlanWorld(t)
 	id := w.createPlan(t)
 	v := w.version(t, w.meti, id, 0)
-	kpis := []kijun.KPI{
-		{Label: "RR", Metric: kijun.KPIImplemented, Key: "RR", Target: 50, Due: "2028-03-31"},
-		{Label: "score", Metric: kijun.KPIScore, Threshold: 80, Target: 30, Due: "2028-03-31"},
-		{Label: "submitted", Metric: kijun.KPISubmitted, Target: 100, Due: "2027-06-30"},
+	kpis := []plan.KPI{
+		{Label: "RR", Metric: plan.KPIImplemented, Key: "RR", Target: 50, Due: "2028-03-31"},
+		{Label: "score", Metric: plan.KPIScore, Threshold: 80, Target: 30, Due: "2028-03-31"},
+		{Label: "submitted", Metric: plan.KPISubmitted, Target: 100, Due: "2027-06-30"},
 	}
 	w.must(t, w.meti, func(tx pgx.Tx) error {
 		return postgres.UpdateDraft(w.ctx, tx, w.meti, id, v.Edits, postgres.DraftFields{Title: v.Title,
-			Scope: kijun.PlanScope{Mode: kijun.ScopeAll}, KPIs: kpis, PeriodEnd: 2028}, "test")
+			Scope: plan.Scope{Mode: plan.ScopeAll}, KPIs: kpis, PeriodEnd: 2028}, "test")
 	})
 	q := func(sql string, args ...any) int64 {
 		var n int64
@@ -512,8 +518,8 @@ func TestPlanKPIProgressHandComputed(t *testing.T) {
 		VALUES ($1, $2, $3, 'finance', 'overall', '', 1, 1, 1, 1, 0, 0, 0, 1, 'submitted') RETURNING 1`, fa, cycle, w.opFin)
 
 	now := time.Date(2027, 12, 1, 0, 0, 0, 0, kijun.JST)
-	var pr kijun.PlanProgress
-	for _, p := range []*kijun.Principal{w.meti, w.nco} {
+	var pr plan.Progress
+	for _, p := range []*identity.Principal{w.meti, w.nco} {
 		w.must(t, p, func(tx pgx.Tx) (err error) {
 			pr, err = postgres.ComputePlanProgress(w.ctx, tx, []string{"electricity"}, w.version(t, w.meti, id, 0), now)
 			return err
@@ -526,7 +532,7 @@ func TestPlanKPIProgressHandComputed(t *testing.T) {
 			pct     float64
 			state   string
 		}
-		want := []fig{{1, 100.0 / 3, kijun.KPIInProgress}, {1, 100.0 / 3, kijun.KPIAchieved}, {2, 200.0 / 3, kijun.KPIMissed}}
+		want := []fig{{1, 100.0 / 3, plan.KPIInProgress}, {1, 100.0 / 3, plan.KPIAchieved}, {2, 200.0 / 3, plan.KPIMissed}}
 		for i, k := range pr.KPIs {
 			if k.Meeting != want[i].meeting || k.Percent == nil || *k.Percent != want[i].pct || k.State != want[i].state {
 				t.Errorf("as %s: KPI %s: %d meeting, %v%%, %s; want %+v", p.Name, k.Label, k.Meeting, k.Percent, k.State, want[i])
@@ -546,7 +552,7 @@ func TestPlanKPIProgressHandComputed(t *testing.T) {
 func TestProfileReachesNewAssessmentsOnly(t *testing.T) {
 	t.Parallel()
 	w := newPlanWorld(t)
-	var cy kijun.Cycle
+	var cy assessment.Cycle
 	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: 2026, CatalogID: w.catalogID,
 			OpensOn: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)},
@@ -582,7 +588,7 @@ func TestProfileReachesNewAssessmentsOnly(t *testing.T) {
 		t.Errorf("finance assessment: %v, want %v (baseline)", got, want)
 	}
 	// The selector directly, for a cycle opened now.
-	var ctl []kijun.AssessmentControl
+	var ctl []assessment.Control
 	var source string
 	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
 		cat, err := postgres.GetCatalog(w.ctx, tx, w.catalogID)
@@ -603,7 +609,7 @@ func TestEvaluationLifecycle(t *testing.T) {
 	w.acceptedPlan(t)
 	var id int64
 	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
-		id, err = postgres.CreateEvaluation(w.ctx, tx, w.nco, kijun.Evaluation{MinistryCode: "METI", SectorCode: "electricity",
+		id, err = postgres.CreateEvaluation(w.ctx, tx, w.nco, plan.Evaluation{MinistryCode: "METI", SectorCode: "electricity",
 			FiscalYear: 2026, Findings: "自己評価の提出率が高い。"}, "test")
 		return err
 	})
@@ -639,7 +645,7 @@ func TestEvaluationLifecycle(t *testing.T) {
 	}
 	err = w.as(w.fsa, func(tx pgx.Tx) error { return postgres.RespondEvaluation(w.ctx, tx, w.fsa, id, "x", "test") })
 	planErrorIs(t, err, kijun.ENotFound, "error.not_found")
-	var e kijun.Evaluation
+	var e plan.Evaluation
 	w.must(t, w.meti, func(tx pgx.Tx) (err error) { e, err = postgres.GetEvaluation(w.ctx, tx, id); return err })
 	if e.Rating != "B" || e.Response != "次年度から督促を月次で行います。" || e.RespondedBy != "経産 花子" || !e.Published {
 		t.Errorf("evaluation %+v", e)
@@ -661,7 +667,7 @@ func planPGCode(err error) string {
 func TestOperatorsBelowTargetFollowProfile(t *testing.T) {
 	t.Parallel()
 	w := newPlanWorld(t)
-	var cy kijun.Cycle
+	var cy assessment.Cycle
 	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: 2026, CatalogID: w.catalogID,
 			OpensOn: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
@@ -671,9 +677,9 @@ func TestOperatorsBelowTargetFollowProfile(t *testing.T) {
 	if err := w.db.Owner.QueryRow(w.ctx, `INSERT INTO users (display_name) VALUES ('電力B 担当') RETURNING id`).Scan(&userB); err != nil {
 		t.Fatal(err)
 	}
-	opB := kijun.NewPrincipal(userB, "電力B 担当", "", []kijun.Grant{{Role: kijun.RoleOperatorStaff, OperatorID: w.opB, SectorCode: "electricity"}}, nil)
+	opB := identity.NewPrincipal(userB, "電力B 担当", "", []identity.Grant{{Role: identity.RoleOperatorStaff, OperatorID: w.opB, SectorCode: "electricity"}}, nil)
 	due := time.Date(2027, 9, 30, 0, 0, 0, 0, time.UTC)
-	submit := func(p *kijun.Principal, op int64, answers map[string]kijun.AnswerStatus) int64 {
+	submit := func(p *identity.Principal, op int64, answers map[string]assessment.AnswerStatus) int64 {
 		t.Helper()
 		var id int64
 		if err := w.db.Owner.QueryRow(w.ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cy.ID, op).Scan(&id); err != nil {
@@ -681,9 +687,9 @@ func TestOperatorsBelowTargetFollowProfile(t *testing.T) {
 		}
 		w.must(t, p, func(tx pgx.Tx) error {
 			for ref, st := range answers {
-				a := kijun.Answer{AssessmentID: id, Ref: ref, Status: st}
-				if st != kijun.AnswerImplemented {
-					a.Remediation = kijun.Remediation{Action: "整備する " + ref, Owner: "情報システム部", Due: &due}
+				a := assessment.Answer{AssessmentID: id, Ref: ref, Status: st}
+				if st != assessment.AnswerImplemented {
+					a.Remediation = assessment.Remediation{Action: "整備する " + ref, Owner: "情報システム部", Due: &due}
 				}
 				if _, err := postgres.SaveAnswer(w.ctx, tx, p, a, 0, "test"); err != nil {
 					return err
@@ -693,13 +699,13 @@ func TestOperatorsBelowTargetFollowProfile(t *testing.T) {
 		})
 		return id
 	}
-	asmA := submit(w.opU, w.opA, map[string]kijun.AnswerStatus{"GV-01": kijun.AnswerImplemented,
-		"GV-02": kijun.AnswerNotImplemented, "PR-01": kijun.AnswerPartial, "RR-01": kijun.AnswerImplemented})
-	submit(opB, w.opB, map[string]kijun.AnswerStatus{"GV-01": kijun.AnswerImplemented,
-		"GV-02": kijun.AnswerImplemented, "PR-01": kijun.AnswerImplemented, "RR-01": kijun.AnswerImplemented})
-	below := func() ([]postgres.BelowTarget, bool) {
+	asmA := submit(w.opU, w.opA, map[string]assessment.AnswerStatus{"GV-01": assessment.AnswerImplemented,
+		"GV-02": assessment.AnswerNotImplemented, "PR-01": assessment.AnswerPartial, "RR-01": assessment.AnswerImplemented})
+	submit(opB, w.opB, map[string]assessment.AnswerStatus{"GV-01": assessment.AnswerImplemented,
+		"GV-02": assessment.AnswerImplemented, "PR-01": assessment.AnswerImplemented, "RR-01": assessment.AnswerImplemented})
+	below := func() ([]dashboard.BelowTarget, bool) {
 		t.Helper()
-		var list []postgres.BelowTarget
+		var list []dashboard.BelowTarget
 		var ok bool
 		w.must(t, w.meti, func(tx pgx.Tx) (err error) {
 			_, m, err := postgres.LoadMinistryDashboard(w.ctx, tx, cy.ID, []string{"electricity"}, "electricity")
@@ -713,7 +719,7 @@ func TestOperatorsBelowTargetFollowProfile(t *testing.T) {
 	}
 	w.acceptedPlan(t) // GV-02 not applicable; every target implemented
 	list, ok := below()
-	if want := []postgres.BelowTarget{{AssessmentID: asmA, Name: kijun.Text{Ja: "電力A"}, Below: 1, Targets: 3}}; !ok || !slices.Equal(list, want) {
+	if want := []dashboard.BelowTarget{{AssessmentID: asmA, Name: kijun.Text{Ja: "電力A"}, Below: 1, Targets: 3}}; !ok || !slices.Equal(list, want) {
 		t.Errorf("with the profile: %+v, in force %v; want %+v, true", list, ok, want)
 	}
 }

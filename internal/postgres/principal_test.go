@@ -7,7 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
@@ -20,7 +20,7 @@ func TestLoadRequestPrincipal(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	p := regPrincipal(t, db, "session-user", regMinistryGrant("METI"), regMinistryGrant("FSA"))
-	load := func() *kijun.Principal {
+	load := func() *identity.Principal {
 		t.Helper()
 		got, err := postgres.LoadRequestPrincipal(ctx, db.App, p.UserID)
 		if err != nil {

@@ -11,7 +11,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/dashboard"
+	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
@@ -51,13 +53,13 @@ func setUnguarded(tx pgx.Tx, w *asmWorld, sql string, args ...any) error {
 }
 
 // kijun_assessments_transition accepts exactly the pairs that
-// kijun.AssessmentStatus.CanMoveTo accepts.
+// assessment.Status.CanMoveTo accepts.
 func TestAssessmentTransitionTriggerIsCanMoveTo(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
 	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
-	for _, from := range kijun.AssessmentStatuses {
-		for _, to := range kijun.AssessmentStatuses {
+	for _, from := range assessment.Statuses {
+		for _, to := range assessment.Statuses {
 			if from == to {
 				continue
 			}
@@ -80,12 +82,12 @@ func TestAssessmentTransitionTriggerIsCanMoveTo(t *testing.T) {
 }
 
 // kijun_answers_guard locks answers and evidence in exactly the statuses
-// in which kijun.AssessmentStatus.Editable is false.
+// in which assessment.Status.Editable is false.
 func TestAnswersGuardIsEditable(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
 	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
-	for _, s := range kijun.AssessmentStatuses {
+	for _, s := range assessment.Statuses {
 		err := ownerTx(t, w, func(tx pgx.Tx) error {
 			if err := setUnguarded(tx, w, `UPDATE assessments SET status = $2, submitted_at = now(), accepted_at = now()
 				WHERE id = $1`, id, string(s)); err != nil {
@@ -105,7 +107,7 @@ func TestAnswersGuardIsEditable(t *testing.T) {
 }
 
 // kijun_plan_versions_guard accepts exactly the pairs that
-// kijun.PlanStatus.CanMoveTo accepts (a draft's edits, draft → draft,
+// plan.Status.CanMoveTo accepts (a draft's edits, draft → draft,
 // are not a transition).
 func TestPlanVersionTransitionTriggerIsCanMoveTo(t *testing.T) {
 	t.Parallel()
@@ -115,8 +117,8 @@ func TestPlanVersionTransitionTriggerIsCanMoveTo(t *testing.T) {
 	if err := w.db.Owner.QueryRow(w.ctx, `SELECT id FROM plan_versions WHERE plan_id = $1`, planID).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	for _, from := range kijun.PlanStatuses {
-		for _, to := range kijun.PlanStatuses {
+	for _, from := range plan.Statuses {
+		for _, to := range plan.Statuses {
 			if from == to {
 				continue
 			}
@@ -152,19 +154,19 @@ func TestPlanVersionTransitionTriggerIsCanMoveTo(t *testing.T) {
 }
 
 // kijun_sector_benchmark gives quartiles for a group of exactly
-// postgres.MinBenchmarkGroup scores or more, and none below.
+// dashboard.MinBenchmarkGroup scores or more, and none below.
 func TestSectorBenchmarkThresholdIsMinBenchmarkGroup(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
 	// Electricity has opA and opB; enough more operators for a group of
 	// MinBenchmarkGroup.
-	for i := range postgres.MinBenchmarkGroup {
+	for i := range dashboard.MinBenchmarkGroup {
 		if _, err := w.db.Owner.Exec(w.ctx, `INSERT INTO operators (corporate_number, name_ja, sector_code, designation)
 			VALUES ($1, $2, 'electricity', 'ci')`, fmt.Sprintf("80000000000%02d", i), fmt.Sprintf("電力%d", i)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var cy kijun.Cycle
+	var cy assessment.Cycle
 	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: 2027, CatalogID: w.catalogID,
 			OpensOn: time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(2028, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
@@ -176,13 +178,13 @@ func TestSectorBenchmarkThresholdIsMinBenchmarkGroup(t *testing.T) {
 			return err
 		}
 		rows, _ := tx.Query(w.ctx, `SELECT id, operator_id FROM assessments WHERE cycle_id = $1 AND sector_code = 'electricity'
-			ORDER BY id LIMIT $2`, cy.ID, postgres.MinBenchmarkGroup)
+			ORDER BY id LIMIT $2`, cy.ID, dashboard.MinBenchmarkGroup)
 		type asm struct{ ID, Operator int64 }
 		ids, err := pgx.CollectRows(rows, pgx.RowToStructByPos[asm])
 		if err != nil {
 			return err
 		}
-		if len(ids) != postgres.MinBenchmarkGroup {
+		if len(ids) != dashboard.MinBenchmarkGroup {
 			t.Fatalf("%d electricity assessments", len(ids))
 		}
 		for n, a := range ids {
@@ -191,7 +193,7 @@ func TestSectorBenchmarkThresholdIsMinBenchmarkGroup(t *testing.T) {
 				FROM kijun_sector_benchmark($1, 'electricity') WHERE kind = 'overall'`, cy.ID).Scan(&suppressed); err != nil {
 				return err
 			}
-			if want := n < postgres.MinBenchmarkGroup; suppressed != want {
+			if want := n < dashboard.MinBenchmarkGroup; suppressed != want {
 				t.Errorf("%d scores: suppressed %v, want %v", n, suppressed, want)
 			}
 			if _, err := tx.Exec(w.ctx, `INSERT INTO assessment_rollups (assessment_id, cycle_id, operator_id, sector_code, kind, key,
@@ -204,7 +206,7 @@ func TestSectorBenchmarkThresholdIsMinBenchmarkGroup(t *testing.T) {
 		err = tx.QueryRow(w.ctx, `SELECT quartiles IS NULL FROM kijun_sector_benchmark($1, 'electricity') WHERE kind = 'overall'`,
 			cy.ID).Scan(&suppressed)
 		if err == nil && suppressed {
-			t.Errorf("%d scores: suppressed", postgres.MinBenchmarkGroup)
+			t.Errorf("%d scores: suppressed", dashboard.MinBenchmarkGroup)
 		}
 		return err
 	})
@@ -225,31 +227,31 @@ func TestCheckLimitsAreGo(t *testing.T) {
 		length        bool // a bound on length(column), else on the column itself
 		limit         int
 	}{
-		{"answers", "how", true, kijun.MaxHowLen},
-		{"answers", "na_reason", true, kijun.MaxReasonLen},
-		{"answers", "remediation_action", true, kijun.MaxActionLen},
-		{"answers", "remediation_owner", true, kijun.MaxOwnerLen},
-		{"answers", "maturity", false, kijun.MaxMaturity},
-		{"review_comments", "body", true, kijun.MaxCommentLen},
-		{"assessment_events", "note", true, kijun.MaxCommentLen},
-		{"evidence", "file_name", true, kijun.MaxEvidenceName},
-		{"evidence", "size", false, kijun.MaxEvidenceCeiling},
-		{"plan_versions", "title_ja", true, kijun.MaxPlanTitle},
-		{"plan_versions", "title_en", true, kijun.MaxPlanTitle},
-		{"plan_versions", "internal_note", true, kijun.MaxPlanNote},
-		{"plan_profile_controls", "na_reason", true, kijun.MaxProfileText},
-		{"plan_profile_controls", "reflection_reason", true, kijun.MaxProfileText},
-		{"plan_profile_controls", "tailoring_note", true, kijun.MaxTailoring},
-		{"plan_profile_controls", "standard_doc", true, kijun.MaxStandardText},
-		{"plan_profile_controls", "standard_clause", true, kijun.MaxStandardText},
-		{"plan_supplementary_controls", "reflection_reason", true, kijun.MaxProfileText},
-		{"plan_supplementary_controls", "standard_doc", true, kijun.MaxStandardText},
-		{"plan_supplementary_controls", "standard_clause", true, kijun.MaxStandardText},
-		{"plan_comments", "body", true, kijun.MaxPlanComment},
-		{"plan_evaluations", "findings", true, kijun.MaxEvalText},
-		{"plan_evaluations", "good_practices", true, kijun.MaxEvalText},
-		{"plan_evaluations", "improvement_requests", true, kijun.MaxEvalText},
-		{"plan_evaluations", "response", true, kijun.MaxEvalText},
+		{"answers", "how", true, assessment.MaxHowLen},
+		{"answers", "na_reason", true, assessment.MaxReasonLen},
+		{"answers", "remediation_action", true, assessment.MaxActionLen},
+		{"answers", "remediation_owner", true, assessment.MaxOwnerLen},
+		{"answers", "maturity", false, assessment.MaxMaturity},
+		{"review_comments", "body", true, assessment.MaxCommentLen},
+		{"assessment_events", "note", true, assessment.MaxCommentLen},
+		{"evidence", "file_name", true, assessment.MaxEvidenceName},
+		{"evidence", "size", false, assessment.MaxEvidenceCeiling},
+		{"plan_versions", "title_ja", true, plan.MaxTitle},
+		{"plan_versions", "title_en", true, plan.MaxTitle},
+		{"plan_versions", "internal_note", true, plan.MaxNote},
+		{"plan_profile_controls", "na_reason", true, plan.MaxProfileText},
+		{"plan_profile_controls", "reflection_reason", true, plan.MaxProfileText},
+		{"plan_profile_controls", "tailoring_note", true, plan.MaxTailoring},
+		{"plan_profile_controls", "standard_doc", true, plan.MaxStandardText},
+		{"plan_profile_controls", "standard_clause", true, plan.MaxStandardText},
+		{"plan_supplementary_controls", "reflection_reason", true, plan.MaxProfileText},
+		{"plan_supplementary_controls", "standard_doc", true, plan.MaxStandardText},
+		{"plan_supplementary_controls", "standard_clause", true, plan.MaxStandardText},
+		{"plan_comments", "body", true, plan.MaxComment},
+		{"plan_evaluations", "findings", true, plan.MaxEvalText},
+		{"plan_evaluations", "good_practices", true, plan.MaxEvalText},
+		{"plan_evaluations", "improvement_requests", true, plan.MaxEvalText},
+		{"plan_evaluations", "response", true, plan.MaxEvalText},
 	} {
 		rows, _ := db.Owner.Query(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint
 			WHERE conrelid = $1::regclass AND contype = 'c'`, c.table)
@@ -282,12 +284,12 @@ func TestStatusChecksAreGo(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := pgtest.New(t)
-	var asm, plan []string
-	for _, s := range kijun.AssessmentStatuses {
+	var asm, remediation []string
+	for _, s := range assessment.Statuses {
 		asm = append(asm, string(s))
 	}
-	for _, s := range kijun.PlanStatuses {
-		plan = append(plan, string(s))
+	for _, s := range plan.Statuses {
+		remediation = append(remediation, string(s))
 	}
 	quoted := regexp.MustCompile(`'([a-z_]+)'::text`)
 	for _, c := range []struct {
@@ -296,7 +298,7 @@ func TestStatusChecksAreGo(t *testing.T) {
 	}{
 		{"assessments", asm},
 		{"sector_status_counts", asm},
-		{"plan_versions", plan},
+		{"plan_versions", remediation},
 	} {
 		var def string
 		if err := db.Owner.QueryRow(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint

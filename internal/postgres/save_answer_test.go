@@ -13,6 +13,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
@@ -27,7 +29,7 @@ func only(tn postgres.Tenant) func(postgres.Tenant) bool {
 
 // goJSON is an answer as Go's encoding/json writes it from a server in
 // UTC, which is what the audit log holds of every save.
-func goJSON(t *testing.T, a kijun.Answer) string {
+func goJSON(t *testing.T, a assessment.Answer) string {
 	t.Helper()
 	a.UpdatedAt = a.UpdatedAt.UTC()
 	if a.Remediation.Due != nil {
@@ -74,9 +76,9 @@ func TestSaveAnswerAsAuditJSON(t *testing.T) {
 	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
 
 	// First save: inserted, with every field set, through the fast path.
-	first, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02",
-		Status: kijun.AnswerPartial, Maturity: 2, How: `手順書 <"引用"> & 運用`, NAReason: "",
-		Remediation: plan()}, 0, "req-1", only(w.tenantOf(t, id)))
+	first, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-02",
+		Status: assessment.AnswerPartial, Maturity: 2, How: `手順書 <"引用"> & 運用`, NAReason: "",
+		Remediation: remediation()}, 0, "req-1", only(w.tenantOf(t, id)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,14 +88,14 @@ func TestSaveAnswerAsAuditJSON(t *testing.T) {
 	}
 	// Second: an update through SaveAnswer in a transaction, clearing the
 	// plan and the maturity, from a draft status.
-	var second kijun.Answer
+	var second assessment.Answer
 	w.must(t, w.userA, func(tx pgx.Tx) (err error) {
-		second, err = postgres.SaveAnswer(w.ctx, tx, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02", How: "検討中"}, 1, "req-2")
+		second, err = postgres.SaveAnswer(w.ctx, tx, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-02", How: "検討中"}, 1, "req-2")
 		return err
 	})
 	// Third: the fast path again, over the draft.
-	third, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02",
-		Status: kijun.AnswerImplemented, Maturity: 4, How: "完了"}, 2, "req-3", only(w.tenantOf(t, id)))
+	third, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-02",
+		Status: assessment.AnswerImplemented, Maturity: 4, How: "完了"}, 2, "req-3", only(w.tenantOf(t, id)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,51 +177,51 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 		}
 		return n
 	}
-	save := func(p *kijun.Principal, a kijun.Answer, version int) error {
+	save := func(p *identity.Principal, a assessment.Answer, version int) error {
 		a.AssessmentID = id
 		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, p, a, version, "test", nil)
 		return err
 	}
 
 	// A refused first save does not start the assessment.
-	err := save(w.userA, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 3)
+	err := save(w.userA, assessment.Answer{Ref: "GV-01", Status: assessment.AnswerImplemented}, 3)
 	ke := wantKijunError(t, err, kijun.EConflict, "assessment.conflict")
-	if cur := ke.Args["Current"].(kijun.Answer); cur.AssessmentID != id || cur.Ref != "GV-01" || cur.Version != 0 {
+	if cur := ke.Args["Current"].(assessment.Answer); cur.AssessmentID != id || cur.Ref != "GV-01" || cur.Version != 0 {
 		t.Errorf("conflict with nothing stored shows %+v", cur)
 	}
-	wantKijunError(t, save(w.userA, kijun.Answer{Ref: "GV-01", Status: "bogus"}, 0), kijun.EInvalid, "assessment.answer.status_unknown")
-	if err := save(w.userA, kijun.Answer{Ref: "PR-03", Status: kijun.AnswerImplemented}, 0); kijun.ErrorCode(err) != kijun.ENotFound {
+	wantKijunError(t, save(w.userA, assessment.Answer{Ref: "GV-01", Status: "bogus"}, 0), kijun.EInvalid, "assessment.answer.status_unknown")
+	if err := save(w.userA, assessment.Answer{Ref: "PR-03", Status: assessment.AnswerImplemented}, 0); kijun.ErrorCode(err) != kijun.ENotFound {
 		t.Errorf("a control of another sector: %v, want not found", err)
 	}
-	wantKijunError(t, save(w.userA, kijun.Answer{Ref: "GV-01", Maturity: 7}, 0), kijun.EInvalid, "assessment.answer.invalid")
+	wantKijunError(t, save(w.userA, assessment.Answer{Ref: "GV-01", Maturity: 7}, 0), kijun.EInvalid, "assessment.answer.invalid")
 	if s, n := status(), audited(); s != "not_started" || n != 0 {
 		t.Fatalf("after refused first saves: %s with %d events, want not_started and none", s, n)
 	}
 
 	// Other tenants: operator B does not see it; METI sees it but may not
 	// answer; neither writes anything.
-	if err := save(w.userB, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0); kijun.ErrorCode(err) != kijun.ENotFound {
+	if err := save(w.userB, assessment.Answer{Ref: "GV-01", Status: assessment.AnswerImplemented}, 0); kijun.ErrorCode(err) != kijun.ENotFound {
 		t.Errorf("operator B saving A's answer: %v, want not found", err)
 	}
-	wantKijunError(t, save(w.meti, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented}, 0), kijun.EForbidden, "assessment.forbidden")
+	wantKijunError(t, save(w.meti, assessment.Answer{Ref: "GV-01", Status: assessment.AnswerImplemented}, 0), kijun.EForbidden, "assessment.forbidden")
 	if s, n := status(), audited(); s != "not_started" || n != 0 {
 		t.Fatalf("after other tenants' saves: %s with %d events", s, n)
 	}
 
 	// Saved; then a stale version conflicts with the stored answer; an
 	// unknown status on the right version is refused and leaves it.
-	if err := save(w.userA, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerImplemented, How: "one"}, 0); err != nil {
+	if err := save(w.userA, assessment.Answer{Ref: "GV-01", Status: assessment.AnswerImplemented, How: "one"}, 0); err != nil {
 		t.Fatal(err)
 	}
-	ke = wantKijunError(t, save(w.userA2, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerPartial}, 0), kijun.EConflict, "assessment.conflict")
-	if cur := ke.Args["Current"].(kijun.Answer); cur.Version != 1 || cur.How != "one" || cur.UpdatedByName != "userA" || ke.Args["By"] != "userA" {
+	ke = wantKijunError(t, save(w.userA2, assessment.Answer{Ref: "GV-01", Status: assessment.AnswerPartial}, 0), kijun.EConflict, "assessment.conflict")
+	if cur := ke.Args["Current"].(assessment.Answer); cur.Version != 1 || cur.How != "one" || cur.UpdatedByName != "userA" || ke.Args["By"] != "userA" {
 		t.Errorf("conflict shows %+v", ke.Args)
 	}
-	wantKijunError(t, save(w.userA, kijun.Answer{Ref: "GV-01", Status: "bogus"}, 1), kijun.EInvalid, "assessment.answer.status_unknown")
+	wantKijunError(t, save(w.userA, assessment.Answer{Ref: "GV-01", Status: "bogus"}, 1), kijun.EInvalid, "assessment.answer.status_unknown")
 	// A stale save of what is already stored (the page's autosave racing
 	// its own form post) is the stored answer, not a conflict, and writes
 	// nothing.
-	stale := kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented, How: "one"}
+	stale := assessment.Answer{AssessmentID: id, Ref: "GV-01", Status: assessment.AnswerImplemented, How: "one"}
 	if got, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, stale, 0, "test", nil); err != nil || got.Version != 1 || got.How != "one" {
 		t.Errorf("stale save of the stored content: %+v, %v; want version 1", got, err)
 	}
@@ -230,15 +232,15 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 	// Submitted: locked, with the status.
 	w.answerAll(t, w.userA, id)
 	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
-	ke = wantKijunError(t, save(w.userA, kijun.Answer{Ref: "GV-01", Status: kijun.AnswerPartial}, 2), kijun.EConflict, "assessment.locked")
+	ke = wantKijunError(t, save(w.userA, assessment.Answer{Ref: "GV-01", Status: assessment.AnswerPartial}, 2), kijun.EConflict, "assessment.locked")
 	if ke.Args["Status"] != "submitted" {
 		t.Errorf("locked: %+v", ke.Args)
 	}
-	if err := save(w.userA, kijun.Answer{Ref: "GV-01"}, 2); kijun.ErrorCode(err) != kijun.EConflict {
+	if err := save(w.userA, assessment.Answer{Ref: "GV-01"}, 2); kijun.ErrorCode(err) != kijun.EConflict {
 		t.Errorf("saving into a submitted assessment: %v", err)
 	}
 	if err := func() error {
-		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id + 1000, Ref: "GV-01"}, 0, "test", nil)
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, assessment.Answer{AssessmentID: id + 1000, Ref: "GV-01"}, 0, "test", nil)
 		return err
 	}(); kijun.ErrorCode(err) != kijun.ENotFound {
 		t.Errorf("no such assessment: %v, want not found", err)
@@ -254,9 +256,9 @@ func TestSaveAnswerForged(t *testing.T) {
 	w := newAsmWorld(t)
 	cycle := w.openCycle(t, 2027)
 	id := w.assessmentOf(t, cycle, w.opA)
-	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented, How: "A's"})
+	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-01", Status: assessment.AnswerImplemented, How: "A's"})
 	fresh := w.assessmentOf(t, w.openCycle(t, 2028), w.opA) // not started
-	for _, p := range []*kijun.Principal{w.userB, w.meti, w.nco, w.uFin, nil} {
+	for _, p := range []*identity.Principal{w.userB, w.meti, w.nco, w.uFin, nil} {
 		for _, forge := range []struct {
 			sql  string
 			args []any
@@ -311,8 +313,8 @@ func TestSaveAnswerAsAsksThePolicy(t *testing.T) {
 	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
 	right := w.tenantOf(t, id)
 	save := func(tn postgres.Tenant, how string) error {
-		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-01",
-			Status: kijun.AnswerImplemented, How: how}, 0, "test", only(tn))
+		_, err := postgres.SaveAnswerAs(w.ctx, w.db.App, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-01",
+			Status: assessment.AnswerImplemented, How: how}, 0, "test", only(tn))
 		return err
 	}
 	status := func() string {
@@ -391,14 +393,14 @@ func TestSaveAnswerAsConcurrency(t *testing.T) {
 				if i%2 == 1 {
 					p = w.userA2
 				}
-				_, err := postgres.SaveAnswerAs(w.ctx, pool, p, kijun.Answer{AssessmentID: id, Ref: c.ref,
-					Status: kijun.AnswerPartial, How: fmt.Sprintf("writer %d", i)}, c.expected, "test", only(tenant))
+				_, err := postgres.SaveAnswerAs(w.ctx, pool, p, assessment.Answer{AssessmentID: id, Ref: c.ref,
+					Status: assessment.AnswerPartial, How: fmt.Sprintf("writer %d", i)}, c.expected, "test", only(tenant))
 				var ke *kijun.Error
 				switch {
 				case err == nil:
 					ok.Add(1)
 				case errors.As(err, &ke) && ke.MessageID == "assessment.conflict":
-					if cur := ke.Args["Current"].(kijun.Answer); cur.Version != c.expected+1 || !strings.HasPrefix(cur.How, "writer ") {
+					if cur := ke.Args["Current"].(assessment.Answer); cur.Version != c.expected+1 || !strings.HasPrefix(cur.How, "writer ") {
 						t.Errorf("conflict shows %+v", cur)
 					}
 					conflicts.Add(1)
@@ -432,23 +434,23 @@ func TestSaveAnswerRefusalKeepsTransaction(t *testing.T) {
 	t.Parallel()
 	w := newAsmWorld(t)
 	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
-	w.save(t, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: kijun.AnswerImplemented})
+	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-01", Status: assessment.AnswerImplemented})
 	w.must(t, w.userA, func(tx pgx.Tx) error {
 		for _, c := range []struct {
-			a       kijun.Answer
+			a       assessment.Answer
 			version int
 			code    string
 		}{
-			{kijun.Answer{Ref: "GV-01", Status: kijun.AnswerPartial}, 0, kijun.EConflict},
-			{kijun.Answer{Ref: "GV-02", Status: "bogus"}, 0, kijun.EInvalid},
-			{kijun.Answer{Ref: "XX-01", Status: kijun.AnswerPartial}, 0, kijun.ENotFound},
+			{assessment.Answer{Ref: "GV-01", Status: assessment.AnswerPartial}, 0, kijun.EConflict},
+			{assessment.Answer{Ref: "GV-02", Status: "bogus"}, 0, kijun.EInvalid},
+			{assessment.Answer{Ref: "XX-01", Status: assessment.AnswerPartial}, 0, kijun.ENotFound},
 		} {
 			c.a.AssessmentID = id
 			if _, err := postgres.SaveAnswer(w.ctx, tx, w.userA, c.a, c.version, "test"); kijun.ErrorCode(err) != c.code {
 				return fmt.Errorf("%s: %v, want %s", c.a.Ref, err, c.code)
 			}
 		}
-		_, err := postgres.SaveAnswer(w.ctx, tx, w.userA, kijun.Answer{AssessmentID: id, Ref: "GV-02", Status: kijun.AnswerPartial}, 0, "test")
+		_, err := postgres.SaveAnswer(w.ctx, tx, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-02", Status: assessment.AnswerPartial}, 0, "test")
 		return err
 	})
 	var n int

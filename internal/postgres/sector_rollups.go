@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/dashboard"
 )
 
 // sector_rollups holds, per cycle, sector and
@@ -76,15 +78,15 @@ func RebuildSectorRollups(ctx context.Context, q Querier, cycleID int64) (int, e
 // applied, and answers only for a sector the principal may benchmark
 // against (one of its operators' sectors, a sector its ministry oversees,
 // the NCO any); for any other sector the result is empty.
-func SectorBenchmarkTx(ctx context.Context, tx pgx.Tx, cycleID int64, sector string) ([]Benchmark, error) {
+func SectorBenchmarkTx(ctx context.Context, tx pgx.Tx, cycleID int64, sector string) ([]dashboard.Benchmark, error) {
 	rows, _ := tx.Query(ctx, `SELECT kind, key, n, quartiles FROM kijun_sector_benchmark($1, $2)`, cycleID, sector)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Benchmark, error) {
-		var b Benchmark
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Benchmark, error) {
+		var b dashboard.Benchmark
 		var q []float64
 		if err := r.Scan(&b.Kind, &b.Key, &b.N, &q); err != nil {
 			return b, err
 		}
-		if len(q) == 3 && b.N >= MinBenchmarkGroup {
+		if len(q) == 3 && b.N >= dashboard.MinBenchmarkGroup {
 			b.Q1, b.Median, b.Q3 = round4(q[0]), round4(q[1]), round4(q[2])
 		}
 		return b, nil

@@ -12,7 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/dashboard"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -59,22 +61,24 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 	fsa := regPrincipal(t, w.db, "dash-fsa-2", regMinistryGrant("FSA"))
 	// E7 completes its answers first (GV-01 is saved already; saving does
 	// not touch sector_rollups): overall (1 + 4 × 0.5) / 5 = 0.6.
-	w.fill(t, "E7", w.cy26, map[string]kijun.AnswerStatus{"GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}, false)
+	w.fill(t, "E7", w.cy26, map[string]assessment.AnswerStatus{"GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}, false)
 	checkSectorRollups(t, w, "after saving answers")
 
 	type step struct {
-		who  *kijun.Principal
+		who  *identity.Principal
 		name string
-		fn   func(tx pgx.Tx, p *kijun.Principal, id int64) error
+		fn   func(tx pgx.Tx, p *identity.Principal, id int64) error
 	}
-	submit := func(tx pgx.Tx, p *kijun.Principal, id int64) error { return postgres.Submit(w.ctx, tx, p, id, "test") }
-	resubmit := func(tx pgx.Tx, p *kijun.Principal, id int64) error {
+	submit := func(tx pgx.Tx, p *identity.Principal, id int64) error {
+		return postgres.Submit(w.ctx, tx, p, id, "test")
+	}
+	resubmit := func(tx pgx.Tx, p *identity.Principal, id int64) error {
 		return postgres.Resubmit(w.ctx, tx, p, id, "test")
 	}
-	accept := func(tx pgx.Tx, p *kijun.Principal, id int64) error {
+	accept := func(tx pgx.Tx, p *identity.Principal, id int64) error {
 		return postgres.Accept(w.ctx, tx, p, id, "", "test")
 	}
-	ret := func(tx pgx.Tx, p *kijun.Principal, id int64) error {
+	ret := func(tx pgx.Tx, p *identity.Principal, id int64) error {
 		return postgres.Return(w.ctx, tx, p, id, "再確認をお願いします", nil, "test")
 	}
 	// Each chain runs its steps in order; the chains run at once.
@@ -111,7 +115,7 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 
 	// The figures the dashboard shows follow: E2 returned; E1 1, E3 0.5,
 	// E4 0, E5 0.6, E6 1, E7 0.6 count.
-	var d postgres.Dashboard
+	var d dashboard.Dashboard
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
 		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, false)
 		return err
@@ -145,7 +149,7 @@ func TestSectorRollupsRLS(t *testing.T) {
 	t.Parallel()
 	w := newDashWorld(t)
 	fsa := regPrincipal(t, w.db, "dash-fsa-2", regMinistryGrant("FSA"))
-	sectorsSeen := func(p *kijun.Principal) map[string]bool {
+	sectorsSeen := func(p *identity.Principal) map[string]bool {
 		seen := map[string]bool{}
 		w.do(t, p, func(tx pgx.Tx) error {
 			rows, err := postgres.SectorRollups(w.ctx, tx, w.cy26)
@@ -158,7 +162,7 @@ func TestSectorRollupsRLS(t *testing.T) {
 	}
 	for _, c := range []struct {
 		who  string
-		p    *kijun.Principal
+		p    *identity.Principal
 		want map[string]bool
 	}{
 		{"nco", w.nco, map[string]bool{"electricity": true, "finance": true}},
@@ -187,8 +191,8 @@ func TestSectorRollupsRLS(t *testing.T) {
 		}
 	}
 
-	bench := func(p *kijun.Principal, sector string) []postgres.Benchmark {
-		var out []postgres.Benchmark
+	bench := func(p *identity.Principal, sector string) []dashboard.Benchmark {
+		var out []dashboard.Benchmark
 		w.do(t, p, func(tx pgx.Tx) (err error) {
 			out, err = postgres.SectorBenchmarkTx(w.ctx, tx, w.cy26, sector)
 			return err
@@ -216,7 +220,7 @@ func TestSectorRollupsRLS(t *testing.T) {
 	}
 	for _, c := range []struct {
 		who    string
-		p      *kijun.Principal
+		p      *identity.Principal
 		sector string
 	}{{"operator E2", w.users["E2"], "finance"}, {"operator F1", w.users["F1"], "electricity"}, {"meti", w.meti, "finance"}} {
 		if got := bench(c.p, c.sector); len(got) != 0 {

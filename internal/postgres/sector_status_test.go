@@ -12,7 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/dashboard"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -59,7 +61,7 @@ func TestSectorStatusCountsFollowEveryChange(t *testing.T) {
 		wg.Go(func() {
 			p, id := w.users[name], w.asm(t, cy27, name)
 			errs <- postgres.InTx(w.ctx, w.db.App, p, func(tx pgx.Tx) error {
-				_, err := postgres.SaveAnswer(w.ctx, tx, p, kijun.Answer{AssessmentID: id, Ref: "GV-01", Status: "implemented"}, 0, "test")
+				_, err := postgres.SaveAnswer(w.ctx, tx, p, assessment.Answer{AssessmentID: id, Ref: "GV-01", Status: "implemented"}, 0, "test")
 				if err != nil {
 					err = fmt.Errorf("%s: %w", name, err)
 				}
@@ -75,7 +77,7 @@ func TestSectorStatusCountsFollowEveryChange(t *testing.T) {
 		}
 	}
 	checkStatusCounts(t, w, "after concurrent first saves", cy27)
-	w.fill(t, "E3", cy27, map[string]kijun.AnswerStatus{"GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}, true)
+	w.fill(t, "E3", cy27, map[string]assessment.AnswerStatus{"GV-02": "partial", "PR-01": "partial", "PR-02": "partial", "DE-01": "partial"}, true)
 	checkStatusCounts(t, w, "after a submit in the new cycle", cy27)
 
 	// E7 moves from electricity to finance: its three assessments go with
@@ -88,14 +90,14 @@ func TestSectorStatusCountsFollowEveryChange(t *testing.T) {
 	// The dashboard's progress is the hand-computed count (FY2026:
 	// electricity E1 E2 E3 E6 accepted, E4 returned, E5 submitted;
 	// finance F1 submitted, E7 in progress).
-	var d postgres.Dashboard
+	var d dashboard.Dashboard
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
 		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, false)
 		return err
 	})
-	want := []postgres.SectorProgress{
-		{Sector: "electricity", StatusCounts: postgres.StatusCounts{Submitted: 1, Returned: 1, Accepted: 4, Total: 6}},
-		{Sector: "finance", StatusCounts: postgres.StatusCounts{InProgress: 1, Submitted: 1, Total: 2}},
+	want := []dashboard.SectorProgress{
+		{Sector: "electricity", StatusCounts: assessment.StatusCounts{Submitted: 1, Returned: 1, Accepted: 4, Total: 6}},
+		{Sector: "finance", StatusCounts: assessment.StatusCounts{InProgress: 1, Submitted: 1, Total: 2}},
 	}
 	if !reflect.DeepEqual(d.Progress, want) {
 		t.Errorf("progress after the changes\n got %+v\nwant %+v", d.Progress, want)
@@ -149,7 +151,7 @@ func TestSectorStatusCountsRLS(t *testing.T) {
 	fsa := regPrincipal(t, w.db, "dash-fsa-2", regMinistryGrant("FSA"))
 	for _, c := range []struct {
 		who  string
-		p    *kijun.Principal
+		p    *identity.Principal
 		want map[string]bool
 	}{
 		{"nco", w.nco, map[string]bool{"electricity": true, "finance": true}},

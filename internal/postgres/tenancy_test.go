@@ -10,7 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/demo"
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
@@ -41,18 +41,18 @@ func tenancyDB(t *testing.T) (*pgtest.DB, map[string]int64) {
 	return db, ids
 }
 
-func principalOf(t *testing.T, db *pgtest.DB, grants ...kijun.Grant) *kijun.Principal {
+func principalOf(t *testing.T, db *pgtest.DB, grants ...identity.Grant) *identity.Principal {
 	t.Helper()
 	oversight, err := postgres.Oversight(context.Background(), db.Owner)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kijun.NewPrincipal(999, "test", "", grants, oversight)
+	return identity.NewPrincipal(999, "test", "", grants, oversight)
 }
 
 // selectAs runs a plain query in a transaction as p, with nothing but RLS
 // between it and the rows.
-func selectAs[T any](t *testing.T, db *pgtest.DB, p *kijun.Principal, sql string) []T {
+func selectAs[T any](t *testing.T, db *pgtest.DB, p *identity.Principal, sql string) []T {
 	t.Helper()
 	var out []T
 	err := postgres.InTx(context.Background(), db.App, p, func(tx pgx.Tx) error {
@@ -72,7 +72,7 @@ func TestRowLevelSecurityAlone(t *testing.T) {
 	db, ids := tenancyDB(t)
 	toto := ids["2010401000001"]
 
-	opA := principalOf(t, db, kijun.Grant{Role: kijun.RoleOperatorStaff, OperatorID: toto, SectorCode: "electricity"})
+	opA := principalOf(t, db, identity.Grant{Role: identity.RoleOperatorStaff, OperatorID: toto, SectorCode: "electricity"})
 	if got := selectAs[int64](t, db, opA, `SELECT id FROM operators`); !slices.Equal(got, []int64{toto}) {
 		t.Errorf("operator A sees operators %v, want only %d", got, toto)
 	}
@@ -83,7 +83,7 @@ func TestRowLevelSecurityAlone(t *testing.T) {
 		t.Errorf("operator A sees grants of operators %v", got)
 	}
 
-	meti := principalOf(t, db, kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "METI"})
+	meti := principalOf(t, db, identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: "METI"})
 	sectors := selectAs[string](t, db, meti, `SELECT DISTINCT sector_code FROM operators ORDER BY 1`)
 	if !slices.Equal(sectors, []string{"electricity"}) {
 		t.Errorf("METI sees operators of sectors %v, want only electricity (its sector among the demo operators)", sectors)
@@ -92,7 +92,7 @@ func TestRowLevelSecurityAlone(t *testing.T) {
 		t.Errorf("METI sees %d operators, want the 2 electricity ones", n)
 	}
 
-	nco := principalOf(t, db, kijun.Grant{Role: kijun.RoleNCOAnalyst})
+	nco := principalOf(t, db, identity.Grant{Role: identity.RoleNCOAnalyst})
 	if n := len(selectAs[int64](t, db, nco, `SELECT id FROM operators`)); n != len(ids) {
 		t.Errorf("NCO sees %d operators, want all %d", n, len(ids))
 	}

@@ -8,13 +8,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/identity"
 )
 
 // InTx runs fn in a transaction whose row-level security sees what p may
 // see (the baseline migration's "Tenancy and audit" has the settings and policies). A nil or
 // anonymous principal sees no tenant rows.
-func InTx(ctx context.Context, db *pgxpool.Pool, p *kijun.Principal, fn func(pgx.Tx) error) error {
+func InTx(ctx context.Context, db *pgxpool.Pool, p *identity.Principal, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if err := setPrincipal(ctx, tx, p, false); err != nil {
 			return err
@@ -34,7 +34,7 @@ func SystemTx(ctx context.Context, db *pgxpool.Pool, fn func(pgx.Tx) error) erro
 	})
 }
 
-func setPrincipal(ctx context.Context, tx pgx.Tx, p *kijun.Principal, system bool) error {
+func setPrincipal(ctx context.Context, tx pgx.Tx, p *identity.Principal, system bool) error {
 	_, err := tx.Exec(ctx, setPrincipalSQL, principalArgs(p, system)...)
 	return err
 }
@@ -45,7 +45,7 @@ const setPrincipalSQL = `SELECT set_config('kijun.user_id', $1, true), set_confi
 		set_config('kijun.ministries', $3, true), set_config('kijun.sectors', $4, true),
 		set_config('kijun.operators', $5, true), set_config('kijun.system', $6, true)`
 
-func principalArgs(p *kijun.Principal, system bool) []any {
+func principalArgs(p *identity.Principal, system bool) []any {
 	var user, nco, ministries, sectors, operators string
 	if p.SignedIn() {
 		user = strconv.FormatInt(p.UserID, 10)
@@ -90,6 +90,6 @@ func pgArray(items []string) string {
 // ActAs makes the rest of tx run as p (row-level security and the
 // assessment triggers see p), for seeding and maintenance that act on
 // behalf of several principals in one transaction.
-func ActAs(ctx context.Context, tx pgx.Tx, p *kijun.Principal) error {
+func ActAs(ctx context.Context, tx pgx.Tx, p *identity.Principal) error {
 	return setPrincipal(ctx, tx, p, false)
 }

@@ -3,11 +3,11 @@ package postgres
 import (
 	"context"
 	"errors"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
@@ -19,14 +19,14 @@ const grantColumns = `g.id, g.user_id, g.role, coalesce(g.ministry_code, ''), co
 
 const grantJoins = `LEFT JOIN operators o ON o.id = g.operator_id LEFT JOIN users gb ON gb.id = g.granted_by`
 
-func scanGrant(r pgx.CollectableRow) (kijun.Grant, error) {
-	var g kijun.Grant
+func scanGrant(r pgx.CollectableRow) (identity.Grant, error) {
+	var g identity.Grant
 	err := r.Scan(grantDest(&g)...)
 	return g, err
 }
 
 // grantDest is where grantColumns are scanned to.
-func grantDest(g *kijun.Grant) []any {
+func grantDest(g *identity.Grant) []any {
 	return []any{&g.ID, &g.UserID, &g.Role, &g.MinistryCode, &g.OperatorID, &g.OperatorName.Ja, &g.OperatorName.En,
 		&g.SectorCode, &g.Source, &g.Provider, &g.GrantedAt, &g.GrantedBy}
 }
@@ -35,7 +35,7 @@ func grantDest(g *kijun.Grant) []any {
 // the sectors the user's ministries oversee: this is authentication, so a
 // revoked grant stops working on the next request. It returns nil when the
 // user is unknown.
-func LoadPrincipal(ctx context.Context, tx pgx.Tx, userID int64) (*kijun.Principal, error) {
+func LoadPrincipal(ctx context.Context, tx pgx.Tx, userID int64) (*identity.Principal, error) {
 	b := &pgx.Batch{}
 	r := queuePrincipal(b, userID)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
@@ -48,7 +48,7 @@ func LoadPrincipal(ctx context.Context, tx pgx.Tx, userID int64) (*kijun.Princip
 // trip: the statements go as one batch, which PostgreSQL runs as one
 // implicit transaction, so the system setting holds for the reads and ends
 // with them. Nothing of it is kept between requests.
-func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (*kijun.Principal, error) {
+func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (*identity.Principal, error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT set_config('kijun.system', 'true', true)`)
 	r := queuePrincipal(b, userID)
@@ -76,8 +76,8 @@ func queuePrincipal(b *pgx.Batch, userID int64) *principalRows {
 		FROM role_grants g `+grantJoins+` WHERE g.user_id = $1 AND g.revoked_at IS NULL ORDER BY g.id`, userID).
 		Query(func(rows pgx.Rows) (err error) {
 			r.oversight = map[string][]string{}
-			r.grants, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (kijun.Grant, error) {
-				var g kijun.Grant
+			r.grants, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (identity.Grant, error) {
+				var g identity.Grant
 				var sectors []string
 				err := row.Scan(append(grantDest(&g), &sectors)...)
 				if g.MinistryCode != "" {
@@ -95,16 +95,16 @@ type principalRows struct {
 	found       bool // false: no such user
 	id          int64
 	name, email string
-	grants      []kijun.Grant
+	grants      []identity.Grant
 	oversight   map[string][]string // of the user's ministries
 }
 
 // principal builds the principal, nil for no user.
-func (r *principalRows) principal() *kijun.Principal {
+func (r *principalRows) principal() *identity.Principal {
 	if !r.found {
 		return nil
 	}
-	return kijun.NewPrincipal(r.id, r.name, r.email, r.grants, r.oversight)
+	return identity.NewPrincipal(r.id, r.name, r.email, r.grants, r.oversight)
 }
 
 // Oversight maps each ministry to the sectors it oversees.
@@ -134,10 +134,10 @@ type Identity struct {
 
 // ClaimGrant is a grant a provider's claims give.
 type ClaimGrant struct {
-	Role            kijun.Role
+	Role            identity.Role
 	MinistryCode    string
 	CorporateNumber string // operator roles: the operator's 法人番号
-	Source          string // kijun.SourceClaim or kijun.SourceCorporateNumber
+	Source          string // identity.SourceClaim or identity.SourceCorporateNumber
 }
 
 // SignIn records a sign-in as the system: it finds or creates the user of
@@ -168,7 +168,7 @@ func SignIn(ctx context.Context, tx pgx.Tx, id Identity) (userID int64, unresolv
 	}
 
 	type key struct {
-		role     kijun.Role
+		role     identity.Role
 		ministry string
 		operator int64
 	}
@@ -227,27 +227,18 @@ func SignIn(ctx context.Context, tx pgx.Tx, id Identity) (userID int64, unresolv
 	return userID, unresolved, nil
 }
 
-// UserSummary is a row of the user directory.
-type UserSummary struct {
-	ID          int64
-	Name        string
-	Email       string
-	LastLoginAt *time.Time
-	Grants      []kijun.Grant
-}
-
 // ListUsers returns the users holding an active grant that the
 // transaction's principal can see (RLS on role_grants decides), with those
 // grants.
-func ListUsers(ctx context.Context, tx pgx.Tx) ([]UserSummary, error) {
+func ListUsers(ctx context.Context, tx pgx.Tx) ([]identity.UserSummary, error) {
 	rows, _ := tx.Query(ctx, `SELECT u.id, u.display_name, u.email, u.last_login_at, `+grantColumns+`
 		FROM role_grants g JOIN users u ON u.id = g.user_id `+grantJoins+`
 		WHERE g.revoked_at IS NULL ORDER BY u.display_name, u.id, g.id`)
-	var out []UserSummary
+	var out []identity.UserSummary
 	idx := map[int64]int{}
 	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
-		var u UserSummary
-		var g kijun.Grant
+		var u identity.UserSummary
+		var g identity.Grant
 		err := r.Scan(&u.ID, &u.Name, &u.Email, &u.LastLoginAt, &g.ID, &g.UserID, &g.Role, &g.MinistryCode, &g.OperatorID,
 			&g.OperatorName.Ja, &g.OperatorName.En, &g.SectorCode, &g.Source, &g.Provider, &g.GrantedAt, &g.GrantedBy)
 		if err != nil {
@@ -267,8 +258,8 @@ func ListUsers(ctx context.Context, tx pgx.Tx) ([]UserSummary, error) {
 
 // GetUser returns a user visible to the principal with the active grants
 // the principal can see.
-func GetUser(ctx context.Context, tx pgx.Tx, id int64) (UserSummary, error) {
-	var u UserSummary
+func GetUser(ctx context.Context, tx pgx.Tx, id int64) (identity.UserSummary, error) {
+	var u identity.UserSummary
 	err := tx.QueryRow(ctx, `SELECT id, display_name, email, last_login_at FROM users WHERE id = $1`, id).
 		Scan(&u.ID, &u.Name, &u.Email, &u.LastLoginAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -299,7 +290,7 @@ func FindUserByEmailAsSystem(ctx context.Context, tx pgx.Tx, email string) (int6
 }
 
 // GetGrant returns one active grant visible to the principal.
-func GetGrant(ctx context.Context, tx pgx.Tx, id int64) (kijun.Grant, error) {
+func GetGrant(ctx context.Context, tx pgx.Tx, id int64) (identity.Grant, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
 		WHERE g.id = $1 AND g.revoked_at IS NULL`, id)
 	g, err := pgx.CollectExactlyOneRow(rows, scanGrant)
@@ -311,7 +302,7 @@ func GetGrant(ctx context.Context, tx pgx.Tx, id int64) (kijun.Grant, error) {
 
 // CreateGrant gives a directory grant. The caller has checked the policy;
 // RLS checks the scope again.
-func CreateGrant(ctx context.Context, tx pgx.Tx, g kijun.Grant, by int64) (int64, error) {
+func CreateGrant(ctx context.Context, tx pgx.Tx, g identity.Grant, by int64) (int64, error) {
 	var id int64
 	err := tx.QueryRow(ctx, `INSERT INTO role_grants (user_id, role, ministry_code, operator_id, sector_code, source, granted_by)
 		VALUES ($1, $2, $3, $4, $5, 'directory', $6) RETURNING id`,

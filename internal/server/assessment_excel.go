@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
@@ -64,7 +65,7 @@ type pendingAsmImport struct {
 
 type pendingAsmRow struct {
 	Line   int
-	Answer kijun.Answer
+	Answer assessment.Answer
 	Stamp  exchange.Stamp
 }
 
@@ -72,10 +73,10 @@ func init() { gob.Register(pendingAsmImport{}) }
 
 // excelAssessment loads the assessment of the URL and checks action on it
 // (another tenant's is "not found"), with its operator's 法人番号.
-func excelAssessment(r *http.Request, tx pgx.Tx, action authz.Action) (kijun.Assessment, string, error) {
+func excelAssessment(r *http.Request, tx pgx.Tx, action authz.Action) (assessment.Assessment, string, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return kijun.Assessment{}, "", err
+		return assessment.Assessment{}, "", err
 	}
 	a, err := postgres.GetAssessment(r.Context(), tx, id)
 	if err != nil {
@@ -92,7 +93,7 @@ func excelAssessment(r *http.Request, tx pgx.Tx, action authz.Action) (kijun.Ass
 	return a, corp, err
 }
 
-func asmTitle(r *http.Request, a kijun.Assessment) string {
+func asmTitle(r *http.Request, a assessment.Assessment) string {
 	loc := i18n.From(r.Context())
 	return loc.Pick(a.OperatorName) + " " + a.FiscalYear.Label(loc.Lang)
 }
@@ -234,7 +235,7 @@ func (s *Server) handleAssessmentImportPreview(w http.ResponseWriter, r *http.Re
 // records the versions it saw, keeps the pending import in the session
 // under a new token and returns the preview. takeFile holds the choices
 // to keep for conflicts that did not move.
-func (s *Server) asmPreview(r *http.Request, tx pgx.Tx, a kijun.Assessment, pending *pendingAsmImport, takeFile map[string]bool) (xl.PreviewView, error) {
+func (s *Server) asmPreview(r *http.Request, tx pgx.Tx, a assessment.Assessment, pending *pendingAsmImport, takeFile map[string]bool) (xl.PreviewView, error) {
 	v := xl.PreviewView{AssessmentID: a.ID, Title: asmTitle(r, a), FileName: pending.FileName,
 		HeaderProblems: pending.Header, Problems: pending.Problems, Rows: pending.Total, Skipped: pending.Skipped}
 	current, err := currentAnswers(r, tx, a.ID)
@@ -270,12 +271,12 @@ func (s *Server) asmPreview(r *http.Request, tx pgx.Tx, a kijun.Assessment, pend
 	return v, nil
 }
 
-func currentAnswers(r *http.Request, tx pgx.Tx, id int64) (map[string]postgres.AnswerRow, error) {
+func currentAnswers(r *http.Request, tx pgx.Tx, id int64) (map[string]assessment.AnswerRow, error) {
 	rows, err := postgres.ListAnswers(r.Context(), tx, id, "")
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]postgres.AnswerRow, len(rows))
+	m := make(map[string]assessment.AnswerRow, len(rows))
 	for _, row := range rows {
 		m[row.Control.Ref] = row
 	}
@@ -292,7 +293,7 @@ type plannedAsmChange struct {
 // answer is still at the version the file was downloaded at; a conflict
 // when the portal's answer changed since the download. Rows the user did
 // not edit are never planned, whatever happened in the portal since.
-func planAsmImport(rows []pendingAsmRow, current map[string]postgres.AnswerRow) []plannedAsmChange {
+func planAsmImport(rows []pendingAsmRow, current map[string]assessment.AnswerRow) []plannedAsmChange {
 	var out []plannedAsmChange
 	for _, row := range rows {
 		cur, ok := current[row.Answer.Ref]
@@ -305,8 +306,8 @@ func planAsmImport(rows []pendingAsmRow, current map[string]postgres.AnswerRow) 
 }
 
 // answerDiff lists the fields that differ between old and new, as shown.
-func answerDiff(loc *i18n.Localizer, scale []kijun.ScaleEntry, old, new kijun.Answer) []xl.FieldDiff {
-	show := func(a kijun.Answer) map[string]string {
+func answerDiff(loc *i18n.Localizer, scale []assessment.ScaleEntry, old, new assessment.Answer) []xl.FieldDiff {
+	show := func(a assessment.Answer) map[string]string {
 		m := map[string]string{
 			exchange.AColStatus: "", exchange.AColMaturity: exchange.MaturityLabel(a.Maturity, loc.Lang),
 			exchange.AColHow: a.How, exchange.AColNAReason: a.NAReason, exchange.AColAction: a.Remediation.Action,

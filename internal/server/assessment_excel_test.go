@@ -18,6 +18,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
@@ -56,12 +60,12 @@ func init() {
 func xlSmallCatalog(t testing.TB, env *servertest.Env, code string) int64 {
 	t.Helper()
 	ctx := context.Background()
-	ctl := func(ref, section string, themes, csf []string) kijun.Control {
-		return kijun.Control{Ref: ref, Section: section, Themes: themes, CSF: csf,
+	ctl := func(ref, section string, themes, csf []string) catalog.Control {
+		return catalog.Control{Ref: ref, Section: section, Themes: themes, CSF: csf,
 			Title: kijun.Text{Ja: ref + " の表題", En: ref + " title"}, Statement: kijun.Text{Ja: ref + " の要求事項", En: ref + " statement"}}
 	}
-	c := &kijun.Catalog{Code: code, Version: "1", Title: kijun.Text{Ja: "試験用カタログ", En: "Test catalog"},
-		Controls: []kijun.Control{
+	c := &catalog.Catalog{Code: code, Version: "1", Title: kijun.Text{Ja: "試験用カタログ", En: "Test catalog"},
+		Controls: []catalog.Control{
 			ctl("GV-01", "GV", []string{"resilience"}, []string{"GV.OC"}),
 			ctl("GV-02", "GV", []string{"supply-chain"}, []string{"GV.SC"}),
 			ctl("PR-01", "PR", []string{"resilience"}, []string{"PR.DS"}),
@@ -70,10 +74,10 @@ func xlSmallCatalog(t testing.TB, env *servertest.Env, code string) int64 {
 		}}
 	var id int64
 	err := pgx.BeginFunc(ctx, env.DB.Owner, func(tx pgx.Tx) (err error) {
-		if id, _, err = postgres.ImportCatalog(ctx, tx, c, postgres.AuditEvent{}); err != nil {
+		if id, _, err = postgres.ImportCatalog(ctx, tx, c, audit.Event{}); err != nil {
 			return err
 		}
-		return postgres.Publish(ctx, tx, id, postgres.AuditEvent{})
+		return postgres.Publish(ctx, tx, id, audit.Event{})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +91,7 @@ func xlOpenCycle(t testing.TB, env *servertest.Env, catalog int64, fy int) map[i
 	t.Helper()
 	ctx := context.Background()
 	nco := catNCOPrincipal(t, env)
-	var cy kijun.Cycle
+	var cy assessment.Cycle
 	err := postgres.InTx(ctx, env.DB.App, nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catalog,
 			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
@@ -119,7 +123,7 @@ type xlWorld struct {
 	toto      int64 // operator id
 	asm       int64 // toto's assessment
 	kitaAsm   int64 // kitahama's assessment
-	colleague *kijun.Principal
+	colleague *identity.Principal
 }
 
 func newXLWorld(t *testing.T) *xlWorld {
@@ -150,16 +154,16 @@ func newXLWorld(t *testing.T) *xlWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.colleague = kijun.NewPrincipal(uid, "東都 同僚", "", []kijun.Grant{{UserID: uid, Role: kijun.RoleOperatorStaff,
+	w.colleague = identity.NewPrincipal(uid, "東都 同僚", "", []identity.Grant{{UserID: uid, Role: identity.RoleOperatorStaff,
 		OperatorID: w.toto, SectorCode: "electricity"}}, oversight)
 	return w
 }
 
 // saveInPortal saves an answer as the colleague, at its current version.
-func (w *xlWorld) saveInPortal(t *testing.T, a kijun.Answer) kijun.Answer {
+func (w *xlWorld) saveInPortal(t *testing.T, a assessment.Answer) assessment.Answer {
 	t.Helper()
 	ctx := context.Background()
-	var out kijun.Answer
+	var out assessment.Answer
 	err := postgres.InTx(ctx, w.env.DB.App, w.colleague, func(tx pgx.Tx) error {
 		cur, err := postgres.GetAnswer(ctx, tx, w.asm, a.Ref)
 		if err != nil {
@@ -176,7 +180,7 @@ func (w *xlWorld) saveInPortal(t *testing.T, a kijun.Answer) kijun.Answer {
 }
 
 // answer reads an answer as the owner.
-func (w *xlWorld) answer(t *testing.T, ref string) kijun.Answer {
+func (w *xlWorld) answer(t *testing.T, ref string) assessment.Answer {
 	t.Helper()
 	a, err := postgres.GetAnswer(context.Background(), w.env.DB.Owner, w.asm, ref)
 	if err != nil {
@@ -358,10 +362,10 @@ func TestAssessmentExcelRoundTrip(t *testing.T) {
 	}
 	resp.Body.Close()
 	a1, a2 := w.answer(t, ref1), w.answer(t, ref2)
-	if a1.Status != kijun.AnswerImplemented || a1.Maturity != 3 || a1.How != "規程で定めています" || a1.Version != 1 {
+	if a1.Status != assessment.AnswerImplemented || a1.Maturity != 3 || a1.How != "規程で定めています" || a1.Version != 1 {
 		t.Errorf("%s saved as %+v", ref1, a1)
 	}
-	if a2.Status != kijun.AnswerPartial || a2.Remediation.Action != "手順書を整備する" || a2.Remediation.Owner != "情報システム部" ||
+	if a2.Status != assessment.AnswerPartial || a2.Remediation.Action != "手順書を整備する" || a2.Remediation.Owner != "情報システム部" ||
 		a2.Remediation.Due == nil || a2.Remediation.Due.Format(time.DateOnly) != "2028-03-31" {
 		t.Errorf("%s saved as %+v", ref2, a2)
 	}
@@ -418,13 +422,13 @@ func TestAssessmentExcelProblemsAndConflicts(t *testing.T) {
 		fmt.Sprintf("E%d", row(5)): "Not implemented", // conflicts below; the user takes the file's
 	})
 	// Meanwhile, in the portal.
-	w.saveInPortal(t, kijun.Answer{Ref: refs[4], Status: kijun.AnswerImplemented, How: "from the portal"})
-	w.saveInPortal(t, kijun.Answer{Ref: refs[5], Status: kijun.AnswerImplemented, How: "portal again"})
+	w.saveInPortal(t, assessment.Answer{Ref: refs[4], Status: assessment.AnswerImplemented, How: "from the portal"})
+	w.saveInPortal(t, assessment.Answer{Ref: refs[5], Status: assessment.AnswerImplemented, How: "portal again"})
 	// And a row the user did not edit, changed in the portal: no conflict.
 	untouched := refs[len(refs)-1]
 	if len(rows) > 8 {
 		untouched = rows[8][0]
-		w.saveInPortal(t, kijun.Answer{Ref: untouched, Status: kijun.AnswerImplemented})
+		w.saveInPortal(t, assessment.Answer{Ref: untouched, Status: assessment.AnswerImplemented})
 	}
 
 	status, body := xlUpload(t, env, c, w.asm, "answers.xlsx", edited)
@@ -460,7 +464,7 @@ func TestAssessmentExcelProblemsAndConflicts(t *testing.T) {
 
 	// Another change in the portal after the preview: confirming applies
 	// nothing and shows the preview again with the new conflict.
-	w.saveInPortal(t, kijun.Answer{Ref: refs[0], Status: kijun.AnswerNotImplemented, How: "changed after the preview"})
+	w.saveInPortal(t, assessment.Answer{Ref: refs[0], Status: assessment.AnswerNotImplemented, How: "changed after the preview"})
 	resp := xlConfirm(t, env, c, w.asm, body, url.Values{"choice-" + refs[5]: {"file"}})
 	again := readBody(resp)
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(again, `id="preview-moved"`) ||
@@ -489,13 +493,13 @@ func TestAssessmentExcelProblemsAndConflicts(t *testing.T) {
 	if a := w.answer(t, refs[2]); a.Version != 0 {
 		t.Errorf("%s with a bad maturity was saved: %+v", refs[2], a)
 	}
-	if a := w.answer(t, refs[3]); a.Status != kijun.AnswerNotApplicable || a.NAReason != "" {
+	if a := w.answer(t, refs[3]); a.Status != assessment.AnswerNotApplicable || a.NAReason != "" {
 		t.Errorf("%s (N/A, warning only) not saved: %+v", refs[3], a)
 	}
-	if a := w.answer(t, refs[4]); a.How != "from the portal" || a.Status != kijun.AnswerImplemented {
+	if a := w.answer(t, refs[4]); a.How != "from the portal" || a.Status != assessment.AnswerImplemented {
 		t.Errorf("%s: the portal's answer was not kept: %+v", refs[4], a)
 	}
-	if a := w.answer(t, refs[5]); a.Status != kijun.AnswerNotImplemented {
+	if a := w.answer(t, refs[5]); a.Status != assessment.AnswerNotImplemented {
 		t.Errorf("%s: the file's answer was not taken: %+v", refs[5], a)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -41,16 +42,16 @@ func (s *Server) assessmentRoutes(h routeFunc) {
 }
 
 // assessmentResource is the tenancy of an assessment for the policy.
-func assessmentResource(a kijun.Assessment) authz.Resource {
+func assessmentResource(a assessment.Assessment) authz.Resource {
 	return authz.Resource{SectorCode: a.SectorCode, OperatorID: a.OperatorID}
 }
 
 // loadAssessment reads the assessment of the URL in tx and checks action on
 // it: another tenant's assessment is "not found", whatever RLS let through.
-func (s *Server) loadAssessment(r *http.Request, tx pgx.Tx, action authz.Action) (kijun.Assessment, error) {
+func (s *Server) loadAssessment(r *http.Request, tx pgx.Tx, action authz.Action) (assessment.Assessment, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return kijun.Assessment{}, err
+		return assessment.Assessment{}, err
 	}
 	a, err := postgres.GetAssessment(r.Context(), tx, id)
 	if err != nil {
@@ -155,7 +156,7 @@ func (s *Server) handleAssessmentIndex(w http.ResponseWriter, r *http.Request) e
 			cycle = v.Cycles[0].ID // the newest
 		}
 		v.CycleID = cycle
-		v.List, err = postgres.ListAssessments(r.Context(), tx, postgres.AssessmentFilter{
+		v.List, err = postgres.ListAssessments(r.Context(), tx, assessment.Filter{
 			CycleID: cycle, Sector: v.Sector, Status: v.Status, Limit: asm.PageSize, Offset: (v.Page - 1) * asm.PageSize,
 		})
 		return err
@@ -173,13 +174,13 @@ func (s *Server) handleAssessmentIndex(w http.ResponseWriter, r *http.Request) e
 // sectorNames maps sector codes to names (reference data, public).
 func (s *Server) sectorNames(r *http.Request) (map[string]kijun.Text, error) {
 	n, err := postgres.LoadReferenceNames(r.Context(), s.db)
-	return postgres.NameMap(n.Sectors), err
+	return kijun.NameMap(n.Sectors), err
 }
 
 // sectionNames maps baseline section codes to names.
 func (s *Server) sectionNames(r *http.Request) (map[string]kijun.Text, error) {
 	n, err := postgres.LoadReferenceNames(r.Context(), s.db)
-	return postgres.NameMap(n.Sections), err
+	return kijun.NameMap(n.Sections), err
 }
 
 func (s *Server) handleAssessmentShow(w http.ResponseWriter, r *http.Request) error {
@@ -188,7 +189,7 @@ func (s *Server) handleAssessmentShow(w http.ResponseWriter, r *http.Request) er
 
 // renderAssessment shows the overview: progress by section, what to do
 // next, the gaps that stop a submission (problems), review and history.
-func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []kijun.AnswerProblem) error {
+func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []assessment.AnswerProblem) error {
 	p := principal(r)
 	v := asm.ShowView{Problems: problems, Notice: r.URL.Query().Get("done"), Imported: r.URL.Query().Get("imported")}
 	if _, err := strconv.Atoi(v.Imported); err != nil {
@@ -226,7 +227,7 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 	}
 	res := assessmentResource(v.Assessment)
 	v.CanAnswer = authz.Can(p, authz.AnswerAssessment, res) && v.Assessment.Status.Editable()
-	v.CanReview = authz.Can(p, authz.ReviewAssessment, res) && v.Assessment.Status == kijun.AssessmentSubmitted
+	v.CanReview = authz.Can(p, authz.ReviewAssessment, res) && v.Assessment.Status == assessment.Submitted
 	v.CanComment = authz.Can(p, authz.CommentAssessment, res)
 	if v.Sections, err = s.sectionNames(r); err != nil {
 		return err
@@ -241,7 +242,7 @@ func (s *Server) handleSectionShow(w http.ResponseWriter, r *http.Request) error
 // renderSection shows one section's controls as one form. typed holds
 // what the user sent when the form comes back (conflicts or errors), so
 // nothing typed is lost.
-func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status int, typed map[string]kijun.Answer, notes map[string]asm.ControlNote) error {
+func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status int, typed map[string]assessment.Answer, notes map[string]asm.ControlNote) error {
 	p := principal(r)
 	section := chiParam(r, "section")
 	v := asm.SectionView{Section: section, Saved: r.URL.Query().Get("saved") != "", Notes: notes}
@@ -284,9 +285,9 @@ func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status in
 
 // answerFromForm reads one control's fields; the names carry the ref, so
 // that one form holds a whole section.
-func answerFromForm(form url.Values, assessmentID int64, ref string) (kijun.Answer, int) {
-	a := kijun.Answer{AssessmentID: assessmentID, Ref: ref}
-	a.Status = kijun.AnswerStatus(form.Get("status-" + ref))
+func answerFromForm(form url.Values, assessmentID int64, ref string) (assessment.Answer, int) {
+	a := assessment.Answer{AssessmentID: assessmentID, Ref: ref}
+	a.Status = assessment.AnswerStatus(form.Get("status-" + ref))
 	a.Maturity, _ = strconv.Atoi(form.Get("maturity-" + ref))
 	a.How = strings.TrimSpace(form.Get("how-" + ref))
 	a.NAReason = strings.TrimSpace(form.Get("na_reason-" + ref))
@@ -312,7 +313,7 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 	p := principal(r)
 	section := chiParam(r, "section")
 	reqID := middleware.GetReqID(r.Context())
-	typed := map[string]kijun.Answer{}
+	typed := map[string]assessment.Answer{}
 	notes := map[string]asm.ControlNote{}
 	var anchor string
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
@@ -341,7 +342,7 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 						return err
 					}
 					note := asm.ControlNote{MessageID: ke.MessageID}
-					if cur, ok := ke.Args["Current"].(kijun.Answer); ok {
+					if cur, ok := ke.Args["Current"].(assessment.Answer); ok {
 						note.Stored = &cur
 						ans.Version = cur.Version // saving again overwrites, on purpose
 					} else {
@@ -490,7 +491,7 @@ func (s *Server) handleCarryForward(w http.ResponseWriter, r *http.Request) erro
 // handleAssessmentSubmit submits (or resubmits a returned) assessment; an
 // incomplete one comes back with every gap listed.
 func (s *Server) handleAssessmentSubmit(w http.ResponseWriter, r *http.Request) error {
-	var problems []kijun.AnswerProblem
+	var problems []assessment.AnswerProblem
 	var id int64
 	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
 		a, err := s.loadAssessment(r, tx, authz.AnswerAssessment)
@@ -499,13 +500,13 @@ func (s *Server) handleAssessmentSubmit(w http.ResponseWriter, r *http.Request) 
 		}
 		id = a.ID
 		submit := postgres.Submit
-		if a.Status == kijun.AssessmentReturned {
+		if a.Status == assessment.Returned {
 			submit = postgres.Resubmit
 		}
 		err = submit(r.Context(), tx, principal(r), a.ID, middleware.GetReqID(r.Context()))
 		var ke *kijun.Error
 		if errors.As(err, &ke) && ke.MessageID == "assessment.incomplete" {
-			problems, _ = ke.Args["Problems"].([]kijun.AnswerProblem)
+			problems, _ = ke.Args["Problems"].([]assessment.AnswerProblem)
 			return nil
 		}
 		return err
@@ -555,7 +556,7 @@ func (s *Server) handleEvidenceDownload(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
-	var ev kijun.Evidence
+	var ev assessment.Evidence
 	var data []byte
 	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
 		ev, data, err = postgres.GetEvidence(r.Context(), tx, id)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	kaudit "github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/audit"
 )
@@ -25,7 +26,7 @@ func (s *Server) handleAuditIndex(w http.ResponseWriter, r *http.Request) error 
 		Action: q.Get("action"), Actor: strings.TrimSpace(q.Get("actor")),
 		From: q.Get("from"), To: q.Get("to"), Errors: map[string]string{},
 	}}
-	f := postgres.AuditFilter{Action: v.Filter.Action, Actor: v.Filter.Actor, Limit: auditPageSize}
+	f := kaudit.Filter{Action: v.Filter.Action, Actor: v.Filter.Actor, Limit: auditPageSize}
 	if t, ok := parseDay(v.Filter.From); ok {
 		f.From = t
 	} else if v.Filter.From != "" {

@@ -7,7 +7,9 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/auth"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/account"
@@ -91,7 +93,7 @@ func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, err error)
 	s.log.WarnContext(r.Context(), "sign-in failed", "provider", se.Provider, "reason", se.Reason, "detail", se.Detail,
 		"request_id", middleware.GetReqID(r.Context()))
 	aerr := postgres.SystemTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		return postgres.Audit(r.Context(), tx, postgres.AuditEvent{
+		return postgres.Audit(r.Context(), tx, audit.Event{
 			Action: "auth.signin_failed", ObjectType: "provider", ObjectID: se.Provider,
 			RequestID: middleware.GetReqID(r.Context()),
 		}, nil, map[string]string{"reason": se.Reason, "detail": se.Detail})
@@ -148,12 +150,12 @@ func (s *Server) handlePending(w http.ResponseWriter, r *http.Request) error {
 // ministryNames maps ministry codes to names (reference data, public).
 func (s *Server) ministryNames(r *http.Request) (map[string]kijun.Text, error) {
 	n, err := postgres.LoadReferenceNames(r.Context(), s.db)
-	return postgres.NameMap(n.Ministries), err
+	return kijun.NameMap(n.Ministries), err
 }
 
 // scopeOf files an event under the principal's first tenant, so that the
 // ministry or operator admin of that tenant can read it.
-func scopeOf(p *kijun.Principal, ev *postgres.AuditEvent) {
+func scopeOf(p *identity.Principal, ev *audit.Event) {
 	if p == nil || len(p.Grants) == 0 {
 		return
 	}
@@ -162,7 +164,7 @@ func scopeOf(p *kijun.Principal, ev *postgres.AuditEvent) {
 }
 
 // grantSummary is the audit form of a list of grants.
-func grantSummary(gs []kijun.Grant) []string {
+func grantSummary(gs []identity.Grant) []string {
 	out := make([]string, 0, len(gs))
 	for _, g := range gs {
 		s := string(g.Role)

@@ -13,9 +13,11 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	catpages "github.com/kijun-portal/kijun/web/pages/catalog"
@@ -56,15 +58,15 @@ var errCatalogImmutable = kijun.Errorf(kijun.EConflict, "catalog.published_immut
 
 // visibleCatalog is the policy's second look at a loaded catalog: drafts
 // exist only for the NCO (RLS hides them too).
-func visibleCatalog(p *kijun.Principal, c *kijun.Catalog) error {
-	if c.Status == kijun.CatalogDraft && !authz.Can(p, authz.ViewDraftCatalog, authz.Resource{}) {
+func visibleCatalog(p *identity.Principal, c *catalog.Catalog) error {
+	if c.Status == catalog.Draft && !authz.Can(p, authz.ViewDraftCatalog, authz.Resource{}) {
 		return errNotFound
 	}
 	return nil
 }
 
 // getCatalog loads a catalog the principal may see, with its controls.
-func getCatalog(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) (*kijun.Catalog, error) {
+func getCatalog(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) (*catalog.Catalog, error) {
 	c, err := postgres.GetCatalog(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -73,7 +75,7 @@ func getCatalog(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) (*
 }
 
 // withoutControls is a catalog's header, for views that do not list them.
-func withoutControls(c *kijun.Catalog) kijun.Catalog {
+func withoutControls(c *catalog.Catalog) catalog.Catalog {
 	h := *c
 	h.Controls = nil
 	return h
@@ -99,12 +101,12 @@ func (s *Server) handleCatalogIndex(w http.ResponseWriter, r *http.Request) erro
 
 // otherVersions lists the versions of c's code the principal may see,
 // other than c, for the diff's "compare with" choice.
-func otherVersions(ctx context.Context, tx pgx.Tx, p *kijun.Principal, c *kijun.Catalog) ([]kijun.Catalog, int64, error) {
+func otherVersions(ctx context.Context, tx pgx.Tx, p *identity.Principal, c *catalog.Catalog) ([]catalog.Catalog, int64, error) {
 	list, err := postgres.ListCatalogs(ctx, tx)
 	if err != nil {
 		return nil, 0, err
 	}
-	var out []kijun.Catalog
+	var out []catalog.Catalog
 	var basedOn int64
 	for _, o := range list {
 		if o.ID == c.ID {
@@ -136,7 +138,7 @@ func (s *Server) handleCatalogShow(w http.ResponseWriter, r *http.Request) error
 		}
 		v.Total = len(c.Controls)
 		if v.Filter.Active() {
-			f := postgres.ControlFilter{Section: v.Filter.Section, Theme: v.Filter.Theme, CSF: v.Filter.CSF, Sector: v.Filter.Sector}
+			f := catalog.ControlFilter{Section: v.Filter.Section, Theme: v.Filter.Theme, CSF: v.Filter.CSF, Sector: v.Filter.Sector}
 			if c.Controls, err = postgres.SearchControls(r.Context(), tx, id, v.Filter.Q, f); err != nil {
 				return err
 			}
@@ -152,8 +154,8 @@ func (s *Server) handleCatalogShow(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	canEdit := authz.Can(p, authz.EditCatalog, authz.Resource{})
-	v.CanEdit = canEdit && v.Catalog.Status == kijun.CatalogDraft
-	v.CanStart = canEdit && v.Catalog.Status == kijun.CatalogPublished
+	v.CanEdit = canEdit && v.Catalog.Status == catalog.Draft
+	v.CanStart = canEdit && v.Catalog.Status == catalog.Published
 	loc := i18n.From(r.Context())
 	switch q.Get("done") {
 	case "published":
@@ -190,7 +192,7 @@ func (s *Server) handleControlShow(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	v.CanEdit = v.Catalog.Status == kijun.CatalogDraft && authz.Can(p, authz.EditCatalog, authz.Resource{})
+	v.CanEdit = v.Catalog.Status == catalog.Draft && authz.Can(p, authz.EditCatalog, authz.Resource{})
 	return s.render(w, r, http.StatusOK, catpages.Control(v))
 }
 
@@ -198,18 +200,18 @@ func (s *Server) handleControlShow(w http.ResponseWriter, r *http.Request) error
 // anything outside [A-Za-z0-9._-] replaced, so the header needs no quoting.
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-func exportName(c *kijun.Catalog, ext string) string {
+func exportName(c *catalog.Catalog, ext string) string {
 	return unsafeFileChars.ReplaceAllString(c.Code+"-"+c.Version, "_") + ext
 }
 
 // loadForExport reads a visible catalog for download.
-func (s *Server) loadForExport(r *http.Request) (*kijun.Catalog, error) {
+func (s *Server) loadForExport(r *http.Request) (*catalog.Catalog, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return nil, err
 	}
 	p := principal(r)
-	var c *kijun.Catalog
+	var c *catalog.Catalog
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		c, err = getCatalog(r.Context(), tx, p, id)
 		return err
@@ -298,7 +300,7 @@ func (s *Server) handleCatalogDiff(w http.ResponseWriter, r *http.Request) error
 // --- NCO authoring -------------------------------------------------------
 
 // actor is the audit actor of a request.
-func actor(r *http.Request) postgres.AuditEvent {
+func actor(r *http.Request) audit.Event {
 	return postgres.ActorOf(principal(r), middleware.GetReqID(r.Context()))
 }
 
@@ -319,7 +321,7 @@ func (s *Server) renderNewVersion(w http.ResponseWriter, r *http.Request, status
 		return err
 	}
 	p := principal(r)
-	var c *kijun.Catalog
+	var c *catalog.Catalog
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		c, err = getCatalog(r.Context(), tx, p, id)
 		return err
@@ -327,7 +329,7 @@ func (s *Server) renderNewVersion(w http.ResponseWriter, r *http.Request, status
 	if err != nil {
 		return err
 	}
-	if c.Status != kijun.CatalogPublished {
+	if c.Status != catalog.Published {
 		return kijun.Errorf(kijun.EConflict, "catalog.copy_not_published", nil)
 	}
 	return s.render(w, r, status, catpages.NewVersion(catpages.NewVersionView{From: withoutControls(c), Version: version, Error: msg}))
@@ -356,12 +358,12 @@ func (s *Server) handleNewVersion(w http.ResponseWriter, r *http.Request) error 
 
 // draftForEdit loads a draft for the editor; a published or superseded
 // version refuses to be edited.
-func draftForEdit(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) (*kijun.Catalog, error) {
+func draftForEdit(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) (*catalog.Catalog, error) {
 	c, err := getCatalog(ctx, tx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	if c.Status != kijun.CatalogDraft {
+	if c.Status != catalog.Draft {
 		return nil, errCatalogImmutable
 	}
 	return c, nil
@@ -390,7 +392,7 @@ func (s *Server) renderControlForm(w http.ResponseWriter, r *http.Request, statu
 }
 
 func (s *Server) handleControlNewForm(w http.ResponseWriter, r *http.Request) error {
-	return s.renderControlForm(w, r, http.StatusOK, catpages.ControlForm{New: true, Control: kijun.Control{Section: r.URL.Query().Get("section")}})
+	return s.renderControlForm(w, r, http.StatusOK, catpages.ControlForm{New: true, Control: catalog.Control{Section: r.URL.Query().Get("section")}})
 }
 
 func (s *Server) handleControlEditForm(w http.ResponseWriter, r *http.Request) error {
@@ -399,7 +401,7 @@ func (s *Server) handleControlEditForm(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	p := principal(r)
-	var ctl kijun.Control
+	var ctl catalog.Control
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if _, err := draftForEdit(r.Context(), tx, p, id); err != nil {
 			return err
@@ -414,11 +416,11 @@ func (s *Server) handleControlEditForm(w http.ResponseWriter, r *http.Request) e
 }
 
 // controlFromForm reads the editor's fields as typed.
-func controlFromForm(r *http.Request) kijun.Control {
+func controlFromForm(r *http.Request) catalog.Control {
 	_ = r.ParseForm()
 	f := r.PostForm
 	version, _ := strconv.Atoi(f.Get("version"))
-	return kijun.Control{
+	return catalog.Control{
 		Ref:              strings.TrimSpace(f.Get("ref")),
 		Section:          f.Get("section"),
 		Title:            kijun.Text{Ja: strings.TrimSpace(f.Get("title_ja")), En: strings.TrimSpace(f.Get("title_en"))},
@@ -531,7 +533,7 @@ func (s *Server) handleControlUpdate(w http.ResponseWriter, r *http.Request) err
 		return err
 	})
 	if ke, ok := kerr(err); ok && ke.MessageID == "catalog.conflict" {
-		if cur, ok := ke.Args["Current"].(kijun.Control); ok {
+		if cur, ok := ke.Args["Current"].(catalog.Control); ok {
 			f.Current = &cur
 			f.Control.Version = cur.Version
 			f.Message = i18n.From(r.Context()).T(ke.MessageID, ke.Args)
@@ -565,7 +567,7 @@ func (s *Server) handleControlRemove(w http.ResponseWriter, r *http.Request) err
 		return postgres.RemoveControl(r.Context(), tx, id, ref, version, actor(r))
 	})
 	if ke, ok := kerr(err); ok && ke.MessageID == "catalog.conflict" {
-		if cur, ok := ke.Args["Current"].(kijun.Control); ok {
+		if cur, ok := ke.Args["Current"].(catalog.Control); ok {
 			return s.renderControlForm(w, r, http.StatusConflict, catpages.ControlForm{
 				Control: cur, Message: i18n.From(r.Context()).T("catalogui.remove.conflict", map[string]any{"Ref": ref}),
 			})
@@ -592,7 +594,7 @@ func (s *Server) renderPublish(w http.ResponseWriter, r *http.Request, status in
 		if err != nil {
 			return err
 		}
-		if c.Status != kijun.CatalogDraft {
+		if c.Status != catalog.Draft {
 			return kijun.Errorf(kijun.EConflict, "catalog.not_draft", nil)
 		}
 		v.Catalog = *c
@@ -610,7 +612,7 @@ func (s *Server) renderPublish(w http.ResponseWriter, r *http.Request, status in
 			return err
 		}
 		for _, o := range list {
-			if o.Code == c.Code && o.Status == kijun.CatalogPublished {
+			if o.Code == c.Code && o.Status == catalog.Published {
 				old, err := postgres.GetCatalog(r.Context(), tx, o.ID)
 				if err != nil {
 					return err
@@ -697,7 +699,7 @@ func (s *Server) handleCatalogImport(w http.ResponseWriter, r *http.Request) err
 		return refuse(v, "catalogui.import.not_text", nil)
 	}
 	p := principal(r)
-	var c *kijun.Catalog
+	var c *catalog.Catalog
 	var problems []catalog.Problem
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		ref, err := postgres.LoadCatalogReference(r.Context(), tx)

@@ -19,9 +19,10 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/catalog/baseline"
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
@@ -57,7 +58,7 @@ func catalogFixture(t testing.TB, env *servertest.Env) (published, draft int64) 
 }
 
 // ncoPrincipal is an NCO admin acting through the store.
-func catNCOPrincipal(t testing.TB, env *servertest.Env) *kijun.Principal {
+func catNCOPrincipal(t testing.TB, env *servertest.Env) *identity.Principal {
 	t.Helper()
 	ctx := context.Background()
 	oversight, err := postgres.Oversight(ctx, env.DB.Owner)
@@ -68,7 +69,7 @@ func catNCOPrincipal(t testing.TB, env *servertest.Env) *kijun.Principal {
 	if err := env.DB.Owner.QueryRow(ctx, `INSERT INTO users (display_name) VALUES ('統括 編集者') RETURNING id`).Scan(&uid); err != nil {
 		t.Fatal(err)
 	}
-	return kijun.NewPrincipal(uid, "統括 編集者", "", []kijun.Grant{{Role: kijun.RoleNCOAdmin}}, oversight)
+	return identity.NewPrincipal(uid, "統括 編集者", "", []identity.Grant{{Role: identity.RoleNCOAdmin}}, oversight)
 }
 
 // importSmallDraft stores a three-control draft under a fresh code, for
@@ -87,7 +88,7 @@ func catImportSmallDraft(t testing.TB, env *servertest.Env, code string) int64 {
 	c.Code, c.Controls = code, c.Controls[:3]
 	var id int64
 	if err := pgx.BeginFunc(ctx, env.DB.Owner, func(tx pgx.Tx) (err error) {
-		id, _, err = postgres.ImportCatalog(ctx, tx, c, postgres.AuditEvent{})
+		id, _, err = postgres.ImportCatalog(ctx, tx, c, audit.Event{})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -183,7 +184,7 @@ func catGetResp(t *testing.T, env *servertest.Env, c *http.Client, path string) 
 }
 
 // controlValues is the editor's form for c.
-func catControlValues(c kijun.Control) url.Values {
+func catControlValues(c catalog.Control) url.Values {
 	v := url.Values{
 		"ref": {c.Ref}, "section": {c.Section}, "version": {strconv.Itoa(c.Version)},
 		"title_ja": {c.Title.Ja}, "title_en": {c.Title.En},
@@ -197,9 +198,9 @@ func catControlValues(c kijun.Control) url.Values {
 	return v
 }
 
-func catOwnerControl(t *testing.T, env *servertest.Env, catalogID int64, ref string) kijun.Control {
+func catOwnerControl(t *testing.T, env *servertest.Env, catalogID int64, ref string) catalog.Control {
 	t.Helper()
-	var c kijun.Control
+	var c catalog.Control
 	err := pgx.BeginFunc(context.Background(), env.DB.Owner, func(tx pgx.Tx) (err error) {
 		c, err = postgres.GetControl(context.Background(), tx, catalogID, ref)
 		return err
@@ -210,7 +211,7 @@ func catOwnerControl(t *testing.T, env *servertest.Env, catalogID int64, ref str
 	return c
 }
 
-func catOwnerCatalog(t *testing.T, env *servertest.Env, id int64) *kijun.Catalog {
+func catOwnerCatalog(t *testing.T, env *servertest.Env, id int64) *catalog.Catalog {
 	t.Helper()
 	c, err := postgres.GetCatalog(context.Background(), env.DB.Owner, id)
 	if err != nil {
@@ -274,9 +275,9 @@ func TestCatalogBrowseAsMinistryAndOperator(t *testing.T) {
 			t.Errorf("%s: the filtered page does not say the filter and its count", role)
 		}
 		// CSF function and category, theme, sector.
-		for q, check := range map[string]func(kijun.Control) bool{
-			"csf=PR.DS": func(c kijun.Control) bool { return catContains(c.CSF, "PR.DS") },
-			"csf=RS": func(c kijun.Control) bool {
+		for q, check := range map[string]func(catalog.Control) bool{
+			"csf=PR.DS": func(c catalog.Control) bool { return catContains(c.CSF, "PR.DS") },
+			"csf=RS": func(c catalog.Control) bool {
 				for _, x := range c.CSF {
 					if strings.HasPrefix(x, "RS.") {
 						return true
@@ -284,8 +285,8 @@ func TestCatalogBrowseAsMinistryAndOperator(t *testing.T) {
 				}
 				return false
 			},
-			"theme=supply-chain": func(c kijun.Control) bool { return catContains(c.Themes, "supply-chain") },
-			"sector=finance":     func(c kijun.Control) bool { return len(c.Sectors) == 0 || catContains(c.Sectors, "finance") },
+			"theme=supply-chain": func(c catalog.Control) bool { return catContains(c.Themes, "supply-chain") },
+			"sector=finance":     func(c catalog.Control) bool { return len(c.Sectors) == 0 || catContains(c.Sectors, "finance") },
 		} {
 			_, body := env.Get(t, c, fmt.Sprintf("/catalogs/%d?%s", pub, q))
 			refs := catListedRefs(body)
@@ -348,7 +349,7 @@ func TestCatalogSearchJapaneseAndEnglish(t *testing.T) {
 	}
 	// The control titled オフライン又は変更不能なバックアップ ranks first.
 	_, body := env.Get(t, c, fmt.Sprintf("/catalogs/%d?q=%s", pub, url.QueryEscape("バックアップ")))
-	var first kijun.Control
+	var first catalog.Control
 	for _, ctl := range catOwnerCatalog(t, env, pub).Controls {
 		if ctl.Ref == catListedRefs(body)[0] {
 			first = ctl
@@ -391,7 +392,7 @@ func TestCatalogExportRoundTrip(t *testing.T) {
 		}
 		id, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(loc, "/catalogs/"), "?done=imported"), 10, 64)
 		got := catOwnerCatalog(t, env, id)
-		if got.Code != code || got.Version != orig.Version || got.Status != kijun.CatalogDraft {
+		if got.Code != code || got.Version != orig.Version || got.Status != catalog.Draft {
 			t.Errorf("%s: imported %s %s %s", kind, got.Code, got.Version, got.Status)
 		}
 		if d := catalog.Diff(orig, got); !d.Empty() {
@@ -665,7 +666,7 @@ func TestCatalogPublishSupersedes(t *testing.T) {
 	if status != http.StatusSeeOther || loc != fmt.Sprintf("/catalogs/%d?done=published", draft) {
 		t.Fatalf("publish: %d %q", status, loc)
 	}
-	if a, b := catOwnerCatalog(t, env, pub).Status, catOwnerCatalog(t, env, draft).Status; a != kijun.CatalogSuperseded || b != kijun.CatalogPublished {
+	if a, b := catOwnerCatalog(t, env, pub).Status, catOwnerCatalog(t, env, draft).Status; a != catalog.Superseded || b != catalog.Published {
 		t.Errorf("after publishing: old %s, new %s", a, b)
 	}
 	var n int

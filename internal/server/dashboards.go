@@ -11,7 +11,9 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/dashboard"
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/export"
 	"github.com/kijun-portal/kijun/internal/i18n"
@@ -108,7 +110,7 @@ func (s *Server) nationalPage(r *http.Request) (dashboards.Page, error) {
 	return p, nil
 }
 
-func hasOversight(n postgres.ReferenceNames, ministry string) bool {
+func hasOversight(n kijun.ReferenceNames, ministry string) bool {
 	for _, ms := range n.Oversight {
 		if slices.Contains(ms, ministry) {
 			return true
@@ -161,7 +163,7 @@ func (s *Server) handleNationalDownload(w http.ResponseWriter, r *http.Request) 
 // ministryScope works out the ministry a dashboard is about and its
 // sectors the principal may see: a ministry's staff their own ministry
 // (the first if several, or ?ministry=), the NCO any (?ministry=).
-func ministryScope(r *http.Request, names postgres.ReferenceNames) (string, []string, error) {
+func ministryScope(r *http.Request, names kijun.ReferenceNames) (string, []string, error) {
 	p := principal(r)
 	ministry := r.URL.Query().Get("ministry")
 	if ministry == "" {
@@ -223,7 +225,7 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 	if in.D.Cycle.ID != 0 {
 		in.Query.Set("cycle", strconv.FormatInt(in.D.Cycle.ID, 10))
 	}
-	name := loc.Pick(postgres.Name(in.Names.Ministries, ministry))
+	name := loc.Pick(kijun.Name(in.Names.Ministries, ministry))
 	p := dashboards.Page{Title: loc.T("dash.ministry.title", map[string]any{"Ministry": name}), Lead: loc.T("dash.ministry.lead"),
 		Action: in.Base, Figures: dashboards.BuildOverview(loc, in)}
 	s.overviewChrome(loc, &p, in)
@@ -241,7 +243,7 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 	}
 	f := dashboards.Filter{Name: "sector", Label: loc.T("dash.filter.focus")}
 	for _, sc := range sectors {
-		f.Opts = append(f.Opts, dashboards.Option{Value: sc, Label: loc.Pick(postgres.Name(in.Names.Sectors, sc)), Selected: sc == in.Focus})
+		f.Opts = append(f.Opts, dashboards.Option{Value: sc, Label: loc.Pick(kijun.Name(in.Names.Sectors, sc)), Selected: sc == in.Focus})
 	}
 	p.Filters = append(p.Filters, f)
 	return p, nil
@@ -270,26 +272,26 @@ func (s *Server) sectorPage(r *http.Request) (dashboards.Page, error) {
 		return dashboards.Page{}, err
 	}
 	q := r.URL.Query()
-	f := postgres.SectorFilter{Sector: code, Kind: q.Get("kind"), Key: q.Get("key"), Status: q.Get("status"), ByScore: q.Get("sort") == "score"}
-	if f.Kind != "" && f.Kind != kijun.RollupSection && f.Kind != kijun.RollupTheme && f.Kind != kijun.RollupOverall {
+	f := dashboard.SectorFilter{Sector: code, Kind: q.Get("kind"), Key: q.Get("key"), Status: q.Get("status"), ByScore: q.Get("sort") == "score"}
+	if f.Kind != "" && f.Kind != assessment.RollupSection && f.Kind != assessment.RollupTheme && f.Kind != assessment.RollupOverall {
 		return dashboards.Page{}, errNotFound
 	}
 	if page, _ := strconv.Atoi(q.Get("page")); page > 1 {
 		f.Offset = (page - 1) * 100
 	}
 	in := dashboards.SectorInput{Sector: code, Kind: f.Kind, Key: f.Key}
-	var cycles []kijun.Cycle
+	var cycles []assessment.Cycle
 	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) error {
 		if in.Names, err = postgres.LoadReferenceNames(ctx, tx); err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(in.Names.Sectors, func(n postgres.Named) bool { return n.Code == code }) {
+		if !slices.ContainsFunc(in.Names.Sectors, func(n kijun.Named) bool { return n.Code == code }) {
 			return errNotFound
 		}
 		if cycles, err = postgres.ListCycles(ctx, tx); err != nil || (len(cycles) == 0 && cycleID == 0) {
 			return err
 		}
-		if in.Cycle, err = postgres.PickCycle(cycles, cycleID); err != nil {
+		if in.Cycle, err = dashboard.PickCycle(cycles, cycleID); err != nil {
 			return err
 		}
 		f.CycleID = in.Cycle.ID
@@ -305,7 +307,7 @@ func (s *Server) sectorPage(r *http.Request) (dashboards.Page, error) {
 			in.Query.Set(k, v)
 		}
 	}
-	sector := loc.Pick(postgres.Name(in.Names.Sectors, code))
+	sector := loc.Pick(kijun.Name(in.Names.Sectors, code))
 	p := dashboards.Page{Title: loc.T("dash.sector.title", map[string]any{"Sector": sector}),
 		Lead:   loc.T("dash.sector.lead", map[string]any{"Focus": dashboards.FocusLabel(loc, in.Names, f.Kind, f.Key)}),
 		Action: "/dashboards/sectors/" + url.PathEscape(code), Figures: []dashboards.Figure{dashboards.BuildSector(loc, in)}}
@@ -320,7 +322,7 @@ func (s *Server) sectorPage(r *http.Request) (dashboards.Page, error) {
 	}
 	p.Filters = []dashboards.Filter{dashboards.CycleFilter(loc, cycles, in.Cycle.ID)}
 	st := dashboards.Filter{Name: "status", Label: loc.T("dash.filter.status"), Opts: []dashboards.Option{{Value: "", Label: loc.T("dash.filter.all")}}}
-	for _, v := range []string{"counted", "not_started", "in_progress", "submitted", "returned", "accepted", kijun.StatusOverdue} {
+	for _, v := range []string{"counted", "not_started", "in_progress", "submitted", "returned", "accepted", assessment.StatusOverdue} {
 		st.Opts = append(st.Opts, dashboards.Option{Value: v, Label: dashboards.StatusLabel(loc, v), Selected: f.Status == v})
 	}
 	sort := dashboards.Filter{Name: "sort", Label: loc.T("dash.filter.sort"), Opts: []dashboards.Option{
@@ -376,7 +378,7 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		return dashboards.Page{}, err
 	}
 	in := dashboards.ScorecardInput{}
-	var cycles []kijun.Cycle
+	var cycles []assessment.Cycle
 	var asmID int64 // the operator's assessment in the cycle, if any
 	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) error {
 		if in.Names, err = postgres.LoadReferenceNames(ctx, tx); err != nil {
@@ -388,7 +390,7 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		if cycles, err = postgres.ListCycles(ctx, tx); err != nil || len(cycles) == 0 {
 			return err
 		}
-		if in.Cycle, err = postgres.PickCycle(cycles, cycleID); err != nil {
+		if in.Cycle, err = dashboard.PickCycle(cycles, cycleID); err != nil {
 			return err
 		}
 		// The benchmark is an aggregate of the sector with small groups
@@ -405,7 +407,7 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 			return err
 		}
 		asmID = id
-		in.Submitted = status == kijun.AssessmentSubmitted || status == kijun.AssessmentAccepted
+		in.Submitted = status == assessment.Submitted || status == assessment.Accepted
 		if in.Submitted {
 			if in.Own, err = postgres.Rollups(ctx, tx, id); err != nil {
 				return err
@@ -418,7 +420,7 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		return dashboards.Page{}, err
 	}
 	p := dashboards.Page{Title: loc.T("dash.scorecard.title"), Lead: loc.T("dash.scorecard.intro",
-		map[string]any{"Sector": loc.Pick(postgres.Name(in.Names.Sectors, in.Sector)), "Min": postgres.MinBenchmarkGroup}),
+		map[string]any{"Sector": loc.Pick(kijun.Name(in.Names.Sectors, in.Sector)), "Min": dashboard.MinBenchmarkGroup}),
 		Action: "/dashboards/scorecard"}
 	if in.Cycle.ID == 0 {
 		p.Notice = loc.T("dash.no_cycle")
@@ -543,7 +545,7 @@ func (s *Server) loadExport(r *http.Request) (export.Assessment, error) {
 		if err != nil {
 			return err
 		}
-		cy, err := postgres.PickCycle(cycles, a.CycleID)
+		cy, err := dashboard.PickCycle(cycles, a.CycleID)
 		if err != nil {
 			return err
 		}
@@ -559,7 +561,7 @@ func (s *Server) loadExport(r *http.Request) (export.Assessment, error) {
 	return out, err
 }
 
-func exportFileName(a kijun.Assessment, ext string) string {
+func exportFileName(a assessment.Assessment, ext string) string {
 	return unsafeFileChars.ReplaceAllString("assessment-"+strconv.FormatInt(a.ID, 10)+"-FY"+strconv.Itoa(int(a.FiscalYear)), "_") + ext
 }
 
@@ -625,7 +627,7 @@ func (s *Server) handleExportAnswers(w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return err
 		}
-		cy, err := postgres.PickCycle(cycles, cycleID)
+		cy, err := dashboard.PickCycle(cycles, cycleID)
 		if err != nil {
 			return err
 		}
@@ -649,7 +651,7 @@ func (s *Server) handleExportAnswers(w http.ResponseWriter, r *http.Request) err
 		}
 		flusher, _ := w.(http.Flusher)
 		n := 0
-		err = postgres.StreamAnswers(ctx, tx, cy.ID, sectors, func(a postgres.AnswerExportRow) error {
+		err = postgres.StreamAnswers(ctx, tx, cy.ID, sectors, func(a dashboard.AnswerExportRow) error {
 			maturity, due := "", ""
 			if a.Maturity > 0 {
 				maturity = strconv.Itoa(a.Maturity)

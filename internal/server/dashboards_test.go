@@ -17,10 +17,15 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/oscal/oscaltest"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
@@ -49,21 +54,21 @@ type dashFixture struct {
 
 var dashOtherNames = []string{"比較電力C", "比較電力D", "比較電力E"}
 
-func dashCatalog() *kijun.Catalog {
+func dashCatalog() *catalog.Catalog {
 	csf := map[string]string{"GV": "GV.OC", "PR": "PR.DS", "DE": "DE.CM"}
-	ctl := func(ref, section string, themes []string) kijun.Control {
-		return kijun.Control{Ref: ref, Section: section, Themes: themes, CSF: []string{csf[section]},
+	ctl := func(ref, section string, themes []string) catalog.Control {
+		return catalog.Control{Ref: ref, Section: section, Themes: themes, CSF: []string{csf[section]},
 			Title: kijun.Text{Ja: ref + " の表題", En: ref + " title"}, Statement: kijun.Text{Ja: ref + " の要求事項", En: ref + " statement"}}
 	}
-	return &kijun.Catalog{Code: "dash-srv", Version: "1", Title: kijun.Text{Ja: "ダッシュボード試験", En: "Dashboard test"},
-		Controls: []kijun.Control{
+	return &catalog.Catalog{Code: "dash-srv", Version: "1", Title: kijun.Text{Ja: "ダッシュボード試験", En: "Dashboard test"},
+		Controls: []catalog.Control{
 			ctl("GV-01", "GV", []string{"resilience"}), ctl("GV-02", "GV", []string{"supply-chain"}),
 			ctl("PR-01", "PR", []string{"resilience", "closed-network"}), ctl("PR-02", "PR", nil), ctl("DE-01", "DE", nil),
 		}}
 }
 
 // dashPrincipal makes a user with one grant and its principal.
-func dashPrincipal(t testing.TB, env *servertest.Env, name string, g kijun.Grant) *kijun.Principal {
+func dashPrincipal(t testing.TB, env *servertest.Env, name string, g identity.Grant) *identity.Principal {
 	t.Helper()
 	ctx := context.Background()
 	var uid int64
@@ -79,7 +84,7 @@ func dashPrincipal(t testing.TB, env *servertest.Env, name string, g kijun.Grant
 		t.Fatal(err)
 	}
 	g.UserID = uid
-	return kijun.NewPrincipal(uid, name, "", []kijun.Grant{g}, oversight)
+	return identity.NewPrincipal(uid, name, "", []identity.Grant{g}, oversight)
 }
 
 // dashOpenCycle publishes the test catalog and opens fiscal year fy, due
@@ -91,15 +96,15 @@ func dashOpenCycle(t testing.TB, env *servertest.Env, fy int, due time.Time) int
 	c := dashCatalog()
 	c.Code += strconv.Itoa(fy)
 	if err := pgx.BeginFunc(ctx, env.DB.Owner, func(tx pgx.Tx) (err error) {
-		if catID, _, err = postgres.ImportCatalog(ctx, tx, c, postgres.AuditEvent{}); err != nil {
+		if catID, _, err = postgres.ImportCatalog(ctx, tx, c, audit.Event{}); err != nil {
 			return err
 		}
-		return postgres.Publish(ctx, tx, catID, postgres.AuditEvent{})
+		return postgres.Publish(ctx, tx, catID, audit.Event{})
 	}); err != nil {
 		t.Fatal(err)
 	}
-	nco := dashPrincipal(t, env, "統括 サイクル", kijun.Grant{Role: kijun.RoleNCOAdmin})
-	var cy kijun.Cycle
+	nco := dashPrincipal(t, env, "統括 サイクル", identity.Grant{Role: identity.RoleNCOAdmin})
+	var cy assessment.Cycle
 	if err := postgres.InTx(ctx, env.DB.App, nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catID,
 			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: due}, nil, "test")
@@ -125,7 +130,7 @@ func newDashFixture(t *testing.T) *dashFixture {
 	}
 	for i, name := range dashOtherNames {
 		base := strconv.Itoa(300000000000 + i)
-		d, err := kijun.CorporateNumberCheckDigit(base)
+		d, err := register.CorporateNumberCheckDigit(base)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,9 +142,9 @@ func newDashFixture(t *testing.T) *dashFixture {
 		fx.operators[name] = id
 	}
 	fx.cycle = dashOpenCycle(t, env, 2026, db.Today(t).AddDate(0, 1, 0))
-	I, P, N, NA := kijun.AnswerImplemented, kijun.AnswerPartial, kijun.AnswerNotImplemented, kijun.AnswerNotApplicable
+	I, P, N, NA := assessment.AnswerImplemented, assessment.AnswerPartial, assessment.AnswerNotImplemented, assessment.AnswerNotApplicable
 	refs := []string{"GV-01", "GV-02", "PR-01", "PR-02", "DE-01"}
-	patterns := map[string][]kijun.AnswerStatus{
+	patterns := map[string][]assessment.AnswerStatus{
 		"toto": {I, I, I, I, I}, "kitahama": {I, P, NA, N, I}, "比較電力C": {P, P, P, P, P},
 		"比較電力D": {N, N, N, N, N}, "比較電力E": {I, I, I, N, N}, "kakehashi": {I, I, I, I, I},
 	}
@@ -155,15 +160,15 @@ func newDashFixture(t *testing.T) *dashFixture {
 			t.Fatal(err)
 		}
 		fx.asm[key] = asm
-		p := dashPrincipal(t, env, "回答者 "+key, kijun.Grant{Role: kijun.RoleOperatorAdmin, OperatorID: fx.operators[key], SectorCode: sector})
+		p := dashPrincipal(t, env, "回答者 "+key, identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: fx.operators[key], SectorCode: sector})
 		if err := postgres.InTx(ctx, env.DB.App, p, func(tx pgx.Tx) error {
 			for i, st := range pattern {
-				a := kijun.Answer{AssessmentID: fx.asm[key], Ref: refs[i], Status: st}
+				a := assessment.Answer{AssessmentID: fx.asm[key], Ref: refs[i], Status: st}
 				switch st {
 				case NA:
 					a.NAReason = "対象外のため"
 				case P, N:
-					a.Remediation = kijun.Remediation{Action: "整備する " + refs[i], Owner: "情報システム部", Due: &due}
+					a.Remediation = assessment.Remediation{Action: "整備する " + refs[i], Owner: "情報システム部", Due: &due}
 				}
 				if _, err := postgres.SaveAnswer(ctx, tx, p, a, 0, "test"); err != nil {
 					return err
@@ -174,7 +179,7 @@ func newDashFixture(t *testing.T) *dashFixture {
 			t.Fatalf("%s: %v", key, err)
 		}
 	}
-	meti := dashPrincipal(t, env, "経産 審査", kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "METI"})
+	meti := dashPrincipal(t, env, "経産 審査", identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: "METI"})
 	if err := postgres.InTx(ctx, env.DB.App, meti, func(tx pgx.Tx) error {
 		for _, key := range []string{"toto", "比較電力C"} {
 			if err := postgres.Accept(ctx, tx, meti, fx.asm[key], "", "test"); err != nil {
@@ -301,7 +306,7 @@ func TestDashboardShowsChangeAtOnce(t *testing.T) {
 	}
 	_, before := dashGet(t, env, nco, "/dashboards/national?cycle="+cyc)
 	// METI accepts 北浜: the next view counts it.
-	reviewer := dashPrincipal(t, env, "経産 審査 2", kijun.Grant{Role: kijun.RoleMinistryStaff, MinistryCode: "METI"})
+	reviewer := dashPrincipal(t, env, "経産 審査 2", identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: "METI"})
 	if err := postgres.InTx(ctx, env.DB.App, reviewer, func(tx pgx.Tx) error {
 		return postgres.Accept(ctx, tx, reviewer, fx.asm["kitahama"], "", "test")
 	}); err != nil {

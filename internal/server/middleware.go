@@ -11,7 +11,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 
 	"github.com/kijun-portal/kijun/internal/i18n"
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -116,7 +116,7 @@ func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 }
 
 // principal returns the request's signed-in user, or nil.
-func principal(r *http.Request) *kijun.Principal {
-	p, _ := r.Context().Value(principalKey{}).(*kijun.Principal)
+func principal(r *http.Request) *identity.Principal {
+	p, _ := r.Context().Value(principalKey{}).(*identity.Principal)
 	return p
 }

@@ -15,8 +15,10 @@ import (
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/web/pages/operators"
 )
 
@@ -30,7 +32,7 @@ func pathlessID(s string) (int64, error) {
 }
 
 // registerFilter reads the list's filter from the query.
-func registerFilter(r *http.Request) (operators.Filter, postgres.OperatorFilter) {
+func registerFilter(r *http.Request) (operators.Filter, register.Filter) {
 	q := r.URL.Query()
 	f := operators.Filter{
 		Sector:      q.Get("sector"),
@@ -38,20 +40,20 @@ func registerFilter(r *http.Request) (operators.Filter, postgres.OperatorFilter)
 		Designation: q.Get("designation"),
 		Query:       strings.TrimSpace(q.Get("q")),
 	}
-	if f.Status != string(kijun.OperatorActive) && f.Status != string(kijun.OperatorWithdrawn) {
+	if f.Status != string(register.Active) && f.Status != string(register.Withdrawn) {
 		f.Status = ""
 	}
-	if !slices.Contains(operators.Designations, kijun.Designation(f.Designation)) {
+	if !slices.Contains(operators.Designations, register.Designation(f.Designation)) {
 		f.Designation = ""
 	}
 	f.Page, _ = strconv.Atoi(q.Get("page"))
 	f.Page = max(f.Page, 1)
-	return f, postgres.OperatorFilter{Sector: f.Sector, Status: kijun.OperatorStatus(f.Status),
-		Designation: kijun.Designation(f.Designation), Query: f.Query}
+	return f, register.Filter{Sector: f.Sector, Status: register.Status(f.Status),
+		Designation: register.Designation(f.Designation), Query: f.Query}
 }
 
 // visibleSectors are the sectors p may list operators of, for filters.
-func (s *Server) visibleSectors(r *http.Request, p *kijun.Principal) ([]kijun.Sector, map[string]kijun.Text, error) {
+func (s *Server) visibleSectors(r *http.Request, p *identity.Principal) ([]kijun.Sector, map[string]kijun.Text, error) {
 	all, err := postgres.ListSectors(r.Context(), s.db)
 	if err != nil {
 		return nil, nil, err
@@ -80,7 +82,7 @@ func (s *Server) handleOperatorIndex(w http.ResponseWriter, r *http.Request) err
 			return err
 		}
 		if v.CanManage {
-			cs, err := postgres.ListCorrections(r.Context(), tx, postgres.CorrectionFilter{Status: postgres.CorrectionPending})
+			cs, err := postgres.ListCorrections(r.Context(), tx, register.CorrectionFilter{Status: register.CorrectionPending})
 			if err != nil {
 				return err
 			}
@@ -111,7 +113,7 @@ func (s *Server) handleOperatorExport(w http.ResponseWriter, r *http.Request) er
 	if format != exchange.CSV && format != exchange.XLSX {
 		return errNotFound
 	}
-	var ops []kijun.Operator
+	var ops []register.Operator
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		pf.Limit = 1000
 		for pf.Offset = 0; ; pf.Offset += pf.Limit {
@@ -152,7 +154,7 @@ func (s *Server) handleOperatorExport(w http.ResponseWriter, r *http.Request) er
 
 // loadOperator reads an operator the principal may see and perform
 // action on; anything else is "not found".
-func loadOperator(r *http.Request, tx pgx.Tx, p *kijun.Principal, id int64, action authz.Action) (postgres.OperatorRecord, error) {
+func loadOperator(r *http.Request, tx pgx.Tx, p *identity.Principal, id int64, action authz.Action) (register.Record, error) {
 	o, err := postgres.GetOperatorRecord(r.Context(), tx, id)
 	if err != nil {
 		return o, err
@@ -196,9 +198,9 @@ func (s *Server) renderRecord(w http.ResponseWriter, r *http.Request, status int
 		}
 		// The ministry sees what waits for its decision; the operator its
 		// own proposals and how they were decided.
-		f := postgres.CorrectionFilter{OperatorID: id}
+		f := register.CorrectionFilter{OperatorID: id}
 		if v.CanManage {
-			f.Status = postgres.CorrectionPending
+			f.Status = register.CorrectionPending
 		}
 		v.Corrections, err = postgres.ListCorrections(r.Context(), tx, f)
 		return err
@@ -223,7 +225,7 @@ func (s *Server) renderRecord(w http.ResponseWriter, r *http.Request, status int
 }
 
 // sectorChoices are the sectors p may register operators in, with scopes.
-func (s *Server) sectorChoices(r *http.Request, p *kijun.Principal) ([]operators.SectorChoice, error) {
+func (s *Server) sectorChoices(r *http.Request, p *identity.Principal) ([]operators.SectorChoice, error) {
 	all, err := postgres.ListSectors(r.Context(), s.db)
 	if err != nil {
 		return nil, err
@@ -250,7 +252,7 @@ func (s *Server) handleOperatorNew(w http.ResponseWriter, r *http.Request) error
 }
 
 // formOf is the form showing operator o.
-func formOf(o kijun.Operator) operators.OperatorForm {
+func formOf(o register.Operator) operators.OperatorForm {
 	f := operators.OperatorForm{
 		ID: o.ID, Version: o.Version, CorporateNumber: o.CorporateNumber, LocalGovCode: o.LocalGovCode,
 		NameJa: o.Name.Ja, NameEn: o.Name.En, Sector: o.SectorCode, Designation: string(o.Designation), Reason: o.Reason,
@@ -283,20 +285,20 @@ func readOperatorForm(r *http.Request, prefix string) operators.OperatorForm {
 // validateOperatorForm checks every field and returns the operator it
 // describes; f.Errors names each field that is wrong. The 法人番号 is only
 // read for a new operator (it never changes).
-func validateOperatorForm(p *kijun.Principal, f *operators.OperatorForm, sectors []operators.SectorChoice) kijun.Operator {
+func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sectors []operators.SectorChoice) register.Operator {
 	f.Errors = map[string]string{}
-	var o kijun.Operator
+	var o register.Operator
 	if f.ID == 0 {
 		if f.CorporateNumber == "" {
 			f.Errors["corporate_number"] = "registerui.error.required"
-		} else if cn, err := kijun.ParseCorporateNumber(f.CorporateNumber); err != nil {
+		} else if cn, err := register.ParseCorporateNumber(f.CorporateNumber); err != nil {
 			f.Errors["corporate_number"] = messageOf(err)
 		} else {
 			o.CorporateNumber = cn
 		}
 	}
 	if f.LocalGovCode != "" {
-		if code, err := kijun.ParseLocalGovCode(f.LocalGovCode); err != nil {
+		if code, err := register.ParseLocalGovCode(f.LocalGovCode); err != nil {
 			f.Errors["local_gov_code"] = messageOf(err)
 		} else {
 			o.LocalGovCode = code
@@ -341,7 +343,7 @@ func validateOperatorForm(p *kijun.Principal, f *operators.OperatorForm, sectors
 		}
 		slices.Sort(o.ScopeIDs)
 	}
-	if d := kijun.Designation(f.Designation); slices.Contains(operators.Designations, d) {
+	if d := register.Designation(f.Designation); slices.Contains(operators.Designations, d) {
 		o.Designation = d
 	} else {
 		f.Errors["designation"] = "registerui.error.choose"
@@ -371,7 +373,7 @@ func messageOf(err error) string {
 
 // designatingMinistry is the ministry of p that oversees sector: the one
 // recorded as 指定者. NCO keeps what was there.
-func designatingMinistry(p *kijun.Principal, oversight map[string][]string, sector, was string) string {
+func designatingMinistry(p *identity.Principal, oversight map[string][]string, sector, was string) string {
 	for _, m := range p.Ministries {
 		if slices.Contains(oversight[m], sector) {
 			return m
@@ -434,7 +436,7 @@ func (s *Server) handleOperatorEdit(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	p := principal(r)
-	var o postgres.OperatorRecord
+	var o register.Record
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		o, err = loadOperator(r, tx, p, id, authz.ManageOperators)
 		return err
@@ -465,7 +467,7 @@ func (s *Server) handleOperatorUpdate(w http.ResponseWriter, r *http.Request) er
 	orig := readOperatorForm(r, "orig_")
 	f.ID, f.Orig = id, &orig
 	f.Version, _ = strconv.Atoi(r.PostFormValue("version"))
-	var current postgres.OperatorRecord
+	var current register.Record
 	status := 0
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if current, err = loadOperator(r, tx, p, id, authz.ManageOperators); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
@@ -91,9 +92,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	if p.HasAnyGrant() {
 		v.SignedIn = true
 		v.Areas = s.chrome(r).Nav
-		f := postgres.AssessmentFilter{Limit: 10}
+		f := assessment.Filter{Limit: 10}
 		if len(p.Operators) == 0 {
-			f.Status, v.Reviewer = string(kijun.AssessmentSubmitted), true
+			f.Status, v.Reviewer = string(assessment.Submitted), true
 		}
 		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 			cycles, err := postgres.ListCycles(r.Context(), tx)

@@ -10,8 +10,12 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/plans"
 )
@@ -62,7 +66,7 @@ func reqID(r *http.Request) string { return middleware.GetReqID(r.Context()) }
 
 // loadPlan reads a plan the principal may see under action a; another
 // ministry's plan is "not found".
-func loadPlan(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64, a authz.Action) (kijun.Plan, error) {
+func loadPlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, a authz.Action) (plan.Plan, error) {
 	pl, err := postgres.GetPlan(ctx, tx, id)
 	if err != nil {
 		return pl, err
@@ -227,7 +231,7 @@ func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status i
 	}
 	own := authz.Can(p, authz.EditPlans, authz.Resource{MinistryCode: v.Plan.MinistryCode})
 	latest := v.V.Version == v.Plan.Latest
-	v.CanEdit = own && latest && v.V.Status == kijun.PlanDraft
+	v.CanEdit = own && latest && v.V.Status == plan.Draft
 	v.CanSubmit = v.CanEdit
 	v.CanRevise = own && latest && v.V.Status.Revisable()
 	v.CanReview = latest && authz.Can(p, authz.ReviewPlans, authz.Resource{MinistryCode: v.Plan.MinistryCode})
@@ -238,7 +242,7 @@ func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status i
 // planAction runs a transition and returns to the plan; a refusal the
 // user can understand (a stale page, a missing comment) shows the plan
 // again with the message.
-func (s *Server) planAction(w http.ResponseWriter, r *http.Request, a authz.Action, fn func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error) error {
+func (s *Server) planAction(w http.ResponseWriter, r *http.Request, a authz.Action, fn func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -267,34 +271,34 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request, a authz.Acti
 }
 
 func (s *Server) handlePlanSubmit(w http.ResponseWriter, r *http.Request) error {
-	return s.planAction(w, r, authz.EditPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+	return s.planAction(w, r, authz.EditPlans, func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error {
 		return postgres.SubmitPlan(ctx, tx, p, id, reqID(r))
 	})
 }
 
 func (s *Server) handlePlanRevise(w http.ResponseWriter, r *http.Request) error {
-	return s.planAction(w, r, authz.EditPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+	return s.planAction(w, r, authz.EditPlans, func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error {
 		_, err := postgres.RevisePlan(ctx, tx, p, id, reqID(r))
 		return err
 	})
 }
 
 func (s *Server) handlePlanComment(w http.ResponseWriter, r *http.Request) error {
-	return s.planAction(w, r, authz.ViewPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+	return s.planAction(w, r, authz.ViewPlans, func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error {
 		return postgres.AddPlanComment(ctx, tx, p, id, r.PostFormValue("section"), r.PostFormValue("body"), reqID(r))
 	})
 }
 
 func (s *Server) handlePlanStartReview(w http.ResponseWriter, r *http.Request) error {
-	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error {
 		return postgres.StartReview(ctx, tx, p, id, reqID(r))
 	})
 }
 
 func (s *Server) handlePlanReturn(w http.ResponseWriter, r *http.Request) error {
-	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error {
 		comments := map[string]string{}
-		for _, sec := range kijun.PlanSections {
+		for _, sec := range plan.Sections {
 			comments[sec] = r.PostFormValue("comment_" + sec)
 		}
 		return postgres.ReturnPlan(ctx, tx, p, id, comments, reqID(r))
@@ -302,13 +306,13 @@ func (s *Server) handlePlanReturn(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) handlePlanAccept(w http.ResponseWriter, r *http.Request) error {
-	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *kijun.Principal, id int64) error {
+	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error {
 		return postgres.AcceptPlan(ctx, tx, p, id, reqID(r))
 	})
 }
 
 // editFormOf fills the general sections' form from a version.
-func editFormOf(pl kijun.Plan, v *kijun.PlanVersion) plans.EditForm {
+func editFormOf(pl plan.Plan, v *plan.Version) plans.EditForm {
 	f := plans.EditForm{Edits: v.Edits, TitleJa: v.Title.Ja, TitleEn: v.Title.En, PeriodEnd: strconv.Itoa(int(pl.PeriodEnd)),
 		ScopeMode: string(v.Scope.Mode), Designation: v.Scope.Designation, Method: v.Gathering.Method, Cycles: v.Gathering.Cycles,
 		Coverage: strconv.Itoa(v.Gathering.CoverageTarget), FollowUp: v.Gathering.FollowUp, InternalNote: v.InternalNote}
@@ -348,7 +352,7 @@ func (s *Server) renderPlanEdit(w http.ResponseWriter, r *http.Request, status i
 		if err != nil {
 			return err
 		}
-		if ver.Status != kijun.PlanDraft {
+		if ver.Status != plan.Draft {
 			return kijun.Errorf(kijun.EConflict, "plans.error.immutable", nil)
 		}
 		v.Form = editFormOf(v.Plan, ver)
@@ -408,16 +412,16 @@ func (s *Server) handlePlanUpdate(w http.ResponseWriter, r *http.Request) error 
 		InternalNote: pf("internal_note"), Errors: map[string]string{}}
 	d := postgres.DraftFields{Title: kijun.Text{Ja: f.TitleJa, En: f.TitleEn}, InternalNote: f.InternalNote,
 		PeriodEnd: kijun.FiscalYear(atoiOr0(f.PeriodEnd)),
-		Scope: kijun.PlanScope{Mode: kijun.ScopeMode(f.ScopeMode), Designation: f.Designation,
+		Scope: plan.Scope{Mode: plan.ScopeMode(f.ScopeMode), Designation: f.Designation,
 			ScopeIDs: parseIDs(f.ScopeIDs), OperatorIDs: parseIDs(f.OperatorIDs)},
-		Gathering: kijun.Gathering{Method: f.Method, Cycles: f.Cycles, CoverageTarget: atoiOr0(f.Coverage), FollowUp: f.FollowUp}}
-	if d.Scope.Mode != kijun.ScopeDesignation {
+		Gathering: plan.Gathering{Method: f.Method, Cycles: f.Cycles, CoverageTarget: atoiOr0(f.Coverage), FollowUp: f.FollowUp}}
+	if d.Scope.Mode != plan.ScopeDesignation {
 		d.Scope.Designation = ""
 	}
-	if d.Scope.Mode != kijun.ScopeScopes {
+	if d.Scope.Mode != plan.ScopeScopes {
 		d.Scope.ScopeIDs = nil
 	}
-	if d.Scope.Mode != kijun.ScopeNamed {
+	if d.Scope.Mode != plan.ScopeNamed {
 		d.Scope.OperatorIDs = nil
 	}
 	if strings.TrimSpace(f.Coverage) != "" {
@@ -438,7 +442,7 @@ func (s *Server) handlePlanUpdate(w http.ResponseWriter, r *http.Request) error 
 		}
 		j := strconv.Itoa(len(f.KPIs))
 		f.KPIs = append(f.KPIs, k)
-		d.KPIs = append(d.KPIs, kijun.KPI{Label: strings.TrimSpace(k.Label), Metric: kijun.KPIMetric(k.Metric), Key: k.Key,
+		d.KPIs = append(d.KPIs, plan.KPI{Label: strings.TrimSpace(k.Label), Metric: plan.KPIMetric(k.Metric), Key: k.Key,
 			Threshold: atoiOr0(k.Threshold), Target: atoiOr0(k.Target), Due: parsePlanDate(k.Due, "kpi_"+j+"_due", f.Errors)})
 	}
 	for i := 0; i < 50; i++ {
@@ -452,7 +456,7 @@ func (s *Server) handlePlanUpdate(w http.ResponseWriter, r *http.Request) error 
 		}
 		j := strconv.Itoa(len(f.Milestones))
 		f.Milestones = append(f.Milestones, m)
-		d.Milestones = append(d.Milestones, kijun.Milestone{Label: strings.TrimSpace(m.Label), Done: m.Done,
+		d.Milestones = append(d.Milestones, plan.Milestone{Label: strings.TrimSpace(m.Label), Done: m.Done,
 			Due: parsePlanDate(m.Due, "milestone_"+j+"_due", f.Errors)})
 	}
 	p := principal(r)
@@ -495,7 +499,7 @@ func (s *Server) handlePlanProfile(w http.ResponseWriter, r *http.Request) error
 
 // renderPlanProfile shows a version's profile; typed replaces stored
 // rows by the values the user sent.
-func (s *Server) renderPlanProfile(w http.ResponseWriter, r *http.Request, status int, v plans.ProfileView, typed map[string]kijun.ProfileControl) error {
+func (s *Server) renderPlanProfile(w http.ResponseWriter, r *http.Request, status int, v plans.ProfileView, typed map[string]plan.ProfileControl) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -525,20 +529,20 @@ func (s *Server) renderPlanProfile(w http.ResponseWriter, r *http.Request, statu
 			v.V.Profile[i] = t
 		}
 	}
-	v.Editable = v.V.Version == v.Plan.Latest && v.V.Status == kijun.PlanDraft &&
+	v.Editable = v.V.Version == v.Plan.Latest && v.V.Status == plan.Draft &&
 		authz.Can(p, authz.EditPlans, authz.Resource{MinistryCode: v.Plan.MinistryCode})
 	if v.Supp.TargetStatus == "" {
-		v.Supp.TargetStatus = string(kijun.AnswerImplemented)
+		v.Supp.TargetStatus = string(assessment.AnswerImplemented)
 	}
 	return s.render(w, r, status, plans.Profile(v))
 }
 
 // profileRowOf reads one profile row of the form, reporting bad cells.
-func profileRowOf(r *http.Request, ref string) (kijun.ProfileControl, map[string]string) {
+func profileRowOf(r *http.Request, ref string) (plan.ProfileControl, map[string]string) {
 	errs := map[string]string{}
 	f := func(name string) string { return strings.TrimSpace(r.PostFormValue(name + "." + ref)) }
-	c := kijun.ProfileControl{Ref: ref, Applies: f("applies") != "no", NAReason: f("na_reason"), TailoringNote: f("tailoring_note")}
-	c.TargetStatus = kijun.AnswerStatus(f("target_status"))
+	c := plan.ProfileControl{Ref: ref, Applies: f("applies") != "no", NAReason: f("na_reason"), TailoringNote: f("tailoring_note")}
+	c.TargetStatus = assessment.AnswerStatus(f("target_status"))
 	if m := f("target_maturity"); m != "" {
 		n, err := strconv.Atoi(m)
 		if err != nil {
@@ -547,7 +551,7 @@ func profileRowOf(r *http.Request, ref string) (kijun.ProfileControl, map[string
 		c.TargetMaturity = n
 	}
 	c.StandardDoc, c.StandardClause = f("standard_doc"), f("standard_clause")
-	c.Reflection, c.ReflectionReason = kijun.Reflection(f("reflection")), f("reflection_reason")
+	c.Reflection, c.ReflectionReason = plan.Reflection(f("reflection")), f("reflection_reason")
 	c.ReflectionOn = parsePlanDate(f("reflection_on"), "reflection_on", errs)
 	for _, prob := range c.Check() {
 		if _, dup := errs[prob.Field]; !dup {
@@ -568,7 +572,7 @@ func (s *Server) handlePlanProfileSave(w http.ResponseWriter, r *http.Request) e
 		return err
 	}
 	p := principal(r)
-	typed := map[string]kijun.ProfileControl{}
+	typed := map[string]plan.ProfileControl{}
 	errs := map[string]map[string]string{}
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if _, err := loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {
@@ -578,7 +582,7 @@ func (s *Server) handlePlanProfileSave(w http.ResponseWriter, r *http.Request) e
 		if err != nil {
 			return err
 		}
-		var changed []kijun.ProfileControl
+		var changed []plan.ProfileControl
 		for _, stored := range v.Profile {
 			if _, sent := r.PostForm["applies."+stored.Ref]; !sent {
 				continue
@@ -610,7 +614,7 @@ func (s *Server) handlePlanProfileSave(w http.ResponseWriter, r *http.Request) e
 }
 
 // supplementaryOf reads the supplementary-control form.
-func supplementaryOf(f plans.SuppForm) (kijun.SupplementaryControl, map[string]string) {
+func supplementaryOf(f plans.SuppForm) (plan.SupplementaryControl, map[string]string) {
 	errs := map[string]string{}
 	split := func(s string) []string {
 		var out []string
@@ -619,11 +623,11 @@ func supplementaryOf(f plans.SuppForm) (kijun.SupplementaryControl, map[string]s
 		}
 		return out
 	}
-	c := kijun.SupplementaryControl{Control: kijun.Control{Ref: strings.ToUpper(strings.TrimSpace(f.Ref)), Section: f.Section,
+	c := plan.SupplementaryControl{Control: catalog.Control{Ref: strings.ToUpper(strings.TrimSpace(f.Ref)), Section: f.Section,
 		Title: kijun.Text{Ja: f.TitleJa, En: f.TitleEn}, Statement: kijun.Text{Ja: f.StatementJa, En: f.StatementEn},
 		Guidance: kijun.Text{Ja: f.GuidanceJa}, Themes: split(f.Themes), CSF: split(strings.ToUpper(f.CSF))},
-		ProfileTarget: kijun.ProfileTarget{TargetStatus: kijun.AnswerStatus(f.TargetStatus), StandardDoc: f.StandardDoc,
-			StandardClause: f.StandardClause, Reflection: kijun.Reflection(f.Reflection), ReflectionReason: f.ReflectionReason}}
+		ProfileTarget: plan.ProfileTarget{TargetStatus: assessment.AnswerStatus(f.TargetStatus), StandardDoc: f.StandardDoc,
+			StandardClause: f.StandardClause, Reflection: plan.Reflection(f.Reflection), ReflectionReason: f.ReflectionReason}}
 	if f.TargetMaturity != "" {
 		n, err := strconv.Atoi(f.TargetMaturity)
 		if err != nil {
@@ -664,7 +668,7 @@ func (s *Server) handleSupplementaryAdd(w http.ResponseWriter, r *http.Request) 
 	})
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
-		if ps, ok := ke.Args["Problems"].([]kijun.FieldProblem); ok {
+		if ps, ok := ke.Args["Problems"].([]plan.FieldProblem); ok {
 			for _, prob := range ps {
 				errs[prob.Field] = prob.MessageID
 			}
@@ -726,7 +730,7 @@ func (s *Server) handlePlanDiff(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		v.Changes = kijun.DiffPlanVersions(a, b)
+		v.Changes = plan.DiffVersions(a, b)
 		v.Names, err = postgres.LoadReferenceNames(ctx, tx)
 		return err
 	})

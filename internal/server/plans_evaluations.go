@@ -14,6 +14,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/plans"
 )
@@ -73,7 +74,7 @@ func problemsInto(err error, errs map[string]string) bool {
 	if !errors.As(err, &ke) || ke.Code != kijun.EInvalid {
 		return false
 	}
-	if ps, ok := ke.Args["Problems"].([]kijun.FieldProblem); ok {
+	if ps, ok := ke.Args["Problems"].([]plan.FieldProblem); ok {
 		for _, prob := range ps {
 			errs[prob.Field] = prob.MessageID
 		}
@@ -88,8 +89,8 @@ func (s *Server) handleEvaluationCreate(w http.ResponseWriter, r *http.Request) 
 	f := evaluationFormOf(r)
 	// "METI/electricity": the ministry and one of its sectors.
 	f.Ministry, f.Sector, _ = strings.Cut(r.PostFormValue("target"), "/")
-	e := kijun.Evaluation{MinistryCode: f.Ministry, SectorCode: f.Sector, FiscalYear: kijun.FiscalYear(atoiOr0(f.FiscalYear)),
-		Findings: f.Findings, GoodPractices: f.GoodPractices, ImprovementRequests: f.Improvements, Rating: kijun.EvaluationRating(f.Rating)}
+	e := plan.Evaluation{MinistryCode: f.Ministry, SectorCode: f.Sector, FiscalYear: kijun.FiscalYear(atoiOr0(f.FiscalYear)),
+		Findings: f.Findings, GoodPractices: f.GoodPractices, ImprovementRequests: f.Improvements, Rating: plan.EvaluationRating(f.Rating)}
 	var id int64
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
 		id, err = postgres.CreateEvaluation(r.Context(), tx, p, e, reqID(r))
@@ -153,8 +154,8 @@ func (s *Server) handleEvaluationUpdate(w http.ResponseWriter, r *http.Request) 
 	}
 	p := principal(r)
 	f := evaluationFormOf(r)
-	e := kijun.Evaluation{ID: id, Findings: f.Findings, GoodPractices: f.GoodPractices, ImprovementRequests: f.Improvements,
-		Rating: kijun.EvaluationRating(f.Rating)}
+	e := plan.Evaluation{ID: id, Findings: f.Findings, GoodPractices: f.GoodPractices, ImprovementRequests: f.Improvements,
+		Rating: plan.EvaluationRating(f.Rating)}
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		return postgres.UpdateEvaluation(r.Context(), tx, p, e, f.Edits, reqID(r))
 	})
@@ -231,7 +232,7 @@ func (s *Server) loadReport(r *http.Request) (plans.ReportView, error) {
 		if v.FiscalYear == 0 && len(v.Years) > 0 {
 			v.FiscalYear = v.Years[0]
 		}
-		v.Ratings = map[kijun.EvaluationRating]int{}
+		v.Ratings = map[plan.EvaluationRating]int{}
 		for _, e := range all {
 			if e.FiscalYear == v.FiscalYear && e.Published {
 				v.Evaluations = append(v.Evaluations, e)
@@ -273,8 +274,8 @@ func (s *Server) handleEvaluationReportXLSX(w http.ResponseWriter, r *http.Reque
 		return err
 	}
 	for _, e := range v.Evaluations {
-		if err := x.Write([]string{e.FiscalYear.Label(loc.Lang), loc.Pick(postgres.Name(v.Names.Ministries, e.MinistryCode)),
-			loc.Pick(postgres.Name(v.Names.Sectors, e.SectorCode)), string(e.Rating), e.Findings, e.GoodPractices, e.ImprovementRequests, e.Response}); err != nil {
+		if err := x.Write([]string{e.FiscalYear.Label(loc.Lang), loc.Pick(kijun.Name(v.Names.Ministries, e.MinistryCode)),
+			loc.Pick(kijun.Name(v.Names.Sectors, e.SectorCode)), string(e.Rating), e.Findings, e.GoodPractices, e.ImprovementRequests, e.Response}); err != nil {
 			return err
 		}
 	}

@@ -13,12 +13,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/oscal"
+	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/web/pages/plans"
 )
 
@@ -43,14 +46,14 @@ func profileChoices(ctx context.Context) map[string][]string {
 	}
 }
 
-func (s *Server) loadVersionForExport(r *http.Request) (kijun.Plan, *kijun.PlanVersion, error) {
+func (s *Server) loadVersionForExport(r *http.Request) (plan.Plan, *plan.Version, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
-		return kijun.Plan{}, nil, err
+		return plan.Plan{}, nil, err
 	}
 	p := principal(r)
-	var pl kijun.Plan
-	var v *kijun.PlanVersion
+	var pl plan.Plan
+	var v *plan.Version
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if pl, err = loadPlan(r.Context(), tx, p, id, authz.ViewPlans); err != nil {
 			return err
@@ -141,18 +144,18 @@ func matchChoice(cell string, codes []string, prefix string) (string, bool) {
 // the stored profile: a row must name one of its controls; every bad cell
 // is reported with its column. It returns each row with what it would
 // change.
-func parseProfileRows(rows []exchange.Row, stored []kijun.ProfileControl) ([]plans.PreviewRow, []kijun.ProfileControl) {
-	byRef := map[string]kijun.ProfileControl{}
+func parseProfileRows(rows []exchange.Row, stored []plan.ProfileControl) ([]plans.PreviewRow, []plan.ProfileControl) {
+	byRef := map[string]plan.ProfileControl{}
 	for _, c := range stored {
 		byRef[c.Ref] = c
 	}
 	seen := map[string]int{}
 	var out []plans.PreviewRow
-	var valid []kijun.ProfileControl
+	var valid []plan.ProfileControl
 	for _, row := range rows {
 		pr := plans.PreviewRow{Line: row.Line}
 		bad := func(field, id string, args map[string]any) {
-			pr.Problems = append(pr.Problems, kijun.FieldProblem{Ref: pr.Ref, Field: field, MessageID: id, Args: args})
+			pr.Problems = append(pr.Problems, plan.FieldProblem{Ref: pr.Ref, Field: field, MessageID: id, Args: args})
 		}
 		ref, _ := cellLookup(row.Values, "ref")
 		pr.Ref = strings.ToUpper(ref)
@@ -183,13 +186,13 @@ func parseProfileRows(rows []exchange.Row, stored []kijun.ProfileControl) ([]pla
 			if !ok {
 				bad("target_status", "plans.import.bad_choice", map[string]any{"Value": cell})
 			}
-			c.TargetStatus = kijun.AnswerStatus(code)
+			c.TargetStatus = assessment.AnswerStatus(code)
 		}
 		if cell, ok := cellLookup(row.Values, "target_maturity"); ok {
 			c.TargetMaturity = 0
 			if cell != "" {
-				n, err := strconv.Atoi(kijun.NormalizeDigits(cell))
-				if err != nil || n < 1 || n > kijun.MaxMaturity {
+				n, err := strconv.Atoi(register.NormalizeDigits(cell))
+				if err != nil || n < 1 || n > assessment.MaxMaturity {
 					bad("target_maturity", "plans.error.maturity", nil)
 				}
 				c.TargetMaturity = n
@@ -202,7 +205,7 @@ func parseProfileRows(rows []exchange.Row, stored []kijun.ProfileControl) ([]pla
 				if !ok {
 					bad("reflection", "plans.import.bad_choice", map[string]any{"Value": cell})
 				}
-				c.Reflection = kijun.Reflection(code)
+				c.Reflection = plan.Reflection(code)
 			}
 		}
 		if cell, ok := cellLookup(row.Values, "reflection_on"); ok {
@@ -226,8 +229,8 @@ func parseProfileRows(rows []exchange.Row, stored []kijun.ProfileControl) ([]pla
 				bad(prob.Field, prob.MessageID, nil)
 			}
 		}
-		a, b := &kijun.PlanVersion{Profile: []kijun.ProfileControl{old}}, &kijun.PlanVersion{Profile: []kijun.ProfileControl{c}}
-		pr.Changes = kijun.DiffPlanVersions(a, b)
+		a, b := &plan.Version{Profile: []plan.ProfileControl{old}}, &plan.Version{Profile: []plan.ProfileControl{c}}
+		pr.Changes = plan.DiffVersions(a, b)
 		if len(pr.Problems) > 0 || len(pr.Changes) > 0 {
 			out = append(out, pr)
 		}
@@ -246,7 +249,7 @@ type pendingProfileImport struct {
 	Token  string
 	PlanID int64
 	At     time.Time
-	Rows   []kijun.ProfileControl
+	Rows   []plan.ProfileControl
 }
 
 func init() { gob.Register(pendingProfileImport{}) }
@@ -273,7 +276,7 @@ func (s *Server) handleProfileImport(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	v := plans.PreviewView{FileName: up.Name}
-	var valid []kijun.ProfileControl
+	var valid []plan.ProfileControl
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if v.Plan, err = loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {
 			return err
@@ -282,7 +285,7 @@ func (s *Server) handleProfileImport(w http.ResponseWriter, r *http.Request) err
 		if err != nil {
 			return err
 		}
-		if ver.Status != kijun.PlanDraft {
+		if ver.Status != plan.Draft {
 			return kijun.Errorf(kijun.EConflict, "plans.error.immutable", nil)
 		}
 		v.Rows, valid = parseProfileRows(table.Rows, ver.Profile)
@@ -386,7 +389,7 @@ func kprop(name, value string) oscal.Property {
 
 // ExportProfileOSCAL writes version v of plan pl as an OSCAL profile of
 // the catalog exported at catalogHref.
-func exportProfileOSCAL(pl kijun.Plan, v *kijun.PlanVersion, catalogHref string) ([]byte, error) {
+func exportProfileOSCAL(pl plan.Plan, v *plan.Version, catalogHref string) ([]byte, error) {
 	catUUID := oscal.UUID("plan/" + itoa(pl.ID) + "/catalog/" + itoa(v.CatalogID))
 	md := oscal.Metadata{Title: v.Title.Ja, Version: strconv.Itoa(v.Version), OSCALVersion: oscal.Version,
 		LastModified: oscal.FormatTime(v.UpdatedAt),
@@ -398,7 +401,7 @@ func exportProfileOSCAL(pl kijun.Plan, v *kijun.PlanVersion, catalogHref string)
 	if v.Title.En != "" {
 		md.Props = append(md.Props, kprop("title-en", v.Title.En))
 	}
-	if v.DecidedAt != nil && v.Status == kijun.PlanAccepted {
+	if v.DecidedAt != nil && v.Status == plan.Accepted {
 		md.Published = oscal.FormatTime(*v.DecidedAt)
 	}
 	imp := oscalImport{Href: "#" + catUUID}
@@ -452,7 +455,7 @@ func exportProfileOSCAL(pl kijun.Plan, v *kijun.PlanVersion, catalogHref string)
 	return json.MarshalIndent(doc, "", "  ")
 }
 
-func targetProps(t kijun.ProfileTarget) []oscal.Property {
+func targetProps(t plan.ProfileTarget) []oscal.Property {
 	ps := []oscal.Property{kprop("target-status", string(t.TargetStatus))}
 	if t.TargetMaturity > 0 {
 		ps = append(ps, kprop("target-maturity", strconv.Itoa(t.TargetMaturity)))

@@ -18,6 +18,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/web/pages/operators"
 )
 
@@ -63,7 +64,7 @@ func listKind(r *http.Request) (string, error) {
 
 // listFormOf is the list form showing an operator's current systems or
 // contacts, with blank rows to add more.
-func listFormOf(o postgres.OperatorRecord, kind string, propose bool) operators.ListForm {
+func listFormOf(o register.Record, kind string, propose bool) operators.ListForm {
 	f := operators.ListForm{OperatorID: o.ID, OperatorName: o.Name, Kind: kind, Propose: propose}
 	if kind == "systems" {
 		for _, sy := range o.Systems {
@@ -87,7 +88,7 @@ func listFormOf(o postgres.OperatorRecord, kind string, propose bool) operators.
 
 // readListForm reads the list as typed and checks each row; ok is false
 // when the form is not a list form at all (no row count).
-func readListForm(r *http.Request, f *operators.ListForm) (systems []postgres.OperatorSystem, contacts []postgres.OperatorContact, ok bool) {
+func readListForm(r *http.Request, f *operators.ListForm) (systems []register.System, contacts []register.Contact, ok bool) {
 	n, err := strconv.Atoi(r.PostFormValue("rows"))
 	if err != nil || n < 0 || n > 500 {
 		return nil, nil, false
@@ -101,7 +102,7 @@ func readListForm(r *http.Request, f *operators.ListForm) (systems []postgres.Op
 		if f.Kind == "systems" {
 			row := operators.SystemRow{ID: id, Name: val(i, "name"), Kind: val(i, "kind"), ClosedNetwork: val(i, "closed") != "",
 				InternetExposed: val(i, "exposed") != "", Notes: val(i, "notes"), Delete: del}
-			sy := postgres.OperatorSystem{ID: id, OperatorID: f.OperatorID, Name: row.Name, Kind: postgres.SystemKind(row.Kind),
+			sy := register.System{ID: id, OperatorID: f.OperatorID, Name: row.Name, Kind: register.SystemKind(row.Kind),
 				ClosedNetwork: row.ClosedNetwork, InternetExposed: row.InternetExposed, Notes: row.Notes, SortOrder: i}
 			blank := id == 0 && row.Name == "" && row.Kind == "" && row.Notes == "" && !row.ClosedNetwork && !row.InternetExposed
 			if !blank && !del {
@@ -120,7 +121,7 @@ func readListForm(r *http.Request, f *operators.ListForm) (systems []postgres.Op
 		}
 		row := operators.ContactRow{ID: id, Role: val(i, "role"), Department: val(i, "department"), Name: val(i, "name"),
 			Email: val(i, "email"), Phone: val(i, "phone"), Delete: del}
-		c := postgres.OperatorContact{ID: id, OperatorID: f.OperatorID, Role: row.Role, Department: row.Department,
+		c := register.Contact{ID: id, OperatorID: f.OperatorID, Role: row.Role, Department: row.Department,
 			Name: row.Name, Email: row.Email, Phone: row.Phone, SortOrder: i}
 		blank := id == 0 && row.Role == "" && row.Department == "" && row.Name == "" && row.Email == "" && row.Phone == ""
 		if !blank && !del {
@@ -158,7 +159,7 @@ func (s *Server) handleListEdit(kind string) handlerFunc {
 			return err
 		}
 		p := principal(r)
-		var o postgres.OperatorRecord
+		var o register.Record
 		if err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 			o, err = loadOperator(r, tx, p, id, authz.ManageOperators)
 			return err
@@ -200,7 +201,7 @@ func (s *Server) handleListSave(kind string) handlerFunc {
 			}
 			ctx := r.Context()
 			if kind == "systems" {
-				current := map[int64]postgres.OperatorSystem{}
+				current := map[int64]register.System{}
 				for _, sy := range o.Systems {
 					current[sy.ID] = sy
 				}
@@ -223,7 +224,7 @@ func (s *Server) handleListSave(kind string) handlerFunc {
 				}
 				return nil
 			}
-			current := map[int64]postgres.OperatorContact{}
+			current := map[int64]register.Contact{}
 			for _, c := range o.Contacts {
 				current[c.ID] = c
 			}
@@ -261,12 +262,12 @@ func (s *Server) handleListSave(kind string) handlerFunc {
 // while the form was open).
 var errStaleList = kijun.Errorf(kijun.EConflict, "registerui.error.list_stale", nil)
 
-func sameSystem(a, b postgres.OperatorSystem) bool {
+func sameSystem(a, b register.System) bool {
 	return a.Name == b.Name && a.Kind == b.Kind && a.ClosedNetwork == b.ClosedNetwork &&
 		a.InternetExposed == b.InternetExposed && a.Notes == b.Notes && a.SortOrder == b.SortOrder
 }
 
-func sameContact(a, b postgres.OperatorContact) bool {
+func sameContact(a, b register.Contact) bool {
 	return a.Role == b.Role && a.Department == b.Department && a.Name == b.Name && a.Email == b.Email &&
 		a.Phone == b.Phone && a.SortOrder == b.SortOrder
 }
@@ -282,7 +283,7 @@ func (s *Server) handleProposalForm(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	p := principal(r)
-	var o postgres.OperatorRecord
+	var o register.Record
 	if err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		o, err = loadOperator(r, tx, p, id, authz.ProposeCorrection)
 		return err
@@ -322,7 +323,7 @@ func (s *Server) handleProposalCreate(w http.ResponseWriter, r *http.Request) er
 			status = http.StatusUnprocessableEntity
 			return nil
 		}
-		c := postgres.Correction{OperatorID: id, Kind: postgres.CorrectionKind(kind), Note: f.Note}
+		c := register.Correction{OperatorID: id, Kind: register.CorrectionKind(kind), Note: f.Note}
 		for _, sy := range systems {
 			if sy.SortOrder >= 0 {
 				c.Systems = append(c.Systems, sy)
@@ -358,13 +359,13 @@ var errRollback = errors.New("rolled back")
 func (s *Server) handleCorrectionIndex(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	v := operators.CorrectionsView{Sector: r.URL.Query().Get("sector"), Status: r.URL.Query().Get("status")}
-	switch postgres.CorrectionStatus(v.Status) {
-	case postgres.CorrectionAccepted, postgres.CorrectionRejected:
+	switch register.CorrectionStatus(v.Status) {
+	case register.CorrectionAccepted, register.CorrectionRejected:
 	default:
-		v.Status = string(postgres.CorrectionPending)
+		v.Status = string(register.CorrectionPending)
 	}
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		all, err := postgres.ListCorrections(r.Context(), tx, postgres.CorrectionFilter{Sector: v.Sector, Status: postgres.CorrectionStatus(v.Status)})
+		all, err := postgres.ListCorrections(r.Context(), tx, register.CorrectionFilter{Sector: v.Sector, Status: register.CorrectionStatus(v.Status)})
 		for _, c := range all {
 			if authz.Can(p, authz.ManageOperators, authz.Resource{SectorCode: c.SectorCode}) {
 				v.Corrections = append(v.Corrections, c)
@@ -390,7 +391,7 @@ func (s *Server) handleCorrectionDecide(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	p := principal(r)
-	var c postgres.Correction
+	var c register.Correction
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if c, err = postgres.GetCorrection(r.Context(), tx, id); err != nil {
 			return err
@@ -441,12 +442,12 @@ type pendingImport struct {
 type pendingRow struct {
 	Line     int
 	Action   exchange.Action
-	Operator kijun.Operator
+	Operator register.Operator
 }
 
 func init() {
 	gob.Register(pendingImport{})
-	gob.Register(postgres.ImportResult{})
+	gob.Register(register.ImportResult{})
 }
 
 // importTTL is how long a preview may be confirmed.
@@ -454,7 +455,7 @@ const importTTL = 30 * time.Minute
 
 func (s *Server) handleImportForm(w http.ResponseWriter, r *http.Request) error {
 	v := operators.ImportView{}
-	if res, ok := s.auth.Sessions.Pop(r.Context(), sessionImportResult).(postgres.ImportResult); ok {
+	if res, ok := s.auth.Sessions.Pop(r.Context(), sessionImportResult).(register.ImportResult); ok {
 		v.Result = &res
 	}
 	return s.render(w, r, http.StatusOK, operators.Import(v))
@@ -541,7 +542,7 @@ func (s *Server) handleImportConfirm(w http.ResponseWriter, r *http.Request) err
 	if !p.NCO && len(p.Ministries) > 0 {
 		ministry = p.Ministries[0]
 	}
-	var res postgres.ImportResult
+	var res register.ImportResult
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		var err error
 		res, err = postgres.ApplyOperatorImport(r.Context(), tx, p, rows, ministry, middleware.GetReqID(r.Context()))

@@ -18,7 +18,7 @@ import (
 
 	"golang.org/x/text/encoding/japanese"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
@@ -65,7 +65,7 @@ func init() {
 // corpNum makes a valid 法人番号 from a 12-digit base.
 func corpNum(t *testing.T, base string) string {
 	t.Helper()
-	d, err := kijun.CorporateNumberCheckDigit(base)
+	d, err := register.CorporateNumberCheckDigit(base)
 	if err != nil {
 		t.Fatal(err)
 	}

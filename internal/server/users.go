@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/users"
@@ -53,13 +54,13 @@ func (s *Server) renderUserIndex(w http.ResponseWriter, r *http.Request, status 
 }
 
 // grantChoices lists the roles and scopes p may grant, for the form.
-func (s *Server) grantChoices(r *http.Request, tx pgx.Tx, p *kijun.Principal) (users.Choices, error) {
+func (s *Server) grantChoices(r *http.Request, tx pgx.Tx, p *identity.Principal) (users.Choices, error) {
 	var c users.Choices
 	names, err := s.ministryNames(r)
 	if err != nil {
 		return c, err
 	}
-	for _, role := range kijun.Roles {
+	for _, role := range identity.Roles {
 		switch role.ScopeKind() {
 		case "nco":
 			if authz.CanGrant(p, role, authz.Resource{}) {
@@ -75,7 +76,7 @@ func (s *Server) grantChoices(r *http.Request, tx pgx.Tx, p *kijun.Principal) (u
 		return c, err
 	}
 	for _, code := range codes {
-		if authz.CanGrant(p, kijun.RoleMinistryStaff, authz.Resource{MinistryCode: code}) {
+		if authz.CanGrant(p, identity.RoleMinistryStaff, authz.Resource{MinistryCode: code}) {
 			c.Ministries = append(c.Ministries, users.Option{Value: code, Label: names[code]})
 		}
 	}
@@ -84,7 +85,7 @@ func (s *Server) grantChoices(r *http.Request, tx pgx.Tx, p *kijun.Principal) (u
 		return c, err
 	}
 	for _, o := range ops {
-		if authz.CanGrant(p, kijun.RoleOperatorStaff, authz.Resource{SectorCode: o.SectorCode, OperatorID: o.ID}) {
+		if authz.CanGrant(p, identity.RoleOperatorStaff, authz.Resource{SectorCode: o.SectorCode, OperatorID: o.ID}) {
 			c.Operators = append(c.Operators, users.Option{Value: itoa(o.ID), Label: o.Name})
 		}
 	}
@@ -100,7 +101,7 @@ func (s *Server) handleUserShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := principal(r)
-	var u postgres.UserSummary
+	var u identity.UserSummary
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		u, err = postgres.GetUser(r.Context(), tx, id)
 		return err
@@ -124,7 +125,7 @@ func (s *Server) handleUserShow(w http.ResponseWriter, r *http.Request) error {
 	return s.render(w, r, http.StatusOK, users.Show(v))
 }
 
-func grantResource(g kijun.Grant) authz.Resource {
+func grantResource(g identity.Grant) authz.Resource {
 	return authz.Resource{MinistryCode: g.MinistryCode, SectorCode: g.SectorCode, OperatorID: g.OperatorID}
 }
 
@@ -138,8 +139,8 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 		Operator: r.PostFormValue("operator"),
 		Errors:   map[string]string{},
 	}
-	role := kijun.Role(form.Role)
-	g := kijun.Grant{Role: role}
+	role := identity.Role(form.Role)
+	g := identity.Grant{Role: role}
 	if form.Email == "" || !strings.Contains(form.Email, "@") {
 		form.Errors["email"] = "users.error.email"
 	}
@@ -208,7 +209,7 @@ func (s *Server) handleGrantRevoke(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	p := principal(r)
-	var g kijun.Grant
+	var g identity.Grant
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if g, err = postgres.GetGrant(r.Context(), tx, id); err != nil {
 			return err

@@ -24,8 +24,12 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // Marker ends the English name of everything the generator creates, and
@@ -60,7 +64,7 @@ type Config struct {
 type Result struct {
 	Operators    int
 	SectorCounts map[string]int
-	Cycles       []kijun.Cycle
+	Cycles       []assessment.Cycle
 	Assessments  int
 	Answers      int64
 	Rollups      int64
@@ -100,9 +104,9 @@ func (c *Config) defaults() {
 type gen struct {
 	cfg      Config
 	db       *pgxpool.Pool
-	scale    []kijun.ScaleEntry
+	scale    []assessment.ScaleEntry
 	catalog  int64
-	nco      *kijun.Principal
+	nco      *identity.Principal
 	ministry map[string]int64 // ministry code → its staff user
 	ops      map[int64]int    // operator id → synthetic index (1-based)
 	oversee  map[string]string
@@ -155,7 +159,7 @@ func Generate(ctx context.Context, db *pgxpool.Pool, cfg Config) (Result, error)
 		if err != nil {
 			return err
 		}
-		return postgres.Audit(ctx, tx, postgres.AuditEvent{ActorLabel: actorLabel, Action: "synthetic.seed", ObjectType: "database"}, nil,
+		return postgres.Audit(ctx, tx, audit.Event{ActorLabel: actorLabel, Action: "synthetic.seed", ObjectType: "database"}, nil,
 			map[string]any{"operators": res.Operators, "cycles": len(res.Cycles), "assessments": res.Assessments,
 				"answers": res.Answers, "rollups": res.Rollups, "seed": cfg.Seed, "seconds": res.Elapsed.Seconds()})
 	})
@@ -170,8 +174,8 @@ func (g *gen) prepare(ctx context.Context) error {
 	if g.scale, err = postgres.AnswerScale(ctx, g.db); err != nil {
 		return err
 	}
-	for _, s := range []kijun.AnswerStatus{kijun.AnswerImplemented, kijun.AnswerPartial, kijun.AnswerNotImplemented, kijun.AnswerNotApplicable} {
-		if !slices.ContainsFunc(g.scale, func(e kijun.ScaleEntry) bool { return e.Code == s }) {
+	for _, s := range []assessment.AnswerStatus{assessment.AnswerImplemented, assessment.AnswerPartial, assessment.AnswerNotImplemented, assessment.AnswerNotApplicable} {
+		if !slices.ContainsFunc(g.scale, func(e assessment.ScaleEntry) bool { return e.Code == s }) {
 			return fmt.Errorf("answer_scale has no %q: the generator writes the four default answers", s)
 		}
 	}
@@ -181,7 +185,7 @@ func (g *gen) prepare(ctx context.Context) error {
 			if err := tx.QueryRow(ctx, `SELECT id FROM catalogs WHERE status = 'draft' ORDER BY id LIMIT 1`).Scan(&g.catalog); err != nil {
 				return fmt.Errorf("no catalog to measure against (run `kijun seed` first): %w", err)
 			}
-			if err := postgres.Publish(ctx, tx, g.catalog, postgres.AuditEvent{ActorLabel: actorLabel}); err != nil {
+			if err := postgres.Publish(ctx, tx, g.catalog, audit.Event{ActorLabel: actorLabel}); err != nil {
 				return fmt.Errorf("publishing the baseline: %w", err)
 			}
 			g.cfg.Log("published catalog %d (the seeded draft baseline)", g.catalog)
@@ -195,7 +199,7 @@ func (g *gen) prepare(ctx context.Context) error {
 		if _, err := tx.Exec(ctx, `INSERT INTO role_grants (user_id, role, source) VALUES ($1, 'nco_analyst', 'directory')`, ncoID); err != nil {
 			return err
 		}
-		g.nco = &kijun.Principal{UserID: ncoID, Name: "合成 NCO 分析担当 " + Marker, NCO: true}
+		g.nco = &identity.Principal{UserID: ncoID, Name: "合成 NCO 分析担当 " + Marker, NCO: true}
 		rows, _ := tx.Query(ctx, `SELECT code FROM ministries WHERE NOT is_coordinator ORDER BY sort_order, code`)
 		ministries, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
@@ -232,7 +236,7 @@ func addUser(ctx context.Context, tx pgx.Tx, local, name string) (int64, error) 
 // nine digits, and the check digit in front.
 func CorporateNumber(i int) string {
 	base := fmt.Sprintf("%s%09d", CorporateNumberPrefix, i)
-	d, _ := kijun.CorporateNumberCheckDigit(base)
+	d, _ := register.CorporateNumberCheckDigit(base)
 	return fmt.Sprintf("%d%s", d, base)
 }
 
@@ -345,7 +349,7 @@ type item struct {
 // reads them.
 type controlSet struct {
 	items    []item
-	controls []kijun.AssessmentControl
+	controls []assessment.Control
 }
 
 // asm is an assessment being generated.
@@ -364,7 +368,7 @@ type asm struct {
 // cycle opens one cycle through the store (so assessments and control
 // sets are exactly what OpenCycle makes), then writes answers, statuses,
 // history, comments and rollups in bulk.
-func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result) (kijun.Cycle, error) {
+func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result) (assessment.Cycle, error) {
 	last := k == g.cfg.Cycles-1
 	opens := time.Date(int(fy), time.June, 1, 0, 0, 0, 0, time.UTC)
 	due := time.Date(int(fy), time.December, 25, 0, 0, 0, 0, time.UTC)
@@ -379,7 +383,7 @@ func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result
 			due = opens.AddDate(0, 1, 0)
 		}
 	}
-	var cy kijun.Cycle
+	var cy assessment.Cycle
 	err := postgres.InTx(ctx, g.db, g.nco, func(tx pgx.Tx) error {
 		var err error
 		cy, _, err = postgres.OpenCycle(ctx, tx, g.nco, postgres.CycleInput{FiscalYear: fy, CatalogID: g.catalog, OpensOn: opens, DueOn: due}, nil, "synthetic")
@@ -485,7 +489,7 @@ func (g *gen) cycle(ctx context.Context, k int, fy kijun.FiscalYear, res *Result
 		if _, err := g.db.Exec(ctx, `UPDATE cycles SET status = 'closed' WHERE id = $1`, cy.ID); err != nil {
 			return cy, err
 		}
-		cy.Status = kijun.CycleClosed
+		cy.Status = assessment.CycleClosed
 	}
 	return cy, nil
 }
@@ -497,7 +501,7 @@ func (g *gen) controlSets(ctx context.Context, cycleID int64) (map[int64]*contro
 		WHERE s.cycle_id = $1 ORDER BY i.set_id, i.sort_order, i.ref`, cycleID)
 	sets := map[int64]*controlSet{}
 	var set int64
-	var c kijun.AssessmentControl
+	var c assessment.Control
 	_, err := pgx.ForEachRow(rows, []any{&set, &c.Ref, &c.Section, &c.Themes, &c.CSF}, func() error {
 		s := sets[set]
 		if s == nil {
@@ -541,7 +545,7 @@ const (
 
 // copyAnswers COPYs the answers of chunk on one connection and returns
 // the rollups of the assessments that are submitted, returned or accepted.
-func (g *gen) copyAnswers(ctx context.Context, cy kijun.Cycle, k int, sets map[int64]*controlSet, chunk []*asm) (int64, []rollup, error) {
+func (g *gen) copyAnswers(ctx context.Context, cy assessment.Cycle, k int, sets map[int64]*controlSet, chunk []*asm) (int64, []rollup, error) {
 	conn, err := g.db.Acquire(ctx)
 	if err != nil {
 		return 0, nil, err
@@ -571,18 +575,18 @@ func (g *gen) copyAnswers(ctx context.Context, cy kijun.Cycle, k int, sets map[i
 	due := cy.DueOn.AddDate(0, 6, 0)
 	// statuses collects the answers of an assessment that is scored
 	// (submitted, returned or accepted), nil for the others.
-	var statuses []kijun.AnswerStatus
+	var statuses []assessment.AnswerStatus
 	n, err := conn.CopyFrom(ctx, pgx.Identifier{"answers"}, answerColumns, pgx.CopyFromFunc(func() ([]any, error) {
 		for ai < len(chunk) {
 			a := chunk[ai]
 			set := sets[a.set]
 			items := set.items
 			if ii == 0 && a.status != "not_started" && a.status != "in_progress" {
-				statuses = make([]kijun.AnswerStatus, len(items))
+				statuses = make([]assessment.AnswerStatus, len(items))
 			}
 			if ii >= len(items) || a.status == "not_started" {
 				if statuses != nil {
-					ru = appendRollups(ru, a, cy.ID, kijun.Score(set.controls, statuses, g.scale))
+					ru = appendRollups(ru, a, cy.ID, assessment.Score(set.controls, statuses, g.scale))
 					statuses = nil
 				}
 				ai, ii = ai+1, 0
@@ -601,7 +605,7 @@ func (g *gen) copyAnswers(ctx context.Context, cy kijun.Cycle, k int, sets map[i
 			}
 			st := answerStatus(seed, a.idx, it.hash, a.sector, it.section, it.themes, k)
 			if statuses != nil {
-				statuses[ii-1] = kijun.AnswerStatus(st)
+				statuses[ii-1] = assessment.AnswerStatus(st)
 			}
 			var status, maturity, remDue any
 			how, reason, action, owner := "", "", "", ""
@@ -644,7 +648,7 @@ func (g *gen) copyAnswers(ctx context.Context, cy kijun.Cycle, k int, sets map[i
 // state machine's own transitions (not_started → in_progress / submitted,
 // submitted → returned / accepted), as the system, and writes the history
 // rows and a review comment for each returned assessment.
-func (g *gen) statuses(ctx context.Context, cy kijun.Cycle, list []*asm, last bool, res *Result) error {
+func (g *gen) statuses(ctx context.Context, cy assessment.Cycle, list []*asm, last bool, res *Result) error {
 	var ids []int64
 	var first []string
 	var started []time.Time
@@ -760,12 +764,12 @@ type rollup struct {
 	assessment, operator, cycle int64
 	sector, written             string
 	at                          time.Time
-	r                           kijun.Rollup
+	r                           assessment.Rollup
 }
 
 // appendRollups appends an assessment's scores as its rows, written when
 // it was submitted or, if accepted, when it was accepted.
-func appendRollups(out []rollup, as *asm, cycle int64, rs []kijun.Rollup) []rollup {
+func appendRollups(out []rollup, as *asm, cycle int64, rs []assessment.Rollup) []rollup {
 	written, at := "submitted", as.submitted
 	if as.status == "accepted" {
 		written, at = "accepted", as.decided

@@ -10,9 +10,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/internal/synthetic"
 )
 
@@ -39,7 +41,7 @@ func TestCorporateNumbers(t *testing.T) {
 	seen := map[string]bool{}
 	for i := 1; i <= 50000; i++ {
 		cn := synthetic.CorporateNumber(i)
-		if _, err := kijun.ParseCorporateNumber(cn); err != nil {
+		if _, err := register.ParseCorporateNumber(cn); err != nil {
 			t.Fatalf("CorporateNumber(%d) = %s: %v", i, cn, err)
 		}
 		if seen[cn] {
@@ -105,7 +107,7 @@ func TestGenerate(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, cn := range cns {
-		if _, err := kijun.ParseCorporateNumber(cn); err != nil || seen[cn] {
+		if _, err := register.ParseCorporateNumber(cn); err != nil || seen[cn] {
 			t.Errorf("法人番号 %s: invalid or repeated (%v)", cn, err)
 		}
 		seen[cn] = true
@@ -136,7 +138,7 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("%d answers off the scale", got)
 	}
 	// Every status in the latest cycle, and overdue ones.
-	for _, s := range kijun.AssessmentStatuses {
+	for _, s := range assessment.Statuses {
 		if got := q(`SELECT count(*) FROM assessments WHERE cycle_id = $1 AND status = $2`, latest, string(s)); got == 0 {
 			t.Errorf("latest cycle: no %s assessment", s)
 		}

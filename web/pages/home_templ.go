@@ -12,8 +12,8 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/i18n"
-	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/web/layout"
 )
 
@@ -24,7 +24,7 @@ type HomeView struct {
 	SignedIn        bool
 	Areas           []layout.NavLink
 	Reviewer        bool // Assessments are those waiting for review
-	Assessments     []kijun.Assessment
+	Assessments     []assessment.Assessment
 	AssessmentTotal int
 }
 

@@ -9,13 +9,16 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
 // NCO returns an NCO admin principal backed by a real user row, for
 // fixtures that go through the store as the NCO would.
-func (e *Env) NCO(t testing.TB) *kijun.Principal {
+func (e *Env) NCO(t testing.TB) *identity.Principal {
 	t.Helper()
 	ctx := context.Background()
 	oversight, err := postgres.Oversight(ctx, e.DB.Owner)
@@ -26,7 +29,7 @@ func (e *Env) NCO(t testing.TB) *kijun.Principal {
 	if err := e.DB.Owner.QueryRow(ctx, `INSERT INTO users (display_name) VALUES ('統括 試験') RETURNING id`).Scan(&uid); err != nil {
 		t.Fatal(err)
 	}
-	return kijun.NewPrincipal(uid, "統括 試験", "", []kijun.Grant{{Role: kijun.RoleNCOAdmin}}, oversight)
+	return identity.NewPrincipal(uid, "統括 試験", "", []identity.Grant{{Role: identity.RoleNCOAdmin}}, oversight)
 }
 
 // SmallCycle publishes a five-control catalog (two GV, two PR, one DE)
@@ -35,20 +38,20 @@ func (e *Env) NCO(t testing.TB) *kijun.Principal {
 func (e *Env) SmallCycle(t testing.TB, code string, fy int) map[string]int64 {
 	t.Helper()
 	ctx := context.Background()
-	ctl := func(ref, section string, csf string) kijun.Control {
-		return kijun.Control{Ref: ref, Section: section, CSF: []string{csf}, Themes: []string{"resilience"},
+	ctl := func(ref, section string, csf string) catalog.Control {
+		return catalog.Control{Ref: ref, Section: section, CSF: []string{csf}, Themes: []string{"resilience"},
 			Title:     kijun.Text{Ja: ref + " の対策", En: "Measure " + ref},
 			Statement: kijun.Text{Ja: ref + " を実施すること。", En: "Do " + ref + "."}}
 	}
-	cat := &kijun.Catalog{Code: code, Version: "1", Title: kijun.Text{Ja: "試験用カタログ", En: "Test catalog"},
-		Controls: []kijun.Control{ctl("GV-01", "GV", "GV.OC"), ctl("GV-02", "GV", "GV.SC"),
+	cat := &catalog.Catalog{Code: code, Version: "1", Title: kijun.Text{Ja: "試験用カタログ", En: "Test catalog"},
+		Controls: []catalog.Control{ctl("GV-01", "GV", "GV.OC"), ctl("GV-02", "GV", "GV.SC"),
 			ctl("PR-01", "PR", "PR.DS"), ctl("PR-02", "PR", "PR.AA"), ctl("DE-01", "DE", "DE.CM")}}
 	var catalogID int64
 	err := pgx.BeginFunc(ctx, e.DB.Owner, func(tx pgx.Tx) (err error) {
-		if catalogID, _, err = postgres.ImportCatalog(ctx, tx, cat, postgres.AuditEvent{}); err != nil {
+		if catalogID, _, err = postgres.ImportCatalog(ctx, tx, cat, audit.Event{}); err != nil {
 			return err
 		}
-		return postgres.Publish(ctx, tx, catalogID, postgres.AuditEvent{})
+		return postgres.Publish(ctx, tx, catalogID, audit.Event{})
 	})
 	if err != nil {
 		t.Fatal(err)

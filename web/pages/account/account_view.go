@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
@@ -30,7 +31,7 @@ type FailedView struct {
 type AccountView struct {
 	Name, Email string
 	UserID      int64
-	Grants      []kijun.Grant
+	Grants      []identity.Grant
 	Ministries  map[string]kijun.Text // ministry names by code
 }
 
@@ -41,7 +42,7 @@ type PendingView struct {
 }
 
 // RoleLabel names a role in the user's language.
-func RoleLabel(ctx context.Context, r kijun.Role) string {
+func RoleLabel(ctx context.Context, r identity.Role) string {
 	return i18n.T(ctx, "role."+string(r))
 }
 
@@ -51,7 +52,7 @@ func SourceLabel(ctx context.Context, source string) string {
 }
 
 // GrantScope names the scope of a grant: a ministry or an operator.
-func GrantScope(ctx context.Context, g kijun.Grant, ministries map[string]kijun.Text) string {
+func GrantScope(ctx context.Context, g identity.Grant, ministries map[string]kijun.Text) string {
 	l := i18n.From(ctx)
 	switch g.Role.ScopeKind() {
 	case "ministry":

@@ -10,9 +10,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
 // PageSize is how many assessments one page of the list shows.
@@ -26,33 +27,33 @@ type CycleForm struct {
 
 // CyclesView lists cycles and offers to open one.
 type CyclesView struct {
-	Cycles   []kijun.Cycle
-	Catalogs []postgres.CatalogSummary
+	Cycles   []assessment.Cycle
+	Catalogs []catalog.Summary
 	Form     CycleForm
 }
 
 // IndexView lists the assessments of the reader's scope.
 type IndexView struct {
-	Cycles         []kijun.Cycle
+	Cycles         []assessment.Cycle
 	CycleID        int64
 	Sector, Status string
 	Opened         string // set after a cycle was opened: how many assessments
 	Page           int
-	List           postgres.AssessmentList
+	List           assessment.List
 	Sectors        map[string]kijun.Text
 	Reviewer       bool // ministry or NCO: show the counts per sector
 }
 
 // ShowView is an assessment's overview.
 type ShowView struct {
-	Assessment kijun.Assessment
-	History    []kijun.AssessmentEvent
-	Comments   []kijun.ReviewComment
-	Rollups    []kijun.Rollup
-	Carried    int                   // answers carried forward, not yet confirmed
-	Problems   []kijun.AnswerProblem // why a submission was refused
-	Notice     string                // what just happened: submitted, accept, return, carried
-	Imported   string                // answers applied from an Excel upload
+	Assessment assessment.Assessment
+	History    []assessment.Event
+	Comments   []assessment.ReviewComment
+	Rollups    []assessment.Rollup
+	Carried    int                        // answers carried forward, not yet confirmed
+	Problems   []assessment.AnswerProblem // why a submission was refused
+	Notice     string                     // what just happened: submitted, accept, return, carried
+	Imported   string                     // answers applied from an Excel upload
 	Sections   map[string]kijun.Text
 	CanAnswer  bool
 	CanReview  bool
@@ -64,26 +65,26 @@ type ShowView struct {
 // saved first.
 type ControlNote struct {
 	MessageID string
-	Stored    *kijun.Answer
+	Stored    *assessment.Answer
 }
 
 // SectionView is one section's controls as one form.
 type SectionView struct {
-	Assessment   kijun.Assessment
+	Assessment   assessment.Assessment
 	Section      string
 	SectionNames map[string]kijun.Text
-	Rows         []postgres.AnswerRow
-	Evidence     []kijun.Evidence
-	Comments     []kijun.ReviewComment
-	Scale        []kijun.ScaleEntry
+	Rows         []assessment.AnswerRow
+	Evidence     []assessment.Evidence
+	Comments     []assessment.ReviewComment
+	Scale        []assessment.ScaleEntry
 	Notes        map[string]ControlNote
 	Saved        bool
 	CanAnswer    bool
 	CanComment   bool
 }
 
-func (v SectionView) evidenceOf(ref string) []kijun.Evidence {
-	var out []kijun.Evidence
+func (v SectionView) evidenceOf(ref string) []assessment.Evidence {
+	var out []assessment.Evidence
 	for _, e := range v.Evidence {
 		if e.Ref == ref {
 			out = append(out, e)
@@ -92,8 +93,8 @@ func (v SectionView) evidenceOf(ref string) []kijun.Evidence {
 	return out
 }
 
-func commentsOf(all []kijun.ReviewComment, ref string) []kijun.ReviewComment {
-	var out []kijun.ReviewComment
+func commentsOf(all []assessment.ReviewComment, ref string) []assessment.ReviewComment {
+	var out []assessment.ReviewComment
 	for _, c := range all {
 		if c.Ref == ref {
 			out = append(out, c)
@@ -112,11 +113,11 @@ func (v SectionView) progress() (answered, total int) {
 }
 
 // StatusLabel names an assessment status.
-func StatusLabel(ctx context.Context, s kijun.AssessmentStatus) string {
+func StatusLabel(ctx context.Context, s assessment.Status) string {
 	return i18n.T(ctx, "asmui.status."+string(s))
 }
 
-func scaleLabel(ctx context.Context, scale []kijun.ScaleEntry, code kijun.AnswerStatus) string {
+func scaleLabel(ctx context.Context, scale []assessment.ScaleEntry, code assessment.AnswerStatus) string {
 	for _, e := range scale {
 		if e.Code == code {
 			return i18n.From(ctx).Pick(e.Label)
@@ -148,7 +149,7 @@ func percent(score *float64) string {
 
 // nextSection is where to continue: the first section with an unanswered
 // control, else the first.
-func nextSection(a kijun.Assessment) string {
+func nextSection(a assessment.Assessment) string {
 	for _, s := range a.Sections {
 		if s.Answered < s.Total {
 			return s.Section
@@ -178,7 +179,7 @@ func listURL(v IndexView, page int, status string) string {
 }
 
 // statusColumns are the statuses a list counts, in order.
-var statusColumns = []string{"not_started", "in_progress", "submitted", "returned", "accepted", kijun.StatusOverdue}
+var statusColumns = []string{"not_started", "in_progress", "submitted", "returned", "accepted", assessment.StatusOverdue}
 
 // sectorCodes lists the sectors of the counts in code order, so that the
 // page is the same on every request.
@@ -191,7 +192,7 @@ func sectorCodes(v IndexView) []string {
 	return codes
 }
 
-func countsOf(c postgres.StatusCounts) []struct {
+func countsOf(c assessment.StatusCounts) []struct {
 	Status string
 	N      int
 } {
@@ -200,20 +201,20 @@ func countsOf(c postgres.StatusCounts) []struct {
 		N      int
 	}{
 		{"not_started", c.NotStarted}, {"in_progress", c.InProgress}, {"submitted", c.Submitted},
-		{"returned", c.Returned}, {"accepted", c.Accepted}, {kijun.StatusOverdue, c.Overdue},
+		{"returned", c.Returned}, {"accepted", c.Accepted}, {assessment.StatusOverdue, c.Overdue},
 	}
 }
 
 func problemField(ctx context.Context, f string) string { return i18n.T(ctx, "asmui.field."+f) }
 
-func sideLabel(ctx context.Context, s kijun.CommentSide) string {
+func sideLabel(ctx context.Context, s assessment.CommentSide) string {
 	return i18n.T(ctx, "asmui.side."+string(s))
 }
 
 // sectionScore is a section's score from the rollups, if written.
-func sectionScore(rollups []kijun.Rollup, section string) string {
+func sectionScore(rollups []assessment.Rollup, section string) string {
 	for _, r := range rollups {
-		if r.Kind == kijun.RollupSection && r.Key == section {
+		if r.Kind == assessment.RollupSection && r.Key == section {
 			return percent(r.Score)
 		}
 	}
@@ -222,7 +223,7 @@ func sectionScore(rollups []kijun.Rollup, section string) string {
 
 // sectionOfRef finds the section a control ref belongs to (refs start
 // with their section code, e.g. "GV-03").
-func sectionOfRef(a kijun.Assessment, ref string) string {
+func sectionOfRef(a assessment.Assessment, ref string) string {
 	for _, s := range a.Sections {
 		if len(ref) > len(s.Section) && ref[:len(s.Section)+1] == s.Section+"-" {
 			return s.Section

@@ -12,8 +12,8 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"strconv"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/i18n"
-	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/web/layout"
 )
 
@@ -1118,7 +1118,7 @@ func Show(v ShowView) templ.Component {
 	})
 }
 
-func commentMeta(c kijun.ReviewComment) templ.Component {
+func commentMeta(c assessment.ReviewComment) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

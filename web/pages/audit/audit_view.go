@@ -4,8 +4,8 @@ package audit
 import (
 	"context"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/i18n"
-	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
 // Filter is the filter form as typed (dates as yyyy-mm-dd).
@@ -17,7 +17,7 @@ type Filter struct {
 // IndexView is one page of the log.
 type IndexView struct {
 	Filter    Filter
-	Events    []postgres.AuditEvent
+	Events    []audit.Event
 	OlderHref string // next page, empty on the last
 }
 

@@ -14,12 +14,11 @@ import (
 	kcat "github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
 // Summary is a row of the version list.
 type Summary struct {
-	kijun.Catalog
+	kcat.Catalog
 	BasedOn      int64
 	CreatedAt    time.Time
 	ControlCount int
@@ -45,11 +44,11 @@ func (f Filter) Active() bool { return f != Filter{} }
 
 // ShowView is one catalog version with its (filtered) controls.
 type ShowView struct {
-	Catalog  kijun.Catalog // Controls: the matching ones, in display order
-	Total    int           // controls in the version
+	Catalog  kcat.Catalog // Controls: the matching ones, in display order
+	Total    int          // controls in the version
 	Filter   Filter
-	Names    postgres.ReferenceNames
-	Versions []kijun.Catalog // other versions of the same code, for the diff
+	Names    kijun.ReferenceNames
+	Versions []kcat.Catalog // other versions of the same code, for the diff
 	BasedOn  int64
 	CanEdit  bool // a draft, and the reader is an NCO admin
 	CanStart bool // published, and the reader is an NCO admin
@@ -57,14 +56,14 @@ type ShowView struct {
 }
 
 // Groups splits controls into runs of one section, keeping their order.
-func Groups(cs []kijun.Control) [][]kijun.Control {
-	var out [][]kijun.Control
+func Groups(cs []kcat.Control) [][]kcat.Control {
+	var out [][]kcat.Control
 	for _, c := range cs {
 		if n := len(out); n > 0 && out[n-1][0].Section == c.Section {
 			out[n-1] = append(out[n-1], c)
 			continue
 		}
-		out = append(out, []kijun.Control{c})
+		out = append(out, []kcat.Control{c})
 	}
 	return out
 }
@@ -75,7 +74,7 @@ var CSFFunctions = []string{"GV", "ID", "PR", "DE", "RS", "RC"}
 // CSFOptionsOf lists a function's categories.
 func CSFOptionsOf(fn string) []string {
 	var out []string
-	for _, c := range kijun.CSFCategories {
+	for _, c := range kcat.CSFCategories {
 		if strings.HasPrefix(c, fn+".") {
 			out = append(out, c)
 		}
@@ -85,9 +84,9 @@ func CSFOptionsOf(fn string) []string {
 
 // ControlView is one control.
 type ControlView struct {
-	Catalog kijun.Catalog
-	Control kijun.Control
-	Names   postgres.ReferenceNames
+	Catalog kcat.Catalog
+	Control kcat.Control
+	Names   kijun.ReferenceNames
 	CanEdit bool
 }
 
@@ -109,15 +108,15 @@ type LangText struct {
 
 // DiffView compares two versions.
 type DiffView struct {
-	Old, New kijun.Catalog // without controls
+	Old, New kcat.Catalog // without controls
 	Changes  kcat.Changes
-	Versions []kijun.Catalog // candidates for "from"
-	Names    postgres.ReferenceNames
+	Versions []kcat.Catalog // candidates for "from"
+	Names    kijun.ReferenceNames
 }
 
 // NewVersionView is the form that starts a draft from a published version.
 type NewVersionView struct {
-	From    kijun.Catalog
+	From    kcat.Catalog
 	Version string
 	Error   string // rendered message
 }
@@ -125,14 +124,14 @@ type NewVersionView struct {
 // ControlForm is the control editor: what was typed, its errors, and on
 // an edit conflict the stored control.
 type ControlForm struct {
-	Catalog kijun.Catalog
+	Catalog kcat.Catalog
 	New     bool
-	Control kijun.Control // as typed; Version is the version the editor loaded
-	Names   postgres.ReferenceNames
+	Control kcat.Control // as typed; Version is the version the editor loaded
+	Names   kijun.ReferenceNames
 	Errors  map[string][]FieldError // by field: ref section title.ja … sectors
 	Message string                  // a rendered message about the whole form
 	// Current is the stored control when someone else saved first.
-	Current *kijun.Control
+	Current *kcat.Control
 }
 
 // FieldError is a message id with its arguments.
@@ -146,7 +145,7 @@ var FormFields = []string{"ref", "section", "title.ja", "title.en", "statement.j
 	"guidance.ja", "guidance.en", "themes", "csf", "evidence_expected", "sectors"}
 
 // FieldValue renders one field of a control for the side-by-side views.
-func FieldValue(c kijun.Control, field string) string {
+func FieldValue(c kcat.Control, field string) string {
 	switch field {
 	case "ref":
 		return c.Ref
@@ -183,8 +182,8 @@ func FieldID(field string) string {
 
 // PublishView is the confirmation before publishing a draft.
 type PublishView struct {
-	Catalog    kijun.Catalog // with controls
-	Superseded *kijun.Catalog
+	Catalog    kcat.Catalog // with controls
+	Superseded *kcat.Catalog
 	Problems   []kcat.Problem
 	Changes    *kcat.Changes // against the version it supersedes
 	Message    string
@@ -196,11 +195,11 @@ type ImportView struct {
 	Problems []kcat.Problem
 	Message  string
 	// Imported is set when the file was stored, with warnings to read.
-	Imported *kijun.Catalog
+	Imported *kcat.Catalog
 }
 
 // StatusLabel names a catalog status.
-func StatusLabel(ctx context.Context, s kijun.CatalogStatus) string {
+func StatusLabel(ctx context.Context, s kcat.Status) string {
 	return i18n.T(ctx, "catalogui.status."+string(s))
 }
 

@@ -10,9 +10,9 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/kijun-portal/kijun/internal/catalog"
 	kcat "github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
-	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/web/layout"
 )
 
@@ -418,7 +418,7 @@ func Diff(v DiffView) templ.Component {
 	})
 }
 
-func refList(catalogID int64, id string, cs []kijun.Control) templ.Component {
+func refList(catalogID int64, id string, cs []catalog.Control) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

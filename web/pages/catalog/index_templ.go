@@ -10,9 +10,9 @@ import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
 import (
+	"github.com/kijun-portal/kijun/internal/catalog"
 	kcat "github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
-	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/web/layout"
 	"strconv"
 )
@@ -344,7 +344,7 @@ func Index(v IndexView) templ.Component {
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
-						if c.Status == kijun.CatalogPublished {
+						if c.Status == catalog.Published {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<a href=\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
@@ -376,7 +376,7 @@ func Index(v IndexView) templ.Component {
 								return templ_7745c5c3_Err
 							}
 						}
-						if c.Status == kijun.CatalogDraft {
+						if c.Status == catalog.Draft {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<a href=\"")
 							if templ_7745c5c3_Err != nil {
 								return templ_7745c5c3_Err
@@ -434,7 +434,7 @@ func Index(v IndexView) templ.Component {
 }
 
 // statusBadge shows a status in words (not colour alone).
-func statusBadge(s kijun.CatalogStatus) templ.Component {
+func statusBadge(s catalog.Status) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

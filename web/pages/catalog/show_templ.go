@@ -11,18 +11,18 @@ import templruntime "github.com/a-h/templ/runtime"
 
 import (
 	"context"
+	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/layout"
 	"strings"
 )
 
-func catalogTitle(ctx context.Context, c kijun.Catalog) string {
+func catalogTitle(ctx context.Context, c catalog.Catalog) string {
 	return i18n.From(ctx).Pick(c.Title) + " " + c.Version
 }
 
-func catalogCrumbs(ctx context.Context, c *kijun.Catalog) []layout.Crumb {
+func catalogCrumbs(ctx context.Context, c *catalog.Catalog) []layout.Crumb {
 	cs := []layout.Crumb{{Label: i18n.T(ctx, "catalogui.title"), Href: "/catalogs"}}
 	if c != nil {
 		cs = append(cs, layout.Crumb{Label: catalogTitle(ctx, *c), Href: "/catalogs/" + ID(c.ID)})
@@ -99,7 +99,7 @@ func Show(v ShowView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Catalog.Status == kijun.CatalogDraft {
+			if v.Catalog.Status == catalog.Draft {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"notice notice--info\" id=\"draft-notice\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -706,9 +706,9 @@ func Show(v ShowView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var44 string
-					templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(postgres.Name(v.Names.Sections, v.Filter.Section)))
+					templ_7745c5c3_Var44, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(kijun.Name(v.Names.Sections, v.Filter.Section)))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 95, Col: 148}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 95, Col: 145}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var44))
 					if templ_7745c5c3_Err != nil {
@@ -738,9 +738,9 @@ func Show(v ShowView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var46 string
-					templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(postgres.Name(v.Names.Themes, v.Filter.Theme)))
+					templ_7745c5c3_Var46, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(kijun.Name(v.Names.Themes, v.Filter.Theme)))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 98, Col: 121}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 98, Col: 118}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var46))
 					if templ_7745c5c3_Err != nil {
@@ -802,9 +802,9 @@ func Show(v ShowView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var50 string
-					templ_7745c5c3_Var50, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(postgres.Name(v.Names.Sectors, v.Filter.Sector)))
+					templ_7745c5c3_Var50, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(kijun.Name(v.Names.Sectors, v.Filter.Sector)))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 104, Col: 124}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 104, Col: 121}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var50))
 					if templ_7745c5c3_Err != nil {
@@ -888,9 +888,9 @@ func Show(v ShowView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var55 string
-					templ_7745c5c3_Var55, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(postgres.Name(v.Names.Sections, g[0].Section)))
+					templ_7745c5c3_Var55, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(kijun.Name(v.Names.Sections, g[0].Section)))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 114, Col: 126}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 114, Col: 123}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var55))
 					if templ_7745c5c3_Err != nil {
@@ -900,7 +900,7 @@ func Show(v ShowView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = controlTable(v, "controls-"+g[0].Section, i18n.T(ctx, "catalogui.section_caption", map[string]any{"Section": i18n.From(ctx).Pick(postgres.Name(v.Names.Sections, g[0].Section)), "Count": len(g)}), g, false).Render(ctx, templ_7745c5c3_Buffer)
+					templ_7745c5c3_Err = controlTable(v, "controls-"+g[0].Section, i18n.T(ctx, "catalogui.section_caption", map[string]any{"Section": i18n.From(ctx).Pick(kijun.Name(v.Names.Sections, g[0].Section)), "Count": len(g)}), g, false).Render(ctx, templ_7745c5c3_Buffer)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
@@ -1379,7 +1379,7 @@ func filterForm(v ShowView) templ.Component {
 	})
 }
 
-func controlTable(v ShowView, id, caption string, cs []kijun.Control, withSection bool) templ.Component {
+func controlTable(v ShowView, id, caption string, cs []catalog.Control, withSection bool) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1603,9 +1603,9 @@ func controlTable(v ShowView, id, caption string, cs []kijun.Control, withSectio
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var98 string
-				templ_7745c5c3_Var98, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(postgres.Name(v.Names.Sections, c.Section)))
+				templ_7745c5c3_Var98, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(kijun.Name(v.Names.Sections, c.Section)))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 196, Col: 76}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 196, Col: 73}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var98))
 				if templ_7745c5c3_Err != nil {
@@ -1650,9 +1650,9 @@ func controlTable(v ShowView, id, caption string, cs []kijun.Control, withSectio
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var101 string
-				templ_7745c5c3_Var101, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(postgres.Name(v.Names.Themes, t)))
+				templ_7745c5c3_Var101, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(kijun.Name(v.Names.Themes, t)))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 204, Col: 63}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 204, Col: 60}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var101))
 				if templ_7745c5c3_Err != nil {
@@ -1693,7 +1693,7 @@ func controlTable(v ShowView, id, caption string, cs []kijun.Control, withSectio
 	})
 }
 
-func sectorList(n postgres.ReferenceNames, sectors []string) templ.Component {
+func sectorList(n kijun.ReferenceNames, sectors []string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1738,9 +1738,9 @@ func sectorList(n postgres.ReferenceNames, sectors []string) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var106 string
-				templ_7745c5c3_Var106, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(postgres.Name(n.Sectors, s)))
+				templ_7745c5c3_Var106, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(kijun.Name(n.Sectors, s)))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 224, Col: 53}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/show.templ`, Line: 224, Col: 50}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var106))
 				if templ_7745c5c3_Err != nil {

@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/dashboard"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/web/components/chart"
 )
 
@@ -116,7 +118,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func id64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // CycleFilter offers the cycles, the chosen one selected.
-func CycleFilter(loc *i18n.Localizer, cycles []kijun.Cycle, chosen int64) Filter {
+func CycleFilter(loc *i18n.Localizer, cycles []assessment.Cycle, chosen int64) Filter {
 	f := Filter{Name: "cycle", Label: loc.T("dash.filter.cycle")}
 	for _, c := range cycles {
 		f.Opts = append(f.Opts, Option{Value: id64(c.ID), Label: c.FiscalYear.Label(loc.Lang), Selected: c.ID == chosen})
@@ -129,8 +131,8 @@ func StatusLabel(loc *i18n.Localizer, s string) string { return loc.T("dash.stat
 
 // OverviewInput is what the national and ministry dashboards show.
 type OverviewInput struct {
-	D     postgres.Dashboard
-	Names postgres.ReferenceNames
+	D     dashboard.Dashboard
+	Names kijun.ReferenceNames
 	// Base is the page's path ("/dashboards/national"); Query the
 	// parameters that reproduce the view (cycle, ministry).
 	Base  string
@@ -140,7 +142,7 @@ type OverviewInput struct {
 	// Ministry extras (zero on the national dashboard).
 	Ministry bool
 	Focus    string // the sector the ministry figures are about
-	postgres.MinistryFigures
+	dashboard.MinistryFigures
 }
 
 func (in OverviewInput) download(figure string) string {
@@ -177,9 +179,9 @@ func sectorHref(cycle int64, sector string, extra ...string) string {
 func BuildOverview(loc *i18n.Localizer, in OverviewInput) []Figure {
 	d, n := in.D, in.Names
 	figs := []Figure{
-		heatFigure(loc, in, "heatmap", kijun.RollupSection, n.Sections),
+		heatFigure(loc, in, "heatmap", assessment.RollupSection, n.Sections),
 		progressFigure(loc, in),
-		heatFigure(loc, in, "themes", kijun.RollupTheme, n.Themes),
+		heatFigure(loc, in, "themes", assessment.RollupTheme, n.Themes),
 		trendFigure(loc, in),
 	}
 	if in.Ministry {
@@ -198,7 +200,7 @@ func BuildOverview(loc *i18n.Localizer, in OverviewInput) []Figure {
 }
 
 // heatFigure: sectors × sections (or themes), the mean score with n.
-func heatFigure(loc *i18n.Localizer, in OverviewInput, id, kind string, dims []postgres.Named) Figure {
+func heatFigure(loc *i18n.Localizer, in OverviewInput, id, kind string, dims []kijun.Named) Figure {
 	d := in.D
 	f := Figure{ID: id, Title: loc.T("dash." + id + ".title"), Lead: loc.T("dash." + id + ".lead"), Download: in.download(id)}
 	h := &chart.Heatmap{ID: "chart-" + id, Title: f.Title, NLabel: "n=", NoData: loc.T("dash.no_data"),
@@ -210,7 +212,7 @@ func heatFigure(loc *i18n.Localizer, in OverviewInput, id, kind string, dims []p
 	}
 	f.Table.Rows = make([][]Cell, 0, len(d.Sectors)*len(dims))
 	for _, s := range d.Sectors {
-		name := loc.Pick(postgres.Name(in.Names.Sectors, s))
+		name := loc.Pick(kijun.Name(in.Names.Sectors, s))
 		h.Rows = append(h.Rows, chart.Label{Text: name, Href: sectorHref(d.Cycle.ID, s)})
 		row := make([]chart.HeatCell, 0, len(dims))
 		for _, dim := range dims {
@@ -229,8 +231,8 @@ func heatFigure(loc *i18n.Localizer, in OverviewInput, id, kind string, dims []p
 
 // dimShort is a column head short enough for a heatmap: the section code,
 // or the theme's number in reference order.
-func dimShort(loc *i18n.Localizer, kind string, dim postgres.Named) string {
-	if kind == kijun.RollupSection {
+func dimShort(loc *i18n.Localizer, kind string, dim kijun.Named) string {
+	if kind == assessment.RollupSection {
 		return dim.Code
 	}
 	return loc.T("dash.theme_short." + dim.Code)
@@ -246,11 +248,11 @@ func progressFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 		b.Series = append(b.Series, chart.Series{Label: StatusLabel(loc, s), Pattern: []int{5, 2, 1, 3, 0}[i]})
 	}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("dash.col.sector")}}
-	for _, s := range append(progressStatuses, kijun.StatusOverdue, "total") {
+	for _, s := range append(progressStatuses, assessment.StatusOverdue, "total") {
 		f.Table.Header = append(f.Table.Header, StatusLabel(loc, s))
 	}
 	for _, p := range d.Progress {
-		name := loc.Pick(postgres.Name(in.Names.Sectors, p.Sector))
+		name := loc.Pick(kijun.Name(in.Names.Sectors, p.Sector))
 		c := p.StatusCounts
 		vals := []int{c.NotStarted, c.InProgress, c.Submitted, c.Returned, c.Accepted}
 		label := name
@@ -260,7 +262,7 @@ func progressFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 		b.Bars = append(b.Bars, chart.Bar{Label: chart.Label{Text: label, Href: sectorHref(d.Cycle.ID, p.Sector)}, Values: vals})
 		row := []Cell{{Text: name, Href: sectorHref(d.Cycle.ID, p.Sector)}}
 		for i, v := range append(vals, c.Overdue) {
-			st := append(progressStatuses, kijun.StatusOverdue)[i]
+			st := append(progressStatuses, assessment.StatusOverdue)[i]
 			row = append(row, Cell{Text: itoa(v), Href: sectorHref(d.Cycle.ID, p.Sector, "status", st)})
 		}
 		row = append(row, Cell{Text: itoa(c.Total)})
@@ -292,7 +294,7 @@ func trendFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 			}
 			sum += *tp.Score * float64(tp.N)
 			n += tp.N
-			rows = append(rows, []Cell{{Text: fy}, {Text: loc.Pick(postgres.Name(in.Names.Sectors, s)), Href: sectorHref(cy.ID, s)},
+			rows = append(rows, []Cell{{Text: fy}, {Text: loc.Pick(kijun.Name(in.Names.Sectors, s)), Href: sectorHref(cy.ID, s)},
 				{Text: itoa(tp.N)}, {Text: pct(tp.Score)}})
 		}
 		var all *float64
@@ -311,23 +313,23 @@ func trendFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 func plansFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 	f := Figure{ID: "plans", Title: loc.T("dash.plans.title"), Lead: loc.T("dash.plans.lead"), Download: in.download("plans")}
 	b := &chart.StackedBars{ID: "chart-plans", Title: f.Title}
-	for i, s := range kijun.PlanStatuses {
+	for i, s := range plan.Statuses {
 		b.Series = append(b.Series, chart.Series{Label: loc.T("dash.plan_status." + string(s)), Pattern: []int{5, 2, 3, 1, 0, 4}[i]})
 	}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("dash.col.ministry")}}
-	for _, s := range kijun.PlanStatuses {
+	for _, s := range plan.Statuses {
 		f.Table.Header = append(f.Table.Header, loc.T("dash.plan_status."+string(s)))
 	}
 	f.Table.Header = append(f.Table.Header, StatusLabel(loc, "total"))
 	for _, m := range in.Ministries {
-		name := loc.Pick(postgres.Name(in.Names.Ministries, m))
-		vals := make([]int, len(kijun.PlanStatuses))
+		name := loc.Pick(kijun.Name(in.Names.Ministries, m))
+		vals := make([]int, len(plan.Statuses))
 		total := 0
 		for _, pc := range in.D.Plans {
 			if pc.Ministry != m {
 				continue
 			}
-			for i, s := range kijun.PlanStatuses {
+			for i, s := range plan.Statuses {
 				if s == pc.Status {
 					vals[i] += pc.N
 					total += pc.N
@@ -350,7 +352,7 @@ func plansFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 }
 
 func weakestFigure(loc *i18n.Localizer, in OverviewInput) Figure {
-	sector := loc.Pick(postgres.Name(in.Names.Sectors, in.Focus))
+	sector := loc.Pick(kijun.Name(in.Names.Sectors, in.Focus))
 	f := Figure{ID: "weakest", Title: loc.T("dash.weakest.title", map[string]any{"Sector": sector}),
 		Lead: loc.T("dash.weakest.lead"), Download: in.download("weakest")}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("dash.col.ref"), loc.T("dash.col.control"),
@@ -374,13 +376,13 @@ func attentionFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 	for _, a := range in.Attention {
 		st := StatusLabel(loc, string(a.Status))
 		if a.Overdue {
-			st += " / " + StatusLabel(loc, kijun.StatusOverdue)
+			st += " / " + StatusLabel(loc, assessment.StatusOverdue)
 		}
 		ret := ""
 		if a.ReturnedAt != nil {
 			ret = loc.Date(*a.ReturnedAt)
 		}
-		f.Table.Rows = append(f.Table.Rows, []Cell{{Text: loc.Pick(postgres.Name(in.Names.Sectors, a.Sector))},
+		f.Table.Rows = append(f.Table.Rows, []Cell{{Text: loc.Pick(kijun.Name(in.Names.Sectors, a.Sector))},
 			{Text: loc.Pick(a.Name), Href: "/assessments/" + id64(a.AssessmentID)}, {Text: st}, {Text: loc.Date(a.DueOn)}, {Text: ret}})
 	}
 	if len(in.Attention) == 0 {
@@ -390,7 +392,7 @@ func attentionFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 }
 
 func belowFigure(loc *i18n.Localizer, in OverviewInput) Figure {
-	sector := loc.Pick(postgres.Name(in.Names.Sectors, in.Focus))
+	sector := loc.Pick(kijun.Name(in.Names.Sectors, in.Focus))
 	f := Figure{ID: "below", Title: loc.T("dash.below.title", map[string]any{"Sector": sector}),
 		Lead: loc.T("dash.below.lead"), Download: in.download("below")}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("dash.col.operator"), loc.T("dash.col.below"), loc.T("dash.col.targets")}}
@@ -409,22 +411,22 @@ func belowFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 
 // SectorInput is a sector's operator list.
 type SectorInput struct {
-	Cycle     kijun.Cycle
+	Cycle     assessment.Cycle
 	Sector    string
-	Names     postgres.ReferenceNames
+	Names     kijun.ReferenceNames
 	Kind, Key string
-	Operators []postgres.SectorOperator
+	Operators []dashboard.SectorOperator
 	Total     int
 	Query     url.Values
 }
 
 // FocusLabel names the dimension in focus.
-func FocusLabel(loc *i18n.Localizer, names postgres.ReferenceNames, kind, key string) string {
+func FocusLabel(loc *i18n.Localizer, names kijun.ReferenceNames, kind, key string) string {
 	switch kind {
-	case kijun.RollupSection:
-		return key + " " + loc.Pick(postgres.Name(names.Sections, key))
-	case kijun.RollupTheme:
-		return loc.Pick(postgres.Name(names.Themes, key))
+	case assessment.RollupSection:
+		return key + " " + loc.Pick(kijun.Name(names.Sections, key))
+	case assessment.RollupTheme:
+		return loc.Pick(kijun.Name(names.Themes, key))
 	}
 	return loc.T("dash.overall")
 }
@@ -441,13 +443,13 @@ func BuildSector(loc *i18n.Localizer, in SectorInput) Figure {
 		Download: "/dashboards/sectors/" + url.PathEscape(in.Sector) + "/download?" + q.Encode()}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("dash.col.operator"), loc.T("dash.col.status"),
 		loc.T("dash.overall"), FocusLabel(loc, in.Names, in.Kind, in.Key)}}
-	if in.Kind == "" || in.Kind == kijun.RollupOverall {
+	if in.Kind == "" || in.Kind == assessment.RollupOverall {
 		f.Table.Header = f.Table.Header[:3]
 	}
 	for _, o := range in.Operators {
 		st := StatusLabel(loc, string(o.Status))
 		if o.Overdue {
-			st += " / " + StatusLabel(loc, kijun.StatusOverdue)
+			st += " / " + StatusLabel(loc, assessment.StatusOverdue)
 		}
 		row := []Cell{{Text: loc.Pick(o.Name), Href: "/assessments/" + id64(o.AssessmentID)}, {Text: st}, {Text: pct(o.Overall)}}
 		if len(f.Table.Header) == 4 {
@@ -463,12 +465,12 @@ func BuildSector(loc *i18n.Localizer, in SectorInput) Figure {
 
 // ScorecardInput is an operator's own figures and its sector benchmark.
 type ScorecardInput struct {
-	Cycle     kijun.Cycle
-	Names     postgres.ReferenceNames
+	Cycle     assessment.Cycle
+	Names     kijun.ReferenceNames
 	Sector    string
-	Own       []kijun.Rollup
-	Bench     []postgres.Benchmark
-	Gaps      []postgres.Gap
+	Own       []assessment.Rollup
+	Bench     []dashboard.Benchmark
+	Gaps      []dashboard.Gap
 	Query     url.Values
 	Submitted bool // the assessment counts (submitted or accepted)
 }
@@ -483,12 +485,12 @@ func (in ScorecardInput) download(fig string) string {
 }
 
 // BuildScorecard builds the scorecard: sections and themes against the
-// sector's quartiles (suppressed under postgres.MinBenchmarkGroup), and
+// sector's quartiles (suppressed under dashboard.MinBenchmarkGroup), and
 // the gaps. It names no other operator: the benchmark is aggregates only.
 func BuildScorecard(loc *i18n.Localizer, in ScorecardInput) []Figure {
 	figs := []Figure{
-		boxFigure(loc, in, "sections", kijun.RollupSection, in.Names.Sections),
-		boxFigure(loc, in, "scorethemes", kijun.RollupTheme, in.Names.Themes),
+		boxFigure(loc, in, "sections", assessment.RollupSection, in.Names.Sections),
+		boxFigure(loc, in, "scorethemes", assessment.RollupTheme, in.Names.Themes),
 	}
 	g := Figure{ID: "gaps", Title: loc.T("dash.gaps.title"), Lead: loc.T("dash.gaps.lead"), Download: in.download("gaps")}
 	g.Table = Table{Caption: g.Title, Header: []string{loc.T("dash.col.ref"), loc.T("dash.col.control"), loc.T("dash.col.status"),
@@ -507,9 +509,9 @@ func BuildScorecard(loc *i18n.Localizer, in ScorecardInput) []Figure {
 	return append(figs, g)
 }
 
-func boxFigure(loc *i18n.Localizer, in ScorecardInput, id, kind string, dims []postgres.Named) Figure {
+func boxFigure(loc *i18n.Localizer, in ScorecardInput, id, kind string, dims []kijun.Named) Figure {
 	f := Figure{ID: id, Title: loc.T("dash.score" + kind + ".title"),
-		Lead: loc.T("dash.scorecard.lead", map[string]any{"Min": postgres.MinBenchmarkGroup}), Download: in.download(id)}
+		Lead: loc.T("dash.scorecard.lead", map[string]any{"Min": dashboard.MinBenchmarkGroup}), Download: in.download(id)}
 	b := &chart.Boxes{ID: "chart-" + id, Title: f.Title, OwnLabel: loc.T("dash.scorecard.own"), BoxLabel: loc.T("dash.scorecard.box")}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("dash.col." + kind), loc.T("dash.scorecard.own"),
 		loc.T("dash.col.sector_n"), loc.T("dash.col.q1"), loc.T("dash.col.median"), loc.T("dash.col.q3")}}
@@ -521,7 +523,7 @@ func boxFigure(loc *i18n.Localizer, in ScorecardInput, id, kind string, dims []p
 				own, present = r.Score, true
 			}
 		}
-		var bench postgres.Benchmark
+		var bench dashboard.Benchmark
 		for _, bm := range in.Bench {
 			if bm.Kind == kind && bm.Key == dim.Code {
 				bench = bm
@@ -531,19 +533,19 @@ func boxFigure(loc *i18n.Localizer, in ScorecardInput, id, kind string, dims []p
 			continue
 		}
 		label := loc.Pick(dim.Name)
-		if kind == kijun.RollupSection {
+		if kind == assessment.RollupSection {
 			label = dim.Code + " " + label
 		}
 		row := chart.Box{Label: label, Own: own, Q1: bench.Q1, Med: bench.Median, Q3: bench.Q3}
 		q1, med, q3 := pct(bench.Q1), pct(bench.Median), pct(bench.Q3)
 		if bench.Suppressed() {
-			row.Suppressed = loc.T("dash.scorecard.suppressed_short", map[string]any{"Min": postgres.MinBenchmarkGroup})
+			row.Suppressed = loc.T("dash.scorecard.suppressed_short", map[string]any{"Min": dashboard.MinBenchmarkGroup})
 			q1, med, q3 = row.Suppressed, row.Suppressed, row.Suppressed
 		}
 		b.Rows = append(b.Rows, row)
 		nText := itoa(bench.N)
 		if bench.Suppressed() {
-			nText = loc.T("dash.scorecard.fewer", map[string]any{"Min": postgres.MinBenchmarkGroup})
+			nText = loc.T("dash.scorecard.fewer", map[string]any{"Min": dashboard.MinBenchmarkGroup})
 		}
 		f.Table.Rows = append(f.Table.Rows, []Cell{{Text: label}, {Text: pct(own)}, {Text: nText}, {Text: q1}, {Text: med}, {Text: q3}})
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // PageSize is how many operators the list shows per page.
@@ -66,7 +66,7 @@ func (f Filter) ExportURL(format string) string {
 // IndexView lists the operators the reader may see.
 type IndexView struct {
 	Filter    Filter
-	Page      postgres.OperatorPage
+	Page      register.Page
 	Pages     int
 	Sectors   []kijun.Sector // the sectors the reader may filter by
 	SectorMap map[string]kijun.Text
@@ -76,12 +76,12 @@ type IndexView struct {
 
 // ShowView is one operator's record.
 type ShowView struct {
-	Record       postgres.OperatorRecord
+	Record       register.Record
 	Sector       kijun.Sector
 	DesignatedBy kijun.Text
 	CanManage    bool // edit, withdraw, systems, contacts, decide proposals
 	CanPropose   bool // propose corrections to contacts and systems
-	Corrections  []postgres.Correction
+	Corrections  []register.Correction
 	// WithdrawError is the message id of a refused withdrawal.
 	WithdrawError string
 	WithdrawInput string
@@ -217,14 +217,14 @@ type CorrectionsView struct {
 	Status      string
 	Sectors     []kijun.Sector
 	SectorMap   map[string]kijun.Text
-	Corrections []postgres.Correction
+	Corrections []register.Correction
 }
 
 // ImportView is the upload page, and after a confirmed import its result.
 type ImportView struct {
 	Error     string // message id of a refused file
 	ErrorArgs map[string]any
-	Result    *postgres.ImportResult
+	Result    *register.ImportResult
 }
 
 // PreviewRow is one row of a previewed import.
@@ -249,7 +249,7 @@ type PreviewView struct {
 }
 
 // DesignationLabel names a designation.
-func DesignationLabel(ctx context.Context, d kijun.Designation) string {
+func DesignationLabel(ctx context.Context, d register.Designation) string {
 	if d == "" {
 		return ""
 	}
@@ -257,10 +257,10 @@ func DesignationLabel(ctx context.Context, d kijun.Designation) string {
 }
 
 // Designations are the choices of the designation field and filter.
-var Designations = []kijun.Designation{kijun.DesignationCI, kijun.DesignationCore, kijun.DesignationBoth}
+var Designations = []register.Designation{register.DesignationCI, register.DesignationCore, register.DesignationBoth}
 
 // SystemKinds are the choices of a system's kind.
-var SystemKinds = []string{string(postgres.SystemIT), string(postgres.SystemOT), string(postgres.SystemCloud)}
+var SystemKinds = []string{string(register.SystemIT), string(register.SystemOT), string(register.SystemCloud)}
 
 // ScopeNames lists the operator's business scopes by name.
 func ScopeNames(ctx context.Context, ids []int64, s kijun.Sector) []string {

@@ -14,7 +14,7 @@ import (
 	"strconv"
 
 	"github.com/kijun-portal/kijun/internal/i18n"
-	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/web/layout"
 )
 
@@ -989,7 +989,7 @@ func statusForm(v ShowView) templ.Component {
 	})
 }
 
-func systemsTable(list []postgres.OperatorSystem, id string) templ.Component {
+func systemsTable(list []register.System, id string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1199,7 +1199,7 @@ func systemsTable(list []postgres.OperatorSystem, id string) templ.Component {
 	})
 }
 
-func contactsTable(list []postgres.OperatorContact, id string) templ.Component {
+func contactsTable(list []register.Contact, id string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1409,7 +1409,7 @@ func contactsTable(list []postgres.OperatorContact, id string) templ.Component {
 	})
 }
 
-func correction(v ShowView, c postgres.Correction) templ.Component {
+func correction(v ShowView, c register.Correction) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -1575,7 +1575,7 @@ func correction(v ShowView, c postgres.Correction) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if c.Kind == postgres.CorrectSystems {
+		if c.Kind == register.CorrectSystems {
 			templ_7745c5c3_Err = systemsTable(v.Record.Systems, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1603,7 +1603,7 @@ func correction(v ShowView, c postgres.Correction) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if c.Kind == postgres.CorrectSystems {
+		if c.Kind == register.CorrectSystems {
 			templ_7745c5c3_Err = systemsTable(c.Systems, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1618,7 +1618,7 @@ func correction(v ShowView, c postgres.Correction) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if c.Status != postgres.CorrectionPending && c.DecisionNote != "" {
+		if c.Status != register.CorrectionPending && c.DecisionNote != "" {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 128, "<p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1655,7 +1655,7 @@ func correction(v ShowView, c postgres.Correction) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		if v.CanManage && c.Status == postgres.CorrectionPending {
+		if v.CanManage && c.Status == register.CorrectionPending {
 			templ_7745c5c3_Err = decideForm(c).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1669,7 +1669,7 @@ func correction(v ShowView, c postgres.Correction) templ.Component {
 	})
 }
 
-func decideForm(c postgres.Correction) templ.Component {
+func decideForm(c register.Correction) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -11,7 +11,7 @@ import templruntime "github.com/a-h/templ/runtime"
 
 import (
 	"github.com/kijun-portal/kijun/internal/i18n"
-	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/web/layout"
 )
 
@@ -62,9 +62,9 @@ func SectorProfilePage(v SectorProfileView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var4 string
-			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "plans.opprofile.lead", map[string]any{"Sector": i18n.From(ctx).Pick(postgres.Name(v.Names.Sectors, v.Sector))}))
+			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "plans.opprofile.lead", map[string]any{"Sector": i18n.From(ctx).Pick(kijun.Name(v.Names.Sectors, v.Sector))}))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/operator.templ`, Line: 12, Col: 131}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/operator.templ`, Line: 12, Col: 128}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 			if templ_7745c5c3_Err != nil {
@@ -98,9 +98,9 @@ func SectorProfilePage(v SectorProfileView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var6 string
-				templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "plans.opprofile.source", map[string]any{"Ministry": i18n.From(ctx).Pick(postgres.Name(v.Names.Ministries, v.Profile.MinistryCode)), "Title": i18n.From(ctx).Pick(v.Profile.Title), "Version": v.Profile.Version}))
+				templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "plans.opprofile.source", map[string]any{"Ministry": i18n.From(ctx).Pick(kijun.Name(v.Names.Ministries, v.Profile.MinistryCode)), "Title": i18n.From(ctx).Pick(v.Profile.Title), "Version": v.Profile.Version}))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/operator.templ`, Line: 16, Col: 250}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/operator.templ`, Line: 16, Col: 247}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 				if templ_7745c5c3_Err != nil {

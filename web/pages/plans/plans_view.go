@@ -14,25 +14,25 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/plan"
 )
 
 // sectionName names a baseline section code ("" is the whole assessment).
-func sectionName(n postgres.ReferenceNames, code string) kijun.Text {
+func sectionName(n kijun.ReferenceNames, code string) kijun.Text {
 	if code == "" {
 		return kijun.Text{Ja: "全体", En: "Overall"}
 	}
-	return postgres.Name(n.Sections, code)
+	return kijun.Name(n.Sections, code)
 }
 
 // SectorList names a plan's sectors, joined.
-func SectorList(ctx context.Context, n postgres.ReferenceNames, codes []string) string {
+func SectorList(ctx context.Context, n kijun.ReferenceNames, codes []string) string {
 	s := ""
 	for i, c := range codes {
 		if i > 0 {
 			s += i18n.T(ctx, "plans.list_sep")
 		}
-		s += i18n.From(ctx).Pick(postgres.Name(n.Sectors, c))
+		s += i18n.From(ctx).Pick(kijun.Name(n.Sectors, c))
 	}
 	return s
 }
@@ -64,11 +64,11 @@ func Score(p *float64) string {
 
 // IndexView is the plan list, or the NCO's review queue.
 type IndexView struct {
-	Plans     []kijun.Plan
+	Plans     []plan.Plan
 	Queue     bool
 	CanCreate bool
 	CanReview bool
-	Names     postgres.ReferenceNames
+	Names     kijun.ReferenceNames
 }
 
 // NewForm is the form that starts a plan, as typed.
@@ -91,20 +91,20 @@ type CatalogOption struct {
 // NewView is the new-plan page.
 type NewView struct {
 	Form     NewForm
-	Sectors  []postgres.Named // the sectors the ministry oversees
+	Sectors  []kijun.Named // the sectors the ministry oversees
 	Catalogs []CatalogOption
 }
 
 // ShowView is a plan with one version, its live progress and its review.
 type ShowView struct {
-	Plan      kijun.Plan
-	V         *kijun.PlanVersion
-	Progress  kijun.PlanProgress
-	Operators []kijun.ScopeOperator
-	Comments  []kijun.PlanComment
-	Events    []kijun.PlanEvent
-	Names     postgres.ReferenceNames
-	Scopes    []kijun.ScopeChoice
+	Plan      plan.Plan
+	V         *plan.Version
+	Progress  plan.Progress
+	Operators []plan.ScopeOperator
+	Comments  []plan.Comment
+	Events    []plan.Event
+	Names     kijun.ReferenceNames
+	Scopes    []plan.ScopeChoice
 	// What the viewer may do now.
 	CanEdit   bool // the ministry, on a draft
 	CanSubmit bool
@@ -158,10 +158,10 @@ type MilestoneForm struct {
 
 // EditView is the general sections' page of a draft.
 type EditView struct {
-	Plan    kijun.Plan
+	Plan    plan.Plan
 	Form    EditForm
-	Choices kijun.ScopeChoices
-	Names   postgres.ReferenceNames
+	Choices plan.ScopeChoices
+	Names   kijun.ReferenceNames
 }
 
 // Has reports whether list holds s.
@@ -176,9 +176,9 @@ func Has(list []string, s string) bool {
 
 // ProfileView is the sector profile of one version: a form on a draft.
 type ProfileView struct {
-	Plan     kijun.Plan
-	V        *kijun.PlanVersion
-	Names    postgres.ReferenceNames
+	Plan     plan.Plan
+	V        *plan.Version
+	Names    kijun.ReferenceNames
 	Editable bool
 	// Errors by ref, then field, from the last save (the rows come back
 	// as typed in V.Profile).
@@ -206,38 +206,38 @@ func (v ProfileView) RowError(ref, field string) string {
 
 // DiffView compares two versions of a plan.
 type DiffView struct {
-	Plan     kijun.Plan
+	Plan     plan.Plan
 	From, To int
-	Changes  []kijun.PlanChange
-	Names    postgres.ReferenceNames
+	Changes  []plan.Change
+	Names    kijun.ReferenceNames
 }
 
 // PreviewRow is one row of a profile upload as the preview shows it.
 type PreviewRow struct {
 	Line     int
 	Ref      string
-	Changes  []kijun.PlanChange
-	Problems []kijun.FieldProblem
+	Changes  []plan.Change
+	Problems []plan.FieldProblem
 }
 
 // PreviewView is the preview of a profile upload: what would change and
 // every bad cell. Nothing is applied until confirmed.
 type PreviewView struct {
-	Plan     kijun.Plan
+	Plan     plan.Plan
 	FileName string
 	Rows     []PreviewRow
 	Problems int
 	Changes  int
 	Token    string
-	Names    postgres.ReferenceNames
+	Names    kijun.ReferenceNames
 }
 
 // EvaluationsView lists evaluations.
 type EvaluationsView struct {
-	Evaluations []kijun.Evaluation
+	Evaluations []plan.Evaluation
 	CanEdit     bool
 	IsNCO       bool
-	Names       postgres.ReferenceNames
+	Names       kijun.ReferenceNames
 }
 
 // EvaluationForm is the NCO's form as typed.
@@ -252,7 +252,7 @@ type EvaluationForm struct {
 type EvaluationNewView struct {
 	Form      EvaluationForm
 	Oversight []OversightPair
-	Names     postgres.ReferenceNames
+	Names     kijun.ReferenceNames
 }
 
 // OversightPair is a ministry with one sector it oversees.
@@ -263,29 +263,29 @@ type OversightPair struct {
 // EvaluationView is one evaluation: the NCO edits it, the ministry
 // reads and answers it.
 type EvaluationView struct {
-	E          kijun.Evaluation
+	E          plan.Evaluation
 	Form       EvaluationForm
 	CanEdit    bool
 	CanRespond bool
 	Response   string
 	RespError  string
-	Names      postgres.ReferenceNames
+	Names      kijun.ReferenceNames
 }
 
 // ReportView is the annual evaluation report.
 type ReportView struct {
 	FiscalYear  kijun.FiscalYear
 	Years       []kijun.FiscalYear
-	Evaluations []kijun.Evaluation
-	Ratings     map[kijun.EvaluationRating]int
-	Names       postgres.ReferenceNames
+	Evaluations []plan.Evaluation
+	Ratings     map[plan.EvaluationRating]int
+	Names       kijun.ReferenceNames
 }
 
 // SectorProfileView is the profile in force for an operator's sector.
 type SectorProfileView struct {
 	Sector  string
-	Profile *kijun.SectorProfile
-	Names   postgres.ReferenceNames
+	Profile *plan.SectorProfile
+	Names   kijun.ReferenceNames
 }
 
 // SortedFields returns the fields with errors: those named in order
@@ -329,9 +329,9 @@ func profileLinkLabel(ctx context.Context, editable bool) string {
 func scopeText(ctx context.Context, v ShowView) string {
 	s := v.V.Scope
 	switch s.Mode {
-	case kijun.ScopeDesignation:
+	case plan.ScopeDesignation:
 		return i18n.T(ctx, "plans.scope.text.designation", map[string]any{"Designation": i18n.T(ctx, "plans.designation."+s.Designation)})
-	case kijun.ScopeScopes:
+	case plan.ScopeScopes:
 		names := ""
 		for i, id := range s.ScopeIDs {
 			if i > 0 {
@@ -340,13 +340,13 @@ func scopeText(ctx context.Context, v ShowView) string {
 			names += i18n.From(ctx).Pick(v.ScopeName(id))
 		}
 		return i18n.T(ctx, "plans.scope.text.scopes", map[string]any{"Scopes": names})
-	case kijun.ScopeNamed:
+	case plan.ScopeNamed:
 		return i18n.T(ctx, "plans.scope.text.named", map[string]any{"Count": len(s.OperatorIDs)})
 	}
 	return i18n.T(ctx, "plans.scope.text.all")
 }
 
-func countApplies(v *kijun.PlanVersion, applies bool) int {
+func countApplies(v *plan.Version, applies bool) int {
 	n := 0
 	for _, c := range v.Profile {
 		if c.Applies == applies {
@@ -356,7 +356,7 @@ func countApplies(v *kijun.PlanVersion, applies bool) int {
 	return n
 }
 
-func countReflection(v *kijun.PlanVersion, r kijun.Reflection) int {
+func countReflection(v *plan.Version, r plan.Reflection) int {
 	n := 0
 	for _, c := range v.Profile {
 		if c.Applies && c.Reflection == r {
@@ -385,8 +385,8 @@ func yesNo(ctx context.Context, b bool) string {
 	return i18n.T(ctx, "plans.applies.no")
 }
 
-func commentsOf(list []kijun.PlanComment, section string) []kijun.PlanComment {
-	var out []kijun.PlanComment
+func commentsOf(list []plan.Comment, section string) []plan.Comment {
+	var out []plan.Comment
 	for _, c := range list {
 		if c.Section == section {
 			out = append(out, c)
@@ -395,14 +395,14 @@ func commentsOf(list []kijun.PlanComment, section string) []kijun.PlanComment {
 	return out
 }
 
-func kpiCaption(ctx context.Context, p kijun.PlanProgress) string {
+func kpiCaption(ctx context.Context, p plan.Progress) string {
 	if p.FiscalYear == 0 {
 		return i18n.T(ctx, "plans.kpi.caption_none")
 	}
 	return i18n.T(ctx, "plans.kpi.caption", map[string]any{"Year": p.FiscalYear.Label(i18n.From(ctx).Lang), "Count": p.Operators})
 }
 
-func kpiMetricText(ctx context.Context, n postgres.ReferenceNames, k kijun.KPI) string {
+func kpiMetricText(ctx context.Context, n kijun.ReferenceNames, k plan.KPI) string {
 	args := map[string]any{"Section": i18n.From(ctx).Pick(sectionName(n, k.Key)), "Threshold": k.Threshold}
 	return i18n.T(ctx, "plans.kpi.metric."+string(k.Metric), args)
 }
@@ -414,14 +414,14 @@ var profileFields = []string{"applies", "na_reason", "target_status", "target_ma
 var suppFields = []string{"ref", "section", "title_ja", "title_en", "statement_ja", "statement_en", "themes", "csf",
 	"target_status", "target_maturity", "reflection", "reflection_on", "reflection_reason"}
 
-func reflectionName(ctx context.Context, r kijun.Reflection) string {
+func reflectionName(ctx context.Context, r plan.Reflection) string {
 	if r == "" {
 		return i18n.T(ctx, "plans.reflection.none")
 	}
 	return i18n.T(ctx, "plans.reflection."+string(r))
 }
 
-func reflectionText(ctx context.Context, t kijun.ProfileTarget) string {
+func reflectionText(ctx context.Context, t plan.ProfileTarget) string {
 	s := reflectionName(ctx, t.Reflection)
 	if t.ReflectionOn != "" {
 		s += " " + string(t.ReflectionOn)
@@ -446,7 +446,7 @@ func indexTitle(ctx context.Context, queue bool) string {
 	return i18n.T(ctx, "plans.title")
 }
 
-func ratingText(ctx context.Context, r kijun.EvaluationRating) string {
+func ratingText(ctx context.Context, r plan.EvaluationRating) string {
 	if r == "" {
 		return "—"
 	}
@@ -463,7 +463,7 @@ func publishedText(ctx context.Context, published bool) string {
 func evaluationTitle(ctx context.Context, v EvaluationView) string {
 	l := i18n.From(ctx)
 	return i18n.T(ctx, "plans.eval.heading", map[string]any{"Year": v.E.FiscalYear.Label(l.Lang),
-		"Ministry": l.Pick(postgres.Name(v.Names.Ministries, v.E.MinistryCode)), "Sector": l.Pick(postgres.Name(v.Names.Sectors, v.E.SectorCode))})
+		"Ministry": l.Pick(kijun.Name(v.Names.Ministries, v.E.MinistryCode)), "Sector": l.Pick(kijun.Name(v.Names.Sectors, v.E.SectorCode))})
 }
 
 // ChangeValue shows a changed field's value in words where it is a code.
@@ -477,7 +477,7 @@ func ChangeValue(ctx context.Context, field, value string) string {
 	case "target_status":
 		return i18n.T(ctx, "plans.target."+value)
 	case "reflection":
-		return reflectionName(ctx, kijun.Reflection(value))
+		return reflectionName(ctx, plan.Reflection(value))
 	}
 	return value
 }

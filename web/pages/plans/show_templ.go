@@ -12,7 +12,7 @@ import templruntime "github.com/a-h/templ/runtime"
 import (
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/web/layout"
 	"strconv"
 )
@@ -100,9 +100,9 @@ func Show(v ShowView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var6 string
-			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(postgres.Name(v.Names.Ministries, v.Plan.MinistryCode)))
+			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(kijun.Name(v.Names.Ministries, v.Plan.MinistryCode)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/show.templ`, Line: 19, Col: 84}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/show.templ`, Line: 19, Col: 81}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -637,9 +637,9 @@ func Show(v ShowView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var40 string
-					templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(postgres.Name(v.Names.Sectors, o.SectorCode)))
+					templ_7745c5c3_Var40, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.From(ctx).Pick(kijun.Name(v.Names.Sectors, o.SectorCode)))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/show.templ`, Line: 85, Col: 186}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/show.templ`, Line: 85, Col: 183}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var40))
 					if templ_7745c5c3_Err != nil {
@@ -655,7 +655,7 @@ func Show(v ShowView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = comments(v, kijun.SectionScope).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = comments(v, plan.SectionScope).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -690,9 +690,9 @@ func Show(v ShowView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var43 string
-			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "plans.profile.reflection_summary", map[string]any{"Reflected": countReflection(v.V, kijun.ReflectionReflected), "Planned": countReflection(v.V, kijun.ReflectionPlanned), "NotPlanned": countReflection(v.V, kijun.ReflectionNotPlanned)}))
+			templ_7745c5c3_Var43, templ_7745c5c3_Err = templ.JoinStringErrs(i18n.T(ctx, "plans.profile.reflection_summary", map[string]any{"Reflected": countReflection(v.V, plan.ReflectionReflected), "Planned": countReflection(v.V, plan.ReflectionPlanned), "NotPlanned": countReflection(v.V, plan.ReflectionNotPlanned)}))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/show.templ`, Line: 95, Col: 255}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/plans/show.templ`, Line: 95, Col: 252}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var43))
 			if templ_7745c5c3_Err != nil {
@@ -706,11 +706,11 @@ func Show(v ShowView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = comments(v, kijun.SectionProfile).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = comments(v, plan.SectionProfile).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = comments(v, kijun.SectionSupplementary).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = comments(v, plan.SectionSupplementary).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -835,7 +835,7 @@ func Show(v ShowView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = comments(v, kijun.SectionGathering).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = comments(v, plan.SectionGathering).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -967,7 +967,7 @@ func Show(v ShowView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = comments(v, kijun.SectionEvaluation).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = comments(v, plan.SectionEvaluation).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1024,7 +1024,7 @@ func Show(v ShowView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = comments(v, kijun.SectionGeneral).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = comments(v, plan.SectionGeneral).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1058,7 +1058,7 @@ func Show(v ShowView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, s := range kijun.PlanSections {
+			for _, s := range plan.Sections {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 94, "<option value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1300,7 +1300,7 @@ func reviewPanel(v ShowView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		switch v.V.Status {
-		case kijun.PlanSubmitted:
+		case plan.Submitted:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 114, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1331,7 +1331,7 @@ func reviewPanel(v ShowView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-		case kijun.PlanUnderReview:
+		case plan.UnderReview:
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 117, "<form method=\"post\" action=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1362,7 +1362,7 @@ func reviewPanel(v ShowView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, s := range kijun.PlanSections {
+			for _, s := range plan.Sections {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 120, "<div class=\"field\"><label for=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

@@ -3,8 +3,8 @@
 package users
 
 import (
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
 // Option is a choice in a select.
@@ -15,7 +15,7 @@ type Option struct {
 
 // Choices are the roles and scopes the admin may grant.
 type Choices struct {
-	Roles      []kijun.Role
+	Roles      []identity.Role
 	Ministries []Option
 	Operators  []Option
 }
@@ -29,7 +29,7 @@ type GrantForm struct {
 
 // IndexView is the directory.
 type IndexView struct {
-	Users      []postgres.UserSummary
+	Users      []identity.UserSummary
 	Ministries map[string]kijun.Text
 	Choices    Choices
 	Form       GrantForm
@@ -37,7 +37,7 @@ type IndexView struct {
 
 // ShowView is one user with the grants the admin can see.
 type ShowView struct {
-	User       postgres.UserSummary
+	User       identity.UserSummary
 	Ministries map[string]kijun.Text
 	CanRevoke  []bool // per grant
 }

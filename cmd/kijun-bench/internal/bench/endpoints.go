@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -125,7 +125,7 @@ var Endpoints = []Endpoint{
 			if err != nil {
 				return err
 			}
-			if status == kijun.AssessmentSubmitted || status == kijun.AssessmentAccepted {
+			if status == assessment.Submitted || status == assessment.Accepted {
 				if _, err := postgres.Rollups(ctx, tx, id); err != nil {
 					return err
 				}

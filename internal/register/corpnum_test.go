@@ -1,4 +1,4 @@
-package kijun
+package register
 
 import (
 	"errors"

@@ -1,6 +1,10 @@
-package kijun
+package register
 
-import "time"
+import (
+	"time"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
+)
 
 // Designation says under which regime an operator is named.
 type Designation string
@@ -11,12 +15,12 @@ const (
 	DesignationBoth Designation = "both"
 )
 
-// OperatorStatus: operators are never deleted, only withdrawn.
-type OperatorStatus string
+// Status: operators are never deleted, only withdrawn.
+type Status string
 
 const (
-	OperatorActive    OperatorStatus = "active"
-	OperatorWithdrawn OperatorStatus = "withdrawn"
+	Active    Status = "active"
+	Withdrawn Status = "withdrawn"
 )
 
 // Operator is a named (バイネーム) critical-infrastructure operator.
@@ -24,13 +28,13 @@ type Operator struct {
 	ID              int64
 	CorporateNumber string // 法人番号, 13 digits with check digit
 	LocalGovCode    string // 地方公共団体コード (6 digits), municipalities only
-	Name            Text
+	Name            kijun.Text
 	SectorCode      string
 	ScopeIDs        []int64 // business scopes of its sector
 	Designation     Designation
 	DesignatedSince time.Time
 	DesignatedBy    string // ministry code
 	Reason          string
-	Status          OperatorStatus
+	Status          Status
 	Version         int
 }

@@ -1,9 +1,11 @@
-package kijun
+package register
 
 import (
 	"strings"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
 // Validation errors for the two public identifiers operators are registered
@@ -11,10 +13,10 @@ import (
 // as they are; the messages live with the import messages (exchange.*),
 // which is where users meet them most.
 var (
-	ErrCorporateNumberFormat = &Error{Code: EInvalid, MessageID: "exchange.corporate_number.format"}
-	ErrCorporateNumberCheck  = &Error{Code: EInvalid, MessageID: "exchange.corporate_number.check_digit"}
-	ErrLocalGovCodeFormat    = &Error{Code: EInvalid, MessageID: "exchange.local_gov_code.format"}
-	ErrLocalGovCodeCheck     = &Error{Code: EInvalid, MessageID: "exchange.local_gov_code.check_digit"}
+	ErrCorporateNumberFormat = &kijun.Error{Code: kijun.EInvalid, MessageID: "exchange.corporate_number.format"}
+	ErrCorporateNumberCheck  = &kijun.Error{Code: kijun.EInvalid, MessageID: "exchange.corporate_number.check_digit"}
+	ErrLocalGovCodeFormat    = &kijun.Error{Code: kijun.EInvalid, MessageID: "exchange.local_gov_code.format"}
+	ErrLocalGovCodeCheck     = &kijun.Error{Code: kijun.EInvalid, MessageID: "exchange.local_gov_code.check_digit"}
 )
 
 // NormalizeDigits folds full-width digits and spaces to ASCII (NFKC) and

@@ -1,8 +1,10 @@
-package kijun
+package identity
 
 import (
 	"slices"
 	"time"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
 // Role is what a user may do, within the scope of a grant.
@@ -50,7 +52,7 @@ type Grant struct {
 	Role         Role
 	MinistryCode string // ministry roles
 	OperatorID   int64  // operator roles
-	OperatorName Text
+	OperatorName kijun.Text
 	SectorCode   string // the operator's sector, for operator roles
 	Source       string
 	Provider     string

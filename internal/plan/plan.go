@@ -1,4 +1,4 @@
-package kijun
+package plan
 
 import (
 	"regexp"
@@ -6,50 +6,48 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
-// Implementation plans (実施計画, 第2部 of the standard; docs/plans.md): a
-// ministry's plan for one or more of its sectors over a planning period,
-// with the sector profile that tailors the baseline, how the ministry
-// grasps its operators' state (把握・分析), and the KPIs by which the NCO
-// evaluates it (評価・改善). Plans are versioned: a version is edited as a
-// draft and never changes once submitted.
-
-// PlanStatus is where a plan version is in its review.
-type PlanStatus string
+// Status is where a plan version is in its review.
+type Status string
 
 const (
-	PlanDraft       PlanStatus = "draft"
-	PlanSubmitted   PlanStatus = "submitted"
-	PlanUnderReview PlanStatus = "under_review"
-	PlanReturned    PlanStatus = "returned"
-	PlanAccepted    PlanStatus = "accepted"
-	PlanSuperseded  PlanStatus = "superseded" // a newer version was accepted
+	Draft       Status = "draft"
+	Submitted   Status = "submitted"
+	UnderReview Status = "under_review"
+	Returned    Status = "returned"
+	Accepted    Status = "accepted"
+	Superseded  Status = "superseded" // a newer version was accepted
 )
 
-// PlanStatuses lists the statuses in lifecycle order.
-var PlanStatuses = []PlanStatus{PlanDraft, PlanSubmitted, PlanUnderReview, PlanReturned, PlanAccepted, PlanSuperseded}
+// Statuses lists the statuses in lifecycle order.
+var Statuses = []Status{Draft, Submitted, UnderReview, Returned, Accepted, Superseded}
 
 // CanMoveTo reports whether s → to is a transition of the lifecycle. It is
 // the definition; the database's kijun_plan_versions_guard guards the same
 // pairs, which a test derives from this function.
-func (s PlanStatus) CanMoveTo(to PlanStatus) bool {
+func (s Status) CanMoveTo(to Status) bool {
 	switch s {
-	case PlanDraft:
-		return to == PlanSubmitted
-	case PlanSubmitted:
-		return to == PlanUnderReview
-	case PlanUnderReview:
-		return to == PlanReturned || to == PlanAccepted
-	case PlanAccepted:
-		return to == PlanSuperseded
+	case Draft:
+		return to == Submitted
+	case Submitted:
+		return to == UnderReview
+	case UnderReview:
+		return to == Returned || to == Accepted
+	case Accepted:
+		return to == Superseded
 	}
 	return false
 }
 
 // Revisable reports whether a new draft version may start from a version
 // in this status: after a return, or from the accepted plan.
-func (s PlanStatus) Revisable() bool { return s == PlanReturned || s == PlanAccepted }
+func (s Status) Revisable() bool { return s == Returned || s == Accepted }
 
 // Plan sections, as review comments and the diff name them.
 const (
@@ -61,8 +59,8 @@ const (
 	SectionEvaluation    = "evaluation"
 )
 
-// PlanSections lists the sections in the order of 第2部.
-var PlanSections = []string{SectionGeneral, SectionScope, SectionProfile, SectionSupplementary, SectionGathering, SectionEvaluation}
+// Sections lists the sections in the order of 第2部.
+var Sections = []string{SectionGeneral, SectionScope, SectionProfile, SectionSupplementary, SectionGathering, SectionEvaluation}
 
 // ScopeMode says how a plan chooses its operators from the register.
 type ScopeMode string
@@ -77,9 +75,9 @@ const (
 // ScopeModes lists the modes for forms.
 var ScopeModes = []ScopeMode{ScopeAll, ScopeDesignation, ScopeScopes, ScopeNamed}
 
-// PlanScope is a plan's 対象. The operators it selects are worked out
+// Scope is a plan's 対象. The operators it selects are worked out
 // live from the register, so counts follow designations and withdrawals.
-type PlanScope struct {
+type Scope struct {
 	Mode        ScopeMode `json:"mode"`
 	Designation string    `json:"designation,omitempty"` // ci or core (operators designated both count for either)
 	ScopeIDs    []int64   `json:"scope_ids,omitempty"`
@@ -117,41 +115,19 @@ var KPIMetrics = []KPIMetric{KPIImplemented, KPIScore, KPISubmitted}
 // KPI is a target of a plan's 評価・改善, e.g. "90% of designated
 // operators at 実施済 for 対応及び復旧 (RR) by FY2028".
 type KPI struct {
-	Label     string    `json:"label"`
-	Metric    KPIMetric `json:"metric"`
-	Key       string    `json:"key,omitempty"`       // a baseline section code; "" for overall
-	Threshold int       `json:"threshold,omitempty"` // KPIScore: the score (percent) an operator must reach
-	Target    int       `json:"target"`              // percent of in-scope operators
-	Due       Date      `json:"due"`
+	Label     string     `json:"label"`
+	Metric    KPIMetric  `json:"metric"`
+	Key       string     `json:"key,omitempty"`       // a baseline section code; "" for overall
+	Threshold int        `json:"threshold,omitempty"` // KPIScore: the score (percent) an operator must reach
+	Target    int        `json:"target"`              // percent of in-scope operators
+	Due       kijun.Date `json:"due"`
 }
 
 // Milestone is a dated step of a plan.
 type Milestone struct {
-	Label string `json:"label"`
-	Due   Date   `json:"due"`
-	Done  bool   `json:"done,omitempty"`
-}
-
-// Date is a calendar date without time, written as 2006-01-02 in JSON.
-type Date string
-
-// ParseDate accepts 2006-01-02 (and 2006/01/02, as spreadsheets write it).
-func ParseDate(s string) (Date, bool) {
-	s = strings.ReplaceAll(strings.TrimSpace(s), "/", "-")
-	t, err := time.Parse("2006-01-02", s)
-	if err != nil {
-		return "", false
-	}
-	return Date(t.Format("2006-01-02")), true
-}
-
-// Time returns the date at midnight JST, or the zero time.
-func (d Date) Time() time.Time {
-	t, err := time.ParseInLocation("2006-01-02", string(d), JST)
-	if err != nil {
-		return time.Time{}
-	}
-	return t
+	Label string     `json:"label"`
+	Due   kijun.Date `json:"due"`
+	Done  bool       `json:"done,omitempty"`
 }
 
 // Reflection says whether a control is reflected in the sector's
@@ -171,12 +147,12 @@ var Reflections = []Reflection{ReflectionNone, ReflectionReflected, ReflectionPl
 // ProfileTarget is what a profile expects of a control in the sector, and
 // where the sector's 安全基準等 reflect it.
 type ProfileTarget struct {
-	TargetStatus     AnswerStatus // implemented or partial
-	TargetMaturity   int          // 0: none, else 1–4
-	StandardDoc      string       // the 安全基準等 document
-	StandardClause   string       // its clause
+	TargetStatus     assessment.AnswerStatus // implemented or partial
+	TargetMaturity   int                     // 0: none, else 1–4
+	StandardDoc      string                  // the 安全基準等 document
+	StandardClause   string                  // its clause
 	Reflection       Reflection
-	ReflectionOn     Date // reflected on / planned by
+	ReflectionOn     kijun.Date // reflected on / planned by
 	ReflectionReason string
 }
 
@@ -185,7 +161,7 @@ type ProfileControl struct {
 	Ref string
 	// From the catalog, for display.
 	Section string
-	Title   Text
+	Title   kijun.Text
 	ProfileTarget
 	Applies       bool
 	NAReason      string
@@ -195,19 +171,19 @@ type ProfileControl struct {
 // SupplementaryControl is a sector supplementary control: a control of the
 // ministry's own on top of the baseline.
 type SupplementaryControl struct {
-	Control // Ref like "ELECTRICITY-S01"
+	catalog.Control // Ref like "ELECTRICITY-S01"
 	ProfileTarget
 }
 
 // Limits of a plan's texts, defined here; the database's CHECKs bound the
 // same columns, and a test holds them equal.
 const (
-	MaxPlanTitle    = 200
-	MaxPlanNote     = 10000
+	MaxTitle        = 200
+	MaxNote         = 10000
 	MaxProfileText  = 2000
 	MaxTailoring    = 5000
 	MaxStandardText = 300
-	MaxPlanComment  = 5000
+	MaxComment      = 5000
 	MaxEvalText     = 20000
 )
 
@@ -230,10 +206,10 @@ type FieldProblem struct {
 func (t ProfileTarget) Check(ref string) []FieldProblem {
 	var ps []FieldProblem
 	add := func(field, id string) { ps = append(ps, FieldProblem{Ref: ref, Field: field, MessageID: id}) }
-	if t.TargetStatus != AnswerImplemented && t.TargetStatus != AnswerPartial {
+	if t.TargetStatus != assessment.AnswerImplemented && t.TargetStatus != assessment.AnswerPartial {
 		add("target_status", "plans.error.target_status")
 	}
-	if t.TargetMaturity < 0 || t.TargetMaturity > MaxMaturity {
+	if t.TargetMaturity < 0 || t.TargetMaturity > assessment.MaxMaturity {
 		add("target_maturity", "plans.error.maturity")
 	}
 	if utf8.RuneCountInString(t.StandardDoc) > MaxStandardText {
@@ -276,17 +252,17 @@ func (c ProfileControl) Check() []FieldProblem {
 	return ps
 }
 
-// PlanVersion is one version of a plan with its content.
-type PlanVersion struct {
+// Version is one version of a plan with its content.
+type Version struct {
 	ID          int64
 	PlanID      int64
 	Version     int
 	BasedOn     int64
-	Status      PlanStatus
+	Status      Status
 	CatalogID   int64
 	CatalogName string // "code version", for display
-	Title       Text
-	Scope       PlanScope
+	Title       kijun.Text
+	Scope       Scope
 	Gathering   Gathering
 	KPIs        []KPI
 	Milestones  []Milestone
@@ -309,33 +285,33 @@ type Plan struct {
 	ID           int64
 	MinistryCode string
 	SectorCodes  []string
-	PeriodStart  FiscalYear
-	PeriodEnd    FiscalYear
+	PeriodStart  kijun.FiscalYear
+	PeriodEnd    kijun.FiscalYear
 	CreatedAt    time.Time
 	// Latest is the newest version; Current the accepted one in force (0:
 	// none yet).
 	Latest        int
 	LatestID      int64
-	LatestStatus  PlanStatus
-	LatestTitle   Text
+	LatestStatus  Status
+	LatestTitle   kijun.Text
 	SubmittedAt   *time.Time
 	Current       int
-	Versions      []PlanVersionSummary // filled by GetPlan, oldest first
-	ScopeOperator int                  // live count of operators in the latest version's scope
+	Versions      []VersionSummary // filled by GetPlan, oldest first
+	ScopeOperator int              // live count of operators in the latest version's scope
 }
 
-// PlanVersionSummary is a row of a plan's version history.
-type PlanVersionSummary struct {
+// VersionSummary is a row of a plan's version history.
+type VersionSummary struct {
 	ID          int64
 	Version     int
-	Status      PlanStatus
+	Status      Status
 	SubmittedAt *time.Time
 	DecidedAt   *time.Time
 	DecidedBy   string
 }
 
-// PlanComment is a review comment on one section of a version.
-type PlanComment struct {
+// Comment is a review comment on one section of a version.
+type Comment struct {
 	ID         int64
 	VersionID  int64
 	Version    int
@@ -346,11 +322,11 @@ type PlanComment struct {
 	CreatedAt  time.Time
 }
 
-// PlanEvent is a row of a plan's status history.
-type PlanEvent struct {
+// Event is a row of a plan's status history.
+type Event struct {
 	Version int
-	From    PlanStatus
-	To      PlanStatus
+	From    Status
+	To      Status
 	ByName  string
 	At      time.Time
 }
@@ -367,7 +343,7 @@ type Evaluation struct {
 	ID                  int64
 	MinistryCode        string
 	SectorCode          string
-	FiscalYear          FiscalYear
+	FiscalYear          kijun.FiscalYear
 	PlanID              int64
 	Findings            string
 	GoodPractices       string
@@ -382,8 +358,8 @@ type Evaluation struct {
 	UpdatedAt           time.Time
 }
 
-// PlanChange is one difference between two plan versions.
-type PlanChange struct {
+// Change is one difference between two plan versions.
+type Change struct {
 	Section string // one of PlanSections
 	Ref     string // the control, KPI ("KPI 2") or milestone, if any
 	Field   string
@@ -444,7 +420,7 @@ func milestoneFields(m Milestone) []planField {
 
 // diffFields appends a change for every planField whose value differs; a
 // missing side (nil) counts as empty values.
-func diffFields(out []PlanChange, section, ref string, a, b []planField) []PlanChange {
+func diffFields(out []Change, section, ref string, a, b []planField) []Change {
 	n := max(len(a), len(b))
 	for i := 0; i < n; i++ {
 		var name, av, bv string
@@ -455,20 +431,20 @@ func diffFields(out []PlanChange, section, ref string, a, b []planField) []PlanC
 			name, bv = b[i].name, b[i].value
 		}
 		if av != bv {
-			out = append(out, PlanChange{Section: section, Ref: ref, Field: name, Old: av, New: bv})
+			out = append(out, Change{Section: section, Ref: ref, Field: name, Old: av, New: bv})
 		}
 	}
 	return out
 }
 
-// DiffPlanVersions lists every difference from version a to version b,
+// DiffVersions lists every difference from version a to version b,
 // section by section in the order of 第2部, controls in profile order.
-func DiffPlanVersions(a, b *PlanVersion) []PlanChange {
-	var out []PlanChange
+func DiffVersions(a, b *Version) []Change {
+	var out []Change
 	out = diffFields(out, SectionGeneral, "", []planField{{"title_ja", a.Title.Ja}, {"title_en", a.Title.En},
 		{"catalog", a.CatalogName}, {"internal_note", a.InternalNote}},
 		[]planField{{"title_ja", b.Title.Ja}, {"title_en", b.Title.En}, {"catalog", b.CatalogName}, {"internal_note", b.InternalNote}})
-	scope := func(s PlanScope) []planField {
+	scope := func(s Scope) []planField {
 		return []planField{{"mode", string(s.Mode)}, {"designation", s.Designation}, {"scope_ids", planIDs(s.ScopeIDs)},
 			{"operator_ids", planIDs(s.OperatorIDs)}}
 	}
@@ -565,10 +541,10 @@ type SectionFigure struct {
 	AvgScore    *float64 // mean score (0–1) of those with a score
 }
 
-// PlanProgress is what a plan page shows of "are we on track?".
-type PlanProgress struct {
+// Progress is what a plan page shows of "are we on track?".
+type Progress struct {
 	CycleID    int64
-	FiscalYear FiscalYear // 0: no cycle yet
+	FiscalYear kijun.FiscalYear // 0: no cycle yet
 	Operators  int
 	KPIs       []KPIProgress
 	Sections   []SectionFigure
@@ -582,7 +558,7 @@ type SectorProfile struct {
 	MinistryCode string
 	Version      int
 	AcceptedAt   *time.Time
-	Title        Text
+	Title        kijun.Text
 	CatalogID    int64
 	Controls     []SectorProfileControl
 }
@@ -591,15 +567,15 @@ type SectorProfile struct {
 type SectorProfileControl struct {
 	ProfileControl
 	Supplementary bool
-	Statement     Text
+	Statement     kijun.Text
 }
 
 // ScopeOperator is an operator a plan's scope selects.
 type ScopeOperator struct {
 	ID          int64
-	Name        Text
+	Name        kijun.Text
 	SectorCode  string
-	Designation Designation
+	Designation register.Designation
 }
 
 // ScopeChoices are the register's entries a scope form offers.
@@ -612,5 +588,5 @@ type ScopeChoices struct {
 type ScopeChoice struct {
 	ID     int64
 	Sector string
-	Name   Text
+	Name   kijun.Text
 }

@@ -1,45 +1,14 @@
-package kijun
+package assessment
 
 import (
-	"strconv"
+	"math"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
 )
-
-// The self-assessment cycle (docs/assessment.md): each fiscal year the NCO
-// opens a cycle against a published catalog; every active operator answers
-// the controls of its sector, submits, and its ministry returns or accepts.
-
-// FiscalYear is a Japanese fiscal year (年度), April to March, named by the
-// calendar year it starts in: FY2027 is 令和9年度, 2027-04-01 – 2028-03-31.
-type FiscalYear int
-
-// FiscalYearOf returns the fiscal year t falls in, in Japan's time zone.
-func FiscalYearOf(t time.Time) FiscalYear {
-	t = t.In(JST)
-	if t.Month() < time.April {
-		return FiscalYear(t.Year() - 1)
-	}
-	return FiscalYear(t.Year())
-}
-
-// JST is Japan Standard Time (no daylight saving).
-var JST = time.FixedZone("JST", 9*60*60)
-
-// Reiwa returns the year of the Reiwa era (令和N年度 = FY(2018+N)).
-func (fy FiscalYear) Reiwa() int { return int(fy) - 2018 }
-
-// Start returns 1 April of the fiscal year.
-func (fy FiscalYear) Start() time.Time { return time.Date(int(fy), time.April, 1, 0, 0, 0, 0, JST) }
-
-// Label returns 「令和9年度 (FY2027)」 in Japanese, "FY2027 (Reiwa 9)" in English.
-func (fy FiscalYear) Label(lang Lang) string {
-	y, r := strconv.Itoa(int(fy)), strconv.Itoa(fy.Reiwa())
-	if lang == En {
-		return "FY" + y + " (Reiwa " + r + ")"
-	}
-	return "令和" + r + "年度 (FY" + y + ")"
-}
 
 // AnswerStatus is a code of the answer scale (table answer_scale).
 type AnswerStatus string
@@ -54,7 +23,7 @@ const (
 // ScaleEntry is one step of the answer scale, as stored in answer_scale.
 type ScaleEntry struct {
 	Code  AnswerStatus
-	Label Text
+	Label kijun.Text
 	// Weight is the step's score; nil excludes the answer from scores.
 	Weight              *float64
 	RequiresReason      bool // N/A: a reason is needed to submit
@@ -77,7 +46,7 @@ const (
 // Cycle is one fiscal year's self-assessment round.
 type Cycle struct {
 	ID         int64
-	FiscalYear FiscalYear
+	FiscalYear kijun.FiscalYear
 	CatalogID  int64
 	OpensOn    time.Time
 	DueOn      time.Time
@@ -85,20 +54,20 @@ type Cycle struct {
 	CreatedAt  time.Time
 }
 
-// AssessmentStatus is where an assessment is in its review.
-type AssessmentStatus string
+// Status is where an assessment is in its review.
+type Status string
 
 const (
-	AssessmentNotStarted AssessmentStatus = "not_started"
-	AssessmentInProgress AssessmentStatus = "in_progress"
-	AssessmentSubmitted  AssessmentStatus = "submitted"
-	AssessmentReturned   AssessmentStatus = "returned"
-	AssessmentAccepted   AssessmentStatus = "accepted"
+	NotStarted Status = "not_started"
+	InProgress Status = "in_progress"
+	Submitted  Status = "submitted"
+	Returned   Status = "returned"
+	Accepted   Status = "accepted"
 )
 
-// AssessmentStatuses lists the statuses in the order lists show them.
-var AssessmentStatuses = []AssessmentStatus{AssessmentNotStarted, AssessmentInProgress, AssessmentSubmitted,
-	AssessmentReturned, AssessmentAccepted}
+// Statuses lists the statuses in the order lists show them.
+var Statuses = []Status{NotStarted, InProgress, Submitted,
+	Returned, Accepted}
 
 // StatusOverdue is the derived status a list filters by: due date passed
 // and not submitted or accepted.
@@ -106,29 +75,29 @@ const StatusOverdue = "overdue"
 
 // Editable reports whether answers may change in this status (the
 // database's answers guard locks the others; a test derives it from here).
-func (s AssessmentStatus) Editable() bool {
-	return s == AssessmentNotStarted || s == AssessmentInProgress || s == AssessmentReturned
+func (s Status) Editable() bool {
+	return s == NotStarted || s == InProgress || s == Returned
 }
 
 // CanMoveTo reports whether from → to is a transition of the state machine.
 // It is the definition; the database's transition trigger guards the same
 // pairs, which a test derives from this function.
-func (s AssessmentStatus) CanMoveTo(to AssessmentStatus) bool {
+func (s Status) CanMoveTo(to Status) bool {
 	switch s {
-	case AssessmentNotStarted:
-		return to == AssessmentInProgress || to == AssessmentSubmitted
-	case AssessmentInProgress, AssessmentReturned:
-		return to == AssessmentSubmitted
-	case AssessmentSubmitted:
-		return to == AssessmentReturned || to == AssessmentAccepted
+	case NotStarted:
+		return to == InProgress || to == Submitted
+	case InProgress, Returned:
+		return to == Submitted
+	case Submitted:
+		return to == Returned || to == Accepted
 	}
 	return false
 }
 
-// AssessmentControl is a control as an assessment asks it: a copy taken
+// Control is a control as an assessment asks it: a copy taken
 // when the assessment was created, so later catalog or profile changes do
 // not move an open assessment.
-type AssessmentControl struct {
+type Control struct {
 	Ref string
 	// CatalogID is the catalog the control was copied from; 0 for a
 	// sector supplementary control.
@@ -136,8 +105,8 @@ type AssessmentControl struct {
 	Section          string
 	Themes           []string
 	CSF              []string
-	Title            Text
-	Statement        Text
+	Title            kijun.Text
+	Statement        kijun.Text
 	EvidenceExpected bool
 	SortOrder        int
 }
@@ -153,13 +122,13 @@ type SectionProgress struct {
 type Assessment struct {
 	ID           int64
 	CycleID      int64
-	FiscalYear   FiscalYear
+	FiscalYear   kijun.FiscalYear
 	DueOn        time.Time
 	OperatorID   int64
-	OperatorName Text
+	OperatorName kijun.Text
 	SectorCode   string
 	MinistryCode string
-	Status       AssessmentStatus
+	Status       Status
 	Overdue      bool
 	Version      int
 	CreatedAt    time.Time
@@ -226,21 +195,12 @@ func (a Answer) SameContent(b Answer) bool {
 		if t == nil {
 			return ""
 		}
-		return t.In(JST).Format(time.DateOnly)
+		return t.In(kijun.JST).Format(time.DateOnly)
 	}
 	return a.Status == b.Status && a.Maturity == b.Maturity && a.How == b.How && a.NAReason == b.NAReason &&
 		a.Remediation.Action == b.Remediation.Action && a.Remediation.Owner == b.Remediation.Owner &&
 		day(a.Remediation.Due) == day(b.Remediation.Due)
 }
-
-// SaveVerdict is what saving a draft answer over the stored one does.
-type SaveVerdict int
-
-const (
-	SaveWrite         SaveVerdict = iota // the draft replaces the stored answer
-	SaveAlreadyStored                    // nothing to write: the stored answer already says it
-	SaveConflict                         // refused: someone saved since the draft's version
-)
 
 // DecideSave is the optimistic version rule of saving draft, edited from
 // version expected (0: none saved yet), over stored (Version 0: none
@@ -249,14 +209,14 @@ const (
 // the draft says and is no carried-forward answer awaiting confirmation:
 // a stale save of what is stored (say, the page's own autosave racing its
 // form post) is not a conflict.
-func DecideSave(stored, draft Answer, expected int) SaveVerdict {
+func DecideSave(stored, draft Answer, expected int) kijun.SaveVerdict {
 	switch {
 	case stored.Version == expected:
-		return SaveWrite
+		return kijun.SaveWrite
 	case stored.SameContent(draft) && !stored.CarriedForward:
-		return SaveAlreadyStored
+		return kijun.SaveAlreadyStored
 	}
-	return SaveConflict
+	return kijun.SaveConflict
 }
 
 // WellFormed returns the problems that stop a draft answer from being
@@ -323,11 +283,11 @@ type ReviewComment struct {
 	CreatedAt    time.Time
 }
 
-// AssessmentEvent is a row of an assessment's status history.
-type AssessmentEvent struct {
+// Event is a row of an assessment's status history.
+type Event struct {
 	ID     int64
-	From   AssessmentStatus // "" for creation
-	To     AssessmentStatus
+	From   Status // "" for creation
+	To     Status
 	ByID   int64
 	ByName string
 	At     time.Time
@@ -354,4 +314,86 @@ type Rollup struct {
 	NotImplemented int
 	NA             int
 	Score          *float64 // nil when nothing is applicable
+}
+
+// Score is the scoring of an assessment (docs/assessment.md, "Scoring"):
+// its rollups, one per dimension the controls count in — overall (key ""),
+// each section, each theme of a control, each distinct CSF function of a
+// control (GV, ID, PR, DE, RS, RC) — in the order the dimensions first
+// appear. statuses[i] is the answer to controls[i] ("": unanswered).
+//
+// In each dimension: Controls counts the controls, Answered those with a
+// status, Applicable those answered with a status whose scale weight is
+// not nil (該当なし is excluded), and one count per status. Score is the
+// mean weight of the applicable answers rounded half away from zero to
+// four decimals, nil when nothing is applicable. Weights are the scale's
+// (two decimals), summed exactly in hundredths.
+func Score(controls []Control, statuses []AnswerStatus, scale []ScaleEntry) []Rollup {
+	weight := make(map[AnswerStatus]*int64, len(scale))
+	for _, s := range scale {
+		if s.Weight != nil {
+			w := int64(math.Round(*s.Weight * 100))
+			weight[s.Code] = &w
+		} else {
+			weight[s.Code] = nil
+		}
+	}
+	type dim struct {
+		r   Rollup
+		sum int64 // Σ weight of the applicable answers, in hundredths
+	}
+	var dims []*dim
+	index := map[[2]string]*dim{}
+	count := func(kind, key string, st AnswerStatus) {
+		d := index[[2]string{kind, key}]
+		if d == nil {
+			d = &dim{r: Rollup{Kind: kind, Key: key}}
+			index[[2]string{kind, key}] = d
+			dims = append(dims, d)
+		}
+		d.r.Controls++
+		if st == "" {
+			return
+		}
+		d.r.Answered++
+		switch st {
+		case AnswerImplemented:
+			d.r.Implemented++
+		case AnswerPartial:
+			d.r.Partial++
+		case AnswerNotImplemented:
+			d.r.NotImplemented++
+		case AnswerNotApplicable:
+			d.r.NA++
+		}
+		if w := weight[st]; w != nil {
+			d.r.Applicable++
+			d.sum += *w
+		}
+	}
+	for i, c := range controls {
+		st := statuses[i]
+		count(RollupOverall, "", st)
+		count(RollupSection, c.Section, st)
+		for _, t := range c.Themes {
+			count(RollupTheme, t, st)
+		}
+		var fns []string
+		for _, csf := range c.CSF {
+			fn, _, _ := strings.Cut(csf, ".")
+			if !slices.Contains(fns, fn) {
+				fns = append(fns, fn)
+				count(RollupCSFFunction, fn, st)
+			}
+		}
+	}
+	out := make([]Rollup, len(dims))
+	for i, d := range dims {
+		if d.r.Applicable > 0 {
+			s := float64(kijun.ScoreE4(d.sum, d.r.Applicable)) / 1e4
+			d.r.Score = &s
+		}
+		out[i] = d.r
+	}
+	return out
 }
