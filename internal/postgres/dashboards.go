@@ -17,7 +17,7 @@ import (
 // sums that triggers keep in the transaction of every submit, accept and
 // return (sector_rollups.go); per-sector figures (drill-down, benchmark)
 // from assessment_rollups and the assessments' status; the ministry's
-// weakest controls from sector_control_rollups (migration 000012); never
+// weakest controls from sector_control_rollups; never
 // from answers — except the below-target list, which compares one
 // sector's answers with its profile, and the streamed answer export.
 // Scores count only assessments that are submitted or accepted now: a
