@@ -25,7 +25,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
 	r.Use(s.securityHeaders)
-	r.Use(http.NewCrossOriginProtection().Handler)
+	r.Use(sameOrigin(s.cfg.BaseURL))
 	r.Use(s.negotiateLanguage)
 
 	// raw registers a plain handler with the policy action it needs.
