@@ -26,6 +26,10 @@ type jobsConfig struct {
 	// AnchorEvery is the audit-anchor job's period (JOBS_AUDIT_ANCHOR_EVERY,
 	// default 24h, starting 03:00 JST).
 	AnchorEvery time.Duration
+	// AnchorFile, if set, is a file the audit-anchor job appends every
+	// chain's head to, one JSON line each (AUDIT_ANCHOR_FILE): a copy of
+	// the anchors outside the database, for `kijun audit verify -anchors`.
+	AnchorFile string
 }
 
 // jobsCfg is read from the environment; cmdServe's flags override it.
@@ -33,12 +37,14 @@ var jobsCfg = jobsConfig{
 	Enabled:     !strings.EqualFold(os.Getenv("JOBS_ENABLED"), "false"),
 	Tick:        envDur("JOBS_TICK", time.Minute),
 	AnchorEvery: envDur("JOBS_AUDIT_ANCHOR_EVERY", 24*time.Hour),
+	AnchorFile:  os.Getenv("AUDIT_ANCHOR_FILE"),
 }
 
 func (c *jobsConfig) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Enabled, "jobs", c.Enabled, "run scheduled jobs in this process; each runs once per period across all instances (JOBS_ENABLED)")
 	fs.DurationVar(&c.Tick, "jobs-tick", c.Tick, "how often due jobs are looked for (JOBS_TICK)")
 	fs.DurationVar(&c.AnchorEvery, "jobs-audit-anchor-every", c.AnchorEvery, "period of the audit-anchor job (JOBS_AUDIT_ANCHOR_EVERY)")
+	fs.StringVar(&c.AnchorFile, "audit-anchor-file", c.AnchorFile, "file the audit-anchor job appends chain heads to, one JSON line each (AUDIT_ANCHOR_FILE)")
 }
 
 // startJobs starts the scheduler on db (the server's pool) unless it is
@@ -53,7 +59,7 @@ func startJobs(ctx context.Context, c jobsConfig, db *pgxpool.Pool, log *slog.Lo
 		at = 0
 	}
 	s := &jobs.Scheduler{DB: db, Log: log, Tick: c.Tick,
-		Jobs: []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log)}}
+		Jobs: []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log, c.AnchorFile)}}
 	if reg != nil {
 		if err := s.Register(reg); err != nil {
 			log.Warn("job metrics not registered", "err", err.Error())

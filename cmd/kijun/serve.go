@@ -51,6 +51,12 @@ func serve(ctx context.Context, cfg config.Config, dev *server.DevIdentity, read
 		l.Close()
 		return err
 	}
+	stopMetrics, err := serveMetrics(cfg.MetricsAddr, srv.Metrics(), log)
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer stopMetrics()
 	if dev != nil {
 		log.Warn("the development identity provider is on: anyone can sign in as a demo user; never do this in production")
 	}

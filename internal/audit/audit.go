@@ -1,7 +1,12 @@
 package audit
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"io"
 	"time"
 )
 
@@ -48,4 +53,40 @@ type ChainHead struct {
 	Chain  string
 	Events int64
 	Hash   []byte
+}
+
+// Anchor is one chain's head as written outside the database by the
+// audit-anchor job: one JSON object per line in the anchors file
+// (AUDIT_ANCHOR_FILE), and the same fields in its "audit anchor" log line,
+// so that either can be handed to `kijun audit verify -anchors`.
+type Anchor struct {
+	At    time.Time `json:"at"`
+	Chain string    `json:"chain"`
+	Seq   int64     `json:"seq"`
+	Hash  string    `json:"hash"` // hex
+}
+
+// ReadAnchors reads anchors, one JSON object per line (blank lines
+// skipped), and returns them as chain heads. Any other line is an error:
+// an anchors file that does not parse proves nothing.
+func ReadAnchors(r io.Reader) ([]ChainHead, error) {
+	var out []ChainHead
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var a Anchor
+		if err := json.Unmarshal(line, &a); err != nil {
+			return nil, fmt.Errorf("anchors line %d: %w", n, err)
+		}
+		h, err := hex.DecodeString(a.Hash)
+		if err != nil || a.Chain == "" || a.Seq < 1 || len(h) == 0 {
+			return nil, fmt.Errorf("anchors line %d: want chain, seq and a hex hash", n)
+		}
+		out = append(out, ChainHead{Chain: a.Chain, Events: a.Seq, Hash: h})
+	}
+	return out, sc.Err()
 }

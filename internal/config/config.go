@@ -18,6 +18,9 @@ import (
 type Config struct {
 	// ListenAddr is host:port to listen on (LISTEN_ADDR, or ":"+PORT).
 	ListenAddr string
+	// MetricsAddr is host:port of the Prometheus metrics listener
+	// (METRICS_ADDR), never the public one; empty serves no metrics.
+	MetricsAddr string
 	// DatabaseURL connects as the schema owner: migrations and seeds.
 	DatabaseURL string
 	// AppDatabaseURL connects as the restricted role the server uses; by
@@ -46,6 +49,7 @@ func FromEnv() Config {
 	port := env("PORT", "8080")
 	c := Config{
 		ListenAddr:      env("LISTEN_ADDR", ":"+port),
+		MetricsAddr:     os.Getenv("METRICS_ADDR"),
 		DatabaseURL:     os.Getenv("DATABASE_URL"),
 		AppDatabaseURL:  os.Getenv("APP_DATABASE_URL"),
 		BaseURL:         os.Getenv("BASE_URL"),
@@ -61,6 +65,7 @@ func FromEnv() Config {
 // Flags registers flags that override the environment on fs.
 func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ListenAddr, "listen", c.ListenAddr, "address to listen on (LISTEN_ADDR, PORT)")
+	fs.StringVar(&c.MetricsAddr, "metrics-listen", c.MetricsAddr, "address to serve /metrics on, apart from the public one; empty: none (METRICS_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL of the schema owner (DATABASE_URL)")
 	fs.StringVar(&c.AppDatabaseURL, "app-database-url", c.AppDatabaseURL, "PostgreSQL URL of the server's restricted role (APP_DATABASE_URL)")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the portal (BASE_URL)")

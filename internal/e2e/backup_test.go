@@ -63,7 +63,7 @@ func TestBackupRestore(t *testing.T) {
 		t.Fatalf("granting a role: %d", resp.StatusCode)
 	}
 	s := &jobs.Scheduler{DB: env.DB.App}
-	if ok, err := s.RunDue(ctx, jobs.AuditAnchor(time.Hour, 0, nil)); err != nil || !ok {
+	if ok, err := s.RunDue(ctx, jobs.AuditAnchor(time.Hour, 0, nil, "")); err != nil || !ok {
 		t.Fatalf("audit anchor: %v %v", ok, err)
 	}
 

@@ -1,16 +1,17 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -40,13 +41,19 @@ type AnchorResult struct {
 }
 
 // AuditAnchor is the nightly job that verifies the audit log
-// (postgres.VerifyAudit) and records every chain's head in audit_anchors.
-// It also checks the log against the previous anchor: the event that was a
-// chain's head then must still be there with the same hash. That catches
-// what VerifyAudit alone cannot — a tail rewritten and re-hashed so that
-// the chain is consistent again. The heads are also written to the log,
-// so that a copy lives outside the database (log shipping).
-func AuditAnchor(every, at time.Duration, log *slog.Logger) Job {
+// (postgres.VerifyAudit), checks it against the latest anchor
+// (postgres.CheckAnchors: the event that was each chain's head then must
+// still be there with the same hash, which catches a tail rewritten and
+// re-hashed so that the chain is consistent again) and records every
+// chain's head in audit_anchors.
+//
+// Anchors in the database are within reach of whoever can rewrite the log
+// itself (a database superuser, the schema owner), so each head is also
+// written outside it: one "audit anchor" line per chain to log (ship the
+// log elsewhere) and, when file is set (AUDIT_ANCHOR_FILE), one JSON line
+// per chain appended to that file, fsynced before the run commits.
+// `kijun audit verify -anchors` checks the log against either.
+func AuditAnchor(every, at time.Duration, log *slog.Logger, file string) Job {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -62,13 +69,46 @@ func AuditAnchor(every, at time.Duration, log *slog.Logger) Job {
 				VALUES ($1, $2, $3, $4, $5, $6)`, period, res.Intact, res.Chains, res.Events, hj, bj); err != nil {
 				return nil, err
 			}
+			now := time.Now().UTC()
+			var lines []byte
+			for _, h := range heads {
+				if h.Events == 0 {
+					continue
+				}
+				log.Info("audit anchor", "job", AuditAnchorName, "chain", h.Chain, "seq", h.Events, "hash", h.Hash)
+				l, _ := json.Marshal(audit.Anchor{At: now, Chain: h.Chain, Seq: h.Events, Hash: h.Hash})
+				lines = append(append(lines, l...), '\n')
+			}
+			if file != "" {
+				if err := appendSync(file, lines); err != nil {
+					return nil, fmt.Errorf("writing the anchors file: %w", err)
+				}
+			}
 			if res.Intact {
-				log.Info("audit log intact", "job", AuditAnchorName, "chains", res.Chains, "events", res.Events, "heads", string(hj))
+				log.Info("audit log intact", "job", AuditAnchorName, "chains", res.Chains, "events", res.Events)
 			} else {
-				log.Error("AUDIT LOG BROKEN", "job", AuditAnchorName, "chains", res.Chains, "breaks", string(bj), "heads", string(hj))
+				log.Error("AUDIT LOG BROKEN", "job", AuditAnchorName, "chains", res.Chains, "breaks", string(bj))
 			}
 			return res, nil
 		}}
+}
+
+// appendSync appends b to the file name (created if need be, readable by
+// its owner only) and flushes it to disk.
+func appendSync(name string, b []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // anchor verifies the log and compares it with the latest anchor.
@@ -77,10 +117,15 @@ func anchor(ctx context.Context, tx pgx.Tx) (AnchorResult, []AnchorHead, error) 
 	if err != nil {
 		return AnchorResult{}, nil, fmt.Errorf("verifying the audit log: %w", err)
 	}
-	res := AnchorResult{Chains: len(heads), Breaks: []AnchorBreak{}}
-	broken := map[string]bool{}
+	prev, err := postgres.LatestAnchors(ctx, tx)
+	if err != nil {
+		return AnchorResult{}, nil, fmt.Errorf("reading the latest anchors: %w", err)
+	}
+	if breaks, err = postgres.CheckAnchors(ctx, tx, breaks, prev, "the previous anchor"); err != nil {
+		return AnchorResult{}, nil, fmt.Errorf("checking the latest anchors: %w", err)
+	}
+	res := AnchorResult{Chains: len(heads), Breaks: []AnchorBreak{}, Intact: len(breaks) == 0}
 	for _, b := range breaks {
-		broken[b.Chain] = true
 		res.Breaks = append(res.Breaks, AnchorBreak{Chain: b.Chain, Seq: b.Seq, Reason: b.Reason})
 	}
 	out := make([]AnchorHead, 0, len(heads))
@@ -88,38 +133,5 @@ func anchor(ctx context.Context, tx pgx.Tx) (AnchorResult, []AnchorHead, error) 
 		res.Events += h.Events
 		out = append(out, AnchorHead{Chain: h.Chain, Events: h.Events, Hash: hex.EncodeToString(h.Hash)})
 	}
-	var prevJSON []byte
-	err = tx.QueryRow(ctx, `SELECT heads FROM audit_anchors ORDER BY id DESC LIMIT 1`).Scan(&prevJSON)
-	if err != nil && err != pgx.ErrNoRows {
-		return res, nil, err
-	}
-	var prev []AnchorHead
-	if len(prevJSON) > 0 {
-		if err := json.Unmarshal(prevJSON, &prev); err != nil {
-			return res, nil, fmt.Errorf("previous anchor: %w", err)
-		}
-	}
-	for _, p := range prev {
-		if broken[p.Chain] || p.Events == 0 {
-			continue
-		}
-		want, _ := hex.DecodeString(p.Hash)
-		var got []byte
-		err := tx.QueryRow(ctx, `SELECT hash FROM audit_events WHERE chain = $1 AND seq = $2`, p.Chain, p.Events).Scan(&got)
-		reason := ""
-		switch {
-		case err == pgx.ErrNoRows:
-			reason = fmt.Sprintf("event %d, the chain's head at the previous anchor, is gone", p.Events)
-		case err != nil:
-			return res, nil, err
-		case !bytes.Equal(got, want):
-			reason = fmt.Sprintf("event %d differs from the chain's head recorded at the previous anchor (rewritten since)", p.Events)
-		}
-		if reason != "" {
-			broken[p.Chain] = true
-			res.Breaks = append(res.Breaks, AnchorBreak{Chain: p.Chain, Seq: p.Events, Reason: reason})
-		}
-	}
-	res.Intact = len(res.Breaks) == 0
 	return res, out, nil
 }

@@ -1,8 +1,14 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,9 +139,24 @@ func TestAuditAnchor(t *testing.T) {
 	}
 	now := time.Date(2026, 5, 1, 10, 30, 0, 0, time.UTC)
 	s := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
-	job := jobs.AuditAnchor(24*time.Hour, 18*time.Hour, nil)
+	var logged bytes.Buffer
+	file := filepath.Join(t.TempDir(), "anchors.jsonl")
+	job := jobs.AuditAnchor(24*time.Hour, 18*time.Hour, slog.New(slog.NewJSONHandler(&logged, nil)), file)
 	if ok, err := s.RunDue(ctx, job); err != nil || !ok {
 		t.Fatalf("first anchor: %v %v", ok, err)
+	}
+	// The heads are also outside the database: a line per chain in the log
+	// and in the anchors file, each read back as the chain's head.
+	var head []byte
+	if err := db.Owner.QueryRow(ctx, `SELECT last_hash FROM audit_chain_heads WHERE chain = 'ministry:METI'`).Scan(&head); err != nil {
+		t.Fatal(err)
+	}
+	want := audit.ChainHead{Chain: "ministry:METI", Events: 4, Hash: head}
+	for name, src := range map[string]io.Reader{"log": &logged, "file": mustOpen(t, file)} {
+		got, err := audit.ReadAnchors(grepAnchors(t, src))
+		if err != nil || len(got) != 1 || fmt.Sprint(got[0]) != fmt.Sprint(want) {
+			t.Errorf("anchors in the %s: %v (%v), want %v", name, got, err, want)
+		}
 	}
 	var intact bool
 	var events int64
@@ -167,4 +188,31 @@ func TestAuditAnchor(t *testing.T) {
 	if intact || !strings.Contains(breaks, "rewritten since") || !strings.Contains(breaks, "ministry:METI") {
 		t.Fatalf("second anchor: intact %v, breaks %s", intact, breaks)
 	}
+}
+
+func mustOpen(t *testing.T, name string) io.Reader {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.NewReader(b)
+}
+
+// grepAnchors keeps the "audit anchor" lines of a log (every line of an
+// anchors file is one), as an operator would grep them out of shipped logs.
+func grepAnchors(t *testing.T, r io.Reader) io.Reader {
+	t.Helper()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	for _, l := range bytes.Split(b, []byte("\n")) {
+		if !bytes.Contains(l, []byte(`"msg":`)) || bytes.Contains(l, []byte(`"msg":"audit anchor"`)) {
+			out.Write(l)
+			out.WriteByte('\n')
+		}
+	}
+	return &out
 }

@@ -175,6 +175,65 @@ func VerifyAudit(ctx context.Context, q Querier) (breaks []audit.Break, heads []
 	return breaks, heads, err
 }
 
+// LatestAnchors returns each chain's head as recorded by the latest run of
+// the audit-anchor job that recorded the chain (audit_anchors).
+func LatestAnchors(ctx context.Context, q Querier) ([]audit.ChainHead, error) {
+	rows, _ := q.Query(ctx, `SELECT DISTINCT ON (h->>'chain') h->>'chain', (h->>'events')::bigint, decode(h->>'hash', 'hex')
+		FROM audit_anchors a, jsonb_array_elements(a.heads) h
+		ORDER BY h->>'chain', a.id DESC`)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.ChainHead, error) {
+		var h audit.ChainHead
+		err := r.Scan(&h.Chain, &h.Events, &h.Hash)
+		return h, err
+	})
+}
+
+// CheckAnchors compares the log with chain heads recorded earlier
+// (anchored, from source): the event that was a chain's head then must
+// still be there with the same hash. Because every hash covers the one
+// before it, this catches what VerifyAudit alone cannot — a chain
+// rewritten and re-hashed so that it is consistent again — as long as the
+// anchor itself was out of the rewriter's reach. It returns breaks with
+// the first mismatch of each chain added, except for chains breaks
+// already names.
+func CheckAnchors(ctx context.Context, q Querier, breaks []audit.Break, anchored []audit.ChainHead, source string) ([]audit.Break, error) {
+	broken := map[string]bool{}
+	for _, b := range breaks {
+		broken[b.Chain] = true
+	}
+	var chains []string
+	var seqs []int64
+	var hashes [][]byte
+	for _, a := range anchored {
+		if a.Events > 0 && !broken[a.Chain] {
+			chains, seqs, hashes = append(chains, a.Chain), append(seqs, a.Events), append(hashes, a.Hash)
+		}
+	}
+	rows, _ := q.Query(ctx, `SELECT a.chain, a.seq, e.id, e.hash IS NULL, coalesce(e.hash = a.hash, false)
+		FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS a(chain, seq, hash)
+		LEFT JOIN audit_events e ON e.chain = a.chain AND e.seq = a.seq
+		ORDER BY a.chain, a.seq`, chains, seqs, hashes)
+	var chain string
+	var seq int64
+	var id *int64
+	var gone, same bool
+	_, err := pgx.ForEachRow(rows, []any{&chain, &seq, &id, &gone, &same}, func() error {
+		if broken[chain] || same {
+			return nil
+		}
+		b := audit.Break{Chain: chain, Seq: seq,
+			Reason: fmt.Sprintf("event %d, the chain's head in %s, is gone", seq, source)}
+		if !gone {
+			b.EventID = *id
+			b.Reason = fmt.Sprintf("event %d differs from the chain's head recorded in %s (rewritten since)", seq, source)
+		}
+		broken[chain] = true
+		breaks = append(breaks, b)
+		return nil
+	})
+	return breaks, err
+}
+
 // ActorOf fills the actor fields of an event from p.
 func ActorOf(p *identity.Principal, requestID string) audit.Event {
 	if !p.SignedIn() {

@@ -4,6 +4,8 @@ package server_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -158,6 +160,13 @@ func sessionCookie(t *testing.T, env *servertest.Env, c *http.Client) string {
 	return ""
 }
 
+// sha256Hex is how the sessions table keys a session: the hex SHA-256 of
+// its cookie's token.
+func sha256Hex(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
 // withCookie is a fresh client that presents only the given session id.
 func withCookie(t *testing.T, env *servertest.Env, token string) *http.Client {
 	c := env.Client(t)
@@ -191,12 +200,19 @@ func TestSessionLifecycle(t *testing.T) {
 	if s, _ := env.Get(t, withCookie(t, env, after), "/account"); s != http.StatusOK {
 		t.Fatalf("the session id does not work: %d", s)
 	}
+	// The sessions table never holds a cookie's token, only its SHA-256:
+	// a copy of the table (a backup, a read of it) signs nobody in.
+	var clear int
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM sessions
+		WHERE token IN ($1, $2)`, before, after).Scan(&clear); err != nil || clear != 0 {
+		t.Fatalf("%d session rows hold a cookie's token (%v)", clear, err)
+	}
 	// The session is scs's row, in scs's own codec: the signed-in user's id
 	// is in its data, and each request reads the principal by it.
 	var data []byte
 	var user int64
 	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT s.data, i.user_id FROM sessions s, identities i
-		WHERE s.token = $1 AND i.subject = 'meti-staff'`, after).Scan(&data, &user); err != nil {
+		WHERE s.token = $1 AND i.subject = 'meti-staff'`, sha256Hex(after)).Scan(&data, &user); err != nil {
 		t.Fatal(err)
 	}
 	if _, values, err := (scs.GobCodec{}).Decode(data); err != nil || values["uid"] != user {
@@ -236,7 +252,7 @@ func TestSignedInSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.DB.Owner.Exec(context.Background(), `INSERT INTO sessions (token, data, expiry) VALUES ('written', $1, $2)`, data, deadline); err != nil {
+	if _, err := env.DB.Owner.Exec(context.Background(), `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)`, auth.SessionKey("written"), data, deadline); err != nil {
 		t.Fatal(err)
 	}
 	if s, body := env.Get(t, withCookie(t, env, "written"), "/account"); s != http.StatusOK || !strings.Contains(body, "経済産業省") {
@@ -288,7 +304,7 @@ func TestSessionTimeouts(t *testing.T) {
 	expiry := func() time.Time {
 		t.Helper()
 		var e time.Time
-		if err := db.Owner.QueryRow(context.Background(), `SELECT expiry FROM sessions WHERE token = $1`, token).Scan(&e); err != nil {
+		if err := db.Owner.QueryRow(context.Background(), `SELECT expiry FROM sessions WHERE token = $1`, sha256Hex(token)).Scan(&e); err != nil {
 			t.Fatal(err)
 		}
 		return e
@@ -308,7 +324,7 @@ func TestSessionTimeouts(t *testing.T) {
 	if got := expiry(); !got.Equal(deadline) {
 		t.Errorf("requests moved the session's deadline from %s to %s", deadline, got)
 	}
-	if _, err := db.Owner.Exec(context.Background(), `UPDATE sessions SET expiry = current_timestamp - interval '1 second' WHERE token = $1`, token); err != nil {
+	if _, err := db.Owner.Exec(context.Background(), `UPDATE sessions SET expiry = current_timestamp - interval '1 second' WHERE token = $1`, sha256Hex(token)); err != nil {
 		t.Fatal(err)
 	}
 	if signedIn(busy) {

@@ -143,7 +143,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 	cases := map[string]routeCase{
 		"GET /healthz":                  {fixed("/healthz"), always(200)},
 		"GET /readyz":                   {fixed("/readyz"), always(200)},
-		"GET /metrics":                  {fixed("/metrics"), always(200)},
 		"GET /static/*":                 {fixed("/static/kijun.css"), always(200)},
 		"GET /dev-idp/*":                {fixed("/dev-idp/.well-known/openid-configuration"), always(200)},
 		"POST /dev-idp/*":               {fixed("/dev-idp/login"), always(404)}, // no such sign-in in progress

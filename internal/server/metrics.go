@@ -1,11 +1,13 @@
 package server
 
 import (
+	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 type metrics struct {
@@ -44,4 +46,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// Metrics is the Prometheus handler. It is not on the router: kijun serve
+// serves it on a listener of its own (METRICS_ADDR), so that the public
+// listener, and any ingress in front of it, never exposes it.
+func (s *Server) Metrics() http.Handler {
+	return promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{})
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/web/static"
@@ -25,7 +24,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
 	r.Use(s.securityHeaders)
-	r.Use(http.NewCrossOriginProtection().Handler)
+	r.Use(sameOrigin(s.cfg.BaseURL))
 	r.Use(s.negotiateLanguage)
 
 	// raw registers a plain handler with the policy action it needs.
@@ -37,9 +36,9 @@ func (s *Server) routes() chi.Router {
 	}
 
 	// Operations and static files: no session, no database round trip.
+	// The metrics are not here but on a listener of their own (Metrics).
 	raw(r, http.MethodGet, "/healthz", authz.ViewPublic, s.wrap(s.handleHealthz))
 	raw(r, http.MethodGet, "/readyz", authz.ViewPublic, s.wrap(s.handleReadyz))
-	raw(r, http.MethodGet, "/metrics", authz.ViewPublic, promhttp.HandlerFor(s.metrics.gatherer, promhttp.HandlerOpts{}))
 	raw(r, http.MethodGet, "/static/*", authz.ViewPublic, http.StripPrefix("/static/", static.Handler()))
 	if s.dev != nil {
 		for _, m := range []string{http.MethodGet, http.MethodPost} {

@@ -160,7 +160,8 @@ func loadUsers(ctx context.Context, db *pgxpool.Pool) (users, error) {
 }
 
 // newSession writes a session row for user as the server's session store
-// (scs's pgxstore) does after the OIDC sign-in (auth.SignedInSession),
+// (scs's pgxstore keyed by auth.SessionKey) does after the OIDC sign-in
+// (auth.SignedInSession),
 // the state a browser has then, and returns the cookie.
 // Everything after sign-in — session lookup and renewal, loading the
 // principal and its grants, RLS — is the server's real path.
@@ -175,7 +176,7 @@ func newSession(ctx context.Context, db *pgxpool.Pool, userID int64) (string, er
 	if err != nil {
 		return "", err
 	}
-	if _, err := db.Exec(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)`, token, data, deadline); err != nil {
+	if _, err := db.Exec(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)`, auth.SessionKey(token), data, deadline); err != nil {
 		return "", err
 	}
 	return "kijun_session=" + token, nil
