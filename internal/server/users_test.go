@@ -58,11 +58,8 @@ func invite(t *testing.T, env *servertest.Env) {
 	admin := env.SignIn(t, "meti-admin")
 	status, loc, body := post(t, admin, env.HTTP.URL+"/grants",
 		url.Values{"email": {"Invitee@Example.jp"}, "role": {"ministry_staff"}, "ministry": {"METI"}})
-	if status != http.StatusSeeOther || loc != "/users#invitations" {
+	if status != http.StatusSeeOther {
 		t.Fatalf("invitation: %d %q\n%.1500s", status, loc, body)
-	}
-	if n := auditCount(t, env, "invitation.create", ""); n != 1 {
-		t.Fatalf("%d invitation.create events, want 1", n)
 	}
 }
 
@@ -207,6 +204,9 @@ func TestInvitationsAreListedAndRevoked(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	invite(t, env)
+	if n := auditCount(t, env, "invitation.create", ""); n != 1 {
+		t.Fatalf("%d invitation.create events, want 1", n)
+	}
 	admin := env.SignIn(t, "meti-admin")
 	var id int64
 	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT id FROM invitations`).Scan(&id); err != nil {
