@@ -242,6 +242,8 @@ func (m *Manager) Complete(r *http.Request, p *Provider) (postgres.Identity, str
 		ClaimGrants: p.Config.grantsFromClaims(claims)}
 	id.Name, _ = claims["name"].(string)
 	id.Email, _ = claims["email"].(string)
+	// Some providers send the boolean as a string.
+	id.EmailVerified = claims["email_verified"] == true || claims["email_verified"] == "true"
 	if id.Name == "" {
 		id.Name = id.Email
 	}

@@ -270,3 +270,15 @@ func CanGrant(p *identity.Principal, role identity.Role, r Resource) bool {
 	}
 	return false
 }
+
+// CanAdminUser reports whether p administers the user holding grants: p
+// could give or take away one of them. Admins grant roles to existing
+// users only among these; anyone else is reached by an invitation.
+func CanAdminUser(p *identity.Principal, grants []identity.Grant) bool {
+	for _, g := range grants {
+		if CanGrant(p, g.Role, Resource{MinistryCode: g.MinistryCode, SectorCode: g.SectorCode, OperatorID: g.OperatorID}) {
+			return true
+		}
+	}
+	return false
+}

@@ -79,6 +79,12 @@ var Users = []devidp.User{
 		CorporateNumber: "5000020479993", Label: kijun.Text{Ja: "みなと台市(デモ) 担当者", En: "Minatodai City (demo) staff"}},
 	{Subject: "newcomer", Name: "権限未付与 利用者", Email: "newcomer@example.jp",
 		Label: kijun.Text{Ja: "権限のない利用者(承認待ちの画面を確認できます)", En: "User with no role (shows the access-pending page)"}},
+	// Two people the provider gives the same address: only one of them has
+	// confirmed it, and only that one may accept an invitation to it.
+	{Subject: "invitee", Name: "招待 確認済", Email: "invitee@example.jp",
+		Label: kijun.Text{Ja: "招待される利用者(メールアドレス確認済み)", En: "Invited user (e-mail address verified)"}},
+	{Subject: "invitee-unverified", Name: "招待 未確認", Email: "invitee@example.jp", EmailUnverified: true,
+		Label: kijun.Text{Ja: "同じメールアドレスを名乗る利用者(未確認)", En: "User claiming the same address (not verified)"}},
 }
 
 // DevClientID and DevClientSecret register the portal at the development

@@ -54,7 +54,11 @@ func TestBackupRestore(t *testing.T) {
 		env.SignIn(t, who)
 	}
 	admin := env.SignIn(t, "meti-admin")
-	resp, err := admin.PostForm(env.HTTP.URL+"/grants", url.Values{"email": {"meti-staff@example.go.jp"}, "role": {"ministry_admin"}, "ministry": {"METI"}})
+	var staff int64
+	if err := env.DB.Owner.QueryRow(ctx, `SELECT user_id FROM identities WHERE subject = 'meti-staff'`).Scan(&staff); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := admin.PostForm(env.HTTP.URL+"/grants", url.Values{"user": {fmt.Sprint(staff)}, "role": {"ministry_admin"}, "ministry": {"METI"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,9 @@ const (
 	SourceCorporateNumber = "corporate_number" // a provider asserted the user's 法人番号
 )
 
-// Grant is a role held by a user in a scope.
+// Grant is a role held by a user in a scope. A grant an admin revoked
+// stays revoked: sign-in does not give the same role in the same scope
+// again from the provider's claims until an admin restores it.
 type Grant struct {
 	ID           int64
 	UserID       int64
@@ -58,6 +60,8 @@ type Grant struct {
 	Provider     string
 	GrantedAt    time.Time
 	GrantedBy    string // display name of the granting user, if any
+	RevokedAt    *time.Time
+	RevokedBy    string // display name of the revoking admin, if any
 }
 
 // Principal is the signed-in user of a request with every active grant,

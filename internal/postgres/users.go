@@ -127,6 +127,9 @@ func scanOversight(rows pgx.Rows) (map[string][]string, error) {
 type Identity struct {
 	Provider, Issuer, Subject string
 	Name, Email               string
+	// EmailVerified: the provider asserts that the user controls Email
+	// (the email_verified claim). Only then may an invitation be accepted.
+	EmailVerified bool
 	// Grants derived from the provider's claims; each is (role, ministry
 	// code or operator corporate number).
 	ClaimGrants []ClaimGrant
@@ -140,31 +143,55 @@ type ClaimGrant struct {
 	Source          string // identity.SourceClaim or identity.SourceCorporateNumber
 }
 
+// SignInResult is what a sign-in did.
+type SignInResult struct {
+	UserID int64
+	// Unresolved are claim grants that could not be applied (e.g. an
+	// unknown corporate number).
+	Unresolved []ClaimGrant
+	// Withheld are claim grants an admin revoked: they stay revoked.
+	Withheld []ClaimGrant
+	// Accepted are the invitations this sign-in turned into grants.
+	Accepted []identity.Invitation
+	// Conflicting are open invitations to the asserted address that were
+	// not given because the account is known under another address.
+	Conflicting []int64
+}
+
 // SignIn records a sign-in as the system: it finds or creates the user of
-// the identity, refreshes name and e-mail, and makes the user's grants
-// from this provider's claims match what the claims say now (new ones
-// granted, vanished ones revoked; directory grants are left alone). It
-// returns the user id and the claim grants it could not apply (e.g. an
-// unknown corporate number).
-func SignIn(ctx context.Context, tx pgx.Tx, id Identity) (userID int64, unresolved []ClaimGrant, err error) {
-	err = tx.QueryRow(ctx, `SELECT user_id FROM identities WHERE issuer = $1 AND subject = $2`, id.Issuer, id.Subject).Scan(&userID)
+// the identity, refreshes name and e-mail, accepts the open invitations to
+// the address when the provider asserts it as verified, and makes the
+// user's grants from this provider's claims match what the claims say now
+// (new ones granted, vanished ones revoked; directory grants are left
+// alone; a grant an admin revoked is not given again).
+func SignIn(ctx context.Context, tx pgx.Tx, id Identity) (res SignInResult, err error) {
+	var userID int64
+	var before string // the account's address before this sign-in
+	created := false
+	err = tx.QueryRow(ctx, `SELECT i.user_id, u.email FROM identities i JOIN users u ON u.id = i.user_id
+		WHERE i.issuer = $1 AND i.subject = $2 FOR UPDATE OF u`, id.Issuer, id.Subject).Scan(&userID, &before)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
+		created = true
 		if err = tx.QueryRow(ctx, `INSERT INTO users (display_name, email, last_login_at) VALUES ($1, $2, now()) RETURNING id`,
 			id.Name, id.Email).Scan(&userID); err != nil {
-			return 0, nil, err
+			return res, err
 		}
 		if _, err = tx.Exec(ctx, `INSERT INTO identities (issuer, subject, user_id, provider) VALUES ($1, $2, $3, $4)`,
 			id.Issuer, id.Subject, userID, id.Provider); err != nil {
-			return 0, nil, err
+			return res, err
 		}
 	case err != nil:
-		return 0, nil, err
+		return res, err
 	default:
 		if _, err = tx.Exec(ctx, `UPDATE users SET display_name = coalesce(nullif($2, ''), display_name),
 			email = coalesce(nullif($3, ''), email), last_login_at = now() WHERE id = $1`, userID, id.Name, id.Email); err != nil {
-			return 0, nil, err
+			return res, err
 		}
+	}
+	res.UserID = userID
+	if err := acceptInvitations(ctx, tx, id, userID, created, before, &res); err != nil {
+		return res, err
 	}
 
 	type key struct {
@@ -181,11 +208,11 @@ func SignIn(ctx context.Context, tx pgx.Tx, id Identity) (userID int64, unresolv
 			err := tx.QueryRow(ctx, `SELECT id, sector_code FROM operators WHERE corporate_number = $1 AND status = 'active'`,
 				cg.CorporateNumber).Scan(&k.operator, &sector)
 			if errors.Is(err, pgx.ErrNoRows) {
-				unresolved = append(unresolved, cg)
+				res.Unresolved = append(res.Unresolved, cg)
 				continue
 			}
 			if err != nil {
-				return 0, nil, err
+				return res, err
 			}
 			wantSector[k] = sector
 		}
@@ -205,15 +232,28 @@ func SignIn(ctx context.Context, tx pgx.Tx, id Identity) (userID int64, unresolv
 		}
 		return nil
 	}); err != nil {
-		return 0, nil, err
+		return res, err
 	}
 	if len(stale) > 0 {
 		if _, err := tx.Exec(ctx, `UPDATE role_grants SET revoked_at = now() WHERE id = ANY($1)`, stale); err != nil {
-			return 0, nil, err
+			return res, err
 		}
 	}
 	for k, cg := range want {
 		if have[k] {
+			continue
+		}
+		// The newest row of this role and scope, revoked by an admin,
+		// holds the claim back until an admin restores it.
+		var withheld bool
+		err := tx.QueryRow(ctx, `SELECT revoked_by IS NOT NULL FROM role_grants
+			WHERE user_id = $1 AND role = $2 AND coalesce(ministry_code, '') = $3 AND coalesce(operator_id, 0) = $4
+			ORDER BY id DESC LIMIT 1`, userID, k.role, k.ministry, k.operator).Scan(&withheld)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return res, err
+		}
+		if withheld {
+			res.Withheld = append(res.Withheld, cg)
 			continue
 		}
 		// A directory grant of the same role and scope may already exist;
@@ -221,26 +261,73 @@ func SignIn(ctx context.Context, tx pgx.Tx, id Identity) (userID int64, unresolv
 		if _, err := tx.Exec(ctx, `INSERT INTO role_grants (user_id, role, ministry_code, operator_id, sector_code, source, provider)
 			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
 			userID, k.role, nullStr(k.ministry), nullInt(k.operator), nullStr(wantSector[k]), cg.Source, id.Provider); err != nil {
-			return 0, nil, err
+			return res, err
 		}
 	}
-	return userID, unresolved, nil
+	return res, nil
 }
 
-// ListUsers returns the users holding an active grant that the
-// transaction's principal can see (RLS on role_grants decides), with those
-// grants.
+// acceptInvitations turns the open invitations to the address the
+// provider asserts as verified into grants of the account signing in. It
+// never looks at other accounts with that address. An account that was
+// already known under another address does not take them: it is not who
+// the admin invited as far as the portal knows (the invitations stay
+// open and the sign-in's audit event names them).
+func acceptInvitations(ctx context.Context, tx pgx.Tx, id Identity, userID int64, created bool, before string, res *SignInResult) error {
+	email, ok := identity.NormalizeEmail(id.Email)
+	if !ok || !id.EmailVerified {
+		return nil
+	}
+	rows, _ := tx.Query(ctx, `SELECT `+invitationColumns+` FROM invitations v `+invitationJoins+`
+		WHERE v.email = $1 AND v.revoked_at IS NULL AND v.accepted_at IS NULL AND v.expires_at > now()
+		ORDER BY v.id FOR UPDATE OF v`, email)
+	open, err := pgx.CollectRows(rows, scanInvitation)
+	if err != nil || len(open) == 0 {
+		return err
+	}
+	if prior, _ := identity.NormalizeEmail(before); !created && before != "" && prior != email {
+		for _, inv := range open {
+			res.Conflicting = append(res.Conflicting, inv.ID)
+		}
+		return nil
+	}
+	for _, inv := range open {
+		// An active grant of the same role and scope makes the invitation
+		// accepted without a new row.
+		err := tx.QueryRow(ctx, `WITH ins AS (
+				INSERT INTO role_grants (user_id, role, ministry_code, operator_id, sector_code, source, granted_by)
+				SELECT $1, role, ministry_code, operator_id, sector_code, 'directory', invited_by FROM invitations WHERE id = $2
+				ON CONFLICT DO NOTHING RETURNING id)
+			SELECT coalesce((SELECT id FROM ins), (SELECT g.id FROM role_grants g JOIN invitations v ON v.id = $2
+				WHERE g.user_id = $1 AND g.role = v.role AND g.revoked_at IS NULL
+				  AND coalesce(g.ministry_code, '') = coalesce(v.ministry_code, '') AND coalesce(g.operator_id, 0) = coalesce(v.operator_id, 0)))`,
+			userID, inv.ID).Scan(&inv.GrantID)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE invitations SET accepted_by = $2, accepted_at = now(), grant_id = $3 WHERE id = $1`,
+			inv.ID, userID, inv.GrantID); err != nil {
+			return err
+		}
+		res.Accepted = append(res.Accepted, inv)
+	}
+	return nil
+}
+
+// ListUsers returns the users holding a grant, active or revoked, that
+// the transaction's principal can see (RLS on role_grants decides), with
+// their active grants.
 func ListUsers(ctx context.Context, tx pgx.Tx) ([]identity.UserSummary, error) {
-	rows, _ := tx.Query(ctx, `SELECT u.id, u.display_name, u.email, u.last_login_at, `+grantColumns+`
+	rows, _ := tx.Query(ctx, `SELECT u.id, u.display_name, u.email, u.last_login_at, g.revoked_at IS NULL, `+grantColumns+`
 		FROM role_grants g JOIN users u ON u.id = g.user_id `+grantJoins+`
-		WHERE g.revoked_at IS NULL ORDER BY u.display_name, u.id, g.id`)
+		ORDER BY u.display_name, u.id, g.id`)
 	var out []identity.UserSummary
 	idx := map[int64]int{}
 	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
 		var u identity.UserSummary
 		var g identity.Grant
-		err := r.Scan(&u.ID, &u.Name, &u.Email, &u.LastLoginAt, &g.ID, &g.UserID, &g.Role, &g.MinistryCode, &g.OperatorID,
-			&g.OperatorName.Ja, &g.OperatorName.En, &g.SectorCode, &g.Source, &g.Provider, &g.GrantedAt, &g.GrantedBy)
+		var active bool
+		err := r.Scan(append([]any{&u.ID, &u.Name, &u.Email, &u.LastLoginAt, &active}, grantDest(&g)...)...)
 		if err != nil {
 			return struct{}{}, err
 		}
@@ -250,14 +337,16 @@ func ListUsers(ctx context.Context, tx pgx.Tx) ([]identity.UserSummary, error) {
 			idx[u.ID] = i
 			out = append(out, u)
 		}
-		out[i].Grants = append(out[i].Grants, g)
+		if active {
+			out[i].Grants = append(out[i].Grants, g)
+		}
 		return struct{}{}, nil
 	})
 	return out, err
 }
 
 // GetUser returns a user visible to the principal with the active grants
-// the principal can see.
+// the principal can see and the revoked ones it could restore.
 func GetUser(ctx context.Context, tx pgx.Tx, id int64) (identity.UserSummary, error) {
 	var u identity.UserSummary
 	err := tx.QueryRow(ctx, `SELECT id, display_name, email, last_login_at FROM users WHERE id = $1`, id).
@@ -270,23 +359,56 @@ func GetUser(ctx context.Context, tx pgx.Tx, id int64) (identity.UserSummary, er
 	}
 	rows, _ := tx.Query(ctx, `SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
 		WHERE g.user_id = $1 AND g.revoked_at IS NULL ORDER BY g.id`, id)
-	u.Grants, err = pgx.CollectRows(rows, scanGrant)
+	if u.Grants, err = pgx.CollectRows(rows, scanGrant); err != nil {
+		return u, err
+	}
+	rows, _ = tx.Query(ctx, `SELECT `+grantColumns+`, g.revoked_at, coalesce(rb.display_name, '')
+		FROM role_grants g `+grantJoins+` LEFT JOIN users rb ON rb.id = g.revoked_by
+		WHERE g.user_id = $1 AND `+restorable+` ORDER BY g.revoked_at DESC, g.id`, id)
+	u.Revoked, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (identity.Grant, error) {
+		var g identity.Grant
+		err := r.Scan(append(grantDest(&g), &g.RevokedAt, &g.RevokedBy)...)
+		return g, err
+	})
 	return u, err
 }
 
-// FindUserByEmailAsSystem finds a user by exact e-mail address whatever
-// the principal may see (through a SECURITY DEFINER function): admins
-// grant roles to people who signed in once but have no role they can see
-// yet. Exact match only, so the directory cannot be enumerated.
-func FindUserByEmailAsSystem(ctx context.Context, tx pgx.Tx, email string) (int64, error) {
-	var id *int64
-	if err := tx.QueryRow(ctx, `SELECT kijun_user_id_by_email($1)`, email).Scan(&id); err != nil {
-		return 0, err
+// restorable is the condition on role_grants g of a grant an admin
+// revoked that is still the newest of its role and scope: the one that
+// withholds claims at sign-in, and the one an admin may restore.
+const restorable = `g.revoked_by IS NOT NULL AND NOT EXISTS (SELECT FROM role_grants n
+	WHERE n.user_id = g.user_id AND n.role = g.role AND coalesce(n.ministry_code, '') = coalesce(g.ministry_code, '')
+	  AND coalesce(n.operator_id, 0) = coalesce(g.operator_id, 0) AND n.id > g.id)`
+
+// GetRestorableGrant returns a revoked grant visible to the principal that
+// can be restored.
+func GetRestorableGrant(ctx context.Context, tx pgx.Tx, id int64) (identity.Grant, error) {
+	rows, _ := tx.Query(ctx, `SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
+		WHERE g.id = $1 AND `+restorable, id)
+	g, err := pgx.CollectExactlyOneRow(rows, scanGrant)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return g, kijun.ErrNotFound
 	}
-	if id == nil {
+	return g, err
+}
+
+// RestoreGrant gives a revoked grant again as a new row of the same role,
+// scope, source and provider, granted by the admin: the revoked row stays
+// for the record, and the new one is the newest of its key, so sign-in
+// keeps it in line with the claims again. The caller has checked the
+// policy; RLS checks the scope again.
+func RestoreGrant(ctx context.Context, tx pgx.Tx, id, by int64) (int64, error) {
+	var nid int64
+	err := tx.QueryRow(ctx, `INSERT INTO role_grants (user_id, role, ministry_code, operator_id, sector_code, source, provider, granted_by)
+		SELECT user_id, role, ministry_code, operator_id, sector_code, source, provider, $2 FROM role_grants g
+		WHERE g.id = $1 AND `+restorable+` RETURNING id`, id, by).Scan(&nid)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
 		return 0, kijun.ErrNotFound
+	case IsUniqueViolation(err):
+		return 0, kijun.Errorf(kijun.EConflict, "users.grant_exists", nil)
 	}
-	return *id, nil
+	return nid, err
 }
 
 // GetGrant returns one active grant visible to the principal.
@@ -316,6 +438,71 @@ func CreateGrant(ctx context.Context, tx pgx.Tx, g identity.Grant, by int64) (in
 // RevokeGrant ends a grant; the row stays for the record.
 func RevokeGrant(ctx context.Context, tx pgx.Tx, id, by int64) error {
 	tag, err := tx.Exec(ctx, `UPDATE role_grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL`, id, by)
+	if err == nil && tag.RowsAffected() == 0 {
+		return kijun.ErrNotFound
+	}
+	return err
+}
+
+// invitationColumns and scanInvitation read an invitations row joined to
+// its operator and inviting user (aliases v, o, ib).
+const invitationColumns = `v.id, v.email, v.role, coalesce(v.ministry_code, ''), coalesce(v.operator_id, 0),
+	coalesce(o.name_ja, ''), coalesce(o.name_en, ''), coalesce(v.sector_code, ''), coalesce(ib.display_name, ''),
+	v.invited_at, v.expires_at, coalesce(v.grant_id, 0)`
+
+const invitationJoins = `LEFT JOIN operators o ON o.id = v.operator_id LEFT JOIN users ib ON ib.id = v.invited_by`
+
+func scanInvitation(r pgx.CollectableRow) (identity.Invitation, error) {
+	var i identity.Invitation
+	err := r.Scan(&i.ID, &i.Email, &i.Role, &i.MinistryCode, &i.OperatorID, &i.OperatorName.Ja, &i.OperatorName.En,
+		&i.SectorCode, &i.InvitedBy, &i.InvitedAt, &i.ExpiresAt, &i.GrantID)
+	return i, err
+}
+
+// CreateInvitation records an invitation of inv.Email (normalised) to a
+// role, open for identity.InvitationLifetime; the same invitation open
+// already is a conflict. The caller has checked the policy; RLS checks
+// the scope again.
+func CreateInvitation(ctx context.Context, tx pgx.Tx, inv identity.Invitation, by int64) (int64, error) {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO invitations (email, role, ministry_code, operator_id, sector_code, invited_by, expires_at)
+		SELECT $1::text, $2::text, $3::text, $4::bigint, $5::text, $6::bigint, now() + $7::interval
+		WHERE NOT EXISTS (SELECT FROM invitations v WHERE v.email = $1 AND v.role = $2
+			AND coalesce(v.ministry_code, '') = coalesce($3, '') AND coalesce(v.operator_id, 0) = coalesce($4, 0)
+			AND v.revoked_at IS NULL AND v.accepted_at IS NULL AND v.expires_at > now())
+		RETURNING id`,
+		inv.Email, inv.Role, nullStr(inv.MinistryCode), nullInt(inv.OperatorID), nullStr(inv.SectorCode), by,
+		identity.InvitationLifetime).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, kijun.Errorf(kijun.EConflict, "users.error.invited", nil)
+	}
+	return id, err
+}
+
+// ListInvitations returns the invitations visible to the principal that
+// are neither accepted nor revoked (expired ones included), newest first.
+func ListInvitations(ctx context.Context, tx pgx.Tx) ([]identity.Invitation, error) {
+	rows, _ := tx.Query(ctx, `SELECT `+invitationColumns+` FROM invitations v `+invitationJoins+`
+		WHERE v.accepted_at IS NULL AND v.revoked_at IS NULL ORDER BY v.id DESC`)
+	return pgx.CollectRows(rows, scanInvitation)
+}
+
+// GetInvitation returns an invitation visible to the principal that is
+// neither accepted nor revoked.
+func GetInvitation(ctx context.Context, tx pgx.Tx, id int64) (identity.Invitation, error) {
+	rows, _ := tx.Query(ctx, `SELECT `+invitationColumns+` FROM invitations v `+invitationJoins+`
+		WHERE v.id = $1 AND v.accepted_at IS NULL AND v.revoked_at IS NULL`, id)
+	inv, err := pgx.CollectExactlyOneRow(rows, scanInvitation)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return inv, kijun.ErrNotFound
+	}
+	return inv, err
+}
+
+// RevokeInvitation closes an open invitation; the row stays for the record.
+func RevokeInvitation(ctx context.Context, tx pgx.Tx, id, by int64) error {
+	tag, err := tx.Exec(ctx, `UPDATE invitations SET revoked_at = now(), revoked_by = $2
+		WHERE id = $1 AND accepted_at IS NULL AND revoked_at IS NULL`, id, by)
 	if err == nil && tag.RowsAffected() == 0 {
 		return kijun.ErrNotFound
 	}

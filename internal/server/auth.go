@@ -55,21 +55,40 @@ func (s *Server) handleLoginCallback(w http.ResponseWriter, r *http.Request) err
 	}
 	var userID int64
 	err = postgres.SystemTx(r.Context(), s.db, func(tx pgx.Tx) error {
-		uid, unresolved, err := postgres.SignIn(r.Context(), tx, id)
+		res, err := postgres.SignIn(r.Context(), tx, id)
 		if err != nil {
 			return err
 		}
-		userID = uid
-		pr, err := postgres.LoadPrincipal(r.Context(), tx, uid)
+		userID = res.UserID
+		pr, err := postgres.LoadPrincipal(r.Context(), tx, userID)
 		if err != nil {
 			return err
 		}
-		ev := postgres.ActorOf(pr, middleware.GetReqID(r.Context()))
-		ev.Action, ev.ObjectType, ev.ObjectID = "auth.signin", "user", itoa(uid)
+		reqID := middleware.GetReqID(r.Context())
+		// Each accepted invitation is recorded in the chain of the tenant
+		// it gives a role in, where its admins read it.
+		for _, inv := range res.Accepted {
+			ev := postgres.ActorOf(pr, reqID)
+			ev.Action, ev.ObjectType, ev.ObjectID = "invitation.accept", "invitation", itoa(inv.ID)
+			ev.MinistryCode, ev.SectorCode, ev.OperatorID = inv.MinistryCode, inv.SectorCode, inv.OperatorID
+			if err := postgres.Audit(r.Context(), tx, ev, nil, map[string]any{
+				"user_id": userID, "grant_id": inv.GrantID, "role": inv.Role, "provider": id.Provider}); err != nil {
+				return err
+			}
+		}
+		ev := postgres.ActorOf(pr, reqID)
+		ev.Action, ev.ObjectType, ev.ObjectID = "auth.signin", "user", itoa(userID)
 		scopeOf(pr, &ev)
-		after := map[string]any{"provider": id.Provider, "issuer": id.Issuer, "subject": id.Subject, "grants": grantSummary(pr.Grants)}
-		if len(unresolved) > 0 {
-			after["unresolved_claims"] = unresolved
+		after := map[string]any{"provider": id.Provider, "issuer": id.Issuer, "subject": id.Subject,
+			"email_verified": id.EmailVerified, "grants": grantSummary(pr.Grants)}
+		if len(res.Unresolved) > 0 {
+			after["unresolved_claims"] = res.Unresolved
+		}
+		if len(res.Withheld) > 0 {
+			after["withheld_claims"] = res.Withheld
+		}
+		if len(res.Conflicting) > 0 {
+			after["invitations_not_accepted"] = res.Conflicting
 		}
 		return postgres.Audit(r.Context(), tx, ev, nil, after)
 	})

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -353,11 +354,13 @@ func TestUserWithoutRoleSeesPendingPage(t *testing.T) {
 func TestGrantAndRevokeTakeEffectOnNextRequest(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
-	newcomer := env.SignIn(t, "newcomer")
+	staff := env.SignIn(t, "toto-staff")
 	admin := env.SignIn(t, "meti-admin")
+	uid := fmt.Sprint(userOf(t, env, "toto-staff"))
+	toto := fmt.Sprint(operatorOf(t, env, "2010401000001"))
 
 	// A ministry admin cannot give a role of another ministry.
-	resp, err := admin.PostForm(env.HTTP.URL+"/grants", url.Values{"email": {"newcomer@example.jp"}, "role": {"ministry_staff"}, "ministry": {"FSA"}})
+	resp, err := admin.PostForm(env.HTTP.URL+"/grants", url.Values{"user": {uid}, "role": {"ministry_staff"}, "ministry": {"FSA"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,25 +368,28 @@ func TestGrantAndRevokeTakeEffectOnNextRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity {
 		t.Fatalf("METI admin granting FSA staff: %d, want 422", resp.StatusCode)
 	}
-	// An unknown address comes back with what was typed and a message.
-	resp, err = admin.PostForm(env.HTTP.URL+"/grants", url.Values{"email": {"nobody@example.jp"}, "role": {"ministry_staff"}, "ministry": {"METI"}})
+	// A user not in the admin's list comes back with a message.
+	resp, err = admin.PostForm(env.HTTP.URL+"/grants", url.Values{"user": {"999999"}, "role": {"operator_admin"}, "operator": {toto}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b := readAll(resp)
-	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, `value="nobody@example.jp"`) || !strings.Contains(b, "このメールアドレスでサインインした利用者は見つかりません") {
-		t.Fatalf("unknown e-mail: %d, form not returned with the input and message:\n%.2000s", resp.StatusCode, b)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(b, "一覧にある利用者を選択してください") {
+		t.Fatalf("unknown user: %d, form not returned with the message:\n%.2000s", resp.StatusCode, b)
 	}
 
-	resp, err = admin.PostForm(env.HTTP.URL+"/grants", url.Values{"email": {"newcomer@example.jp"}, "role": {"ministry_staff"}, "ministry": {"METI"}})
+	if s, _ := env.Get(t, staff, "/audit"); s != http.StatusNotFound {
+		t.Fatalf("operator staff on /audit: %d, want 404", s)
+	}
+	resp, err = admin.PostForm(env.HTTP.URL+"/grants", url.Values{"user": {uid}, "role": {"operator_admin"}, "operator": {toto}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("grant: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/users/"+uid {
+		t.Fatalf("grant: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	if s, _ := env.Get(t, newcomer, "/audit"); s != http.StatusOK {
+	if s, _ := env.Get(t, staff, "/audit"); s != http.StatusOK {
 		t.Fatalf("after the grant, /audit answers %d on the very next request", s)
 	}
 	var grantID string
@@ -409,13 +415,8 @@ func TestGrantAndRevokeTakeEffectOnNextRequest(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revoke: %d", resp.StatusCode)
 	}
-	resp, err = newcomer.Get(env.HTTP.URL + "/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("after the revocation, /audit answers %d, want a redirect to /pending", resp.StatusCode)
+	if s, _ := env.Get(t, staff, "/audit"); s != http.StatusNotFound {
+		t.Fatalf("after the revocation, /audit answers %d, want 404", s)
 	}
 	for _, action := range []string{"grant.create", "grant.revoke"} {
 		if n := auditCount(t, env, action, ""); n != 1 {

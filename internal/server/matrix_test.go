@@ -168,6 +168,29 @@ func TestAuthorizationMatrix(t *testing.T) {
 		path: func(role string, own bool) string { return fmt.Sprintf("/grants/%d/revoke", fx.grant(own, role)) },
 		want: cases["POST /grants/{id}/revoke"].want,
 	}
+	// A fresh grant revoked by an admin, and a fresh invitation, per
+	// request, like the revocations above.
+	cases["POST /grants/{id}/restore"] = routeCase{
+		path: func(role string, own bool) string {
+			id := fx.grant(own, role)
+			q(`UPDATE role_grants SET revoked_at = now(), revoked_by = user_id WHERE id = $1 RETURNING id`, id)
+			return fmt.Sprintf("/grants/%d/restore", id)
+		},
+		want: allow("POST", 303, admins, []string{"nco-admin"}),
+	}
+	cases["POST /invitations/{id}/revoke"] = routeCase{
+		path: func(role string, own bool) string {
+			target := map[bool]int64{true: toto, false: kakehashi}
+			if strings.HasPrefix(role, "toto") {
+				target[false] = kitahama
+			}
+			by := q(`INSERT INTO users (display_name) VALUES ('inviter') RETURNING id`)
+			return fmt.Sprintf("/invitations/%d/revoke", q(`INSERT INTO invitations (email, role, operator_id, sector_code, invited_by, expires_at)
+				SELECT 'invitee@example.jp', 'operator_staff', id, sector_code, $1, now() + interval '1 day' FROM operators WHERE id = $2
+				RETURNING id`, by, target[own]))
+		},
+		want: allow("POST", 303, admins, []string{"nco-admin"}),
+	}
 	for _, set := range matrixCaseSets {
 		for route, c := range set(fx) {
 			if _, dup := cases[route]; dup {

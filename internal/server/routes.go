@@ -80,6 +80,8 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 	h(http.MethodGet, "/users/{id}", authz.ListUsers, s.handleUserShow)
 	h(http.MethodPost, "/grants", authz.ManageGrants, s.handleGrantCreate)
 	h(http.MethodPost, "/grants/{id}/revoke", authz.ManageGrants, s.handleGrantRevoke)
+	h(http.MethodPost, "/grants/{id}/restore", authz.ManageGrants, s.handleGrantRestore)
+	h(http.MethodPost, "/invitations/{id}/revoke", authz.ManageGrants, s.handleInvitationRevoke)
 
 	// Audit log.
 	h(http.MethodGet, "/audit", authz.ViewAudit, s.handleAuditIndex)

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -30,8 +31,9 @@ func (s *Server) handleUserIndex(w http.ResponseWriter, r *http.Request) error {
 	return s.renderUserIndex(w, r, http.StatusOK, users.GrantForm{})
 }
 
-// renderUserIndex shows the directory of the principal's scope with the
-// grant form, which comes back with what was typed and its errors.
+// renderUserIndex shows the directory of the principal's scope, the open
+// invitations and the grant form, which comes back with what was typed
+// and its errors.
 func (s *Server) renderUserIndex(w http.ResponseWriter, r *http.Request, status int, form users.GrantForm) error {
 	p := principal(r)
 	var v users.IndexView
@@ -40,8 +42,24 @@ func (s *Server) renderUserIndex(w http.ResponseWriter, r *http.Request, status 
 		if v.Users, err = postgres.ListUsers(r.Context(), tx); err != nil {
 			return err
 		}
-		v.Choices, err = s.grantChoices(r, tx, p)
-		return err
+		for _, u := range v.Users {
+			if authz.CanAdminUser(p, u.Grants) {
+				v.Choices.Users = append(v.Choices.Users, users.UserOption{Value: itoa(u.ID), Name: u.Name, Email: u.Email})
+			}
+		}
+		invs, err := postgres.ListInvitations(r.Context(), tx)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			if authz.CanGrant(p, inv.Role, invitationResource(inv)) {
+				v.Invitations = append(v.Invitations, inv)
+			}
+		}
+		if v.Choices, err = s.grantChoices(r, tx, p, v.Choices); err != nil {
+			return err
+		}
+		return tx.QueryRow(r.Context(), `SELECT now()`).Scan(&v.Now)
 	})
 	if err != nil {
 		return err
@@ -53,9 +71,12 @@ func (s *Server) renderUserIndex(w http.ResponseWriter, r *http.Request, status 
 	return s.render(w, r, status, users.Index(v))
 }
 
+func invitationResource(inv identity.Invitation) authz.Resource {
+	return authz.Resource{MinistryCode: inv.MinistryCode, SectorCode: inv.SectorCode, OperatorID: inv.OperatorID}
+}
+
 // grantChoices lists the roles and scopes p may grant, for the form.
-func (s *Server) grantChoices(r *http.Request, tx pgx.Tx, p *identity.Principal) (users.Choices, error) {
-	var c users.Choices
+func (s *Server) grantChoices(r *http.Request, tx pgx.Tx, p *identity.Principal, c users.Choices) (users.Choices, error) {
 	names, err := s.ministryNames(r)
 	if err != nil {
 		return c, err
@@ -111,7 +132,7 @@ func (s *Server) handleUserShow(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Users outside the principal's scope, or with no grant it can see,
 	// do not exist as far as it is concerned.
-	if len(u.Grants) == 0 && !p.NCOAdmin {
+	if len(u.Grants) == 0 && len(u.Revoked) == 0 && !p.NCOAdmin {
 		return errNotFound
 	}
 	names, err := s.ministryNames(r)
@@ -122,6 +143,9 @@ func (s *Server) handleUserShow(w http.ResponseWriter, r *http.Request) error {
 	for _, g := range u.Grants {
 		v.CanRevoke = append(v.CanRevoke, authz.CanGrant(p, g.Role, grantResource(g)))
 	}
+	for _, g := range u.Revoked {
+		v.CanRestore = append(v.CanRestore, authz.CanGrant(p, g.Role, grantResource(g)))
+	}
 	return s.render(w, r, http.StatusOK, users.Show(v))
 }
 
@@ -129,10 +153,15 @@ func grantResource(g identity.Grant) authz.Resource {
 	return authz.Resource{MinistryCode: g.MinistryCode, SectorCode: g.SectorCode, OperatorID: g.OperatorID}
 }
 
-// handleGrantCreate gives a role to a user found by e-mail address.
+// handleGrantCreate gives a role to a user the admin administers, chosen
+// from the list, or invites an e-mail address to it. Every address gets
+// the same answer: an invitation, which only a sign-in that proves the
+// address can accept (postgres.SignIn), so the form tells nothing about
+// who exists.
 func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	form := users.GrantForm{
+		User:     r.PostFormValue("user"),
 		Email:    strings.TrimSpace(r.PostFormValue("email")),
 		Role:     r.PostFormValue("role"),
 		Ministry: r.PostFormValue("ministry"),
@@ -141,12 +170,19 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 	}
 	role := identity.Role(form.Role)
 	g := identity.Grant{Role: role}
-	if form.Email == "" || !strings.Contains(form.Email, "@") {
+	email, emailOK := identity.NormalizeEmail(form.Email)
+	switch {
+	case form.User != "" && form.Email != "":
+		form.Errors["user"], form.Errors["email"] = "users.error.both", "users.error.both"
+	case form.User == "" && form.Email == "":
+		form.Errors["user"] = "users.error.who"
+	case form.Email != "" && !emailOK:
 		form.Errors["email"] = "users.error.email"
 	}
 	if !role.Valid() {
 		form.Errors["role"] = "users.error.role"
 	}
+	var inviteID int64
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		switch role.ScopeKind() {
 		case "ministry":
@@ -170,11 +206,15 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 			form.Errors["role"] = "users.error.not_allowed"
 			return nil
 		}
-		uid, err := postgres.FindUserByEmailAsSystem(r.Context(), tx, form.Email)
-		if err != nil {
-			if kijun.ErrorCode(err) == kijun.ENotFound {
-				form.Errors["email"] = "users.error.unknown_email"
-				return nil
+		ev := postgres.ActorOf(p, middleware.GetReqID(r.Context()))
+		ev.MinistryCode, ev.SectorCode, ev.OperatorID = g.MinistryCode, g.SectorCode, g.OperatorID
+		if form.Email != "" {
+			return s.invite(r, tx, p, ev, g, email, &form, &inviteID)
+		}
+		uid, err := s.administeredUser(r, tx, p, form.User)
+		if err != nil || uid == 0 {
+			if uid == 0 {
+				form.Errors["user"] = "users.error.user"
 			}
 			return err
 		}
@@ -187,9 +227,7 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 			}
 			return err
 		}
-		ev := postgres.ActorOf(p, middleware.GetReqID(r.Context()))
 		ev.Action, ev.ObjectType, ev.ObjectID = "grant.create", "grant", itoa(gid)
-		ev.MinistryCode, ev.SectorCode, ev.OperatorID = g.MinistryCode, g.SectorCode, g.OperatorID
 		return postgres.Audit(r.Context(), tx, ev, nil, map[string]any{
 			"user_id": uid, "role": g.Role, "ministry": g.MinistryCode, "operator_id": g.OperatorID})
 	})
@@ -199,8 +237,50 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 	if len(form.Errors) > 0 {
 		return s.renderUserIndex(w, r, http.StatusUnprocessableEntity, form)
 	}
+	if inviteID != 0 {
+		http.Redirect(w, r, "/users#invitations", http.StatusSeeOther)
+		return nil
+	}
 	http.Redirect(w, r, "/users/"+itoa(g.UserID), http.StatusSeeOther)
 	return nil
+}
+
+// administeredUser returns the id of the chosen user if p administers
+// them, 0 for anyone else (unknown or outside p's scope alike).
+func (s *Server) administeredUser(r *http.Request, tx pgx.Tx, p *identity.Principal, value string) (int64, error) {
+	id, err := strconv.ParseInt(value, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, nil
+	}
+	u, err := postgres.GetUser(r.Context(), tx, id)
+	if kijun.ErrorCode(err) == kijun.ENotFound {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if !authz.CanAdminUser(p, u.Grants) {
+		return 0, nil
+	}
+	return id, nil
+}
+
+// invite records an invitation of email to g's role and scope, unless the
+// same one is open already.
+func (s *Server) invite(r *http.Request, tx pgx.Tx, p *identity.Principal, ev audit.Event, g identity.Grant, email string,
+	form *users.GrantForm, id *int64) error {
+	inv := identity.Invitation{Email: email, Role: g.Role, MinistryCode: g.MinistryCode, OperatorID: g.OperatorID, SectorCode: g.SectorCode}
+	var err error
+	if *id, err = postgres.CreateInvitation(r.Context(), tx, inv, p.UserID); err != nil {
+		if kijun.ErrorCode(err) == kijun.EConflict {
+			form.Errors["email"] = "users.error.invited"
+			return nil
+		}
+		return err
+	}
+	ev.Action, ev.ObjectType, ev.ObjectID = "invitation.create", "invitation", itoa(*id)
+	return postgres.Audit(r.Context(), tx, ev, nil, map[string]any{
+		"email": email, "role": g.Role, "ministry": g.MinistryCode, "operator_id": g.OperatorID})
 }
 
 func (s *Server) handleGrantRevoke(w http.ResponseWriter, r *http.Request) error {
@@ -230,5 +310,69 @@ func (s *Server) handleGrantRevoke(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	http.Redirect(w, r, "/users/"+itoa(g.UserID), http.StatusSeeOther)
+	return nil
+}
+
+// handleGrantRestore gives a grant an admin revoked again; until then,
+// sign-in does not give it back from the provider's claims.
+func (s *Server) handleGrantRestore(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	var g identity.Grant
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if g, err = postgres.GetRestorableGrant(r.Context(), tx, id); err != nil {
+			return err
+		}
+		if !authz.CanGrant(p, g.Role, grantResource(g)) {
+			return errNotFound
+		}
+		nid, err := postgres.RestoreGrant(r.Context(), tx, id, p.UserID)
+		if err != nil {
+			return err
+		}
+		ev := postgres.ActorOf(p, middleware.GetReqID(r.Context()))
+		ev.Action, ev.ObjectType, ev.ObjectID = "grant.restore", "grant", itoa(nid)
+		ev.MinistryCode, ev.SectorCode, ev.OperatorID = g.MinistryCode, g.SectorCode, g.OperatorID
+		return postgres.Audit(r.Context(), tx, ev, map[string]any{"revoked_grant_id": id}, map[string]any{
+			"user_id": g.UserID, "role": g.Role, "ministry": g.MinistryCode, "operator_id": g.OperatorID, "source": g.Source})
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/users/"+itoa(g.UserID), http.StatusSeeOther)
+	return nil
+}
+
+// handleInvitationRevoke closes an open invitation.
+func (s *Server) handleInvitationRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		inv, err := postgres.GetInvitation(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if !authz.CanGrant(p, inv.Role, invitationResource(inv)) {
+			return errNotFound
+		}
+		if err := postgres.RevokeInvitation(r.Context(), tx, id, p.UserID); err != nil {
+			return err
+		}
+		ev := postgres.ActorOf(p, middleware.GetReqID(r.Context()))
+		ev.Action, ev.ObjectType, ev.ObjectID = "invitation.revoke", "invitation", itoa(id)
+		ev.MinistryCode, ev.SectorCode, ev.OperatorID = inv.MinistryCode, inv.SectorCode, inv.OperatorID
+		return postgres.Audit(r.Context(), tx, ev, map[string]any{
+			"email": inv.Email, "role": inv.Role, "ministry": inv.MinistryCode, "operator_id": inv.OperatorID}, nil)
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/users#invitations", http.StatusSeeOther)
 	return nil
 }

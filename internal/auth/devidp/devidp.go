@@ -31,6 +31,9 @@ type User struct {
 	Subject string // stable "sub"
 	Name    string // display name, e.g. "経済産業省 山田 花子"
 	Email   string
+	// EmailUnverified makes the provider send email_verified false (left
+	// out), as a provider does for an address nobody has confirmed.
+	EmailUnverified bool
 	// Groups is the "groups" claim, e.g. "kijun:nco_admin",
 	// "kijun:ministry_staff:METI".
 	Groups []string

@@ -402,7 +402,7 @@ func (s *storage) userinfo(info *oidc.UserInfo, subject string, scopes []string)
 	}
 	if slices.Contains(scopes, oidc.ScopeEmail) && u.Email != "" {
 		info.Email = u.Email
-		info.EmailVerified = true
+		info.EmailVerified = oidc.Bool(!u.EmailUnverified)
 	}
 	groups := slices.Clone(u.Groups)
 	if groups == nil {

@@ -3,6 +3,8 @@
 package users
 
 import (
+	"time"
+
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
@@ -13,18 +15,26 @@ type Option struct {
 	Label kijun.Text
 }
 
-// Choices are the roles and scopes the admin may grant.
+// UserOption is a user the admin administers, in the user select.
+type UserOption struct {
+	Value       string
+	Name, Email string
+}
+
+// Choices are the users, roles and scopes the admin may grant.
 type Choices struct {
+	Users      []UserOption
 	Roles      []identity.Role
 	Ministries []Option
 	Operators  []Option
 }
 
 // GrantForm is the grant form as typed, with an error message id per
-// field when it comes back.
+// field when it comes back. It names either a user (an id from
+// Choices.Users) or an e-mail address to invite.
 type GrantForm struct {
-	Email, Role, Ministry, Operator string
-	Errors                          map[string]string
+	User, Email, Role, Ministry, Operator string
+	Errors                                map[string]string
 }
 
 // IndexView is the directory.
@@ -33,6 +43,9 @@ type IndexView struct {
 	Ministries map[string]kijun.Text
 	Choices    Choices
 	Form       GrantForm
+	// Invitations are the open ones (expired included) the admin may revoke.
+	Invitations []identity.Invitation
+	Now         time.Time // to tell expired invitations
 }
 
 // ShowView is one user with the grants the admin can see.
@@ -40,4 +53,11 @@ type ShowView struct {
 	User       identity.UserSummary
 	Ministries map[string]kijun.Text
 	CanRevoke  []bool // per grant
+	CanRestore []bool // per revoked grant
+}
+
+// invitationGrant is the grant an invitation would give, to name its scope.
+func invitationGrant(inv identity.Invitation) identity.Grant {
+	return identity.Grant{Role: inv.Role, MinistryCode: inv.MinistryCode, OperatorID: inv.OperatorID,
+		OperatorName: inv.OperatorName, SectorCode: inv.SectorCode}
 }
