@@ -4,9 +4,13 @@
 package auth
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -51,35 +55,107 @@ type ProviderConfig struct {
 
 var providerID = regexp.MustCompile(`^[a-z][a-z0-9-]{0,31}$`)
 
-// LoadProviders reads a YAML list of providers.
+// LoadProviders reads a YAML list of providers. The file is read strictly:
+// an unknown key (a typo such as "scope" for "scopes") is an error that
+// names the key, its line and the provider, and so is a missing required
+// field; the portal does not start on either.
 func LoadProviders(path string) ([]ProviderConfig, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	var ps []ProviderConfig
-	if err := yaml.Unmarshal(data, &ps); err != nil {
+	ps, err := decodeProviders(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	for i := range ps {
-		if err := ps[i].check(); err != nil {
-			return nil, fmt.Errorf("%s: provider %d: %w", path, i+1, err)
-		}
 	}
 	return ps, nil
 }
 
+var unknownField = regexp.MustCompile(`^line (\d+): field (.+) not found in type \S+$`)
+
+func decodeProviders(data []byte) ([]ProviderConfig, error) {
+	// The list as nodes, to say which provider a line belongs to.
+	var items []yaml.Node
+	if err := yaml.Unmarshal(data, &items); err != nil {
+		return nil, fmt.Errorf("not a YAML list of providers: %w", err)
+	}
+	if len(items) == 0 {
+		return nil, errors.New("lists no providers")
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var ps []ProviderConfig
+	if err := dec.Decode(&ps); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, err
+		}
+		msgs := make([]string, len(te.Errors))
+		for i, m := range te.Errors {
+			msgs[i] = m
+			if f := unknownField.FindStringSubmatch(m); f != nil {
+				line, _ := strconv.Atoi(f[1])
+				msgs[i] = fmt.Sprintf("line %d: %s: unknown key %q", line, providerAt(items, line), f[2])
+			}
+		}
+		return nil, errors.New(strings.Join(msgs, "; "))
+	}
+	seen := map[string]int{}
+	for i := range ps {
+		if err := ps[i].check(); err != nil {
+			return nil, fmt.Errorf("line %d: %w", items[i].Line, err)
+		}
+		if first, dup := seen[ps[i].ID]; dup {
+			return nil, fmt.Errorf("line %d: provider %q: id already used at line %d", items[i].Line, ps[i].ID, first)
+		}
+		seen[ps[i].ID] = items[i].Line
+	}
+	return ps, nil
+}
+
+// providerAt names the provider whose entry holds line: by its id, or by
+// its position when it has none.
+func providerAt(items []yaml.Node, line int) string {
+	at := 0
+	for i := range items {
+		if items[i].Line <= line {
+			at = i
+		}
+	}
+	n := &items[at]
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "id" && n.Content[i+1].Value != "" {
+			return fmt.Sprintf("provider %q", n.Content[i+1].Value)
+		}
+	}
+	return fmt.Sprintf("provider %d", at+1)
+}
+
+// check refuses a configuration that cannot work and fills in defaults.
 func (p *ProviderConfig) check() error {
 	if !providerID.MatchString(p.ID) {
-		return fmt.Errorf("id %q must be lower-case letters, digits and hyphens", p.ID)
+		return fmt.Errorf("provider id %q must be lower-case letters, digits and hyphens (required)", p.ID)
 	}
-	if p.Issuer == "" || p.ClientID == "" {
-		return fmt.Errorf("%s: issuer and client_id are required", p.ID)
+	fail := func(format string, a ...any) error {
+		return fmt.Errorf("provider %q: %s", p.ID, fmt.Sprintf(format, a...))
 	}
-	if p.ClientSecretEnv != "" {
-		p.ClientSecret = os.Getenv(p.ClientSecretEnv)
+	if u, err := url.Parse(p.Issuer); p.Issuer == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fail("issuer must be the provider's http(s) URL (required)")
+	}
+	if p.ClientID == "" {
+		return fail("client_id is required")
+	}
+	switch {
+	case p.ClientSecret != "" && p.ClientSecretEnv != "":
+		return fail("give client_secret_env or client_secret, not both")
+	case p.ClientSecret == "" && p.ClientSecretEnv == "":
+		return fail("client_secret_env (or client_secret) is required")
+	case p.ClientSecretEnv != "":
+		// Read once: the configuration then holds the secret itself.
+		name := p.ClientSecretEnv
+		p.ClientSecret, p.ClientSecretEnv = os.Getenv(name), ""
 		if p.ClientSecret == "" {
-			return fmt.Errorf("%s: environment variable %s (client secret) is empty", p.ID, p.ClientSecretEnv)
+			return fail("environment variable %s (client secret) is empty", name)
 		}
 	}
 	if p.Name.Ja == "" {
@@ -93,7 +169,7 @@ func (p *ProviderConfig) check() error {
 	}
 	for group, grant := range p.GroupGrants {
 		if _, err := ParseGrant(grant); err != nil {
-			return fmt.Errorf("%s: group_grants[%q]: %w", p.ID, group, err)
+			return fail("group_grants[%q]: %v", group, err)
 		}
 	}
 	return nil

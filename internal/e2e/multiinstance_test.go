@@ -141,16 +141,24 @@ func startInstance(t *testing.T, name string, env []string) *instance {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%s did not start:\n%s", name, in.logs.String())
 	}
-	// It checked the schema before it listened: ready at once.
-	resp, err := http.Get("http://" + in.addr + "/readyz")
-	if err != nil {
-		t.Fatal(err)
+	// It checked the schema before it listened; it is ready once it has
+	// discovered the identity provider, which it does right after.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + in.addr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			return in
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s serving but not ready: %d %s", name, resp.StatusCode, body)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s serving but not ready: %d", name, resp.StatusCode)
-	}
-	return in
 }
 
 // TestTwoInstances runs two `kijun serve` processes over one database

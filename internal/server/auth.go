@@ -120,7 +120,11 @@ func (s *Server) signInFailed(w http.ResponseWriter, r *http.Request, err error)
 	if aerr != nil {
 		return errors.Join(err, aerr)
 	}
-	return s.render(w, r, http.StatusBadRequest, account.Failed(account.FailedView{Reason: se.Reason}))
+	status := http.StatusBadRequest
+	if se.Reason == auth.FailUnreachable || se.Reason == auth.FailConfig {
+		status = http.StatusBadGateway // the provider, or the portal's settings for it, failed; not the user
+	}
+	return s.render(w, r, status, account.Failed(account.FailedView{Reason: se.Reason}))
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {

@@ -73,10 +73,15 @@ func New(cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.R
 		return nil, err
 	}
 	s.auth = m
-	m.Now = s.now
+	m.Now, m.Log = s.now, log
 	s.router = s.routes()
 	return s, nil
 }
+
+// DiscoverProviders tries each identity provider once and returns; those
+// that failed are retried in the background until they answer or ctx ends.
+// Their state shows in /readyz.
+func (s *Server) DiscoverProviders(ctx context.Context) { s.auth.DiscoverProviders(ctx) }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }

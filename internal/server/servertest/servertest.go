@@ -5,12 +5,14 @@
 package servertest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +35,27 @@ type Env struct {
 	// IDP is the development identity provider the server offers, for
 	// tests that make it misbehave.
 	IDP *devidp.Provider
+	// Logs holds everything the server logged.
+	Logs *Logs
+}
+
+// Logs is a server's log output, safe to read while it writes.
+type Logs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns what was logged so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // New starts a server over a fresh database; both end with the test.
@@ -64,10 +87,12 @@ func NewWith(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool, change func(*confi
 		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour,
 	}
 	change(&cfg)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &Logs{}
+	var out io.Writer = logs
 	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(testWriter{t}, nil))
+		out = io.MultiWriter(logs, testWriter{t})
 	}
+	log := slog.New(slog.NewTextHandler(out, nil))
 	idp, err := devidp.New(demo.DevIDPConfig(cfg.BaseURL))
 	if err != nil {
 		t.Fatalf("servertest: development identity provider: %v", err)
@@ -79,7 +104,10 @@ func NewWith(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool, change func(*confi
 	hs.Config.Handler = srv
 	hs.Start()
 	t.Cleanup(hs.Close)
-	return &Env{DB: db, Server: srv, HTTP: hs, IDP: idp}
+	ctx, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	srv.DiscoverProviders(ctx)
+	return &Env{DB: db, Server: srv, HTTP: hs, IDP: idp, Logs: logs}
 }
 
 // Client returns an HTTP client with its own cookie jar that does not
