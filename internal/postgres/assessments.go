@@ -643,7 +643,7 @@ type saveReads struct {
 	known   bool      // the draft's status is on the answer scale, or empty
 	started bool      // the assessment is started and visible: head, under the share lock
 	head    asmHead
-	stored  assessment.Answer // locked for update; Version 0: none stored
+	stored  assessment.Answer // Version 0: none stored; the write changes it only at this version
 }
 
 // readForSave sends b, with whatever the caller queued first, and the
@@ -652,18 +652,18 @@ func readForSave(ctx context.Context, q interface {
 	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
 }, b *pgx.Batch, a assessment.Answer) (*saveReads, error) {
 	r := &saveReads{stored: assessment.Answer{AssessmentID: a.AssessmentID, Ref: a.Ref}}
-	b.Queue(`SELECT now(), $1::text IS NULL OR EXISTS (SELECT FROM answer_scale WHERE code = $1)`, nullStr(string(a.Status))).
-		QueryRow(func(row pgx.Row) error { return row.Scan(&r.now, &r.known) })
-	b.Queue(headSQL+lockStarted, a.AssessmentID).QueryRow(func(row pgx.Row) error {
-		var err error
-		r.head, err = scanHead(row)
+	b.Queue(`SELECT id, operator_id, sector_code, coalesce(ministry_code, ''), status, version,
+			now(), $2::text IS NULL OR EXISTS (SELECT FROM answer_scale WHERE code = $2)
+		FROM assessments WHERE id = $1 `+lockStarted, a.AssessmentID, nullStr(string(a.Status))).QueryRow(func(row pgx.Row) error {
+		h := &r.head
+		err := row.Scan(&h.ID, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &h.Status, &h.Version, &r.now, &r.known)
 		r.started = err == nil
-		if errors.Is(err, kijun.ErrNotFound) {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		return err
 	})
-	b.Queue(`SELECT `+answerColumns+` FROM answers x WHERE x.assessment_id = $1 AND x.ref = $2 FOR UPDATE`, a.AssessmentID, a.Ref).
+	b.Queue(`SELECT `+answerColumns+` FROM answers x WHERE x.assessment_id = $1 AND x.ref = $2`, a.AssessmentID, a.Ref).
 		Query(func(rows pgx.Rows) error {
 			stored, err := pgx.CollectRows(rows, scanAnswer)
 			if len(stored) == 1 {
@@ -691,8 +691,8 @@ func (r *saveReads) save(ctx context.Context, tx pgx.Tx, p *identity.Principal, 
 	if tag.RowsAffected() == 1 {
 		return saved, nil
 	}
-	// Nothing inserted: another save inserted it first (the insert waited
-	// for it), or the assessment has no control a.Ref.
+	// Nothing written: another save changed or inserted it first (the
+	// write waited for it), or the assessment has no control a.Ref.
 	stored, err := GetAnswer(ctx, tx, a.AssessmentID, a.Ref)
 	switch {
 	case err != nil:
@@ -746,15 +746,17 @@ func (r *saveReads) decide(p *identity.Principal, a assessment.Answer, expected 
 
 // updateAnswerSQL and insertAnswerSQL write an answer: $1 and $2 its
 // assessment and ref, $3–$12 what the user sets and the stamp (version,
-// user, name; updated_at is the transaction's now()). The update's row is
-// locked by readForSave; the insert takes the answer's tenant from its
-// control, and inserts nothing if the assessment has no such control or
-// another save inserted it first.
+// user, name; updated_at is the transaction's now()). The update changes
+// the answer only at the version before $10, the one the save decided on
+// (and audits as before), and nothing if another save changed it since;
+// the insert takes the answer's tenant from its control, and inserts
+// nothing if the assessment has no such control or another save inserted
+// it first.
 const (
 	updateAnswerSQL = `UPDATE answers SET status = $3, maturity = $4, how = $5, na_reason = $6, remediation_action = $7,
 		remediation_owner = $8, remediation_due = $9, carried_forward = false, version = $10, updated_by = $11,
 		updated_by_name = $12, updated_at = now()
-		WHERE assessment_id = $1 AND ref = $2`
+		WHERE assessment_id = $1 AND ref = $2 AND version = $10 - 1`
 	insertAnswerSQL = `INSERT INTO answers (assessment_id, ref, operator_id, sector_code, status, maturity, how, na_reason,
 			remediation_action, remediation_owner, remediation_due, version, updated_by, updated_by_name)
 		SELECT c.assessment_id, c.ref, c.operator_id, c.sector_code, $3::text, $4::smallint, $5::text, $6::text, $7::text,
