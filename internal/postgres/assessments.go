@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kijun-portal/kijun/internal/assessment"
@@ -536,10 +537,18 @@ func SaveAnswer(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessm
 // SaveAnswerAs is SaveAnswer in a transaction of its own, as p, committed
 // when it returns nil: the autosave's path. may is the caller's policy on
 // the assessment's tenant, asked on the row read under the share lock; an
-// assessment it refuses is kijun.ErrNotFound. Four round trips, unless
-// the save is the assessment's first: BEGIN; the principal's settings with
-// every read the save decides on; the write with its audit event; COMMIT.
+// assessment it refuses is kijun.ErrNotFound. A save to a started
+// assessment takes two round trips (saveStarted); the assessment's first
+// save, and a write that changed no row, take the general path.
 func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *identity.Principal, a assessment.Answer, expectedVersion int, requestID string, may func(Tenant) bool) (saved assessment.Answer, err error) {
+	if ps := a.WellFormed(); len(ps) > 0 {
+		return assessment.Answer{}, answerInvalid(ps)
+	}
+	a.Remediation.Due = dateOnly(a.Remediation.Due)
+	saved, done, err := saveStarted(ctx, db, p, a, expectedVersion, requestID, may)
+	if done {
+		return saved, err
+	}
 	err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		saved, err = saveAnswer(ctx, tx, p, a, expectedVersion, requestID, may, true)
 		return err
@@ -547,14 +556,60 @@ func SaveAnswerAs(ctx context.Context, db *pgxpool.Pool, p *identity.Principal, 
 	return saved, err
 }
 
-// saveAnswer is SaveAnswer and SaveAnswerAs; setPrincipal sends p's
-// settings with the reads.
+// saveStarted saves a to a started assessment on one connection in two
+// round trips: BEGIN with p's settings and every read the save decides on,
+// then the write with its audit event and COMMIT. Every path that does not
+// commit rolls back. done is false when it wrote nothing and the general
+// path must decide: the assessment is not started (or not p's to see), or
+// the write changed no row.
+func saveStarted(ctx context.Context, db *pgxpool.Pool, p *identity.Principal, a assessment.Answer, expected int, requestID string, may func(Tenant) bool) (saved assessment.Answer, done bool, err error) {
+	conn, err := db.Acquire(ctx)
+	if err != nil {
+		return saved, true, err
+	}
+	// A connection released inside a transaction (the ROLLBACK failed)
+	// is closed by the pool, never reused.
+	defer conn.Release()
+	committed := false
+	defer func() {
+		if !committed {
+			_, _ = conn.Exec(ctx, "ROLLBACK")
+		}
+	}()
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue(setPrincipalSQL, principalArgs(p, false)...)
+	r, err := readForSave(ctx, conn, b, a)
+	if err != nil || !r.started {
+		return saved, err != nil, err
+	}
+	saved, write, args, err := r.decide(p, a, expected, requestID, may)
+	if err != nil || write == "" {
+		return saved, true, err
+	}
+	b = &pgx.Batch{}
+	var tag pgconn.CommandTag
+	b.Queue(write, args...).Exec(func(t pgconn.CommandTag) error { tag = t; return nil })
+	b.Queue("COMMIT")
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return assessment.Answer{}, true, asmErr(err)
+	}
+	committed = true
+	return saved, tag.RowsAffected() == 1, nil
+}
+
+// saveAnswer is SaveAnswer and the general path of SaveAnswerAs;
+// setPrincipal sends p's settings with the reads.
 func saveAnswer(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessment.Answer, expected int, requestID string, may func(Tenant) bool, setPrincipal bool) (assessment.Answer, error) {
 	if ps := a.WellFormed(); len(ps) > 0 {
-		return assessment.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmAnswerInvalid, map[string]any{"Count": len(ps), "Problems": ps})
+		return assessment.Answer{}, answerInvalid(ps)
 	}
 	a.Remediation.Due = dateOnly(a.Remediation.Due)
-	r, err := readForSave(ctx, tx, p, a, setPrincipal)
+	b := &pgx.Batch{}
+	if setPrincipal {
+		b.Queue(setPrincipalSQL, principalArgs(p, false)...)
+	}
+	r, err := readForSave(ctx, tx, b, a)
 	if err != nil {
 		return assessment.Answer{}, err
 	}
@@ -569,7 +624,7 @@ func saveAnswer(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessm
 		if _, err := lockEditable(ctx, sp, p, a.AssessmentID, requestID, may); err != nil {
 			return err
 		}
-		r, err := readForSave(ctx, sp, p, a, false)
+		r, err := readForSave(ctx, sp, &pgx.Batch{}, a)
 		if err == nil {
 			saved, err = r.save(ctx, sp, p, a, expected, requestID, may)
 		}
@@ -578,33 +633,37 @@ func saveAnswer(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessm
 	return saved, err
 }
 
+func answerInvalid(ps []assessment.AnswerProblem) error {
+	return kijun.Errorf(kijun.EInvalid, msgAsmAnswerInvalid, map[string]any{"Count": len(ps), "Problems": ps})
+}
+
 // saveReads is what a save decides on, read in one round trip.
 type saveReads struct {
 	now     time.Time // the transaction's now(): the saved answer's UpdatedAt
 	known   bool      // the draft's status is on the answer scale, or empty
 	started bool      // the assessment is started and visible: head, under the share lock
 	head    asmHead
-	stored  assessment.Answer // locked for update; Version 0: none stored
+	stored  assessment.Answer // Version 0: none stored; the write changes it only at this version
 }
 
-func readForSave(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessment.Answer, setPrincipal bool) (*saveReads, error) {
+// readForSave sends b, with whatever the caller queued first, and the
+// reads a save decides on.
+func readForSave(ctx context.Context, q interface {
+	SendBatch(context.Context, *pgx.Batch) pgx.BatchResults
+}, b *pgx.Batch, a assessment.Answer) (*saveReads, error) {
 	r := &saveReads{stored: assessment.Answer{AssessmentID: a.AssessmentID, Ref: a.Ref}}
-	b := &pgx.Batch{}
-	if setPrincipal {
-		b.Queue(setPrincipalSQL, principalArgs(p, false)...)
-	}
-	b.Queue(`SELECT now(), $1::text IS NULL OR EXISTS (SELECT FROM answer_scale WHERE code = $1)`, nullStr(string(a.Status))).
-		QueryRow(func(row pgx.Row) error { return row.Scan(&r.now, &r.known) })
-	b.Queue(headSQL+lockStarted, a.AssessmentID).QueryRow(func(row pgx.Row) error {
-		var err error
-		r.head, err = scanHead(row)
+	b.Queue(`SELECT id, operator_id, sector_code, coalesce(ministry_code, ''), status, version,
+			now(), $2::text IS NULL OR EXISTS (SELECT FROM answer_scale WHERE code = $2)
+		FROM assessments WHERE id = $1 `+lockStarted, a.AssessmentID, nullStr(string(a.Status))).QueryRow(func(row pgx.Row) error {
+		h := &r.head
+		err := row.Scan(&h.ID, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &h.Status, &h.Version, &r.now, &r.known)
 		r.started = err == nil
-		if errors.Is(err, kijun.ErrNotFound) {
+		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		return err
 	})
-	b.Queue(`SELECT `+answerColumns+` FROM answers x WHERE x.assessment_id = $1 AND x.ref = $2 FOR UPDATE`, a.AssessmentID, a.Ref).
+	b.Queue(`SELECT `+answerColumns+` FROM answers x WHERE x.assessment_id = $1 AND x.ref = $2`, a.AssessmentID, a.Ref).
 		Query(func(rows pgx.Rows) error {
 			stored, err := pgx.CollectRows(rows, scanAnswer)
 			if len(stored) == 1 {
@@ -612,7 +671,7 @@ func readForSave(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assess
 			}
 			return err
 		})
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
 		return nil, asmErr(err)
 	}
 	return r, nil
@@ -621,46 +680,19 @@ func readForSave(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assess
 // save decides on the reads and writes the answer with its audit event in
 // one statement.
 func (r *saveReads) save(ctx context.Context, tx pgx.Tx, p *identity.Principal, a assessment.Answer, expected int, requestID string, may func(Tenant) bool) (assessment.Answer, error) {
-	if !r.started {
-		return assessment.Answer{}, kijun.ErrNotFound
+	saved, write, args, err := r.decide(p, a, expected, requestID, may)
+	if err != nil || write == "" {
+		return saved, err
 	}
-	if err := r.head.editableBy(p, may); err != nil {
-		return assessment.Answer{}, err
-	}
-	switch assessment.DecideSave(r.stored, a, expected) {
-	case kijun.SaveAlreadyStored:
-		return r.stored, nil
-	case kijun.SaveConflict:
-		return assessment.Answer{}, answerConflict(r.stored, expected)
-	}
-	if !r.known {
-		return assessment.Answer{}, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})
-	}
-	saved := a
-	saved.CarriedForward = false
-	saved.Version = r.stored.Version + 1
-	saved.UpdatedBy, saved.UpdatedByName, saved.UpdatedAt = p.UserID, actorName(p), r.now
-	var before any // none stored
-	write := insertAnswerSQL
-	if r.stored.Version > 0 {
-		before, write = auditAnswer(r.stored), updateAnswerSQL
-	}
-	audit, err := auditArgs(r.head.event(p, requestID, "assessment.answer.save", "answer", a.Ref), before, auditAnswer(saved))
-	if err != nil {
-		return assessment.Answer{}, err
-	}
-	args := append([]any{a.AssessmentID, a.Ref, nullStr(string(saved.Status)), nullInt(int64(saved.Maturity)), saved.How,
-		saved.NAReason, saved.Remediation.Action, saved.Remediation.Owner, saved.Remediation.Due, saved.Version,
-		nullInt(saved.UpdatedBy), saved.UpdatedByName}, audit...)
-	tag, err := tx.Exec(ctx, `WITH w AS (`+write+` RETURNING 1) SELECT `+auditAppendCall(13)+` FROM w`, args...)
+	tag, err := tx.Exec(ctx, write, args...)
 	if err != nil {
 		return assessment.Answer{}, asmErr(err)
 	}
 	if tag.RowsAffected() == 1 {
 		return saved, nil
 	}
-	// Nothing inserted: another save inserted it first (the insert waited
-	// for it), or the assessment has no control a.Ref.
+	// Nothing written: another save changed or inserted it first (the
+	// write waited for it), or the assessment has no control a.Ref.
 	stored, err := GetAnswer(ctx, tx, a.AssessmentID, a.Ref)
 	switch {
 	case err != nil:
@@ -673,17 +705,58 @@ func (r *saveReads) save(ctx context.Context, tx pgx.Tx, p *identity.Principal, 
 	return assessment.Answer{}, answerConflict(stored, expected)
 }
 
+// decide applies the policy and the version rule to the reads of a
+// started assessment. It returns the answer to save with the statement
+// (and its arguments) that writes it with its audit event, or, with an
+// empty statement, the stored answer a stale save leaves as it is.
+func (r *saveReads) decide(p *identity.Principal, a assessment.Answer, expected int, requestID string, may func(Tenant) bool) (saved assessment.Answer, write string, args []any, err error) {
+	if !r.started {
+		return saved, "", nil, kijun.ErrNotFound
+	}
+	if err := r.head.editableBy(p, may); err != nil {
+		return saved, "", nil, err
+	}
+	switch assessment.DecideSave(r.stored, a, expected) {
+	case kijun.SaveAlreadyStored:
+		return r.stored, "", nil, nil
+	case kijun.SaveConflict:
+		return saved, "", nil, answerConflict(r.stored, expected)
+	}
+	if !r.known {
+		return saved, "", nil, kijun.Errorf(kijun.EInvalid, msgAsmStatusUnknown, map[string]any{"Status": string(a.Status)})
+	}
+	saved = a
+	saved.CarriedForward = false
+	saved.Version = r.stored.Version + 1
+	saved.UpdatedBy, saved.UpdatedByName, saved.UpdatedAt = p.UserID, actorName(p), r.now
+	var before any // none stored
+	write = insertAnswerSQL
+	if r.stored.Version > 0 {
+		before, write = auditAnswer(r.stored), updateAnswerSQL
+	}
+	audit, err := auditArgs(r.head.event(p, requestID, "assessment.answer.save", "answer", a.Ref), before, auditAnswer(saved))
+	if err != nil {
+		return assessment.Answer{}, "", nil, err
+	}
+	args = append([]any{a.AssessmentID, a.Ref, nullStr(string(saved.Status)), nullInt(int64(saved.Maturity)), saved.How,
+		saved.NAReason, saved.Remediation.Action, saved.Remediation.Owner, saved.Remediation.Due, saved.Version,
+		nullInt(saved.UpdatedBy), saved.UpdatedByName}, audit...)
+	return saved, `WITH w AS (` + write + ` RETURNING 1) SELECT ` + auditAppendCall(13) + ` FROM w`, args, nil
+}
+
 // updateAnswerSQL and insertAnswerSQL write an answer: $1 and $2 its
 // assessment and ref, $3–$12 what the user sets and the stamp (version,
-// user, name; updated_at is the transaction's now()). The update's row is
-// locked by readForSave; the insert takes the answer's tenant from its
-// control, and inserts nothing if the assessment has no such control or
-// another save inserted it first.
+// user, name; updated_at is the transaction's now()). The update changes
+// the answer only at the version before $10, the one the save decided on
+// (and audits as before), and nothing if another save changed it since;
+// the insert takes the answer's tenant from its control, and inserts
+// nothing if the assessment has no such control or another save inserted
+// it first.
 const (
 	updateAnswerSQL = `UPDATE answers SET status = $3, maturity = $4, how = $5, na_reason = $6, remediation_action = $7,
 		remediation_owner = $8, remediation_due = $9, carried_forward = false, version = $10, updated_by = $11,
 		updated_by_name = $12, updated_at = now()
-		WHERE assessment_id = $1 AND ref = $2`
+		WHERE assessment_id = $1 AND ref = $2 AND version = $10 - 1`
 	insertAnswerSQL = `INSERT INTO answers (assessment_id, ref, operator_id, sector_code, status, maturity, how, na_reason,
 			remediation_action, remediation_owner, remediation_due, version, updated_by, updated_by_name)
 		SELECT c.assessment_id, c.ref, c.operator_id, c.sector_code, $3::text, $4::smallint, $5::text, $6::text, $7::text,

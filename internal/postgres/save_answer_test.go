@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -456,5 +457,82 @@ func TestSaveAnswerRefusalKeepsTransaction(t *testing.T) {
 	var n int
 	if err := w.db.Owner.QueryRow(w.ctx, `SELECT count(*) FROM answers WHERE assessment_id = $1`, id).Scan(&n); err != nil || n != 2 {
 		t.Errorf("%d answers stored (%v), want 2", n, err)
+	}
+}
+
+// roundTrips counts what a pool sends: each Exec/Query and each batch.
+type roundTrips struct{ n atomic.Int32 }
+
+func (c *roundTrips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *roundTrips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *roundTrips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *roundTrips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *roundTrips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// TestSaveAnswerAsRoundTrips: a save to a started assessment takes two
+// round trips (BEGIN with the reads, the write with COMMIT), a refused or
+// stale one rolls back, and each leaves its connection out of any
+// transaction, so a pool of one serves every save on one connection.
+func TestSaveAnswerAsRoundTrips(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
+	tenant := w.tenantOf(t, id)
+	cfg, err := pgxpool.ParseConfig(w.db.AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 1
+	trips := &roundTrips{}
+	cfg.ConnConfig.Tracer = trips
+	pool, err := pgxpool.NewWithConfig(w.ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	save := func(ref string, expected int, how string) error {
+		_, err := postgres.SaveAnswerAs(w.ctx, pool, w.userA, assessment.Answer{AssessmentID: id, Ref: ref,
+			Status: assessment.AnswerPartial, How: how}, expected, "test", only(tenant))
+		return err
+	}
+	if err := save("GV-01", 0, "first"); err != nil { // starts the assessment: the general path
+		t.Fatal(err)
+	}
+	var ke *kijun.Error
+	for _, c := range []struct {
+		name     string
+		ref      string
+		expected int
+		how      string
+		conflict bool
+	}{
+		{"update", "GV-01", 1, "second", false},
+		{"insert", "PR-01", 0, "first", false},
+		{"stale save of what is stored", "GV-01", 1, "second", false},
+		{"conflict", "GV-01", 1, "third", true},
+	} {
+		trips.n.Store(0)
+		err := save(c.ref, c.expected, c.how)
+		if c.conflict != (errors.As(err, &ke) && ke.MessageID == "assessment.conflict") || (!c.conflict && err != nil) {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if n := trips.n.Load(); n != 2 {
+			t.Errorf("%s: %d round trips, want 2", c.name, n)
+		}
+	}
+	if n := pool.Stat().NewConnsCount(); n != 1 {
+		t.Errorf("%d connections made, want 1: a save left its transaction open", n)
+	}
+	if err := save("GV-01", 2, "third"); err != nil {
+		t.Fatal(err)
+	}
+	if _, after := w.saveEvents(t, id, "GV-01"); len(after) != 3 {
+		t.Errorf("%d save events of GV-01, want 3", len(after))
 	}
 }
