@@ -122,7 +122,7 @@ func start(t *testing.T, db *pgtest.DB, bin, command string, env ...string) stri
 	l.Close()
 	cmd := exec.Command(bin, command)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+db.OwnerURL, "APP_DATABASE_URL="+db.AppURL,
-		"LISTEN_ADDR="+addr, "BASE_URL=http://"+addr, "SHUTDOWN_TIMEOUT=2s")
+		"LISTEN_ADDR="+addr, "BASE_URL=http://"+addr, "SHUTDOWN_TIMEOUT=2s", "SHUTDOWN_DRAIN=0s")
 	cmd.Env = append(cmd.Env, env...)
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
