@@ -15,9 +15,12 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/kijun-portal/kijun/internal/config"
 )
 
 var overlays = []string{"dev", "prod"}
@@ -149,6 +152,7 @@ func TestManifestRules(t *testing.T) {
 			if !strings.HasPrefix(fmt.Sprint(data["BASE_URL"]), "https://") {
 				t.Errorf("BASE_URL %v is not https: cookies would not be Secure", data["BASE_URL"])
 			}
+			checkShutdown(t, pod, data)
 
 			cl := find(t, objs, "Cluster", "kijun-db")
 			if dig(cl, "spec", "backup", "barmanObjectStore", "destinationPath") == nil {
@@ -164,6 +168,47 @@ func TestManifestRules(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// checkShutdown asserts that Kubernetes lets the portal finish its own
+// shutdown (docs/operations.md, "Shutdown"): the ConfigMap sets the drain
+// and the timeout, read here as the server reads them, and the pod's
+// grace period covers the deadline by which the process exits. There is
+// no preStop hook: the server drains itself after SIGTERM, and a hook
+// would only delay SIGTERM within the same grace period.
+func checkShutdown(t *testing.T, pod map[string]any, data map[string]any) {
+	t.Helper()
+	for _, k := range []string{"SHUTDOWN_DRAIN", "SHUTDOWN_TIMEOUT"} {
+		v, ok := data[k].(string)
+		if !ok {
+			t.Errorf("kijun-config does not set %s", k)
+		}
+		t.Setenv(k, v)
+	}
+	cfg := config.FromEnv()
+	if cfg.ShutdownDrain <= 0 {
+		t.Errorf("SHUTDOWN_DRAIN %v: load balancers would still send to a closed port", cfg.ShutdownDrain)
+	}
+	grace := 30 * time.Second // Kubernetes' default
+	if g, ok := pod["terminationGracePeriodSeconds"].(float64); ok {
+		grace = time.Duration(g) * time.Second
+	}
+	if grace < cfg.ShutdownDeadline() {
+		t.Errorf("terminationGracePeriodSeconds %v < SHUTDOWN_DRAIN %v + SHUTDOWN_TIMEOUT %v + margin %v: pods would be killed mid-shutdown",
+			grace, cfg.ShutdownDrain, cfg.ShutdownTimeout, config.ShutdownMargin)
+	}
+	for _, x := range pod["containers"].([]any) {
+		c := x.(map[string]any)
+		if dig(c, "lifecycle", "preStop") != nil {
+			t.Errorf("container %v has a preStop hook: it delays SIGTERM within the grace period; the server drains itself", c["name"])
+		}
+		envs, _ := c["env"].([]any)
+		for _, e := range envs {
+			if n := fmt.Sprint(e.(map[string]any)["name"]); strings.HasPrefix(n, "SHUTDOWN_") {
+				t.Errorf("container %v sets %s: set it in kijun-config, where the grace period is checked against it", c["name"], n)
+			}
+		}
 	}
 }
 

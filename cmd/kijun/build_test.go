@@ -114,6 +114,14 @@ func goOutput(t *testing.T, args ...string) string {
 // test.
 func start(t *testing.T, db *pgtest.DB, bin, command string, env ...string) string {
 	t.Helper()
+	base, _, _ := startProcess(t, db, bin, command, env...)
+	return base
+}
+
+// startProcess is start that also returns the process and a channel
+// closed when it has exited.
+func startProcess(t *testing.T, db *pgtest.DB, bin, command string, env ...string) (string, *os.Process, <-chan struct{}) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +130,7 @@ func start(t *testing.T, db *pgtest.DB, bin, command string, env ...string) stri
 	l.Close()
 	cmd := exec.Command(bin, command)
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+db.OwnerURL, "APP_DATABASE_URL="+db.AppURL,
-		"LISTEN_ADDR="+addr, "BASE_URL=http://"+addr, "SHUTDOWN_TIMEOUT=2s")
+		"LISTEN_ADDR="+addr, "BASE_URL=http://"+addr, "SHUTDOWN_TIMEOUT=2s", "SHUTDOWN_DRAIN=0s")
 	cmd.Env = append(cmd.Env, env...)
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
@@ -157,7 +165,7 @@ func start(t *testing.T, db *pgtest.DB, bin, command string, env ...string) stri
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("kijun %s is not serving after two minutes", command)
 	}
-	return "http://" + addr
+	return "http://" + addr, cmd.Process, exited
 }
 
 func get(t *testing.T, url string) (int, string) {

@@ -32,6 +32,9 @@ func init() {
 // PostgreSQL, creates the database, migrates, seeds and serves.
 func cmdDev(ctx context.Context, args []string) error {
 	cfg := config.FromEnv()
+	if os.Getenv("SHUTDOWN_DRAIN") == "" {
+		cfg.ShutdownDrain = 0 // no load balancer to drain: Ctrl+C stops at once
+	}
 	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
 	cfg.Flags(fs)
 	dataDir := fs.String("data-dir", ".data", "where a private PostgreSQL cluster is kept if one is needed")

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -29,11 +30,16 @@ func cmdServe(ctx context.Context, args []string) error {
 	return serve(ctx, cfg, nil, nil)
 }
 
-// serve runs the server until ctx ends, with the development identity
-// provider dev if it is not nil. ready, if set, receives the listening
-// address once the server accepts connections.
+// serve runs the server until ctx ends (SIGTERM or SIGINT in main), with
+// the development identity provider dev if it is not nil. ready, if set,
+// receives the listening address once the server accepts connections.
+// Once ctx ends, the process exits by cfg.ShutdownDeadline() whatever
+// still runs (docs/operations.md, "Shutdown").
 func serve(ctx context.Context, cfg config.Config, dev *server.DevIdentity, ready func(addr string)) error {
 	log := newLogger(cfg.LogLevel)
+	done := make(chan struct{})
+	defer close(done) // after every other deferred step: the pool closed, the jobs stopped
+	go exitAtDeadline(ctx, done, cfg.ShutdownDeadline(), log, os.Exit)
 	db, err := postgres.Open(ctx, cfg.AppDatabaseURL)
 	if err != nil {
 		return err
@@ -67,6 +73,26 @@ func serve(ctx context.Context, cfg config.Config, dev *server.DevIdentity, read
 		ready(l.Addr().String())
 	}
 	return srv.Serve(ctx, l)
+}
+
+// exitAtDeadline calls exit(1) if done is not closed within deadline
+// after ctx ends: a request or job that ignores its cancelled context, or
+// a connection that does not close, cannot keep the process alive past
+// the time its orchestrator was promised.
+func exitAtDeadline(ctx context.Context, done <-chan struct{}, deadline time.Duration, log *slog.Logger, exit func(int)) {
+	select {
+	case <-done:
+		return
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(deadline)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		log.Error("shutdown overran its deadline; exiting now", "deadline", deadline.String())
+		exit(1)
+	}
 }
 
 func newLogger(level string) *slog.Logger {

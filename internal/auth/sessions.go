@@ -43,6 +43,15 @@ func NewSessions(db *pgxpool.Pool, c SessionConfig) *scs.SessionManager {
 	s.Cookie.Secure = c.Secure
 	s.Cookie.Path = "/"
 	s.Cookie.Persist = false
+	// A request cancelled by shutdown keeps the session as it was: its
+	// changes belong to work that rolled back, and it sends its own reply.
+	fail := s.ErrorFunc
+	s.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		if r.Context().Err() != nil {
+			return
+		}
+		fail(w, r, err)
+	}
 	return s
 }
 

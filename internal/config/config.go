@@ -30,7 +30,11 @@ type Config struct {
 	BaseURL string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
-	// ShutdownTimeout bounds how long in-flight requests get on SIGTERM.
+	// ShutdownDrain is how long the server keeps accepting after SIGTERM
+	// while /readyz answers 503, so that load balancers stop sending.
+	ShutdownDrain time.Duration
+	// ShutdownTimeout bounds how long in-flight requests then get to
+	// finish; those still running are cancelled and roll back.
 	ShutdownTimeout time.Duration
 	// ProvidersFile is a YAML list of OIDC providers (docs/security.md).
 	ProvidersFile string
@@ -54,6 +58,7 @@ func FromEnv() Config {
 		AppDatabaseURL:  os.Getenv("APP_DATABASE_URL"),
 		BaseURL:         os.Getenv("BASE_URL"),
 		LogLevel:        env("LOG_LEVEL", "info"),
+		ShutdownDrain:   envDuration("SHUTDOWN_DRAIN", 5*time.Second),
 		ShutdownTimeout: envDuration("SHUTDOWN_TIMEOUT", 20*time.Second),
 		ProvidersFile:   os.Getenv("OIDC_PROVIDERS_FILE"),
 		SessionIdle:     envDuration("SESSION_IDLE_TIMEOUT", 30*time.Minute),
@@ -70,10 +75,23 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AppDatabaseURL, "app-database-url", c.AppDatabaseURL, "PostgreSQL URL of the server's restricted role (APP_DATABASE_URL)")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL of the portal (BASE_URL)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (LOG_LEVEL)")
-	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "grace period on SIGTERM (SHUTDOWN_TIMEOUT)")
+	fs.DurationVar(&c.ShutdownDrain, "shutdown-drain", c.ShutdownDrain, "how long to keep accepting after SIGTERM while /readyz answers 503 (SHUTDOWN_DRAIN)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "how long in-flight requests then get before they are cancelled (SHUTDOWN_TIMEOUT)")
 	fs.StringVar(&c.ProvidersFile, "oidc-providers", c.ProvidersFile, "YAML file listing OIDC providers (OIDC_PROVIDERS_FILE)")
 	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "session idle timeout (SESSION_IDLE_TIMEOUT)")
 	fs.DurationVar(&c.SessionAbsolute, "session-lifetime", c.SessionAbsolute, "session absolute lifetime (SESSION_LIFETIME)")
+}
+
+// ShutdownMargin is what the process allows itself past the drain and the
+// timeout to cancel the requests still running, roll back their
+// transactions and close; at ShutdownDeadline it exits regardless. The
+// Deployment's terminationGracePeriodSeconds must cover the deadline
+// (deploy/deploy_test.go checks it).
+const ShutdownMargin = 3 * time.Second
+
+// ShutdownDeadline is how long after SIGTERM the process has ended.
+func (c *Config) ShutdownDeadline() time.Duration {
+	return c.ShutdownDrain + c.ShutdownTimeout + ShutdownMargin
 }
 
 // Secure reports whether the portal is served over TLS (directly or
@@ -93,6 +111,9 @@ func (c *Config) Finish() error {
 		c.BaseURL = "http://localhost" + portOf(c.ListenAddr)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.ShutdownDrain < 0 || c.ShutdownTimeout < 0 {
+		return fmt.Errorf("SHUTDOWN_DRAIN and SHUTDOWN_TIMEOUT must not be negative")
+	}
 	return nil
 }
 

@@ -96,7 +96,7 @@ func startInstance(t *testing.T, name string, env []string) *instance {
 	in := &instance{name: name, logs: &lockedBuffer{}}
 	cmd := exec.Command(kijunBinary(t), "serve")
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env, "LISTEN_ADDR=127.0.0.1:0", "SHUTDOWN_TIMEOUT=2s")
+	cmd.Env = append(cmd.Env, "LISTEN_ADDR=127.0.0.1:0", "SHUTDOWN_TIMEOUT=2s", "SHUTDOWN_DRAIN=0s")
 	pr, pw := io.Pipe()
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -52,6 +53,10 @@ func (s *Server) wrap(fn handlerFunc) http.HandlerFunc {
 		var ke *kijun.Error
 		if errors.As(err, &ke) {
 			msgID, args = ke.MessageID, ke.Args
+		}
+		if s.stopped(err) {
+			status, msgID = http.StatusServiceUnavailable, "error.shutting_down"
+			r = r.WithContext(context.WithoutCancel(r.Context())) // to render the reply
 		}
 		if status == http.StatusInternalServerError {
 			s.log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", middleware.GetReqID(r.Context()))

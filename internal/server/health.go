@@ -18,14 +18,19 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// handleReadyz says whether this instance can serve: the database answers,
-// its schema is the one this binary needs, and some identity provider
-// works (providerReadiness).
+// handleReadyz says whether this instance can serve: it is not shutting
+// down, the database answers, its schema is the one this binary needs, and
+// some identity provider works (providerReadiness).
 func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if s.stopping.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, err := w.Write([]byte("shutting down\n"))
+		return err
+	}
 	if err := postgres.CheckSchema(ctx, s.db); err != nil {
 		s.log.WarnContext(ctx, "not ready", "err", err)
 		w.WriteHeader(http.StatusServiceUnavailable)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -33,6 +34,8 @@ type Server struct {
 	// actions records the policy action of every route, keyed "METHOD
 	// pattern", so a test can prove that no route lacks one.
 	actions map[string]authz.Action
+	// stopping is set on shutdown: /readyz then answers 503.
+	stopping atomic.Bool
 }
 
 // DevIdentity is a development identity provider: the server serves
@@ -95,11 +98,20 @@ func (s *Server) RouteAction(method, pattern string) (authz.Action, bool) {
 	return a, ok
 }
 
-// Serve listens on l until ctx ends, then gives in-flight requests up to
-// the configured timeout to finish.
+// Serve listens on l until ctx ends, then shuts down in three steps
+// (docs/operations.md, "Shutdown"): for cfg.ShutdownDrain it keeps
+// serving while /readyz answers 503, so that load balancers stop sending;
+// then it stops accepting and gives in-flight requests up to
+// cfg.ShutdownTimeout; then it cancels the contexts of the requests still
+// running, so that their transactions roll back instead of committing for
+// a client that was already told nothing, and waits for their replies up
+// to cancelWait. It returns when no request is left or that wait is over.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	base, cancelRequests := context.WithCancel(context.Background())
+	defer cancelRequests()
 	srv := &http.Server{
 		Handler:           s,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -113,16 +125,49 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
+
+	s.stopping.Store(true)
+	srv.SetKeepAlivesEnabled(false) // each reply from now on closes its connection
+	s.log.Info("shutting down: draining", "drain", s.cfg.ShutdownDrain.String())
+	drain := time.NewTimer(s.cfg.ShutdownDrain)
+	select {
+	case <-drain.C:
+	case err := <-errc:
+		drain.Stop()
+		return err
+	}
+
+	s.log.Info("shutting down: waiting for in-flight requests", "timeout", s.cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.log.Warn("shutting down: cancelling the requests still running")
+		cancelRequests()
+		wctx, cancel := context.WithTimeout(context.Background(), cancelWait)
+		defer cancel()
+		if err = srv.Shutdown(wctx); err != nil {
+			s.log.Error("shutting down: requests still running after cancellation; closing their connections", "err", err)
+			err = srv.Close()
+		}
+	}
+	if err != nil {
 		return err
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	s.log.Info("shutting down: no request left")
 	return nil
+}
+
+// cancelWait is how long Serve waits for cancelled requests to roll back
+// and reply; it is part of config.ShutdownMargin.
+const cancelWait = time.Second
+
+// stopped reports whether err is a request's context ended by shutdown.
+func (s *Server) stopped(err error) bool {
+	return s.stopping.Load() && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 // now is the server's clock: cfg.Now, else time.Now.
