@@ -312,6 +312,9 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		return kijun.Errorf(kijun.EInvalid, "asmui.error.upload_too_large", map[string]any{"MB": maxEvidenceSize >> 20})
 	}
+	if err := checkForm(r); err != nil {
+		return err
+	}
 	p := principal(r)
 	section := chiParam(r, "section")
 	reqID := middleware.GetReqID(r.Context())
