@@ -294,14 +294,8 @@ func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sect
 			o.LocalGovCode = code
 		}
 	}
-	switch n := len([]rune(f.NameJa)); {
-	case n == 0:
+	if f.NameJa == "" {
 		f.Errors["name_ja"] = "registerui.error.required"
-	case n > 200:
-		f.Errors["name_ja"] = "registerui.error.too_long_200"
-	}
-	if len([]rune(f.NameEn)) > 200 {
-		f.Errors["name_en"] = "registerui.error.too_long_200"
 	}
 	o.Name = kijun.Text{Ja: f.NameJa, En: f.NameEn}
 	var sector *operators.SectorChoice
@@ -345,10 +339,10 @@ func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sect
 	} else {
 		o.DesignatedSince = d
 	}
-	if len([]rune(f.Reason)) > 2000 {
-		f.Errors["reason"] = "registerui.error.too_long_2000"
-	}
 	o.Reason = f.Reason
+	for field, id := range o.TextProblems() {
+		f.Errors[field] = id
+	}
 	return o
 }
 
