@@ -48,3 +48,16 @@ func refusedRune(r rune) bool {
 	}
 	return false
 }
+
+// CheckText returns the message id of what is wrong with a typed text of
+// at most max characters: its characters (TextProblem), else tooLong when
+// it is longer; "" when it may be stored.
+func CheckText(s string, max int, tooLong string) string {
+	if p := TextProblem(s); p != "" {
+		return p
+	}
+	if utf8.RuneCountInString(s) > max {
+		return tooLong
+	}
+	return ""
+}
