@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
@@ -220,7 +219,7 @@ func DecideSave(stored, draft Answer, expected int) kijun.SaveVerdict {
 }
 
 // WellFormed returns the problems that stop a draft answer from being
-// saved at all: lengths and the maturity range. Missing reasons and plans
+// saved at all: lengths, characters and the maturity range. Missing reasons and plans
 // are only checked at submit time (they are Gaps). Whether Status is on
 // the scale is the database's foreign key.
 func (a Answer) WellFormed() []AnswerProblem {
@@ -229,17 +228,18 @@ func (a Answer) WellFormed() []AnswerProblem {
 	if a.Maturity < 0 || a.Maturity > MaxMaturity {
 		add("maturity", "assessment.answer.maturity_range")
 	}
-	if utf8.RuneCountInString(a.How) > MaxHowLen {
-		add("how", "assessment.answer.too_long")
-	}
-	if utf8.RuneCountInString(a.NAReason) > MaxReasonLen {
-		add("na_reason", "assessment.answer.too_long")
-	}
-	if utf8.RuneCountInString(a.Remediation.Action) > MaxActionLen {
-		add("remediation_action", "assessment.answer.too_long")
-	}
-	if utf8.RuneCountInString(a.Remediation.Owner) > MaxOwnerLen {
-		add("remediation_owner", "assessment.answer.too_long")
+	for _, f := range []struct {
+		field, value string
+		max          int
+	}{
+		{"how", a.How, MaxHowLen},
+		{"na_reason", a.NAReason, MaxReasonLen},
+		{"remediation_action", a.Remediation.Action, MaxActionLen},
+		{"remediation_owner", a.Remediation.Owner, MaxOwnerLen},
+	} {
+		if id := kijun.CheckText(f.value, f.max, "assessment.answer.too_long"); id != "" {
+			add(f.field, id)
+		}
 	}
 	return ps
 }

@@ -118,7 +118,7 @@ func (v *validator) catalog(c *Catalog) {
 }
 
 // text checks a bilingual field: both languages when required, else both
-// or neither.
+// or neither, and characters that may be stored (kijun.TextProblem).
 func (v *validator) text(i int, ref, field string, t kijun.Text, required bool) {
 	ja, en := strings.TrimSpace(t.Ja) != "", strings.TrimSpace(t.En) != ""
 	switch {
@@ -128,6 +128,12 @@ func (v *validator) text(i int, ref, field string, t kijun.Text, required bool) 
 		v.add(i, ref, field+".en", msgMissingEn, nil)
 	case en && !ja:
 		v.add(i, ref, field+".ja", msgMissingJa, nil)
+	}
+	if p := kijun.TextProblem(t.Ja); p != "" {
+		v.add(i, ref, field+".ja", p, nil)
+	}
+	if p := kijun.TextProblem(t.En); p != "" {
+		v.add(i, ref, field+".en", p, nil)
 	}
 }
 

@@ -291,6 +291,12 @@ func parseOperator(row Row, r Resolver) OperatorRow {
 		}
 	}
 	op.Reason = cells[ColReason]
+	problems := op.TextProblems()
+	for _, col := range []string{ColNameJa, ColNameEn, ColReason} {
+		if id, ok := problems[col]; ok {
+			add(col, id, nil)
+		}
+	}
 	return res
 }
 

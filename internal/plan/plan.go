@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/catalog"
@@ -212,14 +211,17 @@ func (t ProfileTarget) Check(ref string) []FieldProblem {
 	if t.TargetMaturity < 0 || t.TargetMaturity > assessment.MaxMaturity {
 		add("target_maturity", "plans.error.maturity")
 	}
-	if utf8.RuneCountInString(t.StandardDoc) > MaxStandardText {
-		add("standard_doc", "plans.error.too_long")
-	}
-	if utf8.RuneCountInString(t.StandardClause) > MaxStandardText {
-		add("standard_clause", "plans.error.too_long")
-	}
-	if utf8.RuneCountInString(t.ReflectionReason) > MaxProfileText {
-		add("reflection_reason", "plans.error.too_long")
+	for _, f := range []struct {
+		field, value string
+		max          int
+	}{
+		{"standard_doc", t.StandardDoc, MaxStandardText},
+		{"standard_clause", t.StandardClause, MaxStandardText},
+		{"reflection_reason", t.ReflectionReason, MaxProfileText},
+	} {
+		if id := kijun.CheckText(f.value, f.max, "plans.error.too_long"); id != "" {
+			add(f.field, id)
+		}
 	}
 	switch t.Reflection {
 	case ReflectionNone:
@@ -243,11 +245,11 @@ func (c ProfileControl) Check() []FieldProblem {
 	if !c.Applies && strings.TrimSpace(c.NAReason) == "" {
 		ps = append(ps, FieldProblem{Ref: c.Ref, Field: "na_reason", MessageID: "plans.error.na_reason"})
 	}
-	if utf8.RuneCountInString(c.NAReason) > MaxProfileText {
-		ps = append(ps, FieldProblem{Ref: c.Ref, Field: "na_reason", MessageID: "plans.error.too_long"})
+	if id := kijun.CheckText(c.NAReason, MaxProfileText, "plans.error.too_long"); id != "" {
+		ps = append(ps, FieldProblem{Ref: c.Ref, Field: "na_reason", MessageID: id})
 	}
-	if utf8.RuneCountInString(c.TailoringNote) > MaxTailoring {
-		ps = append(ps, FieldProblem{Ref: c.Ref, Field: "tailoring_note", MessageID: "plans.error.too_long"})
+	if id := kijun.CheckText(c.TailoringNote, MaxTailoring, "plans.error.too_long"); id != "" {
+		ps = append(ps, FieldProblem{Ref: c.Ref, Field: "tailoring_note", MessageID: id})
 	}
 	return ps
 }

@@ -191,6 +191,9 @@ func addComment(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead
 	if utf8.RuneCountInString(body) > assessment.MaxCommentLen {
 		return c, kijun.Errorf(kijun.EInvalid, msgCommentTooLong, map[string]any{"Max": assessment.MaxCommentLen})
 	}
+	if id := kijun.TextProblem(body); id != "" {
+		return c, kijun.Errorf(kijun.EInvalid, id, nil)
+	}
 	var side assessment.CommentSide
 	switch {
 	case p.InOperator(h.OperatorID):

@@ -1043,6 +1043,9 @@ func Return(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID 
 	if len([]rune(note)) > assessment.MaxCommentLen {
 		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": assessment.MaxCommentLen})
 	}
+	if id := kijun.TextProblem(note); id != "" {
+		return kijun.Errorf(kijun.EInvalid, id, nil)
+	}
 	for _, c := range comments {
 		if _, err := addComment(ctx, tx, p, h, c.Ref, 0, c.Body, requestID); err != nil {
 			return err
@@ -1061,6 +1064,9 @@ func Accept(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID 
 	note = strings.TrimSpace(note)
 	if len([]rune(note)) > assessment.MaxCommentLen {
 		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": assessment.MaxCommentLen})
+	}
+	if id := kijun.TextProblem(note); id != "" {
+		return kijun.Errorf(kijun.EInvalid, id, nil)
 	}
 	return transition(ctx, tx, p, h, assessment.Accepted, `accepted_at = now(), accepted_by = $3`, note, "assessment.accept", requestID)
 }

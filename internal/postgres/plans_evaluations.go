@@ -68,8 +68,8 @@ func CheckEvaluation(e plan.Evaluation) []plan.FieldProblem {
 	}
 	for f, s := range map[string]string{"findings": e.Findings, "good_practices": e.GoodPractices,
 		"improvement_requests": e.ImprovementRequests, "response": e.Response} {
-		if len([]rune(s)) > plan.MaxEvalText {
-			add(f, "plans.error.too_long")
+		if id := kijun.CheckText(s, plan.MaxEvalText, "plans.error.too_long"); id != "" {
+			add(f, id)
 		}
 	}
 	return ps

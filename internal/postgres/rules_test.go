@@ -16,6 +16,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // The rules are defined in Go; where the database still checks part of a
@@ -228,6 +229,9 @@ func TestCheckLimitsAreGo(t *testing.T) {
 		limit         int
 	}{
 		{"answers", "how", true, assessment.MaxHowLen},
+		{"operators", "name_ja", true, register.MaxNameLen},
+		{"operators", "name_en", true, register.MaxNameLen},
+		{"operators", "reason", true, register.MaxReasonLen},
 		{"answers", "na_reason", true, assessment.MaxReasonLen},
 		{"answers", "remediation_action", true, assessment.MaxActionLen},
 		{"answers", "remediation_owner", true, assessment.MaxOwnerLen},

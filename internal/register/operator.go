@@ -2,6 +2,7 @@ package register
 
 import (
 	"time"
+	"unicode/utf8"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
@@ -37,4 +38,36 @@ type Operator struct {
 	Reason          string
 	Status          Status
 	Version         int
+}
+
+// The lengths of an operator's free text, in characters. The database's
+// CHECKs on operators hold the same limits.
+const (
+	MaxNameLen   = 200  // name_ja, name_en
+	MaxReasonLen = 2000 // reason
+)
+
+// TextProblems reports, by field (name_ja, name_en, reason), the message
+// id of what is wrong with the operator's free text: too long, or
+// characters that may not be stored (kijun.TextProblem). The operator
+// form and the register import both apply it, so that a row the import
+// would fail to write is shown as bad in its preview.
+func (o Operator) TextProblems() map[string]string {
+	problems := map[string]string{}
+	for _, f := range []struct {
+		field, value string
+		max          int
+		tooLong      string
+	}{
+		{"name_ja", o.Name.Ja, MaxNameLen, "operators.name.too_long"},
+		{"name_en", o.Name.En, MaxNameLen, "operators.name.too_long"},
+		{"reason", o.Reason, MaxReasonLen, "operators.reason.too_long"},
+	} {
+		if p := kijun.TextProblem(f.value); p != "" {
+			problems[f.field] = p
+		} else if utf8.RuneCountInString(f.value) > f.max {
+			problems[f.field] = f.tooLong
+		}
+	}
+	return problems
 }

@@ -144,14 +144,16 @@ func (s *Server) handleCycleCreate(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handleAssessmentIndex(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	v := asm.IndexView{Sector: q.Get("sector"), Status: q.Get("status"), Opened: q.Get("opened")}
-	page, _ := strconv.Atoi(q.Get("page"))
-	v.Page = max(page, 1)
+	v.Page = queryPage(q)
 	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
 		var err error
 		if v.Cycles, err = postgres.ListCycles(r.Context(), tx); err != nil {
 			return err
 		}
-		cycle, _ := strconv.ParseInt(q.Get("cycle"), 10, 64)
+		cycle, err := queryID(r, "cycle")
+		if err != nil {
+			return err
+		}
 		if cycle == 0 && len(v.Cycles) > 0 {
 			cycle = v.Cycles[0].ID // the newest
 		}
@@ -288,7 +290,7 @@ func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status in
 func answerFromForm(form url.Values, assessmentID int64, ref string) (assessment.Answer, int) {
 	a := assessment.Answer{AssessmentID: assessmentID, Ref: ref}
 	a.Status = assessment.AnswerStatus(form.Get("status-" + ref))
-	a.Maturity, _ = strconv.Atoi(form.Get("maturity-" + ref))
+	a.Maturity = atoiOr0(form.Get("maturity-" + ref))
 	a.How = strings.TrimSpace(form.Get("how-" + ref))
 	a.NAReason = strings.TrimSpace(form.Get("na_reason-" + ref))
 	a.Remediation.Action = strings.TrimSpace(form.Get("action-" + ref))
@@ -296,7 +298,7 @@ func answerFromForm(form url.Values, assessmentID int64, ref string) (assessment
 	if d, ok := parseDay(form.Get("due-" + ref)); ok {
 		a.Remediation.Due = &d
 	}
-	version, _ := strconv.Atoi(form.Get("version-" + ref))
+	version := atoiOr0(form.Get("version-" + ref))
 	return a, version
 }
 
@@ -309,6 +311,9 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 	r.Body = http.MaxBytesReader(w, r.Body, maxEvidenceSize+1<<20)
 	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		return kijun.Errorf(kijun.EInvalid, "asmui.error.upload_too_large", map[string]any{"MB": maxEvidenceSize >> 20})
+	}
+	if err := checkForm(r); err != nil {
+		return err
 	}
 	p := principal(r)
 	section := chiParam(r, "section")

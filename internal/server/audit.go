@@ -37,7 +37,7 @@ func (s *Server) handleAuditIndex(w http.ResponseWriter, r *http.Request) error 
 	} else if v.Filter.To != "" {
 		v.Filter.Errors["to"] = "form.bad_date"
 	}
-	if before, err := pathlessID(q.Get("before")); err == nil {
+	if before, err := parseID(q.Get("before")); err == nil {
 		f.Before = before
 	}
 	status := http.StatusOK

@@ -277,7 +277,7 @@ func (s *Server) handleCatalogDiff(w http.ResponseWriter, r *http.Request) error
 			from = strconv.FormatInt(basedOn, 10)
 		}
 		if from != "" {
-			fromID, err := pathlessID(from)
+			fromID, err := parseID(from)
 			if err != nil {
 				return err
 			}
@@ -419,7 +419,7 @@ func (s *Server) handleControlEditForm(w http.ResponseWriter, r *http.Request) e
 func controlFromForm(r *http.Request) catalog.Control {
 	_ = r.ParseForm()
 	f := r.PostForm
-	version, _ := strconv.Atoi(f.Get("version"))
+	version := atoiOr0(f.Get("version"))
 	return catalog.Control{
 		Ref:              strings.TrimSpace(f.Get("ref")),
 		Section:          f.Get("section"),
@@ -559,7 +559,7 @@ func (s *Server) handleControlRemove(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	ref := chiParam(r, "ref")
-	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	version := atoiOr0(r.PostFormValue("version"))
 	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
 		if _, err := draftForEdit(r.Context(), tx, principal(r), id); err != nil {
 			return err

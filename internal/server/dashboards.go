@@ -40,20 +40,6 @@ func (s *Server) dashboardRoutes(h routeFunc) {
 	h(get, "/exports/answers.csv", authz.ExportAnswers, s.handleExportAnswers)
 }
 
-// queryID reads an optional positive id parameter; 0 when absent, not
-// found when malformed.
-func queryID(r *http.Request, name string) (int64, error) {
-	v := r.URL.Query().Get(name)
-	if v == "" {
-		return 0, nil
-	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errNotFound
-	}
-	return id, nil
-}
-
 func (s *Server) handleDashboardIndex(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	to := ""
@@ -276,7 +262,7 @@ func (s *Server) sectorPage(r *http.Request) (dashboards.Page, error) {
 	if f.Kind != "" && f.Kind != assessment.RollupSection && f.Kind != assessment.RollupTheme && f.Kind != assessment.RollupOverall {
 		return dashboards.Page{}, errNotFound
 	}
-	if page, _ := strconv.Atoi(q.Get("page")); page > 1 {
+	if page := queryPage(q); page > 1 {
 		f.Offset = (page - 1) * 100
 	}
 	in := dashboards.SectorInput{Sector: code, Kind: f.Kind, Key: f.Key}

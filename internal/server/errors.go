@@ -16,12 +16,16 @@ var (
 	errNotFound         = kijun.ErrNotFound
 	errMethodNotAllowed = &kijun.Error{Code: kijun.EInvalid, MessageID: "error.method_not_allowed"}
 	errSignInRequired   = &kijun.Error{Code: kijun.EUnauthorized, MessageID: "error.sign_in_required"}
+	errBadText          = &kijun.Error{Code: kijun.EInvalid, MessageID: "error.bad_text"}
 )
 
 // statusOf maps an error code to its HTTP status: the one place that does.
 func statusOf(err error) int {
-	if errors.Is(err, errMethodNotAllowed) {
+	switch {
+	case errors.Is(err, errMethodNotAllowed):
 		return http.StatusMethodNotAllowed
+	case errors.Is(err, errBadText):
+		return http.StatusBadRequest
 	}
 	switch kijun.ErrorCode(err) {
 	case kijun.EInvalid:

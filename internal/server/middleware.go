@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -86,6 +88,52 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		next.ServeHTTP(w, r)
 	})
+}
+
+// refuseBadText answers 400 with a message page when the request's path,
+// query or URL-encoded form holds invalid UTF-8 or a NUL byte, before any
+// handler reads them. Multipart forms are parsed by the handlers that
+// take files, and checked there and in authorize (checkForm).
+func (s *Server) refuseBadText(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bad := !kijun.ValidText(r.URL.Path) || !kijun.ValidText(r.URL.RawQuery) || !validValues(r.URL.Query())
+		if !bad && r.Method != http.MethodGet && r.Method != http.MethodHead && !isMultipart(r) {
+			// ParseForm keeps the parsed form on r for the handler.
+			bad = r.ParseForm() != nil || !validValues(r.PostForm)
+		}
+		if bad {
+			s.wrap(func(http.ResponseWriter, *http.Request) error { return errBadText })(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkForm checks a multipart form's values once it is parsed; an
+// URL-encoded one was checked by refuseBadText.
+func checkForm(r *http.Request) error {
+	if r.MultipartForm != nil && !validValues(r.MultipartForm.Value) {
+		return errBadText
+	}
+	return nil
+}
+
+func validValues(vs map[string][]string) bool {
+	for k, list := range vs {
+		if !kijun.ValidText(k) {
+			return false
+		}
+		for _, v := range list {
+			if !kijun.ValidText(v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isMultipart(r *http.Request) bool {
+	return strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/")
 }
 
 type principalKey struct{}

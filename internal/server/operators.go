@@ -22,15 +22,6 @@ import (
 	"github.com/kijun-portal/kijun/web/pages/operators"
 )
 
-// pathlessID parses a positive id from a query value.
-func pathlessID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errNotFound
-	}
-	return id, nil
-}
-
 // registerFilter reads the list's filter from the query.
 func registerFilter(r *http.Request) (operators.Filter, register.Filter) {
 	q := r.URL.Query()
@@ -46,8 +37,7 @@ func registerFilter(r *http.Request) (operators.Filter, register.Filter) {
 	if !slices.Contains(operators.Designations, register.Designation(f.Designation)) {
 		f.Designation = ""
 	}
-	f.Page, _ = strconv.Atoi(q.Get("page"))
-	f.Page = max(f.Page, 1)
+	f.Page = queryPage(q)
 	return f, register.Filter{Sector: f.Sector, Status: register.Status(f.Status),
 		Designation: register.Designation(f.Designation), Query: f.Query}
 }
@@ -304,14 +294,8 @@ func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sect
 			o.LocalGovCode = code
 		}
 	}
-	switch n := len([]rune(f.NameJa)); {
-	case n == 0:
+	if f.NameJa == "" {
 		f.Errors["name_ja"] = "registerui.error.required"
-	case n > 200:
-		f.Errors["name_ja"] = "registerui.error.too_long_200"
-	}
-	if len([]rune(f.NameEn)) > 200 {
-		f.Errors["name_en"] = "registerui.error.too_long_200"
 	}
 	o.Name = kijun.Text{Ja: f.NameJa, En: f.NameEn}
 	var sector *operators.SectorChoice
@@ -355,10 +339,10 @@ func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sect
 	} else {
 		o.DesignatedSince = d
 	}
-	if len([]rune(f.Reason)) > 2000 {
-		f.Errors["reason"] = "registerui.error.too_long_2000"
-	}
 	o.Reason = f.Reason
+	for field, id := range o.TextProblems() {
+		f.Errors[field] = id
+	}
 	return o
 }
 
@@ -466,7 +450,7 @@ func (s *Server) handleOperatorUpdate(w http.ResponseWriter, r *http.Request) er
 	f := readOperatorForm(r, "")
 	orig := readOperatorForm(r, "orig_")
 	f.ID, f.Orig = id, &orig
-	f.Version, _ = strconv.Atoi(r.PostFormValue("version"))
+	f.Version = atoiOr0(r.PostFormValue("version"))
 	var current register.Record
 	status := 0
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
@@ -612,7 +596,7 @@ func (s *Server) setOperatorStatus(w http.ResponseWriter, r *http.Request, withd
 		return err
 	}
 	p := principal(r)
-	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	version := atoiOr0(r.PostFormValue("version"))
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if _, err := loadOperator(r, tx, p, id, authz.ManageOperators); err != nil {

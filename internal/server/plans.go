@@ -133,11 +133,6 @@ func (s *Server) renderPlanNew(w http.ResponseWriter, r *http.Request, status in
 	return s.render(w, r, status, plans.New(v))
 }
 
-func atoiOr0(s string) int {
-	n, _ := strconv.Atoi(strings.TrimSpace(s))
-	return n
-}
-
 func (s *Server) handlePlanCreate(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	if err := r.ParseForm(); err != nil {
@@ -183,7 +178,7 @@ func (s *Server) handlePlanCreate(w http.ResponseWriter, r *http.Request) error 
 
 // versionParam reads ?v= (0: the latest).
 func versionParam(r *http.Request) int {
-	n, _ := strconv.Atoi(r.URL.Query().Get("v"))
+	n := atoiOr0(r.URL.Query().Get("v"))
 	return max(n, 0)
 }
 

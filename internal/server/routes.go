@@ -26,6 +26,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(s.securityHeaders)
 	r.Use(sameOrigin(s.cfg.BaseURL))
 	r.Use(s.negotiateLanguage)
+	r.Use(s.refuseBadText)
 
 	// raw registers a plain handler with the policy action it needs.
 	// Register every route through raw or h: a test walks the router and
@@ -109,6 +110,15 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 // URL never reveals what exists in another tenant.
 func (s *Server) authorize(action authz.Action, fn handlerFunc) http.Handler {
 	return s.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		if isMultipart(r) && !fileRoutes[r.Method+" "+chi.RouteContext(r.Context()).RoutePattern()] {
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+			if err := r.ParseMultipartForm(maxFormBytes); err != nil {
+				return errBadText
+			}
+			if err := checkForm(r); err != nil {
+				return err
+			}
+		}
 		p := principal(r)
 		if authz.Can(p, action, authz.Resource{}) {
 			return fn(w, r)

@@ -11,6 +11,23 @@ import (
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
+// fileRoutes are the routes that take files: their handlers parse the
+// multipart form themselves, within their own limits (readUpload,
+// handleSectionSave), and check its values with checkForm. On every other
+// route authorize parses a multipart form and checks it before the
+// handler runs.
+var fileRoutes = map[string]bool{
+	"POST /operators/import":                    true,
+	"POST /catalogs/import":                     true,
+	"POST /plans/{id}/profile/import":           true,
+	"POST /assessments/{id}/import":             true,
+	"POST /assessments/{id}/sections/{section}": true,
+}
+
+// maxFormBytes bounds a multipart form on a route that takes no files, as
+// net/http bounds a URL-encoded one.
+const maxFormBytes = 10 << 20
+
 // upload is a file sent with a form, read whole.
 type upload struct {
 	Name   string
@@ -35,6 +52,9 @@ func readUpload(w http.ResponseWriter, r *http.Request, field string, limit int6
 		return upload{}, kijun.Errorf(kijun.EInvalid, missingID, nil)
 	}
 	defer f.Close()
+	if err := checkForm(r); err != nil {
+		return upload{}, err
+	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	switch {
 	case err != nil || len(data) == 0:

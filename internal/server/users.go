@@ -18,15 +18,6 @@ import (
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// pathID reads a numeric URL parameter; anything else is "not found".
-func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(chiParam(r, name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, errNotFound
-	}
-	return id, nil
-}
-
 func (s *Server) handleUserIndex(w http.ResponseWriter, r *http.Request) error {
 	return s.renderUserIndex(w, r, http.StatusOK, users.GrantForm{})
 }

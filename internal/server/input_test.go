@@ -1,0 +1,82 @@
+//go:build dev
+
+package server_test
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kijun-portal/kijun/internal/server/servertest"
+)
+
+// An import row whose name is longer than the register holds is shown as
+// bad in the preview, with the limit, and confirm writes only the good row.
+func TestRegisterImportPreviewRefusesLongName(t *testing.T) {
+	t.Parallel()
+	e := regEnv{servertest.New(t), t}
+	c := e.SignIn(t, "meti-staff")
+	good, long := corpNum(t, "900000000051"), corpNum(t, "900000000052")
+	text := "法人番号,名称,分野,事業の範囲,指定区分,指定日,指定理由\r\n" +
+		good + ",長名試験電力株式会社,電力,一般送配電事業,重要インフラ事業者,2026-04-01,\r\n" +
+		long + "," + strings.Repeat("長", 1000) + ",電力,一般送配電事業,重要インフラ事業者,2026-04-01,\r\n" +
+		corpNum(t, "900000000053") + ",向き反転電力,電力,一般送配電事業,重要インフラ事業者,2026-04-01,理由\u202Eexe.txt\r\n"
+	before := e.id(`SELECT count(*) FROM operators`)
+	status, body := regUpload(t, e.Env, c, "long.csv", []byte(text))
+	wantStatus(t, "preview", status, 200, body)
+	wantIn(t, "preview", body, "新規登録 1件、更新 0件、誤りのため取り込まない行 2件", `id="line-3"`,
+		"名称は200文字以内で入力してください", `id="line-4"`, "制御文字や文字の向きを変える文字")
+	m := tokenField.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no confirm token in the preview")
+	}
+	status, _, body = regPost(t, e.Env, c, "/operators/import/confirm", url.Values{"token": {m[1]}})
+	wantStatus(t, "confirm", status, 303, body)
+	if after := e.id(`SELECT count(*) FROM operators`); after != before+1 {
+		t.Errorf("operators %d → %d, want one more", before, after)
+	}
+}
+
+// U+202E and control characters in an operator's name or reason are
+// refused next to the field, with everything typed kept; nothing is saved.
+func TestOperatorFormRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	e := regEnv{servertest.New(t), t}
+	c := e.SignIn(t, "meti-staff")
+	for _, name := range []string{"反転\u202Egpj.exe電力", "ベル\a電力", "エスケープ\x1b[31m電力"} {
+		form := operatorForm(e, corpNum(t, "900000000061"), name)
+		form.Set("reason", "理由\u2066です")
+		status, _, body := regPost(t, e.Env, c, "/operators", form)
+		wantStatus(t, "control characters "+name, status, 422, body)
+		wantIn(t, "control characters "+name, body, "制御文字や文字の向きを変える文字", `href="#op-name_ja"`, `href="#op-reason"`,
+			`value="Test Power"`, `value="2026-04-01"`)
+		if n := e.id(`SELECT count(*) FROM operators WHERE name_ja = $1`, name); n != 0 {
+			t.Errorf("operator %q saved", name)
+		}
+	}
+	// Tabs and line breaks in the reason are text.
+	form := operatorForm(e, corpNum(t, "900000000062"), "改行理由電力")
+	form.Set("reason", "一行目\r\n二行目\tタブ")
+	status, _, body := regPost(t, e.Env, c, "/operators", form)
+	wantStatus(t, "line breaks", status, 303, body)
+}
+
+// A NUL byte or invalid UTF-8 in a form is refused with 400 and a message
+// page in the user's language, before any handler sees it.
+func TestFormRefusesInvalidText(t *testing.T) {
+	t.Parallel()
+	e := regEnv{servertest.New(t), t}
+	c := e.SignIn(t, "meti-staff")
+	for _, bad := range []string{"a\x00b", "\xff\xfe"} {
+		form := operatorForm(e, corpNum(t, "900000000071"), bad)
+		status, _, body := regPost(t, e.Env, c, "/operators", form)
+		wantStatus(t, "invalid text", status, 400, body)
+		wantIn(t, "invalid text", body, "送信された内容を読み取れません")
+	}
+	status, body := e.Get(t, c, "/operators?q=%00", "Accept-Language", "en")
+	wantStatus(t, "NUL in query", status, 400, body)
+	wantIn(t, "NUL in query", body, "What was sent cannot be read")
+	if status, body := e.Get(t, c, "/assessments?cycle=99999999999999999999"); status != 404 {
+		t.Errorf("cycle out of range: %d, want 404\n%.2000s", status, body)
+	}
+}
