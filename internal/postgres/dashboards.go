@@ -225,14 +225,18 @@ func WeakestControls(ctx context.Context, tx pgx.Tx, cycleID int64, sector strin
 }
 
 func queueWeakestControls(b *pgx.Batch, list *[]dashboard.ControlFigure, cycleID int64, sector string, limit int) {
+	// The weakest are chosen first; only they look up their titles.
 	b.Queue(`SELECT w.ref, coalesce(t.title_ja, w.ref), coalesce(t.title_en, ''),
-			w.implemented, w.partial, w.not_implemented, w.na,
-			(w.sum_weight / nullif(w.implemented + w.partial + w.not_implemented, 0))::float8 AS score
-		FROM sector_control_rollups w LEFT JOIN LATERAL (SELECT i.title_ja, i.title_en FROM control_set_items i
+			w.implemented, w.partial, w.not_implemented, w.na, w.score
+		FROM (SELECT ref, implemented, partial, not_implemented, na,
+				(sum_weight / nullif(implemented + partial + not_implemented, 0))::float8 AS score
+			FROM sector_control_rollups
+			WHERE cycle_id = $1 AND sector_code = $2 AND answers > 0
+			ORDER BY score NULLS LAST, ref LIMIT $3) w
+		LEFT JOIN LATERAL (SELECT i.title_ja, i.title_en FROM control_set_items i
 			JOIN control_sets cs ON cs.id = i.set_id
 			WHERE cs.cycle_id = $1 AND cs.sector_code = $2 AND i.ref = w.ref LIMIT 1) t ON true
-		WHERE w.cycle_id = $1 AND w.sector_code = $2 AND w.answers > 0
-		ORDER BY score NULLS LAST, w.ref LIMIT $3`, cycleID, sector, limit).Query(func(rows pgx.Rows) (err error) {
+		ORDER BY w.score NULLS LAST, w.ref`, cycleID, sector, limit).Query(func(rows pgx.Rows) (err error) {
 		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.ControlFigure, error) {
 			var c dashboard.ControlFigure
 			err := r.Scan(&c.Ref, &c.Title.Ja, &c.Title.En, &c.Implemented, &c.Partial, &c.NotImplemented, &c.NA, &c.Score)

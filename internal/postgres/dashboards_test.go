@@ -413,3 +413,24 @@ func systemBenchmark(ctx context.Context, db *pgxpool.Pool, cycleID int64, secto
 	})
 	return out, err
 }
+
+// The weakest controls are the lowest scores first, cut at the limit
+// before their titles are looked up: the cut keeps the order and titles.
+func TestWeakestControlsLimit(t *testing.T) {
+	t.Parallel()
+	w := newDashWorld(t)
+	var weak []dashboard.ControlFigure
+	w.do(t, w.meti, func(tx pgx.Tx) (err error) {
+		weak, err = postgres.WeakestControls(w.ctx, tx, w.cy26, "electricity", 3)
+		return err
+	})
+	want := []string{"PR-02", "DE-01", "GV-02"}
+	if len(weak) != len(want) {
+		t.Fatalf("weakest 3: %+v", weak)
+	}
+	for i, ref := range want {
+		if weak[i].Ref != ref || weak[i].Title.Ja != ref+" の表題" {
+			t.Errorf("weakest %d: %+v, want %s with its title", i, weak[i], ref)
+		}
+	}
+}
