@@ -1188,11 +1188,17 @@ func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section str
 // Rollups returns an assessment's rollup rows (empty until it is
 // submitted), overall first.
 func Rollups(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]assessment.Rollup, error) {
-	rows, _ := tx.Query(ctx, `SELECT kind, key, controls, answered, applicable, implemented, partial, not_implemented, na,
-			score::float8
-		FROM assessment_rollups WHERE assessment_id = $1
-		ORDER BY array_position(ARRAY['overall', 'section', 'theme', 'csf_function'], kind), key`, assessmentID)
+	rows, _ := tx.Query(ctx, rollupsSQL(`$1`), assessmentID)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[assessment.Rollup])
+}
+
+// rollupsSQL selects the rollup rows of the assessment whose id the SQL
+// expression assessment gives, overall first.
+func rollupsSQL(assessment string) string {
+	return `SELECT kind, key, controls, answered, applicable, implemented, partial, not_implemented, na,
+			score::float8
+		FROM assessment_rollups WHERE assessment_id = ` + assessment + `
+		ORDER BY array_position(ARRAY['overall', 'section', 'theme', 'csf_function'], kind), key`
 }
 
 // History returns an assessment's status history, oldest first.

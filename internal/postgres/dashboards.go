@@ -225,14 +225,18 @@ func WeakestControls(ctx context.Context, tx pgx.Tx, cycleID int64, sector strin
 }
 
 func queueWeakestControls(b *pgx.Batch, list *[]dashboard.ControlFigure, cycleID int64, sector string, limit int) {
+	// The weakest are chosen first; only they look up their titles.
 	b.Queue(`SELECT w.ref, coalesce(t.title_ja, w.ref), coalesce(t.title_en, ''),
-			w.implemented, w.partial, w.not_implemented, w.na,
-			(w.sum_weight / nullif(w.implemented + w.partial + w.not_implemented, 0))::float8 AS score
-		FROM sector_control_rollups w LEFT JOIN LATERAL (SELECT i.title_ja, i.title_en FROM control_set_items i
+			w.implemented, w.partial, w.not_implemented, w.na, w.score
+		FROM (SELECT ref, implemented, partial, not_implemented, na,
+				(sum_weight / nullif(implemented + partial + not_implemented, 0))::float8 AS score
+			FROM sector_control_rollups
+			WHERE cycle_id = $1 AND sector_code = $2 AND answers > 0
+			ORDER BY score NULLS LAST, ref LIMIT $3) w
+		LEFT JOIN LATERAL (SELECT i.title_ja, i.title_en FROM control_set_items i
 			JOIN control_sets cs ON cs.id = i.set_id
 			WHERE cs.cycle_id = $1 AND cs.sector_code = $2 AND i.ref = w.ref LIMIT 1) t ON true
-		WHERE w.cycle_id = $1 AND w.sector_code = $2 AND w.answers > 0
-		ORDER BY score NULLS LAST, w.ref LIMIT $3`, cycleID, sector, limit).Query(func(rows pgx.Rows) (err error) {
+		ORDER BY w.score NULLS LAST, w.ref`, cycleID, sector, limit).Query(func(rows pgx.Rows) (err error) {
 		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.ControlFigure, error) {
 			var c dashboard.ControlFigure
 			err := r.Scan(&c.Ref, &c.Title.Ja, &c.Title.En, &c.Implemented, &c.Partial, &c.NotImplemented, &c.NA, &c.Score)
@@ -319,18 +323,59 @@ func round4(v float64) *float64 {
 // OwnGaps returns an assessment's partial and not-implemented answers with
 // their remediation plans, earliest target date first (undated last).
 func OwnGaps(ctx context.Context, tx pgx.Tx, assessmentID int64) ([]dashboard.Gap, error) {
-	rows, _ := tx.Query(ctx, `SELECT x.ref, i.section_code, i.title_ja, i.title_en, x.status,
+	var list []dashboard.Gap
+	b := &pgx.Batch{}
+	queueGaps(b, &list, `a.id = $1`, assessmentID)
+	return list, tx.SendBatch(ctx, b).Close()
+}
+
+// queueGaps queues the gaps of the assessment that the condition where on
+// assessments a picks.
+func queueGaps(b *pgx.Batch, list *[]dashboard.Gap, where string, args ...any) {
+	b.Queue(`SELECT x.ref, i.section_code, i.title_ja, i.title_en, x.status,
 			x.remediation_action, x.remediation_owner, x.remediation_due
 		FROM assessments a JOIN answers x ON x.assessment_id = a.id
 		JOIN control_set_items i ON i.set_id = a.control_set_id AND i.ref = x.ref
-		WHERE a.id = $1 AND x.status IN ('partial', 'not_implemented')
-		ORDER BY x.remediation_due NULLS LAST, i.sort_order, x.ref`, assessmentID)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Gap, error) {
-		var g dashboard.Gap
-		err := r.Scan(&g.Ref, &g.Section, &g.Title.Ja, &g.Title.En, &g.Status,
-			&g.Remediation.Action, &g.Remediation.Owner, &g.Remediation.Due)
-		return g, err
+		WHERE `+where+` AND x.status IN ('partial', 'not_implemented')
+		ORDER BY x.remediation_due NULLS LAST, i.sort_order, x.ref`, args...).Query(func(rows pgx.Rows) (err error) {
+		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Gap, error) {
+			var g dashboard.Gap
+			err := r.Scan(&g.Ref, &g.Section, &g.Title.Ja, &g.Title.En, &g.Status,
+				&g.Remediation.Action, &g.Remediation.Owner, &g.Remediation.Due)
+			return g, err
+		})
+		return err
 	})
+}
+
+// Scorecard is what an operator's scorecard reads in a cycle.
+type Scorecard struct {
+	AssessmentID int64 // 0: the operator has no assessment in the cycle
+	Status       assessment.Status
+	Own          []assessment.Rollup // its rollups, when they count (submitted or accepted)
+	Gaps         []dashboard.Gap
+	Bench        []dashboard.Benchmark // of sector (SectorBenchmarkTx)
+}
+
+// LoadScorecard reads an operator's scorecard in cycle cycleID in one
+// round trip: the benchmark of its sector, its assessment, the
+// assessment's rollups if they count, and its gaps (OwnGaps).
+func LoadScorecard(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64, sector string) (Scorecard, error) {
+	var s Scorecard
+	b := &pgx.Batch{}
+	queueBenchmark(b, &s.Bench, cycleID, sector)
+	b.Queue(`SELECT id, status FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycleID, operatorID).
+		Query(func(rows pgx.Rows) error {
+			_, err := pgx.ForEachRow(rows, []any{&s.AssessmentID, &s.Status}, func() error { return nil })
+			return err
+		})
+	b.Queue(rollupsSQL(`(SELECT a.id FROM assessments a WHERE a.cycle_id = $1 AND a.operator_id = $2 AND `+countedStatus+`)`),
+		cycleID, operatorID).Query(func(rows pgx.Rows) (err error) {
+		s.Own, err = pgx.CollectRows(rows, pgx.RowToStructByPos[assessment.Rollup])
+		return err
+	})
+	queueGaps(b, &s.Gaps, `a.cycle_id = $1 AND a.operator_id = $2`, cycleID, operatorID)
+	return s, tx.SendBatch(ctx, b).Close()
 }
 
 // OperatorSector returns the sector of an operator the principal sees.

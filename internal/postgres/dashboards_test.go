@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -412,4 +413,69 @@ func systemBenchmark(ctx context.Context, db *pgxpool.Pool, cycleID int64, secto
 		return err
 	})
 	return out, err
+}
+
+// The weakest controls are the lowest scores first, cut at the limit
+// before their titles are looked up: the cut keeps the order and titles.
+func TestWeakestControlsLimit(t *testing.T) {
+	t.Parallel()
+	w := newDashWorld(t)
+	var weak []dashboard.ControlFigure
+	w.do(t, w.meti, func(tx pgx.Tx) (err error) {
+		weak, err = postgres.WeakestControls(w.ctx, tx, w.cy26, "electricity", 3)
+		return err
+	})
+	want := []string{"PR-02", "DE-01", "GV-02"}
+	if len(weak) != len(want) {
+		t.Fatalf("weakest 3: %+v", weak)
+	}
+	for i, ref := range want {
+		if weak[i].Ref != ref || weak[i].Title.Ja != ref+" の表題" {
+			t.Errorf("weakest %d: %+v, want %s with its title", i, weak[i], ref)
+		}
+	}
+}
+
+// An operator's scorecard, read in one round trip, is what the single
+// queries read: its assessment, its rollups only while they count (E6's
+// returned rollups stay in the table but not on its scorecard), its gaps
+// and its sector's benchmark.
+func TestLoadScorecardMatchesItsParts(t *testing.T) {
+	t.Parallel()
+	w := newDashWorld(t)
+	for name, want := range map[string]struct {
+		status assessment.Status
+		own    bool
+	}{"E2": {assessment.Submitted, true}, "E6": {assessment.Returned, false}, "E7": {assessment.InProgress, false}} {
+		id := w.asm(t, w.cy26, name)
+		var sc postgres.Scorecard
+		var rollups []assessment.Rollup
+		var gaps []dashboard.Gap
+		var bench []dashboard.Benchmark
+		w.do(t, w.users[name], func(tx pgx.Tx) (err error) {
+			if sc, err = postgres.LoadScorecard(w.ctx, tx, w.cy26, w.ops[name], "electricity"); err != nil {
+				return err
+			}
+			if rollups, err = postgres.Rollups(w.ctx, tx, id); err != nil {
+				return err
+			}
+			if gaps, err = postgres.OwnGaps(w.ctx, tx, id); err != nil {
+				return err
+			}
+			bench, err = postgres.SectorBenchmarkTx(w.ctx, tx, w.cy26, "electricity")
+			return err
+		})
+		if sc.AssessmentID != id || sc.Status != want.status {
+			t.Errorf("%s: assessment %d %s, want %d %s", name, sc.AssessmentID, sc.Status, id, want.status)
+		}
+		if len(rollups) == 0 && name != "E7" {
+			t.Fatalf("%s has no rollups to compare", name)
+		}
+		if want.own != (len(sc.Own) > 0) || (want.own && !reflect.DeepEqual(sc.Own, rollups)) {
+			t.Errorf("%s: own rollups %+v, want %v of %+v", name, sc.Own, want.own, rollups)
+		}
+		if !reflect.DeepEqual(sc.Gaps, gaps) || !reflect.DeepEqual(sc.Bench, bench) || len(bench) == 0 {
+			t.Errorf("%s: gaps %+v bench %+v, want %+v %+v", name, sc.Gaps, sc.Bench, gaps, bench)
+		}
+	}
 }

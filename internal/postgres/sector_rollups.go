@@ -79,16 +79,25 @@ func RebuildSectorRollups(ctx context.Context, q Querier, cycleID int64) (int, e
 // against (one of its operators' sectors, a sector its ministry oversees,
 // the NCO any); for any other sector the result is empty.
 func SectorBenchmarkTx(ctx context.Context, tx pgx.Tx, cycleID int64, sector string) ([]dashboard.Benchmark, error) {
-	rows, _ := tx.Query(ctx, `SELECT kind, key, n, quartiles FROM kijun_sector_benchmark($1, $2)`, cycleID, sector)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Benchmark, error) {
-		var b dashboard.Benchmark
-		var q []float64
-		if err := r.Scan(&b.Kind, &b.Key, &b.N, &q); err != nil {
-			return b, err
-		}
-		if len(q) == 3 && b.N >= dashboard.MinBenchmarkGroup {
-			b.Q1, b.Median, b.Q3 = round4(q[0]), round4(q[1]), round4(q[2])
-		}
-		return b, nil
+	var list []dashboard.Benchmark
+	b := &pgx.Batch{}
+	queueBenchmark(b, &list, cycleID, sector)
+	return list, tx.SendBatch(ctx, b).Close()
+}
+
+func queueBenchmark(b *pgx.Batch, list *[]dashboard.Benchmark, cycleID int64, sector string) {
+	b.Queue(`SELECT kind, key, n, quartiles FROM kijun_sector_benchmark($1, $2)`, cycleID, sector).Query(func(rows pgx.Rows) (err error) {
+		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Benchmark, error) {
+			var b dashboard.Benchmark
+			var q []float64
+			if err := r.Scan(&b.Kind, &b.Key, &b.N, &q); err != nil {
+				return b, err
+			}
+			if len(q) == 3 && b.N >= dashboard.MinBenchmarkGroup {
+				b.Q1, b.Median, b.Q3 = round4(q[0]), round4(q[1]), round4(q[2])
+			}
+			return b, nil
+		})
+		return err
 	})
 }

@@ -343,7 +343,7 @@ func (s *Server) handleSectorDownload(w http.ResponseWriter, r *http.Request) er
 }
 
 // scorecardPage is an operator's own scorecard. Its benchmark is read by
-// postgres.SectorBenchmark (aggregates only, small groups suppressed);
+// postgres.LoadScorecard (aggregates only, small groups suppressed);
 // nothing here reads another operator's name or row.
 func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 	loc := i18n.From(r.Context())
@@ -382,25 +382,13 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		// The benchmark is an aggregate of the sector with small groups
 		// suppressed, computed by a SECURITY DEFINER function that returns
 		// no row of any operator.
-		if in.Bench, err = postgres.SectorBenchmarkTx(ctx, tx, in.Cycle.ID, in.Sector); err != nil {
-			return err
-		}
-		id, status, err := postgres.FindAssessment(ctx, tx, in.Cycle.ID, opID)
-		if kijun.ErrorCode(err) == kijun.ENotFound {
-			return nil
-		}
+		sc, err := postgres.LoadScorecard(ctx, tx, in.Cycle.ID, opID, in.Sector)
 		if err != nil {
 			return err
 		}
-		asmID = id
-		in.Submitted = status == assessment.Submitted || status == assessment.Accepted
-		if in.Submitted {
-			if in.Own, err = postgres.Rollups(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		in.Gaps, err = postgres.OwnGaps(ctx, tx, id)
-		return err
+		asmID, in.Bench, in.Own, in.Gaps = sc.AssessmentID, sc.Bench, sc.Own, sc.Gaps
+		in.Submitted = sc.Status == assessment.Submitted || sc.Status == assessment.Accepted
+		return nil
 	})
 	if err != nil {
 		return dashboards.Page{}, err

@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -109,7 +108,7 @@ var Endpoints = []Endpoint{
 	},
 	{
 		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16, Dashboard: true,
-		SQLName: "the store's queries as the page runs them: names, OperatorSector, ListCycles, FindAssessment, Rollups, OwnGaps, SectorBenchmarkTx",
+		SQLName: "the store's queries as the page runs them: names, OperatorSector, ListCycles, LoadScorecard (benchmark, assessment, rollups, gaps)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			if _, err := postgres.LoadReferenceNames(ctx, tx); err != nil {
 				return err
@@ -121,19 +120,7 @@ var Endpoints = []Endpoint{
 			if _, err := postgres.ListCycles(ctx, tx); err != nil {
 				return err
 			}
-			id, status, err := postgres.FindAssessment(ctx, tx, v.Cycle, v.Operator)
-			if err != nil {
-				return err
-			}
-			if status == assessment.Submitted || status == assessment.Accepted {
-				if _, err := postgres.Rollups(ctx, tx, id); err != nil {
-					return err
-				}
-			}
-			if _, err := postgres.OwnGaps(ctx, tx, id); err != nil {
-				return err
-			}
-			_, err = postgres.SectorBenchmarkTx(ctx, tx, v.Cycle, sector)
+			_, err = postgres.LoadScorecard(ctx, tx, v.Cycle, v.Operator, sector)
 			return err
 		},
 	},
