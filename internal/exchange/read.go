@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -138,20 +139,47 @@ func readCSV(text string, lim Limits) (*Table, error) {
 	return t.done()
 }
 
-// xlsxUnzipFactor bounds how far an XLSX may inflate relative to its size
-// on upload. Spreadsheet XML compresses about 10:1; 50 leaves room for
-// that while refusing zip bombs. Parts above excelize's XML limit are
-// spooled to temporary files, so memory stays bounded either way.
-const xlsxUnzipFactor = 50
-
 func readXLSX(data []byte, sheet string, lim Limits) (*Table, error) {
-	unzip := lim.MaxBytes * xlsxUnzipFactor
+	// The central directory declares every part's size and archive/zip
+	// fails a part that inflates past its declaration, so the sum checked
+	// here bounds what excelize unpacks. Every part stays in memory (the
+	// XML limit equals the total): nothing is spooled to temporary files.
+	unzip := lim.MaxInflated()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fileError("exchange.file.xlsx_invalid", nil)
+	}
+	var total uint64
+	for _, e := range zr.File {
+		total += min(e.UncompressedSize64, uint64(unzip)+1) // no overflow
+		if total > uint64(unzip) {
+			return nil, fileError("exchange.file.xlsx_inflated", map[string]any{"Max": humanSize(unzip)})
+		}
+	}
+	// excelize ignores a read error and would take a part cut short at its
+	// declared size; inflating each part here first refuses a part whose
+	// size or checksum is not what the directory says.
+	// excelize decodes every part but the sheets whole, at a few hundred
+	// bytes per XML element: their elements are counted ('<' bounds them).
+	var elements int64
+	for _, e := range zr.File {
+		n, err := checkPart(e)
+		if err != nil {
+			return nil, fileError("exchange.file.xlsx_invalid", nil)
+		}
+		if !strings.HasPrefix(strings.ToLower(e.Name), "xl/worksheets/") {
+			elements += n
+		}
+	}
+	if max := lim.maxElements(); elements > max {
+		return nil, fileError("exchange.file.xlsx_elements", map[string]any{"Max": max})
+	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		// Raw values keep 法人番号 typed as numbers from turning into
 		// "7.00001E+12" and leave dates as serials, which the date parser takes.
 		RawCellValue:      true,
 		UnzipSizeLimit:    unzip,
-		UnzipXMLSizeLimit: min(unzip, excelize.StreamChunkSize),
+		UnzipXMLSizeLimit: unzip,
 	})
 	if err != nil {
 		return nil, fileError("exchange.file.xlsx_invalid", nil)
@@ -184,10 +212,34 @@ func readXLSX(data []byte, sheet string, lim Limits) (*Table, error) {
 	return t.done()
 }
 
+// checkPart inflates one part of a zip file and returns how many '<' it
+// holds; archive/zip fails the read when the part is longer or shorter
+// than declared or its checksum differs.
+func checkPart(e *zip.File) (int64, error) {
+	rc, err := e.Open()
+	if err != nil {
+		return 0, err
+	}
+	defer rc.Close()
+	var c tagCounter
+	_, err = io.Copy(&c, rc)
+	return int64(c), err
+}
+
+type tagCounter int64
+
+func (c *tagCounter) Write(p []byte) (int, error) {
+	*c += tagCounter(bytes.Count(p, []byte{'<'}))
+	return len(p), nil
+}
+
 // add takes the first non-blank record as the header and the rest as rows.
 func (t *Table) add(line int, rec []string, lim Limits) error {
 	if blank(rec) {
 		return nil
+	}
+	if err := checkRecord(line, rec, lim); err != nil {
+		return err
 	}
 	if t.Header == nil {
 		seen := map[string]bool{}
@@ -227,6 +279,24 @@ func (t *Table) done() (*Table, error) {
 		return nil, fileError("exchange.file.empty", nil)
 	}
 	return t, nil
+}
+
+// checkRecord refuses a row with a cell longer than MaxCell or more than
+// MaxColumns cells up to its last non-blank one.
+func checkRecord(line int, rec []string, lim Limits) error {
+	n := len(rec)
+	for n > 0 && strings.TrimSpace(rec[n-1]) == "" {
+		n--
+	}
+	if n > lim.MaxColumns {
+		return fileError("exchange.file.too_many_columns", map[string]any{"Line": line, "Max": lim.MaxColumns})
+	}
+	for _, v := range rec {
+		if len(v) > lim.MaxCell {
+			return fileError("exchange.file.cell_too_long", map[string]any{"Line": line, "Max": humanSize(int64(lim.MaxCell))})
+		}
+	}
+	return nil
 }
 
 func blank(rec []string) bool {
