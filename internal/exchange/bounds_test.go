@@ -114,7 +114,8 @@ func allocated(f func()) uint64 {
 }
 
 // TestXLSXBombsRefused: the shapes of the finding (many rows, one
-// huge cell, a part that lies about its size, shared strings) are refused within
+// huge cell, a part that lies about its size, a huge cell or shared
+// strings within the inflated cap) are refused within
 // memory proportional to the upload limit, and nothing is written to the
 // temporary directory.
 func TestXLSXBombsRefused(t *testing.T) {
@@ -131,6 +132,10 @@ func TestXLSXBombsRefused(t *testing.T) {
 			`</t></is></c></row>`+sheetTail, 0), "exchange.file.xlsx_inflated"},
 		{"size understated", bombXLSX(t, sheetHead+`<row r="2"><c r="A2" t="inlineStr"><is><t>`, cell, inflated/len(cell),
 			`</t></is></c></row>`+sheetTail, 1<<20), "exchange.file.xlsx_invalid"},
+		// Within the inflated cap, but one text node of 30 MB, which
+		// excelize would decode whole at several times its size.
+		{"huge cell within the cap", bombXLSX(t, sheetHead+`<row r="2"><c r="A2" t="inlineStr"><is><t>`, cell, 30,
+			`</t></is></c></row>`+sheetTail, 0), "exchange.file.xlsx_text_too_long"},
 		// Within the inflated cap, but an element per 4 bytes: excelize
 		// decodes shared strings whole at ~300 bytes of heap per element.
 		{"shared strings", bombPart(t, "xl/sharedStrings.xml", sstHead, strings.Repeat(`<si><t/></si>`, 10000),
@@ -148,7 +153,7 @@ func TestXLSXBombsRefused(t *testing.T) {
 				_, err = exchange.Read(bytes.NewReader(c.data), exchange.ReadOptions{})
 			})
 			if got := messageOf(err); got != c.want {
-				t.Errorf("%d-byte file inflating to 450 MB: %s, want %s", len(c.data), got, c.want)
+				t.Errorf("%d-byte bomb: %s, want %s", len(c.data), got, c.want)
 			}
 			// The inflated cap (40 MB at the default limit) plus the file itself.
 			if limit := uint64(exchange.Limits{}.MaxInflated() + 2*exchange.DefaultMaxBytes); alloc > limit {

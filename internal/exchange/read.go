@@ -161,14 +161,21 @@ func readXLSX(data []byte, sheet string, lim Limits) (*Table, error) {
 	// size or checksum is not what the directory says.
 	// excelize decodes every part but the sheets whole, at a few hundred
 	// bytes per XML element: their elements are counted ('<' bounds them).
+	// A text node is decoded whole, at several times its size, before a
+	// cell can be measured: the longest run without '<' in an XML part
+	// bounds it (a character of a cell escapes to at most 6 bytes).
 	var elements int64
 	for _, e := range zr.File {
-		n, err := checkPart(e)
+		c, err := checkPart(e)
 		if err != nil {
 			return nil, fileError("exchange.file.xlsx_invalid", nil)
 		}
-		if !strings.HasPrefix(strings.ToLower(e.Name), "xl/worksheets/") {
-			elements += n
+		name := strings.ToLower(e.Name)
+		if !strings.HasPrefix(name, "xl/worksheets/") {
+			elements += c.tags
+		}
+		if (strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels")) && c.longest > 6*int64(lim.MaxCell) {
+			return nil, fileError("exchange.file.xlsx_text_too_long", map[string]any{"Max": humanSize(int64(lim.MaxCell))})
 		}
 	}
 	if max := lim.maxElements(); elements > max {
@@ -212,25 +219,39 @@ func readXLSX(data []byte, sheet string, lim Limits) (*Table, error) {
 	return t.done()
 }
 
-// checkPart inflates one part of a zip file and returns how many '<' it
-// holds; archive/zip fails the read when the part is longer or shorter
-// than declared or its checksum differs.
-func checkPart(e *zip.File) (int64, error) {
+// checkPart inflates one part of a zip file and measures its markup;
+// archive/zip fails the read when the part is longer or shorter than
+// declared or its checksum differs.
+func checkPart(e *zip.File) (markup, error) {
 	rc, err := e.Open()
 	if err != nil {
-		return 0, err
+		return markup{}, err
 	}
 	defer rc.Close()
-	var c tagCounter
-	_, err = io.Copy(&c, rc)
-	return int64(c), err
+	var m markup
+	_, err = io.Copy(&m, rc)
+	return m, err
 }
 
-type tagCounter int64
+// markup counts the '<' in what is written to it and the longest run of
+// bytes without one.
+type markup struct {
+	tags, run, longest int64
+}
 
-func (c *tagCounter) Write(p []byte) (int, error) {
-	*c += tagCounter(bytes.Count(p, []byte{'<'}))
-	return len(p), nil
+func (m *markup) Write(p []byte) (int, error) {
+	for rest := p; ; {
+		i := bytes.IndexByte(rest, '<')
+		if i < 0 {
+			m.run += int64(len(rest))
+			m.longest = max(m.longest, m.run)
+			return len(p), nil
+		}
+		m.longest = max(m.longest, m.run+int64(i))
+		m.tags++
+		m.run = 0
+		rest = rest[i+1:]
+	}
 }
 
 // add takes the first non-blank record as the header and the rest as rows.
