@@ -140,47 +140,13 @@ func readCSV(text string, lim Limits) (*Table, error) {
 }
 
 func readXLSX(data []byte, sheet string, lim Limits) (*Table, error) {
-	// The central directory declares every part's size and archive/zip
-	// fails a part that inflates past its declaration, so the sum checked
-	// here bounds what excelize unpacks. Every part stays in memory (the
-	// XML limit equals the total): nothing is spooled to temporary files.
+	if err := checkZip(data, lim); err != nil {
+		return nil, err
+	}
+	// checkZip bounded what the parts unpack to, so every part stays in
+	// memory (the XML limit equals the total): nothing is spooled to
+	// temporary files.
 	unzip := lim.MaxInflated()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, fileError("exchange.file.xlsx_invalid", nil)
-	}
-	var total uint64
-	for _, e := range zr.File {
-		total += min(e.UncompressedSize64, uint64(unzip)+1) // no overflow
-		if total > uint64(unzip) {
-			return nil, fileError("exchange.file.xlsx_inflated", map[string]any{"Max": humanSize(unzip)})
-		}
-	}
-	// excelize ignores a read error and would take a part cut short at its
-	// declared size; inflating each part here first refuses a part whose
-	// size or checksum is not what the directory says.
-	// excelize decodes every part but the sheets whole, at a few hundred
-	// bytes per XML element: their elements are counted ('<' bounds them).
-	// A text node is decoded whole, at several times its size, before a
-	// cell can be measured: the longest run without '<' in an XML part
-	// bounds it (a character of a cell escapes to at most 6 bytes).
-	var elements int64
-	for _, e := range zr.File {
-		c, err := checkPart(e)
-		if err != nil {
-			return nil, fileError("exchange.file.xlsx_invalid", nil)
-		}
-		name := strings.ToLower(e.Name)
-		if !strings.HasPrefix(name, "xl/worksheets/") {
-			elements += c.tags
-		}
-		if (strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels")) && c.longest > 6*int64(lim.MaxCell) {
-			return nil, fileError("exchange.file.xlsx_text_too_long", map[string]any{"Max": humanSize(int64(lim.MaxCell))})
-		}
-	}
-	if max := lim.maxElements(); elements > max {
-		return nil, fileError("exchange.file.xlsx_elements", map[string]any{"Max": max})
-	}
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		// Raw values keep 法人番号 typed as numbers from turning into
 		// "7.00001E+12" and leave dates as serials, which the date parser takes.
@@ -217,6 +183,51 @@ func readXLSX(data []byte, sheet string, lim Limits) (*Table, error) {
 		return nil, fileError("exchange.file.xlsx_invalid", nil)
 	}
 	return t.done()
+}
+
+// checkZip decides, before excelize opens an XLSX, that what excelize
+// will hold in memory is bounded by the limits:
+//   - the sizes the central directory declares add up to MaxInflated;
+//     archive/zip fails a part that inflates past its declaration;
+//   - every part is inflated once here, because excelize ignores a read
+//     error and would take a part cut short at its declared size;
+//   - the elements outside the sheets, which excelize decodes whole at a
+//     few hundred bytes of heap each, number at most maxElements ('<'
+//     bounds them);
+//   - no text node is longer than a cell may be escaped (a character
+//     escapes to at most 6 bytes): excelize decodes one whole, at several
+//     times its size, before the cell can be measured.
+func checkZip(data []byte, lim Limits) error {
+	unzip := lim.MaxInflated()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fileError("exchange.file.xlsx_invalid", nil)
+	}
+	var total uint64
+	for _, e := range zr.File {
+		total += min(e.UncompressedSize64, uint64(unzip)+1) // no overflow
+		if total > uint64(unzip) {
+			return fileError("exchange.file.xlsx_inflated", map[string]any{"Max": humanSize(unzip)})
+		}
+	}
+	var elements int64
+	for _, e := range zr.File {
+		m, err := checkPart(e)
+		if err != nil {
+			return fileError("exchange.file.xlsx_invalid", nil)
+		}
+		name := strings.ToLower(e.Name)
+		if !strings.HasPrefix(name, "xl/worksheets/") {
+			elements += m.tags
+		}
+		if (strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels")) && m.longest > 6*int64(lim.MaxCell) {
+			return fileError("exchange.file.xlsx_text_too_long", map[string]any{"Max": humanSize(int64(lim.MaxCell))})
+		}
+	}
+	if max := lim.maxElements(); elements > max {
+		return fileError("exchange.file.xlsx_elements", map[string]any{"Max": max})
+	}
+	return nil
 }
 
 // checkPart inflates one part of a zip file and measures its markup;
