@@ -30,6 +30,10 @@ test: check chromium
 	$(GO) test -tags dev -race -count=1 -timeout 30m $(PKGS)
 	$(GO) -C cmd/kijun-bench test -race -count=1 ./...
 	$(GO) -C deploy test -tags dev -count=1 ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime 10s ./internal/exchange
+	$(GO) test -run '^$$' -fuzz '^FuzzReadXLSX$$' -fuzztime 10s ./internal/exchange
+	$(GO) test -run '^$$' -fuzz '^FuzzParseYAML$$' -fuzztime 10s ./internal/catalog
+	$(GO) test -run '^$$' -fuzz '^FuzzImportOSCAL$$' -fuzztime 10s ./internal/catalog
 
 ## check: formatting, vet, staticcheck (each module, with and without the dev
 ## tag), tidy go.mod files, generated files up to date, Dockerfile lint

@@ -119,6 +119,9 @@ const (
 	msgCodeDerived       = "catalog.problem.code_derived"
 	msgFallbackSection   = "catalog.problem.fallback_section"
 	msgTooManyControls   = "catalog.problem.too_many_controls"
+	msgFileTooLarge      = "catalog.problem.file_too_large"
+	msgTooManyItems      = "catalog.problem.too_many_items"
+	msgTooManyProblems   = "catalog.problem.too_many_problems"
 )
 
 // sortProblems orders problems by source line, keeping the order they were

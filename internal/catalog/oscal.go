@@ -172,6 +172,9 @@ func exportControl(c Control) oscal.Control {
 // validated like a YAML catalog. The catalog is nil only when the JSON is
 // unreadable or not a catalog.
 func ImportOSCAL(data []byte, ref Reference) (*Catalog, []Problem) {
+	if ps := checkImportSize(data); ps != nil {
+		return nil, ps
+	}
 	var doc oscal.Document
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, []Problem{jsonProblem(data, err)}
@@ -221,7 +224,7 @@ type pendingControl struct {
 }
 
 func (im *importer) warn(id string, args map[string]any) {
-	im.problems = append(im.problems, Problem{Level: Warning, ID: id, Args: args})
+	im.problems = addProblem(im.problems, Problem{Level: Warning, ID: id, Args: args})
 }
 
 func (im *importer) catalog(oc *oscal.Catalog) *Catalog {
@@ -558,7 +561,7 @@ func (im *importer) assignRefs() []Control {
 			if c.Ref == "" {
 				if !full[c.Section] {
 					full[c.Section] = true
-					im.problems = append(im.problems, Problem{Level: Error, ID: msgTooManyControls, Args: map[string]any{"Section": c.Section}})
+					im.problems = addProblem(im.problems, Problem{Level: Error, ID: msgTooManyControls, Args: map[string]any{"Section": c.Section}})
 				}
 				continue
 			}

@@ -92,7 +92,7 @@ func (v *validator) add(i int, ref, field, id string, args map[string]any) {
 	if v.isBad(i, field) {
 		return
 	}
-	v.problems = append(v.problems, Problem{
+	v.problems = addProblem(v.problems, Problem{
 		Level: Error, Line: v.line(i, field), Path: pathOf(i, ref, field), ID: id, Args: args,
 	})
 }

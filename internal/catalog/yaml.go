@@ -21,6 +21,9 @@ const FormatV1 = "kijun-catalog/v1"
 // problem (typos in keys, wrong types, bad codes) is reported at once with
 // its line. The catalog is nil only when the YAML cannot be read at all.
 func ParseYAML(data []byte, ref Reference) (*Catalog, []Problem) {
+	if ps := checkImportSize(data); ps != nil {
+		return nil, ps
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, []Problem{yamlSyntaxProblem(err)}
@@ -58,7 +61,7 @@ type yamlParser struct {
 }
 
 func (p *yamlParser) problem(line, i int, ref, field, id string, args map[string]any) {
-	p.v.problems = append(p.v.problems, Problem{Level: Error, Line: line, Path: pathOf(i, ref, field), ID: id, Args: args})
+	p.v.problems = addProblem(p.v.problems, Problem{Level: Error, Line: line, Path: pathOf(i, ref, field), ID: id, Args: args})
 }
 
 // entries iterates a mapping's key/value pairs, reporting unknown and

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/csv"
 	"errors"
@@ -138,20 +139,20 @@ func readCSV(text string, lim Limits) (*Table, error) {
 	return t.done()
 }
 
-// xlsxUnzipFactor bounds how far an XLSX may inflate relative to its size
-// on upload. Spreadsheet XML compresses about 10:1; 50 leaves room for
-// that while refusing zip bombs. Parts above excelize's XML limit are
-// spooled to temporary files, so memory stays bounded either way.
-const xlsxUnzipFactor = 50
-
 func readXLSX(data []byte, sheet string, lim Limits) (*Table, error) {
-	unzip := lim.MaxBytes * xlsxUnzipFactor
+	if err := checkZip(data, lim); err != nil {
+		return nil, err
+	}
+	// checkZip bounded what the parts unpack to, so every part stays in
+	// memory (the XML limit equals the total): nothing is spooled to
+	// temporary files.
+	unzip := lim.MaxInflated()
 	f, err := excelize.OpenReader(bytes.NewReader(data), excelize.Options{
 		// Raw values keep 法人番号 typed as numbers from turning into
 		// "7.00001E+12" and leave dates as serials, which the date parser takes.
 		RawCellValue:      true,
 		UnzipSizeLimit:    unzip,
-		UnzipXMLSizeLimit: min(unzip, excelize.StreamChunkSize),
+		UnzipXMLSizeLimit: unzip,
 	})
 	if err != nil {
 		return nil, fileError("exchange.file.xlsx_invalid", nil)
@@ -184,10 +185,93 @@ func readXLSX(data []byte, sheet string, lim Limits) (*Table, error) {
 	return t.done()
 }
 
+// checkZip decides, before excelize opens an XLSX, that what excelize
+// will hold in memory is bounded by the limits:
+//   - the sizes the central directory declares add up to MaxInflated;
+//     archive/zip fails a part that inflates past its declaration;
+//   - every part is inflated once here, because excelize ignores a read
+//     error and would take a part cut short at its declared size;
+//   - the elements outside the sheets, which excelize decodes whole at a
+//     few hundred bytes of heap each, number at most maxElements ('<'
+//     bounds them);
+//   - no text node is longer than a cell may be escaped (a character
+//     escapes to at most 6 bytes): excelize decodes one whole, at several
+//     times its size, before the cell can be measured.
+func checkZip(data []byte, lim Limits) error {
+	unzip := lim.MaxInflated()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return fileError("exchange.file.xlsx_invalid", nil)
+	}
+	var total uint64
+	for _, e := range zr.File {
+		total += min(e.UncompressedSize64, uint64(unzip)+1) // no overflow
+		if total > uint64(unzip) {
+			return fileError("exchange.file.xlsx_inflated", map[string]any{"Max": humanSize(unzip)})
+		}
+	}
+	var elements int64
+	for _, e := range zr.File {
+		m, err := checkPart(e)
+		if err != nil {
+			return fileError("exchange.file.xlsx_invalid", nil)
+		}
+		name := strings.ToLower(e.Name)
+		if !strings.HasPrefix(name, "xl/worksheets/") {
+			elements += m.tags
+		}
+		if (strings.HasSuffix(name, ".xml") || strings.HasSuffix(name, ".rels")) && m.longest > 6*int64(lim.MaxCell) {
+			return fileError("exchange.file.xlsx_text_too_long", map[string]any{"Max": humanSize(int64(lim.MaxCell))})
+		}
+	}
+	if max := lim.maxElements(); elements > max {
+		return fileError("exchange.file.xlsx_elements", map[string]any{"Max": max})
+	}
+	return nil
+}
+
+// checkPart inflates one part of a zip file and measures its markup;
+// archive/zip fails the read when the part is longer or shorter than
+// declared or its checksum differs.
+func checkPart(e *zip.File) (markup, error) {
+	rc, err := e.Open()
+	if err != nil {
+		return markup{}, err
+	}
+	defer rc.Close()
+	var m markup
+	_, err = io.Copy(&m, rc)
+	return m, err
+}
+
+// markup counts the '<' in what is written to it and the longest run of
+// bytes without one.
+type markup struct {
+	tags, run, longest int64
+}
+
+func (m *markup) Write(p []byte) (int, error) {
+	for rest := p; ; {
+		i := bytes.IndexByte(rest, '<')
+		if i < 0 {
+			m.run += int64(len(rest))
+			m.longest = max(m.longest, m.run)
+			return len(p), nil
+		}
+		m.longest = max(m.longest, m.run+int64(i))
+		m.tags++
+		m.run = 0
+		rest = rest[i+1:]
+	}
+}
+
 // add takes the first non-blank record as the header and the rest as rows.
 func (t *Table) add(line int, rec []string, lim Limits) error {
 	if blank(rec) {
 		return nil
+	}
+	if err := checkRecord(line, rec, lim); err != nil {
+		return err
 	}
 	if t.Header == nil {
 		seen := map[string]bool{}
@@ -227,6 +311,24 @@ func (t *Table) done() (*Table, error) {
 		return nil, fileError("exchange.file.empty", nil)
 	}
 	return t, nil
+}
+
+// checkRecord refuses a row with a cell longer than MaxCell or more than
+// MaxColumns cells up to its last non-blank one.
+func checkRecord(line int, rec []string, lim Limits) error {
+	n := len(rec)
+	for n > 0 && strings.TrimSpace(rec[n-1]) == "" {
+		n--
+	}
+	if n > lim.MaxColumns {
+		return fileError("exchange.file.too_many_columns", map[string]any{"Line": line, "Max": lim.MaxColumns})
+	}
+	for _, v := range rec {
+		if len(v) > lim.MaxCell {
+			return fileError("exchange.file.cell_too_long", map[string]any{"Line": line, "Max": humanSize(int64(lim.MaxCell))})
+		}
+	}
+	return nil
 }
 
 func blank(rec []string) bool {

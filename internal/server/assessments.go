@@ -308,8 +308,9 @@ func answerFromForm(form url.Values, assessmentID int64, ref string) (assessment
 // Answers someone else saved meanwhile come back side by side with what
 // the user typed; nothing is overwritten silently.
 func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, maxEvidenceSize+1<<20)
-	if err := r.ParseMultipartForm(1 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+	cleanup, err := parseMultipart(w, r, maxEvidenceSize, 1<<20)
+	defer cleanup()
+	if err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		return kijun.Errorf(kijun.EInvalid, "asmui.error.upload_too_large", map[string]any{"MB": maxEvidenceSize >> 20})
 	}
 	if err := checkForm(r); err != nil {
@@ -321,7 +322,7 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 	typed := map[string]assessment.Answer{}
 	notes := map[string]asm.ControlNote{}
 	var anchor string
-	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		a, err := s.loadAssessment(r, tx, authz.ViewAssessment)
 		if err != nil {
 			return err

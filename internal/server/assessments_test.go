@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -383,6 +384,51 @@ func TestEvidenceUploadAndDownload(t *testing.T) {
 	for who, want := range map[string]int{"meti-staff": 200, "kakehashi-staff": 404, "fsa-staff": 404} {
 		if status, _ := w.env.Get(t, w.env.SignIn(t, who), "/evidence/"+m[1]); status != want {
 			t.Errorf("%s downloading toto's evidence: %d, want %d", who, status, want)
+		}
+	}
+}
+
+// TestEvidenceTempFilesRemoved: a file over the 1 MB kept in memory is
+// spooled to the temporary directory, which is empty again after the
+// request whether the file was stored, refused, or over the limit. Not
+// parallel: it points TMPDIR at a directory of its own.
+func TestEvidenceTempFilesRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	w := newAsmWorld(t)
+	op := w.env.SignIn(t, "toto-staff")
+	section := w.sections[0]
+	ref := w.refsBySection[section][0]
+	pad := func(head string, n int) []byte {
+		return append([]byte(head), bytes.Repeat([]byte("%\n"), n/2)...)
+	}
+	cases := []struct {
+		name string
+		data []byte
+		want int
+	}{
+		{"stored.pdf", pad("%PDF-1.7\n", 2<<20), http.StatusSeeOther},
+		{"disguised.pdf", pad("MZ\x90\x00\x03\x00\x00\x00", 2<<20), http.StatusUnprocessableEntity},
+		{"huge.pdf", pad("%PDF-1.7\n", 21<<20), http.StatusUnprocessableEntity},
+	}
+	for _, c := range cases {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("upload", ref)
+		fw, _ := mw.CreateFormFile("evidence-"+ref, c.name)
+		_, _ = fw.Write(c.data)
+		_ = mw.Close()
+		req, _ := http.NewRequest(http.MethodPost, w.url(w.toto, "/sections/"+section), &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := op.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readAll(resp); resp.StatusCode != c.want {
+			t.Errorf("%s: %d, want %d\n%.500s", c.name, resp.StatusCode, c.want, body)
+		}
+		if left, _ := os.ReadDir(tmp); len(left) > 0 {
+			t.Errorf("%s: %d files left in the temporary directory: %v", c.name, len(left), left[0].Name())
 		}
 	}
 }

@@ -23,11 +23,6 @@ import (
 	catpages "github.com/kijun-portal/kijun/web/pages/catalog"
 )
 
-// maxCatalogUpload bounds an imported catalog file. The shipped baseline
-// (about a hundred controls in two languages) is well under 1 MiB as
-// YAML and OSCAL JSON alike.
-const maxCatalogUpload = 4 << 20
-
 // catalogRoutes registers the baseline catalog pages: browse, search,
 // author, diff, import and export.
 func (s *Server) catalogRoutes(h routeFunc) {
@@ -684,7 +679,7 @@ func (s *Server) handleCatalogImport(w http.ResponseWriter, r *http.Request) err
 		}
 		return s.render(w, r, http.StatusUnprocessableEntity, catpages.Import(v))
 	}
-	up, err := readUpload(w, r, "file", maxCatalogUpload, "catalogui.import.no_file")
+	up, err := readUpload(w, r, "file", catalog.MaxImportBytes, "catalogui.import.no_file")
 	var ke *kijun.Error
 	if errors.As(err, &ke) {
 		return refuse(catpages.ImportView{}, ke.MessageID, ke.Args)

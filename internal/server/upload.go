@@ -35,20 +35,41 @@ type upload struct {
 	SHA256 string // hex
 }
 
+// parseMultipart parses a form whose files total at most limit bytes (plus
+// 1 MB for the other fields), keeping up to inMemory bytes of files in
+// memory and the rest in temporary files. The caller defers the returned
+// clean-up, so no path leaves a file behind: the server's own clean-up
+// misses a form parsed on a request that middleware has copied.
+func parseMultipart(w http.ResponseWriter, r *http.Request, limit, inMemory int64) (func(), error) {
+	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20)
+	err := r.ParseMultipartForm(inMemory)
+	form := r.MultipartForm
+	return func() {
+		if form != nil {
+			_ = form.RemoveAll()
+		}
+	}, err
+}
+
 // readUpload reads the file in field, refusing more than limit bytes
-// before reading them all. The errors are for the page: missingID when no
-// file (or an empty one) was sent, exchange.file.too_large when it is over
-// the limit. Every import reads its file here.
+// before reading them all; the file is kept in memory, never on disk. The
+// errors are for the page: missingID when no file (or an empty one) was
+// sent, exchange.file.too_large when it is over the limit. Every import
+// reads its file here.
 func readUpload(w http.ResponseWriter, r *http.Request, field string, limit int64, missingID string) (upload, error) {
 	tooLarge := kijun.Errorf(kijun.EInvalid, "exchange.file.too_large",
 		map[string]any{"Max": strconv.FormatInt(limit>>20, 10) + " MB"})
-	r.Body = http.MaxBytesReader(w, r.Body, limit+1<<20) // room for the rest of the form
-	f, hdr, err := r.FormFile(field)
+	cleanup, err := parseMultipart(w, r, limit, limit+1<<20)
+	defer cleanup()
 	if err != nil {
 		var big *http.MaxBytesError
 		if errors.As(err, &big) {
 			return upload{}, tooLarge
 		}
+		return upload{}, kijun.Errorf(kijun.EInvalid, missingID, nil)
+	}
+	f, hdr, err := r.FormFile(field)
+	if err != nil {
 		return upload{}, kijun.Errorf(kijun.EInvalid, missingID, nil)
 	}
 	defer f.Close()
