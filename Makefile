@@ -81,7 +81,8 @@ css:
 	  cat web/styles/node_modules/@digital-go-jp/design-tokens/dist/tokens.css web/styles/app.css; } > web/static/kijun.css
 
 ## bench: national-scale synthetic data (BENCH_OPERATORS × BENCH_CYCLES), the server
-## under concurrent load, figures written into docs/performance.md
+## under concurrent load, figures written into docs/performance.md; then a
+## 10,000-row register import beside a bare COPY of the same rows
 BENCH_OPERATORS ?= 20000
 BENCH_CYCLES    ?= 5
 BENCH_FLAGS     ?=
@@ -89,6 +90,7 @@ bench:
 	$(GO) build -trimpath -o bin/kijun ./cmd/kijun
 	$(GO) -C cmd/kijun-bench build -trimpath -o ../../bin/kijun-bench .
 	bin/kijun-bench -operators $(BENCH_OPERATORS) -cycles $(BENCH_CYCLES) -kijun bin/kijun $(BENCH_FLAGS)
+	$(GO) test -tags dev -run '^$$' -bench 'RegisterImport|BareCopy' -benchtime 1x ./internal/postgres
 
 ## chromium: browser tests drive Debian's Chromium; install it when missing
 chromium:

@@ -9,11 +9,12 @@ import (
 	"github.com/kijun-portal/kijun/internal/identity"
 )
 
-// EnrollInOpenCycles gives an operator designated (or reinstated) while a
-// cycle is open its assessment in every open cycle, against its sector's
-// profile as the cycle would have chosen it. The register calls it in the
-// same transaction as the designation, so no operator is ever missed.
-func EnrollInOpenCycles(ctx context.Context, tx pgx.Tx, p *identity.Principal, operatorID int64, requestID string) error {
+// EnrollInOpenCycles gives operators designated (or reinstated) while a
+// cycle is open their assessment in every open cycle, against their
+// sector's profile as the cycle would have chosen it. The register calls it
+// in the same transaction as the designation, so no operator is ever
+// missed.
+func EnrollInOpenCycles(ctx context.Context, tx pgx.Tx, p *identity.Principal, requestID string, operatorIDs ...int64) error {
 	cycles, err := ListCycles(ctx, tx)
 	if err != nil {
 		return err
@@ -22,8 +23,10 @@ func EnrollInOpenCycles(ctx context.Context, tx pgx.Tx, p *identity.Principal, o
 		if cy.Status != assessment.CycleOpen {
 			continue
 		}
-		if _, _, err := EnsureAssessment(ctx, tx, p, cy.ID, operatorID, ProfileSelector(cy.FiscalYear), requestID); err != nil {
-			return err
+		for _, id := range operatorIDs {
+			if _, _, err := EnsureAssessment(ctx, tx, p, cy.ID, id, ProfileSelector(cy.FiscalYear), requestID); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

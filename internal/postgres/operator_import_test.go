@@ -20,7 +20,7 @@ import (
 
 // regCSV writes an operator register CSV (UTF-8 with BOM, Japanese headers)
 // with the exchange package's writer.
-func regCSV(t *testing.T, rows [][]string) []byte {
+func regCSV(t testing.TB, rows [][]string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := exchange.NewCSVWriter(&buf, exchange.OperatorHeader(kijun.Ja))
@@ -50,7 +50,7 @@ func regShiftJIS(t *testing.T, utf8 []byte) []byte {
 
 // preview reads and parses a file for p in its own transaction, which is
 // rolled back: a preview writes nothing.
-func (w *regWorld) preview(t *testing.T, p *identity.Principal, file []byte, wantEncoding string) []exchange.OperatorRow {
+func (w *regWorld) preview(t testing.TB, p *identity.Principal, file []byte, wantEncoding string) []exchange.OperatorRow {
 	t.Helper()
 	table, err := exchange.Read(bytes.NewReader(file), exchange.ReadOptions{})
 	if err != nil {
@@ -77,7 +77,7 @@ func (w *regWorld) preview(t *testing.T, p *identity.Principal, file []byte, wan
 	return rows
 }
 
-func (w *regWorld) count(t *testing.T) int {
+func (w *regWorld) count(t testing.TB) int {
 	t.Helper()
 	var n int
 	if err := w.db.Owner.QueryRow(context.Background(), `SELECT count(*) FROM operators`).Scan(&n); err != nil {

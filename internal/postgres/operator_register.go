@@ -133,7 +133,7 @@ func RegisterOperator(ctx context.Context, tx pgx.Tx, p *identity.Principal, o r
 	if err := Audit(ctx, tx, operatorEvent(p, requestID, "operator.create", id, o.SectorCode), nil, after); err != nil {
 		return 0, err
 	}
-	return id, EnrollInOpenCycles(ctx, tx, p, id, requestID)
+	return id, EnrollInOpenCycles(ctx, tx, p, requestID, id)
 }
 
 // UpdateOperator writes o's fields (not its status: see WithdrawOperator)
@@ -245,7 +245,7 @@ func ReinstateOperator(ctx context.Context, tx pgx.Tx, p *identity.Principal, id
 	if err := setStatus(ctx, tx, p, id, version, register.Active, "", "operator.reinstate", requestID); err != nil {
 		return err
 	}
-	return EnrollInOpenCycles(ctx, tx, p, id, requestID)
+	return EnrollInOpenCycles(ctx, tx, p, requestID, id)
 }
 
 func setStatus(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, version int, status register.Status, reason, action, requestID string) error {

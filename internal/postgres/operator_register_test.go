@@ -38,7 +38,7 @@ func regCN(n int) string {
 }
 
 // regUser inserts a user as the owner (RLS lets only the system do it).
-func regUser(t *testing.T, db *pgtest.DB, name string) int64 {
+func regUser(t testing.TB, db *pgtest.DB, name string) int64 {
 	t.Helper()
 	var id int64
 	if err := db.Owner.QueryRow(context.Background(), `INSERT INTO users (display_name, email) VALUES ($1, $2) RETURNING id`,
@@ -50,7 +50,7 @@ func regUser(t *testing.T, db *pgtest.DB, name string) int64 {
 
 // regPrincipal makes a user holding grants and derives the principal, as
 // LoadPrincipal would.
-func regPrincipal(t *testing.T, db *pgtest.DB, name string, grants ...identity.Grant) *identity.Principal {
+func regPrincipal(t testing.TB, db *pgtest.DB, name string, grants ...identity.Grant) *identity.Principal {
 	t.Helper()
 	ctx := context.Background()
 	id := regUser(t, db, name)
@@ -78,7 +78,7 @@ func regOperatorGrant(id int64, sector string) identity.Grant {
 }
 
 // regScope returns the id of a business scope of sector, by name.
-func regScope(t *testing.T, db *pgtest.DB, sector, nameJa string) int64 {
+func regScope(t testing.TB, db *pgtest.DB, sector, nameJa string) int64 {
 	t.Helper()
 	var id int64
 	if err := db.Owner.QueryRow(context.Background(), `SELECT id FROM business_scopes WHERE sector_code = $1 AND name_ja = $2`,
@@ -90,7 +90,7 @@ func regScope(t *testing.T, db *pgtest.DB, sector, nameJa string) int64 {
 
 // regOperator inserts an operator with a system, a contact and a pending
 // correction as the owner, bypassing RLS.
-func regOperator(t *testing.T, db *pgtest.DB, n int, sector, name string, proposer int64) int64 {
+func regOperator(t testing.TB, db *pgtest.DB, n int, sector, name string, proposer int64) int64 {
 	t.Helper()
 	ctx := context.Background()
 	var id int64
@@ -113,7 +113,7 @@ func regOperator(t *testing.T, db *pgtest.DB, n int, sector, name string, propos
 	return id
 }
 
-func newRegWorld(t *testing.T) *regWorld {
+func newRegWorld(t testing.TB) *regWorld {
 	t.Helper()
 	w := &regWorld{db: pgtest.New(t)}
 	someone := regUser(t, w.db, "proposer")
@@ -131,12 +131,12 @@ func newRegWorld(t *testing.T) *regWorld {
 
 // as runs fn in an RLS transaction for p on the application role; the
 // transaction commits when fn returns nil.
-func (w *regWorld) as(t *testing.T, p *identity.Principal, fn func(tx pgx.Tx) error) error {
+func (w *regWorld) as(t testing.TB, p *identity.Principal, fn func(tx pgx.Tx) error) error {
 	t.Helper()
 	return postgres.InTx(context.Background(), w.db.App, p, fn)
 }
 
-func regIDs(t *testing.T, tx pgx.Tx, query string) []int64 {
+func regIDs(t testing.TB, tx pgx.Tx, query string) []int64 {
 	t.Helper()
 	rows, _ := tx.Query(context.Background(), query)
 	got, err := pgx.CollectRows(rows, pgx.RowTo[int64])

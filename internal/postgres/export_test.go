@@ -1,0 +1,20 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/exchange"
+)
+
+// WriteImportUnchecked writes new operators through the import's staging
+// table without ApplyOperatorImport's checks, so that a test can show
+// row-level security alone refusing what the checks would have caught.
+func WriteImportUnchecked(ctx context.Context, tx pgx.Tx, rows []exchange.OperatorRow) error {
+	if err := stageImport(ctx, tx, rows, nil); err != nil {
+		return err
+	}
+	_, err := writeImport(ctx, tx)
+	return err
+}

@@ -1,0 +1,191 @@
+package postgres_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/exchange"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/register"
+)
+
+// bulkRows are n electricity operators (METI's sector) numbered from
+// 1000, named with suffix.
+func bulkRows(n int, suffix string) [][]string {
+	rows := make([][]string, n)
+	for i := range rows {
+		rows[i] = []string{regCN(1000 + i), fmt.Sprintf("一括電力%d%s", i, suffix), "", "", "電力", "一般送配電事業",
+			"重要インフラ事業者", "2026-04-01", ""}
+	}
+	return rows
+}
+
+// importFile parses file for METI and applies it in one transaction, as
+// the confirm does (the preview's parse included).
+func (w *regWorld) importFile(tb testing.TB, file []byte) register.ImportResult {
+	tb.Helper()
+	ctx := context.Background()
+	table, err := exchange.Read(bytes.NewReader(file), exchange.ReadOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var res register.ImportResult
+	if err := w.as(tb, w.meti, func(tx pgx.Tx) error {
+		rows, err := postgres.ParseOperatorImport(ctx, tx, w.meti, table.Rows)
+		if err != nil {
+			return err
+		}
+		res, err = postgres.ApplyOperatorImport(ctx, tx, w.meti, rows, "METI", "req-bulk")
+		return err
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return res
+}
+
+// BenchmarkRegisterImport10000 imports 10,000 register rows through the
+// portal's path: new operators, then the same operators updated.
+func BenchmarkRegisterImport10000(b *testing.B) {
+	const n = 10000
+	b.Run("create", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			w := newRegWorld(b)
+			file := regCSV(b, bulkRows(n, ""))
+			b.StartTimer()
+			if res := w.importFile(b, file); res.Created != n {
+				b.Fatalf("result %+v", res)
+			}
+		}
+	})
+	b.Run("update", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			w := newRegWorld(b)
+			w.importFile(b, regCSV(b, bulkRows(n, "")))
+			file := regCSV(b, bulkRows(n, "改"))
+			b.StartTimer()
+			if res := w.importFile(b, file); res.Updated != n {
+				b.Fatalf("result %+v", res)
+			}
+		}
+	})
+}
+
+// BenchmarkBareCopy10000 copies the same 10,000 operators straight into
+// the table as the owner: no checks, no scopes, no audit. The floor the
+// import is measured against.
+func BenchmarkBareCopy10000(b *testing.B) {
+	const n = 10000
+	ctx := context.Background()
+	for range b.N {
+		b.StopTimer()
+		w := newRegWorld(b)
+		src := make([][]any, n)
+		for i, r := range bulkRows(n, "") {
+			src[i] = []any{r[0], r[1], "electricity", "ci"}
+		}
+		b.StartTimer()
+		got, err := w.db.Owner.CopyFrom(ctx, pgx.Identifier{"operators"},
+			[]string{"corporate_number", "name_ja", "sector_code", "designation"}, pgx.CopyFromRows(src))
+		if err != nil || got != n {
+			b.Fatalf("copied %d: %v", got, err)
+		}
+	}
+}
+
+// TestOperatorImportTenThousand: a 10,000-row import writes exactly its
+// operators, their scopes and one audit event each plus the batch's, the
+// audit chains stay intact, and a row of another ministry's sector among
+// 10,000 updates still stops the whole file.
+func TestOperatorImportTenThousand(t *testing.T) {
+	t.Parallel()
+	const n = 10000
+	w := newRegWorld(t)
+	ctx := context.Background()
+	before := w.count(t)
+	if res := w.importFile(t, regCSV(t, bulkRows(n, ""))); res.Created != n || res.Updated != 0 || len(res.IDs) != n {
+		t.Fatalf("result %d created, %d updated, %d ids", res.Created, res.Updated, len(res.IDs))
+	}
+	if got := w.count(t); got != before+n {
+		t.Errorf("%d operators written, want %d", got-before, n)
+	}
+	counts := func() (scopes, creates, updates, batches int) {
+		t.Helper()
+		if err := w.db.Owner.QueryRow(ctx, `SELECT
+				(SELECT count(*) FROM operator_scopes s JOIN operators o ON o.id = s.operator_id WHERE o.name_ja LIKE '一括電力%'),
+				(SELECT count(*) FROM audit_events WHERE request_id = 'req-bulk' AND action = 'operator.create'),
+				(SELECT count(*) FROM audit_events WHERE request_id = 'req-bulk' AND action = 'operator.update'),
+				(SELECT count(*) FROM audit_events WHERE request_id = 'req-bulk' AND action = 'operator.import')`).
+			Scan(&scopes, &creates, &updates, &batches); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if s, c, u, b := counts(); s != n || c != n || u != 0 || b != 1 {
+		t.Errorf("%d scopes, audited %d creates, %d updates, %d batches; want %d, %d, 0, 1", s, c, u, b, n, n)
+	}
+	var audited string
+	if err := w.db.Owner.QueryRow(ctx, `SELECT after->>'CorporateNumber' FROM audit_events
+		WHERE request_id = 'req-bulk' AND action = 'operator.create' AND after->'Name'->>'ja' = '一括電力42'`).Scan(&audited); err != nil || audited != regCN(1042) {
+		t.Errorf("operator 42's event names %q (%v)", audited, err)
+	}
+
+	// The same operators but the last updated, and a forged finance row
+	// (files hold at most 10,000 rows).
+	table, err := exchange.Read(bytes.NewReader(regCSV(t, append(bulkRows(n-1, "改"), mixedRows()[4]))), exchange.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.as(t, w.meti, func(tx pgx.Tx) error {
+		rows, err := postgres.ParseOperatorImport(ctx, tx, w.meti, table.Rows)
+		if err != nil {
+			return err
+		}
+		forged := &rows[n-1]
+		forged.Problems = nil
+		forged.Operator.SectorCode = "finance"
+		forged.Operator.ScopeIDs = []int64{regScope(t, w.db, "finance", "銀行等")}
+		_, err = postgres.ApplyOperatorImport(ctx, tx, w.meti, rows, "METI", "req-bulk")
+		return err
+	})
+	var kerr *kijun.Error
+	if !errors.As(err, &kerr) || kerr.MessageID != "operators.import.stale" || kerr.Args["Lines"] != strconv.Itoa(n+1) {
+		t.Fatalf("forged row among %d: %v", n, err)
+	}
+	if got := w.count(t); got != before+n {
+		t.Errorf("the refused file wrote %d operators", got-before-n)
+	}
+	var renamed int
+	if err := w.db.Owner.QueryRow(ctx, `SELECT count(*) FROM operators WHERE name_ja LIKE '%改'`).Scan(&renamed); err != nil || renamed != 0 {
+		t.Errorf("the refused file renamed %d operators (%v)", renamed, err)
+	}
+	if s, c, u, b := counts(); s != n || c != n || u != 0 || b != 1 {
+		t.Errorf("after the refused file: %d scopes, audited %d creates, %d updates, %d batches", s, c, u, b)
+	}
+	breaks, _, err := postgres.VerifyAudit(ctx, w.db.Owner)
+	if err != nil || len(breaks) > 0 {
+		t.Errorf("audit log: %v %+v", err, breaks)
+	}
+
+	// Without the checks, row-level security alone refuses the row.
+	finance := exchange.OperatorRow{Line: 2, Action: exchange.ActionCreate, Operator: register.Operator{
+		CorporateNumber: regCN(103), Name: kijun.Text{Ja: "越境銀行株式会社"}, SectorCode: "finance",
+		Designation: register.DesignationCI, ScopeIDs: []int64{regScope(t, w.db, "finance", "銀行等")}}}
+	err = w.as(t, w.meti, func(tx pgx.Tx) error {
+		return postgres.WriteImportUnchecked(ctx, tx, []exchange.OperatorRow{finance})
+	})
+	if kijun.ErrorCode(err) != kijun.EForbidden {
+		t.Errorf("finance row written by METI through the staging table: %v", err)
+	}
+	if got := w.count(t); got != before+n {
+		t.Errorf("the unchecked write added %d operators", got-before-n)
+	}
+}
