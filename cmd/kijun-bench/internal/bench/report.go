@@ -139,7 +139,7 @@ func (r Report) Markdown() string {
 		p95h := median(pick(l.HTTP, p95))
 		switch l.Endpoint.Method {
 		case "POST":
-			fmt.Fprintf(&b, "- %s: %.0f saves/s, %.2f× the bare UPDATE's %.0f per second in the same run (target ≥ 0.3×); p99 %s ms at the client, %s ms server time (target ≤ 50).\n", l.Endpoint.Name,
+			fmt.Fprintf(&b, "- %s: %.0f saves/s, %.3f× the bare UPDATE's %.0f per second in the same run (target ≥ 0.3×); p99 %s ms at the client, %s ms server time (target ≤ 50).\n", l.Endpoint.Name,
 				median(pickF(l.HTTP, rate)), l.rateShare(), median(pickF(l.SQL, rate)), f1(median(pick(l.HTTP, p99))), f1(median(pick(l.Server, p99))))
 		default:
 			target := "no target of its own"
