@@ -197,8 +197,7 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 			form.Errors["role"] = "users.error.not_allowed"
 			return nil
 		}
-		ev := postgres.ActorOf(p, middleware.GetReqID(r.Context()))
-		ev.MinistryCode, ev.SectorCode, ev.OperatorID = g.MinistryCode, g.SectorCode, g.OperatorID
+		ev := grantEvent(r, p, g)
 		if form.Email != "" {
 			return s.invite(r, tx, p, ev, g, email, &form, &inviteID)
 		}
@@ -291,17 +290,27 @@ func (s *Server) handleGrantRevoke(w http.ResponseWriter, r *http.Request) error
 		if err := postgres.RevokeGrant(r.Context(), tx, id, p.UserID); err != nil {
 			return err
 		}
-		ev := postgres.ActorOf(p, middleware.GetReqID(r.Context()))
+		ev := grantEvent(r, p, g)
 		ev.Action, ev.ObjectType, ev.ObjectID = "grant.revoke", "grant", itoa(id)
-		ev.MinistryCode, ev.SectorCode, ev.OperatorID = g.MinistryCode, g.SectorCode, g.OperatorID
-		return postgres.Audit(r.Context(), tx, ev, map[string]any{
-			"user_id": g.UserID, "role": g.Role, "ministry": g.MinistryCode, "operator_id": g.OperatorID, "source": g.Source}, nil)
+		return postgres.Audit(r.Context(), tx, ev, grantDetail(g), nil)
 	})
 	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/users/"+itoa(g.UserID), http.StatusSeeOther)
 	return nil
+}
+
+// grantEvent is the audit event of a change to g by p, in g's tenant.
+func grantEvent(r *http.Request, p *identity.Principal, g identity.Grant) audit.Event {
+	ev := postgres.ActorOf(p, middleware.GetReqID(r.Context()))
+	ev.MinistryCode, ev.SectorCode, ev.OperatorID = g.MinistryCode, g.SectorCode, g.OperatorID
+	return ev
+}
+
+// grantDetail is what the audit log records of a grant.
+func grantDetail(g identity.Grant) map[string]any {
+	return map[string]any{"user_id": g.UserID, "role": g.Role, "ministry": g.MinistryCode, "operator_id": g.OperatorID, "source": g.Source}
 }
 
 // handleGrantRestore gives a grant an admin revoked again; until then,
@@ -324,11 +333,9 @@ func (s *Server) handleGrantRestore(w http.ResponseWriter, r *http.Request) erro
 		if err != nil {
 			return err
 		}
-		ev := postgres.ActorOf(p, middleware.GetReqID(r.Context()))
+		ev := grantEvent(r, p, g)
 		ev.Action, ev.ObjectType, ev.ObjectID = "grant.restore", "grant", itoa(nid)
-		ev.MinistryCode, ev.SectorCode, ev.OperatorID = g.MinistryCode, g.SectorCode, g.OperatorID
-		return postgres.Audit(r.Context(), tx, ev, map[string]any{"revoked_grant_id": id}, map[string]any{
-			"user_id": g.UserID, "role": g.Role, "ministry": g.MinistryCode, "operator_id": g.OperatorID, "source": g.Source})
+		return postgres.Audit(r.Context(), tx, ev, map[string]any{"revoked_grant_id": id}, grantDetail(g))
 	})
 	if err != nil {
 		return err
