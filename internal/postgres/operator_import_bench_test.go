@@ -273,3 +273,46 @@ func TestOperatorImportEnrolsInOpenCycle(t *testing.T) {
 		t.Errorf("audit log: %v %+v", err, breaks)
 	}
 }
+
+// TestEnrolBatchRefusedWhole: a ministry enrolling its sector's operator
+// with another ministry's in one batch is refused and enrols neither; the
+// NCO enrols both in one call.
+func TestEnrolBatchRefusedWhole(t *testing.T) {
+	t.Parallel()
+	w := newRegWorld(t)
+	ctx := context.Background()
+	cy := w.openCycle(t)
+	for _, q := range []string{`DELETE FROM assessment_events WHERE assessment_id IN
+			(SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = ANY($2))`,
+		`DELETE FROM assessments WHERE cycle_id = $1 AND operator_id = ANY($2)`} {
+		if _, err := w.db.Owner.Exec(ctx, q, cy.ID, []int64{w.elec, w.fin}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enrolled := func() int {
+		t.Helper()
+		var n int
+		if err := w.db.Owner.QueryRow(ctx, `SELECT count(*) FROM assessments WHERE cycle_id = $1 AND operator_id = ANY($2)`,
+			cy.ID, []int64{w.elec, w.fin}).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	err := w.as(t, w.meti, func(tx pgx.Tx) error {
+		return postgres.EnrollInOpenCycles(ctx, tx, w.meti, "req-mixed", w.elec, w.fin)
+	})
+	if code := kijun.ErrorCode(err); code != kijun.EForbidden && code != kijun.ENotFound {
+		t.Errorf("METI enrolling a finance operator: %v", err)
+	}
+	if n := enrolled(); n != 0 {
+		t.Errorf("the refused batch enrolled %d operators", n)
+	}
+	if err := w.as(t, w.nco, func(tx pgx.Tx) error {
+		return postgres.EnrollInOpenCycles(ctx, tx, w.nco, "req-mixed", w.elec, w.fin)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := enrolled(); n != 2 {
+		t.Errorf("the NCO's batch enrolled %d operators, want 2", n)
+	}
+}
