@@ -2,19 +2,27 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // EnrollInOpenCycles gives operators designated (or reinstated) while a
 // cycle is open their assessment in every open cycle, against their
 // sector's profile as the cycle would have chosen it. The register calls it
 // in the same transaction as the designation, so no operator is ever
-// missed.
+// missed. However many the operators, each open cycle costs a handful of
+// statements (ensureAssessments).
 func EnrollInOpenCycles(ctx context.Context, tx pgx.Tx, p *identity.Principal, requestID string, operatorIDs ...int64) error {
+	if len(operatorIDs) == 0 {
+		return nil
+	}
 	cycles, err := ListCycles(ctx, tx)
 	if err != nil {
 		return err
@@ -23,11 +31,138 @@ func EnrollInOpenCycles(ctx context.Context, tx pgx.Tx, p *identity.Principal, r
 		if cy.Status != assessment.CycleOpen {
 			continue
 		}
-		for _, id := range operatorIDs {
-			if _, _, err := EnsureAssessment(ctx, tx, p, cy.ID, id, ProfileSelector(cy.FiscalYear), requestID); err != nil {
-				return err
-			}
+		if _, _, err := ensureAssessments(ctx, tx, p, cy.ID, operatorIDs, ProfileSelector(cy.FiscalYear), requestID); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// ensureAssessments gives each of operatorIDs an assessment in the open
+// cycle cycleID, against the control set sel chooses now for its sector
+// (nil: the baseline), each with its first history row and its audit
+// event. The batch is refused whole if p may not enrol one of the
+// operators (the NCO, or the ministry overseeing its sector), if one is
+// not visible or not active. It returns every operator's assessment and
+// which of them it created; operators that have one already keep it.
+func ensureAssessments(ctx context.Context, tx pgx.Tx, p *identity.Principal, cycleID int64, operatorIDs []int64, sel ControlSelector, requestID string) (ids map[int64]int64, created map[int64]bool, err error) {
+	if !p.SignedIn() {
+		return nil, nil, errAsmForbidden
+	}
+	want := slices.Clone(operatorIDs)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	rows, _ := tx.Query(ctx, `SELECT o.id, o.sector_code, o.status, a.id
+		FROM operators o LEFT JOIN assessments a ON a.cycle_id = $2 AND a.operator_id = o.id
+		WHERE o.id = ANY($1) ORDER BY o.id`, want, cycleID)
+	ids, created = make(map[int64]int64, len(want)), map[int64]bool{}
+	var (
+		existing *int64
+		opID     int64
+		sector   string
+		status   register.Status
+		seen     int
+		missing  []int64
+		sectors  []string
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&opID, &sector, &status, &existing}, func() error {
+		seen++
+		if !(p.NCO || p.OverseesSector(sector)) {
+			return errAsmForbidden
+		}
+		if status != register.Active {
+			return kijun.Errorf(kijun.EConflict, msgAsmOperatorGone, nil)
+		}
+		if existing != nil {
+			ids[opID] = *existing
+			return nil
+		}
+		missing = append(missing, opID)
+		if !slices.Contains(sectors, sector) {
+			sectors = append(sectors, sector)
+		}
+		return nil
+	}); err != nil {
+		return nil, nil, err
+	}
+	if seen != len(want) {
+		return nil, nil, kijun.ErrNotFound
+	}
+	if len(missing) == 0 {
+		return ids, created, nil
+	}
+	rows, _ = tx.Query(ctx, `SELECT `+cycleColumns+` FROM cycles WHERE id = $1`, cycleID)
+	cy, err := pgx.CollectExactlyOneRow(rows, scanCycle)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, kijun.ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if cy.Status != assessment.CycleOpen {
+		return nil, nil, kijun.Errorf(kijun.EConflict, msgAsmCycleClosed, nil)
+	}
+	if sel == nil {
+		sel = BaselineControls
+	}
+	cat, err := GetCatalog(ctx, tx, cy.CatalogID)
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.Sort(sectors)
+	setIDs, counts := make([]int64, len(sectors)), make([]int, len(sectors))
+	for i, s := range sectors {
+		controls, source, err := sel(ctx, tx, cat, s)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(controls) == 0 {
+			return nil, nil, kijun.Errorf(kijun.EInvalid, msgAsmCycleNoControl, map[string]any{"Sector": s})
+		}
+		if setIDs[i], err = ensureControlSet(ctx, tx, cy.ID, cat.ID, s, source, controls); err != nil {
+			return nil, nil, err
+		}
+		counts[i] = len(controls)
+	}
+	// One statement writes the assessments, their first history rows and
+	// their audit events, in operator order.
+	e := ActorOf(p, requestID)
+	rows, _ = tx.Query(ctx, `WITH ins AS (
+			INSERT INTO assessments (cycle_id, operator_id, sector_code, ministry_code, control_set_id)
+			SELECT $1, o.id, o.sector_code,
+				coalesce((SELECT min(so.ministry_code) FROM sector_oversight so WHERE so.sector_code = o.sector_code), o.designated_by),
+				m.set_id
+			FROM operators o JOIN unnest($3::text[], $4::bigint[]) AS m(sector, set_id) ON m.sector = o.sector_code
+			WHERE o.id = ANY($2) ORDER BY o.id
+			ON CONFLICT (operator_id, cycle_id) DO NOTHING
+			RETURNING id, operator_id, sector_code, ministry_code, control_set_id
+		), ev AS (
+			INSERT INTO assessment_events (assessment_id, operator_id, sector_code, to_status, by_user, by_name)
+			SELECT id, operator_id, sector_code, 'not_started', $6, $7 FROM ins
+		)
+		SELECT i.operator_id, i.id, kijun_audit_append($6, $8, 'assessment.create', 'assessment', i.id::text,
+			i.ministry_code, i.sector_code, i.operator_id, NULL,
+			jsonb_build_object('cycle_id', $1::bigint, 'operator_id', i.operator_id, 'control_set_id', i.control_set_id,
+				'controls', m.controls), $9)
+		FROM (SELECT * FROM ins ORDER BY operator_id) i
+			JOIN unnest($4::bigint[], $5::int[]) AS m(set_id, controls) ON m.set_id = i.control_set_id
+		ORDER BY i.operator_id`,
+		cy.ID, missing, sectors, setIDs, counts, nullInt(e.ActorUserID), p.Name, e.ActorLabel, e.RequestID)
+	var asmID, event int64
+	if _, err := pgx.ForEachRow(rows, []any{&opID, &asmID, &event}, func() error {
+		ids[opID], created[opID] = asmID, true
+		return nil
+	}); err != nil {
+		return nil, nil, asmErr(err)
+	}
+	if len(created) < len(missing) { // some created meanwhile
+		rows, _ = tx.Query(ctx, `SELECT operator_id, id FROM assessments WHERE cycle_id = $1 AND operator_id = ANY($2)`, cy.ID, missing)
+		if _, err := pgx.ForEachRow(rows, []any{&opID, &asmID}, func() error {
+			ids[opID] = asmID
+			return nil
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return ids, created, nil
 }

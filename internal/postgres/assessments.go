@@ -19,7 +19,6 @@ import (
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/register"
 )
 
 // The self-assessment cycle (docs/assessment.md). Every
@@ -294,73 +293,14 @@ func ListCycles(ctx context.Context, q Querier) ([]assessment.Cycle, error) {
 // EnsureAssessment gives operatorID an assessment in the open cycle
 // cycleID, for an operator designated after the cycle opened: against the
 // control set sel chooses now (nil: the baseline). It returns the
-// existing assessment, created false, if there is one.
+// existing assessment, created false, if there is one. It is
+// ensureAssessments for one operator.
 func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *identity.Principal, cycleID, operatorID int64, sel ControlSelector, requestID string) (int64, bool, error) {
-	o, err := GetOperator(ctx, tx, operatorID)
+	ids, created, err := ensureAssessments(ctx, tx, p, cycleID, []int64{operatorID}, sel, requestID)
 	if err != nil {
 		return 0, false, err
 	}
-	if !p.SignedIn() || !(p.NCO || p.OverseesSector(o.SectorCode)) {
-		return 0, false, errAsmForbidden
-	}
-	if o.Status != register.Active {
-		return 0, false, kijun.Errorf(kijun.EConflict, msgAsmOperatorGone, nil)
-	}
-	var id int64
-	err = tx.QueryRow(ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycleID, operatorID).Scan(&id)
-	if err == nil {
-		return id, false, nil
-	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, err
-	}
-	rows, _ := tx.Query(ctx, `SELECT `+cycleColumns+` FROM cycles WHERE id = $1`, cycleID)
-	cy, err := pgx.CollectExactlyOneRow(rows, scanCycle)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, false, kijun.ErrNotFound
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	if cy.Status != assessment.CycleOpen {
-		return 0, false, kijun.Errorf(kijun.EConflict, msgAsmCycleClosed, nil)
-	}
-	if sel == nil {
-		sel = BaselineControls
-	}
-	cat, err := GetCatalog(ctx, tx, cy.CatalogID)
-	if err != nil {
-		return 0, false, err
-	}
-	controls, source, err := sel(ctx, tx, cat, o.SectorCode)
-	if err != nil {
-		return 0, false, err
-	}
-	if len(controls) == 0 {
-		return 0, false, kijun.Errorf(kijun.EInvalid, msgAsmCycleNoControl, map[string]any{"Sector": o.SectorCode})
-	}
-	setID, err := ensureControlSet(ctx, tx, cy.ID, cat.ID, o.SectorCode, source, controls)
-	if err != nil {
-		return 0, false, err
-	}
-	var ministry string
-	err = tx.QueryRow(ctx, `INSERT INTO assessments (cycle_id, operator_id, sector_code, ministry_code, control_set_id)
-		VALUES ($1, $2, $3, coalesce((SELECT min(ministry_code) FROM sector_oversight WHERE sector_code = $3), nullif($4, '')), $5)
-		ON CONFLICT (operator_id, cycle_id) DO NOTHING RETURNING id, coalesce(ministry_code, '')`,
-		cy.ID, o.ID, o.SectorCode, o.DesignatedBy, setID).Scan(&id, &ministry)
-	if errors.Is(err, pgx.ErrNoRows) { // created meanwhile
-		err = tx.QueryRow(ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cycleID, operatorID).Scan(&id)
-		return id, false, err
-	}
-	if err != nil {
-		return 0, false, asmErr(err)
-	}
-	h := asmHead{ID: id, OperatorID: o.ID, SectorCode: o.SectorCode, MinistryCode: ministry, Status: assessment.NotStarted}
-	if err := addEvent(ctx, tx, p, h, "", assessment.NotStarted, ""); err != nil {
-		return 0, false, err
-	}
-	return id, true, Audit(ctx, tx, h.event(p, requestID, "assessment.create", "assessment", ""), nil,
-		map[string]any{"cycle_id": cy.ID, "operator_id": o.ID, "control_set_id": setID, "controls": len(controls)})
+	return ids[operatorID], created[operatorID], nil
 }
 
 // asmHead is what the store needs of an assessment to check and audit a

@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
@@ -50,14 +52,44 @@ func (w *regWorld) importFile(tb testing.TB, file []byte) register.ImportResult 
 	return res
 }
 
+// openCycle opens the 2027 cycle, as the NCO, on a small published
+// catalog, and returns it.
+func (w *regWorld) openCycle(tb testing.TB) assessment.Cycle {
+	tb.Helper()
+	cat := importPublished(tb, w.db, smallCatalog("bulk"))
+	var cy assessment.Cycle
+	if err := w.as(tb, w.nco, func(tx pgx.Tx) (err error) {
+		cy, _, err = postgres.OpenCycle(context.Background(), tx, w.nco, postgres.CycleInput{FiscalYear: 2027, CatalogID: cat,
+			OpensOn: time.Date(2027, 4, 1, 0, 0, 0, 0, kijun.JST), DueOn: time.Date(2027, 9, 30, 0, 0, 0, 0, kijun.JST)},
+			postgres.ProfileSelector(2027), "test")
+		return err
+	}); err != nil {
+		tb.Fatal(err)
+	}
+	return cy
+}
+
 // BenchmarkRegisterImport10000 imports 10,000 register rows through the
-// portal's path: new operators, then the same operators updated.
+// portal's path: new operators (with no cycle open, and while one is, so
+// each is enrolled in it), then the same operators updated.
 func BenchmarkRegisterImport10000(b *testing.B) {
 	const n = 10000
 	b.Run("create", func(b *testing.B) {
 		for range b.N {
 			b.StopTimer()
 			w := newRegWorld(b)
+			file := regCSV(b, bulkRows(n, ""))
+			b.StartTimer()
+			if res := w.importFile(b, file); res.Created != n {
+				b.Fatalf("result %+v", res)
+			}
+		}
+	})
+	b.Run("create_open_cycle", func(b *testing.B) {
+		for range b.N {
+			b.StopTimer()
+			w := newRegWorld(b)
+			w.openCycle(b)
 			file := regCSV(b, bulkRows(n, ""))
 			b.StartTimer()
 			if res := w.importFile(b, file); res.Created != n {
@@ -187,5 +219,100 @@ func TestOperatorImportTenThousand(t *testing.T) {
 	}
 	if got := w.count(t); got != before+n {
 		t.Errorf("the unchecked write added %d operators", got-before-n)
+	}
+}
+
+// TestOperatorImportEnrolsInOpenCycle: 1,000 operators imported while a
+// cycle is open each get exactly one assessment in it, all against the
+// control set the cycle gave the sector's operator it enrolled when it
+// opened, each with its first history row and one assessment.create
+// event shaped as a single enrolment's, and the audit chains stay intact.
+func TestOperatorImportEnrolsInOpenCycle(t *testing.T) {
+	t.Parallel()
+	const n = 1000
+	w := newRegWorld(t)
+	ctx := context.Background()
+	cy := w.openCycle(t)
+	var set int64
+	var controls int
+	if err := w.db.Owner.QueryRow(ctx, `SELECT a.control_set_id, s.control_count FROM assessments a
+		JOIN control_sets s ON s.id = a.control_set_id WHERE a.cycle_id = $1 AND a.operator_id = $2`, cy.ID, w.elec).
+		Scan(&set, &controls); err != nil {
+		t.Fatal(err)
+	}
+	res := w.importFile(t, regCSV(t, bulkRows(n, "")))
+	if res.Created != n {
+		t.Fatalf("result %+v", res)
+	}
+	var assessments, sets, perOperator, history, events, shaped int
+	if err := w.db.Owner.QueryRow(ctx, `SELECT count(*), count(DISTINCT a.control_set_id),
+			count(DISTINCT a.operator_id),
+			(SELECT count(*) FROM assessment_events e WHERE e.assessment_id = ANY(array_agg(a.id))
+				AND e.to_status = 'not_started' AND e.from_status IS NULL),
+			(SELECT count(*) FROM audit_events WHERE request_id = 'req-bulk' AND action = 'assessment.create'),
+			(SELECT count(*) FROM audit_events v JOIN assessments b ON v.object_id = b.id::text
+				WHERE v.request_id = 'req-bulk' AND v.action = 'assessment.create' AND v.object_type = 'assessment'
+				AND v.operator_id = b.operator_id AND v.sector_code = 'electricity' AND v.ministry_code = 'METI'
+				AND v.after = jsonb_build_object('cycle_id', b.cycle_id, 'operator_id', b.operator_id,
+					'control_set_id', b.control_set_id, 'controls', $3::int))
+		FROM assessments a WHERE a.cycle_id = $1 AND a.operator_id = ANY($2)`, cy.ID, res.IDs, controls).
+		Scan(&assessments, &sets, &perOperator, &history, &events, &shaped); err != nil {
+		t.Fatal(err)
+	}
+	if assessments != n || perOperator != n || sets != 1 || history != n || events != n || shaped != n {
+		t.Errorf("%d assessments of %d operators on %d control sets, %d history rows, %d events (%d as one enrolment's); want %d, %d, 1, %d, %d, %d",
+			assessments, perOperator, sets, history, events, shaped, n, n, n, n, n)
+	}
+	var same int
+	if err := w.db.Owner.QueryRow(ctx, `SELECT count(*) FROM assessments WHERE cycle_id = $1 AND control_set_id = $2`,
+		cy.ID, set).Scan(&same); err != nil || same != n+1 {
+		t.Errorf("%d assessments on the sector's control set, want %d (%v)", same, n+1, err)
+	}
+	breaks, _, err := postgres.VerifyAudit(ctx, w.db.Owner)
+	if err != nil || len(breaks) > 0 {
+		t.Errorf("audit log: %v %+v", err, breaks)
+	}
+}
+
+// TestEnrolBatchRefusedWhole: a ministry enrolling its sector's operator
+// with another ministry's in one batch is refused and enrols neither; the
+// NCO enrols both in one call.
+func TestEnrolBatchRefusedWhole(t *testing.T) {
+	t.Parallel()
+	w := newRegWorld(t)
+	ctx := context.Background()
+	cy := w.openCycle(t)
+	for _, q := range []string{`DELETE FROM assessment_events WHERE assessment_id IN
+			(SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = ANY($2))`,
+		`DELETE FROM assessments WHERE cycle_id = $1 AND operator_id = ANY($2)`} {
+		if _, err := w.db.Owner.Exec(ctx, q, cy.ID, []int64{w.elec, w.fin}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	enrolled := func() int {
+		t.Helper()
+		var n int
+		if err := w.db.Owner.QueryRow(ctx, `SELECT count(*) FROM assessments WHERE cycle_id = $1 AND operator_id = ANY($2)`,
+			cy.ID, []int64{w.elec, w.fin}).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	err := w.as(t, w.meti, func(tx pgx.Tx) error {
+		return postgres.EnrollInOpenCycles(ctx, tx, w.meti, "req-mixed", w.elec, w.fin)
+	})
+	if code := kijun.ErrorCode(err); code != kijun.EForbidden && code != kijun.ENotFound {
+		t.Errorf("METI enrolling a finance operator: %v", err)
+	}
+	if n := enrolled(); n != 0 {
+		t.Errorf("the refused batch enrolled %d operators", n)
+	}
+	if err := w.as(t, w.nco, func(tx pgx.Tx) error {
+		return postgres.EnrollInOpenCycles(ctx, tx, w.nco, "req-mixed", w.elec, w.fin)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := enrolled(); n != 2 {
+		t.Errorf("the NCO's batch enrolled %d operators, want 2", n)
 	}
 }
