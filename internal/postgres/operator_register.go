@@ -237,6 +237,9 @@ func WithdrawOperator(ctx context.Context, tx pgx.Tx, p *identity.Principal, id 
 	if reason == "" {
 		return kijun.Errorf(kijun.EInvalid, "operators.withdraw.reason_required", nil)
 	}
+	if id := kijun.TextProblem(reason); id != "" {
+		return kijun.Errorf(kijun.EInvalid, id, nil)
+	}
 	return setStatus(ctx, tx, p, id, version, register.Withdrawn, reason, "operator.withdraw", requestID)
 }
 

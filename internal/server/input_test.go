@@ -3,6 +3,9 @@
 package server_test
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -78,5 +81,79 @@ func TestFormRefusesInvalidText(t *testing.T) {
 	wantIn(t, "NUL in query", body, "What was sent cannot be read")
 	if status, body := e.Get(t, c, "/assessments?cycle=99999999999999999999"); status != 404 {
 		t.Errorf("cycle out of range: %d, want 404\n%.2000s", status, body)
+	}
+}
+
+// U+202E and control characters in a KPI's or a milestone's label are
+// refused next to that label, with the form kept; nothing is saved.
+func TestPlanEditRefusesControlCharactersInLabels(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	f := newPlanFix(t, env)
+	meti := env.SignIn(t, "meti-staff")
+	id := f.plan("METI", "electricity", "draft")
+	var end int
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT period_end FROM plans WHERE id = $1`, id).Scan(&end); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"edits": {"1"}, "title_ja": {"電力分野 実施計画"}, "period_end": {fmt.Sprint(end)}, "scope_mode": {"all"},
+		"coverage_target": {"80"},
+		"kpi_label_0":     {"反転\u202Egpj.exe"}, "kpi_metric_0": {"submitted"}, "kpi_target_0": {"90"}, "kpi_due_0": {"2031-03-31"},
+		"milestone_label_0": {"ベル\a手順"}, "milestone_due_0": {"2031-03-31"}}
+	status, _, body := postForm(t, env, meti, fmt.Sprintf("/plans/%d/edit", id), form)
+	mustStatus(t, "control characters in labels", status, 422, body)
+	for _, want := range []string{`id="err-kpi_0_label"`, `id="err-milestone_0_label"`, "制御文字や文字の向きを変える文字", `value="電力分野 実施計画"`, `value="2031-03-31"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the refused form lacks %q\n%.3000s", want, body)
+		}
+	}
+	var kpis, milestones string
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT kpis::text, milestones::text FROM plan_versions WHERE plan_id = $1`, id).Scan(&kpis, &milestones); err != nil {
+		t.Fatal(err)
+	}
+	if kpis != "[]" || milestones != "[]" {
+		t.Errorf("saved: kpis %s, milestones %s", kpis, milestones)
+	}
+}
+
+// U+202E and control characters in an invited address are refused next
+// to it, with the form kept; no invitation is made.
+func TestGrantFormRefusesControlCharactersInTheAddress(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	admin := env.SignIn(t, "meti-admin")
+	for _, email := range []string{"evil\u202Egpj@example.jp", "bell\a@example.jp"} {
+		status, _, body := post(t, admin, env.HTTP.URL+"/grants",
+			url.Values{"email": {email}, "role": {"ministry_staff"}, "ministry": {"METI"}})
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="grant-email-error"`) ||
+			!strings.Contains(body, "制御文字や文字の向きを変える文字") {
+			t.Errorf("address %q: %d, want 422 with the message at the address\n%.3000s", email, status, body)
+		}
+		var n int
+		if err := env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM invitations WHERE email LIKE '%example.jp' AND (email LIKE 'evil%' OR email LIKE 'bell%')`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Errorf("address %q: %d invitations made", email, n)
+		}
+	}
+}
+
+// U+202E and control characters in a withdrawal's reason are refused
+// next to the reason, with the reason kept; the operator stays active.
+func TestWithdrawRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	e := regEnv{servertest.New(t), t}
+	c := e.SignIn(t, "meti-staff")
+	status, _, body := regPost(t, e.Env, c, "/operators", operatorForm(e, corpNum(t, "900000000081"), "撤回試験電力"))
+	wantStatus(t, "create", status, 303, body)
+	id := e.id(`SELECT id FROM operators WHERE name_ja = '撤回試験電力'`)
+	for _, reason := range []string{"理由\u202Eexe", "理由\x1b[31m"} {
+		status, _, body := regPost(t, e.Env, c, fmt.Sprintf("/operators/%d/withdraw", id), url.Values{"version": {"1"}, "reason": {reason}})
+		wantStatus(t, "withdraw "+reason, status, 422, body)
+		wantIn(t, "withdraw "+reason, body, `id="withdraw-reason-error"`, "制御文字や文字の向きを変える文字", "理由")
+		if st := e.str(`SELECT status FROM operators WHERE id = $1`, id); st != "active" {
+			t.Errorf("status after a refused withdrawal = %q", st)
+		}
 	}
 }
