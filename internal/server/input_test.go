@@ -157,3 +157,30 @@ func TestWithdrawRefusesControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// U+202E and control characters in a ministry's response to an evaluation
+// are refused next to the response, with it kept; nothing is saved.
+func TestEvaluationResponseRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	newPlanFix(t, env)
+	nco, meti := env.SignIn(t, "nco-admin"), env.SignIn(t, "meti-staff")
+	status, loc, body := postForm(t, env, nco, "/evaluations", url.Values{"target": {"METI/electricity"}, "fiscal_year": {"2027"},
+		"findings": {"所見"}, "good_practices": {""}, "improvement_requests": {""}, "rating": {"B"}})
+	mustStatus(t, "create evaluation", status, 303, body)
+	mustStatus(t, "publish", first(postForm(t, env, nco, loc+"/publish", nil)), 303, "")
+	for _, response := range []string{"回答\u202Eexe", "回答\x1b[31m"} {
+		status, _, body = postForm(t, env, meti, loc+"/response", url.Values{"response": {response}})
+		mustStatus(t, "response "+response, status, 422, body)
+		if !strings.Contains(body, "制御文字や文字の向きを変える文字") || !strings.Contains(body, "回答") {
+			t.Errorf("response %q: the message or the text is missing\n%.3000s", response, body)
+		}
+	}
+	var n int
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM plan_evaluations WHERE response <> ''`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d responses saved", n)
+	}
+}
