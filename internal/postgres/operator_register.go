@@ -503,6 +503,9 @@ func ProposeCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, c 
 	default:
 		return 0, kijun.Errorf(kijun.EInvalid, "operators.correction.kind_invalid", nil)
 	}
+	if id := kijun.TextProblem(c.Note); id != "" {
+		return 0, kijun.Errorf(kijun.EInvalid, id, map[string]any{"Field": "note"})
+	}
 	if !p.InOperator(c.OperatorID) {
 		return 0, errForbiddenSector
 	}

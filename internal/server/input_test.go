@@ -184,3 +184,22 @@ func TestEvaluationResponseRefusesControlCharacters(t *testing.T) {
 		t.Errorf("%d responses saved", n)
 	}
 }
+
+// U+202E and control characters in a correction proposal's note are
+// refused next to the note, with the rows kept; nothing is proposed.
+func TestProposalNoteRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	e := regEnv{servertest.New(t), t}
+	toto := e.operator("2010401000001")
+	admin := e.SignIn(t, "toto-admin")
+	path := fmt.Sprintf("/operators/%d/corrections/contacts", toto)
+	for _, note := range []string{"担当\u202Eexe", "担当\a交代"} {
+		proposal := url.Values{"rows": {"1"}, "role_0": {"CSIRT"}, "name_0": {"東都 三郎"}, "email_0": {"csirt@toto-grid.example.jp"}, "note": {note}}
+		status, _, body := regPost(t, e.Env, admin, path, proposal)
+		wantStatus(t, "note "+note, status, 422, body)
+		wantIn(t, "note "+note, body, `id="proposal-note-error"`, "制御文字や文字の向きを変える文字", `value="東都 三郎"`)
+	}
+	if n := e.id(`SELECT count(*) FROM operator_corrections WHERE operator_id = $1`, toto); n != 0 {
+		t.Errorf("%d proposals recorded", n)
+	}
+}

@@ -335,6 +335,10 @@ func (s *Server) handleProposalCreate(w http.ResponseWriter, r *http.Request) er
 			}
 		}
 		_, err = postgres.ProposeCorrection(r.Context(), tx, p, c, middleware.GetReqID(r.Context()))
+		if ke := (*kijun.Error)(nil); errors.As(err, &ke) && ke.Args["Field"] == "note" {
+			f.NoteError, status = ke.MessageID, http.StatusUnprocessableEntity
+			return errRollback
+		}
 		if kijun.ErrorCode(err) == kijun.EConflict || kijun.ErrorCode(err) == kijun.EInvalid {
 			f.Error, status = messageOf(err), statusOf(err)
 			return errRollback

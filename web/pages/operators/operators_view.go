@@ -184,6 +184,7 @@ type ListForm struct {
 	Systems      []SystemRow
 	Contacts     []ContactRow
 	Note         string
+	NoteError    string // message id of a refused note
 	Error        string // message id for the form as a whole
 }
 
