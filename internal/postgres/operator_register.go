@@ -594,6 +594,9 @@ func DecideCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, id 
 	if c.Status != register.CorrectionPending {
 		return kijun.Errorf(kijun.EConflict, "operators.correction.decided", nil)
 	}
+	if id := kijun.TextProblem(note); id != "" {
+		return kijun.Errorf(kijun.EInvalid, id, map[string]any{"Field": "note"})
+	}
 	status := register.CorrectionRejected
 	if accept {
 		status = register.CorrectionAccepted

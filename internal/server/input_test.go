@@ -203,3 +203,24 @@ func TestProposalNoteRefusesControlCharacters(t *testing.T) {
 		t.Errorf("%d proposals recorded", n)
 	}
 }
+
+// U+202E and control characters in the note of a decision on a proposal
+// are refused next to that note, with it kept; the proposal stays pending.
+func TestDecisionNoteRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	e := regEnv{servertest.New(t), t}
+	toto := e.operator("2010401000001")
+	admin, ministry := e.SignIn(t, "toto-admin"), e.SignIn(t, "meti-staff")
+	proposal := url.Values{"rows": {"1"}, "role_0": {"CSIRT"}, "name_0": {"東都 三郎"}, "email_0": {"csirt@toto-grid.example.jp"}, "note": {"担当交代"}}
+	status, _, body := regPost(t, e.Env, admin, fmt.Sprintf("/operators/%d/corrections/contacts", toto), proposal)
+	wantStatus(t, "proposal", status, 303, body)
+	cid := e.id(`SELECT id FROM operator_corrections WHERE operator_id = $1 AND status = 'pending'`, toto)
+	for _, note := range []string{"承認\u202Eexe", "承認\x1b[31m"} {
+		status, _, body := regPost(t, e.Env, ministry, fmt.Sprintf("/operators/corrections/%d", cid), url.Values{"decision": {"accept"}, "note": {note}})
+		wantStatus(t, "decision "+note, status, 422, body)
+		wantIn(t, "decision "+note, body, fmt.Sprintf(`id="decision-note-%d-error"`, cid), "制御文字や文字の向きを変える文字", "承認")
+		if st := e.str(`SELECT status FROM operator_corrections WHERE id = $1`, cid); st != "pending" {
+			t.Errorf("status after a refused decision = %q", st)
+		}
+	}
+}

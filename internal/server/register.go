@@ -413,6 +413,11 @@ func (s *Server) handleCorrectionDecide(w http.ResponseWriter, r *http.Request) 
 		}
 		return postgres.DecideCorrection(r.Context(), tx, p, id, accept, r.PostFormValue("note"), middleware.GetReqID(r.Context()))
 	})
+	if ke := (*kijun.Error)(nil); errors.As(err, &ke) && ke.Args["Field"] == "note" {
+		return s.renderRecordOf(w, r, c.OperatorID, http.StatusUnprocessableEntity, func(v *operators.ShowView) {
+			v.DecideError, v.DecideID, v.DecideInput = ke.MessageID, id, r.PostFormValue("note")
+		})
+	}
 	if err != nil {
 		return err
 	}

@@ -85,6 +85,11 @@ type ShowView struct {
 	// WithdrawError is the message id of a refused withdrawal.
 	WithdrawError string
 	WithdrawInput string
+	// DecideError is the message id of a refused decision on the
+	// proposal DecideID, whose note as typed is DecideInput.
+	DecideError string
+	DecideID    int64
+	DecideInput string
 	// Notice is a message id shown once after a change (e.g. saved).
 	Notice string
 }
