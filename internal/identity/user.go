@@ -59,3 +59,16 @@ func NormalizeEmail(s string) (string, bool) {
 	}
 	return s, true
 }
+
+// EmailProblem returns the message id of what is wrong with an address
+// typed into a form: its characters (kijun.TextProblem), else that it is
+// not an address (NormalizeEmail); "" when it may be stored.
+func EmailProblem(s string) string {
+	if p := kijun.TextProblem(s); p != "" {
+		return p
+	}
+	if _, ok := NormalizeEmail(s); !ok {
+		return "users.error.email"
+	}
+	return ""
+}

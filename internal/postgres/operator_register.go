@@ -237,6 +237,9 @@ func WithdrawOperator(ctx context.Context, tx pgx.Tx, p *identity.Principal, id 
 	if reason == "" {
 		return kijun.Errorf(kijun.EInvalid, "operators.withdraw.reason_required", nil)
 	}
+	if id := kijun.TextProblem(reason); id != "" {
+		return kijun.Errorf(kijun.EInvalid, id, nil)
+	}
 	return setStatus(ctx, tx, p, id, version, register.Withdrawn, reason, "operator.withdraw", requestID)
 }
 
@@ -500,6 +503,9 @@ func ProposeCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, c 
 	default:
 		return 0, kijun.Errorf(kijun.EInvalid, "operators.correction.kind_invalid", nil)
 	}
+	if id := kijun.TextProblem(c.Note); id != "" {
+		return 0, kijun.Errorf(kijun.EInvalid, id, map[string]any{"Field": "note"})
+	}
 	if !p.InOperator(c.OperatorID) {
 		return 0, errForbiddenSector
 	}
@@ -587,6 +593,9 @@ func DecideCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, id 
 	}
 	if c.Status != register.CorrectionPending {
 		return kijun.Errorf(kijun.EConflict, "operators.correction.decided", nil)
+	}
+	if id := kijun.TextProblem(note); id != "" {
+		return kijun.Errorf(kijun.EInvalid, id, map[string]any{"Field": "note"})
 	}
 	status := register.CorrectionRejected
 	if accept {

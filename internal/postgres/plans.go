@@ -372,6 +372,8 @@ func CheckDraftFields(d DraftFields, periodStart kijun.FiscalYear) []plan.FieldP
 		f := "kpi_" + strconv.Itoa(i) + "_"
 		if strings.TrimSpace(k.Label) == "" {
 			add(f+"label", "plans.error.kpi_label")
+		} else if id := kijun.TextProblem(k.Label); id != "" {
+			add(f+"label", id)
 		}
 		switch k.Metric {
 		case plan.KPIImplemented, plan.KPISubmitted:
@@ -393,6 +395,8 @@ func CheckDraftFields(d DraftFields, periodStart kijun.FiscalYear) []plan.FieldP
 		f := "milestone_" + strconv.Itoa(i) + "_"
 		if strings.TrimSpace(m.Label) == "" {
 			add(f+"label", "plans.error.milestone_label")
+		} else if id := kijun.TextProblem(m.Label); id != "" {
+			add(f+"label", id)
 		}
 		if m.Due == "" {
 			add(f+"due", "plans.error.date")

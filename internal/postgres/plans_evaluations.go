@@ -179,6 +179,9 @@ func RespondEvaluation(ctx context.Context, tx pgx.Tx, p *identity.Principal, id
 	if response == "" || len([]rune(response)) > plan.MaxEvalText {
 		return kijun.Errorf(kijun.EInvalid, "plans.error.response", nil)
 	}
+	if id := kijun.TextProblem(response); id != "" {
+		return kijun.Errorf(kijun.EInvalid, id, nil)
+	}
 	if _, err := tx.Exec(ctx, `UPDATE plan_evaluations SET response = $2, responded_at = now(), responded_by = $3, updated_at = now()
 		WHERE id = $1`, id, response, p.Name); err != nil {
 		return planErr(err)

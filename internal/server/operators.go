@@ -174,6 +174,12 @@ func (s *Server) renderRecord(w http.ResponseWriter, r *http.Request, status int
 	if err != nil {
 		return err
 	}
+	return s.renderRecordOf(w, r, id, status, change)
+}
+
+// renderRecordOf is renderRecord of the operator id.
+func (s *Server) renderRecordOf(w http.ResponseWriter, r *http.Request, id int64, status int, change func(*operators.ShowView)) error {
+	var err error
 	p := principal(r)
 	var v operators.ShowView
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {

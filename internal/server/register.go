@@ -335,6 +335,10 @@ func (s *Server) handleProposalCreate(w http.ResponseWriter, r *http.Request) er
 			}
 		}
 		_, err = postgres.ProposeCorrection(r.Context(), tx, p, c, middleware.GetReqID(r.Context()))
+		if ke := (*kijun.Error)(nil); errors.As(err, &ke) && ke.Args["Field"] == "note" {
+			f.NoteError, status = ke.MessageID, http.StatusUnprocessableEntity
+			return errRollback
+		}
 		if kijun.ErrorCode(err) == kijun.EConflict || kijun.ErrorCode(err) == kijun.EInvalid {
 			f.Error, status = messageOf(err), statusOf(err)
 			return errRollback
@@ -409,6 +413,11 @@ func (s *Server) handleCorrectionDecide(w http.ResponseWriter, r *http.Request) 
 		}
 		return postgres.DecideCorrection(r.Context(), tx, p, id, accept, r.PostFormValue("note"), middleware.GetReqID(r.Context()))
 	})
+	if ke := (*kijun.Error)(nil); errors.As(err, &ke) && ke.Args["Field"] == "note" {
+		return s.renderRecordOf(w, r, c.OperatorID, http.StatusUnprocessableEntity, func(v *operators.ShowView) {
+			v.DecideError, v.DecideID, v.DecideInput = ke.MessageID, id, r.PostFormValue("note")
+		})
+	}
 	if err != nil {
 		return err
 	}

@@ -161,14 +161,14 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 	}
 	role := identity.Role(form.Role)
 	g := identity.Grant{Role: role}
-	email, emailOK := identity.NormalizeEmail(form.Email)
+	email, _ := identity.NormalizeEmail(form.Email)
 	switch {
 	case form.User != "" && form.Email != "":
 		form.Errors["user"], form.Errors["email"] = "users.error.both", "users.error.both"
 	case form.User == "" && form.Email == "":
 		form.Errors["user"] = "users.error.who"
-	case form.Email != "" && !emailOK:
-		form.Errors["email"] = "users.error.email"
+	case form.Email != "" && identity.EmailProblem(form.Email) != "":
+		form.Errors["email"] = identity.EmailProblem(form.Email)
 	}
 	if !role.Valid() {
 		form.Errors["role"] = "users.error.role"

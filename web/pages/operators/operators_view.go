@@ -85,6 +85,11 @@ type ShowView struct {
 	// WithdrawError is the message id of a refused withdrawal.
 	WithdrawError string
 	WithdrawInput string
+	// DecideError is the message id of a refused decision on the
+	// proposal DecideID, whose note as typed is DecideInput.
+	DecideError string
+	DecideID    int64
+	DecideInput string
 	// Notice is a message id shown once after a change (e.g. saved).
 	Notice string
 }
@@ -184,6 +189,7 @@ type ListForm struct {
 	Systems      []SystemRow
 	Contacts     []ContactRow
 	Note         string
+	NoteError    string // message id of a refused note
 	Error        string // message id for the form as a whole
 }
 
