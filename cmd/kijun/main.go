@@ -33,7 +33,9 @@ var usageCommands = `  serve                 run the portal (needs a current sch
                         catalog (idempotent)
   seed -synthetic       also generate national-scale synthetic data for
                         load tests (-operators N -cycles C)
-  audit verify          check the audit log's hash chains; report the first
+  audit verify          check the audit log's hash chains and compare their
+                        heads with the anchors (-anchors FILE: also those
+                        written outside the database); report the first
                         broken link of each
 `
 

@@ -163,8 +163,7 @@ func MessageIDs(lang kijun.Lang) (map[string]bool, error) {
 	return ids, nil
 }
 
-// jst is Japan Standard Time: every date and time is shown in it.
-var jst = time.FixedZone("JST", 9*60*60)
+// kijun.JST is Japan Standard Time: every date and time is shown in it.
 
 // Date formats a calendar date: 「2025年9月30日」 or "30 September 2025".
 func (l *Localizer) Date(t time.Time) string {
@@ -176,7 +175,7 @@ func (l *Localizer) Date(t time.Time) string {
 
 // DateTime formats an instant in JST.
 func (l *Localizer) DateTime(t time.Time) string {
-	t = t.In(jst)
+	t = t.In(kijun.JST)
 	if l.Lang == kijun.En {
 		return t.Format("2 Jan 2006 15:04 JST")
 	}

@@ -417,16 +417,6 @@ func start(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, req
 		map[string]any{"status": assessment.NotStarted}, map[string]any{"status": assessment.InProgress})
 }
 
-// actorName is the name the database records next to the principal's
-// user id (answers.updated_by_name, assessment_events.by_name, the audit
-// actor).
-func actorName(p *identity.Principal) string {
-	if p == nil {
-		return ""
-	}
-	return p.Name
-}
-
 const answerColumns = `x.assessment_id, x.ref, coalesce(x.status, ''), coalesce(x.maturity, 0), x.how, x.na_reason,
 	x.remediation_action, x.remediation_owner, x.remediation_due, x.carried_forward, x.version,
 	coalesce(x.updated_by, 0), x.updated_by_name, x.updated_at`
@@ -668,7 +658,7 @@ func (r *saveReads) decide(p *identity.Principal, a assessment.Answer, expected 
 	saved = a
 	saved.CarriedForward = false
 	saved.Version = r.stored.Version + 1
-	saved.UpdatedBy, saved.UpdatedByName, saved.UpdatedAt = p.UserID, actorName(p), r.now
+	saved.UpdatedBy, saved.UpdatedByName, saved.UpdatedAt = p.UserID, p.Name, r.now
 	var before any // none stored
 	write = insertAnswerSQL
 	if r.stored.Version > 0 {

@@ -16,10 +16,10 @@ import (
 	"github.com/kijun-portal/kijun/internal/register"
 )
 
-// OperatorResolver answers exchange.ParseOperators' lookups from what it
+// operatorResolver answers exchange.ParseOperators' lookups from what it
 // read in the caller's RLS transaction for one principal, so a lookup
-// never fails. Build it per import with NewOperatorResolver.
-type OperatorResolver struct {
+// never fails. Build it per import with newOperatorResolver.
+type operatorResolver struct {
 	p *identity.Principal
 
 	sectors  map[string]string           // code, ja name, lower-cased en name → code
@@ -30,12 +30,12 @@ type OperatorResolver struct {
 	wanted     []string
 }
 
-var _ exchange.Resolver = (*OperatorResolver)(nil)
+var _ exchange.Resolver = (*operatorResolver)(nil)
 
-// NewOperatorResolver loads sectors and business scopes (reference data,
+// newOperatorResolver loads sectors and business scopes (reference data,
 // a few hundred rows) for an import by p.
-func NewOperatorResolver(ctx context.Context, tx pgx.Tx, p *identity.Principal) (*OperatorResolver, error) {
-	r := &OperatorResolver{p: p, sectors: map[string]string{},
+func newOperatorResolver(ctx context.Context, tx pgx.Tx, p *identity.Principal) (*operatorResolver, error) {
+	r := &operatorResolver{p: p, sectors: map[string]string{},
 		scopes: map[string]map[string]int64{}, existing: map[string]exchange.ExistingOperator{}}
 	rows, _ := tx.Query(ctx, `SELECT code, name_ja, name_en FROM sectors`)
 	var code, ja, en string
@@ -61,7 +61,7 @@ func NewOperatorResolver(ctx context.Context, tx pgx.Tx, p *identity.Principal) 
 }
 
 // Sector implements exchange.Resolver: by code, Japanese or English name.
-func (r *OperatorResolver) Sector(nameOrCode string) (string, bool) {
+func (r *operatorResolver) Sector(nameOrCode string) (string, bool) {
 	if c, ok := r.sectors[nameOrCode]; ok {
 		return c, true
 	}
@@ -70,7 +70,7 @@ func (r *OperatorResolver) Sector(nameOrCode string) (string, bool) {
 }
 
 // Scope implements exchange.Resolver.
-func (r *OperatorResolver) Scope(sector, name string) (int64, bool) {
+func (r *operatorResolver) Scope(sector, name string) (int64, bool) {
 	m := r.scopes[sector]
 	if id, ok := m[name]; ok {
 		return id, true
@@ -81,7 +81,7 @@ func (r *OperatorResolver) Scope(sector, name string) (int64, bool) {
 
 // MayManage implements exchange.Resolver: NCO keeps every sector's
 // register, a ministry those it oversees.
-func (r *OperatorResolver) MayManage(sector string) bool {
+func (r *operatorResolver) MayManage(sector string) bool {
 	return r.p != nil && (r.p.NCO || r.p.OverseesSector(sector))
 }
 
@@ -91,7 +91,7 @@ func (r *OperatorResolver) MayManage(sector string) bool {
 // a sector you do not oversee" instead of failing on the unique 法人番号
 // when written. While collecting (see ParseOperatorImport) it only notes
 // the number.
-func (r *OperatorResolver) Existing(corporateNumber string) (exchange.ExistingOperator, bool) {
+func (r *operatorResolver) Existing(corporateNumber string) (exchange.ExistingOperator, bool) {
 	if r.collecting {
 		r.wanted = append(r.wanted, corporateNumber)
 		return exchange.ExistingOperator{}, false
@@ -121,7 +121,7 @@ func existingOperators(ctx context.Context, tx pgx.Tx, cns []string) (map[string
 // 法人番号 at a time; a first pass only collects the numbers, which are
 // then looked up in one query for the second.
 func ParseOperatorImport(ctx context.Context, tx pgx.Tx, p *identity.Principal, rows []exchange.Row) ([]exchange.OperatorRow, error) {
-	r, err := NewOperatorResolver(ctx, tx, p)
+	r, err := newOperatorResolver(ctx, tx, p)
 	if err != nil {
 		return nil, err
 	}

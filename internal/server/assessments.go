@@ -104,8 +104,8 @@ func (s *Server) handleCycleCreate(w http.ResponseWriter, r *http.Request) error
 	if err != nil || fy < 2019 || fy > 2200 {
 		form.Errors["fiscal_year"] = "asmui.error.fiscal_year"
 	}
-	catalogID, err := strconv.ParseInt(form.Catalog, 10, 64)
-	if err != nil {
+	catalogID := formID(form.Catalog)
+	if catalogID == 0 {
 		form.Errors["catalog"] = "asmui.error.catalog"
 	}
 	opens, okOpens := parseDay(form.OpensOn)

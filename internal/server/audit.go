@@ -9,14 +9,13 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	kaudit "github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/audit"
 )
 
 // auditPageSize is how many events one page of the log shows.
 const auditPageSize = 100
-
-var jst = time.FixedZone("JST", 9*60*60)
 
 // handleAuditIndex lists the events of the reader's scope: row-level
 // security decides which, the filters only narrow.
@@ -68,6 +67,6 @@ func parseDay(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
-	t, err := time.ParseInLocation(time.DateOnly, s, jst)
+	t, err := time.ParseInLocation(time.DateOnly, s, kijun.JST)
 	return t, err == nil
 }

@@ -22,6 +22,14 @@ func parseID(s string) (int64, error) {
 	return id, nil
 }
 
+// formID parses an id chosen in a form (a select, a checkbox, a hidden
+// row id): 0 when it is missing, malformed or out of range, which the
+// handler treats as nothing chosen.
+func formID(s string) int64 {
+	id, _ := parseID(strings.TrimSpace(s))
+	return id
+}
+
 // pathID reads a numeric URL parameter; anything else is "not found".
 func pathID(r *http.Request, name string) (int64, error) {
 	return parseID(chiParam(r, name))

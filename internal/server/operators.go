@@ -130,7 +130,7 @@ func (s *Server) handleOperatorExport(w http.ResponseWriter, r *http.Request) er
 	if err := exchange.WriteOperators(&buf, format, i18n.From(r.Context()).Lang, ops, sectors); err != nil {
 		return err
 	}
-	name := "operators-" + s.now().In(time.FixedZone("JST", 9*3600)).Format("20060102") + "." + string(format)
+	name := "operators-" + s.now().In(kijun.JST).Format("20060102") + "." + string(format)
 	ctype := "text/csv; charset=utf-8"
 	if format == exchange.XLSX {
 		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -322,7 +322,7 @@ func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sect
 		f.Errors["scopes"] = "registerui.error.scopes_required"
 	} else if sector != nil {
 		for _, v := range f.Scopes {
-			id, _ := strconv.ParseInt(v, 10, 64)
+			id := formID(v)
 			if !slices.ContainsFunc(sector.Scopes, func(sc kijun.BusinessScope) bool { return sc.ID == id }) {
 				f.Errors["scopes"] = "registerui.error.scope_of_other_sector"
 				break

@@ -373,7 +373,7 @@ func (s *Server) renderPlanEdit(w http.ResponseWriter, r *http.Request, status i
 func parseIDs(list []string) []int64 {
 	var out []int64
 	for _, s := range list {
-		if id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64); err == nil && id > 0 {
+		if id := formID(s); id > 0 {
 			out = append(out, id)
 		}
 	}

@@ -97,7 +97,7 @@ func readListForm(r *http.Request, f *operators.ListForm) (systems []register.Sy
 	f.Note = strings.TrimSpace(r.PostFormValue("note"))
 	f.Systems, f.Contacts = nil, nil
 	for i := range n {
-		id, _ := strconv.ParseInt(val(i, "id"), 10, 64)
+		id := formID(val(i, "id"))
 		del := val(i, "delete") != ""
 		if f.Kind == "systems" {
 			row := operators.SystemRow{ID: id, Name: val(i, "name"), Kind: val(i, "kind"), ClosedNetwork: val(i, "closed") != "",

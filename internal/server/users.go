@@ -182,8 +182,7 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 				form.Errors["ministry"] = "users.error.ministry"
 			}
 		case "operator":
-			opID, _ := strconv.ParseInt(form.Operator, 10, 64)
-			o, err := postgres.GetOperator(r.Context(), tx, opID)
+			o, err := postgres.GetOperator(r.Context(), tx, formID(form.Operator))
 			if err != nil {
 				form.Errors["operator"] = "users.error.operator"
 				break
@@ -238,8 +237,8 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 // administeredUser returns the id of the chosen user if p administers
 // them, 0 for anyone else (unknown or outside p's scope alike).
 func (s *Server) administeredUser(r *http.Request, tx pgx.Tx, p *identity.Principal, value string) (int64, error) {
-	id, err := strconv.ParseInt(value, 10, 64)
-	if err != nil || id <= 0 {
+	id := formID(value)
+	if id == 0 {
 		return 0, nil
 	}
 	u, err := postgres.GetUser(r.Context(), tx, id)
