@@ -1260,7 +1260,7 @@ CREATE TABLE plan_versions (
   scope          jsonb NOT NULL DEFAULT '{"mode": "all"}' CHECK (jsonb_typeof(scope) = 'object'),
   -- 把握・分析: {"method": "", "cycles": "", "coverage_target": 90, "follow_up": ""}
   gathering      jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(gathering) = 'object'),
-  -- 評価・改善: KPIs and milestones (see internal/kijun/plan.go).
+  -- 評価・改善: KPIs and milestones (see internal/plan/plan.go).
   kpis           jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(kpis) = 'array'),
   milestones     jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(milestones) = 'array'),
   -- The ministry's own notes: never shown to operators.

@@ -201,6 +201,15 @@ func (a Answer) SameContent(b Answer) bool {
 		day(a.Remediation.Due) == day(b.Remediation.Due)
 }
 
+// SaveVerdict is what saving a draft answer over the stored one does.
+type SaveVerdict int
+
+const (
+	SaveWrite         SaveVerdict = iota // the draft replaces the stored answer
+	SaveAlreadyStored                    // nothing to write: the stored answer already says it
+	SaveConflict                         // refused: someone saved since the draft's version
+)
+
 // DecideSave is the optimistic version rule of saving draft, edited from
 // version expected (0: none saved yet), over stored (Version 0: none
 // stored). The draft is written when stored is still at expected. A
@@ -208,14 +217,14 @@ func (a Answer) SameContent(b Answer) bool {
 // the draft says and is no carried-forward answer awaiting confirmation:
 // a stale save of what is stored (say, the page's own autosave racing its
 // form post) is not a conflict.
-func DecideSave(stored, draft Answer, expected int) kijun.SaveVerdict {
+func DecideSave(stored, draft Answer, expected int) SaveVerdict {
 	switch {
 	case stored.Version == expected:
-		return kijun.SaveWrite
+		return SaveWrite
 	case stored.SameContent(draft) && !stored.CarriedForward:
-		return kijun.SaveAlreadyStored
+		return SaveAlreadyStored
 	}
-	return kijun.SaveConflict
+	return SaveConflict
 }
 
 // WellFormed returns the problems that stop a draft answer from being
@@ -390,7 +399,7 @@ func Score(controls []Control, statuses []AnswerStatus, scale []ScaleEntry) []Ro
 	out := make([]Rollup, len(dims))
 	for i, d := range dims {
 		if d.r.Applicable > 0 {
-			s := float64(kijun.ScoreE4(d.sum, d.r.Applicable)) / 1e4
+			s := float64(scoreE4(d.sum, d.r.Applicable)) / 1e4
 			d.r.Score = &s
 		}
 		out[i] = d.r

@@ -2,8 +2,6 @@ package assessment
 
 import (
 	"testing"
-
-	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
 func TestDecideSave(t *testing.T) {
@@ -17,16 +15,16 @@ func TestDecideSave(t *testing.T) {
 		name          string
 		stored, draft Answer
 		expected      int
-		want          kijun.SaveVerdict
+		want          SaveVerdict
 	}{
-		{"none stored, none expected", Answer{}, draft, 0, kijun.SaveWrite},
-		{"at the expected version", other, draft, 3, kijun.SaveWrite},
-		{"carried forward at the expected version (confirms it)", carried, draft, 3, kijun.SaveWrite},
-		{"moved on", other, draft, 2, kijun.SaveConflict},
-		{"moved on to what the draft says", same, draft, 2, kijun.SaveAlreadyStored},
-		{"moved on to the same, carried forward", carried, draft, 2, kijun.SaveConflict},
-		{"none stored, a version expected", Answer{}, draft, 1, kijun.SaveConflict},
-		{"none stored, an empty draft expecting one", Answer{}, Answer{}, 1, kijun.SaveAlreadyStored},
+		{"none stored, none expected", Answer{}, draft, 0, SaveWrite},
+		{"at the expected version", other, draft, 3, SaveWrite},
+		{"carried forward at the expected version (confirms it)", carried, draft, 3, SaveWrite},
+		{"moved on", other, draft, 2, SaveConflict},
+		{"moved on to what the draft says", same, draft, 2, SaveAlreadyStored},
+		{"moved on to the same, carried forward", carried, draft, 2, SaveConflict},
+		{"none stored, a version expected", Answer{}, draft, 1, SaveConflict},
+		{"none stored, an empty draft expecting one", Answer{}, Answer{}, 1, SaveAlreadyStored},
 	} {
 		if got := DecideSave(c.stored, c.draft, c.expected); got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)

@@ -1,6 +1,7 @@
 // Package exchange reads and writes the tabular files (CSV and XLSX) that
 // ministries and operators exchange with Kijun offline, and defines the
-// operator register file on top of them. It never touches the database:
+// operator register file and the offline assessment workbook on top of
+// them. It never touches the database:
 // lookups go through small interfaces the caller implements.
 package exchange
 

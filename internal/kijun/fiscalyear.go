@@ -35,12 +35,3 @@ func (fy FiscalYear) Label(lang Lang) string {
 	}
 	return "令和" + r + "年度 (FY" + y + ")"
 }
-
-// SaveVerdict is what saving a draft answer over the stored one does.
-type SaveVerdict int
-
-const (
-	SaveWrite         SaveVerdict = iota // the draft replaces the stored answer
-	SaveAlreadyStored                    // nothing to write: the stored answer already says it
-	SaveConflict                         // refused: someone saved since the draft's version
-)

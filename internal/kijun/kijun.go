@@ -1,5 +1,6 @@
 // Package kijun is the small kernel the domain packages share: languages
-// and bilingual texts, the errors shown to users, fiscal years and dates,
+// and bilingual texts, the errors shown to users, the character rule for
+// typed text, fiscal years and dates,
 // and the reference data (ministries, sectors, sections, themes) with
 // their names. Each area of work has its own package that owns its rules:
 // assessment, plan, register, identity, catalog, dashboard and audit.

@@ -629,7 +629,7 @@ func (r *saveReads) save(ctx context.Context, tx pgx.Tx, p *identity.Principal, 
 		return assessment.Answer{}, err
 	case stored.Version == 0:
 		return assessment.Answer{}, kijun.ErrNotFound
-	case assessment.DecideSave(stored, a, expected) == kijun.SaveAlreadyStored:
+	case assessment.DecideSave(stored, a, expected) == assessment.SaveAlreadyStored:
 		return stored, nil
 	}
 	return assessment.Answer{}, answerConflict(stored, expected)
@@ -647,9 +647,9 @@ func (r *saveReads) decide(p *identity.Principal, a assessment.Answer, expected 
 		return saved, "", nil, err
 	}
 	switch assessment.DecideSave(r.stored, a, expected) {
-	case kijun.SaveAlreadyStored:
+	case assessment.SaveAlreadyStored:
 		return r.stored, "", nil, nil
-	case kijun.SaveConflict:
+	case assessment.SaveConflict:
 		return saved, "", nil, answerConflict(r.stored, expected)
 	}
 	if !r.known {

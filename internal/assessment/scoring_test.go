@@ -1,4 +1,4 @@
-package kijun
+package assessment
 
 import (
 	"testing"
@@ -17,8 +17,8 @@ func TestScoreE4RoundsHalfAwayFromZero(t *testing.T) {
 		{0, 5, 0},       // all not implemented
 		{500, 5, 10000}, // all implemented
 	} {
-		if got := ScoreE4(c.sum, c.applicable); got != c.want {
-			t.Errorf("ScoreE4(%d, %d) = %d, want %d", c.sum, c.applicable, got, c.want)
+		if got := scoreE4(c.sum, c.applicable); got != c.want {
+			t.Errorf("scoreE4(%d, %d) = %d, want %d", c.sum, c.applicable, got, c.want)
 		}
 	}
 }
