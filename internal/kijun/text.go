@@ -24,14 +24,17 @@ func ValidText(s string) bool {
 // and carriage return (browsers send a textarea's line breaks as CR LF),
 // or the bidirectional overrides and isolates (U+202A–U+202E,
 // U+2066–U+2069) that make a name read differently from what it is.
-// Domain validators call it for each free-text field, next to its length.
-func TextProblem(s string) string {
-	if !ValidText(s) {
-		return MsgTextEncoding
-	}
-	for _, r := range s {
-		if refusedRune(r) {
-			return MsgTextControl
+// Domain validators call it for each free-text field, next to its length;
+// given several texts, it answers for the first that has a problem.
+func TextProblem(texts ...string) string {
+	for _, s := range texts {
+		if !ValidText(s) {
+			return MsgTextEncoding
+		}
+		for _, r := range s {
+			if refusedRune(r) {
+				return MsgTextControl
+			}
 		}
 	}
 	return ""

@@ -90,7 +90,7 @@ func CreatePlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, in NewPla
 	problems := map[string]string{}
 	if in.Title.Ja == "" || len([]rune(in.Title.Ja)) > plan.MaxTitle || len([]rune(in.Title.En)) > plan.MaxTitle {
 		problems["title_ja"] = msgPlanTitle
-	} else if id := textProblem(in.Title.Ja, in.Title.En); id != "" {
+	} else if id := kijun.TextProblem(in.Title.Ja, in.Title.En); id != "" {
 		problems["title_ja"] = id
 	}
 	if len(in.SectorCodes) == 0 {
@@ -336,7 +336,7 @@ func CheckDraftFields(d DraftFields, periodStart kijun.FiscalYear) []plan.FieldP
 	add := func(field, id string) { ps = append(ps, plan.FieldProblem{Field: field, MessageID: id}) }
 	if strings.TrimSpace(d.Title.Ja) == "" || len([]rune(d.Title.Ja)) > plan.MaxTitle || len([]rune(d.Title.En)) > plan.MaxTitle {
 		add("title_ja", msgPlanTitle)
-	} else if id := textProblem(d.Title.Ja, d.Title.En); id != "" {
+	} else if id := kijun.TextProblem(d.Title.Ja, d.Title.En); id != "" {
 		add("title_ja", id)
 	}
 	if d.PeriodEnd < periodStart || d.PeriodEnd > periodStart+10 {
@@ -365,7 +365,7 @@ func CheckDraftFields(d DraftFields, periodStart kijun.FiscalYear) []plan.FieldP
 	if len([]rune(d.InternalNote)) > plan.MaxNote || len([]rune(d.Gathering.Method)) > plan.MaxNote ||
 		len([]rune(d.Gathering.Cycles)) > plan.MaxNote || len([]rune(d.Gathering.FollowUp)) > plan.MaxNote {
 		add("internal_note", "plans.error.too_long")
-	} else if id := textProblem(d.InternalNote, d.Gathering.Method, d.Gathering.Cycles, d.Gathering.FollowUp); id != "" {
+	} else if id := kijun.TextProblem(d.InternalNote, d.Gathering.Method, d.Gathering.Cycles, d.Gathering.FollowUp); id != "" {
 		add("internal_note", id)
 	}
 	for i, k := range d.KPIs {
@@ -898,12 +898,3 @@ func PublishedCatalogs(ctx context.Context, q Querier) ([]catalog.Summary, error
 	return out, nil
 }
 
-// textProblem is kijun.TextProblem of the first of texts that has one.
-func textProblem(texts ...string) string {
-	for _, t := range texts {
-		if id := kijun.TextProblem(t); id != "" {
-			return id
-		}
-	}
-	return ""
-}

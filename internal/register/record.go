@@ -95,8 +95,8 @@ type Page struct {
 func (s *System) Validate() error {
 	s.Name, s.Notes = strings.TrimSpace(s.Name), strings.TrimSpace(s.Notes)
 	switch {
-	case textProblem(s.Name, s.Notes) != "":
-		return kijun.Errorf(kijun.EInvalid, textProblem(s.Name, s.Notes), nil)
+	case kijun.TextProblem(s.Name, s.Notes) != "":
+		return kijun.Errorf(kijun.EInvalid, kijun.TextProblem(s.Name, s.Notes), nil)
 	case s.Name == "" || len([]rune(s.Name)) > 200:
 		return kijun.Errorf(kijun.EInvalid, "operators.system.name_required", nil)
 	case s.Kind != SystemIT && s.Kind != SystemOT && s.Kind != SystemCloud:
@@ -115,8 +115,8 @@ func (c *Contact) Validate() error {
 	c.Role, c.Department, c.Name = strings.TrimSpace(c.Role), strings.TrimSpace(c.Department), strings.TrimSpace(c.Name)
 	c.Email, c.Phone = strings.TrimSpace(c.Email), NormalizeDigits(c.Phone)
 	switch {
-	case textProblem(c.Role, c.Department, c.Name, c.Email) != "":
-		return kijun.Errorf(kijun.EInvalid, textProblem(c.Role, c.Department, c.Name, c.Email), nil)
+	case kijun.TextProblem(c.Role, c.Department, c.Name, c.Email) != "":
+		return kijun.Errorf(kijun.EInvalid, kijun.TextProblem(c.Role, c.Department, c.Name, c.Email), nil)
 	case c.Role == "" || len([]rune(c.Role)) > 100:
 		return kijun.Errorf(kijun.EInvalid, "operators.contact.role_required", nil)
 	case c.Name == "" && c.Email == "" && c.Phone == "":
@@ -136,12 +136,3 @@ func validEmail(s string) bool {
 	return err == nil && a.Address == s && !strings.ContainsAny(s, " \t")
 }
 
-// textProblem is kijun.TextProblem of the first of texts that has one.
-func textProblem(texts ...string) string {
-	for _, t := range texts {
-		if p := kijun.TextProblem(t); p != "" {
-			return p
-		}
-	}
-	return ""
-}
