@@ -897,4 +897,3 @@ func PublishedCatalogs(ctx context.Context, q Querier) ([]catalog.Summary, error
 	}
 	return out, nil
 }
-
