@@ -39,33 +39,42 @@ const countedStatus = `a.status IN ('submitted', 'accepted')`
 // LoadReferenceNames reads sectors, baseline sections, themes, ministries
 // and oversight in one round trip.
 func LoadReferenceNames(ctx context.Context, q Querier) (kijun.ReferenceNames, error) {
-	n := kijun.ReferenceNames{Oversight: map[string][]string{}}
-	rows, _ := q.Query(ctx, `SELECT 'sector', code, name_ja, name_en, sort_order FROM sectors
+	var n kijun.ReferenceNames
+	b := &pgx.Batch{}
+	queueReferenceNames(b, &n)
+	return n, q.SendBatch(ctx, b).Close()
+}
+
+// queueReferenceNames queues LoadReferenceNames's query into b, to fill n.
+func queueReferenceNames(b *pgx.Batch, n *kijun.ReferenceNames) {
+	n.Oversight = map[string][]string{}
+	b.Queue(`SELECT 'sector', code, name_ja, name_en, sort_order FROM sectors
 		UNION ALL SELECT 'section', code, name_ja, name_en, sort_order FROM baseline_sections
 		UNION ALL SELECT 'theme', code, name_ja, name_en, sort_order FROM themes
 		UNION ALL SELECT 'ministry', code, name_ja, name_en, sort_order FROM ministries
 		UNION ALL SELECT 'oversight:' || sector_code, ministry_code, '', '', 0 FROM sector_oversight
-		ORDER BY 1, 5, 2`)
-	var kind string
-	var c kijun.Named
-	var order int
-	_, err := pgx.ForEachRow(rows, []any{&kind, &c.Code, &c.Name.Ja, &c.Name.En, &order}, func() error {
-		switch kind {
-		case "sector":
-			n.Sectors = append(n.Sectors, c)
-		case "section":
-			n.Sections = append(n.Sections, c)
-		case "theme":
-			n.Themes = append(n.Themes, c)
-		case "ministry":
-			n.Ministries = append(n.Ministries, c)
-		default:
-			s := kind[len("oversight:"):]
-			n.Oversight[s] = append(n.Oversight[s], c.Code)
-		}
-		return nil
+		ORDER BY 1, 5, 2`).Query(func(rows pgx.Rows) error {
+		var kind string
+		var c kijun.Named
+		var order int
+		_, err := pgx.ForEachRow(rows, []any{&kind, &c.Code, &c.Name.Ja, &c.Name.En, &order}, func() error {
+			switch kind {
+			case "sector":
+				n.Sectors = append(n.Sectors, c)
+			case "section":
+				n.Sections = append(n.Sections, c)
+			case "theme":
+				n.Themes = append(n.Themes, c)
+			case "ministry":
+				n.Ministries = append(n.Ministries, c)
+			default:
+				s := kind[len("oversight:"):]
+				n.Oversight[s] = append(n.Oversight[s], c.Code)
+			}
+			return nil
+		})
+		return err
 	})
-	return n, err
 }
 
 // LoadDashboard reads the dashboard of sectors in cycle cycleID (0: the

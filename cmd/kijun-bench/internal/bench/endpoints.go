@@ -123,12 +123,9 @@ var Endpoints = []Endpoint{
 	},
 	{
 		Name: "Assessment section page", Method: "GET", Path: "/assessments/{assessment}/sections/{section}", Who: AsOperator, Concurrency: 16,
-		SQLName: "postgres.GetAssessment + ListAnswers(section)",
+		SQLName: "the store's query as the page runs it: postgres.LoadSection (assessment, the section's answers, evidence, comments, answer scale, names)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			if _, err := postgres.GetAssessment(ctx, tx, v.Assessment); err != nil {
-				return err
-			}
-			_, err := postgres.ListAnswers(ctx, tx, v.Assessment, v.Section)
+			_, err := postgres.LoadSection(ctx, tx, v.Assessment, v.Section)
 			return err
 		},
 	},
