@@ -111,6 +111,12 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		return d, err
 	}
 	b := &pgx.Batch{}
+	// The figures' statements keep one plan per connection (generic
+	// plans): their plans do not depend on the cycle or the sectors, and
+	// PostgreSQL would otherwise plan several of them afresh on every view
+	// (it keeps custom plans when it estimates the generic one dearer),
+	// which cost about as much as running them.
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
 	if len(d.Cycles) == 0 {
 		if cycleID != 0 {
 			return d, kijun.ErrNotFound
@@ -269,7 +275,8 @@ func OperatorsBelowTarget(ctx context.Context, tx pgx.Tx, cycleID int64, fy kiju
 
 // queueBelowTarget queues the list in one statement that reads the
 // profile once: its one row without an operator still says whether a
-// profile is in force.
+// profile is in force. Without one, the answers are not read at all
+// (EXISTS (SELECT FROM t) is a one-time filter).
 func queueBelowTarget(b *pgx.Batch, list *[]dashboard.BelowTarget, ok *bool, cycleID int64, fy kijun.FiscalYear, sector string, limit int) {
 	b.Queue(`WITH p AS MATERIALIZED (SELECT ref, applies, target_status FROM kijun_sector_profile($2, $3)),
 		t AS (SELECT p.ref, ts.weight AS target FROM p JOIN answer_scale ts ON ts.code = p.target_status WHERE p.applies),
@@ -278,7 +285,7 @@ func queueBelowTarget(b *pgx.Batch, list *[]dashboard.BelowTarget, ok *bool, cyc
 			FROM assessments a JOIN operators o ON o.id = a.operator_id
 			JOIN answers x ON x.assessment_id = a.id JOIN t ON t.ref = x.ref
 			JOIN answer_scale s ON s.code = x.status AND s.weight IS NOT NULL
-			WHERE a.cycle_id = $1 AND a.sector_code = $2 AND `+countedStatus+`
+			WHERE EXISTS (SELECT FROM t) AND a.cycle_id = $1 AND a.sector_code = $2 AND `+countedStatus+`
 			GROUP BY a.id, o.name_ja, o.name_en
 			HAVING count(*) FILTER (WHERE s.weight < t.target) > 0
 			ORDER BY 4 DESC, o.name_ja LIMIT $4)
