@@ -306,7 +306,8 @@ func queueBelowTarget(b *pgx.Batch, list *[]dashboard.BelowTarget, ok *bool, cyc
 }
 
 // NeedingAttention lists the returned and overdue assessments of sectors
-// in a cycle, by sector and name, at most limit, and how many there are.
+// in a cycle, by sector (in the order of sectors) and name, at most limit,
+// and how many there are.
 func NeedingAttention(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, limit int) ([]dashboard.Attention, int, error) {
 	var list []dashboard.Attention
 	total := 0
@@ -319,9 +320,8 @@ func queueNeedingAttention(b *pgx.Batch, list *[]dashboard.Attention, total *int
 	b.Queue(`SELECT a.id, a.sector_code, o.name_ja, o.name_en, a.status, `+overdueSQL+`, c.due_on, a.returned_at,
 			count(*) OVER ()
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id JOIN operators o ON o.id = a.operator_id
-		JOIN sectors sc ON sc.code = a.sector_code
 		WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) AND (a.status = 'returned' OR `+overdueSQL+`)
-		ORDER BY sc.sort_order, o.name_ja, a.id LIMIT $3`, cycleID, sectors, limit).Query(func(rows pgx.Rows) (err error) {
+		ORDER BY array_position($2, a.sector_code), o.name_ja, a.id LIMIT $3`, cycleID, sectors, limit).Query(func(rows pgx.Rows) (err error) {
 		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Attention, error) {
 			var a dashboard.Attention
 			err := r.Scan(&a.AssessmentID, &a.Sector, &a.Name.Ja, &a.Name.En, &a.Status, &a.Overdue, &a.DueOn, &a.ReturnedAt, total)
