@@ -139,14 +139,14 @@ func (r Report) Markdown() string {
 		}
 		if l.Endpoint.Method == "POST" {
 			share, p99h := l.rateShare(), median(pick(l.HTTP, p99))
-			fmt.Fprintf(&b, "| %s | %.0f saves/s, %.3f× the bare UPDATE's %.0f per second; p99 %s ms (server %s ms) | ≥ %.1f×; p99 ≤ %d ms | %s |\n", l.Endpoint.Name,
+			fmt.Fprintf(&b, "| %s | %.0f saves/s, %.3f× the bare UPDATE's %.0f per second; p99 %s ms (server %s ms) | ≥ %.1f×; p99 ≤ %d ms | ratio %s, p99 %s |\n", l.Endpoint.Name,
 				median(pickF(l.HTTP, rate)), share, median(pickF(l.SQL, rate)), f1(p99h), f1(median(pick(l.Server, p99))),
-				SaveShare, PageP95.Milliseconds(), verdict(share >= SaveShare && p99h <= PageP95))
+				SaveShare, PageP95.Milliseconds(), verdict(share >= SaveShare), verdict(p99h <= PageP95))
 			continue
 		}
 		p95h, ratio := median(pick(l.HTTP, p95)), l.ratio(p95)
-		fmt.Fprintf(&b, "| %s | p95 %s ms (server %s ms), %.1f× its bare SQL | p95 ≤ %d ms, ≤ %.0f× | %s |\n", l.Endpoint.Name,
-			f1(p95h), f1(median(pick(l.Server, p95))), ratio, PageP95.Milliseconds(), PageRatio, verdict(p95h <= PageP95 && ratio <= PageRatio))
+		fmt.Fprintf(&b, "| %s | p95 %s ms (server %s ms), %.1f× its bare SQL | p95 ≤ %d ms, ≤ %.0f× | p95 %s, ratio %s |\n", l.Endpoint.Name,
+			f1(p95h), f1(median(pick(l.Server, p95))), ratio, PageP95.Milliseconds(), PageRatio, verdict(p95h <= PageP95), verdict(ratio <= PageRatio))
 	}
 	if r.PeakRSSKB > 0 { // not measured when only some endpoints run
 		fmt.Fprintf(&b, "| Server peak RSS | %.0f MB | ≤ 200 MB | %s |\n", mb(r.PeakRSSKB), verdict(mb(r.PeakRSSKB) <= 200))
