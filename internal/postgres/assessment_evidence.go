@@ -165,9 +165,18 @@ func GetEvidence(ctx context.Context, tx pgx.Tx, id int64) (assessment.Evidence,
 // ListEvidence lists the files of an assessment ("" ref: of every
 // control), newest last, without their bytes.
 func ListEvidence(ctx context.Context, tx pgx.Tx, assessmentID int64, ref string) ([]assessment.Evidence, error) {
-	rows, _ := tx.Query(ctx, `SELECT `+evidenceColumns+` FROM evidence
-		WHERE assessment_id = $1 AND ($2 = '' OR ref = $2) ORDER BY ref, id`, assessmentID, ref)
-	return pgx.CollectRows(rows, scanEvidence)
+	var list []assessment.Evidence
+	b := &pgx.Batch{}
+	queueEvidence(b, &list, assessmentID, ref)
+	return list, tx.SendBatch(ctx, b).Close()
+}
+
+func queueEvidence(b *pgx.Batch, list *[]assessment.Evidence, assessmentID int64, ref string) {
+	b.Queue(`SELECT `+evidenceColumns+` FROM evidence
+		WHERE assessment_id = $1 AND ($2 = '' OR ref = $2) ORDER BY ref, id`, assessmentID, ref).Query(func(rows pgx.Rows) (err error) {
+		*list, err = pgx.CollectRows(rows, scanEvidence)
+		return err
+	})
 }
 
 // AddComment adds a review comment on control ref ("" for the whole
@@ -251,7 +260,16 @@ func scanComment(r pgx.CollectableRow) (assessment.ReviewComment, error) {
 // ListComments returns the comments of an assessment, of one control when
 // ref is not "", oldest first (a reply always comes after its parent).
 func ListComments(ctx context.Context, tx pgx.Tx, assessmentID int64, ref string) ([]assessment.ReviewComment, error) {
-	rows, _ := tx.Query(ctx, `SELECT `+commentColumns+` FROM review_comments
-		WHERE assessment_id = $1 AND ($2 = '' OR ref = $2) ORDER BY id`, assessmentID, ref)
-	return pgx.CollectRows(rows, scanComment)
+	var list []assessment.ReviewComment
+	b := &pgx.Batch{}
+	queueComments(b, &list, assessmentID, ref)
+	return list, tx.SendBatch(ctx, b).Close()
+}
+
+func queueComments(b *pgx.Batch, list *[]assessment.ReviewComment, assessmentID int64, ref string) {
+	b.Queue(`SELECT `+commentColumns+` FROM review_comments
+		WHERE assessment_id = $1 AND ($2 = '' OR ref = $2) ORDER BY id`, assessmentID, ref).Query(func(rows pgx.Rows) (err error) {
+		*list, err = pgx.CollectRows(rows, scanComment)
+		return err
+	})
 }

@@ -79,12 +79,21 @@ var errAsmForbidden = kijun.Errorf(kijun.EForbidden, msgAsmForbidden, nil)
 
 // AnswerScale returns the answer scale in its order.
 func AnswerScale(ctx context.Context, q Querier) ([]assessment.ScaleEntry, error) {
-	rows, _ := q.Query(ctx, `SELECT code, label_ja, label_en, weight::float8, requires_reason, requires_remediation, sort_order
-		FROM answer_scale ORDER BY sort_order, code`)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.ScaleEntry, error) {
-		var e assessment.ScaleEntry
-		err := r.Scan(&e.Code, &e.Label.Ja, &e.Label.En, &e.Weight, &e.RequiresReason, &e.RequiresRemediation, &e.SortOrder)
-		return e, err
+	var list []assessment.ScaleEntry
+	b := &pgx.Batch{}
+	queueScale(b, &list)
+	return list, q.SendBatch(ctx, b).Close()
+}
+
+func queueScale(b *pgx.Batch, list *[]assessment.ScaleEntry) {
+	b.Queue(`SELECT code, label_ja, label_en, weight::float8, requires_reason, requires_remediation, sort_order
+		FROM answer_scale ORDER BY sort_order, code`).Query(func(rows pgx.Rows) (err error) {
+		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.ScaleEntry, error) {
+			var e assessment.ScaleEntry
+			err := r.Scan(&e.Code, &e.Label.Ja, &e.Label.En, &e.Weight, &e.RequiresReason, &e.RequiresRemediation, &e.SortOrder)
+			return e, err
+		})
+		return err
 	})
 }
 
@@ -1040,22 +1049,71 @@ func scanAssessment(r pgx.CollectableRow) (assessment.Assessment, error) {
 // GetAssessment returns an assessment the principal may see, with its
 // progress per section.
 func GetAssessment(ctx context.Context, tx pgx.Tx, id int64) (assessment.Assessment, error) {
-	rows, _ := tx.Query(ctx, `SELECT `+assessmentColumns+assessmentFrom+` WHERE a.id = $1`, id)
-	a, err := pgx.CollectExactlyOneRow(rows, scanAssessment)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return a, kijun.ErrNotFound
-	}
-	if err != nil {
+	var a assessment.Assessment
+	b := &pgx.Batch{}
+	queueAssessment(b, &a, id)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return a, err
 	}
-	rows, _ = tx.Query(ctx, `SELECT i.section_code, count(x.status)::int, count(*)::int
+	if a.ID == 0 {
+		return a, kijun.ErrNotFound
+	}
+	return a, nil
+}
+
+// queueAssessment queues GetAssessment's two queries into b; a.ID stays 0
+// when the principal sees no such assessment.
+func queueAssessment(b *pgx.Batch, a *assessment.Assessment, id int64) {
+	b.Queue(`SELECT `+assessmentColumns+assessmentFrom+` WHERE a.id = $1`, id).Query(func(rows pgx.Rows) error {
+		list, err := pgx.CollectRows(rows, scanAssessment)
+		if err == nil && len(list) == 1 {
+			sections := a.Sections
+			*a = list[0]
+			a.Sections = sections
+		}
+		return err
+	})
+	b.Queue(`SELECT i.section_code, count(x.status)::int, count(*)::int
 		FROM assessments a
 		JOIN control_set_items i ON i.set_id = a.control_set_id
 		JOIN baseline_sections bs ON bs.code = i.section_code
 		LEFT JOIN answers x ON x.assessment_id = a.id AND x.ref = i.ref
-		WHERE a.id = $1 GROUP BY i.section_code, bs.sort_order ORDER BY bs.sort_order`, id)
-	a.Sections, err = pgx.CollectRows(rows, pgx.RowToStructByPos[assessment.SectionProgress])
-	return a, err
+		WHERE a.id = $1 GROUP BY i.section_code, bs.sort_order ORDER BY bs.sort_order`, id).Query(func(rows pgx.Rows) (err error) {
+		a.Sections, err = pgx.CollectRows(rows, pgx.RowToStructByPos[assessment.SectionProgress])
+		return err
+	})
+}
+
+// Section is what an assessment's section page reads.
+type Section struct {
+	Assessment assessment.Assessment
+	Rows       []assessment.AnswerRow // the section's controls with their answers
+	Evidence   []assessment.Evidence  // of the whole assessment
+	Comments   []assessment.ReviewComment
+	Scale      []assessment.ScaleEntry
+	Names      kijun.ReferenceNames
+}
+
+// LoadSection reads section of assessment id with everything its page
+// shows in one round trip (GetAssessment, ListAnswers, ListEvidence,
+// ListComments, AnswerScale, LoadReferenceNames). ErrNotFound when the
+// principal sees no such assessment or the section has no controls.
+func LoadSection(ctx context.Context, tx pgx.Tx, id int64, section string) (Section, error) {
+	var v Section
+	b := &pgx.Batch{}
+	queueAssessment(b, &v.Assessment, id)
+	queueAnswers(b, &v.Rows, id, section)
+	queueEvidence(b, &v.Evidence, id, "")
+	queueComments(b, &v.Comments, id, "")
+	queueScale(b, &v.Scale)
+	queueReferenceNames(b, &v.Names)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return v, err
+	}
+	if v.Assessment.ID == 0 || len(v.Rows) == 0 {
+		return v, kijun.ErrNotFound
+	}
+	return v, nil
 }
 
 // FindAssessment returns the id and status of the operator's assessment
@@ -1073,11 +1131,25 @@ func FindAssessment(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64) (
 // ListAnswers returns the controls of one section ("" for all) with their
 // answers, in the order they are asked.
 func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section string) ([]assessment.AnswerRow, error) {
+	var out []assessment.AnswerRow
+	b := &pgx.Batch{}
+	queueAnswers(b, &out, assessmentID, section)
+	err := tx.SendBatch(ctx, b).Close()
+	if err == nil && len(out) == 0 {
+		if _, err := readHead(ctx, tx, assessmentID, ""); err != nil {
+			return nil, err
+		}
+	}
+	return out, err
+}
+
+// queueAnswers queues ListAnswers's query into b.
+func queueAnswers(b *pgx.Batch, out *[]assessment.AnswerRow, assessmentID int64, section string) {
 	// Each of the assessment's answers, evidence and comments is read
 	// once (MATERIALIZED) and joined by ref: the row-level security
 	// filters then run once per row, not once per control × row as in a
 	// nested loop the planner may pick on small or fresh tables.
-	rows, _ := tx.Query(ctx, `WITH x AS MATERIALIZED (SELECT * FROM answers WHERE assessment_id = $1),
+	b.Queue(`WITH x AS MATERIALIZED (SELECT * FROM answers WHERE assessment_id = $1),
 		e AS MATERIALIZED (SELECT ref, count(*) AS n FROM evidence WHERE assessment_id = $1 GROUP BY ref),
 		r AS MATERIALIZED (SELECT ref, count(*) AS n FROM review_comments WHERE assessment_id = $1 AND ref IS NOT NULL GROUP BY ref)
 		SELECT i.ref, coalesce(i.catalog_id, 0), i.section_code, i.themes, i.csf, i.title_ja, i.title_en,
@@ -1092,27 +1164,23 @@ func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section str
 		LEFT JOIN e ON e.ref = i.ref
 		LEFT JOIN r ON r.ref = i.ref
 		WHERE a.id = $1 AND ($2 = '' OR i.section_code = $2)
-		ORDER BY i.sort_order, i.ref`, assessmentID, section)
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.AnswerRow, error) {
-		var row assessment.AnswerRow
-		c, a := &row.Control, &row.Answer
-		var updated *time.Time
-		err := r.Scan(&c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
-			&c.Statement.Ja, &c.Statement.En, &c.EvidenceExpected, &c.SortOrder,
-			&a.Status, &a.Maturity, &a.How, &a.NAReason, &a.Remediation.Action, &a.Remediation.Owner, &a.Remediation.Due,
-			&a.CarriedForward, &a.Version, &a.UpdatedBy, &a.UpdatedByName, &updated, &row.Evidence, &row.Comments)
-		a.AssessmentID, a.Ref = assessmentID, c.Ref
-		if updated != nil {
-			a.UpdatedAt = *updated
-		}
-		return row, err
+		ORDER BY i.sort_order, i.ref`, assessmentID, section).Query(func(rows pgx.Rows) (err error) {
+		*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.AnswerRow, error) {
+			var row assessment.AnswerRow
+			c, a := &row.Control, &row.Answer
+			var updated *time.Time
+			err := r.Scan(&c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
+				&c.Statement.Ja, &c.Statement.En, &c.EvidenceExpected, &c.SortOrder,
+				&a.Status, &a.Maturity, &a.How, &a.NAReason, &a.Remediation.Action, &a.Remediation.Owner, &a.Remediation.Due,
+				&a.CarriedForward, &a.Version, &a.UpdatedBy, &a.UpdatedByName, &updated, &row.Evidence, &row.Comments)
+			a.AssessmentID, a.Ref = assessmentID, c.Ref
+			if updated != nil {
+				a.UpdatedAt = *updated
+			}
+			return row, err
+		})
+		return err
 	})
-	if err == nil && len(out) == 0 {
-		if _, err := readHead(ctx, tx, assessmentID, ""); err != nil {
-			return nil, err
-		}
-	}
-	return out, err
 }
 
 // Rollups returns an assessment's rollup rows (empty until it is

@@ -39,33 +39,42 @@ const countedStatus = `a.status IN ('submitted', 'accepted')`
 // LoadReferenceNames reads sectors, baseline sections, themes, ministries
 // and oversight in one round trip.
 func LoadReferenceNames(ctx context.Context, q Querier) (kijun.ReferenceNames, error) {
-	n := kijun.ReferenceNames{Oversight: map[string][]string{}}
-	rows, _ := q.Query(ctx, `SELECT 'sector', code, name_ja, name_en, sort_order FROM sectors
+	var n kijun.ReferenceNames
+	b := &pgx.Batch{}
+	queueReferenceNames(b, &n)
+	return n, q.SendBatch(ctx, b).Close()
+}
+
+// queueReferenceNames queues LoadReferenceNames's query into b, to fill n.
+func queueReferenceNames(b *pgx.Batch, n *kijun.ReferenceNames) {
+	n.Oversight = map[string][]string{}
+	b.Queue(`SELECT 'sector', code, name_ja, name_en, sort_order FROM sectors
 		UNION ALL SELECT 'section', code, name_ja, name_en, sort_order FROM baseline_sections
 		UNION ALL SELECT 'theme', code, name_ja, name_en, sort_order FROM themes
 		UNION ALL SELECT 'ministry', code, name_ja, name_en, sort_order FROM ministries
 		UNION ALL SELECT 'oversight:' || sector_code, ministry_code, '', '', 0 FROM sector_oversight
-		ORDER BY 1, 5, 2`)
-	var kind string
-	var c kijun.Named
-	var order int
-	_, err := pgx.ForEachRow(rows, []any{&kind, &c.Code, &c.Name.Ja, &c.Name.En, &order}, func() error {
-		switch kind {
-		case "sector":
-			n.Sectors = append(n.Sectors, c)
-		case "section":
-			n.Sections = append(n.Sections, c)
-		case "theme":
-			n.Themes = append(n.Themes, c)
-		case "ministry":
-			n.Ministries = append(n.Ministries, c)
-		default:
-			s := kind[len("oversight:"):]
-			n.Oversight[s] = append(n.Oversight[s], c.Code)
-		}
-		return nil
+		ORDER BY 1, 5, 2`).Query(func(rows pgx.Rows) error {
+		var kind string
+		var c kijun.Named
+		var order int
+		_, err := pgx.ForEachRow(rows, []any{&kind, &c.Code, &c.Name.Ja, &c.Name.En, &order}, func() error {
+			switch kind {
+			case "sector":
+				n.Sectors = append(n.Sectors, c)
+			case "section":
+				n.Sections = append(n.Sections, c)
+			case "theme":
+				n.Themes = append(n.Themes, c)
+			case "ministry":
+				n.Ministries = append(n.Ministries, c)
+			default:
+				s := kind[len("oversight:"):]
+				n.Oversight[s] = append(n.Oversight[s], c.Code)
+			}
+			return nil
+		})
+		return err
 	})
-	return n, err
 }
 
 // LoadDashboard reads the dashboard of sectors in cycle cycleID (0: the
@@ -102,6 +111,12 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []stri
 		return d, err
 	}
 	b := &pgx.Batch{}
+	// The figures' statements keep one plan per connection (generic
+	// plans): their plans do not depend on the cycle or the sectors, and
+	// PostgreSQL would otherwise plan several of them afresh on every view
+	// (it keeps custom plans when it estimates the generic one dearer),
+	// which cost about as much as running them.
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
 	if len(d.Cycles) == 0 {
 		if cycleID != 0 {
 			return d, kijun.ErrNotFound
@@ -260,7 +275,8 @@ func OperatorsBelowTarget(ctx context.Context, tx pgx.Tx, cycleID int64, fy kiju
 
 // queueBelowTarget queues the list in one statement that reads the
 // profile once: its one row without an operator still says whether a
-// profile is in force.
+// profile is in force. Without one, the answers are not read at all
+// (EXISTS (SELECT FROM t) is a one-time filter).
 func queueBelowTarget(b *pgx.Batch, list *[]dashboard.BelowTarget, ok *bool, cycleID int64, fy kijun.FiscalYear, sector string, limit int) {
 	b.Queue(`WITH p AS MATERIALIZED (SELECT ref, applies, target_status FROM kijun_sector_profile($2, $3)),
 		t AS (SELECT p.ref, ts.weight AS target FROM p JOIN answer_scale ts ON ts.code = p.target_status WHERE p.applies),
@@ -269,7 +285,7 @@ func queueBelowTarget(b *pgx.Batch, list *[]dashboard.BelowTarget, ok *bool, cyc
 			FROM assessments a JOIN operators o ON o.id = a.operator_id
 			JOIN answers x ON x.assessment_id = a.id JOIN t ON t.ref = x.ref
 			JOIN answer_scale s ON s.code = x.status AND s.weight IS NOT NULL
-			WHERE a.cycle_id = $1 AND a.sector_code = $2 AND `+countedStatus+`
+			WHERE EXISTS (SELECT FROM t) AND a.cycle_id = $1 AND a.sector_code = $2 AND `+countedStatus+`
 			GROUP BY a.id, o.name_ja, o.name_en
 			HAVING count(*) FILTER (WHERE s.weight < t.target) > 0
 			ORDER BY 4 DESC, o.name_ja LIMIT $4)
@@ -290,7 +306,8 @@ func queueBelowTarget(b *pgx.Batch, list *[]dashboard.BelowTarget, ok *bool, cyc
 }
 
 // NeedingAttention lists the returned and overdue assessments of sectors
-// in a cycle, by sector and name, at most limit, and how many there are.
+// in a cycle, by sector (in the order of sectors) and name, at most limit,
+// and how many there are.
 func NeedingAttention(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, limit int) ([]dashboard.Attention, int, error) {
 	var list []dashboard.Attention
 	total := 0
@@ -303,9 +320,8 @@ func queueNeedingAttention(b *pgx.Batch, list *[]dashboard.Attention, total *int
 	b.Queue(`SELECT a.id, a.sector_code, o.name_ja, o.name_en, a.status, `+overdueSQL+`, c.due_on, a.returned_at,
 			count(*) OVER ()
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id JOIN operators o ON o.id = a.operator_id
-		JOIN sectors sc ON sc.code = a.sector_code
 		WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) AND (a.status = 'returned' OR `+overdueSQL+`)
-		ORDER BY sc.sort_order, o.name_ja, a.id LIMIT $3`, cycleID, sectors, limit).Query(func(rows pgx.Rows) (err error) {
+		ORDER BY array_position($2, a.sector_code), o.name_ja, a.id LIMIT $3`, cycleID, sectors, limit).Query(func(rows pgx.Rows) (err error) {
 		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Attention, error) {
 			var a dashboard.Attention
 			err := r.Scan(&a.AssessmentID, &a.Sector, &a.Name.Ja, &a.Name.En, &a.Status, &a.Overdue, &a.DueOn, &a.ReturnedAt, total)

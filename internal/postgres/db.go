@@ -17,6 +17,7 @@ type Querier interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 var errNoRows = pgx.ErrNoRows
@@ -24,10 +25,12 @@ var errNoRows = pgx.ErrNoRows
 // minPoolConns is the smallest pool Open makes when the URL does not set
 // pool_max_conns (pgxpool's default is max(4, CPUs)). A request holds a
 // connection for one round trip at a time, and a commit holds it while
-// PostgreSQL flushes the WAL, which takes no CPU: with four connections a
-// 2-core server saving answers waited for connections with CPU to spare
-// (docs/performance.md, "Saving an answer").
-const minPoolConns = 8
+// PostgreSQL flushes the WAL, which takes no CPU: with fewer connections a
+// 2-core server saving answers waits for connections with CPU to spare
+// (docs/performance.md). Twelve per instance keeps the production
+// maximum of replicas well under max_connections (docs/operations.md,
+// "Capacity").
+const minPoolConns = 12
 
 // Open connects a pool and checks that the server answers. The pool
 // reconnects by itself after the database comes back.

@@ -9,7 +9,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
 
-// TestOpenPoolSize: Open makes at least eight connections unless the URL
+// TestOpenPoolSize: Open makes at least twelve connections unless the URL
 // says how many.
 func TestOpenPoolSize(t *testing.T) {
 	t.Parallel()
@@ -23,8 +23,8 @@ func TestOpenPoolSize(t *testing.T) {
 		defer pool.Close()
 		return pool.Config().MaxConns
 	}
-	if n := size(db.AppURL); n < 8 {
-		t.Errorf("default pool: %d connections, want at least 8", n)
+	if n := size(db.AppURL); n < 12 {
+		t.Errorf("default pool: %d connections, want at least 12", n)
 	}
 	sep := "?"
 	if strings.Contains(db.AppURL, "?") {

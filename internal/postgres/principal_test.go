@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kijun-portal/kijun/internal/identity"
@@ -69,5 +70,30 @@ func TestLoadRequestPrincipalOnAFullPool(t *testing.T) {
 		if err != nil || got == nil || len(got.Ministries) != 1 {
 			t.Fatalf("read on a pool of one: %+v %v", got, err)
 		}
+	}
+}
+
+// TestInTxSetsThePrincipal: a transaction starts with the principal's
+// settings exactly as they are, whatever characters its codes hold.
+func TestInTxSetsThePrincipal(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	p := &identity.Principal{UserID: 7, Ministries: []string{`M'1`, `M\2`}, Sectors: []string{`s"'; SELECT 1; --`}, Operators: []int64{3, 4}}
+	var got [6]string
+	err := postgres.InTx(ctx, db.App, p, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT current_setting('kijun.user_id'), current_setting('kijun.nco'),
+			current_setting('kijun.ministries'), current_setting('kijun.sectors'), current_setting('kijun.operators'),
+			current_setting('kijun.system')`).Scan(&got[0], &got[1], &got[2], &got[3], &got[4], &got[5])
+	})
+	want := [6]string{"7", "", `{"M'1","M\\2"}`, `{"s\"'; SELECT 1; --"}`, `{"3","4"}`, ""}
+	if err != nil || got != want {
+		t.Errorf("settings %q, %v; want %q", got, err, want)
+	}
+	var ms []string
+	if err := postgres.InTx(ctx, db.App, p, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT current_setting('kijun.ministries')::text[]`).Scan(&ms)
+	}); err != nil || !slices.Equal(ms, p.Ministries) {
+		t.Errorf("ministries %q, %v", ms, err)
 	}
 }

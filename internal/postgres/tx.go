@@ -15,23 +15,27 @@ import (
 // see (the baseline migration's "Tenancy and audit" has the settings and policies). A nil or
 // anonymous principal sees no tenant rows.
 func InTx(ctx context.Context, db *pgxpool.Pool, p *identity.Principal, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		if err := setPrincipal(ctx, tx, p, false); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
+	return pgx.BeginTxFunc(ctx, db, pgx.TxOptions{BeginQuery: beginAs(p, false)}, fn)
 }
 
 // SystemTx runs fn as the system: sign-in (before a principal exists) and
 // background work. Use it for nothing a user asked to see.
 func SystemTx(ctx context.Context, db *pgxpool.Pool, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-		if err := setPrincipal(ctx, tx, nil, true); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
+	return pgx.BeginTxFunc(ctx, db, pgx.TxOptions{BeginQuery: beginAs(nil, true)}, fn)
+}
+
+// beginAs is BEGIN and p's settings in one statement string, so that a
+// transaction starts in one round trip (pgx sends a query without
+// arguments as a simple query, which may hold several statements). The
+// values are escape-string literals (E'…' with every backslash and quote
+// doubled), which read the same whatever standard_conforming_strings says.
+func beginAs(p *identity.Principal, system bool) string {
+	lit := strings.NewReplacer(`\`, `\\`, `'`, `''`)
+	vals := make([]string, len(principalSettings))
+	for i, a := range principalArgs(p, system) {
+		vals[i] = "E'" + lit.Replace(a.(string)) + "'"
+	}
+	return "BEGIN; " + selectSettings(vals)
 }
 
 func setPrincipal(ctx context.Context, tx pgx.Tx, p *identity.Principal, system bool) error {
@@ -39,11 +43,27 @@ func setPrincipal(ctx context.Context, tx pgx.Tx, p *identity.Principal, system 
 	return err
 }
 
+// principalSettings are the settings row-level security reads, in the
+// order of principalArgs.
+var principalSettings = []string{"kijun.user_id", "kijun.nco", "kijun.ministries", "kijun.sectors", "kijun.operators", "kijun.system"}
+
 // setPrincipalSQL sets the principal for the rest of the transaction
 // (set_config(…, true)); principalArgs gives its arguments.
-const setPrincipalSQL = `SELECT set_config('kijun.user_id', $1, true), set_config('kijun.nco', $2, true),
-		set_config('kijun.ministries', $3, true), set_config('kijun.sectors', $4, true),
-		set_config('kijun.operators', $5, true), set_config('kijun.system', $6, true)`
+var setPrincipalSQL = selectSettings([]string{"$1", "$2", "$3", "$4", "$5", "$6"})
+
+// selectSettings is the SELECT that sets principalSettings to vals (SQL
+// expressions) for the rest of the transaction.
+func selectSettings(vals []string) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, name := range principalSettings {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("set_config('" + name + "', " + vals[i] + ", true)")
+	}
+	return b.String()
+}
 
 func principalArgs(p *identity.Principal, system bool) []any {
 	var user, nco, ministries, sectors, operators string

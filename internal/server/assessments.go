@@ -248,32 +248,22 @@ func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status in
 	p := principal(r)
 	section := chiParam(r, "section")
 	v := asm.SectionView{Section: section, Saved: r.URL.Query().Get("saved") != "", Notes: notes}
-	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		var err error
-		if v.Assessment, err = s.loadAssessment(r, tx, authz.ViewAssessment); err != nil {
-			return err
-		}
-		if v.Rows, err = postgres.ListAnswers(r.Context(), tx, v.Assessment.ID, section); err != nil {
-			return err
-		}
-		if len(v.Rows) == 0 {
-			return errNotFound
-		}
-		if v.Evidence, err = postgres.ListEvidence(r.Context(), tx, v.Assessment.ID, ""); err != nil {
-			return err
-		}
-		v.Comments, err = postgres.ListComments(r.Context(), tx, v.Assessment.ID, "")
-		return err
-	})
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	if v.Scale, err = postgres.AnswerScale(r.Context(), s.db); err != nil {
+	var d postgres.Section
+	if err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
+		d, err = postgres.LoadSection(r.Context(), tx, id, section)
+		return err
+	}); err != nil {
 		return err
 	}
-	if v.SectionNames, err = s.sectionNames(r); err != nil {
-		return err
+	if !authz.Can(p, authz.ViewAssessment, assessmentResource(d.Assessment)) {
+		return errNotFound
 	}
+	v.Assessment, v.Rows, v.Evidence, v.Comments, v.Scale = d.Assessment, d.Rows, d.Evidence, d.Comments, d.Scale
+	v.SectionNames = kijun.NameMap(d.Names.Sections)
 	for i, row := range v.Rows {
 		if a, ok := typed[row.Control.Ref]; ok {
 			v.Rows[i].Answer = a // what was typed, over what is stored

@@ -4,34 +4,35 @@
 package markup
 
 import (
-	"strings"
-
 	"github.com/a-h/templ"
 )
 
 // AppendText appends s to b escaped for HTML text and quoted attribute
 // values, as html.EscapeString and templ escape it, without allocating.
 func AppendText(b []byte, s string) []byte {
-	for {
-		i := strings.IndexAny(s, `&<>"'`)
-		if i < 0 {
-			return append(b, s...)
-		}
-		b = append(b, s[:i]...)
+	// One pass over the bytes: the five are ASCII, so they never occur
+	// inside a multi-byte character.
+	last := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
 		switch s[i] {
 		case '&':
-			b = append(b, "&amp;"...)
+			esc = "&amp;"
 		case '<':
-			b = append(b, "&lt;"...)
+			esc = "&lt;"
 		case '>':
-			b = append(b, "&gt;"...)
+			esc = "&gt;"
 		case '"':
-			b = append(b, "&#34;"...)
+			esc = "&#34;"
 		case '\'':
-			b = append(b, "&#39;"...)
+			esc = "&#39;"
+		default:
+			continue
 		}
-		s = s[i+1:]
+		b = append(append(b, s[last:i]...), esc...)
+		last = i + 1
 	}
+	return append(b, s[last:]...)
 }
 
 // AppendURL appends href as an attribute value, sanitised as templ

@@ -6,7 +6,7 @@ import (
 )
 
 func TestAppendTextEscapesAsHTML(t *testing.T) {
-	for _, s := range []string{"", "plain", `a&b<c>d"e'f`, "情報通信 × 基本: 96.6% (n=1709)", "&amp;"} {
+	for _, s := range []string{"", "plain", `a&b<c>d"e'f`, "情報通信 × 基本: 96.6% (n=1709)", "&amp;", `"<日本>&'`} {
 		if got := string(AppendText([]byte("x"), s)); got != "x"+html.EscapeString(s) {
 			t.Errorf("AppendText(%q) = %q, want %q", s, got, "x"+html.EscapeString(s))
 		}

@@ -39,3 +39,27 @@ func TestStatsOf(t *testing.T) {
 		t.Errorf("median = %v", m)
 	}
 }
+
+func TestMarkdownTargets(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	page := func(name string, p95, sqlP95 int) Line {
+		return Line{Endpoint: Endpoint{Name: name, Method: "GET"}, Available: true,
+			HTTP: []Stats{{P50: ms(1), P95: ms(p95), P99: ms(p95)}}, Server: []Stats{{P95: ms(p95)}},
+			SQL: []Stats{{P50: ms(1), P95: ms(sqlP95), P99: ms(sqlP95)}}}
+	}
+	save := Line{Endpoint: Endpoint{Name: "Save", Method: "POST"}, Available: true,
+		HTTP: []Stats{{P99: ms(40), PerSecond: 310}}, Server: []Stats{{P99: ms(38)}}, SQL: []Stats{{PerSecond: 1000}}}
+	r := Report{Runs: 1, Lines: []Line{page("Fast", 40, 30), page("Slow", 60, 50), page("Far", 30, 10), save}, PeakRSSKB: 50 << 10}
+	md := r.Markdown()
+	for _, want := range []string{
+		"| Fast | p95 40.0 ms (server 40.0 ms), 1.3× its bare SQL | p95 ≤ 50 ms, ≤ 2× | p95 met, ratio met |",
+		"| Slow | p95 60.0 ms (server 60.0 ms), 1.2× its bare SQL | p95 ≤ 50 ms, ≤ 2× | p95 **missed**, ratio met |",
+		"| Far | p95 30.0 ms (server 30.0 ms), 3.0× its bare SQL | p95 ≤ 50 ms, ≤ 2× | p95 met, ratio **missed** |",
+		"0.310× the bare UPDATE's 1000 per second; p99 40.0 ms (server 38.0 ms) | ≥ 0.3×; p99 ≤ 50 ms | ratio met, p99 met |",
+		"| Server peak RSS | 50 MB | ≤ 200 MB | met |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+}

@@ -60,15 +60,12 @@ type Endpoint struct {
 	// SQL is the bare work the page needs, run as the application role in
 	// one transaction with the virtual user's principal set (RLS on).
 	SQL func(ctx context.Context, tx pgx.Tx, v *VU) error
-	// Dashboard marks a dashboard page: its target is p95 ≤ 50 ms and
-	// within 3× of its bare SQL.
-	Dashboard bool
 }
 
 // Endpoints is the bench. Paths of pages not built yet are the expected ones.
 var Endpoints = []Endpoint{
 	{
-		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16, Dashboard: true,
+		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16,
 		SQLName: "the dashboard store's queries: names, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, err := postgres.LoadReferenceNames(ctx, tx)
@@ -84,7 +81,7 @@ var Endpoints = []Endpoint{
 		},
 	},
 	{
-		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16, Dashboard: true,
+		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16,
 		SQLName: "the dashboard store's queries: names, postgres.LoadMinistryDashboard for its sectors (figures, weakest controls and operators below target of the first sector, needing attention)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, err := postgres.LoadReferenceNames(ctx, tx)
@@ -107,7 +104,7 @@ var Endpoints = []Endpoint{
 		},
 	},
 	{
-		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16, Dashboard: true,
+		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16,
 		SQLName: "the store's queries as the page runs them: names, OperatorSector, ListCycles, LoadScorecard (benchmark, assessment, rollups, gaps)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			if _, err := postgres.LoadReferenceNames(ctx, tx); err != nil {
@@ -126,12 +123,9 @@ var Endpoints = []Endpoint{
 	},
 	{
 		Name: "Assessment section page", Method: "GET", Path: "/assessments/{assessment}/sections/{section}", Who: AsOperator, Concurrency: 16,
-		SQLName: "postgres.GetAssessment + ListAnswers(section)",
+		SQLName: "the store's query as the page runs it: postgres.LoadSection (assessment, the section's answers, evidence, comments, answer scale, names)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			if _, err := postgres.GetAssessment(ctx, tx, v.Assessment); err != nil {
-				return err
-			}
-			_, err := postgres.ListAnswers(ctx, tx, v.Assessment, v.Section)
+			_, err := postgres.LoadSection(ctx, tx, v.Assessment, v.Section)
 			return err
 		},
 	},

@@ -28,6 +28,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kijun-portal/kijun/internal/auth"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/synthetic"
 )
@@ -493,15 +494,22 @@ func runHTTP(ctx context.Context, c *http.Client, base string, e Endpoint, vus [
 }
 
 // runSQL runs the endpoint's bare SQL in the same closed loop, as the
-// application role with the virtual user's principal.
+// application role with the virtual user's principal: a page's in the
+// store's own transaction (postgres.InTx, as its handler runs it), the
+// bare UPDATE in BEGIN, set_config, UPDATE, COMMIT.
 func runSQL(ctx context.Context, db *pgxpool.Pool, e Endpoint, vus []*VU, d time.Duration) Stats {
 	return closedLoop(d, vus, func(v *VU) (string, error) {
-		err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
-			if err := setPrincipal(ctx, tx, v); err != nil {
-				return err
-			}
-			return e.SQL(ctx, tx, v)
-		})
+		var err error
+		if e.Method == "GET" {
+			err = postgres.InTx(ctx, db, v.principal(), func(tx pgx.Tx) error { return e.SQL(ctx, tx, v) })
+		} else {
+			err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
+				if err := setPrincipal(ctx, tx, v); err != nil {
+					return err
+				}
+				return e.SQL(ctx, tx, v)
+			})
+		}
 		if err != nil {
 			return err.Error(), nil
 		}
@@ -509,7 +517,22 @@ func runSQL(ctx context.Context, db *pgxpool.Pool, e Endpoint, vus []*VU, d time
 	})
 }
 
-// setPrincipal is postgres.InTx's set_config, for the bench's principals.
+// principal is what the server reads for v's user, as far as row-level
+// security goes.
+func (v *VU) principal() *identity.Principal {
+	p := &identity.Principal{UserID: v.UserID}
+	switch v.Who {
+	case AsNCO:
+		p.NCO = true
+	case AsMinistry:
+		p.Ministries, p.Sectors = []string{v.Ministry}, v.Sectors
+	case AsOperator:
+		p.Operators = []int64{v.Operator}
+	}
+	return p
+}
+
+// setPrincipal is the principal's set_config, for the bare UPDATE.
 func setPrincipal(ctx context.Context, tx pgx.Tx, v *VU) error {
 	nco, ministries, sectors, ops := "", "{}", "{}", "{}"
 	switch v.Who {
