@@ -1150,9 +1150,9 @@ func ListAssessments(ctx context.Context, tx pgx.Tx, f assessment.Filter) (asses
 	f.Limit, f.Offset = min(f.Limit, 1000), max(f.Offset, 0)
 	var list assessment.List
 	where := ` WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2)
-		AND ($3 = '' OR a.status = $3 OR ($3 = 'overdue' AND ` + overdueSQL + `))`
+		AND ($3 = '' OR a.status = $3 OR ($3 = 'overdue' AND ` + overdueSQL + `)) AND (NOT $6 OR c.status = 'open')`
 	rows, _ := tx.Query(ctx, `SELECT `+assessmentColumns+assessmentFrom+` JOIN sectors sc ON sc.code = a.sector_code`+where+`
-		ORDER BY sc.sort_order, o.name_ja, a.id LIMIT $4 OFFSET $5`, f.CycleID, f.Sector, f.Status, f.Limit, f.Offset)
+		ORDER BY c.fiscal_year, sc.sort_order, o.name_ja, a.id LIMIT $4 OFFSET $5`, f.CycleID, f.Sector, f.Status, f.Limit, f.Offset, f.OpenCycles)
 	var err error
 	if list.Assessments, err = pgx.CollectRows(rows, scanAssessment); err != nil {
 		return list, err
@@ -1163,8 +1163,8 @@ func ListAssessments(ctx context.Context, tx pgx.Tx, f assessment.Filter) (asses
 			count(*) FILTER (WHERE a.status = 'accepted'), count(*) FILTER (WHERE `+overdueSQL+`), count(*),
 			count(*) FILTER (WHERE $3 = '' OR a.status = $3 OR ($3 = 'overdue' AND `+overdueSQL+`))
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id
-		WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2)
-		GROUP BY a.sector_code`, f.CycleID, f.Sector, f.Status)
+		WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2) AND (NOT $4 OR c.status = 'open')
+		GROUP BY a.sector_code`, f.CycleID, f.Sector, f.Status, f.OpenCycles)
 	list.Counts = map[string]assessment.StatusCounts{}
 	var sector string
 	var c assessment.StatusCounts

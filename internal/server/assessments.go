@@ -154,12 +154,18 @@ func (s *Server) handleAssessmentIndex(w http.ResponseWriter, r *http.Request) e
 		if err != nil {
 			return err
 		}
-		if cycle == 0 && len(v.Cycles) > 0 {
-			cycle = v.Cycles[0].ID // the newest
+		// Without a cycle chosen: every cycle still open, else the newest.
+		open := false
+		for _, c := range v.Cycles {
+			open = open || c.Status == assessment.CycleOpen
 		}
-		v.CycleID = cycle
+		if cycle == 0 && !open && len(v.Cycles) > 0 {
+			cycle = v.Cycles[0].ID
+		}
+		v.CycleID, v.OpenCycles, v.AnyOpen = cycle, cycle == 0 && open, open
 		v.List, err = postgres.ListAssessments(r.Context(), tx, assessment.Filter{
-			CycleID: cycle, Sector: v.Sector, Status: v.Status, Limit: asm.PageSize, Offset: (v.Page - 1) * asm.PageSize,
+			CycleID: cycle, OpenCycles: v.OpenCycles, Sector: v.Sector, Status: v.Status, Limit: asm.PageSize,
+			Offset: (v.Page - 1) * asm.PageSize,
 		})
 		return err
 	})

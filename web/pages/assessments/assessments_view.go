@@ -36,6 +36,8 @@ type CyclesView struct {
 type IndexView struct {
 	Cycles         []assessment.Cycle
 	CycleID        int64
+	OpenCycles     bool // CycleID 0: every cycle still open
+	AnyOpen        bool // some cycle is open: the list offers them all
 	Sector, Status string
 	Opened         string // set after a cycle was opened: how many assessments
 	Page           int
