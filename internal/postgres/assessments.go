@@ -202,6 +202,11 @@ func OpenCycle(ctx context.Context, tx pgx.Tx, p *identity.Principal, in CycleIn
 	if in.OpensOn.IsZero() || in.DueOn.IsZero() || in.DueOn.Before(in.OpensOn) {
 		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleDates, nil)
 	}
+	// The warnings (opening early, a due date passed) are the form's: the
+	// store refuses only dates that cannot make a cycle of the year.
+	if refused, _ := assessment.CheckCycleDates(in.FiscalYear, in.OpensOn, in.DueOn, in.OpensOn); len(refused) > 0 {
+		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleDates, nil)
+	}
 	if sel == nil {
 		sel = BaselineControls
 	}
@@ -404,7 +409,13 @@ func (h asmHead) editableBy(p *identity.Principal, may func(Tenant) bool) error 
 // start moves a not-started assessment to in_progress on its first
 // change, with its history row and audit event. One that another
 // transaction started meanwhile is left as it is.
+//
+// Before its cycle opens an assessment does not start (Cycle.OpenBy, by
+// the database's clock; kijun_assessments_not_before_open holds the same).
 func start(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, requestID string) error {
+	if err := checkCycleOpen(ctx, tx, h.ID); err != nil {
+		return err
+	}
 	tag, err := tx.Exec(ctx, `UPDATE assessments SET status = 'in_progress', version = version + 1, updated_at = now()
 		WHERE id = $1 AND status = 'not_started'`, h.ID)
 	if err != nil || tag.RowsAffected() == 0 {
@@ -415,6 +426,20 @@ func start(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, req
 	}
 	return Audit(ctx, tx, h.event(p, requestID, "assessment.start", "assessment", ""),
 		map[string]any{"status": assessment.NotStarted}, map[string]any{"status": assessment.InProgress})
+}
+
+// checkCycleOpen refuses a change of assessment id before its cycle opens.
+func checkCycleOpen(ctx context.Context, tx pgx.Tx, id int64) error {
+	var cy assessment.Cycle
+	var now time.Time
+	if err := tx.QueryRow(ctx, `SELECT c.opens_on, now() FROM assessments a JOIN cycles c ON c.id = a.cycle_id WHERE a.id = $1`,
+		id).Scan(&cy.OpensOn, &now); err != nil {
+		return asmErr(err)
+	}
+	if !cy.OpenBy(now) {
+		return cy.NotOpenYet()
+	}
+	return nil
 }
 
 const answerColumns = `x.assessment_id, x.ref, coalesce(x.status, ''), coalesce(x.maturity, 0), x.how, x.na_reason,
@@ -842,6 +867,9 @@ func submit(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, res
 	}
 	if !h.Status.CanMoveTo(assessment.Submitted) || resubmit != (h.Status == assessment.Returned) {
 		return kijun.Errorf(kijun.EConflict, msgAsmTransition, map[string]any{"From": string(h.Status), "To": string(assessment.Submitted)})
+	}
+	if err := checkCycleOpen(ctx, tx, id); err != nil {
+		return err
 	}
 	problems, err := CheckCompleteness(ctx, tx, id)
 	if err != nil {

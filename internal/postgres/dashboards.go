@@ -304,7 +304,7 @@ func queueNeedingAttention(b *pgx.Batch, list *[]dashboard.Attention, total *int
 			count(*) OVER ()
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id JOIN operators o ON o.id = a.operator_id
 		JOIN sectors sc ON sc.code = a.sector_code
-		WHERE (a.cycle_id = $1 OR c.status = 'open') AND a.sector_code = ANY ($2) AND (a.status = 'returned' OR `+overdueSQL+`)
+		WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) AND (a.status = 'returned' OR `+overdueSQL+`)
 		ORDER BY sc.sort_order, o.name_ja, a.id LIMIT $3`, cycleID, sectors, limit).Query(func(rows pgx.Rows) (err error) {
 		*list, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.Attention, error) {
 			var a dashboard.Attention

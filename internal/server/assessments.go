@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -115,10 +116,15 @@ func (s *Server) handleCycleCreate(w http.ResponseWriter, r *http.Request) error
 	}
 	if !okDue {
 		form.Errors["due_on"] = "form.bad_date"
-	} else if okOpens && !due.After(opens) {
-		form.Errors["due_on"] = "asmui.error.due_before_open"
 	}
-	if len(form.Errors) > 0 {
+	if len(form.Errors) == 0 {
+		refused, warned := assessment.CheckCycleDates(kijun.FiscalYear(fy), opens, due, s.now())
+		maps.Copy(form.Errors, refused)
+		if len(refused) == 0 && len(warned) > 0 && r.PostFormValue("confirm_dates") != "yes" {
+			form.Warnings = warned
+		}
+	}
+	if len(form.Errors) > 0 || len(form.Warnings) > 0 {
 		return s.renderCycles(w, r, http.StatusUnprocessableEntity, form)
 	}
 	var created int

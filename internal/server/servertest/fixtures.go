@@ -57,9 +57,15 @@ func (e *Env) SmallCycle(t testing.TB, code string, fy int) map[string]int64 {
 		t.Fatal(err)
 	}
 	nco := e.NCO(t)
+	// Open already (answers are refused before a cycle opens), on the
+	// year's first day or, for a later year, today.
+	opens := time.Date(fy, 4, 1, 0, 0, 0, 0, kijun.JST)
+	if today := e.DB.Today(t); today.Before(opens) {
+		opens = today
+	}
 	err = postgres.InTx(ctx, e.DB.App, nco, func(tx pgx.Tx) error {
 		_, _, err := postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catalogID,
-			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, kijun.JST), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, kijun.JST)}, nil, "test")
+			OpensOn: opens, DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, kijun.JST)}, nil, "test")
 		return err
 	})
 	if err != nil {

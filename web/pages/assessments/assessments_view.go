@@ -23,6 +23,8 @@ const PageSize = 50
 type CycleForm struct {
 	FiscalYear, Catalog, OpensOn, DueOn string
 	Errors                              map[string]string
+	// Warnings by field: the dates are allowed once confirmed.
+	Warnings map[string]string
 }
 
 // CyclesView lists cycles and offers to open one.
