@@ -274,7 +274,7 @@ func TestNationalDashboardFiguresAndDownloads(t *testing.T) {
 	}
 	trend := xlsxText(t, env, nco, "/dashboards/national/download?cycle="+cyc+"&figure=trend&format=xlsx")
 	// Over electricity (5 × mean .545) and finance (1 × 1): (2.725 + 1) / 6 = 62.1%.
-	if !strings.Contains(trend, "対象分野全体,6,62.1%") || !strings.Contains(trend, "電力,5,54.5%") {
+	if !strings.Contains(trend, "比較対象の分野全体,6,62.1%") || !strings.Contains(trend, "電力,5,54.5%") {
 		t.Errorf("trend XLSX:\n%s", trend)
 	}
 	// Drill-down: the cell links to the sector's operators, lowest first.
