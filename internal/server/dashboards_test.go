@@ -107,7 +107,7 @@ func dashOpenCycle(t testing.TB, env *servertest.Env, fy int, due time.Time) int
 	var cy assessment.Cycle
 	if err := postgres.InTx(ctx, env.DB.App, nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catID,
-			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: due}, nil, "test")
+			OpensOn: env.OpensOn(t, fy), DueOn: due}, nil, "test")
 		return err
 	}); err != nil {
 		t.Fatal(err)
