@@ -53,6 +53,61 @@ type Cycle struct {
 	CreatedAt  time.Time
 }
 
+// Day is the calendar day of t in Japan, as a midnight in JST: cycle dates
+// are days in Asia/Tokyo.
+func Day(t time.Time) time.Time {
+	t = t.In(kijun.JST)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, kijun.JST)
+}
+
+// OpenBy reports whether the cycle takes answers at now: from its opening
+// day on (in Japan). Before it, no assessment of the cycle starts, so no
+// answer is saved and nothing is submitted.
+func (c Cycle) OpenBy(now time.Time) bool { return !Day(now).Before(Day(c.OpensOn)) }
+
+// NotOpenYet is the refusal of a change before the cycle opens.
+func (c Cycle) NotOpenYet() error {
+	return kijun.Errorf(kijun.EConflict, "assessment.cycle.not_open", map[string]any{
+		"Date": Day(c.OpensOn).Format(time.DateOnly)})
+}
+
+// Cycle date problems, by form field (opens_on, due_on).
+const (
+	// Refused: the dates cannot make a cycle of the year.
+	CycleDueBeforeOpen = "asmui.error.due_before_open"
+	CycleDueAfterYear  = "asmui.error.due_after_year"
+	CycleOpenAfterYear = "asmui.error.open_after_year"
+	// Warned: allowed once the NCO confirms.
+	CycleOpenBeforeYear = "asmui.warn.open_before_year"
+	CycleDuePassed      = "asmui.warn.due_passed"
+)
+
+// CheckCycleDates returns what is wrong with a cycle's dates for fiscal
+// year fy at now (days in Japan), by field: refusals (the due date is not
+// after the opening day, or falls or opens after the fiscal year ends —
+// the database's cycles_due_in_year refuses the latter too) and warnings
+// (it opens before the fiscal year starts, or its due date has passed).
+func CheckCycleDates(fy kijun.FiscalYear, opens, due, now time.Time) (refused, warned map[string]string) {
+	refused, warned = map[string]string{}, map[string]string{}
+	opens, due, today := Day(opens), Day(due), Day(now)
+	end := Day((fy + 1).Start()).AddDate(0, 0, -1)
+	switch {
+	case !due.After(opens):
+		refused["due_on"] = CycleDueBeforeOpen
+	case due.After(end):
+		refused["due_on"] = CycleDueAfterYear
+	case due.Before(today):
+		warned["due_on"] = CycleDuePassed
+	}
+	switch {
+	case opens.After(end):
+		refused["opens_on"] = CycleOpenAfterYear
+	case opens.Before(fy.Start()):
+		warned["opens_on"] = CycleOpenBeforeYear
+	}
+	return refused, warned
+}
+
 // Status is where an assessment is in its review.
 type Status string
 

@@ -12,7 +12,11 @@ type AnswerRow struct {
 // Filter narrows ListAssessments. Zero fields do not filter.
 type Filter struct {
 	CycleID int64
-	Sector  string
+	// OpenCycles keeps the cycles still open (due or overdue), every one
+	// of them: to-do lists must not lose an earlier year's work when a
+	// new fiscal year opens.
+	OpenCycles bool
+	Sector     string
 	// Status is an assessment status or StatusOverdue.
 	Status string
 	Limit  int // default 100, at most 1000

@@ -98,6 +98,64 @@ func (d *Dashboard) TrendOf(sector string, cycleID int64) TrendPoint {
 	return TrendPoint{Sector: sector, CycleID: cycleID}
 }
 
+// TrendLine is the national (or ministry) line across cycles, comparing
+// like with like: only the sectors scored in every cycle that has any
+// score, so that a sector joining or leaving does not move the line.
+type TrendLine struct {
+	Sectors []string // compared, in the order of Dashboard.Sectors
+	Left    []string // scored in some of those cycles only: not in the line
+	// Points by cycle id: N operators scored in the compared sectors and
+	// their mean score (weighted by operators); Score is nil without data
+	// or under MinBenchmarkGroup operators (suppressed).
+	Points map[int64]TrendPoint
+}
+
+// ComparableTrend works out the trend line over d.Cycles.
+func (d *Dashboard) ComparableTrend() TrendLine {
+	scored := map[int64]map[string]TrendPoint{}
+	for _, t := range d.Trend {
+		if t.N > 0 && t.Score != nil {
+			if scored[t.CycleID] == nil {
+				scored[t.CycleID] = map[string]TrendPoint{}
+			}
+			scored[t.CycleID][t.Sector] = t
+		}
+	}
+	line := TrendLine{Points: map[int64]TrendPoint{}}
+	for _, s := range d.Sectors {
+		in, some := true, false
+		for _, c := range d.Cycles {
+			if len(scored[c.ID]) == 0 {
+				continue // a cycle without any score compares nothing
+			}
+			_, ok := scored[c.ID][s]
+			in, some = in && ok, some || ok
+		}
+		switch {
+		case some && in:
+			line.Sectors = append(line.Sectors, s)
+		case some:
+			line.Left = append(line.Left, s)
+		}
+	}
+	for _, c := range d.Cycles {
+		p := TrendPoint{CycleID: c.ID, FiscalYear: c.FiscalYear}
+		sum := 0.0
+		for _, s := range line.Sectors {
+			if t, ok := scored[c.ID][s]; ok {
+				sum += *t.Score * float64(t.N)
+				p.N += t.N
+			}
+		}
+		if p.N >= MinBenchmarkGroup {
+			v := sum / float64(p.N)
+			p.Score = &v
+		}
+		line.Points[c.ID] = p
+	}
+	return line
+}
+
 // PickCycle returns the cycle with id (0: the newest) from cycles.
 func PickCycle(cycles []assessment.Cycle, id int64) (assessment.Cycle, error) {
 	for _, c := range cycles {

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -165,6 +166,20 @@ type ProfileControl struct {
 	Applies       bool
 	NAReason      string
 	TailoringNote string
+	// Sectors are the plan's sectors the row holds for (at least one; only
+	// sectors the control applies to). In the plan's other sectors the
+	// control applies as the catalog states it.
+	Sectors []string
+	// Eligible are the plan's sectors the catalog control applies to: the
+	// choices for Sectors (for display; not part of the row).
+	Eligible []string
+}
+
+// Equal reports whether two profile rows say the same.
+func (c ProfileControl) Equal(d ProfileControl) bool {
+	return c.Ref == d.Ref && c.Section == d.Section && c.Title == d.Title && c.ProfileTarget == d.ProfileTarget &&
+		c.Applies == d.Applies && c.NAReason == d.NAReason && c.TailoringNote == d.TailoringNote &&
+		slices.Equal(c.Sectors, d.Sectors)
 }
 
 // SupplementaryControl is a sector supplementary control: a control of the
@@ -172,6 +187,24 @@ type ProfileControl struct {
 type SupplementaryControl struct {
 	catalog.Control // Ref like "ELECTRICITY-S01"
 	ProfileTarget
+	// Sectors are the plan's sectors whose operators answer the control:
+	// at least one.
+	Sectors []string
+}
+
+// CheckSectors returns the problem of a row's sectors: none chosen, or one
+// that is not among allowed (the plan's sectors, or those the control
+// applies to). The database's kijun_plan_rows_sectors refuses the same.
+func CheckSectors(ref string, sectors, allowed []string) []FieldProblem {
+	if len(sectors) == 0 {
+		return []FieldProblem{{Ref: ref, Field: "sectors", MessageID: "plans.error.sectors_none"}}
+	}
+	for _, s := range sectors {
+		if !slices.Contains(allowed, s) {
+			return []FieldProblem{{Ref: ref, Field: "sectors", MessageID: "plans.error.sectors_other"}}
+		}
+	}
+	return nil
 }
 
 // Limits of a plan's texts, defined here; the database's CHECKs bound the
@@ -242,6 +275,9 @@ func (t ProfileTarget) Check(ref string) []FieldProblem {
 // Check returns the problems of a profile row.
 func (c ProfileControl) Check() []FieldProblem {
 	ps := c.ProfileTarget.Check(c.Ref)
+	if c.Eligible != nil {
+		ps = append(ps, CheckSectors(c.Ref, c.Sectors, c.Eligible)...)
+	}
 	if !c.Applies && strings.TrimSpace(c.NAReason) == "" {
 		ps = append(ps, FieldProblem{Ref: c.Ref, Field: "na_reason", MessageID: "plans.error.na_reason"})
 	}
@@ -400,12 +436,13 @@ func targetFields(t ProfileTarget) []planField {
 }
 
 func profileFields(c ProfileControl) []planField {
-	return append([]planField{{"applies", planBool(c.Applies)}, {"na_reason", c.NAReason}, {"tailoring_note", c.TailoringNote}},
+	return append([]planField{{"sectors", strings.Join(c.Sectors, ",")}, {"applies", planBool(c.Applies)},
+		{"na_reason", c.NAReason}, {"tailoring_note", c.TailoringNote}},
 		targetFields(c.ProfileTarget)...)
 }
 
 func supplementaryFields(s SupplementaryControl) []planField {
-	return append([]planField{{"section", s.Section}, {"title_ja", s.Title.Ja}, {"title_en", s.Title.En},
+	return append([]planField{{"sectors", strings.Join(s.Sectors, ",")}, {"section", s.Section}, {"title_ja", s.Title.Ja}, {"title_en", s.Title.En},
 		{"statement_ja", s.Statement.Ja}, {"statement_en", s.Statement.En}, {"guidance_ja", s.Guidance.Ja},
 		{"guidance_en", s.Guidance.En}, {"themes", strings.Join(s.Themes, ",")}, {"csf", strings.Join(s.CSF, ",")},
 		{"evidence_expected", planBool(s.EvidenceExpected)}}, targetFields(s.ProfileTarget)...)

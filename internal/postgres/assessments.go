@@ -211,6 +211,11 @@ func OpenCycle(ctx context.Context, tx pgx.Tx, p *identity.Principal, in CycleIn
 	if in.OpensOn.IsZero() || in.DueOn.IsZero() || in.DueOn.Before(in.OpensOn) {
 		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleDates, nil)
 	}
+	// The warnings (opening early, a due date passed) are the form's: the
+	// store refuses only dates that cannot make a cycle of the year.
+	if refused, _ := assessment.CheckCycleDates(in.FiscalYear, in.OpensOn, in.DueOn, in.OpensOn); len(refused) > 0 {
+		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleDates, nil)
+	}
 	if sel == nil {
 		sel = BaselineControls
 	}
@@ -413,7 +418,13 @@ func (h asmHead) editableBy(p *identity.Principal, may func(Tenant) bool) error 
 // start moves a not-started assessment to in_progress on its first
 // change, with its history row and audit event. One that another
 // transaction started meanwhile is left as it is.
+//
+// Before its cycle opens an assessment does not start (Cycle.OpenBy, by
+// the database's clock; kijun_assessments_not_before_open holds the same).
 func start(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, requestID string) error {
+	if err := checkCycleOpen(ctx, tx, h.ID); err != nil {
+		return err
+	}
 	tag, err := tx.Exec(ctx, `UPDATE assessments SET status = 'in_progress', version = version + 1, updated_at = now()
 		WHERE id = $1 AND status = 'not_started'`, h.ID)
 	if err != nil || tag.RowsAffected() == 0 {
@@ -424,6 +435,20 @@ func start(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, req
 	}
 	return Audit(ctx, tx, h.event(p, requestID, "assessment.start", "assessment", ""),
 		map[string]any{"status": assessment.NotStarted}, map[string]any{"status": assessment.InProgress})
+}
+
+// checkCycleOpen refuses a change of assessment id before its cycle opens.
+func checkCycleOpen(ctx context.Context, tx pgx.Tx, id int64) error {
+	var cy assessment.Cycle
+	var now time.Time
+	if err := tx.QueryRow(ctx, `SELECT c.opens_on, now() FROM assessments a JOIN cycles c ON c.id = a.cycle_id WHERE a.id = $1`,
+		id).Scan(&cy.OpensOn, &now); err != nil {
+		return asmErr(err)
+	}
+	if !cy.OpenBy(now) {
+		return cy.NotOpenYet()
+	}
+	return nil
 }
 
 const answerColumns = `x.assessment_id, x.ref, coalesce(x.status, ''), coalesce(x.maturity, 0), x.how, x.na_reason,
@@ -852,6 +877,9 @@ func submit(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, res
 	if !h.Status.CanMoveTo(assessment.Submitted) || resubmit != (h.Status == assessment.Returned) {
 		return kijun.Errorf(kijun.EConflict, msgAsmTransition, map[string]any{"From": string(h.Status), "To": string(assessment.Submitted)})
 	}
+	if err := checkCycleOpen(ctx, tx, id); err != nil {
+		return err
+	}
 	problems, err := CheckCompleteness(ctx, tx, id)
 	if err != nil {
 		return err
@@ -1218,9 +1246,9 @@ func ListAssessments(ctx context.Context, tx pgx.Tx, f assessment.Filter) (asses
 	f.Limit, f.Offset = min(f.Limit, 1000), max(f.Offset, 0)
 	var list assessment.List
 	where := ` WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2)
-		AND ($3 = '' OR a.status = $3 OR ($3 = 'overdue' AND ` + overdueSQL + `))`
+		AND ($3 = '' OR a.status = $3 OR ($3 = 'overdue' AND ` + overdueSQL + `)) AND (NOT $6 OR c.status = 'open')`
 	rows, _ := tx.Query(ctx, `SELECT `+assessmentColumns+assessmentFrom+` JOIN sectors sc ON sc.code = a.sector_code`+where+`
-		ORDER BY sc.sort_order, o.name_ja, a.id LIMIT $4 OFFSET $5`, f.CycleID, f.Sector, f.Status, f.Limit, f.Offset)
+		ORDER BY c.fiscal_year, sc.sort_order, o.name_ja, a.id LIMIT $4 OFFSET $5`, f.CycleID, f.Sector, f.Status, f.Limit, f.Offset, f.OpenCycles)
 	var err error
 	if list.Assessments, err = pgx.CollectRows(rows, scanAssessment); err != nil {
 		return list, err
@@ -1231,8 +1259,8 @@ func ListAssessments(ctx context.Context, tx pgx.Tx, f assessment.Filter) (asses
 			count(*) FILTER (WHERE a.status = 'accepted'), count(*) FILTER (WHERE `+overdueSQL+`), count(*),
 			count(*) FILTER (WHERE $3 = '' OR a.status = $3 OR ($3 = 'overdue' AND `+overdueSQL+`))
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id
-		WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2)
-		GROUP BY a.sector_code`, f.CycleID, f.Sector, f.Status)
+		WHERE ($1 = 0 OR a.cycle_id = $1) AND ($2 = '' OR a.sector_code = $2) AND (NOT $4 OR c.status = 'open')
+		GROUP BY a.sector_code`, f.CycleID, f.Sector, f.Status, f.OpenCycles)
 	list.Counts = map[string]assessment.StatusCounts{}
 	var sector string
 	var c assessment.StatusCounts

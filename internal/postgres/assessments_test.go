@@ -108,9 +108,15 @@ func (w *asmWorld) openCycle(t *testing.T, fy int) int64 {
 	t.Helper()
 	var cy assessment.Cycle
 	var n int
+	// Open already (nothing is saved before a cycle opens): on the year's
+	// first day or, for a later year, today.
+	opens := time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC)
+	if today := w.db.Today(t); today.Before(opens) {
+		opens = today
+	}
 	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
 		cy, n, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: w.catalogID,
-			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
+			OpensOn: opens, DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
 		return err
 	})
 	if n != 3 {
@@ -968,5 +974,50 @@ func TestFiscalYear(t *testing.T) {
 	}
 	if got := kijun.FiscalYear(2027).Label(kijun.En); got != "FY2027 (Reiwa 9)" {
 		t.Error(got)
+	}
+}
+
+// Before its cycle opens (by the database's clock, a day in Japan) an
+// assessment takes no answer and no submission; the database refuses the
+// start too, and a cycle falling due after its fiscal year.
+func TestNothingBeforeTheCycleOpens(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	today := w.db.Today(t)
+	fy := kijun.FiscalYearOf(today.AddDate(0, 0, 1)) // the year tomorrow falls in
+	var cy assessment.Cycle
+	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
+		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: fy, CatalogID: w.catalogID,
+			OpensOn: today.AddDate(0, 0, 1), DueOn: today.AddDate(0, 0, 2)}, nil, "test")
+		return err
+	})
+	id := w.assessmentOf(t, cy.ID, w.opA)
+	err := w.as(w.userA, func(tx pgx.Tx) error {
+		_, err := postgres.SaveAnswer(w.ctx, tx, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-01", Status: assessment.AnswerImplemented}, 0, "test")
+		return err
+	})
+	var ke *kijun.Error
+	if !errors.As(err, &ke) || ke.MessageID != "assessment.cycle.not_open" || ke.Args["Date"] != today.AddDate(0, 0, 1).Format(time.DateOnly) {
+		t.Fatalf("save before the cycle opens: %v, want assessment.cycle.not_open with the date", err)
+	}
+	err = w.as(w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	if !errors.As(err, &ke) || ke.MessageID != "assessment.cycle.not_open" {
+		t.Fatalf("submit before the cycle opens: %v", err)
+	}
+	if _, err := w.db.Owner.Exec(w.ctx, `UPDATE assessments SET status = 'in_progress' WHERE id = $1`, id); err == nil ||
+		!strings.Contains(err.Error(), "has not opened") {
+		t.Errorf("the database let an assessment start before its cycle opens: %v", err)
+	}
+	err = w.as(w.nco, func(tx pgx.Tx) error {
+		_, _, err := postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: fy + 1, CatalogID: w.catalogID,
+			OpensOn: (fy + 1).Start(), DueOn: (fy + 2).Start()}, nil, "test")
+		return err
+	})
+	if !errors.As(err, &ke) || ke.MessageID != "assessment.cycle.dates" {
+		t.Errorf("a cycle due after its fiscal year: %v", err)
+	}
+	if _, err := w.db.Owner.Exec(w.ctx, `INSERT INTO cycles (fiscal_year, catalog_id, opens_on, due_on) VALUES ($1, $2, $3, $4)`,
+		int(fy)+1, w.catalogID, (fy + 1).Start(), (fy + 2).Start()); err == nil {
+		t.Error("the database took a cycle due after its fiscal year")
 	}
 }

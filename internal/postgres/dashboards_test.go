@@ -130,9 +130,18 @@ func (w *dashWorld) do(t *testing.T, p *identity.Principal, fn func(pgx.Tx) erro
 func (w *dashWorld) open(t *testing.T, fy int, due time.Time) int64 {
 	t.Helper()
 	var cy assessment.Cycle
+	// A cycle opens by today (nothing is answered before) and falls due
+	// within its fiscal year (an earlier year's is overdue at its end).
+	opens, end := time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), time.Date(fy+1, 3, 31, 0, 0, 0, 0, time.UTC)
+	if today := w.db.Today(t); today.Before(opens) {
+		opens = today
+	}
+	if due.After(end) {
+		due = end
+	}
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: w.catalogID,
-			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: due}, nil, "test")
+			OpensOn: opens, DueOn: due}, nil, "test")
 		return err
 	})
 	return cy.ID

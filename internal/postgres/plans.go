@@ -135,8 +135,10 @@ func CreatePlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, in NewPla
 	if err != nil {
 		return 0, planErr(err)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO plan_profile_controls (version_id, ministry_code, ref, sort_order)
-		SELECT $1, $2, c.ref, row_number() OVER (ORDER BY s.sort_order, c.sort_order, c.ref)
+	if _, err := tx.Exec(ctx, `INSERT INTO plan_profile_controls (version_id, ministry_code, ref, sort_order, sectors)
+		SELECT $1, $2, c.ref, row_number() OVER (ORDER BY s.sort_order, c.sort_order, c.ref),
+			CASE WHEN cardinality(c.sectors) = 0 THEN $4::text[]
+				ELSE ARRAY(SELECT x FROM unnest($4::text[]) x WHERE x = ANY (c.sectors)) END
 		FROM controls c JOIN baseline_sections s ON s.code = c.section_code
 		WHERE c.catalog_id = $3 AND (cardinality(c.sectors) = 0 OR c.sectors && $4::text[])`,
 		versionID, in.MinistryCode, in.CatalogID, in.SectorCodes); err != nil {
@@ -260,13 +262,17 @@ func GetPlanVersion(ctx context.Context, tx pgx.Tx, planID int64, n int) (*plan.
 	}
 	rows, _ := tx.Query(ctx, `SELECT pc.ref, coalesce(c.section_code, ''), coalesce(c.title_ja, pc.ref), coalesce(c.title_en, ''),
 			pc.applies, pc.na_reason, pc.target_status, coalesce(pc.target_maturity, 0), pc.tailoring_note,
-			pc.standard_doc, pc.standard_clause, pc.reflection, coalesce(to_char(pc.reflection_on, 'YYYY-MM-DD'), ''), pc.reflection_reason
-		FROM plan_profile_controls pc LEFT JOIN controls c ON c.catalog_id = $2 AND c.ref = pc.ref
-		WHERE pc.version_id = $1 ORDER BY pc.sort_order, pc.ref`, v.ID, v.CatalogID)
+			pc.standard_doc, pc.standard_clause, pc.reflection, coalesce(to_char(pc.reflection_on, 'YYYY-MM-DD'), ''), pc.reflection_reason,
+			pc.sectors, ARRAY(SELECT x FROM unnest(p.sector_codes) x
+				WHERE cardinality(coalesce(c.sectors, '{}')) = 0 OR x = ANY (c.sectors))
+		FROM plan_profile_controls pc JOIN plans p ON p.id = $3
+		LEFT JOIN controls c ON c.catalog_id = $2 AND c.ref = pc.ref
+		WHERE pc.version_id = $1 ORDER BY pc.sort_order, pc.ref`, v.ID, v.CatalogID, planID)
 	v.Profile, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (plan.ProfileControl, error) {
 		var c plan.ProfileControl
 		err := r.Scan(&c.Ref, &c.Section, &c.Title.Ja, &c.Title.En, &c.Applies, &c.NAReason, &c.TargetStatus,
-			&c.TargetMaturity, &c.TailoringNote, &c.StandardDoc, &c.StandardClause, &c.Reflection, &c.ReflectionOn, &c.ReflectionReason)
+			&c.TargetMaturity, &c.TailoringNote, &c.StandardDoc, &c.StandardClause, &c.Reflection, &c.ReflectionOn, &c.ReflectionReason,
+			&c.Sectors, &c.Eligible)
 		return c, err
 	})
 	if err != nil {
@@ -275,7 +281,7 @@ func GetPlanVersion(ctx context.Context, tx pgx.Tx, planID int64, n int) (*plan.
 	rows, _ = tx.Query(ctx, `SELECT s.ref, s.section_code, s.title_ja, s.title_en, s.statement_ja, s.statement_en,
 			s.guidance_ja, s.guidance_en, s.themes, s.csf, s.evidence_expected,
 			s.target_status, coalesce(s.target_maturity, 0), s.standard_doc, s.standard_clause, s.reflection,
-			coalesce(to_char(s.reflection_on, 'YYYY-MM-DD'), ''), s.reflection_reason
+			coalesce(to_char(s.reflection_on, 'YYYY-MM-DD'), ''), s.reflection_reason, s.sectors
 		FROM plan_supplementary_controls s JOIN baseline_sections b ON b.code = s.section_code
 		WHERE s.version_id = $1 ORDER BY b.sort_order, s.ref`, v.ID)
 	v.Supplementary, err = pgx.CollectRows(rows, scanSupplementary)
@@ -286,7 +292,8 @@ func scanSupplementary(r pgx.CollectableRow) (plan.SupplementaryControl, error) 
 	var s plan.SupplementaryControl
 	err := r.Scan(&s.Ref, &s.Section, &s.Title.Ja, &s.Title.En, &s.Statement.Ja, &s.Statement.En,
 		&s.Guidance.Ja, &s.Guidance.En, &s.Themes, &s.CSF, &s.EvidenceExpected,
-		&s.TargetStatus, &s.TargetMaturity, &s.StandardDoc, &s.StandardClause, &s.Reflection, &s.ReflectionOn, &s.ReflectionReason)
+		&s.TargetStatus, &s.TargetMaturity, &s.StandardDoc, &s.StandardClause, &s.Reflection, &s.ReflectionOn, &s.ReflectionReason,
+		&s.Sectors)
 	return s, err
 }
 
@@ -476,13 +483,6 @@ func UpdateProfileControls(ctx context.Context, tx pgx.Tx, p *identity.Principal
 	if err != nil {
 		return err
 	}
-	var ps []plan.FieldProblem
-	for _, c := range rows {
-		ps = append(ps, c.Check()...)
-	}
-	if len(ps) > 0 {
-		return kijun.Errorf(kijun.EInvalid, msgPlanInvalid, map[string]any{"Problems": ps})
-	}
 	before, err := GetPlanVersion(ctx, tx, planID, h.Version)
 	if err != nil {
 		return err
@@ -491,6 +491,21 @@ func UpdateProfileControls(ctx context.Context, tx pgx.Tx, p *identity.Principal
 	for _, c := range before.Profile {
 		old[c.Ref] = c
 	}
+	for i, c := range rows {
+		if b, ok := old[c.Ref]; ok {
+			if c.Sectors == nil { // a row that does not say keeps its sectors
+				rows[i].Sectors = b.Sectors
+			}
+			rows[i].Eligible = b.Eligible
+		}
+	}
+	var ps []plan.FieldProblem
+	for _, c := range rows {
+		ps = append(ps, c.Check()...)
+	}
+	if len(ps) > 0 {
+		return kijun.Errorf(kijun.EInvalid, msgPlanInvalid, map[string]any{"Problems": ps})
+	}
 	for _, c := range rows {
 		b, ok := old[c.Ref]
 		if !ok {
@@ -498,15 +513,16 @@ func UpdateProfileControls(ctx context.Context, tx pgx.Tx, p *identity.Principal
 				{Ref: c.Ref, Field: "ref", MessageID: "plans.error.unknown_ref"}}})
 		}
 		c.Section, c.Title = b.Section, b.Title
-		if profileEqual(b, c) {
+		if b.Equal(c) {
 			continue
 		}
 		if _, err := tx.Exec(ctx, `UPDATE plan_profile_controls SET applies = $3, na_reason = $4, target_status = $5,
 				target_maturity = $6, tailoring_note = $7, standard_doc = $8, standard_clause = $9, reflection = $10,
-				reflection_on = $11, reflection_reason = $12
+				reflection_on = $11, reflection_reason = $12, sectors = $13
 			WHERE version_id = $1 AND ref = $2`, h.VersionID, c.Ref, c.Applies, strings.TrimSpace(c.NAReason),
 			string(c.TargetStatus), maturityArg(c.TargetMaturity), c.TailoringNote, strings.TrimSpace(c.StandardDoc),
-			strings.TrimSpace(c.StandardClause), string(c.Reflection), dateArg(c.ReflectionOn), strings.TrimSpace(c.ReflectionReason)); err != nil {
+			strings.TrimSpace(c.StandardClause), string(c.Reflection), dateArg(c.ReflectionOn), strings.TrimSpace(c.ReflectionReason),
+			c.Sectors); err != nil {
 			return planErr(err)
 		}
 		ev := h.event(p, requestID, "plan.profile.update")
@@ -519,11 +535,6 @@ func UpdateProfileControls(ctx context.Context, tx pgx.Tx, p *identity.Principal
 	return planErr(err)
 }
 
-func profileEqual(a, b plan.ProfileControl) bool {
-	a.Title, b.Title, a.Section, b.Section = kijun.Text{}, kijun.Text{}, "", ""
-	return a == b
-}
-
 // SaveSupplementary adds the supplementary control s to the draft, or
 // replaces the one with its ref when replace is set.
 func SaveSupplementary(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, s plan.SupplementaryControl, replace bool, requestID string) error {
@@ -531,14 +542,14 @@ func SaveSupplementary(ctx context.Context, tx pgx.Tx, p *identity.Principal, pl
 	if err != nil {
 		return err
 	}
-	if ps := CheckSupplementary(ctx, tx, s); len(ps) > 0 {
+	if ps := CheckSupplementary(ctx, tx, planID, s); len(ps) > 0 {
 		return kijun.Errorf(kijun.EInvalid, msgPlanInvalid, map[string]any{"Problems": ps})
 	}
 	var before *plan.SupplementaryControl
 	rows, _ := tx.Query(ctx, `SELECT ref, section_code, title_ja, title_en, statement_ja, statement_en,
 			guidance_ja, guidance_en, themes, csf, evidence_expected,
 			target_status, coalesce(target_maturity, 0), standard_doc, standard_clause, reflection,
-			coalesce(to_char(reflection_on, 'YYYY-MM-DD'), ''), reflection_reason
+			coalesce(to_char(reflection_on, 'YYYY-MM-DD'), ''), reflection_reason, sectors
 		FROM plan_supplementary_controls WHERE version_id = $1 AND ref = $2`, h.VersionID, s.Ref)
 	old, err := pgx.CollectRows(rows, scanSupplementary)
 	if err != nil {
@@ -570,21 +581,26 @@ func SaveSupplementary(ctx context.Context, tx pgx.Tx, p *identity.Principal, pl
 func insertSupplementary(ctx context.Context, tx pgx.Tx, h planHead, s plan.SupplementaryControl) error {
 	_, err := tx.Exec(ctx, `INSERT INTO plan_supplementary_controls (version_id, ministry_code, ref, section_code,
 			title_ja, title_en, statement_ja, statement_en, guidance_ja, guidance_en, themes, csf, evidence_expected,
-			target_status, target_maturity, standard_doc, standard_clause, reflection, reflection_on, reflection_reason)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+			target_status, target_maturity, standard_doc, standard_clause, reflection, reflection_on, reflection_reason, sectors)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)`,
 		h.VersionID, h.Ministry, s.Ref, s.Section, strings.TrimSpace(s.Title.Ja), strings.TrimSpace(s.Title.En),
 		strings.TrimSpace(s.Statement.Ja), strings.TrimSpace(s.Statement.En), s.Guidance.Ja, s.Guidance.En,
 		orEmpty(s.Themes), orEmpty(s.CSF), s.EvidenceExpected, string(s.TargetStatus), maturityArg(s.TargetMaturity),
 		strings.TrimSpace(s.StandardDoc), strings.TrimSpace(s.StandardClause), string(s.Reflection), dateArg(s.ReflectionOn),
-		strings.TrimSpace(s.ReflectionReason))
+		strings.TrimSpace(s.ReflectionReason), orEmpty(s.Sectors))
 	return planErr(err)
 }
 
 // CheckSupplementary returns every problem of a supplementary control: its
-// ref, its catalog fields (the catalog's own rules) and its target.
-func CheckSupplementary(ctx context.Context, q Querier, s plan.SupplementaryControl) []plan.FieldProblem {
+// ref, its sectors (some of plan planID's), its catalog fields (the
+// catalog's own rules) and its target.
+func CheckSupplementary(ctx context.Context, q Querier, planID int64, s plan.SupplementaryControl) []plan.FieldProblem {
 	var ps []plan.FieldProblem
 	add := func(field, id string) { ps = append(ps, plan.FieldProblem{Ref: s.Ref, Field: field, MessageID: id}) }
+	var sectors []string
+	if err := q.QueryRow(ctx, `SELECT sector_codes FROM plans WHERE id = $1`, planID).Scan(&sectors); err == nil {
+		ps = append(ps, plan.CheckSectors(s.Ref, s.Sectors, sectors)...)
+	}
 	if !plan.ValidSupplementaryRef(s.Ref) {
 		add("ref", "plans.error.supplementary_ref")
 	}
@@ -769,18 +785,18 @@ func RevisePlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID in
 		return 0, planErr(err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO plan_profile_controls (version_id, ministry_code, ref, applies, na_reason, target_status,
-			target_maturity, tailoring_note, standard_doc, standard_clause, reflection, reflection_on, reflection_reason, sort_order)
+			target_maturity, tailoring_note, standard_doc, standard_clause, reflection, reflection_on, reflection_reason, sort_order, sectors)
 		SELECT $2, ministry_code, ref, applies, na_reason, target_status, target_maturity, tailoring_note, standard_doc,
-			standard_clause, reflection, reflection_on, reflection_reason, sort_order
+			standard_clause, reflection, reflection_on, reflection_reason, sort_order, sectors
 		FROM plan_profile_controls WHERE version_id = $1`, h.VersionID, id); err != nil {
 		return 0, planErr(err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO plan_supplementary_controls (version_id, ministry_code, ref, section_code, title_ja, title_en,
 			statement_ja, statement_en, guidance_ja, guidance_en, themes, csf, evidence_expected, target_status, target_maturity,
-			standard_doc, standard_clause, reflection, reflection_on, reflection_reason)
+			standard_doc, standard_clause, reflection, reflection_on, reflection_reason, sectors)
 		SELECT $2, ministry_code, ref, section_code, title_ja, title_en, statement_ja, statement_en, guidance_ja, guidance_en,
 			themes, csf, evidence_expected, target_status, target_maturity, standard_doc, standard_clause, reflection,
-			reflection_on, reflection_reason
+			reflection_on, reflection_reason, sectors
 		FROM plan_supplementary_controls WHERE version_id = $1`, h.VersionID, id); err != nil {
 		return 0, planErr(err)
 	}

@@ -158,6 +158,7 @@ func supplementary(ref string) plan.SupplementaryControl {
 		ProfileTarget: plan.ProfileTarget{TargetStatus: assessment.AnswerImplemented, TargetMaturity: 3,
 			StandardDoc: "電力制御システムセキュリティガイドライン", StandardClause: "5.2",
 			Reflection: plan.ReflectionPlanned, ReflectionOn: "2027-03-31"},
+		Sectors: []string{"electricity"},
 	}
 }
 
@@ -329,6 +330,7 @@ func TestPlanVersionDiffExact(t *testing.T) {
 		{Section: "scope", Field: "designation", Old: "", New: "ci"},
 		{Section: "profile", Ref: "PR-01", Field: "tailoring_note", Old: "", New: "段階的に導入"},
 		{Section: "profile", Ref: "PR-01", Field: "target_status", Old: "implemented", New: "partial"},
+		{Section: "supplementary", Ref: "ELECTRICITY-S01", Field: "sectors", New: "electricity"},
 		{Section: "supplementary", Ref: "ELECTRICITY-S01", Field: "section", New: "PR"},
 		{Section: "supplementary", Ref: "ELECTRICITY-S01", Field: "title_ja", New: "制御系ネットワークの分離"},
 		{Section: "supplementary", Ref: "ELECTRICITY-S01", Field: "title_en", New: "OT network separation"},
@@ -600,6 +602,100 @@ func TestProfileReachesNewAssessmentsOnly(t *testing.T) {
 	})
 	if len(ctl) != 4 || source[:8] != "profile:" || ctl[2].Ref != "ELECTRICITY-S01" || ctl[2].CatalogID != 0 || ctl[2].Title.Ja != "制御系ネットワークの分離" {
 		t.Errorf("ProfileControls: %s %+v", source, ctl)
+	}
+}
+
+// A plan covering electricity and gas: the supplementary control and the
+// not-applicable mark meant for electricity reach electricity operators
+// only; gas operators get the catalog's controls as they are.
+func TestProfileRowsReachOnlyTheirSectors(t *testing.T) {
+	t.Parallel()
+	w := newPlanWorld(t)
+	var gas int64
+	if err := w.db.Owner.QueryRow(w.ctx, `INSERT INTO operators (corporate_number, name_ja, sector_code, designation)
+		VALUES ('9000000000088', 'ガスG', 'gas', 'ci') RETURNING id`).Scan(&gas); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	w.must(t, w.meti, func(tx pgx.Tx) (err error) {
+		id, err = postgres.CreatePlan(w.ctx, tx, w.meti, postgres.NewPlan{MinistryCode: "METI", SectorCodes: []string{"electricity", "gas"},
+			PeriodStart: 2026, PeriodEnd: 2028, CatalogID: w.catalogID, Title: kijun.Text{Ja: "電力・ガス分野 実施計画"}}, "test")
+		return err
+	})
+	v := w.version(t, w.meti, id, 0)
+	row := v.Profile[1] // GV-02
+	if !slices.Equal(row.Sectors, []string{"electricity", "gas"}) || !slices.Equal(row.Eligible, row.Sectors) {
+		t.Fatalf("new row's sectors %v, eligible %v: want the plan's", row.Sectors, row.Eligible)
+	}
+	// The sectors are checked: none, or one outside the plan, is refused.
+	bad := supplementary("ELECTRICITY-S02")
+	for _, sectors := range [][]string{nil, {"finance"}} {
+		bad.Sectors = sectors
+		err := w.as(w.meti, func(tx pgx.Tx) error {
+			return postgres.SaveSupplementary(w.ctx, tx, w.meti, id, bad, false, "test")
+		})
+		planErrorIs(t, err, kijun.EInvalid, "plans.error.invalid")
+	}
+	row.Applies, row.NAReason, row.Sectors = false, "送配電のみの事業者には該当しないため", []string{"electricity"}
+	w.must(t, w.meti, func(tx pgx.Tx) error {
+		if err := postgres.UpdateProfileControls(w.ctx, tx, w.meti, id, []plan.ProfileControl{row}, "test"); err != nil {
+			return err
+		}
+		return postgres.SaveSupplementary(w.ctx, tx, w.meti, id, supplementary("ELECTRICITY-S01"), false, "test")
+	})
+	// The database refuses what the checks refuse.
+	for _, sql := range []string{
+		`UPDATE plan_supplementary_controls SET sectors = '{finance}' WHERE version_id = $1`,
+		`UPDATE plan_supplementary_controls SET sectors = '{}' WHERE version_id = $1`,
+		`UPDATE plan_profile_controls SET sectors = '{finance}' WHERE version_id = $1 AND ref = 'GV-01'`,
+	} {
+		if _, err := w.db.Owner.Exec(w.ctx, sql, v.ID); planPGCode(err) != "23514" {
+			t.Errorf("%s: %v, want 23514", sql, err)
+		}
+	}
+	w.must(t, w.meti, func(tx pgx.Tx) error { return postgres.SubmitPlan(w.ctx, tx, w.meti, id, "test") })
+	w.must(t, w.nco, func(tx pgx.Tx) error { return postgres.StartReview(w.ctx, tx, w.nco, id, "test") })
+	w.must(t, w.nco, func(tx pgx.Tx) error { return postgres.AcceptPlan(w.ctx, tx, w.nco, id, "test") })
+
+	var cy assessment.Cycle
+	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
+		cy, _, err = postgres.OpenCycle(w.ctx, tx, w.nco, postgres.CycleInput{FiscalYear: 2026, CatalogID: w.catalogID,
+			OpensOn: time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)},
+			postgres.ProfileSelector(2026), "test")
+		return err
+	})
+	refsOf := func(op int64) []string {
+		rows, _ := w.db.Owner.Query(w.ctx, `SELECT c.ref FROM assessment_controls c JOIN assessments a ON a.id = c.assessment_id
+			WHERE a.cycle_id = $1 AND a.operator_id = $2 ORDER BY c.sort_order`, cy.ID, op)
+		refs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return refs
+	}
+	if got, want := refsOf(w.opA), []string{"GV-01", "PR-01", "ELECTRICITY-S01", "RR-01"}; !slices.Equal(got, want) {
+		t.Errorf("electricity assessment: %v, want %v", got, want)
+	}
+	if got, want := refsOf(gas), []string{"GV-01", "GV-02", "PR-01", "RR-01"}; !slices.Equal(got, want) {
+		t.Errorf("gas assessment: %v, want %v (nothing of electricity's rows)", got, want)
+	}
+	// What each sector reads of the profile.
+	profileRefs := func(sector string) []string {
+		var refs []string
+		w.must(t, w.nco, func(tx pgx.Tx) error {
+			p, err := postgres.GetSectorProfile(w.ctx, tx, sector, 2026)
+			for _, c := range p.Controls {
+				refs = append(refs, c.Ref)
+			}
+			return err
+		})
+		return refs
+	}
+	if got := profileRefs("gas"); slices.Contains(got, "ELECTRICITY-S01") || slices.Contains(got, "GV-02") {
+		t.Errorf("gas profile %v: shows electricity's rows", got)
+	}
+	if got := profileRefs("electricity"); !slices.Contains(got, "ELECTRICITY-S01") {
+		t.Errorf("electricity profile %v: without its supplementary control", got)
 	}
 }
 

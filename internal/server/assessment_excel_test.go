@@ -94,7 +94,7 @@ func xlOpenCycle(t testing.TB, env *servertest.Env, catalog int64, fy int) map[i
 	var cy assessment.Cycle
 	err := postgres.InTx(ctx, env.DB.App, nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catalog,
-			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
+			OpensOn: env.OpensOn(t, fy), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, time.UTC)}, nil, "test")
 		return err
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -115,10 +116,15 @@ func (s *Server) handleCycleCreate(w http.ResponseWriter, r *http.Request) error
 	}
 	if !okDue {
 		form.Errors["due_on"] = "form.bad_date"
-	} else if okOpens && !due.After(opens) {
-		form.Errors["due_on"] = "asmui.error.due_before_open"
 	}
-	if len(form.Errors) > 0 {
+	if len(form.Errors) == 0 {
+		refused, warned := assessment.CheckCycleDates(kijun.FiscalYear(fy), opens, due, s.now())
+		maps.Copy(form.Errors, refused)
+		if len(refused) == 0 && len(warned) > 0 && r.PostFormValue("confirm_dates") != "yes" {
+			form.Warnings = warned
+		}
+	}
+	if len(form.Errors) > 0 || len(form.Warnings) > 0 {
 		return s.renderCycles(w, r, http.StatusUnprocessableEntity, form)
 	}
 	var created int
@@ -154,12 +160,18 @@ func (s *Server) handleAssessmentIndex(w http.ResponseWriter, r *http.Request) e
 		if err != nil {
 			return err
 		}
-		if cycle == 0 && len(v.Cycles) > 0 {
-			cycle = v.Cycles[0].ID // the newest
+		// Without a cycle chosen: every cycle still open, else the newest.
+		open := false
+		for _, c := range v.Cycles {
+			open = open || c.Status == assessment.CycleOpen
 		}
-		v.CycleID = cycle
+		if cycle == 0 && !open && len(v.Cycles) > 0 {
+			cycle = v.Cycles[0].ID
+		}
+		v.CycleID, v.OpenCycles, v.AnyOpen = cycle, cycle == 0 && open, open
 		v.List, err = postgres.ListAssessments(r.Context(), tx, assessment.Filter{
-			CycleID: cycle, Sector: v.Sector, Status: v.Status, Limit: asm.PageSize, Offset: (v.Page - 1) * asm.PageSize,
+			CycleID: cycle, OpenCycles: v.OpenCycles, Sector: v.Sector, Status: v.Status, Limit: asm.PageSize,
+			Offset: (v.Page - 1) * asm.PageSize,
 		})
 		return err
 	})

@@ -107,7 +107,7 @@ func dashOpenCycle(t testing.TB, env *servertest.Env, fy int, due time.Time) int
 	var cy assessment.Cycle
 	if err := postgres.InTx(ctx, env.DB.App, nco, func(tx pgx.Tx) (err error) {
 		cy, _, err = postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catID,
-			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, time.UTC), DueOn: due}, nil, "test")
+			OpensOn: env.OpensOn(t, fy), DueOn: due}, nil, "test")
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -274,7 +274,7 @@ func TestNationalDashboardFiguresAndDownloads(t *testing.T) {
 	}
 	trend := xlsxText(t, env, nco, "/dashboards/national/download?cycle="+cyc+"&figure=trend&format=xlsx")
 	// Over electricity (5 × mean .545) and finance (1 × 1): (2.725 + 1) / 6 = 62.1%.
-	if !strings.Contains(trend, "対象分野全体,6,62.1%") || !strings.Contains(trend, "電力,5,54.5%") {
+	if !strings.Contains(trend, "比較対象の分野全体,6,62.1%") || !strings.Contains(trend, "電力,5,54.5%") {
 		t.Errorf("trend XLSX:\n%s", trend)
 	}
 	// Drill-down: the cell links to the sector's operators, lowest first.

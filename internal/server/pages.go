@@ -92,16 +92,13 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	if p.HasAnyGrant() {
 		v.SignedIn = true
 		v.Areas = s.chrome(r).Nav
-		f := assessment.Filter{Limit: 10}
+		// An operator's assessments of every cycle still open; a ministry's
+		// pending reviews of any cycle.
+		f := assessment.Filter{Limit: 10, OpenCycles: true}
 		if len(p.Operators) == 0 {
-			f.Status, v.Reviewer = string(assessment.Submitted), true
+			f.Status, f.OpenCycles, v.Reviewer = string(assessment.Submitted), false, true
 		}
 		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-			cycles, err := postgres.ListCycles(r.Context(), tx)
-			if err != nil || len(cycles) == 0 {
-				return err
-			}
-			f.CycleID = cycles[0].ID
 			list, err := postgres.ListAssessments(r.Context(), tx, f)
 			v.Assessments, v.AssessmentTotal = list.Assessments, list.Total
 			return err

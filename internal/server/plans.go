@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -533,7 +534,10 @@ func (s *Server) renderPlanProfile(w http.ResponseWriter, r *http.Request, statu
 }
 
 // profileRowOf reads one profile row of the form, reporting bad cells.
-func profileRowOf(r *http.Request, ref string) (plan.ProfileControl, map[string]string) {
+// A row without sector boxes (eligible for one sector only) keeps its
+// sectors.
+func profileRowOf(r *http.Request, stored plan.ProfileControl) (plan.ProfileControl, map[string]string) {
+	ref := stored.Ref
 	errs := map[string]string{}
 	f := func(name string) string { return strings.TrimSpace(r.PostFormValue(name + "." + ref)) }
 	c := plan.ProfileControl{Ref: ref, Applies: f("applies") != "no", NAReason: f("na_reason"), TailoringNote: f("tailoring_note")}
@@ -548,6 +552,10 @@ func profileRowOf(r *http.Request, ref string) (plan.ProfileControl, map[string]
 	c.StandardDoc, c.StandardClause = f("standard_doc"), f("standard_clause")
 	c.Reflection, c.ReflectionReason = plan.Reflection(f("reflection")), f("reflection_reason")
 	c.ReflectionOn = parsePlanDate(f("reflection_on"), "reflection_on", errs)
+	c.Sectors, c.Eligible = sectorsOf(r.PostForm["sectors."+ref], stored.Eligible), stored.Eligible
+	if c.Sectors == nil {
+		c.Sectors = stored.Sectors
+	}
 	for _, prob := range c.Check() {
 		if _, dup := errs[prob.Field]; !dup {
 			errs[prob.Field] = prob.MessageID
@@ -582,9 +590,9 @@ func (s *Server) handlePlanProfileSave(w http.ResponseWriter, r *http.Request) e
 			if _, sent := r.PostForm["applies."+stored.Ref]; !sent {
 				continue
 			}
-			c, e := profileRowOf(r, stored.Ref)
+			c, e := profileRowOf(r, stored)
 			c.Section, c.Title = stored.Section, stored.Title
-			if c == stored {
+			if c.Equal(stored) {
 				continue
 			}
 			typed[c.Ref] = c
@@ -608,6 +616,27 @@ func (s *Server) handlePlanProfileSave(w http.ResponseWriter, r *http.Request) e
 	return nil
 }
 
+// sectorsOf reads a group of sector boxes: nil when the form has none
+// (only the hidden empty value marks it as sent), else the ticked sectors
+// in the order of choices, then any others (which the checks refuse).
+func sectorsOf(values, choices []string) []string {
+	if values == nil {
+		return nil
+	}
+	out := []string{}
+	for _, c := range choices {
+		if slices.Contains(values, c) {
+			out = append(out, c)
+		}
+	}
+	for _, v := range values {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // supplementaryOf reads the supplementary-control form.
 func supplementaryOf(f plans.SuppForm) (plan.SupplementaryControl, map[string]string) {
 	errs := map[string]string{}
@@ -622,7 +651,8 @@ func supplementaryOf(f plans.SuppForm) (plan.SupplementaryControl, map[string]st
 		Title: kijun.Text{Ja: f.TitleJa, En: f.TitleEn}, Statement: kijun.Text{Ja: f.StatementJa, En: f.StatementEn},
 		Guidance: kijun.Text{Ja: f.GuidanceJa}, Themes: split(f.Themes), CSF: split(strings.ToUpper(f.CSF))},
 		ProfileTarget: plan.ProfileTarget{TargetStatus: assessment.AnswerStatus(f.TargetStatus), StandardDoc: f.StandardDoc,
-			StandardClause: f.StandardClause, Reflection: plan.Reflection(f.Reflection), ReflectionReason: f.ReflectionReason}}
+			StandardClause: f.StandardClause, Reflection: plan.Reflection(f.Reflection), ReflectionReason: f.ReflectionReason},
+		Sectors: sectorsOf(f.Sectors, nil)}
 	if f.TargetMaturity != "" {
 		n, err := strconv.Atoi(f.TargetMaturity)
 		if err != nil {
@@ -644,14 +674,14 @@ func (s *Server) handleSupplementaryAdd(w http.ResponseWriter, r *http.Request) 
 		StatementJa: pf("statement_ja"), StatementEn: pf("statement_en"), GuidanceJa: pf("guidance_ja"), Themes: pf("themes"),
 		CSF: pf("csf"), TargetStatus: pf("target_status"), TargetMaturity: pf("target_maturity"), StandardDoc: pf("standard_doc"),
 		StandardClause: pf("standard_clause"), Reflection: pf("reflection"), ReflectionOn: pf("reflection_on"),
-		ReflectionReason: pf("reflection_reason")}
+		ReflectionReason: pf("reflection_reason"), Sectors: r.PostForm["sectors"]}
 	c, errs := supplementaryOf(f)
 	p := principal(r)
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if _, err := loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {
 			return err
 		}
-		for _, prob := range postgres.CheckSupplementary(r.Context(), tx, c) {
+		for _, prob := range postgres.CheckSupplementary(r.Context(), tx, id, c) {
 			if _, dup := errs[prob.Field]; !dup {
 				errs[prob.Field] = prob.MessageID
 			}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ import (
 // profileColumns are the sheet's columns; keys double as message ids
 // (plans.col.<key>) of the headers in each language.
 var profileColumns = []string{"ref", "section", "title", "applies", "na_reason", "target_status", "target_maturity",
-	"tailoring_note", "standard_doc", "standard_clause", "reflection", "reflection_on", "reflection_reason"}
+	"tailoring_note", "standard_doc", "standard_clause", "reflection", "reflection_on", "reflection_reason", "sectors"}
 
 // choice lists of the sheet, per language: the cell shows the label.
 func profileChoices(ctx context.Context) map[string][]string {
@@ -46,10 +47,11 @@ func profileChoices(ctx context.Context) map[string][]string {
 	}
 }
 
-func (s *Server) loadVersionForExport(r *http.Request) (plan.Plan, *plan.Version, error) {
+func (s *Server) loadVersionForExport(r *http.Request) (plan.Plan, *plan.Version, kijun.ReferenceNames, error) {
+	var names kijun.ReferenceNames
 	id, err := pathID(r, "id")
 	if err != nil {
-		return plan.Plan{}, nil, err
+		return plan.Plan{}, nil, names, err
 	}
 	p := principal(r)
 	var pl plan.Plan
@@ -58,14 +60,48 @@ func (s *Server) loadVersionForExport(r *http.Request) (plan.Plan, *plan.Version
 		if pl, err = loadPlan(r.Context(), tx, p, id, authz.ViewPlans); err != nil {
 			return err
 		}
-		v, err = postgres.GetPlanVersion(r.Context(), tx, id, versionParam(r))
+		if v, err = postgres.GetPlanVersion(r.Context(), tx, id, versionParam(r)); err != nil {
+			return err
+		}
+		names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})
-	return pl, v, err
+	return pl, v, names, err
+}
+
+// sectorCell names sectors in the user's language, as the sheet shows them.
+func sectorCell(ctx context.Context, names kijun.ReferenceNames, codes []string) string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = i18n.From(ctx).Pick(kijun.Name(names.Sectors, c))
+	}
+	return strings.Join(out, "、")
+}
+
+// parseSectorCell reads a sheet's sectors: names in either language or
+// codes, separated by 、 or commas. ok is false when one is unknown.
+func parseSectorCell(cell string, names kijun.ReferenceNames) (codes []string, ok bool) {
+	codes = []string{}
+	for _, part := range strings.FieldsFunc(cell, func(r rune) bool { return r == ',' || r == '、' || r == '，' || r == ';' }) {
+		part = strings.TrimSpace(part)
+		found := ""
+		for _, n := range names.Sectors {
+			if strings.EqualFold(part, n.Code) || part == n.Name.Ja || strings.EqualFold(part, n.Name.En) {
+				found = n.Code
+			}
+		}
+		if found == "" {
+			return nil, false
+		}
+		if !slices.Contains(codes, found) {
+			codes = append(codes, found)
+		}
+	}
+	return codes, true
 }
 
 func (s *Server) handleProfileXLSX(w http.ResponseWriter, r *http.Request) error {
-	pl, v, err := s.loadVersionForExport(r)
+	pl, v, names, err := s.loadVersionForExport(r)
 	if err != nil {
 		return err
 	}
@@ -100,7 +136,7 @@ func (s *Server) handleProfileXLSX(w http.ResponseWriter, r *http.Request) error
 		}
 		if err := x.Write([]string{c.Ref, c.Section, loc.Pick(c.Title), applies, c.NAReason,
 			i18n.T(ctx, "plans.target."+string(c.TargetStatus)), maturity, c.TailoringNote, c.StandardDoc, c.StandardClause,
-			reflection, string(c.ReflectionOn), c.ReflectionReason}); err != nil {
+			reflection, string(c.ReflectionOn), c.ReflectionReason, sectorCell(ctx, names, c.Sectors)}); err != nil {
 			return err
 		}
 	}
@@ -144,7 +180,7 @@ func matchChoice(cell string, codes []string, prefix string) (string, bool) {
 // the stored profile: a row must name one of its controls; every bad cell
 // is reported with its column. It returns each row with what it would
 // change.
-func parseProfileRows(rows []exchange.Row, stored []plan.ProfileControl) ([]plans.PreviewRow, []plan.ProfileControl) {
+func parseProfileRows(rows []exchange.Row, stored []plan.ProfileControl, names kijun.ReferenceNames) ([]plans.PreviewRow, []plan.ProfileControl) {
 	byRef := map[string]plan.ProfileControl{}
 	for _, c := range stored {
 		byRef[c.Ref] = c
@@ -180,6 +216,13 @@ func parseProfileRows(rows []exchange.Row, stored []plan.ProfileControl) ([]plan
 				bad("applies", "plans.import.bad_choice", map[string]any{"Value": cell})
 			}
 			c.Applies = code != "no"
+		}
+		if cell, ok := cellLookup(row.Values, "sectors"); ok {
+			codes, ok := parseSectorCell(cell, names)
+			if !ok {
+				bad("sectors", "plans.import.bad_choice", map[string]any{"Value": cell})
+			}
+			c.Sectors = codes
 		}
 		if cell, ok := cellLookup(row.Values, "target_status"); ok {
 			code, ok := matchChoice(cell, []string{"implemented", "partial"}, "plans.target.")
@@ -288,9 +331,11 @@ func (s *Server) handleProfileImport(w http.ResponseWriter, r *http.Request) err
 		if ver.Status != plan.Draft {
 			return kijun.Errorf(kijun.EConflict, "plans.error.immutable", nil)
 		}
-		v.Rows, valid = parseProfileRows(table.Rows, ver.Profile)
-		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
-		return err
+		if v.Names, err = postgres.LoadReferenceNames(r.Context(), tx); err != nil {
+			return err
+		}
+		v.Rows, valid = parseProfileRows(table.Rows, ver.Profile, v.Names)
+		return nil
 	})
 	if err != nil {
 		return err
@@ -409,12 +454,26 @@ func exportProfileOSCAL(pl plan.Plan, v *plan.Version, catalogHref string) ([]by
 	mod := &oscalModify{}
 	for _, c := range v.Profile {
 		id := strings.ToLower(c.Ref)
-		if !c.Applies {
+		// A control left out for some of its sectors only still applies to
+		// the others: it is included, with the sectors it is left out for.
+		if !c.Applies && len(c.Sectors) >= len(c.Eligible) {
 			exclude = append(exclude, id)
 			continue
 		}
 		include = append(include, id)
-		add := oscalAdd{Position: "ending", Props: targetProps(c.ProfileTarget)}
+		add := oscalAdd{Position: "ending"}
+		for _, sc := range c.Sectors {
+			if c.Applies {
+				add.Props = append(add.Props, kprop("sector", sc))
+			} else {
+				add.Props = append(add.Props, kprop("not-applicable-sector", sc))
+			}
+		}
+		if c.Applies {
+			add.Props = append(add.Props, targetProps(c.ProfileTarget)...)
+		} else if c.NAReason != "" && len(add.Props) > 0 {
+			add.Props[0].Remarks = c.NAReason
+		}
 		if c.TailoringNote != "" {
 			add.Parts = append(add.Parts, oscal.Part{ID: id + "_tailoring", Name: "tailoring", NS: oscal.Namespace, Prose: c.TailoringNote})
 		}
@@ -429,7 +488,11 @@ func exportProfileOSCAL(pl plan.Plan, v *plan.Version, catalogHref string) ([]by
 	bm := &oscal.BackMatter{Resources: []oscal.Resource{{UUID: catUUID, Title: v.CatalogName,
 		Rlinks: []oscal.Rlink{{Href: catalogHref, MediaType: "application/oscal.catalog+json"}}}}}
 	for _, sc := range v.Supplementary {
-		props := append([]oscal.Property{kprop("supplementary-control", sc.Ref), kprop("section", sc.Section)}, targetProps(sc.ProfileTarget)...)
+		props := []oscal.Property{kprop("supplementary-control", sc.Ref), kprop("section", sc.Section)}
+		for _, sector := range sc.Sectors {
+			props = append(props, kprop("sector", sector))
+		}
+		props = append(props, targetProps(sc.ProfileTarget)...)
 		for _, c := range sc.CSF {
 			props = append(props, kprop("csf", c))
 		}
@@ -488,7 +551,7 @@ func singleLine(s string) string {
 }
 
 func (s *Server) handleProfileOSCAL(w http.ResponseWriter, r *http.Request) error {
-	pl, v, err := s.loadVersionForExport(r)
+	pl, v, _, err := s.loadVersionForExport(r)
 	if err != nil {
 		return err
 	}

@@ -85,8 +85,8 @@ func (f *planFix) plan(ministry, sector, status string) int64 {
 			fmt.Sprintf("%s %s 実施計画 %d", ministry, sector, f.year)).Scan(&vid); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO plan_profile_controls (version_id, ministry_code, ref, sort_order)
-			SELECT $1, $2, ref, sort_order FROM controls WHERE catalog_id = $3`, vid, ministry, f.catalog); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO plan_profile_controls (version_id, ministry_code, ref, sort_order, sectors)
+			SELECT $1, $2, ref, sort_order, ARRAY[$4] FROM controls WHERE catalog_id = $3`, vid, ministry, f.catalog, sector); err != nil {
 			return err
 		}
 		steps := map[string][]string{"submitted": {"submitted"}, "under_review": {"submitted", "under_review"},
@@ -108,8 +108,9 @@ func (f *planFix) supp(planID int64) string {
 	f.ref++
 	ref := fmt.Sprintf("MX-S%02d", f.ref)
 	f.owner(func(tx pgx.Tx) error {
-		_, err := tx.Exec(context.Background(), `INSERT INTO plan_supplementary_controls (version_id, ministry_code, ref, section_code, title_ja, statement_ja)
-			SELECT id, ministry_code, $2, 'PR', '追加', '追加の要求' FROM plan_versions WHERE plan_id = $1`, planID, ref)
+		_, err := tx.Exec(context.Background(), `INSERT INTO plan_supplementary_controls (version_id, ministry_code, ref, section_code, title_ja, statement_ja, sectors)
+			SELECT v.id, v.ministry_code, $2, 'PR', '追加', '追加の要求', p.sector_codes
+			FROM plan_versions v JOIN plans p ON p.id = v.plan_id WHERE v.plan_id = $1`, planID, ref)
 		return err
 	})
 	return ref
@@ -509,4 +510,57 @@ func TestEvaluationReport(t *testing.T) {
 	if len(rows) != 2 || rows[1][3] != "B" || rows[1][7] != "督促を月次で行います。" {
 		t.Errorf("report rows %v", rows)
 	}
+}
+
+// TestPlanProfileSectors: in a plan of two sectors, the editor asks which
+// sectors a supplementary control and a profile row hold for; the
+// electricity operator's profile has them, the exports name the sectors,
+// and a supplementary control without a sector comes back as typed.
+func TestPlanProfileSectors(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	f := newPlanFix(t, env)
+	meti, nco, toto := env.SignIn(t, "meti-staff"), env.SignIn(t, "nco-admin"), env.SignIn(t, "toto-staff")
+	status, plan, body := postForm(t, env, meti, "/plans", url.Values{"title_ja": {"電力・ガス分野 実施計画"},
+		"sectors": {"electricity", "gas"}, "period_start": {"2026"}, "period_end": {"2028"}, "catalog_id": {fmt.Sprint(f.catalog)}})
+	mustStatus(t, "create plan", status, 303, body)
+	if _, body := env.Get(t, meti, plan+"/profile"); !strings.Contains(body, `name="sectors.GV-01"`) || !strings.Contains(body, `id="sectors-note"`) {
+		t.Errorf("the profile editor of a two-sector plan has no sector choice:\n%.3000s", body)
+	}
+	supp := url.Values{"ref": {"ELECTRICITY-S01"}, "section": {"PR"}, "title_ja": {"制御系ネットワークの分離"},
+		"statement_ja": {"制御系ネットワークを情報系から分離すること。"}, "target_status": {"implemented"}}
+	status, _, body = postForm(t, env, meti, plan+"/supplementary", supp)
+	mustStatus(t, "supplementary without sectors", status, 422, body)
+	if !strings.Contains(body, `href="#supp-sectors"`) || !strings.Contains(body, "制御系ネットワークを情報系から分離すること。") {
+		t.Errorf("the refused form lost the input or the error link:\n%.3000s", body)
+	}
+	supp["sectors"] = []string{"electricity"}
+	mustStatus(t, "supplementary", first(postForm(t, env, meti, plan+"/supplementary", supp)), 303, "")
+	row := url.Values{"sectors.GV-01": {"", "electricity"}, "applies.GV-01": {"no"}, "na_reason.GV-01": {"電力では全社方針で足りるため"},
+		"target_status.GV-01": {"implemented"}}
+	mustStatus(t, "profile row for electricity", first(postForm(t, env, meti, plan+"/profile", row)), 303, "")
+	_, body = env.Get(t, meti, plan+"/profile")
+	if !strings.Contains(body, `id="supp-sectors-ELECTRICITY-S01"`) || !strings.Contains(body, `name="sectors.GV-01" value="electricity" checked`) ||
+		strings.Contains(body, `name="sectors.GV-01" value="gas" checked`) {
+		t.Errorf("the profile does not show the chosen sectors:\n%.3000s", body)
+	}
+	mustStatus(t, "submit", first(postForm(t, env, meti, plan+"/submit", nil)), 303, "")
+	mustStatus(t, "review", first(postForm(t, env, nco, plan+"/review", nil)), 303, "")
+	mustStatus(t, "accept", first(postForm(t, env, nco, plan+"/accept", nil)), 303, "")
+
+	_, body = env.Get(t, toto, "/profile")
+	if !strings.Contains(body, "ELECTRICITY-S01") || !strings.Contains(body, "電力では全社方針で足りるため") {
+		t.Errorf("the electricity operator's profile lacks its rows:\n%.3000s", body)
+	}
+	var gasRefs []string
+	rows, _ := env.DB.Owner.Query(context.Background(), `SELECT ref FROM kijun_profile_controls('gas', $1, 2026)`, f.catalog)
+	gasRefs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || strings.Join(gasRefs, ",") != "GV-01,PR-01,RR-01" {
+		t.Errorf("a gas assessment would answer %v (%v), want GV-01,PR-01,RR-01", gasRefs, err)
+	}
+	_, body = env.Get(t, meti, plan+"/profile.json")
+	if !strings.Contains(body, `"not-applicable-sector"`) || !strings.Contains(body, `"sector"`) {
+		t.Errorf("the OSCAL profile does not name the rows' sectors:\n%.2000s", body)
+	}
+	oscaltest.Validate(t, []byte(body))
 }

@@ -32,6 +32,18 @@ func (e *Env) NCO(t testing.TB) *identity.Principal {
 	return identity.NewPrincipal(uid, "統括 試験", "", []identity.Grant{{Role: identity.RoleNCOAdmin}}, oversight)
 }
 
+// OpensOn is the opening day a fixture's cycle of fiscal year fy takes so
+// that it is open already (nothing is answered before a cycle opens): the
+// year's first day or, for a later year, today by the database's clock.
+func (e *Env) OpensOn(t testing.TB, fy int) time.Time {
+	t.Helper()
+	opens := time.Date(fy, 4, 1, 0, 0, 0, 0, kijun.JST)
+	if today := e.DB.Today(t); today.Before(opens) {
+		return today
+	}
+	return opens
+}
+
 // SmallCycle publishes a five-control catalog (two GV, two PR, one DE)
 // under code and opens fiscal year fy on it. It returns the assessment id
 // of each demo operator by corporate number.
@@ -57,9 +69,10 @@ func (e *Env) SmallCycle(t testing.TB, code string, fy int) map[string]int64 {
 		t.Fatal(err)
 	}
 	nco := e.NCO(t)
+	opens := e.OpensOn(t, fy)
 	err = postgres.InTx(ctx, e.DB.App, nco, func(tx pgx.Tx) error {
 		_, _, err := postgres.OpenCycle(ctx, tx, nco, postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catalogID,
-			OpensOn: time.Date(fy, 4, 1, 0, 0, 0, 0, kijun.JST), DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, kijun.JST)}, nil, "test")
+			OpensOn: opens, DueOn: time.Date(fy+1, 1, 31, 0, 0, 0, 0, kijun.JST)}, nil, "test")
 		return err
 	})
 	if err != nil {

@@ -23,6 +23,8 @@ const PageSize = 50
 type CycleForm struct {
 	FiscalYear, Catalog, OpensOn, DueOn string
 	Errors                              map[string]string
+	// Warnings by field: the dates are allowed once confirmed.
+	Warnings map[string]string
 }
 
 // CyclesView lists cycles and offers to open one.
@@ -36,6 +38,8 @@ type CyclesView struct {
 type IndexView struct {
 	Cycles         []assessment.Cycle
 	CycleID        int64
+	OpenCycles     bool // CycleID 0: every cycle still open
+	AnyOpen        bool // some cycle is open: the list offers them all
 	Sector, Status string
 	Opened         string // set after a cycle was opened: how many assessments
 	Page           int

@@ -277,7 +277,22 @@ func progressFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 
 func trendFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 	d := in.D
-	f := Figure{ID: "trend", Title: loc.T("dash.trend.title"), Lead: loc.T("dash.trend.lead"), Download: in.download("trend")}
+	line := d.ComparableTrend()
+	names := func(codes []string) string {
+		out := make([]string, len(codes))
+		for i, c := range codes {
+			out[i] = loc.Pick(kijun.Name(in.Names.Sectors, c))
+		}
+		return strings.Join(out, loc.T("dash.trend.sep"))
+	}
+	lead := loc.T("dash.trend.lead", map[string]any{"Sectors": names(line.Sectors), "Min": dashboard.MinBenchmarkGroup})
+	if len(line.Sectors) == 0 {
+		lead = loc.T("dash.trend.lead_none")
+	}
+	if len(line.Left) > 0 {
+		lead += loc.T("dash.trend.left", map[string]any{"Sectors": names(line.Left)})
+	}
+	f := Figure{ID: "trend", Title: loc.T("dash.trend.title"), Lead: lead, Download: in.download("trend")}
 	l := &chart.Line{ID: "chart-trend", Title: f.Title}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("dash.col.fiscal_year"), loc.T("dash.col.sector"),
 		loc.T("dash.col.n"), loc.T("dash.col.mean_score")}}
@@ -285,25 +300,18 @@ func trendFigure(loc *i18n.Localizer, in OverviewInput) Figure {
 	for i := len(d.Cycles) - 1; i >= 0; i-- {
 		cy := d.Cycles[i]
 		fy := cy.FiscalYear.Label(loc.Lang)
-		sum, n := 0.0, 0
 		var rows [][]Cell
 		for _, s := range d.Sectors {
 			tp := d.TrendOf(s, cy.ID)
 			if tp.N == 0 {
 				continue
 			}
-			sum += *tp.Score * float64(tp.N)
-			n += tp.N
 			rows = append(rows, []Cell{{Text: fy}, {Text: loc.Pick(kijun.Name(in.Names.Sectors, s)), Href: sectorHref(cy.ID, s)},
 				{Text: itoa(tp.N)}, {Text: pct(tp.Score)}})
 		}
-		var all *float64
-		if n > 0 {
-			v := sum / float64(n)
-			all = &v
-		}
-		l.Points = append(l.Points, chart.Point{X: "FY" + strconv.Itoa(int(cy.FiscalYear)), Value: all})
-		f.Table.Rows = append(f.Table.Rows, []Cell{{Text: fy}, {Text: loc.T("dash.trend.all")}, {Text: itoa(n)}, {Text: pct(all)}})
+		all := line.Points[cy.ID]
+		l.Points = append(l.Points, chart.Point{X: "FY" + strconv.Itoa(int(cy.FiscalYear)), Value: all.Score})
+		f.Table.Rows = append(f.Table.Rows, []Cell{{Text: fy}, {Text: loc.T("dash.trend.all")}, {Text: itoa(all.N)}, {Text: pct(all.Score)}})
 		f.Table.Rows = append(f.Table.Rows, rows...)
 	}
 	f.Line = l

@@ -194,6 +194,7 @@ type ProfileView struct {
 type SuppForm struct {
 	Ref, Section, TitleJa, TitleEn, StatementJa, StatementEn, GuidanceJa, Themes, CSF                     string
 	TargetStatus, TargetMaturity, StandardDoc, StandardClause, Reflection, ReflectionOn, ReflectionReason string
+	Sectors                                                                                               []string
 }
 
 // RowError returns the message id of a field's error in a profile row.
@@ -408,11 +409,20 @@ func kpiMetricText(ctx context.Context, n kijun.ReferenceNames, k plan.KPI) stri
 }
 
 // profileFields are the editable columns of a profile row, in order.
-var profileFields = []string{"applies", "na_reason", "target_status", "target_maturity", "tailoring_note",
+var profileFields = []string{"sectors", "applies", "na_reason", "target_status", "target_maturity", "tailoring_note",
 	"standard_doc", "standard_clause", "reflection", "reflection_on", "reflection_reason"}
 
-var suppFields = []string{"ref", "section", "title_ja", "title_en", "statement_ja", "statement_en", "themes", "csf",
+var suppFields = []string{"ref", "sectors", "section", "title_ja", "title_en", "statement_ja", "statement_en", "themes", "csf",
 	"target_status", "target_maturity", "reflection", "reflection_on", "reflection_reason"}
+
+// sectorNames joins the names of sectors in the user's language.
+func sectorNames(ctx context.Context, n kijun.ReferenceNames, codes []string) string {
+	names := make([]string, len(codes))
+	for i, c := range codes {
+		names[i] = i18n.From(ctx).Pick(kijun.Name(n.Sectors, c))
+	}
+	return strings.Join(names, "、")
+}
 
 func reflectionName(ctx context.Context, r plan.Reflection) string {
 	if r == "" {
