@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -753,6 +754,18 @@ func CarryForward(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessm
 // ConfirmCarried confirms carried-forward answers as they are: refs, or
 // every carried answer when refs is nil. It returns the refs confirmed.
 func ConfirmCarried(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, refs []string, requestID string) ([]string, error) {
+	return ConfirmCarriedAt(ctx, tx, p, assessmentID, refs, nil, requestID)
+}
+
+// ConfirmCarriedAt confirms the carried-forward answers of refs that are
+// still at the versions the user saw (versions[i] for refs[i]; nil: any
+// version), in one statement with one audit event, and returns the refs
+// it confirmed: an answer changed meanwhile is left for the user to look
+// at again.
+func ConfirmCarriedAt(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, refs []string, versions []int, requestID string) ([]string, error) {
+	if versions != nil && len(versions) != len(refs) {
+		return nil, fmt.Errorf("confirm: %d refs, %d versions", len(refs), len(versions))
+	}
 	h, err := lockEditable(ctx, tx, p, assessmentID, requestID, nil)
 	if err != nil {
 		return nil, err
@@ -760,7 +773,8 @@ func ConfirmCarried(ctx context.Context, tx pgx.Tx, p *identity.Principal, asses
 	rows, _ := tx.Query(ctx, `UPDATE answers SET carried_forward = false, version = version + 1,
 			updated_by = $3, updated_by_name = $4, updated_at = now()
 		WHERE assessment_id = $1 AND carried_forward AND ($2::text[] IS NULL OR ref = ANY ($2))
-		RETURNING ref`, assessmentID, refs, nullInt(p.UserID), p.Name)
+			AND ($5::int[] IS NULL OR (ref, version) IN (SELECT * FROM unnest($2::text[], $5::int[])))
+		RETURNING ref`, assessmentID, refs, nullInt(p.UserID), p.Name, versions)
 	done, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, asmErr(err)

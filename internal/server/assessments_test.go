@@ -360,10 +360,12 @@ func TestEvidenceUploadAndDownload(t *testing.T) {
 	if status, body := upload("手順書.pdf", pdf); status != http.StatusSeeOther {
 		t.Fatalf("upload: %d\n%.2000s", status, body)
 	}
-	// A program renamed to .pdf is refused with a message, and the form comes back.
+	// A program renamed to .pdf is refused with a message that names the
+	// file, next to the file field, and the form comes back.
 	if status, body := upload("report.pdf", append([]byte("MZ\x90\x00\x03\x00\x00\x00"), make([]byte, 200)...)); status != http.StatusUnprocessableEntity ||
-		!strings.Contains(body, `id="note-`+ref+`"`) {
-		t.Fatalf("disguised file: %d", status)
+		!strings.Contains(body, `<p class="error" id="err-evidence-`+ref+`">ファイル report.pdf は`) ||
+		!strings.Contains(body, `aria-describedby="evidence-hint-`+ref+` err-evidence-`+ref+`"`) || strings.Contains(body, "no value") {
+		t.Fatalf("disguised file: %d\n%s", status, body)
 	}
 	_, body := w.env.Get(t, op, fmt.Sprintf("/assessments/%d/sections/%s", w.toto, section))
 	m := regexp.MustCompile(`href="/evidence/(\d+)">手順書.pdf`).FindStringSubmatch(body)
