@@ -411,3 +411,14 @@ func Score(controls []Control, statuses []AnswerStatus, scale []ScaleEntry) []Ro
 	}
 	return out
 }
+
+// ReturnReason is the rule for returning a submitted assessment: the
+// reviewer says why, in an overall note or in comments on answers written
+// since the submission (reviewComments counts them, those sent with the
+// return included). It returns the message id of a refusal, or "".
+func ReturnReason(note string, reviewComments int) string {
+	if strings.TrimSpace(note) == "" && reviewComments == 0 {
+		return "assessment.return.note_required"
+	}
+	return ""
+}

@@ -46,7 +46,6 @@ const (
 	msgAsmCycleNoControl = "assessment.cycle.no_controls"
 	msgAsmOperatorGone   = "assessment.operator_withdrawn"
 	msgAsmNoPrevious     = "assessment.carry.none"
-	msgAsmReturnNote     = "assessment.return.note_required"
 	msgAsmNoteTooLong    = "assessment.note.too_long"
 
 	msgGapUnanswered  = "assessment.gap.unanswered"
@@ -981,8 +980,16 @@ func Return(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID 
 		return err
 	}
 	note = strings.TrimSpace(note)
-	if note == "" && len(comments) == 0 {
-		return kijun.Errorf(kijun.EInvalid, msgAsmReturnNote, nil)
+	// The reviewer's comments on answers since the submission count as
+	// reasons (the page says so).
+	var written int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM review_comments c JOIN assessments a ON a.id = c.assessment_id
+		WHERE c.assessment_id = $1 AND c.author_side <> 'operator' AND c.created_at >= a.submitted_at`,
+		assessmentID).Scan(&written); err != nil {
+		return err
+	}
+	if id := assessment.ReturnReason(note, written+len(comments)); id != "" {
+		return kijun.Errorf(kijun.EInvalid, id, nil)
 	}
 	if len([]rune(note)) > assessment.MaxCommentLen {
 		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": assessment.MaxCommentLen})

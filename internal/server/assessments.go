@@ -187,14 +187,15 @@ func (s *Server) sectionNames(r *http.Request) (map[string]kijun.Text, error) {
 }
 
 func (s *Server) handleAssessmentShow(w http.ResponseWriter, r *http.Request) error {
-	return s.renderAssessment(w, r, http.StatusOK, nil)
+	return s.renderAssessment(w, r, http.StatusOK, nil, asm.ReviewForm{})
 }
 
 // renderAssessment shows the overview: progress by section, what to do
-// next, the gaps that stop a submission (problems), review and history.
-func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []assessment.AnswerProblem) error {
+// next, the gaps that stop a submission (problems), review (with the
+// review form as typed when it comes back) and history.
+func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []assessment.AnswerProblem, review asm.ReviewForm) error {
 	p := principal(r)
-	v := asm.ShowView{Problems: problems, Notice: r.URL.Query().Get("done"), Imported: r.URL.Query().Get("imported")}
+	v := asm.ShowView{Problems: problems, Review: review, Notice: r.URL.Query().Get("done"), Imported: r.URL.Query().Get("imported")}
 	if _, err := strconv.Atoi(v.Imported); err != nil {
 		v.Imported = ""
 	}
@@ -595,13 +596,16 @@ func (s *Server) handleAssessmentSubmit(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	if problems != nil {
-		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems)
+		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems, asm.ReviewForm{})
 	}
 	http.Redirect(w, r, "/assessments/"+itoa(id)+"?done=submitted", http.StatusSeeOther)
 	return nil
 }
 
-// handleAssessmentReview accepts or returns a submitted assessment.
+// handleAssessmentReview accepts or returns a submitted assessment. A
+// refusal (no reason for a return, a note too long, an assessment no
+// longer submitted) comes back on the assessment's page with the note as
+// typed and the reason next to it.
 func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) error {
 	var id int64
 	decision := r.PostFormValue("decision")
@@ -621,6 +625,12 @@ func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) 
 		}
 		return kijun.Errorf(kijun.EInvalid, "asmui.error.decision", nil)
 	})
+	var ke *kijun.Error
+	if errors.As(err, &ke) && (ke.Code == kijun.EInvalid || ke.Code == kijun.EConflict) {
+		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{
+			Note: r.PostFormValue("note"), Error: &asm.Message{MessageID: ke.MessageID, Args: ke.Args},
+		})
+	}
 	if err != nil {
 		return err
 	}

@@ -149,6 +149,10 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 		!strings.Contains(body, "古い画面からの入力") || !strings.Contains(body, "運用手順書に基づき実施 "+second) {
 		t.Fatalf("stale section save: %d; want both versions on the page:\n%.3000s", status, body)
 	}
+	// The conflict names the control, who saved and the versions.
+	if !strings.Contains(body, "管理策 "+second+" の回答は") || !strings.Contains(body, "(版 0 → 1)") || strings.Contains(body, "no value") {
+		t.Errorf("the conflict message lacks its details:\n%.5000s", body)
+	}
 
 	// Submitting an incomplete assessment lists every gap.
 	status, _, body = post(t, op, w.url(w.toto, "/submit"), nil)
@@ -180,8 +184,22 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 		t.Error("a submitted assessment still offers autosave")
 	}
 
-	// The ministry comments on one answer and returns the assessment.
+	// A return without any reason comes back on the assessment's page,
+	// with the reason next to the note; a note too long keeps what was
+	// typed and says how long it may be.
 	meti := w.env.SignIn(t, "meti-staff")
+	status, _, body = post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"return"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `aria-describedby="review-note-error"`) ||
+		!strings.Contains(body, `id="review-note-error">差戻しの理由又は回答へのコメントを入力してください。`) {
+		t.Fatalf("return without a reason: %d\n%.3000s", status, body)
+	}
+	long := strings.Repeat("長", 5001)
+	status, _, body = post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"accept"}, "note": {long}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, long+"</textarea>") || !strings.Contains(body, "5000文字以内") {
+		t.Fatalf("accept with a note too long: %d", status)
+	}
+	// The ministry comments on one answer and returns the assessment
+	// without an overall note: the comment is the reason.
 	status, _, _ = post(t, meti, w.url(w.toto, "/sections/"+first), url.Values{"comment": {ref}, "comment-" + ref: {"証跡として手順書の写しを添付してください。"}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("ministry comment: %d", status)
@@ -191,8 +209,8 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 	if status, _, _ := post(t, fsa, w.url(w.toto, "/review"), url.Values{"decision": {"return"}, "note": {"x"}}); status != http.StatusNotFound {
 		t.Fatalf("FSA reviewing a METI sector: %d, want 404", status)
 	}
-	if status, loc, _ := post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"return"}, "note": {"手順書を添付してください"}}); status != http.StatusSeeOther || !strings.Contains(loc, "done=return") {
-		t.Fatalf("return: %d %q", status, loc)
+	if status, loc, body := post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"return"}, "note": {""}}); status != http.StatusSeeOther || !strings.Contains(loc, "done=return") {
+		t.Fatalf("return with a comment on an answer only: %d %q\n%.3000s", status, loc, body)
 	}
 
 	// The operator sees the comment and the returned status, can answer

@@ -55,6 +55,7 @@ type ShowView struct {
 	Rollups    []assessment.Rollup
 	Carried    int                        // answers carried forward, not yet confirmed
 	Problems   []assessment.AnswerProblem // why a submission was refused
+	Review     ReviewForm                 // the review form as typed, when it comes back
 	Notice     string                     // what just happened: submitted, accept, return, carried
 	Imported   string                     // answers applied from an Excel upload
 	Sections   map[string]kijun.Text
@@ -67,6 +68,13 @@ type ShowView struct {
 type Message struct {
 	MessageID string
 	Args      map[string]any
+}
+
+// ReviewForm is the accept-or-return form as the reviewer typed it, and
+// why it was refused.
+type ReviewForm struct {
+	Note  string
+	Error *Message
 }
 
 // ControlNote is what the section page says about one control when the
