@@ -1094,34 +1094,62 @@ func FindAssessment(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64) (
 // ListAnswers returns the controls of one section ("" for all) with their
 // answers, in the order they are asked.
 func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section string) ([]assessment.AnswerRow, error) {
+	return listAnswers(ctx, tx, assessmentID, section, false)
+}
+
+// ListSectionAnswers is ListAnswers with what the section page shows
+// beside each control, read in the same statement: the catalog control's
+// guidance and the target of the sector profile in force for the cycle's
+// fiscal year (kijun_sector_profile, which checks who may read it).
+func ListSectionAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section string) ([]assessment.AnswerRow, error) {
+	return listAnswers(ctx, tx, assessmentID, section, true)
+}
+
+func listAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section string, beside bool) ([]assessment.AnswerRow, error) {
 	// Each of the assessment's answers, evidence and comments is read
 	// once (MATERIALIZED) and joined by ref: the row-level security
 	// filters then run once per row, not once per control × row as in a
 	// nested loop the planner may pick on small or fresh tables.
+	with, columns, joins := "", "", ""
+	if beside {
+		with = `, t AS MATERIALIZED (SELECT p.ref, p.target_status, p.target_maturity, p.tailoring_note
+			FROM assessments a0 JOIN cycles c0 ON c0.id = a0.cycle_id,
+				LATERAL kijun_sector_profile(a0.sector_code, c0.fiscal_year) p
+			WHERE a0.id = $1 AND p.applies)`
+		columns = `, coalesce(g.guidance_ja, ''), coalesce(g.guidance_en, ''), coalesce(t.target_status, ''),
+			coalesce(t.target_maturity, 0), coalesce(t.tailoring_note, '')`
+		joins = `LEFT JOIN controls g ON g.catalog_id = i.catalog_id AND g.ref = i.ref
+		LEFT JOIN t ON t.ref = i.ref`
+	}
 	rows, _ := tx.Query(ctx, `WITH x AS MATERIALIZED (SELECT * FROM answers WHERE assessment_id = $1),
 		e AS MATERIALIZED (SELECT ref, count(*) AS n FROM evidence WHERE assessment_id = $1 GROUP BY ref),
-		r AS MATERIALIZED (SELECT ref, count(*) AS n FROM review_comments WHERE assessment_id = $1 AND ref IS NOT NULL GROUP BY ref)
+		r AS MATERIALIZED (SELECT ref, count(*) AS n FROM review_comments WHERE assessment_id = $1 AND ref IS NOT NULL GROUP BY ref)`+with+`
 		SELECT i.ref, coalesce(i.catalog_id, 0), i.section_code, i.themes, i.csf, i.title_ja, i.title_en,
 			i.statement_ja, i.statement_en, i.evidence_expected, i.sort_order,
 			coalesce(x.status, ''), coalesce(x.maturity, 0), coalesce(x.how, ''), coalesce(x.na_reason, ''),
 			coalesce(x.remediation_action, ''), coalesce(x.remediation_owner, ''), x.remediation_due,
 			coalesce(x.carried_forward, false), coalesce(x.version, 0), coalesce(x.updated_by, 0),
-			coalesce(x.updated_by_name, ''), x.updated_at, coalesce(e.n, 0), coalesce(r.n, 0)
+			coalesce(x.updated_by_name, ''), x.updated_at, coalesce(e.n, 0), coalesce(r.n, 0)`+columns+`
 		FROM assessments a
 		JOIN control_set_items i ON i.set_id = a.control_set_id
 		LEFT JOIN x ON x.ref = i.ref
 		LEFT JOIN e ON e.ref = i.ref
 		LEFT JOIN r ON r.ref = i.ref
+		`+joins+`
 		WHERE a.id = $1 AND ($2 = '' OR i.section_code = $2)
 		ORDER BY i.sort_order, i.ref`, assessmentID, section)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.AnswerRow, error) {
 		var row assessment.AnswerRow
 		c, a := &row.Control, &row.Answer
 		var updated *time.Time
-		err := r.Scan(&c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
+		dest := []any{&c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
 			&c.Statement.Ja, &c.Statement.En, &c.EvidenceExpected, &c.SortOrder,
 			&a.Status, &a.Maturity, &a.How, &a.NAReason, &a.Remediation.Action, &a.Remediation.Owner, &a.Remediation.Due,
-			&a.CarriedForward, &a.Version, &a.UpdatedBy, &a.UpdatedByName, &updated, &row.Evidence, &row.Comments)
+			&a.CarriedForward, &a.Version, &a.UpdatedBy, &a.UpdatedByName, &updated, &row.Evidence, &row.Comments}
+		if beside {
+			dest = append(dest, &row.Guidance.Ja, &row.Guidance.En, &row.Target.Status, &row.Target.Maturity, &row.Target.Note)
+		}
+		err := r.Scan(dest...)
 		a.AssessmentID, a.Ref = assessmentID, c.Ref
 		if updated != nil {
 			a.UpdatedAt = *updated

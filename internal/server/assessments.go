@@ -265,7 +265,7 @@ func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status in
 		if v.Assessment, err = s.loadAssessment(r, tx, authz.ViewAssessment); err != nil {
 			return err
 		}
-		if v.Rows, err = postgres.ListAnswers(r.Context(), tx, v.Assessment.ID, section); err != nil {
+		if v.Rows, err = postgres.ListSectionAnswers(r.Context(), tx, v.Assessment.ID, section); err != nil {
 			return err
 		}
 		if len(v.Rows) == 0 {

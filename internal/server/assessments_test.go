@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -98,6 +99,16 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 	status, body = w.env.Get(t, op, fmt.Sprintf("/assessments/%d/sections/%s", w.toto, first))
 	if status != http.StatusOK || !strings.Contains(body, `id="ctl-`+ref+`"`) || !strings.Contains(body, `data-autosave=`) {
 		t.Fatalf("section page %d lacks the control or the autosave form", status)
+	}
+	// The control's guidance (解説) is beside it.
+	var guidance string
+	if err := w.env.DB.Owner.QueryRow(context.Background(), `SELECT c.guidance_ja FROM controls c
+		JOIN assessment_controls i ON i.catalog_id = c.catalog_id AND i.ref = c.ref
+		WHERE i.assessment_id = $1 AND i.ref = $2`, w.toto, ref).Scan(&guidance); err != nil {
+		t.Fatal(err)
+	}
+	if guidance == "" || !strings.Contains(body, `id="guidance-`+ref+`"`) || !strings.Contains(body, html.EscapeString(guidance)) {
+		t.Errorf("the section page does not show %s's guidance %q", ref, guidance)
 	}
 	status, loc, _ := post(t, op, w.url(w.toto, "/sections/"+first), implemented(ref, 0))
 	if status != http.StatusSeeOther || !strings.Contains(loc, "saved=1") {
