@@ -158,7 +158,7 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 	}
 	load := func(s *seat) error {
 		return postgres.InTx(ctx, pool, s.p, func(tx pgx.Tx) error {
-			rows, err := postgres.ListAnswers(ctx, tx, s.id, "PR")
+			rows, err := postgres.ListSectionAnswers(ctx, tx, s.id, "PR")
 			if err == nil && len(rows) != len(refs) {
 				err = fmt.Errorf("%d rows", len(rows))
 			}
