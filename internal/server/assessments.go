@@ -187,15 +187,25 @@ func (s *Server) sectionNames(r *http.Request) (map[string]kijun.Text, error) {
 }
 
 func (s *Server) handleAssessmentShow(w http.ResponseWriter, r *http.Request) error {
-	return s.renderAssessment(w, r, http.StatusOK, nil, asm.ReviewForm{})
+	return s.renderAssessment(w, r, http.StatusOK, nil, asm.ReviewForm{}, nil)
+}
+
+// refusal is err as a refusal the user can act on (bad input, or a state
+// that changed), which the page that was sent shows again.
+func refusal(err error) (*kijun.Error, bool) {
+	var ke *kijun.Error
+	if errors.As(err, &ke) && (ke.Code == kijun.EInvalid || ke.Code == kijun.EConflict) {
+		return ke, true
+	}
+	return nil, false
 }
 
 // renderAssessment shows the overview: progress by section, what to do
 // next, the gaps that stop a submission (problems), review (with the
 // review form as typed when it comes back) and history.
-func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []assessment.AnswerProblem, review asm.ReviewForm) error {
+func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []assessment.AnswerProblem, review asm.ReviewForm, refused *asm.Message) error {
 	p := principal(r)
-	v := asm.ShowView{Problems: problems, Review: review, Notice: r.URL.Query().Get("done"), Imported: r.URL.Query().Get("imported")}
+	v := asm.ShowView{Problems: problems, Review: review, Refused: refused, Notice: r.URL.Query().Get("done"), Imported: r.URL.Query().Get("imported")}
 	if _, err := strconv.Atoi(v.Imported); err != nil {
 		v.Imported = ""
 	}
@@ -538,7 +548,13 @@ func (s *Server) handleAnswerAutosave(w http.ResponseWriter, r *http.Request) er
 	case errors.As(err, &ke) && ke.Code == kijun.EConflict:
 		return reply(http.StatusConflict, autosaveReply{Conflict: true, Message: loc.T("asmui.autosave.conflict")})
 	case errors.As(err, &ke) && ke.Code == kijun.EInvalid:
-		return reply(http.StatusUnprocessableEntity, autosaveReply{Message: loc.T(ke.MessageID, ke.Args)})
+		msg := loc.T(ke.MessageID, ke.Args)
+		if ps, ok := ke.Args["Problems"].([]assessment.AnswerProblem); ok {
+			for _, pr := range ps { // which field, and why
+				msg += " " + loc.T("asmui.field."+pr.Field) + loc.T("plans.colon") + loc.T(pr.MessageID, pr.Args)
+			}
+		}
+		return reply(http.StatusUnprocessableEntity, autosaveReply{Message: msg})
 	case errors.As(err, &ke) && ke.Code == kijun.ENotFound:
 		return reply(http.StatusNotFound, autosaveReply{Message: loc.T("error.not_found")})
 	case err != nil:
@@ -551,6 +567,9 @@ func (s *Server) handleAnswerAutosave(w http.ResponseWriter, r *http.Request) er
 	})
 }
 
+// handleCarryForward copies the previous cycle's answers; a refusal
+// (nothing to carry, an assessment already started or locked) comes back
+// on the assessment's page.
 func (s *Server) handleCarryForward(w http.ResponseWriter, r *http.Request) error {
 	var id int64
 	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
@@ -562,6 +581,9 @@ func (s *Server) handleCarryForward(w http.ResponseWriter, r *http.Request) erro
 		_, err = postgres.CarryForward(r.Context(), tx, principal(r), a.ID, middleware.GetReqID(r.Context()))
 		return err
 	})
+	if ke, ok := refusal(err); ok {
+		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{}, &asm.Message{MessageID: ke.MessageID, Args: ke.Args})
+	}
 	if err != nil {
 		return err
 	}
@@ -592,11 +614,14 @@ func (s *Server) handleAssessmentSubmit(w http.ResponseWriter, r *http.Request) 
 		}
 		return err
 	})
+	if ke, ok := refusal(err); ok {
+		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{}, &asm.Message{MessageID: ke.MessageID, Args: ke.Args})
+	}
 	if err != nil {
 		return err
 	}
 	if problems != nil {
-		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems, asm.ReviewForm{})
+		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems, asm.ReviewForm{}, nil)
 	}
 	http.Redirect(w, r, "/assessments/"+itoa(id)+"?done=submitted", http.StatusSeeOther)
 	return nil
@@ -625,11 +650,10 @@ func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) 
 		}
 		return kijun.Errorf(kijun.EInvalid, "asmui.error.decision", nil)
 	})
-	var ke *kijun.Error
-	if errors.As(err, &ke) && (ke.Code == kijun.EInvalid || ke.Code == kijun.EConflict) {
+	if ke, ok := refusal(err); ok {
 		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{
 			Note: r.PostFormValue("note"), Error: &asm.Message{MessageID: ke.MessageID, Args: ke.Args},
-		})
+		}, nil)
 	}
 	if err != nil {
 		return err

@@ -95,6 +95,14 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 		t.Fatalf("operator's list %d must show its own assessment only", status)
 	}
 
+	// Nothing to carry forward in the first cycle: the assessment's page
+	// says so, not an error page.
+	status, _, body = post(t, op, w.url(w.toto, "/carry-forward"), nil)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="refused">引き継ぐことができる前回の評価サイクルの回答がありません。`) ||
+		!strings.Contains(body, `id="assessment-status"`) {
+		t.Fatalf("carry forward with nothing to carry: %d\n%.2000s", status, body)
+	}
+
 	// The section page without JavaScript: one POST saves the section.
 	status, body = w.env.Get(t, op, fmt.Sprintf("/assessments/%d/sections/%s", w.toto, first))
 	if status != http.StatusOK || !strings.Contains(body, `id="ctl-`+ref+`"`) || !strings.Contains(body, `data-autosave=`) {

@@ -56,6 +56,7 @@ type ShowView struct {
 	Carried    int                        // answers carried forward, not yet confirmed
 	Problems   []assessment.AnswerProblem // why a submission was refused
 	Review     ReviewForm                 // the review form as typed, when it comes back
+	Refused    *Message                   // why a carry-forward or a submission was refused
 	Notice     string                     // what just happened: submitted, accept, return, carried
 	Imported   string                     // answers applied from an Excel upload
 	Sections   map[string]kijun.Text
