@@ -551,3 +551,69 @@ func init() {
 		}
 	})
 }
+
+// TestConfirmSectionInOneAction: the section page confirms every carried
+// answer of the section with one button, at the versions the page showed:
+// an answer changed since stays marked and is named on the page.
+func TestConfirmSectionInOneAction(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	op := w.env.SignIn(t, "toto-staff")
+	section := w.sections[0]
+	refs := w.refsBySection[section]
+	if len(refs) < 2 {
+		t.Fatalf("section %s has %d controls; the test needs two", section, len(refs))
+	}
+	form := url.Values{}
+	for _, ref := range refs {
+		for k, v := range implemented(ref, 0) {
+			form[k] = v
+		}
+	}
+	if status, _, body := post(t, op, w.url(w.toto, "/sections/"+section), form); status != http.StatusSeeOther {
+		t.Fatalf("saving the section: %d\n%.2000s", status, body)
+	}
+	// As carried forward from last year (what CarryForward writes).
+	if _, err := w.env.DB.Owner.Exec(context.Background(), `UPDATE answers SET carried_forward = true WHERE assessment_id = $1`, w.toto); err != nil {
+		t.Fatal(err)
+	}
+	_, body := w.env.Get(t, op, fmt.Sprintf("/assessments/%d/sections/%s", w.toto, section))
+	if !strings.Contains(body, `id="confirm-all"`) || !strings.Contains(body, fmt.Sprintf("確認していない回答が%d件", len(refs))) {
+		t.Fatalf("the section page offers no confirmation of its %d carried answers", len(refs))
+	}
+	// The page as it was shown, but the first answer changed meanwhile.
+	form = url.Values{"confirm_all": {section}}
+	for _, ref := range refs {
+		for k, v := range implemented(ref, currentVersion(t, w, ref)) {
+			form[k] = v
+		}
+	}
+	if _, err := w.env.DB.Owner.Exec(context.Background(), `UPDATE answers SET version = version + 1 WHERE assessment_id = $1 AND ref = $2`, w.toto, refs[0]); err != nil {
+		t.Fatal(err)
+	}
+	status, _, body := post(t, op, w.url(w.toto, "/sections/"+section), form)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="note-`+refs[0]+`">この回答は画面を開いた後に変更されたため`) {
+		t.Fatalf("confirming with one answer changed: %d\n%.3000s", status, body)
+	}
+	var marked []string
+	rows, err := w.env.DB.Owner.Query(context.Background(), `SELECT ref FROM answers WHERE assessment_id = $1 AND carried_forward ORDER BY ref`, w.toto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ref string
+		_ = rows.Scan(&ref)
+		marked = append(marked, ref)
+	}
+	rows.Close()
+	if len(marked) != 1 || marked[0] != refs[0] {
+		t.Errorf("still marked %v, want only %s", marked, refs[0])
+	}
+	var events int
+	if err := w.env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'assessment.answer.confirm'`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 1 {
+		t.Errorf("%d confirm events, want one for the whole section", events)
+	}
+}
