@@ -229,7 +229,6 @@ var pendingDrops = map[string]bool{
 	"internal/server/plans.go handleSupplementaryAdd":              true,
 	"internal/server/plans_evaluations.go problemsInto":            true,
 	"internal/server/plans_evaluations.go handleEvaluationRespond": true,
-	"internal/server/plans_exchange.go parseProfileRows":           true,
 	"internal/server/register.go handleProposalCreate":             true,
 	"internal/server/register.go handleCorrectionDecide":           true,
 }
