@@ -143,6 +143,21 @@
     timers[ref] = setTimeout(function () { save(fs); }, delay);
   }
 
+  // Files chosen and comments typed are sent only with the form: leaving
+  // the page without sending it would drop them, so the browser asks first.
+  window.addEventListener("beforeunload", function (ev) {
+    if (submitting || waiting) {
+      return;
+    }
+    var unsent = Array.prototype.some.call(form.querySelectorAll('input[type="file"], textarea[name^="comment-"]'), function (el) {
+      return el.type === "file" ? el.files && el.files.length > 0 : el.value.trim() !== "";
+    });
+    if (unsent) {
+      ev.preventDefault();
+      ev.returnValue = "";
+    }
+  });
+
   form.addEventListener("change", function (ev) { schedule(ev, 0); });
   form.addEventListener("input", function (ev) {
     if (ev.target.tagName === "TEXTAREA" || ev.target.type === "text") {
