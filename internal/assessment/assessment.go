@@ -233,6 +233,9 @@ const (
 	MaxEvidenceCeiling = 50 << 20 // the database's hard ceiling; the store's limit is a parameter
 )
 
+// msgTooLong is the message of a text longer than its field allows.
+const msgTooLong = "assessment.answer.too_long"
+
 // AnswerProblem is one thing wrong with an answer: a malformed field when
 // saving, or a gap the completeness check found when submitting.
 type AnswerProblem struct {
@@ -240,6 +243,7 @@ type AnswerProblem struct {
 	Section   string `json:",omitempty"`
 	Field     string // status, maturity, how, na_reason, remediation_action, remediation_owner, remediation_due, carried_forward
 	MessageID string
+	Args      map[string]any `json:",omitempty"` // the message's arguments (Max for a text too long)
 }
 
 // SameContent reports whether two answers say the same thing: the fields
@@ -288,9 +292,8 @@ func DecideSave(stored, draft Answer, expected int) SaveVerdict {
 // the scale is the database's foreign key.
 func (a Answer) WellFormed() []AnswerProblem {
 	var ps []AnswerProblem
-	add := func(field, id string) { ps = append(ps, AnswerProblem{Ref: a.Ref, Field: field, MessageID: id}) }
 	if a.Maturity < 0 || a.Maturity > MaxMaturity {
-		add("maturity", "assessment.answer.maturity_range")
+		ps = append(ps, AnswerProblem{Ref: a.Ref, Field: "maturity", MessageID: "assessment.answer.maturity_range"})
 	}
 	for _, f := range []struct {
 		field, value string
@@ -301,8 +304,10 @@ func (a Answer) WellFormed() []AnswerProblem {
 		{"remediation_action", a.Remediation.Action, MaxActionLen},
 		{"remediation_owner", a.Remediation.Owner, MaxOwnerLen},
 	} {
-		if id := kijun.CheckText(f.value, f.max, "assessment.answer.too_long"); id != "" {
-			add(f.field, id)
+		if id := kijun.CheckText(f.value, f.max, msgTooLong); id == msgTooLong {
+			ps = append(ps, AnswerProblem{Ref: a.Ref, Field: f.field, MessageID: msgTooLong, Args: map[string]any{"Max": f.max}})
+		} else if id != "" {
+			ps = append(ps, AnswerProblem{Ref: a.Ref, Field: f.field, MessageID: id})
 		}
 	}
 	return ps
@@ -460,4 +465,15 @@ func Score(controls []Control, statuses []AnswerStatus, scale []ScaleEntry) []Ro
 		out[i] = d.r
 	}
 	return out
+}
+
+// ReturnReason is the rule for returning a submitted assessment: the
+// reviewer says why, in an overall note or in comments on answers written
+// since the submission (reviewComments counts them, those sent with the
+// return included). It returns the message id of a refusal, or "".
+func ReturnReason(note string, reviewComments int) string {
+	if strings.TrimSpace(note) == "" && reviewComments == 0 {
+		return "assessment.return.note_required"
+	}
+	return ""
 }

@@ -1,5 +1,7 @@
 package assessment
 
+import "github.com/kijun-portal/kijun/internal/kijun"
+
 // AnswerRow is a control of an assessment with its answer (Version 0:
 // none saved) and how much evidence and discussion it has.
 type AnswerRow struct {
@@ -7,6 +9,19 @@ type AnswerRow struct {
 	Answer   Answer
 	Evidence int
 	Comments int
+	// What the section page shows beside the control (postgres.LoadSection
+	// only): the catalog's guidance (解説) and the sector profile's target.
+	Guidance kijun.Text
+	Target   Target
+}
+
+// Target is what the sector profile in force expects of a control: the
+// status (implemented or partial; "" when no profile sets one), the
+// maturity (0: none) and the ministry's tailoring note.
+type Target struct {
+	Status   AnswerStatus
+	Maturity int
+	Note     string
 }
 
 // Filter narrows ListAssessments. Zero fields do not filter.

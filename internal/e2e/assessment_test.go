@@ -4,10 +4,13 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
@@ -62,8 +65,8 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#comment-GV-01"), "規程の最新版を証跡として添付してください。"),
 		chromedp.Click(chromedp.CSS(`button[name="comment"][value="GV-01"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#saved-notice")),
+		// The comment on GV-01 is reason enough: no overall note.
 		chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS("#review-note")),
-		chromedp.SendKeys(chromedp.CSS("#review-note"), "GV-01 の証跡をご確認ください。"),
 		chromedp.Click(chromedp.CSS("#return")), chromedp.WaitVisible(chromedp.CSS("#notice")),
 	)
 	contains(t, "status after return", textOf(t, ministry, "#assessment-status"), "差戻し")
@@ -72,6 +75,41 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 	do(t, op, chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS("#assessment-status")))
 	contains(t, "returned status", textOf(t, op, "#assessment-status"), "差戻し")
 	contains(t, "comments", textOf(t, op, "main"), "規程の最新版を証跡として添付してください。")
+}
+
+// TestSectionFormKeepsWhatIsTyped: Enter in a text field saves the
+// section (not the first control's upload), and the section's save button
+// keeps the file chosen and the comment typed on the page.
+func TestSectionFormKeepsWhatIsTyped(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	asm := env.SmallCycle(t, "browser-keep", 2027)["2010401000001"]
+	base := fmt.Sprintf("%s/assessments/%d", env.HTTP.URL, asm)
+	op := newBrowser(t)
+	signIn(t, op, env, "toto-staff")
+	do(t, op, chromedp.Navigate(base+"/sections/GV"), chromedp.WaitVisible(chromedp.CSS("#ctl-GV-02")),
+		chromedp.Click(chromedp.CSS(`input[name="status-GV-02"][value="not_applicable"]`)),
+		chromedp.SendKeys(chromedp.CSS("#na_reason-GV-02"), "委託先を有しないため"+kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS("#saved-notice, #form-errors")),
+	)
+	if count(t, op, "#form-errors") > 0 {
+		t.Fatalf("Enter in a text field: %s", textOf(t, op, "#form-errors"))
+	}
+	waitStored(t, env, asm, "GV-02", "not_applicable", "na_reason", "委託先を有しないため")
+
+	file := filepath.Join(t.TempDir(), "規程.pdf")
+	if err := os.WriteFile(file, []byte("%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	do(t, op, chromedp.SetUploadFiles(chromedp.CSS("#evidence-GV-01"), []string{file}),
+		chromedp.SendKeys(chromedp.CSS("#comment-GV-02"), "確認をお願いします。"),
+		chromedp.Click(chromedp.CSS("#save-section")), chromedp.WaitVisible(chromedp.CSS("#saved-notice, #form-errors")),
+	)
+	if count(t, op, "#form-errors") > 0 {
+		t.Fatalf("saving the section: %s", textOf(t, op, "#form-errors"))
+	}
+	contains(t, "GV-01 after the section's save", textOf(t, op, "#ctl-GV-01"), "規程.pdf")
+	contains(t, "GV-02 after the section's save", textOf(t, op, "#ctl-GV-02"), "確認をお願いします。")
 }
 
 // waitStored waits until the script has saved ref with status and the

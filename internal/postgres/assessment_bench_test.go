@@ -158,9 +158,9 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 	}
 	load := func(s *seat) error {
 		return postgres.InTx(ctx, pool, s.p, func(tx pgx.Tx) error {
-			rows, err := postgres.ListAnswers(ctx, tx, s.id, "PR")
-			if err == nil && len(rows) != len(refs) {
-				err = fmt.Errorf("%d rows", len(rows))
+			d, err := postgres.LoadSection(ctx, tx, s.id, "PR")
+			if err == nil && len(d.Rows) != len(refs) {
+				err = fmt.Errorf("%d rows", len(d.Rows))
 			}
 			return err
 		})

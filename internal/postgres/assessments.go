@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +46,6 @@ const (
 	msgAsmCycleNoControl = "assessment.cycle.no_controls"
 	msgAsmOperatorGone   = "assessment.operator_withdrawn"
 	msgAsmNoPrevious     = "assessment.carry.none"
-	msgAsmReturnNote     = "assessment.return.note_required"
 	msgAsmNoteTooLong    = "assessment.note.too_long"
 
 	msgGapUnanswered  = "assessment.gap.unanswered"
@@ -787,6 +787,18 @@ func CarryForward(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessm
 // ConfirmCarried confirms carried-forward answers as they are: refs, or
 // every carried answer when refs is nil. It returns the refs confirmed.
 func ConfirmCarried(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, refs []string, requestID string) ([]string, error) {
+	return ConfirmCarriedAt(ctx, tx, p, assessmentID, refs, nil, requestID)
+}
+
+// ConfirmCarriedAt confirms the carried-forward answers of refs that are
+// still at the versions the user saw (versions[i] for refs[i]; nil: any
+// version), in one statement with one audit event, and returns the refs
+// it confirmed: an answer changed meanwhile is left for the user to look
+// at again.
+func ConfirmCarriedAt(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID int64, refs []string, versions []int, requestID string) ([]string, error) {
+	if versions != nil && len(versions) != len(refs) {
+		return nil, fmt.Errorf("confirm: %d refs, %d versions", len(refs), len(versions))
+	}
 	h, err := lockEditable(ctx, tx, p, assessmentID, requestID, nil)
 	if err != nil {
 		return nil, err
@@ -794,7 +806,8 @@ func ConfirmCarried(ctx context.Context, tx pgx.Tx, p *identity.Principal, asses
 	rows, _ := tx.Query(ctx, `UPDATE answers SET carried_forward = false, version = version + 1,
 			updated_by = $3, updated_by_name = $4, updated_at = now()
 		WHERE assessment_id = $1 AND carried_forward AND ($2::text[] IS NULL OR ref = ANY ($2))
-		RETURNING ref`, assessmentID, refs, nullInt(p.UserID), p.Name)
+			AND ($5::int[] IS NULL OR (ref, version) IN (SELECT * FROM unnest($2::text[], $5::int[])))
+		RETURNING ref`, assessmentID, refs, nullInt(p.UserID), p.Name, versions)
 	done, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return nil, asmErr(err)
@@ -1004,8 +1017,16 @@ func Return(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID 
 		return err
 	}
 	note = strings.TrimSpace(note)
-	if note == "" && len(comments) == 0 {
-		return kijun.Errorf(kijun.EInvalid, msgAsmReturnNote, nil)
+	// The reviewer's comments on answers since the submission count as
+	// reasons (the page says so).
+	var written int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM review_comments c JOIN assessments a ON a.id = c.assessment_id
+		WHERE c.assessment_id = $1 AND c.author_side <> 'operator' AND c.created_at >= a.submitted_at`,
+		assessmentID).Scan(&written); err != nil {
+		return err
+	}
+	if id := assessment.ReturnReason(note, written+len(comments)); id != "" {
+		return kijun.Errorf(kijun.EInvalid, id, nil)
 	}
 	if len([]rune(note)) > assessment.MaxCommentLen {
 		return kijun.Errorf(kijun.EInvalid, msgAsmNoteTooLong, map[string]any{"Max": assessment.MaxCommentLen})
@@ -1130,7 +1151,7 @@ func LoadSection(ctx context.Context, tx pgx.Tx, id int64, section string) (Sect
 	var v Section
 	b := &pgx.Batch{}
 	queueAssessment(b, &v.Assessment, id)
-	queueAnswers(b, &v.Rows, id, section)
+	queueAnswers(b, &v.Rows, id, section, true)
 	queueEvidence(b, &v.Evidence, id, "")
 	queueComments(b, &v.Comments, id, "")
 	queueScale(b, &v.Scale)
@@ -1161,7 +1182,7 @@ func FindAssessment(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64) (
 func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section string) ([]assessment.AnswerRow, error) {
 	var out []assessment.AnswerRow
 	b := &pgx.Batch{}
-	queueAnswers(b, &out, assessmentID, section)
+	queueAnswers(b, &out, assessmentID, section, false)
 	err := tx.SendBatch(ctx, b).Close()
 	if err == nil && len(out) == 0 {
 		if _, err := readHead(ctx, tx, assessmentID, ""); err != nil {
@@ -1171,36 +1192,56 @@ func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section str
 	return out, err
 }
 
-// queueAnswers queues ListAnswers's query into b.
-func queueAnswers(b *pgx.Batch, out *[]assessment.AnswerRow, assessmentID int64, section string) {
+// queueAnswers queues ListAnswers's query into b. With beside, each row
+// also carries what the section page shows beside the control, read in
+// the same statement: the catalog control's guidance and the target of
+// the sector profile in force for the cycle's fiscal year
+// (kijun_sector_profile, which checks who may read it).
+func queueAnswers(b *pgx.Batch, out *[]assessment.AnswerRow, assessmentID int64, section string, beside bool) {
 	// Each of the assessment's answers, evidence and comments is read
 	// once (MATERIALIZED) and joined by ref: the row-level security
 	// filters then run once per row, not once per control × row as in a
 	// nested loop the planner may pick on small or fresh tables.
+	with, columns, joins := "", "", ""
+	if beside {
+		with = `, t AS MATERIALIZED (SELECT p.ref, p.target_status, p.target_maturity, p.tailoring_note
+			FROM assessments a0 JOIN cycles c0 ON c0.id = a0.cycle_id,
+				LATERAL kijun_sector_profile(a0.sector_code, c0.fiscal_year) p
+			WHERE a0.id = $1 AND p.applies)`
+		columns = `, coalesce(g.guidance_ja, ''), coalesce(g.guidance_en, ''), coalesce(t.target_status, ''),
+			coalesce(t.target_maturity, 0), coalesce(t.tailoring_note, '')`
+		joins = `LEFT JOIN controls g ON g.catalog_id = i.catalog_id AND g.ref = i.ref
+		LEFT JOIN t ON t.ref = i.ref`
+	}
 	b.Queue(`WITH x AS MATERIALIZED (SELECT * FROM answers WHERE assessment_id = $1),
 		e AS MATERIALIZED (SELECT ref, count(*) AS n FROM evidence WHERE assessment_id = $1 GROUP BY ref),
-		r AS MATERIALIZED (SELECT ref, count(*) AS n FROM review_comments WHERE assessment_id = $1 AND ref IS NOT NULL GROUP BY ref)
+		r AS MATERIALIZED (SELECT ref, count(*) AS n FROM review_comments WHERE assessment_id = $1 AND ref IS NOT NULL GROUP BY ref)`+with+`
 		SELECT i.ref, coalesce(i.catalog_id, 0), i.section_code, i.themes, i.csf, i.title_ja, i.title_en,
 			i.statement_ja, i.statement_en, i.evidence_expected, i.sort_order,
 			coalesce(x.status, ''), coalesce(x.maturity, 0), coalesce(x.how, ''), coalesce(x.na_reason, ''),
 			coalesce(x.remediation_action, ''), coalesce(x.remediation_owner, ''), x.remediation_due,
 			coalesce(x.carried_forward, false), coalesce(x.version, 0), coalesce(x.updated_by, 0),
-			coalesce(x.updated_by_name, ''), x.updated_at, coalesce(e.n, 0), coalesce(r.n, 0)
+			coalesce(x.updated_by_name, ''), x.updated_at, coalesce(e.n, 0), coalesce(r.n, 0)`+columns+`
 		FROM assessments a
 		JOIN control_set_items i ON i.set_id = a.control_set_id
 		LEFT JOIN x ON x.ref = i.ref
 		LEFT JOIN e ON e.ref = i.ref
 		LEFT JOIN r ON r.ref = i.ref
+		`+joins+`
 		WHERE a.id = $1 AND ($2 = '' OR i.section_code = $2)
 		ORDER BY i.sort_order, i.ref`, assessmentID, section).Query(func(rows pgx.Rows) (err error) {
 		*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.AnswerRow, error) {
 			var row assessment.AnswerRow
 			c, a := &row.Control, &row.Answer
 			var updated *time.Time
-			err := r.Scan(&c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
+			dest := []any{&c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
 				&c.Statement.Ja, &c.Statement.En, &c.EvidenceExpected, &c.SortOrder,
 				&a.Status, &a.Maturity, &a.How, &a.NAReason, &a.Remediation.Action, &a.Remediation.Owner, &a.Remediation.Due,
-				&a.CarriedForward, &a.Version, &a.UpdatedBy, &a.UpdatedByName, &updated, &row.Evidence, &row.Comments)
+				&a.CarriedForward, &a.Version, &a.UpdatedBy, &a.UpdatedByName, &updated, &row.Evidence, &row.Comments}
+			if beside {
+				dest = append(dest, &row.Guidance.Ja, &row.Guidance.En, &row.Target.Status, &row.Target.Maturity, &row.Target.Note)
+			}
+			err := r.Scan(dest...)
 			a.AssessmentID, a.Ref = assessmentID, c.Ref
 			if updated != nil {
 				a.UpdatedAt = *updated

@@ -581,6 +581,27 @@ func TestCarryForward(t *testing.T) {
 	if got := carried(); !slices.Equal(got, []string{"GV-01", "PR-02"}) {
 		t.Fatalf("after confirming PR-01, marked %v", got)
 	}
+	// Confirming at the versions the user saw: an answer at another
+	// version (changed since) stays marked.
+	versions := map[string]int{}
+	w.must(t, w.userA, func(tx pgx.Tx) error {
+		rows, err := postgres.ListAnswers(w.ctx, tx, id, "")
+		for _, r := range rows {
+			versions[r.Control.Ref] = r.Answer.Version
+		}
+		return err
+	})
+	w.must(t, w.userA, func(tx pgx.Tx) error {
+		done, err := postgres.ConfirmCarriedAt(w.ctx, tx, w.userA, id, []string{"GV-01", "PR-02"},
+			[]int{versions["GV-01"] + 1, versions["PR-02"]}, "test")
+		if !slices.Equal(done, []string{"PR-02"}) {
+			t.Errorf("confirmed at versions: %v, want [PR-02]", done)
+		}
+		return err
+	})
+	if got := carried(); !slices.Equal(got, []string{"GV-01"}) {
+		t.Fatalf("after confirming at versions, marked %v", got)
+	}
 	w.must(t, w.userA, func(tx pgx.Tx) error {
 		_, err := postgres.ConfirmCarried(w.ctx, tx, w.userA, id, nil, "test")
 		return err

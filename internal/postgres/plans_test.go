@@ -589,6 +589,26 @@ func TestProfileReachesNewAssessmentsOnly(t *testing.T) {
 	if got, want := refsOf(w.opFin), []string{"GV-01", "GV-02", "PR-01", "PR-02", "RR-01"}; !slices.Equal(got, want) {
 		t.Errorf("finance assessment: %v, want %v (baseline)", got, want)
 	}
+	// The section page reads the profile's targets with the answers, in
+	// one statement.
+	var lateID int64
+	if err := w.db.Owner.QueryRow(w.ctx, `SELECT id FROM assessments WHERE cycle_id = $1 AND operator_id = $2`, cy.ID, late).Scan(&lateID); err != nil {
+		t.Fatal(err)
+	}
+	w.must(t, w.meti, func(tx pgx.Tx) error {
+		d, err := postgres.LoadSection(w.ctx, tx, lateID, "PR")
+		targets := map[string]assessment.Target{}
+		for _, r := range d.Rows {
+			targets[r.Control.Ref] = r.Target
+		}
+		if got := targets["ELECTRICITY-S01"]; got.Status != assessment.AnswerImplemented || got.Maturity != 3 {
+			t.Errorf("ELECTRICITY-S01 target %+v, want implemented, maturity 3", got)
+		}
+		if got := targets["PR-01"]; got.Status != assessment.AnswerImplemented {
+			t.Errorf("PR-01 target %+v, want implemented", got)
+		}
+		return err
+	})
 	// The selector directly, for a cycle opened now.
 	var ctl []assessment.Control
 	var source string

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -137,7 +138,7 @@ func (s *Server) handleCycleCreate(w http.ResponseWriter, r *http.Request) error
 	})
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code != kijun.EInternal {
-		form.Errors["fiscal_year"] = ke.MessageID
+		form.Errors["fiscal_year"], form.Args = ke.MessageID, map[string]map[string]any{"fiscal_year": ke.Args}
 		return s.renderCycles(w, r, statusOf(err), form)
 	}
 	if err != nil {
@@ -198,14 +199,25 @@ func (s *Server) sectionNames(r *http.Request) (map[string]kijun.Text, error) {
 }
 
 func (s *Server) handleAssessmentShow(w http.ResponseWriter, r *http.Request) error {
-	return s.renderAssessment(w, r, http.StatusOK, nil)
+	return s.renderAssessment(w, r, http.StatusOK, nil, asm.ReviewForm{}, nil)
+}
+
+// refusal is err as a refusal the user can act on (bad input, or a state
+// that changed), which the page that was sent shows again.
+func refusal(err error) (*kijun.Error, bool) {
+	var ke *kijun.Error
+	if errors.As(err, &ke) && (ke.Code == kijun.EInvalid || ke.Code == kijun.EConflict) {
+		return ke, true
+	}
+	return nil, false
 }
 
 // renderAssessment shows the overview: progress by section, what to do
-// next, the gaps that stop a submission (problems), review and history.
-func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []assessment.AnswerProblem) error {
+// next, the gaps that stop a submission (problems), review (with the
+// review form as typed when it comes back) and history.
+func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []assessment.AnswerProblem, review asm.ReviewForm, refused *asm.Message) error {
 	p := principal(r)
-	v := asm.ShowView{Problems: problems, Notice: r.URL.Query().Get("done"), Imported: r.URL.Query().Get("imported")}
+	v := asm.ShowView{Problems: problems, Review: review, Refused: refused, Notice: r.URL.Query().Get("done"), Imported: r.URL.Query().Get("imported")}
 	if _, err := strconv.Atoi(v.Imported); err != nil {
 		v.Imported = ""
 	}
@@ -250,16 +262,26 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 }
 
 func (s *Server) handleSectionShow(w http.ResponseWriter, r *http.Request) error {
-	return s.renderSection(w, r, http.StatusOK, nil, nil)
+	return s.renderSection(w, r, http.StatusOK, sectionInput{})
 }
 
-// renderSection shows one section's controls as one form. typed holds
-// what the user sent when the form comes back (conflicts or errors), so
+// sectionInput is what the section page shows again when the form comes
+// back: the answers as typed, the notes per control (conflicts, refused
+// fields), comments not sent, and a problem with the whole form.
+type sectionInput struct {
+	Typed   map[string]assessment.Answer
+	Notes   map[string]asm.ControlNote
+	Drafts  map[string]string
+	Problem *asm.Message
+}
+
+// renderSection shows one section's controls as one form, with what the
+// user sent over what is stored when the form comes back, so that
 // nothing typed is lost.
-func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status int, typed map[string]assessment.Answer, notes map[string]asm.ControlNote) error {
+func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status int, in sectionInput) error {
 	p := principal(r)
 	section := chiParam(r, "section")
-	v := asm.SectionView{Section: section, Saved: r.URL.Query().Get("saved") != "", Notes: notes}
+	v := asm.SectionView{Section: section, Saved: r.URL.Query().Get("saved") != "", Notes: in.Notes, Drafts: in.Drafts, Problem: in.Problem}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -277,7 +299,7 @@ func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status in
 	v.Assessment, v.Rows, v.Evidence, v.Comments, v.Scale = d.Assessment, d.Rows, d.Evidence, d.Comments, d.Scale
 	v.SectionNames = kijun.NameMap(d.Names.Sections)
 	for i, row := range v.Rows {
-		if a, ok := typed[row.Control.Ref]; ok {
+		if a, ok := in.Typed[row.Control.Ref]; ok {
 			v.Rows[i].Answer = a // what was typed, over what is stored
 		}
 	}
@@ -304,16 +326,22 @@ func answerFromForm(form url.Values, assessmentID int64, ref string) (assessment
 	return a, version
 }
 
-// handleSectionSave is the form's POST, which works without JavaScript: it
-// saves every answer of the section that changed, then does what the
-// pressed button asks (upload evidence, comment, confirm a carried answer).
-// Answers someone else saved meanwhile come back side by side with what
-// the user typed; nothing is overwritten silently.
+// handleSectionSave is the form's POST, which works without JavaScript.
+// Whichever button was pressed, it keeps everything the page holds: it
+// saves every answer of the section that changed, confirms the carried
+// answers asked for (one, or the whole section) at the versions the user
+// saw, attaches every file chosen and sends every comment typed. Answers
+// someone else saved meanwhile come back side by side with what the user
+// typed, and every refusal comes back next to its field with what was
+// typed; nothing is overwritten or dropped silently.
 func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error {
 	cleanup, err := parseMultipart(w, r, maxEvidenceSize, 1<<20)
 	defer cleanup()
 	if err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		return kijun.Errorf(kijun.EInvalid, "asmui.error.upload_too_large", map[string]any{"MB": maxEvidenceSize >> 20})
+		// The body was cut off: nothing of it can be read back.
+		return s.renderSection(w, r, http.StatusUnprocessableEntity, sectionInput{
+			Problem: &asm.Message{MessageID: "asmui.error.upload_too_large", Args: map[string]any{"MB": maxEvidenceSize >> 20}},
+		})
 	}
 	if err := checkForm(r); err != nil {
 		return err
@@ -321,8 +349,15 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 	p := principal(r)
 	section := chiParam(r, "section")
 	reqID := middleware.GetReqID(r.Context())
-	typed := map[string]assessment.Answer{}
-	notes := map[string]asm.ControlNote{}
+	in := sectionInput{Typed: map[string]assessment.Answer{}, Notes: map[string]asm.ControlNote{}, Drafts: map[string]string{}}
+	refuse := func(ref, field string, m asm.Message) {
+		n := in.Notes[ref]
+		if n.Fields == nil {
+			n.Fields = map[string]asm.Message{}
+		}
+		n.Fields[field] = m
+		in.Notes[ref] = n
+	}
 	var anchor string
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		a, err := s.loadAssessment(r, tx, authz.ViewAssessment)
@@ -330,55 +365,101 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		res := assessmentResource(a)
-		if authz.Can(p, authz.AnswerAssessment, res) && a.Status.Editable() {
-			rows, err := postgres.ListAnswers(r.Context(), tx, a.ID, section)
+		answer := authz.Can(p, authz.AnswerAssessment, res) && a.Status.Editable()
+		rows, err := postgres.ListAnswers(r.Context(), tx, a.ID, section)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return errNotFound
+		}
+		// Carried answers to confirm, at the versions the page showed.
+		var confirmRefs []string
+		var confirmVersions []int
+		confirmAll := r.PostFormValue("confirm_all") == section
+		for _, row := range rows {
+			ref := row.Control.Ref
+			if row.Answer.CarriedForward && answer && (confirmAll || r.PostFormValue("confirm") == ref) {
+				confirmRefs = append(confirmRefs, ref)
+				confirmVersions = append(confirmVersions, atoiOr0(r.PostFormValue("version-"+ref)))
+			}
+			if !answer {
+				continue
+			}
+			if _, sent := r.PostForm["version-"+ref]; !sent {
+				continue
+			}
+			ans, version := answerFromForm(r.PostForm, a.ID, ref)
+			if ans.SameContent(row.Answer) {
+				continue
+			}
+			if _, err := postgres.SaveAnswer(r.Context(), tx, p, ans, version, reqID); err != nil {
+				var ke *kijun.Error
+				if !errors.As(err, &ke) || (ke.Code != kijun.EConflict && ke.Code != kijun.EInvalid) {
+					return err
+				}
+				note := asm.ControlNote{MessageID: ke.MessageID, Args: ke.Args}
+				ans.Version = version
+				if cur, ok := ke.Args["Current"].(assessment.Answer); ok {
+					note.Stored = &cur
+					ans.Version = cur.Version // saving again overwrites, on purpose
+				}
+				if ps, ok := ke.Args["Problems"].([]assessment.AnswerProblem); ok {
+					// Each problem goes next to its field.
+					note.MessageID, note.Args, note.Fields = "", nil, map[string]asm.Message{}
+					for _, pr := range ps {
+						note.Fields[pr.Field] = asm.Message{MessageID: pr.MessageID, Args: pr.Args}
+					}
+				}
+				in.Typed[ref], in.Notes[ref] = ans, note
+			}
+		}
+		if r.PostFormValue("confirm") != "" {
+			anchor = r.PostFormValue("confirm")
+		}
+		if len(confirmRefs) > 0 {
+			done, err := postgres.ConfirmCarriedAt(r.Context(), tx, p, a.ID, confirmRefs, confirmVersions, reqID)
 			if err != nil {
 				return err
 			}
-			for _, row := range rows {
-				ref := row.Control.Ref
-				if _, sent := r.PostForm["version-"+ref]; !sent {
-					continue
+			for _, ref := range confirmRefs {
+				if !slices.Contains(done, ref) {
+					if _, noted := in.Notes[ref]; !noted {
+						in.Notes[ref] = asm.ControlNote{MessageID: "asmui.section.confirm_stale"}
+					}
 				}
-				ans, version := answerFromForm(r.PostForm, a.ID, ref)
-				if ans.SameContent(row.Answer) {
-					continue
+			}
+		}
+		comment := authz.Can(p, authz.CommentAssessment, res)
+		for _, row := range rows {
+			ref := row.Control.Ref
+			if comment {
+				body := strings.TrimSpace(r.PostFormValue("comment-" + ref))
+				pressed := r.PostFormValue("comment") == ref
+				if pressed {
+					anchor = ref
 				}
-				if _, err := postgres.SaveAnswer(r.Context(), tx, p, ans, version, reqID); err != nil {
+				switch _, err := postgres.AddComment(r.Context(), tx, p, a.ID, ref, 0, body, reqID); {
+				case body == "" && pressed:
+					refuse(ref, "comment", asm.Message{MessageID: "asmui.error.comment_empty"})
+				case body == "":
+				case err != nil:
 					var ke *kijun.Error
-					if !errors.As(err, &ke) || (ke.Code != kijun.EConflict && ke.Code != kijun.EInvalid) {
+					if !errors.As(err, &ke) || ke.Code != kijun.EInvalid {
 						return err
 					}
-					note := asm.ControlNote{MessageID: ke.MessageID}
-					if cur, ok := ke.Args["Current"].(assessment.Answer); ok {
-						note.Stored = &cur
-						ans.Version = cur.Version // saving again overwrites, on purpose
-					} else {
-						ans.Version = version
-					}
-					typed[ref], notes[ref] = ans, note
+					refuse(ref, "comment", asm.Message{MessageID: ke.MessageID, Args: ke.Args})
+					in.Drafts[ref] = body
 				}
 			}
-		}
-		if ref := r.PostFormValue("confirm"); ref != "" && authz.Can(p, authz.AnswerAssessment, res) {
-			anchor = ref
-			if _, err := postgres.ConfirmCarried(r.Context(), tx, p, a.ID, []string{ref}, reqID); err != nil {
-				return err
-			}
-		}
-		if ref := r.PostFormValue("comment"); ref != "" && authz.Can(p, authz.CommentAssessment, res) {
-			anchor = ref
-			body := strings.TrimSpace(r.PostFormValue("comment-" + ref))
-			if body == "" {
-				notes[ref] = asm.ControlNote{MessageID: "asmui.error.comment_empty"}
-			} else if _, err := postgres.AddComment(r.Context(), tx, p, a.ID, ref, 0, body, reqID); err != nil {
-				return err
-			}
-		}
-		if ref := r.PostFormValue("upload"); ref != "" && authz.Can(p, authz.AnswerAssessment, res) {
-			anchor = ref
-			if msg := s.saveEvidence(r, tx, a.ID, ref); msg != "" {
-				notes[ref] = asm.ControlNote{MessageID: msg}
+			if answer {
+				pressed := r.PostFormValue("upload") == ref
+				if pressed {
+					anchor = ref
+				}
+				if m := s.saveEvidence(r, tx, a.ID, ref, pressed); m != nil {
+					refuse(ref, "evidence", *m)
+				}
 			}
 		}
 		return nil
@@ -386,14 +467,14 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if len(notes) > 0 {
+	if len(in.Notes) > 0 {
 		status := http.StatusUnprocessableEntity
-		for _, n := range notes {
+		for _, n := range in.Notes {
 			if n.Stored != nil {
 				status = http.StatusConflict
 			}
 		}
-		return s.renderSection(w, r, status, typed, notes)
+		return s.renderSection(w, r, status, in)
 	}
 	target := r.URL.Path + "?saved=1"
 	if anchor != "" {
@@ -403,28 +484,32 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// saveEvidence stores the file uploaded for ref; it returns a message id
-// when the file is refused.
-func (s *Server) saveEvidence(r *http.Request, tx pgx.Tx, assessmentID int64, ref string) string {
+// saveEvidence stores the file chosen for ref, if any; it returns why the
+// file was refused, or that none was chosen when the user pressed that
+// control's button.
+func (s *Server) saveEvidence(r *http.Request, tx pgx.Tx, assessmentID int64, ref string, pressed bool) *asm.Message {
 	f, hdr, err := r.FormFile("evidence-" + ref)
-	if err != nil {
-		return "asmui.error.no_file"
+	if err != nil || (hdr.Filename == "" && hdr.Size == 0) {
+		if pressed {
+			return &asm.Message{MessageID: "asmui.error.no_file"}
+		}
+		return nil
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxEvidenceSize+1))
 	if err != nil {
-		return "asmui.error.no_file"
+		return &asm.Message{MessageID: "asmui.error.no_file"}
 	}
 	_, err = postgres.AddEvidence(r.Context(), tx, principal(r), assessmentID, ref, hdr.Filename, data, maxEvidenceSize,
 		middleware.GetReqID(r.Context()))
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
-		return ke.MessageID
+		return &asm.Message{MessageID: ke.MessageID, Args: ke.Args}
 	}
 	if err != nil {
-		return "error.internal"
+		return &asm.Message{MessageID: "error.internal"}
 	}
-	return ""
+	return nil
 }
 
 // autosaveReply is what the page's script reads after saving one answer.
@@ -465,7 +550,13 @@ func (s *Server) handleAnswerAutosave(w http.ResponseWriter, r *http.Request) er
 	case errors.As(err, &ke) && ke.Code == kijun.EConflict:
 		return reply(http.StatusConflict, autosaveReply{Conflict: true, Message: loc.T("asmui.autosave.conflict")})
 	case errors.As(err, &ke) && ke.Code == kijun.EInvalid:
-		return reply(http.StatusUnprocessableEntity, autosaveReply{Message: loc.T(ke.MessageID, ke.Args)})
+		msg := loc.T(ke.MessageID, ke.Args)
+		if ps, ok := ke.Args["Problems"].([]assessment.AnswerProblem); ok {
+			for _, pr := range ps { // which field, and why
+				msg += " " + loc.T("asmui.field."+pr.Field) + loc.T("plans.colon") + loc.T(pr.MessageID, pr.Args)
+			}
+		}
+		return reply(http.StatusUnprocessableEntity, autosaveReply{Message: msg})
 	case errors.As(err, &ke) && ke.Code == kijun.ENotFound:
 		return reply(http.StatusNotFound, autosaveReply{Message: loc.T("error.not_found")})
 	case err != nil:
@@ -478,6 +569,9 @@ func (s *Server) handleAnswerAutosave(w http.ResponseWriter, r *http.Request) er
 	})
 }
 
+// handleCarryForward copies the previous cycle's answers; a refusal
+// (nothing to carry, an assessment already started or locked) comes back
+// on the assessment's page.
 func (s *Server) handleCarryForward(w http.ResponseWriter, r *http.Request) error {
 	var id int64
 	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
@@ -489,6 +583,9 @@ func (s *Server) handleCarryForward(w http.ResponseWriter, r *http.Request) erro
 		_, err = postgres.CarryForward(r.Context(), tx, principal(r), a.ID, middleware.GetReqID(r.Context()))
 		return err
 	})
+	if ke, ok := refusal(err); ok {
+		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{}, &asm.Message{MessageID: ke.MessageID, Args: ke.Args})
+	}
 	if err != nil {
 		return err
 	}
@@ -519,17 +616,23 @@ func (s *Server) handleAssessmentSubmit(w http.ResponseWriter, r *http.Request) 
 		}
 		return err
 	})
+	if ke, ok := refusal(err); ok {
+		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{}, &asm.Message{MessageID: ke.MessageID, Args: ke.Args})
+	}
 	if err != nil {
 		return err
 	}
 	if problems != nil {
-		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems)
+		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems, asm.ReviewForm{}, nil)
 	}
 	http.Redirect(w, r, "/assessments/"+itoa(id)+"?done=submitted", http.StatusSeeOther)
 	return nil
 }
 
-// handleAssessmentReview accepts or returns a submitted assessment.
+// handleAssessmentReview accepts or returns a submitted assessment. A
+// refusal (no reason for a return, a note too long, an assessment no
+// longer submitted) comes back on the assessment's page with the note as
+// typed and the reason next to it.
 func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) error {
 	var id int64
 	decision := r.PostFormValue("decision")
@@ -549,6 +652,11 @@ func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) 
 		}
 		return kijun.Errorf(kijun.EInvalid, "asmui.error.decision", nil)
 	})
+	if ke, ok := refusal(err); ok {
+		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{
+			Note: r.PostFormValue("note"), Error: &asm.Message{MessageID: ke.MessageID, Args: ke.Args},
+		}, nil)
+	}
 	if err != nil {
 		return err
 	}

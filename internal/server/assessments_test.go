@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -94,10 +95,28 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 		t.Fatalf("operator's list %d must show its own assessment only", status)
 	}
 
+	// Nothing to carry forward in the first cycle: the assessment's page
+	// says so, not an error page.
+	status, _, body = post(t, op, w.url(w.toto, "/carry-forward"), nil)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="refused">引き継ぐことができる前回の評価サイクルの回答がありません。`) ||
+		!strings.Contains(body, `id="assessment-status"`) {
+		t.Fatalf("carry forward with nothing to carry: %d\n%.2000s", status, body)
+	}
+
 	// The section page without JavaScript: one POST saves the section.
 	status, body = w.env.Get(t, op, fmt.Sprintf("/assessments/%d/sections/%s", w.toto, first))
 	if status != http.StatusOK || !strings.Contains(body, `id="ctl-`+ref+`"`) || !strings.Contains(body, `data-autosave=`) {
 		t.Fatalf("section page %d lacks the control or the autosave form", status)
+	}
+	// The control's guidance (解説) is beside it.
+	var guidance string
+	if err := w.env.DB.Owner.QueryRow(context.Background(), `SELECT c.guidance_ja FROM controls c
+		JOIN assessment_controls i ON i.catalog_id = c.catalog_id AND i.ref = c.ref
+		WHERE i.assessment_id = $1 AND i.ref = $2`, w.toto, ref).Scan(&guidance); err != nil {
+		t.Fatal(err)
+	}
+	if guidance == "" || !strings.Contains(body, `id="guidance-`+ref+`"`) || !strings.Contains(body, html.EscapeString(guidance)) {
+		t.Errorf("the section page does not show %s's guidance %q", ref, guidance)
 	}
 	status, loc, _ := post(t, op, w.url(w.toto, "/sections/"+first), implemented(ref, 0))
 	if status != http.StatusSeeOther || !strings.Contains(loc, "saved=1") {
@@ -149,6 +168,10 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 		!strings.Contains(body, "古い画面からの入力") || !strings.Contains(body, "運用手順書に基づき実施 "+second) {
 		t.Fatalf("stale section save: %d; want both versions on the page:\n%.3000s", status, body)
 	}
+	// The conflict names the control, who saved and the versions.
+	if !strings.Contains(body, "管理策 "+second+" の回答は") || !strings.Contains(body, "(版 0 → 1)") || strings.Contains(body, "no value") {
+		t.Errorf("the conflict message lacks its details:\n%.5000s", body)
+	}
 
 	// Submitting an incomplete assessment lists every gap.
 	status, _, body = post(t, op, w.url(w.toto, "/submit"), nil)
@@ -180,8 +203,22 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 		t.Error("a submitted assessment still offers autosave")
 	}
 
-	// The ministry comments on one answer and returns the assessment.
+	// A return without any reason comes back on the assessment's page,
+	// with the reason next to the note; a note too long keeps what was
+	// typed and says how long it may be.
 	meti := w.env.SignIn(t, "meti-staff")
+	status, _, body = post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"return"}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `aria-describedby="review-note-error"`) ||
+		!strings.Contains(body, `id="review-note-error">差戻しの理由又は回答へのコメントを入力してください。`) {
+		t.Fatalf("return without a reason: %d\n%.3000s", status, body)
+	}
+	long := strings.Repeat("長", 5001)
+	status, _, body = post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"accept"}, "note": {long}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, long+"</textarea>") || !strings.Contains(body, "5000文字以内") {
+		t.Fatalf("accept with a note too long: %d", status)
+	}
+	// The ministry comments on one answer and returns the assessment
+	// without an overall note: the comment is the reason.
 	status, _, _ = post(t, meti, w.url(w.toto, "/sections/"+first), url.Values{"comment": {ref}, "comment-" + ref: {"証跡として手順書の写しを添付してください。"}})
 	if status != http.StatusSeeOther {
 		t.Fatalf("ministry comment: %d", status)
@@ -191,8 +228,8 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 	if status, _, _ := post(t, fsa, w.url(w.toto, "/review"), url.Values{"decision": {"return"}, "note": {"x"}}); status != http.StatusNotFound {
 		t.Fatalf("FSA reviewing a METI sector: %d, want 404", status)
 	}
-	if status, loc, _ := post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"return"}, "note": {"手順書を添付してください"}}); status != http.StatusSeeOther || !strings.Contains(loc, "done=return") {
-		t.Fatalf("return: %d %q", status, loc)
+	if status, loc, body := post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"return"}, "note": {""}}); status != http.StatusSeeOther || !strings.Contains(loc, "done=return") {
+		t.Fatalf("return with a comment on an answer only: %d %q\n%.3000s", status, loc, body)
 	}
 
 	// The operator sees the comment and the returned status, can answer
@@ -360,10 +397,12 @@ func TestEvidenceUploadAndDownload(t *testing.T) {
 	if status, body := upload("手順書.pdf", pdf); status != http.StatusSeeOther {
 		t.Fatalf("upload: %d\n%.2000s", status, body)
 	}
-	// A program renamed to .pdf is refused with a message, and the form comes back.
+	// A program renamed to .pdf is refused with a message that names the
+	// file, next to the file field, and the form comes back.
 	if status, body := upload("report.pdf", append([]byte("MZ\x90\x00\x03\x00\x00\x00"), make([]byte, 200)...)); status != http.StatusUnprocessableEntity ||
-		!strings.Contains(body, `id="note-`+ref+`"`) {
-		t.Fatalf("disguised file: %d", status)
+		!strings.Contains(body, `<p class="error" id="err-evidence-`+ref+`">ファイル report.pdf は`) ||
+		!strings.Contains(body, `aria-describedby="evidence-hint-`+ref+` err-evidence-`+ref+`"`) || strings.Contains(body, "no value") {
+		t.Fatalf("disguised file: %d\n%s", status, body)
 	}
 	_, body := w.env.Get(t, op, fmt.Sprintf("/assessments/%d/sections/%s", w.toto, section))
 	m := regexp.MustCompile(`href="/evidence/(\d+)">手順書.pdf`).FindStringSubmatch(body)
@@ -511,4 +550,70 @@ func init() {
 			}, allow("GET", 200, viewers, ncos)},
 		}
 	})
+}
+
+// TestConfirmSectionInOneAction: the section page confirms every carried
+// answer of the section with one button, at the versions the page showed:
+// an answer changed since stays marked and is named on the page.
+func TestConfirmSectionInOneAction(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	op := w.env.SignIn(t, "toto-staff")
+	section := w.sections[0]
+	refs := w.refsBySection[section]
+	if len(refs) < 2 {
+		t.Fatalf("section %s has %d controls; the test needs two", section, len(refs))
+	}
+	form := url.Values{}
+	for _, ref := range refs {
+		for k, v := range implemented(ref, 0) {
+			form[k] = v
+		}
+	}
+	if status, _, body := post(t, op, w.url(w.toto, "/sections/"+section), form); status != http.StatusSeeOther {
+		t.Fatalf("saving the section: %d\n%.2000s", status, body)
+	}
+	// As carried forward from last year (what CarryForward writes).
+	if _, err := w.env.DB.Owner.Exec(context.Background(), `UPDATE answers SET carried_forward = true WHERE assessment_id = $1`, w.toto); err != nil {
+		t.Fatal(err)
+	}
+	_, body := w.env.Get(t, op, fmt.Sprintf("/assessments/%d/sections/%s", w.toto, section))
+	if !strings.Contains(body, `id="confirm-all"`) || !strings.Contains(body, fmt.Sprintf("確認していない回答が%d件", len(refs))) {
+		t.Fatalf("the section page offers no confirmation of its %d carried answers", len(refs))
+	}
+	// The page as it was shown, but the first answer changed meanwhile.
+	form = url.Values{"confirm_all": {section}}
+	for _, ref := range refs {
+		for k, v := range implemented(ref, currentVersion(t, w, ref)) {
+			form[k] = v
+		}
+	}
+	if _, err := w.env.DB.Owner.Exec(context.Background(), `UPDATE answers SET version = version + 1 WHERE assessment_id = $1 AND ref = $2`, w.toto, refs[0]); err != nil {
+		t.Fatal(err)
+	}
+	status, _, body := post(t, op, w.url(w.toto, "/sections/"+section), form)
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="note-`+refs[0]+`">この回答は画面を開いた後に変更されたため`) {
+		t.Fatalf("confirming with one answer changed: %d\n%.3000s", status, body)
+	}
+	var marked []string
+	rows, err := w.env.DB.Owner.Query(context.Background(), `SELECT ref FROM answers WHERE assessment_id = $1 AND carried_forward ORDER BY ref`, w.toto)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ref string
+		_ = rows.Scan(&ref)
+		marked = append(marked, ref)
+	}
+	rows.Close()
+	if len(marked) != 1 || marked[0] != refs[0] {
+		t.Errorf("still marked %v, want only %s", marked, refs[0])
+	}
+	var events int
+	if err := w.env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'assessment.answer.confirm'`).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 1 {
+		t.Errorf("%d confirm events, want one for the whole section", events)
+	}
 }

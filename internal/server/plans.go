@@ -194,6 +194,12 @@ func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status i
 	}
 	p := principal(r)
 	v := plans.ShowView{Error: msg}
+	if msg != "" && r.Method == http.MethodPost {
+		v.Typed = map[string]string{} // a refused form comes back as typed
+		for k := range r.PostForm {
+			v.Typed[k] = r.PostForm.Get(k)
+		}
+	}
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		ctx := r.Context()
 		if v.Plan, err = loadPlan(ctx, tx, p, id, authz.ViewPlans); err != nil {
@@ -257,7 +263,7 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request, a authz.Acti
 			status = http.StatusUnprocessableEntity
 		}
 		r.URL.RawQuery = ""
-		return s.renderPlanShow(w, r, status, ke.MessageID)
+		return s.renderPlanShow(w, r, status, ke.MessageID) // with what was typed (ShowView.Typed)
 	}
 	if err != nil {
 		return err

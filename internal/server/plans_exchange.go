@@ -269,7 +269,7 @@ func parseProfileRows(rows []exchange.Row, stored []plan.ProfileControl, names k
 		}
 		if len(pr.Problems) == 0 {
 			for _, prob := range c.Check() {
-				bad(prob.Field, prob.MessageID, nil)
+				bad(prob.Field, prob.MessageID, prob.Args)
 			}
 		}
 		a, b := &plan.Version{Profile: []plan.ProfileControl{old}}, &plan.Version{Profile: []plan.ProfileControl{c}}

@@ -295,7 +295,17 @@ func TestPlanPagesLifecycle(t *testing.T) {
 	if _, body := env.Get(t, nco, "/plans/review"); !strings.Contains(body, "電力分野 実施計画") {
 		t.Errorf("the plan is not in the review queue")
 	}
+	// A return refused (not under review yet) comes back with the
+	// comments as typed.
+	status, _, body = postForm(t, env, nco, plan+"/return", url.Values{"comment_profile": {"先に確認を始めてください。"}})
+	if status != 409 || !strings.Contains(body, `id="plan-error"`) {
+		t.Errorf("return before the review started: %d", status)
+	}
 	mustStatus(t, "start review", first(postForm(t, env, nco, plan+"/review", nil)), 303, "")
+	status, _, body = postForm(t, env, nco, plan+"/comments", url.Values{"section": {"profile"}, "body": {"   "}})
+	if status != 422 || !strings.Contains(body, `<option value="profile" selected>`) {
+		t.Errorf("an empty comment: %d, and the section chosen is not kept", status)
+	}
 	status, _, body = postForm(t, env, nco, plan+"/return", url.Values{"comment_profile": {"GV-01 の非適用理由を具体的に記載してください。"}})
 	mustStatus(t, "return", status, 303, body)
 	if _, body := env.Get(t, meti, plan); !strings.Contains(body, "GV-01 の非適用理由を具体的に記載してください。") || !strings.Contains(body, "差戻し") {

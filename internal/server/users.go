@@ -112,9 +112,15 @@ func (s *Server) handleUserShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return s.renderUserShow(w, r, http.StatusOK, id, nil)
+}
+
+// renderUserShow shows a user's grants; refused says why the action just
+// asked for on them was refused.
+func (s *Server) renderUserShow(w http.ResponseWriter, r *http.Request, status int, id int64, refused *kijun.Error) error {
 	p := principal(r)
 	var u identity.UserSummary
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
 		u, err = postgres.GetUser(r.Context(), tx, id)
 		return err
 	})
@@ -131,13 +137,16 @@ func (s *Server) handleUserShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := users.ShowView{User: u, Ministries: names}
+	if refused != nil {
+		v.Refused, v.RefusedArgs = refused.MessageID, refused.Args
+	}
 	for _, g := range u.Grants {
 		v.CanRevoke = append(v.CanRevoke, authz.CanGrant(p, g.Role, grantResource(g)))
 	}
 	for _, g := range u.Revoked {
 		v.CanRestore = append(v.CanRestore, authz.CanGrant(p, g.Role, grantResource(g)))
 	}
-	return s.render(w, r, http.StatusOK, users.Show(v))
+	return s.render(w, r, status, users.Show(v))
 }
 
 func grantResource(g identity.Grant) authz.Resource {
@@ -336,6 +345,9 @@ func (s *Server) handleGrantRestore(w http.ResponseWriter, r *http.Request) erro
 		ev.Action, ev.ObjectType, ev.ObjectID = "grant.restore", "grant", itoa(nid)
 		return postgres.Audit(r.Context(), tx, ev, map[string]any{"revoked_grant_id": id}, grantDetail(g))
 	})
+	if ke, ok := refusal(err); ok && g.UserID != 0 {
+		return s.renderUserShow(w, r, statusOf(err), g.UserID, ke)
+	}
 	if err != nil {
 		return err
 	}

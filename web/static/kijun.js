@@ -21,10 +21,36 @@
   // way out: no more saves, and no reaction to saves still in flight
   // (the server compares what is stored, so nothing is lost).
   var submitting = false;
-  form.addEventListener("submit", function () {
-    submitting = true;
+  // A submission while saves are in flight waits for them, so that the
+  // form carries the versions they wrote: otherwise the server would see
+  // the user's own save as someone else's (a false conflict).
+  var waiting = false;
+  var waitingSubmitter = null;
+  function anyBusy() {
+    return Object.keys(busy).some(function (ref) { return busy[ref]; });
+  }
+  form.addEventListener("submit", function (ev) {
     Object.keys(timers).forEach(function (ref) { clearTimeout(timers[ref]); });
+    if (anyBusy()) {
+      ev.preventDefault();
+      waiting = true;
+      waitingSubmitter = ev.submitter || null;
+      return;
+    }
+    submitting = true;
   });
+  function settle() {
+    if (!waiting || anyBusy()) {
+      return;
+    }
+    waiting = false;
+    if (form.requestSubmit && waitingSubmitter) {
+      form.requestSubmit(waitingSubmitter);
+    } else {
+      submitting = true;
+      form.submit();
+    }
+  }
 
   function fieldsetOf(el) {
     while (el && el !== form) {
@@ -87,20 +113,23 @@
           v.value = String(r.reply.version);
         }
         say(ref, r.reply.message);
-        if (again[ref]) {
+        if (again[ref] && !waiting) {
           again[ref] = false;
           save(fs);
         }
+        settle();
       } else if (r.status === 409) {
         say(ref, r.reply.message);
         submitting = true;
         form.submit(); // the server shows both versions; nothing typed is lost
       } else {
         say(ref, r.reply.message);
+        settle();
       }
     }).catch(function () {
       busy[ref] = false;
       say(ref, form.getAttribute("data-offline") || "!");
+      settle();
     });
   }
 
@@ -113,6 +142,21 @@
     clearTimeout(timers[ref]);
     timers[ref] = setTimeout(function () { save(fs); }, delay);
   }
+
+  // Files chosen and comments typed are sent only with the form: leaving
+  // the page without sending it would drop them, so the browser asks first.
+  window.addEventListener("beforeunload", function (ev) {
+    if (submitting || waiting) {
+      return;
+    }
+    var unsent = Array.prototype.some.call(form.querySelectorAll('input[type="file"], textarea[name^="comment-"]'), function (el) {
+      return el.type === "file" ? el.files && el.files.length > 0 : el.value.trim() !== "";
+    });
+    if (unsent) {
+      ev.preventDefault();
+      ev.returnValue = "";
+    }
+  });
 
   form.addEventListener("change", function (ev) { schedule(ev, 0); });
   form.addEventListener("input", function (ev) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
@@ -22,7 +24,8 @@ const PageSize = 50
 // CycleForm is the open-a-cycle form as typed.
 type CycleForm struct {
 	FiscalYear, Catalog, OpensOn, DueOn string
-	Errors                              map[string]string
+	Errors                              map[string]string         // field → message id
+	Args                                map[string]map[string]any // field → the message's arguments
 	// Warnings by field: the dates are allowed once confirmed.
 	Warnings map[string]string
 }
@@ -56,6 +59,8 @@ type ShowView struct {
 	Rollups    []assessment.Rollup
 	Carried    int                        // answers carried forward, not yet confirmed
 	Problems   []assessment.AnswerProblem // why a submission was refused
+	Review     ReviewForm                 // the review form as typed, when it comes back
+	Refused    *Message                   // why a carry-forward or a submission was refused
 	Notice     string                     // what just happened: submitted, accept, return, carried
 	Imported   string                     // answers applied from an Excel upload
 	Sections   map[string]kijun.Text
@@ -64,12 +69,34 @@ type ShowView struct {
 	CanComment bool
 }
 
+// Message is a translated message's id and its arguments.
+type Message struct {
+	MessageID string
+	Args      map[string]any
+}
+
+// ReviewForm is the accept-or-return form as the reviewer typed it, and
+// why it was refused.
+type ReviewForm struct {
+	Note  string
+	Error *Message
+}
+
 // ControlNote is what the section page says about one control when the
-// form comes back: a message, and the stored answer when someone else
-// saved first.
+// form comes back: a message about the control, the stored answer when
+// someone else saved first, and why a field (how, na_reason, …, evidence,
+// comment) was refused, shown next to that field.
 type ControlNote struct {
 	MessageID string
+	Args      map[string]any
 	Stored    *assessment.Answer
+	Fields    map[string]Message
+}
+
+// FieldError is the note's message for field, if any.
+func (n ControlNote) FieldError(field string) (Message, bool) {
+	m, ok := n.Fields[field]
+	return m, ok
 }
 
 // SectionView is one section's controls as one form.
@@ -82,6 +109,8 @@ type SectionView struct {
 	Comments     []assessment.ReviewComment
 	Scale        []assessment.ScaleEntry
 	Notes        map[string]ControlNote
+	Drafts       map[string]string // comments typed but not sent, by ref
+	Problem      *Message          // a problem with the whole form (nothing of it could be read)
 	Saved        bool
 	CanAnswer    bool
 	CanComment   bool
@@ -234,4 +263,78 @@ func sectionOfRef(a assessment.Assessment, ref string) string {
 		}
 	}
 	return ""
+}
+
+// fieldError is the message for one field of control ref, if refused.
+func (v SectionView) fieldError(ref, field string) (Message, bool) {
+	return v.Notes[ref].FieldError(field)
+}
+
+// errorID is the id of the message next to a field of control ref.
+func errorID(ref, field string) string { return "err-" + field + "-" + ref }
+
+// describedBy lists the ids that describe a field: its hint, if any, and
+// its error when it has one.
+func (v SectionView) describedBy(ref, field, hint string) string {
+	ids := hint
+	if _, bad := v.fieldError(ref, field); bad {
+		if ids != "" {
+			ids += " "
+		}
+		ids += errorID(ref, field)
+	}
+	return ids
+}
+
+// fieldAttrs ties a field of control ref to its hint and, when it was
+// refused, to its error (aria-invalid, aria-describedby).
+func (v SectionView) fieldAttrs(ref, field, hint string) templ.Attributes {
+	attrs := templ.Attributes{}
+	if _, bad := v.fieldError(ref, field); bad {
+		attrs["aria-invalid"] = "true"
+	}
+	if ids := v.describedBy(ref, field, hint); ids != "" {
+		attrs["aria-describedby"] = ids
+	}
+	return attrs
+}
+
+// carried counts the section's carried-forward answers not yet confirmed.
+func (v SectionView) carried() int {
+	n := 0
+	for _, row := range v.Rows {
+		if row.Answer.CarriedForward {
+			n++
+		}
+	}
+	return n
+}
+
+// noteFields are the fields a note can name, in the order of the page.
+var noteFields = []string{"status", "maturity", "na_reason", "how", "remediation_action", "remediation_owner", "remediation_due", "evidence", "comment"}
+
+// fieldTarget is the id of the input of a field of control ref.
+func fieldTarget(ref, field string) string {
+	switch field {
+	case "status":
+		return "ctl-" + ref
+	case "remediation_action":
+		return "action-" + ref
+	case "remediation_owner":
+		return "owner-" + ref
+	case "remediation_due":
+		return "due-" + ref
+	}
+	return field + "-" + ref
+}
+
+// fieldLabel names a field of an answer on the section page.
+func fieldLabel(ctx context.Context, field string) string {
+	switch field {
+	case "evidence":
+		return i18n.T(ctx, "asmui.evidence.file")
+	case "comment":
+		return i18n.T(ctx, "asmui.thread.write")
+	}
+	return problemField(ctx, field)
 }

@@ -519,7 +519,7 @@ func BuildScorecard(loc *i18n.Localizer, in ScorecardInput) []Figure {
 
 func boxFigure(loc *i18n.Localizer, in ScorecardInput, id, kind string, dims []kijun.Named) Figure {
 	f := Figure{ID: id, Title: loc.T("dash.score" + kind + ".title"),
-		Lead: loc.T("dash.scorecard.lead", map[string]any{"Min": dashboard.MinBenchmarkGroup}), Download: in.download(id)}
+		Lead: loc.T("dash.scorecard.lead"), Download: in.download(id)}
 	b := &chart.Boxes{ID: "chart-" + id, Title: f.Title, OwnLabel: loc.T("dash.scorecard.own"), BoxLabel: loc.T("dash.scorecard.box")}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("dash.col." + kind), loc.T("dash.scorecard.own"),
 		loc.T("dash.col.sector_n"), loc.T("dash.col.q1"), loc.T("dash.col.median"), loc.T("dash.col.q3")}}

@@ -112,6 +112,7 @@ type ShowView struct {
 	CanReview bool // the NCO admin: start review / return / accept
 	CanNote   bool // may read internal notes (the plan's own ministry and NCO)
 	Error     string
+	Typed     map[string]string // a refused form's fields as typed, by name
 }
 
 // ScopeName names a business scope by id.

@@ -54,6 +54,10 @@ type ShowView struct {
 	Ministries map[string]kijun.Text
 	CanRevoke  []bool // per grant
 	CanRestore []bool // per revoked grant
+	// Refused says why the action just asked for was refused (a message
+	// id and its arguments).
+	Refused     string
+	RefusedArgs map[string]any
 }
 
 // invitationGrant is the grant an invitation would give, to name its scope.
