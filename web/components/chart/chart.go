@@ -44,9 +44,9 @@ type Heatmap struct {
 // Geometry of the heatmap (SVG user units).
 const (
 	heatLabelMin = 120 // the label column is as wide as its longest label
-	heatHeadH  = 64
-	heatCellW  = 78
-	heatCellH  = 40
+	heatHeadH    = 64
+	heatCellW    = 78
+	heatCellH    = 40
 )
 
 // LabelW is the width of the row labels' column: the longest label (at
@@ -132,10 +132,10 @@ type StackedBars struct {
 
 const (
 	barLabelMin = 120
-	barW      = 520
-	barH      = 26
-	barGap    = 10
-	barTop    = 10
+	barW        = 520
+	barH        = 26
+	barGap      = 10
+	barTop      = 10
 )
 
 // LabelW is the width of the bar labels' column (the longest fits).
@@ -301,8 +301,8 @@ type Boxes struct {
 
 const (
 	boxLabelMin = 120
-	boxW      = 420
-	boxRowH   = 34
+	boxW        = 420
+	boxRowH     = 34
 )
 
 // LabelW is the width of the row labels' column (the longest fits).
