@@ -82,6 +82,7 @@ func TestAxeEveryPage(t *testing.T) {
 		progress = func(format string, args ...any) { fmt.Fprintf(f, format, args...) }
 	}
 	pages := 0
+	seen := map[string]bool{}
 	do(t, ctx, chromedp.Navigate(env.HTTP.URL+"/"))
 	for _, role := range axeRoles {
 		name := role
@@ -103,6 +104,16 @@ func TestAxeEveryPage(t *testing.T) {
 				get(t, ctx, chromedp.Evaluate[string](`document.cookie = "kijun_lang=`+lang+`; path=/"`))
 				began := time.Now()
 				do(t, ctx, chromedp.Navigate(env.HTTP.URL+path))
+				// A page whose content another role already had checked
+				// (the same main, the same menu) is not run
+				// again: the big catalog pages are the same for many roles.
+				key := lang + " " + get(t, ctx, chromedp.Evaluate[string](
+					`document.querySelector("main").outerHTML + [...document.querySelectorAll(".site-nav a")].map(e => e.outerHTML).join("")`))
+				if seen[key] {
+					progress("%s %s %s same as before\n", name, lang, path)
+					continue
+				}
+				seen[key] = true
 				v := runAxe(t, ctx, axe)
 				progress("%s %s %s %s\n%s", name, lang, path, time.Since(began).Round(time.Millisecond), v)
 				if v != "" {
