@@ -27,6 +27,14 @@
       c.setAttribute("aria-describedby", d ? ids + " " + d : ids);
     });
   });
+  // A control of a self-assessment with a note: the note describes the
+  // control's whole group of fields.
+  Array.prototype.forEach.call(document.querySelectorAll("fieldset.control--note"), function (box) {
+    var note = box.querySelector(".error[id]");
+    if (note && !box.hasAttribute("aria-describedby")) {
+      box.setAttribute("aria-describedby", note.id);
+    }
+  });
   var summary = document.querySelector("main .notice--error[role=alert]");
   if (summary) {
     summary.setAttribute("tabindex", "-1");
