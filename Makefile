@@ -11,7 +11,7 @@ MODULES  := . deploy cmd/kijun-bench
 # it also runs in the other modules.
 STATICCK := $(CURDIR)/.data/tools/staticcheck
 
-.PHONY: dev test check lint tidycheck dockerlint generate css build bench chromium
+.PHONY: dev test check lint tidycheck dockerlint generate css build bench chromium axe
 
 ## dev: run the portal with demo data and demo logins on http://localhost:8080
 ## (the dev build tag adds `kijun dev`, the demo data and the development
@@ -26,7 +26,7 @@ build:
 ## test: every check and every test, with the race detector, on real PostgreSQL;
 ## -tags dev so that the server and browser tests sign in at the development
 ## identity provider
-test: check chromium
+test: check chromium axe
 	$(GO) test -tags dev -race -count=1 -timeout 30m $(PKGS)
 	$(GO) -C cmd/kijun-bench test -race -count=1 ./...
 	$(GO) -C deploy test -tags dev -count=1 ./...
@@ -91,6 +91,16 @@ bench:
 	$(GO) -C cmd/kijun-bench build -trimpath -o ../../bin/kijun-bench .
 	bin/kijun-bench -operators $(BENCH_OPERATORS) -cycles $(BENCH_CYCLES) -kijun bin/kijun $(BENCH_FLAGS)
 	$(GO) test -tags dev -run '^$$' -bench 'RegisterImport|BareCopy' -benchtime 1x ./internal/postgres
+
+## axe: the accessibility walk (internal/e2e, TestAxeEveryPage) injects
+## axe-core from npm; install the pinned version under .data/tools when missing
+AXE_VERSION := 4.10.3
+AXE := .data/tools/node_modules/axe-core/axe.min.js
+axe:
+	@if [ ! -f $(AXE) ] || ! grep -q '"version": "$(AXE_VERSION)"' .data/tools/node_modules/axe-core/package.json; then \
+		command -v npm >/dev/null 2>&1 || { echo "npm is missing: sudo apt-get install npm (the accessibility test needs axe-core)"; exit 1; }; \
+		npm install --prefix .data/tools --no-audit --no-fund --silent axe-core@$(AXE_VERSION) >/dev/null || \
+		{ echo "Could not install axe-core from npm"; exit 1; }; fi
 
 ## chromium: browser tests drive Debian's Chromium; install it when missing
 chromium:

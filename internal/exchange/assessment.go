@@ -410,7 +410,7 @@ func asmMetaSheet(f *excelize.File, wb AssessmentWorkbook, sheet string, lang ki
 		{"fiscal_year", strconv.Itoa(int(a.FiscalYear)), ""},
 		{"lang", string(lang), ""},
 		{"sheet", sheet, ""},
-		{"exported_at", at.UTC().Format(time.RFC3339), ""},
+		{"exported_at", kijun.ISODateTime(at), ""},
 	}
 	for _, r := range wb.Rows {
 		rows = append(rows, []string{"answer:" + r.Control.Ref, strconv.Itoa(r.Answer.Version), AnswerDigest(r.Answer)})

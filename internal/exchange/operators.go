@@ -525,7 +525,7 @@ func WriteOperators(w io.Writer, format Format, lang kijun.Lang, ops []register.
 		}
 		var since string
 		if !op.DesignatedSince.IsZero() {
-			since = op.DesignatedSince.Format(time.DateOnly)
+			since = kijun.ISODate(op.DesignatedSince)
 		}
 		err := rw.Write([]string{op.CorporateNumber, op.Name.Ja, op.Name.En, op.LocalGovCode, sector,
 			strings.Join(scopes, sep), designationLabel(op.Designation, lang), since, op.Reason})

@@ -84,10 +84,10 @@ func WriteXLSX(w io.Writer, a Assessment, lang kijun.Lang) error {
 			maturity = strconv.Itoa(ans.Maturity)
 		}
 		if ans.Remediation.Due != nil {
-			due = ans.Remediation.Due.Format(time.DateOnly)
+			due = kijun.ISODate(*ans.Remediation.Due)
 		}
 		if !ans.UpdatedAt.IsZero() {
-			updated = ans.UpdatedAt.In(kijun.JST).Format("2006-01-02 15:04")
+			updated = kijun.FormatDateTime(lang, ans.UpdatedAt)
 		}
 		status := ""
 		if ans.Status != "" {
@@ -340,7 +340,7 @@ func AssessmentResultsJSON(a Assessment) ([]byte, error) {
 			f.Props = append(f.Props, prop("carried-forward", "true"))
 		}
 		if ans.Remediation.Due != nil {
-			f.Props = append(f.Props, prop("remediation-due", ans.Remediation.Due.Format(time.DateOnly)))
+			f.Props = append(f.Props, prop("remediation-due", kijun.ISODate(*ans.Remediation.Due)))
 		}
 		var remarks []string
 		if a := strings.TrimSpace(ans.Remediation.Action); a != "" {

@@ -163,21 +163,10 @@ func MessageIDs(lang kijun.Lang) (map[string]bool, error) {
 	return ids, nil
 }
 
-// kijun.JST is Japan Standard Time: every date and time is shown in it.
+// Date formats the JST calendar date of t in the user's language
+// (kijun.FormatDate).
+func (l *Localizer) Date(t time.Time) string { return kijun.FormatDate(l.Lang, t) }
 
-// Date formats a calendar date: 「2025年9月30日」 or "30 September 2025".
-func (l *Localizer) Date(t time.Time) string {
-	if l.Lang == kijun.En {
-		return t.Format("2 January 2006")
-	}
-	return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day())
-}
-
-// DateTime formats an instant in JST.
-func (l *Localizer) DateTime(t time.Time) string {
-	t = t.In(kijun.JST)
-	if l.Lang == kijun.En {
-		return t.Format("2 Jan 2006 15:04 JST")
-	}
-	return fmt.Sprintf("%d年%d月%d日 %s", t.Year(), t.Month(), t.Day(), t.Format("15:04"))
-}
+// DateTime formats an instant in JST in the user's language
+// (kijun.FormatDateTime).
+func (l *Localizer) DateTime(t time.Time) string { return kijun.FormatDateTime(l.Lang, t) }

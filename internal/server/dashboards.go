@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
@@ -631,11 +630,11 @@ func (s *Server) handleExportAnswers(w http.ResponseWriter, r *http.Request) err
 				maturity = strconv.Itoa(a.Maturity)
 			}
 			if a.Due != nil {
-				due = a.Due.Format(time.DateOnly)
+				due = kijun.ISODate(*a.Due)
 			}
 			if err := cw.Write([]string{strconv.Itoa(int(a.FiscalYear)), a.Sector, a.CorporateNumber, loc.Pick(a.OperatorName),
 				strconv.FormatInt(a.AssessmentID, 10), string(a.AssessmentStatus), a.Ref, a.Status, labels[a.Status], maturity,
-				a.NAReason, a.Action, a.Owner, due, a.UpdatedAt.In(kijun.JST).Format(time.RFC3339)}); err != nil {
+				a.NAReason, a.Action, a.Owner, due, kijun.ISODateTime(a.UpdatedAt)}); err != nil {
 				return err
 			}
 			if n++; n%exportFlushRows == 0 {

@@ -257,7 +257,7 @@ func formOf(o register.Operator) operators.OperatorForm {
 		f.Scopes = append(f.Scopes, itoa(id))
 	}
 	if o.DesignatedSince.Year() > 1 {
-		f.DesignatedSince = o.DesignatedSince.Format(time.DateOnly)
+		f.DesignatedSince = kijun.ISODate(o.DesignatedSince)
 	}
 	return f
 }

@@ -43,20 +43,24 @@ type Heatmap struct {
 
 // Geometry of the heatmap (SVG user units).
 const (
-	heatLabelW = 190
-	heatHeadH  = 64
-	heatCellW  = 78
-	heatCellH  = 40
+	heatLabelMin = 120 // the label column is as wide as its longest label
+	heatHeadH    = 64
+	heatCellW    = 78
+	heatCellH    = 40
 )
 
+// LabelW is the width of the row labels' column: the longest label (at
+// 14 units) fits, in either language.
+func (h Heatmap) LabelW() int { return labelWidth(h.Rows, 14, heatLabelMin) }
+
 // Width is the heatmap's width.
-func (h Heatmap) Width() int { return heatLabelW + heatCellW*len(h.Cols) + 10 }
+func (h Heatmap) Width() int { return h.LabelW() + heatCellW*len(h.Cols) + 10 }
 
 // Height is the heatmap's height, legend included.
 func (h Heatmap) Height() int { return heatHeadH + heatCellH*len(h.Rows) + 50 }
 
 // X returns the left of column c.
-func (h Heatmap) X(c int) int { return heatLabelW + heatCellW*c }
+func (h Heatmap) X(c int) int { return h.LabelW() + heatCellW*c }
 
 // Y returns the top of row r.
 func (h Heatmap) Y(r int) int { return heatHeadH + heatCellH*r }
@@ -127,15 +131,24 @@ type StackedBars struct {
 }
 
 const (
-	barLabelW = 190
-	barW      = 520
-	barH      = 26
-	barGap    = 10
-	barTop    = 10
+	barLabelMin = 120
+	barW        = 520
+	barH        = 26
+	barGap      = 10
+	barTop      = 10
 )
 
+// LabelW is the width of the bar labels' column (the longest fits).
+func (s StackedBars) LabelW() int {
+	ls := make([]Label, len(s.Bars))
+	for i, b := range s.Bars {
+		ls[i] = b.Label
+	}
+	return labelWidth(ls, 14, barLabelMin)
+}
+
 // Width of the chart.
-func (s StackedBars) Width() int { return barLabelW + barW + 20 }
+func (s StackedBars) Width() int { return s.LabelW() + barW + 20 }
 
 // Height of the chart, legend included.
 func (s StackedBars) Height() int {
@@ -154,7 +167,7 @@ func (s StackedBars) Segments(i int) []Segment {
 	b := s.Bars[i]
 	total := b.Total()
 	var out []Segment
-	x := float64(barLabelW)
+	x := float64(s.LabelW())
 	for j, v := range b.Values {
 		if v == 0 || total == 0 {
 			continue
@@ -171,7 +184,7 @@ func (s StackedBars) BarY(i int) int { return barTop + (barH+barGap)*i }
 
 // LegendXY places legend entry j.
 func (s StackedBars) LegendXY(j int) (int, int) {
-	return barLabelW + (j%3)*180, barTop + (barH+barGap)*len(s.Bars) + 10 + 24*(j/3)
+	return s.LabelW() + (j%3)*180, barTop + (barH+barGap)*len(s.Bars) + 10 + 24*(j/3)
 }
 
 // Fill returns the fill of a series pattern.
@@ -287,19 +300,28 @@ type Boxes struct {
 }
 
 const (
-	boxLabelW = 220
-	boxW      = 420
-	boxRowH   = 34
+	boxLabelMin = 120
+	boxW        = 420
+	boxRowH     = 34
 )
 
+// LabelW is the width of the row labels' column (the longest fits).
+func (b Boxes) LabelW() int {
+	ls := make([]Label, len(b.Rows))
+	for i, r := range b.Rows {
+		ls[i] = Label{Text: r.Label}
+	}
+	return labelWidth(ls, 13, boxLabelMin)
+}
+
 // Width of the chart.
-func (b Boxes) Width() int { return boxLabelW + boxW + 70 }
+func (b Boxes) Width() int { return b.LabelW() + boxW + 70 }
 
 // Height of the chart.
 func (b Boxes) Height() int { return 30 + boxRowH*len(b.Rows) + 40 }
 
 // BX maps a value to x.
-func (b Boxes) BX(v float64) float64 { return float64(boxLabelW) + v*float64(boxW) }
+func (b Boxes) BX(v float64) float64 { return float64(b.LabelW()) + v*float64(boxW) }
 
 // RowY is the centre of row i.
 func (b Boxes) RowY(i int) int { return 30 + boxRowH*i + boxRowH/2 }
@@ -333,3 +355,60 @@ func F(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 // I formats an integer coordinate.
 func I(v int) string { return strconv.Itoa(v) }
+
+// labelWidth is the width of a column of labels drawn at size units: the
+// widest label's estimated width and a margin, at least least. Wide
+// (CJK) characters take a full em, others about 0.6 em, so that English
+// labels are not clipped.
+func labelWidth(labels []Label, size, least int) int {
+	w := least
+	for _, l := range labels {
+		var em float64
+		for _, r := range l.Text {
+			if r >= 0x1100 {
+				em++
+			} else {
+				em += 0.6
+			}
+		}
+		w = max(w, int(math.Ceil(em*float64(size)))+16)
+	}
+	return w
+}
+
+// Role is the ARIA role of a chart: an image, unless it holds links (a
+// drill-down), which an image would hide (axe: nested-interactive); then
+// a group named by its title.
+func Role(hasLinks bool) string {
+	if hasLinks {
+		return "group"
+	}
+	return "img"
+}
+
+// HasLinks reports whether the heatmap has a link anywhere.
+func (h Heatmap) HasLinks() bool {
+	for _, l := range append(append([]Label{}, h.Rows...), h.Cols...) {
+		if l.Href != "" {
+			return true
+		}
+	}
+	for _, row := range h.Cells {
+		for _, c := range row {
+			if c.Href != "" && c.Value != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// HasLinks reports whether a bar's label is a link.
+func (s StackedBars) HasLinks() bool {
+	for _, b := range s.Bars {
+		if b.Label.Href != "" {
+			return true
+		}
+	}
+	return false
+}

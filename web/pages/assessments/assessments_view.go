@@ -168,7 +168,7 @@ func day(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	return t.In(kijun.JST).Format(time.DateOnly)
+	return kijun.ISODate(*t)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
