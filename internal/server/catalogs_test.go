@@ -438,6 +438,7 @@ func TestCatalogDiffListsEditedControl(t *testing.T) {
 	oldTitle := ctl.Title.Ja
 	v := catControlValues(ctl)
 	v.Set("title_ja", "改訂した名称です")
+	v.Set("statement_ja", "【改訂】"+ctl.Statement.Ja)
 	v["themes"] = append(v["themes"], "communication")
 	if status, loc, body := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/controls/PR-01", draft), v); status != http.StatusSeeOther || loc != fmt.Sprintf("/catalogs/%d/controls/PR-01", draft) {
 		t.Fatalf("edit: %d %q\n%.3000s", status, loc, body)
@@ -458,6 +459,10 @@ func TestCatalogDiffListsEditedControl(t *testing.T) {
 		}
 		if strings.Contains(body, `id="diff-PR-02"`) {
 			t.Errorf("%s lists an unchanged control", path)
+		}
+		// The changed statement marks the inserted words only.
+		if !strings.Contains(body, `<ins class="diff-word">【改訂】</ins>`+html.EscapeString(ctl.Statement.Ja)) {
+			t.Errorf("%s does not mark the inserted words of the statement", path)
 		}
 	}
 }
