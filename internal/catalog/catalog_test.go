@@ -241,7 +241,7 @@ func TestYAMLStructureProblems(t *testing.T) {
 
 func TestProblemMessages(t *testing.T) {
 	p := catalog.Problem{Level: catalog.Error, Line: 12, Path: "controls[1] (GV-01) ref", ID: "catalog.problem.duplicate_ref", Args: map[string]any{"Ref": "GV-01"}}
-	if got := p.Message(i18n.New(kijun.Ja)); got != "管理策番号 GV-01 が重複しています。" {
+	if got := p.Message(i18n.New(kijun.Ja)); got != "対策項目番号 GV-01 が重複しています。" {
 		t.Errorf("ja: %q", got)
 	}
 	if got := p.Describe(i18n.New(kijun.En)); got != "Error: line 12 controls[1] (GV-01) ref: The control reference GV-01 is used more than once." {

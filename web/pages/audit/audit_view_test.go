@@ -33,7 +33,7 @@ func TestChangesAreReadable(t *testing.T) {
 	}
 	got := Changes(ctx, e)
 	want := []Change{
-		{Field: "根拠資料の要否", Before: "いいえ", After: "はい"},
+		{Field: "証跡の要否", Before: "いいえ", After: "はい"},
 		{Field: "テーマ", Before: "resilience", After: "resilience、supply-chain"},
 		{Field: "状態", Before: "submitted", After: "accepted"},
 	}
