@@ -35,7 +35,7 @@ func TestChangesAreReadable(t *testing.T) {
 	want := []Change{
 		{Field: "証跡の要否", Before: "いいえ", After: "はい"},
 		{Field: "テーマ", Before: "resilience", After: "resilience、supply-chain"},
-		{Field: "状態", Before: "submitted", After: "accepted"},
+		{Field: "状態", Before: "提出済み", After: "受理済み"},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("changes %+v, want %+v", got, want)

@@ -48,6 +48,9 @@ func Changes(ctx context.Context, e audit.Event) []Change {
 		if b == a {
 			continue
 		}
+		if k == "status" || k == "Status" {
+			b, a = statusLabel(ctx, b), statusLabel(ctx, a)
+		}
 		out = append(out, Change{Field: FieldLabel(ctx, k), Before: b, After: a})
 	}
 	return out
@@ -181,4 +184,12 @@ func ActorHref(e audit.Event) string {
 		return ""
 	}
 	return "/users/" + strconv.FormatInt(e.ActorUserID, 10)
+}
+
+// statusLabel names a recorded status (submitted, accepted …).
+func statusLabel(ctx context.Context, s string) string {
+	if s == "" {
+		return s
+	}
+	return labelOr(ctx, "audit.status."+s, s)
 }
