@@ -97,6 +97,11 @@ func ListAudit(ctx context.Context, tx pgx.Tx, f audit.Filter) ([]audit.Event, e
 			SELECT c.title_ja || ' ' || c.version, coalesce(nullif(c.title_en, ''), c.title_ja) || ' ' || c.version FROM catalogs c
 			WHERE e.object_type IN ('catalog', 'control') AND split_part(e.object_id, '/', 1) ~ '^[0-9]+$'
 			  AND c.id = split_part(e.object_id, '/', 1)::bigint
+			UNION ALL
+			SELECT m.name_ja || ' ' || p.period_start || '年度〜', m.name_en || ' FY' || p.period_start || '–'
+			FROM plans p JOIN ministries m ON m.code = p.ministry_code
+			WHERE e.object_type LIKE 'plan%' AND e.object_type <> 'plan_comment' AND split_part(e.object_id, '/', 1) ~ '^[0-9]+$'
+			  AND p.id = split_part(e.object_id, '/', 1)::bigint
 			LIMIT 1) n ON true
 		WHERE ($1 = '' OR action LIKE $1 || '%')
 		  AND ($2 = '' OR actor_label ILIKE '%' || $2 || '%')
