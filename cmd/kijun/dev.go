@@ -41,16 +41,24 @@ func cmdDev(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	// DATABASE_URL names the server and the database to use; without it,
+	// the local server or a private cluster, database kijun. Either way
+	// what is missing there (the database, the application role's LOGIN)
+	// is created when the URL's user may, else the error says what to run.
 	if cfg.DatabaseURL == "" {
 		admin, err := pgboot.AdminURL(ctx, *dataDir)
 		if err != nil {
 			return err
 		}
-		owner, app, err := pgboot.EnsureDatabase(ctx, admin, "kijun")
-		if err != nil {
-			return err
-		}
-		cfg.DatabaseURL, cfg.AppDatabaseURL = owner, app
+		cfg.DatabaseURL = pgboot.WithDatabase(admin, "kijun")
+	}
+	owner, app, err := pgboot.Prepare(ctx, cfg.DatabaseURL, cfg.AppDatabaseURL == "")
+	if err != nil {
+		return err
+	}
+	cfg.DatabaseURL = owner
+	if cfg.AppDatabaseURL == "" {
+		cfg.AppDatabaseURL = app
 	}
 	if err := cfg.Finish(); err != nil {
 		return err

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
 // Event is one entry of the audit log.
@@ -27,6 +29,9 @@ type Event struct {
 	Before       json.RawMessage
 	After        json.RawMessage
 	RequestID    string
+	// ObjectName names the object for people (operator, user, catalog);
+	// empty when the object has no name or the reader cannot see it.
+	ObjectName kijun.Text
 }
 
 // Filter narrows the audit log listing.

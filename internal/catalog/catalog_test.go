@@ -204,12 +204,12 @@ func TestBadYAMLListsEveryProblem(t *testing.T) {
 		{catalog.Error, 13, "controls[1] (GV-01) ref", "catalog.problem.duplicate_ref"},
 		{catalog.Error, 17, "controls[1] (GV-01) evidence_expected", "catalog.problem.expected_bool"},
 		{catalog.Error, 19, "controls[2] (ZZ-01) section", "catalog.problem.unknown_section"},
-		{catalog.Error, 20, "controls[2] (ZZ-01) title.en", "catalog.problem.missing_en"},
 		{catalog.Error, 22, "controls[2] (ZZ-01) themes[0]", "catalog.problem.unknown_theme"},
 		{catalog.Error, 23, "controls[2] (ZZ-01) sectors[0]", "catalog.problem.unknown_sector"},
 		{catalog.Error, 24, "controls[3] (ID-02) ref", "catalog.problem.ref_section_mismatch"},
 		{catalog.Error, 27, "controls[3] (ID-02) statement.ja", "catalog.problem.missing_ja"},
-		{catalog.Error, 28, "controls[3] (ID-02) guidance.en", "catalog.problem.missing_en"},
+		// Missing English does not stop a draft: one warning lists the controls.
+		{catalog.Warning, 7, "controls", "catalog.problem.without_english"},
 		{catalog.Error, 29, "controls[3] (ID-02) colour", "catalog.problem.unknown_key"},
 	})
 }
@@ -241,7 +241,7 @@ func TestYAMLStructureProblems(t *testing.T) {
 
 func TestProblemMessages(t *testing.T) {
 	p := catalog.Problem{Level: catalog.Error, Line: 12, Path: "controls[1] (GV-01) ref", ID: "catalog.problem.duplicate_ref", Args: map[string]any{"Ref": "GV-01"}}
-	if got := p.Message(i18n.New(kijun.Ja)); got != "管理策番号 GV-01 が重複しています。" {
+	if got := p.Message(i18n.New(kijun.Ja)); got != "対策項目番号 GV-01 が重複しています。" {
 		t.Errorf("ja: %q", got)
 	}
 	if got := p.Describe(i18n.New(kijun.En)); got != "Error: line 12 controls[1] (GV-01) ref: The control reference GV-01 is used more than once." {

@@ -35,13 +35,15 @@ type ControlChange struct {
 // FieldChange is one changed field. Old and New are the texts to show
 // side by side: the text itself, a list joined by ", ", or "true"/"false".
 // For lists, Added and Removed name the codes that came and went (the
-// order of a list's codes does not count as a change).
+// order of a list's codes does not count as a change); for texts, Words is
+// the word-level diff of Old and New (WordDiff).
 type FieldChange struct {
 	Field   string
 	Old     string
 	New     string
 	Added   []string
 	Removed []string
+	Words   []Segment
 }
 
 // DiffFields are the control fields Diff compares, in the order it
@@ -111,10 +113,10 @@ func diffControl(o, n Control) []FieldChange {
 
 func appendText(fs []FieldChange, field string, o, n kijun.Text) []FieldChange {
 	if o.Ja != n.Ja {
-		fs = append(fs, FieldChange{Field: field + ".ja", Old: o.Ja, New: n.Ja})
+		fs = append(fs, FieldChange{Field: field + ".ja", Old: o.Ja, New: n.Ja, Words: WordDiff(o.Ja, n.Ja)})
 	}
 	if o.En != n.En {
-		fs = append(fs, FieldChange{Field: field + ".en", Old: o.En, New: n.En})
+		fs = append(fs, FieldChange{Field: field + ".en", Old: o.En, New: n.En, Words: WordDiff(o.En, n.En)})
 	}
 	return fs
 }

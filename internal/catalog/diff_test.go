@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/kijun-portal/kijun/internal/catalog"
@@ -60,16 +61,19 @@ func TestDiffExact(t *testing.T) {
 	got := catalog.Diff(old, newer)
 	want := catalog.Changes{
 		Catalog: []catalog.FieldChange{
-			{Field: "title.en", Old: "Baseline", New: "Baseline measures"},
-			{Field: "note.ja", Old: "", New: "改定"},
+			{Field: "title.en", Old: "Baseline", New: "Baseline measures",
+				Words: []catalog.Segment{{Op: catalog.Same, Text: "Baseline"}, {Op: catalog.Inserted, Text: " measures"}}},
+			{Field: "note.ja", Old: "", New: "改定", Words: []catalog.Segment{{Op: catalog.Inserted, Text: "改定"}}},
 		},
 		Added:   []catalog.Control{added, moved},
 		Removed: []catalog.Control{gone},
 		Changed: []catalog.ControlChange{{
 			Ref: "PR-01", Old: edited, New: editedNew,
 			Fields: []catalog.FieldChange{
-				{Field: "title.ja", Old: "バックアップ", New: "オフラインバックアップ"},
-				{Field: "guidance.en", Old: "Weekly.", New: "Every week."},
+				{Field: "title.ja", Old: "バックアップ", New: "オフラインバックアップ",
+					Words: []catalog.Segment{{Op: catalog.Inserted, Text: "オフライン"}, {Op: catalog.Same, Text: "バックアップ"}}},
+				{Field: "guidance.en", Old: "Weekly.", New: "Every week.",
+					Words: []catalog.Segment{{Op: catalog.Deleted, Text: "Weekly"}, {Op: catalog.Inserted, Text: "Every week"}, {Op: catalog.Same, Text: "."}}},
 				{Field: "themes", Old: "resilience, supply-chain", New: "supply-chain, resilience, closed-network",
 					Added: []string{"closed-network"}},
 				{Field: "csf", Old: "PR.DS, RC.RP", New: "PR.DS", Removed: []string{"RC.RP"}},
@@ -118,5 +122,53 @@ func TestDiffIdenticalAndNil(t *testing.T) {
 	ch := catalog.Diff(nil, c)
 	if len(ch.Added) != 1 || len(ch.Removed) != 0 || len(ch.Catalog) != 2 {
 		t.Errorf("from nil: %+v", ch)
+	}
+}
+
+// Changed texts are diffed word by word; Japanese words are runs of one
+// script, so a changed kanji compound or okurigana shows as that run only.
+func TestWordDiff(t *testing.T) {
+	show := func(segs []catalog.Segment) string {
+		var b strings.Builder
+		for _, s := range segs {
+			switch s.Op {
+			case catalog.Inserted:
+				b.WriteString("[+" + s.Text + "]")
+			case catalog.Deleted:
+				b.WriteString("[-" + s.Text + "]")
+			default:
+				b.WriteString(s.Text)
+			}
+		}
+		return b.String()
+	}
+	for _, c := range []struct{ old, new, want string }{
+		{"重要インフラサービスと依存関係を把握すること。", "重要インフラサービスと外部依存関係を定期的に把握すること。",
+			"重要インフラサービスと[+外部]依存関係を[+定期的に]把握すること。"},
+		{"Understand the services and their dependencies.", "Understand the critical services and their dependencies.",
+			"Understand the [+critical ]services and their dependencies."},
+		{"バックアップを取得する。", "バックアップを毎日取得する。", "バックアップを[+毎日]取得する。"},
+		{"同じ", "同じ", "同じ"},
+		// Words with little in common stay whole.
+		{"管理策を定める。", "対策項目を定める。", "[-管理策][+対策項目]を定める。"},
+		{"", "新しい文", "[+新しい文]"},
+	} {
+		if got := show(catalog.WordDiff(c.old, c.new)); got != c.want {
+			t.Errorf("WordDiff(%q, %q)\n got %s\nwant %s", c.old, c.new, got, c.want)
+		}
+	}
+	// Both sides are rebuilt exactly from the segments.
+	old, new := "対策項目GV-01の本文。", "対策項目GV-02の新しい本文。"
+	var o, n strings.Builder
+	for _, s := range catalog.WordDiff(old, new) {
+		if s.Op != catalog.Inserted {
+			o.WriteString(s.Text)
+		}
+		if s.Op != catalog.Deleted {
+			n.WriteString(s.Text)
+		}
+	}
+	if o.String() != old || n.String() != new {
+		t.Errorf("segments rebuild %q / %q", o.String(), n.String())
 	}
 }

@@ -122,7 +122,7 @@ func TestImportInvalidOwnCatalog(t *testing.T) {
 	_, ps := catalog.ImportOSCAL(doc, testRef)
 	assertProblems(t, ps, []got{
 		{catalog.Error, 0, "controls[1] (GV-01) csf[0]", "catalog.problem.unknown_csf"},
-		{catalog.Error, 0, "controls[2] (PR-01) title.en", "catalog.problem.missing_en"},
+		{catalog.Warning, 0, "controls", "catalog.problem.without_english"},
 		{catalog.Error, 0, "controls[3] (RR-01) sectors[0]", "catalog.problem.unknown_sector"},
 		{catalog.Error, 0, "controls[4] (TT-101) themes[0]", "catalog.problem.unknown_theme"},
 	})
@@ -150,7 +150,7 @@ func TestValidateDuplicateAndMissing(t *testing.T) {
 		{catalog.Error, 0, "version", "catalog.problem.required"},
 		{catalog.Error, 0, "title", "catalog.problem.required"},
 		{catalog.Error, 0, "controls[1] (GV-01) ref", "catalog.problem.duplicate_ref"},
-		{catalog.Error, 0, "controls[1] (GV-01) statement.en", "catalog.problem.missing_en"},
+		{catalog.Warning, 0, "controls", "catalog.problem.without_english"},
 	})
 }
 

@@ -89,12 +89,36 @@ func (v *validator) isBad(i int, field string) bool {
 }
 
 func (v *validator) add(i int, ref, field, id string, args map[string]any) {
+	v.addLevel(Error, i, ref, field, id, args)
+}
+
+func (v *validator) warn(i int, ref, field, id string, args map[string]any) {
+	v.addLevel(Warning, i, ref, field, id, args)
+}
+
+func (v *validator) addLevel(level Level, i int, ref, field, id string, args map[string]any) {
 	if v.isBad(i, field) {
 		return
 	}
 	v.problems = addProblem(v.problems, Problem{
-		Level: Error, Line: v.line(i, field), Path: pathOf(i, ref, field), ID: id, Args: args,
+		Level: level, Line: v.line(i, field), Path: pathOf(i, ref, field), ID: id, Args: args,
 	})
+}
+
+// WithoutEnglish returns the refs of the controls that have Japanese text
+// without its English (title, statement or guidance), in catalog order. A
+// draft may have them; a catalog is published only without any.
+func WithoutEnglish(c *Catalog) []string {
+	var refs []string
+	for _, ctl := range c.Controls {
+		for _, t := range []kijun.Text{ctl.Title, ctl.Statement, ctl.Guidance} {
+			if strings.TrimSpace(t.Ja) != "" && strings.TrimSpace(t.En) == "" {
+				refs = append(refs, ctl.Ref)
+				break
+			}
+		}
+	}
+	return refs
 }
 
 func (v *validator) catalog(c *Catalog) {
@@ -115,15 +139,24 @@ func (v *validator) catalog(c *Catalog) {
 	for i := range c.Controls {
 		v.control(i, &c.Controls[i], seen)
 	}
+	if refs := WithoutEnglish(c); len(refs) > 0 {
+		v.warn(-1, "", "controls", MsgWithoutEnglish, map[string]any{"Count": len(refs), "Refs": strings.Join(refs, ", ")})
+	}
 }
 
-// text checks a bilingual field: both languages when required, else both
-// or neither, and characters that may be stored (kijun.TextProblem).
+// text checks a bilingual field: Japanese when required, English beside
+// any Japanese, and characters that may be stored (kijun.TextProblem).
+// Catalogs are written Japanese first: a control's missing English does
+// not stop a draft; one warning lists the controls without it, and
+// publishing requires it (WithoutEnglish). The catalog's own title and
+// note need both languages.
 func (v *validator) text(i int, ref, field string, t kijun.Text, required bool) {
 	ja, en := strings.TrimSpace(t.Ja) != "", strings.TrimSpace(t.En) != ""
 	switch {
 	case !ja && !en && required:
 		v.add(i, ref, field, msgRequired, nil)
+	case ja && !en && i >= 0:
+		// reported once for the catalog (catalog)
 	case ja && !en:
 		v.add(i, ref, field+".en", msgMissingEn, nil)
 	case en && !ja:

@@ -65,8 +65,8 @@ type asmColumn struct {
 }
 
 var asmColumns = []asmColumn{
-	{AColRef, kijun.Text{Ja: "管理策番号", En: "Ref"}, 12, true},
-	{AColSection, kijun.Text{Ja: "セクション", En: "Section"}, 10, true},
+	{AColRef, kijun.Text{Ja: "対策項目番号", En: "Ref"}, 12, true},
+	{AColSection, kijun.Text{Ja: "区分", En: "Section"}, 10, true},
 	{AColTitle, kijun.Text{Ja: "表題", En: "Title"}, 30, true},
 	{AColStatement, kijun.Text{Ja: "要求事項", En: "Statement"}, 60, true},
 	{AColStatus, kijun.Text{Ja: "回答", En: "Status"}, 16, false},
@@ -86,6 +86,9 @@ var asmHeaderKeys = func() map[string]string {
 		m[normHeader(c.label.Ja)] = c.key
 		m[normHeader(c.label.En)] = c.key
 	}
+	// Headers of sheets downloaded before the glossary (docs/glossary.md)
+	// fixed the terms still import.
+	m[normHeader("管理策番号")], m[normHeader("セクション")] = AColRef, AColSection
 	return m
 }()
 
@@ -130,7 +133,7 @@ var asmHelp = map[kijun.Lang][]string{
 	kijun.Ja: {
 		"自己評価の回答票",
 		"「回答」シートの E列〜K列 に回答を入力し、Kijun の自己評価の画面から「Excelから取り込む」でアップロードしてください。",
-		"A列〜D列(管理策番号、セクション、表題、要求事項)は変更できません(シートの保護にパスワードは設定していません)。",
+		"A列〜D列(対策項目番号、区分、表題、要求事項)は変更できません(シートの保護にパスワードは設定していません)。",
 		"回答と成熟度は一覧から選んでください。完了予定日は日付で入力してください。",
 		"該当なしの場合はその理由を、一部実施・未実施の場合は改善の取組・担当者・完了予定日を入力してください(提出時に確認します)。",
 		"アップロードすると、変更点の確認画面が表示されます。確定するまで回答は変更されません。",

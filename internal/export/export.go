@@ -57,7 +57,7 @@ func (a Assessment) weight(code assessment.AnswerStatus) (*float64, bool) {
 
 // XLSXColumns are the report's columns in lang.
 func XLSXColumns(lang kijun.Lang) []exchange.Column {
-	ja := []string{"管理策番号", "分類", "管理策", "回答", "成熟度", "実施内容", "該当なしの理由", "改善策", "担当", "改善期限", "更新日時", "更新者"}
+	ja := []string{"対策項目番号", "区分", "対策項目", "回答", "成熟度", "実施内容", "該当なしの理由", "改善策", "担当", "改善期限", "更新日時", "更新者"}
 	en := []string{"Ref", "Section", "Control", "Answer", "Maturity", "How it is done", "Reason (N/A)", "Remediation action", "Owner", "Target date", "Updated at", "Updated by"}
 	widths := []float64{10, 8, 40, 12, 8, 50, 30, 40, 16, 12, 18, 16}
 	h := ja

@@ -139,7 +139,7 @@ func TestAssessmentXLSX(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 6 || rows[0][0] != "管理策番号" || rows[2][3] != "一部実施" || rows[2][9] != "2027-09-30" || rows[1][4] != "3" {
+	if len(rows) != 6 || rows[0][0] != "対策項目番号" || rows[2][3] != "一部実施" || rows[2][9] != "2027-09-30" || rows[1][4] != "3" {
 		t.Errorf("rows %q", rows)
 	}
 }

@@ -83,8 +83,26 @@ func ListAudit(ctx context.Context, tx pgx.Tx, f audit.Filter) ([]audit.Event, e
 	}
 	rows, _ := tx.Query(ctx, `SELECT id, chain, seq, at, coalesce(actor_user_id, 0), actor_label, action, object_type, object_id,
 			coalesce(ministry_code, ''), coalesce(sector_code, ''), coalesce(operator_id, 0),
-			coalesce(before::text, ''), coalesce(after::text, ''), request_id
-		FROM audit_events
+			coalesce(before::text, ''), coalesce(after::text, ''), request_id,
+			coalesce(n.ja, ''), coalesce(n.en, '')
+		FROM audit_events e
+		LEFT JOIN LATERAL (
+			-- The object's name, as far as the reader may see it (RLS).
+			SELECT o.name_ja AS ja, o.name_en AS en FROM operators o
+			WHERE e.operator_id IS NOT NULL AND o.id = e.operator_id AND e.object_type NOT IN ('user', 'catalog', 'control')
+			UNION ALL
+			SELECT u.display_name, u.display_name FROM users u
+			WHERE e.object_type = 'user' AND e.object_id ~ '^[0-9]+$' AND u.id = e.object_id::bigint
+			UNION ALL
+			SELECT c.title_ja || ' ' || c.version, coalesce(nullif(c.title_en, ''), c.title_ja) || ' ' || c.version FROM catalogs c
+			WHERE e.object_type IN ('catalog', 'control') AND split_part(e.object_id, '/', 1) ~ '^[0-9]+$'
+			  AND c.id = split_part(e.object_id, '/', 1)::bigint
+			UNION ALL
+			SELECT m.name_ja || ' ' || p.period_start || '年度〜', m.name_en || ' FY' || p.period_start || '–'
+			FROM plans p JOIN ministries m ON m.code = p.ministry_code
+			WHERE e.object_type LIKE 'plan%' AND e.object_type <> 'plan_comment' AND split_part(e.object_id, '/', 1) ~ '^[0-9]+$'
+			  AND p.id = split_part(e.object_id, '/', 1)::bigint
+			LIMIT 1) n ON true
 		WHERE ($1 = '' OR action LIKE $1 || '%')
 		  AND ($2 = '' OR actor_label ILIKE '%' || $2 || '%')
 		  AND ($3::timestamptz IS NULL OR at >= $3)
@@ -96,7 +114,7 @@ func ListAudit(ctx context.Context, tx pgx.Tx, f audit.Filter) ([]audit.Event, e
 		var e audit.Event
 		var b, a string
 		err := r.Scan(&e.ID, &e.Chain, &e.Seq, &e.At, &e.ActorUserID, &e.ActorLabel, &e.Action, &e.ObjectType, &e.ObjectID,
-			&e.MinistryCode, &e.SectorCode, &e.OperatorID, &b, &a, &e.RequestID)
+			&e.MinistryCode, &e.SectorCode, &e.OperatorID, &b, &a, &e.RequestID, &e.ObjectName.Ja, &e.ObjectName.En)
 		if b != "" {
 			e.Before = json.RawMessage(b)
 		}

@@ -27,6 +27,7 @@ const (
 	msgCatalogNotLatest   = "catalog.copy_not_published"
 	msgCatalogNotDraft    = "catalog.not_draft"
 	msgCatalogInvalid     = "catalog.invalid"
+	msgCatalogNeedsEn     = "catalog.publish_needs_english"
 	msgCatalogRefExists   = "catalog.ref_exists"
 	msgCatalogForbidden   = "catalog.write_forbidden"
 )
@@ -466,7 +467,7 @@ func RemoveControl(ctx context.Context, tx pgx.Tx, catalogID int64, ref string, 
 }
 
 // Publish makes a draft the published version of its code, after checking
-// it in full, and marks the version published before it superseded, in
+// it in full (English included: catalog.WithoutEnglish), and marks the version published before it superseded, in
 // the caller's transaction. From then on neither changes.
 func Publish(ctx context.Context, tx pgx.Tx, id int64, by audit.Event) error {
 	// The row lock makes a second publish of the same draft wait, then
@@ -484,6 +485,9 @@ func Publish(ctx context.Context, tx pgx.Tx, id int64, by audit.Event) error {
 	}
 	if err := validateCatalog(ctx, tx, c); err != nil {
 		return err
+	}
+	if refs := catalog.WithoutEnglish(c); len(refs) > 0 {
+		return kijun.Errorf(kijun.EInvalid, msgCatalogNeedsEn, map[string]any{"Count": len(refs), "Refs": strings.Join(refs, ", ")})
 	}
 	rows, _ := tx.Query(ctx, `UPDATE catalogs SET status = 'superseded'
 		WHERE code = $1 AND status = 'published' RETURNING id, version`, code)

@@ -477,7 +477,8 @@ func TestAddAndRemoveControl(t *testing.T) {
 	for _, p := range ke.Args["Problems"].([]catalog.Problem) {
 		ids = append(ids, p.ID)
 	}
-	if want := []string{"catalog.problem.missing_en", "catalog.problem.unknown_theme"}; !reflect.DeepEqual(ids, want) {
+	// Missing English does not stop a draft (a warning); the unknown theme does.
+	if want := []string{"catalog.problem.unknown_theme"}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("problems %v, want %v", ids, want)
 	}
 
@@ -828,5 +829,39 @@ func TestCatalogMigrationDown(t *testing.T) {
 	}
 	if n := objects(); n != 7 {
 		t.Fatalf("up again: %d of 7 objects", n)
+	}
+}
+
+// A draft is written Japanese first: a control without English is saved,
+// and publishing is refused until its English is there, naming it.
+func TestJapaneseFirstDraftPublishesOnlyWithEnglish(t *testing.T) {
+	t.Parallel()
+	e := newCatalogEnv(t)
+	c := catalog.Control{
+		Ref: "TT-98", Section: "TT",
+		Title:     kijun.Text{Ja: "量子耐性暗号への移行計画"},
+		Statement: kijun.Text{Ja: "移行計画を定めること。"},
+	}
+	var added catalog.Control
+	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
+		added, err = postgres.AddControl(ctx, tx, e.draftID, c, actor(e.nco))
+		return err
+	}); err != nil {
+		t.Fatalf("a Japanese-only control was refused in a draft: %v", err)
+	}
+	err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) error { return postgres.Publish(ctx, tx, e.draftID, actor(e.nco)) })
+	ke := wantError(t, err, kijun.EInvalid, "catalog.publish_needs_english")
+	if ke.Args["Refs"] != "TT-98" || ke.Args["Count"] != 1 {
+		t.Errorf("refusal args %v, want TT-98 named", ke.Args)
+	}
+	c.Title.En, c.Statement.En = "Migration plan to post-quantum cryptography", "Set a migration plan."
+	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) error {
+		_, err := postgres.UpdateControl(ctx, tx, e.draftID, c.Ref, c, added.Version, actor(e.nco))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) error { return postgres.Publish(ctx, tx, e.draftID, actor(e.nco)) }); err != nil {
+		t.Fatalf("publishing with the English: %v", err)
 	}
 }

@@ -324,7 +324,7 @@ func TestAssessmentExcelRoundTrip(t *testing.T) {
 	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM assessment_controls WHERE assessment_id = $1`, w.asm).Scan(&total); err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != total+1 || rows[0][0] != "管理策番号" || rows[0][4] != "回答" {
+	if len(rows) != total+1 || rows[0][0] != "対策項目番号" || rows[0][4] != "回答" {
 		t.Fatalf("workbook has %d rows (want %d + header), header %v", len(rows), total, rows[0])
 	}
 	if v, _ := x.GetCellValue("kijun", "B4"); v != xlToto {

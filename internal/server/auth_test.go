@@ -337,13 +337,17 @@ func TestUserWithoutRoleSeesPendingPage(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	c := env.SignIn(t, "newcomer")
-	resp, err := c.Get(env.HTTP.URL + "/audit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/pending" {
-		t.Fatalf("no-role user on /audit: %d %q, want 303 /pending", resp.StatusCode, resp.Header.Get("Location"))
+	// Sign-in lands on the home page; a protected page: both lead to the
+	// page that says access is pending.
+	for _, path := range []string{"/", "/audit"} {
+		resp, err := c.Get(env.HTTP.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/pending" {
+			t.Fatalf("no-role user on %s: %d %q, want 303 /pending", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
 	}
 	s, body := env.Get(t, c, "/pending")
 	if s != http.StatusOK || !strings.Contains(body, "newcomer@example.jp") || !strings.Contains(body, "管理者") {

@@ -593,6 +593,7 @@ func (s *Server) renderPublish(w http.ResponseWriter, r *http.Request, status in
 			return kijun.Errorf(kijun.EConflict, "catalog.not_draft", nil)
 		}
 		v.Catalog = *c
+		v.WithoutEnglish = catalog.WithoutEnglish(c)
 		ref, err := postgres.LoadCatalogReference(r.Context(), tx)
 		if err != nil {
 			return err
@@ -640,7 +641,7 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) error {
 		}
 		return postgres.Publish(r.Context(), tx, id, actor(r))
 	})
-	if ke, ok := kerr(err); ok && ke.MessageID == "catalog.invalid" {
+	if ke, ok := kerr(err); ok && (ke.MessageID == "catalog.invalid" || ke.MessageID == "catalog.publish_needs_english") {
 		return s.renderPublish(w, r, http.StatusUnprocessableEntity, i18n.From(r.Context()).T(ke.MessageID, ke.Args))
 	}
 	if err != nil {

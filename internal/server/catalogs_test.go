@@ -438,6 +438,7 @@ func TestCatalogDiffListsEditedControl(t *testing.T) {
 	oldTitle := ctl.Title.Ja
 	v := catControlValues(ctl)
 	v.Set("title_ja", "改訂した名称です")
+	v.Set("statement_ja", "【改訂】"+ctl.Statement.Ja)
 	v["themes"] = append(v["themes"], "communication")
 	if status, loc, body := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/controls/PR-01", draft), v); status != http.StatusSeeOther || loc != fmt.Sprintf("/catalogs/%d/controls/PR-01", draft) {
 		t.Fatalf("edit: %d %q\n%.3000s", status, loc, body)
@@ -458,6 +459,10 @@ func TestCatalogDiffListsEditedControl(t *testing.T) {
 		}
 		if strings.Contains(body, `id="diff-PR-02"`) {
 			t.Errorf("%s lists an unchanged control", path)
+		}
+		// The changed statement marks the inserted words only.
+		if !strings.Contains(body, `<ins class="diff-word">【改訂】</ins>`+html.EscapeString(ctl.Statement.Ja)) {
+			t.Errorf("%s does not mark the inserted words of the statement", path)
 		}
 	}
 }
@@ -532,7 +537,8 @@ func TestCatalogEditValidation(t *testing.T) {
 	if status != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid edit: %d", status)
 	}
-	for _, want := range []string{`id="form-errors"`, `value="入力した名称"`, `id="control-title-en-error"`, `id="control-statement-ja-error"`, `id="control-section-error"`, `href="#control-title-en"`} {
+	// The missing English title is no error: a draft is Japanese first.
+	for _, want := range []string{`id="form-errors"`, `value="入力した名称"`, `id="control-statement-ja-error"`, `id="control-section-error"`, `href="#control-statement-ja"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("form lacks %q", want)
 		}
@@ -622,13 +628,13 @@ controls:
 	if !strings.Contains(body, `id="import-problems"`) {
 		t.Error("no problem list")
 	}
-	for _, want := range []string{"broken.yaml", "controls[0] (XX-01) section", "controls[0] (XX-01) title.en", "controls[2] (GV-01) ref", "themes[0]", "7行目"} {
+	for _, want := range []string{"broken.yaml", "controls[0] (XX-01) section", "controls[2] (GV-01) ref", "themes[0]", "7行目"} {
 		if !strings.Contains(body, html.EscapeString(want)) {
 			t.Errorf("problems lack %q", want)
 		}
 	}
-	if n := strings.Count(body, `class="problem problem--error"`); n < 4 {
-		t.Errorf("%d problems listed, want every one (at least 4)", n)
+	if n := strings.Count(body, `class="problem problem--error"`); n < 3 {
+		t.Errorf("%d problems listed, want every one (at least 3)", n)
 	}
 	status, _, body = catUpload(t, env, nco, "bad.json", []byte("{\n  \"catalog\": {\n    \"uuid\": ,\n  }\n}"))
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, "JSON") || !strings.Contains(body, "3行目") {
@@ -685,5 +691,36 @@ func TestCatalogPublishSupersedes(t *testing.T) {
 	status, loc, _ = catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/new-version", draft), url.Values{"version": {"2027.1"}})
 	if status != http.StatusSeeOther || !strings.Contains(loc, "done=created") {
 		t.Errorf("new version: %d %q", status, loc)
+	}
+}
+
+// A Japanese-first draft: a control saved without English; the publish
+// page lists it (linked to its editor) instead of the publish button, and
+// a publish posted anyway is refused with a message naming it.
+func TestCatalogJapaneseFirstDraft(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	_, draft := catalogFixture(t, env)
+	nco := env.SignIn(t, "nco-admin")
+	ctl := catOwnerControl(t, env, draft, "ID-01")
+	v := catControlValues(ctl)
+	v.Set("title_ja", "日本語だけの名称")
+	v.Set("title_en", "")
+	v.Set("statement_en", "")
+	status, _, body := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/controls/ID-01", draft), v)
+	if status != http.StatusSeeOther {
+		t.Fatalf("a Japanese-only edit of a draft: %d\n%.2000s", status, body)
+	}
+	if got := catOwnerControl(t, env, draft, "ID-01"); got.Title.Ja != "日本語だけの名称" || got.Title.En != "" {
+		t.Errorf("saved %+v", got.Title)
+	}
+	status, page := env.Get(t, nco, fmt.Sprintf("/catalogs/%d/publish", draft))
+	if status != http.StatusOK || !strings.Contains(page, `id="publish-needs-english"`) ||
+		!strings.Contains(page, fmt.Sprintf(`href="/catalogs/%d/controls/ID-01/edit"`, draft)) || strings.Contains(page, `id="publish-form"`) {
+		t.Errorf("publish page %d does not list ID-01 as lacking English, or offers to publish:\n%.3000s", status, page)
+	}
+	status, _, body = catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/publish", draft), url.Values{})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, "英語の文言がない対策項目が1件あるため公開できません") || !strings.Contains(body, "ID-01") {
+		t.Errorf("publish without English: %d\n%.3000s", status, body)
 	}
 }

@@ -146,7 +146,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /static/*":                 {fixed("/static/kijun.css"), always(200)},
 		"GET /dev-idp/*":                {fixed("/dev-idp/.well-known/openid-configuration"), always(200)},
 		"POST /dev-idp/*":               {fixed("/dev-idp/login"), always(404)}, // no such sign-in in progress
-		"GET /":                         {fixed("/"), always(200)},
+		"GET /":                         {fixed("/"), func(role string, _ bool) int { return map[bool]int{true: 303, false: 200}[role == "newcomer"] }},
 		"POST /lang":                    {fixed("/lang"), always(303)},
 		"GET /sectors":                  {fixed("/sectors"), always(200)},
 		"GET /sectors/{code}":           {fixed("/sectors/gas"), always(200)},

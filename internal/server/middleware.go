@@ -54,6 +54,15 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
+// compress gzips (or deflates) the text the portal makes — pages,
+// stylesheets, scripts, JSON and CSV exports — when the client accepts it.
+// Downloads that are compressed already (XLSX, ZIP, PDF, images) pass
+// through untouched: their types are not in the list. The compressing
+// writer passes Flush on, so a streamed export keeps streaming.
+var compress = middleware.Compress(5,
+	"text/html", "text/css", "text/plain", "text/csv", "text/javascript",
+	"application/javascript", "application/json", "image/svg+xml")
+
 // recoverPanics turns a panic into a logged 500 page.
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -84,6 +84,13 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 // waiting: an operator its assessments, a ministry those submitted for its
 // review.
 func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
+	// Signed in without any role (sign-in lands here): the home page would
+	// look as if nothing had happened; the pending page says why and whom
+	// to ask.
+	if p := principal(r); p.SignedIn() && !p.HasAnyGrant() {
+		http.Redirect(w, r, "/pending", http.StatusSeeOther)
+		return nil
+	}
 	v := pages.HomeView{}
 	if err := s.db.QueryRow(r.Context(), `SELECT count(*) FROM sectors`).Scan(&v.SectorCount); err != nil {
 		return err

@@ -461,7 +461,7 @@ func TestPlanProfileXLSXRoundTrip(t *testing.T) {
 	}
 	status, body = upload()
 	mustStatus(t, "preview", status, 200, body)
-	for _, want := range []string{"成熟度は1〜4で選んでください。", "「たぶん」は選択肢にありません。", "管理策番号「ZZ-99」はこのプロファイルにありません。", "一部実施"} {
+	for _, want := range []string{"成熟度は1〜4で選んでください。", "「たぶん」は選択肢にありません。", "対策項目番号「ZZ-99」はこのプロファイルにありません。", "一部実施"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("preview lacks %q", want)
 		}

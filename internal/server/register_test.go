@@ -432,7 +432,7 @@ func TestRegisterCorrectionAccepted(t *testing.T) {
 		t.Errorf("%d accept events, want 1", n)
 	}
 	_, body = e.Get(t, admin, fmt.Sprintf("/operators/%d", toto))
-	wantIn(t, "operator sees the decision", body, "承認済み", "確認済み")
+	wantIn(t, "operator sees the decision", body, "受理済み", "確認済み")
 }
 
 // The ministry edits systems directly: add one, then change and remove.

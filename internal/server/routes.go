@@ -23,6 +23,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(middleware.RequestID)
 	r.Use(s.logRequests)
 	r.Use(s.recoverPanics)
+	r.Use(compress)
 	r.Use(s.securityHeaders)
 	r.Use(sameOrigin(s.cfg.BaseURL))
 	r.Use(s.negotiateLanguage)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,43 +67,50 @@ func invitationResource(inv identity.Invitation) authz.Resource {
 	return authz.Resource{MinistryCode: inv.MinistryCode, SectorCode: inv.SectorCode, OperatorID: inv.OperatorID}
 }
 
-// grantChoices lists the roles and scopes p may grant, for the form.
+// grantChoices lists the roles and scopes p may grant, for the form. The
+// form asks the policy (authz.CanGrant) for each role in each scope p could
+// choose, so it offers exactly what a submit would allow.
 func (s *Server) grantChoices(r *http.Request, tx pgx.Tx, p *identity.Principal, c users.Choices) (users.Choices, error) {
 	names, err := s.ministryNames(r)
 	if err != nil {
 		return c, err
-	}
-	for _, role := range identity.Roles {
-		switch role.ScopeKind() {
-		case "nco":
-			if authz.CanGrant(p, role, authz.Resource{}) {
-				c.Roles = append(c.Roles, role)
-			}
-		default:
-			c.Roles = append(c.Roles, role) // checked against the chosen scope on submit
-		}
 	}
 	rows, _ := tx.Query(r.Context(), `SELECT code FROM ministries WHERE NOT is_coordinator ORDER BY sort_order`)
 	codes, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return c, err
 	}
+	ops, err := postgres.ListOperators(r.Context(), tx, "")
+	if err != nil {
+		return c, err
+	}
+	var scopes []authz.Resource
+	for _, code := range codes {
+		scopes = append(scopes, authz.Resource{MinistryCode: code})
+	}
+	for _, o := range ops {
+		scopes = append(scopes, authz.Resource{SectorCode: o.SectorCode, OperatorID: o.ID})
+	}
+	grantable := func(role identity.Role, res authz.Resource) bool {
+		if role.ScopeKind() == "nco" {
+			return res == authz.Resource{} && authz.CanGrant(p, role, res)
+		}
+		return res != authz.Resource{} && authz.CanGrant(p, role, res)
+	}
+	for _, role := range identity.Roles {
+		if grantable(role, authz.Resource{}) || slices.ContainsFunc(scopes, func(res authz.Resource) bool { return grantable(role, res) }) {
+			c.Roles = append(c.Roles, role)
+		}
+	}
 	for _, code := range codes {
 		if authz.CanGrant(p, identity.RoleMinistryStaff, authz.Resource{MinistryCode: code}) {
 			c.Ministries = append(c.Ministries, users.Option{Value: code, Label: names[code]})
 		}
 	}
-	ops, err := postgres.ListOperators(r.Context(), tx, "")
-	if err != nil {
-		return c, err
-	}
 	for _, o := range ops {
 		if authz.CanGrant(p, identity.RoleOperatorStaff, authz.Resource{SectorCode: o.SectorCode, OperatorID: o.ID}) {
 			c.Operators = append(c.Operators, users.Option{Value: itoa(o.ID), Label: o.Name})
 		}
-	}
-	if len(c.Ministries) == 0 && len(c.Operators) == 0 && !p.NCOAdmin {
-		c.Roles = nil
 	}
 	return c, nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -235,5 +237,36 @@ func TestInvitationsAreListedAndRevoked(t *testing.T) {
 	}
 	if n := auditCount(t, env, "invitation.revoke", ""); n != 1 {
 		t.Errorf("%d invitation.revoke events, want 1", n)
+	}
+}
+
+// The grant form offers exactly the roles the policy lets this admin give:
+// an operator admin only operator roles, a ministry admin ministry and
+// operator roles, the NCO admin every role.
+func TestGrantFormOffersOnlyGrantableRoles(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	roleOptions := regexp.MustCompile(`<select id="grant-role" name="role">(.*?)</select>`)
+	for who, want := range map[string][]string{
+		"toto-admin": {"operator_admin", "operator_staff"},
+		"meti-admin": {"ministry_admin", "ministry_staff", "operator_admin", "operator_staff"},
+		"nco-admin":  {"nco_admin", "nco_analyst", "ministry_admin", "ministry_staff", "operator_admin", "operator_staff"},
+	} {
+		status, body := env.Get(t, env.SignIn(t, who), "/users")
+		m := roleOptions.FindStringSubmatch(body)
+		if status != http.StatusOK || m == nil {
+			t.Errorf("%s: status %d, no role choice", who, status)
+			continue
+		}
+		var got []string
+		for _, o := range regexp.MustCompile(`<option value="([a-z_]+)"`).FindAllStringSubmatch(m[1], -1) {
+			got = append(got, o[1])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s is offered roles %v, want %v", who, got, want)
+		}
+		if who == "toto-admin" && strings.Contains(body, `id="grant-ministry"`) {
+			t.Errorf("toto-admin is offered a ministry to grant in")
+		}
 	}
 }

@@ -186,7 +186,10 @@ type PublishView struct {
 	Superseded *kcat.Catalog
 	Problems   []kcat.Problem
 	Changes    *kcat.Changes // against the version it supersedes
-	Message    string
+	// WithoutEnglish are the refs of the controls whose English is still
+	// missing: publishing waits for them.
+	WithoutEnglish []string
+	Message        string
 }
 
 // ImportView is the import form, and after a refused file every problem.

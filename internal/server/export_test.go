@@ -1,0 +1,4 @@
+package server
+
+// CompressForTest is the compression middleware, for server_test.
+var CompressForTest = compress
