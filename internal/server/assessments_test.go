@@ -217,6 +217,12 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, long+"</textarea>") || !strings.Contains(body, "5000文字以内") {
 		t.Fatalf("accept with a note too long: %d", status)
 	}
+	// A comment too long comes back in its field, with the limit next to it.
+	status, _, body = post(t, meti, w.url(w.toto, "/sections/"+first), url.Values{"comment": {ref}, "comment-" + ref: {long}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, long+"</textarea>") ||
+		!strings.Contains(body, `id="err-comment-`+ref+`">コメントは5000文字以内で入力してください。`) {
+		t.Fatalf("a comment too long: %d", status)
+	}
 	// The ministry comments on one answer and returns the assessment
 	// without an overall note: the comment is the reason.
 	status, _, _ = post(t, meti, w.url(w.toto, "/sections/"+first), url.Values{"comment": {ref}, "comment-" + ref: {"証跡として手順書の写しを添付してください。"}})
