@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
@@ -125,6 +126,18 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 	_, body = w.env.Get(t, op, fmt.Sprintf("/assessments/%d/sections/%s", w.toto, first))
 	if !strings.Contains(body, "運用手順書に基づき実施 "+ref) {
 		t.Fatal("the saved answer is not on the page after reload")
+	}
+
+	// A text too long comes back in its field, which names its limit, and
+	// the summary says which control and field.
+	tooLong := implemented(ref, currentVersion(t, w, ref))
+	tooLong.Set("how-"+ref, strings.Repeat("長", assessment.MaxHowLen+1))
+	status, _, body = post(t, op, w.url(w.toto, "/sections/"+first), tooLong)
+	if status != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, fmt.Sprintf(`id="err-how-%s">%d文字以内で入力してください。`, ref, assessment.MaxHowLen)) ||
+		!strings.Contains(body, `aria-describedby="err-how-`+ref+`"`) || !strings.Contains(body, ref+" 実施内容</a>") ||
+		strings.Contains(body, "no value") {
+		t.Fatalf("a text too long: %d\n%.3000s", status, body)
 	}
 
 	// Autosave of one answer returns the new version as JSON …
