@@ -439,11 +439,11 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 				if pressed {
 					anchor = ref
 				}
-				switch _, err := postgres.AddComment(r.Context(), tx, p, a.ID, ref, 0, body, reqID); {
-				case body == "" && pressed:
-					refuse(ref, "comment", asm.Message{MessageID: "asmui.error.comment_empty"})
-				case body == "":
-				case err != nil:
+				if body == "" {
+					if pressed {
+						refuse(ref, "comment", asm.Message{MessageID: "asmui.error.comment_empty"})
+					}
+				} else if _, err := postgres.AddComment(r.Context(), tx, p, a.ID, ref, 0, body, reqID); err != nil {
 					var ke *kijun.Error
 					if !errors.As(err, &ke) || ke.Code != kijun.EInvalid {
 						return err

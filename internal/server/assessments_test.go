@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
@@ -127,6 +128,18 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 		t.Fatal("the saved answer is not on the page after reload")
 	}
 
+	// A text too long comes back in its field, which names its limit, and
+	// the summary says which control and field.
+	tooLong := implemented(ref, currentVersion(t, w, ref))
+	tooLong.Set("how-"+ref, strings.Repeat("長", assessment.MaxHowLen+1))
+	status, _, body = post(t, op, w.url(w.toto, "/sections/"+first), tooLong)
+	if status != http.StatusUnprocessableEntity ||
+		!strings.Contains(body, fmt.Sprintf(`id="err-how-%s">%d文字以内で入力してください。`, ref, assessment.MaxHowLen)) ||
+		!strings.Contains(body, `aria-describedby="err-how-`+ref+`"`) || !strings.Contains(body, ref+" 実施内容</a>") ||
+		strings.Contains(body, "no value") {
+		t.Fatalf("a text too long: %d\n%.3000s", status, body)
+	}
+
 	// Autosave of one answer returns the new version as JSON …
 	second := w.refsBySection[first][1]
 	req, _ := http.NewRequest(http.MethodPost, w.url(w.toto, "/answers/"+second), strings.NewReader(implemented(second, 0).Encode()))
@@ -216,6 +229,12 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 	status, _, body = post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"accept"}, "note": {long}})
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, long+"</textarea>") || !strings.Contains(body, "5000文字以内") {
 		t.Fatalf("accept with a note too long: %d", status)
+	}
+	// A comment too long comes back in its field, with the limit next to it.
+	status, _, body = post(t, meti, w.url(w.toto, "/sections/"+first), url.Values{"comment": {ref}, "comment-" + ref: {long}})
+	if status != http.StatusUnprocessableEntity || !strings.Contains(body, long+"</textarea>") ||
+		!strings.Contains(body, `id="err-comment-`+ref+`">コメントは5000文字以内で入力してください。`) {
+		t.Fatalf("a comment too long: %d", status)
 	}
 	// The ministry comments on one answer and returns the assessment
 	// without an overall note: the comment is the reason.
