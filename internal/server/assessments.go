@@ -359,7 +359,7 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 					if !errors.As(err, &ke) || (ke.Code != kijun.EConflict && ke.Code != kijun.EInvalid) {
 						return err
 					}
-					note := asm.ControlNote{MessageID: ke.MessageID}
+					note := asm.ControlNote{MessageID: ke.MessageID, Args: ke.Args}
 					if cur, ok := ke.Args["Current"].(assessment.Answer); ok {
 						note.Stored = &cur
 						ans.Version = cur.Version // saving again overwrites, on purpose

@@ -69,6 +69,7 @@ type ShowView struct {
 // saved first.
 type ControlNote struct {
 	MessageID string
+	Args      map[string]any // the message's arguments
 	Stored    *assessment.Answer
 }
 
