@@ -172,7 +172,7 @@ type ProfileControl struct {
 	Sectors []string
 	// Eligible are the plan's sectors the catalog control applies to: the
 	// choices for Sectors (for display; not part of the row).
-	Eligible []string
+	Eligible []string `json:"-"`
 }
 
 // Equal reports whether two profile rows say the same.

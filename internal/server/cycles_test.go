@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
@@ -51,4 +54,41 @@ func TestCycleDatesCheckedOnTheForm(t *testing.T) {
 	passed.Set("confirm_dates", "yes")
 	status, _, body = postForm(t, env, nco, "/cycles", passed)
 	mustStatus(t, "confirmed", status, 303, body)
+}
+
+// TestSaveBeforeTheCycleOpens: an operator's section save before its
+// cycle opens comes back with the reason and the date, in its language,
+// and the answer is not stored.
+func TestSaveBeforeTheCycleOpens(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	env.SmallCycle(t, "not-open", 2019) // a published catalog
+	var catalog int64
+	if err := env.DB.Owner.QueryRow(t.Context(), `SELECT id FROM catalogs WHERE code = 'not-open'`).Scan(&catalog); err != nil {
+		t.Fatal(err)
+	}
+	tomorrow := env.DB.Today(t).AddDate(0, 0, 1)
+	fy := kijun.FiscalYearOf(tomorrow)
+	nco := env.NCO(t)
+	if err := postgres.InTx(t.Context(), env.DB.App, nco, func(tx pgx.Tx) error {
+		_, _, err := postgres.OpenCycle(t.Context(), tx, nco, postgres.CycleInput{FiscalYear: fy, CatalogID: catalog,
+			OpensOn: tomorrow, DueOn: tomorrow.AddDate(0, 0, 1)}, nil, "test")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	if err := env.DB.Owner.QueryRow(t.Context(), `SELECT a.id FROM assessments a JOIN cycles c ON c.id = a.cycle_id
+		JOIN operators o ON o.id = a.operator_id WHERE c.fiscal_year = $1 AND o.corporate_number = '2010401000001'`, int(fy)).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	op := env.SignIn(t, "toto-staff")
+	status, _, body := postForm(t, env, op, "/assessments/"+itoa64(id)+"/sections/GV", implemented("GV-01", 0))
+	if status < 400 || !strings.Contains(body, "この評価サイクルは"+tomorrow.Format(time.DateOnly)+"に開始します") {
+		t.Errorf("save before the cycle opens: %d\n%.3000s", status, body)
+	}
+	var n int
+	if err := env.DB.Owner.QueryRow(t.Context(), `SELECT count(*) FROM answers WHERE assessment_id = $1`, id).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d answers stored (%v)", n, err)
+	}
 }
