@@ -182,7 +182,7 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 		t.Fatalf("stale section save: %d; want both versions on the page:\n%.3000s", status, body)
 	}
 	// The conflict names the control, who saved and the versions.
-	if !strings.Contains(body, "管理策 "+second+" の回答は") || !strings.Contains(body, "(版 0 → 1)") || strings.Contains(body, "no value") {
+	if !strings.Contains(body, "対策項目 "+second+" の回答は") || !strings.Contains(body, "(版 0 → 1)") || strings.Contains(body, "no value") {
 		t.Errorf("the conflict message lacks its details:\n%.5000s", body)
 	}
 
