@@ -233,7 +233,7 @@ func TestTwoInstances(t *testing.T) {
 		"DATABASE_URL=" + db.OwnerURL, "APP_DATABASE_URL=" + db.AppURL,
 		"BASE_URL=" + proxy.URL, "OIDC_PROVIDERS_FILE=" + providers, "TEST_IDP_SECRET=s3cret",
 		"LOG_LEVEL=info",
-		"JOBS_TICK=100ms", "JOBS_AUDIT_ANCHOR_EVERY=1s",
+		"JOBS_AUDIT_ANCHOR_EVERY=1s",
 	}
 	a := startInstance(t, "a", env)
 	b := startInstance(t, "b", env)
@@ -288,9 +288,9 @@ func TestTwoInstances(t *testing.T) {
 	}
 	servedMu.Unlock()
 
-	// Scheduled work: both instances tick every 100 ms on a one-second
-	// period. Once three periods have run, stop both, then check that
-	// each period ran once.
+	// Scheduled work: both instances run river on a one-second period.
+	// Once three periods have run, stop both, then check that each period
+	// ran once.
 	db.Await(t, "three periods of the audit anchor", `SELECT count(DISTINCT period) >= 3 FROM job_runs WHERE job = 'audit-anchor'`)
 	a.stop()
 	b.stop()

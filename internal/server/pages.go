@@ -68,6 +68,7 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		{authz.ViewSectorProfile, layout.NavLink{Label: "nav.sector_profile", Href: "/profile"}},
 		{authz.ListUsers, layout.NavLink{Label: "nav.users", Href: "/users"}},
 		{authz.ViewAudit, layout.NavLink{Label: "nav.audit", Href: "/audit"}},
+		{authz.ViewDeadJobs, layout.NavLink{Label: "nav.dead_jobs", Href: "/admin/jobs"}},
 	} {
 		if authz.Can(p, n.action, authz.Resource{}) {
 			c.Nav = append(c.Nav, n.link)
