@@ -17,6 +17,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	asm "github.com/kijun-portal/kijun/web/pages/assessments"
 )
@@ -371,6 +372,12 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 				notes[ref] = asm.ControlNote{MessageID: "asmui.error.comment_empty"}
 			} else if _, err := postgres.AddComment(r.Context(), tx, p, a.ID, ref, 0, body, reqID); err != nil {
 				return err
+			} else {
+				e := assessmentEvent(notify.AssessmentCommented, a, p)
+				e.ToReviewers = p.InOperator(a.OperatorID)
+				if err := s.notify(r.Context(), tx, e); err != nil {
+					return err
+				}
 			}
 		}
 		if ref := r.PostFormValue("upload"); ref != "" && authz.Can(p, authz.AnswerAssessment, res) {
@@ -510,6 +517,9 @@ func (s *Server) handleAssessmentSubmit(w http.ResponseWriter, r *http.Request) 
 			submit = postgres.Resubmit
 		}
 		err = submit(r.Context(), tx, principal(r), a.ID, middleware.GetReqID(r.Context()))
+		if err == nil {
+			return s.notify(r.Context(), tx, assessmentEvent(notify.ReviewWaiting, a, principal(r)))
+		}
 		var ke *kijun.Error
 		if errors.As(err, &ke) && ke.MessageID == "assessment.incomplete" {
 			problems, _ = ke.Args["Problems"].([]assessment.AnswerProblem)
@@ -541,9 +551,15 @@ func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) 
 		reqID := middleware.GetReqID(r.Context())
 		switch decision {
 		case "accept":
-			return postgres.Accept(r.Context(), tx, principal(r), a.ID, note, reqID)
+			if err := postgres.Accept(r.Context(), tx, principal(r), a.ID, note, reqID); err != nil {
+				return err
+			}
+			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentAccepted, a, principal(r)))
 		case "return":
-			return postgres.Return(r.Context(), tx, principal(r), a.ID, note, nil, reqID)
+			if err := postgres.Return(r.Context(), tx, principal(r), a.ID, note, nil, reqID); err != nil {
+				return err
+			}
+			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentReturned, a, principal(r)))
 		}
 		return kijun.Errorf(kijun.EInvalid, "asmui.error.decision", nil)
 	})

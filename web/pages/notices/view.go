@@ -2,7 +2,13 @@
 // preferences and the NCO's list of dead background jobs.
 package notices
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/notify"
+)
 
 // DeadJob is one job the queue gave up on.
 type DeadJob struct {
@@ -15,3 +21,19 @@ type DeadJob struct {
 
 // DeadJobsView is the NCO admin's page of dead jobs.
 type DeadJobsView struct{ Jobs []DeadJob }
+
+// InboxView is the reader's notifications, newest first.
+type InboxView struct {
+	Notes  []notify.Note
+	Unread int
+}
+
+// Text is a notification's sentence in the reader's language.
+func Text(ctx context.Context, n notify.Note) string {
+	l := i18n.From(ctx)
+	args := map[string]any{}
+	for k, v := range n.Params {
+		args[k] = l.Pick(v)
+	}
+	return l.T("notify.kind."+string(n.Kind), args)
+}

@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
+)
+
+// Notify writes, in tx (the transaction of the change), one notification
+// per recipient of each event: the users who hold a grant in the event's
+// scope (kijun_scope_grants) and whom the policy lets do the event's
+// audience action there (notify.Recipients). It returns the notifications
+// written, for delivery.
+func Notify(ctx context.Context, tx pgx.Tx, events ...notify.Event) ([]notify.Note, error) {
+	var notes []notify.Note
+	var oversight map[string][]string
+	for _, e := range events {
+		var users []int64
+		if e.Kind == notify.GrantGiven || e.Kind == notify.GrantRevoked {
+			users = notify.Recipients(e, nil)
+		} else {
+			if oversight == nil {
+				var err error
+				if oversight, err = Oversight(ctx, tx); err != nil {
+					return nil, err
+				}
+			}
+			cands, err := scopePrincipals(ctx, tx, e, oversight)
+			if err != nil {
+				return nil, err
+			}
+			users = notify.Recipients(e, cands)
+		}
+		for _, u := range users {
+			notes = append(notes, notify.Note{UserID: u, Kind: e.Kind, Params: e.Params, Link: e.Link})
+		}
+		if len(users) == 0 {
+			continue
+		}
+		ids, err := nextNotificationIDs(ctx, tx, len(users))
+		if err != nil {
+			return nil, err
+		}
+		params, err := json.Marshal(e.Params)
+		if err != nil {
+			return nil, err
+		}
+		if e.Params == nil {
+			params = []byte("{}")
+		}
+		var scope [3]any
+		if e.Kind != notify.GrantGiven && e.Kind != notify.GrantRevoked {
+			scope = [3]any{nullText(e.Scope.MinistryCode), nullText(e.Scope.SectorCode), nullID(e.Scope.OperatorID)}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO notifications (id, user_id, ministry_code, sector_code, operator_id, kind, params, link)
+			SELECT i, u, $3, $4, $5, $6, $7, $8 FROM unnest($1::bigint[], $2::bigint[]) AS x(i, u)`,
+			ids, users, scope[0], scope[1], scope[2], string(e.Kind), params, e.Link); err != nil {
+			return nil, err
+		}
+		for i := range users {
+			notes[len(notes)-len(users)+i].ID = ids[i]
+		}
+	}
+	return notes, nil
+}
+
+func nextNotificationIDs(ctx context.Context, tx pgx.Tx, n int) ([]int64, error) {
+	rows, _ := tx.Query(ctx, `SELECT nextval('notifications_id_seq') FROM generate_series(1, $1)`, n)
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// scopePrincipals builds the principal of every user who holds a grant in
+// e's scope, from those grants only (enough for the policy to decide on
+// this scope).
+func scopePrincipals(ctx context.Context, tx pgx.Tx, e notify.Event, oversight map[string][]string) ([]*identity.Principal, error) {
+	rows, _ := tx.Query(ctx, `SELECT user_id, role, coalesce(ministry_code, ''), coalesce(operator_id, 0), coalesce(sector_code, '')
+		FROM kijun_scope_grants($1, $2, $3)`, e.Scope.MinistryCode, e.Scope.SectorCode, e.Scope.OperatorID)
+	byUser := map[int64][]identity.Grant{}
+	var order []int64
+	var g identity.Grant
+	var role string
+	_, err := pgx.ForEachRow(rows, []any{&g.UserID, &role, &g.MinistryCode, &g.OperatorID, &g.SectorCode}, func() error {
+		g.Role = identity.Role(role)
+		if _, ok := byUser[g.UserID]; !ok {
+			order = append(order, g.UserID)
+		}
+		byUser[g.UserID] = append(byUser[g.UserID], g)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*identity.Principal, 0, len(order))
+	for _, u := range order {
+		out = append(out, identity.NewPrincipal(u, "", "", byUser[u], oversight))
+	}
+	return out, nil
+}
+
+// ListNotifications lists the reader's notifications, newest first: row-
+// level security shows a user only their own.
+func ListNotifications(ctx context.Context, tx pgx.Tx, limit int) ([]notify.Note, error) {
+	rows, _ := tx.Query(ctx, `SELECT id, user_id, kind, params, link, created_at, read_at FROM notifications
+		WHERE user_id = kijun_user_id() ORDER BY created_at DESC, id DESC LIMIT $1`, limit)
+	return pgx.CollectRows(rows, scanNote)
+}
+
+func scanNote(r pgx.CollectableRow) (notify.Note, error) {
+	var n notify.Note
+	var kind string
+	var params []byte
+	err := r.Scan(&n.ID, &n.UserID, &kind, &params, &n.Link, &n.CreatedAt, &n.ReadAt)
+	n.Kind = notify.Kind(kind)
+	if err == nil {
+		err = json.Unmarshal(params, &n.Params)
+	}
+	return n, err
+}
+
+// UnreadNotifications counts the reader's unread notifications.
+func UnreadNotifications(ctx context.Context, tx pgx.Tx) (int, error) {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = kijun_user_id() AND read_at IS NULL`).Scan(&n)
+	return n, err
+}
+
+// MarkNotificationsRead marks the reader's notification id read, or all of
+// them when id is 0. Another user's id marks nothing.
+func MarkNotificationsRead(ctx context.Context, tx pgx.Tx, id int64, now time.Time) error {
+	_, err := tx.Exec(ctx, `UPDATE notifications SET read_at = $2
+		WHERE user_id = kijun_user_id() AND read_at IS NULL AND ($1 = 0 OR id = $1)`, id, now)
+	return err
+}
+
+// GetNotification reads the reader's notification id; another user's is
+// not found.
+func GetNotification(ctx context.Context, tx pgx.Tx, id int64) (notify.Note, error) {
+	rows, _ := tx.Query(ctx, `SELECT id, user_id, kind, params, link, created_at, read_at FROM notifications
+		WHERE user_id = kijun_user_id() AND id = $1`, id)
+	n, err := pgx.CollectExactlyOneRow(rows, scanNote)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return n, kijun.Errorf(kijun.ENotFound, "error.not_found", nil)
+	}
+	return n, err
+}
