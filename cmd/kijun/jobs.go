@@ -10,8 +10,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
+	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/jobs"
+	"github.com/kijun-portal/kijun/internal/mail"
 )
 
 // jobsConfig is the scheduler's part of `kijun serve`'s configuration
@@ -46,7 +49,7 @@ func (c *jobsConfig) flags(fs *flag.FlagSet) {
 
 // startJobs starts the scheduler on db (the server's pool) unless it is
 // disabled, and returns a function that stops it and waits.
-func startJobs(ctx context.Context, c jobsConfig, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (stop func()) {
+func startJobs(ctx context.Context, c jobsConfig, mc config.Mail, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (stop func()) {
 	if !c.Enabled {
 		log.Info("scheduled jobs are off in this instance (JOBS_ENABLED=false)")
 		return func() {}
@@ -55,8 +58,11 @@ func startJobs(ctx context.Context, c jobsConfig, db *pgxpool.Pool, log *slog.Lo
 	if c.AnchorEvery < 24*time.Hour {
 		at = 0
 	}
+	log.Info("notification mail", "relay", mc)
+	delivery := &mail.Delivery{DB: db, Sender: mail.New(mc, log), BaseURL: mc.BaseURL}
 	s := &jobs.Scheduler{DB: db, Log: log,
-		Jobs: []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log, c.AnchorFile)}}
+		Jobs:    []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log, c.AnchorFile), mail.DigestJob()},
+		Workers: []func(*river.Workers){delivery.Register}}
 	if reg != nil {
 		if err := s.Register(reg); err != nil {
 			log.Warn("job metrics not registered", "err", err.Error())

@@ -76,6 +76,9 @@ type Scheduler struct {
 	// Poll is how often river looks for jobs besides being notified
 	// (default one second; tests shorten it).
 	Poll time.Duration
+	// Retry is river's retry policy (default: river's exponential
+	// backoff, attempt⁴ seconds with jitter); tests shorten it.
+	Retry river.ClientRetryPolicy
 
 	client  *river.Client[pgx.Tx]
 	metrics *metrics
@@ -200,6 +203,7 @@ func (s *Scheduler) Start(ctx context.Context) error {
 		Workers:           workers,
 		PeriodicJobs:      periodic,
 		FetchPollInterval: s.Poll,
+		RetryPolicy:       s.Retry,
 		// Reindexing river's tables needs their owner: maintenance, not
 		// the server's role (docs/operations.md).
 		ReindexerSchedule: river.NeverSchedule(),

@@ -115,3 +115,48 @@ func Params(operator kijun.Text, fy kijun.FiscalYear) map[string]kijun.Text {
 	y := strconv.Itoa(int(fy))
 	return map[string]kijun.Text{"Operator": operator, "Year": {Ja: y, En: y}}
 }
+
+// Delivery is how a user wants a kind of notice by mail.
+type Delivery string
+
+const (
+	Immediate Delivery = "immediate" // a mail per notice (the default)
+	Digest    Delivery = "digest"    // one mail a day with the day's notices
+	Off       Delivery = "off"       // the inbox only
+)
+
+// Deliveries lists the choices in the order the page shows them.
+var Deliveries = []Delivery{Immediate, Digest, Off}
+
+// Mandatory lists the kinds a user cannot turn off: a change to one's own
+// access is always told.
+var Mandatory = []Kind{GrantGiven, GrantRevoked}
+
+// Allowed reports whether d is a valid choice for k.
+func (k Kind) Allowed(d Delivery) bool {
+	return slices.Contains(Deliveries, d) && !(d == Off && slices.Contains(Mandatory, k))
+}
+
+// Prefs are one user's choices; a kind without one is Immediate.
+type Prefs struct {
+	Lang     kijun.Lang
+	Delivery map[Kind]Delivery
+}
+
+// For returns the delivery of kind k.
+func (p Prefs) For(k Kind) Delivery {
+	if d, ok := p.Delivery[k]; ok && k.Allowed(d) {
+		return d
+	}
+	return Immediate
+}
+
+// MailArgs is the queue's job that mails one notice (river job kind
+// "notify.mail"); unique by its notice, so a notice is never mailed by
+// two jobs.
+type MailArgs struct {
+	NotificationID int64 `json:"notification_id"`
+}
+
+// Kind names the job in the queue.
+func (MailArgs) Kind() string { return "notify.mail" }

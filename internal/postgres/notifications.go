@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -16,8 +17,8 @@ import (
 // Notify writes, in tx (the transaction of the change), one notification
 // per recipient of each event: the users who hold a grant in the event's
 // scope (kijun_scope_grants) and whom the policy lets do the event's
-// audience action there (notify.Recipients). It returns the notifications
-// written, for delivery.
+// audience action there (notify.Recipients), and queues one mail job per
+// notification (notify.MailArgs) in the same transaction.
 func Notify(ctx context.Context, tx pgx.Tx, events ...notify.Event) ([]notify.Note, error) {
 	var notes []notify.Note
 	var oversight map[string][]string
@@ -64,8 +65,13 @@ func Notify(ctx context.Context, tx pgx.Tx, events ...notify.Event) ([]notify.No
 			ids, users, scope[0], scope[1], scope[2], string(e.Kind), params, e.Link); err != nil {
 			return nil, err
 		}
+		jobs := make([]river.JobArgs, len(users))
 		for i := range users {
 			notes[len(notes)-len(users)+i].ID = ids[i]
+			jobs[i] = notify.MailArgs{NotificationID: ids[i]}
+		}
+		if err := Enqueue(ctx, tx, jobs...); err != nil {
+			return nil, err
 		}
 	}
 	return notes, nil
@@ -163,4 +169,69 @@ func GetNotification(ctx context.Context, tx pgx.Tx, id int64) (notify.Note, err
 		return n, kijun.Errorf(kijun.ENotFound, "error.not_found", nil)
 	}
 	return n, err
+}
+
+// MailTarget is a notification with what its mail needs: the recipient's
+// address and language and their delivery choice for its kind.
+type MailTarget struct {
+	notify.Note
+	Email    string
+	Name     string
+	Lang     kijun.Lang
+	Delivery notify.Delivery
+	MailedAt *time.Time
+}
+
+const mailTargetSQL = `SELECT n.id, n.user_id, n.kind, n.params, n.link, n.created_at, n.read_at,
+		u.email, u.display_name, coalesce(s.lang, 'ja'), coalesce(p.delivery, 'immediate'), n.mailed_at
+	FROM notifications n JOIN users u ON u.id = n.user_id
+	LEFT JOIN notification_settings s ON s.user_id = n.user_id
+	LEFT JOIN notification_prefs p ON p.user_id = n.user_id AND p.kind = n.kind`
+
+func scanMailTarget(r pgx.CollectableRow) (MailTarget, error) {
+	var t MailTarget
+	var kind, lang, delivery string
+	var params []byte
+	err := r.Scan(&t.ID, &t.UserID, &kind, &params, &t.Link, &t.CreatedAt, &t.ReadAt,
+		&t.Email, &t.Name, &lang, &delivery, &t.MailedAt)
+	t.Kind, t.Lang, t.Delivery = notify.Kind(kind), kijun.Lang(lang), notify.Delivery(delivery)
+	if err == nil {
+		err = json.Unmarshal(params, &t.Params)
+	}
+	return t, err
+}
+
+// LockMailTarget reads notification id for mailing and locks it until tx
+// ends, so that two workers never send it at once (system transactions).
+func LockMailTarget(ctx context.Context, tx pgx.Tx, id int64) (MailTarget, error) {
+	rows, _ := tx.Query(ctx, mailTargetSQL+` WHERE n.id = $1 FOR UPDATE OF n`, id)
+	t, err := pgx.CollectExactlyOneRow(rows, scanMailTarget)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, kijun.Errorf(kijun.ENotFound, "error.not_found", nil)
+	}
+	return t, err
+}
+
+// DigestTargets locks and lists user's notices not yet mailed, created
+// before before, that the user wants in the daily digest.
+func DigestTargets(ctx context.Context, tx pgx.Tx, user int64, before time.Time) ([]MailTarget, error) {
+	rows, _ := tx.Query(ctx, mailTargetSQL+` WHERE n.user_id = $1 AND n.mailed_at IS NULL AND n.created_at < $2
+		AND p.delivery = 'digest' ORDER BY n.created_at, n.id FOR UPDATE OF n`, user, before)
+	return pgx.CollectRows(rows, scanMailTarget)
+}
+
+// DigestUsers lists the users with notices waiting for a digest made
+// before before.
+func DigestUsers(ctx context.Context, tx pgx.Tx, before time.Time) ([]int64, error) {
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT n.user_id FROM notifications n
+		JOIN notification_prefs p ON p.user_id = n.user_id AND p.kind = n.kind AND p.delivery = 'digest'
+		WHERE n.mailed_at IS NULL AND n.created_at < $1 ORDER BY 1`, before)
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
+}
+
+// MarkMailed records that notices ids went out (or were settled without
+// a mail) at now.
+func MarkMailed(ctx context.Context, tx pgx.Tx, now time.Time, ids ...int64) error {
+	_, err := tx.Exec(ctx, `UPDATE notifications SET mailed_at = $2 WHERE id = ANY($1) AND mailed_at IS NULL`, ids, now)
+	return err
 }

@@ -198,3 +198,42 @@ func TestNoticesStayInTheirTenant(t *testing.T) {
 		t.Fatalf("a notice to FSA about an electricity operator: %v, want refused", err)
 	}
 }
+
+func init() {
+	matrixCaseSets = append(matrixCaseSets, func(fx *tenantFixture) map[string]routeCase {
+		signedIn := func(ok int) func(string, bool) int {
+			return func(role string, _ bool) int {
+				if role == "anonymous" {
+					return map[int]int{200: http.StatusSeeOther, 303: http.StatusUnauthorized}[ok]
+				}
+				return ok
+			}
+		}
+		return map[string]routeCase{
+			"GET /admin/jobs":          {fixed("/admin/jobs"), allow("GET", 200, []string{"nco-admin"}, []string{"nco-admin"})},
+			"GET /notifications":       {fixed("/notifications"), signedIn(200)},
+			"POST /notifications/read": {fixed("/notifications/read"), signedIn(303)},
+			"POST /notifications/{id}/read": {
+				// A fresh notice of the role's own user, or of another user.
+				path: func(role string, own bool) string {
+					other := map[bool]string{true: "fsa-staff", false: "meti-admin"}[role == "meti-admin"]
+					subject := other
+					if own && role != "anonymous" {
+						subject = role
+					}
+					return fmt.Sprintf("/notifications/%d/read", fx.q(`INSERT INTO notifications (user_id, kind, link)
+						SELECT user_id, 'grant.given', '/account' FROM identities WHERE subject = $1 LIMIT 1 RETURNING id`, subject))
+				},
+				want: func(role string, own bool) int {
+					switch {
+					case role == "anonymous":
+						return http.StatusUnauthorized
+					case own:
+						return http.StatusSeeOther
+					}
+					return http.StatusNotFound
+				},
+			},
+		}
+	})
+}
