@@ -235,3 +235,43 @@ func MarkMailed(ctx context.Context, tx pgx.Tx, now time.Time, ids ...int64) err
 	_, err := tx.Exec(ctx, `UPDATE notifications SET mailed_at = $2 WHERE id = ANY($1) AND mailed_at IS NULL`, ids, now)
 	return err
 }
+
+// GetPrefs reads the reader's notification preferences.
+func GetPrefs(ctx context.Context, tx pgx.Tx) (notify.Prefs, error) {
+	p := notify.Prefs{Lang: kijun.Ja, Delivery: map[notify.Kind]notify.Delivery{}}
+	var lang string
+	err := tx.QueryRow(ctx, `SELECT lang FROM notification_settings WHERE user_id = kijun_user_id()`).Scan(&lang)
+	if err == nil {
+		p.Lang = kijun.Lang(lang)
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return p, err
+	}
+	rows, _ := tx.Query(ctx, `SELECT kind, delivery FROM notification_prefs WHERE user_id = kijun_user_id()`)
+	var k, d string
+	_, err = pgx.ForEachRow(rows, []any{&k, &d}, func() error {
+		p.Delivery[notify.Kind(k)] = notify.Delivery(d)
+		return nil
+	})
+	return p, err
+}
+
+// SavePrefs replaces the reader's preferences with p (checked by the
+// caller with Kind.Allowed; the database refuses a mandatory kind off).
+func SavePrefs(ctx context.Context, tx pgx.Tx, p notify.Prefs) error {
+	if _, err := tx.Exec(ctx, `INSERT INTO notification_settings (user_id, lang) VALUES (kijun_user_id(), $1)
+		ON CONFLICT (user_id) DO UPDATE SET lang = EXCLUDED.lang`, string(p.Lang)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM notification_prefs WHERE user_id = kijun_user_id()`); err != nil {
+		return err
+	}
+	var kinds, ds []string
+	for k, d := range p.Delivery {
+		if d != notify.Immediate {
+			kinds, ds = append(kinds, string(k)), append(ds, string(d))
+		}
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO notification_prefs (user_id, kind, delivery)
+		SELECT kijun_user_id(), k, d FROM unnest($1::text[], $2::text[]) AS x(k, d)`, kinds, ds)
+	return err
+}

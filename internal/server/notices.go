@@ -21,6 +21,8 @@ func (s *Server) noticeRoutes(h routeFunc) {
 	h(http.MethodGet, "/notifications", authz.ViewOwnAccount, s.handleInbox)
 	h(http.MethodPost, "/notifications/{id}/read", authz.ViewOwnAccount, s.handleNoticeRead)
 	h(http.MethodPost, "/notifications/read", authz.ViewOwnAccount, s.handleNoticeReadAll)
+	h(http.MethodGet, "/notifications/settings", authz.ViewOwnAccount, s.handleNoticeSettings)
+	h(http.MethodPost, "/notifications/settings", authz.ViewOwnAccount, s.handleNoticeSettingsSave)
 }
 
 // handleDeadJobs lists the background jobs river discarded.
@@ -124,5 +126,45 @@ func (s *Server) handleNoticeReadAll(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	http.Redirect(w, r, "/notifications", http.StatusSeeOther)
+	return nil
+}
+
+// handleNoticeSettings shows the reader's notification preferences.
+func (s *Server) handleNoticeSettings(w http.ResponseWriter, r *http.Request) error {
+	v := notices.SettingsView{Saved: r.URL.Query().Get("saved") == "1"}
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		var err error
+		v.Prefs, err = postgres.GetPrefs(r.Context(), tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, notices.Settings(v))
+}
+
+// handleNoticeSettingsSave saves the form; a choice the kind does not
+// allow (a mandatory kind off) is refused as a whole.
+func (s *Server) handleNoticeSettingsSave(w http.ResponseWriter, r *http.Request) error {
+	p := notify.Prefs{Lang: kijun.Ja, Delivery: map[notify.Kind]notify.Delivery{}}
+	if r.PostFormValue("lang") == string(kijun.En) {
+		p.Lang = kijun.En
+	}
+	for _, k := range notify.Kinds {
+		d := notify.Delivery(r.PostFormValue("kind-" + string(k)))
+		if d == "" {
+			d = notify.Immediate
+		}
+		if !k.Allowed(d) {
+			return s.render(w, r, http.StatusUnprocessableEntity, notices.Settings(notices.SettingsView{Prefs: p, Error: "notify.settings.invalid"}))
+		}
+		p.Delivery[k] = d
+	}
+	if err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		return postgres.SavePrefs(r.Context(), tx, p)
+	}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/notifications/settings?saved=1", http.StatusSeeOther)
 	return nil
 }

@@ -210,9 +210,11 @@ func init() {
 			}
 		}
 		return map[string]routeCase{
-			"GET /admin/jobs":          {fixed("/admin/jobs"), allow("GET", 200, []string{"nco-admin"}, []string{"nco-admin"})},
-			"GET /notifications":       {fixed("/notifications"), signedIn(200)},
-			"POST /notifications/read": {fixed("/notifications/read"), signedIn(303)},
+			"GET /admin/jobs":              {fixed("/admin/jobs"), allow("GET", 200, []string{"nco-admin"}, []string{"nco-admin"})},
+			"GET /notifications":           {fixed("/notifications"), signedIn(200)},
+			"POST /notifications/read":     {fixed("/notifications/read"), signedIn(303)},
+			"GET /notifications/settings":  {fixed("/notifications/settings"), signedIn(200)},
+			"POST /notifications/settings": {fixed("/notifications/settings"), signedIn(303)},
 			"POST /notifications/{id}/read": {
 				// A fresh notice of the role's own user, or of another user.
 				path: func(role string, own bool) string {
@@ -236,4 +238,40 @@ func init() {
 			},
 		}
 	})
+}
+
+// TestNoticeSettings: the preferences page saves each kind's choice and
+// the mail language; a mandatory kind cannot be turned off; one user's
+// choices are not another's.
+func TestNoticeSettings(t *testing.T) {
+	env := servertest.New(t)
+	c := env.SignIn(t, "toto-staff")
+	other := env.SignIn(t, "meti-staff")
+	status, body := env.Get(t, c, "/notifications/settings")
+	if status != http.StatusOK || !strings.Contains(body, `name="kind-assessment.returned" value="off"`) ||
+		strings.Contains(body, `name="kind-grant.revoked" value="off"`) {
+		t.Fatalf("settings page: %d\n%.3000s", status, body)
+	}
+	form := url.Values{"lang": {"en"}, "kind-assessment.returned": {"digest"}, "kind-assessment.commented": {"off"}}
+	if status, loc, _ := post(t, c, env.HTTP.URL+"/notifications/settings", form); status != http.StatusSeeOther || loc != "/notifications/settings?saved=1" {
+		t.Fatalf("save: %d %q", status, loc)
+	}
+	_, body = env.Get(t, c, "/notifications/settings?saved=1")
+	if !strings.Contains(body, `value="digest" checked`) || !strings.Contains(body, `value="en" selected`) || !strings.Contains(body, `id="settings-saved"`) {
+		t.Fatalf("saved choices not shown:\n%.4000s", body)
+	}
+	form.Set("kind-grant.revoked", "off")
+	if status, _, body := post(t, c, env.HTTP.URL+"/notifications/settings", form); status != http.StatusUnprocessableEntity || !strings.Contains(body, `id="settings-error"`) {
+		t.Fatalf("mandatory off: %d", status)
+	}
+	var rows, lang int
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM notification_prefs), (SELECT count(*) FROM notification_settings WHERE lang = 'en')`).Scan(&rows, &lang); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 2 || lang != 1 {
+		t.Fatalf("%d preference rows, %d English settings: want 2 and 1", rows, lang)
+	}
+	if _, body := env.Get(t, other, "/notifications/settings"); strings.Contains(body, `value="digest" checked`) {
+		t.Error("another user sees these choices")
+	}
 }

@@ -37,3 +37,10 @@ func Text(ctx context.Context, n notify.Note) string {
 	}
 	return l.T("notify.kind."+string(n.Kind), args)
 }
+
+// SettingsView is the reader's notification preferences form.
+type SettingsView struct {
+	Prefs notify.Prefs
+	Saved bool
+	Error string // message id
+}
