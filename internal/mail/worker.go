@@ -34,6 +34,25 @@ func (d *Delivery) now() time.Time {
 func (d *Delivery) Register(w *river.Workers) {
 	river.AddWorker(w, &mailWorker{d: d})
 	river.AddWorker(w, &digestWorker{d: d})
+	river.AddWorker(w, &cycleWorker{d: d})
+}
+
+type cycleWorker struct {
+	river.WorkerDefaults[notify.CycleOpenedArgs]
+	d *Delivery
+}
+
+// Work writes the cycle.opened notices of every enrolled operator (and
+// queues their mails) in one system transaction.
+func (w *cycleWorker) Work(ctx context.Context, job *river.Job[notify.CycleOpenedArgs]) error {
+	return postgres.SystemTx(ctx, w.d.DB, func(tx pgx.Tx) error {
+		events, err := postgres.CycleOpenedEvents(ctx, tx, job.Args.CycleID)
+		if err != nil {
+			return err
+		}
+		_, err = postgres.Notify(ctx, tx, events...)
+		return err
+	})
 }
 
 type mailWorker struct {

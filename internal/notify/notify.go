@@ -160,3 +160,13 @@ type MailArgs struct {
 
 // Kind names the job in the queue.
 func (MailArgs) Kind() string { return "notify.mail" }
+
+// CycleOpenedArgs is the queue's job that tells every operator enrolled
+// in a newly opened cycle (river job kind "notify.cycle_opened"): the fan
+// -out runs in the background, not in the NCO's request.
+type CycleOpenedArgs struct {
+	CycleID int64 `json:"cycle_id"`
+}
+
+// Kind names the job in the queue.
+func (CycleOpenedArgs) Kind() string { return "notify.cycle_opened" }

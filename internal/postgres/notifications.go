@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -274,4 +275,21 @@ func SavePrefs(ctx context.Context, tx pgx.Tx, p notify.Prefs) error {
 	_, err := tx.Exec(ctx, `INSERT INTO notification_prefs (user_id, kind, delivery)
 		SELECT kijun_user_id(), k, d FROM unnest($1::text[], $2::text[]) AS x(k, d)`, kinds, ds)
 	return err
+}
+
+// CycleOpenedEvents are the cycle.opened notices of cycle id: one per
+// enrolled operator, about that operator (system transactions).
+func CycleOpenedEvents(ctx context.Context, tx pgx.Tx, id int64) ([]notify.Event, error) {
+	rows, _ := tx.Query(ctx, `SELECT a.id, a.operator_id, a.sector_code, o.name_ja, o.name_en, c.fiscal_year
+		FROM assessments a JOIN operators o ON o.id = a.operator_id JOIN cycles c ON c.id = a.cycle_id
+		WHERE a.cycle_id = $1 ORDER BY a.id`, id)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (notify.Event, error) {
+		var e notify.Event
+		var aid int64
+		var name kijun.Text
+		var fy int
+		err := r.Scan(&aid, &e.Scope.OperatorID, &e.Scope.SectorCode, &name.Ja, &name.En, &fy)
+		e.Kind, e.Link, e.Params = notify.CycleOpened, "/assessments/"+strconv.FormatInt(aid, 10), notify.Params(name, kijun.FiscalYear(fy))
+		return e, err
+	})
 }

@@ -126,9 +126,13 @@ func (s *Server) handleCycleCreate(w http.ResponseWriter, r *http.Request) error
 	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
 		in := postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catalogID, OpensOn: opens, DueOn: due}
 		var err error
-		_, created, err = postgres.OpenCycle(r.Context(), tx, principal(r), in,
+		c, n, err := postgres.OpenCycle(r.Context(), tx, principal(r), in,
 			postgres.ProfileSelector(kijun.FiscalYear(fy)), middleware.GetReqID(r.Context()))
-		return err
+		if err != nil {
+			return err
+		}
+		created = n
+		return postgres.Enqueue(r.Context(), tx, notify.CycleOpenedArgs{CycleID: c.ID})
 	})
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code != kijun.EInternal {

@@ -5,10 +5,20 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"github.com/kijun-portal/kijun/internal/jobs"
+	"github.com/kijun-portal/kijun/internal/mail"
+	"github.com/kijun-portal/kijun/internal/notify"
+	"github.com/kijun-portal/kijun/internal/postgres"
 
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
@@ -273,5 +283,58 @@ func TestNoticeSettings(t *testing.T) {
 	}
 	if _, body := env.Get(t, other, "/notifications/settings"); strings.Contains(body, `value="digest" checked`) {
 		t.Error("another user sees these choices")
+	}
+}
+
+// TestCycleOpenedNotices: opening a cycle queues one job, whose worker
+// tells each enrolled operator's users about their own assessment only.
+func TestCycleOpenedNotices(t *testing.T) {
+	env := servertest.New(t)
+	for _, who := range []string{"toto-staff", "toto-admin", "kakehashi-admin", "meti-staff", "nco-admin"} {
+		env.SignIn(t, who)
+	}
+	ids := env.SmallCycle(t, "notice-test", 2031)
+	ctx := context.Background()
+	var cycle int64
+	if err := env.DB.Owner.QueryRow(ctx, `SELECT id FROM cycles WHERE fiscal_year = 2031`).Scan(&cycle); err != nil {
+		t.Fatal(err)
+	}
+	if err := pgx.BeginFunc(ctx, env.DB.Owner, func(tx pgx.Tx) error {
+		return postgres.Enqueue(ctx, tx, notify.CycleOpenedArgs{CycleID: cycle})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	d := &mail.Delivery{DB: env.DB.App, Sender: mail.LogSender{Log: slog.New(slog.DiscardHandler)}}
+	s := &jobs.Scheduler{DB: env.DB.App, Workers: []func(*river.Workers){d.Register}, Poll: 100 * time.Millisecond}
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	env.DB.Await(t, "the cycle's notices mailed", `SELECT count(*) > 0 AND bool_and(mailed_at IS NOT NULL) FROM notifications WHERE kind = 'cycle.opened'`)
+	rows, err := env.DB.Owner.Query(ctx, `SELECT i.subject, n.link, n.params->'Operator'->>'ja', o.name_ja
+		FROM notifications n JOIN identities i ON i.user_id = n.user_id
+		JOIN assessments a ON n.link = '/assessments/' || a.id JOIN operators o ON o.id = a.operator_id
+		WHERE n.kind = 'cycle.opened' ORDER BY i.subject`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var subject, link, named, owner string
+		if err := rows.Scan(&subject, &link, &named, &owner); err != nil {
+			t.Fatal(err)
+		}
+		if named != owner {
+			t.Errorf("%s: notice names %s for %s's assessment", subject, named, owner)
+		}
+		got = append(got, subject+" "+link)
+	}
+	want := []string{
+		fmt.Sprintf("kakehashi-admin /assessments/%d", ids["4010001000003"]),
+		fmt.Sprintf("toto-admin /assessments/%d", ids["2010401000001"]),
+		fmt.Sprintf("toto-staff /assessments/%d", ids["2010401000001"]),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("cycle.opened notices:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
