@@ -307,7 +307,8 @@ func TestTwoInstances(t *testing.T) {
 		t.Errorf("%d anchors over %d periods for %d runs", anchors, anchoredPeriods, runs)
 	}
 	// Every run the instances report is one row: none ran a period twice.
-	ranLogs := strings.Count(a.logs.String(), `"msg":"scheduled job ran"`) + strings.Count(b.logs.String(), `"msg":"scheduled job ran"`)
+	const ranLine = `"msg":"scheduled job ran","job":"audit-anchor"`
+	ranLogs := strings.Count(a.logs.String(), ranLine) + strings.Count(b.logs.String(), ranLine)
 	if ranLogs != runs {
 		t.Errorf("instances logged %d runs, job_runs has %d", ranLogs, runs)
 	}
