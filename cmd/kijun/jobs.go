@@ -10,19 +10,21 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
+	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/jobs"
+	"github.com/kijun-portal/kijun/internal/mail"
 )
 
 // jobsConfig is the scheduler's part of `kijun serve`'s configuration
 // (docs/operations.md). It lives here rather than in internal/config so
 // that the scheduler stays one file of wiring.
 type jobsConfig struct {
-	// Enabled runs the scheduler in this process (JOBS_ENABLED, default
-	// true). Every instance may run it: each period runs once in all.
+	// Enabled works river's queue in this process (JOBS_ENABLED, default
+	// true). Every instance may: each job, and each period of a scheduled
+	// job, runs once in all.
 	Enabled bool
-	// Tick is how often due jobs are looked for (JOBS_TICK, default 1m).
-	Tick time.Duration
 	// AnchorEvery is the audit-anchor job's period (JOBS_AUDIT_ANCHOR_EVERY,
 	// default 24h, starting 03:00 JST).
 	AnchorEvery time.Duration
@@ -35,21 +37,19 @@ type jobsConfig struct {
 // jobsCfg is read from the environment; cmdServe's flags override it.
 var jobsCfg = jobsConfig{
 	Enabled:     !strings.EqualFold(os.Getenv("JOBS_ENABLED"), "false"),
-	Tick:        envDur("JOBS_TICK", time.Minute),
 	AnchorEvery: envDur("JOBS_AUDIT_ANCHOR_EVERY", 24*time.Hour),
 	AnchorFile:  os.Getenv("AUDIT_ANCHOR_FILE"),
 }
 
 func (c *jobsConfig) flags(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Enabled, "jobs", c.Enabled, "run scheduled jobs in this process; each runs once per period across all instances (JOBS_ENABLED)")
-	fs.DurationVar(&c.Tick, "jobs-tick", c.Tick, "how often due jobs are looked for (JOBS_TICK)")
 	fs.DurationVar(&c.AnchorEvery, "jobs-audit-anchor-every", c.AnchorEvery, "period of the audit-anchor job (JOBS_AUDIT_ANCHOR_EVERY)")
 	fs.StringVar(&c.AnchorFile, "audit-anchor-file", c.AnchorFile, "file the audit-anchor job appends chain heads to, one JSON line each (AUDIT_ANCHOR_FILE)")
 }
 
 // startJobs starts the scheduler on db (the server's pool) unless it is
 // disabled, and returns a function that stops it and waits.
-func startJobs(ctx context.Context, c jobsConfig, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (stop func()) {
+func startJobs(ctx context.Context, c jobsConfig, mc config.Mail, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (stop func()) {
 	if !c.Enabled {
 		log.Info("scheduled jobs are off in this instance (JOBS_ENABLED=false)")
 		return func() {}
@@ -58,17 +58,27 @@ func startJobs(ctx context.Context, c jobsConfig, db *pgxpool.Pool, log *slog.Lo
 	if c.AnchorEvery < 24*time.Hour {
 		at = 0
 	}
-	s := &jobs.Scheduler{DB: db, Log: log, Tick: c.Tick,
-		Jobs: []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log, c.AnchorFile)}}
+	log.Info("notification mail", "relay", mc)
+	delivery := &mail.Delivery{DB: db, Sender: mail.New(mc, log), BaseURL: mc.BaseURL}
+	s := &jobs.Scheduler{DB: db, Log: log,
+		Jobs:    []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log, c.AnchorFile), mail.DigestJob()},
+		Workers: []func(*river.Workers){delivery.Register}}
 	if reg != nil {
 		if err := s.Register(reg); err != nil {
 			log.Warn("job metrics not registered", "err", err.Error())
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { defer close(done); s.Run(ctx) }()
-	return func() { cancel(); <-done }
+	if err := s.Start(context.WithoutCancel(ctx)); err != nil {
+		log.Error("the job queue did not start", "err", err.Error())
+		return func() {}
+	}
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Stop(ctx); err != nil {
+			log.Warn("stopping the job queue", "err", err.Error())
+		}
+	}
 }
 
 func envDur(k string, def time.Duration) time.Duration {

@@ -172,6 +172,23 @@ func canDashboards(p *identity.Principal, a Action, r Resource) (allowed, known 
 
 // --- end of dashboards and exports ---
 
+// --- Notifications and background jobs (issue 17; docs/notifications.md) ---
+const (
+	// ViewDeadJobs: the background jobs the queue gave up on (NCO admins).
+	ViewDeadJobs Action = "jobs.view_dead"
+)
+
+// canNotices is the policy of the notification actions (see above).
+func canNotices(p *identity.Principal, a Action, _ Resource) (allowed, known bool) {
+	switch a {
+	case ViewDeadJobs:
+		return p.NCOAdmin, true
+	}
+	return false, false
+}
+
+// --- end of notifications ---
+
 // Resource is what an action is performed on, as far as tenancy goes. The
 // zero Resource asks "may p do this anywhere at all?".
 type Resource struct {
@@ -225,6 +242,9 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 		return ok
 	}
 	if ok, known := canDashboards(p, a, r); known { // dashboards and exports (issue 7)
+		return ok
+	}
+	if ok, known := canNotices(p, a, r); known { // notifications (issue 17)
 		return ok
 	}
 	return false

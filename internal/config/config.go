@@ -6,6 +6,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -42,6 +43,9 @@ type Config struct {
 	// after a fixed time from sign-in.
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
+	// Mail is the SMTP relay notifications are mailed through
+	// (docs/configuration.md); no host: mails are logged, not sent.
+	Mail Mail
 	// Now is the clock the server takes the time from (nil: time.Now):
 	// sign-in flows, idle sessions, today's date, the fiscal year. Not a
 	// setting: tests set it instead of waiting.
@@ -63,7 +67,10 @@ func FromEnv() Config {
 		ProvidersFile:   os.Getenv("OIDC_PROVIDERS_FILE"),
 		SessionIdle:     envDuration("SESSION_IDLE_TIMEOUT", 30*time.Minute),
 		SessionAbsolute: envDuration("SESSION_LIFETIME", 12*time.Hour),
+		Mail: Mail{Host: os.Getenv("SMTP_HOST"), User: os.Getenv("SMTP_USER"), Password: os.Getenv("SMTP_PASSWORD"),
+			TLS: env("SMTP_TLS", "starttls"), From: os.Getenv("MAIL_FROM")},
 	}
+	c.Mail.Port, _ = strconv.Atoi(env("SMTP_PORT", "587"))
 	return c
 }
 
@@ -111,6 +118,10 @@ func (c *Config) Finish() error {
 		c.BaseURL = "http://localhost" + portOf(c.ListenAddr)
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	c.Mail.BaseURL = c.BaseURL
+	if c.Mail.Host != "" && c.Mail.From == "" {
+		return fmt.Errorf("MAIL_FROM is not set: the sender address of notification mail (SMTP_HOST is set)")
+	}
 	if c.ShutdownDrain < 0 || c.ShutdownTimeout < 0 {
 		return fmt.Errorf("SHUTDOWN_DRAIN and SHUTDOWN_TIMEOUT must not be negative")
 	}
@@ -144,3 +155,33 @@ func envDuration(k string, def time.Duration) time.Duration {
 	}
 	return def
 }
+
+// Mail is how the portal reaches its mail relay.
+type Mail struct {
+	// Host is the SMTP relay (SMTP_HOST); empty: mail is only logged.
+	Host string
+	// Port is the relay's port (SMTP_PORT, default 587).
+	Port int
+	// User and Password authenticate to the relay (SMTP_USER,
+	// SMTP_PASSWORD); no user: no authentication. The password is never
+	// logged.
+	User, Password string
+	// TLS is starttls (default: required), tls (implicit, port 465) or
+	// none (a local relay only).
+	TLS string
+	// From is the sender address (MAIL_FROM).
+	From string
+	// BaseURL is the portal's public URL, for links back to it.
+	BaseURL string
+}
+
+// String names the relay without the password, for logs.
+func (c Mail) String() string {
+	if c.Host == "" {
+		return "no SMTP relay (mail is logged)"
+	}
+	return fmt.Sprintf("smtp://%s@%s:%d (tls %s)", c.User, c.Host, c.Port, c.TLS)
+}
+
+// LogValue keeps the password out of structured logs.
+func (c Mail) LogValue() slog.Value { return slog.StringValue(c.String()) }

@@ -75,6 +75,18 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 	do(t, op, chromedp.Navigate(base), chromedp.WaitVisible(chromedp.CSS("#assessment-status")))
 	contains(t, "returned status", textOf(t, op, "#assessment-status"), "差戻し")
 	contains(t, "comments", textOf(t, op, "main"), "規程の最新版を証跡として添付してください。")
+
+	// The comment and the return are in the operator's inbox, counted in
+	// the header; following the return's notice opens the assessment.
+	contains(t, "unread count", textOf(t, op, "#unread-count"), "2")
+	do(t, op, chromedp.Click(chromedp.CSS("#notices-link")), chromedp.WaitVisible(chromedp.CSS("#inbox")))
+	returned := `#inbox li[data-kind="assessment.returned"]`
+	contains(t, "returned notice", textOf(t, op, returned), "差し戻されました")
+	do(t, op, chromedp.Click(chromedp.CSS(returned+` button[name="open"]`)), chromedp.WaitVisible(chromedp.CSS("#assessment-status")))
+	if loc := get(t, op, chromedp.Evaluate[string](`location.pathname`)); loc != fmt.Sprintf("/assessments/%d", asm) {
+		t.Fatalf("the notice led to %s", loc)
+	}
+	contains(t, "unread count after opening", textOf(t, op, "#unread-count"), "1")
 }
 
 // TestSectionFormKeepsWhatIsTyped: Enter in a text field saves the

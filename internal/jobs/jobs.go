@@ -1,44 +1,39 @@
-// Package jobs runs scheduled work exactly once per period across every
-// instance of the portal, with nothing but PostgreSQL.
+// Package jobs runs Kijun's background work on riverqueue/river, a job
+// queue in the same PostgreSQL (tables from migrations 000008–000009).
 //
-// Each instance ticks; on a tick, for each job whose current period has no
-// run yet, it opens one transaction that
+// Scheduled work (a Job: audit anchors now) runs once per period across
+// every instance:
 //
-//  1. takes pg_try_advisory_xact_lock on (job, period) — an instance that
-//     finds it taken skips at once instead of queueing behind the runner;
-//  2. inserts the (job, period) row into job_runs with ON CONFLICT DO
-//     NOTHING — no row inserted means the period is already done;
-//  3. does the job's work in the same transaction, as the system;
-//  4. commits.
+//   - river's periodic enqueuer (on the elected leader only) inserts one
+//     job per (job, period) whose arguments are the job's name and the
+//     period's start, computed from Scheduler.Now; the job is unique by
+//     its arguments, so a second leader or a restart inserts nothing new;
+//   - a worker on any instance runs it in one system transaction that
+//     inserts the (job, period) row into job_runs (ON CONFLICT DO NOTHING:
+//     no row inserted means the period is already done), does the work and
+//     marks river's job completed (river.JobCompleteTx) — all or nothing;
+//   - a failure rolls all of it back and river retries with backoff.
 //
-// The primary key of job_runs is the "exactly once"; the advisory lock only
-// saves the others from waiting. A job that fails, or an instance that dies
-// half-way, rolls back its row with its work, so another instance (or the
-// same one after a back-off) runs the period again. Work is therefore
-// exactly once for effects inside the database; a future job with effects
-// outside it (e-mail) must record what it has sent, in the same
-// transaction, and skip it on a retry.
-//
-// Why not riverqueue/river: river is a general queue with its own schema,
-// migrations and client in every instance. Kijun needs periodic singletons
-// (audit anchors now; rollup refreshes and reminders later), which this
-// table and a lock give in a page of code that anyone can read in one
-// sitting. If the portal needs event-driven jobs with fan-out and retries
-// per item, move to river then.
+// The primary key of job_runs is the "exactly once" for effects inside
+// the database; river's uniqueness saves the others from trying. Jobs with
+// effects outside it (e-mail) record what they sent in the same kind of
+// transaction. Other packages add their workers with Scheduler.Workers.
 package jobs
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
@@ -65,24 +60,28 @@ func (j Job) Period(t time.Time) time.Time {
 	return t.Add(-j.At).Truncate(j.Every).Add(j.At).UTC()
 }
 
-// Scheduler runs jobs on one instance; every instance runs one.
+// Scheduler runs the queue on one instance; every instance runs one.
 type Scheduler struct {
 	DB   *pgxpool.Pool
 	Jobs []Job
 	Log  *slog.Logger
-	// Tick is how often due jobs are looked for (default one minute).
-	Tick time.Duration
-	// Backoff is how long this instance waits after a failure before it
-	// tries the same job again (default five minutes; others may sooner).
-	Backoff time.Duration
-	// Instance names this process in job_runs (default host:pid).
+	// Workers adds the workers of other packages (mail delivery) to river.
+	Workers []func(*river.Workers)
+	// Instance names this process in job_runs and to river (default
+	// host:pid).
 	Instance string
-	// Now is the clock (default time.Now), for tests.
+	// Now is the clock periods are computed from (default time.Now), for
+	// tests.
 	Now func() time.Time
+	// Poll is how often river looks for jobs besides being notified
+	// (default one second; tests shorten it).
+	Poll time.Duration
+	// Retry is river's retry policy (default: river's exponential
+	// backoff, attempt⁴ seconds with jitter); tests shorten it.
+	Retry river.ClientRetryPolicy
 
-	mu       sync.Mutex
-	failedAt map[string]time.Time
-	metrics  *metrics
+	client  *river.Client[pgx.Tx]
+	metrics *metrics
 }
 
 type metrics struct {
@@ -118,12 +117,6 @@ func (s *Scheduler) Register(reg prometheus.Registerer) error {
 }
 
 func (s *Scheduler) defaults() {
-	if s.Tick <= 0 {
-		s.Tick = time.Minute
-	}
-	if s.Backoff <= 0 {
-		s.Backoff = 5 * time.Minute
-	}
 	if s.Instance == "" {
 		h, _ := os.Hostname()
 		s.Instance = fmt.Sprintf("%s:%d", h, os.Getpid())
@@ -134,90 +127,191 @@ func (s *Scheduler) defaults() {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
-	if s.failedAt == nil {
-		s.failedAt = map[string]time.Time{}
+	if s.Poll <= 0 {
+		s.Poll = time.Second
 	}
 }
 
-// Run ticks until ctx ends. The first tick is immediate, so a period that
-// no instance ran while all were down is run on start.
-func (s *Scheduler) Run(ctx context.Context) {
-	s.mu.Lock()
-	s.defaults()
-	s.mu.Unlock()
-	t := time.NewTicker(s.Tick)
-	defer t.Stop()
-	for {
-		for _, j := range s.Jobs {
-			if ctx.Err() != nil {
-				return
-			}
-			if _, err := s.RunDue(ctx, j); err != nil && ctx.Err() == nil {
-				s.Log.Error("scheduled job failed", "job", j.Name, "err", err.Error())
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+// ScheduledArgs is river's job for one period of a scheduled Job.
+type ScheduledArgs struct {
+	Job    string    `json:"job"`
+	Period time.Time `json:"period"`
 }
 
-// RunDue runs j for its current period unless the period is done or
-// another instance is running it. ran reports whether this call did.
-func (s *Scheduler) RunDue(ctx context.Context, j Job) (ran bool, err error) {
-	s.mu.Lock()
-	s.defaults()
-	now := s.Now()
-	if f, ok := s.failedAt[j.Name]; ok && now.Sub(f) < s.Backoff {
-		s.mu.Unlock()
-		return false, nil
+// Kind names the job in river_job.
+func (ScheduledArgs) Kind() string { return "scheduled" }
+
+// InsertOpts: one job per (job, period) in any state river keeps.
+func (ScheduledArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+type scheduledWorker struct {
+	river.WorkerDefaults[ScheduledArgs]
+	s *Scheduler
+}
+
+// Timeout: an audit anchor reads the whole log (docs/performance.md).
+func (w *scheduledWorker) Timeout(*river.Job[ScheduledArgs]) time.Duration { return time.Hour }
+
+func (w *scheduledWorker) Work(ctx context.Context, job *river.Job[ScheduledArgs]) error {
+	for _, j := range w.s.Jobs {
+		if j.Name == job.Args.Job {
+			_, busy, err := w.s.run(ctx, j, job.Args.Period, func(tx pgx.Tx) error {
+				_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+				return err
+			})
+			if busy {
+				return river.JobSnooze(time.Minute)
+			}
+			if err != nil {
+				w.s.Log.Error("scheduled job failed", "job", j.Name, "period", job.Args.Period.Format(time.RFC3339),
+					"attempt", job.Attempt, "err", err.Error())
+			}
+			return err
+		}
 	}
-	s.mu.Unlock()
-	period := j.Period(now)
+	return river.JobCancel(fmt.Errorf("no scheduled job %q in this instance", job.Args.Job))
+}
+
+// periodSchedule fires at the start of each of j's periods.
+type periodSchedule struct{ j Job }
+
+func (p periodSchedule) Next(t time.Time) time.Time { return p.j.Period(t).Add(p.j.Every) }
+
+// Start starts river on this instance: its workers, and (on the leader)
+// the periodic enqueuer of every Job, which also enqueues the current
+// period at once so that a period no instance ran while all were down is
+// run on start. Stop with Stop.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.defaults()
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &scheduledWorker{s: s})
+	for _, add := range s.Workers {
+		add(workers)
+	}
+	var periodic []*river.PeriodicJob
+	for _, j := range s.Jobs {
+		periodic = append(periodic, river.NewPeriodicJob(periodSchedule{j}, func() (river.JobArgs, *river.InsertOpts) {
+			return ScheduledArgs{Job: j.Name, Period: j.Period(s.Now())}, nil
+		}, &river.PeriodicJobOpts{ID: j.Name, RunOnStart: true}))
+	}
+	c, err := river.NewClient(riverpgxv5.New(s.DB), &river.Config{
+		ID:                safeID(s.Instance),
+		Logger:            s.Log,
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Workers:           workers,
+		PeriodicJobs:      periodic,
+		FetchPollInterval: s.Poll,
+		RetryPolicy:       s.Retry,
+		// Reindexing river's tables needs their owner: maintenance, not
+		// the server's role (docs/operations.md).
+		ReindexerSchedule: river.NeverSchedule(),
+	})
+	if err != nil {
+		return err
+	}
+	s.client = c
+	return c.Start(ctx)
+}
+
+// safeID keeps river's client id to its allowed characters.
+func safeID(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// Stop cancels running work (its transactions roll back; river retries
+// the job elsewhere) and waits for river to stop.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	if s.client == nil {
+		return nil
+	}
+	return s.client.StopAndCancel(ctx)
+}
+
+// Client is river's client of this instance, once started.
+func (s *Scheduler) Client() *river.Client[pgx.Tx] { return s.client }
+
+// Enqueue inserts j's current period, as the periodic enqueuer does; a
+// period already enqueued is not inserted again. It reports whether a job
+// was inserted.
+func (s *Scheduler) Enqueue(ctx context.Context, j Job) (bool, error) {
+	s.defaults()
+	if s.client == nil {
+		return false, errors.New("jobs: Enqueue before Start")
+	}
+	res, err := s.client.Insert(ctx, ScheduledArgs{Job: j.Name, Period: j.Period(s.Now())}, nil)
+	if err != nil {
+		return false, err
+	}
+	return !res.UniqueSkippedAsDuplicate, nil
+}
+
+// RunDue runs j's current period in this process, now, unless it has
+// run: for tests and for running a job by hand. It reports whether it ran.
+func (s *Scheduler) RunDue(ctx context.Context, j Job) (bool, error) {
+	s.defaults()
+	ran, _, err := s.run(ctx, j, j.Period(s.Now()), nil)
+	return ran, err
+}
+
+// run runs one period of j in one system transaction with its job_runs
+// row and then (if not nil) also does. busy: another transaction is
+// running the same period right now.
+func (s *Scheduler) run(ctx context.Context, j Job, period time.Time, also func(pgx.Tx) error) (ran, busy bool, err error) {
 	start := time.Now()
 	err = postgres.SystemTx(ctx, s.DB, func(tx pgx.Tx) error {
 		var locked bool
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1, 7283402))`,
-			j.Name+"@"+period.Format(time.RFC3339Nano)).Scan(&locked); err != nil || !locked {
+			j.Name+"@"+period.Format(time.RFC3339Nano)).Scan(&locked); err != nil {
 			return err
+		}
+		if !locked {
+			busy = true
+			return nil
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO job_runs (job, period, instance, started_at, finished_at)
 			VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp()) ON CONFLICT (job, period) DO NOTHING`,
 			j.Name, period, s.Instance)
-		if err != nil || tag.RowsAffected() == 0 {
-			return err
-		}
-		detail, err := j.Run(ctx, tx, period)
 		if err != nil {
 			return err
 		}
-		b, err := json.Marshal(detail)
-		if err != nil {
-			return err
+		if tag.RowsAffected() > 0 {
+			detail, err := j.Run(ctx, tx, period)
+			if err != nil {
+				return err
+			}
+			b, err := json.Marshal(detail)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE job_runs SET finished_at = clock_timestamp(), detail = $3
+				WHERE job = $1 AND period = $2`, j.Name, period, b); err != nil {
+				return err
+			}
+			ran = true
 		}
-		if _, err := tx.Exec(ctx, `UPDATE job_runs SET finished_at = clock_timestamp(), detail = $3
-			WHERE job = $1 AND period = $2`, j.Name, period, b); err != nil {
-			return err
+		if also != nil {
+			return also(tx)
 		}
-		ran = true
 		return nil
 	})
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if err != nil {
-		s.failedAt[j.Name] = s.Now()
 		s.count(j.Name, "failed", start)
-		return false, fmt.Errorf("job %s, period %s: %w", j.Name, period.Format(time.RFC3339), err)
+		return false, false, fmt.Errorf("job %s, period %s: %w", j.Name, period.Format(time.RFC3339), err)
 	}
-	delete(s.failedAt, j.Name)
 	if ran {
 		s.count(j.Name, "ran", start)
 		s.Log.Info("scheduled job ran", "job", j.Name, "period", period.Format(time.RFC3339),
 			"instance", s.Instance, "duration_ms", time.Since(start).Milliseconds())
 	}
-	return ran, nil
+	return ran, busy, nil
 }
 
 func (s *Scheduler) count(job, result string, start time.Time) {

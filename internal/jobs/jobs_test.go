@@ -88,7 +88,7 @@ func TestOncePerPeriod(t *testing.T) {
 }
 
 // TestFailureRollsBack: a failed run leaves no row and no effect, and the
-// period runs again (after this instance's back-off, or at once elsewhere).
+// period runs again (river retries it with backoff).
 func TestFailureRollsBack(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
@@ -103,7 +103,7 @@ func TestFailureRollsBack(t *testing.T) {
 		return nil, nil
 	}}
 	now := time.Date(2026, 5, 1, 10, 30, 0, 0, time.UTC)
-	a := &jobs.Scheduler{DB: db.App, Backoff: time.Minute, Now: func() time.Time { return now }}
+	a := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
 	if _, err := a.RunDue(ctx, job); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Fatalf("failing job: %v", err)
 	}
@@ -115,9 +115,6 @@ func TestFailureRollsBack(t *testing.T) {
 		t.Fatalf("a failed run left %d job rows and %d events", rows, events)
 	}
 	fail = false
-	if ok, _ := a.RunDue(ctx, job); ok {
-		t.Fatal("retried within the back-off")
-	}
 	b := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
 	if ok, err := b.RunDue(ctx, job); err != nil || !ok {
 		t.Fatalf("another instance retrying: %v %v", ok, err)
@@ -215,4 +212,64 @@ func grepAnchors(t *testing.T, r io.Reader) io.Reader {
 		}
 	}
 	return &out
+}
+
+// TestTwoInstancesOnRiver: two instances, each with its own river client,
+// both enqueue the same period (as two leaders in turn would): river keeps
+// one job, one of them works it, and the job ran once; the next period is
+// a new job.
+func TestTwoInstancesOnRiver(t *testing.T) {
+	db := pgtest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var runs atomic.Int32
+	job := jobs.Job{Name: "count", Every: time.Hour, Run: func(ctx context.Context, tx pgx.Tx, _ time.Time) (any, error) {
+		runs.Add(1)
+		return nil, nil
+	}}
+	var mu sync.Mutex
+	now := time.Date(2026, 5, 1, 10, 30, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	var inst []*jobs.Scheduler
+	for i := range 2 {
+		s := &jobs.Scheduler{DB: db.App, Jobs: []jobs.Job{job}, Instance: fmt.Sprintf("i%d", i), Now: clock, Poll: 100 * time.Millisecond}
+		if err := s.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Stop(context.Background()) })
+		inst = append(inst, s)
+	}
+	// The leader's periodic enqueuer may have inserted the period already
+	// (RunOnStart); either way the second insert is a duplicate.
+	inserted := 0
+	for _, s := range inst {
+		ok, err := s.Enqueue(ctx, job)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			inserted++
+		}
+	}
+	if inserted > 1 {
+		t.Errorf("both instances inserted the period")
+	}
+	db.Await(t, "the period's job completed", `SELECT count(*) = 1 FROM river_job WHERE kind = 'scheduled' AND state = 'completed' AND args->>'period' = '2026-05-01T10:00:00Z'`)
+	var jobsN, rows int
+	if err := db.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM river_job WHERE kind = 'scheduled'), (SELECT count(*) FROM job_runs WHERE job = 'count')`).Scan(&jobsN, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if jobsN != 1 || rows != 1 || runs.Load() != 1 {
+		t.Fatalf("one period: %d river jobs, %d job_runs rows, %d runs; want 1 each", jobsN, rows, runs.Load())
+	}
+	mu.Lock()
+	now = now.Add(time.Hour)
+	mu.Unlock()
+	if ok, err := inst[1].Enqueue(ctx, job); err != nil || !ok {
+		t.Fatalf("next period: %v %v", ok, err)
+	}
+	db.Await(t, "the next period ran", `SELECT count(*) = 2 FROM job_runs WHERE job = 'count'`)
+	if runs.Load() != 2 {
+		t.Fatalf("%d runs after two periods", runs.Load())
+	}
 }

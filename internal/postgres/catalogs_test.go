@@ -818,7 +818,7 @@ func TestCatalogMigrationDown(t *testing.T) {
 	if n := objects(); n != 7 {
 		t.Fatalf("after up: %d of 7 objects", n)
 	}
-	if err := postgres.MigrateDown(ctx, db.Owner, int(postgres.LatestVersion())); err != nil {
+	if err := postgres.MigrateDown(ctx, db.Owner, postgres.MigrationCount()); err != nil {
 		t.Fatal(err)
 	}
 	if n := objects(); n != 0 {

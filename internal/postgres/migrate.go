@@ -36,6 +36,13 @@ func LatestVersion() uint {
 	return latest
 }
 
+// MigrationCount is the number of embedded migrations: the steps down to
+// an empty schema (numbers may have gaps).
+func MigrationCount() int {
+	files, _ := fs.Glob(migrations.FS, "*.up.sql")
+	return len(files)
+}
+
 // CheckMigrationFiles reports misnamed files, duplicate numbers and up
 // migrations without a down: mistakes that golang-migrate would only find
 // when someone tries to roll back in production.

@@ -37,7 +37,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	if afterUp == 0 {
 		t.Fatal("no tables after migrate up")
 	}
-	if err := postgres.MigrateDown(ctx, db.Owner, int(postgres.LatestVersion())); err != nil {
+	if err := postgres.MigrateDown(ctx, db.Owner, postgres.MigrationCount()); err != nil {
 		t.Fatal(err)
 	}
 	if n := tables(); n != 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	asm "github.com/kijun-portal/kijun/web/pages/assessments"
 )
@@ -132,9 +133,13 @@ func (s *Server) handleCycleCreate(w http.ResponseWriter, r *http.Request) error
 	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
 		in := postgres.CycleInput{FiscalYear: kijun.FiscalYear(fy), CatalogID: catalogID, OpensOn: opens, DueOn: due}
 		var err error
-		_, created, err = postgres.OpenCycle(r.Context(), tx, principal(r), in,
+		c, n, err := postgres.OpenCycle(r.Context(), tx, principal(r), in,
 			postgres.ProfileSelector(kijun.FiscalYear(fy)), middleware.GetReqID(r.Context()))
-		return err
+		if err != nil {
+			return err
+		}
+		created = n
+		return postgres.Enqueue(r.Context(), tx, notify.CycleOpenedArgs{CycleID: c.ID})
 	})
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code != kijun.EInternal {
@@ -430,7 +435,7 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 				}
 			}
 		}
-		comment := authz.Can(p, authz.CommentAssessment, res)
+		comment, commented := authz.Can(p, authz.CommentAssessment, res), false
 		for _, row := range rows {
 			ref := row.Control.Ref
 			if comment {
@@ -450,6 +455,8 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 					}
 					refuse(ref, "comment", asm.Message{MessageID: ke.MessageID, Args: ke.Args})
 					in.Drafts[ref] = body
+				} else {
+					commented = true
 				}
 			}
 			if answer {
@@ -461,6 +468,12 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 					refuse(ref, "evidence", *m)
 				}
 			}
+		}
+		if commented {
+			// One notice for the comments of one save.
+			e := assessmentEvent(notify.AssessmentCommented, a, p)
+			e.ToReviewers = p.InOperator(a.OperatorID)
+			return s.notify(r.Context(), tx, e)
 		}
 		return nil
 	})
@@ -609,6 +622,9 @@ func (s *Server) handleAssessmentSubmit(w http.ResponseWriter, r *http.Request) 
 			submit = postgres.Resubmit
 		}
 		err = submit(r.Context(), tx, principal(r), a.ID, middleware.GetReqID(r.Context()))
+		if err == nil {
+			return s.notify(r.Context(), tx, assessmentEvent(notify.ReviewWaiting, a, principal(r)))
+		}
 		var ke *kijun.Error
 		if errors.As(err, &ke) && ke.MessageID == "assessment.incomplete" {
 			problems, _ = ke.Args["Problems"].([]assessment.AnswerProblem)
@@ -646,9 +662,15 @@ func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) 
 		reqID := middleware.GetReqID(r.Context())
 		switch decision {
 		case "accept":
-			return postgres.Accept(r.Context(), tx, principal(r), a.ID, note, reqID)
+			if err := postgres.Accept(r.Context(), tx, principal(r), a.ID, note, reqID); err != nil {
+				return err
+			}
+			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentAccepted, a, principal(r)))
 		case "return":
-			return postgres.Return(r.Context(), tx, principal(r), a.ID, note, nil, reqID)
+			if err := postgres.Return(r.Context(), tx, principal(r), a.ID, note, nil, reqID); err != nil {
+				return err
+			}
+			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentReturned, a, principal(r)))
 		}
 		return kijun.Errorf(kijun.EInvalid, "asmui.error.decision", nil)
 	})

@@ -55,6 +55,14 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		return c
 	}
 	c.UserName = p.Name
+	// The unread count in the header: one indexed count per page.
+	if err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		c.Unread, err = postgres.UnreadNotifications(r.Context(), tx)
+		return err
+	}); err != nil && r.Context().Err() == nil {
+		s.log.Warn("unread notifications not counted", "err", err.Error())
+	}
 	for _, n := range []struct {
 		action authz.Action
 		link   layout.NavLink
@@ -68,6 +76,7 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		{authz.ViewSectorProfile, layout.NavLink{Label: "nav.sector_profile", Href: "/profile"}},
 		{authz.ListUsers, layout.NavLink{Label: "nav.users", Href: "/users"}},
 		{authz.ViewAudit, layout.NavLink{Label: "nav.audit", Href: "/audit"}},
+		{authz.ViewDeadJobs, layout.NavLink{Label: "nav.dead_jobs", Href: "/admin/jobs"}},
 	} {
 		if authz.Can(p, n.action, authz.Resource{}) {
 			c.Nav = append(c.Nav, n.link)

@@ -16,6 +16,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/plans"
@@ -303,13 +304,19 @@ func (s *Server) handlePlanReturn(w http.ResponseWriter, r *http.Request) error 
 		for _, sec := range plan.Sections {
 			comments[sec] = r.PostFormValue("comment_" + sec)
 		}
-		return postgres.ReturnPlan(ctx, tx, p, id, comments, reqID(r))
+		if err := postgres.ReturnPlan(ctx, tx, p, id, comments, reqID(r)); err != nil {
+			return err
+		}
+		return s.notifyPlan(ctx, tx, notify.PlanReturned, id, p)
 	})
 }
 
 func (s *Server) handlePlanAccept(w http.ResponseWriter, r *http.Request) error {
 	return s.planAction(w, r, authz.ReviewPlans, func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error {
-		return postgres.AcceptPlan(ctx, tx, p, id, reqID(r))
+		if err := postgres.AcceptPlan(ctx, tx, p, id, reqID(r)); err != nil {
+			return err
+		}
+		return s.notifyPlan(ctx, tx, notify.PlanAccepted, id, p)
 	})
 }
 

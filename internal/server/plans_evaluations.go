@@ -14,6 +14,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/plans"
@@ -180,7 +181,17 @@ func (s *Server) handleEvaluationPublish(w http.ResponseWriter, r *http.Request)
 	}
 	p := principal(r)
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		return postgres.PublishEvaluation(r.Context(), tx, p, id, reqID(r))
+		if err := postgres.PublishEvaluation(r.Context(), tx, p, id, reqID(r)); err != nil {
+			return err
+		}
+		e, err := postgres.GetEvaluation(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		y := strconv.Itoa(int(e.FiscalYear))
+		return s.notify(r.Context(), tx, notify.Event{Kind: notify.EvaluationPublished,
+			Scope:  authz.Resource{MinistryCode: e.MinistryCode},
+			Params: map[string]kijun.Text{"Year": {Ja: y, En: y}}, Link: "/evaluations/" + itoa(id), Actor: p.UserID})
 	})
 	if err != nil {
 		return err

@@ -103,6 +103,9 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 	s.planRoutes(h)
 	s.assessmentExcelRoutes(h)
 	s.dashboardRoutes(h)
+
+	// Notifications and the background jobs behind them.
+	s.noticeRoutes(h)
 }
 
 // authorize checks the policy for action before fn runs. Anonymous users

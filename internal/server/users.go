@@ -13,6 +13,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/users"
 )
@@ -234,6 +235,9 @@ func (s *Server) handleGrantCreate(w http.ResponseWriter, r *http.Request) error
 			return err
 		}
 		ev.Action, ev.ObjectType, ev.ObjectID = "grant.create", "grant", itoa(gid)
+		if err := s.notify(r.Context(), tx, grantNotice(notify.GrantGiven, g, p)); err != nil {
+			return err
+		}
 		return postgres.Audit(r.Context(), tx, ev, nil, map[string]any{
 			"user_id": uid, "role": g.Role, "ministry": g.MinistryCode, "operator_id": g.OperatorID})
 	})
@@ -308,6 +312,9 @@ func (s *Server) handleGrantRevoke(w http.ResponseWriter, r *http.Request) error
 		}
 		ev := grantEvent(r, p, g)
 		ev.Action, ev.ObjectType, ev.ObjectID = "grant.revoke", "grant", itoa(id)
+		if err := s.notify(r.Context(), tx, grantNotice(notify.GrantRevoked, g, p)); err != nil {
+			return err
+		}
 		return postgres.Audit(r.Context(), tx, ev, grantDetail(g), nil)
 	})
 	if err != nil {
@@ -351,6 +358,9 @@ func (s *Server) handleGrantRestore(w http.ResponseWriter, r *http.Request) erro
 		}
 		ev := grantEvent(r, p, g)
 		ev.Action, ev.ObjectType, ev.ObjectID = "grant.restore", "grant", itoa(nid)
+		if err := s.notify(r.Context(), tx, grantNotice(notify.GrantGiven, g, p)); err != nil {
+			return err
+		}
 		return postgres.Audit(r.Context(), tx, ev, map[string]any{"revoked_grant_id": id}, grantDetail(g))
 	})
 	if ke, ok := refusal(err); ok && g.UserID != 0 {

@@ -14,6 +14,8 @@ type Chrome struct {
 	UserName string
 	// Nav lists the areas the user may open, in order.
 	Nav []NavLink
+	// Unread is how many notifications the signed-in user has not read.
+	Unread int
 	// DevIDP is set while the development identity provider is on.
 	DevIDP bool
 }

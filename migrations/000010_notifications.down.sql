@@ -1,0 +1,2 @@
+DROP TABLE notifications;
+DROP FUNCTION kijun_scope_grants;
