@@ -146,7 +146,7 @@ func BenchmarkAssessmentHotPaths(b *testing.B) {
 		if _, found, err := store.Find(s.token); err != nil || !found {
 			return fmt.Errorf("session %s: found %v, %v", s.token, found, err)
 		}
-		p, err := postgres.LoadRequestPrincipal(ctx, pool, s.p.UserID)
+		p, _, err := postgres.LoadRequestPrincipal(ctx, pool, s.p.UserID)
 		if err != nil {
 			return err
 		}

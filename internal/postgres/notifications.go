@@ -145,13 +145,6 @@ func scanNote(r pgx.CollectableRow) (notify.Note, error) {
 	return n, err
 }
 
-// UnreadNotifications counts the reader's unread notifications.
-func UnreadNotifications(ctx context.Context, tx pgx.Tx) (int, error) {
-	var n int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = kijun_user_id() AND read_at IS NULL`).Scan(&n)
-	return n, err
-}
-
 // MarkNotificationsRead marks the reader's notification id read, or all of
 // them when id is 0. Another user's id marks nothing.
 func MarkNotificationsRead(ctx context.Context, tx pgx.Tx, id int64, now time.Time) error {

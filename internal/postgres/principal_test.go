@@ -23,7 +23,7 @@ func TestLoadRequestPrincipal(t *testing.T) {
 	p := regPrincipal(t, db, "session-user", regMinistryGrant("METI"), regMinistryGrant("FSA"))
 	load := func() *identity.Principal {
 		t.Helper()
-		got, err := postgres.LoadRequestPrincipal(ctx, db.App, p.UserID)
+		got, _, err := postgres.LoadRequestPrincipal(ctx, db.App, p.UserID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func TestLoadRequestPrincipalOnAFullPool(t *testing.T) {
 	}
 	defer pool.Close()
 	for range 3 {
-		got, err := postgres.LoadRequestPrincipal(context.Background(), pool, p.UserID)
+		got, _, err := postgres.LoadRequestPrincipal(context.Background(), pool, p.UserID)
 		if err != nil || got == nil || len(got.Ministries) != 1 {
 			t.Fatalf("read on a pool of one: %+v %v", got, err)
 		}

@@ -44,18 +44,22 @@ func LoadPrincipal(ctx context.Context, tx pgx.Tx, userID int64) (*identity.Prin
 	return r.principal(), nil
 }
 
-// LoadRequestPrincipal is LoadPrincipal for every request, in one round
-// trip: the statements go as one batch, which PostgreSQL runs as one
+// LoadRequestPrincipal is LoadPrincipal for every request, with the
+// user's count of unread notifications (the header shows it), in one
+// round trip: the statements go as one batch, which PostgreSQL runs as one
 // implicit transaction, so the system setting holds for the reads and ends
 // with them. Nothing of it is kept between requests.
-func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (*identity.Principal, error) {
+func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (p *identity.Principal, unread int, err error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT set_config('kijun.system', 'true', true)`)
 	r := queuePrincipal(b, userID)
+	b.Queue(`SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, userID).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&unread)
+	})
 	if err := db.SendBatch(ctx, b).Close(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return r.principal(), nil
+	return r.principal(), unread, nil
 }
 
 // queuePrincipal queues the reads of a user's principal; they fill the

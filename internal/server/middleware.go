@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/identity"
@@ -54,14 +56,27 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// compress gzips (or deflates) the text the portal makes — pages,
-// stylesheets, scripts, JSON and CSV exports — when the client accepts it.
-// Downloads that are compressed already (XLSX, ZIP, PDF, images) pass
-// through untouched: their types are not in the list. The compressing
-// writer passes Flush on, so a streamed export keeps streaming.
-var compress = middleware.Compress(5,
-	"text/html", "text/css", "text/plain", "text/csv", "text/javascript",
-	"application/javascript", "application/json", "image/svg+xml")
+// compress gzips the text the portal makes — pages, stylesheets, scripts,
+// JSON and CSV exports — when the client accepts it. Downloads that are
+// compressed already (XLSX, ZIP, PDF, images) pass through untouched:
+// their types are not in the list. The compressing writer passes Flush
+// on, so a streamed export keeps streaming. The encoder is
+// klauspost/compress's gzip at its fastest level: a dashboard page is
+// about 190 KB of HTML, and the standard library's gzip took a third of
+// the server's CPU time on it (docs/performance.md).
+var compress = func() func(http.Handler) http.Handler {
+	c := middleware.NewCompressor(gzip.BestSpeed,
+		"text/html", "text/css", "text/plain", "text/csv", "text/javascript",
+		"application/javascript", "application/json", "image/svg+xml")
+	c.SetEncoder("gzip", func(w io.Writer, level int) io.Writer {
+		gw, err := gzip.NewWriterLevel(w, level)
+		if err != nil {
+			return nil
+		}
+		return gw
+	})
+	return c.Handler
+}()
 
 // recoverPanics turns a panic into a logged 500 page.
 func (s *Server) recoverPanics(next http.Handler) http.Handler {
@@ -145,12 +160,15 @@ func isMultipart(r *http.Request) bool {
 	return strings.HasPrefix(strings.ToLower(r.Header.Get("Content-Type")), "multipart/")
 }
 
-type principalKey struct{}
+type (
+	principalKey struct{}
+	unreadKey    struct{} // the signed-in user's unread notifications
+)
 
-// loadPrincipal reads the session's user and every active grant from the
-// database on each request (one round trip, nothing kept between
-// requests), so that a revoked grant, a removed user or an ended session
-// stops working on the very next request.
+// loadPrincipal reads the session's user, every active grant and the
+// count of unread notifications from the database on each request (one
+// round trip, nothing kept between requests), so that a revoked grant, a
+// removed user or an ended session stops working on the very next request.
 func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		uid := s.auth.UserID(r.Context())
@@ -158,7 +176,7 @@ func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := postgres.LoadRequestPrincipal(r.Context(), s.db, uid)
+		p, unread, err := postgres.LoadRequestPrincipal(r.Context(), s.db, uid)
 		if err != nil {
 			s.wrap(func(http.ResponseWriter, *http.Request) error { return err })(w, r)
 			return
@@ -168,7 +186,8 @@ func (s *Server) loadPrincipal(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		ctx := context.WithValue(r.Context(), principalKey{}, p)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, unreadKey{}, unread)))
 	})
 }
 

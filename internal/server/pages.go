@@ -55,14 +55,7 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		return c
 	}
 	c.UserName = p.Name
-	// The unread count in the header: one indexed count per page.
-	if err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		var err error
-		c.Unread, err = postgres.UnreadNotifications(r.Context(), tx)
-		return err
-	}); err != nil && r.Context().Err() == nil {
-		s.log.Warn("unread notifications not counted", "err", err.Error())
-	}
+	c.Unread, _ = r.Context().Value(unreadKey{}).(int) // read with the principal
 	for _, n := range []struct {
 		action authz.Action
 		link   layout.NavLink
