@@ -73,7 +73,7 @@ func Compose(to, name string, lang kijun.Lang, notices []notify.Note, baseURL st
 	var text, html bytes.Buffer
 	_ = textBody.Execute(&text, b)
 	_ = htmlBody.Execute(&html, b)
-	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String(), MessageID: id, Lang: string(lang)}
+	return Message{To: to, Subject: subject, Text: text.String(), HTML: html.String(), ID: id, Lang: string(lang)}
 }
 
 // notes turns mail targets into their notices.

@@ -23,12 +23,12 @@ type Config = config.Mail
 
 // Message is one mail, composed.
 type Message struct {
-	To        string
-	Subject   string
-	Text      string
-	HTML      string
-	MessageID string // without angle brackets
-	Lang      string
+	To      string
+	Subject string
+	Text    string
+	HTML    string
+	ID      string // the Message-ID header, without angle brackets
+	Lang    string
 }
 
 // Sender sends a composed mail.
@@ -50,7 +50,7 @@ type LogSender struct{ Log *slog.Logger }
 
 // Send logs m.
 func (l LogSender) Send(_ context.Context, m Message) error {
-	l.Log.Info("mail not sent: no SMTP relay configured", "to", m.To, "subject", m.Subject, "message_id", m.MessageID, "lang", m.Lang)
+	l.Log.Info("mail not sent: no SMTP relay configured", "to", m.To, "subject", m.Subject, "message_id", m.ID, "lang", m.Lang)
 	return nil
 }
 
@@ -70,7 +70,7 @@ func (s SMTP) Send(ctx context.Context, m Message) error {
 	}
 	msg.SetCharset(gomail.CharsetUTF8)
 	msg.Subject(m.Subject)
-	msg.SetMessageIDWithValue(m.MessageID)
+	msg.SetMessageIDWithValue(m.ID)
 	msg.SetDate()
 	msg.SetGenHeader("Auto-Submitted", "auto-generated")
 	msg.SetGenHeader("Content-Language", m.Lang)
