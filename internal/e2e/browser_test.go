@@ -77,7 +77,19 @@ func get[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 // textOf returns the visible text of the first element matching css.
 func textOf(t *testing.T, ctx context.Context, css string) string {
 	t.Helper()
-	return get(t, ctx, chromedp.Text(chromedp.CSS(css)))
+	for try := 1; ; try++ {
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+		// chromedp finds the node in its copy of the document and then asks
+		// for its text; when the page replaced its document in between (a
+		// navigation finishing), the id is gone and a fresh query finds it.
+		if err != nil && try < 3 && strings.Contains(err.Error(), "No node with given id") {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
 }
 
 // count returns how many elements match css.
