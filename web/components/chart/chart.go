@@ -59,8 +59,12 @@ func (h Heatmap) Width() int { return h.LabelW() + heatCellW*len(h.Cols) + 10 }
 // Height is the heatmap's height, legend included.
 func (h Heatmap) Height() int { return heatHeadH + heatCellH*len(h.Rows) + 50 }
 
-// X returns the left of column c.
-func (h Heatmap) X(c int) int { return h.LabelW() + heatCellW*c }
+// X returns the left of column c. LabelW measures every row label, so a
+// loop over cells takes it once and uses columnX.
+func (h Heatmap) X(c int) int { return columnX(h.LabelW(), c) }
+
+// columnX is the left of column c after a label column labelW wide.
+func columnX(labelW, c int) int { return labelW + heatCellW*c }
 
 // Y returns the top of row r.
 func (h Heatmap) Y(r int) int { return heatHeadH + heatCellH*r }

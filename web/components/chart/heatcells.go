@@ -20,6 +20,7 @@ import (
 func heatRow(h Heatmap, r int) templ.Component {
 	return templ.ComponentFunc(func(_ context.Context, w io.Writer) error {
 		b := make([]byte, 0, 1024)
+		labelW := h.LabelW()
 		for c, cell := range h.Cells[r] {
 			b = b[:0]
 			tag := "g"
@@ -31,7 +32,7 @@ func heatRow(h Heatmap, r int) templ.Component {
 			} else {
 				b = append(b, `<g transform="translate(`...)
 			}
-			b = strconv.AppendInt(b, int64(h.X(c)), 10)
+			b = strconv.AppendInt(b, int64(columnX(labelW, c)), 10)
 			b = append(b, ',')
 			b = strconv.AppendInt(b, int64(h.Y(r)), 10)
 			b = append(b, `)"><title>`...)
