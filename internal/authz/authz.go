@@ -176,13 +176,31 @@ func canDashboards(p *identity.Principal, a Action, r Resource) (allowed, known 
 const (
 	// ViewDeadJobs: the background jobs the queue gave up on (NCO admins).
 	ViewDeadJobs Action = "jobs.view_dead"
+	// ViewReminders: a cycle's reminder rules and the escalation list of
+	// operators that have not submitted, and its export (the NCO; a
+	// ministry for its sectors).
+	ViewReminders Action = "reminders.view"
+	// ManageReminders: add and remove a sector's reminder rules (NCO
+	// admins; a ministry for its sectors).
+	ManageReminders Action = "reminders.manage"
+	// ManageDefaultReminders: a cycle's default rules, for every sector
+	// (NCO admins).
+	ManageDefaultReminders Action = "reminders.defaults"
+	// SendReminders: remind an operator now, from the escalation list
+	// (the NCO; a ministry for its sectors).
+	SendReminders Action = "reminders.send"
 )
 
 // canNotices is the policy of the notification actions (see above).
-func canNotices(p *identity.Principal, a Action, _ Resource) (allowed, known bool) {
+func canNotices(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
+	ministry := len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode))
 	switch a {
-	case ViewDeadJobs:
+	case ViewDeadJobs, ManageDefaultReminders:
 		return p.NCOAdmin, true
+	case ViewReminders, SendReminders:
+		return p.NCO || ministry, true
+	case ManageReminders:
+		return p.NCOAdmin || ministry, true
 	}
 	return false, false
 }

@@ -27,11 +27,13 @@ const (
 	GrantGiven          Kind = "grant.given"               // to the user
 	GrantRevoked        Kind = "grant.revoked"             // to the user
 	EvaluationPublished Kind = "evaluation.published"      // to the evaluated ministry
+	ReminderDue         Kind = "reminder.due"              // a reminder before or on the due date: to the operator's users
+	ReminderOverdue     Kind = "reminder.overdue"          // a reminder after the due date: to the operator's users
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
 var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented,
-	PlanReturned, PlanAccepted, CycleOpened, EvaluationPublished, GrantGiven, GrantRevoked}
+	PlanReturned, PlanAccepted, CycleOpened, ReminderDue, ReminderOverdue, EvaluationPublished, GrantGiven, GrantRevoked}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -43,7 +45,7 @@ func (k Kind) Audience() authz.Action {
 	switch k {
 	case ReviewWaiting:
 		return authz.ReviewAssessment
-	case AssessmentReturned, AssessmentAccepted, AssessmentCommented, CycleOpened:
+	case AssessmentReturned, AssessmentAccepted, AssessmentCommented, CycleOpened, ReminderDue, ReminderOverdue:
 		return authz.AnswerAssessment
 	case PlanReturned, PlanAccepted:
 		return authz.EditPlans
@@ -52,6 +54,10 @@ func (k Kind) Audience() authz.Action {
 	}
 	return ""
 }
+
+// Personal reports whether k is told to the one user it is about (a
+// grant notice) rather than to the people of a tenant.
+func (k Kind) Personal() bool { return k == GrantGiven || k == GrantRevoked }
 
 // Event is something that happened that people should hear of.
 type Event struct {
@@ -76,7 +82,7 @@ type Event struct {
 // the grants of the event's scope) whom the policy lets do the event's
 // audience action on its scope, without the actor.
 func Recipients(e Event, candidates []*identity.Principal) []int64 {
-	if e.Kind == GrantGiven || e.Kind == GrantRevoked {
+	if e.Kind.Personal() {
 		if e.User != 0 && e.User != e.Actor {
 			return []int64{e.User}
 		}

@@ -19,63 +19,60 @@ import (
 // per recipient of each event: the users who hold a grant in the event's
 // scope (kijun_scope_grants) and whom the policy lets do the event's
 // audience action there (notify.Recipients), and queues one mail job per
-// notification (notify.MailArgs) in the same transaction.
+// notification (notify.MailArgs) in the same transaction. However many
+// the events (a reminder run notifies thousands of operators), it takes
+// the same few round trips: the candidates of every event, the ids, the
+// rows and the jobs, each in one statement.
 func Notify(ctx context.Context, tx pgx.Tx, events ...notify.Event) ([]notify.Note, error) {
+	cands, err := scopePrincipals(ctx, tx, events)
+	if err != nil {
+		return nil, err
+	}
 	var notes []notify.Note
-	var oversight map[string][]string
-	for _, e := range events {
-		var users []int64
-		if e.Kind == notify.GrantGiven || e.Kind == notify.GrantRevoked {
-			users = notify.Recipients(e, nil)
-		} else {
-			if oversight == nil {
-				var err error
-				if oversight, err = Oversight(ctx, tx); err != nil {
-					return nil, err
-				}
-			}
-			cands, err := scopePrincipals(ctx, tx, e, oversight)
-			if err != nil {
-				return nil, err
-			}
-			users = notify.Recipients(e, cands)
-		}
-		for _, u := range users {
+	var from []int // the event of each note
+	for i, e := range events {
+		for _, u := range notify.Recipients(e, cands[i]) {
 			notes = append(notes, notify.Note{UserID: u, Kind: e.Kind, Params: e.Params, Link: e.Link})
+			from = append(from, i)
 		}
-		if len(users) == 0 {
-			continue
-		}
-		ids, err := nextNotificationIDs(ctx, tx, len(users))
-		if err != nil {
-			return nil, err
-		}
-		params, err := json.Marshal(e.Params)
+	}
+	if len(notes) == 0 {
+		return nil, nil
+	}
+	ids, err := nextNotificationIDs(ctx, tx, len(notes))
+	if err != nil {
+		return nil, err
+	}
+	n := len(notes)
+	users, kinds, params, links := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
+	ministries, sectors, operators := make([]any, n), make([]any, n), make([]any, n)
+	jobs := make([]river.JobArgs, n)
+	pj := make([]string, len(events))
+	for i, e := range events {
+		b, err := json.Marshal(e.Params)
 		if err != nil {
 			return nil, err
 		}
 		if e.Params == nil {
-			params = []byte("{}")
+			b = []byte("{}")
 		}
-		var scope [3]any
-		if e.Kind != notify.GrantGiven && e.Kind != notify.GrantRevoked {
-			scope = [3]any{nullText(e.Scope.MinistryCode), nullText(e.Scope.SectorCode), nullID(e.Scope.OperatorID)}
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO notifications (id, user_id, ministry_code, sector_code, operator_id, kind, params, link)
-			SELECT i, u, $3, $4, $5, $6, $7, $8 FROM unnest($1::bigint[], $2::bigint[]) AS x(i, u)`,
-			ids, users, scope[0], scope[1], scope[2], string(e.Kind), params, e.Link); err != nil {
-			return nil, err
-		}
-		jobs := make([]river.JobArgs, len(users))
-		for i := range users {
-			notes[len(notes)-len(users)+i].ID = ids[i]
-			jobs[i] = notify.MailArgs{NotificationID: ids[i]}
-		}
-		if err := Enqueue(ctx, tx, jobs...); err != nil {
-			return nil, err
-		}
+		pj[i] = string(b)
 	}
-	return notes, nil
+	for k := range notes {
+		e := events[from[k]]
+		notes[k].ID = ids[k]
+		users[k], kinds[k], params[k], links[k] = notes[k].UserID, string(e.Kind), pj[from[k]], e.Link
+		if !e.Kind.Personal() {
+			ministries[k], sectors[k], operators[k] = nullText(e.Scope.MinistryCode), nullText(e.Scope.SectorCode), nullID(e.Scope.OperatorID)
+		}
+		jobs[k] = notify.MailArgs{NotificationID: ids[k]}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO notifications (id, user_id, ministry_code, sector_code, operator_id, kind, params, link)
+		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::jsonb[], $8::text[])`,
+		ids, users, ministries, sectors, operators, kinds, params, links); err != nil {
+		return nil, err
+	}
+	return notes, Enqueue(ctx, tx, jobs...)
 }
 
 func nextNotificationIDs(ctx context.Context, tx pgx.Tx, n int) ([]int64, error) {
@@ -97,17 +94,51 @@ func nullID(id int64) any {
 	return id
 }
 
-// scopePrincipals builds the principal of every user who holds a grant in
-// e's scope, from those grants only (enough for the policy to decide on
-// this scope).
-func scopePrincipals(ctx context.Context, tx pgx.Tx, e notify.Event, oversight map[string][]string) ([]*identity.Principal, error) {
-	rows, _ := tx.Query(ctx, `SELECT user_id, role, coalesce(ministry_code, ''), coalesce(operator_id, 0), coalesce(sector_code, '')
-		FROM kijun_scope_grants($1, $2, $3)`, e.Scope.MinistryCode, e.Scope.SectorCode, e.Scope.OperatorID)
-	byUser := map[int64][]identity.Grant{}
+// scopePrincipals builds, for each event, the principal of every user
+// who holds a grant in its scope, from those grants only (enough for the
+// policy to decide on that scope): one query for all events. Grant
+// notices (Kind.Personal) need none.
+func scopePrincipals(ctx context.Context, tx pgx.Tx, events []notify.Event) ([][]*identity.Principal, error) {
+	out := make([][]*identity.Principal, len(events))
+	var idx []int
+	var ms, ss []string
+	var ops []int64
+	for i, e := range events {
+		if !e.Kind.Personal() {
+			idx, ms, ss, ops = append(idx, i), append(ms, e.Scope.MinistryCode), append(ss, e.Scope.SectorCode), append(ops, e.Scope.OperatorID)
+		}
+	}
+	if len(idx) == 0 {
+		return out, nil
+	}
+	oversight, err := Oversight(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	rows, _ := tx.Query(ctx, `SELECT e.n, g.user_id, g.role, coalesce(g.ministry_code, ''), coalesce(g.operator_id, 0), coalesce(g.sector_code, '')
+		FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS e(m, s, o, n)
+		CROSS JOIN LATERAL kijun_scope_grants(e.m, e.s, e.o) g ORDER BY e.n`, ms, ss, ops)
+	cur := -1
+	var byUser map[int64][]identity.Grant
 	var order []int64
+	flush := func() {
+		if cur < 0 {
+			return
+		}
+		ps := make([]*identity.Principal, 0, len(order))
+		for _, u := range order {
+			ps = append(ps, identity.NewPrincipal(u, "", "", byUser[u], oversight))
+		}
+		out[idx[cur]] = ps
+	}
+	var n int
 	var g identity.Grant
 	var role string
-	_, err := pgx.ForEachRow(rows, []any{&g.UserID, &role, &g.MinistryCode, &g.OperatorID, &g.SectorCode}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&n, &g.UserID, &role, &g.MinistryCode, &g.OperatorID, &g.SectorCode}, func() error {
+		if n-1 != cur {
+			flush()
+			cur, byUser, order = n-1, map[int64][]identity.Grant{}, nil
+		}
 		g.Role = identity.Role(role)
 		if _, ok := byUser[g.UserID]; !ok {
 			order = append(order, g.UserID)
@@ -118,10 +149,7 @@ func scopePrincipals(ctx context.Context, tx pgx.Tx, e notify.Event, oversight m
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*identity.Principal, 0, len(order))
-	for _, u := range order {
-		out = append(out, identity.NewPrincipal(u, "", "", byUser[u], oversight))
-	}
+	flush()
 	return out, nil
 }
 

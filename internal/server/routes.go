@@ -106,6 +106,7 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 
 	// Notifications and the background jobs behind them.
 	s.noticeRoutes(h)
+	s.reminderRoutes(h)
 }
 
 // authorize checks the policy for action before fn runs. Anonymous users
