@@ -18,3 +18,7 @@ func WriteImportUnchecked(ctx context.Context, tx pgx.Tx, rows []exchange.Operat
 	_, err := writeImport(ctx, tx)
 	return err
 }
+
+// DueRemindersSQL is the statement SendDueReminders runs, for the
+// benchmark's EXPLAIN ANALYZE beside it.
+const DueRemindersSQL = dueRemindersSQL

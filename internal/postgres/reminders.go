@@ -90,7 +90,26 @@ func DeleteReminderRule(ctx context.Context, tx pgx.Tx, p *identity.Principal, r
 // runs in a system transaction and returns how many assessments were
 // reminded.
 func SendDueReminders(ctx context.Context, tx pgx.Tx, day time.Time) (int, error) {
-	rows, _ := tx.Query(ctx, `WITH fire AS (
+	rows, _ := tx.Query(ctx, dueRemindersSQL, dateOf(day), remind.OpenStatuses())
+	var events []notify.Event
+	var c remind.Candidate
+	var fy int
+	_, err := pgx.ForEachRow(rows, []any{&c.AssessmentID, &c.OperatorID, &c.SectorCode, &c.OperatorName.Ja, &c.OperatorName.En,
+		&c.Status, &c.Due, &fy}, func() error {
+		events = append(events, remind.Notice(c, kijun.FiscalYear(fy), day, 0))
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	_, err = Notify(ctx, tx, events...)
+	return len(events), err
+}
+
+// dueRemindersSQL evaluates every rule of every open cycle for day $1
+// against the open assessments (statuses $2), records what fires and
+// returns the reminded assessments with what their notices say.
+const dueRemindersSQL = `WITH fire AS (
 			SELECT DISTINCT ON (a.id) r.id AS rule_id, a.id, a.operator_id, a.sector_code
 			FROM cycles c
 			JOIN reminder_rules r ON r.cycle_id = c.id
@@ -108,21 +127,7 @@ func SendDueReminders(ctx context.Context, tx pgx.Tx, day time.Time) (int, error
 		SELECT a.id, a.operator_id, a.sector_code, o.name_ja, o.name_en, a.status, coalesce(a.due_on, c.due_on), c.fiscal_year
 		FROM sent JOIN assessments a ON a.id = sent.assessment_id
 		JOIN operators o ON o.id = a.operator_id JOIN cycles c ON c.id = a.cycle_id
-		ORDER BY a.id`, dateOf(day), remind.OpenStatuses())
-	var events []notify.Event
-	var c remind.Candidate
-	var fy int
-	_, err := pgx.ForEachRow(rows, []any{&c.AssessmentID, &c.OperatorID, &c.SectorCode, &c.OperatorName.Ja, &c.OperatorName.En,
-		&c.Status, &c.Due, &fy}, func() error {
-		events = append(events, remind.Notice(c, kijun.FiscalYear(fy), day, 0))
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	_, err = Notify(ctx, tx, events...)
-	return len(events), err
-}
+		ORDER BY a.id`
 
 // dateOf is the JST calendar date of t, as the database's date.
 func dateOf(t time.Time) string { return assessment.Day(t).Format(time.DateOnly) }
