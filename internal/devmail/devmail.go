@@ -39,12 +39,11 @@ const maxBytes = 1 << 20
 
 // Mail is one caught mail, decoded for display.
 type Mail struct {
-	ID        int
-	At        time.Time
-	From      string
-	To        []string
-	Subject   string
-	MessageID string
+	ID      int
+	At      time.Time
+	From    string
+	To      []string
+	Subject string
 	// Headers are the mail's header fields, decoded, in a stable order.
 	Headers []Header
 	// Text and HTML are its parts (either may be empty).
@@ -183,7 +182,6 @@ func Parse(raw []byte) Mail {
 		}
 	}
 	m.Subject, _ = dec.DecodeHeader(msg.Header.Get("Subject"))
-	m.MessageID = strings.Trim(msg.Header.Get("Message-Id"), "<>")
 	_ = m.readPart(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, 0)
 	return m
 }
