@@ -33,7 +33,8 @@ func startMail(t *testing.T, env *servertest.Env) {
 
 // TestDevMailboxAccessible runs axe-core on the development mailbox's
 // list and on one mail (the accessibility walk skips the mail: its id is
-// not known before a mail arrives).
+// not known before a mail arrives), and on a portal page whose banner
+// links to the mailbox.
 func TestDevMailboxAccessible(t *testing.T) {
 	t.Parallel()
 	axe := axeSource(t)
@@ -46,7 +47,11 @@ func TestDevMailboxAccessible(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := newBrowser(t)
-	do(t, ctx, chromedp.Navigate(env.HTTP.URL+"/dev/mail"), chromedp.WaitVisible(chromedp.CSS("#mail-list")))
+	do(t, ctx, chromedp.Navigate(env.HTTP.URL+"/sectors"), chromedp.WaitVisible(chromedp.CSS("#dev-mail-link")))
+	if v := runAxe(t, ctx, axe); v != "" {
+		t.Errorf("/sectors with the mailbox link:\n%s", v)
+	}
+	do(t, ctx, chromedp.Click(chromedp.CSS("#dev-mail-link")), chromedp.WaitVisible(chromedp.CSS("#mail-list")))
 	if v := runAxe(t, ctx, axe); v != "" {
 		t.Errorf("/dev/mail:\n%s", v)
 	}
