@@ -82,16 +82,19 @@ css:
 
 ## bench: national-scale synthetic data (BENCH_OPERATORS × BENCH_CYCLES), the server
 ## under concurrent load, figures written into docs/performance.md; then a
-## 10,000-row register import beside a bare COPY of the same rows, and the daily
-## reminders of 20,000 operators with the database's time for their statement
+## 10,000-row register import beside a bare COPY of the same rows, the daily
+## reminders of 20,000 operators with the database's time for their statement, and
+## BENCH_MAILS notification mails delivered through the queue to a local SMTP sink
 BENCH_OPERATORS ?= 20000
 BENCH_CYCLES    ?= 5
 BENCH_FLAGS     ?=
+BENCH_MAILS     ?= 5000
 bench:
 	$(GO) build -trimpath -o bin/kijun ./cmd/kijun
 	$(GO) -C cmd/kijun-bench build -trimpath -o ../../bin/kijun-bench .
 	bin/kijun-bench -operators $(BENCH_OPERATORS) -cycles $(BENCH_CYCLES) -kijun bin/kijun $(BENCH_FLAGS)
 	$(GO) test -tags dev -run '^$$' -bench 'RegisterImport|BareCopy|Reminders' -benchtime 1x ./internal/postgres
+	BENCH_MAILS=$(BENCH_MAILS) $(GO) test -tags dev -run '^$$' -bench 'MailDelivery' -benchtime 1x -timeout 30m ./internal/mail
 
 ## axe: the accessibility walk (internal/e2e, TestAxeEveryPage) injects
 ## axe-core from npm; install the pinned version under .data/tools when missing

@@ -130,7 +130,7 @@ func TestComposeTrial(t *testing.T) {
 	if err := yaml.Unmarshal(b, &compose); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"postgres", "keycloak", "migrate", "kijun"} {
+	for _, s := range []string{"postgres", "keycloak", "mailpit", "migrate", "kijun"} {
 		if _, ok := compose.Services[s]; !ok {
 			t.Errorf("compose has no %s service", s)
 		}
@@ -143,6 +143,9 @@ func TestComposeTrial(t *testing.T) {
 	k := compose.Services["kijun"]
 	if !k.ReadOnly || !strings.Contains(k.Environment["APP_DATABASE_URL"], "kijun_app") {
 		t.Errorf("compose kijun service: read_only %v, env %v", k.ReadOnly, k.Environment)
+	}
+	if e := k.Environment; e["SMTP_HOST"] != "mailpit" || e["SMTP_PORT"] != "1025" || e["SMTP_TLS"] != "none" || e["MAIL_FROM"] == "" {
+		t.Errorf("compose kijun service does not send its mail to Mailpit: %v", e)
 	}
 	if fmt.Sprint(compose.Services["migrate"].Command) != "[migrate up]" {
 		t.Errorf("migrate service runs %v", compose.Services["migrate"].Command)

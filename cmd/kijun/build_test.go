@@ -17,12 +17,15 @@ import (
 )
 
 // devOnly are the import paths of what only builds with the dev tag may
-// contain: the development identity provider, the demo data and the
-// library the provider is built on.
+// contain: the development identity provider, the demo data, the
+// development mailbox and its pages, and the libraries they are built on.
 var devOnly = []string{
 	"github.com/kijun-portal/kijun/internal/auth/devidp.",
 	"github.com/kijun-portal/kijun/internal/demo.",
+	"github.com/kijun-portal/kijun/internal/devmail.",
+	"github.com/kijun-portal/kijun/web/pages/devmail.",
 	"github.com/zitadel/",
+	"github.com/emersion/go-smtp.",
 }
 
 // devBanner is the banner every page shows while the development identity
@@ -64,6 +67,11 @@ func TestReleaseBuild(t *testing.T) {
 	if _, body := get(t, base+"/login"); strings.Contains(body, `/login/dev`) || strings.Contains(body, devBanner) {
 		t.Error("the sign-in page offers the development identity provider or shows its banner")
 	}
+	for _, path := range []string{"/dev/mail", "/dev/mail/1"} {
+		if status, _ := get(t, base+path); status != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404 (no development mailbox)", path, status)
+		}
+	}
 }
 
 // TestDevBuild is the other side of TestReleaseBuild: built with the dev
@@ -85,8 +93,12 @@ func TestDevBuild(t *testing.T) {
 	if status, body := get(t, base+"/dev-idp/.well-known/openid-configuration"); status != http.StatusOK || !strings.Contains(body, base+"/dev-idp") {
 		t.Errorf("GET /dev-idp/.well-known/openid-configuration: %d\n%s", status, body)
 	}
-	if _, body := get(t, base+"/login"); !strings.Contains(body, `/login/dev`) || !strings.Contains(body, devBanner) {
-		t.Errorf("the sign-in page neither offers the development identity provider nor shows its banner:\n%s", body)
+	if _, body := get(t, base+"/login"); !strings.Contains(body, `/login/dev`) || !strings.Contains(body, devBanner) ||
+		!strings.Contains(body, `href="/dev/mail"`) {
+		t.Errorf("the sign-in page neither offers the development identity provider nor shows its banner with the mailbox:\n%s", body)
+	}
+	if status, body := get(t, base+"/dev/mail"); status != http.StatusOK || !strings.Contains(body, `id="no-mail"`) && !strings.Contains(body, `id="mail-list"`) {
+		t.Errorf("GET /dev/mail: %d\n%s", status, body)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/demo"
+	"github.com/kijun-portal/kijun/internal/devmail"
 	"github.com/kijun-portal/kijun/internal/pgboot"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/server"
@@ -88,7 +89,24 @@ func cmdDev(ctx context.Context, args []string) error {
 		return fmt.Errorf("development identity provider: %w", err)
 	}
 	dev := &server.DevIdentity{Handler: idp, Provider: demo.DevProvider(cfg.BaseURL)}
+	// Without a relay of one's own (SMTP_HOST), every mail is caught in
+	// this process and shown at /dev/mail.
+	mailNote := "Mail goes to the relay " + cfg.Mail.String() + "."
+	if cfg.Mail.Host == "" {
+		box, err := devmail.Start(0)
+		if err != nil {
+			return err
+		}
+		defer box.Close()
+		from := cfg.Mail.From
+		if from == "" {
+			from = "noreply@kijun.localhost"
+		}
+		cfg.Mail = box.Relay(from, cfg.Mail.BaseURL)
+		dev.Mailbox = box.Handler()
+		mailNote = "Mail it sends is caught at " + cfg.BaseURL + "/dev/mail."
+	}
 	return serve(ctx, cfg, dev, func(addr string) {
-		fmt.Fprintf(os.Stderr, "\n  Kijun is running at %s\n  Sign in at %s/login with a demo user (README.md lists them).\n  Press Ctrl+C to stop.\n\n", cfg.BaseURL, cfg.BaseURL)
+		fmt.Fprintf(os.Stderr, "\n  Kijun is running at %s\n  Sign in at %s/login with a demo user (README.md lists them).\n  %s\n  Press Ctrl+C to stop.\n\n", cfg.BaseURL, cfg.BaseURL, mailNote)
 	})
 }

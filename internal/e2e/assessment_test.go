@@ -17,11 +17,14 @@ import (
 
 // TestAnswerSubmitReturnInTheBrowser: an operator answers a section with
 // autosave, reloads and finds the answers, answers the rest and submits;
-// the ministry returns it with a comment; the operator sees the comment.
+// the ministry returns it with a comment; the operator sees the comment,
+// finds the return in the inbox and follows it to the assessment, and
+// finds its mail in the development mailbox and follows that too.
 func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
 	asm := env.SmallCycle(t, "browser-test", 2027)["2010401000001"]
+	startMail(t, env)
 	base := fmt.Sprintf("%s/assessments/%d", env.HTTP.URL, asm)
 
 	op := newBrowser(t)
@@ -87,6 +90,25 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 		t.Fatalf("the notice led to %s", loc)
 	}
 	contains(t, "unread count after opening", textOf(t, op, "#unread-count"), "1")
+
+	// The queue mailed the return to the operator's address; the
+	// development banner leads to the mailbox, and the mail's link back to
+	// the assessment.
+	env.DB.Await(t, "the notices mailed", `SELECT count(*) > 0 AND bool_and(mailed_at IS NOT NULL) FROM notifications`)
+	do(t, op, chromedp.Click(chromedp.CSS("#dev-mail-link")), chromedp.WaitVisible(chromedp.CSS("#mail-list")))
+	href := get(t, op, chromedp.Evaluate[string](`[...document.querySelectorAll('#mail-list tr[data-to="staff@toto-grid.example.jp"] a')]
+		.filter(a => a.textContent.includes("差し戻されました")).map(a => a.getAttribute("href")).join(" ")`))
+	if !strings.HasPrefix(href, "/dev/mail/") || strings.Contains(href, " ") {
+		t.Fatalf("the operator's returned mail in the mailbox: %q, want one", href)
+	}
+	do(t, op, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#mail-list a[href=%q]`, href))), chromedp.WaitVisible(chromedp.CSS("#mail-text")))
+	contains(t, "mail subject", textOf(t, op, "#mail-subject"), "差し戻されました")
+	contains(t, "mail recipient", textOf(t, op, "#mail-to"), "staff@toto-grid.example.jp")
+	link := fmt.Sprintf("%s/assessments/%d", env.HTTP.URL, asm)
+	do(t, op, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#mail-text a[href=%q]`, link))), chromedp.WaitVisible(chromedp.CSS("#assessment-status")))
+	if loc := get(t, op, chromedp.Evaluate[string](`location.pathname`)); loc != fmt.Sprintf("/assessments/%d", asm) {
+		t.Fatalf("the mail led to %s", loc)
+	}
 }
 
 // TestSectionFormKeepsWhatIsTyped: Enter in a text field saves the

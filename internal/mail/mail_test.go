@@ -33,6 +33,9 @@ type sink struct {
 	got       []received
 	failFirst int
 	tries     int
+	// seen, if set, is called with each message accepted (the benchmark
+	// times them).
+	seen func(raw []byte)
 }
 
 type received struct {
@@ -63,6 +66,9 @@ func (x *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
 	x.s.got = append(x.s.got, received{to: x.to, raw: string(b)})
+	if x.s.seen != nil {
+		x.s.seen(b)
+	}
 	return nil
 }
 
@@ -72,7 +78,7 @@ func (s *sink) messages() []received {
 	return append([]received(nil), s.got...)
 }
 
-func startSink(t *testing.T, failFirst int) (*sink, config.Mail) {
+func startSink(t testing.TB, failFirst int) (*sink, config.Mail) {
 	t.Helper()
 	s := &sink{failFirst: failFirst}
 	srv := smtp.NewServer(s)

@@ -35,6 +35,24 @@ func (d *Delivery) Register(w *river.Workers) {
 	river.AddWorker(w, &mailWorker{d: d})
 	river.AddWorker(w, &digestWorker{d: d})
 	river.AddWorker(w, &cycleWorker{d: d})
+	river.AddWorker(w, &catalogWorker{d: d})
+}
+
+// fanOutTimeout bounds a fan-out job: it reads every enrolled operator
+// (thousands) and writes their notices in one transaction.
+const fanOutTimeout = 10 * time.Minute
+
+// fanOut writes the notices events returns (and queues their mails) in
+// one system transaction: all of them, or none and a retry.
+func (d *Delivery) fanOut(ctx context.Context, events func(pgx.Tx) ([]notify.Event, error)) error {
+	return postgres.SystemTx(ctx, d.DB, func(tx pgx.Tx) error {
+		es, err := events(tx)
+		if err != nil {
+			return err
+		}
+		_, err = postgres.Notify(ctx, tx, es...)
+		return err
+	})
 }
 
 type cycleWorker struct {
@@ -42,17 +60,34 @@ type cycleWorker struct {
 	d *Delivery
 }
 
-// Work writes the cycle.opened notices of every enrolled operator (and
-// queues their mails) in one system transaction.
+func (w *cycleWorker) Timeout(*river.Job[notify.CycleOpenedArgs]) time.Duration { return fanOutTimeout }
+
+// Work writes the cycle.opened notices of every enrolled operator.
 func (w *cycleWorker) Work(ctx context.Context, job *river.Job[notify.CycleOpenedArgs]) error {
-	return postgres.SystemTx(ctx, w.d.DB, func(tx pgx.Tx) error {
-		events, err := postgres.CycleOpenedEvents(ctx, tx, job.Args.CycleID)
-		if err != nil {
-			return err
-		}
-		_, err = postgres.Notify(ctx, tx, events...)
-		return err
+	return w.d.fanOut(ctx, func(tx pgx.Tx) ([]notify.Event, error) {
+		return postgres.CycleOpenedEvents(ctx, tx, job.Args.CycleID)
 	})
+}
+
+type catalogWorker struct {
+	river.WorkerDefaults[notify.CatalogPublishedArgs]
+	d *Delivery
+}
+
+func (w *catalogWorker) Timeout(*river.Job[notify.CatalogPublishedArgs]) time.Duration {
+	return fanOutTimeout
+}
+
+// Work writes the catalog.published notices of every ministry and
+// operator with users.
+func (w *catalogWorker) Work(ctx context.Context, job *river.Job[notify.CatalogPublishedArgs]) error {
+	err := w.d.fanOut(ctx, func(tx pgx.Tx) ([]notify.Event, error) {
+		return postgres.CatalogPublishedEvents(ctx, tx, job.Args.CatalogID)
+	})
+	if kijun.ErrorCode(err) == kijun.ENotFound {
+		return river.JobCancel(err) // no such published catalog: nothing to tell
+	}
+	return err
 }
 
 type mailWorker struct {

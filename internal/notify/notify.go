@@ -21,36 +21,46 @@ const (
 	AssessmentReturned  Kind = "assessment.returned"       // to the operator's users
 	AssessmentAccepted  Kind = "assessment.accepted"       // to the operator's users
 	AssessmentCommented Kind = "assessment.commented"      // to the other side of the review thread
+	PlanReviewWaiting   Kind = "plan.review_waiting"       // submitted: to the NCO's reviewers
 	PlanReturned        Kind = "plan.returned"             // to the ministry
 	PlanAccepted        Kind = "plan.accepted"             // to the ministry
+	PlanCommented       Kind = "plan.commented"            // to the other side: the ministry, or the NCO's reviewers
 	CycleOpened         Kind = "cycle.opened"              // to each enrolled operator's users
 	GrantGiven          Kind = "grant.given"               // to the user
 	GrantRevoked        Kind = "grant.revoked"             // to the user
 	EvaluationPublished Kind = "evaluation.published"      // to the evaluated ministry
 	ReminderDue         Kind = "reminder.due"              // a reminder before or on the due date: to the operator's users
 	ReminderOverdue     Kind = "reminder.overdue"          // a reminder after the due date: to the operator's users
+	EvaluationAnswered  Kind = "evaluation.answered"       // the ministry's response: to the NCO's evaluators
+	CatalogPublished    Kind = "catalog.published"         // a new baseline version: to ministries and operators
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
 var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented,
-	PlanReturned, PlanAccepted, CycleOpened, ReminderDue, ReminderOverdue, EvaluationPublished, GrantGiven, GrantRevoked}
+	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
+	EvaluationPublished, EvaluationAnswered, CatalogPublished, GrantGiven, GrantRevoked}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
 
 // Audience is the action a recipient must be allowed on the event's
 // scope; the policy (authz.Can) decides who that is. Grant notices have
-// none: they go to the user the grant is about.
+// none: they go to the user the grant is about. (Event.audience adjusts
+// it for comments to reviewers and ministry-wide catalog notices.)
 func (k Kind) Audience() authz.Action {
 	switch k {
 	case ReviewWaiting:
 		return authz.ReviewAssessment
-	case AssessmentReturned, AssessmentAccepted, AssessmentCommented, CycleOpened, ReminderDue, ReminderOverdue:
+	case AssessmentReturned, AssessmentAccepted, AssessmentCommented, CycleOpened, CatalogPublished, ReminderDue, ReminderOverdue:
 		return authz.AnswerAssessment
-	case PlanReturned, PlanAccepted:
+	case PlanReviewWaiting:
+		return authz.ReviewPlans
+	case PlanReturned, PlanAccepted, PlanCommented:
 		return authz.EditPlans
 	case EvaluationPublished:
 		return authz.RespondEvaluation
+	case EvaluationAnswered:
+		return authz.EditEvaluations
 	}
 	return ""
 }
@@ -58,6 +68,22 @@ func (k Kind) Audience() authz.Action {
 // Personal reports whether k is told to the one user it is about (a
 // grant notice) rather than to the people of a tenant.
 func (k Kind) Personal() bool { return k == GrantGiven || k == GrantRevoked }
+
+// audience is the action of this event: a comment by the reviewed side
+// goes to its reviewers (the ministry for an assessment, the NCO's admins
+// for a plan), and a catalog notice on a ministry's scope goes to the
+// ministry's users.
+func (e Event) audience() authz.Action {
+	switch {
+	case e.Kind == AssessmentCommented && e.ToReviewers:
+		return authz.ReviewAssessment
+	case e.Kind == PlanCommented && e.ToReviewers:
+		return authz.ReviewPlans
+	case e.Kind == CatalogPublished && e.Scope.OperatorID == 0:
+		return authz.EditPlans
+	}
+	return e.Kind.Audience()
+}
 
 // Event is something that happened that people should hear of.
 type Event struct {
@@ -73,8 +99,9 @@ type Event struct {
 	Link string
 	// Actor made the change: not told of it.
 	Actor int64
-	// ToReviewers: a comment written by the operator's side goes to the
-	// ministry reviewing it instead of to the operator's users.
+	// ToReviewers: a comment written by the reviewed side goes to its
+	// reviewers instead: an operator's comment to the ministry reviewing
+	// the assessment, a ministry's comment on its plan to the NCO.
 	ToReviewers bool
 }
 
@@ -88,10 +115,7 @@ func Recipients(e Event, candidates []*identity.Principal) []int64 {
 		}
 		return nil
 	}
-	action := e.Kind.Audience()
-	if e.Kind == AssessmentCommented && e.ToReviewers {
-		action = authz.ReviewAssessment
-	}
+	action := e.audience()
 	var out []int64
 	for _, p := range candidates {
 		if !p.SignedIn() || p.UserID == e.Actor || slices.Contains(out, p.UserID) {
@@ -176,3 +200,14 @@ type CycleOpenedArgs struct {
 
 // Kind names the job in the queue.
 func (CycleOpenedArgs) Kind() string { return "notify.cycle_opened" }
+
+// CatalogPublishedArgs is the queue's job that tells every ministry and
+// every operator with users that a catalog version was published (river
+// job kind "notify.catalog_published"): thousands of operators, so the
+// fan-out runs in the background, not in the NCO's request.
+type CatalogPublishedArgs struct {
+	CatalogID int64 `json:"catalog_id"`
+}
+
+// Kind names the job in the queue.
+func (CatalogPublishedArgs) Kind() string { return "notify.catalog_published" }

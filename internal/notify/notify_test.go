@@ -22,6 +22,7 @@ func TestRecipients(t *testing.T) {
 		p(3, identity.Grant{Role: identity.RoleOperatorStaff, OperatorID: 10, SectorCode: "electricity"}),
 		p(4, identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: 11, SectorCode: "electricity"}),
 		p(5, identity.Grant{Role: identity.RoleNCOAdmin}),
+		p(6, identity.Grant{Role: identity.RoleNCOAnalyst}),
 	}
 	op10 := authz.Resource{SectorCode: "electricity", OperatorID: 10}
 	for _, c := range []struct {
@@ -34,6 +35,12 @@ func TestRecipients(t *testing.T) {
 		{notify.Event{Kind: notify.AssessmentCommented, Scope: op10, Actor: 3, ToReviewers: true}, []int64{1}},
 		{notify.Event{Kind: notify.PlanAccepted, Scope: authz.Resource{MinistryCode: "FSA"}, Actor: 5}, []int64{2}},
 		{notify.Event{Kind: notify.EvaluationPublished, Scope: authz.Resource{MinistryCode: "METI"}, Actor: 5}, []int64{1}},
+		{notify.Event{Kind: notify.PlanReviewWaiting, Scope: authz.Resource{MinistryCode: "METI"}, Actor: 1}, []int64{5}},
+		{notify.Event{Kind: notify.PlanCommented, Scope: authz.Resource{MinistryCode: "METI"}, Actor: 6}, []int64{1}},
+		{notify.Event{Kind: notify.PlanCommented, Scope: authz.Resource{MinistryCode: "METI"}, Actor: 1, ToReviewers: true}, []int64{5}},
+		{notify.Event{Kind: notify.EvaluationAnswered, Scope: authz.Resource{MinistryCode: "FSA"}, Actor: 2}, []int64{5}},
+		{notify.Event{Kind: notify.CatalogPublished, Scope: authz.Resource{MinistryCode: "FSA"}, Actor: 5}, []int64{2}},
+		{notify.Event{Kind: notify.CatalogPublished, Scope: op10, Actor: 5}, []int64{3}},
 		{notify.Event{Kind: notify.GrantGiven, User: 4, Actor: 5}, []int64{4}},
 		{notify.Event{Kind: notify.GrantRevoked, User: 5, Actor: 5}, nil},
 	} {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/notify"
@@ -313,4 +314,54 @@ func CycleOpenedEvents(ctx context.Context, tx pgx.Tx, id int64) ([]notify.Event
 		e.Kind, e.Link, e.Params = notify.CycleOpened, "/assessments/"+strconv.FormatInt(aid, 10), notify.Params(name, kijun.FiscalYear(fy))
 		return e, err
 	})
+}
+
+// CatalogPublishedEvents are the catalog.published notices of catalog id:
+// one per ministry and one per active operator that has users with an
+// active grant (nobody else could receive one), each on its own tenant
+// (system transactions).
+func CatalogPublishedEvents(ctx context.Context, tx pgx.Tx, id int64) ([]notify.Event, error) {
+	var title, version kijun.Text
+	if err := tx.QueryRow(ctx, `SELECT title_ja, coalesce(nullif(title_en, ''), title_ja), version FROM catalogs
+		WHERE id = $1 AND status <> 'draft'`, id).Scan(&title.Ja, &title.En, &version.Ja); err != nil {
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, kijun.ErrNotFound
+		}
+		return nil, err
+	}
+	version.En = version.Ja
+	params := map[string]kijun.Text{"Catalog": title, "Version": version}
+	link := "/catalogs/" + strconv.FormatInt(id, 10)
+	rows, _ := tx.Query(ctx, `SELECT DISTINCT ministry_code FROM role_grants
+		WHERE revoked_at IS NULL AND ministry_code IS NOT NULL ORDER BY 1`)
+	ministries, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	var events []notify.Event
+	for _, m := range ministries {
+		events = append(events, notify.Event{Kind: notify.CatalogPublished, Scope: authz.Resource{MinistryCode: m}, Params: params, Link: link})
+	}
+	rows, _ = tx.Query(ctx, `SELECT o.id, o.sector_code FROM operators o WHERE o.status = 'active'
+		AND EXISTS (SELECT 1 FROM role_grants g WHERE g.operator_id = o.id AND g.revoked_at IS NULL) ORDER BY o.id`)
+	var e notify.Event
+	_, err = pgx.ForEachRow(rows, []any{&e.Scope.OperatorID, &e.Scope.SectorCode}, func() error {
+		events = append(events, notify.Event{Kind: notify.CatalogPublished, Scope: e.Scope, Params: params, Link: link})
+		return nil
+	})
+	return events, err
+}
+
+// ReferenceName reads the name of a ministry or a sector (table
+// "ministries" or "sectors") for a notice's parameters.
+func ReferenceName(ctx context.Context, tx pgx.Tx, table, code string) (kijun.Text, error) {
+	var t kijun.Text
+	if table != "ministries" && table != "sectors" {
+		return t, errors.New("postgres: ReferenceName of " + table)
+	}
+	err := tx.QueryRow(ctx, `SELECT name_ja, name_en FROM `+table+` WHERE code = $1`, code).Scan(&t.Ja, &t.En)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, kijun.ErrNotFound
+	}
+	return t, err
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	catpages "github.com/kijun-portal/kijun/web/pages/catalog"
 )
@@ -639,7 +640,12 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) error {
 		if _, err := getCatalog(r.Context(), tx, p, id); err != nil {
 			return err
 		}
-		return postgres.Publish(r.Context(), tx, id, actor(r))
+		if err := postgres.Publish(r.Context(), tx, id, actor(r)); err != nil {
+			return err
+		}
+		// Ministries and thousands of operators hear of it: a queued job
+		// writes their notices in the background.
+		return postgres.Enqueue(r.Context(), tx, notify.CatalogPublishedArgs{CatalogID: id})
 	})
 	if ke, ok := kerr(err); ok && (ke.MessageID == "catalog.invalid" || ke.MessageID == "catalog.publish_needs_english") {
 		return s.renderPublish(w, r, http.StatusUnprocessableEntity, i18n.From(r.Context()).T(ke.MessageID, ke.Args))

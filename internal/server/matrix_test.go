@@ -145,6 +145,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /readyz":                   {fixed("/readyz"), always(200)},
 		"GET /static/*":                 {fixed("/static/kijun.css"), always(200)},
 		"GET /dev-idp/*":                {fixed("/dev-idp/.well-known/openid-configuration"), always(200)},
+		"GET /dev/mail":                 {fixed("/dev/mail"), always(200)},
+		"GET /dev/mail/{id}":            {fixed("/dev/mail/1"), always(404)},    // nothing caught yet
 		"POST /dev-idp/*":               {fixed("/dev-idp/login"), always(404)}, // no such sign-in in progress
 		"GET /":                         {fixed("/"), func(role string, _ bool) int { return map[bool]int{true: 303, false: 200}[role == "newcomer"] }},
 		"POST /lang":                    {fixed("/lang"), always(303)},

@@ -55,14 +55,21 @@ func assessmentEvent(k notify.Kind, a assessment.Assessment, actor *identity.Pri
 		Link: "/assessments/" + itoa(a.ID), Actor: actor.UserID}
 }
 
-// notifyPlan tells the plan's ministry of the NCO's decision on it.
+// notifyPlan tells of an event on plan id: the NCO's decision or comment
+// to the plan's ministry, the ministry's submission or comment to the
+// NCO's reviewers.
 func (s *Server) notifyPlan(ctx context.Context, tx pgx.Tx, k notify.Kind, id int64, actor *identity.Principal) error {
 	pl, err := postgres.GetPlan(ctx, tx, id)
 	if err != nil {
 		return err
 	}
+	ministry, err := postgres.ReferenceName(ctx, tx, "ministries", pl.MinistryCode)
+	if err != nil {
+		return err
+	}
 	return s.notify(ctx, tx, notify.Event{Kind: k, Scope: authz.Resource{MinistryCode: pl.MinistryCode},
-		Params: map[string]kijun.Text{"Plan": pl.LatestTitle}, Link: "/plans/" + itoa(id), Actor: actor.UserID})
+		Params: map[string]kijun.Text{"Plan": pl.LatestTitle, "Ministry": ministry}, Link: "/plans/" + itoa(id),
+		Actor: actor.UserID, ToReviewers: k == notify.PlanCommented && !actor.NCO})
 }
 
 // grantNotice tells a user of a role given to or taken from them.

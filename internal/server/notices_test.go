@@ -304,12 +304,7 @@ func TestCycleOpenedNotices(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	d := &mail.Delivery{DB: env.DB.App, Sender: mail.LogSender{Log: slog.New(slog.DiscardHandler)}}
-	s := &jobs.Scheduler{DB: env.DB.App, Workers: []func(*river.Workers){d.Register}, Poll: 100 * time.Millisecond}
-	if err := s.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+	runQueue(t, env)
 	env.DB.Await(t, "the cycle's notices mailed", `SELECT count(*) > 0 AND bool_and(mailed_at IS NOT NULL) FROM notifications WHERE kind = 'cycle.opened'`)
 	rows, err := env.DB.Owner.Query(ctx, `SELECT i.subject, n.link, n.params->'Operator'->>'ja', o.name_ja
 		FROM notifications n JOIN identities i ON i.user_id = n.user_id
@@ -336,5 +331,134 @@ func TestCycleOpenedNotices(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("cycle.opened notices:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// runQueue works the job queue (notices' fan-out and mail, mails to the
+// log) until the test ends.
+func runQueue(t *testing.T, env *servertest.Env) {
+	t.Helper()
+	d := &mail.Delivery{DB: env.DB.App, Sender: mail.LogSender{Log: slog.New(slog.DiscardHandler)}}
+	s := &jobs.Scheduler{DB: env.DB.App, Workers: []func(*river.Workers){d.Register}, Poll: 100 * time.Millisecond}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop(context.Background()) })
+}
+
+// countNotices counts subject:kind over every notification.
+func countNotices(t *testing.T, env *servertest.Env) map[string]int {
+	t.Helper()
+	count := map[string]int{}
+	for _, n := range noticesOf(t, env) {
+		parts := strings.SplitN(n, ":", 3)
+		count[parts[0]+":"+parts[1]]++
+	}
+	return count
+}
+
+// TestPlanAndEvaluationNotices: a plan submitted reaches the NCO's
+// reviewers; the NCO's comment reaches the ministry, the ministry's
+// comment the NCO's reviewers; the ministry's answer to an evaluation
+// reaches the NCO's evaluators. Nobody of another ministry or of an
+// operator hears of any of it, and each notice names its own ministry.
+func TestPlanAndEvaluationNotices(t *testing.T) {
+	env := servertest.New(t)
+	clients := map[string]*http.Client{}
+	for _, who := range []string{"meti-staff", "meti-admin", "fsa-staff", "mlit-staff", "nco-admin", "nco-analyst", "toto-admin"} {
+		clients[who] = env.SignIn(t, who)
+	}
+	f := newPlanFix(t, env)
+	plan := fmt.Sprintf("/plans/%d", f.plan("METI", "electricity", "draft"))
+	mustStatus(t, "submit", first(postForm(t, env, clients["meti-staff"], plan+"/submit", nil)), 303, "")
+	mustStatus(t, "NCO comment", first(postForm(t, env, clients["nco-analyst"], plan+"/comments",
+		url.Values{"section": {"profile"}, "body": {"非適用の理由を補足してください。"}})), 303, "")
+	mustStatus(t, "METI comment", first(postForm(t, env, clients["meti-admin"], plan+"/comments",
+		url.Values{"section": {"profile"}, "body": {"補足しました。"}})), 303, "")
+	ev := fmt.Sprintf("/evaluations/%d", f.evaluation("METI", "electricity", true))
+	mustStatus(t, "respond", first(postForm(t, env, clients["meti-staff"], ev+"/response", url.Values{"response": {"督促を月次で行います。"}})), 303, "")
+
+	want := map[string]int{
+		"nco-admin:plan.review_waiting": 1,
+		// The analyst commented: the ministry's users hear of it.
+		"meti-admin:plan.commented": 1, "meti-staff:plan.commented": 1,
+		// METI's admin commented: the NCO's reviewers (admins) hear of it.
+		"nco-admin:plan.commented":      1,
+		"nco-admin:evaluation.answered": 1,
+	}
+	if got := countNotices(t, env); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("notices:\n got %v\nwant %v\n%s", got, want, strings.Join(noticesOf(t, env), "\n"))
+	}
+	for _, n := range noticesOf(t, env) {
+		if !strings.Contains(n, "経済産業省") || strings.Contains(n, "金融庁") {
+			t.Errorf("a notice does not name METI, or names another ministry: %s", n)
+		}
+	}
+	var links []string
+	rows, err := env.DB.Owner.Query(context.Background(), `SELECT DISTINCT link FROM notifications ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || strings.Join(links, " ") != ev+" "+plan {
+		t.Errorf("links %v (%v), want %s and %s", links, err, ev, plan)
+	}
+	// The English notice reads in English.
+	if _, body := env.Get(t, clients["nco-admin"], "/notifications", "Accept-Language", "en"); !strings.Contains(body, "responded to the FY") {
+		t.Errorf("nco-admin's inbox lacks the answered evaluation in English")
+	}
+}
+
+// TestCatalogPublishedNotices: publishing a baseline version queues one
+// job, whose worker tells every ministry's users and every operator's
+// users, each on their own tenant: never the NCO, and never a notice
+// stored on a tenant its recipient does not belong to.
+func TestCatalogPublishedNotices(t *testing.T) {
+	env := servertest.New(t)
+	everyone := []string{"meti-staff", "meti-admin", "fsa-staff", "mlit-staff", "nco-admin", "nco-analyst",
+		"toto-staff", "toto-admin", "kitahama-admin", "kakehashi-admin"}
+	for _, who := range everyone {
+		env.SignIn(t, who)
+	}
+	_, draft := catalogFixture(t, env)
+	nco := env.SignIn(t, "nco-admin")
+	if status, _, _ := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/publish", draft), nil); status != http.StatusSeeOther {
+		t.Fatalf("publish: %d", status)
+	}
+	ctx := context.Background()
+	var queued int
+	if err := env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'notify.catalog_published' AND args->>'catalog_id' = $1`,
+		fmt.Sprint(draft)).Scan(&queued); err != nil || queued != 1 {
+		t.Fatalf("%d fan-out jobs queued (%v), want 1", queued, err)
+	}
+	if n := len(noticesOf(t, env)); n != 0 {
+		t.Fatalf("%d notices written in the NCO's request, want none before the job", n)
+	}
+	runQueue(t, env)
+	env.DB.Await(t, "the catalog's notices mailed", `SELECT count(*) > 0 AND bool_and(mailed_at IS NOT NULL) FROM notifications WHERE kind = 'catalog.published'`)
+	want := map[string]int{}
+	for _, who := range everyone {
+		if !strings.HasPrefix(who, "nco-") {
+			want[who+":catalog.published"] = 1
+		}
+	}
+	if got := countNotices(t, env); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("notices:\n got %v\nwant %v", got, want)
+	}
+	// Each notice is stored on a tenant of its recipient: a ministry's on
+	// that ministry, an operator's on that operator.
+	var foreign []string
+	rows, err := env.DB.Owner.Query(ctx, `SELECT i.subject || ' ' || coalesce(n.ministry_code, '') || coalesce(n.operator_id::text, '')
+		FROM notifications n JOIN identities i ON i.user_id = n.user_id
+		WHERE NOT EXISTS (SELECT 1 FROM role_grants g WHERE g.user_id = n.user_id AND g.revoked_at IS NULL
+			AND (g.ministry_code = n.ministry_code OR g.operator_id = n.operator_id))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if foreign, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || len(foreign) > 0 {
+		t.Errorf("notices on a tenant their recipient is not in: %v %v", foreign, err)
+	}
+	if _, body := env.Get(t, env.SignIn(t, "toto-staff"), "/notifications"); !strings.Contains(body, "新しい版（2026.2-draft）が公開されました") {
+		t.Errorf("toto-staff's inbox lacks the new version:\n%.3000s", body)
 	}
 }

@@ -49,7 +49,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (s *Server) chrome(r *http.Request) layout.Chrome {
-	c := layout.Chrome{Path: r.URL.RequestURI(), DevIDP: s.dev != nil}
+	c := layout.Chrome{Path: r.URL.RequestURI(), DevIDP: s.dev != nil, DevMail: s.dev != nil && s.dev.Mailbox != nil}
 	p := principal(r)
 	if !p.SignedIn() {
 		return c

@@ -275,7 +275,10 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request, a authz.Acti
 
 func (s *Server) handlePlanSubmit(w http.ResponseWriter, r *http.Request) error {
 	return s.planAction(w, r, authz.EditPlans, func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error {
-		return postgres.SubmitPlan(ctx, tx, p, id, reqID(r))
+		if err := postgres.SubmitPlan(ctx, tx, p, id, reqID(r)); err != nil {
+			return err
+		}
+		return s.notifyPlan(ctx, tx, notify.PlanReviewWaiting, id, p)
 	})
 }
 
@@ -288,7 +291,12 @@ func (s *Server) handlePlanRevise(w http.ResponseWriter, r *http.Request) error 
 
 func (s *Server) handlePlanComment(w http.ResponseWriter, r *http.Request) error {
 	return s.planAction(w, r, authz.ViewPlans, func(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64) error {
-		return postgres.AddPlanComment(ctx, tx, p, id, r.PostFormValue("section"), r.PostFormValue("body"), reqID(r))
+		if err := postgres.AddPlanComment(ctx, tx, p, id, r.PostFormValue("section"), r.PostFormValue("body"), reqID(r)); err != nil {
+			return err
+		}
+		// The other side hears of it: the NCO's comment the ministry, the
+		// ministry's the NCO's reviewers.
+		return s.notifyPlan(ctx, tx, notify.PlanCommented, id, p)
 	})
 }
 

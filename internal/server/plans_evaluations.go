@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/plan"
@@ -208,7 +210,10 @@ func (s *Server) handleEvaluationRespond(w http.ResponseWriter, r *http.Request)
 	p := principal(r)
 	response := r.PostFormValue("response")
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		return postgres.RespondEvaluation(r.Context(), tx, p, id, response, reqID(r))
+		if err := postgres.RespondEvaluation(r.Context(), tx, p, id, response, reqID(r)); err != nil {
+			return err
+		}
+		return s.notifyEvaluationAnswered(r.Context(), tx, id, p)
 	})
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
@@ -295,4 +300,25 @@ func (s *Server) handleEvaluationReportXLSX(w http.ResponseWriter, r *http.Reque
 	}
 	return sendFile(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 		"evaluation-report-FY"+strconv.Itoa(int(v.FiscalYear))+".xlsx", b.Bytes())
+}
+
+// notifyEvaluationAnswered tells the NCO's evaluators that the ministry
+// answered evaluation id: which ministry, for which sector and year.
+func (s *Server) notifyEvaluationAnswered(ctx context.Context, tx pgx.Tx, id int64, actor *identity.Principal) error {
+	e, err := postgres.GetEvaluation(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	ministry, err := postgres.ReferenceName(ctx, tx, "ministries", e.MinistryCode)
+	if err != nil {
+		return err
+	}
+	sector, err := postgres.ReferenceName(ctx, tx, "sectors", e.SectorCode)
+	if err != nil {
+		return err
+	}
+	y := strconv.Itoa(int(e.FiscalYear))
+	return s.notify(ctx, tx, notify.Event{Kind: notify.EvaluationAnswered, Scope: authz.Resource{MinistryCode: e.MinistryCode},
+		Params: map[string]kijun.Text{"Ministry": ministry, "Sector": sector, "Year": {Ja: y, En: y}},
+		Link:   "/evaluations/" + itoa(id), Actor: actor.UserID})
 }

@@ -46,6 +46,10 @@ func (s *Server) routes() chi.Router {
 		for _, m := range []string{http.MethodGet, http.MethodPost} {
 			raw(r, m, "/dev-idp/*", authz.ViewPublic, http.StripPrefix("/dev-idp", s.dev.Handler))
 		}
+		if s.dev.Mailbox != nil {
+			raw(r, http.MethodGet, "/dev/mail", authz.ViewPublic, s.dev.Mailbox)
+			raw(r, http.MethodGet, "/dev/mail/{id}", authz.ViewPublic, s.dev.Mailbox)
+		}
 	}
 
 	r.Group(func(r chi.Router) { s.pageRoutes(r, raw) })

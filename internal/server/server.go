@@ -45,6 +45,9 @@ type Server struct {
 type DevIdentity struct {
 	Handler  http.Handler
 	Provider auth.ProviderConfig
+	// Mailbox, if set, shows the mail caught in this process
+	// (internal/devmail) at /dev/mail, linked from the banner.
+	Mailbox http.Handler
 }
 
 // New builds a server over db: sessions in PostgreSQL, the OIDC providers

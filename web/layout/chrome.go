@@ -18,6 +18,8 @@ type Chrome struct {
 	Unread int
 	// DevIDP is set while the development identity provider is on.
 	DevIDP bool
+	// DevMail is set while outgoing mail is caught locally (/dev/mail).
+	DevMail bool
 }
 
 // NavLink is an entry of the main menu; Label is a message id.

@@ -22,6 +22,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/auth/devidp"
 	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/demo"
+	"github.com/kijun-portal/kijun/internal/devmail"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 	"github.com/kijun-portal/kijun/internal/server"
 )
@@ -37,6 +38,9 @@ type Env struct {
 	IDP *devidp.Provider
 	// Logs holds everything the server logged.
 	Logs *Logs
+	// Mail is the development mailbox the server shows at /dev/mail;
+	// Mail.Relay sends to it.
+	Mail *devmail.Box
 }
 
 // Logs is a server's log output, safe to read while it writes.
@@ -97,7 +101,12 @@ func NewWith(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool, change func(*confi
 	if err != nil {
 		t.Fatalf("servertest: development identity provider: %v", err)
 	}
-	srv, err := server.New(cfg, pool, log, nil, &server.DevIdentity{Handler: idp, Provider: demo.DevProvider(cfg.BaseURL)})
+	box, err := devmail.Start(0)
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	t.Cleanup(func() { _ = box.Close() })
+	srv, err := server.New(cfg, pool, log, nil, &server.DevIdentity{Handler: idp, Provider: demo.DevProvider(cfg.BaseURL), Mailbox: box.Handler()})
 	if err != nil {
 		t.Fatalf("servertest: %v", err)
 	}
@@ -107,7 +116,7 @@ func NewWith(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool, change func(*confi
 	ctx, stop := context.WithCancel(ctx)
 	t.Cleanup(stop)
 	srv.DiscoverProviders(ctx)
-	return &Env{DB: db, Server: srv, HTTP: hs, IDP: idp, Logs: logs}
+	return &Env{DB: db, Server: srv, HTTP: hs, IDP: idp, Logs: logs, Mail: box}
 }
 
 // Client returns an HTTP client with its own cookie jar that does not
