@@ -300,9 +300,11 @@ func scanCycle(r pgx.CollectableRow) (assessment.Cycle, error) {
 
 // ListCycles returns every cycle, newest fiscal year first.
 func ListCycles(ctx context.Context, q Querier) ([]assessment.Cycle, error) {
-	rows, _ := q.Query(ctx, `SELECT `+cycleColumns+` FROM cycles ORDER BY fiscal_year DESC, id DESC`)
+	rows, _ := q.Query(ctx, listCyclesSQL)
 	return pgx.CollectRows(rows, scanCycle)
 }
+
+const listCyclesSQL = `SELECT ` + cycleColumns + ` FROM cycles ORDER BY fiscal_year DESC, id DESC`
 
 // EnsureAssessment gives operatorID an assessment in the open cycle
 // cycleID, for an operator designated after the cycle opened: against the

@@ -45,6 +45,21 @@ func LoadReferenceNames(ctx context.Context, q Querier) (kijun.ReferenceNames, e
 	return n, q.SendBatch(ctx, b).Close()
 }
 
+// LoadNamesAndCycles reads what every dashboard needs before its figures,
+// the reference names (LoadReferenceNames) and the cycles (ListCycles),
+// in one round trip.
+func LoadNamesAndCycles(ctx context.Context, q Querier) (kijun.ReferenceNames, []assessment.Cycle, error) {
+	var n kijun.ReferenceNames
+	var cycles []assessment.Cycle
+	b := &pgx.Batch{}
+	queueReferenceNames(b, &n)
+	b.Queue(listCyclesSQL).Query(func(rows pgx.Rows) (err error) {
+		cycles, err = pgx.CollectRows(rows, scanCycle)
+		return err
+	})
+	return n, cycles, q.SendBatch(ctx, b).Close()
+}
+
 // queueReferenceNames queues LoadReferenceNames's query into b, to fill n.
 func queueReferenceNames(b *pgx.Batch, n *kijun.ReferenceNames) {
 	n.Oversight = map[string][]string{}
@@ -78,23 +93,25 @@ func queueReferenceNames(b *pgx.Batch, n *kijun.ReferenceNames) {
 }
 
 // LoadDashboard reads the dashboard of sectors in cycle cycleID (0: the
-// newest cycle): the cycles, then the figures in one round trip (a batch
-// of four queries), each reading per-sector rows (sector_rollups,
-// sector_status_counts), never one row per operator. RLS applies on top:
-// a ministry passing a sector it does not oversee gets empty figures for
-// it. With withPlans, plan status by ministry is read too (plans the
-// principal sees).
-func LoadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, withPlans bool) (dashboard.Dashboard, error) {
-	return loadDashboard(ctx, tx, cycleID, sectors, withPlans, nil)
+// newest cycle) of cycles (as ListCycles or LoadNamesAndCycles read them;
+// nil: read them first, one more round trip): the figures in one round
+// trip (a batch of four queries), each reading per-sector rows
+// (sector_rollups, sector_status_counts), never one row per operator. RLS
+// applies on top: a ministry passing a sector it does not oversee gets
+// empty figures for it. With withPlans, plan status by ministry is read
+// too (plans the principal sees).
+func LoadDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.Cycle, cycleID int64, sectors []string, withPlans bool) (dashboard.Dashboard, error) {
+	return loadDashboard(ctx, tx, cycles, cycleID, sectors, withPlans, nil)
 }
 
 // LoadMinistryDashboard reads a ministry's dashboard of sectors in cycle
-// cycleID (0: the newest) and its follow-ups about focus, in the same
-// round trip as the figures: ten weakest controls, a hundred assessments
-// needing attention, fifty operators below target.
-func LoadMinistryDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, focus string) (dashboard.Dashboard, dashboard.MinistryFigures, error) {
+// cycleID (0: the newest) of cycles (as LoadDashboard) and its follow-ups
+// about focus, in the same round trip as the figures: ten weakest
+// controls, a hundred assessments needing attention, fifty operators
+// below target.
+func LoadMinistryDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.Cycle, cycleID int64, sectors []string, focus string) (dashboard.Dashboard, dashboard.MinistryFigures, error) {
 	var m dashboard.MinistryFigures
-	d, err := loadDashboard(ctx, tx, cycleID, sectors, true, func(b *pgx.Batch, cy assessment.Cycle) {
+	d, err := loadDashboard(ctx, tx, cycles, cycleID, sectors, true, func(b *pgx.Batch, cy assessment.Cycle) {
 		queueWeakestControls(b, &m.Weakest, cy.ID, focus, 10)
 		queueNeedingAttention(b, &m.Attention, &m.AttnTotal, cy.ID, sectors, 100)
 		queueBelowTarget(b, &m.Below, &m.HasTarget, cy.ID, cy.FiscalYear, focus, 50)
@@ -102,13 +119,15 @@ func LoadMinistryDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sector
 	return d, m, err
 }
 
-// loadDashboard reads the cycles, then sends the figures' queries, and
-// those more queues for the chosen cycle, as one batch.
-func loadDashboard(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []string, withPlans bool, more func(*pgx.Batch, assessment.Cycle)) (dashboard.Dashboard, error) {
-	d := dashboard.Dashboard{Sectors: sectors}
+// loadDashboard reads the cycles unless given, then sends the figures'
+// queries, and those more queues for the chosen cycle, as one batch.
+func loadDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.Cycle, cycleID int64, sectors []string, withPlans bool, more func(*pgx.Batch, assessment.Cycle)) (dashboard.Dashboard, error) {
+	d := dashboard.Dashboard{Sectors: sectors, Cycles: cycles}
 	var err error
-	if d.Cycles, err = ListCycles(ctx, tx); err != nil {
-		return d, err
+	if cycles == nil {
+		if d.Cycles, err = ListCycles(ctx, tx); err != nil {
+			return d, err
+		}
 	}
 	b := &pgx.Batch{}
 	// The figures' statements keep one plan per connection (generic

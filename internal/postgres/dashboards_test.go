@@ -189,12 +189,21 @@ func TestDashboardFiguresHandComputed(t *testing.T) {
 	w := newDashWorld(t)
 	sectors := []string{"electricity", "finance", "gas"}
 	var d dashboard.Dashboard
+	var names kijun.ReferenceNames
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
-		d, err = postgres.LoadDashboard(w.ctx, tx, 0, sectors, true)
+		// As the pages read it: the names and cycles in one round trip.
+		var cycles []assessment.Cycle
+		if names, cycles, err = postgres.LoadNamesAndCycles(w.ctx, tx); err != nil {
+			return err
+		}
+		d, err = postgres.LoadDashboard(w.ctx, tx, cycles, 0, sectors, true)
 		return err
 	})
 	if d.Cycle.ID != w.cy26 || len(d.Cycles) != 2 {
 		t.Fatalf("default cycle %d of %d, want the newest %d", d.Cycle.ID, len(d.Cycles), w.cy26)
+	}
+	if kijun.Name(names.Sectors, "electricity").Ja == "" || len(names.Oversight["electricity"]) == 0 {
+		t.Errorf("names without electricity or its ministry: %+v", names.Sectors)
 	}
 	cells := []struct {
 		sector, kind, key string
@@ -246,7 +255,7 @@ func TestDashboardFiguresHandComputed(t *testing.T) {
 
 	// FY2025 is past due: everyone but E1 is overdue there.
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
-		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy25, sectors, false)
+		d, err = postgres.LoadDashboard(w.ctx, tx, nil, w.cy25, sectors, false)
 		return err
 	})
 	for _, p := range d.Progress {
@@ -271,7 +280,7 @@ func TestDashboardMinistrySeesItsSectorsOnly(t *testing.T) {
 	var d dashboard.Dashboard
 	var att []dashboard.Attention
 	w.do(t, w.meti, func(tx pgx.Tx) (err error) {
-		if d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, true); err != nil {
+		if d, err = postgres.LoadDashboard(w.ctx, tx, nil, w.cy26, []string{"electricity", "finance"}, true); err != nil {
 			return err
 		}
 		att, _, err = postgres.NeedingAttention(w.ctx, tx, w.cy25, []string{"electricity", "finance"}, 100)

@@ -824,7 +824,7 @@ func TestOperatorsBelowTargetFollowProfile(t *testing.T) {
 		var list []dashboard.BelowTarget
 		var ok bool
 		w.must(t, w.meti, func(tx pgx.Tx) (err error) {
-			_, m, err := postgres.LoadMinistryDashboard(w.ctx, tx, cy.ID, []string{"electricity"}, "electricity")
+			_, m, err := postgres.LoadMinistryDashboard(w.ctx, tx, nil, cy.ID, []string{"electricity"}, "electricity")
 			list, ok = m.Below, m.HasTarget
 			return err
 		})

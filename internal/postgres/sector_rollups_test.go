@@ -117,7 +117,7 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 	// E4 0, E5 0.6, E6 1, E7 0.6 count.
 	var d dashboard.Dashboard
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
-		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, false)
+		d, err = postgres.LoadDashboard(w.ctx, tx, nil, w.cy26, []string{"electricity", "finance"}, false)
 		return err
 	})
 	if c := d.Lookup("electricity", "overall", ""); c.N != 6 || !near(c.Score, 3.7/6) {
@@ -134,7 +134,7 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 	})
 	checkSectorRollups(t, w, "after finance's only assessment is returned")
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
-		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"finance"}, false)
+		d, err = postgres.LoadDashboard(w.ctx, tx, nil, w.cy26, []string{"finance"}, false)
 		return err
 	})
 	if len(d.Cells) != 0 {

@@ -92,7 +92,7 @@ func TestSectorStatusCountsFollowEveryChange(t *testing.T) {
 	// finance F1 submitted, E7 in progress).
 	var d dashboard.Dashboard
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
-		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, false)
+		d, err = postgres.LoadDashboard(w.ctx, tx, nil, w.cy26, []string{"electricity", "finance"}, false)
 		return err
 	})
 	want := []dashboard.SectorProgress{
@@ -108,7 +108,7 @@ func TestSectorStatusCountsFollowEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.do(t, w.nco, func(tx pgx.Tx) (err error) {
-		d, err = postgres.LoadDashboard(w.ctx, tx, w.cy26, []string{"electricity", "finance"}, false)
+		d, err = postgres.LoadDashboard(w.ctx, tx, nil, w.cy26, []string{"electricity", "finance"}, false)
 		return err
 	})
 	want[0].Overdue, want[1].Overdue = 1, 1

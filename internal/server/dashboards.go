@@ -66,14 +66,15 @@ func (s *Server) nationalPage(r *http.Request) (dashboards.Page, error) {
 	}
 	var in dashboards.OverviewInput
 	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		if in.Names, err = postgres.LoadReferenceNames(r.Context(), tx); err != nil {
+		var cycles []assessment.Cycle
+		if in.Names, cycles, err = postgres.LoadNamesAndCycles(r.Context(), tx); err != nil {
 			return err
 		}
 		var sectors []string
 		for _, sc := range in.Names.Sectors {
 			sectors = append(sectors, sc.Code)
 		}
-		in.D, err = postgres.LoadDashboard(r.Context(), tx, cycleID, sectors, true)
+		in.D, err = postgres.LoadDashboard(r.Context(), tx, cycles, cycleID, sectors, true)
 		return err
 	})
 	if err != nil {
@@ -189,7 +190,8 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 	var ministry string
 	var sectors []string
 	err = postgres.InTx(ctx, s.db, principal(r), func(tx pgx.Tx) error {
-		if in.Names, err = postgres.LoadReferenceNames(ctx, tx); err != nil {
+		var cycles []assessment.Cycle
+		if in.Names, cycles, err = postgres.LoadNamesAndCycles(ctx, tx); err != nil {
 			return err
 		}
 		if ministry, sectors, err = ministryScope(r, in.Names); err != nil {
@@ -199,7 +201,7 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 		if !slices.Contains(sectors, in.Focus) {
 			in.Focus = sectors[0]
 		}
-		in.D, in.MinistryFigures, err = postgres.LoadMinistryDashboard(ctx, tx, cycleID, sectors, in.Focus)
+		in.D, in.MinistryFigures, err = postgres.LoadMinistryDashboard(ctx, tx, cycles, cycleID, sectors, in.Focus)
 		return err
 	})
 	if err != nil {
@@ -267,14 +269,14 @@ func (s *Server) sectorPage(r *http.Request) (dashboards.Page, error) {
 	in := dashboards.SectorInput{Sector: code, Kind: f.Kind, Key: f.Key}
 	var cycles []assessment.Cycle
 	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) error {
-		if in.Names, err = postgres.LoadReferenceNames(ctx, tx); err != nil {
+		if in.Names, cycles, err = postgres.LoadNamesAndCycles(ctx, tx); err != nil {
 			return err
 		}
 		if !slices.ContainsFunc(in.Names.Sectors, func(n kijun.Named) bool { return n.Code == code }) {
 			return errNotFound
 		}
-		if cycles, err = postgres.ListCycles(ctx, tx); err != nil || (len(cycles) == 0 && cycleID == 0) {
-			return err
+		if len(cycles) == 0 && cycleID == 0 {
+			return nil
 		}
 		if in.Cycle, err = dashboard.PickCycle(cycles, cycleID); err != nil {
 			return err
@@ -366,13 +368,10 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 	var cycles []assessment.Cycle
 	var asmID int64 // the operator's assessment in the cycle, if any
 	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) error {
-		if in.Names, err = postgres.LoadReferenceNames(ctx, tx); err != nil {
+		if in.Names, cycles, err = postgres.LoadNamesAndCycles(ctx, tx); err != nil {
 			return err
 		}
-		if in.Sector, err = postgres.OperatorSector(ctx, tx, opID); err != nil {
-			return err
-		}
-		if cycles, err = postgres.ListCycles(ctx, tx); err != nil || len(cycles) == 0 {
+		if in.Sector, err = postgres.OperatorSector(ctx, tx, opID); err != nil || len(cycles) == 0 {
 			return err
 		}
 		if in.Cycle, err = dashboard.PickCycle(cycles, cycleID); err != nil {

@@ -166,12 +166,13 @@ type Segment struct {
 	Series int
 }
 
-// Segments lays out bar i.
-func (s StackedBars) Segments(i int) []Segment {
+// Segments lays out bar i, whose left edge is at x (the label column's
+// width, LabelW).
+func (s StackedBars) Segments(i, x0 int) []Segment {
 	b := s.Bars[i]
 	total := b.Total()
 	var out []Segment
-	x := float64(s.LabelW())
+	x := float64(x0)
 	for j, v := range b.Values {
 		if v == 0 || total == 0 {
 			continue

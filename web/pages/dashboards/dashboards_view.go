@@ -211,12 +211,21 @@ func heatFigure(loc *i18n.Localizer, in OverviewInput, id, kind string, dims []k
 		h.Cols = append(h.Cols, chart.Label{Text: dimShort(loc, kind, dim)})
 	}
 	f.Table.Rows = make([][]Cell, 0, len(d.Sectors)*len(dims))
+	// The kind's cells by sector and key, found once rather than by a
+	// walk of every cell for each of the heatmap's ~100 cells.
+	type at struct{ sector, key string }
+	cells := make(map[at]dashboard.Cell, len(d.Sectors)*len(dims))
+	for _, c := range d.Cells {
+		if c.Kind == kind {
+			cells[at{c.Sector, c.Key}] = c
+		}
+	}
 	for _, s := range d.Sectors {
 		name := loc.Pick(kijun.Name(in.Names.Sectors, s))
 		h.Rows = append(h.Rows, chart.Label{Text: name, Href: sectorHref(d.Cycle.ID, s)})
 		row := make([]chart.HeatCell, 0, len(dims))
 		for _, dim := range dims {
-			c := d.Lookup(s, kind, dim.Code)
+			c := cells[at{s, dim.Code}]
 			href := sectorHref(d.Cycle.ID, s, "key", dim.Code, "kind", kind, "sort", "score", "status", "counted")
 			row = append(row, chart.HeatCell{Value: c.Score, N: c.N, Href: href,
 				Title: name + " × " + loc.Pick(dim.Name) + ": " + pct(c.Score) + " (n=" + itoa(c.N) + ")"})

@@ -66,9 +66,9 @@ type Endpoint struct {
 var Endpoints = []Endpoint{
 	{
 		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16,
-		SQLName: "the dashboard store's queries: names, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans)",
+		SQLName: "the dashboard store's queries: names and cycles, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			names, err := postgres.LoadReferenceNames(ctx, tx)
+			names, cycles, err := postgres.LoadNamesAndCycles(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -76,15 +76,15 @@ var Endpoints = []Endpoint{
 			for _, sc := range names.Sectors {
 				sectors = append(sectors, sc.Code)
 			}
-			_, err = postgres.LoadDashboard(ctx, tx, v.Cycle, sectors, true)
+			_, err = postgres.LoadDashboard(ctx, tx, cycles, v.Cycle, sectors, true)
 			return err
 		},
 	},
 	{
 		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16,
-		SQLName: "the dashboard store's queries: names, postgres.LoadMinistryDashboard for its sectors (figures, weakest controls and operators below target of the first sector, needing attention)",
+		SQLName: "the dashboard store's queries: names and cycles, postgres.LoadMinistryDashboard for its sectors (figures, weakest controls and operators below target of the first sector, needing attention)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			names, err := postgres.LoadReferenceNames(ctx, tx)
+			names, cycles, err := postgres.LoadNamesAndCycles(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -99,22 +99,19 @@ var Endpoints = []Endpoint{
 			if len(sectors) == 0 {
 				return fmt.Errorf("ministry %s oversees no sector", v.Ministry)
 			}
-			_, _, err = postgres.LoadMinistryDashboard(ctx, tx, v.Cycle, sectors, sectors[0])
+			_, _, err = postgres.LoadMinistryDashboard(ctx, tx, cycles, v.Cycle, sectors, sectors[0])
 			return err
 		},
 	},
 	{
 		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16,
-		SQLName: "the store's queries as the page runs them: names, OperatorSector, ListCycles, LoadScorecard (benchmark, assessment, rollups, gaps)",
+		SQLName: "the store's queries as the page runs them: names and cycles, OperatorSector, LoadScorecard (benchmark, assessment, rollups, gaps)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			if _, err := postgres.LoadReferenceNames(ctx, tx); err != nil {
+			if _, _, err := postgres.LoadNamesAndCycles(ctx, tx); err != nil {
 				return err
 			}
 			sector, err := postgres.OperatorSector(ctx, tx, v.Operator)
 			if err != nil {
-				return err
-			}
-			if _, err := postgres.ListCycles(ctx, tx); err != nil {
 				return err
 			}
 			_, err = postgres.LoadScorecard(ctx, tx, v.Cycle, v.Operator, sector)
