@@ -21,6 +21,7 @@ const (
 	AssessmentReturned  Kind = "assessment.returned"       // to the operator's users
 	AssessmentAccepted  Kind = "assessment.accepted"       // to the operator's users
 	AssessmentCommented Kind = "assessment.commented"      // to the other side of the review thread
+	AssessmentExtended  Kind = "assessment.extended"       // its ministry moved the due date: to the operator's users
 	PlanReturned        Kind = "plan.returned"             // to the ministry
 	PlanAccepted        Kind = "plan.accepted"             // to the ministry
 	CycleOpened         Kind = "cycle.opened"              // to each enrolled operator's users
@@ -30,7 +31,7 @@ const (
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
-var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented,
+var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended,
 	PlanReturned, PlanAccepted, CycleOpened, EvaluationPublished, GrantGiven, GrantRevoked}
 
 // Valid reports whether k is a known kind.
@@ -43,7 +44,7 @@ func (k Kind) Audience() authz.Action {
 	switch k {
 	case ReviewWaiting:
 		return authz.ReviewAssessment
-	case AssessmentReturned, AssessmentAccepted, AssessmentCommented, CycleOpened:
+	case AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended, CycleOpened:
 		return authz.AnswerAssessment
 	case PlanReturned, PlanAccepted:
 		return authz.EditPlans

@@ -18,3 +18,7 @@ func WriteImportUnchecked(ctx context.Context, tx pgx.Tx, rows []exchange.Operat
 	_, err := writeImport(ctx, tx)
 	return err
 }
+
+// OverdueSQLForTest is the overdue filter, for the test that derives it
+// from assessment.Overdue.
+const OverdueSQLForTest = overdueSQL
