@@ -16,7 +16,7 @@ CREATE TABLE assessment_extensions (
   sector_code     text NOT NULL,
   previous_due    date NOT NULL,
   due_on          date NOT NULL CHECK (due_on > previous_due),
-  reason          text NOT NULL CHECK (length(btrim(reason)) BETWEEN 1 AND 2000),
+  reason          text NOT NULL CHECK (btrim(reason) <> '' AND length(reason) <= 2000),
   granted_by      bigint NOT NULL REFERENCES users(id),
   -- The granter's name as it was: the operator reads the history without
   -- reading the ministry's users.

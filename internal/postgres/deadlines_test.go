@@ -207,3 +207,49 @@ func TestExtensionLeavesTheOverdue(t *testing.T) {
 		return err
 	})
 }
+
+// TestOverduePlans: past a fiscal year's plan deadline, every ministry
+// overseeing a sector without a submitted plan covering the year is
+// overdue for the NCO; a ministry sees only itself; submitting a plan
+// takes it off.
+func TestOverduePlans(t *testing.T) {
+	t.Parallel()
+	w := newPlanWorld(t)
+	today := w.db.Today(t)
+	fy := kijun.FiscalYearOf(today)
+	if _, err := w.db.Owner.Exec(w.ctx, `INSERT INTO plan_deadlines (fiscal_year, due_on) VALUES ($1, $2)`, int(fy), today.AddDate(0, 0, -1)); err != nil {
+		t.Fatal(err)
+	}
+	overdue := func(p *identity.Principal) map[string]int {
+		out := map[string]int{}
+		w.must(t, p, func(tx pgx.Tx) error {
+			list, err := postgres.OverduePlans(w.ctx, tx)
+			for _, o := range list {
+				if o.FiscalYear != fy {
+					t.Errorf("overdue for FY%d", o.FiscalYear)
+				}
+				out[o.MinistryCode] = o.DaysOverdue
+			}
+			return err
+		})
+		return out
+	}
+	all := overdue(w.nco)
+	if all["METI"] != 1 || all["FSA"] != 1 || len(all) < 5 {
+		t.Fatalf("NCO: overdue %v; want every ministry one day late", all)
+	}
+	if got := overdue(w.meti); len(got) != 1 || got["METI"] != 1 {
+		t.Errorf("METI sees %v, want itself only", got)
+	}
+	w.must(t, w.meti, func(tx pgx.Tx) error {
+		id, err := postgres.CreatePlan(w.ctx, tx, w.meti, postgres.NewPlan{MinistryCode: "METI", SectorCodes: []string{"electricity"},
+			PeriodStart: fy, PeriodEnd: fy + 2, CatalogID: w.catalogID, Title: kijun.Text{Ja: "電力分野 実施計画"}}, "test")
+		if err != nil {
+			return err
+		}
+		return postgres.SubmitPlan(w.ctx, tx, w.meti, id, "test")
+	})
+	if got := overdue(w.nco); got["METI"] != 0 || got["FSA"] != 1 {
+		t.Errorf("after METI submitted: %v", got)
+	}
+}
