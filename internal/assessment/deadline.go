@@ -108,13 +108,20 @@ func CheckExtension(fy kijun.FiscalYear, s Status, current, proposed time.Time, 
 	case proposed.After(end):
 		ps = append(ps, Problem{Field: "due_on", MessageID: ExtendAfterYear, Args: map[string]any{"Date": kijun.ISODate(end)}})
 	}
+	return append(ps, CheckExtensionReason(reason)...)
+}
+
+// CheckExtensionReason returns what is wrong with an extension's reason
+// (CheckExtension's check of it, for a form whose date is not even a
+// date).
+func CheckExtensionReason(reason string) []Problem {
 	switch id := kijun.CheckText(reason, MaxExtensionReasonLen, ExtendReasonLong); {
 	case id == ExtendReasonLong:
-		ps = append(ps, Problem{Field: "reason", MessageID: id, Args: map[string]any{"Max": MaxExtensionReasonLen}})
+		return []Problem{{Field: "reason", MessageID: id, Args: map[string]any{"Max": MaxExtensionReasonLen}}}
 	case id != "":
-		ps = append(ps, Problem{Field: "reason", MessageID: id})
+		return []Problem{{Field: "reason", MessageID: id}}
 	case strings.TrimSpace(reason) == "":
-		ps = append(ps, Problem{Field: "reason", MessageID: ExtendNoReason})
+		return []Problem{{Field: "reason", MessageID: ExtendNoReason}}
 	}
-	return ps
+	return nil
 }

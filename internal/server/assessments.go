@@ -712,8 +712,8 @@ func (s *Server) handleAssessmentExtend(w http.ResponseWriter, r *http.Request) 
 		id = a.ID
 		due, ok := parseDay(form.DueOn)
 		if !ok {
-			return kijun.Errorf(kijun.EInvalid, postgres.MsgExtendInvalid, map[string]any{"Problems": []assessment.Problem{
-				{Field: "due_on", MessageID: assessment.ExtendBadDate}}})
+			return kijun.Errorf(kijun.EInvalid, postgres.MsgExtendInvalid, map[string]any{"Problems": append([]assessment.Problem{
+				{Field: "due_on", MessageID: assessment.ExtendBadDate}}, assessment.CheckExtensionReason(form.Reason)...)})
 		}
 		before, x, err := postgres.ExtendDue(r.Context(), tx, principal(r), a.ID, due, form.Reason, s.now(), middleware.GetReqID(r.Context()))
 		if err != nil {

@@ -100,11 +100,6 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 	p := principal(r)
 	if p.HasAnyGrant() {
 		v.SignedIn = true
-		names, err := postgres.LoadReferenceNames(r.Context(), s.db)
-		if err != nil {
-			return err
-		}
-		v.Ministries = kijun.NameMap(names.Ministries)
 		v.Areas = s.chrome(r).Nav
 		// An operator's assessments of every cycle still open; a ministry's
 		// pending reviews of any cycle.
@@ -112,7 +107,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		if len(p.Operators) == 0 {
 			f.Status, f.OpenCycles, v.Reviewer = string(assessment.Submitted), false, true
 		}
-		err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 			list, err := postgres.ListAssessments(r.Context(), tx, f)
 			v.Assessments, v.AssessmentTotal = list.Assessments, list.Total
 			if err != nil || !v.Reviewer {
@@ -138,6 +133,13 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		})
 		if err != nil {
 			return err
+		}
+		if len(v.OverduePlans)+len(v.OverdueEvaluations) > 0 {
+			names, err := postgres.LoadReferenceNames(r.Context(), s.db)
+			if err != nil {
+				return err
+			}
+			v.Ministries = kijun.NameMap(names.Ministries)
 		}
 	}
 	return s.render(w, r, http.StatusOK, pages.Home(v))
