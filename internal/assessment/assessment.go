@@ -124,7 +124,7 @@ var Statuses = []Status{NotStarted, InProgress, Submitted,
 	Returned, Accepted}
 
 // StatusOverdue is the derived status a list filters by: due date passed
-// and not submitted or accepted.
+// and still owed (Overdue).
 const StatusOverdue = "overdue"
 
 // Editable reports whether answers may change in this status (the
@@ -174,24 +174,30 @@ type SectionProgress struct {
 
 // Assessment is one operator's self-assessment in one cycle.
 type Assessment struct {
-	ID           int64
-	CycleID      int64
-	FiscalYear   kijun.FiscalYear
+	ID         int64
+	CycleID    int64
+	FiscalYear kijun.FiscalYear
+	// DueOn is the effective due date (Due): the extension if any, else
+	// CycleDueOn.
 	DueOn        time.Time
+	CycleDueOn   time.Time
 	OperatorID   int64
 	OperatorName kijun.Text
 	SectorCode   string
 	MinistryCode string
 	Status       Status
-	Overdue      bool
-	Version      int
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	SubmittedAt  *time.Time
-	AcceptedAt   *time.Time
-	ReturnedAt   *time.Time
-	Answered     int
-	Total        int
+	// Overdue and DaysOverdue: the rule (Overdue, DaysOverdue) at the
+	// database's today, as the lists' overdue filter reads it.
+	Overdue     bool
+	DaysOverdue int
+	Version     int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	SubmittedAt *time.Time
+	AcceptedAt  *time.Time
+	ReturnedAt  *time.Time
+	Answered    int
+	Total       int
 	// Sections is filled by GetAssessment, in section order.
 	Sections []SectionProgress
 }

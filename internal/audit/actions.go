@@ -17,8 +17,10 @@ var Actions = []string{
 	"assessment.answer.save", "assessment.answer.carry_forward", "assessment.answer.confirm",
 	"assessment.comment.add", "assessment.evidence.add",
 	"assessment.submit", "assessment.resubmit", "assessment.return", "assessment.accept",
+	"assessment.extend",
 	"plan.create", "plan.update", "plan.submit", "plan.review", "plan.return", "plan.accept", "plan.revise",
 	"plan.supersede", "plan.comment", "plan.profile.update", "plan.supplementary.save", "plan.supplementary.delete",
 	"evaluation.create", "evaluation.update", "evaluation.publish", "evaluation.respond",
 	"reminder.rule.add", "reminder.rule.remove", "reminder.send",
+	"plan.deadline.set",
 }

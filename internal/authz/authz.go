@@ -68,6 +68,9 @@ const (
 	EditEvaluations Action = "evaluations.edit"
 	// RespondEvaluation: a ministry answers its published evaluation.
 	RespondEvaluation Action = "evaluations.respond"
+	// SetPlanDeadlines: set by when the ministries submit their plans for
+	// a fiscal year (NCO admins; docs/deadlines.md).
+	SetPlanDeadlines Action = "plans.deadlines"
 	// ViewSectorProfile: an operator's users read the sector profile in
 	// force for their sector (not the plan).
 	ViewSectorProfile Action = "profile.view"
@@ -81,7 +84,7 @@ func canPlans(p *identity.Principal, a Action, r Resource) (allowed, known bool)
 		return p.NCO || ownMinistry, true
 	case EditPlans, RespondEvaluation:
 		return ownMinistry, true
-	case ReviewPlans, EditEvaluations:
+	case ReviewPlans, EditEvaluations, SetPlanDeadlines:
 		return p.NCOAdmin, true
 	case ViewSectorProfile:
 		return len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID)), true
@@ -111,6 +114,10 @@ const (
 	// CommentAssessment: write in the review threads — both sides and the
 	// NCO.
 	CommentAssessment Action = "assessments.comment"
+	// ExtendAssessment: move one operator's due date later, with a reason
+	// (docs/deadlines.md) — the ministry overseeing the operator's sector,
+	// as for the review; not the NCO, which reviews no assessment.
+	ExtendAssessment Action = "assessments.extend"
 )
 
 // canAssessments is the policy of the assessment actions (see above).
@@ -124,7 +131,7 @@ func canAssessments(p *identity.Principal, a Action, r Resource) (allowed, known
 		return p.NCO || ministry || operator, true
 	case AnswerAssessment:
 		return operator, true
-	case ReviewAssessment:
+	case ReviewAssessment, ExtendAssessment:
 		return ministry, true
 	}
 	return false, false

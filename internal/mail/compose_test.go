@@ -20,7 +20,8 @@ var kindParams = map[notify.Kind][]string{
 	notify.PlanCommented: {"Plan", "Ministry"}, notify.EvaluationPublished: {"Year"},
 	notify.EvaluationAnswered: {"Ministry", "Sector", "Year"}, notify.CatalogPublished: {"Catalog", "Version"},
 	notify.GrantGiven: {"Role"}, notify.GrantRevoked: {"Role"},
-	notify.ReminderDue: {"Operator", "Year", "Due", "Days"}, notify.ReminderOverdue: {"Operator", "Year", "Due", "Days"},
+	notify.AssessmentExtended: {"Operator", "Year", "Date"},
+	notify.ReminderDue:        {"Operator", "Year", "Due", "Days"}, notify.ReminderOverdue: {"Operator", "Year", "Due", "Days"},
 }
 
 // TestEveryKindIsWritten: every kind's notice reads in both languages

@@ -22,6 +22,7 @@ const (
 	AssessmentAccepted  Kind = "assessment.accepted"       // to the operator's users
 	AssessmentCommented Kind = "assessment.commented"      // to the other side of the review thread
 	PlanReviewWaiting   Kind = "plan.review_waiting"       // submitted: to the NCO's reviewers
+	AssessmentExtended  Kind = "assessment.extended"       // its ministry moved the due date: to the operator's users
 	PlanReturned        Kind = "plan.returned"             // to the ministry
 	PlanAccepted        Kind = "plan.accepted"             // to the ministry
 	PlanCommented       Kind = "plan.commented"            // to the other side: the ministry, or the NCO's reviewers
@@ -36,7 +37,7 @@ const (
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
-var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented,
+var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended,
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
 	EvaluationPublished, EvaluationAnswered, CatalogPublished, GrantGiven, GrantRevoked}
 
@@ -51,7 +52,8 @@ func (k Kind) Audience() authz.Action {
 	switch k {
 	case ReviewWaiting:
 		return authz.ReviewAssessment
-	case AssessmentReturned, AssessmentAccepted, AssessmentCommented, CycleOpened, CatalogPublished, ReminderDue, ReminderOverdue:
+	case AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended, CycleOpened, CatalogPublished,
+		ReminderDue, ReminderOverdue:
 		return authz.AnswerAssessment
 	case PlanReviewWaiting:
 		return authz.ReviewPlans

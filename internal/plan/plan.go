@@ -389,11 +389,15 @@ type Evaluation struct {
 	Rating              EvaluationRating
 	Published           bool
 	PublishedAt         *time.Time
-	Response            string
-	RespondedAt         *time.Time
-	RespondedBy         string
-	Edits               int
-	UpdatedAt           time.Time
+	// RespondBy is by when the ministry answers (set when published; nil:
+	// no date). Overdue is ResponseOverdue at the database's today.
+	RespondBy   *time.Time
+	Overdue     bool
+	Response    string
+	RespondedAt *time.Time
+	RespondedBy string
+	Edits       int
+	UpdatedAt   time.Time
 }
 
 // Change is one difference between two plan versions.

@@ -1075,12 +1075,22 @@ func reviewHead(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64,
 	return h, nil
 }
 
-// overdueSQL says whether assessment a of cycle c is overdue: its due date
-// (a date in Japan) has passed and it is neither submitted nor accepted.
-const overdueSQL = `(a.status IN ('not_started', 'in_progress', 'returned') AND c.due_on < (now() AT TIME ZONE 'Asia/Tokyo')::date)`
+// dueSQL is assessment a's effective due date (assessment.Due): its own
+// (an extension) if set, else its cycle c's.
+const dueSQL = `coalesce(a.due_on, c.due_on)`
 
-const assessmentColumns = `a.id, a.cycle_id, c.fiscal_year, c.due_on, a.operator_id, o.name_ja, o.name_en, a.sector_code,
-	coalesce(a.ministry_code, ''), a.status, ` + overdueSQL + `, a.version, a.created_at, a.updated_at,
+// todaySQL is the database's date in Japan: lists, filters and counts
+// decide what is overdue by the database's clock (docs/deadlines.md).
+const todaySQL = `(now() AT TIME ZONE 'Asia/Tokyo')::date`
+
+// overdueSQL says whether assessment a of cycle c is overdue
+// (assessment.Overdue at the database's today): its effective due date (a
+// date in Japan) has passed and it is still owed (Status.Owed).
+// TestOverdueSQLFollowsTheRule derives it from the Go rule.
+const overdueSQL = `(a.status IN ('not_started', 'in_progress', 'returned') AND ` + dueSQL + ` < ` + todaySQL + `)`
+
+const assessmentColumns = `a.id, a.cycle_id, c.fiscal_year, a.due_on, c.due_on, a.operator_id, o.name_ja, o.name_en, a.sector_code,
+	coalesce(a.ministry_code, ''), a.status, ` + todaySQL + `, a.version, a.created_at, a.updated_at,
 	a.submitted_at, a.accepted_at, a.returned_at,
 	(SELECT count(*) FROM answers x WHERE x.assessment_id = a.id AND x.status IS NOT NULL), s.control_count`
 
@@ -1091,9 +1101,15 @@ const assessmentFrom = ` FROM assessments a
 
 func scanAssessment(r pgx.CollectableRow) (assessment.Assessment, error) {
 	var a assessment.Assessment
-	err := r.Scan(&a.ID, &a.CycleID, &a.FiscalYear, &a.DueOn, &a.OperatorID, &a.OperatorName.Ja, &a.OperatorName.En,
-		&a.SectorCode, &a.MinistryCode, &a.Status, &a.Overdue, &a.Version, &a.CreatedAt, &a.UpdatedAt,
+	var own *time.Time
+	var today time.Time
+	err := r.Scan(&a.ID, &a.CycleID, &a.FiscalYear, &own, &a.CycleDueOn, &a.OperatorID, &a.OperatorName.Ja, &a.OperatorName.En,
+		&a.SectorCode, &a.MinistryCode, &a.Status, &today, &a.Version, &a.CreatedAt, &a.UpdatedAt,
 		&a.SubmittedAt, &a.AcceptedAt, &a.ReturnedAt, &a.Answered, &a.Total)
+	a.DueOn = assessment.Due(own, a.CycleDueOn)
+	a.CycleDueOn = assessment.Day(a.CycleDueOn)
+	today = assessment.Day(today)
+	a.Overdue, a.DaysOverdue = assessment.Overdue(a.Status, a.DueOn, today), assessment.DaysOverdue(a.Status, a.DueOn, today)
 	return a, err
 }
 

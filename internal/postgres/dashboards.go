@@ -336,7 +336,7 @@ func NeedingAttention(ctx context.Context, tx pgx.Tx, cycleID int64, sectors []s
 }
 
 func queueNeedingAttention(b *pgx.Batch, list *[]dashboard.Attention, total *int, cycleID int64, sectors []string, limit int) {
-	b.Queue(`SELECT a.id, a.sector_code, o.name_ja, o.name_en, a.status, `+overdueSQL+`, c.due_on, a.returned_at,
+	b.Queue(`SELECT a.id, a.sector_code, o.name_ja, o.name_en, a.status, `+overdueSQL+`, `+dueSQL+`, a.returned_at,
 			count(*) OVER ()
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id JOIN operators o ON o.id = a.operator_id
 		WHERE a.cycle_id = $1 AND a.sector_code = ANY ($2) AND (a.status = 'returned' OR `+overdueSQL+`)

@@ -22,3 +22,7 @@ func WriteImportUnchecked(ctx context.Context, tx pgx.Tx, rows []exchange.Operat
 // DueRemindersSQL is the statement SendDueReminders runs, for the
 // benchmark's EXPLAIN ANALYZE beside it.
 const DueRemindersSQL = dueRemindersSQL
+
+// OverdueSQLForTest is the overdue filter, for the test that derives it
+// from assessment.Overdue.
+const OverdueSQLForTest = overdueSQL

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -21,15 +23,21 @@ import (
 
 const evaluationColumns = `e.id, e.ministry_code, e.sector_code, e.fiscal_year, coalesce(e.plan_id, 0), e.findings,
 	e.good_practices, e.improvement_requests, e.rating, e.status = 'published', e.published_at, e.response,
-	e.responded_at, e.responded_by, e.edits, e.updated_at`
+	e.responded_at, e.responded_by, e.edits, e.updated_at, e.respond_by, ` + todaySQL
 
 func scanEvaluation(r pgx.CollectableRow) (plan.Evaluation, error) {
 	var e plan.Evaluation
 	var fy int
+	var today time.Time
 	err := r.Scan(&e.ID, &e.MinistryCode, &e.SectorCode, &fy, &e.PlanID, &e.Findings, &e.GoodPractices,
 		&e.ImprovementRequests, &e.Rating, &e.Published, &e.PublishedAt, &e.Response, &e.RespondedAt, &e.RespondedBy,
-		&e.Edits, &e.UpdatedAt)
+		&e.Edits, &e.UpdatedAt, &e.RespondBy, &today)
 	e.FiscalYear = kijun.FiscalYear(fy)
+	if e.RespondBy != nil {
+		d := assessment.Day(*e.RespondBy)
+		e.RespondBy = &d
+	}
+	e.Overdue = e.ResponseOverdue(assessment.Day(today))
 	return e, err
 }
 
@@ -143,8 +151,10 @@ func UpdateEvaluation(ctx context.Context, tx pgx.Tx, p *identity.Principal, e p
 	return Audit(ctx, tx, evaluationEvent(p, requestID, "evaluation.update", before), before, after)
 }
 
-// PublishEvaluation shows the evaluation to its ministry; it needs a rating.
-func PublishEvaluation(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, requestID string) error {
+// PublishEvaluation shows the evaluation to its ministry; it needs a
+// rating. respondBy, if not nil, is by when the ministry answers
+// (plan.CheckRespondBy at now, the caller's clock).
+func PublishEvaluation(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, respondBy *time.Time, now time.Time, requestID string) error {
 	if !p.NCO {
 		return kijun.Errorf(kijun.EForbidden, msgPlanForbidden, nil)
 	}
@@ -158,12 +168,24 @@ func PublishEvaluation(ctx context.Context, tx pgx.Tx, p *identity.Principal, id
 	if e.Rating == "" {
 		return kijun.Errorf(kijun.EInvalid, "plans.error.rating", nil)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE plan_evaluations SET status = 'published', published_at = now(), updated_at = now()
-		WHERE id = $1`, id); err != nil {
+	var by *string
+	if respondBy != nil {
+		if ps := plan.CheckRespondBy(e.FiscalYear, *respondBy, now); len(ps) > 0 {
+			return kijun.Errorf(kijun.EInvalid, msgPlanInvalid, map[string]any{"Problems": ps})
+		}
+		d := kijun.ISODate(*respondBy)
+		by = &d
+	}
+	if _, err := tx.Exec(ctx, `UPDATE plan_evaluations SET status = 'published', published_at = now(), updated_at = now(),
+			respond_by = $2::date
+		WHERE id = $1`, id, by); err != nil {
 		return planErr(err)
 	}
-	return Audit(ctx, tx, evaluationEvent(p, requestID, "evaluation.publish", e), map[string]string{"status": "draft"},
-		map[string]string{"status": "published"})
+	after := map[string]string{"status": "published"}
+	if by != nil {
+		after["respond_by"] = *by
+	}
+	return Audit(ctx, tx, evaluationEvent(p, requestID, "evaluation.publish", e), map[string]string{"status": "draft"}, after)
 }
 
 // RespondEvaluation records the ministry's answer to a published evaluation.

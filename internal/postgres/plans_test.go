@@ -732,7 +732,9 @@ func TestEvaluationLifecycle(t *testing.T) {
 	// A draft is the NCO's: the ministry sees nothing and cannot answer.
 	err := w.as(w.meti, func(tx pgx.Tx) error { _, err := postgres.GetEvaluation(w.ctx, tx, id); return err })
 	planErrorIs(t, err, kijun.ENotFound, "error.not_found")
-	err = w.as(w.nco, func(tx pgx.Tx) error { return postgres.PublishEvaluation(w.ctx, tx, w.nco, id, "test") })
+	err = w.as(w.nco, func(tx pgx.Tx) error {
+		return postgres.PublishEvaluation(w.ctx, tx, w.nco, id, nil, time.Now(), "test")
+	})
 	planErrorIs(t, err, kijun.EInvalid, "plans.error.rating")
 	w.must(t, w.nco, func(tx pgx.Tx) error {
 		e, err := postgres.GetEvaluation(w.ctx, tx, id)
@@ -746,7 +748,7 @@ func TestEvaluationLifecycle(t *testing.T) {
 		if err := postgres.UpdateEvaluation(w.ctx, tx, w.nco, e, e.Edits, "test"); err != nil {
 			return err
 		}
-		return postgres.PublishEvaluation(w.ctx, tx, w.nco, id, "test")
+		return postgres.PublishEvaluation(w.ctx, tx, w.nco, id, nil, time.Now(), "test")
 	})
 	w.must(t, w.meti, func(tx pgx.Tx) error {
 		return postgres.RespondEvaluation(w.ctx, tx, w.meti, id, "次年度から督促を月次で行います。", "test")

@@ -238,6 +238,7 @@ func TestCheckLimitsAreGo(t *testing.T) {
 		{"answers", "maturity", false, assessment.MaxMaturity},
 		{"review_comments", "body", true, assessment.MaxCommentLen},
 		{"assessment_events", "note", true, assessment.MaxCommentLen},
+		{"assessment_extensions", "reason", true, assessment.MaxExtensionReasonLen},
 		{"evidence", "file_name", true, assessment.MaxEvidenceName},
 		{"evidence", "size", false, assessment.MaxEvidenceCeiling},
 		{"plan_versions", "title_ja", true, plan.MaxTitle},

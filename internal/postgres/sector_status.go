@@ -49,9 +49,19 @@ func RebuildSectorStatusCounts(ctx context.Context, q Querier, cycleID int64) (i
 	return n, err
 }
 
+// extendedOverdueSQL corrects the overdue count of sector s.sector_code
+// in cycle c, taken from the cycle's due date, for the few owed
+// assessments with a due date of their own (an extension): +1 for one
+// overdue by its own date, −1 for one the cycle's date counted
+// (assessments_extended, a partial index, finds them).
+const extendedOverdueSQL = `coalesce((SELECT sum((a.due_on < ` + todaySQL + `)::int - (c.due_on < ` + todaySQL + `)::int)
+		FROM assessments a WHERE a.cycle_id = c.id AND a.sector_code = s.sector_code AND a.due_on IS NOT NULL
+			AND a.status IN ('not_started', 'in_progress', 'returned')), 0)`
+
 // progressSQL is the dashboards' submission progress: per sector of $2
-// in cycle $1, the count of assessments by status, overdue (the cycle's
-// due date passed, Asia/Tokyo, and not started, in progress or returned)
+// in cycle $1, the count of assessments by status, overdue (the effective
+// due date passed, Asia/Tokyo, and not started, in progress or returned:
+// overdueSQL)
 // and the total, from sector_status_counts; sectors without assessments
 // are left out.
 const progressSQL = `SELECT s.sector_code,
@@ -60,9 +70,9 @@ const progressSQL = `SELECT s.sector_code,
 		coalesce(sum(s.n) FILTER (WHERE s.status = 'submitted'), 0)::int,
 		coalesce(sum(s.n) FILTER (WHERE s.status = 'returned'), 0)::int,
 		coalesce(sum(s.n) FILTER (WHERE s.status = 'accepted'), 0)::int,
-		coalesce(sum(s.n) FILTER (WHERE s.status IN ('not_started', 'in_progress', 'returned')
-			AND c.due_on < (now() AT TIME ZONE 'Asia/Tokyo')::date), 0)::int,
+		(coalesce(sum(s.n) FILTER (WHERE s.status IN ('not_started', 'in_progress', 'returned')
+			AND c.due_on < ` + todaySQL + `), 0) + ` + extendedOverdueSQL + `)::int,
 		sum(s.n)::int
 	FROM sector_status_counts s JOIN cycles c ON c.id = s.cycle_id
 	WHERE s.cycle_id = $1 AND s.sector_code = ANY ($2)
-	GROUP BY 1 HAVING sum(s.n) > 0`
+	GROUP BY 1, c.id, c.due_on HAVING sum(s.n) > 0`

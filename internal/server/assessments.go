@@ -41,6 +41,7 @@ func (s *Server) assessmentRoutes(h routeFunc) {
 	h(http.MethodPost, "/assessments/{id}/carry-forward", authz.AnswerAssessment, s.handleCarryForward)
 	h(http.MethodPost, "/assessments/{id}/submit", authz.AnswerAssessment, s.handleAssessmentSubmit)
 	h(http.MethodPost, "/assessments/{id}/review", authz.ReviewAssessment, s.handleAssessmentReview)
+	h(http.MethodPost, "/assessments/{id}/extend", authz.ExtendAssessment, s.handleAssessmentExtend)
 	h(http.MethodGet, "/evidence/{id}", authz.ViewAssessment, s.handleEvidenceDownload)
 }
 
@@ -221,13 +222,19 @@ func refusal(err error) (*kijun.Error, bool) {
 // next, the gaps that stop a submission (problems), review (with the
 // review form as typed when it comes back) and history.
 func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status int, problems []assessment.AnswerProblem, review asm.ReviewForm, refused *asm.Message) error {
+	return s.showAssessment(w, r, status, asm.ShowView{Problems: problems, Review: review, Refused: refused})
+}
+
+// showAssessment renders the overview with what v already holds (a form
+// coming back) and everything the page reads.
+func (s *Server) showAssessment(w http.ResponseWriter, r *http.Request, status int, v asm.ShowView) error {
 	p := principal(r)
-	v := asm.ShowView{Problems: problems, Review: review, Refused: refused, Notice: r.URL.Query().Get("done"), Imported: r.URL.Query().Get("imported")}
+	v.Notice, v.Imported = r.URL.Query().Get("done"), r.URL.Query().Get("imported")
 	if _, err := strconv.Atoi(v.Imported); err != nil {
 		v.Imported = ""
 	}
 	switch v.Notice {
-	case "", "submitted", "accept", "return", "carried":
+	case "", "submitted", "accept", "return", "carried", "extended":
 	default:
 		v.Notice = "" // only the notices the page knows
 	}
@@ -237,6 +244,9 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 			return err
 		}
 		if v.History, err = postgres.History(r.Context(), tx, v.Assessment.ID); err != nil {
+			return err
+		}
+		if v.Extensions, err = postgres.ListExtensions(r.Context(), tx, v.Assessment.ID); err != nil {
 			return err
 		}
 		if v.Comments, err = postgres.ListComments(r.Context(), tx, v.Assessment.ID, ""); err != nil {
@@ -260,6 +270,7 @@ func (s *Server) renderAssessment(w http.ResponseWriter, r *http.Request, status
 	v.CanAnswer = authz.Can(p, authz.AnswerAssessment, res) && v.Assessment.Status.Editable()
 	v.CanReview = authz.Can(p, authz.ReviewAssessment, res) && v.Assessment.Status == assessment.Submitted
 	v.CanComment = authz.Can(p, authz.CommentAssessment, res)
+	v.CanExtend = authz.Can(p, authz.ExtendAssessment, res) && v.Assessment.Status.Owed()
 	if v.Sections, err = s.sectionNames(r); err != nil {
 		return err
 	}
@@ -683,6 +694,54 @@ func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	http.Redirect(w, r, "/assessments/"+itoa(id)+"?done="+decision, http.StatusSeeOther)
+	return nil
+}
+
+// handleAssessmentExtend moves the assessment's due date for its
+// operator (its ministry), with a reason, and tells the operator's users.
+// A refusal comes back on the page with what was typed and each message
+// next to its field.
+func (s *Server) handleAssessmentExtend(w http.ResponseWriter, r *http.Request) error {
+	form := asm.ExtendForm{DueOn: r.PostFormValue("due_on"), Reason: r.PostFormValue("reason")}
+	var id int64
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.ExtendAssessment)
+		if err != nil {
+			return err
+		}
+		id = a.ID
+		due, ok := parseDay(form.DueOn)
+		if !ok {
+			return kijun.Errorf(kijun.EInvalid, postgres.MsgExtendInvalid, map[string]any{"Problems": append([]assessment.Problem{
+				{Field: "due_on", MessageID: assessment.ExtendBadDate}}, assessment.CheckExtensionReason(form.Reason)...)})
+		}
+		before, x, err := postgres.ExtendDue(r.Context(), tx, principal(r), a.ID, due, form.Reason, s.now(), middleware.GetReqID(r.Context()))
+		if err != nil {
+			return err
+		}
+		e := assessmentEvent(notify.AssessmentExtended, before, principal(r))
+		e.Params["Date"] = kijun.Text{Ja: kijun.FormatDate(kijun.Ja, x.DueOn), En: kijun.FormatDate(kijun.En, x.DueOn)}
+		return s.notify(r.Context(), tx, e)
+	})
+	if ke, ok := refusal(err); ok {
+		v := asm.ShowView{Extend: form}
+		problems, _ := ke.Args["Problems"].([]assessment.Problem)
+		if len(problems) == 0 {
+			problems = []assessment.Problem{{MessageID: ke.MessageID, Args: ke.Args}}
+		}
+		for _, pr := range problems {
+			if pr.Field == "" {
+				v.Refused = &asm.Message{MessageID: pr.MessageID, Args: pr.Args}
+				continue
+			}
+			v.Extend.Refuse(pr.Field, pr.MessageID, pr.Args)
+		}
+		return s.showAssessment(w, r, statusOf(err), v)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/assessments/"+itoa(id)+"?done=extended#extensions-heading", http.StatusSeeOther)
 	return nil
 }
 

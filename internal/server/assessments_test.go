@@ -550,6 +550,7 @@ func init() {
 			"POST /assessments/{id}/carry-forward": {byID("/assessments/", pairs, "/carry-forward"), allow("POST", 422, operators, nil)},
 			"POST /assessments/{id}/submit":        {byID("/assessments/", pairs, "/submit"), allow("POST", 422, operators, nil)},  // incomplete
 			"POST /assessments/{id}/review":        {byID("/assessments/", pairs, "/review"), allow("POST", 422, ministries, nil)}, // not submitted
+			"POST /assessments/{id}/extend":        {byID("/assessments/", pairs, "/extend"), allow("POST", 422, ministries, nil)}, // no date
 			"GET /evidence/{id}": {func(role string, own bool) string {
 				pair, ok := pairs[role]
 				if !ok {

@@ -35,7 +35,7 @@ var hostileFields = []string{
 	"designated_since", "scopes", "body", "note", "decision", "comment", "confirm", "upload", "token",
 	"fiscal_year", "catalog", "catalog_id", "opens_on", "due_on", "title_ja", "title_en", "period_start",
 	"period_end", "sectors", "edits", "response", "rating", "target", "lang", "role", "email", "user",
-	"ref", "how", "maturity-GV.1", "version-GV.1", "status-GV.1", "how-GV.1", "lines", "name_0", "kind_0",
+	"ref", "how", "maturity-GV.1", "version-GV.1", "status-GV.1", "how-GV.1", "lines", "name_0", "kind_0", "respond_by",
 }
 
 // leak matches Go and database error text and stack traces: what a page

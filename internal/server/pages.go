@@ -111,10 +111,36 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 			list, err := postgres.ListAssessments(r.Context(), tx, f)
 			v.Assessments, v.AssessmentTotal = list.Assessments, list.Total
+			if err != nil || !v.Reviewer {
+				return err
+			}
+			// What is past its due date in the principal's scope
+			// (docs/deadlines.md): assessments of open cycles, plans
+			// and answers to evaluations.
+			over, err := postgres.ListAssessments(r.Context(), tx, assessment.Filter{OpenCycles: true,
+				Status: assessment.StatusOverdue, Limit: 1})
+			if err != nil {
+				return err
+			}
+			v.OverdueAssessments = over.Total
+			if !p.NCO && len(p.Ministries) == 0 {
+				return nil
+			}
+			if v.OverduePlans, err = postgres.OverduePlans(r.Context(), tx); err != nil {
+				return err
+			}
+			v.OverdueEvaluations, err = postgres.OverdueEvaluations(r.Context(), tx)
 			return err
 		})
 		if err != nil {
 			return err
+		}
+		if len(v.OverduePlans)+len(v.OverdueEvaluations) > 0 {
+			names, err := postgres.LoadReferenceNames(r.Context(), s.db)
+			if err != nil {
+				return err
+			}
+			v.Ministries = kijun.NameMap(names.Ministries)
 		}
 	}
 	return s.render(w, r, http.StatusOK, pages.Home(v))

@@ -30,6 +30,8 @@ func (s *Server) planRoutes(h routeFunc) {
 	get, post := http.MethodGet, http.MethodPost
 	h(get, "/plans", authz.ViewPlans, s.handlePlanIndex)
 	h(get, "/plans/review", authz.ReviewPlans, s.handlePlanQueue)
+	h(get, "/plans/deadlines", authz.ViewPlans, s.handlePlanDeadlines)
+	h(post, "/plans/deadlines", authz.SetPlanDeadlines, s.handlePlanDeadlineSet)
 	h(get, "/plans/new", authz.EditPlans, s.handlePlanNew)
 	h(post, "/plans", authz.EditPlans, s.handlePlanCreate)
 	h(get, "/plans/{id}", authz.ViewPlans, s.handlePlanShow)

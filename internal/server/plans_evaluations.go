@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -118,12 +119,16 @@ func (s *Server) handleEvaluationShow(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) renderEvaluation(w http.ResponseWriter, r *http.Request, status int, typed *plans.EvaluationForm, response, respErr string) error {
+	return s.renderEvaluationWith(w, r, status, typed, response, respErr, plans.PublishForm{})
+}
+
+func (s *Server) renderEvaluationWith(w http.ResponseWriter, r *http.Request, status int, typed *plans.EvaluationForm, response, respErr string, publish plans.PublishForm) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	p := principal(r)
-	v := plans.EvaluationView{Response: response, RespError: respErr}
+	v := plans.EvaluationView{Response: response, RespError: respErr, Publish: publish}
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if v.E, err = postgres.GetEvaluation(r.Context(), tx, id); err != nil {
 			return err
@@ -176,14 +181,26 @@ func (s *Server) handleEvaluationUpdate(w http.ResponseWriter, r *http.Request) 
 	return nil
 }
 
+// handleEvaluationPublish publishes an evaluation with, optionally, the
+// date by which its ministry answers; a refused date comes back next to
+// its field.
 func (s *Server) handleEvaluationPublish(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	p := principal(r)
+	typed := r.PostFormValue("respond_by")
+	var by *time.Time
+	if typed != "" {
+		d, ok := parseDay(typed)
+		if !ok {
+			return s.renderEvaluationPublish(w, r, typed, "form.bad_date", nil)
+		}
+		by = &d
+	}
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		if err := postgres.PublishEvaluation(r.Context(), tx, p, id, reqID(r)); err != nil {
+		if err := postgres.PublishEvaluation(r.Context(), tx, p, id, by, s.now(), reqID(r)); err != nil {
 			return err
 		}
 		e, err := postgres.GetEvaluation(r.Context(), tx, id)
@@ -195,11 +212,24 @@ func (s *Server) handleEvaluationPublish(w http.ResponseWriter, r *http.Request)
 			Scope:  authz.Resource{MinistryCode: e.MinistryCode},
 			Params: map[string]kijun.Text{"Year": {Ja: y, En: y}}, Link: "/evaluations/" + itoa(id), Actor: p.UserID})
 	})
+	var ke *kijun.Error
+	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
+		if ps, ok := ke.Args["Problems"].([]plan.FieldProblem); ok && len(ps) > 0 {
+			return s.renderEvaluationPublish(w, r, typed, ps[0].MessageID, ps[0].Args)
+		}
+	}
 	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/evaluations/"+itoa(id), http.StatusSeeOther)
 	return nil
+}
+
+// renderEvaluationPublish shows the evaluation again with the publish
+// form's date as typed and why it was refused.
+func (s *Server) renderEvaluationPublish(w http.ResponseWriter, r *http.Request, typed, messageID string, args map[string]any) error {
+	return s.renderEvaluationWith(w, r, http.StatusUnprocessableEntity, nil, "", "",
+		plans.PublishForm{RespondBy: typed, Error: messageID, Args: args})
 }
 
 func (s *Server) handleEvaluationRespond(w http.ResponseWriter, r *http.Request) error {

@@ -171,6 +171,8 @@ func init() {
 		return map[string]routeCase{
 			"GET /plans":                                  {fixed("/plans"), allow("GET", 200, viewers, viewers)},
 			"GET /plans/review":                           {fixed("/plans/review"), allow("GET", 200, admin, admin)},
+			"GET /plans/deadlines":                        {fixed("/plans/deadlines"), allow("GET", 200, viewers, viewers)},
+			"POST /plans/deadlines":                       {fixed("/plans/deadlines"), allow("POST", 422, admin, admin)}, // empty form
 			"GET /plans/new":                              {fixed("/plans/new"), allow("GET", 200, ministries, ministries)},
 			"POST /plans":                                 {fixed("/plans"), allow("POST", 422, ministries, ministries)},
 			"GET /plans/{id}":                             {byID("/plans/", drafts, ""), allow("GET", 200, viewers, ncos)},

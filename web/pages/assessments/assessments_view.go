@@ -67,6 +67,27 @@ type ShowView struct {
 	CanAnswer  bool
 	CanReview  bool
 	CanComment bool
+	// Extensions of the due date, oldest first; CanExtend offers the
+	// form (the overseeing ministry, while the operator owes it), Extend
+	// is the form as typed when it comes back.
+	Extensions []assessment.Extension
+	CanExtend  bool
+	Extend     ExtendForm
+}
+
+// ExtendForm is the extension form as the ministry typed it, with each
+// refusal by field (due_on, reason).
+type ExtendForm struct {
+	DueOn, Reason string
+	Errors        map[string]Message
+}
+
+// Refuse records why field was refused.
+func (f *ExtendForm) Refuse(field, messageID string, args map[string]any) {
+	if f.Errors == nil {
+		f.Errors = map[string]Message{}
+	}
+	f.Errors[field] = Message{MessageID: messageID, Args: args}
 }
 
 // Message is a translated message's id and its arguments.

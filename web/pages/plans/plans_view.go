@@ -271,7 +271,16 @@ type EvaluationView struct {
 	CanRespond bool
 	Response   string
 	RespError  string
+	Publish    PublishForm
 	Names      kijun.ReferenceNames
+}
+
+// PublishForm is the publish form's date to answer by, as typed, and why
+// it was refused.
+type PublishForm struct {
+	RespondBy string
+	Error     string
+	Args      map[string]any
 }
 
 // ReportView is the annual evaluation report.
@@ -491,4 +500,24 @@ func ChangeValue(ctx context.Context, field, value string) string {
 		return reflectionName(ctx, plan.Reflection(value))
 	}
 	return value
+}
+
+// DeadlinesView is the page of plan deadlines: by when the ministries
+// submit their plans for each fiscal year, who is overdue, and (NCO
+// admins) the form that sets a deadline.
+type DeadlinesView struct {
+	Deadlines []plan.PlanDeadline
+	Overdue   []plan.PlanOverdue
+	CanSet    bool
+	Form      DeadlineForm
+	Saved     bool
+	Names     kijun.ReferenceNames
+}
+
+// DeadlineForm is the deadline form as typed, with each refusal by field
+// (fiscal_year, due_on).
+type DeadlineForm struct {
+	FiscalYear, DueOn string
+	Errors            map[string]string
+	Args              map[string]map[string]any
 }
