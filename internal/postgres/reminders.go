@@ -81,7 +81,7 @@ func DeleteReminderRule(ctx context.Context, tx pgx.Tx, p *identity.Principal, r
 }
 
 // SendDueReminders evaluates every open cycle's rules for day (a day in
-// Japan) in one statement: each open assessment (remind.Open) of an
+// Japan) in one statement: each open assessment (assessment.Status.Owed) of an
 // active operator for which a rule fires on day (kijun_reminder_fires,
 // from its effective due date) and that has no reminder of day yet gets
 // one row in reminders_sent — the rule with the lowest id when several
@@ -132,7 +132,7 @@ const dueRemindersSQL = `WITH fire AS (
 // dateOf is the JST calendar date of t, as the database's date.
 func dateOf(t time.Time) string { return assessment.Day(t).Format(time.DateOnly) }
 
-// ListEscalation lists the open assessments (remind.Open) of cycle that
+// ListEscalation lists the open assessments (assessment.Status.Owed) of cycle that
 // the reader sees (RLS; sector narrows it), most overdue first, with the
 // last activity (the assessment's or an answer's last change), the last
 // day a reminder went out, and the contacts: the register's, and (with

@@ -63,24 +63,14 @@ func (r Rule) FiresOn(due, day time.Time) bool {
 
 // DaysLeft is the number of days from day to due in Japan: negative once
 // the due date has passed (−3: three days overdue).
-func DaysLeft(due, day time.Time) int {
-	a, b := assessment.Day(due), assessment.Day(day)
-	// Whole days between two JST midnights (JST has no daylight saving).
-	return int(a.Sub(b).Hours() / 24)
-}
+func DaysLeft(due, day time.Time) int { return assessment.DaysBetween(day, due) }
 
-// Open reports whether an assessment in status s is still to be
-// submitted, and so is reminded and listed: not started, in progress or
-// returned.
-func Open(s assessment.Status) bool {
-	return s == assessment.NotStarted || s == assessment.InProgress || s == assessment.Returned
-}
-
-// OpenStatuses lists the statuses Open accepts, for queries.
+// OpenStatuses lists the statuses in which an assessment is reminded and
+// listed (assessment.Status.Owed), for queries.
 func OpenStatuses() []string {
 	var out []string
 	for _, s := range assessment.Statuses {
-		if Open(s) {
+		if s.Owed() {
 			out = append(out, string(s))
 		}
 	}

@@ -1,10 +1,10 @@
 package remind_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
-	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/remind"
@@ -37,11 +37,8 @@ func TestFiresOn(t *testing.T) {
 }
 
 func TestOpenAndParse(t *testing.T) {
-	for _, s := range assessment.Statuses {
-		want := s != assessment.Submitted && s != assessment.Accepted
-		if remind.Open(s) != want {
-			t.Errorf("Open(%s) = %v", s, !want)
-		}
+	if got := remind.OpenStatuses(); !slices.Equal(got, []string{"not_started", "in_progress", "returned"}) {
+		t.Errorf("OpenStatuses() = %v", got)
 	}
 	for _, c := range []struct {
 		kind, days string
