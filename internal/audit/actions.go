@@ -20,4 +20,5 @@ var Actions = []string{
 	"plan.create", "plan.update", "plan.submit", "plan.review", "plan.return", "plan.accept", "plan.revise",
 	"plan.supersede", "plan.comment", "plan.profile.update", "plan.supplementary.save", "plan.supplementary.delete",
 	"evaluation.create", "evaluation.update", "evaluation.publish", "evaluation.respond",
+	"api_token.create", "api_token.revoke",
 }
