@@ -434,8 +434,8 @@ type apiRemediation struct {
 
 type apiAnswer struct {
 	Ref            string                  `json:"ref"`
-	Section        string                  `json:"section"`
-	Title          kijun.Text              `json:"title"`
+	Section        string                  `json:"section,omitempty"`
+	Title          *kijun.Text             `json:"title,omitempty"`
 	Status         assessment.AnswerStatus `json:"status"`
 	Maturity       int                     `json:"maturity"`
 	How            string                  `json:"how"`
@@ -472,9 +472,13 @@ func assessmentJSON(a assessment.Assessment) apiAssessment {
 }
 
 func answerJSON(c assessment.Control, a assessment.Answer) apiAnswer {
-	out := apiAnswer{Ref: c.Ref, Section: c.Section, Title: c.Title, Status: a.Status, Maturity: a.Maturity, How: a.How,
+	out := apiAnswer{Ref: c.Ref, Section: c.Section, Status: a.Status, Maturity: a.Maturity, How: a.How,
 		NAReason: a.NAReason, CarriedForward: a.CarriedForward, Version: a.Version,
 		Remediation: apiRemediation{Action: a.Remediation.Action, Owner: a.Remediation.Owner}}
+	if c.Title != (kijun.Text{}) {
+		title := c.Title
+		out.Title = &title
+	}
 	if a.Remediation.Due != nil {
 		out.Remediation.Due = kijun.ISODate(*a.Remediation.Due)
 	}
@@ -533,7 +537,8 @@ func (s *Server) apiAssessment(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// apiAnswerPut saves one answer at the version of If-Match (the answer's
+// apiAnswerPut saves one answer (the reply has no section and title:
+// those are the control's, in GET /assessments/{id}) at the version of If-Match (the answer's
 // version; "0" for one never saved) through the autosave's store, which
 // checks the policy on the tenant it reads and the domain's rules; a
 // stale version is 412.

@@ -7,10 +7,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -547,6 +550,215 @@ func TestAPIReferencePage(t *testing.T) {
 		for method := range item.Operations() {
 			if !strings.Contains(page, method+" /api/v1"+path) {
 				t.Errorf("the reference page lacks %s %s", method, path)
+			}
+		}
+	}
+}
+
+// apiAllow is the expected status of an API route: ok for the roles in
+// who on their own tenant (and on a foreign one for those in foreign);
+// 401 without a token (anonymous) or with an expired one (newcomer);
+// else 404, like the pages.
+func apiAllow(ok int, who, foreign []string) func(role string, own bool) int {
+	return func(role string, own bool) int {
+		switch {
+		case role == "anonymous" || role == "newcomer":
+			return http.StatusUnauthorized
+		case slices.Contains(who, role) && (own || slices.Contains(foreign, role)):
+			return ok
+		}
+		return http.StatusNotFound
+	}
+}
+
+// apiPublic: anyone, with a valid token or none; an expired one is refused.
+func apiPublic(role string, _ bool) int {
+	if role == "newcomer" {
+		return http.StatusUnauthorized
+	}
+	return http.StatusOK
+}
+
+func init() {
+	matrixCaseSets = append(matrixCaseSets, func(fx *tenantFixture) map[string]routeCase {
+		t, env := fx.t, fx.env
+		ctx := context.Background()
+		toto, kita := fx.ids["2010401000001"], fx.ids["1010401000002"]
+		fx.apiToken = map[string]string{
+			"nco-admin":   env.Token(t, identity.RoleNCOAdmin, "", 0),
+			"nco-analyst": env.Token(t, identity.RoleNCOAnalyst, "", 0),
+			"meti-admin":  env.Token(t, identity.RoleMinistryAdmin, "METI", 0),
+			"meti-staff":  env.Token(t, identity.RoleMinistryStaff, "METI", 0),
+			"fsa-staff":   env.Token(t, identity.RoleMinistryStaff, "FSA", 0),
+			"toto-admin":  env.Token(t, identity.RoleOperatorAdmin, "", toto),
+			"toto-staff":  env.Token(t, identity.RoleOperatorStaff, "", toto),
+			"newcomer":    env.Token(t, identity.RoleNCOAdmin, "", 0),
+		}
+		fx.q(`UPDATE api_tokens SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day'
+			WHERE hash = $1 RETURNING id`, identity.HashToken(fx.apiToken["newcomer"]))
+
+		catalog := xlSmallCatalog(t, env, "api-matrix")
+		asms := xlOpenCycle(t, env, catalog, 2032)
+		bank := asms[fx.ids["4010001000003"]]
+		pairs := map[string][2]int64{
+			"meti-admin": {asms[toto], bank}, "meti-staff": {asms[toto], bank}, "fsa-staff": {bank, asms[toto]},
+			"toto-admin": {asms[toto], asms[kita]}, "toto-staff": {asms[toto], asms[kita]},
+			"nco-admin": {asms[toto], bank}, "nco-analyst": {asms[toto], bank},
+		}
+		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
+		managers := append([]string{"nco-admin"}, ministries...)
+		operators := []string{"toto-admin", "toto-staff"}
+		cat := fmt.Sprintf("/api/v1/catalogs/%d", catalog)
+		// A fresh token per revoke request, of the role's own tenant or
+		// another's.
+		tokenOf := func(role string, own bool) string {
+			var secret string
+			switch {
+			case role == "nco-admin" && own:
+				secret = env.Token(t, identity.RoleNCOAnalyst, "", 0)
+			case role == "meti-admin" && own, role == "nco-admin":
+				secret = env.Token(t, identity.RoleMinistryStaff, "METI", 0)
+			case strings.HasPrefix(role, "toto") && own:
+				secret = env.Token(t, identity.RoleOperatorStaff, "", toto)
+			case strings.HasPrefix(role, "toto"):
+				secret = env.Token(t, identity.RoleOperatorStaff, "", kita)
+			default:
+				secret = env.Token(t, identity.RoleMinistryStaff, "FSA", 0)
+			}
+			var id int64
+			if err := env.DB.Owner.QueryRow(ctx, `SELECT id FROM api_tokens WHERE hash = $1`, identity.HashToken(secret)).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/tokens/%d/revoke", id)
+		}
+		fx.extra = map[string]requestExtra{"PUT /api/v1/assessments/{id}/answers/{ref}": {
+			body: `{"how":"matrix"}`, header: map[string]string{"If-Match": `"999"`}}}
+		return map[string]routeCase{
+			"GET /tokens":                     {path: fixed("/tokens"), want: allow("GET", 200, admins, admins)},
+			"POST /tokens":                    {path: fixed("/tokens"), want: allow("POST", 422, admins, admins)}, // empty form
+			"POST /tokens/{id}/revoke":        {path: tokenOf, want: allow("POST", 303, admins, nil)},
+			"GET /api":                        {path: fixed("/api"), want: always(200)},
+			"GET /api/v1/openapi.json":        {path: fixed("/api/v1/openapi.json"), want: apiPublic},
+			"GET /api/v1/sectors":             {path: fixed("/api/v1/sectors"), want: apiPublic},
+			"GET /api/v1/sectors/{code}":      {path: fixed("/api/v1/sectors/gas"), want: apiPublic},
+			"GET /api/v1/catalogs":            {path: fixed("/api/v1/catalogs"), want: apiAllow(200, withGrant, withGrant)},
+			"GET /api/v1/catalogs/{id}":       {path: fixed(cat), want: apiAllow(200, withGrant, withGrant)},
+			"GET /api/v1/catalogs/{id}/oscal": {path: fixed(cat + "/oscal"), want: apiAllow(200, withGrant, withGrant)},
+			"GET /api/v1/operators":           {path: fixed("/api/v1/operators"), want: apiAllow(200, append(ministries, ncos...), append(ministries, ncos...))},
+			// No body: refused as bad JSON once the policy let it through.
+			"POST /api/v1/operators":       {path: fixed("/api/v1/operators"), want: apiAllow(400, managers, managers)},
+			"GET /api/v1/operators/{id}":   {path: byID("/api/v1/operators/", fx.operator, ""), want: apiAllow(200, withGrant, ncos)},
+			"PUT /api/v1/operators/{id}":   {path: byID("/api/v1/operators/", fx.operator, ""), want: apiAllow(400, managers, []string{"nco-admin"})},
+			"GET /api/v1/cycles":           {path: fixed("/api/v1/cycles"), want: apiAllow(200, withGrant, withGrant)},
+			"GET /api/v1/assessments":      {path: fixed("/api/v1/assessments"), want: apiAllow(200, withGrant, withGrant)},
+			"GET /api/v1/assessments/{id}": {path: byID("/api/v1/assessments/", pairs, ""), want: apiAllow(200, withGrant, ncos)},
+			// A version that is not the stored one: 412 once the tenant is
+			// the caller's.
+			"PUT /api/v1/assessments/{id}/answers/{ref}": {path: byID("/api/v1/assessments/", pairs, "/answers/GV-01"),
+				want: apiAllow(412, operators, nil)},
+			// Nothing answered: refused with the gaps, by the operator only.
+			"POST /api/v1/assessments/{id}/submit": {path: byID("/api/v1/assessments/", pairs, "/submit"), want: apiAllow(422, operators, nil)},
+		}
+	})
+}
+
+// hostileJSON is a request body a hostile client sends: broken JSON, wrong
+// types, huge numbers, hostile strings in every field the API reads.
+func hostileJSON(rng *rand.Rand) string {
+	pick := func() string { return hostileValues[rng.IntN(len(hostileValues))] }
+	switch rng.IntN(5) {
+	case 0:
+		return []string{"", "{", "[]", "null", `{"name":`, `"x"`, "{}{}", `{"name":{"ja":1}}`, `{"scope_ids":"x"}`,
+			`{"maturity":1e400}`, `{"maturity":-9223372036854775809}`, "\xff\xfe", `{"how":"\u0000"}`, `{"a":1}`}[rng.IntN(14)]
+	case 1:
+		return `{"maturity":` + []string{"99999999999999999999", "-1", "2.5", "true", `"3"`}[rng.IntN(5)] + `}`
+	}
+	fields := map[string]any{}
+	for _, f := range []string{"corporate_number", "local_gov_code", "sector", "designation", "designated_since", "reason",
+		"status", "how", "na_reason"} {
+		if rng.IntN(2) == 0 {
+			fields[f] = pick()
+		}
+	}
+	fields["name"] = map[string]string{"ja": pick(), "en": pick()}
+	fields["remediation"] = map[string]string{"action": pick(), "owner": pick(), "due": pick()}
+	fields["scope_ids"] = []any{rng.Int64(), -1, 0}
+	fields["maturity"] = rng.IntN(10) - 3
+	b, _ := json.Marshal(fields)
+	return string(b)
+}
+
+// TestAPIHostileInput requests every API route with hostile path
+// parameters, queries, JSON bodies and headers (If-Match, Idempotency-Key,
+// Accept-Language, Authorization), without a token and with tokens of a
+// few roles: none answers 5xx or shows error text, every error is
+// problem+json, and every response of a documented route matches the
+// document. The seed is fixed, so a failure repeats.
+func TestAPIHostileInput(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	c := newContract(t, env)
+	var toto int64
+	env.DB.Owner.QueryRow(context.Background(), `SELECT id FROM operators WHERE corporate_number = '2010401000001'`).Scan(&toto)
+	env.SmallCycle(t, "api-hostile", 2031)
+	tokens := map[string]string{
+		"anonymous": "",
+		"nco-admin": env.Token(t, identity.RoleNCOAdmin, "", 0),
+		"meti":      env.Token(t, identity.RoleMinistryStaff, "METI", 0),
+		"toto":      env.Token(t, identity.RoleOperatorStaff, "", toto),
+	}
+	rng := rand.New(rand.NewPCG(19, 17))
+	pick := func() string { return hostileValues[rng.IntN(len(hostileValues))] }
+	var routes [][2]string
+	for _, rt := range hostileRoutes(t, env) {
+		if strings.HasPrefix(rt[1], "/api/v1/") {
+			routes = append(routes, rt)
+		}
+	}
+	if len(routes) < 10 {
+		t.Fatalf("only %d API routes", len(routes))
+	}
+	for who, tok := range tokens {
+		for _, rt := range routes {
+			for i := range 6 {
+				req := hostileRequest(t, env.HTTP.URL, rt[0], rt[1], rng, false)
+				if rt[0] != http.MethodGet {
+					body := hostileJSON(rng)
+					req.Body, req.ContentLength = io.NopCloser(strings.NewReader(body)), int64(len(body))
+					req.Header.Set("Content-Type", "application/json")
+				}
+				if tok != "" {
+					req.Header.Set("Authorization", "Bearer "+tok)
+				}
+				// Values a client can send in a header (no control characters).
+				sendable := func(v string) bool {
+					return strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0
+				}
+				if v := []string{"Bearer " + pick(), "Basic eDp5", "Bearer kijun_" + pick(), "bearer"}[rng.IntN(4)]; i%3 == 1 && sendable(v) {
+					req.Header.Set("Authorization", v)
+				}
+				for _, h := range []string{"If-Match", "Idempotency-Key", "Accept-Language"} {
+					if v := pick(); rng.IntN(2) == 0 && sendable(v) {
+						req.Header.Set(h, v)
+					}
+				}
+				what := req.Method + " " + req.URL.String() + " as " + who
+				resp, err := http.DefaultTransport.RoundTrip(req)
+				if err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode >= 500 {
+					t.Errorf("%s: %d %s", what, resp.StatusCode, b)
+				}
+				if m := leak.FindString(string(b)); m != "" {
+					t.Errorf("%s: the response shows %q", what, m)
+				}
+				if resp.StatusCode >= 400 && resp.Header.Get("Content-Type") != "application/problem+json" {
+					t.Errorf("%s: %d as %s", what, resp.StatusCode, resp.Header.Get("Content-Type"))
+				}
+				c.check(t, req, resp, b)
 			}
 		}
 	}
