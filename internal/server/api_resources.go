@@ -25,6 +25,7 @@ import (
 func (s *Server) apiResourceRoutes(a apiRoute) {
 	a(http.MethodGet, "/sectors", authz.ViewPublic, s.apiSectors)
 	a(http.MethodGet, "/sectors/{code}", authz.ViewPublic, s.apiSector)
+	a(http.MethodGet, "/reference", authz.ViewPublic, s.apiReference)
 	a(http.MethodGet, "/catalogs", authz.ViewCatalog, s.apiCatalogs)
 	a(http.MethodGet, "/catalogs/{id}", authz.ViewCatalog, s.apiCatalog)
 	a(http.MethodGet, "/catalogs/{id}/oscal", authz.ViewCatalog, s.apiCatalogOSCAL)
@@ -88,6 +89,34 @@ func (s *Server) apiSector(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, sectorJSON(sc))
+}
+
+type apiNamed struct {
+	Code string     `json:"code"`
+	Name kijun.Text `json:"name"`
+}
+
+// apiReferenceData is the reference data beside the sectors: ministries,
+// the baseline's sections and the themes.
+type apiReferenceData struct {
+	Ministries []apiNamed `json:"ministries"`
+	Sections   []apiNamed `json:"sections"`
+	Themes     []apiNamed `json:"themes"`
+}
+
+func (s *Server) apiReference(w http.ResponseWriter, r *http.Request) error {
+	n, err := postgres.LoadReferenceNames(r.Context(), s.db)
+	if err != nil {
+		return err
+	}
+	named := func(list []kijun.Named) []apiNamed {
+		out := []apiNamed{}
+		for _, x := range list {
+			out = append(out, apiNamed{Code: x.Code, Name: x.Name})
+		}
+		return out
+	}
+	return writeJSON(w, http.StatusOK, apiReferenceData{Ministries: named(n.Ministries), Sections: named(n.Sections), Themes: named(n.Themes)})
 }
 
 // --- catalogs ---
@@ -599,9 +628,11 @@ var answerFields = map[string]string{"status": "status", "maturity": "maturity",
 // button does; If-Match, when sent, must be the assessment's version. An
 // incomplete one is refused with every gap.
 func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) error {
-	version := -1
+	version := -1 // no If-Match: no check
 	if r.Header.Get("If-Match") != "" {
-		version, _ = ifMatch(r)
+		if version, _ = ifMatch(r); version < 0 { // not an entity tag: matches no version
+			return staleError{kijun.Errorf(kijun.EConflict, "api.error.stale", nil)}
+		}
 	}
 	_, problems, err := s.submitAssessment(r, version)
 	if err != nil {

@@ -210,10 +210,9 @@ func TestAPITokenLifecycle(t *testing.T) {
 	if lastUsed == nil {
 		t.Error("last use not recorded")
 	}
-	// A staff token may not manage tokens, and the token is not a session.
-	resp, body = api.do("GET", "/tokens", nil)
-	if resp.StatusCode == 200 {
-		t.Error("a token opened a portal page")
+	// A token does not open the portal's pages: they know sessions only.
+	if resp, _ = api.do("GET", "/tokens", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a token on a portal page: %d, want a redirect to sign in", resp.StatusCode)
 	}
 	// Cookies do not authenticate the API.
 	cresp, err := admin.Get(env.HTTP.URL + "/api/v1/operators")
@@ -298,6 +297,10 @@ func TestAPIProblemsInTheCallersLanguage(t *testing.T) {
 	resp, body = apiCaller{t: t, env: env, contract: c}.do("GET", "/api/v1/sectors", nil)
 	if len(want(t, resp, body, 200)["items"].([]any)) != 15 {
 		t.Errorf("sectors: %s", body)
+	}
+	resp, body = apiCaller{t: t, env: env, contract: c}.do("GET", "/api/v1/reference", nil)
+	if ref := want(t, resp, body, 200); len(ref["sections"].([]any)) != 7 || len(ref["themes"].([]any)) != 5 || len(ref["ministries"].([]any)) == 0 {
+		t.Errorf("reference: %s", body)
 	}
 }
 
@@ -484,6 +487,8 @@ func TestAPIAssessment(t *testing.T) {
 
 	resp, body = op.do("POST", path+"/submit", nil, "Idempotency-Key", "submit-2031", "If-Match", `"999"`)
 	want(t, resp, body, 412)
+	resp, body = op.do("POST", path+"/submit", nil, "If-Match", `W/"x"`)
+	want(t, resp, body, 412)
 	resp, body = op.do("POST", path+"/submit", nil, "Idempotency-Key", "submit-2031b")
 	if s := want(t, resp, body, 200); s["status"] != "submitted" {
 		t.Errorf("submitted: %v", s)
@@ -641,6 +646,7 @@ func init() {
 			"GET /api/v1/openapi.json":        {path: fixed("/api/v1/openapi.json"), want: apiPublic},
 			"GET /api/v1/sectors":             {path: fixed("/api/v1/sectors"), want: apiPublic},
 			"GET /api/v1/sectors/{code}":      {path: fixed("/api/v1/sectors/gas"), want: apiPublic},
+			"GET /api/v1/reference":           {path: fixed("/api/v1/reference"), want: apiPublic},
 			"GET /api/v1/catalogs":            {path: fixed("/api/v1/catalogs"), want: apiAllow(200, withGrant, withGrant)},
 			"GET /api/v1/catalogs/{id}":       {path: fixed(cat), want: apiAllow(200, withGrant, withGrant)},
 			"GET /api/v1/catalogs/{id}/oscal": {path: fixed(cat + "/oscal"), want: apiAllow(200, withGrant, withGrant)},
