@@ -23,6 +23,22 @@ $$;
 REVOKE ALL ON FUNCTION kijun_create_service_account FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION kijun_create_service_account TO kijun_app;
 
+-- Notices are for people: a service account is never a recipient
+-- (kijun_scope_grants of 000010 without service accounts).
+CREATE OR REPLACE FUNCTION kijun_scope_grants(p_ministry text, p_sector text, p_operator bigint)
+RETURNS TABLE (user_id bigint, role text, ministry_code text, operator_id bigint, sector_code text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT g.user_id, g.role, g.ministry_code, g.operator_id, g.sector_code
+  FROM role_grants g
+  WHERE g.revoked_at IS NULL AND (
+       g.role LIKE 'nco_%'
+    OR g.ministry_code IS NOT NULL AND (g.ministry_code = p_ministry
+         OR EXISTS (SELECT 1 FROM sector_oversight o WHERE o.ministry_code = g.ministry_code AND o.sector_code = p_sector))
+    OR g.operator_id IS NOT NULL AND g.operator_id = p_operator)
+    AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = g.user_id AND u.service)
+  ORDER BY g.user_id, g.id
+$$;
+
 -- An API token: a name, the service account and its grant (role and scope
 -- copied so that RLS needs no join), an expiry, the last use and a
 -- revocation. Only the SHA-256 of the token is stored. rate_window and

@@ -489,6 +489,7 @@ func TestAPIAssessment(t *testing.T) {
 	want(t, resp, body, 412)
 	resp, body = op.do("POST", path+"/submit", nil, "If-Match", `W/"x"`)
 	want(t, resp, body, 412)
+	env.SignIn(t, "meti-staff") // a person of the reviewing ministry, to be told
 	resp, body = op.do("POST", path+"/submit", nil, "Idempotency-Key", "submit-2031b")
 	if s := want(t, resp, body, 200); s["status"] != "submitted" {
 		t.Errorf("submitted: %v", s)
@@ -496,6 +497,14 @@ func TestAPIAssessment(t *testing.T) {
 	resp2, body2 := op.do("POST", path+"/submit", nil, "Idempotency-Key", "submit-2031b")
 	if want(t, resp2, body2, 200); !bytes.Equal(body, body2) || resp2.Header.Get("Idempotent-Replayed") != "true" {
 		t.Error("the submit's retry was not replayed")
+	}
+	// The ministry's people are told; its service account (the METI
+	// token's) is not: notices are for people.
+	var people, machines int
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FILTER (WHERE NOT u.service), count(*) FILTER (WHERE u.service)
+		FROM notifications n JOIN users u ON u.id = n.user_id WHERE n.kind = 'assessment.review_waiting'`).Scan(&people, &machines)
+	if people == 0 || machines != 0 {
+		t.Errorf("the submission notified %d people and %d service accounts", people, machines)
 	}
 	// Catalogs: JSON and OSCAL of the cycle's catalog.
 	var catID int64
