@@ -23,4 +23,5 @@ var Actions = []string{
 	"evaluation.create", "evaluation.update", "evaluation.publish", "evaluation.respond",
 	"reminder.rule.add", "reminder.rule.remove", "reminder.send",
 	"plan.deadline.set",
+	"api_token.create", "api_token.revoke",
 }

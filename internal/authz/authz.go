@@ -214,6 +214,44 @@ func canNotices(p *identity.Principal, a Action, r Resource) (allowed, known boo
 
 // --- end of notifications ---
 
+// --- The public API (issue 19; docs/api.md) ---
+const (
+	// ManageTokens: issue, list and revoke the API tokens of the admin's
+	// own tenant (NCO, ministry or operator admins).
+	ManageTokens Action = "tokens.manage"
+)
+
+// canAPI is the policy of the API's own actions (see above).
+func canAPI(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
+	switch a {
+	case ManageTokens:
+		return p.NCOAdmin || len(p.AdminMinistries) > 0 && (r.any() || slices.Contains(p.AdminMinistries, r.MinistryCode)) ||
+			len(p.AdminOperators) > 0 && (r.any() || slices.Contains(p.AdminOperators, r.OperatorID)), true
+	}
+	return false, false
+}
+
+// CanIssueToken reports whether p may issue an API token with role in the
+// scope of r: an admin for its own tenant only — NCO admins NCO roles,
+// ministry admins roles of their ministry, operator admins roles of their
+// operator. Unlike CanGrant, a ministry admin issues no operator's token.
+func CanIssueToken(p *identity.Principal, role identity.Role, r Resource) bool {
+	if !p.SignedIn() || !role.Valid() {
+		return false
+	}
+	switch role.ScopeKind() {
+	case "nco":
+		return p.NCOAdmin && r.any()
+	case "ministry":
+		return r.MinistryCode != "" && r.OperatorID == 0 && slices.Contains(p.AdminMinistries, r.MinistryCode)
+	case "operator":
+		return r.OperatorID != 0 && r.MinistryCode == "" && slices.Contains(p.AdminOperators, r.OperatorID)
+	}
+	return false
+}
+
+// --- end of the public API ---
+
 // Resource is what an action is performed on, as far as tenancy goes. The
 // zero Resource asks "may p do this anywhere at all?".
 type Resource struct {
@@ -270,6 +308,9 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 		return ok
 	}
 	if ok, known := canNotices(p, a, r); known { // notifications (issue 17)
+		return ok
+	}
+	if ok, known := canAPI(p, a, r); known { // the public API (issue 19)
 		return ok
 	}
 	return false

@@ -46,6 +46,9 @@ type Config struct {
 	// Mail is the SMTP relay notifications are mailed through
 	// (docs/configuration.md); no host: mails are logged, not sent.
 	Mail Mail
+	// APIRateLimit is how many API requests one token may make per
+	// minute (API_RATE_LIMIT; docs/api.md).
+	APIRateLimit int
 	// Now is the clock the server takes the time from (nil: time.Now):
 	// sign-in flows, idle sessions, today's date, the fiscal year. Not a
 	// setting: tests set it instead of waiting.
@@ -71,6 +74,9 @@ func FromEnv() Config {
 			TLS: env("SMTP_TLS", "starttls"), From: os.Getenv("MAIL_FROM")},
 	}
 	c.Mail.Port, _ = strconv.Atoi(env("SMTP_PORT", "587"))
+	if c.APIRateLimit, _ = strconv.Atoi(env("API_RATE_LIMIT", "600")); c.APIRateLimit <= 0 {
+		c.APIRateLimit = 600
+	}
 	return c
 }
 

@@ -41,7 +41,7 @@ var axeRoles = []string{"", "newcomer", "nco-admin", "nco-analyst", "meti-admin"
 // axeSkip are the GET routes that are not pages: files, JSON, health
 // checks, the identity provider, the steps of a sign-in, and one mail of
 // the development mailbox (TestDevMailboxInTheBrowser checks that page).
-var axeSkip = regexp.MustCompile(`^/(healthz|readyz|static/|dev-idp/|dev/mail/|login/|auth/|evidence/)|` +
+var axeSkip = regexp.MustCompile(`^/(healthz|readyz|static/|dev-idp/|dev/mail/|login/|auth/|evidence/|api/v1/)|` +
 	`\.(xlsx|json|yaml|csv)$|/download$`)
 
 // TestAxeEveryPage signs in as every demo role, walks every GET page of

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/dashboard"
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
@@ -257,6 +258,7 @@ func TestCheckLimitsAreGo(t *testing.T) {
 		{"plan_evaluations", "good_practices", true, plan.MaxEvalText},
 		{"plan_evaluations", "improvement_requests", true, plan.MaxEvalText},
 		{"plan_evaluations", "response", true, plan.MaxEvalText},
+		{"api_tokens", "name", true, identity.MaxTokenNameLen},
 	} {
 		rows, _ := db.Owner.Query(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint
 			WHERE conrelid = $1::regclass AND contype = 'c'`, c.table)

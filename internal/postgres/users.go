@@ -324,7 +324,7 @@ func acceptInvitations(ctx context.Context, tx pgx.Tx, id Identity, userID int64
 func ListUsers(ctx context.Context, tx pgx.Tx) ([]identity.UserSummary, error) {
 	rows, _ := tx.Query(ctx, `SELECT u.id, u.display_name, u.email, u.last_login_at, g.revoked_at IS NULL, `+grantColumns+`
 		FROM role_grants g JOIN users u ON u.id = g.user_id `+grantJoins+`
-		ORDER BY u.display_name, u.id, g.id`)
+		WHERE NOT u.service ORDER BY u.display_name, u.id, g.id`)
 	var out []identity.UserSummary
 	idx := map[int64]int{}
 	_, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (struct{}, error) {
@@ -353,7 +353,7 @@ func ListUsers(ctx context.Context, tx pgx.Tx) ([]identity.UserSummary, error) {
 // the principal can see and the revoked ones it could restore.
 func GetUser(ctx context.Context, tx pgx.Tx, id int64) (identity.UserSummary, error) {
 	var u identity.UserSummary
-	err := tx.QueryRow(ctx, `SELECT id, display_name, email, last_login_at FROM users WHERE id = $1`, id).
+	err := tx.QueryRow(ctx, `SELECT id, display_name, email, last_login_at FROM users WHERE id = $1 AND NOT service`, id).
 		Scan(&u.ID, &u.Name, &u.Email, &u.LastLoginAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return u, kijun.ErrNotFound

@@ -620,14 +620,35 @@ func (s *Server) handleCarryForward(w http.ResponseWriter, r *http.Request) erro
 // handleAssessmentSubmit submits (or resubmits a returned) assessment; an
 // incomplete one comes back with every gap listed.
 func (s *Server) handleAssessmentSubmit(w http.ResponseWriter, r *http.Request) error {
-	var problems []assessment.AnswerProblem
-	var id int64
-	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+	id, problems, err := s.submitAssessment(r, -1)
+	if ke, ok := refusal(err); ok {
+		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{}, &asm.Message{MessageID: ke.MessageID, Args: ke.Args})
+	}
+	if err != nil {
+		return err
+	}
+	if problems != nil {
+		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems, asm.ReviewForm{}, nil)
+	}
+	http.Redirect(w, r, "/assessments/"+itoa(id)+"?done=submitted", http.StatusSeeOther)
+	return nil
+}
+
+// submitAssessment submits (or resubmits a returned) the assessment of
+// the URL and tells its reviewers, for the page and the API. An
+// incomplete one is not submitted: problems lists every gap. version, if
+// not negative, is the assessment version the caller saw (If-Match): a
+// different one is refused with staleError.
+func (s *Server) submitAssessment(r *http.Request, version int) (id int64, problems []assessment.AnswerProblem, err error) {
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
 		a, err := s.loadAssessment(r, tx, authz.AnswerAssessment)
 		if err != nil {
 			return err
 		}
 		id = a.ID
+		if version >= 0 && version != a.Version {
+			return staleError{kijun.Errorf(kijun.EConflict, "api.error.stale", nil)}
+		}
 		submit := postgres.Submit
 		if a.Status == assessment.Returned {
 			submit = postgres.Resubmit
@@ -643,17 +664,7 @@ func (s *Server) handleAssessmentSubmit(w http.ResponseWriter, r *http.Request) 
 		}
 		return err
 	})
-	if ke, ok := refusal(err); ok {
-		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{}, &asm.Message{MessageID: ke.MessageID, Args: ke.Args})
-	}
-	if err != nil {
-		return err
-	}
-	if problems != nil {
-		return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems, asm.ReviewForm{}, nil)
-	}
-	http.Redirect(w, r, "/assessments/"+itoa(id)+"?done=submitted", http.StatusSeeOther)
-	return nil
+	return id, problems, err
 }
 
 // handleAssessmentReview accepts or returns a submitted assessment. A

@@ -51,6 +51,10 @@ func (s *Server) wrap(fn handlerFunc) http.HandlerFunc {
 		if err == nil {
 			return
 		}
+		if isAPI(r) {
+			s.writeProblem(w, r, err)
+			return
+		}
 		status := statusOf(err)
 		msgID := "error.internal"
 		var args map[string]any

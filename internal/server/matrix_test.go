@@ -5,6 +5,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -30,6 +31,12 @@ type tenantFixture struct {
 	ids      map[string]int64 // demo operators by corporate number
 	// q runs SQL as the owner and returns the first column (an id).
 	q func(sql string, args ...any) int64
+	// apiToken is the API token of each role (api_test.go): a token with
+	// the role and scope of the demo user, an expired one for the
+	// role-less newcomer, none for anonymous.
+	apiToken map[string]string
+	// extra holds, by route, what its request carries besides the path.
+	extra map[string]requestExtra
 }
 
 // routeCase says how to request a route as a role on its own or a foreign
@@ -37,6 +44,12 @@ type tenantFixture struct {
 type routeCase struct {
 	path func(role string, own bool) string
 	want func(role string, own bool) int
+}
+
+// requestExtra is a body and headers that go with a route's request.
+type requestExtra struct {
+	body   string
+	header map[string]string
 }
 
 // matrixCaseSets lets each area's test file add the cases of its routes
@@ -216,6 +229,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 
 	clients := map[string]*http.Client{}
+	apiClient := env.Client(t)
 	client := func(role string) *http.Client {
 		if role == "anonymous" {
 			return env.Client(t)
@@ -241,11 +255,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if rt == "POST /logout" {
 					delete(clients, role) // each sign-out needs a session to end
 				}
-				req, _ := http.NewRequest(method, env.HTTP.URL+path, nil)
+				var body io.Reader
+				if b := fx.extra[rt].body; b != "" {
+					body = strings.NewReader(b)
+				}
+				req, _ := http.NewRequest(method, env.HTTP.URL+path, body)
 				if method == http.MethodPost {
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				}
-				resp, err := client(role).Do(req)
+				for k, v := range fx.extra[rt].header {
+					req.Header.Set(k, v)
+				}
+				do := client(role).Do
+				if strings.HasPrefix(path, "/api/v1/") { // bearer tokens, never the session
+					req.Header.Set("Content-Type", "application/json")
+					if tok := fx.apiToken[role]; tok != "" {
+						req.Header.Set("Authorization", "Bearer "+tok)
+					}
+					do = apiClient.Do
+				}
+				resp, err := do(req)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -52,6 +52,8 @@ func (s *Server) routes() chi.Router {
 		}
 	}
 
+	// The public API: bearer tokens, no session (api.go).
+	r.Group(func(r chi.Router) { s.apiRoutes(r, raw) })
 	r.Group(func(r chi.Router) { s.pageRoutes(r, raw) })
 
 	r.NotFound(s.wrap(func(w http.ResponseWriter, r *http.Request) error { return errNotFound }))
@@ -111,6 +113,10 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 	// Notifications and the background jobs behind them.
 	s.noticeRoutes(h)
 	s.reminderRoutes(h)
+
+	// API tokens and the API's reference page (docs/api.md).
+	s.tokenRoutes(h)
+	h(http.MethodGet, "/api", authz.ViewPublic, s.handleAPIReference)
 }
 
 // authorize checks the policy for action before fn runs. Anonymous users

@@ -88,3 +88,38 @@ func (e *Env) SmallCycle(t testing.TB, code string, fy int) map[string]int64 {
 	}
 	return out
 }
+
+// Token issues an API token with role in the scope of ministry or
+// operator (the NCO's when both are empty), through the store as an admin
+// of that tenant would, and returns its secret.
+func (e *Env) Token(t testing.TB, role identity.Role, ministry string, operator int64) string {
+	t.Helper()
+	ctx := context.Background()
+	oversight, err := postgres.Oversight(ctx, e.DB.Owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uid int64
+	if err := e.DB.Owner.QueryRow(ctx, `INSERT INTO users (display_name) VALUES ('発行 管理者') RETURNING id`).Scan(&uid); err != nil {
+		t.Fatal(err)
+	}
+	admin := identity.Grant{Role: identity.RoleNCOAdmin}
+	switch role.ScopeKind() {
+	case "ministry":
+		admin = identity.Grant{Role: identity.RoleMinistryAdmin, MinistryCode: ministry}
+	case "operator":
+		admin = identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: operator}
+	}
+	p := identity.NewPrincipal(uid, "発行 管理者", "", []identity.Grant{admin}, oversight)
+	secret, hash := identity.NewTokenSecret()
+	now := time.Now()
+	err = postgres.InTx(ctx, e.DB.App, p, func(tx pgx.Tx) error {
+		_, err := postgres.IssueToken(ctx, tx, p, identity.APIToken{Name: "test " + string(role), Role: role,
+			MinistryCode: ministry, OperatorID: operator, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}, hash, "test")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
