@@ -735,6 +735,11 @@ func (s *Server) handleSupplementaryDelete(w http.ResponseWriter, r *http.Reques
 		}
 		return postgres.DeleteSupplementary(r.Context(), tx, p, id, chiParam(r, "ref"), reqID(r))
 	})
+	if ke, ok := refusal(err); ok {
+		// e.g. the plan was submitted in another tab: the page again, with
+		// why beside the control's delete button.
+		return s.renderPlanProfile(w, r, statusOf(err), plans.ProfileView{SuppDeleteRef: chiParam(r, "ref"), SuppDeleteError: ke}, nil)
+	}
 	if err != nil {
 		return err
 	}

@@ -112,16 +112,18 @@ func (s *Server) handleEvaluationCreate(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleEvaluationShow(w http.ResponseWriter, r *http.Request) error {
-	return s.renderEvaluation(w, r, http.StatusOK, nil, "", "")
+	return s.renderEvaluation(w, r, http.StatusOK, plans.EvaluationView{}, nil)
 }
 
-func (s *Server) renderEvaluation(w http.ResponseWriter, r *http.Request, status int, typed *plans.EvaluationForm, response, respErr string) error {
+// renderEvaluation shows an evaluation; v brings what a refused action
+// adds (the response as typed and why, why publishing was refused) and
+// typed the evaluation form as typed.
+func (s *Server) renderEvaluation(w http.ResponseWriter, r *http.Request, status int, v plans.EvaluationView, typed *plans.EvaluationForm) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	p := principal(r)
-	v := plans.EvaluationView{Response: response, RespError: respErr}
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if v.E, err = postgres.GetEvaluation(r.Context(), tx, id); err != nil {
 			return err
@@ -142,7 +144,7 @@ func (s *Server) renderEvaluation(w http.ResponseWriter, r *http.Request, status
 	if typed != nil {
 		v.Form = *typed
 	}
-	if response == "" {
+	if v.Response == "" {
 		v.Response = v.E.Response
 	}
 	return s.render(w, r, status, plans.Evaluation(v))
@@ -161,11 +163,11 @@ func (s *Server) handleEvaluationUpdate(w http.ResponseWriter, r *http.Request) 
 		return postgres.UpdateEvaluation(r.Context(), tx, p, e, f.Edits, reqID(r))
 	})
 	if problemsInto(err, f.Errors) {
-		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, &f, "", "")
+		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, plans.EvaluationView{}, &f)
 	}
 	if kijun.ErrorCode(err) == kijun.EConflict {
 		f.Errors["findings"] = "plans.error.conflict"
-		return s.renderEvaluation(w, r, http.StatusConflict, &f, "", "")
+		return s.renderEvaluation(w, r, http.StatusConflict, plans.EvaluationView{}, &f)
 	}
 	if err != nil {
 		return err
@@ -193,6 +195,11 @@ func (s *Server) handleEvaluationPublish(w http.ResponseWriter, r *http.Request)
 			Scope:  authz.Resource{MinistryCode: e.MinistryCode},
 			Params: map[string]kijun.Text{"Year": {Ja: y, En: y}}, Link: "/evaluations/" + itoa(id), Actor: p.UserID})
 	})
+	if ke, ok := refusal(err); ok {
+		// No rating yet, or already published: the page again, with why
+		// beside the publish button.
+		return s.renderEvaluation(w, r, statusOf(err), plans.EvaluationView{PublishError: ke}, nil)
+	}
 	if err != nil {
 		return err
 	}
@@ -212,7 +219,7 @@ func (s *Server) handleEvaluationRespond(w http.ResponseWriter, r *http.Request)
 	})
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
-		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, nil, response, ke.MessageID)
+		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, plans.EvaluationView{Response: response, RespError: ke}, nil)
 	}
 	if err != nil {
 		return err

@@ -557,8 +557,8 @@ func (s *Server) handleImportConfirm(w http.ResponseWriter, r *http.Request) err
 		res, err = postgres.ApplyOperatorImport(r.Context(), tx, p, rows, ministry, middleware.GetReqID(r.Context()))
 		return err
 	})
-	if kijun.ErrorCode(err) == kijun.EConflict || kijun.ErrorCode(err) == kijun.EForbidden {
-		return s.importRefused(w, r, http.StatusConflict, err)
+	if _, ok := refusal(err); ok || kijun.ErrorCode(err) == kijun.EForbidden {
+		return s.importRefused(w, r, statusOf(err), err)
 	}
 	if err != nil {
 		return err

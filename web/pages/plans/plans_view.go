@@ -189,6 +189,10 @@ type ProfileView struct {
 	SuppErrors  map[string]string
 	SuppAdded   bool
 	ImportError string
+	// SuppDeleteError says why deleting the supplementary control
+	// SuppDeleteRef was refused.
+	SuppDeleteRef   string
+	SuppDeleteError *kijun.Error
 }
 
 // SuppForm is the supplementary-control form as typed.
@@ -270,8 +274,10 @@ type EvaluationView struct {
 	CanEdit    bool
 	CanRespond bool
 	Response   string
-	RespError  string
-	Names      kijun.ReferenceNames
+	RespError  *kijun.Error // why the response was refused
+	// PublishError says why publishing was refused.
+	PublishError *kijun.Error
+	Names        kijun.ReferenceNames
 }
 
 // ReportView is the annual evaluation report.
@@ -491,4 +497,22 @@ func ChangeValue(ctx context.Context, field, value string) string {
 		return reflectionName(ctx, plan.Reflection(value))
 	}
 	return value
+}
+
+// suppDeleteErrorIDs is the id of the message beside supplementary control
+// ref's delete button, when deleting it was just refused.
+func suppDeleteErrorIDs(v ProfileView, ref string) []string {
+	if v.SuppDeleteError != nil && v.SuppDeleteRef == ref {
+		return []string{"supp-delete-error-" + ref}
+	}
+	return nil
+}
+
+// publishErrorIDs is the id of the message beside the publish button when
+// publishing was just refused.
+func publishErrorIDs(v EvaluationView) []string {
+	if v.PublishError != nil {
+		return []string{"publish-error"}
+	}
+	return nil
 }
