@@ -9,10 +9,13 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/a-h/templ"
+
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/register"
+	"github.com/kijun-portal/kijun/web/layout"
 )
 
 // PageSize is how many operators the list shows per page.
@@ -305,3 +308,23 @@ func yesNo(ctx context.Context, b bool) string {
 
 // Dated reports whether a date was set (the store reads unset as year 1).
 func Dated(d interface{ Year() int }) bool { return d.Year() > 1 }
+
+// Attrs are the accessibility attributes of field name's control: invalid,
+// described by its error ("op-"+name+"-error") and then its hints.
+func (f OperatorForm) Attrs(name string, hints ...string) templ.Attributes {
+	return layout.Field(f.Errors[name] != "", "op-"+name+"-error", hints...)
+}
+
+// ErrorIDs is the id of field name's error, if it has one, then hints.
+func (f OperatorForm) ErrorIDs(name string, hints ...string) []string {
+	if f.Errors[name] != "" {
+		return append([]string{"op-" + name + "-error"}, hints...)
+	}
+	return hints
+}
+
+// rowAttrs are the accessibility attributes of a control in list row i
+// whose error (rowError's) is errID, if any.
+func rowAttrs(i int, errID string) templ.Attributes {
+	return layout.Field(errID != "", "row-"+strconv.Itoa(i)+"-error")
+}

@@ -12,9 +12,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/plan"
+	"github.com/kijun-portal/kijun/web/layout"
 )
 
 // sectionName names a baseline section code ("" is the whole assessment).
@@ -513,6 +516,39 @@ func suppDeleteErrorIDs(v ProfileView, ref string) []string {
 func publishErrorIDs(v EvaluationView) []string {
 	if v.PublishError != nil {
 		return []string{"publish-error"}
+	}
+	return nil
+}
+
+// fieldAttrs are the accessibility attributes of field name's control:
+// invalid, described by its error (fieldError's "err-"+name), when errs
+// has one.
+func fieldAttrs(errs map[string]string, name string) templ.Attributes {
+	return layout.Field(errs[name] != "", "err-"+name)
+}
+
+// groupAttrs describe a fieldset by its error, when errs has one.
+func groupAttrs(errs map[string]string, name string) templ.Attributes {
+	if errs[name] == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-describedby": "err-" + name}
+}
+
+// invalid marks a box of a group with an error as invalid.
+func invalid(errs map[string]string, name string) templ.Attributes {
+	return layout.Field(errs[name] != "", "")
+}
+
+// cellAttrs are the accessibility attributes of a profile row's field.
+func (v ProfileView) cellAttrs(ref, f string) templ.Attributes {
+	return layout.Field(v.RowError(ref, f) != "", "err-"+f+"-"+ref)
+}
+
+// cellErrorIDs is the id of a profile row's field error, if it has one.
+func (v ProfileView) cellErrorIDs(ref, f string) []string {
+	if v.RowError(ref, f) != "" {
+		return []string{"err-" + f + "-" + ref}
 	}
 	return nil
 }

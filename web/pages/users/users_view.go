@@ -5,8 +5,11 @@ package users
 import (
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/web/layout"
 )
 
 // Option is a choice in a select.
@@ -76,4 +79,10 @@ func refusedIDs(v ShowView, id int64) []string {
 		return []string{"refused"}
 	}
 	return nil
+}
+
+// Attrs are the accessibility attributes of field name's control: invalid,
+// described by its error ("grant-"+name+"-error") and then its hints.
+func (f GrantForm) Attrs(name string, hints ...string) templ.Attributes {
+	return layout.Field(f.Errors[name] != "", "grant-"+name+"-error", hints...)
 }
