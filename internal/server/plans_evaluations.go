@@ -67,20 +67,20 @@ func (s *Server) renderEvaluationNew(w http.ResponseWriter, r *http.Request, sta
 func evaluationFormOf(r *http.Request) plans.EvaluationForm {
 	pf := r.PostFormValue
 	return plans.EvaluationForm{Findings: pf("findings"), GoodPractices: pf("good_practices"), Improvements: pf("improvement_requests"),
-		Rating: pf("rating"), Edits: atoiOr0(pf("edits")), FiscalYear: pf("fiscal_year"), Errors: map[string]string{}}
+		Rating: pf("rating"), Edits: atoiOr0(pf("edits")), FiscalYear: pf("fiscal_year"), Errors: map[string]i18n.Message{}}
 }
 
-func problemsInto(err error, errs map[string]string) bool {
+func problemsInto(err error, errs map[string]i18n.Message) bool {
 	var ke *kijun.Error
 	if !errors.As(err, &ke) || ke.Code != kijun.EInvalid {
 		return false
 	}
 	if ps, ok := ke.Args["Problems"].([]plan.FieldProblem); ok {
 		for _, prob := range ps {
-			errs[prob.Field] = prob.MessageID
+			errs[prob.Field] = i18n.Message{MessageID: prob.MessageID, Args: prob.Args}
 		}
 	} else {
-		errs["rating"] = ke.MessageID
+		errs["rating"] = i18n.Message{MessageID: ke.MessageID, Args: ke.Args}
 	}
 	return true
 }
@@ -101,7 +101,7 @@ func (s *Server) handleEvaluationCreate(w http.ResponseWriter, r *http.Request) 
 		return s.renderEvaluationNew(w, r, http.StatusUnprocessableEntity, f)
 	}
 	if kijun.ErrorCode(err) == kijun.EConflict {
-		f.Errors["sector"] = "plans.error.evaluation_exists"
+		f.Errors["sector"] = i18n.Msg("plans.error.evaluation_exists")
 		return s.renderEvaluationNew(w, r, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {
@@ -166,7 +166,7 @@ func (s *Server) handleEvaluationUpdate(w http.ResponseWriter, r *http.Request) 
 		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, plans.EvaluationView{}, &f)
 	}
 	if kijun.ErrorCode(err) == kijun.EConflict {
-		f.Errors["findings"] = "plans.error.conflict"
+		f.Errors["findings"] = i18n.Msg("plans.error.conflict")
 		return s.renderEvaluation(w, r, http.StatusConflict, plans.EvaluationView{}, &f)
 	}
 	if err != nil {

@@ -340,7 +340,7 @@ func Edit(v EditView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var15 = []any{"field", templ.KV("field--error", v.Form.Errors["scope_mode"] != "")}
+				var templ_7745c5c3_Var15 = []any{"field", templ.KV("field--error", v.Form.Errors["scope_mode"].MessageID != "")}
 				templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var15...)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -576,7 +576,7 @@ func Edit(v EditView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var24 = []any{"field", "check-list", templ.KV("field--error", v.Form.Errors["scope_scopes"] != "")}
+				var templ_7745c5c3_Var24 = []any{"field", "check-list", templ.KV("field--error", v.Form.Errors["scope_scopes"].MessageID != "")}
 				templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var24...)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -705,7 +705,7 @@ func Edit(v EditView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				var templ_7745c5c3_Var29 = []any{"field", "check-list", templ.KV("field--error", v.Form.Errors["scope_operators"] != "")}
+				var templ_7745c5c3_Var29 = []any{"field", "check-list", templ.KV("field--error", v.Form.Errors["scope_operators"].MessageID != "")}
 				templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var29...)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -1289,7 +1289,7 @@ func kpiRow(v EditView, i int, k KPIForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var52 = []any{"field", templ.KV("field--error", v.Form.Errors["kpi_"+strconv.Itoa(i)+"_metric"] != "")}
+			var templ_7745c5c3_Var52 = []any{"field", templ.KV("field--error", v.Form.Errors["kpi_"+strconv.Itoa(i)+"_metric"].MessageID != "")}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var52...)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1618,7 +1618,7 @@ func kpiInput(v EditView, i int, name, value string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var69 = []any{"field", templ.KV("field--error", v.Form.Errors["kpi_"+strconv.Itoa(i)+"_"+name] != "")}
+			var templ_7745c5c3_Var69 = []any{"field", templ.KV("field--error", v.Form.Errors["kpi_"+strconv.Itoa(i)+"_"+name].MessageID != "")}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var69...)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1804,7 +1804,7 @@ func milestoneRow(v EditView, i int, m MilestoneForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var79 = []any{"field", templ.KV("field--error", v.Form.Errors["milestone_"+strconv.Itoa(i)+"_label"] != "")}
+			var templ_7745c5c3_Var79 = []any{"field", templ.KV("field--error", v.Form.Errors["milestone_"+strconv.Itoa(i)+"_label"].MessageID != "")}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var79...)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -1939,7 +1939,7 @@ func milestoneRow(v EditView, i int, m MilestoneForm) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			var templ_7745c5c3_Var86 = []any{"field", templ.KV("field--error", v.Form.Errors["milestone_"+strconv.Itoa(i)+"_due"] != "")}
+			var templ_7745c5c3_Var86 = []any{"field", templ.KV("field--error", v.Form.Errors["milestone_"+strconv.Itoa(i)+"_due"].MessageID != "")}
 			templ_7745c5c3_Err = templ.RenderCSSItems(ctx, templ_7745c5c3_ElementWriter, templ_7745c5c3_Var86...)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

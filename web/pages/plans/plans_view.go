@@ -82,7 +82,7 @@ type NewForm struct {
 	CatalogID   string
 	TitleJa     string
 	TitleEn     string
-	Errors      map[string]string // field → message id
+	Errors      map[string]i18n.Message // by field
 }
 
 // CatalogOption is a catalog version a plan may target.
@@ -112,9 +112,9 @@ type ShowView struct {
 	CanEdit   bool // the ministry, on a draft
 	CanSubmit bool
 	CanRevise bool
-	CanReview bool // the NCO admin: start review / return / accept
-	CanNote   bool // may read internal notes (the plan's own ministry and NCO)
-	Error     string
+	CanReview bool              // the NCO admin: start review / return / accept
+	CanNote   bool              // may read internal notes (the plan's own ministry and NCO)
+	Error     i18n.Message      // why the action just asked for was refused
 	Typed     map[string]string // a refused form's fields as typed, by name
 }
 
@@ -145,7 +145,7 @@ type EditForm struct {
 	InternalNote string
 	KPIs         []KPIForm
 	Milestones   []MilestoneForm
-	Errors       map[string]string
+	Errors       map[string]i18n.Message
 	Conflict     bool
 }
 
@@ -186,10 +186,10 @@ type ProfileView struct {
 	Editable bool
 	// Errors by ref, then field, from the last save (the rows come back
 	// as typed in V.Profile).
-	Errors      map[string]map[string]string
+	Errors      map[string]map[string]i18n.Message
 	Saved       bool
 	Supp        SuppForm
-	SuppErrors  map[string]string
+	SuppErrors  map[string]i18n.Message
 	SuppAdded   bool
 	ImportError string
 	// SuppDeleteError says why deleting the supplementary control
@@ -205,12 +205,9 @@ type SuppForm struct {
 	Sectors                                                                                               []string
 }
 
-// RowError returns the message id of a field's error in a profile row.
-func (v ProfileView) RowError(ref, field string) string {
-	if m := v.Errors[ref]; m != nil {
-		return m[field]
-	}
-	return ""
+// RowError returns the message of a field's error in a profile row.
+func (v ProfileView) RowError(ref, field string) i18n.Message {
+	return v.Errors[ref][field]
 }
 
 // DiffView compares two versions of a plan.
@@ -254,7 +251,7 @@ type EvaluationForm struct {
 	Ministry, Sector, FiscalYear                  string
 	Findings, GoodPractices, Improvements, Rating string
 	Edits                                         int
-	Errors                                        map[string]string
+	Errors                                        map[string]i18n.Message
 }
 
 // EvaluationNewView is the form that starts an evaluation.
@@ -301,7 +298,7 @@ type SectorProfileView struct {
 
 // SortedFields returns the fields with errors: those named in order
 // first, then the rest alphabetically.
-func SortedFields(errs map[string]string, order []string) []string {
+func SortedFields(errs map[string]i18n.Message, order []string) []string {
 	var out []string
 	for _, f := range order {
 		if _, ok := errs[f]; ok {
@@ -523,31 +520,31 @@ func publishErrorIDs(v EvaluationView) []string {
 // fieldAttrs are the accessibility attributes of field name's control:
 // invalid, described by its error (fieldError's "err-"+name), when errs
 // has one.
-func fieldAttrs(errs map[string]string, name string) templ.Attributes {
-	return layout.Field(errs[name] != "", "err-"+name)
+func fieldAttrs(errs map[string]i18n.Message, name string) templ.Attributes {
+	return layout.Field(errs[name].MessageID != "", "err-"+name)
 }
 
 // groupAttrs describe a fieldset by its error, when errs has one.
-func groupAttrs(errs map[string]string, name string) templ.Attributes {
-	if errs[name] == "" {
+func groupAttrs(errs map[string]i18n.Message, name string) templ.Attributes {
+	if errs[name].MessageID == "" {
 		return templ.Attributes{}
 	}
 	return templ.Attributes{"aria-describedby": "err-" + name}
 }
 
 // invalid marks a box of a group with an error as invalid.
-func invalid(errs map[string]string, name string) templ.Attributes {
-	return layout.Field(errs[name] != "", "")
+func invalid(errs map[string]i18n.Message, name string) templ.Attributes {
+	return layout.Field(errs[name].MessageID != "", "")
 }
 
 // cellAttrs are the accessibility attributes of a profile row's field.
 func (v ProfileView) cellAttrs(ref, f string) templ.Attributes {
-	return layout.Field(v.RowError(ref, f) != "", "err-"+f+"-"+ref)
+	return layout.Field(v.RowError(ref, f).MessageID != "", "err-"+f+"-"+ref)
 }
 
 // cellErrorIDs is the id of a profile row's field error, if it has one.
 func (v ProfileView) cellErrorIDs(ref, f string) []string {
-	if v.RowError(ref, f) != "" {
+	if v.RowError(ref, f).MessageID != "" {
 		return []string{"err-" + f + "-" + ref}
 	}
 	return nil
