@@ -155,12 +155,16 @@ type Control struct {
 	Ref string
 	// CatalogID is the catalog the control was copied from; 0 for a
 	// sector supplementary control.
-	CatalogID        int64
-	Section          string
-	Themes           []string
-	CSF              []string
-	Title            kijun.Text
-	Statement        kijun.Text
+	CatalogID int64
+	Section   string
+	Themes    []string
+	CSF       []string
+	Title     kijun.Text
+	Statement kijun.Text
+	// Guidance (解説) is shown beside the control while answering; the
+	// control set keeps it, as operators cannot read a plan's
+	// supplementary controls.
+	Guidance         kijun.Text
 	EvidenceExpected bool
 	SortOrder        int
 }

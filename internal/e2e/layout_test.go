@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,11 +129,13 @@ func TestRefusedFormTiesErrorsToFields(t *testing.T) {
 
 // TestProfileEditorAt1280: at 1280 px the sector-profile editor's control
 // column shows the control's title on readable lines, not one character
-// a line; the fields scroll inside their region instead.
+// a line; the fields scroll inside their region instead. The plan covers
+// every sector of its ministry (a column of sector boxes) and the titles
+// are long.
 func TestProfileEditorAt1280(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
-	planCatalog(t, env)
+	planCatalogTitled(t, env, strings.Repeat("及び重要インフラサービスの継続に必要な情報システムの管理", 3))
 	ctx := newBrowserFor(t, 3*time.Minute)
 	do(t, ctx, chromedp.EmulateViewport(1280, 800, chromedp.EmulateScale(1)))
 	signIn(t, ctx, env, "meti-staff")
@@ -140,7 +143,9 @@ func TestProfileEditorAt1280(t *testing.T) {
 		chromedp.Navigate(env.HTTP.URL+"/plans/new"),
 		chromedp.WaitVisible(chromedp.CSS("#new-plan-form")),
 		chromedp.SetValue(chromedp.CSS("#new-title_ja"), "電力分野 実施計画"),
-		chromedp.Click(chromedp.CSS(`input[name="sectors"][value="electricity"]`)),
+	)
+	get(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll('input[name=sectors]').forEach(c => { if (!c.checked) c.click() }); 1`))
+	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS("#new-period_start"), "2026"),
 		chromedp.SetValue(chromedp.CSS("#new-period_end"), "2028"),
 		chromedp.Click(chromedp.CSS("#create-plan")),
@@ -148,9 +153,17 @@ func TestProfileEditorAt1280(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#profile-link")),
 		chromedp.WaitVisible(chromedp.CSS("#profile-table select")),
 	)
+	if n := count(t, ctx, "#profile-table .sector-boxes"); n == 0 {
+		t.Fatal("the profile editor of a plan of several sectors has no sector boxes")
+	}
 	for _, lang := range []string{"ja", "en"} {
 		get(t, ctx, chromedp.Evaluate[string](`document.cookie = "kijun_lang=`+lang+`; path=/"`))
 		do(t, ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#profile-table select")))
+		// No column collapses: the sector boxes' and the fields' neither.
+		if w := get(t, ctx, chromedp.Evaluate[int](`Math.round(Math.min(...Array.from(document.querySelectorAll("#profile-table tbody tr:first-child > *"),
+			e => e.getBoundingClientRect().width)))`)); w < 64 {
+			t.Errorf("%s: a column of the profile editor is %d px wide", lang, w)
+		}
 		if w := get(t, ctx, chromedp.Evaluate[int](`Math.round(document.querySelector("#profile-table tbody th").getBoundingClientRect().width)`)); w < 150 {
 			t.Errorf("%s: the control column is %d px wide", lang, w)
 		}

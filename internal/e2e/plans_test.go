@@ -84,7 +84,11 @@ func TestMinistryDraftsPlanNCOReturnsIt(t *testing.T) {
 }
 
 // planCatalog publishes a three-control baseline as the schema owner.
-func planCatalog(t *testing.T, env *servertest.Env) {
+func planCatalog(t *testing.T, env *servertest.Env) { t.Helper(); planCatalogTitled(t, env, "") }
+
+// planCatalogTitled is planCatalog with suffix added to every control's
+// title.
+func planCatalogTitled(t *testing.T, env *servertest.Env, suffix string) {
 	t.Helper()
 	ctx := context.Background()
 	err := pgx.BeginFunc(ctx, env.DB.Owner, func(tx pgx.Tx) error {
@@ -94,9 +98,9 @@ func planCatalog(t *testing.T, env *servertest.Env) {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO controls (catalog_id, ref, section_code, title_ja, statement_ja, sort_order)
-			VALUES ($1, 'GV-01', 'GV', '方針の策定', '方針を定めること。', 1),
-			       ($1, 'PR-01', 'PR', 'アクセス制御', 'アクセスを制御すること。', 2),
-			       ($1, 'RR-01', 'RR', '復旧計画', '復旧計画を定めること。', 3)`, id); err != nil {
+			VALUES ($1, 'GV-01', 'GV', '方針の策定' || $2, '方針を定めること。', 1),
+			       ($1, 'PR-01', 'PR', 'アクセス制御' || $2, 'アクセスを制御すること。', 2),
+			       ($1, 'RR-01', 'RR', '復旧計画' || $2, '復旧計画を定めること。', 3)`, id, suffix); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `UPDATE catalogs SET status = 'published', published_at = now() WHERE id = $1`, id)

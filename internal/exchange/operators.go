@@ -3,6 +3,7 @@ package exchange
 import (
 	"errors"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -234,7 +235,7 @@ func parseOperator(row Row, r Resolver) OperatorRow {
 	}
 	if required(ColCorporateNumber) {
 		if cn, err := register.ParseCorporateNumber(cells[ColCorporateNumber]); err != nil {
-			add(ColCorporateNumber, messageID(err), value(ColCorporateNumber))
+			res.Problems = append(res.Problems, problemOf(ColCorporateNumber, err, cells[ColCorporateNumber]))
 		} else {
 			op.CorporateNumber = cn
 			if ex, ok := r.Existing(cn); ok {
@@ -251,7 +252,7 @@ func parseOperator(row Row, r Resolver) OperatorRow {
 	op.Name.En = cells[ColNameEn]
 	if v := cells[ColLocalGovCode]; v != "" {
 		if code, err := register.ParseLocalGovCode(v); err != nil {
-			add(ColLocalGovCode, messageID(err), value(ColLocalGovCode))
+			res.Problems = append(res.Problems, problemOf(ColLocalGovCode, err, cells[ColLocalGovCode]))
 		} else {
 			op.LocalGovCode = code
 		}
@@ -314,14 +315,23 @@ func lookupHeader(values map[string]string, h string) string {
 	return ""
 }
 
-// messageID returns the message of a *kijun.Error from the identifier
-// parsers, which always return one.
-func messageID(err error) string {
+// problemOf is the problem in column col of an identifier parser's
+// *kijun.Error (which they always return): its message with its
+// arguments, and the cell's Value.
+func problemOf(col string, err error, value string) Problem {
+	p := Problem{Column: col, MessageID: "exchange.invalid"}
 	var e *kijun.Error
 	if errors.As(err, &e) {
-		return e.MessageID
+		p.MessageID, p.Args = e.MessageID, withValue(e.Args, value)
 	}
-	return "exchange.invalid"
+	return p
+}
+
+// withValue is args and the cell's Value.
+func withValue(args map[string]any, value string) map[string]any {
+	out := map[string]any{"Value": value}
+	maps.Copy(out, args)
+	return out
 }
 
 // splitScopes resolves a list of business scopes. 「;」 (「；」 after NFKC)

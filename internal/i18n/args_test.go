@@ -214,36 +214,13 @@ func messageUses(t *testing.T, ids map[string]bool) (uses map[string][]use, drop
 	return uses, dropped, families
 }
 
-// pendingDrops are functions that still pass a bare message id to a view
-// that renders it without arguments (plans, operators, register; the ids
-// they carry today take no arguments), and the error's own text for logs.
-// Remove an entry when its view carries the arguments.
-var pendingDrops = map[string]bool{
-	"internal/kijun/errors.go Error":                               true, // the error's text in logs
-	"internal/exchange/operators.go messageID":                     true,
-	"internal/server/operators.go messageOf":                       true,
-	"internal/server/plans.go handlePlanCreate":                    true,
-	"internal/server/plans.go planAction":                          true,
-	"internal/server/plans.go handlePlanUpdate":                    true,
-	"internal/server/plans.go profileRowOf":                        true,
-	"internal/server/plans.go handleSupplementaryAdd":              true,
-	"internal/server/plans_evaluations.go problemsInto":            true,
-	"internal/server/plans_evaluations.go handleEvaluationRespond": true,
-	"internal/server/register.go handleProposalCreate":             true,
-	"internal/server/register.go handleCorrectionDecide":           true,
-}
-
 // droppedArgs finds where a message id is read from a MessageID field
 // (an error's, a problem's, a note's) in a statement that does not also
 // read the Args beside it: the message would render without its
 // arguments. Comparisons of the id are fine.
 func droppedArgs(fset *token.FileSet, f *ast.File) []string {
 	var out []string
-	type stmt struct {
-		s  ast.Stmt
-		fn string
-	}
-	var stmts []stmt
+	var stmts []ast.Stmt
 	for _, d := range f.Decls {
 		fd, ok := d.(*ast.FuncDecl)
 		if !ok {
@@ -252,18 +229,13 @@ func droppedArgs(fset *token.FileSet, f *ast.File) []string {
 		ast.Inspect(fd, func(n ast.Node) bool {
 			if s, ok := n.(ast.Stmt); ok {
 				if _, block := s.(*ast.BlockStmt); !block {
-					stmts = append(stmts, stmt{s, fd.Name.Name})
+					stmts = append(stmts, s)
 				}
 			}
 			return true
 		})
 	}
-	for _, sf := range stmts {
-		st := sf.s
-		file := filepath.ToSlash(fset.Position(f.Pos()).Filename)
-		if pendingDrops[strings.TrimPrefix(file, "../../")+" "+sf.fn] {
-			continue
-		}
+	for _, st := range stmts {
 		ast.Inspect(st, func(n ast.Node) bool {
 			switch n := n.(type) {
 			case *ast.BlockStmt, *ast.FuncLit, *ast.CaseClause:

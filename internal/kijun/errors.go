@@ -3,6 +3,8 @@ package kijun
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 )
 
 // Error codes. The server maps each to one HTTP status in one place.
@@ -23,7 +25,19 @@ type Error struct {
 	Args      map[string]any
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("kijun %s: %s", e.Code, e.MessageID) }
+// Error is the text logs show: the code, the message id and the names of
+// its arguments (not their values, which may be personal data).
+func (e *Error) Error() string {
+	return fmt.Sprintf("kijun %s: %s%s", e.Code, e.MessageID, argNames(e.Args))
+}
+
+// argNames is " [A B]" for arguments A and B, "" for none.
+func argNames(args map[string]any) string {
+	if len(args) == 0 {
+		return ""
+	}
+	return fmt.Sprint(" ", slices.Sorted(maps.Keys(args)))
+}
 
 // Errorf returns an *Error.
 func Errorf(code, messageID string, args map[string]any) *Error {

@@ -125,7 +125,8 @@ func BaselineControls(_ context.Context, _ pgx.Tx, cat *catalog.Catalog, sector 
 // assessment asks it.
 func AssessmentControlOf(catalogID int64, c catalog.Control, sortOrder int) assessment.Control {
 	return assessment.Control{Ref: c.Ref, CatalogID: catalogID, Section: c.Section, Themes: orEmpty(c.Themes),
-		CSF: orEmpty(c.CSF), Title: c.Title, Statement: c.Statement, EvidenceExpected: c.EvidenceExpected, SortOrder: sortOrder}
+		CSF: orEmpty(c.CSF), Title: c.Title, Statement: c.Statement, Guidance: c.Guidance, EvidenceExpected: c.EvidenceExpected,
+		SortOrder: sortOrder}
 }
 
 // setItem is a control set item as jsonb_to_recordset reads it.
@@ -139,6 +140,8 @@ type setItem struct {
 	TitleEn          string   `json:"title_en"`
 	StatementJa      string   `json:"statement_ja"`
 	StatementEn      string   `json:"statement_en"`
+	GuidanceJa       string   `json:"guidance_ja"`
+	GuidanceEn       string   `json:"guidance_en"`
 	EvidenceExpected bool     `json:"evidence_expected"`
 	SortOrder        int      `json:"sort_order"`
 }
@@ -155,7 +158,7 @@ func ensureControlSet(ctx context.Context, tx pgx.Tx, cycleID, catalogID int64, 
 		}
 		items[i] = setItem{Ref: c.Ref, CatalogID: cat, Section: c.Section, Themes: orEmpty(c.Themes), CSF: orEmpty(c.CSF),
 			TitleJa: c.Title.Ja, TitleEn: c.Title.En, StatementJa: c.Statement.Ja, StatementEn: c.Statement.En,
-			EvidenceExpected: c.EvidenceExpected, SortOrder: c.SortOrder}
+			GuidanceJa: c.Guidance.Ja, GuidanceEn: c.Guidance.En, EvidenceExpected: c.EvidenceExpected, SortOrder: c.SortOrder}
 	}
 	body, err := json.Marshal(items)
 	if err != nil {
@@ -176,11 +179,12 @@ func ensureControlSet(ctx context.Context, tx pgx.Tx, cycleID, catalogID int64, 
 		return 0, asmErr(err)
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO control_set_items (set_id, sector_code, ref, catalog_id, section_code, themes, csf,
-			title_ja, title_en, statement_ja, statement_en, evidence_expected, sort_order)
+			title_ja, title_en, statement_ja, statement_en, guidance_ja, guidance_en, evidence_expected, sort_order)
 		SELECT $1, $2, ref, catalog_id, section_code, themes, csf, title_ja, title_en, statement_ja, statement_en,
-			evidence_expected, sort_order
+			guidance_ja, guidance_en, evidence_expected, sort_order
 		FROM jsonb_to_recordset($3::jsonb) AS x(ref text, catalog_id bigint, section_code text, themes text[], csf text[],
-			title_ja text, title_en text, statement_ja text, statement_en text, evidence_expected boolean, sort_order int)`,
+			title_ja text, title_en text, statement_ja text, statement_en text, guidance_ja text, guidance_en text,
+			evidence_expected boolean, sort_order int)`,
 		id, sector, body); err != nil {
 		return 0, asmErr(err)
 	}
@@ -1212,7 +1216,8 @@ func ListAnswers(ctx context.Context, tx pgx.Tx, assessmentID int64, section str
 
 // queueAnswers queues ListAnswers's query into b. With beside, each row
 // also carries what the section page shows beside the control, read in
-// the same statement: the catalog control's guidance and the target of
+// the same statement: the control's guidance (kept in its control set)
+// and the target of
 // the sector profile in force for the cycle's fiscal year
 // (kijun_sector_profile, which checks who may read it).
 func queueAnswers(b *pgx.Batch, out *[]assessment.AnswerRow, assessmentID int64, section string, beside bool) {
@@ -1226,10 +1231,9 @@ func queueAnswers(b *pgx.Batch, out *[]assessment.AnswerRow, assessmentID int64,
 			FROM assessments a0 JOIN cycles c0 ON c0.id = a0.cycle_id,
 				LATERAL kijun_sector_profile(a0.sector_code, c0.fiscal_year) p
 			WHERE a0.id = $1 AND p.applies)`
-		columns = `, coalesce(g.guidance_ja, ''), coalesce(g.guidance_en, ''), coalesce(t.target_status, ''),
+		columns = `, i.guidance_ja, i.guidance_en, coalesce(t.target_status, ''),
 			coalesce(t.target_maturity, 0), coalesce(t.tailoring_note, '')`
-		joins = `LEFT JOIN controls g ON g.catalog_id = i.catalog_id AND g.ref = i.ref
-		LEFT JOIN t ON t.ref = i.ref`
+		joins = `LEFT JOIN t ON t.ref = i.ref`
 	}
 	b.Queue(`WITH x AS MATERIALIZED (SELECT * FROM answers WHERE assessment_id = $1),
 		e AS MATERIALIZED (SELECT ref, count(*) AS n FROM evidence WHERE assessment_id = $1 GROUP BY ref),

@@ -39,13 +39,13 @@ func profileControls(ctx context.Context, tx pgx.Tx, cat *catalog.Catalog, secto
 		year = int(fy)
 	}
 	rows, _ := tx.Query(ctx, `SELECT source, ref, coalesce(catalog_id, 0), section_code, themes, csf, title_ja, title_en,
-			statement_ja, statement_en, evidence_expected, sort_order
+			statement_ja, statement_en, evidence_expected, sort_order, guidance_ja, guidance_en
 		FROM kijun_profile_controls($1, $2, $3)`, sector, cat.ID, year)
 	var source string
 	controls, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.Control, error) {
 		var c assessment.Control
 		err := r.Scan(&source, &c.Ref, &c.CatalogID, &c.Section, &c.Themes, &c.CSF, &c.Title.Ja, &c.Title.En,
-			&c.Statement.Ja, &c.Statement.En, &c.EvidenceExpected, &c.SortOrder)
+			&c.Statement.Ja, &c.Statement.En, &c.EvidenceExpected, &c.SortOrder, &c.Guidance.Ja, &c.Guidance.En)
 		return c, err
 	})
 	if err != nil {

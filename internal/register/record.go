@@ -1,11 +1,11 @@
 package register
 
 import (
-	"net/mail"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
@@ -131,7 +131,9 @@ func (c *Contact) Validate() error {
 	return nil
 }
 
+// validEmail is the one rule of what an address is, the directory's
+// (identity.NormalizeEmail).
 func validEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && !strings.ContainsAny(s, " \t")
+	_, ok := identity.NormalizeEmail(s)
+	return ok
 }

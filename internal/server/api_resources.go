@@ -13,6 +13,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/register"
@@ -262,13 +263,13 @@ func (in apiOperatorInput) form() operators.OperatorForm {
 // operatorFields maps the form's field names to the API's.
 var operatorFields = map[string]string{"name_ja": "name.ja", "name_en": "name.en", "scopes": "scope_ids", "sector": "sector"}
 
-func apiFieldErrors(errs map[string]string, names map[string]string) fieldErrors {
+func apiFieldErrors(errs map[string]i18n.Message, names map[string]string) fieldErrors {
 	out := fieldErrors{}
-	for f, id := range errs {
+	for f, m := range errs {
 		if n, ok := names[f]; ok {
 			f = n
 		}
-		out[f] = fieldMsg{ID: id}
+		out[f] = fieldMsg{ID: m.MessageID, Args: m.Args}
 	}
 	return out
 }

@@ -282,11 +282,11 @@ func readOperatorForm(r *http.Request, prefix string) operators.OperatorForm {
 // describes; f.Errors names each field that is wrong. The 法人番号 is only
 // read for a new operator (it never changes).
 func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sectors []operators.SectorChoice) register.Operator {
-	f.Errors = map[string]string{}
+	f.Errors = map[string]i18n.Message{}
 	var o register.Operator
 	if f.ID == 0 {
 		if f.CorporateNumber == "" {
-			f.Errors["corporate_number"] = "registerui.error.required"
+			f.Errors["corporate_number"] = i18n.Msg("registerui.error.required")
 		} else if cn, err := register.ParseCorporateNumber(f.CorporateNumber); err != nil {
 			f.Errors["corporate_number"] = messageOf(err)
 		} else {
@@ -301,7 +301,7 @@ func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sect
 		}
 	}
 	if f.NameJa == "" {
-		f.Errors["name_ja"] = "registerui.error.required"
+		f.Errors["name_ja"] = i18n.Msg("registerui.error.required")
 	}
 	o.Name = kijun.Text{Ja: f.NameJa, En: f.NameEn}
 	var sector *operators.SectorChoice
@@ -312,19 +312,19 @@ func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sect
 	}
 	switch {
 	case f.Sector == "":
-		f.Errors["sector"] = "registerui.error.choose"
+		f.Errors["sector"] = i18n.Msg("registerui.error.choose")
 	case sector == nil || !authz.Can(p, authz.ManageOperators, authz.Resource{SectorCode: f.Sector}):
-		f.Errors["sector"] = "registerui.error.sector_not_yours"
+		f.Errors["sector"] = i18n.Msg("registerui.error.sector_not_yours")
 	default:
 		o.SectorCode = f.Sector
 	}
 	if len(f.Scopes) == 0 {
-		f.Errors["scopes"] = "registerui.error.scopes_required"
+		f.Errors["scopes"] = i18n.Msg("registerui.error.scopes_required")
 	} else if sector != nil {
 		for _, v := range f.Scopes {
 			id := formID(v)
 			if !slices.ContainsFunc(sector.Scopes, func(sc kijun.BusinessScope) bool { return sc.ID == id }) {
-				f.Errors["scopes"] = "registerui.error.scope_of_other_sector"
+				f.Errors["scopes"] = i18n.Msg("registerui.error.scope_of_other_sector")
 				break
 			}
 			if !slices.Contains(o.ScopeIDs, id) {
@@ -336,30 +336,24 @@ func validateOperatorForm(p *identity.Principal, f *operators.OperatorForm, sect
 	if d := register.Designation(f.Designation); slices.Contains(operators.Designations, d) {
 		o.Designation = d
 	} else {
-		f.Errors["designation"] = "registerui.error.choose"
+		f.Errors["designation"] = i18n.Msg("registerui.error.choose")
 	}
 	if f.DesignatedSince == "" {
-		f.Errors["designated_since"] = "registerui.error.required"
+		f.Errors["designated_since"] = i18n.Msg("registerui.error.required")
 	} else if d, err := time.Parse(time.DateOnly, f.DesignatedSince); err != nil {
-		f.Errors["designated_since"] = "form.bad_date"
+		f.Errors["designated_since"] = i18n.Msg("form.bad_date")
 	} else {
 		o.DesignatedSince = d
 	}
 	o.Reason = f.Reason
 	for field, id := range o.TextProblems() {
-		f.Errors[field] = id
+		f.Errors[field] = i18n.Msg(id)
 	}
 	return o
 }
 
-// messageOf is the message id of a *kijun.Error.
-func messageOf(err error) string {
-	var ke *kijun.Error
-	if errors.As(err, &ke) {
-		return ke.MessageID
-	}
-	return "operators.invalid"
-}
+// messageOf is the message of a *kijun.Error, with its arguments.
+func messageOf(err error) i18n.Message { return i18n.MessageOf(err, "operators.invalid") }
 
 // designatingMinistry is the ministry of p that oversees sector: the one
 // recorded as 指定者. NCO keeps what was there.
@@ -414,8 +408,8 @@ func (s *Server) handleOperatorCreate(w http.ResponseWriter, r *http.Request) er
 // refused it; the duplicate message names the number, which the field
 // error cannot carry, so it goes in the summary as the field's message.
 func (s *Server) renderOperatorFormArgs(w http.ResponseWriter, r *http.Request, f operators.OperatorForm, err error) error {
-	if messageOf(err) == "operators.duplicate_corporate_number" {
-		f.Errors["corporate_number"] = "registerui.error.duplicate_corporate_number"
+	if messageOf(err).MessageID == "operators.duplicate_corporate_number" {
+		f.Errors["corporate_number"] = i18n.Msg("registerui.error.duplicate_corporate_number")
 	}
 	return s.renderOperatorForm(w, r, http.StatusUnprocessableEntity, f, kijun.Text{})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/catalog"
+	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/notify"
@@ -144,7 +145,7 @@ func (s *Server) handlePlanCreate(w http.ResponseWriter, r *http.Request) error 
 	}
 	f := plans.NewForm{Sectors: r.PostForm["sectors"], PeriodStart: r.PostFormValue("period_start"),
 		PeriodEnd: r.PostFormValue("period_end"), CatalogID: r.PostFormValue("catalog_id"),
-		TitleJa: r.PostFormValue("title_ja"), TitleEn: r.PostFormValue("title_en"), Errors: map[string]string{}}
+		TitleJa: r.PostFormValue("title_ja"), TitleEn: r.PostFormValue("title_en"), Errors: map[string]i18n.Message{}}
 	catID, _ := strconv.ParseInt(f.CatalogID, 10, 64)
 	// A user of several ministries plans for the one overseeing the
 	// first chosen sector.
@@ -167,9 +168,11 @@ func (s *Server) handlePlanCreate(w http.ResponseWriter, r *http.Request) error 
 	var ke *kijun.Error
 	if errors.As(err, &ke) && (ke.Code == kijun.EInvalid || ke.Code == kijun.EConflict) {
 		if fields, ok := ke.Args["Fields"].(map[string]string); ok {
-			f.Errors = fields
+			for field, id := range fields {
+				f.Errors[field] = i18n.Msg(id)
+			}
 		} else {
-			f.Errors["title_ja"] = ke.MessageID
+			f.Errors["title_ja"] = i18n.Message{MessageID: ke.MessageID, Args: ke.Args}
 		}
 		return s.renderPlanNew(w, r, http.StatusUnprocessableEntity, f)
 	}
@@ -187,17 +190,17 @@ func versionParam(r *http.Request) int {
 }
 
 func (s *Server) handlePlanShow(w http.ResponseWriter, r *http.Request) error {
-	return s.renderPlanShow(w, r, http.StatusOK, "")
+	return s.renderPlanShow(w, r, http.StatusOK, i18n.Message{})
 }
 
-func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status int, msg string) error {
+func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status int, msg i18n.Message) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	p := principal(r)
 	v := plans.ShowView{Error: msg}
-	if msg != "" && r.Method == http.MethodPost {
+	if msg.MessageID != "" && r.Method == http.MethodPost {
 		v.Typed = map[string]string{} // a refused form comes back as typed
 		for k := range r.PostForm {
 			v.Typed[k] = r.PostForm.Get(k)
@@ -266,7 +269,7 @@ func (s *Server) planAction(w http.ResponseWriter, r *http.Request, a authz.Acti
 			status = http.StatusUnprocessableEntity
 		}
 		r.URL.RawQuery = ""
-		return s.renderPlanShow(w, r, status, ke.MessageID) // with what was typed (ShowView.Typed)
+		return s.renderPlanShow(w, r, status, i18n.Message{MessageID: ke.MessageID, Args: ke.Args}) // with what was typed (ShowView.Typed)
 	}
 	if err != nil {
 		return err
@@ -405,13 +408,13 @@ func parseIDs(list []string) []int64 {
 }
 
 // parseDate reads a form date; a bad one is reported, not dropped.
-func parsePlanDate(s string, field string, errs map[string]string) kijun.Date {
+func parsePlanDate(s string, field string, errs map[string]i18n.Message) kijun.Date {
 	if strings.TrimSpace(s) == "" {
 		return ""
 	}
 	d, ok := kijun.ParseDate(s)
 	if !ok {
-		errs[field] = "plans.error.date"
+		errs[field] = i18n.Msg("plans.error.date")
 	}
 	return d
 }
@@ -428,7 +431,7 @@ func (s *Server) handlePlanUpdate(w http.ResponseWriter, r *http.Request) error 
 	f := plans.EditForm{Edits: atoiOr0(pf("edits")), TitleJa: pf("title_ja"), TitleEn: pf("title_en"), PeriodEnd: pf("period_end"),
 		ScopeMode: pf("scope_mode"), Designation: pf("designation"), ScopeIDs: r.PostForm["scope_ids"], OperatorIDs: r.PostForm["operator_ids"],
 		Method: pf("method"), Cycles: pf("cycles"), Coverage: pf("coverage_target"), FollowUp: pf("follow_up"),
-		InternalNote: pf("internal_note"), Errors: map[string]string{}}
+		InternalNote: pf("internal_note"), Errors: map[string]i18n.Message{}}
 	d := postgres.DraftFields{Title: kijun.Text{Ja: f.TitleJa, En: f.TitleEn}, InternalNote: f.InternalNote,
 		PeriodEnd: kijun.FiscalYear(atoiOr0(f.PeriodEnd)),
 		Scope: plan.Scope{Mode: plan.ScopeMode(f.ScopeMode), Designation: f.Designation,
@@ -445,7 +448,7 @@ func (s *Server) handlePlanUpdate(w http.ResponseWriter, r *http.Request) error 
 	}
 	if strings.TrimSpace(f.Coverage) != "" {
 		if _, err := strconv.Atoi(strings.TrimSpace(f.Coverage)); err != nil {
-			f.Errors["coverage_target"] = "plans.error.percent"
+			f.Errors["coverage_target"] = i18n.Msg("plans.error.percent")
 		}
 	}
 	// KPI and milestone rows: a blank row is no row.
@@ -486,7 +489,7 @@ func (s *Server) handlePlanUpdate(w http.ResponseWriter, r *http.Request) error 
 		}
 		for _, prob := range postgres.CheckDraftFields(d, pl.PeriodStart) {
 			if _, dup := f.Errors[prob.Field]; !dup {
-				f.Errors[prob.Field] = prob.MessageID
+				f.Errors[prob.Field] = i18n.Message{MessageID: prob.MessageID, Args: prob.Args}
 			}
 		}
 		if len(f.Errors) > 0 {
@@ -559,16 +562,16 @@ func (s *Server) renderPlanProfile(w http.ResponseWriter, r *http.Request, statu
 // profileRowOf reads one profile row of the form, reporting bad cells.
 // A row without sector boxes (eligible for one sector only) keeps its
 // sectors.
-func profileRowOf(r *http.Request, stored plan.ProfileControl) (plan.ProfileControl, map[string]string) {
+func profileRowOf(r *http.Request, stored plan.ProfileControl) (plan.ProfileControl, map[string]i18n.Message) {
 	ref := stored.Ref
-	errs := map[string]string{}
+	errs := map[string]i18n.Message{}
 	f := func(name string) string { return strings.TrimSpace(r.PostFormValue(name + "." + ref)) }
 	c := plan.ProfileControl{Ref: ref, Applies: f("applies") != "no", NAReason: f("na_reason"), TailoringNote: f("tailoring_note")}
 	c.TargetStatus = assessment.AnswerStatus(f("target_status"))
 	if m := f("target_maturity"); m != "" {
 		n, err := strconv.Atoi(m)
 		if err != nil {
-			errs["target_maturity"] = "plans.error.maturity"
+			errs["target_maturity"] = i18n.Msg("plans.error.maturity")
 		}
 		c.TargetMaturity = n
 	}
@@ -581,7 +584,7 @@ func profileRowOf(r *http.Request, stored plan.ProfileControl) (plan.ProfileCont
 	}
 	for _, prob := range c.Check() {
 		if _, dup := errs[prob.Field]; !dup {
-			errs[prob.Field] = prob.MessageID
+			errs[prob.Field] = i18n.Message{MessageID: prob.MessageID, Args: prob.Args}
 		}
 	}
 	return c, errs
@@ -599,7 +602,7 @@ func (s *Server) handlePlanProfileSave(w http.ResponseWriter, r *http.Request) e
 	}
 	p := principal(r)
 	typed := map[string]plan.ProfileControl{}
-	errs := map[string]map[string]string{}
+	errs := map[string]map[string]i18n.Message{}
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if _, err := loadPlan(r.Context(), tx, p, id, authz.EditPlans); err != nil {
 			return err
@@ -661,8 +664,8 @@ func sectorsOf(values, choices []string) []string {
 }
 
 // supplementaryOf reads the supplementary-control form.
-func supplementaryOf(f plans.SuppForm) (plan.SupplementaryControl, map[string]string) {
-	errs := map[string]string{}
+func supplementaryOf(f plans.SuppForm) (plan.SupplementaryControl, map[string]i18n.Message) {
+	errs := map[string]i18n.Message{}
 	split := func(s string) []string {
 		var out []string
 		for _, x := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '、' }) {
@@ -679,7 +682,7 @@ func supplementaryOf(f plans.SuppForm) (plan.SupplementaryControl, map[string]st
 	if f.TargetMaturity != "" {
 		n, err := strconv.Atoi(f.TargetMaturity)
 		if err != nil {
-			errs["target_maturity"] = "plans.error.maturity"
+			errs["target_maturity"] = i18n.Msg("plans.error.maturity")
 		}
 		c.TargetMaturity = n
 	}
@@ -706,7 +709,7 @@ func (s *Server) handleSupplementaryAdd(w http.ResponseWriter, r *http.Request) 
 		}
 		for _, prob := range postgres.CheckSupplementary(r.Context(), tx, id, c) {
 			if _, dup := errs[prob.Field]; !dup {
-				errs[prob.Field] = prob.MessageID
+				errs[prob.Field] = i18n.Message{MessageID: prob.MessageID, Args: prob.Args}
 			}
 		}
 		if len(errs) > 0 {
@@ -718,7 +721,7 @@ func (s *Server) handleSupplementaryAdd(w http.ResponseWriter, r *http.Request) 
 	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
 		if ps, ok := ke.Args["Problems"].([]plan.FieldProblem); ok {
 			for _, prob := range ps {
-				errs[prob.Field] = prob.MessageID
+				errs[prob.Field] = i18n.Message{MessageID: prob.MessageID, Args: prob.Args}
 			}
 		}
 		err = nil
@@ -745,6 +748,11 @@ func (s *Server) handleSupplementaryDelete(w http.ResponseWriter, r *http.Reques
 		}
 		return postgres.DeleteSupplementary(r.Context(), tx, p, id, chiParam(r, "ref"), reqID(r))
 	})
+	if ke, ok := refusal(err); ok {
+		// e.g. the plan was submitted in another tab: the page again, with
+		// why beside the control's delete button.
+		return s.renderPlanProfile(w, r, statusOf(err), plans.ProfileView{SuppDeleteRef: chiParam(r, "ref"), SuppDeleteError: ke}, nil)
+	}
 	if err != nil {
 		return err
 	}

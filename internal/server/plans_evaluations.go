@@ -70,20 +70,20 @@ func (s *Server) renderEvaluationNew(w http.ResponseWriter, r *http.Request, sta
 func evaluationFormOf(r *http.Request) plans.EvaluationForm {
 	pf := r.PostFormValue
 	return plans.EvaluationForm{Findings: pf("findings"), GoodPractices: pf("good_practices"), Improvements: pf("improvement_requests"),
-		Rating: pf("rating"), Edits: atoiOr0(pf("edits")), FiscalYear: pf("fiscal_year"), Errors: map[string]string{}}
+		Rating: pf("rating"), Edits: atoiOr0(pf("edits")), FiscalYear: pf("fiscal_year"), Errors: map[string]i18n.Message{}}
 }
 
-func problemsInto(err error, errs map[string]string) bool {
+func problemsInto(err error, errs map[string]i18n.Message) bool {
 	var ke *kijun.Error
 	if !errors.As(err, &ke) || ke.Code != kijun.EInvalid {
 		return false
 	}
 	if ps, ok := ke.Args["Problems"].([]plan.FieldProblem); ok {
 		for _, prob := range ps {
-			errs[prob.Field] = prob.MessageID
+			errs[prob.Field] = i18n.Message{MessageID: prob.MessageID, Args: prob.Args}
 		}
 	} else {
-		errs["rating"] = ke.MessageID
+		errs["rating"] = i18n.Message{MessageID: ke.MessageID, Args: ke.Args}
 	}
 	return true
 }
@@ -104,7 +104,7 @@ func (s *Server) handleEvaluationCreate(w http.ResponseWriter, r *http.Request) 
 		return s.renderEvaluationNew(w, r, http.StatusUnprocessableEntity, f)
 	}
 	if kijun.ErrorCode(err) == kijun.EConflict {
-		f.Errors["sector"] = "plans.error.evaluation_exists"
+		f.Errors["sector"] = i18n.Msg("plans.error.evaluation_exists")
 		return s.renderEvaluationNew(w, r, http.StatusUnprocessableEntity, f)
 	}
 	if err != nil {
@@ -115,20 +115,18 @@ func (s *Server) handleEvaluationCreate(w http.ResponseWriter, r *http.Request) 
 }
 
 func (s *Server) handleEvaluationShow(w http.ResponseWriter, r *http.Request) error {
-	return s.renderEvaluation(w, r, http.StatusOK, nil, "", "")
+	return s.renderEvaluation(w, r, http.StatusOK, plans.EvaluationView{}, nil)
 }
 
-func (s *Server) renderEvaluation(w http.ResponseWriter, r *http.Request, status int, typed *plans.EvaluationForm, response, respErr string) error {
-	return s.renderEvaluationWith(w, r, status, typed, response, respErr, plans.PublishForm{})
-}
-
-func (s *Server) renderEvaluationWith(w http.ResponseWriter, r *http.Request, status int, typed *plans.EvaluationForm, response, respErr string, publish plans.PublishForm) error {
+// renderEvaluation shows an evaluation; v brings what a refused action
+// adds (the response as typed and why, why publishing was refused) and
+// typed the evaluation form as typed.
+func (s *Server) renderEvaluation(w http.ResponseWriter, r *http.Request, status int, v plans.EvaluationView, typed *plans.EvaluationForm) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	p := principal(r)
-	v := plans.EvaluationView{Response: response, RespError: respErr, Publish: publish}
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		if v.E, err = postgres.GetEvaluation(r.Context(), tx, id); err != nil {
 			return err
@@ -149,7 +147,7 @@ func (s *Server) renderEvaluationWith(w http.ResponseWriter, r *http.Request, st
 	if typed != nil {
 		v.Form = *typed
 	}
-	if response == "" {
+	if v.Response == "" {
 		v.Response = v.E.Response
 	}
 	return s.render(w, r, status, plans.Evaluation(v))
@@ -168,11 +166,11 @@ func (s *Server) handleEvaluationUpdate(w http.ResponseWriter, r *http.Request) 
 		return postgres.UpdateEvaluation(r.Context(), tx, p, e, f.Edits, reqID(r))
 	})
 	if problemsInto(err, f.Errors) {
-		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, &f, "", "")
+		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, plans.EvaluationView{}, &f)
 	}
 	if kijun.ErrorCode(err) == kijun.EConflict {
-		f.Errors["findings"] = "plans.error.conflict"
-		return s.renderEvaluation(w, r, http.StatusConflict, &f, "", "")
+		f.Errors["findings"] = i18n.Msg("plans.error.conflict")
+		return s.renderEvaluation(w, r, http.StatusConflict, plans.EvaluationView{}, &f)
 	}
 	if err != nil {
 		return err
@@ -195,7 +193,7 @@ func (s *Server) handleEvaluationPublish(w http.ResponseWriter, r *http.Request)
 	if typed != "" {
 		d, ok := parseDay(typed)
 		if !ok {
-			return s.renderEvaluationPublish(w, r, typed, "form.bad_date", nil)
+			return s.renderEvaluationPublish(w, r, typed, i18n.Msg("form.bad_date"))
 		}
 		by = &d
 	}
@@ -215,8 +213,14 @@ func (s *Server) handleEvaluationPublish(w http.ResponseWriter, r *http.Request)
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
 		if ps, ok := ke.Args["Problems"].([]plan.FieldProblem); ok && len(ps) > 0 {
-			return s.renderEvaluationPublish(w, r, typed, ps[0].MessageID, ps[0].Args)
+			return s.renderEvaluationPublish(w, r, typed, i18n.Msg(ps[0].MessageID, ps[0].Args))
 		}
+	}
+	if ke, ok := refusal(err); ok {
+		// No rating yet, or already published: the page again, with why
+		// beside the publish button.
+		return s.renderEvaluation(w, r, statusOf(err), plans.EvaluationView{PublishError: ke,
+			Publish: plans.PublishForm{RespondBy: typed}}, nil)
 	}
 	if err != nil {
 		return err
@@ -227,9 +231,9 @@ func (s *Server) handleEvaluationPublish(w http.ResponseWriter, r *http.Request)
 
 // renderEvaluationPublish shows the evaluation again with the publish
 // form's date as typed and why it was refused.
-func (s *Server) renderEvaluationPublish(w http.ResponseWriter, r *http.Request, typed, messageID string, args map[string]any) error {
-	return s.renderEvaluationWith(w, r, http.StatusUnprocessableEntity, nil, "", "",
-		plans.PublishForm{RespondBy: typed, Error: messageID, Args: args})
+func (s *Server) renderEvaluationPublish(w http.ResponseWriter, r *http.Request, typed string, why i18n.Message) error {
+	return s.renderEvaluation(w, r, http.StatusUnprocessableEntity,
+		plans.EvaluationView{Publish: plans.PublishForm{RespondBy: typed, Error: why}}, nil)
 }
 
 func (s *Server) handleEvaluationRespond(w http.ResponseWriter, r *http.Request) error {
@@ -247,7 +251,7 @@ func (s *Server) handleEvaluationRespond(w http.ResponseWriter, r *http.Request)
 	})
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
-		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, nil, response, ke.MessageID)
+		return s.renderEvaluation(w, r, http.StatusUnprocessableEntity, plans.EvaluationView{Response: response, RespError: ke}, nil)
 	}
 	if err != nil {
 		return err

@@ -374,6 +374,11 @@ func (s *Server) handleProfileImportConfirm(w http.ResponseWriter, r *http.Reque
 		s.auth.Sessions.Remove(r.Context(), sessionProfileImport)
 		return postgres.UpdateProfileControls(r.Context(), tx, p, id, pending.Rows, reqID(r))
 	})
+	if ke, ok := refusal(err); ok {
+		// An expired preview, a plan no longer a draft: the profile page
+		// again, with why beside the upload form.
+		return s.renderPlanProfile(w, r, statusOf(err), plans.ProfileView{ImportError: i18n.From(r.Context()).T(ke.MessageID, ke.Args)}, nil)
+	}
 	if err != nil {
 		return err
 	}

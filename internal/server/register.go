@@ -16,6 +16,7 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/exchange"
+	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/register"
@@ -107,7 +108,8 @@ func readListForm(r *http.Request, f *operators.ListForm) (systems []register.Sy
 			blank := id == 0 && row.Name == "" && row.Kind == "" && row.Notes == "" && !row.ClosedNetwork && !row.InternetExposed
 			if !blank && !del {
 				if err := sy.Validate(); err != nil {
-					row.Error, row.ErrorArgs = messageOf(err), errArgs(err)
+					m := messageOf(err)
+					row.Error, row.ErrorArgs = m.MessageID, m.Args
 				}
 			}
 			f.Systems = append(f.Systems, row)
@@ -126,7 +128,8 @@ func readListForm(r *http.Request, f *operators.ListForm) (systems []register.Sy
 		blank := id == 0 && row.Role == "" && row.Department == "" && row.Name == "" && row.Email == "" && row.Phone == ""
 		if !blank && !del {
 			if err := c.Validate(); err != nil {
-				row.Error, row.ErrorArgs = messageOf(err), errArgs(err)
+				m := messageOf(err)
+				row.Error, row.ErrorArgs = m.MessageID, m.Args
 			}
 		}
 		f.Contacts = append(f.Contacts, row)
@@ -141,14 +144,6 @@ func readListForm(r *http.Request, f *operators.ListForm) (systems []register.Sy
 }
 
 func rowName(i int, name string) string { return name + "_" + strconv.Itoa(i) }
-
-func errArgs(err error) map[string]any {
-	var ke *kijun.Error
-	if errors.As(err, &ke) {
-		return ke.Args
-	}
-	return nil
-}
 
 // handleListEdit shows the ministry's form for an operator's systems or
 // contacts.
@@ -192,7 +187,7 @@ func (s *Server) handleListSave(kind string) handlerFunc {
 			systems, contacts, ok := readListForm(r, &f)
 			if !ok {
 				f = listFormOf(o, kind, false)
-				f.Error, status = "registerui.error.form", http.StatusUnprocessableEntity
+				f.Error, status = i18n.Msg("registerui.error.form"), http.StatusUnprocessableEntity
 				return nil
 			}
 			if f.HasRowErrors() {
@@ -316,7 +311,7 @@ func (s *Server) handleProposalCreate(w http.ResponseWriter, r *http.Request) er
 		systems, contacts, ok := readListForm(r, &f)
 		if !ok {
 			f = listFormOf(o, kind, true)
-			f.Error, status = "registerui.error.form", http.StatusUnprocessableEntity
+			f.Error, status = i18n.Msg("registerui.error.form"), http.StatusUnprocessableEntity
 			return nil
 		}
 		if f.HasRowErrors() {
@@ -336,7 +331,7 @@ func (s *Server) handleProposalCreate(w http.ResponseWriter, r *http.Request) er
 		}
 		_, err = postgres.ProposeCorrection(r.Context(), tx, p, c, middleware.GetReqID(r.Context()))
 		if ke := (*kijun.Error)(nil); errors.As(err, &ke) && ke.Args["Field"] == "note" {
-			f.NoteError, status = ke.MessageID, http.StatusUnprocessableEntity
+			f.NoteError, status = i18n.Message{MessageID: ke.MessageID, Args: ke.Args}, http.StatusUnprocessableEntity
 			return errRollback
 		}
 		if kijun.ErrorCode(err) == kijun.EConflict || kijun.ErrorCode(err) == kijun.EInvalid {
@@ -415,7 +410,7 @@ func (s *Server) handleCorrectionDecide(w http.ResponseWriter, r *http.Request) 
 	})
 	if ke := (*kijun.Error)(nil); errors.As(err, &ke) && ke.Args["Field"] == "note" {
 		return s.renderRecordOf(w, r, c.OperatorID, http.StatusUnprocessableEntity, func(v *operators.ShowView) {
-			v.DecideError, v.DecideID, v.DecideInput = ke.MessageID, id, r.PostFormValue("note")
+			v.DecideError, v.DecideID, v.DecideInput = i18n.Message{MessageID: ke.MessageID, Args: ke.Args}, id, r.PostFormValue("note")
 		})
 	}
 	if err != nil {
@@ -557,8 +552,8 @@ func (s *Server) handleImportConfirm(w http.ResponseWriter, r *http.Request) err
 		res, err = postgres.ApplyOperatorImport(r.Context(), tx, p, rows, ministry, middleware.GetReqID(r.Context()))
 		return err
 	})
-	if kijun.ErrorCode(err) == kijun.EConflict || kijun.ErrorCode(err) == kijun.EForbidden {
-		return s.importRefused(w, r, http.StatusConflict, err)
+	if _, ok := refusal(err); ok || kijun.ErrorCode(err) == kijun.EForbidden {
+		return s.importRefused(w, r, statusOf(err), err)
 	}
 	if err != nil {
 		return err

@@ -121,12 +121,12 @@ func (s *Server) handleUserShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderUserShow(w, r, http.StatusOK, id, nil)
+	return s.renderUserShow(w, r, http.StatusOK, id, 0, nil)
 }
 
 // renderUserShow shows a user's grants; refused says why the action just
-// asked for on them was refused.
-func (s *Server) renderUserShow(w http.ResponseWriter, r *http.Request, status int, id int64, refused *kijun.Error) error {
+// asked for on grant grantID was refused.
+func (s *Server) renderUserShow(w http.ResponseWriter, r *http.Request, status int, id, grantID int64, refused *kijun.Error) error {
 	p := principal(r)
 	var u identity.UserSummary
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
@@ -147,7 +147,7 @@ func (s *Server) renderUserShow(w http.ResponseWriter, r *http.Request, status i
 	}
 	v := users.ShowView{User: u, Ministries: names}
 	if refused != nil {
-		v.Refused, v.RefusedArgs = refused.MessageID, refused.Args
+		v.Refused, v.RefusedArgs, v.RefusedGrant = refused.MessageID, refused.Args, grantID
 	}
 	for _, g := range u.Grants {
 		v.CanRevoke = append(v.CanRevoke, authz.CanGrant(p, g.Role, grantResource(g)))
@@ -364,7 +364,7 @@ func (s *Server) handleGrantRestore(w http.ResponseWriter, r *http.Request) erro
 		return postgres.Audit(r.Context(), tx, ev, map[string]any{"revoked_grant_id": id}, grantDetail(g))
 	})
 	if ke, ok := refusal(err); ok && g.UserID != 0 {
-		return s.renderUserShow(w, r, statusOf(err), g.UserID, ke)
+		return s.renderUserShow(w, r, statusOf(err), g.UserID, id, ke)
 	}
 	if err != nil {
 		return err

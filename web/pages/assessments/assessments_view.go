@@ -16,6 +16,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/web/layout"
 )
 
 // PageSize is how many assessments one page of the list shows.
@@ -28,6 +29,15 @@ type CycleForm struct {
 	Args                                map[string]map[string]any // field → the message's arguments
 	// Warnings by field: the dates are allowed once confirmed.
 	Warnings map[string]string
+}
+
+// Attrs are the accessibility attributes of field name's control: invalid
+// and described by its error, or described by its warning; then hints.
+func (f CycleForm) Attrs(name string, hints ...string) templ.Attributes {
+	if f.Errors[name] == "" && f.Warnings[name] != "" {
+		return layout.Field(false, "", append([]string{"cycle-" + name + "-warning"}, hints...)...)
+	}
+	return layout.Field(f.Errors[name] != "", "cycle-"+name+"-error", hints...)
 }
 
 // CyclesView lists cycles and offers to open one.
@@ -318,6 +328,15 @@ func (v SectionView) fieldAttrs(ref, field, hint string) templ.Attributes {
 		attrs["aria-describedby"] = ids
 	}
 	return attrs
+}
+
+// noteAttrs describe a control's fieldset by its note (the message beside
+// it, "note-"+ref), when it has one that is not a save conflict.
+func noteAttrs(note ControlNote, hasNote bool, ref string) templ.Attributes {
+	if !hasNote || note.Stored != nil || note.MessageID == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-describedby": "note-" + ref}
 }
 
 // carried counts the section's carried-forward answers not yet confirmed.

@@ -11,9 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	kcat "github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/web/layout"
 )
 
 // Summary is a row of the version list.
@@ -223,4 +226,26 @@ func CSFLabel(ctx context.Context, v string) string {
 		return i18n.T(ctx, "catalogui.csf."+v)
 	}
 	return v
+}
+
+// Attrs are the accessibility attributes of field name's input: invalid
+// with its error first in aria-describedby when it has one, then hints.
+func (f ControlForm) Attrs(name string, hints ...string) templ.Attributes {
+	return layout.Field(len(f.Errors[name]) > 0, FieldID(name)+"-error", hints...)
+}
+
+// ErrorIDs is the id of field name's error message, if it has one.
+func (f ControlForm) ErrorIDs(name string) []string {
+	if len(f.Errors[name]) > 0 {
+		return []string{FieldID(name) + "-error"}
+	}
+	return nil
+}
+
+// importErrorID is the id of what says why the upload was refused.
+func importErrorID(v ImportView) string {
+	if v.Message != "" {
+		return "form-message"
+	}
+	return "import-problems"
 }

@@ -9,10 +9,13 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/a-h/templ"
+
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/register"
+	"github.com/kijun-portal/kijun/web/layout"
 )
 
 // PageSize is how many operators the list shows per page.
@@ -82,12 +85,12 @@ type ShowView struct {
 	CanManage    bool // edit, withdraw, systems, contacts, decide proposals
 	CanPropose   bool // propose corrections to contacts and systems
 	Corrections  []register.Correction
-	// WithdrawError is the message id of a refused withdrawal.
-	WithdrawError string
+	// WithdrawError says why a withdrawal was refused.
+	WithdrawError i18n.Message
 	WithdrawInput string
-	// DecideError is the message id of a refused decision on the
+	// DecideError says why a decision was refused on the
 	// proposal DecideID, whose note as typed is DecideInput.
-	DecideError string
+	DecideError i18n.Message
 	DecideID    int64
 	DecideInput string
 	// Notice is a message id shown once after a change (e.g. saved).
@@ -114,8 +117,8 @@ type OperatorForm struct {
 	Designation     string
 	DesignatedSince string // YYYY-MM-DD
 	Reason          string
-	// Errors maps a field to the message id of what is wrong with it.
-	Errors map[string]string
+	// Errors maps a field to the message of what is wrong with it.
+	Errors map[string]i18n.Message
 	// Orig holds the values the editor started from (edit only), sent back
 	// as hidden fields so a conflict can show what someone else changed.
 	Orig *OperatorForm
@@ -189,8 +192,8 @@ type ListForm struct {
 	Systems      []SystemRow
 	Contacts     []ContactRow
 	Note         string
-	NoteError    string // message id of a refused note
-	Error        string // message id for the form as a whole
+	NoteError    i18n.Message // why the note was refused
+	Error        i18n.Message // what is wrong with the form as a whole
 }
 
 // Action is where the list form posts.
@@ -305,3 +308,23 @@ func yesNo(ctx context.Context, b bool) string {
 
 // Dated reports whether a date was set (the store reads unset as year 1).
 func Dated(d interface{ Year() int }) bool { return d.Year() > 1 }
+
+// Attrs are the accessibility attributes of field name's control: invalid,
+// described by its error ("op-"+name+"-error") and then its hints.
+func (f OperatorForm) Attrs(name string, hints ...string) templ.Attributes {
+	return layout.Field(f.Errors[name].MessageID != "", "op-"+name+"-error", hints...)
+}
+
+// ErrorIDs is the id of field name's error, if it has one, then hints.
+func (f OperatorForm) ErrorIDs(name string, hints ...string) []string {
+	if f.Errors[name].MessageID != "" {
+		return append([]string{"op-" + name + "-error"}, hints...)
+	}
+	return hints
+}
+
+// rowAttrs are the accessibility attributes of a control in list row i
+// whose error (rowError's) is errID, if any.
+func rowAttrs(i int, errID string) templ.Attributes {
+	return layout.Field(errID != "", "row-"+strconv.Itoa(i)+"-error")
+}

@@ -12,9 +12,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/plan"
+	"github.com/kijun-portal/kijun/web/layout"
 )
 
 // sectionName names a baseline section code ("" is the whole assessment).
@@ -79,7 +82,7 @@ type NewForm struct {
 	CatalogID   string
 	TitleJa     string
 	TitleEn     string
-	Errors      map[string]string // field → message id
+	Errors      map[string]i18n.Message // by field
 }
 
 // CatalogOption is a catalog version a plan may target.
@@ -109,9 +112,9 @@ type ShowView struct {
 	CanEdit   bool // the ministry, on a draft
 	CanSubmit bool
 	CanRevise bool
-	CanReview bool // the NCO admin: start review / return / accept
-	CanNote   bool // may read internal notes (the plan's own ministry and NCO)
-	Error     string
+	CanReview bool              // the NCO admin: start review / return / accept
+	CanNote   bool              // may read internal notes (the plan's own ministry and NCO)
+	Error     i18n.Message      // why the action just asked for was refused
 	Typed     map[string]string // a refused form's fields as typed, by name
 }
 
@@ -142,7 +145,7 @@ type EditForm struct {
 	InternalNote string
 	KPIs         []KPIForm
 	Milestones   []MilestoneForm
-	Errors       map[string]string
+	Errors       map[string]i18n.Message
 	Conflict     bool
 }
 
@@ -183,12 +186,16 @@ type ProfileView struct {
 	Editable bool
 	// Errors by ref, then field, from the last save (the rows come back
 	// as typed in V.Profile).
-	Errors      map[string]map[string]string
+	Errors      map[string]map[string]i18n.Message
 	Saved       bool
 	Supp        SuppForm
-	SuppErrors  map[string]string
+	SuppErrors  map[string]i18n.Message
 	SuppAdded   bool
 	ImportError string
+	// SuppDeleteError says why deleting the supplementary control
+	// SuppDeleteRef was refused.
+	SuppDeleteRef   string
+	SuppDeleteError *kijun.Error
 }
 
 // SuppForm is the supplementary-control form as typed.
@@ -198,12 +205,9 @@ type SuppForm struct {
 	Sectors                                                                                               []string
 }
 
-// RowError returns the message id of a field's error in a profile row.
-func (v ProfileView) RowError(ref, field string) string {
-	if m := v.Errors[ref]; m != nil {
-		return m[field]
-	}
-	return ""
+// RowError returns the message of a field's error in a profile row.
+func (v ProfileView) RowError(ref, field string) i18n.Message {
+	return v.Errors[ref][field]
 }
 
 // DiffView compares two versions of a plan.
@@ -247,7 +251,7 @@ type EvaluationForm struct {
 	Ministry, Sector, FiscalYear                  string
 	Findings, GoodPractices, Improvements, Rating string
 	Edits                                         int
-	Errors                                        map[string]string
+	Errors                                        map[string]i18n.Message
 }
 
 // EvaluationNewView is the form that starts an evaluation.
@@ -270,17 +274,19 @@ type EvaluationView struct {
 	CanEdit    bool
 	CanRespond bool
 	Response   string
-	RespError  string
-	Publish    PublishForm
-	Names      kijun.ReferenceNames
+	RespError  *kijun.Error // why the response was refused
+	// PublishError says why publishing was refused; Publish is the
+	// publish form as typed (the date to answer by) and why it was refused.
+	PublishError *kijun.Error
+	Publish      PublishForm
+	Names        kijun.ReferenceNames
 }
 
 // PublishForm is the publish form's date to answer by, as typed, and why
 // it was refused.
 type PublishForm struct {
 	RespondBy string
-	Error     string
-	Args      map[string]any
+	Error     i18n.Message
 }
 
 // ReportView is the annual evaluation report.
@@ -301,7 +307,7 @@ type SectorProfileView struct {
 
 // SortedFields returns the fields with errors: those named in order
 // first, then the rest alphabetically.
-func SortedFields(errs map[string]string, order []string) []string {
+func SortedFields(errs map[string]i18n.Message, order []string) []string {
 	var out []string
 	for _, f := range order {
 		if _, ok := errs[f]; ok {
@@ -520,4 +526,55 @@ type DeadlineForm struct {
 	FiscalYear, DueOn string
 	Errors            map[string]string
 	Args              map[string]map[string]any
+}
+
+// suppDeleteErrorIDs is the id of the message beside supplementary control
+// ref's delete button, when deleting it was just refused.
+func suppDeleteErrorIDs(v ProfileView, ref string) []string {
+	if v.SuppDeleteError != nil && v.SuppDeleteRef == ref {
+		return []string{"supp-delete-error-" + ref}
+	}
+	return nil
+}
+
+// publishErrorIDs is the id of the message beside the publish button when
+// publishing was just refused.
+func publishErrorIDs(v EvaluationView) []string {
+	if v.PublishError != nil {
+		return []string{"publish-error"}
+	}
+	return nil
+}
+
+// fieldAttrs are the accessibility attributes of field name's control:
+// invalid, described by its error (fieldError's "err-"+name), when errs
+// has one.
+func fieldAttrs(errs map[string]i18n.Message, name string) templ.Attributes {
+	return layout.Field(errs[name].MessageID != "", "err-"+name)
+}
+
+// groupAttrs describe a fieldset by its error, when errs has one.
+func groupAttrs(errs map[string]i18n.Message, name string) templ.Attributes {
+	if errs[name].MessageID == "" {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-describedby": "err-" + name}
+}
+
+// invalid marks a box of a group with an error as invalid.
+func invalid(errs map[string]i18n.Message, name string) templ.Attributes {
+	return layout.Field(errs[name].MessageID != "", "")
+}
+
+// cellAttrs are the accessibility attributes of a profile row's field.
+func (v ProfileView) cellAttrs(ref, f string) templ.Attributes {
+	return layout.Field(v.RowError(ref, f).MessageID != "", "err-"+f+"-"+ref)
+}
+
+// cellErrorIDs is the id of a profile row's field error, if it has one.
+func (v ProfileView) cellErrorIDs(ref, f string) []string {
+	if v.RowError(ref, f).MessageID != "" {
+		return []string{"err-" + f + "-" + ref}
+	}
+	return nil
 }

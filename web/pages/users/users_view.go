@@ -5,8 +5,11 @@ package users
 import (
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/web/layout"
 )
 
 // Option is a choice in a select.
@@ -58,10 +61,28 @@ type ShowView struct {
 	// id and its arguments).
 	Refused     string
 	RefusedArgs map[string]any
+	// RefusedGrant is the grant the refused action was on; the message
+	// shows beside its button.
+	RefusedGrant int64
 }
 
 // invitationGrant is the grant an invitation would give, to name its scope.
 func invitationGrant(inv identity.Invitation) identity.Grant {
 	return identity.Grant{Role: inv.Role, MinistryCode: inv.MinistryCode, OperatorID: inv.OperatorID,
 		OperatorName: inv.OperatorName, SectorCode: inv.SectorCode}
+}
+
+// refusedIDs is the id of the message beside grant id's button when the
+// action on it was just refused.
+func refusedIDs(v ShowView, id int64) []string {
+	if v.Refused != "" && v.RefusedGrant == id {
+		return []string{"refused"}
+	}
+	return nil
+}
+
+// Attrs are the accessibility attributes of field name's control: invalid,
+// described by its error ("grant-"+name+"-error") and then its hints.
+func (f GrantForm) Attrs(name string, hints ...string) templ.Attributes {
+	return layout.Field(f.Errors[name] != "", "grant-"+name+"-error", hints...)
 }
