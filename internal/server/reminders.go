@@ -218,6 +218,8 @@ func (s *Server) handleEscalation(w http.ResponseWriter, r *http.Request) error 
 	if n, err := strconv.Atoi(r.URL.Query().Get("sent")); err == nil && n >= 0 {
 		v.Sent = n
 	}
+	// A page past the last shows the last.
+	v.Page = min(queryPage(r.URL.Query()), max(1, (len(v.Rows)+reminders.PageSize-1)/reminders.PageSize))
 	return s.render(w, r, http.StatusOK, reminders.Escalation(v))
 }
 

@@ -59,6 +59,30 @@ type EscalationView struct {
 	CanSend bool
 	// Sent is how many were just reminded (-1: nothing was sent now).
 	Sent int
+	// Page is the page of Rows shown (from 1; PageSize rows a page). The
+	// export and reminding everyone listed cover every row.
+	Page int
+}
+
+// PageSize is how many operators a page of the escalation list shows.
+const PageSize = 100
+
+// PageRows are the rows of the page shown.
+func (v EscalationView) PageRows() []Row {
+	from := (max(v.Page, 1) - 1) * PageSize
+	if from >= len(v.Rows) {
+		return nil
+	}
+	return v.Rows[from:min(from+PageSize, len(v.Rows))]
+}
+
+// HasNext reports whether a page follows the one shown.
+func (v EscalationView) HasNext() bool { return max(v.Page, 1)*PageSize < len(v.Rows) }
+
+// Range is the message of which rows the page shows, of how many.
+func (v EscalationView) Range() map[string]any {
+	from := (max(v.Page, 1)-1)*PageSize + 1
+	return map[string]any{"From": from, "To": from + len(v.PageRows()) - 1, "Total": len(v.Rows)}
 }
 
 // Query is the list's query string (cycle and sector), for its links.
@@ -68,6 +92,11 @@ func (v EscalationView) Query() string {
 		q += "&sector=" + v.Sector
 	}
 	return q
+}
+
+// PageURL is the list's address at page n.
+func (v EscalationView) PageURL(n int) string {
+	return "/reminders/escalation?" + v.Query() + "&page=" + strconv.Itoa(n)
 }
 
 // RuleText describes a rule: 「提出期限の7日前」, "every 7 days after the due date".
