@@ -415,10 +415,10 @@ func RestoreGrant(ctx context.Context, tx pgx.Tx, id, by int64) (int64, error) {
 	return nid, err
 }
 
-// GetGrant returns one active grant visible to the principal.
+// GetGrant returns one grant visible to the principal, active or revoked.
 func GetGrant(ctx context.Context, tx pgx.Tx, id int64) (identity.Grant, error) {
 	rows, _ := tx.Query(ctx, `SELECT `+grantColumns+` FROM role_grants g `+grantJoins+`
-		WHERE g.id = $1 AND g.revoked_at IS NULL`, id)
+		WHERE g.id = $1`, id)
 	g, err := pgx.CollectExactlyOneRow(rows, scanGrant)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return g, kijun.ErrNotFound
@@ -439,13 +439,22 @@ func CreateGrant(ctx context.Context, tx pgx.Tx, g identity.Grant, by int64) (in
 	return id, err
 }
 
-// RevokeGrant ends a grant; the row stays for the record.
+// RevokeGrant ends a grant; the row stays for the record. A grant revoked
+// already (by another admin meanwhile, or at sign-in) is a conflict.
 func RevokeGrant(ctx context.Context, tx pgx.Tx, id, by int64) error {
 	tag, err := tx.Exec(ctx, `UPDATE role_grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1 AND revoked_at IS NULL`, id, by)
-	if err == nil && tag.RowsAffected() == 0 {
-		return kijun.ErrNotFound
+	if err != nil || tag.RowsAffected() > 0 {
+		return err
 	}
-	return err
+	var revoked bool
+	err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM role_grants WHERE id = $1 AND revoked_at IS NOT NULL)`, id).Scan(&revoked)
+	switch {
+	case err != nil:
+		return err
+	case revoked:
+		return kijun.Errorf(kijun.EConflict, "users.grant_revoked", nil)
+	}
+	return kijun.ErrNotFound
 }
 
 // invitationColumns and scanInvitation read an invitations row joined to

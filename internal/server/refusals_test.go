@@ -133,3 +133,28 @@ func TestGrantRestoreRefusedShowsWhyBesideTheGrant(t *testing.T) {
 		t.Error("the reason is at the top of the page, not beside the grant")
 	}
 }
+
+func TestGrantRevokeRefusedShowsWhyBesideTheGrant(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	env.SignIn(t, "toto-staff")
+	staff := userOf(t, env, "toto-staff")
+	var grantID int64
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT id FROM role_grants WHERE user_id = $1 AND revoked_at IS NULL`,
+		staff).Scan(&grantID); err != nil {
+		t.Fatal(err)
+	}
+	admin := env.SignIn(t, "toto-admin")
+	// Another admin revoked the grant while this one had the page open.
+	if _, err := env.DB.Owner.Exec(context.Background(), `UPDATE role_grants SET revoked_at = now(), revoked_by = $2 WHERE id = $1`,
+		grantID, userOf(t, env, "toto-admin")); err != nil {
+		t.Fatal(err)
+	}
+	status, _, body := post(t, admin, fmt.Sprintf("%s/grants/%d/revoke", env.HTTP.URL, grantID), nil)
+	wantPage(t, "revoke of a role revoked meanwhile", status, http.StatusConflict, body,
+		`id="refused"`, "この権限は、既に取り消されています。", `aria-describedby="refused"`,
+		fmt.Sprintf(`action="/grants/%d/restore"`, grantID))
+	if regexp.MustCompile(`class="notice notice--error"[^>]*id="refused"`).MatchString(body) {
+		t.Error("the reason is at the top of the page, not beside the grant")
+	}
+}

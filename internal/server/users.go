@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -147,7 +148,13 @@ func (s *Server) renderUserShow(w http.ResponseWriter, r *http.Request, status i
 	}
 	v := users.ShowView{User: u, Ministries: names}
 	if refused != nil {
-		v.Refused, v.RefusedArgs, v.RefusedGrant = refused.MessageID, refused.Args, grantID
+		// The reason goes beside the grant, or at the top when the grant
+		// is no longer on the page.
+		v.Refused, v.RefusedArgs = refused.MessageID, refused.Args
+		onPage := func(g identity.Grant) bool { return g.ID == grantID }
+		if slices.ContainsFunc(u.Grants, onPage) || slices.ContainsFunc(u.Revoked, onPage) {
+			v.RefusedGrant = grantID
+		}
 	}
 	for _, g := range u.Grants {
 		v.CanRevoke = append(v.CanRevoke, authz.CanGrant(p, g.Role, grantResource(g)))
@@ -293,7 +300,28 @@ func (s *Server) invite(r *http.Request, tx pgx.Tx, p *identity.Principal, ev au
 		"email": email, "role": g.Role, "ministry": g.MinistryCode, "operator_id": g.OperatorID})
 }
 
+// handleGrantRevoke ends a grant; one revoked already comes back as the
+// user's page with the reason beside it.
 func (s *Server) handleGrantRevoke(w http.ResponseWriter, r *http.Request) error {
+	return s.changeGrant(w, r, postgres.GetGrant, func(tx pgx.Tx, p *identity.Principal, g identity.Grant) error {
+		if err := postgres.RevokeGrant(r.Context(), tx, g.ID, p.UserID); err != nil {
+			return err
+		}
+		ev := grantEvent(r, p, g)
+		ev.Action, ev.ObjectType, ev.ObjectID = "grant.revoke", "grant", itoa(g.ID)
+		if err := s.notify(r.Context(), tx, grantNotice(notify.GrantRevoked, g, p)); err != nil {
+			return err
+		}
+		return postgres.Audit(r.Context(), tx, ev, grantDetail(g), nil)
+	})
+}
+
+// changeGrant makes change to the grant in the path, read by get, if the
+// principal may give its role in its scope, then goes back to the user's
+// page; a refused change comes back as that page with the reason beside
+// the grant.
+func (s *Server) changeGrant(w http.ResponseWriter, r *http.Request, get func(context.Context, pgx.Tx, int64) (identity.Grant, error),
+	change func(pgx.Tx, *identity.Principal, identity.Grant) error) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -301,22 +329,17 @@ func (s *Server) handleGrantRevoke(w http.ResponseWriter, r *http.Request) error
 	p := principal(r)
 	var g identity.Grant
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		if g, err = postgres.GetGrant(r.Context(), tx, id); err != nil {
+		if g, err = get(r.Context(), tx, id); err != nil {
 			return err
 		}
 		if !authz.CanGrant(p, g.Role, grantResource(g)) {
 			return errNotFound
 		}
-		if err := postgres.RevokeGrant(r.Context(), tx, id, p.UserID); err != nil {
-			return err
-		}
-		ev := grantEvent(r, p, g)
-		ev.Action, ev.ObjectType, ev.ObjectID = "grant.revoke", "grant", itoa(id)
-		if err := s.notify(r.Context(), tx, grantNotice(notify.GrantRevoked, g, p)); err != nil {
-			return err
-		}
-		return postgres.Audit(r.Context(), tx, ev, grantDetail(g), nil)
+		return change(tx, p, g)
 	})
+	if ke, ok := refusal(err); ok && g.UserID != 0 {
+		return s.renderUserShow(w, r, statusOf(err), g.UserID, id, ke)
+	}
 	if err != nil {
 		return err
 	}
@@ -339,20 +362,8 @@ func grantDetail(g identity.Grant) map[string]any {
 // handleGrantRestore gives a grant an admin revoked again; until then,
 // sign-in does not give it back from the provider's claims.
 func (s *Server) handleGrantRestore(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	p := principal(r)
-	var g identity.Grant
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		if g, err = postgres.GetRestorableGrant(r.Context(), tx, id); err != nil {
-			return err
-		}
-		if !authz.CanGrant(p, g.Role, grantResource(g)) {
-			return errNotFound
-		}
-		nid, err := postgres.RestoreGrant(r.Context(), tx, id, p.UserID)
+	return s.changeGrant(w, r, postgres.GetRestorableGrant, func(tx pgx.Tx, p *identity.Principal, g identity.Grant) error {
+		nid, err := postgres.RestoreGrant(r.Context(), tx, g.ID, p.UserID)
 		if err != nil {
 			return err
 		}
@@ -361,16 +372,8 @@ func (s *Server) handleGrantRestore(w http.ResponseWriter, r *http.Request) erro
 		if err := s.notify(r.Context(), tx, grantNotice(notify.GrantGiven, g, p)); err != nil {
 			return err
 		}
-		return postgres.Audit(r.Context(), tx, ev, map[string]any{"revoked_grant_id": id}, grantDetail(g))
+		return postgres.Audit(r.Context(), tx, ev, map[string]any{"revoked_grant_id": g.ID}, grantDetail(g))
 	})
-	if ke, ok := refusal(err); ok && g.UserID != 0 {
-		return s.renderUserShow(w, r, statusOf(err), g.UserID, id, ke)
-	}
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/users/"+itoa(g.UserID), http.StatusSeeOther)
-	return nil
 }
 
 // handleInvitationRevoke closes an open invitation.
