@@ -102,52 +102,28 @@ func ensureAssessments(ctx context.Context, tx pgx.Tx, p *identity.Principal, cy
 	if cy.Status != assessment.CycleOpen {
 		return nil, nil, kijun.Errorf(kijun.EConflict, msgAsmCycleClosed, nil)
 	}
-	if sel == nil {
-		sel = BaselineControls
-	}
 	cat, err := GetCatalog(ctx, tx, cy.CatalogID)
 	if err != nil {
 		return nil, nil, err
 	}
 	slices.Sort(sectors)
-	setIDs, counts := make([]int64, len(sectors)), make([]int, len(sectors))
-	for i, s := range sectors {
-		controls, source, err := sel(ctx, tx, cat, s)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(controls) == 0 {
-			return nil, nil, kijun.Errorf(kijun.EInvalid, msgAsmCycleNoControl, map[string]any{"Sector": s})
-		}
-		if setIDs[i], err = ensureControlSet(ctx, tx, cy.ID, cat.ID, s, source, controls); err != nil {
-			return nil, nil, err
-		}
-		counts[i] = len(controls)
+	setIDs, counts, err := controlSets(ctx, tx, cy.ID, cat, sectors, sel)
+	if err != nil {
+		return nil, nil, err
 	}
 	// One statement writes the assessments, their first history rows and
 	// their audit events, in operator order.
 	e := ActorOf(p, requestID)
-	rows, _ = tx.Query(ctx, `WITH ins AS (
-			INSERT INTO assessments (cycle_id, operator_id, sector_code, ministry_code, control_set_id)
-			SELECT $1, o.id, o.sector_code,
-				coalesce((SELECT min(so.ministry_code) FROM sector_oversight so WHERE so.sector_code = o.sector_code), o.designated_by),
-				m.set_id
-			FROM operators o JOIN unnest($3::text[], $4::bigint[]) AS m(sector, set_id) ON m.sector = o.sector_code
-			WHERE o.id = ANY($2) ORDER BY o.id
-			ON CONFLICT (operator_id, cycle_id) DO NOTHING
-			RETURNING id, operator_id, sector_code, ministry_code, control_set_id
-		), ev AS (
-			INSERT INTO assessment_events (assessment_id, operator_id, sector_code, to_status, by_user, by_name)
-			SELECT id, operator_id, sector_code, 'not_started', $6, $7 FROM ins
-		)
-		SELECT i.operator_id, i.id, kijun_audit_append($6, $8, 'assessment.create', 'assessment', i.id::text,
+	rows, _ = tx.Query(ctx, newAssessmentsSQL(`WHERE o.id = ANY($6) ORDER BY o.id
+			ON CONFLICT (operator_id, cycle_id) DO NOTHING`)+`
+		SELECT i.operator_id, i.id, kijun_audit_append($4, $8, 'assessment.create', 'assessment', i.id::text,
 			i.ministry_code, i.sector_code, i.operator_id, NULL,
 			jsonb_build_object('cycle_id', $1::bigint, 'operator_id', i.operator_id, 'control_set_id', i.control_set_id,
 				'controls', m.controls), $9)
 		FROM (SELECT * FROM ins ORDER BY operator_id) i
-			JOIN unnest($4::bigint[], $5::int[]) AS m(set_id, controls) ON m.set_id = i.control_set_id
+			JOIN unnest($3::bigint[], $7::int[]) AS m(set_id, controls) ON m.set_id = i.control_set_id
 		ORDER BY i.operator_id`,
-		cy.ID, missing, sectors, setIDs, counts, nullInt(e.ActorUserID), p.Name, e.ActorLabel, e.RequestID)
+		cy.ID, sectors, setIDs, nullInt(e.ActorUserID), p.Name, missing, counts, e.ActorLabel, e.RequestID)
 	var asmID, event int64
 	if _, err := pgx.ForEachRow(rows, []any{&opID, &asmID, &event}, func() error {
 		ids[opID], created[opID] = asmID, true

@@ -220,9 +220,6 @@ func OpenCycle(ctx context.Context, tx pgx.Tx, p *identity.Principal, in CycleIn
 	if refused, _ := assessment.CheckCycleDates(in.FiscalYear, in.OpensOn, in.DueOn, in.OpensOn); len(refused) > 0 {
 		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleDates, nil)
 	}
-	if sel == nil {
-		sel = BaselineControls
-	}
 	_, status, err := catalogState(ctx, tx, in.CatalogID, "")
 	if err != nil {
 		return cy, 0, err
@@ -251,39 +248,17 @@ func OpenCycle(ctx context.Context, tx pgx.Tx, p *identity.Principal, in CycleIn
 		return cy, 0, err
 	}
 	rows, _ = tx.Query(ctx, `SELECT DISTINCT sector_code FROM operators WHERE status = 'active' ORDER BY 1`)
-	sectors, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	setSectors, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return cy, 0, err
 	}
-	var setSectors []string
-	var setIDs []int64
-	for _, s := range sectors {
-		controls, source, err := sel(ctx, tx, cat, s)
-		if err != nil {
-			return cy, 0, err
-		}
-		if len(controls) == 0 {
-			return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleNoControl, map[string]any{"Sector": s})
-		}
-		id, err := ensureControlSet(ctx, tx, cy.ID, cat.ID, s, source, controls)
-		if err != nil {
-			return cy, 0, err
-		}
-		setSectors, setIDs = append(setSectors, s), append(setIDs, id)
-	}
-	tag, err := tx.Exec(ctx, `INSERT INTO assessments (cycle_id, operator_id, sector_code, ministry_code, control_set_id)
-		SELECT $1, o.id, o.sector_code,
-			coalesce((SELECT min(so.ministry_code) FROM sector_oversight so WHERE so.sector_code = o.sector_code), o.designated_by),
-			m.set_id
-		FROM operators o JOIN unnest($2::text[], $3::bigint[]) AS m(sector, set_id) ON m.sector = o.sector_code
-		WHERE o.status = 'active'`, cy.ID, setSectors, setIDs)
+	setIDs, _, err := controlSets(ctx, tx, cy.ID, cat, setSectors, sel)
 	if err != nil {
-		return cy, 0, asmErr(err)
+		return cy, 0, err
 	}
-	n := int(tag.RowsAffected())
-	if _, err := tx.Exec(ctx, `INSERT INTO assessment_events (assessment_id, operator_id, sector_code, to_status, by_user, by_name)
-		SELECT id, operator_id, sector_code, 'not_started', $2, $3 FROM assessments WHERE cycle_id = $1`,
-		cy.ID, p.UserID, p.Name); err != nil {
+	var n int
+	if err := tx.QueryRow(ctx, newAssessmentsSQL(`WHERE o.status = 'active'`)+` SELECT count(*) FROM ins`,
+		cy.ID, setSectors, setIDs, p.UserID, p.Name).Scan(&n); err != nil {
 		return cy, 0, asmErr(err)
 	}
 	ev := ActorOf(p, requestID)
@@ -292,6 +267,54 @@ func OpenCycle(ctx context.Context, tx pgx.Tx, p *identity.Principal, in CycleIn
 		"opens_on": cy.OpensOn.Format(time.DateOnly), "due_on": cy.DueOn.Format(time.DateOnly),
 		"assessments": n, "sectors": setSectors, "control_sets": setIDs}
 	return cy, n, Audit(ctx, tx, ev, nil, after)
+}
+
+// controlSets makes (or finds) in cycle cycleID the control set sel
+// chooses from cat for each of sectors (nil sel: the baseline), refusing a
+// sector left without a control. It returns each set's id and its number
+// of controls, in the order of sectors.
+func controlSets(ctx context.Context, tx pgx.Tx, cycleID int64, cat *catalog.Catalog, sectors []string, sel ControlSelector) ([]int64, []int, error) {
+	if sel == nil {
+		sel = BaselineControls
+	}
+	var setIDs []int64
+	var counts []int
+	for _, s := range sectors {
+		controls, source, err := sel(ctx, tx, cat, s)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(controls) == 0 {
+			return nil, nil, kijun.Errorf(kijun.EInvalid, msgAsmCycleNoControl, map[string]any{"Sector": s})
+		}
+		id, err := ensureControlSet(ctx, tx, cycleID, cat.ID, s, source, controls)
+		if err != nil {
+			return nil, nil, err
+		}
+		setIDs, counts = append(setIDs, id), append(counts, len(controls))
+	}
+	return setIDs, counts, nil
+}
+
+// newAssessmentsSQL begins a statement that writes the assessments of
+// cycle $1 for the operators o that chooser (a WHERE clause and what
+// follows it) picks, each against the control set of its sector (the
+// arrays $2 of sectors and $3 of set ids) and in the ministry overseeing
+// the sector (the designating one if none does), with its first history
+// row by user $4 named $5. The new assessments are the CTE ins.
+func newAssessmentsSQL(chooser string) string {
+	return `WITH ins AS (
+			INSERT INTO assessments (cycle_id, operator_id, sector_code, ministry_code, control_set_id)
+			SELECT $1, o.id, o.sector_code,
+				coalesce((SELECT min(so.ministry_code) FROM sector_oversight so WHERE so.sector_code = o.sector_code), o.designated_by),
+				m.set_id
+			FROM operators o JOIN unnest($2::text[], $3::bigint[]) AS m(sector, set_id) ON m.sector = o.sector_code
+			` + chooser + `
+			RETURNING id, operator_id, sector_code, ministry_code, control_set_id
+		), ev AS (
+			INSERT INTO assessment_events (assessment_id, operator_id, sector_code, to_status, by_user, by_name)
+			SELECT id, operator_id, sector_code, 'not_started', $4, $5 FROM ins
+		)`
 }
 
 const cycleColumns = `id, fiscal_year, catalog_id, opens_on, due_on, status, created_at`
