@@ -39,6 +39,8 @@ func (s *Server) apiResourceRoutes(a apiRoute) {
 	a(http.MethodGet, "/assessments/{id}", authz.ViewAssessment, s.apiAssessment)
 	a(http.MethodPut, "/assessments/{id}/answers/{ref}", authz.AnswerAssessment, s.apiAnswerPut)
 	a(http.MethodPost, "/assessments/{id}/submit", authz.AnswerAssessment, s.apiAssessmentSubmit)
+	a(http.MethodPost, "/assessments/{id}/return", authz.ReviewAssessment, s.apiAssessmentReturn)
+	a(http.MethodPost, "/assessments/{id}/accept", authz.ReviewAssessment, s.apiAssessmentAccept)
 }
 
 // --- sectors and reference data ---
@@ -645,6 +647,90 @@ func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) err
 			fe[pr.Ref+"."+answerFields[pr.Field]] = fieldMsg{ID: pr.MessageID, Args: pr.Args}
 		}
 		return fe
+	}
+	var out apiAssessment
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.ViewAssessment)
+		out = assessmentJSON(a)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(out.Version))
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiReviewInput is a ministry's decision on a submitted assessment: a
+// note (the reason, for a return) and, for a return, comments on answers.
+type apiReviewInput struct {
+	Note     string            `json:"note"`
+	Comments []apiCommentInput `json:"comments"`
+}
+
+type apiCommentInput struct {
+	Ref  string `json:"ref"`
+	Body string `json:"body"`
+}
+
+// apiAssessmentReturn returns a submitted assessment to its operator, as
+// the page's return button does (reviewAssessment); a return needs a note
+// or a comment on an answer.
+func (s *Server) apiAssessmentReturn(w http.ResponseWriter, r *http.Request) error {
+	return s.apiReview(w, r, "return")
+}
+
+// apiAssessmentAccept accepts a submitted assessment, as the page does;
+// the body (a note) is optional.
+func (s *Server) apiAssessmentAccept(w http.ResponseWriter, r *http.Request) error {
+	return s.apiReview(w, r, "accept")
+}
+
+// apiReview decides on the assessment at the version of If-Match (412
+// when stale) through the page's code path; refused input is 422 with
+// the note's or the comments' field.
+func (s *Server) apiReview(w http.ResponseWriter, r *http.Request, decision string) error {
+	if _, err := pathID(r, "id"); err != nil {
+		return err
+	}
+	var in apiReviewInput
+	switch {
+	case decision == "return":
+		if err := readJSON(w, r, &in); err != nil {
+			return err
+		}
+	case r.ContentLength != 0: // an acceptance has a note only
+		var note struct {
+			Note string `json:"note"`
+		}
+		if err := readJSON(w, r, &note); err != nil {
+			return err
+		}
+		in.Note = note.Note
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	if version < 0 { // not an entity tag: matches no version
+		return staleError{kijun.Errorf(kijun.EConflict, "api.error.stale", nil)}
+	}
+	comments := make([]postgres.CommentInput, 0, len(in.Comments))
+	for _, c := range in.Comments {
+		comments = append(comments, postgres.CommentInput{Ref: strings.TrimSpace(c.Ref), Body: c.Body})
+	}
+	_, err = s.reviewAssessment(r, decision, in.Note, comments, version)
+	var ke *kijun.Error
+	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
+		field := "comments"
+		if ke.MessageID == "assessment.return.note_required" || ke.MessageID == "assessment.note.too_long" ||
+			ke.MessageID == kijun.TextProblem(strings.TrimSpace(in.Note)) {
+			field = "note"
+		}
+		return fieldErrors{field: {ID: ke.MessageID, Args: ke.Args}}
+	}
+	if err != nil {
+		return err
 	}
 	var out apiAssessment
 	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {

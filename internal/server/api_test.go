@@ -506,6 +506,56 @@ func TestAPIAssessment(t *testing.T) {
 	if people == 0 || machines != 0 {
 		t.Errorf("the submission notified %d people and %d service accounts", people, machines)
 	}
+	// The ministry reviews through the API: a return needs a reason and
+	// the version it read; it is audited and told to the operator's people.
+	submitted := want(t, resp, body, 200)
+	version := fmt.Sprintf(`"%v"`, submitted["version"])
+	env.SignIn(t, "toto-staff") // a person of the operator, to be told
+	resp, body = meti.do("POST", path+"/return", map[string]any{"note": "  "}, "If-Match", version)
+	if p := want(t, resp, body, 422); len(p["errors"].([]any)) != 1 || p["errors"].([]any)[0].(map[string]any)["field"] != "note" ||
+		p["errors"].([]any)[0].(map[string]any)["code"] != "assessment.return.note_required" {
+		t.Errorf("a return without a reason: %s", body)
+	}
+	resp, body = meti.do("POST", path+"/return", map[string]any{"comments": []any{map[string]any{"ref": "GV-01", "body": " "}}}, "If-Match", version)
+	if p := want(t, resp, body, 422); p["errors"].([]any)[0].(map[string]any)["field"] != "comments" {
+		t.Errorf("an empty comment: %s", body)
+	}
+	resp, body = meti.do("POST", path+"/return", map[string]any{"note": "理由"})
+	want(t, resp, body, 428)
+	resp, body = meti.do("POST", path+"/return", map[string]any{"note": "理由"}, "If-Match", `"999"`)
+	want(t, resp, body, 412)
+	resp, body = op.do("POST", path+"/return", map[string]any{"note": "理由"}, "If-Match", version)
+	want(t, resp, body, 404) // an operator does not review
+	resp, body = meti.do("POST", path+"/accept", nil, "If-Match", `"999"`)
+	want(t, resp, body, 412)
+	returnBody := map[string]any{"note": "根拠を補ってください。", "comments": []any{map[string]any{"ref": "GV-01", "body": "手順書を添付してください。"}}}
+	resp, body = meti.do("POST", path+"/return", returnBody, "If-Match", version, "Idempotency-Key", "return-2031")
+	if ret := want(t, resp, body, 200); ret["status"] != "returned" || resp.Header.Get("ETag") == version {
+		t.Errorf("returned: %s (ETag %s)", body, resp.Header.Get("ETag"))
+	}
+	resp2, body2 = meti.do("POST", path+"/return", returnBody, "If-Match", version, "Idempotency-Key", "return-2031")
+	if want(t, resp2, body2, 200); !bytes.Equal(body, body2) || resp2.Header.Get("Idempotent-Replayed") != "true" {
+		t.Error("the return's retry was not replayed")
+	}
+	var returns, comments, told int
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'assessment.return' AND object_id = $1`,
+		itoa64(asms["2010401000001"])).Scan(&returns)
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM review_comments WHERE assessment_id = $1 AND ref = 'GV-01'`,
+		asms["2010401000001"]).Scan(&comments)
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id
+		WHERE n.kind = 'assessment.returned' AND NOT u.service`).Scan(&told)
+	if returns != 1 || comments != 1 || told == 0 {
+		t.Errorf("the return: %d audit events, %d comments, %d people told", returns, comments, told)
+	}
+	// Resubmitted, then accepted at its new version.
+	resp, body = op.do("POST", path+"/submit", nil)
+	version = fmt.Sprintf(`"%v"`, want(t, resp, body, 200)["version"])
+	resp, body = meti.do("POST", path+"/accept", map[string]any{"note": "確認しました。"}, "If-Match", version)
+	if acc := want(t, resp, body, 200); acc["status"] != "accepted" || acc["accepted_at"] == nil {
+		t.Errorf("accepted: %s", body)
+	}
+	resp, body = meti.do("POST", path+"/accept", nil, "If-Match", resp.Header.Get("ETag"))
+	want(t, resp, body, 409) // accepted already
 	// Catalogs: JSON and OSCAL of the cycle's catalog.
 	var catID int64
 	env.DB.Owner.QueryRow(ctx, `SELECT id FROM catalogs WHERE code = 'api-cycle'`).Scan(&catID)
@@ -646,7 +696,9 @@ func init() {
 			return fmt.Sprintf("/tokens/%d/revoke", id)
 		}
 		fx.extra = map[string]requestExtra{"PUT /api/v1/assessments/{id}/answers/{ref}": {
-			body: `{"how":"matrix"}`, header: map[string]string{"If-Match": `"999"`}}}
+			body: `{"how":"matrix"}`, header: map[string]string{"If-Match": `"999"`}},
+			"POST /api/v1/assessments/{id}/return": {body: `{"note":"matrix"}`, header: map[string]string{"If-Match": `"999"`}},
+			"POST /api/v1/assessments/{id}/accept": {header: map[string]string{"If-Match": `"999"`}}}
 		return map[string]routeCase{
 			"GET /tokens":                     {path: fixed("/tokens"), want: allow("GET", 200, admins, admins)},
 			"POST /tokens":                    {path: fixed("/tokens"), want: allow("POST", 422, admins, admins)}, // empty form
@@ -673,6 +725,10 @@ func init() {
 				want: apiAllow(412, operators, nil)},
 			// Nothing answered: refused with the gaps, by the operator only.
 			"POST /api/v1/assessments/{id}/submit": {path: byID("/api/v1/assessments/", pairs, "/submit"), want: apiAllow(422, operators, nil)},
+			// A version that is not the stored one: 412 once the tenant is
+			// the reviewing ministry's.
+			"POST /api/v1/assessments/{id}/return": {path: byID("/api/v1/assessments/", pairs, "/return"), want: apiAllow(412, ministries, nil)},
+			"POST /api/v1/assessments/{id}/accept": {path: byID("/api/v1/assessments/", pairs, "/accept"), want: apiAllow(412, ministries, nil)},
 		}
 	})
 }
