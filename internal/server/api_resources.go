@@ -15,6 +15,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/web/pages/operators"
@@ -41,6 +42,8 @@ func (s *Server) apiResourceRoutes(a apiRoute) {
 	a(http.MethodPost, "/assessments/{id}/submit", authz.AnswerAssessment, s.apiAssessmentSubmit)
 	a(http.MethodPost, "/assessments/{id}/return", authz.ReviewAssessment, s.apiAssessmentReturn)
 	a(http.MethodPost, "/assessments/{id}/accept", authz.ReviewAssessment, s.apiAssessmentAccept)
+	a(http.MethodGet, "/notifications", authz.ViewOwnAccount, s.apiNotifications)
+	a(http.MethodPost, "/notifications/{id}/read", authz.ViewOwnAccount, s.apiNotificationRead)
 }
 
 // --- sectors and reference data ---
@@ -742,5 +745,74 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request, decision stri
 		return err
 	}
 	w.Header().Set("ETag", etag(out.Version))
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// --- notifications (the token's own service account's) ---
+
+type apiNotification struct {
+	ID        int64                 `json:"id"`
+	Kind      notify.Kind           `json:"kind"`
+	Params    map[string]kijun.Text `json:"params"`
+	Link      string                `json:"link"`
+	CreatedAt time.Time             `json:"created_at"`
+	ReadAt    *time.Time            `json:"read_at,omitempty"`
+}
+
+func notificationJSON(n notify.Note) apiNotification {
+	params := n.Params
+	if params == nil {
+		params = map[string]kijun.Text{}
+	}
+	return apiNotification{ID: n.ID, Kind: n.Kind, Params: params, Link: n.Link, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt}
+}
+
+// apiNotifications lists the caller's notifications through the inbox's
+// store (RLS: a user sees only their own). Service accounts are never
+// recipients today, so the list is normally empty.
+func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) error {
+	after, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	out := page[apiNotification]{Items: []apiNotification{}}
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		list, more, err := postgres.ListNotificationsAfter(r.Context(), tx, after, limit)
+		for _, n := range list {
+			out.Items = append(out.Items, notificationJSON(n))
+		}
+		if more {
+			out.NextCursor = nextCursor(list[len(list)-1].ID)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiNotificationRead marks one of the caller's notifications read, as
+// the inbox's button does; another user's is not found.
+func (s *Server) apiNotificationRead(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var out apiNotification
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		if _, err := postgres.GetNotification(r.Context(), tx, id); err != nil {
+			return err
+		}
+		if err := postgres.MarkNotificationsRead(r.Context(), tx, id, s.now()); err != nil {
+			return err
+		}
+		n, err := postgres.GetNotification(r.Context(), tx, id)
+		out = notificationJSON(n)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -571,6 +571,77 @@ func TestAPIAssessment(t *testing.T) {
 	want(t, resp, body, 200)
 }
 
+// TestAPINotifications: a token reads its own service account's
+// notifications a page at a time through the inbox's store and marks one
+// read; another user's notification is not found and stays unread, and
+// another token sees none of them.
+func TestAPINotifications(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	c := newContract(t, env)
+	secret := env.Token(t, identity.RoleMinistryStaff, "METI", 0)
+	me := apiCaller{t: t, env: env, contract: c, token: secret}
+	other := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleMinistryStaff, "METI", 0)}
+	resp, body := me.do("GET", "/api/v1/notifications", nil)
+	if items := want(t, resp, body, 200)["items"].([]any); len(items) != 0 {
+		t.Fatalf("a new service account has notifications: %s", body)
+	}
+	// Service accounts are never told today: the test puts notices in
+	// their inbox itself, and one in a person's.
+	env.SignIn(t, "meti-staff")
+	var mine, persons int64
+	if err := env.DB.Owner.QueryRow(ctx, `SELECT user_id FROM api_tokens WHERE hash = $1`, identity.HashToken(secret)).Scan(&mine); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.Owner.QueryRow(ctx, `SELECT id FROM users WHERE NOT service ORDER BY id LIMIT 1`).Scan(&persons); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, u := range []int64{mine, mine, persons, mine} {
+		var id int64
+		if err := env.DB.Owner.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, params, link)
+			VALUES ($1, 'assessment.returned', '{"Year":{"ja":"2031","en":"2031"}}', '/assessments/1') RETURNING id`, u).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	resp, body = me.do("GET", "/api/v1/notifications?limit=2", nil)
+	first := want(t, resp, body, 200)
+	cursor, _ := first["next_cursor"].(string)
+	if len(first["items"].([]any)) != 2 || cursor == "" {
+		t.Fatalf("first page: %s", body)
+	}
+	resp, body = me.do("GET", "/api/v1/notifications?limit=2&cursor="+url.QueryEscape(cursor), nil)
+	second := want(t, resp, body, 200)
+	if items := second["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"].(float64) != float64(ids[3]) || second["next_cursor"] != nil {
+		t.Errorf("second page: %s", body)
+	}
+	resp, body = other.do("GET", "/api/v1/notifications", nil)
+	if items := want(t, resp, body, 200)["items"].([]any); len(items) != 0 {
+		t.Errorf("another token sees notifications: %s", body)
+	}
+	// Another user's notification is not found and stays unread.
+	resp, body = me.do("POST", "/api/v1/notifications/"+itoa64(ids[2])+"/read", nil)
+	want(t, resp, body, 404)
+	resp, body = other.do("POST", "/api/v1/notifications/"+itoa64(ids[0])+"/read", nil)
+	want(t, resp, body, 404)
+	resp, body = me.do("POST", "/api/v1/notifications/"+itoa64(ids[0])+"/read", nil, "Idempotency-Key", "read-1")
+	if n := want(t, resp, body, 200); n["read_at"] == nil || n["kind"] != "assessment.returned" {
+		t.Errorf("read: %s", body)
+	}
+	var unread []int64
+	rows, _ := env.DB.Owner.Query(ctx, `SELECT id FROM notifications WHERE read_at IS NULL ORDER BY id`)
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		unread = append(unread, id)
+	}
+	if !slices.Equal(unread, []int64{ids[1], ids[2], ids[3]}) {
+		t.Errorf("unread after marking %d read: %v", ids[0], unread)
+	}
+}
+
 // TestAPIRateLimit: each token has API_RATE_LIMIT requests a minute, told
 // in the RateLimit headers; then 429 with Retry-After until the window
 // turns (the server's clock, moved by the test).
@@ -729,6 +800,10 @@ func init() {
 			// the reviewing ministry's.
 			"POST /api/v1/assessments/{id}/return": {path: byID("/api/v1/assessments/", pairs, "/return"), want: apiAllow(412, ministries, nil)},
 			"POST /api/v1/assessments/{id}/accept": {path: byID("/api/v1/assessments/", pairs, "/accept"), want: apiAllow(412, ministries, nil)},
+			// A service account's own list (normally empty); an id that is
+			// none of its own is not found for anyone.
+			"GET /api/v1/notifications":            {path: fixed("/api/v1/notifications"), want: apiAllow(200, withGrant, withGrant)},
+			"POST /api/v1/notifications/{id}/read": {path: fixed("/api/v1/notifications/999999999/read"), want: apiAllow(404, nil, nil)},
 		}
 	})
 }
