@@ -44,7 +44,7 @@ func ListAssessmentsAfter(ctx context.Context, tx pgx.Tx, f assessment.Filter, a
 // ListNotificationsAfter returns the reader's notifications (RLS, and
 // the inbox's own-user condition) with ids above after, in id order.
 func ListNotificationsAfter(ctx context.Context, tx pgx.Tx, after int64, limit int) (list []notify.Note, more bool, err error) {
-	rows, _ := tx.Query(ctx, `SELECT id, user_id, kind, params, link, created_at, read_at FROM notifications
+	rows, _ := tx.Query(ctx, `SELECT `+noteColumns+` FROM notifications
 		WHERE user_id = kijun_user_id() AND id > $1 ORDER BY id LIMIT $2`, after, limit+1)
 	list, err = pgx.CollectRows(rows, scanNote)
 	if len(list) > limit {
