@@ -722,7 +722,11 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request, decision stri
 	for _, c := range in.Comments {
 		comments = append(comments, postgres.CommentInput{Ref: strings.TrimSpace(c.Ref), Body: c.Body})
 	}
-	_, err = s.reviewAssessment(r, decision, in.Note, comments, version)
+	id, err := s.reviewAssessment(r, decision, in.Note, comments, version)
+	if id != 0 && len(comments) > 0 && errors.Is(err, kijun.ErrNotFound) {
+		// The assessment was found: a comment names a control it lacks.
+		return fieldErrors{"comments": {ID: "api.error.comment_ref"}}
+	}
 	var ke *kijun.Error
 	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
 		field := "comments"

@@ -520,6 +520,10 @@ func TestAPIAssessment(t *testing.T) {
 	if p := want(t, resp, body, 422); p["errors"].([]any)[0].(map[string]any)["field"] != "comments" {
 		t.Errorf("an empty comment: %s", body)
 	}
+	resp, body = meti.do("POST", path+"/return", map[string]any{"comments": []any{map[string]any{"ref": "XX-99", "body": "理由"}}}, "If-Match", version)
+	if p := want(t, resp, body, 422); p["errors"].([]any)[0].(map[string]any)["code"] != "api.error.comment_ref" {
+		t.Errorf("a comment on a control the assessment lacks: %s", body)
+	}
 	resp, body = meti.do("POST", path+"/return", map[string]any{"note": "理由"})
 	want(t, resp, body, 428)
 	resp, body = meti.do("POST", path+"/return", map[string]any{"note": "理由"}, "If-Match", `"999"`)
