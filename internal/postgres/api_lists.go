@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/register"
 )
 
@@ -34,6 +35,18 @@ func ListAssessmentsAfter(ctx context.Context, tx pgx.Tx, f assessment.Filter, a
 		  AND ($3 = '' OR a.status = $3 OR ($3 = 'overdue' AND `+overdueSQL+`)) AND a.id > $4
 		ORDER BY a.id LIMIT $5`, f.CycleID, f.Sector, f.Status, after, limit+1)
 	list, err = pgx.CollectRows(rows, scanAssessment)
+	if len(list) > limit {
+		return list[:limit], true, err
+	}
+	return list, false, err
+}
+
+// ListNotificationsAfter returns the reader's notifications (RLS, and
+// the inbox's own-user condition) with ids above after, in id order.
+func ListNotificationsAfter(ctx context.Context, tx pgx.Tx, after int64, limit int) (list []notify.Note, more bool, err error) {
+	rows, _ := tx.Query(ctx, `SELECT `+noteColumns+` FROM notifications
+		WHERE user_id = kijun_user_id() AND id > $1 ORDER BY id LIMIT $2`, after, limit+1)
+	list, err = pgx.CollectRows(rows, scanNote)
 	if len(list) > limit {
 		return list[:limit], true, err
 	}

@@ -154,10 +154,13 @@ func scopePrincipals(ctx context.Context, tx pgx.Tx, events []notify.Event) ([][
 	return out, nil
 }
 
+// noteColumns are the columns scanNote reads.
+const noteColumns = `id, user_id, kind, params, link, created_at, read_at`
+
 // ListNotifications lists the reader's notifications, newest first: row-
 // level security shows a user only their own.
 func ListNotifications(ctx context.Context, tx pgx.Tx, limit int) ([]notify.Note, error) {
-	rows, _ := tx.Query(ctx, `SELECT id, user_id, kind, params, link, created_at, read_at FROM notifications
+	rows, _ := tx.Query(ctx, `SELECT `+noteColumns+` FROM notifications
 		WHERE user_id = kijun_user_id() ORDER BY created_at DESC, id DESC LIMIT $1`, limit)
 	return pgx.CollectRows(rows, scanNote)
 }
@@ -185,7 +188,7 @@ func MarkNotificationsRead(ctx context.Context, tx pgx.Tx, id int64, now time.Ti
 // GetNotification reads the reader's notification id; another user's is
 // not found.
 func GetNotification(ctx context.Context, tx pgx.Tx, id int64) (notify.Note, error) {
-	rows, _ := tx.Query(ctx, `SELECT id, user_id, kind, params, link, created_at, read_at FROM notifications
+	rows, _ := tx.Query(ctx, `SELECT `+noteColumns+` FROM notifications
 		WHERE user_id = kijun_user_id() AND id = $1`, id)
 	n, err := pgx.CollectExactlyOneRow(rows, scanNote)
 	if errors.Is(err, pgx.ErrNoRows) {

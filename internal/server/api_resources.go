@@ -15,6 +15,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/register"
 	"github.com/kijun-portal/kijun/web/pages/operators"
@@ -39,6 +40,10 @@ func (s *Server) apiResourceRoutes(a apiRoute) {
 	a(http.MethodGet, "/assessments/{id}", authz.ViewAssessment, s.apiAssessment)
 	a(http.MethodPut, "/assessments/{id}/answers/{ref}", authz.AnswerAssessment, s.apiAnswerPut)
 	a(http.MethodPost, "/assessments/{id}/submit", authz.AnswerAssessment, s.apiAssessmentSubmit)
+	a(http.MethodPost, "/assessments/{id}/return", authz.ReviewAssessment, s.apiAssessmentReturn)
+	a(http.MethodPost, "/assessments/{id}/accept", authz.ReviewAssessment, s.apiAssessmentAccept)
+	a(http.MethodGet, "/notifications", authz.ViewOwnAccount, s.apiNotifications)
+	a(http.MethodPost, "/notifications/{id}/read", authz.ViewOwnAccount, s.apiNotificationRead)
 }
 
 // --- sectors and reference data ---
@@ -656,5 +661,162 @@ func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	w.Header().Set("ETag", etag(out.Version))
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiReviewInput is a ministry's decision on a submitted assessment: a
+// note (the reason, for a return) and, for a return, comments on answers.
+type apiReviewInput struct {
+	Note     string            `json:"note"`
+	Comments []apiCommentInput `json:"comments"`
+}
+
+type apiCommentInput struct {
+	Ref  string `json:"ref"`
+	Body string `json:"body"`
+}
+
+// apiAssessmentReturn returns a submitted assessment to its operator, as
+// the page's return button does (reviewAssessment); a return needs a note
+// or a comment on an answer.
+func (s *Server) apiAssessmentReturn(w http.ResponseWriter, r *http.Request) error {
+	return s.apiReview(w, r, "return")
+}
+
+// apiAssessmentAccept accepts a submitted assessment, as the page does;
+// the body (a note) is optional.
+func (s *Server) apiAssessmentAccept(w http.ResponseWriter, r *http.Request) error {
+	return s.apiReview(w, r, "accept")
+}
+
+// apiReview decides on the assessment at the version of If-Match (412
+// when stale) through the page's code path; refused input is 422 with
+// the note's or the comments' field.
+func (s *Server) apiReview(w http.ResponseWriter, r *http.Request, decision string) error {
+	if _, err := pathID(r, "id"); err != nil {
+		return err
+	}
+	var in apiReviewInput
+	switch {
+	case decision == "return":
+		if err := readJSON(w, r, &in); err != nil {
+			return err
+		}
+	case r.ContentLength != 0: // an acceptance has a note only
+		var note struct {
+			Note string `json:"note"`
+		}
+		if err := readJSON(w, r, &note); err != nil {
+			return err
+		}
+		in.Note = note.Note
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	if version < 0 { // not an entity tag: matches no version
+		return staleError{kijun.Errorf(kijun.EConflict, "api.error.stale", nil)}
+	}
+	comments := make([]postgres.CommentInput, 0, len(in.Comments))
+	for _, c := range in.Comments {
+		comments = append(comments, postgres.CommentInput{Ref: strings.TrimSpace(c.Ref), Body: c.Body})
+	}
+	id, err := s.reviewAssessment(r, decision, in.Note, comments, version)
+	if id != 0 && len(comments) > 0 && errors.Is(err, kijun.ErrNotFound) {
+		// The assessment was found: a comment names a control it lacks.
+		return fieldErrors{"comments": {ID: "api.error.comment_ref"}}
+	}
+	var ke *kijun.Error
+	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
+		field := "comments"
+		if ke.MessageID == "assessment.return.note_required" || ke.MessageID == "assessment.note.too_long" ||
+			ke.MessageID == kijun.TextProblem(strings.TrimSpace(in.Note)) {
+			field = "note"
+		}
+		return fieldErrors{field: {ID: ke.MessageID, Args: ke.Args}}
+	}
+	if err != nil {
+		return err
+	}
+	var out apiAssessment
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.ViewAssessment)
+		out = assessmentJSON(a)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(out.Version))
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// --- notifications (the token's own service account's) ---
+
+type apiNotification struct {
+	ID        int64                 `json:"id"`
+	Kind      notify.Kind           `json:"kind"`
+	Params    map[string]kijun.Text `json:"params"`
+	Link      string                `json:"link"`
+	CreatedAt time.Time             `json:"created_at"`
+	ReadAt    *time.Time            `json:"read_at,omitempty"`
+}
+
+func notificationJSON(n notify.Note) apiNotification {
+	params := n.Params
+	if params == nil {
+		params = map[string]kijun.Text{}
+	}
+	return apiNotification{ID: n.ID, Kind: n.Kind, Params: params, Link: n.Link, CreatedAt: n.CreatedAt, ReadAt: n.ReadAt}
+}
+
+// apiNotifications lists the caller's notifications through the inbox's
+// store (RLS: a user sees only their own). Service accounts are never
+// recipients today, so the list is normally empty.
+func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) error {
+	after, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	out := page[apiNotification]{Items: []apiNotification{}}
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		list, more, err := postgres.ListNotificationsAfter(r.Context(), tx, after, limit)
+		for _, n := range list {
+			out.Items = append(out.Items, notificationJSON(n))
+		}
+		if more {
+			out.NextCursor = nextCursor(list[len(list)-1].ID)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiNotificationRead marks one of the caller's notifications read, as
+// the inbox's button does; another user's is not found.
+func (s *Server) apiNotificationRead(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var out apiNotification
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		if _, err := postgres.GetNotification(r.Context(), tx, id); err != nil {
+			return err
+		}
+		if err := postgres.MarkNotificationsRead(r.Context(), tx, id, s.now()); err != nil {
+			return err
+		}
+		n, err := postgres.GetNotification(r.Context(), tx, id)
+		out = notificationJSON(n)
+		return err
+	})
+	if err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -506,6 +506,60 @@ func TestAPIAssessment(t *testing.T) {
 	if people == 0 || machines != 0 {
 		t.Errorf("the submission notified %d people and %d service accounts", people, machines)
 	}
+	// The ministry reviews through the API: a return needs a reason and
+	// the version it read; it is audited and told to the operator's people.
+	submitted := want(t, resp, body, 200)
+	version := fmt.Sprintf(`"%v"`, submitted["version"])
+	env.SignIn(t, "toto-staff") // a person of the operator, to be told
+	resp, body = meti.do("POST", path+"/return", map[string]any{"note": "  "}, "If-Match", version)
+	if p := want(t, resp, body, 422); len(p["errors"].([]any)) != 1 || p["errors"].([]any)[0].(map[string]any)["field"] != "note" ||
+		p["errors"].([]any)[0].(map[string]any)["code"] != "assessment.return.note_required" {
+		t.Errorf("a return without a reason: %s", body)
+	}
+	resp, body = meti.do("POST", path+"/return", map[string]any{"comments": []any{map[string]any{"ref": "GV-01", "body": " "}}}, "If-Match", version)
+	if p := want(t, resp, body, 422); p["errors"].([]any)[0].(map[string]any)["field"] != "comments" {
+		t.Errorf("an empty comment: %s", body)
+	}
+	resp, body = meti.do("POST", path+"/return", map[string]any{"comments": []any{map[string]any{"ref": "XX-99", "body": "理由"}}}, "If-Match", version)
+	if p := want(t, resp, body, 422); p["errors"].([]any)[0].(map[string]any)["code"] != "api.error.comment_ref" {
+		t.Errorf("a comment on a control the assessment lacks: %s", body)
+	}
+	resp, body = meti.do("POST", path+"/return", map[string]any{"note": "理由"})
+	want(t, resp, body, 428)
+	resp, body = meti.do("POST", path+"/return", map[string]any{"note": "理由"}, "If-Match", `"999"`)
+	want(t, resp, body, 412)
+	resp, body = op.do("POST", path+"/return", map[string]any{"note": "理由"}, "If-Match", version)
+	want(t, resp, body, 404) // an operator does not review
+	resp, body = meti.do("POST", path+"/accept", nil, "If-Match", `"999"`)
+	want(t, resp, body, 412)
+	returnBody := map[string]any{"note": "根拠を補ってください。", "comments": []any{map[string]any{"ref": "GV-01", "body": "手順書を添付してください。"}}}
+	resp, body = meti.do("POST", path+"/return", returnBody, "If-Match", version, "Idempotency-Key", "return-2031")
+	if ret := want(t, resp, body, 200); ret["status"] != "returned" || resp.Header.Get("ETag") == version {
+		t.Errorf("returned: %s (ETag %s)", body, resp.Header.Get("ETag"))
+	}
+	resp2, body2 = meti.do("POST", path+"/return", returnBody, "If-Match", version, "Idempotency-Key", "return-2031")
+	if want(t, resp2, body2, 200); !bytes.Equal(body, body2) || resp2.Header.Get("Idempotent-Replayed") != "true" {
+		t.Error("the return's retry was not replayed")
+	}
+	var returns, comments, told int
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'assessment.return' AND object_id = $1`,
+		itoa64(asms["2010401000001"])).Scan(&returns)
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM review_comments WHERE assessment_id = $1 AND ref = 'GV-01'`,
+		asms["2010401000001"]).Scan(&comments)
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM notifications n JOIN users u ON u.id = n.user_id
+		WHERE n.kind = 'assessment.returned' AND NOT u.service`).Scan(&told)
+	if returns != 1 || comments != 1 || told == 0 {
+		t.Errorf("the return: %d audit events, %d comments, %d people told", returns, comments, told)
+	}
+	// Resubmitted, then accepted at its new version.
+	resp, body = op.do("POST", path+"/submit", nil)
+	version = fmt.Sprintf(`"%v"`, want(t, resp, body, 200)["version"])
+	resp, body = meti.do("POST", path+"/accept", map[string]any{"note": "確認しました。"}, "If-Match", version)
+	if acc := want(t, resp, body, 200); acc["status"] != "accepted" || acc["accepted_at"] == nil {
+		t.Errorf("accepted: %s", body)
+	}
+	resp, body = meti.do("POST", path+"/accept", nil, "If-Match", resp.Header.Get("ETag"))
+	want(t, resp, body, 409) // accepted already
 	// Catalogs: JSON and OSCAL of the cycle's catalog.
 	var catID int64
 	env.DB.Owner.QueryRow(ctx, `SELECT id FROM catalogs WHERE code = 'api-cycle'`).Scan(&catID)
@@ -519,6 +573,77 @@ func TestAPIAssessment(t *testing.T) {
 	}
 	resp, body = op.do("GET", "/api/v1/catalogs", nil)
 	want(t, resp, body, 200)
+}
+
+// TestAPINotifications: a token reads its own service account's
+// notifications a page at a time through the inbox's store and marks one
+// read; another user's notification is not found and stays unread, and
+// another token sees none of them.
+func TestAPINotifications(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	c := newContract(t, env)
+	secret := env.Token(t, identity.RoleMinistryStaff, "METI", 0)
+	me := apiCaller{t: t, env: env, contract: c, token: secret}
+	other := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleMinistryStaff, "METI", 0)}
+	resp, body := me.do("GET", "/api/v1/notifications", nil)
+	if items := want(t, resp, body, 200)["items"].([]any); len(items) != 0 {
+		t.Fatalf("a new service account has notifications: %s", body)
+	}
+	// Service accounts are never told today: the test puts notices in
+	// their inbox itself, and one in a person's.
+	env.SignIn(t, "meti-staff")
+	var mine, persons int64
+	if err := env.DB.Owner.QueryRow(ctx, `SELECT user_id FROM api_tokens WHERE hash = $1`, identity.HashToken(secret)).Scan(&mine); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.Owner.QueryRow(ctx, `SELECT id FROM users WHERE NOT service ORDER BY id LIMIT 1`).Scan(&persons); err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, u := range []int64{mine, mine, persons, mine} {
+		var id int64
+		if err := env.DB.Owner.QueryRow(ctx, `INSERT INTO notifications (user_id, kind, params, link)
+			VALUES ($1, 'assessment.returned', '{"Year":{"ja":"2031","en":"2031"}}', '/assessments/1') RETURNING id`, u).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	resp, body = me.do("GET", "/api/v1/notifications?limit=2", nil)
+	first := want(t, resp, body, 200)
+	cursor, _ := first["next_cursor"].(string)
+	if len(first["items"].([]any)) != 2 || cursor == "" {
+		t.Fatalf("first page: %s", body)
+	}
+	resp, body = me.do("GET", "/api/v1/notifications?limit=2&cursor="+url.QueryEscape(cursor), nil)
+	second := want(t, resp, body, 200)
+	if items := second["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"].(float64) != float64(ids[3]) || second["next_cursor"] != nil {
+		t.Errorf("second page: %s", body)
+	}
+	resp, body = other.do("GET", "/api/v1/notifications", nil)
+	if items := want(t, resp, body, 200)["items"].([]any); len(items) != 0 {
+		t.Errorf("another token sees notifications: %s", body)
+	}
+	// Another user's notification is not found and stays unread.
+	resp, body = me.do("POST", "/api/v1/notifications/"+itoa64(ids[2])+"/read", nil)
+	want(t, resp, body, 404)
+	resp, body = other.do("POST", "/api/v1/notifications/"+itoa64(ids[0])+"/read", nil)
+	want(t, resp, body, 404)
+	resp, body = me.do("POST", "/api/v1/notifications/"+itoa64(ids[0])+"/read", nil, "Idempotency-Key", "read-1")
+	if n := want(t, resp, body, 200); n["read_at"] == nil || n["kind"] != "assessment.returned" {
+		t.Errorf("read: %s", body)
+	}
+	var unread []int64
+	rows, _ := env.DB.Owner.Query(ctx, `SELECT id FROM notifications WHERE read_at IS NULL ORDER BY id`)
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		unread = append(unread, id)
+	}
+	if !slices.Equal(unread, []int64{ids[1], ids[2], ids[3]}) {
+		t.Errorf("unread after marking %d read: %v", ids[0], unread)
+	}
 }
 
 // TestAPIRateLimit: each token has API_RATE_LIMIT requests a minute, told
@@ -646,7 +771,9 @@ func init() {
 			return fmt.Sprintf("/tokens/%d/revoke", id)
 		}
 		fx.extra = map[string]requestExtra{"PUT /api/v1/assessments/{id}/answers/{ref}": {
-			body: `{"how":"matrix"}`, header: map[string]string{"If-Match": `"999"`}}}
+			body: `{"how":"matrix"}`, header: map[string]string{"If-Match": `"999"`}},
+			"POST /api/v1/assessments/{id}/return": {body: `{"note":"matrix"}`, header: map[string]string{"If-Match": `"999"`}},
+			"POST /api/v1/assessments/{id}/accept": {header: map[string]string{"If-Match": `"999"`}}}
 		return map[string]routeCase{
 			"GET /tokens":                     {path: fixed("/tokens"), want: allow("GET", 200, admins, admins)},
 			"POST /tokens":                    {path: fixed("/tokens"), want: allow("POST", 422, admins, admins)}, // empty form
@@ -673,6 +800,14 @@ func init() {
 				want: apiAllow(412, operators, nil)},
 			// Nothing answered: refused with the gaps, by the operator only.
 			"POST /api/v1/assessments/{id}/submit": {path: byID("/api/v1/assessments/", pairs, "/submit"), want: apiAllow(422, operators, nil)},
+			// A version that is not the stored one: 412 once the tenant is
+			// the reviewing ministry's.
+			"POST /api/v1/assessments/{id}/return": {path: byID("/api/v1/assessments/", pairs, "/return"), want: apiAllow(412, ministries, nil)},
+			"POST /api/v1/assessments/{id}/accept": {path: byID("/api/v1/assessments/", pairs, "/accept"), want: apiAllow(412, ministries, nil)},
+			// A service account's own list (normally empty); an id that is
+			// none of its own is not found for anyone.
+			"GET /api/v1/notifications":            {path: fixed("/api/v1/notifications"), want: apiAllow(200, withGrant, withGrant)},
+			"POST /api/v1/notifications/{id}/read": {path: fixed("/api/v1/notifications/999999999/read"), want: apiAllow(404, nil, nil)},
 		}
 	})
 }

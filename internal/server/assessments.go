@@ -672,30 +672,8 @@ func (s *Server) submitAssessment(r *http.Request, version int) (id int64, probl
 // longer submitted) comes back on the assessment's page with the note as
 // typed and the reason next to it.
 func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) error {
-	var id int64
 	decision := r.PostFormValue("decision")
-	note := strings.TrimSpace(r.PostFormValue("note"))
-	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		a, err := s.loadAssessment(r, tx, authz.ReviewAssessment)
-		if err != nil {
-			return err
-		}
-		id = a.ID
-		reqID := middleware.GetReqID(r.Context())
-		switch decision {
-		case "accept":
-			if err := postgres.Accept(r.Context(), tx, principal(r), a.ID, note, reqID); err != nil {
-				return err
-			}
-			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentAccepted, a, principal(r)))
-		case "return":
-			if err := postgres.Return(r.Context(), tx, principal(r), a.ID, note, nil, reqID); err != nil {
-				return err
-			}
-			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentReturned, a, principal(r)))
-		}
-		return kijun.Errorf(kijun.EInvalid, "asmui.error.decision", nil)
-	})
+	id, err := s.reviewAssessment(r, decision, r.PostFormValue("note"), nil, -1)
 	if ke, ok := refusal(err); ok {
 		return s.renderAssessment(w, r, statusOf(err), nil, asm.ReviewForm{
 			Note: r.PostFormValue("note"), Error: &asm.Message{MessageID: ke.MessageID, Args: ke.Args},
@@ -706,6 +684,40 @@ func (s *Server) handleAssessmentReview(w http.ResponseWriter, r *http.Request) 
 	}
 	http.Redirect(w, r, "/assessments/"+itoa(id)+"?done="+decision, http.StatusSeeOther)
 	return nil
+}
+
+// reviewAssessment accepts ("accept") or returns ("return", with a note
+// and comments on answers) the submitted assessment of the URL and tells
+// its operator's users, for the page and the API. version, if not
+// negative, is the assessment version the caller saw (If-Match): a
+// different one is refused with staleError.
+func (s *Server) reviewAssessment(r *http.Request, decision, note string, comments []postgres.CommentInput, version int) (id int64, err error) {
+	note = strings.TrimSpace(note)
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.ReviewAssessment)
+		if err != nil {
+			return err
+		}
+		id = a.ID
+		if version >= 0 && version != a.Version {
+			return staleError{kijun.Errorf(kijun.EConflict, "api.error.stale", nil)}
+		}
+		reqID := middleware.GetReqID(r.Context())
+		switch decision {
+		case "accept":
+			if err := postgres.Accept(r.Context(), tx, principal(r), a.ID, note, reqID); err != nil {
+				return err
+			}
+			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentAccepted, a, principal(r)))
+		case "return":
+			if err := postgres.Return(r.Context(), tx, principal(r), a.ID, note, comments, reqID); err != nil {
+				return err
+			}
+			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentReturned, a, principal(r)))
+		}
+		return kijun.Errorf(kijun.EInvalid, "asmui.error.decision", nil)
+	})
+	return id, err
 }
 
 // handleAssessmentExtend moves the assessment's due date for its
