@@ -214,6 +214,87 @@ func canNotices(p *identity.Principal, a Action, r Resource) (allowed, known boo
 
 // --- end of notifications ---
 
+// --- Bulletins, inquiries and FAQ (issue 18; docs/bulletins.md) ---
+const (
+	// ViewBulletins: the list of bulletins (周知) the reader sent, received
+	// or oversees, and the FAQ (よくある質問) of the reader's sectors. Every
+	// user with a role; which rows is row-level security's answer.
+	ViewBulletins Action = "bulletins.view"
+	// PublishBulletin: publish a bulletin to sectors or operators — the NCO
+	// anywhere, a ministry for the sectors it oversees (r.SectorCode).
+	PublishBulletin Action = "bulletins.publish"
+	// PublishWideBulletin: publish to everyone, to ministries, or to a
+	// scope (重要/基幹) across all sectors (the NCO).
+	PublishWideBulletin Action = "bulletins.publish_wide"
+	// ReadBulletin: read, mark read and acknowledge a bulletin as a
+	// recipient organisation: an operator's users for their operator
+	// (r.OperatorID), a ministry's for their ministry (r.MinistryCode).
+	ReadBulletin Action = "bulletins.read"
+	// ViewBulletinReport: who of a bulletin's recipients read and
+	// acknowledged it (CanViewBulletinReport: the sender and the NCO).
+	ViewBulletinReport Action = "bulletins.report"
+
+	// AskInquiry: an operator's users ask their ministry (問い合わせ) and
+	// write in their operator's inquiries (r.OperatorID).
+	AskInquiry Action = "inquiries.ask"
+	// ViewInquiries: the inquiries of the reader's scope and their threads
+	// (CanSeeInquiry decides on one); writing in a thread one sees.
+	ViewInquiries Action = "inquiries.view"
+	// EscalateInquiry: the ministry asked escalates an inquiry (回付) to the
+	// NCO (r.MinistryCode).
+	EscalateInquiry Action = "inquiries.escalate"
+	// AnswerEscalated: the NCO sees and answers escalated inquiries.
+	AnswerEscalated Action = "inquiries.answer_escalated"
+	// PublishFAQ: publish an FAQ entry for sectors — the NCO any, a
+	// ministry those it oversees (r.SectorCode).
+	PublishFAQ Action = "faq.publish"
+)
+
+// canBulletins is the policy of the bulletin, inquiry and FAQ actions
+// (see above).
+func canBulletins(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
+	ministry := len(p.Ministries) > 0 && (r.any() || r.SectorCode != "" && p.OverseesSector(r.SectorCode))
+	switch a {
+	case ViewBulletins, ViewInquiries:
+		return p.HasAnyGrant(), true
+	case PublishBulletin, PublishFAQ:
+		return p.NCO || ministry, true
+	case PublishWideBulletin, AnswerEscalated:
+		return p.NCO, true
+	case ViewBulletinReport:
+		return p.NCO || len(p.Ministries) > 0 && (r.any() || slices.Contains(p.Ministries, r.MinistryCode)), true
+	case ReadBulletin:
+		return len(p.Operators) > 0 && (r.any() || r.OperatorID != 0 && p.InOperator(r.OperatorID)) ||
+			len(p.Ministries) > 0 && (r.any() || r.OperatorID == 0 && slices.Contains(p.Ministries, r.MinistryCode)), true
+	case AskInquiry:
+		return len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID)), true
+	case EscalateInquiry:
+		return len(p.Ministries) > 0 && (r.any() || slices.Contains(p.Ministries, r.MinistryCode)), true
+	}
+	return false, false
+}
+
+// CanViewBulletinReport reports whether p sees who read and acknowledged a
+// bulletin sent by ministry ("" for the NCO): the NCO every one, a
+// ministry its own.
+func CanViewBulletinReport(p *identity.Principal, ministry string) bool {
+	if ministry == "" {
+		return p.SignedIn() && p.NCO
+	}
+	return Can(p, ViewBulletinReport, Resource{MinistryCode: ministry})
+}
+
+// CanSeeInquiry reports whether p sees (and writes in) an inquiry of
+// operator to ministry: the operator's users, the ministry's, and the NCO
+// once it is escalated. Nobody else, whatever they oversee.
+func CanSeeInquiry(p *identity.Principal, operator int64, ministry string, escalated bool) bool {
+	return Can(p, AskInquiry, Resource{OperatorID: operator}) ||
+		Can(p, EscalateInquiry, Resource{MinistryCode: ministry}) ||
+		escalated && Can(p, AnswerEscalated, Resource{})
+}
+
+// --- end of bulletins ---
+
 // --- The public API (issue 19; docs/api.md) ---
 const (
 	// ManageTokens: issue, list and revoke the API tokens of the admin's
@@ -311,6 +392,9 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 		return ok
 	}
 	if ok, known := canAPI(p, a, r); known { // the public API (issue 19)
+		return ok
+	}
+	if ok, known := canBulletins(p, a, r); known { // bulletins and inquiries (issue 18)
 		return ok
 	}
 	return false

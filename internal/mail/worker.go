@@ -36,6 +36,7 @@ func (d *Delivery) Register(w *river.Workers) {
 	river.AddWorker(w, &digestWorker{d: d})
 	river.AddWorker(w, &cycleWorker{d: d})
 	river.AddWorker(w, &catalogWorker{d: d})
+	river.AddWorker(w, &bulletinWorker{d: d})
 }
 
 // fanOutTimeout bounds a fan-out job: it reads every enrolled operator
@@ -86,6 +87,27 @@ func (w *catalogWorker) Work(ctx context.Context, job *river.Job[notify.CatalogP
 	})
 	if kijun.ErrorCode(err) == kijun.ENotFound {
 		return river.JobCancel(err) // no such published catalog: nothing to tell
+	}
+	return err
+}
+
+type bulletinWorker struct {
+	river.WorkerDefaults[notify.BulletinPublishedArgs]
+	d *Delivery
+}
+
+func (w *bulletinWorker) Timeout(*river.Job[notify.BulletinPublishedArgs]) time.Duration {
+	return fanOutTimeout
+}
+
+// Work writes the bulletin.published notices of every recipient
+// organisation of the bulletin.
+func (w *bulletinWorker) Work(ctx context.Context, job *river.Job[notify.BulletinPublishedArgs]) error {
+	err := w.d.fanOut(ctx, func(tx pgx.Tx) ([]notify.Event, error) {
+		return postgres.BulletinPublishedEvents(ctx, tx, job.Args.BulletinID)
+	})
+	if kijun.ErrorCode(err) == kijun.ENotFound {
+		return river.JobCancel(err) // no such bulletin: nothing to tell
 	}
 	return err
 }

@@ -34,12 +34,18 @@ const (
 	ReminderOverdue     Kind = "reminder.overdue"          // a reminder after the due date: to the operator's users
 	EvaluationAnswered  Kind = "evaluation.answered"       // the ministry's response: to the NCO's evaluators
 	CatalogPublished    Kind = "catalog.published"         // a new baseline version: to ministries and operators
+	BulletinPublished   Kind = "bulletin.published"        // a bulletin (周知): to each recipient organisation's users
+	BulletinAckDue      Kind = "bulletin.ack_due"          // its acknowledgement is due today: to recipients that have not given it
+	InquiryAsked        Kind = "inquiry.asked"             // an operator's new inquiry or message: to the ministry asked
+	InquiryAnswered     Kind = "inquiry.answered"          // the ministry's or the NCO's message: to the operator's users
+	InquiryEscalated    Kind = "inquiry.escalated"         // a ministry escalated an inquiry: to the NCO
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
 var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended,
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
-	EvaluationPublished, EvaluationAnswered, CatalogPublished, GrantGiven, GrantRevoked}
+	EvaluationPublished, EvaluationAnswered, CatalogPublished, BulletinPublished, BulletinAckDue, InquiryAsked,
+	InquiryAnswered, InquiryEscalated, GrantGiven, GrantRevoked}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -63,6 +69,14 @@ func (k Kind) Audience() authz.Action {
 		return authz.RespondEvaluation
 	case EvaluationAnswered:
 		return authz.EditEvaluations
+	case BulletinPublished, BulletinAckDue:
+		return authz.ReadBulletin
+	case InquiryAsked:
+		return authz.EscalateInquiry
+	case InquiryAnswered:
+		return authz.AskInquiry
+	case InquiryEscalated:
+		return authz.AnswerEscalated
 	}
 	return ""
 }
@@ -213,3 +227,15 @@ type CatalogPublishedArgs struct {
 
 // Kind names the job in the queue.
 func (CatalogPublishedArgs) Kind() string { return "notify.catalog_published" }
+
+// BulletinPublishedArgs is the queue's job that tells the users of every
+// recipient organisation of a bulletin (river job kind
+// "notify.bulletin_published"): a bulletin to everyone reaches thousands
+// of operators, so the fan-out runs in the background, not in the
+// publisher's request.
+type BulletinPublishedArgs struct {
+	BulletinID int64 `json:"bulletin_id"`
+}
+
+// Kind names the job in the queue.
+func (BulletinPublishedArgs) Kind() string { return "notify.bulletin_published" }

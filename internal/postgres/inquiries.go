@@ -1,0 +1,203 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/audit"
+	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/bulletin"
+	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
+)
+
+// Inquiries (問い合わせ) and FAQ entries (よくある質問); docs/bulletins.md.
+// Row-level security shows an inquiry to its operator's users, to the
+// ministry asked and, once escalated, to the NCO; to nobody else.
+
+const inquiryColumns = `q.id, q.operator_id, q.sector_code, q.ministry_code, q.subject, q.created_at, q.escalated_at,
+	o.name_ja, coalesce(nullif(o.name_en, ''), o.name_ja), m.name_ja, m.name_en,
+	coalesce((SELECT max(created_at) FROM inquiry_messages x WHERE x.inquiry_id = q.id), q.created_at),
+	coalesce((SELECT side FROM inquiry_messages x WHERE x.inquiry_id = q.id ORDER BY x.id DESC LIMIT 1), 'operator')
+	FROM inquiries q JOIN operators o ON o.id = q.operator_id JOIN ministries m ON m.code = q.ministry_code`
+
+func scanInquiry(r pgx.CollectableRow) (bulletin.Inquiry, error) {
+	var q bulletin.Inquiry
+	var side string
+	err := r.Scan(&q.ID, &q.OperatorID, &q.SectorCode, &q.MinistryCode, &q.Subject, &q.CreatedAt, &q.EscalatedAt,
+		&q.OperatorName.Ja, &q.OperatorName.En, &q.MinistryName.Ja, &q.MinistryName.En, &q.LastAt, &side)
+	q.LastSide = bulletin.Side(side)
+	return q, err
+}
+
+// ListInquiries lists the inquiries the reader may see, the most recently
+// written first.
+func ListInquiries(ctx context.Context, tx pgx.Tx, limit int) ([]bulletin.Inquiry, error) {
+	rows, _ := tx.Query(ctx, `SELECT `+inquiryColumns+` ORDER BY 12 DESC, q.id DESC LIMIT $1`, limit)
+	return pgx.CollectRows(rows, scanInquiry)
+}
+
+// GetInquiry reads inquiry id with its messages, if the reader may see it.
+// An author's name is given where the reader may see that user.
+func GetInquiry(ctx context.Context, tx pgx.Tx, id int64) (bulletin.Inquiry, error) {
+	rows, _ := tx.Query(ctx, `SELECT `+inquiryColumns+` WHERE q.id = $1`, id)
+	q, err := pgx.CollectExactlyOneRow(rows, scanInquiry)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return q, kijun.Errorf(kijun.ENotFound, "error.not_found", nil)
+	}
+	if err != nil {
+		return q, err
+	}
+	rows, _ = tx.Query(ctx, `SELECT x.id, x.inquiry_id, x.side, coalesce(u.display_name, ''), x.body, x.created_at
+		FROM inquiry_messages x LEFT JOIN users u ON u.id = x.author_id WHERE x.inquiry_id = $1 ORDER BY x.id`, id)
+	q.Messages, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (bulletin.Message, error) {
+		var m bulletin.Message
+		var side string
+		err := r.Scan(&m.ID, &m.InquiryID, &side, &m.AuthorName, &m.Body, &m.CreatedAt)
+		m.Side = bulletin.Side(side)
+		return m, err
+	})
+	return q, err
+}
+
+func inquiryAudit(p *identity.Principal, q bulletin.Inquiry, action, requestID string) audit.Event {
+	ev := ActorOf(p, requestID)
+	ev.Action, ev.ObjectType, ev.ObjectID = action, "inquiry", strconv.FormatInt(q.ID, 10)
+	ev.MinistryCode, ev.SectorCode, ev.OperatorID = q.MinistryCode, q.SectorCode, q.OperatorID
+	return ev
+}
+
+// CreateInquiry opens p's operator's inquiry q (checked by
+// bulletin.CheckInquiry, allowed by the policy) to q.MinistryCode, which
+// must oversee the operator's sector, with its first message; audits it
+// and notifies the ministry.
+func CreateInquiry(ctx context.Context, tx pgx.Tx, p *identity.Principal, q bulletin.Inquiry, body, requestID string) (bulletin.Inquiry, error) {
+	err := tx.QueryRow(ctx, `INSERT INTO inquiries (operator_id, sector_code, ministry_code, subject, created_by)
+		SELECT o.id, o.sector_code, $2, $3, $4 FROM operators o
+		WHERE o.id = $1 AND EXISTS (SELECT 1 FROM sector_oversight s WHERE s.sector_code = o.sector_code AND s.ministry_code = $2)
+		RETURNING id, sector_code, created_at`, q.OperatorID, q.MinistryCode, strings.TrimSpace(q.Subject), p.UserID).
+		Scan(&q.ID, &q.SectorCode, &q.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return q, kijun.Errorf(kijun.EInvalid, "inquiry.error.ministry", nil)
+	}
+	if err != nil {
+		return q, err
+	}
+	if err := addMessage(ctx, tx, p, q.ID, bulletin.SideOperator, body); err != nil {
+		return q, err
+	}
+	if err := Audit(ctx, tx, inquiryAudit(p, q, "inquiry.create", requestID), nil,
+		map[string]any{"subject": q.Subject, "ministry": q.MinistryCode}); err != nil {
+		return q, err
+	}
+	_, err = Notify(ctx, tx, inquiryEvent(notify.InquiryAsked, q, p))
+	return q, err
+}
+
+func addMessage(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, side bulletin.Side, body string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO inquiry_messages (inquiry_id, side, author_id, body) VALUES ($1, $2, $3, $4)`,
+		id, string(side), p.UserID, strings.TrimSpace(body))
+	return err
+}
+
+// inquiryEvent is a notice about inquiry q: to the ministry asked
+// (inquiry.asked), to the NCO (inquiry.escalated, on the ministry's
+// scope), or to the operator's users (inquiry.answered).
+func inquiryEvent(k notify.Kind, q bulletin.Inquiry, actor *identity.Principal) notify.Event {
+	e := notify.Event{Kind: k, Link: "/inquiries/" + strconv.FormatInt(q.ID, 10), Actor: actor.UserID,
+		Params: map[string]kijun.Text{"Subject": {Ja: q.Subject, En: q.Subject}}}
+	switch k {
+	case notify.InquiryAnswered:
+		e.Scope = authz.Resource{OperatorID: q.OperatorID, SectorCode: q.SectorCode}
+	case notify.InquiryEscalated:
+		e.Scope = authz.Resource{MinistryCode: q.MinistryCode}
+		e.Params["Ministry"] = q.MinistryName
+	default:
+		e.Scope = authz.Resource{MinistryCode: q.MinistryCode}
+		e.Params["Operator"] = q.OperatorName
+	}
+	return e
+}
+
+// AddInquiryMessage writes p's message in inquiry q (read and allowed by
+// the caller) as side, audits it and tells the other side: an operator's
+// message to the ministry, the ministry's or the NCO's to the operator.
+func AddInquiryMessage(ctx context.Context, tx pgx.Tx, p *identity.Principal, q bulletin.Inquiry, side bulletin.Side, body, requestID string) error {
+	if err := addMessage(ctx, tx, p, q.ID, side, body); err != nil {
+		return err
+	}
+	if err := Audit(ctx, tx, inquiryAudit(p, q, "inquiry.message", requestID), nil, map[string]any{"side": side}); err != nil {
+		return err
+	}
+	k := notify.InquiryAnswered
+	if side == bulletin.SideOperator {
+		k = notify.InquiryAsked
+	}
+	_, err := Notify(ctx, tx, inquiryEvent(k, q, p))
+	return err
+}
+
+// EscalateInquiry escalates inquiry q to the NCO (回付), as its ministry's
+// user p, audits it and notifies the NCO. Escalated already: a conflict.
+func EscalateInquiry(ctx context.Context, tx pgx.Tx, p *identity.Principal, q bulletin.Inquiry, requestID string) error {
+	tag, err := tx.Exec(ctx, `UPDATE inquiries SET escalated_at = now(), escalated_by = $2 WHERE id = $1 AND escalated_at IS NULL`, q.ID, p.UserID)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return kijun.Errorf(kijun.EConflict, "inquiry.error.escalated", nil)
+	}
+	if err := Audit(ctx, tx, inquiryAudit(p, q, "inquiry.escalate", requestID), nil, nil); err != nil {
+		return err
+	}
+	_, err = Notify(ctx, tx, inquiryEvent(notify.InquiryEscalated, q, p))
+	return err
+}
+
+// PublishFAQ publishes f (checked by bulletin.CheckFAQ, its sectors
+// allowed by the policy) as p, for f.Ministry ("" for the NCO), and
+// audits it.
+func PublishFAQ(ctx context.Context, tx pgx.Tx, p *identity.Principal, f bulletin.FAQ, requestID string) (bulletin.FAQ, error) {
+	err := tx.QueryRow(ctx, `INSERT INTO faqs (ministry_code, sectors, question, answer, inquiry_id, published_by)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, published_at`, nullText(f.Ministry), f.Sectors,
+		strings.TrimSpace(f.Question), strings.TrimSpace(f.Answer), nullID(f.InquiryID), p.UserID).Scan(&f.ID, &f.PublishedAt)
+	if err != nil {
+		return f, err
+	}
+	ev := ActorOf(p, requestID)
+	ev.Action, ev.ObjectType, ev.ObjectID, ev.MinistryCode = "faq.publish", "faq", strconv.FormatInt(f.ID, 10), f.Ministry
+	return f, Audit(ctx, tx, ev, nil, map[string]any{"sectors": f.Sectors, "inquiry_id": f.InquiryID})
+}
+
+// ListFAQs lists the FAQ entries the reader may see (RLS: the operators of
+// their sectors, the ministries overseeing them or that published them,
+// the NCO), newest first. Where an entry came from is given to its
+// publisher and the NCO only.
+func ListFAQs(ctx context.Context, tx pgx.Tx, limit int) ([]bulletin.FAQ, error) {
+	rows, _ := tx.Query(ctx, `SELECT f.id, coalesce(f.ministry_code, ''), f.sectors, f.question, f.answer,
+			CASE WHEN kijun_nco() OR f.ministry_code = ANY (kijun_ministries()) THEN coalesce(f.inquiry_id, 0) ELSE 0 END,
+			f.published_at, coalesce(m.name_ja, ''), coalesce(m.name_en, '')
+		FROM faqs f LEFT JOIN ministries m ON m.code = f.ministry_code ORDER BY f.published_at DESC, f.id DESC LIMIT $1`, limit)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (bulletin.FAQ, error) {
+		var f bulletin.FAQ
+		err := r.Scan(&f.ID, &f.Ministry, &f.Sectors, &f.Question, &f.Answer, &f.InquiryID, &f.PublishedAt, &f.SenderName.Ja, &f.SenderName.En)
+		return f, err
+	})
+}
+
+// InquiryMinistries lists the ministries overseeing sector, which an
+// operator of it may ask.
+func InquiryMinistries(ctx context.Context, q Querier, sector string) ([]kijun.Named, error) {
+	rows, _ := q.Query(ctx, `SELECT m.code, m.name_ja, m.name_en FROM sector_oversight s JOIN ministries m ON m.code = s.ministry_code
+		WHERE s.sector_code = $1 ORDER BY m.sort_order, m.code`, sector)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (kijun.Named, error) {
+		var n kijun.Named
+		err := r.Scan(&n.Code, &n.Name.Ja, &n.Name.En)
+		return n, err
+	})
+}

@@ -1,0 +1,10 @@
+DROP TABLE faqs;
+DROP TABLE inquiry_messages;
+DROP TABLE inquiries;
+DROP FUNCTION kijun_inquiry_escalate_guard;
+DROP POLICY bulletins_read ON bulletins;
+DROP TABLE bulletin_reads;
+DROP TABLE bulletin_recipients;
+DROP FUNCTION kijun_bulletin_ack_guard;
+DROP TABLE bulletins;
+DROP FUNCTION kijun_bulletins_immutable;
