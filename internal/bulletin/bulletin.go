@@ -59,7 +59,10 @@ type Audience struct {
 	Ministries  []string // Ministries
 	Sectors     []string // Sectors; Scope: narrows it to these sectors (empty: all)
 	Designation string   // Scope: DesignationCI or DesignationCore
-	Operators   []int64  // Operators
+	Operators   []int64  // Operators, by id
+	// CorporateNumbers are the named operators as typed (法人番号); the
+	// store resolves them to Operators.
+	CorporateNumbers []string
 }
 
 // Org is an organisation that may receive a bulletin: a ministry (MinistryCode
@@ -144,7 +147,7 @@ type Draft struct {
 	Audience                               string // an AudienceKind
 	Ministries, Sectors                    []string
 	Designation                            string
-	Operators                              string // operator ids, separated by commas, spaces or new lines
+	Operators                              string // 法人番号, separated by commas, spaces or new lines
 }
 
 // Check turns d into a bulletin to publish at now, or returns the message
@@ -214,11 +217,11 @@ func Check(d Draft, now time.Time) (Bulletin, map[string]string) {
 			errs["designation"] = "bulletin.error.designation"
 		}
 	case Operators:
-		ids, ok := ParseIDs(d.Operators)
-		if !ok || len(ids) == 0 {
+		ns, ok := ParseNumbers(d.Operators)
+		if !ok || len(ns) == 0 {
 			errs["operators"] = "bulletin.error.operators"
 		}
-		a.Operators = ids
+		a.CorporateNumbers = ns
 	default:
 		errs["audience"] = "bulletin.error.audience"
 	}
@@ -226,17 +229,18 @@ func Check(d Draft, now time.Time) (Bulletin, map[string]string) {
 	return b, errs
 }
 
-// ParseIDs reads positive ids separated by commas, spaces or new lines,
-// without repeats (at most 1,000).
-func ParseIDs(s string) ([]int64, bool) {
-	var out []int64
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '、' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
-		id, err := strconv.ParseInt(f, 10, 64)
-		if err != nil || id <= 0 {
+// ParseNumbers reads 法人番号 (13 digits) separated by commas, spaces or
+// new lines, without repeats (at most 1,000).
+func ParseNumbers(s string) ([]string, bool) {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == '、' || r == ' ' || r == '\u3000' || r == '\n' || r == '\r' || r == '\t'
+	}) {
+		if len(f) != 13 || strings.Trim(f, "0123456789") != "" {
 			return nil, false
 		}
-		if !slices.Contains(out, id) {
-			out = append(out, id)
+		if !slices.Contains(out, f) {
+			out = append(out, f)
 		}
 	}
 	return out, len(out) <= 1000

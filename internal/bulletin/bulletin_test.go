@@ -62,7 +62,7 @@ func TestCheck(t *testing.T) {
 	if len(errs) != 0 || b.Title != "注意" || len(b.Audience.Sectors) != 1 || b.AckBy == nil {
 		t.Fatalf("%+v %v", b, errs)
 	}
-	_, errs = Check(Draft{Category: "x", Title: "a\nb", Audience: "operators", Operators: "1, x", AckBy: "2026-04-09"}, now)
+	_, errs = Check(Draft{Category: "x", Title: "a\nb", Audience: "operators", Operators: "2010401000001, 123", AckBy: "2026-04-09"}, now)
 	for _, f := range []string{"category", "title", "body", "operators", "ack_by"} {
 		if errs[f] == "" {
 			t.Errorf("no error on %s: %v", f, errs)
@@ -105,5 +105,15 @@ func TestInquiryChecks(t *testing.T) {
 	}
 	if e := CheckFAQ(FAQ{}); len(e) != 3 {
 		t.Errorf("%v", e)
+	}
+}
+
+func TestParseNumbers(t *testing.T) {
+	ns, ok := ParseNumbers("2010401000001、1010401000002\n2010401000001")
+	if !ok || len(ns) != 2 {
+		t.Errorf("%v %v", ns, ok)
+	}
+	if _, ok := ParseNumbers("201040100000x"); ok {
+		t.Error("letters accepted")
 	}
 }

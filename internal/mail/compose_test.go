@@ -22,7 +22,7 @@ var kindParams = map[notify.Kind][]string{
 	notify.GrantGiven: {"Role"}, notify.GrantRevoked: {"Role"},
 	notify.AssessmentExtended: {"Operator", "Year", "Date"},
 	notify.ReminderDue:        {"Operator", "Year", "Due", "Days"}, notify.ReminderOverdue: {"Operator", "Year", "Due", "Days"},
-	notify.BulletinPublished:  {"Title", "Sender"}, notify.BulletinAckDue: {"Title", "Sender", "Due"},
+	notify.BulletinPublished: {"Title", "Sender"}, notify.BulletinAckDue: {"Title", "Sender", "Due"},
 	notify.InquiryAsked: {"Subject", "Operator"}, notify.InquiryAnswered: {"Subject"}, notify.InquiryEscalated: {"Subject", "Ministry"},
 }
 

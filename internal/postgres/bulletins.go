@@ -271,3 +271,16 @@ func SendBulletinAckReminders(ctx context.Context, tx pgx.Tx, day time.Time) (in
 	_, err = Notify(ctx, tx, events...)
 	return len(events), err
 }
+
+// ResolveOperators finds the active operators with the corporate numbers
+// ns that the reader may see (RLS: a ministry its sectors'), for a
+// bulletin's named audience.
+func ResolveOperators(ctx context.Context, tx pgx.Tx, ns []string) ([]bulletin.Org, error) {
+	rows, _ := tx.Query(ctx, `SELECT id, sector_code, designation FROM operators
+		WHERE corporate_number = ANY ($1) AND status = 'active' ORDER BY id`, ns)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (bulletin.Org, error) {
+		o := bulletin.Org{Active: true}
+		err := r.Scan(&o.OperatorID, &o.SectorCode, &o.Designation)
+		return o, err
+	})
+}

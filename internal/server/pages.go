@@ -66,6 +66,8 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		{authz.ViewCatalog, layout.NavLink{Label: "nav.catalog", Href: "/catalogs"}},
 		{authz.ListOperators, layout.NavLink{Label: "nav.operators", Href: "/operators"}},
 		{authz.ViewReminders, layout.NavLink{Label: "nav.reminders", Href: "/reminders/escalation"}},
+		{authz.ViewBulletins, layout.NavLink{Label: "nav.bulletins", Href: "/bulletins"}},
+		{authz.ViewInquiries, layout.NavLink{Label: "nav.inquiries", Href: "/inquiries"}},
 		{authz.ViewPlans, layout.NavLink{Label: "nav.plans", Href: "/plans"}},
 		{authz.ViewSectorProfile, layout.NavLink{Label: "nav.sector_profile", Href: "/profile"}},
 		{authz.ListUsers, layout.NavLink{Label: "nav.users", Href: "/users"}},

@@ -1,0 +1,312 @@
+package server
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/bulletin"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/web/pages/bulletins"
+)
+
+// inquiryOperators are the operators the reader may ask for (AskInquiry),
+// with their sectors.
+func inquiryOperators(r *http.Request, tx pgx.Tx) ([]kijun.Named, map[string]string, error) {
+	p := principal(r)
+	var out []kijun.Named
+	sectors := map[string]string{}
+	for _, id := range p.Operators {
+		if !authz.Can(p, authz.AskInquiry, authz.Resource{OperatorID: id}) {
+			continue
+		}
+		var n kijun.Named
+		var sector string
+		if err := tx.QueryRow(r.Context(), `SELECT name_ja, coalesce(nullif(name_en, ''), name_ja), sector_code FROM operators WHERE id = $1`, id).
+			Scan(&n.Name.Ja, &n.Name.En, &sector); err != nil {
+			return nil, nil, err
+		}
+		n.Code = strconv.FormatInt(id, 10)
+		sectors[n.Code] = sector
+		out = append(out, n)
+	}
+	return out, sectors, nil
+}
+
+func (s *Server) handleInquiryIndex(w http.ResponseWriter, r *http.Request) error {
+	return s.renderInquiries(w, r, http.StatusOK, bulletins.InquiryForm{})
+}
+
+func (s *Server) renderInquiries(w http.ResponseWriter, r *http.Request, status int, form bulletins.InquiryForm) error {
+	p := principal(r)
+	v := bulletins.InquiriesView{Form: form}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		if v.Items, err = postgres.ListInquiries(r.Context(), tx, 500); err != nil {
+			return err
+		}
+		ops, sectors, err := inquiryOperators(r, tx)
+		if err != nil || len(ops) == 0 {
+			return err
+		}
+		v.CanAsk, v.Operators = true, ops
+		// The ministries of every sector the reader's operators are in.
+		seen := map[string]bool{}
+		for _, o := range ops {
+			ms, err := postgres.InquiryMinistries(r.Context(), tx, sectors[o.Code])
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				if !seen[m.Code] {
+					seen[m.Code] = true
+					v.Ministries = append(v.Ministries, m)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, status, bulletins.Inquiries(v))
+}
+
+// handleInquiryCreate opens an inquiry of one of the reader's operators to
+// a ministry overseeing its sector.
+func (s *Server) handleInquiryCreate(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	form := bulletins.InquiryForm{Operator: r.PostFormValue("operator"), Ministry: r.PostFormValue("ministry"),
+		Subject: r.PostFormValue("subject"), Body: r.PostFormValue("body")}
+	form.Errors = bulletin.CheckInquiry(form.Subject, form.Body)
+	op := formID(form.Operator)
+	if op == 0 && len(p.Operators) == 1 {
+		op = p.Operators[0]
+	}
+	if !authz.Can(p, authz.AskInquiry, authz.Resource{OperatorID: op}) || op == 0 {
+		form.Errors["operator"] = "inquiry.error.operator"
+	}
+	var id int64
+	if len(form.Errors) == 0 {
+		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+			q, err := postgres.CreateInquiry(r.Context(), tx, p, bulletin.Inquiry{OperatorID: op, MinistryCode: form.Ministry,
+				Subject: form.Subject, OperatorName: s.operatorName(r, tx, op)}, form.Body, middleware.GetReqID(r.Context()))
+			id = q.ID
+			return err
+		})
+		if kijun.ErrorCode(err) == kijun.EInvalid {
+			form.Errors["ministry"] = "inquiry.error.ministry"
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(form.Errors) > 0 {
+		return s.renderInquiries(w, r, http.StatusUnprocessableEntity, form)
+	}
+	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done=asked", http.StatusSeeOther)
+	return nil
+}
+
+// operatorName is an operator's name for a notice ("" when not visible).
+func (s *Server) operatorName(r *http.Request, tx pgx.Tx, id int64) kijun.Text {
+	var t kijun.Text
+	_ = tx.QueryRow(r.Context(), `SELECT name_ja, coalesce(nullif(name_en, ''), name_ja) FROM operators WHERE id = $1`, id).Scan(&t.Ja, &t.En)
+	return t
+}
+
+// loadInquiry reads inquiry id if the policy lets the reader see it (row-
+// level security answers the same): another operator or ministry, or the
+// NCO before escalation, gets not found.
+func loadInquiry(r *http.Request, tx pgx.Tx, id int64) (bulletin.Inquiry, error) {
+	q, err := postgres.GetInquiry(r.Context(), tx, id)
+	if err != nil {
+		return q, err
+	}
+	if !authz.CanSeeInquiry(principal(r), q.OperatorID, q.MinistryCode, q.Escalated()) {
+		return q, errNotFound
+	}
+	return q, nil
+}
+
+func (s *Server) handleInquiryShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	notice := map[string]string{"asked": "inquiry.asked", "replied": "inquiry.replied", "escalated": "inquiry.escalated"}[r.URL.Query().Get("done")]
+	return s.renderInquiry(w, r, http.StatusOK, id, "", "", notice)
+}
+
+func (s *Server) renderInquiry(w http.ResponseWriter, r *http.Request, status int, id int64, reply, replyErr, notice string) error {
+	p := principal(r)
+	var v bulletins.InquiryView
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		q, err := loadInquiry(r, tx, id)
+		v = bulletins.InquiryView{Q: q, Reply: reply, ReplyError: replyErr, Notice: notice,
+			CanEscalate: !q.Escalated() && authz.Can(p, authz.EscalateInquiry, authz.Resource{MinistryCode: q.MinistryCode}),
+			CanFAQ:      authz.Can(p, authz.PublishFAQ, authz.Resource{SectorCode: q.SectorCode})}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, status, bulletins.Inquiry(v))
+}
+
+// inquirySide is the side p writes on in q: the operator's, the
+// ministry's, or the NCO's (escalated inquiries).
+func inquirySide(r *http.Request, q bulletin.Inquiry) bulletin.Side {
+	p := principal(r)
+	switch {
+	case authz.Can(p, authz.AskInquiry, authz.Resource{OperatorID: q.OperatorID}):
+		return bulletin.SideOperator
+	case authz.Can(p, authz.EscalateInquiry, authz.Resource{MinistryCode: q.MinistryCode}):
+		return bulletin.SideMinistry
+	}
+	return bulletin.SideNCO
+}
+
+// handleInquiryReply writes a message in a thread the reader sees.
+func (s *Server) handleInquiryReply(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	body := r.PostFormValue("body")
+	msg := bulletin.CheckMessage(body)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		q, err := loadInquiry(r, tx, id)
+		if err != nil || msg != "" {
+			return err
+		}
+		return postgres.AddInquiryMessage(r.Context(), tx, p, q, inquirySide(r, q), body, middleware.GetReqID(r.Context()))
+	})
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		return s.renderInquiry(w, r, http.StatusUnprocessableEntity, id, body, msg, "")
+	}
+	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done=replied", http.StatusSeeOther)
+	return nil
+}
+
+// handleInquiryEscalate escalates an inquiry to the NCO (the ministry
+// asked); once only.
+func (s *Server) handleInquiryEscalate(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		q, err := loadInquiry(r, tx, id)
+		if err != nil {
+			return err
+		}
+		if !authz.Can(p, authz.EscalateInquiry, authz.Resource{MinistryCode: q.MinistryCode}) {
+			return errNotFound
+		}
+		err = postgres.EscalateInquiry(r.Context(), tx, p, q, middleware.GetReqID(r.Context()))
+		if kijun.ErrorCode(err) == kijun.EConflict {
+			return nil // escalated already: the page shows when
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done=escalated", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleFAQIndex(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	form := bulletins.FAQForm{}
+	// ?from= starts the form from an inquiry's words: its first message
+	// and the last answer. The publisher edits out who asked.
+	if from, err := queryID(r, "from"); err == nil && from != 0 && authz.Can(p, authz.PublishFAQ, authz.Resource{}) {
+		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+			q, err := loadInquiry(r, tx, from)
+			if err != nil {
+				return err
+			}
+			form.Inquiry, form.Sectors = itoa(q.ID), []string{q.SectorCode}
+			for i, m := range q.Messages {
+				if i == 0 {
+					form.Question = m.Body
+				} else if m.Side != bulletin.SideOperator {
+					form.Answer = m.Body
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	notice := map[string]string{"published": "faq.published"}[r.URL.Query().Get("done")]
+	return s.renderFAQ(w, r, http.StatusOK, form, notice)
+}
+
+func (s *Server) renderFAQ(w http.ResponseWriter, r *http.Request, status int, form bulletins.FAQForm, notice string) error {
+	p := principal(r)
+	names, err := postgres.LoadReferenceNames(r.Context(), s.db)
+	if err != nil {
+		return err
+	}
+	v := bulletins.FAQView{Form: form, Notice: notice, Names: bulletinNames(names), Sectors: publishSectors(p, names, authz.PublishFAQ)}
+	v.CanPublish = len(v.Sectors) > 0
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		v.Items, err = postgres.ListFAQs(r.Context(), tx, 500)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, status, bulletins.FAQ(v))
+}
+
+// handleFAQPublish publishes an FAQ entry for sectors the reader may
+// publish for, from an inquiry it sees (inquiry=) or on its own.
+func (s *Server) handleFAQPublish(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if err := r.ParseForm(); err != nil {
+		return errBadText
+	}
+	form := bulletins.FAQForm{Question: r.PostFormValue("question"), Answer: r.PostFormValue("answer"),
+		Inquiry: strings.TrimSpace(r.PostFormValue("inquiry")), Sectors: bulletin.CleanCodes(r.PostForm["sectors"])}
+	f := bulletin.FAQ{Ministry: senderMinistry(p), Sectors: form.Sectors, Question: form.Question, Answer: form.Answer,
+		InquiryID: formID(form.Inquiry)}
+	form.Errors = bulletin.CheckFAQ(f)
+	for _, sc := range f.Sectors {
+		if !authz.Can(p, authz.PublishFAQ, authz.Resource{SectorCode: sc}) {
+			form.Errors["sectors"] = "faq.error.sectors_foreign"
+		}
+	}
+	if len(form.Errors) == 0 {
+		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+			if f.InquiryID != 0 {
+				if _, err := loadInquiry(r, tx, f.InquiryID); err != nil {
+					return err
+				}
+			}
+			_, err := postgres.PublishFAQ(r.Context(), tx, p, f, middleware.GetReqID(r.Context()))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(form.Errors) > 0 {
+		return s.renderFAQ(w, r, http.StatusUnprocessableEntity, form, "")
+	}
+	http.Redirect(w, r, "/faq?done=published", http.StatusSeeOther)
+	return nil
+}
