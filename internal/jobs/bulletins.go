@@ -10,7 +10,7 @@ import (
 )
 
 // BulletinAcksName is the acknowledgement reminder job's name in job_runs.
-const BulletinAcksName = "bulletin_acks"
+const BulletinAcksName = "bulletin-acks"
 
 // BulletinAcks is the daily job (once across instances) that tells the
 // recipients of a bulletin that have not acknowledged it, on the day its
