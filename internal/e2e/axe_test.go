@@ -243,7 +243,10 @@ func axeFixtures(t *testing.T, env *servertest.Env, now time.Time) func(route st
 		}
 		_, err = postgres.CreateEvaluation(ctx, tx, nco, plan.Evaluation{MinistryCode: "METI", SectorCode: "electricity", FiscalYear: fy,
 			Findings: "重要インフラ事業者への周知が進んでいます。"}, "test")
-		return err
+		if err != nil {
+			return err
+		}
+		return bulletinFixtures(ctx, tx, nco, user, now)
 	})
 	if err != nil {
 		t.Fatalf("fixtures: %v", err)
@@ -272,6 +275,8 @@ func axeFixtures(t *testing.T, env *servertest.Env, now time.Time) func(route st
 		"/evaluations/{id}":                    ids(`SELECT id::text FROM plan_evaluations ORDER BY id`),
 		"/sectors/{code}":                      ids(`SELECT code FROM sectors ORDER BY code`),
 		"/dashboards/sectors/{code}":           ids(`SELECT code FROM sectors ORDER BY code`),
+		"/bulletins/{id}":                      ids(`SELECT id::text FROM bulletins ORDER BY id`),
+		"/inquiries/{id}":                      ids(`SELECT id::text FROM inquiries ORDER BY id`),
 	}
 	param := regexp.MustCompile(`\{[a-z]+\}`)
 	return func(route string) []string {
