@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -35,6 +36,9 @@ func (s *Server) bulletinRoutes(h routeFunc) {
 	h(http.MethodGet, "/faq", authz.ViewBulletins, s.handleFAQIndex)
 	h(http.MethodPost, "/faq", authz.PublishFAQ, s.handleFAQPublish)
 }
+
+// errNobody rolls back a bulletin whose audience has no organisation.
+var errNobody = errors.New("bulletin: nobody in the audience")
 
 // senderMinistry is the ministry p publishes as: "" for the NCO, else
 // its (first) ministry.
@@ -130,12 +134,24 @@ func (s *Server) handleBulletinPublish(w http.ResponseWriter, r *http.Request) e
 	b.Ministry = senderMinistry(p)
 	a := b.Audience
 	if len(errs) == 0 {
+		names, err := postgres.LoadReferenceNames(r.Context(), s.db)
+		if err != nil {
+			return err
+		}
 		if a.Wide() && !authz.Can(p, authz.PublishWideBulletin, authz.Resource{}) {
 			errs["audience"] = "bulletin.error.audience_wide"
 		}
+		// Sectors that exist and the policy lets p address.
+		allowed := publishSectors(p, names, authz.PublishBulletin)
 		for _, sc := range a.Sectors {
-			if !authz.Can(p, authz.PublishBulletin, authz.Resource{SectorCode: sc}) {
+			if !slices.ContainsFunc(allowed, func(n kijun.Named) bool { return n.Code == sc }) {
 				errs["sectors"] = "bulletin.error.sectors_foreign"
+			}
+		}
+		ms := overseeingMinistries(names)
+		for _, m := range a.Ministries {
+			if !slices.ContainsFunc(ms, func(n kijun.Named) bool { return n.Code == m }) {
+				errs["ministries"] = "bulletin.error.ministries"
 			}
 		}
 	}
@@ -167,11 +183,15 @@ func (s *Server) handleBulletinPublish(w http.ResponseWriter, r *http.Request) e
 					b.Audience.Operators = append(b.Audience.Operators, o.OperatorID)
 				}
 			}
-			nb, _, err := postgres.PublishBulletin(r.Context(), tx, p, b, middleware.GetReqID(r.Context()))
+			nb, n, err := postgres.PublishBulletin(r.Context(), tx, p, b, middleware.GetReqID(r.Context()))
+			if err == nil && n == 0 {
+				errs["audience"] = "bulletin.error.nobody"
+				return errNobody // rolls the bulletin back
+			}
 			id = nb.ID
 			return err
 		})
-		if err != nil {
+		if err != nil && err != errNobody {
 			return err
 		}
 	}

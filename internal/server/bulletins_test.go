@@ -177,6 +177,19 @@ func TestBulletinsReachTheirAudience(t *testing.T) {
 	if err := env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM bulletins WHERE title = '範囲外の周知'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("%d refused bulletins stored (%v)", n, err)
 	}
+	// An NCO bulletin to a sector that does not exist, or to a scope no
+	// operator of the sector has: refused, nothing stored.
+	for name, form := range map[string]url.Values{
+		"unknown sector": {"audience": {"sectors"}, "sectors": {"atlantis"}},
+		"nobody":         {"audience": {"scope"}, "designation": {"core"}, "sectors": {"government"}},
+	} {
+		form.Set("category", "alert")
+		form.Set("title", "範囲外の周知")
+		form.Set("body", "本文")
+		if status, _, body := postForm(t, env, c["nco-admin"], "/bulletins", form); status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d\n%.2000s", name, status, body)
+		}
+	}
 	// Bad input: messages next to their fields, input kept, no 500.
 	status, _, body := postForm(t, env, c["nco-admin"], "/bulletins", url.Values{"category": {"nope"}, "title": {"一行目\n二行目"},
 		"audience": {"operators"}, "operators": {"12345"}, "ack_by": {"2020-01-01"}, "body": {"本文は残ります"}})

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -285,8 +286,13 @@ func (s *Server) handleFAQPublish(w http.ResponseWriter, r *http.Request) error 
 	f := bulletin.FAQ{Ministry: senderMinistry(p), Sectors: form.Sectors, Question: form.Question, Answer: form.Answer,
 		InquiryID: formID(form.Inquiry)}
 	form.Errors = bulletin.CheckFAQ(f)
+	names, err := postgres.LoadReferenceNames(r.Context(), s.db)
+	if err != nil {
+		return err
+	}
+	allowed := publishSectors(p, names, authz.PublishFAQ) // sectors that exist and the policy allows
 	for _, sc := range f.Sectors {
-		if !authz.Can(p, authz.PublishFAQ, authz.Resource{SectorCode: sc}) {
+		if !slices.ContainsFunc(allowed, func(n kijun.Named) bool { return n.Code == sc }) {
 			form.Errors["sectors"] = "faq.error.sectors_foreign"
 		}
 	}
