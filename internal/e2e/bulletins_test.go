@@ -144,3 +144,62 @@ func signOut(t *testing.T, ctx context.Context) {
 	t.Helper()
 	get(t, ctx, chromedp.Evaluate[int](`fetch("/logout", {method: "POST", redirect: "manual"}).then(r => r.status)`, chromedp.EvalAwaitPromise))
 }
+
+// TestInquiryThreadInTheBrowser: Toto's staff asks METI; METI answers and
+// escalates; the NCO answers; Toto reads both answers. Every page passes
+// axe-core.
+func TestInquiryThreadInTheBrowser(t *testing.T) {
+	t.Parallel()
+	axe := axeSource(t)
+	env := servertest.New(t)
+	ctx := newBrowser(t)
+	check := func(what string) {
+		t.Helper()
+		if v := runAxe(t, ctx, axe); v != "" {
+			t.Errorf("%s:\n%s", what, v)
+		}
+	}
+	reply := func(text string) {
+		t.Helper()
+		do(t, ctx,
+			chromedp.SendKeys(chromedp.CSS("#r-body"), text),
+			chromedp.Click(chromedp.CSS("#reply")),
+			chromedp.WaitVisible(chromedp.CSS("#inquiry-notice")),
+		)
+	}
+	signIn(t, ctx, env, "toto-staff")
+	do(t, ctx, chromedp.Navigate(env.HTTP.URL+"/inquiries"), chromedp.WaitVisible(chromedp.CSS("#q-subject")))
+	check("the inquiries page")
+	do(t, ctx,
+		chromedp.SendKeys(chromedp.CSS("#q-subject"), "報告様式について"),
+		chromedp.SendKeys(chromedp.CSS("#q-body"), "報告様式の最新版はどこで入手できますか。"),
+		chromedp.Click(chromedp.CSS("#ask")),
+		chromedp.WaitVisible(chromedp.CSS("#inquiry-notice")),
+	)
+	check("the new inquiry")
+	path := get(t, ctx, chromedp.Evaluate[string](`location.pathname`))
+
+	signOut(t, ctx)
+	signIn(t, ctx, env, "meti-staff")
+	do(t, ctx, chromedp.Navigate(env.HTTP.URL+path), chromedp.WaitVisible(chromedp.CSS("#escalate")))
+	check("the ministry's thread")
+	reply("本ポータルの周知で配布予定です。")
+	do(t, ctx, chromedp.Click(chromedp.CSS("#escalate")), chromedp.WaitVisible(chromedp.CSS("#escalated-at")))
+
+	signOut(t, ctx)
+	signIn(t, ctx, env, "nco-analyst")
+	do(t, ctx, chromedp.Navigate(env.HTTP.URL+path), chromedp.WaitVisible(chromedp.CSS("#r-body")))
+	check("the NCO's thread")
+	reply("来月、全分野に周知します。")
+
+	signOut(t, ctx)
+	signIn(t, ctx, env, "toto-staff")
+	do(t, ctx, chromedp.Navigate(env.HTTP.URL+path), chromedp.WaitVisible(chromedp.CSS("#thread")))
+	thread := textOf(t, ctx, "#thread")
+	for _, want := range []string{"報告様式の最新版", "本ポータルの周知で配布予定です。", "来月、全分野に周知します。", "国家サイバー統括室"} {
+		if !strings.Contains(thread, want) {
+			t.Errorf("Toto's thread lacks %q:\n%s", want, thread)
+		}
+	}
+	check("the operator's thread with both answers")
+}
