@@ -201,3 +201,20 @@ func InquiryMinistries(ctx context.Context, q Querier, sector string) ([]kijun.N
 		return n, err
 	})
 }
+
+// OperatorNames reads the names and sectors of operators ids that the
+// reader may see, in the order of ids (an inquiry's asker chooses among
+// its own operators).
+func OperatorNames(ctx context.Context, tx pgx.Tx, ids []int64) ([]bulletin.Org, []kijun.Text, error) {
+	rows, _ := tx.Query(ctx, `SELECT o.id, o.sector_code, o.name_ja, coalesce(nullif(o.name_en, ''), o.name_ja)
+		FROM unnest($1::bigint[]) WITH ORDINALITY AS x(id, n) JOIN operators o ON o.id = x.id ORDER BY x.n`, ids)
+	var orgs []bulletin.Org
+	var names []kijun.Text
+	var o bulletin.Org
+	var t kijun.Text
+	_, err := pgx.ForEachRow(rows, []any{&o.OperatorID, &o.SectorCode, &t.Ja, &t.En}, func() error {
+		orgs, names = append(orgs, o), append(names, t)
+		return nil
+	})
+	return orgs, names, err
+}

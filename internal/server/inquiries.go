@@ -17,26 +17,22 @@ import (
 )
 
 // inquiryOperators are the operators the reader may ask for (AskInquiry),
-// with their sectors.
+// by id, with their sectors.
 func inquiryOperators(r *http.Request, tx pgx.Tx) ([]kijun.Named, map[string]string, error) {
 	p := principal(r)
-	var out []kijun.Named
-	sectors := map[string]string{}
+	var ids []int64
 	for _, id := range p.Operators {
-		if !authz.Can(p, authz.AskInquiry, authz.Resource{OperatorID: id}) {
-			continue
+		if authz.Can(p, authz.AskInquiry, authz.Resource{OperatorID: id}) {
+			ids = append(ids, id)
 		}
-		var n kijun.Named
-		var sector string
-		if err := tx.QueryRow(r.Context(), `SELECT name_ja, coalesce(nullif(name_en, ''), name_ja), sector_code FROM operators WHERE id = $1`, id).
-			Scan(&n.Name.Ja, &n.Name.En, &sector); err != nil {
-			return nil, nil, err
-		}
-		n.Code = strconv.FormatInt(id, 10)
-		sectors[n.Code] = sector
-		out = append(out, n)
 	}
-	return out, sectors, nil
+	orgs, names, err := postgres.OperatorNames(r.Context(), tx, ids)
+	out, sectors := make([]kijun.Named, len(orgs)), map[string]string{}
+	for i, o := range orgs {
+		out[i] = kijun.Named{Code: strconv.FormatInt(o.OperatorID, 10), Name: names[i]}
+		sectors[out[i].Code] = o.SectorCode
+	}
+	return out, sectors, err
 }
 
 func (s *Server) handleInquiryIndex(w http.ResponseWriter, r *http.Request) error {
@@ -113,11 +109,12 @@ func (s *Server) handleInquiryCreate(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// operatorName is an operator's name for a notice ("" when not visible).
+// operatorName is an operator's name for a notice (empty when not visible).
 func (s *Server) operatorName(r *http.Request, tx pgx.Tx, id int64) kijun.Text {
-	var t kijun.Text
-	_ = tx.QueryRow(r.Context(), `SELECT name_ja, coalesce(nullif(name_en, ''), name_ja) FROM operators WHERE id = $1`, id).Scan(&t.Ja, &t.En)
-	return t
+	if _, names, err := postgres.OperatorNames(r.Context(), tx, []int64{id}); err == nil && len(names) == 1 {
+		return names[0]
+	}
+	return kijun.Text{}
 }
 
 // loadInquiry reads inquiry id if the policy lets the reader see it (row-
