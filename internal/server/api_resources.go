@@ -44,6 +44,7 @@ func (s *Server) apiResourceRoutes(a apiRoute) {
 	a(http.MethodPost, "/assessments/{id}/accept", authz.ReviewAssessment, s.apiAssessmentAccept)
 	a(http.MethodGet, "/notifications", authz.ViewOwnAccount, s.apiNotifications)
 	a(http.MethodPost, "/notifications/{id}/read", authz.ViewOwnAccount, s.apiNotificationRead)
+	s.apiFileRoutes(a)
 }
 
 // --- sectors and reference data ---
