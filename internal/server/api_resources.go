@@ -45,6 +45,7 @@ func (s *Server) apiResourceRoutes(a apiRoute) {
 	a(http.MethodGet, "/notifications", authz.ViewOwnAccount, s.apiNotifications)
 	a(http.MethodPost, "/notifications/{id}/read", authz.ViewOwnAccount, s.apiNotificationRead)
 	s.apiFileRoutes(a)
+	s.apiReadRoutes(a)
 }
 
 // --- sectors and reference data ---
