@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -303,3 +304,49 @@ func init() {
 }
 
 var _ = io.EOF
+
+// TestAPIHostileUploads sends hostile files (random bytes, a file that
+// says it is a spreadsheet, hostile names, a broken multipart body) to
+// the API's upload routes as a ministry and an operator: every answer is
+// problem+json below 500 and matches the document.
+func TestAPIHostileUploads(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	contract := newContract(t, env)
+	var toto int64
+	env.DB.Owner.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '2010401000001'`).Scan(&toto)
+	asms := env.SmallCycle(t, "api-hostile-up", 2031)
+	callers := map[string]apiCaller{
+		"/api/v1/operators/imports": {t: t, env: env, contract: contract, token: env.Token(t, identity.RoleMinistryStaff, "METI", 0)},
+		fmt.Sprintf("/api/v1/assessments/%d/answers/GV-01/evidence", asms["2010401000001"]): {t: t, env: env, contract: contract,
+			token: env.Token(t, identity.RoleOperatorStaff, "", toto)},
+	}
+	rng := rand.New(rand.NewPCG(19, 23))
+	for path, c := range callers {
+		for i := range 24 {
+			name := hostileValues[rng.IntN(len(hostileValues))]
+			data := make([]byte, rng.IntN(4096))
+			for j := range data {
+				data[j] = byte(rng.IntN(256))
+			}
+			switch i % 4 {
+			case 1:
+				data = append([]byte("PK\x03\x04"), data...) // looks like XLSX or DOCX
+			case 2:
+				data = append([]byte("%PDF-1.4\n"), data...)
+			case 3:
+				data = []byte("法人番号,名称\n" + name + "," + name + "\n")
+			}
+			resp, body := c.upload(path, name+".csv", data)
+			if resp.StatusCode >= 500 || (resp.StatusCode >= 400 && resp.Header.Get("Content-Type") != "application/problem+json") {
+				t.Errorf("%s with %q: %d %s", path, name, resp.StatusCode, body)
+			}
+		}
+		resp, body := c.do("POST", path, "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc",
+			"Content-Type", "multipart/form-data; boundary=x")
+		if resp.StatusCode >= 500 {
+			t.Errorf("%s with a broken body: %d %s", path, resp.StatusCode, body)
+		}
+	}
+}
