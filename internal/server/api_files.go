@@ -300,17 +300,19 @@ func (s *Server) apiEvidenceList(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) apiEvidenceAdd(w http.ResponseWriter, r *http.Request) error {
 	ref := chiParam(r, "ref")
 	p := principal(r)
+	// The file is read before the transaction (a slow upload holds no
+	// connection); its refusal waits until the assessment is known to be
+	// the caller's, so that another tenant's is not found whatever the
+	// request holds.
+	up, upErr := readUpload(w, r, "file", maxEvidenceSize, "asmui.error.no_file")
 	var saved assessment.Evidence
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		// Whose it is first: another tenant's assessment is not found,
-		// whatever the request holds.
 		a, err := s.loadAssessment(r, tx, authz.AnswerAssessment)
 		if err != nil {
 			return err
 		}
-		up, err := readUpload(w, r, "file", maxEvidenceSize, "asmui.error.no_file")
-		if err != nil {
-			return uploadFieldError(err)
+		if upErr != nil {
+			return uploadFieldError(upErr)
 		}
 		saved, err = postgres.AddEvidence(r.Context(), tx, p, a.ID, ref, up.Name, up.Data, maxEvidenceSize,
 			middleware.GetReqID(r.Context()))
