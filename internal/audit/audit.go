@@ -41,7 +41,11 @@ type Filter struct {
 	From   time.Time // inclusive, zero for no bound
 	To     time.Time // exclusive
 	Before int64     // page: events with id < Before; 0 for the newest
-	Limit  int
+	// Forward pages the other way (the API's cursor): events with id >
+	// After, oldest first.
+	Forward bool
+	After   int64
+	Limit   int
 }
 
 // Break is the first broken link found in one chain.

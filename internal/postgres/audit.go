@@ -81,6 +81,10 @@ func ListAudit(ctx context.Context, tx pgx.Tx, f audit.Filter) ([]audit.Event, e
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
+	order := "id DESC"
+	if f.Forward {
+		order = "id ASC"
+	}
 	rows, _ := tx.Query(ctx, `SELECT id, chain, seq, at, coalesce(actor_user_id, 0), actor_label, action, object_type, object_id,
 			coalesce(ministry_code, ''), coalesce(sector_code, ''), coalesce(operator_id, 0),
 			coalesce(before::text, ''), coalesce(after::text, ''), request_id,
@@ -107,9 +111,9 @@ func ListAudit(ctx context.Context, tx pgx.Tx, f audit.Filter) ([]audit.Event, e
 		  AND ($2 = '' OR actor_label ILIKE '%' || $2 || '%')
 		  AND ($3::timestamptz IS NULL OR at >= $3)
 		  AND ($4::timestamptz IS NULL OR at < $4)
-		  AND ($5 = 0 OR id < $5)
-		ORDER BY id DESC LIMIT $6`,
-		f.Action, f.Actor, nullTime(f.From), nullTime(f.To), f.Before, f.Limit)
+		  AND ($5 = 0 OR id < $5) AND id > $7
+		ORDER BY `+order+` LIMIT $6`,
+		f.Action, f.Actor, nullTime(f.From), nullTime(f.To), f.Before, f.Limit, f.After)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.Event, error) {
 		var e audit.Event
 		var b, a string

@@ -343,7 +343,7 @@ func (s *Server) idempotent(fn handlerFunc) handlerFunc {
 		if len(key) > 255 || kijun.TextProblem(key) != "" {
 			return errBadIdempotencyKey
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBytes))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, apiBodyLimit(r)))
 		if err != nil {
 			return errBadJSON
 		}

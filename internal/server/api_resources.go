@@ -44,6 +44,8 @@ func (s *Server) apiResourceRoutes(a apiRoute) {
 	a(http.MethodPost, "/assessments/{id}/accept", authz.ReviewAssessment, s.apiAssessmentAccept)
 	a(http.MethodGet, "/notifications", authz.ViewOwnAccount, s.apiNotifications)
 	a(http.MethodPost, "/notifications/{id}/read", authz.ViewOwnAccount, s.apiNotificationRead)
+	s.apiFileRoutes(a)
+	s.apiReadRoutes(a)
 }
 
 // --- sectors and reference data ---

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,6 +35,7 @@ type VU struct {
 	Sector     string
 	Assessment int64  // the operator's latest assessment (in progress)
 	Section    string // the section with the most controls in it
+	Token      string // an API token of the same role and scope (API endpoints)
 	Refs       []string
 	Versions   map[string]int // answer versions, kept up to date by saves
 	next       int
@@ -60,6 +62,14 @@ type Endpoint struct {
 	// SQL is the bare work the page needs, run as the application role in
 	// one transaction with the virtual user's principal set (RLS on).
 	SQL func(ctx context.Context, tx pgx.Tx, v *VU) error
+	// API marks an endpoint of the public API (docs/api.md): the virtual
+	// user sends its bearer token, not its session cookie.
+	API bool
+	// JSON returns an API write's body and its If-Match.
+	JSON func(v *VU) (body, ifMatch string)
+	// Pages, for an API list, is how many pages one sample reads,
+	// following next_cursor: the sample's latency is the whole walk.
+	Pages int
 }
 
 // Endpoints is the bench. Paths of pages not built yet are the expected ones.
@@ -137,31 +147,40 @@ var Endpoints = []Endpoint{
 				"version-" + ref: {fmt.Sprint(v.Versions[ref])},
 			}
 		},
-		After: func(v *VU, status int, body []byte) {
+		After:   readVersion,
+		SQLName: bareUpdateName,
+		SQL:     bareAnswerUpdate,
+	},
+	{
+		Name: "API: save one answer", Method: "PUT", Path: "/api/v1/assessments/{assessment}/answers/{ref}", Who: AsOperator,
+		Concurrency: 32, API: true,
+		JSON: func(v *VU) (string, string) {
 			ref := v.Refs[v.next%len(v.Refs)]
-			v.next++
-			var r struct {
-				Version int `json:"version"`
-			}
-			if status == 200 && json.Unmarshal(body, &r) == nil && r.Version > 0 {
-				v.Versions[ref] = r.Version
-			}
+			status := []string{"implemented", "partial"}[(v.next/len(v.Refs))%2]
+			b, _ := json.Marshal(map[string]any{"status": status, "maturity": 3, "how": fmt.Sprintf("bench api save %d", v.next),
+				"remediation": map[string]string{"action": "bench", "owner": "bench", "due": "2027-03-31"}})
+			return string(b), `"` + strconv.Itoa(v.Versions[ref]) + `"`
 		},
-		SQLName: "a single-row UPDATE of a saved answer (tx with principal)",
+		After:   readVersion,
+		SQLName: bareUpdateName,
+		SQL:     bareAnswerUpdate,
+	},
+	{
+		// A ministry's system reading a sector's register: 1,000 operators
+		// in five pages of 200 (the largest page), one sample per walk.
+		Name: "API: list 1,000 operators of a sector", Method: "GET", Path: "/api/v1/operators?sector={sector}&limit=200",
+		Who: AsMinistry, Concurrency: 16, API: true, Pages: 5,
+		SQLName: "the store's query as the handler runs it, for five pages: postgres.ListOperatorsAfter (200 by id after the last) ×5",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
-			ref := v.Refs[v.next%len(v.Refs)]
-			for i := 0; i < len(v.Refs) && v.Versions[ref] == 0; i++ {
-				v.next++
-				ref = v.Refs[v.next%len(v.Refs)]
+			var after int64
+			for range 5 {
+				ops, more, err := postgres.ListOperatorsAfter(ctx, tx, v.Sector, after, 200)
+				if err != nil || !more {
+					return err
+				}
+				after = ops[len(ops)-1].ID
 			}
-			v.next++
-			// The version stays: the next run's saves must not conflict.
-			tag, err := tx.Exec(ctx, `UPDATE answers SET how = $3, updated_at = now()
-				WHERE assessment_id = $1 AND ref = $2`, v.Assessment, ref, "bench bare update")
-			if err == nil && tag.RowsAffected() != 1 {
-				err = fmt.Errorf("bare update of %s changed %d rows", ref, tag.RowsAffected())
-			}
-			return err
+			return nil
 		},
 	},
 }
@@ -169,3 +188,35 @@ var Endpoints = []Endpoint{
 // Export is the national CSV export, run once by the NCO while the
 // server's memory is watched.
 var Export = Endpoint{Name: "National CSV export", Method: "GET", Path: "/exports/answers.csv?cycle={cycle}", Who: AsNCO, Concurrency: 1}
+
+// readVersion keeps the answer version a save returned, for the next
+// save's version (the page's form field, the API's If-Match).
+func readVersion(v *VU, status int, body []byte) {
+	ref := v.Refs[v.next%len(v.Refs)]
+	v.next++
+	var r struct {
+		Version int `json:"version"`
+	}
+	if status == 200 && json.Unmarshal(body, &r) == nil && r.Version > 0 {
+		v.Versions[ref] = r.Version
+	}
+}
+
+const bareUpdateName = "a single-row UPDATE of a saved answer (tx with principal)"
+
+// bareAnswerUpdate is the autosave's floor: one UPDATE of a saved answer.
+func bareAnswerUpdate(ctx context.Context, tx pgx.Tx, v *VU) error {
+	ref := v.Refs[v.next%len(v.Refs)]
+	for i := 0; i < len(v.Refs) && v.Versions[ref] == 0; i++ {
+		v.next++
+		ref = v.Refs[v.next%len(v.Refs)]
+	}
+	v.next++
+	// The version stays: the next run's saves must not conflict.
+	tag, err := tx.Exec(ctx, `UPDATE answers SET how = $3, updated_at = now()
+		WHERE assessment_id = $1 AND ref = $2`, v.Assessment, ref, "bench bare update")
+	if err == nil && tag.RowsAffected() != 1 {
+		err = fmt.Errorf("bare update of %s changed %d rows", ref, tag.RowsAffected())
+	}
+	return err
+}

@@ -97,6 +97,9 @@ type users struct {
 	sectors   []string
 	operators []opUser
 	cycle     int64
+	// bigSector is the ministry's sector with the most operators (the
+	// API's register list reads it).
+	bigSector string
 }
 
 type opUser struct {
@@ -122,6 +125,10 @@ func loadUsers(ctx context.Context, db *pgxpool.Pool) (users, error) {
 	rows, _ := db.Query(ctx, `SELECT sector_code FROM sector_oversight WHERE ministry_code = $1 ORDER BY 1`, u.minCode)
 	if u.sectors, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil {
 		return u, err
+	}
+	if err := db.QueryRow(ctx, `SELECT o.sector_code FROM operators o JOIN sector_oversight s ON s.sector_code = o.sector_code
+		WHERE s.ministry_code = $1 GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`, u.minCode).Scan(&u.bigSector); err != nil {
+		return u, fmt.Errorf("no operator in %s's sectors: %w", u.minCode, err)
 	}
 	rows, _ = db.Query(ctx, `SELECT g.user_id, g.operator_id, g.sector_code, a.id,
 			(SELECT i.section_code FROM control_set_items i WHERE i.set_id = a.control_set_id
@@ -183,6 +190,37 @@ func newSession(ctx context.Context, db *pgxpool.Pool, userID int64) (string, er
 	return "kijun_session=" + token, nil
 }
 
+// newToken issues an API token of v's role and scope through the store,
+// as an admin of v's tenant does on the page /tokens (the synthetic user
+// stands in as the issuing admin), and returns its secret. Each request
+// with it is then the server's real path: the token's lookup, its rate
+// count, the service account's principal, RLS.
+func newToken(ctx context.Context, db *pgxpool.Pool, v *VU) (string, error) {
+	oversight, err := postgres.Oversight(ctx, db)
+	if err != nil {
+		return "", err
+	}
+	var role identity.Role
+	var admin identity.Grant
+	switch v.Who {
+	case AsNCO:
+		role, admin = identity.RoleNCOAnalyst, identity.Grant{Role: identity.RoleNCOAdmin}
+	case AsMinistry:
+		role, admin = identity.RoleMinistryStaff, identity.Grant{Role: identity.RoleMinistryAdmin, MinistryCode: v.Ministry}
+	case AsOperator:
+		role, admin = identity.RoleOperatorStaff, identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: v.Operator}
+	}
+	p := identity.NewPrincipal(v.UserID, "bench", "", []identity.Grant{admin}, oversight)
+	secret, hash := identity.NewTokenSecret()
+	now := time.Now()
+	err = postgres.InTx(ctx, db, p, func(tx pgx.Tx) error {
+		_, err := postgres.IssueToken(ctx, tx, p, identity.APIToken{Name: fmt.Sprintf("bench %d", v.N), Role: role,
+			MinistryCode: admin.MinistryCode, OperatorID: v.Operator, CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}, hash, "bench")
+		return err
+	})
+	return secret, err
+}
+
 func (u users) vus(ctx context.Context, db *pgxpool.Pool, e Endpoint) ([]*VU, error) {
 	out := make([]*VU, e.Concurrency)
 	for i := range out {
@@ -191,7 +229,7 @@ func (u users) vus(ctx context.Context, db *pgxpool.Pool, e Endpoint) ([]*VU, er
 		case AsNCO:
 			v.UserID = u.nco
 		case AsMinistry:
-			v.UserID, v.Ministry, v.Sectors = u.ministry, u.minCode, u.sectors
+			v.UserID, v.Ministry, v.Sectors, v.Sector = u.ministry, u.minCode, u.sectors, u.bigSector
 		case AsOperator:
 			o := u.operators[i%len(u.operators)]
 			v.UserID, v.Operator, v.Sector, v.Assessment, v.Section = o.user, o.operator, o.sector, o.assessment, o.section
@@ -201,6 +239,13 @@ func (u users) vus(ctx context.Context, db *pgxpool.Pool, e Endpoint) ([]*VU, er
 			} else if e.Concurrency > len(u.operators) {
 				v.Refs = o.refs[:len(o.refs)/2]
 			}
+		}
+		if e.API {
+			t, err := newToken(ctx, db, v)
+			if err != nil {
+				return nil, err
+			}
+			v.Token = t
 		}
 		c, err := newSession(ctx, db, v.UserID)
 		if err != nil {
@@ -243,7 +288,10 @@ func startServer(ctx context.Context, bin string, d Database) (*server, error) {
 	}
 	cmd := exec.CommandContext(ctx, bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+d.OwnerURL, "APP_DATABASE_URL="+d.AppURL, "LISTEN_ADDR="+addr,
-		"BASE_URL=http://"+addr, "LOG_LEVEL=info")
+		"BASE_URL=http://"+addr, "LOG_LEVEL=info",
+		// The bench measures the API, not its rate limit: the count is
+		// still kept on every request, never reached.
+		"API_RATE_LIMIT=1000000000")
 	cmd.Stdout, cmd.Stderr = lf, lf
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 20 * time.Second
@@ -369,6 +417,11 @@ func measure(ctx context.Context, o Options, d Database) error {
 	for run := 1; run <= o.Runs; run++ {
 		for i, e := range endpoints {
 			if lines[i].Available {
+				if e.Method != "GET" && e.Who == AsOperator { // the other save endpoint moved the versions on
+					if err := refreshVersions(ctx, owner, vus[i]); err != nil {
+						return err
+					}
+				}
 				runPage(ctx, client, srv, &lines[i], vus[i], o.Duration, run)
 			}
 			s := runSQL(ctx, app, e, vus[i], o.Duration)
@@ -419,6 +472,26 @@ func measure(ctx context.Context, o Options, d Database) error {
 	return nil
 }
 
+// refreshVersions reads the stored version of every answer the virtual
+// users save, so that the page's saves and the API's, which write the
+// same answers in turn, each start from the versions the other left.
+func refreshVersions(ctx context.Context, db *pgxpool.Pool, vus []*VU) error {
+	for _, v := range vus {
+		rows, _ := db.Query(ctx, `SELECT ref, version FROM answers WHERE assessment_id = $1`, v.Assessment)
+		var ref string
+		var n int
+		if _, err := pgx.ForEachRow(rows, []any{&ref, &n}, func() error {
+			if _, ok := v.Versions[ref]; ok {
+				v.Versions[ref] = n
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // runPage is one HTTP run of a line's page, with the server's own
 // figures from its request log.
 func runPage(ctx context.Context, client *http.Client, srv *server, l *Line, vus []*VU, d time.Duration, run int) {
@@ -449,20 +522,52 @@ func selected(only []string) []Endpoint {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// do sends one request as v and reads the whole answer.
+// do sends one request as v and reads the whole answer; an API list of
+// several Pages follows next_cursor and counts as one request.
 func do(ctx context.Context, c *http.Client, base string, e Endpoint, v *VU) (int, []byte, error) {
-	var body io.Reader
-	if e.Form != nil {
-		body = strings.NewReader(e.Form(v).Encode())
+	path := v.path(e.Path)
+	for page := 1; ; page++ {
+		st, body, err := doOne(ctx, c, base+path, e, v)
+		if err != nil || st != http.StatusOK || page >= e.Pages {
+			return st, body, err
+		}
+		var next struct {
+			NextCursor string `json:"next_cursor"`
+		}
+		if json.Unmarshal(body, &next) != nil || next.NextCursor == "" {
+			return st, body, nil
+		}
+		path = v.path(e.Path) + "&cursor=" + next.NextCursor
 	}
-	req, err := http.NewRequestWithContext(ctx, e.Method, base+v.path(e.Path), body)
+}
+
+func doOne(ctx context.Context, c *http.Client, url string, e Endpoint, v *VU) (int, []byte, error) {
+	var body io.Reader
+	ifMatch := ""
+	switch {
+	case e.Form != nil:
+		body = strings.NewReader(e.Form(v).Encode())
+	case e.JSON != nil:
+		var b string
+		b, ifMatch = e.JSON(v)
+		body = strings.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, e.Method, url, body)
 	if err != nil {
 		return 0, nil, err
 	}
-	req.Header.Set("Cookie", v.Cookie)
+	if e.API {
+		req.Header.Set("Authorization", "Bearer "+v.Token)
+	} else {
+		req.Header.Set("Cookie", v.Cookie)
+	}
 	req.Header.Set("Accept-Language", "ja")
-	if e.Form != nil {
+	switch {
+	case e.Form != nil:
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	case e.JSON != nil:
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("If-Match", ifMatch)
 	}
 	resp, err := c.Do(req)
 	if err != nil {

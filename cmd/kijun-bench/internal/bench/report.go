@@ -137,7 +137,7 @@ func (r Report) Markdown() string {
 		if !l.Available {
 			continue
 		}
-		if l.Endpoint.Method == "POST" {
+		if l.Endpoint.Method != "GET" {
 			share, p99h := l.rateShare(), median(pick(l.HTTP, p99))
 			fmt.Fprintf(&b, "| %s | %.0f saves/s, %.3f× the bare UPDATE's %.0f per second; p99 %s ms (server %s ms) | ≥ %.1f×; p99 ≤ %d ms | ratio %s, p99 %s |\n", l.Endpoint.Name,
 				median(pickF(l.HTTP, rate)), share, median(pickF(l.SQL, rate)), f1(p99h), f1(median(pick(l.Server, p99))),
