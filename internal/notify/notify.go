@@ -34,12 +34,15 @@ const (
 	ReminderOverdue     Kind = "reminder.overdue"          // a reminder after the due date: to the operator's users
 	EvaluationAnswered  Kind = "evaluation.answered"       // the ministry's response: to the NCO's evaluators
 	CatalogPublished    Kind = "catalog.published"         // a new baseline version: to ministries and operators
+	// Catalog governance (docs/catalog-governance.md): to the ministries.
+	CatalogConsultationOpened Kind = "catalog.consultation_opened" // a version is open for comment
+	CatalogDecided            Kind = "catalog.decided"             // a version was decided (in force from its 施行日)
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
 var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended,
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
-	EvaluationPublished, EvaluationAnswered, CatalogPublished, GrantGiven, GrantRevoked}
+	EvaluationPublished, EvaluationAnswered, CatalogPublished, CatalogConsultationOpened, CatalogDecided, GrantGiven, GrantRevoked}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -63,6 +66,10 @@ func (k Kind) Audience() authz.Action {
 		return authz.RespondEvaluation
 	case EvaluationAnswered:
 		return authz.EditEvaluations
+	case CatalogConsultationOpened:
+		return authz.CommentCatalog
+	case CatalogDecided:
+		return authz.EditPlans
 	}
 	return ""
 }
