@@ -5,6 +5,7 @@ DROP POLICY catalogs_read ON catalogs;
 CREATE POLICY catalogs_read ON catalogs FOR SELECT
   USING (kijun_system() OR kijun_nco() OR (status <> 'draft' AND kijun_user_id() IS NOT NULL));
 
+DROP POLICY catalogs_system_update ON catalogs;
 DROP TRIGGER cycles_catalog ON cycles;
 DROP FUNCTION kijun_cycles_catalog();
 

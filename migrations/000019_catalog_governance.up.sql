@@ -251,6 +251,10 @@ CREATE POLICY catalogs_read ON catalogs FOR SELECT
     OR (status IN ('decided', 'published', 'superseded') AND kijun_user_id() IS NOT NULL)
     OR (status = 'consultation' AND cardinality(kijun_ministries()) > 0));
 
+-- The daily job brings decided versions into force on their 施行日 in a
+-- system transaction.
+CREATE POLICY catalogs_system_update ON catalogs FOR UPDATE USING (kijun_system()) WITH CHECK (kijun_system());
+
 ALTER TABLE catalog_decisions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY catalog_decisions_read ON catalog_decisions FOR SELECT
   USING (EXISTS (SELECT FROM catalogs c WHERE c.id = catalog_decisions.catalog_id));
