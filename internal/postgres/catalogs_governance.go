@@ -231,7 +231,7 @@ func Decide(ctx context.Context, tx pgx.Tx, id int64, d catalog.Decision, by aud
 	}
 	d.DecidedBy, d.Reference, d.Note = strings.TrimSpace(d.DecidedBy), strings.TrimSpace(d.Reference), strings.TrimSpace(d.Note)
 	if ps := d.Validate(); len(ps) > 0 {
-		return false, kijun.Errorf(kijun.EInvalid, ps[0].MessageID, map[string]any{"Field": ps[0].Field, "Problems": ps})
+		return false, kijun.Errorf(kijun.EInvalid, ps[0].MessageID, ps[0].Args)
 	}
 	if err := catalog.Transition(c.Status, catalog.Decided, &d, time.Time{}); err != nil {
 		return false, err

@@ -136,7 +136,8 @@ func (s *Server) handleReasons(w http.ResponseWriter, r *http.Request) error {
 	})
 	if ke, ok := kerr(err); ok && ke.Code == kijun.EInvalid {
 		v := catpages.GovernanceView{ReasonErrors: map[string]string{}, Typed: typed}
-		v.ReasonErrors[ke.Args["Ref"].(string)] = i18n.From(r.Context()).T(ke.MessageID, ke.Args)
+		ref, _ := ke.Args["Ref"].(string)
+		v.ReasonErrors[ref] = i18n.From(r.Context()).T(ke.MessageID, ke.Args)
 		return s.renderGovernance(w, r, http.StatusUnprocessableEntity, v)
 	}
 	if err != nil {
@@ -200,10 +201,9 @@ func (s *Server) handleCatalogComment(w http.ResponseWriter, r *http.Request) er
 	if ke, ok := kerr(err); ok && (ke.Code == kijun.EInvalid || ke.Code == kijun.EConflict) {
 		form.Error = i18n.From(r.Context()).T(ke.MessageID, ke.Args)
 		form.Field = "body"
-		switch ke.MessageID {
-		case "catalog.governance.ref_unknown":
+		if ke.MessageID == "catalog.governance.ref_unknown" {
 			form.Field = "ref"
-		case "catalog.governance.ministry":
+		} else if ke.MessageID == "catalog.governance.ministry" {
 			form.Field = "ministry"
 		}
 		return s.renderGovernance(w, r, http.StatusUnprocessableEntity, catpages.GovernanceView{Comment: form})
@@ -247,7 +247,7 @@ func (s *Server) handlePublicCommentAdd(w http.ResponseWriter, r *http.Request) 
 	})
 	if ke, ok := kerr(err); ok && (ke.Code == kijun.EInvalid || ke.Code == kijun.EConflict) {
 		field := "file"
-		if strings.HasPrefix(ke.MessageID, "catalog.governance.") {
+		if ke.MessageID == "catalog.governance.summary_required" || ke.MessageID == "catalog.governance.too_long" {
 			field = "summary"
 		}
 		return refuse(ke, field)
