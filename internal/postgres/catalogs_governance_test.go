@@ -217,10 +217,10 @@ func TestNoInForceWithoutDecision(t *testing.T) {
 		{`INSERT INTO catalog_decisions (catalog_id, decided_by, reference, decided_on, effective_on)
 			VALUES ($1, 'x', 'y', current_date, current_date)`, true}, // a decision of a draft
 		{`UPDATE catalogs SET status = 'consultation', consultation_opened_at = now() WHERE id = $1`, false},
-		{`UPDATE catalogs SET status = 'decided' WHERE id = $1`, true},                                             // no decision
-		{`UPDATE catalogs SET status = 'published', published_at = now() WHERE id = $1`, true},                     // no decision
-		{`UPDATE controls SET title_ja = 'x' WHERE catalog_id = $1`, true},                                         // frozen
-		{`INSERT INTO catalog_revision_reasons (catalog_id, ref, reason) VALUES ($1, 'GV-01', 'x')`, true},         // frozen
+		{`UPDATE catalogs SET status = 'decided' WHERE id = $1`, true},                                     // no decision
+		{`UPDATE catalogs SET status = 'published', published_at = now() WHERE id = $1`, true},             // no decision
+		{`UPDATE controls SET title_ja = 'x' WHERE catalog_id = $1`, true},                                 // frozen
+		{`INSERT INTO catalog_revision_reasons (catalog_id, ref, reason) VALUES ($1, 'GV-01', 'x')`, true}, // frozen
 		{`INSERT INTO catalog_decisions (catalog_id, decided_by, reference, decided_on, effective_on)
 			VALUES ($1, 'x', 'y', current_date, current_date + 30)`, false},
 		{`UPDATE catalogs SET status = 'decided' WHERE id = $1`, false},
