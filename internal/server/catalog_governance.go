@@ -31,7 +31,7 @@ func (s *Server) catalogGovernanceRoutes(h routeFunc) {
 	h(post, "/catalogs/{id}/consultation/withdraw", authz.GovernCatalog, s.handleWithdraw)
 	h(post, "/catalogs/{id}/comments", authz.CommentCatalog, s.handleCatalogComment)
 	h(post, "/catalogs/{id}/public-comments", authz.GovernCatalog, s.handlePublicCommentAdd)
-	h(get, "/catalogs/public-comments/{pc}", authz.ViewCatalog, s.handlePublicCommentDownload)
+	h(get, "/catalogs/public-comments/{pc}/download", authz.ViewCatalog, s.handlePublicCommentDownload)
 	h(post, "/catalogs/{id}/decide", authz.GovernCatalog, s.handleDecide)
 	h(get, "/catalogs/{id}/diff.xlsx", authz.ViewCatalog, s.handleCatalogDiffXLSX)
 }

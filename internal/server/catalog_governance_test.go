@@ -76,14 +76,14 @@ func init() {
 			return allow(method, ok, []string{"nco-admin"}, []string{"nco-admin"})
 		}
 		return map[string]routeCase{
-			"GET /catalogs/{id}/governance":             {consultOrDraft("/governance"), allow(http.MethodGet, 200, readers, []string{"nco-admin"})},
-			"POST /catalogs/{id}/reasons":               {fixed(fmt.Sprintf("/catalogs/%d/reasons", draft)), govern(http.MethodPost, 303)},
-			"POST /catalogs/{id}/consultation/withdraw": {freshConsultation, govern(http.MethodPost, 303)},
-			"POST /catalogs/{id}/comments":              {consultOrDraft("/comments"), allow(http.MethodPost, 422, ministries, nil)},                 // empty comment
-			"POST /catalogs/{id}/public-comments":       {fixed(fmt.Sprintf("/catalogs/%d/public-comments", consult)), govern(http.MethodPost, 422)}, // no file
-			"GET /catalogs/public-comments/{pc}":        {fixed(fmt.Sprintf("/catalogs/public-comments/%d", pc.ID)), allow(http.MethodGet, 200, readers, readers)},
-			"POST /catalogs/{id}/decide":                {fixed(fmt.Sprintf("/catalogs/%d/decide", consult)), govern(http.MethodPost, 422)}, // empty decision
-			"GET /catalogs/{id}/diff.xlsx":              {pubOrDraft("/diff.xlsx"), allow(http.MethodGet, 200, withGrant, ncos)},
+			"GET /catalogs/{id}/governance":               {consultOrDraft("/governance"), allow(http.MethodGet, 200, readers, []string{"nco-admin"})},
+			"POST /catalogs/{id}/reasons":                 {fixed(fmt.Sprintf("/catalogs/%d/reasons", draft)), govern(http.MethodPost, 303)},
+			"POST /catalogs/{id}/consultation/withdraw":   {freshConsultation, govern(http.MethodPost, 303)},
+			"POST /catalogs/{id}/comments":                {consultOrDraft("/comments"), allow(http.MethodPost, 422, ministries, nil)},                 // empty comment
+			"POST /catalogs/{id}/public-comments":         {fixed(fmt.Sprintf("/catalogs/%d/public-comments", consult)), govern(http.MethodPost, 422)}, // no file
+			"GET /catalogs/public-comments/{pc}/download": {fixed(fmt.Sprintf("/catalogs/public-comments/%d/download", pc.ID)), allow(http.MethodGet, 200, readers, readers)},
+			"POST /catalogs/{id}/decide":                  {fixed(fmt.Sprintf("/catalogs/%d/decide", consult)), govern(http.MethodPost, 422)}, // empty decision
+			"GET /catalogs/{id}/diff.xlsx":                {pubOrDraft("/diff.xlsx"), allow(http.MethodGet, 200, withGrant, ncos)},
 		}
 	})
 }
