@@ -241,3 +241,50 @@ func TestNoInForceWithoutDecision(t *testing.T) {
 		t.Error("domain: decided without a decision")
 	}
 }
+
+// TestDecidedComesIntoForceByTheJob: a decided version whose 施行日 has
+// come is brought into force by the daily job's function, supersedes the
+// version before and queues the catalog.published fan-out.
+func TestDecidedComesIntoForceByTheJob(t *testing.T) {
+	t.Parallel()
+	e := newCatalogEnv(t)
+	ctx := context.Background()
+	publish(t, e, e.draftID)
+	var v2 int64
+	if err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) (err error) {
+		if v2, err = postgres.NewDraftFrom(ctx, tx, e.draftID, "2027.1", actor(e.nco)); err != nil {
+			return err
+		}
+		return postgres.OpenConsultation(ctx, tx, v2, actor(e.nco))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Decided yesterday, effective today, and not yet brought into force
+	// (as when the decision was recorded with a later 施行日).
+	for _, sql := range []string{
+		`INSERT INTO catalog_decisions (catalog_id, decided_by, reference, decided_on, effective_on)
+			VALUES ($1, '推進専門家会議', '決定第2号', current_date - 1, current_date)`,
+		`UPDATE catalogs SET status = 'decided' WHERE id = $1`,
+	} {
+		if _, err := e.db.Owner.Exec(ctx, sql, v2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var moved []int64
+	if err := pgx.BeginFunc(ctx, e.db.Owner, func(tx pgx.Tx) (err error) {
+		moved, err = postgres.BringDecidedIntoForce(ctx, tx)
+		return err
+	}); err != nil || len(moved) != 1 || moved[0] != v2 {
+		t.Fatalf("brought into force: %v %v", moved, err)
+	}
+	var s1, s2 string
+	var jobs int
+	if err := e.db.Owner.QueryRow(ctx, `SELECT (SELECT status FROM catalogs WHERE id = $1), (SELECT status FROM catalogs WHERE id = $2),
+		(SELECT count(*) FROM river_job WHERE kind = 'notify.catalog_published' AND args->>'catalog_id' = $2::text)`,
+		e.draftID, v2).Scan(&s1, &s2, &jobs); err != nil {
+		t.Fatal(err)
+	}
+	if s1 != "superseded" || s2 != "published" || jobs != 1 {
+		t.Errorf("after the job: %s, %s, %d fan-out jobs", s1, s2, jobs)
+	}
+}
