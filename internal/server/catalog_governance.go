@@ -78,7 +78,8 @@ func (s *Server) renderGovernance(w http.ResponseWriter, r *http.Request, status
 		v.Decide.DecidedOn = s.now().In(kijun.JST).Format("2006-01-02")
 	}
 	if v.Notice == "" {
-		if done := r.URL.Query().Get("done"); done != "" && strings.Trim(done, "abcdefghijklmnopqrstuvwxyz_") == "" {
+		switch done := r.URL.Query().Get("done"); done {
+		case "consultation", "reasons", "withdrawn", "commented", "public_added", "decided", "in_force":
 			v.Notice = i18n.From(r.Context()).T("govui.done." + done)
 		}
 	}
