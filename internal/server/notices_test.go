@@ -469,7 +469,7 @@ func TestCatalogPublishedNotices(t *testing.T) {
 	if foreign, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || len(foreign) > 0 {
 		t.Errorf("notices on a tenant their recipient is not in: %v %v", foreign, err)
 	}
-	if _, body := env.Get(t, env.SignIn(t, "toto-staff"), "/notifications"); !strings.Contains(body, "新しい版（2026.2-draft）が公開されました") {
+	if _, body := env.Get(t, env.SignIn(t, "toto-staff"), "/notifications"); !strings.Contains(body, "新しい版（2026.2-draft）が施行されました") {
 		t.Errorf("toto-staff's inbox lacks the new version:\n%.3000s", body)
 	}
 }
