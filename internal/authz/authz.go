@@ -51,6 +51,14 @@ const (
 	EditCatalog Action = "catalog.edit"
 	// ViewDraftCatalog: read draft catalogs (NCO).
 	ViewDraftCatalog Action = "catalog.view_draft"
+	// Catalog governance (issue 20): ViewConsultation reads a version under
+	// consultation and its comments (NCO: all; a ministry: its own);
+	// CommentCatalog comments on it (ministries); GovernCatalog opens and
+	// withdraws consultation, attaches the public-comment results, records
+	// the decision and the 改定理由 (NCO admin).
+	ViewConsultation Action = "catalog.view_consultation"
+	CommentCatalog   Action = "catalog.comment"
+	GovernCatalog    Action = "catalog.govern"
 )
 
 // --- Implementation plans and evaluations (issue 6; docs/plans.md) ---
@@ -77,6 +85,20 @@ const (
 )
 
 // canPlans is the policy of the plan actions (see the block above).
+// canCatalogGovernance: the NCO governs and reads everything; ministries
+// read versions under consultation and comment on them.
+func canCatalogGovernance(p *identity.Principal, a Action) (allowed, known bool) {
+	switch a {
+	case ViewConsultation:
+		return p.NCO || len(p.Ministries) > 0, true
+	case CommentCatalog:
+		return len(p.Ministries) > 0, true
+	case GovernCatalog:
+		return p.NCOAdmin, true
+	}
+	return false, false
+}
+
 func canPlans(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
 	ownMinistry := len(p.Ministries) > 0 && (r.any() || r.MinistryCode != "" && slices.Contains(p.Ministries, r.MinistryCode))
 	switch a {
@@ -378,6 +400,9 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 		return p.NCOAdmin
 	case ViewDraftCatalog:
 		return p.NCO
+	}
+	if ok, known := canCatalogGovernance(p, a); known { // catalog governance (issue 20)
+		return ok
 	}
 	if ok, known := canAssessments(p, a, r); known { // self-assessments (issue 5)
 		return ok

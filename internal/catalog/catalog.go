@@ -125,6 +125,7 @@ const (
 	msgFileTooLarge    = "catalog.problem.file_too_large"
 	msgTooManyItems    = "catalog.problem.too_many_items"
 	msgTooManyProblems = "catalog.problem.too_many_problems"
+	msgReasonTooLong   = "catalog.problem.reason_too_long"
 )
 
 // sortProblems orders problems by source line, keeping the order they were
@@ -137,9 +138,9 @@ func sortProblems(ps []Problem) {
 type Status string
 
 const (
-	Draft      Status = "draft"
-	Published  Status = "published"  // immutable from here on
-	Superseded Status = "superseded" // a newer version is published
+	Draft      Status = "draft"      // 草案: the NCO edits it
+	Published  Status = "published"  // 施行中: in force (governance.go); immutable
+	Superseded Status = "superseded" // a newer version came into force
 )
 
 // Catalog is one version of a baseline control catalog (第3部 of the
@@ -151,9 +152,19 @@ type Catalog struct {
 	Title       kijun.Text
 	Note        kijun.Text // what the catalog is and where it comes from
 	Status      Status
-	PublishedAt *time.Time
+	PublishedAt *time.Time // when it came into force
 	PublishedBy string
 	Controls    []Control
+	// Reasons are the 改定理由 of this version, by ref: why each control
+	// was added, changed or removed (a removed control's ref is no longer
+	// among Controls).
+	Reasons map[string]string
+	// Decision is the 決定 of a decided, in-force or superseded version.
+	Decision *Decision
+	// ConsultationOpenedAt is when 意見募集 began (nil: not yet).
+	ConsultationOpenedAt *time.Time
+	// PublicComments are the attached results of the public comment.
+	PublicComments []PublicComment
 }
 
 // Control is one baseline control.

@@ -83,10 +83,12 @@ func ExportOSCAL(c *Catalog) ([]byte, error) {
 		groups[gi].Controls = append(groups[gi].Controls, exportControl(ctl))
 	}
 
+	md.Revisions = exportRevisions(c)
 	doc := oscal.Document{Catalog: &oscal.Catalog{
-		UUID:     oscal.UUID("catalog/" + c.Code + "/" + c.Version),
-		Metadata: md,
-		Groups:   groups,
+		UUID:       oscal.UUID("catalog/" + c.Code + "/" + c.Version),
+		Metadata:   md,
+		Groups:     groups,
+		BackMatter: exportBackMatter(c),
 	}}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -256,6 +258,7 @@ func (im *importer) catalog(oc *oscal.Catalog) *Catalog {
 		c.Title.En, c.Note.En = c.Title.Ja, c.Note.Ja
 	}
 
+	c.Reasons = importReasons(md.Revisions, c.Version)
 	for _, ctl := range oc.Controls {
 		section := sectionOfControl(ctl, im.ref)
 		if section == "" {

@@ -135,6 +135,7 @@ func (v *validator) catalog(c *Catalog) {
 	if len(c.Controls) == 0 {
 		v.add(-1, "", "controls", msgNoControls, nil)
 	}
+	v.reasons(c.Reasons)
 	seen := map[string]bool{}
 	for i := range c.Controls {
 		v.control(i, &c.Controls[i], seen)
@@ -209,4 +210,27 @@ func (v *validator) codes(i int, ref, field string, got, known []string, id, arg
 		}
 		seen[code] = true
 	}
+}
+
+// reasons checks the 改定理由: each under a ref of the ref shape (a
+// removed control's ref need not be among the controls), not too long.
+func (v *validator) reasons(reasons map[string]string) {
+	for _, ref := range sortedKeys(reasons) {
+		field := "revision_reasons." + ref
+		if !refRE.MatchString(ref) {
+			v.add(-1, "", field, msgInvalidRef, map[string]any{"Ref": ref})
+		}
+		if len([]rune(reasons[ref])) > MaxReason {
+			v.add(-1, "", field, msgReasonTooLong, map[string]any{"Max": MaxReason})
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }

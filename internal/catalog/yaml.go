@@ -152,7 +152,7 @@ func (p *yamlParser) list(n *yaml.Node, i int, ref, field string) []string {
 }
 
 var (
-	catalogKeys = []string{"format", "code", "version", "title", "note", "controls"}
+	catalogKeys = []string{"format", "code", "version", "title", "note", "controls", "revision_reasons"}
 	controlKeys = []string{"ref", "section", "title", "statement", "guidance", "themes", "csf", "evidence_expected", "sectors"}
 )
 
@@ -174,6 +174,8 @@ func (p *yamlParser) catalog(root *yaml.Node, c *Catalog) {
 			c.Title = p.text(val, -1, "", key)
 		case "note":
 			c.Note = p.text(val, -1, "", key)
+		case "revision_reasons":
+			c.Reasons = p.reasons(val)
 		case "controls":
 			if isNull(val) {
 				return
@@ -190,6 +192,33 @@ func (p *yamlParser) catalog(root *yaml.Node, c *Catalog) {
 	if !p.v.bad[locKey(-1, "format")] {
 		p.problem(root.Line, -1, "", "format", msgMissingFormat, map[string]any{"Want": FormatV1})
 	}
+}
+
+// reasons reads revision_reasons: a mapping from ref to its 改定理由.
+func (p *yamlParser) reasons(n *yaml.Node) map[string]string {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		p.fail(n, -1, "", "revision_reasons", msgExpectedMapping)
+		return nil
+	}
+	out := map[string]string{}
+	for k := 0; k+1 < len(n.Content); k += 2 {
+		key, val := n.Content[k], n.Content[k+1]
+		field := "revision_reasons." + key.Value
+		if _, dup := out[key.Value]; dup {
+			p.problem(key.Line, -1, "", field, msgDuplicateKey, map[string]any{"Key": key.Value})
+			continue
+		}
+		p.v.lines[locKey(-1, field)] = val.Line
+		if s := strings.TrimSpace(p.str(val, -1, "", field)); s != "" {
+			out[key.Value] = s
+		} else if !p.v.bad[locKey(-1, field)] {
+			p.problem(val.Line, -1, "", field, msgRequired, nil)
+		}
+	}
+	return out
 }
 
 func (p *yamlParser) control(n *yaml.Node, i int) Control {
@@ -266,6 +295,13 @@ func WriteYAML(w io.Writer, c *Catalog) error {
 		controls.Content = append(controls.Content, m)
 	}
 	add(root, "controls", controls)
+	if refs := sortedRefs(c.Reasons); len(refs) > 0 {
+		m := mapping(false)
+		for _, ref := range refs {
+			add(m, ref, str(c.Reasons[ref]))
+		}
+		add(root, "revision_reasons", m)
+	}
 
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)

@@ -103,8 +103,20 @@ func planCatalogTitled(t *testing.T, env *servertest.Env, suffix string) {
 			       ($1, 'RR-01', 'RR', '復旧計画' || $2, '復旧計画を定めること。', 3)`, id, suffix); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE catalogs SET status = 'published', published_at = now() WHERE id = $1`, id)
-		return err
+		// Into force the way catalog governance allows: consultation,
+		// a decision effective today, in force (migration 000019).
+		for _, q := range []string{
+			`UPDATE catalogs SET status = 'consultation', consultation_opened_at = now() WHERE id = $1`,
+			`INSERT INTO catalog_decisions (catalog_id, decided_by, reference, decided_on, effective_on)
+				VALUES ($1, 'test', 'test fixture', current_date, current_date)`,
+			`UPDATE catalogs SET status = 'decided' WHERE id = $1`,
+			`UPDATE catalogs SET status = 'published', published_at = now() WHERE id = $1`,
+		} {
+			if _, err := tx.Exec(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ var kindParams = map[notify.Kind][]string{
 	notify.PlanReturned: {"Plan"}, notify.PlanAccepted: {"Plan"},
 	notify.PlanCommented: {"Plan", "Ministry"}, notify.EvaluationPublished: {"Year"},
 	notify.EvaluationAnswered: {"Ministry", "Sector", "Year"}, notify.CatalogPublished: {"Catalog", "Version"},
+	notify.CatalogConsultationOpened: {"Catalog", "Version"}, notify.CatalogDecided: {"Catalog", "Version"},
 	notify.GrantGiven: {"Role"}, notify.GrantRevoked: {"Role"},
 	notify.AssessmentExtended: {"Operator", "Year", "Date"},
 	notify.ReminderDue:        {"Operator", "Year", "Due", "Days"}, notify.ReminderOverdue: {"Operator", "Year", "Due", "Days"},

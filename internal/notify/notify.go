@@ -39,13 +39,16 @@ const (
 	InquiryAsked        Kind = "inquiry.asked"             // an operator's new inquiry or message: to the ministry asked
 	InquiryAnswered     Kind = "inquiry.answered"          // the ministry's or the NCO's message: to the operator's users
 	InquiryEscalated    Kind = "inquiry.escalated"         // a ministry escalated an inquiry: to the NCO
+	// Catalog governance (docs/catalog-governance.md): to the ministries.
+	CatalogConsultationOpened Kind = "catalog.consultation_opened" // a version is open for comment
+	CatalogDecided            Kind = "catalog.decided"             // a version was decided (in force from its 施行日)
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
 var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended,
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
-	EvaluationPublished, EvaluationAnswered, CatalogPublished, BulletinPublished, BulletinAckDue, InquiryAsked,
-	InquiryAnswered, InquiryEscalated, GrantGiven, GrantRevoked}
+	EvaluationPublished, EvaluationAnswered, CatalogPublished, CatalogConsultationOpened, CatalogDecided,
+	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, GrantGiven, GrantRevoked}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -77,6 +80,10 @@ func (k Kind) Audience() authz.Action {
 		return authz.AskInquiry
 	case InquiryEscalated:
 		return authz.AnswerEscalated
+	case CatalogConsultationOpened:
+		return authz.CommentCatalog
+	case CatalogDecided:
+		return authz.EditPlans
 	}
 	return ""
 }

@@ -47,6 +47,18 @@ type Metadata struct {
 	OSCALVersion string     `json:"oscal-version"`
 	Props        []Property `json:"props,omitempty"`
 	Links        []Link     `json:"links,omitempty"`
+	Revisions    []Revision `json:"revisions,omitempty"`
+	Remarks      string     `json:"remarks,omitempty"`
+}
+
+// Revision is one entry of a document's revision history.
+type Revision struct {
+	Title        string     `json:"title,omitempty"`
+	Published    string     `json:"published,omitempty"`
+	LastModified string     `json:"last-modified,omitempty"`
+	Version      string     `json:"version"`
+	OSCALVersion string     `json:"oscal-version,omitempty"`
+	Props        []Property `json:"props,omitempty"`
 	Remarks      string     `json:"remarks,omitempty"`
 }
 

@@ -224,7 +224,9 @@ func OpenCycle(ctx context.Context, tx pgx.Tx, p *identity.Principal, in CycleIn
 	if err != nil {
 		return cy, 0, err
 	}
-	if status != catalog.Published {
+	// Only the version in force (catalog governance; the database's
+	// cycles_catalog trigger refuses the same).
+	if catalog.CheckBindable(status) != nil {
 		return cy, 0, kijun.Errorf(kijun.EInvalid, msgAsmCycleCatalog, map[string]any{"Status": string(status)})
 	}
 	var exists bool

@@ -51,11 +51,11 @@ func catalogErr(err error) error {
 }
 
 const catalogColumns = `k.id, k.code, k.version, k.title_ja, k.title_en, k.note_ja, k.note_en, k.status,
-	k.published_at, k.published_by_name`
+	k.published_at, k.published_by_name, k.consultation_opened_at`
 
 func scanCatalog(r pgx.Row, c *catalog.Catalog, extra ...any) error {
 	return r.Scan(append([]any{&c.ID, &c.Code, &c.Version, &c.Title.Ja, &c.Title.En, &c.Note.Ja, &c.Note.En,
-		&c.Status, &c.PublishedAt, &c.PublishedBy}, extra...)...)
+		&c.Status, &c.PublishedAt, &c.PublishedBy, &c.ConsultationOpenedAt}, extra...)...)
 }
 
 // ListCatalogs returns the catalogs the principal may see (RLS: drafts
@@ -86,6 +86,9 @@ func GetCatalog(ctx context.Context, q Querier, id int64) (*catalog.Catalog, err
 		JOIN baseline_sections s ON s.code = c.section_code
 		WHERE c.catalog_id = $1 ORDER BY s.sort_order, c.sort_order, c.ref`, id)
 	if c.Controls, err = pgx.CollectRows(rows, scanControl); err != nil {
+		return nil, err
+	}
+	if err := loadGovernance(ctx, q, c); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -230,6 +233,9 @@ func ImportCatalog(ctx context.Context, tx pgx.Tx, c *catalog.Catalog, by audit.
 	for i, ctl := range c.Controls {
 		queueInsertControl(b, id, ctl, i+1, by.ActorUserID)
 	}
+	for ref, reason := range c.Reasons {
+		b.Queue(`INSERT INTO catalog_revision_reasons (catalog_id, ref, reason) VALUES ($1, $2, $3)`, id, ref, reason)
+	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return 0, false, catalogErr(err)
 	}
@@ -254,7 +260,8 @@ func queueInsertControl(b *pgx.Batch, catalogID int64, c catalog.Control, sortOr
 func checkNoDraft(ctx context.Context, tx pgx.Tx, code string) error {
 	var id int64
 	var version string
-	err := tx.QueryRow(ctx, `SELECT id, version FROM catalogs WHERE code = $1 AND status = 'draft'`, code).Scan(&id, &version)
+	err := tx.QueryRow(ctx, `SELECT id, version FROM catalogs WHERE code = $1
+		AND status IN ('draft', 'consultation', 'decided')`, code).Scan(&id, &version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -466,57 +473,26 @@ func RemoveControl(ctx context.Context, tx pgx.Tx, catalogID int64, ref string, 
 	return Audit(ctx, tx, auditEvent(by, "catalog.control.remove", "control", controlObjectID(catalogID, ref)), before, nil)
 }
 
-// Publish makes a draft the published version of its code, after checking
-// it in full (English included: catalog.WithoutEnglish), and marks the version published before it superseded, in
-// the caller's transaction. From then on neither changes.
+// Publish takes a draft the whole way into force today, for `kijun seed`,
+// the demo and test fixtures: it opens the consultation and records a
+// decision whose reference says it was published directly by the actor
+// (DirectReference), effective today. The pages never call it: the NCO
+// consults, then decides (OpenConsultation, Decide).
 func Publish(ctx context.Context, tx pgx.Tx, id int64, by audit.Event) error {
-	// The row lock makes a second publish of the same draft wait, then
-	// find it published.
-	code, status, err := catalogState(ctx, tx, id, "FOR UPDATE")
+	now, err := dbNow(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if status != catalog.Draft {
-		return kijun.Errorf(kijun.EConflict, msgCatalogNotDraft, map[string]any{"Status": string(status)})
-	}
-	c, err := GetCatalog(ctx, tx, id)
-	if err != nil {
+	if err := OpenConsultation(ctx, tx, id, by); err != nil {
 		return err
 	}
-	if err := validateCatalog(ctx, tx, c); err != nil {
-		return err
+	decider := by.ActorLabel
+	if decider == "" {
+		decider = "kijun"
 	}
-	if refs := catalog.WithoutEnglish(c); len(refs) > 0 {
-		return kijun.Errorf(kijun.EInvalid, msgCatalogNeedsEn, map[string]any{"Count": len(refs), "Refs": strings.Join(refs, ", ")})
-	}
-	rows, _ := tx.Query(ctx, `UPDATE catalogs SET status = 'superseded'
-		WHERE code = $1 AND status = 'published' RETURNING id, version`, code)
-	type old struct {
-		ID      int64
-		Version string
-	}
-	olds, err := pgx.CollectRows(rows, pgx.RowToStructByPos[old])
-	if err != nil {
-		return catalogErr(err)
-	}
-	tag, err := tx.Exec(ctx, `UPDATE catalogs SET status = 'published', published_at = now(), published_by = $2,
-		published_by_name = $3 WHERE id = $1 AND status = 'draft'`, id, nullInt(by.ActorUserID), by.ActorLabel)
-	if err != nil {
-		return catalogErr(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return kijun.Errorf(kijun.EForbidden, msgCatalogForbidden, nil)
-	}
-	for _, o := range olds {
-		if err := Audit(ctx, tx, auditEvent(by, "catalog.supersede", "catalog", strconv.FormatInt(o.ID, 10)),
-			auditCatalog{ID: o.ID, Code: code, Version: o.Version, Status: string(catalog.Published)},
-			auditCatalog{ID: o.ID, Code: code, Version: o.Version, Status: string(catalog.Superseded)}); err != nil {
-			return err
-		}
-	}
-	return Audit(ctx, tx, auditEvent(by, "catalog.publish", "catalog", strconv.FormatInt(id, 10)),
-		auditCatalog{ID: id, Code: code, Version: c.Version, Status: string(catalog.Draft)},
-		auditCatalog{ID: id, Code: code, Version: c.Version, Status: string(catalog.Published), Controls: len(c.Controls)})
+	day := catalog.DateJST(now)
+	_, err = Decide(ctx, tx, id, catalog.Decision{DecidedBy: decider, Reference: DirectReference, DecidedOn: day, EffectiveOn: day}, by)
+	return err
 }
 
 // maxSearchTerms bounds the SQL a query can build.

@@ -299,7 +299,7 @@ func TestPublishedCatalogIsImmutable(t *testing.T) {
 		}
 	}
 	err := e.as(t, e.nco, func(ctx context.Context, tx pgx.Tx) error { return postgres.Publish(ctx, tx, e.draftID, actor(e.nco)) })
-	wantError(t, err, kijun.EConflict, "catalog.not_draft")
+	wantError(t, err, kijun.EConflict, catalog.MsgBadTransition)
 
 	// Straight at the database, as the application role (an NCO, whom RLS
 	// lets write) and as the owner (whom RLS does not stop): the triggers
@@ -562,8 +562,11 @@ func TestPublishSupersedesThePrevious(t *testing.T) {
 		}
 		c := draft.Controls[5]
 		c.Statement.En += " Review it every year."
-		_, err = postgres.UpdateControl(ctx, tx, v2, c.Ref, c, c.Version, actor(e.nco))
-		return err
+		if _, err = postgres.UpdateControl(ctx, tx, v2, c.Ref, c, c.Version, actor(e.nco)); err != nil {
+			return err
+		}
+		// A changed control needs its 改定理由 before consultation.
+		return postgres.SetReason(ctx, tx, v2, c.Ref, "毎年の見直しを明記", actor(e.nco))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -610,9 +613,14 @@ func TestPublishSupersedesThePrevious(t *testing.T) {
 	id1, id2 := itoa(v1), itoa(v2)
 	want := []string{
 		"catalog.import catalog " + id1,
+		"catalog.consultation.open catalog " + id1,
+		"catalog.decide catalog " + id1,
 		"catalog.publish catalog " + id1,
 		"catalog.draft.create catalog " + id2,
 		"catalog.control.update control " + id2 + "/" + old.Controls[5].Ref,
+		"catalog.reason.set control " + id2 + "/" + old.Controls[5].Ref,
+		"catalog.consultation.open catalog " + id2,
+		"catalog.decide catalog " + id2,
 		"catalog.supersede catalog " + id1,
 		"catalog.publish catalog " + id2,
 	}

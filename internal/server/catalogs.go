@@ -45,8 +45,10 @@ func (s *Server) catalogRoutes(h routeFunc) {
 	h(get, "/catalogs/{id}/controls/{ref}/edit", authz.EditCatalog, s.handleControlEditForm)
 	h(post, "/catalogs/{id}/controls/{ref}", authz.EditCatalog, s.handleControlUpdate)
 	h(post, "/catalogs/{id}/controls/{ref}/remove", authz.EditCatalog, s.handleControlRemove)
-	h(get, "/catalogs/{id}/publish", authz.EditCatalog, s.handlePublishForm)
-	h(post, "/catalogs/{id}/publish", authz.EditCatalog, s.handlePublish)
+	// Opening consultation (意見募集) is the draft's last step here; the
+	// rest of its way into force is catalog_governance.go's.
+	h(get, "/catalogs/{id}/consult", authz.GovernCatalog, s.handlePublishForm)
+	h(post, "/catalogs/{id}/consult", authz.GovernCatalog, s.handlePublish)
 }
 
 // errCatalogImmutable refuses editing a published or superseded version.
@@ -152,6 +154,8 @@ func (s *Server) handleCatalogShow(w http.ResponseWriter, r *http.Request) error
 	canEdit := authz.Can(p, authz.EditCatalog, authz.Resource{})
 	v.CanEdit = canEdit && v.Catalog.Status == catalog.Draft
 	v.CanStart = canEdit && v.Catalog.Status == catalog.Published
+	v.CanGovernance = authz.Can(p, authz.ViewConsultation, authz.Resource{}) &&
+		(v.Catalog.Status != catalog.Draft || authz.Can(p, authz.GovernCatalog, authz.Resource{}))
 	loc := i18n.From(r.Context())
 	switch q.Get("done") {
 	case "published":
@@ -604,6 +608,11 @@ func (s *Server) renderPublish(w http.ResponseWriter, r *http.Request, status in
 				v.Problems = append(v.Problems, pr)
 			}
 		}
+		if ch, ok, err := postgres.RevisionChanges(r.Context(), tx, c); err != nil {
+			return err
+		} else if ok {
+			v.MissingReasons = catalog.MissingReasons(ch, c.Reasons)
+		}
 		list, err := postgres.ListCatalogs(r.Context(), tx)
 		if err != nil {
 			return err
@@ -640,20 +649,27 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) error {
 		if _, err := getCatalog(r.Context(), tx, p, id); err != nil {
 			return err
 		}
-		if err := postgres.Publish(r.Context(), tx, id, actor(r)); err != nil {
+		if err := postgres.OpenConsultation(r.Context(), tx, id, actor(r)); err != nil {
 			return err
 		}
-		// Ministries and thousands of operators hear of it: a queued job
-		// writes their notices in the background.
-		return postgres.Enqueue(r.Context(), tx, notify.CatalogPublishedArgs{CatalogID: id})
+		// The ministries hear that they may comment (a dozen ministries:
+		// written here; the catalog.published fan-out to every operator
+		// is queued when a version comes into force).
+		events, err := postgres.ConsultationEvents(r.Context(), tx, id, notify.CatalogConsultationOpened, p.UserID)
+		if err != nil {
+			return err
+		}
+		_, err = postgres.Notify(r.Context(), tx, events...)
+		return err
 	})
-	if ke, ok := kerr(err); ok && (ke.MessageID == "catalog.invalid" || ke.MessageID == "catalog.publish_needs_english") {
+	if ke, ok := kerr(err); ok && (ke.MessageID == "catalog.invalid" || ke.MessageID == "catalog.publish_needs_english" ||
+		ke.MessageID == catalog.MsgReasonsMissing) {
 		return s.renderPublish(w, r, http.StatusUnprocessableEntity, i18n.From(r.Context()).T(ke.MessageID, ke.Args))
 	}
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/catalogs/"+itoa(id)+"?done=published", http.StatusSeeOther)
+	http.Redirect(w, r, "/catalogs/"+itoa(id)+"/governance?done=consultation", http.StatusSeeOther)
 	return nil
 }
 

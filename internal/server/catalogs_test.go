@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/catalog/baseline"
 	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
@@ -102,7 +104,7 @@ func init() {
 		n := 0
 		fresh := func(string, bool) string {
 			n++
-			return fmt.Sprintf("/catalogs/%d/publish", catImportSmallDraft(fx.t, fx.env, fmt.Sprintf("matrix-%d", n)))
+			return fmt.Sprintf("/catalogs/%d/consult", catImportSmallDraft(fx.t, fx.env, fmt.Sprintf("matrix-%d", n)))
 		}
 		// Own tenant: the published version; "foreign": the draft, which
 		// only the NCO sees.
@@ -137,8 +139,8 @@ func init() {
 			"GET /catalogs/{id}/controls/{ref}/edit":    {onDraft("/controls/GV-01/edit"), edit(http.MethodGet, 200)},
 			"POST /catalogs/{id}/controls/{ref}":        {onDraft("/controls/GV-01"), edit(http.MethodPost, 409)},        // no version: a conflict, nothing saved
 			"POST /catalogs/{id}/controls/{ref}/remove": {onDraft("/controls/GV-01/remove"), edit(http.MethodPost, 409)}, // likewise
-			"GET /catalogs/{id}/publish":                {onDraft("/publish"), edit(http.MethodGet, 200)},
-			"POST /catalogs/{id}/publish":               {fresh, edit(http.MethodPost, 303)},
+			"GET /catalogs/{id}/consult":                {onDraft("/consult"), edit(http.MethodGet, 200)},
+			"POST /catalogs/{id}/consult":               {fresh, edit(http.MethodPost, 303)},
 		}
 	})
 }
@@ -566,7 +568,7 @@ func TestCatalogPublishedCannotBeEdited(t *testing.T) {
 	env := servertest.New(t)
 	pub, _ := catalogFixture(t, env)
 	nco := env.SignIn(t, "nco-admin")
-	for _, p := range []string{"/controls/GV-01/edit", "/controls/new", "/publish"} {
+	for _, p := range []string{"/controls/GV-01/edit", "/controls/new", "/consult"} {
 		if status, _ := env.Get(t, nco, fmt.Sprintf("/catalogs/%d%s", pub, p)); status != http.StatusConflict {
 			t.Errorf("GET %s on a published version: %d, want 409", p, status)
 		}
@@ -664,24 +666,33 @@ func TestCatalogPublishSupersedes(t *testing.T) {
 	if status != http.StatusConflict || !strings.Contains(body, `value="2027.1"`) || !strings.Contains(body, `id="new-version-error"`) {
 		t.Errorf("second draft: %d", status)
 	}
-	status, body = env.Get(t, nco, fmt.Sprintf("/catalogs/%d/publish", draft))
+	status, body = env.Get(t, nco, fmt.Sprintf("/catalogs/%d/consult", draft))
 	if status != 200 || !strings.Contains(body, `id="publish-form"`) || !strings.Contains(body, "2026.1-draft") {
 		t.Fatalf("confirmation: %d", status)
 	}
-	status, loc, _ := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/publish", draft), nil)
-	if status != http.StatusSeeOther || loc != fmt.Sprintf("/catalogs/%d?done=published", draft) {
-		t.Fatalf("publish: %d %q", status, loc)
+	status, loc, _ := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/consult", draft), nil)
+	if status != http.StatusSeeOther || loc != fmt.Sprintf("/catalogs/%d/governance?done=consultation", draft) {
+		t.Fatalf("consult: %d %q", status, loc)
+	}
+	if a, b := catOwnerCatalog(t, env, pub).Status, catOwnerCatalog(t, env, draft).Status; a != catalog.Published || b != catalog.Consultation {
+		t.Errorf("under consultation: old %s, new %s", a, b)
+	}
+	today := time.Now().In(kijun.JST).Format("2006-01-02")
+	status, loc, _ = catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/decide", draft), url.Values{"decided_by": {"推進専門家会議"},
+		"reference": {"第40回 決定第1号"}, "decided_on": {today}, "effective_on": {today}})
+	if status != http.StatusSeeOther || loc != fmt.Sprintf("/catalogs/%d/governance?done=in_force", draft) {
+		t.Fatalf("decide: %d %q", status, loc)
 	}
 	if a, b := catOwnerCatalog(t, env, pub).Status, catOwnerCatalog(t, env, draft).Status; a != catalog.Superseded || b != catalog.Published {
-		t.Errorf("after publishing: old %s, new %s", a, b)
+		t.Errorf("after the decision: old %s, new %s", a, b)
 	}
 	var n int
 	env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action = 'catalog.publish' AND object_id = $1`, strconv.FormatInt(draft, 10)).Scan(&n)
 	if n != 1 {
 		t.Errorf("%d publish audit events", n)
 	}
-	if status, _, _ := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/publish", draft), nil); status != http.StatusConflict {
-		t.Errorf("publishing twice: %d", status)
+	if status, _, _ := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/consult", draft), nil); status != http.StatusConflict {
+		t.Errorf("consulting twice: %d", status)
 	}
 	ministry := env.SignIn(t, "meti-staff")
 	_, body = env.Get(t, ministry, "/catalogs")
@@ -714,12 +725,12 @@ func TestCatalogJapaneseFirstDraft(t *testing.T) {
 	if got := catOwnerControl(t, env, draft, "ID-01"); got.Title.Ja != "日本語だけの名称" || got.Title.En != "" {
 		t.Errorf("saved %+v", got.Title)
 	}
-	status, page := env.Get(t, nco, fmt.Sprintf("/catalogs/%d/publish", draft))
+	status, page := env.Get(t, nco, fmt.Sprintf("/catalogs/%d/consult", draft))
 	if status != http.StatusOK || !strings.Contains(page, `id="publish-needs-english"`) ||
 		!strings.Contains(page, fmt.Sprintf(`href="/catalogs/%d/controls/ID-01/edit"`, draft)) || strings.Contains(page, `id="publish-form"`) {
 		t.Errorf("publish page %d does not list ID-01 as lacking English, or offers to publish:\n%.3000s", status, page)
 	}
-	status, _, body = catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/publish", draft), url.Values{})
+	status, _, body = catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/consult", draft), url.Values{})
 	if status != http.StatusUnprocessableEntity || !strings.Contains(body, "英語の文言がない対策項目が1件あるため公開できません") || !strings.Contains(body, "ID-01") {
 		t.Errorf("publish without English: %d\n%.3000s", status, body)
 	}

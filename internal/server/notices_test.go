@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/kijun-portal/kijun/internal/jobs"
+	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/mail"
 	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/postgres"
@@ -422,8 +423,13 @@ func TestCatalogPublishedNotices(t *testing.T) {
 	}
 	_, draft := catalogFixture(t, env)
 	nco := env.SignIn(t, "nco-admin")
-	if status, _, _ := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/publish", draft), nil); status != http.StatusSeeOther {
-		t.Fatalf("publish: %d", status)
+	if status, _, _ := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/consult", draft), nil); status != http.StatusSeeOther {
+		t.Fatalf("consult: %d", status)
+	}
+	today := time.Now().In(kijun.JST).Format("2006-01-02")
+	if status, _, _ := catPostForm(t, env, nco, fmt.Sprintf("/catalogs/%d/decide", draft), url.Values{"decided_by": {"推進専門家会議"},
+		"reference": {"決定第1号"}, "decided_on": {today}, "effective_on": {today}}); status != http.StatusSeeOther {
+		t.Fatalf("decide: %d", status)
 	}
 	ctx := context.Background()
 	var queued int
@@ -431,12 +437,17 @@ func TestCatalogPublishedNotices(t *testing.T) {
 		fmt.Sprint(draft)).Scan(&queued); err != nil || queued != 1 {
 		t.Fatalf("%d fan-out jobs queued (%v), want 1", queued, err)
 	}
-	if n := len(noticesOf(t, env)); n != 0 {
-		t.Fatalf("%d notices written in the NCO's request, want none before the job", n)
+	// The ministries heard of the consultation and the decision in the
+	// NCO's requests; the fan-out of the version in force waits for the job.
+	want := map[string]int{}
+	for _, who := range []string{"meti-staff", "meti-admin", "fsa-staff", "mlit-staff"} {
+		want[who+":catalog.consultation_opened"], want[who+":catalog.decided"] = 1, 1
+	}
+	if got := countNotices(t, env); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("notices before the job:\n got %v\nwant %v", got, want)
 	}
 	runQueue(t, env)
 	env.DB.Await(t, "the catalog's notices mailed", `SELECT count(*) > 0 AND bool_and(mailed_at IS NOT NULL) FROM notifications WHERE kind = 'catalog.published'`)
-	want := map[string]int{}
 	for _, who := range everyone {
 		if !strings.HasPrefix(who, "nco-") {
 			want[who+":catalog.published"] = 1
@@ -458,7 +469,7 @@ func TestCatalogPublishedNotices(t *testing.T) {
 	if foreign, err = pgx.CollectRows(rows, pgx.RowTo[string]); err != nil || len(foreign) > 0 {
 		t.Errorf("notices on a tenant their recipient is not in: %v %v", foreign, err)
 	}
-	if _, body := env.Get(t, env.SignIn(t, "toto-staff"), "/notifications"); !strings.Contains(body, "新しい版（2026.2-draft）が公開されました") {
+	if _, body := env.Get(t, env.SignIn(t, "toto-staff"), "/notifications"); !strings.Contains(body, "新しい版（2026.2-draft）が施行されました") {
 		t.Errorf("toto-staff's inbox lacks the new version:\n%.3000s", body)
 	}
 }

@@ -46,8 +46,20 @@ func newPlanFix(t testing.TB, env *servertest.Env) *planFix {
 			       ($1, 'RR-01', 'RR', '復旧計画', 'Recovery plan', '復旧計画を定めること。', '{RC.RP}', 3)`, f.catalog); err != nil {
 			return err
 		}
-		_, err := tx.Exec(context.Background(), `UPDATE catalogs SET status = 'published', published_at = now() WHERE id = $1`, f.catalog)
-		return err
+		// Into force the way catalog governance allows: consultation,
+		// a decision effective today, in force (migration 000019).
+		for _, q := range []string{
+			`UPDATE catalogs SET status = 'consultation', consultation_opened_at = now() WHERE id = $1`,
+			`INSERT INTO catalog_decisions (catalog_id, decided_by, reference, decided_on, effective_on)
+				VALUES ($1, 'test', 'test fixture', current_date, current_date)`,
+			`UPDATE catalogs SET status = 'decided' WHERE id = $1`,
+			`UPDATE catalogs SET status = 'published', published_at = now() WHERE id = $1`,
+		} {
+			if _, err := tx.Exec(context.Background(), q, f.catalog); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return f
 }

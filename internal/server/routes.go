@@ -101,6 +101,7 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 
 	// Baseline catalogs.
 	s.catalogRoutes(h)
+	s.catalogGovernanceRoutes(h) // catalog governance (issue 20)
 
 	// Self-assessment cycles.
 	s.assessmentRoutes(h)

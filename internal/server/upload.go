@@ -19,6 +19,7 @@ import (
 var fileRoutes = map[string]bool{
 	"POST /operators/import":                    true,
 	"POST /catalogs/import":                     true,
+	"POST /catalogs/{id}/public-comments":       true,
 	"POST /plans/{id}/profile/import":           true,
 	"POST /assessments/{id}/import":             true,
 	"POST /assessments/{id}/sections/{section}": true,

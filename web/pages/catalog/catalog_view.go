@@ -55,7 +55,10 @@ type ShowView struct {
 	BasedOn  int64
 	CanEdit  bool // a draft, and the reader is an NCO admin
 	CanStart bool // published, and the reader is an NCO admin
-	Notice   string
+	// CanGovernance: the reader may open the version's governance page
+	// (consultation, decision, 改定理由).
+	CanGovernance bool
+	Notice        string
 }
 
 // Groups splits controls into runs of one section, keeping their order.
@@ -192,6 +195,9 @@ type PublishView struct {
 	// WithoutEnglish are the refs of the controls whose English is still
 	// missing: publishing waits for them.
 	WithoutEnglish []string
+	// MissingReasons are the revised refs without a 改定理由: the
+	// consultation waits for them.
+	MissingReasons []string
 	Message        string
 }
 

@@ -382,7 +382,7 @@ func Index(v IndexView) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var23 string
-							templ_7745c5c3_Var23, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/catalogs/" + ID(c.ID) + "/publish")).ResolveURL(ctx)
+							templ_7745c5c3_Var23, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/catalogs/" + ID(c.ID) + "/consult")).ResolveURL(ctx)
 							if templ_7745c5c3_Err != nil {
 								return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/pages/catalog/index.templ`, Line: 62, Col: 72}
 							}
