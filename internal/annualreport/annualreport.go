@@ -154,6 +154,17 @@ type Note struct {
 	Text     string `json:"text"`
 }
 
+// Entry is a published evaluation as the report prints it.
+type Entry struct {
+	Ministry            string `json:"ministry"`
+	Sector              string `json:"sector"`
+	Rating              string `json:"rating"`
+	Findings            string `json:"findings"`
+	GoodPractices       string `json:"good_practices"`
+	ImprovementRequests string `json:"improvement_requests"`
+	Response            string `json:"response"`
+}
+
 // Figures is the compiled report.
 type Figures struct {
 	FiscalYear kijun.FiscalYear `json:"fiscal_year"`
@@ -173,6 +184,7 @@ type Figures struct {
 	PlansNotEval []PlanInput        `json:"plans_not_evaluated"`
 	Practices    []Note             `json:"good_practices"`
 	Requests     []Note             `json:"requests"`
+	Evaluations  []Entry            `json:"evaluations"`
 	Years        []kijun.FiscalYear `json:"years"` // of the trend, oldest first
 }
 
@@ -300,6 +312,8 @@ func Compile(in Inputs) Figures {
 		evaluated[Pair{e.MinistryCode, e.SectorCode}] = true
 		evaluatedPlan[e.PlanID] = true
 		f.Ratings[string(e.Rating)]++
+		f.Evaluations = append(f.Evaluations, Entry{Ministry: e.MinistryCode, Sector: e.SectorCode, Rating: string(e.Rating),
+			Findings: e.Findings, GoodPractices: e.GoodPractices, ImprovementRequests: e.ImprovementRequests, Response: e.Response})
 		for _, t := range []*string{&e.GoodPractices, &e.ImprovementRequests} {
 			if strings.TrimSpace(*t) == "" {
 				continue

@@ -71,10 +71,11 @@ type Para struct{ Text string }
 // Widths are relative (any unit); Right marks right-aligned columns
 // (figures).
 type Table struct {
-	Header []string
-	Rows   [][]string
-	Widths []float64
-	Right  []bool
+	Caption string // above the table
+	Header  []string
+	Rows    [][]string
+	Widths  []float64
+	Right   []bool
 }
 
 // BarChart draws one horizontal bar per label; a nil value is drawn as
@@ -347,8 +348,15 @@ func (r *renderer) table(t Table) {
 	for i := range ws {
 		ws[i] = r.pageWidth() * r.weight(t.Widths, i) / sum
 	}
-	f.SetFont(family, "", 8.5)
 	const lh = 4.2
+	if t.Caption != "" {
+		r.ensure(6 + 3*lh)
+		f.SetFont(family, "", 9.5)
+		for _, l := range r.wrap(t.Caption, r.pageWidth()) {
+			f.CellFormat(r.pageWidth(), 5.5, l, "", 1, "L", false, 0, "")
+		}
+	}
+	f.SetFont(family, "", 8.5)
 	row := func(cells []string, header bool) {
 		lines := make([][]string, len(ws))
 		n := 1

@@ -15,7 +15,7 @@ func f(v float64) *float64 { return &v }
 
 func sample() Doc {
 	d := Doc{Title: "重要インフラ年次評価報告書", Subtitle: "2027年度", Lang: "ja", TOCTitle: "目次",
-		Date: time.Date(2028, 3, 31, 0, 0, 0, 0, time.UTC), Footer: "SHA-256 0123abcd", Lines: []string{"内閣サイバーセキュリティセンター"}}
+		Date: time.Date(2028, 3, 31, 0, 0, 0, 0, time.UTC), Footer: "SHA-256 0123abcd", Lines: []string{"国家サイバー統括室"}}
 	d.Blocks = append(d.Blocks, Heading{Text: "1. 提出率と受理率", Level: 1},
 		Para{Text: strings.Repeat("分野ごとの提出率を示します。", 20)},
 		Table{Header: []string{"分野", "対象", "提出", "受理", "提出率"}, Right: []bool{false, true, true, true, true},

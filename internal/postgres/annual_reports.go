@@ -208,7 +208,7 @@ func RecordReportOpinion(ctx context.Context, tx pgx.Tx, p *identity.Principal, 
 		return kijun.Errorf(kijun.EConflict, msgReportFinal, nil)
 	}
 	if before.Edits != edits {
-		return kijun.Errorf(kijun.EConflict, "plans.error.conflict", nil)
+		return kijun.Errorf(kijun.EConflict, "report.error.conflict", nil)
 	}
 	by := p.Name
 	_, err = tx.Exec(ctx, `INSERT INTO annual_reports (fiscal_year, opinion, meeting, meeting_on, opinion_by, opinion_at)
@@ -246,7 +246,7 @@ func FinalizeAnnualReport(ctx context.Context, tx pgx.Tx, p *identity.Principal,
 		return "", kijun.Errorf(kijun.EInvalid, msgReportNoOpinion, nil)
 	}
 	if before.Edits != edits {
-		return "", kijun.Errorf(kijun.EConflict, "plans.error.conflict", nil)
+		return "", kijun.Errorf(kijun.EConflict, "report.error.conflict", nil)
 	}
 	in, err := LoadAnnualReportInputs(ctx, tx, fy)
 	if err != nil {
