@@ -203,6 +203,9 @@ func TestSubmissionReceiptPDF(t *testing.T) {
 	fx := newDashFixture(t)
 	env := fx.env
 	toto := env.SignIn(t, "toto-admin")
+	if _, page := env.Get(t, toto, fmt.Sprintf("/assessments/%d", fx.asm["toto"])); !strings.Contains(page, `id="receipt-pdf"`) {
+		t.Error("the accepted assessment's page has no link to its submission copy")
+	}
 	pdf := getPDF(t, env, toto, fmt.Sprintf("/exports/assessments/%d/receipt.pdf", fx.asm["toto"]))
 	text, pages := pdfText(t, pdf)
 	mustContain(t, "receipt", text, "自己評価 提出控え", "受理済み", "提出日時", "1. 区分別の状況", "2. 回答", "GV-01", "実施済")
@@ -240,7 +243,10 @@ func TestPlanPDF(t *testing.T) {
 	f := newPlanFix(t, env)
 	id := f.plan("METI", "electricity", "accepted")
 	meti, fsa := env.SignIn(t, "meti-staff"), env.SignIn(t, "fsa-staff")
-	text, _ := pdfText(t, getPDF(t, env, meti, fmt.Sprintf("/plans/%d/plan.pdf", id)))
+	if _, page := env.Get(t, meti, fmt.Sprintf("/plans/%d", id)); !strings.Contains(page, fmt.Sprintf(`href="/plans/%d/plan.pdf?v=1"`, id)) {
+		t.Error("the plan page has no link to its PDF")
+	}
+	text, _ := pdfText(t, getPDF(t, env, meti, fmt.Sprintf("/plans/%d/plan.pdf?v=1", id)))
 	mustContain(t, "plan PDF", text, "METI electricity 実施計画", "経済産業省", "受理済み", "2. 分野別プロファイル", "GV-01", "方針の策定", "目次")
 	if strings.Contains(text, "省庁内メモ") {
 		t.Error("the plan PDF shows the ministry's internal note")

@@ -47,7 +47,7 @@ func (s *Server) handleAssessmentReceiptPDF(w http.ResponseWriter, r *http.Reque
 	return sendFile(w, "application/pdf", exportFileName(a.Assessment, "-receipt.pdf"), b)
 }
 
-// handlePlanPDF writes a plan's version (?version=, default the latest)
+// handlePlanPDF writes a plan's version (?v=, default the latest)
 // as a PDF.
 func (s *Server) handlePlanPDF(w http.ResponseWriter, r *http.Request) error {
 	pl, v, names, err := s.loadVersionForExport(r)
