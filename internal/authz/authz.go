@@ -116,6 +116,29 @@ func canPlans(p *identity.Principal, a Action, r Resource) (allowed, known bool)
 
 // --- end of implementation plans ---
 
+// --- The annual report (issue 20; docs/annual-report.md) ---
+const (
+	// ViewAnnualReport: the NCO's annual report with its figures, XLSX and
+	// PDF (the NCO).
+	ViewAnnualReport Action = "report.view"
+	// DecideAnnualReport: record the 推進専門家会議's opinion and make the
+	// report final (NCO admins).
+	DecideAnnualReport Action = "report.decide"
+)
+
+// canAnnualReport is the policy of the annual report's actions.
+func canAnnualReport(p *identity.Principal, a Action, _ Resource) (allowed, known bool) {
+	switch a {
+	case ViewAnnualReport:
+		return p.NCO, true
+	case DecideAnnualReport:
+		return p.NCOAdmin, true
+	}
+	return false, false
+}
+
+// --- end of the annual report ---
+
 // --- Self-assessments (issue 5; docs/assessment.md) ---
 const (
 	// ManageCycles: open a fiscal year's cycle (NCO admins); list cycles
@@ -420,6 +443,9 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 		return ok
 	}
 	if ok, known := canBulletins(p, a, r); known { // bulletins and inquiries (issue 18)
+		return ok
+	}
+	if ok, known := canAnnualReport(p, a, r); known { // the annual report (issue 20)
 		return ok
 	}
 	return false

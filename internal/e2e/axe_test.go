@@ -42,7 +42,7 @@ var axeRoles = []string{"", "newcomer", "nco-admin", "nco-analyst", "meti-admin"
 // checks, the identity provider, the steps of a sign-in, and one mail of
 // the development mailbox (TestDevMailboxInTheBrowser checks that page).
 var axeSkip = regexp.MustCompile(`^/(healthz|readyz|static/|dev-idp/|dev/mail/|login/|auth/|evidence/|api/v1/)|` +
-	`\.(xlsx|json|yaml|csv)$|/download$`)
+	`\.(xlsx|json|yaml|csv|pdf)$|/download$`)
 
 // TestAxeEveryPage signs in as every demo role, walks every GET page of
 // the router that the role can reach, in Japanese and in English, and runs

@@ -221,3 +221,16 @@ func (x *XLSXWriter) Close() error {
 	_, err := x.f.WriteTo(x.w)
 	return err
 }
+
+// AddSheet finishes the current sheet and starts another, named sheet,
+// with its header; Write then appends to it.
+func (x *XLSXWriter) AddSheet(sheet string, cols []Column) error {
+	if err := x.sw.Flush(); err != nil {
+		return err
+	}
+	if _, err := x.f.NewSheet(sheet); err != nil {
+		return err
+	}
+	x.cols, x.next = cols, 2
+	return x.start(sheet)
+}

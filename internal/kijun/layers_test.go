@@ -18,7 +18,8 @@ const module = "github.com/kijun-portal/kijun/"
 
 var (
 	domain = []string{"internal/kijun", "internal/assessment", "internal/plan", "internal/register",
-		"internal/identity", "internal/catalog", "internal/dashboard", "internal/audit", "internal/notify", "internal/remind"}
+		"internal/identity", "internal/catalog", "internal/dashboard", "internal/audit", "internal/notify", "internal/remind",
+		"internal/annualreport"}
 	notInDomain = []string{"github.com/jackc/pgx", "net/http", "github.com/a-h/templ", module + "internal/postgres"}
 	notInWeb    = []string{"github.com/jackc/pgx", module + "internal/postgres"}
 )

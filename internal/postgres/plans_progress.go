@@ -31,11 +31,18 @@ func LatestCycle(ctx context.Context, q Querier) (int64, kijun.FiscalYear, error
 // operators its scope selects in sectors, from the rollups of the latest
 // cycle, as of now.
 func ComputePlanProgress(ctx context.Context, tx pgx.Tx, sectors []string, v *plan.Version, now time.Time) (plan.Progress, error) {
-	var pr plan.Progress
-	var err error
-	if pr.CycleID, pr.FiscalYear, err = LatestCycle(ctx, tx); err != nil {
-		return pr, err
+	cycleID, fy, err := LatestCycle(ctx, tx)
+	if err != nil {
+		return plan.Progress{}, err
 	}
+	return ComputePlanProgressIn(ctx, tx, cycleID, fy, sectors, v, now)
+}
+
+// ComputePlanProgressIn is ComputePlanProgress on a given cycle (0: none),
+// as the annual report reads its year's.
+func ComputePlanProgressIn(ctx context.Context, tx pgx.Tx, cycleID int64, fy kijun.FiscalYear, sectors []string, v *plan.Version, now time.Time) (plan.Progress, error) {
+	pr := plan.Progress{CycleID: cycleID, FiscalYear: fy}
+	var err error
 	scope := mustJSON(v.Scope)
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM kijun_plan_scope_operators($1, $2)`, sectors, scope).Scan(&pr.Operators); err != nil {
 		return pr, err

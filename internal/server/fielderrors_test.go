@@ -38,6 +38,7 @@ func TestRefusedFormsTieErrorsToFieldsInTheMarkup(t *testing.T) {
 		{"new operator", meti, "POST", "/operators", url.Values{}},
 		{"new evaluation", nco, "POST", "/evaluations", url.Values{}},
 		{"new cycle", nco, "POST", "/cycles", url.Values{}},
+		{"annual report opinion", nco, "POST", "/evaluations/report/opinion?fy=2026", url.Values{"meeting_on": {"x"}}},
 		{"grant", toto, "POST", "/grants", url.Values{}},
 		{"audit filter", nco, "GET", "/audit?from=not-a-date", nil},
 	} {

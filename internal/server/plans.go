@@ -57,8 +57,6 @@ func (s *Server) planRoutes(h routeFunc) {
 	h(get, "/evaluations", authz.ViewEvaluations, s.handleEvaluationIndex)
 	h(get, "/evaluations/new", authz.EditEvaluations, s.handleEvaluationNew)
 	h(post, "/evaluations", authz.EditEvaluations, s.handleEvaluationCreate)
-	h(get, "/evaluations/report", authz.ViewEvaluations, s.handleEvaluationReport)
-	h(get, "/evaluations/report.xlsx", authz.ViewEvaluations, s.handleEvaluationReportXLSX)
 	h(get, "/evaluations/{id}", authz.ViewEvaluations, s.handleEvaluationShow)
 	h(post, "/evaluations/{id}", authz.EditEvaluations, s.handleEvaluationUpdate)
 	h(post, "/evaluations/{id}/publish", authz.EditEvaluations, s.handleEvaluationPublish)

@@ -1,11 +1,9 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/authz"
-	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -258,82 +255,6 @@ func (s *Server) handleEvaluationRespond(w http.ResponseWriter, r *http.Request)
 	}
 	http.Redirect(w, r, "/evaluations/"+itoa(id), http.StatusSeeOther)
 	return nil
-}
-
-// loadReport reads the published evaluations of ?fy= (default: the
-// latest year with any) for the annual report; the report is the NCO's.
-func (s *Server) loadReport(r *http.Request) (plans.ReportView, error) {
-	p := principal(r)
-	var v plans.ReportView
-	if !p.NCO {
-		return v, errNotFound
-	}
-	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		all, err := postgres.ListEvaluations(r.Context(), tx, 0)
-		if err != nil {
-			return err
-		}
-		for _, e := range all {
-			if !slices.Contains(v.Years, e.FiscalYear) {
-				v.Years = append(v.Years, e.FiscalYear)
-			}
-		}
-		v.FiscalYear = kijun.FiscalYear(atoiOr0(r.URL.Query().Get("fy")))
-		if v.FiscalYear == 0 && len(v.Years) > 0 {
-			v.FiscalYear = v.Years[0]
-		}
-		v.Ratings = map[plan.EvaluationRating]int{}
-		for _, e := range all {
-			if e.FiscalYear == v.FiscalYear && e.Published {
-				v.Evaluations = append(v.Evaluations, e)
-				v.Ratings[e.Rating]++
-			}
-		}
-		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
-		return err
-	})
-	return v, err
-}
-
-func (s *Server) handleEvaluationReport(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.loadReport(r)
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, http.StatusOK, plans.Report(v))
-}
-
-func (s *Server) handleEvaluationReportXLSX(w http.ResponseWriter, r *http.Request) error {
-	v, err := s.loadReport(r)
-	if err != nil {
-		return err
-	}
-	ctx := r.Context()
-	loc := i18n.From(ctx)
-	keys := []string{"fiscal_year", "ministry", "sector", "rating", "findings", "good_practices", "improvement_requests", "response"}
-	cols := make([]exchange.Column, len(keys))
-	for i, k := range keys {
-		cols[i] = exchange.Column{Header: i18n.T(ctx, "plans.eval."+k)}
-		if i >= 4 {
-			cols[i].Width = 50
-		}
-	}
-	var b bytes.Buffer
-	x, err := exchange.NewXLSXWriter(&b, i18n.T(ctx, "plans.report.sheet"), cols)
-	if err != nil {
-		return err
-	}
-	for _, e := range v.Evaluations {
-		if err := x.Write([]string{e.FiscalYear.Label(loc.Lang), loc.Pick(kijun.Name(v.Names.Ministries, e.MinistryCode)),
-			loc.Pick(kijun.Name(v.Names.Sectors, e.SectorCode)), string(e.Rating), e.Findings, e.GoodPractices, e.ImprovementRequests, e.Response}); err != nil {
-			return err
-		}
-	}
-	if err := x.Close(); err != nil {
-		return err
-	}
-	return sendFile(w, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-		"evaluation-report-FY"+strconv.Itoa(int(v.FiscalYear))+".xlsx", b.Bytes())
 }
 
 // notifyEvaluationAnswered tells the NCO's evaluators that the ministry

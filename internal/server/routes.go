@@ -108,6 +108,7 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 
 	// Implementation plans, their review and the NCO's evaluations.
 	s.planRoutes(h)
+	s.annualReportRoutes(h) // the annual report and the server's PDFs (docs/annual-report.md)
 	s.assessmentExcelRoutes(h)
 	s.dashboardRoutes(h)
 

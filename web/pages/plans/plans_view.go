@@ -289,15 +289,6 @@ type PublishForm struct {
 	Error     i18n.Message
 }
 
-// ReportView is the annual evaluation report.
-type ReportView struct {
-	FiscalYear  kijun.FiscalYear
-	Years       []kijun.FiscalYear
-	Evaluations []plan.Evaluation
-	Ratings     map[plan.EvaluationRating]int
-	Names       kijun.ReferenceNames
-}
-
 // SectorProfileView is the profile in force for an operator's sector.
 type SectorProfileView struct {
 	Sector  string
