@@ -61,7 +61,7 @@ func startJobs(ctx context.Context, c jobsConfig, mc config.Mail, db *pgxpool.Po
 	log.Info("notification mail", "relay", mc)
 	delivery := &mail.Delivery{DB: db, Sender: mail.New(mc, log), BaseURL: mc.BaseURL}
 	s := &jobs.Scheduler{DB: db, Log: log,
-		Jobs:    []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log, c.AnchorFile), mail.DigestJob(), jobs.Reminders()},
+		Jobs:    []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log, c.AnchorFile), mail.DigestJob(), jobs.Reminders(), jobs.PurgeAPI()},
 		Workers: []func(*river.Workers){delivery.Register}}
 	if reg != nil {
 		if err := s.Register(reg); err != nil {
