@@ -127,3 +127,15 @@ GRANT SELECT, INSERT, UPDATE ON webhook_deliveries TO kijun_app;
 -- The purge job (jobs.PurgeAPI) deletes kept idempotent responses once
 -- they are old, as the system.
 CREATE POLICY api_idempotency_purge ON api_idempotency FOR ALL USING (kijun_system()) WITH CHECK (false);
+
+-- A notice that an endpoint was disabled (notify.WebhookDisabled) goes to
+-- the admin who registered it, like a grant notice: without a scope, and
+-- written only by the system (the delivery job).
+DROP POLICY notifications_insert ON notifications;
+CREATE POLICY notifications_insert ON notifications FOR INSERT
+  WITH CHECK ((kijun_user_id() IS NOT NULL OR kijun_system()) AND (
+    CASE WHEN ministry_code IS NULL AND sector_code IS NULL AND operator_id IS NULL
+      THEN kind LIKE 'grant.%' OR (kind = 'webhook.disabled' AND kijun_system())
+      ELSE EXISTS (SELECT 1 FROM kijun_scope_grants(ministry_code, sector_code, operator_id) s
+                   WHERE s.user_id = notifications.user_id)
+    END));

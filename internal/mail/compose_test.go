@@ -20,6 +20,7 @@ var kindParams = map[notify.Kind][]string{
 	notify.PlanCommented: {"Plan", "Ministry"}, notify.EvaluationPublished: {"Year"},
 	notify.EvaluationAnswered: {"Ministry", "Sector", "Year"}, notify.CatalogPublished: {"Catalog", "Version"},
 	notify.GrantGiven: {"Role"}, notify.GrantRevoked: {"Role"},
+	notify.WebhookDisabled:    {"URL"},
 	notify.AssessmentExtended: {"Operator", "Year", "Date"},
 	notify.ReminderDue:        {"Operator", "Year", "Due", "Days"}, notify.ReminderOverdue: {"Operator", "Year", "Due", "Days"},
 }
