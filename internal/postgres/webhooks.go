@@ -330,7 +330,7 @@ func RecordAttempt(ctx context.Context, tx pgx.Tx, d webhook.Delivery, ep webhoo
 		attempted = 0
 	}
 	if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET status = $2, attempts = attempts + $7, last_status_code = $3,
-		last_error = $4, last_attempt_at = $5, delivered_at = CASE WHEN $6 THEN $5 END WHERE id = $1`,
+		last_error = $4, last_attempt_at = $5::timestamptz, delivered_at = CASE WHEN $6::bool THEN $5::timestamptz END WHERE id = $1`,
 		d.ID, status, nullInt(int64(a.StatusCode)), a.Error, a.At, a.OK, attempted); err != nil {
 		return false, err
 	}

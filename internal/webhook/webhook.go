@@ -276,14 +276,13 @@ type Payload struct {
 
 // Data is the event's part of a payload.
 type Data struct {
-	EventID      int64                  `json:"event_id"`
-	MinistryCode string                 `json:"ministry_code,omitempty"`
-	SectorCode   string                 `json:"sector_code,omitempty"`
-	OperatorID   int64                  `json:"operator_id,omitempty"`
+	EventID      int64                 `json:"event_id"`
+	MinistryCode string                `json:"ministry_code,omitempty"`
+	SectorCode   string                `json:"sector_code,omitempty"`
+	OperatorID   int64                 `json:"operator_id,omitempty"`
 	Params       map[string]kijun.Text `json:"params"`
-	Link         string                 `json:"link"`
+	Link         string                `json:"link"`
 }
-
 
 // FanOutArgs is the queue's job (river kind "webhook.fanout") that finds
 // the endpoints an event goes to and queues one delivery for each.

@@ -133,7 +133,9 @@ type deliverWorker struct {
 }
 
 // Timeout: the attempt's own timeout bounds it, with room for the database.
-func (w *deliverWorker) Timeout(*river.Job[webhook.DeliverArgs]) time.Duration { return w.s.Timeout + time.Minute }
+func (w *deliverWorker) Timeout(*river.Job[webhook.DeliverArgs]) time.Duration {
+	return w.s.Timeout + time.Minute
+}
 
 // Work makes one attempt of a delivery, in a system transaction that
 // locks it: a delivery done (succeeded, failed, cancelled) is not sent
