@@ -52,14 +52,14 @@ func CreateWebhook(ctx context.Context, tx pgx.Tx, p *identity.Principal, e webh
 }
 
 const webhookColumns = `w.id, w.nco, coalesce(w.ministry_code, ''), coalesce(w.operator_id, 0), coalesce(w.sector_code, ''),
-	coalesce(o.name_ja, ''), w.url, w.description, w.kinds, w.created_by, coalesce(c.display_name, ''), w.created_at,
+	coalesce(o.name_ja, ''), coalesce(o.name_en, ''), w.url, w.description, w.kinds, w.created_by, coalesce(c.display_name, ''), w.created_at,
 	w.consecutive_failures, w.failing_since, w.disabled_at, coalesce(w.disabled_reason, '')
 	FROM webhook_endpoints w LEFT JOIN operators o ON o.id = w.operator_id LEFT JOIN users c ON c.id = w.created_by`
 
 func scanWebhook(r pgx.CollectableRow) (webhook.Endpoint, error) {
 	var e webhook.Endpoint
 	var kinds []string
-	err := r.Scan(&e.ID, &e.Tenant.NCO, &e.Tenant.MinistryCode, &e.Tenant.OperatorID, &e.Tenant.SectorCode, &e.TenantName,
+	err := r.Scan(&e.ID, &e.Tenant.NCO, &e.Tenant.MinistryCode, &e.Tenant.OperatorID, &e.Tenant.SectorCode, &e.TenantName.Ja, &e.TenantName.En,
 		&e.URL, &e.Description, &kinds, &e.CreatedBy, &e.CreatorName, &e.CreatedAt, &e.ConsecutiveFailures, &e.FailingSince,
 		&e.DisabledAt, &e.DisabledReason)
 	for _, k := range kinds {

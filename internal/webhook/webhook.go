@@ -63,7 +63,7 @@ func (t Tenant) Resource() authz.Resource {
 type Endpoint struct {
 	ID          int64
 	Tenant      Tenant
-	TenantName  string // the ministry's or operator's name, for the pages
+	TenantName  kijun.Text // the operator's name, for the pages
 	URL         string
 	Description string
 	Kinds       []notify.Kind
