@@ -1,3 +1,8 @@
+DELETE FROM notification_prefs WHERE kind = 'webhook.disabled';
+ALTER TABLE notification_prefs DROP CONSTRAINT notification_prefs_mandatory;
+ALTER TABLE notification_prefs ADD CONSTRAINT notification_prefs_mandatory
+  CHECK (NOT (kind IN ('grant.given', 'grant.revoked') AND delivery = 'off'));
+DELETE FROM notifications WHERE kind = 'webhook.disabled';
 DROP POLICY notifications_insert ON notifications;
 CREATE POLICY notifications_insert ON notifications FOR INSERT
   WITH CHECK ((kijun_user_id() IS NOT NULL OR kijun_system()) AND (

@@ -139,3 +139,8 @@ CREATE POLICY notifications_insert ON notifications FOR INSERT
       ELSE EXISTS (SELECT 1 FROM kijun_scope_grants(ministry_code, sector_code, operator_id) s
                    WHERE s.user_id = notifications.user_id)
     END));
+
+-- The notice is mandatory (notify.Mandatory): it cannot be turned off.
+ALTER TABLE notification_prefs DROP CONSTRAINT notification_prefs_mandatory;
+ALTER TABLE notification_prefs ADD CONSTRAINT notification_prefs_mandatory
+  CHECK (NOT (kind IN ('grant.given', 'grant.revoked', 'webhook.disabled') AND delivery = 'off'));
