@@ -93,7 +93,9 @@ CREATE POLICY webhook_events_read ON webhook_events FOR SELECT
 -- Whoever makes a change writes its event, in a scope it sees.
 CREATE POLICY webhook_events_insert ON webhook_events FOR INSERT
   WITH CHECK (kijun_system() OR kijun_user_id() IS NOT NULL AND kijun_event_visible(ministry_code, sector_code, operator_id));
-GRANT SELECT, INSERT ON webhook_events TO kijun_app;
+-- The purge job deletes old events as the system.
+CREATE POLICY webhook_events_purge ON webhook_events FOR DELETE USING (kijun_system());
+GRANT SELECT, INSERT, DELETE ON webhook_events TO kijun_app;
 GRANT USAGE ON SEQUENCE webhook_events_id_seq TO kijun_app;
 
 -- One event sent to one endpoint: its state, attempts and the last
@@ -122,7 +124,7 @@ CREATE POLICY webhook_deliveries_read ON webhook_deliveries FOR SELECT
   USING (kijun_system() OR kijun_webhook_tenant(nco, ministry_code, operator_id));
 CREATE POLICY webhook_deliveries_write ON webhook_deliveries FOR ALL
   USING (kijun_system()) WITH CHECK (kijun_system());
-GRANT SELECT, INSERT, UPDATE ON webhook_deliveries TO kijun_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_deliveries TO kijun_app;
 
 -- The purge job (jobs.PurgeAPI) deletes kept idempotent responses once
 -- they are old, as the system.

@@ -16,14 +16,24 @@ const PurgeAPIName = "purge-api"
 // (docs/api.md): a retry of the same key later than that runs again.
 const IdempotencyKeep = 24 * time.Hour
 
+// WebhookLogKeep is how long the webhook delivery log (and the events it
+// sent) is kept (docs/webhooks.md).
+const WebhookLogKeep = 30 * 24 * time.Hour
+
 // PurgeAPI is the hourly job (once across instances) that deletes the
 // API's kept idempotent responses older than IdempotencyKeep counted from
-// the period's start, and clears rate counts of windows that old
-// (postgres.PurgeAPI).
+// the period's start, clears rate counts of windows that old
+// (postgres.PurgeAPI), and deletes finished webhook deliveries and their
+// events older than WebhookLogKeep (postgres.PurgeWebhooks).
 func PurgeAPI() Job {
 	return Job{Name: PurgeAPIName, Every: time.Hour,
 		Run: func(ctx context.Context, tx pgx.Tx, period time.Time) (any, error) {
 			keys, windows, err := postgres.PurgeAPI(ctx, tx, period.Add(-IdempotencyKeep))
-			return map[string]int64{"idempotency_keys": keys, "rate_windows": windows}, err
+			if err != nil {
+				return nil, err
+			}
+			deliveries, events, err := postgres.PurgeWebhooks(ctx, tx, period.Add(-WebhookLogKeep))
+			return map[string]int64{"idempotency_keys": keys, "rate_windows": windows,
+				"webhook_deliveries": deliveries, "webhook_events": events}, err
 		}}
 }

@@ -46,6 +46,25 @@ func TestPurgeAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Webhooks: an old finished delivery and its event go, a pending old
+	// one and a recent one stay, and so do their events.
+	var ep int64
+	if err := db.Owner.QueryRow(ctx, `INSERT INTO webhook_endpoints (nco, url, kinds, secret, created_by, created_at)
+		VALUES (true, 'https://hooks.example.com/', '{plan.returned}', '\x000102030405060708090a0b0c0d0e0f', $1, $2) RETURNING id`,
+		uid, now.Add(-90*24*time.Hour)).Scan(&ep); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []struct {
+		status string
+		age    time.Duration
+	}{{"succeeded", 31 * 24 * time.Hour}, {"pending", 31 * 24 * time.Hour}, {"failed", 29 * 24 * time.Hour}} {
+		if _, err := db.Owner.Exec(ctx, `WITH ev AS (INSERT INTO webhook_events (kind, ministry_code, link, created_at)
+				VALUES ('plan.returned', 'METI', '/plans', $3) RETURNING id)
+			INSERT INTO webhook_deliveries (endpoint_id, event_id, nco, kind, status, created_at)
+			SELECT $1, ev.id, true, 'plan.returned', $2, $3 FROM ev`, ep, d.status, now.Add(-d.age)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
 	if ran, err := s.RunDue(ctx, jobs.PurgeAPI()); err != nil || !ran {
 		t.Fatalf("purge: ran %v, %v", ran, err)
@@ -73,7 +92,12 @@ func TestPurgeAPI(t *testing.T) {
 	if err := db.Owner.QueryRow(ctx, `SELECT detail::text FROM job_runs WHERE job = 'purge-api'`).Scan(&detail); err != nil {
 		t.Fatal(err)
 	}
-	if detail != `{"rate_windows": 1, "idempotency_keys": 1}` {
+	var deliveries, events int
+	db.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM webhook_deliveries), (SELECT count(*) FROM webhook_events)`).Scan(&deliveries, &events)
+	if deliveries != 2 || events != 2 {
+		t.Errorf("after the purge: %d deliveries, %d events; want 2, 2", deliveries, events)
+	}
+	if detail != `{"rate_windows": 1, "webhook_events": 1, "idempotency_keys": 1, "webhook_deliveries": 1}` {
 		t.Errorf("job_runs detail %s", detail)
 	}
 }

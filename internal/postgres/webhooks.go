@@ -392,3 +392,20 @@ func LockWebhookDelivery(ctx context.Context, tx pgx.Tx, id int64) error {
 	_, err := tx.Exec(ctx, `SELECT 1 FROM webhook_deliveries WHERE id = $1 FOR UPDATE`, id)
 	return err
 }
+
+// PurgeWebhooks deletes, in tx (a system transaction), the delivery log
+// rows finished (not pending) before keepBefore and then the events
+// older than that which no delivery refers to. It returns how many of each.
+func PurgeWebhooks(ctx context.Context, tx pgx.Tx, keepBefore time.Time) (deliveries, events int64, err error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM webhook_deliveries WHERE status <> 'pending' AND created_at < $1`, keepBefore)
+	if err != nil {
+		return 0, 0, err
+	}
+	deliveries = tag.RowsAffected()
+	tag, err = tx.Exec(ctx, `DELETE FROM webhook_events e WHERE e.created_at < $1
+		AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)`, keepBefore)
+	if err != nil {
+		return 0, 0, err
+	}
+	return deliveries, tag.RowsAffected(), nil
+}
