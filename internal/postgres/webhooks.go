@@ -127,6 +127,14 @@ func ListDeliveries(ctx context.Context, tx pgx.Tx, endpointID, before int64, li
 	return pgx.CollectRows(rows, scanDelivery)
 }
 
+// ListDeliveriesAfter returns an endpoint's deliveries with ids above
+// after, in id order, at most limit (the API's cursor pages).
+func ListDeliveriesAfter(ctx context.Context, tx pgx.Tx, endpointID, after int64, limit int) ([]webhook.Delivery, error) {
+	rows, _ := tx.Query(ctx, `SELECT `+deliveryColumns+` WHERE d.endpoint_id = $1 AND d.id > $2 ORDER BY d.id LIMIT $3`,
+		endpointID, after, limit)
+	return pgx.CollectRows(rows, scanDelivery)
+}
+
 // queueWebhookEvents writes, in the transaction of a change, each event of
 // a kind some active endpoint subscribes to (kijun_webhook_kinds; the
 // common case of none costs that one query) and queues its fan-out job.

@@ -437,4 +437,5 @@ func (s *Server) apiRoutes(r chi.Router, raw func(chi.Router, string, string, au
 	}
 	a(http.MethodGet, "/openapi.json", authz.ViewPublic, s.handleOpenAPI)
 	s.apiResourceRoutes(a)
+	s.webhookAPIRoutes(a)
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,94 @@ func (s *Server) webhookRoutes(h routeFunc) {
 	h(http.MethodGet, "/webhooks/{id}", authz.ManageWebhooks, s.handleWebhookShow)
 	h(http.MethodPost, "/webhooks/{id}/delete", authz.ManageWebhooks, s.handleWebhookDelete)
 	h(http.MethodPost, "/webhooks/{id}/enable", authz.ManageWebhooks, s.handleWebhookEnable)
+}
+
+// webhookAPIRoutes are the read-only API routes of webhooks.
+func (s *Server) webhookAPIRoutes(a apiRoute) {
+	a(http.MethodGet, "/webhooks", authz.ManageWebhooks, s.apiWebhooks)
+	a(http.MethodGet, "/webhooks/{id}/deliveries", authz.ManageWebhooks, s.apiWebhookDeliveries)
+}
+
+type apiWebhook struct {
+	ID                  int64      `json:"id"`
+	URL                 string     `json:"url"`
+	Description         string     `json:"description"`
+	NCO                 bool       `json:"nco"`
+	MinistryCode        string     `json:"ministry_code,omitempty"`
+	OperatorID          int64      `json:"operator_id,omitempty"`
+	Kinds               []string   `json:"kinds"`
+	CreatedAt           time.Time  `json:"created_at"`
+	Active              bool       `json:"active"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	DisabledAt          *time.Time `json:"disabled_at,omitempty"`
+	DisabledReason      string     `json:"disabled_reason,omitempty"`
+}
+
+type apiDelivery struct {
+	ID             int64      `json:"id"`
+	WebhookID      string     `json:"webhook_id"`
+	EventID        int64      `json:"event_id"`
+	Kind           string     `json:"kind"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	LastStatusCode int        `json:"last_status_code,omitempty"`
+	LastError      string     `json:"last_error,omitempty"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at,omitempty"`
+	DeliveredAt    *time.Time `json:"delivered_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// apiWebhooks lists the endpoints of the token's own admin tenants.
+func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	out := page[apiWebhook]{Items: []apiWebhook{}}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		list, err := postgres.ListWebhooks(r.Context(), tx, p)
+		for _, e := range list {
+			j := apiWebhook{ID: e.ID, URL: e.URL, Description: e.Description, NCO: e.Tenant.NCO, MinistryCode: e.Tenant.MinistryCode,
+				OperatorID: e.Tenant.OperatorID, Kinds: []string{}, CreatedAt: e.CreatedAt, Active: e.Active(),
+				ConsecutiveFailures: e.ConsecutiveFailures, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason}
+			for _, k := range e.Kinds {
+				j.Kinds = append(j.Kinds, string(k))
+			}
+			out.Items = append(out.Items, j)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiWebhookDeliveries pages one endpoint's delivery log in id order.
+func (s *Server) apiWebhookDeliveries(w http.ResponseWriter, r *http.Request) error {
+	after, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	out := page[apiDelivery]{Items: []apiDelivery{}}
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		e, err := s.loadWebhook(r, tx)
+		if err != nil {
+			return err
+		}
+		list, err := postgres.ListDeliveriesAfter(r.Context(), tx, e.ID, after, limit+1)
+		if len(list) > limit {
+			list = list[:limit]
+			out.NextCursor = nextCursor(list[limit-1].ID)
+		}
+		for _, d := range list {
+			out.Items = append(out.Items, apiDelivery{ID: d.ID, WebhookID: d.WebhookID(), EventID: d.EventID, Kind: string(d.Kind),
+				Status: d.Status, Attempts: d.Attempts, LastStatusCode: d.LastStatusCode, LastError: d.LastError,
+				LastAttemptAt: d.LastAttemptAt, DeliveredAt: d.DeliveredAt, CreatedAt: d.CreatedAt})
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // webhookChoices lists the tenants p may register an endpoint for,

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
@@ -53,6 +54,9 @@ func init() {
 			"GET /webhooks/{id}":         {path: byID("/webhooks/", show, ""), want: allow("GET", 200, admins, nil)},
 			"POST /webhooks/{id}/enable": {path: byID("/webhooks/", show, "/enable"), want: allow("POST", 303, admins, nil)},
 			"POST /webhooks/{id}/delete": {path: byID("/webhooks/", del, "/delete"), want: allow("POST", 303, admins, nil)},
+			// Admin tokens: their own tenant's endpoints only.
+			"GET /api/v1/webhooks":                 {path: fixed("/api/v1/webhooks"), want: apiAllow(200, admins, admins)},
+			"GET /api/v1/webhooks/{id}/deliveries": {path: byID("/api/v1/webhooks/", show, "/deliveries"), want: apiAllow(200, admins, nil)},
 		}
 	})
 }
@@ -114,6 +118,38 @@ func TestWebhookPages(t *testing.T) {
 	if status, page := env.Get(t, admin, "/webhooks/"+itoa64(id)); status != 200 || !strings.Contains(page, "cycle.opened") {
 		t.Errorf("show: %d", status)
 	}
+	// The API: an admin token of the operator lists it and pages its log
+	// (responses validated against the OpenAPI document); a staff token
+	// and another operator's admin token do not see it.
+	if _, err := env.DB.Owner.Exec(ctx, `WITH ev AS (INSERT INTO webhook_events (kind, operator_id, sector_code, link, created_at)
+			SELECT 'assessment.returned', $1, 'electricity', '/assessments/1', now() FROM generate_series(1, 3) RETURNING id)
+		INSERT INTO webhook_deliveries (endpoint_id, event_id, nco, operator_id, kind, status, attempts, last_status_code, created_at)
+		SELECT $2, ev.id, false, $1, 'assessment.returned', 'succeeded', 1, 204, now() FROM ev`, toto, id); err != nil {
+		t.Fatal(err)
+	}
+	c := newContract(t, env)
+	api := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleOperatorAdmin, "", toto)}
+	resp, body := api.do("GET", "/api/v1/webhooks", nil)
+	if m := want(t, resp, body, 200); len(m["items"].([]any)) != 1 {
+		t.Errorf("GET /api/v1/webhooks: %s", body)
+	}
+	resp, body = api.do("GET", "/api/v1/webhooks/"+itoa64(id)+"/deliveries?limit=2", nil)
+	m := want(t, resp, body, 200)
+	if len(m["items"].([]any)) != 2 || m["next_cursor"] == nil {
+		t.Fatalf("first page: %s", body)
+	}
+	resp, body = api.do("GET", "/api/v1/webhooks/"+itoa64(id)+"/deliveries?limit=2&cursor="+m["next_cursor"].(string), nil)
+	if m := want(t, resp, body, 200); len(m["items"].([]any)) != 1 || m["next_cursor"] != nil {
+		t.Errorf("second page: %s", body)
+	}
+	var kita int64
+	env.DB.Owner.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '1010401000002'`).Scan(&kita)
+	for _, tok := range []string{env.Token(t, identity.RoleOperatorStaff, "", toto), env.Token(t, identity.RoleOperatorAdmin, "", kita)} {
+		other := apiCaller{t: t, env: env, contract: c, token: tok}
+		resp, body := other.do("GET", "/api/v1/webhooks/"+itoa64(id)+"/deliveries", nil)
+		want(t, resp, body, 404)
+	}
+
 	if code, _ := post("/webhooks/"+itoa64(id)+"/delete", nil); code != 200 && code != 303 {
 		t.Errorf("delete: %d", code)
 	}
