@@ -15,6 +15,8 @@ import (
 	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/jobs"
 	"github.com/kijun-portal/kijun/internal/mail"
+	"github.com/kijun-portal/kijun/internal/webhook"
+	"github.com/kijun-portal/kijun/internal/webhook/deliver"
 )
 
 // jobsConfig is the scheduler's part of `kijun serve`'s configuration
@@ -49,7 +51,7 @@ func (c *jobsConfig) flags(fs *flag.FlagSet) {
 
 // startJobs starts the scheduler on db (the server's pool) unless it is
 // disabled, and returns a function that stops it and waits.
-func startJobs(ctx context.Context, c jobsConfig, mc config.Mail, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (stop func()) {
+func startJobs(ctx context.Context, c jobsConfig, cfg config.Config, db *pgxpool.Pool, log *slog.Logger, reg prometheus.Registerer) (stop func()) {
 	if !c.Enabled {
 		log.Info("scheduled jobs are off in this instance (JOBS_ENABLED=false)")
 		return func() {}
@@ -58,12 +60,25 @@ func startJobs(ctx context.Context, c jobsConfig, mc config.Mail, db *pgxpool.Po
 	if c.AnchorEvery < 24*time.Hour {
 		at = 0
 	}
+	mc := cfg.Mail
 	log.Info("notification mail", "relay", mc)
 	delivery := &mail.Delivery{DB: db, Sender: mail.New(mc, log), BaseURL: mc.BaseURL}
+	workers := []func(*river.Workers){delivery.Register}
+	// Outgoing webhooks: with WEBHOOK_SECRET_KEY only (docs/webhooks.md);
+	// without it no endpoint exists to send to.
+	if box, err := webhook.NewBox(cfg.WebhookSecretKey); err == nil {
+		if cfg.WebhookAllowLoopback {
+			log.Warn("webhooks may reach loopback addresses (WEBHOOK_ALLOW_LOOPBACK): for tests only")
+		}
+		sender := &deliver.Sender{DB: db, Box: box, Log: log, AllowLoopback: cfg.WebhookAllowLoopback}
+		workers = append(workers, sender.Register)
+	} else {
+		log.Info("outgoing webhooks are off", "reason", err.Error())
+	}
 	s := &jobs.Scheduler{DB: db, Log: log,
 		Jobs: []jobs.Job{jobs.AuditAnchor(c.AnchorEvery, at, log, c.AnchorFile), mail.DigestJob(), jobs.Reminders(),
-			jobs.BulletinAcks(), jobs.CatalogsInForce()},
-		Workers: []func(*river.Workers){delivery.Register}}
+			jobs.BulletinAcks(), jobs.CatalogsInForce(), jobs.PurgeAPI()},
+		Workers: workers}
 	if reg != nil {
 		if err := s.Register(reg); err != nil {
 			log.Warn("job metrics not registered", "err", err.Error())

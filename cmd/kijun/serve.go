@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg config.Config, dev *server.DevIdentity, read
 	if dev != nil {
 		log.Warn("the development identity provider is on: anyone can sign in as a demo user; never do this in production")
 	}
-	defer startJobs(ctx, jobsCfg, cfg.Mail, db, log, prometheus.DefaultRegisterer)()
+	defer startJobs(ctx, jobsCfg, cfg, db, log, prometheus.DefaultRegisterer)()
 	go srv.DiscoverProviders(ctx) // once listening: the development provider is served here
 	log.Info("serving", "addr", l.Addr().String(), "base_url", cfg.BaseURL)
 	if ready != nil {

@@ -448,7 +448,46 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 	if ok, known := canAnnualReport(p, a, r); known { // the annual report (issue 20)
 		return ok
 	}
+	if ok, known := canWebhooks(p, a, r); known { // outgoing webhooks (issue 19)
+		return ok
+	}
 	return false
+}
+
+// ManageWebhooks: register, list, delete and turn on again the outgoing
+// webhook endpoints of the admin's own tenant, and read their delivery
+// log (NCO, ministry or operator admins; docs/webhooks.md).
+const ManageWebhooks Action = "webhooks.manage"
+
+// canWebhooks is the policy of outgoing webhooks: on a route (no
+// resource) any admin; on a ministry's or operator's endpoint, that
+// tenant's admins. The NCO's endpoints are CanManageWebhook's.
+func canWebhooks(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
+	if a != ManageWebhooks {
+		return false, false
+	}
+	switch {
+	case r.any():
+		return p.NCOAdmin || len(p.AdminMinistries) > 0 || len(p.AdminOperators) > 0, true
+	case r.OperatorID != 0:
+		return slices.Contains(p.AdminOperators, r.OperatorID), true
+	case r.MinistryCode != "":
+		return slices.Contains(p.AdminMinistries, r.MinistryCode), true
+	}
+	return false, true
+}
+
+// CanManageWebhook reports whether p may manage an endpoint of the tenant
+// nco / r: the NCO's by NCO admins, a ministry's or operator's by its own
+// admins only (a ministry admin manages no operator's endpoint).
+func CanManageWebhook(p *identity.Principal, nco bool, r Resource) bool {
+	if !p.SignedIn() {
+		return false
+	}
+	if nco {
+		return p.NCOAdmin && r.any()
+	}
+	return !r.any() && Can(p, ManageWebhooks, r)
 }
 
 // inMinistryScope: r is one of the ministries, or in one of the sectors

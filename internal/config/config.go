@@ -49,6 +49,14 @@ type Config struct {
 	// APIRateLimit is how many API requests one token may make per
 	// minute (API_RATE_LIMIT; docs/api.md).
 	APIRateLimit int
+	// WebhookSecretKey encrypts webhook signing secrets at rest: the
+	// base64 of 32 bytes (WEBHOOK_SECRET_KEY; docs/webhooks.md). Without
+	// it no endpoint can be registered and none is sent to.
+	WebhookSecretKey string
+	// WebhookAllowLoopback lets webhooks reach loopback addresses, and
+	// http:// to them (WEBHOOK_ALLOW_LOOPBACK=true): for tests and local
+	// development only; never in production (SSRF).
+	WebhookAllowLoopback bool
 	// Now is the clock the server takes the time from (nil: time.Now):
 	// sign-in flows, idle sessions, today's date, the fiscal year. Not a
 	// setting: tests set it instead of waiting.
@@ -74,6 +82,8 @@ func FromEnv() Config {
 			TLS: env("SMTP_TLS", "starttls"), From: os.Getenv("MAIL_FROM")},
 	}
 	c.Mail.Port, _ = strconv.Atoi(env("SMTP_PORT", "587"))
+	c.WebhookSecretKey = os.Getenv("WEBHOOK_SECRET_KEY")
+	c.WebhookAllowLoopback = os.Getenv("WEBHOOK_ALLOW_LOOPBACK") == "true"
 	if c.APIRateLimit, _ = strconv.Atoi(env("API_RATE_LIMIT", "600")); c.APIRateLimit <= 0 {
 		c.APIRateLimit = 600
 	}

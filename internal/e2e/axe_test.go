@@ -262,8 +262,18 @@ func axeFixtures(t *testing.T, env *servertest.Env, now time.Time) func(route st
 		}
 		return out
 	}
+	// A webhook endpoint of METI with a delivery in its log.
+	if _, err := env.DB.Owner.Exec(ctx, `WITH e AS (INSERT INTO webhook_endpoints (ministry_code, url, kinds, secret, created_by, created_at)
+			VALUES ('METI', 'https://hooks.example.com/kijun', '{assessment.review_waiting}', '\x000102030405060708090a0b0c0d0e0f',
+			(SELECT min(id) FROM users), now()) RETURNING id),
+		ev AS (INSERT INTO webhook_events (kind, ministry_code, link, created_at) VALUES ('plan.returned', 'METI', '/plans', now()) RETURNING id)
+		INSERT INTO webhook_deliveries (endpoint_id, event_id, nco, ministry_code, kind, status, attempts, last_status_code, last_attempt_at, created_at)
+		SELECT e.id, ev.id, false, 'METI', 'assessment.review_waiting', 'succeeded', 2, 204, now(), now() FROM e, ev`); err != nil {
+		t.Fatalf("webhook fixture: %v", err)
+	}
 	// Each parameter, by the path before it: the values to try.
 	values := map[string][]string{
+		"/webhooks/{id}":                       ids(`SELECT id::text FROM webhook_endpoints ORDER BY id`),
 		"/users/{id}":                          ids(`SELECT id::text FROM users ORDER BY id`),
 		"/operators/{id}":                      ids(`SELECT id::text FROM operators ORDER BY id`),
 		"/operators/{id}/corrections/{kind}":   {"contacts", "systems"},

@@ -21,6 +21,7 @@ var kindParams = map[notify.Kind][]string{
 	notify.EvaluationAnswered: {"Ministry", "Sector", "Year"}, notify.CatalogPublished: {"Catalog", "Version"},
 	notify.CatalogConsultationOpened: {"Catalog", "Version"}, notify.CatalogDecided: {"Catalog", "Version"},
 	notify.GrantGiven: {"Role"}, notify.GrantRevoked: {"Role"},
+	notify.WebhookDisabled:    {"URL"},
 	notify.AssessmentExtended: {"Operator", "Year", "Date"},
 	notify.ReminderDue:        {"Operator", "Year", "Due", "Days"}, notify.ReminderOverdue: {"Operator", "Year", "Due", "Days"},
 	notify.BulletinPublished: {"Title", "Sender"}, notify.BulletinAckDue: {"Title", "Sender", "Due"},

@@ -42,13 +42,14 @@ const (
 	// Catalog governance (docs/catalog-governance.md): to the ministries.
 	CatalogConsultationOpened Kind = "catalog.consultation_opened" // a version is open for comment
 	CatalogDecided            Kind = "catalog.decided"             // a version was decided (in force from its 施行日)
+	WebhookDisabled           Kind = "webhook.disabled"            // an endpoint kept failing: to the admin who registered it
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
 var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended,
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
 	EvaluationPublished, EvaluationAnswered, CatalogPublished, CatalogConsultationOpened, CatalogDecided,
-	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, GrantGiven, GrantRevoked}
+	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, GrantGiven, GrantRevoked, WebhookDisabled}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -90,7 +91,13 @@ func (k Kind) Audience() authz.Action {
 
 // Personal reports whether k is told to the one user it is about (a
 // grant notice) rather than to the people of a tenant.
-func (k Kind) Personal() bool { return k == GrantGiven || k == GrantRevoked }
+func (k Kind) Personal() bool { return k == GrantGiven || k == GrantRevoked || k == WebhookDisabled }
+
+// Told reports whether p, one of the people of e's scope, would be told of
+// e (outgoing webhooks ask it for a tenant: internal/webhook).
+func Told(p *identity.Principal, e Event) bool {
+	return !e.Kind.Personal() && authz.Can(p, e.audience(), e.Scope)
+}
 
 // audience is the action of this event: a comment by the reviewed side
 // goes to its reviewers (the ministry for an assessment, the NCO's admins
@@ -182,8 +189,8 @@ const (
 var Deliveries = []Delivery{Immediate, Digest, Off}
 
 // Mandatory lists the kinds a user cannot turn off: a change to one's own
-// access is always told.
-var Mandatory = []Kind{GrantGiven, GrantRevoked}
+// access, or an endpoint of one's disabled, is always told.
+var Mandatory = []Kind{GrantGiven, GrantRevoked, WebhookDisabled}
 
 // Allowed reports whether d is a valid choice for k.
 func (k Kind) Allowed(d Delivery) bool {

@@ -25,6 +25,9 @@ import (
 // the same few round trips: the candidates of every event, the ids, the
 // rows and the jobs, each in one statement.
 func Notify(ctx context.Context, tx pgx.Tx, events ...notify.Event) ([]notify.Note, error) {
+	if err := queueWebhookEvents(ctx, tx, events); err != nil {
+		return nil, err
+	}
 	cands, err := scopePrincipals(ctx, tx, events)
 	if err != nil {
 		return nil, err

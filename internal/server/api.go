@@ -429,8 +429,13 @@ func (s *Server) apiRoutes(r chi.Router, raw func(chi.Router, string, string, au
 		if method == http.MethodPost {
 			fn = s.idempotent(fn)
 		}
-		raw(r, method, apiPrefix+pattern, action, s.apiAuthorize(action, fn))
+		h := s.apiAuthorize(action, fn)
+		raw(r, method, apiPrefix+pattern, action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			markRetired(w, r, method, pattern)
+			h.ServeHTTP(w, r)
+		}))
 	}
 	a(http.MethodGet, "/openapi.json", authz.ViewPublic, s.handleOpenAPI)
 	s.apiResourceRoutes(a)
+	s.webhookAPIRoutes(a)
 }

@@ -74,6 +74,7 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		{authz.ViewAudit, layout.NavLink{Label: "nav.audit", Href: "/audit"}},
 		{authz.ViewDeadJobs, layout.NavLink{Label: "nav.dead_jobs", Href: "/admin/jobs"}},
 		{authz.ManageTokens, layout.NavLink{Label: "nav.tokens", Href: "/tokens"}},
+		{authz.ManageWebhooks, layout.NavLink{Label: "nav.webhooks", Href: "/webhooks"}},
 	} {
 		if authz.Can(p, n.action, authz.Resource{}) {
 			c.Nav = append(c.Nav, n.link)

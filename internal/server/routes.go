@@ -121,6 +121,7 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 
 	// API tokens and the API's reference page (docs/api.md).
 	s.tokenRoutes(h)
+	s.webhookRoutes(h)
 	h(http.MethodGet, "/api", authz.ViewPublic, s.handleAPIReference)
 }
 

@@ -78,6 +78,9 @@ func NewOn(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool) *Env {
 }
 
 // NewWith is NewOn with a chance to change the configuration.
+// WebhookTestKey is the test servers' WEBHOOK_SECRET_KEY.
+const WebhookTestKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+
 func NewWith(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool, change func(*config.Config)) *Env {
 	t.Helper()
 	ctx := context.Background()
@@ -89,6 +92,8 @@ func NewWith(t testing.TB, db *pgtest.DB, pool *pgxpool.Pool, change func(*confi
 		DatabaseURL: db.OwnerURL, AppDatabaseURL: db.AppURL, ShutdownTimeout: time.Second,
 		BaseURL:     "http://" + hs.Listener.Addr().String(),
 		SessionIdle: 30 * time.Minute, SessionAbsolute: 12 * time.Hour,
+		// Webhooks: a fixed test key; test receivers listen on loopback.
+		WebhookSecretKey: WebhookTestKey, WebhookAllowLoopback: true,
 	}
 	change(&cfg)
 	logs := &Logs{}

@@ -1,0 +1,302 @@
+package server
+
+import (
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/webhook"
+	"github.com/kijun-portal/kijun/web/pages/webhooks"
+)
+
+// Outgoing webhooks (docs/webhooks.md): an admin registers, lists,
+// deletes and turns on again the endpoints of its own tenant and reads
+// their delivery log.
+func (s *Server) webhookRoutes(h routeFunc) {
+	h(http.MethodGet, "/webhooks", authz.ManageWebhooks, s.handleWebhookIndex)
+	h(http.MethodPost, "/webhooks", authz.ManageWebhooks, s.handleWebhookCreate)
+	h(http.MethodGet, "/webhooks/{id}", authz.ManageWebhooks, s.handleWebhookShow)
+	h(http.MethodPost, "/webhooks/{id}/delete", authz.ManageWebhooks, s.handleWebhookDelete)
+	h(http.MethodPost, "/webhooks/{id}/enable", authz.ManageWebhooks, s.handleWebhookEnable)
+}
+
+// webhookAPIRoutes are the read-only API routes of webhooks.
+func (s *Server) webhookAPIRoutes(a apiRoute) {
+	a(http.MethodGet, "/webhooks", authz.ManageWebhooks, s.apiWebhooks)
+	a(http.MethodGet, "/webhooks/{id}/deliveries", authz.ManageWebhooks, s.apiWebhookDeliveries)
+}
+
+type apiWebhook struct {
+	ID                  int64      `json:"id"`
+	URL                 string     `json:"url"`
+	Description         string     `json:"description"`
+	NCO                 bool       `json:"nco"`
+	MinistryCode        string     `json:"ministry_code,omitempty"`
+	OperatorID          int64      `json:"operator_id,omitempty"`
+	Kinds               []string   `json:"kinds"`
+	CreatedAt           time.Time  `json:"created_at"`
+	Active              bool       `json:"active"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	DisabledAt          *time.Time `json:"disabled_at,omitempty"`
+	DisabledReason      string     `json:"disabled_reason,omitempty"`
+}
+
+type apiDelivery struct {
+	ID             int64      `json:"id"`
+	WebhookID      string     `json:"webhook_id"`
+	EventID        int64      `json:"event_id"`
+	Kind           string     `json:"kind"`
+	Status         string     `json:"status"`
+	Attempts       int        `json:"attempts"`
+	LastStatusCode int        `json:"last_status_code,omitempty"`
+	LastError      string     `json:"last_error,omitempty"`
+	LastAttemptAt  *time.Time `json:"last_attempt_at,omitempty"`
+	DeliveredAt    *time.Time `json:"delivered_at,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// apiWebhooks lists the endpoints of the token's own admin tenants.
+func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	out := page[apiWebhook]{Items: []apiWebhook{}}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		list, err := postgres.ListWebhooks(r.Context(), tx, p)
+		for _, e := range list {
+			j := apiWebhook{ID: e.ID, URL: e.URL, Description: e.Description, NCO: e.Tenant.NCO, MinistryCode: e.Tenant.MinistryCode,
+				OperatorID: e.Tenant.OperatorID, Kinds: []string{}, CreatedAt: e.CreatedAt, Active: e.Active(),
+				ConsecutiveFailures: e.ConsecutiveFailures, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason}
+			for _, k := range e.Kinds {
+				j.Kinds = append(j.Kinds, string(k))
+			}
+			out.Items = append(out.Items, j)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiWebhookDeliveries pages one endpoint's delivery log in id order.
+func (s *Server) apiWebhookDeliveries(w http.ResponseWriter, r *http.Request) error {
+	after, limit, err := pageParams(r)
+	if err != nil {
+		return err
+	}
+	out := page[apiDelivery]{Items: []apiDelivery{}}
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		e, err := s.loadWebhook(r, tx)
+		if err != nil {
+			return err
+		}
+		list, err := postgres.ListDeliveriesAfter(r.Context(), tx, e.ID, after, limit+1)
+		if len(list) > limit {
+			list = list[:limit]
+			out.NextCursor = nextCursor(list[limit-1].ID)
+		}
+		for _, d := range list {
+			out.Items = append(out.Items, apiDelivery{ID: d.ID, WebhookID: d.WebhookID(), EventID: d.EventID, Kind: string(d.Kind),
+				Status: d.Status, Attempts: d.Attempts, LastStatusCode: d.LastStatusCode, LastError: d.LastError,
+				LastAttemptAt: d.LastAttemptAt, DeliveredAt: d.DeliveredAt, CreatedAt: d.CreatedAt})
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// webhookChoices lists the tenants p may register an endpoint for,
+// asking the policy (authz.CanManageWebhook) for each.
+func webhookChoices(p *identity.Principal) []webhooks.Choice {
+	var out []webhooks.Choice
+	if authz.CanManageWebhook(p, true, authz.Resource{}) {
+		out = append(out, webhooks.Choice{Value: "nco", Tenant: webhook.Tenant{NCO: true}})
+	}
+	for _, m := range p.AdminMinistries {
+		if authz.CanManageWebhook(p, false, authz.Resource{MinistryCode: m}) {
+			out = append(out, webhooks.Choice{Value: "ministry:" + m, Tenant: webhook.Tenant{MinistryCode: m}})
+		}
+	}
+	for _, g := range p.Grants {
+		if g.Role == identity.RoleOperatorAdmin && authz.CanManageWebhook(p, false, authz.Resource{OperatorID: g.OperatorID}) {
+			out = append(out, webhooks.Choice{Value: "operator:" + itoa(g.OperatorID),
+				Tenant: webhook.Tenant{OperatorID: g.OperatorID, SectorCode: g.SectorCode}, Name: g.OperatorName})
+		}
+	}
+	return out
+}
+
+// webhookBox is the secret key's box, or nil when none is configured.
+func (s *Server) webhookBox() *webhook.Box {
+	b, err := webhook.NewBox(s.cfg.WebhookSecretKey)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func (s *Server) handleWebhookIndex(w http.ResponseWriter, r *http.Request) error {
+	return s.renderWebhooks(w, r, http.StatusOK, webhooks.IndexView{})
+}
+
+func (s *Server) renderWebhooks(w http.ResponseWriter, r *http.Request, status int, v webhooks.IndexView) error {
+	p := principal(r)
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		v.Endpoints, err = postgres.ListWebhooks(r.Context(), tx, p)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if v.Ministries, err = s.ministryNames(r); err != nil {
+		return err
+	}
+	v.Choices, v.Kinds, v.Off = webhookChoices(p), webhook.Kinds(), s.webhookBox() == nil
+	return s.render(w, r, status, webhooks.Index(v))
+}
+
+// handleWebhookCreate registers an endpoint and shows its signing secret
+// on the page it returns, once (stored only encrypted).
+func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	box := s.webhookBox()
+	if box == nil {
+		return s.renderWebhooks(w, r, http.StatusServiceUnavailable, webhooks.IndexView{})
+	}
+	_ = r.ParseForm()
+	f := webhooks.Form{URL: strings.TrimSpace(r.PostFormValue("url")), Description: strings.TrimSpace(r.PostFormValue("description")),
+		Choice: r.PostFormValue("choice"), Kinds: r.PostForm["kinds"], Errors: map[string]string{}}
+	if id := webhook.URLProblem(f.URL, s.cfg.WebhookAllowLoopback); id != "" {
+		f.Errors["url"] = id
+	}
+	if len([]rune(f.Description)) > webhook.MaxDescription || kijun.TextProblem(f.Description) != "" {
+		f.Errors["description"] = "webhooks.error.description"
+	}
+	var chosen *webhooks.Choice
+	for _, c := range webhookChoices(p) {
+		if c.Value == f.Choice {
+			chosen = &c
+		}
+	}
+	if chosen == nil {
+		f.Errors["choice"] = "webhooks.error.choice"
+	}
+	var kinds []notify.Kind
+	for _, k := range webhook.Kinds() {
+		if slices.Contains(f.Kinds, string(k)) {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 || len(kinds) != len(f.Kinds) {
+		f.Errors["kinds"] = "webhooks.error.kinds"
+	}
+	if len(f.Errors) > 0 {
+		return s.renderWebhooks(w, r, http.StatusUnprocessableEntity, webhooks.IndexView{Form: f})
+	}
+	raw, text := webhook.NewSecret()
+	e := webhook.Endpoint{Tenant: chosen.Tenant, URL: f.URL, Description: f.Description, Kinds: kinds, CreatedAt: s.now()}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		_, err := postgres.CreateWebhook(r.Context(), tx, p, e, box.Seal(raw), middleware.GetReqID(r.Context()))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return s.renderWebhooks(w, r, http.StatusOK, webhooks.IndexView{Secret: text, Registered: e.URL})
+}
+
+// loadWebhook reads endpoint {id} of the admin's own tenant; another
+// tenant's (or another admin scope's) is not found.
+func (s *Server) loadWebhook(r *http.Request, tx pgx.Tx) (webhook.Endpoint, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return webhook.Endpoint{}, err
+	}
+	e, err := postgres.GetWebhook(r.Context(), tx, id)
+	if err != nil {
+		return e, err
+	}
+	if !authz.CanManageWebhook(principal(r), e.Tenant.NCO, e.Tenant.Resource()) {
+		return e, kijun.ErrNotFound
+	}
+	return e, nil
+}
+
+const deliveryPage = 50
+
+func (s *Server) handleWebhookShow(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var v webhooks.ShowView
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	if before < 0 {
+		before = 0
+	}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		if v.Endpoint, err = s.loadWebhook(r, tx); err != nil {
+			return err
+		}
+		v.Deliveries, err = postgres.ListDeliveries(r.Context(), tx, v.Endpoint.ID, before, deliveryPage+1)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(v.Deliveries) > deliveryPage {
+		v.Deliveries = v.Deliveries[:deliveryPage]
+		v.Older = v.Deliveries[deliveryPage-1].ID
+	}
+	if v.Ministries, err = s.ministryNames(r); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, webhooks.Show(v))
+}
+
+func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		e, err := s.loadWebhook(r, tx)
+		if err != nil {
+			return err
+		}
+		return postgres.DeleteWebhook(r.Context(), tx, p, e, s.now(), middleware.GetReqID(r.Context()))
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/webhooks", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleWebhookEnable(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	var id int64
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		e, err := s.loadWebhook(r, tx)
+		if err != nil {
+			return err
+		}
+		id = e.ID
+		return postgres.EnableWebhook(r.Context(), tx, p, e, middleware.GetReqID(r.Context()))
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/webhooks/"+itoa(id), http.StatusSeeOther)
+	return nil
+}
