@@ -11,7 +11,7 @@ MODULES  := . deploy cmd/kijun-bench
 # it also runs in the other modules.
 STATICCK := $(CURDIR)/.data/tools/staticcheck
 
-.PHONY: dev test check lint tidycheck dockerlint generate css build bench chromium axe
+.PHONY: dev test check lint tidycheck dockerlint generate css build bench chromium axe poppler
 
 ## dev: run the portal with demo data and demo logins on http://localhost:8080
 ## (the dev build tag adds `kijun dev`, the demo data and the development
@@ -26,7 +26,7 @@ build:
 ## test: every check and every test, with the race detector, on real PostgreSQL;
 ## -tags dev so that the server and browser tests sign in at the development
 ## identity provider
-test: check chromium axe
+test: check chromium axe poppler
 	$(GO) test -tags dev -race -count=1 -timeout 30m $(PKGS)
 	$(GO) -C cmd/kijun-bench test -race -count=1 ./...
 	$(GO) -C deploy test -tags dev -count=1 ./...
@@ -105,6 +105,15 @@ axe:
 		command -v npm >/dev/null 2>&1 || { echo "npm is missing: sudo apt-get install npm (the accessibility test needs axe-core)"; exit 1; }; \
 		npm install --prefix .data/tools --no-audit --no-fund --silent axe-core@$(AXE_VERSION) >/dev/null || \
 		{ echo "Could not install axe-core from npm"; exit 1; }; fi
+
+## poppler: the PDF tests read the server's PDFs with pdftotext and pdfinfo
+poppler:
+	@if command -v pdftotext >/dev/null 2>&1 && command -v pdfinfo >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing poppler-utils for the PDF tests (apt-get install poppler-utils)…"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils) >/dev/null || \
+		{ echo "Could not install poppler-utils: run 'sudo apt-get install poppler-utils'"; exit 1; }; \
+	else echo "pdftotext is missing: run 'sudo apt-get install poppler-utils' (the PDF tests need it)"; exit 1; fi
 
 ## chromium: browser tests drive Debian's Chromium; install it when missing
 chromium:
