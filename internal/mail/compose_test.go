@@ -22,6 +22,9 @@ var kindParams = map[notify.Kind][]string{
 	notify.GrantGiven: {"Role"}, notify.GrantRevoked: {"Role"},
 	notify.AssessmentExtended: {"Operator", "Year", "Date"},
 	notify.ReminderDue:        {"Operator", "Year", "Due", "Days"}, notify.ReminderOverdue: {"Operator", "Year", "Due", "Days"},
+	// Incident notices name the report's number only: no detail of any
+	// report, whatever its TLP, reaches a mail (docs/incidents.md).
+	notify.IncidentFiled: {"Ref"}, notify.IncidentUpdated: {"Ref"}, notify.IncidentQuestion: {"Ref"}, notify.IncidentAnswered: {"Ref"},
 }
 
 // TestEveryKindIsWritten: every kind's notice reads in both languages

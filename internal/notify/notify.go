@@ -34,12 +34,17 @@ const (
 	ReminderOverdue     Kind = "reminder.overdue"          // a reminder after the due date: to the operator's users
 	EvaluationAnswered  Kind = "evaluation.answered"       // the ministry's response: to the NCO's evaluators
 	CatalogPublished    Kind = "catalog.published"         // a new baseline version: to ministries and operators
+	IncidentFiled       Kind = "incident.filed"            // a first report: to its ministry and the NCO
+	IncidentUpdated     Kind = "incident.updated"          // an update or the final report: to its ministry and the NCO
+	IncidentQuestion    Kind = "incident.question"         // a recipient asks: to the operator's users
+	IncidentAnswered    Kind = "incident.answered"         // the operator answers: to its ministry and the NCO
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
 var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended,
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
-	EvaluationPublished, EvaluationAnswered, CatalogPublished, GrantGiven, GrantRevoked}
+	EvaluationPublished, EvaluationAnswered, CatalogPublished, IncidentFiled, IncidentUpdated, IncidentQuestion,
+	IncidentAnswered, GrantGiven, GrantRevoked}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -63,6 +68,10 @@ func (k Kind) Audience() authz.Action {
 		return authz.RespondEvaluation
 	case EvaluationAnswered:
 		return authz.EditEvaluations
+	case IncidentFiled, IncidentUpdated, IncidentAnswered:
+		return authz.ReceiveIncident
+	case IncidentQuestion:
+		return authz.FileIncident
 	}
 	return ""
 }

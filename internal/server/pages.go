@@ -66,6 +66,7 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		{authz.ViewCatalog, layout.NavLink{Label: "nav.catalog", Href: "/catalogs"}},
 		{authz.ListOperators, layout.NavLink{Label: "nav.operators", Href: "/operators"}},
 		{authz.ViewReminders, layout.NavLink{Label: "nav.reminders", Href: "/reminders/escalation"}},
+		{authz.ListIncidents, layout.NavLink{Label: "nav.incidents", Href: "/incidents"}},
 		{authz.ViewPlans, layout.NavLink{Label: "nav.plans", Href: "/plans"}},
 		{authz.ViewSectorProfile, layout.NavLink{Label: "nav.sector_profile", Href: "/profile"}},
 		{authz.ListUsers, layout.NavLink{Label: "nav.users", Href: "/users"}},

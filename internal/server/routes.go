@@ -114,6 +114,9 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 	s.noticeRoutes(h)
 	s.reminderRoutes(h)
 
+	// Incident reports (docs/incidents.md).
+	s.incidentRoutes(h)
+
 	// API tokens and the API's reference page (docs/api.md).
 	s.tokenRoutes(h)
 	h(http.MethodGet, "/api", authz.ViewPublic, s.handleAPIReference)
