@@ -14,6 +14,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/exchange"
+	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/incident"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -34,6 +36,8 @@ func (s *Server) incidentRoutes(h routeFunc) {
 	h(http.MethodPost, "/incidents/{id}/summaries", authz.ReceiveIncident, s.handleIncidentSummary)
 	h(http.MethodGet, "/incidents/files/{id}", authz.ViewIncident, s.handleIncidentFileDownload)
 	h(http.MethodGet, "/incident-summaries", authz.ViewIncidentSummaries, s.handleIncidentSummaries)
+	h(http.MethodGet, "/incident-summaries/{id}/stix", authz.ViewIncidentSummaries, s.handleIncidentSummarySTIX)
+	h(http.MethodGet, "/incidents/export", authz.ExportIncidents, s.handleIncidentExport)
 }
 
 // maxIncidentFiles bounds the files of one stage's form, all together.
@@ -58,17 +62,10 @@ func (s *Server) handleIncidentIndex(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	sectors, err := s.sectorNames(r)
-	if err != nil {
-		return err
-	}
-	now := s.now()
 	v := incidents.IndexView{CanFile: authz.Can(p, authz.FileIncident, authz.Resource{}),
 		ShowOwner: p.NCO || len(p.Ministries) > 0, CanExport: authz.Can(p, authz.ExportIncidents, authz.Resource{}), Summaries: true}
-	for _, x := range list {
-		row := incidents.Row{Report: x, SectorName: sectors[x.SectorCode], KindLabel: kindLabel(tpl, x.Kind), DueOn: nextDue(x)}
-		row.DaysOverdue = x.DaysOverdue(row.DueOn, now)
-		v.Rows = append(v.Rows, row)
+	if v.Rows, err = s.incidentRows(r, list, tpl); err != nil {
+		return err
 	}
 	return s.render(w, r, http.StatusOK, incidents.Index(v))
 }
@@ -458,4 +455,117 @@ func (s *Server) handleIncidentSummaries(w http.ResponseWriter, r *http.Request)
 		v.Summaries = append(v.Summaries, incidents.SummaryRow{Summary: sm, SectorName: sectors[sm.SectorCode], KindLabel: kindLabel(tpl, sm.Kind)})
 	}
 	return s.render(w, r, http.StatusOK, incidents.Summaries(v))
+}
+
+// incidentRows are the list's rows of reports.
+func (s *Server) incidentRows(r *http.Request, list []incident.Report, tpl incident.Template) ([]incidents.Row, error) {
+	sectors, err := s.sectorNames(r)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var rows []incidents.Row
+	for _, x := range list {
+		row := incidents.Row{Report: x, SectorName: sectors[x.SectorCode], KindLabel: kindLabel(tpl, x.Kind), DueOn: nextDue(x)}
+		row.DaysOverdue = x.DaysOverdue(row.DueOn, now)
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// handleIncidentExport writes the reports of the ministry's sectors (all
+// for the NCO) as CSV or XLSX, for their own records: never a TLP:RED
+// report (authz.CanIncident), which stays with its named recipients.
+func (s *Server) handleIncidentExport(w http.ResponseWriter, r *http.Request) error {
+	format := r.URL.Query().Get("format")
+	if format != "csv" && format != "xlsx" {
+		return errNotFound
+	}
+	p := principal(r)
+	var list []incident.Report
+	var tpl incident.Template
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
+		if list, err = postgres.ListIncidents(r.Context(), tx, postgres.IncidentFilter{NoRed: true, Limit: 100000}); err != nil {
+			return err
+		}
+		tpl, err = postgres.CurrentIncidentTemplate(r.Context(), tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	list = slices.DeleteFunc(list, func(x incident.Report) bool {
+		return !authz.CanIncident(p, authz.ExportIncidents, authz.Resource{SectorCode: x.SectorCode, OperatorID: x.OperatorID}, x.TLP, false)
+	})
+	rows, err := s.incidentRows(r, list, tpl)
+	if err != nil {
+		return err
+	}
+	l := i18n.From(r.Context())
+	header := incidents.ExportHeader(l)
+	name := "incident-reports-" + s.now().In(kijun.JST).Format("20060102")
+	w.Header().Set("Cache-Control", "no-store")
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		setAttachment(w, name+".csv")
+		cw, err := exchange.NewCSVWriter(w, header)
+		if err != nil {
+			return err
+		}
+		for _, row := range rows {
+			if err := cw.Write(incidents.ExportRecord(l, row)); err != nil {
+				return err
+			}
+		}
+		return cw.Flush()
+	}
+	cols := make([]exchange.Column, len(header))
+	for i, h := range header {
+		cols[i] = exchange.Column{Header: h}
+	}
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	setAttachment(w, name+".xlsx")
+	x, err := exchange.NewXLSXWriter(w, "incident-reports", cols)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		if err := x.Write(incidents.ExportRecord(l, row)); err != nil {
+			x.Close()
+			return err
+		}
+	}
+	return x.Close()
+}
+
+// handleIncidentSummarySTIX sends a summary of the user's audience as a
+// STIX 2.1 bundle (docs/incidents.md, "Interchange"); it holds nothing of
+// the operator, as the summary holds nothing.
+func (s *Server) handleIncidentSummarySTIX(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var sm incident.Summary
+	var tpl incident.Template
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) (err error) {
+		if sm, err = postgres.GetIncidentSummary(r.Context(), tx, id); err != nil {
+			return err
+		}
+		tpl, err = postgres.CurrentIncidentTemplate(r.Context(), tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	l := i18n.From(r.Context())
+	b, err := incident.STIXBundle(sm, l.T("incident.stix.publisher"), l.Pick(kindLabel(tpl, sm.Kind)))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/stix+json;version=2.1")
+	w.Header().Set("Cache-Control", "no-store")
+	setAttachment(w, "incident-summary-"+itoa(sm.ID)+".stix.json")
+	_, err = w.Write(b)
+	return err
 }

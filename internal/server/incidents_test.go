@@ -3,6 +3,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -40,15 +41,18 @@ func init() {
 			files[role] = [2]int64{fx.q(`SELECT id FROM incident_attachments WHERE incident_id = $1`, r[0]),
 				fx.q(`SELECT id FROM incident_attachments WHERE incident_id = $1`, r[1])}
 		}
+		summary := fx.q(`INSERT INTO incident_summaries (tlp, title, body) VALUES ('green', 'matrix summary', 'body') RETURNING id`)
 		operators := []string{"toto-admin", "toto-staff"}
 		recipients := []string{"nco-admin", "nco-analyst", "meti-admin", "meti-staff", "fsa-staff"}
 		return map[string]routeCase{
-			"GET /incidents":            {fixed("/incidents"), allow("GET", 200, withGrant, withGrant)},
-			"GET /incident-summaries":   {fixed("/incident-summaries"), allow("GET", 200, withGrant, withGrant)},
-			"GET /incidents/new":        {fixed("/incidents/new"), allow("GET", 200, operators, operators)},
-			"POST /incidents":           {fixed("/incidents"), allow("POST", 422, operators, operators)}, // empty form: refused with messages
-			"GET /incidents/{id}":       {byID("/incidents/", reports, ""), allow("GET", 200, withGrant, ncos)},
-			"GET /incidents/files/{id}": {byID("/incidents/files/", files, ""), allow("GET", 200, withGrant, ncos)},
+			"GET /incidents":                    {fixed("/incidents"), allow("GET", 200, withGrant, withGrant)},
+			"GET /incident-summaries":           {fixed("/incident-summaries"), allow("GET", 200, withGrant, withGrant)},
+			"GET /incidents/new":                {fixed("/incidents/new"), allow("GET", 200, operators, operators)},
+			"GET /incidents/export":             {fixed("/incidents/export?format=csv"), allow("GET", 200, recipients, recipients)},
+			"GET /incident-summaries/{id}/stix": {fixed(fmt.Sprintf("/incident-summaries/%d/stix", summary)), allow("GET", 200, withGrant, withGrant)},
+			"POST /incidents":                   {fixed("/incidents"), allow("POST", 422, operators, operators)}, // empty form: refused with messages
+			"GET /incidents/{id}":               {byID("/incidents/", reports, ""), allow("GET", 200, withGrant, ncos)},
+			"GET /incidents/files/{id}":         {byID("/incidents/files/", files, ""), allow("GET", 200, withGrant, ncos)},
 			// Empty forms: refused with messages in the own tenant, 404 elsewhere.
 			"POST /incidents/{id}/stages":    {byID("/incidents/", reports, "/stages"), allow("POST", 422, operators, nil)},
 			"POST /incidents/{id}/messages":  {byID("/incidents/", reports, "/messages"), allow("POST", 422, recipients, ncos)},
@@ -133,5 +137,79 @@ func TestIncidentPages(t *testing.T) {
 	status, _, body = postForm(t, env, toto, path+"/stages", final)
 	if status != http.StatusConflict && status != http.StatusUnprocessableEntity {
 		t.Errorf("a stage after the final report: %d", status)
+	}
+}
+
+// TestIncidentSharing: a TLP:GREEN report's anonymised summary reaches
+// another operator of the sector, in the page and as STIX, with nothing of
+// the reporting operator (its name, 法人番号, the users' names); a summary
+// naming the operator is refused next to its field. A TLP:RED report is
+// in no export, gives no summary, and its notices and mails carry only its
+// number.
+func TestIncidentSharing(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	toto, meti, kita := env.SignIn(t, "toto-admin"), env.SignIn(t, "meti-staff"), env.SignIn(t, "kitahama-admin")
+	var op, name, corp string
+	if err := env.DB.Owner.QueryRow(t.Context(), `SELECT id::text, name_ja, corporate_number FROM operators WHERE corporate_number = '2010401000001'`).Scan(&op, &name, &corp); err != nil {
+		t.Fatal(err)
+	}
+	file := func(tlp, title string) string {
+		form := url.Values{"operator": {op}, "tlp": {tlp}, "field.title": {title}, "field.occurred_at": {"2026-12-01T09:30"},
+			"field.noticed_at": {"2026-12-01T10:00"}, "field.kind": {"malware"}, "field.impact_service": {"監視の一部停止"},
+			"field.status": {"investigating"}, "field.contact": {"システム部 東都 五郎"}}
+		status, loc, body := postForm(t, env, toto, "/incidents", form)
+		mustStatus(t, "first report "+tlp, status, http.StatusSeeOther, body)
+		return incidentPath.FindStringSubmatch(loc)[1]
+	}
+	green, red := file("green", "緑の報告の件名"), file("red", "赤の報告の秘密の件名")
+
+	// A summary naming the operator is refused; a clean one is published.
+	status, _, body := postForm(t, env, meti, "/incidents/"+green+"/summaries", url.Values{"sector": {"electricity"},
+		"title": {"電力分野での感染"}, "body": {name + "で感染がありました。"}})
+	mustStatus(t, "summary naming the operator", status, http.StatusUnprocessableEntity, body)
+	if !strings.Contains(body, `id="f-body-error"`) {
+		t.Errorf("refusal not next to the field:\n%.3000s", body)
+	}
+	status, _, body = postForm(t, env, meti, "/incidents/"+green+"/summaries", url.Values{"sector": {"electricity"},
+		"title": {"電力分野での感染"}, "body": {"保守用端末を経由した感染が報告されました。"}})
+	mustStatus(t, "summary", status, http.StatusSeeOther, body)
+	status, _, body = postForm(t, env, meti, "/incidents/"+red+"/summaries", url.Values{"sector": {"electricity"},
+		"title": {"電力分野での感染"}, "body": {"保守用端末"}})
+	mustStatus(t, "summary of a TLP:RED report", status, http.StatusUnprocessableEntity, body)
+
+	_, page := env.Get(t, kita, "/incident-summaries")
+	if !strings.Contains(page, "保守用端末を経由した感染") {
+		t.Fatalf("another operator of the sector does not read the summary:\n%.3000s", page)
+	}
+	var sid string
+	if err := env.DB.Owner.QueryRow(t.Context(), `SELECT max(id)::text FROM incident_summaries`).Scan(&sid); err != nil {
+		t.Fatal(err)
+	}
+	status, stix := env.Get(t, kita, "/incident-summaries/"+sid+"/stix")
+	if status != http.StatusOK || !strings.Contains(stix, `"type": "incident"`) || !strings.Contains(stix, "TLP:GREEN") {
+		t.Errorf("STIX: %d\n%s", status, stix)
+	}
+	people := []string{"東都送配電 管理 五郎", "東都 五郎"}
+	for _, doc := range []string{page, stix} {
+		for _, term := range append([]string{name, corp, "緑の報告の件名"}, people...) {
+			if strings.Contains(doc, term) {
+				t.Errorf("the summary carries %q", term)
+			}
+		}
+	}
+	if status, _ := env.Get(t, kita, "/incidents/"+green); status != http.StatusNotFound {
+		t.Errorf("another operator reads the report: %d", status)
+	}
+
+	// TLP:RED: in no export; notices carry the number only.
+	_, csv := env.Get(t, meti, "/incidents/export?format=csv")
+	if !strings.Contains(csv, "緑の報告の件名") || strings.Contains(csv, "赤の報告") {
+		t.Errorf("export:\n%s", csv)
+	}
+	var leaked int
+	if err := env.DB.Owner.QueryRow(t.Context(), `SELECT count(*) FROM notifications WHERE kind LIKE 'incident.%' AND
+		(params::text LIKE '%赤の報告%' OR params::text LIKE '%' || $1 || '%')`, name).Scan(&leaked); err != nil || leaked != 0 {
+		t.Errorf("notices carry details: %d %v", leaked, err)
 	}
 }

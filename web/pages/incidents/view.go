@@ -5,8 +5,10 @@ package incidents
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/incident"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
@@ -177,4 +179,30 @@ func (v ShowView) bodyFor(q int64) string {
 		return v.AskBody
 	}
 	return ""
+}
+
+// ExportHeader is the header of a ministry's reports as CSV or XLSX.
+func ExportHeader(l *i18n.Localizer) []string {
+	var h []string
+	for _, k := range []string{"ref", "title", "operator", "sector", "kind", "tlp", "status", "stages", "filed", "final_due", "closed", "controls"} {
+		h = append(h, l.T("incident.export."+k))
+	}
+	return h
+}
+
+// ExportRecord is one report of the export, as the list shows it.
+func ExportRecord(l *i18n.Localizer, r Row) []string {
+	date := func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return kijun.ISODate(*t)
+	}
+	closed := ""
+	if r.Report.ClosedAt != nil {
+		closed = kijun.ISODateTime(*r.Report.ClosedAt)
+	}
+	return []string{r.Report.Ref(), r.Report.Title, l.Pick(r.Report.OperatorName), l.Pick(r.SectorName), l.Pick(r.KindLabel),
+		r.Report.TLP.Label(), l.T("incident.status." + string(r.Report.Status)), strconv.Itoa(r.Report.Stages),
+		kijun.ISODateTime(r.Report.FiledAt), date(r.Report.FinalDueOn), closed, strings.Join(r.Report.ControlRefs, ", ")}
 }
