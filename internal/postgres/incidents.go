@@ -15,6 +15,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/dashboard"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/incident"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -561,4 +562,18 @@ func ListReportSummaries(ctx context.Context, tx pgx.Tx, incidentID int64) ([]in
 		FROM incident_summaries s JOIN incident_summary_sources src ON src.summary_id = s.id
 		WHERE src.incident_id = $1 ORDER BY s.id`, incidentID)
 	return pgx.CollectRows(rows, scanSummary)
+}
+
+// IncidentCounts counts the reports the principal may see (RLS) by
+// sector, kind and month of the first report (in Japan), newest month
+// first: the dashboards' figure, suppressed there by
+// dashboard.CountSuppressed.
+func IncidentCounts(ctx context.Context, tx pgx.Tx) ([]dashboard.IncidentCount, error) {
+	rows, _ := tx.Query(ctx, `SELECT sector_code, kind, to_char(filed_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM') AS month, count(*)
+		FROM incidents GROUP BY 1, 2, 3 ORDER BY 3 DESC, 1, 2`)
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.IncidentCount, error) {
+		var c dashboard.IncidentCount
+		err := r.Scan(&c.Sector, &c.Kind, &c.Month, &c.N)
+		return c, err
+	})
 }

@@ -207,6 +207,27 @@ func TestIncidentSharing(t *testing.T) {
 	if !strings.Contains(csv, "緑の報告の件名") || strings.Contains(csv, "赤の報告") {
 		t.Errorf("export:\n%s", csv)
 	}
+	// Dashboards: the counts, under the small-group rule (2 reports < 5),
+	// for the NCO and the ministry; the operator's scorecard lists its own.
+	nco := env.SignIn(t, "nco-analyst")
+	for name, c := range map[string]*http.Client{"national": nco, "ministry": meti} {
+		_, dash := env.Get(t, c, "/dashboards/"+name)
+		if !strings.Contains(dash, "インシデント報告の件数") || !strings.Contains(dash, "5 件未満") {
+			t.Errorf("%s dashboard lacks the suppressed incident count:\n%.2000s", name, dash)
+		}
+		_, fig := env.Get(t, c, "/dashboards/"+name+"/download?figure=incidents&format=csv")
+		if !strings.Contains(fig, "5 件未満") || strings.Contains(fig, ",2\r\n") {
+			t.Errorf("%s download:\n%s", name, fig)
+		}
+	}
+	env.SmallCycle(t, "incident-scorecard", 2031)
+	if _, card := env.Get(t, toto, "/dashboards/scorecard"); !strings.Contains(card, "IR-"+green) || !strings.Contains(card, "IR-"+red) {
+		t.Errorf("the scorecard lacks the operator's reports:\n%.3000s", card)
+	}
+	if _, card := env.Get(t, kita, "/dashboards/scorecard"); strings.Contains(card, "IR-"+green) {
+		t.Error("another operator's scorecard lists the reports")
+	}
+
 	var leaked int
 	if err := env.DB.Owner.QueryRow(t.Context(), `SELECT count(*) FROM notifications WHERE kind LIKE 'incident.%' AND
 		(params::text LIKE '%赤の報告%' OR params::text LIKE '%' || $1 || '%')`, name).Scan(&leaked); err != nil || leaked != 0 {
