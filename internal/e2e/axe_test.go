@@ -272,6 +272,9 @@ func axeFixtures(t *testing.T, env *servertest.Env, now time.Time) func(route st
 		"/evaluations/{id}":                    ids(`SELECT id::text FROM plan_evaluations ORDER BY id`),
 		"/sectors/{code}":                      ids(`SELECT code FROM sectors ORDER BY code`),
 		"/dashboards/sectors/{code}":           ids(`SELECT code FROM sectors ORDER BY code`),
+		"/incidents/{id}":                      ids(`SELECT id::text FROM incidents ORDER BY id`),
+		"/incidents/files/{id}":                ids(`SELECT id::text FROM incident_attachments ORDER BY id`),
+		"/incident-summaries/{id}":             ids(`SELECT id::text FROM incident_summaries ORDER BY id`),
 	}
 	param := regexp.MustCompile(`\{[a-z]+\}`)
 	return func(route string) []string {
