@@ -272,6 +272,9 @@ const (
 	// ViewIncidentSummaries: the sanitised summaries of one's audience
 	// (everyone with a role; RLS picks the audience).
 	ViewIncidentSummaries Action = "incidents.summaries"
+	// ManageIncidentTemplates: read and publish versions of the report
+	// template (NCO admins).
+	ManageIncidentTemplates Action = "incidents.templates"
 )
 
 // canIncidents is the policy of the incident actions (see above).
@@ -287,6 +290,8 @@ func canIncidents(p *identity.Principal, a Action, r Resource) (allowed, known b
 		return p.NCO || ministry, true
 	case ViewIncidentSummaries:
 		return p.HasAnyGrant(), true
+	case ManageIncidentTemplates:
+		return p.NCOAdmin, true
 	}
 	return false, false
 }

@@ -577,3 +577,12 @@ func IncidentCounts(ctx context.Context, tx pgx.Tx) ([]dashboard.IncidentCount, 
 		return c, err
 	})
 }
+
+// IncidentTemplateDefinition returns the latest template's version and
+// its definition as stored.
+func IncidentTemplateDefinition(ctx context.Context, tx pgx.Tx) (int, []byte, error) {
+	var version int
+	var def []byte
+	err := tx.QueryRow(ctx, `SELECT version, definition FROM incident_templates ORDER BY version DESC LIMIT 1`).Scan(&version, &def)
+	return version, def, err
+}

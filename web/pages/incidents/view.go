@@ -29,6 +29,7 @@ type IndexView struct {
 	ShowOwner bool // the recipients' inbox names the operator
 	CanExport bool
 	Summaries bool // link to the summaries
+	Templates bool // link to the report template (NCO admins)
 }
 
 // Form is the stage form: the template's fields with what was typed and
@@ -205,4 +206,13 @@ func ExportRecord(l *i18n.Localizer, r Row) []string {
 	return []string{r.Report.Ref(), r.Report.Title, l.Pick(r.Report.OperatorName), l.Pick(r.SectorName), l.Pick(r.KindLabel),
 		r.Report.TLP.Label(), l.T("incident.status." + string(r.Report.Status)), strconv.Itoa(r.Report.Stages),
 		kijun.ISODateTime(r.Report.FiledAt), date(r.Report.FinalDueOn), closed, strings.Join(r.Report.ControlRefs, ", ")}
+}
+
+// TemplateView is the NCO's page of the report template.
+type TemplateView struct {
+	Template   incident.Template
+	Definition string         // the JSON to edit: the current one, or what was typed
+	Error      string         // message id
+	ErrorArgs  map[string]any // its arguments (what the check found)
+	Published  bool
 }
