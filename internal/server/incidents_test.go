@@ -112,6 +112,13 @@ func TestIncidentPages(t *testing.T) {
 			t.Errorf("%s lists the report", name)
 		}
 	}
+	// Each incident kind is named on the notification settings, in both languages.
+	for _, lang := range []string{"ja", "en"} {
+		_, settings := env.Get(t, toto, "/notifications/settings", "Cookie", "kijun_lang="+lang)
+		if strings.Contains(settings, "notify.kindname.incident") || !strings.Contains(settings, map[string]string{"ja": "インシデント報告への質問", "en": "Question on an incident report"}[lang]) {
+			t.Errorf("settings (%s) lack the incident kinds", lang)
+		}
+	}
 	// The ministry asks; the operator answers.
 	status, _, body = postForm(t, env, meti, path+"/messages", url.Values{"body": {"復旧の見込みを教えてください。"}})
 	mustStatus(t, "question", status, http.StatusSeeOther, body)
