@@ -145,7 +145,7 @@ func TestIncidentPages(t *testing.T) {
 	}
 	status, _, body = postForm(t, env, toto, path+"/stages", final)
 	if status != http.StatusConflict && status != http.StatusUnprocessableEntity {
-		t.Errorf("a stage after the final report: %d", status)
+		t.Errorf("a stage after the final report: %d\n%.2000s", status, body)
 	}
 }
 
