@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/incident"
 )
 
 // Action names something a principal may do.
@@ -378,6 +379,69 @@ func CanIssueToken(p *identity.Principal, role identity.Role, r Resource) bool {
 
 // --- end of the public API ---
 
+// --- Incident reports (issue 18; docs/incidents.md) ---
+const (
+	// ListIncidents / ViewIncident: the reports of the principal's scope —
+	// the NCO all, a ministry its sectors', an operator its own. These
+	// three are a report's named recipients, whatever its TLP.
+	ListIncidents Action = "incidents.list"
+	ViewIncident  Action = "incidents.view"
+	// FileIncident: file, update and close a report, answer questions,
+	// choose its TLP — the operator's own users.
+	FileIncident Action = "incidents.file"
+	// ReceiveIncident: ask questions on a report, narrow its TLP, publish
+	// a sanitised summary — the ministry overseeing the sector, the NCO.
+	ReceiveIncident Action = "incidents.receive"
+	// ExportIncidents: a ministry's reports as CSV/XLSX, a summary as STIX
+	// (ministry for its sectors, the NCO); never a TLP:RED report.
+	ExportIncidents Action = "incidents.export"
+	// ViewIncidentSummaries: the sanitised summaries of one's audience
+	// (everyone with a role; RLS picks the audience).
+	ViewIncidentSummaries Action = "incidents.summaries"
+	// ManageIncidentTemplates: read and publish versions of the report
+	// template (NCO admins).
+	ManageIncidentTemplates Action = "incidents.templates"
+)
+
+// canIncidents is the policy of the incident actions (see above).
+func canIncidents(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
+	ministry := len(p.Ministries) > 0 && (r.any() || p.OverseesSector(r.SectorCode))
+	operator := len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID))
+	switch a {
+	case ListIncidents, ViewIncident:
+		return p.NCO || ministry || operator, true
+	case FileIncident:
+		return operator, true
+	case ReceiveIncident, ExportIncidents:
+		return p.NCO || ministry, true
+	case ViewIncidentSummaries:
+		return p.HasAnyGrant(), true
+	case ManageIncidentTemplates:
+		return p.NCOAdmin, true
+	}
+	return false, false
+}
+
+// CanIncident asks the policy about a report with its TLP 2.0 label: the
+// tenant rule (Can), and what the label allows beyond the named
+// recipients — no export of a TLP:RED report, and a sanitised summary
+// (ReceiveIncident with summarize) only of a report labelled for its
+// community (TLP:GREEN or CLEAR).
+func CanIncident(p *identity.Principal, a Action, r Resource, tlp incident.TLP, summarize bool) bool {
+	if !tlp.Valid() || !Can(p, a, r) {
+		return false
+	}
+	switch {
+	case a == ExportIncidents:
+		return tlp != incident.Red
+	case summarize:
+		return a == ReceiveIncident && tlp.Community()
+	}
+	return true
+}
+
+// --- end of incident reports ---
+
 // Resource is what an action is performed on, as far as tenancy goes. The
 // zero Resource asks "may p do this anywhere at all?".
 type Resource struct {
@@ -449,6 +513,9 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 		return ok
 	}
 	if ok, known := canWebhooks(p, a, r); known { // outgoing webhooks (issue 19)
+		return ok
+	}
+	if ok, known := canIncidents(p, a, r); known { // incident reports (issue 18)
 		return ok
 	}
 	return false

@@ -13,6 +13,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/catalog"
 	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/incident"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
@@ -58,7 +59,33 @@ func SeedWorkflow(ctx context.Context, tx pgx.Tx, now time.Time) error {
 	if err := answerDemo(ctx, tx, "4010001000003", -1, true); err != nil {
 		return err
 	}
-	return answerDemo(ctx, tx, "2010401000001", 8, false)
+	if err := answerDemo(ctx, tx, "2010401000001", 8, false); err != nil {
+		return err
+	}
+	return incidentDemo(ctx, tx)
+}
+
+// incidentDemo files one TLP:GREEN first report of 東都送配電
+// (docs/incidents.md), for its ministry to read and ask about.
+func incidentDemo(ctx context.Context, tx pgx.Tx) error {
+	var opID int64
+	var sector, system string
+	if err := tx.QueryRow(ctx, `SELECT o.id, o.sector_code, coalesce((SELECT name FROM operator_systems s WHERE s.operator_id = o.id
+			ORDER BY sort_order, id LIMIT 1), '') FROM operators o WHERE corporate_number = '2010401000001'`).Scan(&opID, &sector, &system); err != nil {
+		return fmt.Errorf("demo workflow: incident report: %w", err)
+	}
+	p, err := demoPrincipal(ctx, tx, "デモデータ(事業者)", identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: opID, SectorCode: sector})
+	if err != nil {
+		return err
+	}
+	if err := postgres.ActAs(ctx, tx, p); err != nil {
+		return err
+	}
+	_, err = postgres.FileIncident(ctx, tx, p, opID, incident.Green, incident.Values{
+		"title": "配電監視端末での不審な通信の検知", "occurred_at": "2026-11-20T08:40", "noticed_at": "2026-11-20T09:15",
+		"kind": "malware", "systems": system, "impact_service": "配電監視の一部端末を切り離して運用中。供給への影響はない。",
+		"status": "contained", "contact": "情報セキュリティ推進室", "controls": "DE-01"}, nil, 0, "kijun-dev")
+	return err
 }
 
 // answerDemo answers the first n controls (all when n < 0) of the demo

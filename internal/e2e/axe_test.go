@@ -287,6 +287,9 @@ func axeFixtures(t *testing.T, env *servertest.Env, now time.Time) func(route st
 		"/dashboards/sectors/{code}":           ids(`SELECT code FROM sectors ORDER BY code`),
 		"/bulletins/{id}":                      ids(`SELECT id::text FROM bulletins ORDER BY id`),
 		"/inquiries/{id}":                      ids(`SELECT id::text FROM inquiries ORDER BY id`),
+		"/incidents/{id}":                      ids(`SELECT id::text FROM incidents ORDER BY id`),
+		"/incidents/files/{id}":                ids(`SELECT id::text FROM incident_attachments ORDER BY id`),
+		"/incident-summaries/{id}":             ids(`SELECT id::text FROM incident_summaries ORDER BY id`),
 	}
 	param := regexp.MustCompile(`\{[a-z]+\}`)
 	return func(route string) []string {

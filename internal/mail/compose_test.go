@@ -26,6 +26,9 @@ var kindParams = map[notify.Kind][]string{
 	notify.ReminderDue:        {"Operator", "Year", "Due", "Days"}, notify.ReminderOverdue: {"Operator", "Year", "Due", "Days"},
 	notify.BulletinPublished: {"Title", "Sender"}, notify.BulletinAckDue: {"Title", "Sender", "Due"},
 	notify.InquiryAsked: {"Subject", "Operator"}, notify.InquiryAnswered: {"Subject"}, notify.InquiryEscalated: {"Subject", "Ministry"},
+	// Incident notices name the report's number only: no detail of any
+	// report, whatever its TLP, reaches a mail (docs/incidents.md).
+	notify.IncidentFiled: {"Ref"}, notify.IncidentUpdated: {"Ref"}, notify.IncidentQuestion: {"Ref"}, notify.IncidentAnswered: {"Ref"},
 }
 
 // TestEveryKindIsWritten: every kind's notice reads in both languages

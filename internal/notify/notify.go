@@ -43,13 +43,18 @@ const (
 	CatalogConsultationOpened Kind = "catalog.consultation_opened" // a version is open for comment
 	CatalogDecided            Kind = "catalog.decided"             // a version was decided (in force from its 施行日)
 	WebhookDisabled           Kind = "webhook.disabled"            // an endpoint kept failing: to the admin who registered it
+	IncidentFiled             Kind = "incident.filed"              // a first report: to its ministry and the NCO
+	IncidentUpdated           Kind = "incident.updated"            // an update or the final report: to its ministry and the NCO
+	IncidentQuestion          Kind = "incident.question"           // a recipient asks: to the operator's users
+	IncidentAnswered          Kind = "incident.answered"           // the operator answers: to its ministry and the NCO
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
 var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, AssessmentCommented, AssessmentExtended,
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
 	EvaluationPublished, EvaluationAnswered, CatalogPublished, CatalogConsultationOpened, CatalogDecided,
-	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, GrantGiven, GrantRevoked, WebhookDisabled}
+	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, IncidentFiled, IncidentUpdated, IncidentQuestion,
+	IncidentAnswered, GrantGiven, GrantRevoked, WebhookDisabled}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -85,6 +90,10 @@ func (k Kind) Audience() authz.Action {
 		return authz.CommentCatalog
 	case CatalogDecided:
 		return authz.EditPlans
+	case IncidentFiled, IncidentUpdated, IncidentAnswered:
+		return authz.ReceiveIncident
+	case IncidentQuestion:
+		return authz.FileIncident
 	}
 	return ""
 }

@@ -93,7 +93,9 @@ func (s *Server) nationalPage(r *http.Request) (dashboards.Page, error) {
 	p := dashboards.Page{Title: loc.T("dash.national.title"), Lead: loc.T("dash.national.lead"), Action: in.Base,
 		Figures: dashboards.BuildOverview(loc, in)}
 	s.overviewChrome(loc, &p, in)
-	return p, nil
+	inc, err := s.incidentCountFigure(r, loc, in.Names, in.Download("incidents")) // incident reports (docs/incidents.md)
+	p.Figures = append(p.Figures, inc)
+	return p, err
 }
 
 func hasOversight(n kijun.ReferenceNames, ministry string) bool {
@@ -216,6 +218,11 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 	p := dashboards.Page{Title: loc.T("dash.ministry.title", map[string]any{"Ministry": name}), Lead: loc.T("dash.ministry.lead"),
 		Action: in.Base, Figures: dashboards.BuildOverview(loc, in)}
 	s.overviewChrome(loc, &p, in)
+	inc, err := s.incidentCountFigure(r, loc, in.Names, in.Download("incidents")) // incident reports (docs/incidents.md)
+	if err != nil {
+		return p, err
+	}
+	p.Figures = append(p.Figures, inc)
 	if principal(r).NCO {
 		f := dashboards.Filter{Name: "ministry", Label: loc.T("dash.filter.ministry")}
 		for _, m := range in.Names.Ministries {
@@ -419,7 +426,9 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		}
 	}
 	p.Figures = dashboards.BuildScorecard(loc, in)
-	return p, nil
+	inc, err := s.ownIncidentsFigure(r, loc, opID, in.Download("incidents")) // incident reports (docs/incidents.md)
+	p.Figures = append(p.Figures, inc)
+	return p, err
 }
 
 func (s *Server) handleScorecard(w http.ResponseWriter, r *http.Request) error {

@@ -68,6 +68,7 @@ func (s *Server) chrome(r *http.Request) layout.Chrome {
 		{authz.ViewReminders, layout.NavLink{Label: "nav.reminders", Href: "/reminders/escalation"}},
 		{authz.ViewBulletins, layout.NavLink{Label: "nav.bulletins", Href: "/bulletins"}},
 		{authz.ViewInquiries, layout.NavLink{Label: "nav.inquiries", Href: "/inquiries"}},
+		{authz.ListIncidents, layout.NavLink{Label: "nav.incidents", Href: "/incidents"}},
 		{authz.ViewPlans, layout.NavLink{Label: "nav.plans", Href: "/plans"}},
 		{authz.ViewSectorProfile, layout.NavLink{Label: "nav.sector_profile", Href: "/profile"}},
 		{authz.ListUsers, layout.NavLink{Label: "nav.users", Href: "/users"}},

@@ -118,6 +118,8 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 
 	// Bulletins, inquiries and the FAQ (docs/bulletins.md).
 	s.bulletinRoutes(h)
+	// Incident reports (docs/incidents.md).
+	s.incidentRoutes(h)
 
 	// API tokens and the API's reference page (docs/api.md).
 	s.tokenRoutes(h)

@@ -1,0 +1,12 @@
+DROP TABLE incident_summary_sources;
+DROP TABLE incident_summaries;
+DROP FUNCTION kijun_incident_summary_guard;
+DROP TABLE incident_messages;
+DROP TABLE incident_attachments;
+DROP TABLE incident_stages;
+DROP TABLE incidents;
+DROP FUNCTION kijun_incidents_guard;
+DROP FUNCTION kijun_tlp_rank;
+DROP FUNCTION kijun_incident_stage_guard;
+DROP FUNCTION kijun_incident_immutable;
+DROP TABLE incident_templates;
