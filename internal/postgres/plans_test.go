@@ -813,7 +813,7 @@ func TestOperatorsBelowTargetFollowProfile(t *testing.T) {
 					return err
 				}
 			}
-			return postgres.Submit(w.ctx, tx, p, id, "test")
+			return signOffSubmit(w.ctx, tx, p, id, "test")
 		})
 		return id
 	}
