@@ -309,3 +309,19 @@ func orgErr(err error) error {
 	}
 	return asmErr(err)
 }
+
+// Member is a user holding a grant of an operator: someone an admin may
+// assign work to.
+type Member struct {
+	ID   int64
+	Name string
+}
+
+// OperatorMembers returns the users holding an active grant of operator,
+// by name.
+func OperatorMembers(ctx context.Context, q Querier, operatorID int64) ([]Member, error) {
+	rows, _ := q.Query(ctx, `SELECT DISTINCT u.id, u.display_name FROM role_grants g JOIN users u ON u.id = g.user_id
+		WHERE g.operator_id = $1 AND g.revoked_at IS NULL AND g.role IN ('operator_admin', 'operator_staff')
+		ORDER BY u.display_name, u.id`, operatorID)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
+}

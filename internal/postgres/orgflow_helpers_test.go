@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"testing"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
 
 // signOffSubmit is how the tests of other areas submit: p (an operator
@@ -38,4 +41,23 @@ func signOffFirst(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int6
 		return nil
 	}
 	return err
+}
+
+// confirmAsAdmin confirms assessment id internally as a new operator
+// admin of its operator (for tests whose principals are staff).
+func confirmAsAdmin(t *testing.T, db *pgtest.DB, id int64) {
+	t.Helper()
+	ctx := context.Background()
+	var op int64
+	var sector string
+	if err := db.Owner.QueryRow(ctx, `SELECT operator_id, sector_code FROM assessments WHERE id = $1`, id).Scan(&op, &sector); err != nil {
+		t.Fatal(err)
+	}
+	admin := regPrincipal(t, db, fmt.Sprintf("admin-%d-%d", op, id), identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: op, SectorCode: sector})
+	if err := postgres.InTx(ctx, db.App, admin, func(tx pgx.Tx) error {
+		_, err := postgres.SignOff(ctx, tx, admin, id, assessment.SignOffConfirmed, "", "test")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -116,6 +116,7 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 
 	// API tokens and the API's reference page (docs/api.md).
 	s.tokenRoutes(h)
+	s.orgFlowRoutes(h) // work inside an operator (issue 20)
 	h(http.MethodGet, "/api", authz.ViewPublic, s.handleAPIReference)
 }
 
