@@ -22,6 +22,8 @@ var kindParams = map[notify.Kind][]string{
 	notify.GrantGiven: {"Role"}, notify.GrantRevoked: {"Role"},
 	notify.AssessmentExtended: {"Operator", "Year", "Date"},
 	notify.ReminderDue:        {"Operator", "Year", "Due", "Days"}, notify.ReminderOverdue: {"Operator", "Year", "Due", "Days"},
+	notify.AssessmentAssigned: {"Operator", "Year", "Date"}, notify.SignOffWaiting: {"Operator", "Year"},
+	notify.AssessmentSentBack: {"Operator", "Year"},
 }
 
 // TestEveryKindIsWritten: every kind's notice reads in both languages

@@ -66,7 +66,10 @@ func TestAssignReadySignOffSubmit(t *testing.T) {
 		return err
 	})
 	var mine []assessment.Assignment
-	w.must(t, staff, func(tx pgx.Tx) (err error) { mine, err = postgres.ListMyAssignments(w.ctx, tx, staff.UserID); return err })
+	w.must(t, staff, func(tx pgx.Tx) (err error) {
+		mine, err = postgres.ListMyAssignments(w.ctx, tx, staff.UserID)
+		return err
+	})
 	if len(mine) != 1 || mine[0].Section != "GV" || mine[0].Ready() || mine[0].OperatorName != "電力A" {
 		t.Fatalf("assigned to staff: %+v", mine)
 	}
@@ -82,7 +85,10 @@ func TestAssignReadySignOffSubmit(t *testing.T) {
 	wantKijunError(t, err, kijun.EConflict, assessment.MsgNotConfirmed)
 
 	// Someone else's assignment is not staff's to mark.
-	err = w.as(staff, func(tx pgx.Tx) error { _, err := postgres.MarkReady(w.ctx, tx, staff, id, de.ID, true, "test"); return err })
+	err = w.as(staff, func(tx pgx.Tx) error {
+		_, err := postgres.MarkReady(w.ctx, tx, staff, id, de.ID, true, "test")
+		return err
+	})
 	wantKijunError(t, err, kijun.EForbidden, "assessment.forbidden")
 	w.must(t, staff, func(tx pgx.Tx) error {
 		all, err := postgres.MarkReady(w.ctx, tx, staff, id, gv.ID, true, "test")
@@ -133,8 +139,14 @@ func TestAssignReadySignOffSubmit(t *testing.T) {
 		}
 		return err
 	})
-	w.must(t, staff, func(tx pgx.Tx) error { _, err := postgres.MarkReady(w.ctx, tx, staff, id, gv.ID, true, "test"); return err })
-	w.must(t, w.userA2, func(tx pgx.Tx) error { _, err := postgres.MarkReady(w.ctx, tx, w.userA2, id, de.ID, true, "test"); return err })
+	w.must(t, staff, func(tx pgx.Tx) error {
+		_, err := postgres.MarkReady(w.ctx, tx, staff, id, gv.ID, true, "test")
+		return err
+	})
+	w.must(t, w.userA2, func(tx pgx.Tx) error {
+		_, err := postgres.MarkReady(w.ctx, tx, w.userA2, id, de.ID, true, "test")
+		return err
+	})
 
 	var conf assessment.SignOff
 	w.must(t, w.userA, func(tx pgx.Tx) (err error) {
@@ -175,7 +187,9 @@ func TestAssignReadySignOffSubmit(t *testing.T) {
 	}
 
 	// The ministry's return voids it: resubmitting needs a new one.
-	w.must(t, w.meti, func(tx pgx.Tx) error { return postgres.Return(w.ctx, tx, w.meti, id, "再確認してください", nil, "test") })
+	w.must(t, w.meti, func(tx pgx.Tx) error {
+		return postgres.Return(w.ctx, tx, w.meti, id, "再確認してください", nil, "test")
+	})
 	err = w.as(staff, func(tx pgx.Tx) error { return postgres.Resubmit(w.ctx, tx, staff, id, "test") })
 	wantKijunError(t, err, kijun.EConflict, assessment.MsgNotConfirmed)
 	w.must(t, w.userA, func(tx pgx.Tx) error {

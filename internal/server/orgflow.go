@@ -142,15 +142,18 @@ func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request) error {
 	})
 	var ps postgres.AssignmentProblems
 	if errors.As(err, &ps) {
-		form.Errors = ps
+		form.Errors = map[string]orgflow.Message{}
+		for f, m := range ps {
+			form.Errors[f] = orgflow.Message{MessageID: m}
+		}
 		return s.renderWork(w, r, http.StatusUnprocessableEntity, orgflow.WorkView{Assign: form})
 	}
 	if ke, ok := refusal(err); ok {
-		if ke.MessageID == assessment.MsgAssignDueAfter {
-			form.Errors = map[string]string{"due_on": ke.MessageID}
+		if ke.MessageID == assessment.MsgAssignDueAfter { // the database's check
+			form.Errors = map[string]orgflow.Message{"due_on": {MessageID: ke.MessageID, Args: ke.Args}}
 			return s.renderWork(w, r, http.StatusUnprocessableEntity, orgflow.WorkView{Assign: form})
 		}
-		return s.renderWork(w, r, statusOf(err), orgflow.WorkView{Assign: form, Refused: ke.MessageID})
+		return s.renderWork(w, r, statusOf(err), orgflow.WorkView{Assign: form, Refused: &orgflow.Message{MessageID: ke.MessageID, Args: ke.Args}})
 	}
 	if err != nil {
 		return err
@@ -182,7 +185,7 @@ func (s *Server) handleAssignmentReady(w http.ResponseWriter, r *http.Request) e
 		return s.notify(r.Context(), tx, assessmentEvent(notify.SignOffWaiting, a, principal(r)))
 	})
 	if ke, ok := refusal(err); ok {
-		return s.renderWork(w, r, statusOf(err), orgflow.WorkView{Refused: ke.MessageID})
+		return s.renderWork(w, r, statusOf(err), orgflow.WorkView{Refused: &orgflow.Message{MessageID: ke.MessageID, Args: ke.Args}})
 	}
 	if err != nil {
 		return err
@@ -242,7 +245,7 @@ func (s *Server) handleSignOff(w http.ResponseWriter, r *http.Request) error {
 			problems, _ := ke.Args["Problems"].([]assessment.AnswerProblem)
 			return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems, asm.ReviewForm{}, nil)
 		}
-		form.Error = ke.MessageID
+		form.Error = &orgflow.Message{MessageID: ke.MessageID, Args: ke.Args}
 		return s.renderWork(w, r, statusOf(err), orgflow.WorkView{SignOff: form})
 	}
 	if err != nil {

@@ -19,17 +19,23 @@ type Member struct {
 	Name string
 }
 
+// Message is a translated message's id and its arguments.
+type Message struct {
+	MessageID string
+	Args      map[string]any
+}
+
 // AssignForm is the assignment form as typed, with refusals by field
 // (section, assignee, due_on).
 type AssignForm struct {
 	Section, Ref, Assignee, DueOn string
-	Errors                        map[string]string
+	Errors                        map[string]Message
 }
 
 // SignOffForm is the internal check's form as typed.
 type SignOffForm struct {
 	Comment string
-	Error   string
+	Error   *Message
 }
 
 // WorkView is an assessment's work inside the operator.
@@ -43,9 +49,9 @@ type WorkView struct {
 	Me          int64
 	Assign      AssignForm
 	SignOff     SignOffForm
-	Refused     string // a refusal of the whole page's action
-	Notice      string // assigned, ready, not_ready, confirmed, sent_back, unassigned
-	CanAssign   bool   // admins, while the operator edits
+	Refused     *Message // a refusal of the whole page's action
+	Notice      string   // assigned, ready, not_ready, confirmed, sent_back, unassigned
+	CanAssign   bool     // admins, while the operator edits
 	CanSignOff  bool
 	CanAnswer   bool
 }
@@ -92,3 +98,5 @@ func SignOffLine(ctx context.Context, s *assessment.SignOff) string {
 	}
 	return i18n.T(ctx, "orgflow.signoff.confirmed_by", map[string]any{"Name": s.ByName, "Date": i18n.From(ctx).Date(s.At)})
 }
+
+func hasErr(errs map[string]Message, name string) bool { _, ok := errs[name]; return ok }
