@@ -1,3 +1,7 @@
+DROP TRIGGER plan_versions_internal_check ON plan_versions;
+DROP FUNCTION kijun_plan_versions_internal_check;
+DROP TABLE ministry_plan_checks;
+DROP FUNCTION kijun_ministry_admin;
 DROP TRIGGER assessments_signoff ON assessments;
 DROP FUNCTION kijun_assessments_signoff;
 DROP TRIGGER evidence_void_signoff ON evidence;

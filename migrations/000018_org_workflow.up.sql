@@ -134,12 +134,14 @@ CREATE TRIGGER evidence_void_signoff AFTER INSERT OR UPDATE OR DELETE ON evidenc
   FOR EACH ROW EXECUTE FUNCTION kijun_signoff_void_on_edit();
 
 -- A move to submitted names the assessment's current confirmation
--- (SQLSTATE KJ019 otherwise), for every writer. A move from submitted to
--- returned voids it: the next submission needs a new one.
+-- (SQLSTATE KJ019 otherwise), for every writer but the system (the bulk
+-- loads of synthetic data, as kijun_assessments_transition lets the system
+-- through). A move from submitted to returned voids it: the next
+-- submission needs a new one.
 CREATE FUNCTION kijun_assessments_signoff() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  IF NEW.status = 'submitted' AND OLD.status IS DISTINCT FROM 'submitted' THEN
+  IF NEW.status = 'submitted' AND OLD.status IS DISTINCT FROM 'submitted' AND NOT kijun_system() THEN
     IF NEW.signoff_id IS NULL OR NOT EXISTS (
         SELECT FROM assessment_signoffs s WHERE s.id = NEW.signoff_id AND s.assessment_id = NEW.id
           AND s.decision = 'confirmed' AND s.voided_at IS NULL) THEN
@@ -156,3 +158,47 @@ END
 $$;
 CREATE TRIGGER assessments_signoff BEFORE UPDATE OF status ON assessments
   FOR EACH ROW EXECUTE FUNCTION kijun_assessments_signoff();
+
+-- The ministry side (docs/plans.md, "The ministry's internal check"): a
+-- ministry may require that only its admins submit its plans to the NCO
+-- (plan.CanSubmitAs). Set by the ministry's admins; read by its users
+-- and the NCO.
+CREATE TABLE ministry_plan_checks (
+  ministry_code text PRIMARY KEY REFERENCES ministries(code),
+  required      boolean NOT NULL,
+  set_by        bigint REFERENCES users(id),
+  set_at        timestamptz NOT NULL DEFAULT now()
+);
+
+-- kijun_ministry_admin: the session's user holds an active
+-- ministry_admin grant of p_ministry.
+CREATE FUNCTION kijun_ministry_admin(p_ministry text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT EXISTS (SELECT FROM role_grants g WHERE g.user_id = kijun_user_id() AND g.role = 'ministry_admin'
+    AND g.ministry_code = p_ministry AND g.revoked_at IS NULL)
+$$;
+
+ALTER TABLE ministry_plan_checks ENABLE ROW LEVEL SECURITY;
+CREATE POLICY ministry_plan_checks_read ON ministry_plan_checks FOR SELECT
+  USING (kijun_system() OR kijun_nco() OR ministry_code = ANY (kijun_ministries()));
+CREATE POLICY ministry_plan_checks_write ON ministry_plan_checks FOR ALL
+  USING (kijun_system() OR kijun_ministry_admin(ministry_code))
+  WITH CHECK (kijun_system() OR kijun_ministry_admin(ministry_code));
+GRANT SELECT, INSERT, UPDATE ON ministry_plan_checks TO kijun_app;
+
+-- A plan version moves to submitted by a ministry admin when its ministry
+-- requires the internal check (SQLSTATE KJ020), for every writer but the
+-- system.
+CREATE FUNCTION kijun_plan_versions_internal_check() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  IF NEW.status = 'submitted' AND OLD.status IS DISTINCT FROM 'submitted' AND NOT kijun_system()
+     AND EXISTS (SELECT FROM ministry_plan_checks m WHERE m.ministry_code = NEW.ministry_code AND m.required)
+     AND NOT kijun_ministry_admin(NEW.ministry_code) THEN
+    RAISE EXCEPTION 'plan version %: the ministry requires its admin to submit', NEW.id USING ERRCODE = 'KJ020';
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER plan_versions_internal_check BEFORE UPDATE OF status ON plan_versions
+  FOR EACH ROW EXECUTE FUNCTION kijun_plan_versions_internal_check();

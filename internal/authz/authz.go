@@ -262,6 +262,9 @@ const (
 	SignOffAssessment Action = "assessments.signoff"
 	// ViewMyAssignments: the "assigned to me" list (an operator's users).
 	ViewMyAssignments Action = "assessments.assigned_to_me"
+	// ManagePlanCheck: require (or not) that only the ministry's admins
+	// submit its plans to the NCO (ministry admins, for their ministry).
+	ManagePlanCheck Action = "plans.internal_check"
 )
 
 // canOrgFlow is the policy of the actions inside an operator (see above).
@@ -273,6 +276,8 @@ func canOrgFlow(p *identity.Principal, a Action, r Resource) (allowed, known boo
 		return len(p.AdminOperators) > 0 && inOperators(p.AdminOperators, r), true
 	case ViewMyAssignments:
 		return len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID)), true
+	case ManagePlanCheck:
+		return len(p.AdminMinistries) > 0 && (r.any() || slices.Contains(p.AdminMinistries, r.MinistryCode)), true
 	}
 	return false, false
 }

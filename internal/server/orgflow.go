@@ -27,6 +27,7 @@ func (s *Server) orgFlowRoutes(h routeFunc) {
 	h(http.MethodPost, "/assessments/{id}/assignments/{aid}/ready", authz.AnswerAssessment, s.handleAssignmentReady)
 	h(http.MethodPost, "/assessments/{id}/assignments/{aid}/delete", authz.AssignAssessment, s.handleUnassign)
 	h(http.MethodPost, "/assessments/{id}/signoff", authz.SignOffAssessment, s.handleSignOff)
+	h(http.MethodPost, "/plans/internal-check", authz.ManagePlanCheck, s.handlePlanCheck)
 }
 
 // myAssignments reads the reader's open assignments.
@@ -252,5 +253,22 @@ func (s *Server) handleSignOff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	http.Redirect(w, r, "/assessments/"+itoa(id)+"/work?done="+string(d), http.StatusSeeOther)
+	return nil
+}
+
+// handlePlanCheck turns a ministry's internal check of its plans on
+// (required=1) or off: its admins only (docs/plans.md).
+func (s *Server) handlePlanCheck(w http.ResponseWriter, r *http.Request) error {
+	ministry := r.PostFormValue("ministry")
+	if !authz.Can(principal(r), authz.ManagePlanCheck, authz.Resource{MinistryCode: ministry}) || ministry == "" {
+		return errNotFound
+	}
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		return postgres.SetPlanCheck(r.Context(), tx, principal(r), ministry, r.PostFormValue("required") == "1", middleware.GetReqID(r.Context()))
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/plans", http.StatusSeeOther)
 	return nil
 }
