@@ -189,7 +189,7 @@ func init() {
 		}
 		fx.extra["POST /plans/internal-check"] = requestExtra{body: "ministry=METI&required=0"}
 		return map[string]routeCase{
-			"POST /plans/internal-check": {fixed("/plans/internal-check"), allow("POST", 303, []string{"meti-admin"}, []string{"meti-admin"})},
+			"POST /plans/internal-check":         {fixed("/plans/internal-check"), allow("POST", 303, []string{"meti-admin"}, []string{"meti-admin"})},
 			"GET /assignments":                   {fixed("/assignments"), allow("GET", 200, operators, operators)},
 			"GET /assessments/{id}/work":         {byID("/assessments/", pairs, "/work"), allow("GET", 200, viewers, ncos)},
 			"POST /assessments/{id}/assignments": {byID("/assessments/", pairs, "/assignments"), allow("POST", 422, []string{"toto-admin"}, nil)}, // empty form
