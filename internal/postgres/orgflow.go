@@ -40,8 +40,8 @@ func ListAssignments(ctx context.Context, q Querier, assessmentID int64) ([]asse
 	return pgx.CollectRows(rows, scanAssignment)
 }
 
-// ListMyAssignments returns the assignments of user that are still to do:
-// not ready, of an assessment the operator still edits, earliest due first.
+// ListMyAssignments returns the assignments of user in assessments the
+// operator still edits: those not ready first, then by due date.
 func ListMyAssignments(ctx context.Context, q Querier, userID int64) ([]assessment.Assignment, error) {
 	rows, _ := q.Query(ctx, `SELECT `+assignmentCols+assignmentFrom+`WHERE s.assignee_id = $1
 		AND a.status IN ('not_started', 'in_progress', 'returned')
@@ -67,7 +67,8 @@ func (p AssignmentProblems) Error() string { return "assignment: invalid" }
 
 // Assign gives a section, or one control, of an assessment to a member of
 // its operator (one holding a grant of the operator), due by a day inside
-// the cycle (assessment.CheckAssignmentDue at the database's today). An
+// the cycle (assessment.CheckAssignmentDue at the database's today in
+// Japan). An
 // existing assignment of the same section or control moves to the new
 // assignee and date and is not ready again. The caller asked the policy
 // (authz.AssignAssessment) with the assessment's tenant. Problems with
@@ -85,7 +86,7 @@ func Assign(ctx context.Context, tx pgx.Tx, p *identity.Principal, in AssignInpu
 	var due, today time.Time
 	var sectionOK bool
 	var assigneeName string
-	err = tx.QueryRow(ctx, `SELECT coalesce(a.due_on, c.due_on), current_date,
+	err = tx.QueryRow(ctx, `SELECT coalesce(a.due_on, c.due_on), (now() AT TIME ZONE 'Asia/Tokyo')::date,
 			EXISTS (SELECT FROM control_set_items i WHERE i.set_id = a.control_set_id AND i.section_code = $2
 				AND ($3 = '' OR i.ref = $3)),
 			coalesce((SELECT u.display_name FROM users u WHERE u.id = $4 AND EXISTS (SELECT FROM role_grants g
