@@ -95,7 +95,15 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT id FROM assessment_assignments WHERE assessment_id = $1`, asm).Scan(&aid); err != nil {
 		t.Fatal(err)
 	}
-	do(t, op, chromedp.Navigate(base+"/work"), chromedp.Click(chromedp.CSS(fmt.Sprintf("#ready-%d", aid))), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	do(t, op, chromedp.Navigate(env.HTTP.URL+"/assignments"), chromedp.WaitVisible(chromedp.CSS("#mine-table")))
+	if v := runAxe(t, op, axeSource(t)); v != "" {
+		t.Errorf("assigned to me:\n%s", v)
+	}
+	do(t, op, chromedp.Navigate(base+"/work"), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#ready-%d", aid))))
+	if v := runAxe(t, op, axeSource(t)); v != "" {
+		t.Errorf("the assignee's work page:\n%s", v)
+	}
+	do(t, op, chromedp.Click(chromedp.CSS(fmt.Sprintf("#ready-%d", aid))), chromedp.WaitVisible(chromedp.CSS("#notice")))
 	contains(t, "ready", textOf(t, op, "#assignment-table"), "準備完了")
 	do(t, admin, chromedp.Navigate(base+"/work"), chromedp.WaitVisible(chromedp.CSS("#signoff-form")))
 	if v := runAxe(t, admin, axeSource(t)); v != "" {
