@@ -442,6 +442,38 @@ func CanIncident(p *identity.Principal, a Action, r Resource, tlp incident.TLP, 
 
 // --- end of incident reports ---
 
+// --- Work inside an operator (issue 20; docs/assessment.md, "Inside the operator") ---
+const (
+	// AssignAssessment: give sections or controls of the operator's
+	// assessment to its staff, with due dates (operator admins).
+	AssignAssessment Action = "assessments.assign"
+	// SignOffAssessment: the internal check — confirm an assessment for
+	// submission or send it back inside the operator (operator admins).
+	SignOffAssessment Action = "assessments.signoff"
+	// ViewMyAssignments: the "assigned to me" list (an operator's users).
+	ViewMyAssignments Action = "assessments.assigned_to_me"
+	// ManagePlanCheck: require (or not) that only the ministry's admins
+	// submit its plans to the NCO (ministry admins, for their ministry).
+	ManagePlanCheck Action = "plans.internal_check"
+)
+
+// canOrgFlow is the policy of the actions inside an operator (see above).
+// Marking one's own assignment ready is AnswerAssessment, asked with the
+// assignment's operator; the store checks it is the assignee's.
+func canOrgFlow(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
+	switch a {
+	case AssignAssessment, SignOffAssessment:
+		return len(p.AdminOperators) > 0 && inOperators(p.AdminOperators, r), true
+	case ViewMyAssignments:
+		return len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID)), true
+	case ManagePlanCheck:
+		return len(p.AdminMinistries) > 0 && (r.any() || slices.Contains(p.AdminMinistries, r.MinistryCode)), true
+	}
+	return false, false
+}
+
+// --- end of work inside an operator ---
+
 // Resource is what an action is performed on, as far as tenancy goes. The
 // zero Resource asks "may p do this anywhere at all?".
 type Resource struct {
@@ -516,6 +548,9 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 		return ok
 	}
 	if ok, known := canIncidents(p, a, r); known { // incident reports (issue 18)
+		return ok
+	}
+	if ok, known := canOrgFlow(p, a, r); known { // work inside an operator (issue 20)
 		return ok
 	}
 	return false

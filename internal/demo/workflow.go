@@ -130,6 +130,11 @@ func answerDemo(ctx context.Context, tx pgx.Tx, corporateNumber string, n int, s
 		}
 	}
 	if submit {
+		// The operator's internal check (社内確認) comes first: only a
+		// confirmed self-assessment is submitted.
+		if _, err := postgres.SignOff(ctx, tx, p, asmID, assessment.SignOffConfirmed, "", "kijun-dev"); err != nil {
+			return fmt.Errorf("demo workflow: internal check: %w", err)
+		}
 		return postgres.Submit(ctx, tx, p, asmID, "kijun-dev")
 	}
 	return nil

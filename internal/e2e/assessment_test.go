@@ -3,20 +3,26 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
-// TestAnswerSubmitReturnInTheBrowser: an operator answers a section with
-// autosave, reloads and finds the answers, answers the rest and submits;
+// TestAnswerSubmitReturnInTheBrowser: the operator's admin assigns a
+// section to a member of staff, who answers it with autosave, reloads
+// and finds the answers, answers the rest and marks the assignment
+// ready; the admin confirms it (社内確認) and the staff member submits;
 // the ministry returns it with a comment; the operator sees the comment,
 // finds the return in the inbox and follows it to the assessment, and
 // finds its mail in the development mailbox and follows that too.
@@ -29,6 +35,28 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 
 	op := newBrowser(t)
 	signIn(t, op, env, "toto-staff")
+
+	// The operator's admin assigns 組織統治 (GV) to the staff member, on
+	// the work page (axe clean); the staff member sees it at home.
+	admin := newBrowser(t)
+	signIn(t, admin, env, "toto-admin")
+	var staffID int64
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT id FROM users WHERE email = 'staff@toto-grid.example.jp'`).Scan(&staffID); err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().In(kijun.JST).AddDate(0, 0, 3).Format(time.DateOnly)
+	do(t, admin, chromedp.Navigate(base+"/work"), chromedp.WaitVisible(chromedp.CSS("#assign-form")))
+	if v := runAxe(t, admin, axeSource(t)); v != "" {
+		t.Errorf("the work page:\n%s", v)
+	}
+	do(t, admin, chromedp.SetValue(chromedp.CSS("#assign-section"), "GV"),
+		chromedp.SetValue(chromedp.CSS("#assign-assignee"), strconv.FormatInt(staffID, 10)),
+		chromedp.SetValue(chromedp.CSS("#assign-due_on"), due),
+		chromedp.Click(chromedp.CSS("#assign")), chromedp.WaitVisible(chromedp.CSS("#assignment-table")))
+	contains(t, "assigned", textOf(t, admin, "#notice"), "分担を登録しました")
+	do(t, op, chromedp.Navigate(env.HTTP.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#mine-table")))
+	contains(t, "assigned to me", textOf(t, op, "#mine-table"), "組織統治")
+
 	do(t, op, chromedp.Navigate(base), chromedp.Click(chromedp.CSS("#continue")), chromedp.WaitVisible(chromedp.CSS("#ctl-GV-01")))
 
 	// Answer GV-01 by clicking and typing only; the script saves it.
@@ -58,8 +86,36 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 		}
 		do(t, op, chromedp.Click(chromedp.CSS("#save-section")), chromedp.WaitVisible(chromedp.CSS("#saved-notice")))
 	}
+	// Not yet confirmed: the submission is refused, saying why.
+	do(t, op, chromedp.Navigate(base), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#refused")))
+	contains(t, "unconfirmed submit", textOf(t, op, "#refused"), "社内確認で確認済みになっていないため")
+	// The staff member marks the assignment ready; the admin confirms
+	// (axe clean); the staff member submits.
+	var aid int64
+	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT id FROM assessment_assignments WHERE assessment_id = $1`, asm).Scan(&aid); err != nil {
+		t.Fatal(err)
+	}
+	do(t, op, chromedp.Navigate(env.HTTP.URL+"/assignments"), chromedp.WaitVisible(chromedp.CSS("#mine-table")))
+	if v := runAxe(t, op, axeSource(t)); v != "" {
+		t.Errorf("assigned to me:\n%s", v)
+	}
+	do(t, op, chromedp.Navigate(base+"/work"), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#ready-%d", aid))))
+	if v := runAxe(t, op, axeSource(t)); v != "" {
+		t.Errorf("the assignee's work page:\n%s", v)
+	}
+	do(t, op, chromedp.Click(chromedp.CSS(fmt.Sprintf("#ready-%d", aid))), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	contains(t, "ready", textOf(t, op, "#assignment-table"), "準備完了")
+	do(t, admin, chromedp.Navigate(base+"/work"), chromedp.WaitVisible(chromedp.CSS("#signoff-form")))
+	if v := runAxe(t, admin, axeSource(t)); v != "" {
+		t.Errorf("the work page with the internal check:\n%s", v)
+	}
+	do(t, admin, chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	contains(t, "confirmed", textOf(t, admin, "#signoff-state"), "確認済みにしました")
 	do(t, op, chromedp.Navigate(base), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#notice")))
 	contains(t, "status after submitting", textOf(t, op, "#assessment-status"), "提出済")
+	if v := runAxe(t, op, axeSource(t)); v != "" {
+		t.Errorf("the submitted assessment's page:\n%s", v)
+	}
 
 	// The ministry returns it with a comment on GV-01.
 	ministry := newBrowser(t)
@@ -81,7 +137,7 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 
 	// The comment and the return are in the operator's inbox, counted in
 	// the header; following the return's notice opens the assessment.
-	contains(t, "unread count", textOf(t, op, "#unread-count"), "2")
+	contains(t, "unread count", textOf(t, op, "#unread-count"), "3") // the assignment, the comment, the return
 	do(t, op, chromedp.Click(chromedp.CSS("#notices-link")), chromedp.WaitVisible(chromedp.CSS("#inbox")))
 	returned := `#inbox li[data-kind="assessment.returned"]`
 	contains(t, "returned notice", textOf(t, op, returned), "差し戻されました")
@@ -89,7 +145,7 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 	if loc := get(t, op, chromedp.Evaluate[string](`location.pathname`)); loc != fmt.Sprintf("/assessments/%d", asm) {
 		t.Fatalf("the notice led to %s", loc)
 	}
-	contains(t, "unread count after opening", textOf(t, op, "#unread-count"), "1")
+	contains(t, "unread count after opening", textOf(t, op, "#unread-count"), "2")
 
 	// The queue mailed the return to the operator's address; the
 	// development banner leads to the mailbox, and the mail's link back to

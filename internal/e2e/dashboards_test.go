@@ -105,6 +105,9 @@ func dashSubmitted(t *testing.T, env *servertest.Env) int64 {
 				return err
 			}
 		}
+		if _, err := postgres.SignOff(ctx, tx, op, asm, assessment.SignOffConfirmed, "", "test"); err != nil {
+			return err
+		}
 		return postgres.Submit(ctx, tx, op, asm, "test")
 	}); err != nil {
 		t.Fatal(err)

@@ -135,3 +135,8 @@ func (p *Principal) OverseesSector(sector string) bool {
 func (p *Principal) InOperator(id int64) bool {
 	return p != nil && id != 0 && slices.Contains(p.Operators, id)
 }
+
+// IsOperatorAdmin reports whether p is an admin of operator id.
+func (p *Principal) IsOperatorAdmin(id int64) bool {
+	return p != nil && id != 0 && slices.Contains(p.AdminOperators, id)
+}

@@ -29,6 +29,8 @@ var kindParams = map[notify.Kind][]string{
 	// Incident notices name the report's number only: no detail of any
 	// report, whatever its TLP, reaches a mail (docs/incidents.md).
 	notify.IncidentFiled: {"Ref"}, notify.IncidentUpdated: {"Ref"}, notify.IncidentQuestion: {"Ref"}, notify.IncidentAnswered: {"Ref"},
+	notify.AssessmentAssigned: {"Operator", "Year", "Date"}, notify.SignOffWaiting: {"Operator", "Year"},
+	notify.AssessmentSentBack: {"Operator", "Year"},
 }
 
 // TestEveryKindIsWritten: every kind's notice reads in both languages

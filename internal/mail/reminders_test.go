@@ -103,7 +103,14 @@ func newRemindWorld(t *testing.T, rules bool) remindWorld {
 		t.Fatal(err)
 	}
 	if err := postgres.SystemTx(ctx, db.App, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE assessments SET status = 'submitted', submitted_at = now() WHERE operator_id = $1`, kita)
+		// A submission rests on the operator's internal check (社内確認).
+		if _, err := tx.Exec(ctx, `INSERT INTO assessment_signoffs (assessment_id, operator_id, sector_code, decision, by_user)
+			SELECT id, operator_id, sector_code, 'confirmed', (SELECT id FROM users WHERE email = 'staff@kitahama.example.jp')
+			FROM assessments WHERE operator_id = $1`, kita); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE assessments a SET status = 'submitted', submitted_at = now(),
+			signoff_id = (SELECT s.id FROM assessment_signoffs s WHERE s.assessment_id = a.id) WHERE operator_id = $1`, kita)
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -47,6 +47,10 @@ const (
 	IncidentUpdated           Kind = "incident.updated"            // an update or the final report: to its ministry and the NCO
 	IncidentQuestion          Kind = "incident.question"           // a recipient asks: to the operator's users
 	IncidentAnswered          Kind = "incident.answered"           // the operator answers: to its ministry and the NCO
+	// Inside an operator (docs/assessment.md, "Inside the operator").
+	AssessmentAssigned Kind = "assessment.assigned"        // a section or control given: to its assignee only
+	SignOffWaiting     Kind = "assessment.signoff_waiting" // every assignment ready: to the operator's admins
+	AssessmentSentBack Kind = "assessment.sent_back"       // the internal check sent it back: to the operator's users
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
@@ -54,7 +58,8 @@ var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, Assess
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
 	EvaluationPublished, EvaluationAnswered, CatalogPublished, CatalogConsultationOpened, CatalogDecided,
 	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, IncidentFiled, IncidentUpdated, IncidentQuestion,
-	IncidentAnswered, GrantGiven, GrantRevoked, WebhookDisabled}
+	IncidentAnswered, AssessmentAssigned, SignOffWaiting, AssessmentSentBack,
+	GrantGiven, GrantRevoked, WebhookDisabled}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -94,6 +99,10 @@ func (k Kind) Audience() authz.Action {
 		return authz.ReceiveIncident
 	case IncidentQuestion:
 		return authz.FileIncident
+	case AssessmentAssigned, AssessmentSentBack:
+		return authz.AnswerAssessment
+	case SignOffWaiting:
+		return authz.SignOffAssessment
 	}
 	return ""
 }
@@ -129,7 +138,9 @@ type Event struct {
 	Kind Kind
 	// Scope is the tenant the event is about; recipients are chosen in it.
 	Scope authz.Resource
-	// User is the one recipient of a grant notice.
+	// User is the one recipient of a grant notice; on another kind, when
+	// set, the only one of the scope's people told (an assignment's
+	// assignee), if the audience action allows them.
 	User int64
 	// Params fill the message's placeholders; only texts of the event's
 	// own scope (the operator's name, a fiscal year).
@@ -157,7 +168,7 @@ func Recipients(e Event, candidates []*identity.Principal) []int64 {
 	action := e.audience()
 	var out []int64
 	for _, p := range candidates {
-		if !p.SignedIn() || p.UserID == e.Actor || slices.Contains(out, p.UserID) {
+		if !p.SignedIn() || p.UserID == e.Actor || slices.Contains(out, p.UserID) || e.User != 0 && p.UserID != e.User {
 			continue
 		}
 		if authz.Can(p, action, e.Scope) {

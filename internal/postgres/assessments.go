@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,6 +70,8 @@ func asmErr(err error) error {
 		return kijun.Errorf(kijun.EConflict, msgAsmLocked, nil)
 	case sqlStateTransition:
 		return kijun.Errorf(kijun.EConflict, msgAsmTransition, nil)
+	case sqlStateNotConfirmed:
+		return kijun.Errorf(kijun.EConflict, assessment.MsgNotConfirmed, nil)
 	case "42501":
 		return kijun.Errorf(kijun.EForbidden, msgAsmForbidden, nil)
 	}
@@ -931,17 +934,28 @@ func submit(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, res
 	if len(problems) > 0 {
 		return kijun.Errorf(kijun.EInvalid, msgAsmIncomplete, map[string]any{"Count": len(problems), "Problems": problems})
 	}
+	// Only a confirmed assessment goes to the ministry (assessment.CanSubmit);
+	// the submission names its confirmation, which the database checks too.
+	current, err := CurrentSignOff(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if m := assessment.CanSubmit(h.Status, current); m != "" {
+		return kijun.Errorf(kijun.EConflict, m, nil)
+	}
 	action := "assessment.submit"
 	if resubmit {
 		action = "assessment.resubmit"
 	}
-	return transition(ctx, tx, p, h, assessment.Submitted, `submitted_at = now(), submitted_by = $3`, "", action, requestID)
+	return transition(ctx, tx, p, h, assessment.Submitted,
+		`submitted_at = now(), submitted_by = $3, signoff_id = `+strconv.FormatInt(current.ID, 10), "", action, requestID,
+		map[string]any{"signoff": current.ID, "confirmed_by": current.ByID, "confirmed_by_name": current.ByName})
 }
 
 // transition moves h to status to, records the history and the audit
 // event, and writes the rollups when the new status is submitted or
 // accepted.
-func transition(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, to assessment.Status, set, note, action, requestID string) error {
+func transition(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead, to assessment.Status, set, note, action, requestID string, extra ...map[string]any) error {
 	tag, err := tx.Exec(ctx, `UPDATE assessments SET status = $2, version = version + 1, updated_at = now(), `+set+`
 		WHERE id = $1 AND version = $4`, h.ID, string(to), nullInt(p.UserID), h.Version)
 	if err != nil {
@@ -954,6 +968,9 @@ func transition(ctx context.Context, tx pgx.Tx, p *identity.Principal, h asmHead
 		return err
 	}
 	after := map[string]any{"status": to}
+	for _, m := range extra {
+		maps.Copy(after, m)
+	}
 	if note != "" {
 		after["note"] = note
 	}

@@ -223,7 +223,7 @@ func TestAssessmentLifecycle(t *testing.T) {
 	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "GV-02", Status: assessment.AnswerPartial})
 	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "PR-01", Status: assessment.AnswerNotApplicable})
 	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "PR-02", How: "検討中"}) // a draft with no status yet
-	err := w.as(w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	err := w.as(w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, id, "test") })
 	ke := wantKijunError(t, err, kijun.EInvalid, "assessment.incomplete")
 	got := ke.Args["Problems"].([]assessment.AnswerProblem)
 	want := []assessment.AnswerProblem{
@@ -239,7 +239,7 @@ func TestAssessmentLifecycle(t *testing.T) {
 	}
 
 	w.answerAll(t, w.userA, id)
-	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	w.must(t, w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, id, "test") })
 
 	// Submitted: answers lock, for the store and for the database.
 	err = w.as(w.userA, func(tx pgx.Tx) error {
@@ -299,9 +299,9 @@ func TestAssessmentLifecycle(t *testing.T) {
 	fixed := remediation()
 	fixed.Due = date("2027-09-30")
 	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "PR-02", Status: assessment.AnswerNotImplemented, Remediation: fixed})
-	err = w.as(w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	err = w.as(w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, id, "test") })
 	wantKijunError(t, err, kijun.EConflict, "assessment.transition") // a returned assessment is resubmitted
-	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Resubmit(w.ctx, tx, w.userA, id, "test") })
+	w.must(t, w.userA, func(tx pgx.Tx) error { return signOffResubmit(w.ctx, tx, w.userA, id, "test") })
 	w.must(t, w.meti, func(tx pgx.Tx) error { return postgres.Accept(w.ctx, tx, w.meti, id, "確認しました", "test") })
 	w.checkRollups(t, id)
 
@@ -342,8 +342,8 @@ func TestAssessmentLifecycle(t *testing.T) {
 			actions = append(actions, e.Action)
 		}
 	}
-	wantActions := []string{"assessment.start", "assessment.answer.save", "assessment.submit", "assessment.comment.add",
-		"assessment.return", "assessment.comment.add", "assessment.answer.save", "assessment.resubmit", "assessment.accept"}
+	wantActions := []string{"assessment.start", "assessment.answer.save", "assessment.signoff.confirmed", "assessment.submit", "assessment.comment.add",
+		"assessment.return", "assessment.comment.add", "assessment.answer.save", "assessment.signoff.confirmed", "assessment.resubmit", "assessment.accept"}
 	if !slices.Equal(actions, wantActions) {
 		t.Errorf("audited actions\n got %v\nwant %v", actions, wantActions)
 	}
@@ -529,7 +529,7 @@ func TestCarryForward(t *testing.T) {
 	w := newAsmWorld(t)
 	old := w.assessmentOf(t, w.openCycle(t, 2026), w.opA)
 	w.answerAll(t, w.userA, old)
-	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, old, "test") })
+	w.must(t, w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, old, "test") })
 	// The next year's catalog drops DE-01 and adds DE-02.
 	next := smallCatalog("2")
 	next.Controls[5].Ref = "DE-02"
@@ -561,7 +561,7 @@ func TestCarryForward(t *testing.T) {
 	}
 	// Unconfirmed carried answers are gaps.
 	w.save(t, w.userA, assessment.Answer{AssessmentID: id, Ref: "DE-02", Status: assessment.AnswerImplemented})
-	err := w.as(w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	err := w.as(w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, id, "test") })
 	ke := wantKijunError(t, err, kijun.EInvalid, "assessment.incomplete")
 	if ps := ke.Args["Problems"].([]assessment.AnswerProblem); len(ps) != 4 || ps[0].MessageID != "assessment.gap.carried_unconfirmed" {
 		t.Errorf("gaps %+v", ps)
@@ -609,7 +609,7 @@ func TestCarryForward(t *testing.T) {
 	if got := carried(); len(got) != 0 {
 		t.Fatalf("after confirming all, marked %v", got)
 	}
-	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	w.must(t, w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, id, "test") })
 	// The old assessment kept its own control set (DE-01), the new one DE-02.
 	var oldRefs []string
 	w.must(t, w.userA, func(tx pgx.Tx) error {
@@ -757,7 +757,7 @@ func TestAssessmentRLS(t *testing.T) {
 			if _, err := postgres.AddComment(w.ctx, tx, p, id, "GV-01", 0, "質問です", "test"); err != nil {
 				return err
 			}
-			return postgres.Submit(w.ctx, tx, p, id, "test")
+			return signOffSubmit(w.ctx, tx, p, id, "test")
 		})
 	}
 	all := []int64{w.opA, w.opB, w.opFin}
@@ -810,7 +810,7 @@ func TestListAssessmentsOverdue(t *testing.T) {
 	})
 	a := w.assessmentOf(t, cy.ID, w.opA)
 	w.answerAll(t, w.userA, a)
-	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, a, "test") })
+	w.must(t, w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, a, "test") })
 	w.save(t, w.userB, assessment.Answer{AssessmentID: w.assessmentOf(t, cy.ID, w.opB), Ref: "GV-01", Status: assessment.AnswerImplemented})
 	w.must(t, w.nco, func(tx pgx.Tx) error {
 		list, err := postgres.ListAssessments(w.ctx, tx, assessment.Filter{CycleID: cy.ID, Status: assessment.StatusOverdue})
@@ -1021,7 +1021,7 @@ func TestNothingBeforeTheCycleOpens(t *testing.T) {
 	if !errors.As(err, &ke) || ke.MessageID != "assessment.cycle.not_open" || ke.Args["Date"] != today.AddDate(0, 0, 1).Format(time.DateOnly) {
 		t.Fatalf("save before the cycle opens: %v, want assessment.cycle.not_open with the date", err)
 	}
-	err = w.as(w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	err = w.as(w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, id, "test") })
 	if !errors.As(err, &ke) || ke.MessageID != "assessment.cycle.not_open" {
 		t.Fatalf("submit before the cycle opens: %v", err)
 	}

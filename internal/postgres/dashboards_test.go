@@ -176,7 +176,7 @@ func (w *dashWorld) fill(t *testing.T, name string, cycle int64, answers map[str
 			}
 		}
 		if submit {
-			return postgres.Submit(w.ctx, tx, p, id, "test")
+			return signOffSubmit(w.ctx, tx, p, id, "test")
 		}
 		return nil
 	})

@@ -47,6 +47,8 @@ func planErr(err error) error {
 	switch pgCode(err) {
 	case sqlStatePlanImmutable:
 		return kijun.Errorf(kijun.EConflict, msgPlanImmutable, nil)
+	case sqlStatePlanCheck:
+		return kijun.Errorf(kijun.EConflict, plan.MsgAdminSubmits, nil)
 	case "42501":
 		return kijun.Errorf(kijun.EForbidden, msgPlanForbidden, nil)
 	case "23503":
@@ -686,6 +688,14 @@ func SubmitPlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID in
 	_, err := transitionPlan(ctx, tx, p, planID, plan.Submitted, "plan.submit", requestID, func(h planHead) error {
 		if !containsFold(p.Ministries, h.Ministry) {
 			return kijun.ErrNotFound
+		}
+		// The ministry's internal check, if it requires one (plan.CanSubmitAs).
+		required, err := PlanCheckRequired(ctx, tx, h.Ministry)
+		if err != nil {
+			return err
+		}
+		if m := plan.CanSubmitAs(required, containsFold(p.AdminMinistries, h.Ministry)); m != "" {
+			return kijun.Errorf(kijun.EConflict, m, nil)
 		}
 		return nil
 	})

@@ -813,8 +813,10 @@ func TestOperatorsBelowTargetFollowProfile(t *testing.T) {
 					return err
 				}
 			}
-			return postgres.Submit(w.ctx, tx, p, id, "test")
+			return nil
 		})
+		confirmAsAdmin(t, w.db, id)
+		w.must(t, p, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, p, id, "test") })
 		return id
 	}
 	asmA := submit(w.opU, w.opA, map[string]assessment.AnswerStatus{"GV-01": assessment.AnswerImplemented,

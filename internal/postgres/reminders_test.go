@@ -88,7 +88,7 @@ func TestReminders(t *testing.T) {
 	})
 	aA, aB, aFin := w.assessmentOf(t, cy.ID, w.opA), w.assessmentOf(t, cy.ID, w.opB), w.assessmentOf(t, cy.ID, w.opFin)
 	w.answerAll(t, w.userA, aA)
-	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(ctx, tx, w.userA, aA, "test") })
+	w.must(t, w.userA, func(tx pgx.Tx) error { return signOffSubmit(ctx, tx, w.userA, aA, "test") })
 	w.save(t, w.userB, assessment.Answer{AssessmentID: aB, Ref: "GV-01", Status: assessment.AnswerImplemented})
 	// The finance operator's due date extended by a month.
 	if err := postgres.SystemTx(ctx, w.db.App, func(tx pgx.Tx) error {

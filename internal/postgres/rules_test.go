@@ -70,7 +70,15 @@ func TestAssessmentTransitionTriggerIsCanMoveTo(t *testing.T) {
 					WHERE id = $1`, id, string(from)); err != nil {
 					t.Fatal(err)
 				}
-				_, err := tx.Exec(w.ctx, `UPDATE assessments SET status = $2 WHERE id = $1`, id, string(to))
+				// A submission names a current confirmation (its own rule,
+				// TestSubmitNeedsCurrentSignOffInDatabase).
+				var signoff int64
+				if err := tx.QueryRow(w.ctx, `INSERT INTO assessment_signoffs (assessment_id, operator_id, sector_code, decision, by_user)
+					SELECT id, operator_id, sector_code, 'confirmed', $2 FROM assessments WHERE id = $1 RETURNING id`,
+					id, w.userA.UserID).Scan(&signoff); err != nil {
+					t.Fatal(err)
+				}
+				_, err := tx.Exec(w.ctx, `UPDATE assessments SET status = $2, signoff_id = $3 WHERE id = $1`, id, string(to), signoff)
 				return err
 			})
 			switch {

@@ -232,7 +232,7 @@ func TestSaveAnswerAsRefusals(t *testing.T) {
 
 	// Submitted: locked, with the status.
 	w.answerAll(t, w.userA, id)
-	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	w.must(t, w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, id, "test") })
 	ke = wantKijunError(t, save(w.userA, assessment.Answer{Ref: "GV-01", Status: assessment.AnswerPartial}, 2), kijun.EConflict, "assessment.locked")
 	if ke.Args["Status"] != "submitted" {
 		t.Errorf("locked: %+v", ke.Args)
@@ -293,7 +293,7 @@ func TestSaveAnswerForged(t *testing.T) {
 	}
 	// Submitted: not even its own operator can write an answer in SQL.
 	w.answerAll(t, w.userA, id)
-	w.must(t, w.userA, func(tx pgx.Tx) error { return postgres.Submit(w.ctx, tx, w.userA, id, "test") })
+	w.must(t, w.userA, func(tx pgx.Tx) error { return signOffSubmit(w.ctx, tx, w.userA, id, "test") })
 	err := w.as(w.userA, func(tx pgx.Tx) error {
 		_, err := tx.Exec(w.ctx, `UPDATE answers SET how = 'after submit' WHERE assessment_id = $1 AND ref = 'GV-01'`, id)
 		return err

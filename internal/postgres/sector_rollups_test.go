@@ -70,10 +70,10 @@ func TestSectorRollupsFollowTransitionsConcurrently(t *testing.T) {
 		fn   func(tx pgx.Tx, p *identity.Principal, id int64) error
 	}
 	submit := func(tx pgx.Tx, p *identity.Principal, id int64) error {
-		return postgres.Submit(w.ctx, tx, p, id, "test")
+		return signOffSubmit(w.ctx, tx, p, id, "test")
 	}
 	resubmit := func(tx pgx.Tx, p *identity.Principal, id int64) error {
-		return postgres.Resubmit(w.ctx, tx, p, id, "test")
+		return signOffResubmit(w.ctx, tx, p, id, "test")
 	}
 	accept := func(tx pgx.Tx, p *identity.Principal, id int64) error {
 		return postgres.Accept(w.ctx, tx, p, id, "", "test")

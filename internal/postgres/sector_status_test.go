@@ -37,7 +37,7 @@ func TestSectorStatusCountsFollowEveryChange(t *testing.T) {
 
 	// Resubmit the returned one, accept two, return one.
 	w.do(t, w.users["E6"], func(tx pgx.Tx) error {
-		return postgres.Resubmit(w.ctx, tx, w.users["E6"], w.asm(t, w.cy26, "E6"), "test")
+		return signOffResubmit(w.ctx, tx, w.users["E6"], w.asm(t, w.cy26, "E6"), "test")
 	})
 	checkStatusCounts(t, w, "after resubmit", w.cy26)
 	w.do(t, w.meti, func(tx pgx.Tx) error {

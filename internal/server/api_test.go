@@ -490,6 +490,21 @@ func TestAPIAssessment(t *testing.T) {
 	resp, body = op.do("POST", path+"/submit", nil, "If-Match", `W/"x"`)
 	want(t, resp, body, 412)
 	env.SignIn(t, "meti-staff") // a person of the reviewing ministry, to be told
+	// Not confirmed by the operator's internal check: 409, with the page's
+	// message id. A person confirms it on the page (tokens do not).
+	resp, body = op.do("POST", path+"/submit", nil)
+	if p := want(t, resp, body, 409); p["code"] != "orgflow.error.not_confirmed" {
+		t.Errorf("an unconfirmed submission: %s", body)
+	}
+	totoAdmin := env.SignIn(t, "toto-admin")
+	signOff := func() {
+		t.Helper()
+		if status, _, body := post(t, totoAdmin, env.HTTP.URL+"/assessments/"+itoa64(asms["2010401000001"])+"/signoff",
+			url.Values{"decision": {"confirmed"}}); status != http.StatusSeeOther {
+			t.Fatalf("internal check: %d\n%.2000s", status, body)
+		}
+	}
+	signOff()
 	resp, body = op.do("POST", path+"/submit", nil, "Idempotency-Key", "submit-2031b")
 	if s := want(t, resp, body, 200); s["status"] != "submitted" {
 		t.Errorf("submitted: %v", s)
@@ -551,7 +566,10 @@ func TestAPIAssessment(t *testing.T) {
 	if returns != 1 || comments != 1 || told == 0 {
 		t.Errorf("the return: %d audit events, %d comments, %d people told", returns, comments, told)
 	}
-	// Resubmitted, then accepted at its new version.
+	// Resubmitted after a new internal check, then accepted at its new version.
+	resp, body = op.do("POST", path+"/submit", nil)
+	want(t, resp, body, 409)
+	signOff()
 	resp, body = op.do("POST", path+"/submit", nil)
 	version = fmt.Sprintf(`"%v"`, want(t, resp, body, 200)["version"])
 	resp, body = meti.do("POST", path+"/accept", map[string]any{"note": "確認しました。"}, "If-Match", version)

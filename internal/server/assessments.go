@@ -22,6 +22,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	asm "github.com/kijun-portal/kijun/web/pages/assessments"
+	"github.com/kijun-portal/kijun/web/pages/orgflow"
 )
 
 // Evidence files larger than this are refused (the database's ceiling is
@@ -255,6 +256,9 @@ func (s *Server) showAssessment(w http.ResponseWriter, r *http.Request, status i
 		if v.Rollups, err = postgres.Rollups(r.Context(), tx, v.Assessment.ID); err != nil {
 			return err
 		}
+		if v.SignOff, err = postgres.CurrentSignOff(r.Context(), tx, v.Assessment.ID); err != nil {
+			return err
+		}
 		rows, err := postgres.ListAnswers(r.Context(), tx, v.Assessment.ID, "")
 		for _, row := range rows {
 			if row.Answer.CarriedForward {
@@ -271,6 +275,8 @@ func (s *Server) showAssessment(w http.ResponseWriter, r *http.Request, status i
 	v.CanReview = authz.Can(p, authz.ReviewAssessment, res) && v.Assessment.Status == assessment.Submitted
 	v.CanComment = authz.Can(p, authz.CommentAssessment, res)
 	v.CanExtend = authz.Can(p, authz.ExtendAssessment, res) && v.Assessment.Status.Owed()
+	v.ShowWork = authz.Can(p, authz.AnswerAssessment, res)
+	v.SignOffText = orgflow.SignOffLine(r.Context(), v.SignOff)
 	if v.Sections, err = s.sectionNames(r); err != nil {
 		return err
 	}

@@ -207,6 +207,15 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 			t.Fatalf("saving section %s: %d\n%.2000s", s, status, body)
 		}
 	}
+	// Complete, but not confirmed by the internal check: refused, saying why.
+	status, _, body = post(t, op, w.url(w.toto, "/submit"), nil)
+	if status != http.StatusConflict || !strings.Contains(body, `id="refused">社内確認で確認済みになっていないため、提出できません。`) {
+		t.Fatalf("unconfirmed submit: %d\n%.2000s", status, body)
+	}
+	admin := w.env.SignIn(t, "toto-admin")
+	if status, loc, body := post(t, admin, w.url(w.toto, "/signoff"), url.Values{"decision": {"confirmed"}}); status != http.StatusSeeOther || !strings.Contains(loc, "done=confirmed") {
+		t.Fatalf("internal check: %d %q\n%.2000s", status, loc, body)
+	}
 	if status, loc, body := post(t, op, w.url(w.toto, "/submit"), nil); status != http.StatusSeeOther || !strings.Contains(loc, "done=submitted") {
 		t.Fatalf("submit: %d %q\n%.2000s", status, loc, body)
 	}
@@ -256,6 +265,13 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 	_, body = w.env.Get(t, op, fmt.Sprintf("/assessments/%d", w.toto))
 	if !strings.Contains(body, "証跡として手順書の写しを添付してください。") || !strings.Contains(body, "差戻し") {
 		t.Fatalf("operator does not see the comment or the returned status:\n%.3000s", body)
+	}
+	// The return voided the confirmation: a new internal check first.
+	if status, _, _ := post(t, op, w.url(w.toto, "/submit"), nil); status != http.StatusConflict {
+		t.Fatalf("resubmit without a new internal check: %d, want 409", status)
+	}
+	if status, _, body := post(t, admin, w.url(w.toto, "/signoff"), url.Values{"decision": {"confirmed"}}); status != http.StatusSeeOther {
+		t.Fatalf("internal check again: %d\n%.2000s", status, body)
 	}
 	if status, _, body := post(t, op, w.url(w.toto, "/submit"), nil); status != http.StatusSeeOther {
 		t.Fatalf("resubmit: %d\n%.2000s", status, body)

@@ -174,6 +174,9 @@ func newDashFixture(t *testing.T) *dashFixture {
 					return err
 				}
 			}
+			if _, err := postgres.SignOff(ctx, tx, p, fx.asm[key], assessment.SignOffConfirmed, "", "test"); err != nil {
+				return err
+			}
 			return postgres.Submit(ctx, tx, p, fx.asm[key], "test")
 		}); err != nil {
 			t.Fatalf("%s: %v", key, err)

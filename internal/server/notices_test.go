@@ -92,6 +92,11 @@ func TestAssessmentNotices(t *testing.T) {
 			t.Fatalf("saving section %s: %d", s, status)
 		}
 	}
+	// The operator's internal check first (社内確認): only a confirmed
+	// self-assessment is submitted.
+	if status, _, body := post(t, clients["toto-admin"], w.url(w.toto, "/signoff"), url.Values{"decision": {"confirmed"}}); status != http.StatusSeeOther {
+		t.Fatalf("internal check: %d\n%.2000s", status, body)
+	}
 	if status, _, body := post(t, op, w.url(w.toto, "/submit"), nil); status != http.StatusSeeOther {
 		t.Fatalf("submit: %d\n%.2000s", status, body)
 	}
@@ -101,6 +106,9 @@ func TestAssessmentNotices(t *testing.T) {
 	}
 	if status, _, _ := post(t, meti, w.url(w.toto, "/review"), url.Values{"decision": {"return"}, "note": {"x"}}); status != http.StatusSeeOther {
 		t.Fatalf("return: %d", status)
+	}
+	if status, _, _ := post(t, clients["toto-admin"], w.url(w.toto, "/signoff"), url.Values{"decision": {"confirmed"}}); status != http.StatusSeeOther {
+		t.Fatalf("internal check again: %d", status)
 	}
 	if status, _, _ := post(t, op, w.url(w.toto, "/submit"), nil); status != http.StatusSeeOther {
 		t.Fatalf("resubmit: %d", status)

@@ -116,6 +116,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 			list, err := postgres.ListAssessments(r.Context(), tx, f)
 			v.Assessments, v.AssessmentTotal = list.Assessments, list.Total
+			if err == nil && authz.Can(p, authz.ViewMyAssignments, authz.Resource{}) {
+				v.Assigned, err = postgres.ListMyAssignments(r.Context(), tx, p.UserID)
+			}
 			if err != nil || !v.Reviewer {
 				return err
 			}
@@ -146,6 +149,11 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			v.Ministries = kijun.NameMap(names.Ministries)
+		}
+		if len(v.Assigned) > 0 {
+			if v.Sections, err = s.sectionNames(r); err != nil {
+				return err
+			}
 		}
 	}
 	return s.render(w, r, http.StatusOK, pages.Home(v))

@@ -97,6 +97,15 @@ func (s *Server) renderPlanList(w http.ResponseWriter, r *http.Request, queue bo
 		if v.Plans, err = postgres.ListPlans(r.Context(), tx, postgres.PlanFilter{Queue: queue}); err != nil {
 			return err
 		}
+		for _, m := range p.AdminMinistries {
+			if !queue && authz.Can(p, authz.ManagePlanCheck, authz.Resource{MinistryCode: m}) {
+				required, err := postgres.PlanCheckRequired(r.Context(), tx, m)
+				if err != nil {
+					return err
+				}
+				v.Checks = append(v.Checks, plans.PlanCheck{Ministry: m, Required: required})
+			}
+		}
 		v.Names, err = postgres.LoadReferenceNames(r.Context(), tx)
 		return err
 	})

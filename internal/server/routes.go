@@ -105,6 +105,7 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 
 	// Self-assessment cycles.
 	s.assessmentRoutes(h)
+	s.orgFlowRoutes(h) // assignments and the internal check inside an operator
 
 	// Implementation plans, their review and the NCO's evaluations.
 	s.planRoutes(h)

@@ -83,6 +83,11 @@ type ShowView struct {
 	Extensions []assessment.Extension
 	CanExtend  bool
 	Extend     ExtendForm
+	// SignOff is the internal check (社内確認) that holds, nil when none
+	// does; SignOffText says so (orgflow.SignOffLine).
+	SignOff     *assessment.SignOff
+	SignOffText string
+	ShowWork    bool // the operator's users: a link to the work page
 }
 
 // ExtendForm is the extension form as the ministry typed it, with each

@@ -72,6 +72,16 @@ type IndexView struct {
 	CanCreate bool
 	CanReview bool
 	Names     kijun.ReferenceNames
+	// Checks are the internal-check settings of the ministries the reader
+	// administers (plan.CanSubmitAs), each with its own form.
+	Checks []PlanCheck
+}
+
+// PlanCheck is whether a ministry requires that only its admins submit
+// its plans to the NCO.
+type PlanCheck struct {
+	Ministry string
+	Required bool
 }
 
 // NewForm is the form that starts a plan, as typed.

@@ -1,0 +1,274 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/notify"
+	"github.com/kijun-portal/kijun/internal/postgres"
+	asm "github.com/kijun-portal/kijun/web/pages/assessments"
+	"github.com/kijun-portal/kijun/web/pages/orgflow"
+)
+
+// orgFlowRoutes registers the work inside an operator (docs/assessment.md,
+// "Inside the operator"): assignments, marking them ready, the internal
+// check, and the "assigned to me" list.
+func (s *Server) orgFlowRoutes(h routeFunc) {
+	h(http.MethodGet, "/assignments", authz.ViewMyAssignments, s.handleMyAssignments)
+	h(http.MethodGet, "/assessments/{id}/work", authz.ViewAssessment, s.handleWork)
+	h(http.MethodPost, "/assessments/{id}/assignments", authz.AssignAssessment, s.handleAssign)
+	h(http.MethodPost, "/assessments/{id}/assignments/{aid}/ready", authz.AnswerAssessment, s.handleAssignmentReady)
+	h(http.MethodPost, "/assessments/{id}/assignments/{aid}/delete", authz.AssignAssessment, s.handleUnassign)
+	h(http.MethodPost, "/assessments/{id}/signoff", authz.SignOffAssessment, s.handleSignOff)
+	h(http.MethodPost, "/plans/internal-check", authz.ManagePlanCheck, s.handlePlanCheck)
+}
+
+// myAssignments reads the reader's open assignments.
+func (s *Server) myAssignments(r *http.Request, tx pgx.Tx) ([]assessment.Assignment, error) {
+	return postgres.ListMyAssignments(r.Context(), tx, principal(r).UserID)
+}
+
+func (s *Server) handleMyAssignments(w http.ResponseWriter, r *http.Request) error {
+	var v orgflow.MineView
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) (err error) {
+		v.Assignments, err = s.myAssignments(r, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if v.Sections, err = s.sectionNames(r); err != nil {
+		return err
+	}
+	return s.render(w, r, http.StatusOK, orgflow.Mine(v))
+}
+
+func (s *Server) handleWork(w http.ResponseWriter, r *http.Request) error {
+	v := orgflow.WorkView{Notice: r.URL.Query().Get("done")}
+	switch v.Notice {
+	case "", "assigned", "ready", "not_ready", "confirmed", "sent_back", "unassigned":
+	default:
+		v.Notice = ""
+	}
+	return s.renderWork(w, r, http.StatusOK, v)
+}
+
+// renderWork shows the work page with what v already holds (a form that
+// comes back) and everything it reads.
+func (s *Server) renderWork(w http.ResponseWriter, r *http.Request, status int, v orgflow.WorkView) error {
+	p := principal(r)
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		if v.Assessment, err = s.loadAssessment(r, tx, authz.ViewAssessment); err != nil {
+			return err
+		}
+		if v.Assignments, err = postgres.ListAssignments(r.Context(), tx, v.Assessment.ID); err != nil {
+			return err
+		}
+		if v.SignOffs, err = postgres.ListSignOffs(r.Context(), tx, v.Assessment.ID); err != nil {
+			return err
+		}
+		for i := range v.SignOffs {
+			if v.SignOffs[i].Current() {
+				v.Current = &v.SignOffs[i]
+				break
+			}
+		}
+		res := assessmentResource(v.Assessment)
+		editable := v.Assessment.Status.Editable()
+		v.CanAssign = authz.Can(p, authz.AssignAssessment, res) && editable
+		v.CanSignOff = authz.Can(p, authz.SignOffAssessment, res) && editable
+		v.CanAnswer = authz.Can(p, authz.AnswerAssessment, res) && editable
+		if v.CanAssign {
+			ms, err := postgres.OperatorMembers(r.Context(), tx, v.Assessment.OperatorID)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				v.Members = append(v.Members, orgflow.Member{ID: m.ID, Name: m.Name})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	v.Me = p.UserID
+	if v.Sections, err = s.sectionNames(r); err != nil {
+		return err
+	}
+	return s.render(w, r, status, orgflow.Work(v))
+}
+
+// handleAssign gives a section or control to a member of the operator
+// and tells the assignee. Refusals come back next to their fields.
+func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request) error {
+	form := orgflow.AssignForm{Section: r.PostFormValue("section"), Ref: strings.TrimSpace(r.PostFormValue("ref")),
+		Assignee: r.PostFormValue("assignee"), DueOn: r.PostFormValue("due_on")}
+	var id int64
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.AssignAssessment)
+		if err != nil {
+			return err
+		}
+		id = a.ID
+		in := postgres.AssignInput{AssessmentID: a.ID, Section: form.Section, Ref: form.Ref, AssigneeID: int64(atoiOr0(form.Assignee))}
+		problems := postgres.AssignmentProblems{}
+		if kijun.TextProblem(form.Ref) != "" || len(form.Ref) > 50 {
+			problems["section"] = assessment.MsgAssignNoSection
+		}
+		if due, ok := parseDay(form.DueOn); ok {
+			in.DueOn = due
+		} else {
+			problems["due_on"] = "orgflow.error.due_required"
+		}
+		if len(problems) > 0 {
+			return problems
+		}
+		x, err := postgres.Assign(r.Context(), tx, principal(r), in, middleware.GetReqID(r.Context()))
+		if err != nil {
+			return err
+		}
+		e := assessmentEvent(notify.AssessmentAssigned, a, principal(r))
+		e.User = x.AssigneeID
+		e.Params["Date"] = kijun.Text{Ja: kijun.FormatDate(kijun.Ja, x.DueOn), En: kijun.FormatDate(kijun.En, x.DueOn)}
+		return s.notify(r.Context(), tx, e)
+	})
+	var ps postgres.AssignmentProblems
+	if errors.As(err, &ps) {
+		form.Errors = map[string]orgflow.Message{}
+		for f, m := range ps {
+			form.Errors[f] = orgflow.Message{MessageID: m}
+		}
+		return s.renderWork(w, r, http.StatusUnprocessableEntity, orgflow.WorkView{Assign: form})
+	}
+	if ke, ok := refusal(err); ok {
+		if ke.MessageID == assessment.MsgAssignDueAfter { // the database's check
+			form.Errors = map[string]orgflow.Message{"due_on": {MessageID: ke.MessageID, Args: ke.Args}}
+			return s.renderWork(w, r, http.StatusUnprocessableEntity, orgflow.WorkView{Assign: form})
+		}
+		return s.renderWork(w, r, statusOf(err), orgflow.WorkView{Assign: form, Refused: &orgflow.Message{MessageID: ke.MessageID, Args: ke.Args}})
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/assessments/"+itoa(id)+"/work?done=assigned", http.StatusSeeOther)
+	return nil
+}
+
+// handleAssignmentReady marks an assignment ready (ready=1) or not
+// (ready=0); when the last one is ready, the operator's admins hear that
+// the assessment awaits its internal check.
+func (s *Server) handleAssignmentReady(w http.ResponseWriter, r *http.Request) error {
+	aid, err := pathID(r, "aid")
+	if err != nil {
+		return err
+	}
+	ready := r.PostFormValue("ready") != "0"
+	var id int64
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.AnswerAssessment)
+		if err != nil {
+			return err
+		}
+		id = a.ID
+		all, err := postgres.MarkReady(r.Context(), tx, principal(r), a.ID, aid, ready, middleware.GetReqID(r.Context()))
+		if err != nil || !ready || !all {
+			return err
+		}
+		return s.notify(r.Context(), tx, assessmentEvent(notify.SignOffWaiting, a, principal(r)))
+	})
+	if ke, ok := refusal(err); ok {
+		return s.renderWork(w, r, statusOf(err), orgflow.WorkView{Refused: &orgflow.Message{MessageID: ke.MessageID, Args: ke.Args}})
+	}
+	if err != nil {
+		return err
+	}
+	done := map[bool]string{true: "ready", false: "not_ready"}[ready]
+	http.Redirect(w, r, "/assessments/"+itoa(id)+"/work?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) handleUnassign(w http.ResponseWriter, r *http.Request) error {
+	aid, err := pathID(r, "aid")
+	if err != nil {
+		return err
+	}
+	var id int64
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.AssignAssessment)
+		if err != nil {
+			return err
+		}
+		id = a.ID
+		return postgres.Unassign(r.Context(), tx, principal(r), a.ID, aid, middleware.GetReqID(r.Context()))
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/assessments/"+itoa(id)+"/work?done=unassigned", http.StatusSeeOther)
+	return nil
+}
+
+// handleSignOff records the internal check: confirmed, or sent back with
+// a comment (the operator's users hear of it). An incomplete assessment
+// is not confirmed: its gaps show on the assessment's page.
+func (s *Server) handleSignOff(w http.ResponseWriter, r *http.Request) error {
+	form := orgflow.SignOffForm{Comment: r.PostFormValue("comment")}
+	d := assessment.SignOffDecision(r.PostFormValue("decision"))
+	var id int64
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.SignOffAssessment)
+		if err != nil {
+			return err
+		}
+		id = a.ID
+		if m := kijun.CheckText(form.Comment, assessment.MaxCommentLen, "assessment.answer.too_long"); m != "" {
+			return kijun.Errorf(kijun.EInvalid, m, map[string]any{"Max": assessment.MaxCommentLen})
+		}
+		if _, err := postgres.SignOff(r.Context(), tx, principal(r), a.ID, d, form.Comment, middleware.GetReqID(r.Context())); err != nil {
+			return err
+		}
+		if d == assessment.SignOffSentBack {
+			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentSentBack, a, principal(r)))
+		}
+		return nil
+	})
+	if ke, ok := refusal(err); ok {
+		if ke.MessageID == "assessment.incomplete" {
+			problems, _ := ke.Args["Problems"].([]assessment.AnswerProblem)
+			return s.renderAssessment(w, r, http.StatusUnprocessableEntity, problems, asm.ReviewForm{}, nil)
+		}
+		form.Error = &orgflow.Message{MessageID: ke.MessageID, Args: ke.Args}
+		return s.renderWork(w, r, statusOf(err), orgflow.WorkView{SignOff: form})
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/assessments/"+itoa(id)+"/work?done="+string(d), http.StatusSeeOther)
+	return nil
+}
+
+// handlePlanCheck turns a ministry's internal check of its plans on
+// (required=1) or off: its admins only (docs/plans.md).
+func (s *Server) handlePlanCheck(w http.ResponseWriter, r *http.Request) error {
+	ministry := r.PostFormValue("ministry")
+	if !authz.Can(principal(r), authz.ManagePlanCheck, authz.Resource{MinistryCode: ministry}) || ministry == "" {
+		return errNotFound
+	}
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		return postgres.SetPlanCheck(r.Context(), tx, principal(r), ministry, r.PostFormValue("required") == "1", middleware.GetReqID(r.Context()))
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/plans", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,16 @@
+DROP TRIGGER plan_versions_internal_check ON plan_versions;
+DROP FUNCTION kijun_plan_versions_internal_check;
+DROP TABLE ministry_plan_checks;
+DROP FUNCTION kijun_ministry_admin;
+DROP TRIGGER assessments_signoff ON assessments;
+DROP FUNCTION kijun_assessments_signoff;
+DROP TRIGGER evidence_void_signoff ON evidence;
+DROP TRIGGER answers_void_signoff ON answers;
+DROP FUNCTION kijun_signoff_void_on_edit;
+REVOKE UPDATE (signoff_id) ON assessments FROM kijun_app;
+ALTER TABLE assessments DROP CONSTRAINT assessments_signoff;
+ALTER TABLE assessments DROP COLUMN signoff_id;
+DROP TABLE assessment_signoffs;
+DROP TABLE assessment_assignments;
+DROP FUNCTION kijun_assignments_due;
+DROP FUNCTION kijun_operator_admin;
