@@ -88,7 +88,7 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 	}
 	// Not yet confirmed: the submission is refused, saying why.
 	do(t, op, chromedp.Navigate(base), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#refused")))
-	contains(t, "unconfirmed submit", textOf(t, op, "#refused"), "社内確認で確認済みになっていないため")
+	contains(t, "unconfirmed submit", textOf(t, op, "#refused"), "社内確認済みになっていないため")
 	// The staff member marks the assignment ready; the admin confirms
 	// (axe clean); the staff member submits.
 	var aid int64
@@ -110,7 +110,7 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 		t.Errorf("the work page with the internal check:\n%s", v)
 	}
 	do(t, admin, chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitVisible(chromedp.CSS("#notice")))
-	contains(t, "confirmed", textOf(t, admin, "#signoff-state"), "確認済みにしました")
+	contains(t, "confirmed", textOf(t, admin, "#signoff-state"), "社内確認済みにしました")
 	do(t, op, chromedp.Navigate(base), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#notice")))
 	contains(t, "status after submitting", textOf(t, op, "#assessment-status"), "提出済")
 	if v := runAxe(t, op, axeSource(t)); v != "" {

@@ -209,7 +209,7 @@ func TestAssessmentAnswerSubmitReturnAccept(t *testing.T) {
 	}
 	// Complete, but not confirmed by the internal check: refused, saying why.
 	status, _, body = post(t, op, w.url(w.toto, "/submit"), nil)
-	if status != http.StatusConflict || !strings.Contains(body, `id="refused">社内確認で確認済みになっていないため、提出できません。`) {
+	if status != http.StatusConflict || !strings.Contains(body, `id="refused">社内確認済みになっていないため、提出できません。`) {
 		t.Fatalf("unconfirmed submit: %d\n%.2000s", status, body)
 	}
 	admin := w.env.SignIn(t, "toto-admin")

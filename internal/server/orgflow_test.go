@@ -112,7 +112,7 @@ func TestOrgFlowAssignReadyConfirmSubmit(t *testing.T) {
 		t.Fatalf("confirm: %d %q", status, loc)
 	}
 	_, body = env.Get(t, staff, fmt.Sprintf("/assessments/%d", w.asm))
-	if !strings.Contains(body, `id="assessment-signoff"`) || !strings.Contains(body, "東都送配電 管理 五郎 さんが確認済みにしました") {
+	if !strings.Contains(body, `id="assessment-signoff"`) || !strings.Contains(body, "東都送配電 管理 五郎 さんが社内確認済みにしました") {
 		t.Errorf("the overview does not say who confirmed:\n%.3000s", body)
 	}
 
@@ -127,7 +127,7 @@ func TestOrgFlowAssignReadyConfirmSubmit(t *testing.T) {
 		t.Fatalf("import: %d", resp.StatusCode)
 	}
 	status, _, body = post(t, staff, base+"/submit", nil)
-	if status != http.StatusConflict || !strings.Contains(body, "社内確認で確認済みになっていないため、提出できません。") {
+	if status != http.StatusConflict || !strings.Contains(body, "社内確認済みになっていないため、提出できません。") {
 		t.Fatalf("submit after an import voided the confirmation: %d\n%.2000s", status, body)
 	}
 	// Confirmed again, the staff submit; the submission records who confirmed.
