@@ -1,11 +1,19 @@
 // Command kijun-api-example is a small client of the Kijun API
 // (docs/api.md) that an operator's tool can start from: it lists the
-// token's assessments, fills one from a JSON file of answers and submits
-// it. It uses only the standard library.
+// token's assessments, fills one from a JSON file of answers, records the
+// internal check (社内確認) with an operator admin's token, and submits it.
+// It uses only the standard library.
 //
 //	export KIJUN_URL=https://kijun.example KIJUN_TOKEN=kijun_…
 //	kijun-api-example list
-//	kijun-api-example fill -assessment 12 -answers answers.json -submit
+//	kijun-api-example fill -assessment 12 -answers answers.json
+//	KIJUN_TOKEN=<an operator admin's token> kijun-api-example confirm -assessment 12
+//	kijun-api-example submit -assessment 12
+//
+// Only a self-assessment confirmed by the internal check can be submitted,
+// and any change of an answer after it voids the confirmation: fill, then
+// confirm, then submit (fill -submit does the last step when the
+// confirmation already holds).
 //
 // answers.json maps a control's ref to its answer; "*" answers every
 // control the file does not name:
@@ -51,7 +59,7 @@ func run(args []string, out io.Writer) error {
 		return errors.New("set KIJUN_URL (the portal's address) and KIJUN_TOKEN (an API token issued on /tokens)")
 	}
 	if len(args) == 0 {
-		return errors.New("usage: kijun-api-example list | fill -assessment ID -answers FILE [-submit]")
+		return errors.New("usage: kijun-api-example list | fill -assessment ID -answers FILE [-submit] | confirm -assessment ID | submit -assessment ID")
 	}
 	switch args[0] {
 	case "list":
@@ -68,6 +76,19 @@ func run(args []string, out io.Writer) error {
 			return errors.New("fill needs -assessment and -answers")
 		}
 		return c.fill(out, *id, *file, *submit)
+	case "confirm", "submit":
+		fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+		id := fs.Int64("assessment", 0, "the assessment's id (see list)")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if *id == 0 {
+			return fmt.Errorf("%s needs -assessment", args[0])
+		}
+		if args[0] == "confirm" {
+			return c.confirm(out, *id)
+		}
+		return c.submit(out, *id, nil)
 	}
 	return fmt.Errorf("unknown command %q", args[0])
 }
@@ -155,6 +176,7 @@ type assessment struct {
 	OperatorName text   `json:"operator_name"`
 	Status       string `json:"status"`
 	DueOn        string `json:"due_on"`
+	Version      int    `json:"version"`
 	Answered     int    `json:"answered"`
 	Total        int    `json:"total"`
 	Answers      []struct {
@@ -232,9 +254,31 @@ func (c client) fill(out io.Writer, id int64, file string, submit bool) error {
 	if !submit {
 		return nil
 	}
-	// The same assessment and answers give the same key: a rerun after a
-	// lost response gets the first submission's reply again.
-	sum := sha256.Sum256(append([]byte(path+"\n"), raw...))
+	return c.submit(out, id, raw)
+}
+
+// confirm records the internal check as confirmed (an operator admin's
+// token): the assessment may then be submitted.
+func (c client) confirm(out io.Writer, id int64) error {
+	var a assessment
+	path := "/assessments/" + strconv.FormatInt(id, 10)
+	if _, err := c.do(http.MethodPost, path+"/signoff", json.RawMessage(`{"decision":"confirmed"}`), nil, &a); err != nil {
+		return fmt.Errorf("confirm: %w", err)
+	}
+	fmt.Fprintf(out, "assessment %d is confirmed for submission\n", a.ID)
+	return nil
+}
+
+// submit submits the assessment. The same assessment at the same version
+// (and answers file, from fill) gives the same Idempotency-Key: a rerun
+// after a lost response gets the first submission's reply again.
+func (c client) submit(out io.Writer, id int64, answers []byte) error {
+	var a assessment
+	path := "/assessments/" + strconv.FormatInt(id, 10)
+	if _, err := c.do(http.MethodGet, path, nil, nil, &a); err != nil {
+		return err
+	}
+	sum := sha256.Sum256(append([]byte(fmt.Sprintf("%s\n%d\n", path, a.Version)), answers...))
 	key := "submit-" + hex.EncodeToString(sum[:16])
 	if _, err := c.do(http.MethodPost, path+"/submit", nil, map[string]string{"Idempotency-Key": key}, &a); err != nil {
 		return fmt.Errorf("submit: %w", err)

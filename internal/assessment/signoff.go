@@ -43,8 +43,8 @@ func (a Assignment) Ready() bool { return a.ReadyAt != nil }
 type SignOffDecision string
 
 const (
-	SignOffConfirmed SignOffDecision = "confirmed" // 確認済み
-	SignOffSentBack  SignOffDecision = "sent_back" // 社内差戻し
+	SignOffConfirmed SignOffDecision = "confirmed" // 社内確認済み
+	SignOffSentBack  SignOffDecision = "sent_back" // 再作業依頼
 )
 
 // VoidReason says why a confirmation no longer holds.
@@ -92,6 +92,7 @@ const (
 	MsgAssignNotStaff   = "orgflow.error.not_staff"
 	MsgAssignNoSection  = "orgflow.error.section"
 	MsgNotEditableCheck = "orgflow.error.not_editable"
+	MsgBadDecision      = "orgflow.error.decision"
 )
 
 // CanSubmit is the rule of submitting: the assessment's status moves to
@@ -112,6 +113,9 @@ func CanSubmit(s Status, current *SignOff) string {
 // operator still edits, and every assignment is ready. Sending back needs
 // a comment. It returns the message id of a refusal, or "".
 func CanSignOff(s Status, d SignOffDecision, comment string, assignments []Assignment) string {
+	if d != SignOffConfirmed && d != SignOffSentBack {
+		return MsgBadDecision
+	}
 	if !s.Editable() {
 		return MsgNotEditableCheck
 	}

@@ -250,9 +250,6 @@ func SignOff(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID
 	if !p.IsOperatorAdmin(h.OperatorID) {
 		return s, errAsmForbidden
 	}
-	if d != assessment.SignOffConfirmed && d != assessment.SignOffSentBack {
-		return s, kijun.Errorf(kijun.EInvalid, "orgflow.error.decision", nil)
-	}
 	if n := len(comment); n > assessment.MaxCommentLen {
 		return s, kijun.Errorf(kijun.EInvalid, "assessment.answer.too_long", map[string]any{"Max": assessment.MaxCommentLen})
 	}
@@ -262,7 +259,7 @@ func SignOff(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID
 	}
 	if m := assessment.CanSignOff(h.Status, d, comment, list); m != "" {
 		code := kijun.EConflict
-		if m == assessment.MsgSendBackComment {
+		if m == assessment.MsgSendBackComment || m == assessment.MsgBadDecision {
 			code = kijun.EInvalid
 		}
 		return s, kijun.Errorf(code, m, nil)

@@ -39,6 +39,7 @@ func (s *Server) apiResourceRoutes(a apiRoute) {
 	a(http.MethodGet, "/assessments", authz.ListAssessments, s.apiAssessments)
 	a(http.MethodGet, "/assessments/{id}", authz.ViewAssessment, s.apiAssessment)
 	a(http.MethodPut, "/assessments/{id}/answers/{ref}", authz.AnswerAssessment, s.apiAnswerPut)
+	a(http.MethodPost, "/assessments/{id}/signoff", authz.SignOffAssessment, s.apiAssessmentSignOff)
 	a(http.MethodPost, "/assessments/{id}/submit", authz.AnswerAssessment, s.apiAssessmentSubmit)
 	a(http.MethodPost, "/assessments/{id}/return", authz.ReviewAssessment, s.apiAssessmentReturn)
 	a(http.MethodPost, "/assessments/{id}/accept", authz.ReviewAssessment, s.apiAssessmentAccept)
@@ -652,6 +653,55 @@ func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) err
 			fe[pr.Ref+"."+answerFields[pr.Field]] = fieldMsg{ID: pr.MessageID, Args: pr.Args}
 		}
 		return fe
+	}
+	var out apiAssessment
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.ViewAssessment)
+		out = assessmentJSON(a)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(out.Version))
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// apiSignOffInput is the internal check's decision (docs/assessment.md,
+// "Inside the operator"): confirmed, or sent_back with a comment.
+type apiSignOffInput struct {
+	Decision assessment.SignOffDecision `json:"decision"`
+	Comment  string                     `json:"comment"`
+}
+
+// apiAssessmentSignOff records the internal check through the page's code
+// path (signOff): an operator admin confirms the assessment for
+// submission, or sends it back to the staff with a comment.
+func (s *Server) apiAssessmentSignOff(w http.ResponseWriter, r *http.Request) error {
+	var in apiSignOffInput
+	if r.ContentLength != 0 { // no body: no decision, refused on its field
+		if err := readJSON(w, r, &in); err != nil {
+			return err
+		}
+	}
+	_, err := s.signOff(r, in.Decision, in.Comment)
+	var ke *kijun.Error
+	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
+		if problems, ok := ke.Args["Problems"].([]assessment.AnswerProblem); ok {
+			fe := fieldErrors{}
+			for _, pr := range problems {
+				fe[pr.Ref+"."+answerFields[pr.Field]] = fieldMsg{ID: pr.MessageID, Args: pr.Args}
+			}
+			return fe
+		}
+		field := "comment"
+		if ke.MessageID == assessment.MsgBadDecision {
+			field = "decision"
+		}
+		return fieldErrors{field: {ID: ke.MessageID, Args: ke.Args}}
+	}
+	if err != nil {
+		return err
 	}
 	var out apiAssessment
 	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {

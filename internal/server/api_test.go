@@ -491,18 +491,28 @@ func TestAPIAssessment(t *testing.T) {
 	want(t, resp, body, 412)
 	env.SignIn(t, "meti-staff") // a person of the reviewing ministry, to be told
 	// Not confirmed by the operator's internal check: 409, with the page's
-	// message id. A person confirms it on the page (tokens do not).
+	// message id.
 	resp, body = op.do("POST", path+"/submit", nil)
 	if p := want(t, resp, body, 409); p["code"] != "orgflow.error.not_confirmed" {
 		t.Errorf("an unconfirmed submission: %s", body)
 	}
-	totoAdmin := env.SignIn(t, "toto-admin")
+	// The internal check through the API: the operator's admin only (its
+	// staff find nothing to check), with a decision the domain knows.
+	resp, body = op.do("POST", path+"/signoff", map[string]any{"decision": "confirmed"})
+	want(t, resp, body, 404)
+	opAdmin := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleOperatorAdmin, "", toto)}
+	resp, body = opAdmin.do("POST", path+"/signoff", map[string]any{"decision": "approved"})
+	if p := want(t, resp, body, 422); len(p["errors"].([]any)) != 1 || p["errors"].([]any)[0].(map[string]any)["field"] != "decision" {
+		t.Errorf("an unknown decision: %s", body)
+	}
+	resp, body = opAdmin.do("POST", path+"/signoff", map[string]any{"decision": "sent_back"})
+	if p := want(t, resp, body, 422); len(p["errors"].([]any)) != 1 || p["errors"].([]any)[0].(map[string]any)["field"] != "comment" {
+		t.Errorf("sent back without a comment: %s", body)
+	}
 	signOff := func() {
 		t.Helper()
-		if status, _, body := post(t, totoAdmin, env.HTTP.URL+"/assessments/"+itoa64(asms["2010401000001"])+"/signoff",
-			url.Values{"decision": {"confirmed"}}); status != http.StatusSeeOther {
-			t.Fatalf("internal check: %d\n%.2000s", status, body)
-		}
+		resp, body := opAdmin.do("POST", path+"/signoff", map[string]any{"decision": "confirmed"})
+		want(t, resp, body, 200)
 	}
 	signOff()
 	resp, body = op.do("POST", path+"/submit", nil, "Idempotency-Key", "submit-2031b")
@@ -816,6 +826,9 @@ func init() {
 			// the caller's.
 			"PUT /api/v1/assessments/{id}/answers/{ref}": {path: byID("/api/v1/assessments/", pairs, "/answers/GV-01"),
 				want: apiAllow(412, operators, nil)},
+			// No decision: refused on the field, by the operator's admin only.
+			"POST /api/v1/assessments/{id}/signoff": {path: byID("/api/v1/assessments/", pairs, "/signoff"),
+				want: apiAllow(422, []string{"toto-admin"}, nil)},
 			// Nothing answered: refused with the gaps, by the operator only.
 			"POST /api/v1/assessments/{id}/submit": {path: byID("/api/v1/assessments/", pairs, "/submit"), want: apiAllow(422, operators, nil)},
 			// A version that is not the stored one: 412 once the tenant is

@@ -223,24 +223,7 @@ func (s *Server) handleUnassign(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) handleSignOff(w http.ResponseWriter, r *http.Request) error {
 	form := orgflow.SignOffForm{Comment: r.PostFormValue("comment")}
 	d := assessment.SignOffDecision(r.PostFormValue("decision"))
-	var id int64
-	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		a, err := s.loadAssessment(r, tx, authz.SignOffAssessment)
-		if err != nil {
-			return err
-		}
-		id = a.ID
-		if m := kijun.CheckText(form.Comment, assessment.MaxCommentLen, "assessment.answer.too_long"); m != "" {
-			return kijun.Errorf(kijun.EInvalid, m, map[string]any{"Max": assessment.MaxCommentLen})
-		}
-		if _, err := postgres.SignOff(r.Context(), tx, principal(r), a.ID, d, form.Comment, middleware.GetReqID(r.Context())); err != nil {
-			return err
-		}
-		if d == assessment.SignOffSentBack {
-			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentSentBack, a, principal(r)))
-		}
-		return nil
-	})
+	id, err := s.signOff(r, d, form.Comment)
 	if ke, ok := refusal(err); ok {
 		if ke.MessageID == "assessment.incomplete" {
 			problems, _ := ke.Args["Problems"].([]assessment.AnswerProblem)
@@ -254,6 +237,31 @@ func (s *Server) handleSignOff(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/assessments/"+itoa(id)+"/work?done="+string(d), http.StatusSeeOther)
 	return nil
+}
+
+// signOff is the internal check's one code path, for the page and the
+// API: the assessment of the request's {id}, loaded for SignOffAssessment,
+// the decision recorded (postgres.SignOff checks it), and a send-back told
+// to the operator's users.
+func (s *Server) signOff(r *http.Request, d assessment.SignOffDecision, comment string) (id int64, err error) {
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		a, err := s.loadAssessment(r, tx, authz.SignOffAssessment)
+		if err != nil {
+			return err
+		}
+		id = a.ID
+		if m := kijun.CheckText(comment, assessment.MaxCommentLen, "assessment.answer.too_long"); m != "" {
+			return kijun.Errorf(kijun.EInvalid, m, map[string]any{"Max": assessment.MaxCommentLen})
+		}
+		if _, err := postgres.SignOff(r.Context(), tx, principal(r), a.ID, d, comment, middleware.GetReqID(r.Context())); err != nil {
+			return err
+		}
+		if d == assessment.SignOffSentBack {
+			return s.notify(r.Context(), tx, assessmentEvent(notify.AssessmentSentBack, a, principal(r)))
+		}
+		return nil
+	})
+	return id, err
 }
 
 // handlePlanCheck turns a ministry's internal check of its plans on
