@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +29,7 @@ func (s *Server) apiFileRoutes(a apiRoute) {
 	a(http.MethodPost, "/operators/imports/{id}/confirm", authz.ManageOperators, s.apiImportConfirm)
 	a(http.MethodGet, "/assessments/{id}/answers/{ref}/evidence", authz.ViewAssessment, s.apiEvidenceList)
 	a(http.MethodPost, "/assessments/{id}/answers/{ref}/evidence", authz.AnswerAssessment, s.apiEvidenceAdd)
-	a(http.MethodGet, "/evidence/{id}", authz.ViewAssessment, s.apiEvidenceDownload)
+	a(http.MethodGet, "/evidence/{id}", authz.ViewAssessment, s.handleEvidenceDownload) // the page's download
 	a(http.MethodDelete, "/evidence/{id}", authz.AnswerAssessment, s.apiEvidenceDelete)
 }
 
@@ -327,34 +325,6 @@ func (s *Server) apiEvidenceAdd(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Location", apiPrefix+"/evidence/"+itoa(saved.ID))
 	return writeJSON(w, http.StatusCreated, evidenceJSON(saved))
-}
-
-// apiEvidenceDownload sends a file as the page's download does: an
-// attachment with its sniffed type, to those who may see its assessment.
-func (s *Server) apiEvidenceDownload(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	var ev assessment.Evidence
-	var data []byte
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		ev, data, err = postgres.GetEvidence(r.Context(), tx, id)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if !authz.Can(principal(r), authz.ViewAssessment, authz.Resource{SectorCode: ev.SectorCode, OperatorID: ev.OperatorID}) {
-		return errNotFound
-	}
-	w.Header().Set("Content-Type", ev.ContentType)
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(ev.FileName))
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, err = w.Write(data)
-	return err
 }
 
 // apiEvidenceDelete removes a file from an answer while the assessment is

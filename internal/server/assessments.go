@@ -794,10 +794,5 @@ func (s *Server) handleEvidenceDownload(w http.ResponseWriter, r *http.Request) 
 	if !authz.Can(principal(r), authz.ViewAssessment, authz.Resource{SectorCode: ev.SectorCode, OperatorID: ev.OperatorID}) {
 		return errNotFound
 	}
-	w.Header().Set("Content-Type", ev.ContentType)
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(ev.FileName))
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, err = w.Write(data)
-	return err
+	return sendUpload(w, ev.ContentType, ev.FileName, data)
 }

@@ -280,12 +280,7 @@ func (s *Server) handlePublicCommentDownload(w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", pc.ContentType)
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(pc.FileName))
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, err = w.Write(data)
-	return err
+	return sendUpload(w, pc.ContentType, pc.FileName, data)
 }
 
 // parseDate reads a form date (YYYY-MM-DD) as that day in Japan; the zero

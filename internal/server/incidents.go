@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -430,12 +429,7 @@ func (s *Server) handleIncidentFileDownload(w http.ResponseWriter, r *http.Reque
 	if !authz.Can(principal(r), authz.ViewIncident, authz.Resource{SectorCode: a.SectorCode, OperatorID: a.OperatorID}) {
 		return errNotFound
 	}
-	w.Header().Set("Content-Type", a.ContentType)
-	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(a.FileName))
-	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, err = w.Write(data)
-	return err
+	return sendUpload(w, a.ContentType, a.FileName, data)
 }
 
 func (s *Server) handleIncidentSummaries(w http.ResponseWriter, r *http.Request) error {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -86,4 +87,19 @@ func readUpload(w http.ResponseWriter, r *http.Request, field string, limit int6
 	}
 	sum := sha256.Sum256(data)
 	return upload{Name: hdr.Filename, Data: data, SHA256: hex.EncodeToString(sum[:])}, nil
+}
+
+// sendUpload sends a file someone uploaded (evidence, an incident report's
+// attachment, public-comment results) as an attachment with the type
+// sniffed at upload, never stored by a cache and never rendered by a
+// browser as a page of the portal.
+func sendUpload(w http.ResponseWriter, contentType, fileName string, data []byte) error {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(fileName))
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "private, no-store")
+	_, err := w.Write(data)
+	return err
 }
