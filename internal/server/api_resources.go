@@ -654,8 +654,14 @@ func (s *Server) apiAssessmentSubmit(w http.ResponseWriter, r *http.Request) err
 		}
 		return fe
 	}
+	return s.writeAssessment(w, r)
+}
+
+// writeAssessment answers a change of the request's assessment with the
+// assessment as it now is, and its ETag.
+func (s *Server) writeAssessment(w http.ResponseWriter, r *http.Request) error {
 	var out apiAssessment
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
 		a, err := s.loadAssessment(r, tx, authz.ViewAssessment)
 		out = assessmentJSON(a)
 		return err
@@ -703,17 +709,7 @@ func (s *Server) apiAssessmentSignOff(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	var out apiAssessment
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		a, err := s.loadAssessment(r, tx, authz.ViewAssessment)
-		out = assessmentJSON(a)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	w.Header().Set("ETag", etag(out.Version))
-	return writeJSON(w, http.StatusOK, out)
+	return s.writeAssessment(w, r)
 }
 
 // apiReviewInput is a ministry's decision on a submitted assessment: a
@@ -791,17 +787,7 @@ func (s *Server) apiReview(w http.ResponseWriter, r *http.Request, decision stri
 	if err != nil {
 		return err
 	}
-	var out apiAssessment
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		a, err := s.loadAssessment(r, tx, authz.ViewAssessment)
-		out = assessmentJSON(a)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	w.Header().Set("ETag", etag(out.Version))
-	return writeJSON(w, http.StatusOK, out)
+	return s.writeAssessment(w, r)
 }
 
 // --- notifications (the token's own service account's) ---
