@@ -29,7 +29,7 @@ func TestExampleFillsAndSubmits(t *testing.T) {
 	env.DB.Owner.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '2010401000001'`).Scan(&toto)
 	token := env.Token(t, identity.RoleOperatorStaff, "", toto)
 	admin := env.Token(t, identity.RoleOperatorAdmin, "", toto) // the internal check
-	env.SignIn(t, "meti-staff") // a person of the reviewing ministry, to be told
+	env.SignIn(t, "meti-staff")                                 // a person of the reviewing ministry, to be told
 
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "kijun-api-example")
