@@ -6,6 +6,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/incident"
 	"github.com/kijun-portal/kijun/internal/notify"
 	"github.com/kijun-portal/kijun/internal/register"
 )
@@ -47,6 +48,33 @@ func ListNotificationsAfter(ctx context.Context, tx pgx.Tx, after int64, limit i
 	rows, _ := tx.Query(ctx, `SELECT `+noteColumns+` FROM notifications
 		WHERE user_id = kijun_user_id() AND id > $1 ORDER BY id LIMIT $2`, after, limit+1)
 	list, err = pgx.CollectRows(rows, scanNote)
+	if len(list) > limit {
+		return list[:limit], true, err
+	}
+	return list, false, err
+}
+
+// ListIncidentsAfter returns the incident reports the principal may see
+// (RLS: its named recipients) matching f's operator, sector and status,
+// with ids above after, in id order.
+func ListIncidentsAfter(ctx context.Context, tx pgx.Tx, f IncidentFilter, after int64, limit int) (list []incident.Report, more bool, err error) {
+	rows, _ := tx.Query(ctx, `SELECT `+incidentColumns+` FROM incidents i JOIN operators o ON o.id = i.operator_id
+		WHERE ($1 = 0 OR i.operator_id = $1) AND ($2 = '' OR i.sector_code = $2) AND ($3 = '' OR i.status = $3)
+		  AND NOT ($4 AND i.tlp = 'red') AND i.id > $5
+		ORDER BY i.id LIMIT $6`, f.OperatorID, f.SectorCode, string(f.Status), f.NoRed, after, limit+1)
+	list, err = pgx.CollectRows(rows, scanIncident)
+	if len(list) > limit {
+		return list[:limit], true, err
+	}
+	return list, false, err
+}
+
+// ListIncidentSummariesAfter returns the summaries of the principal's
+// audience (RLS), with ids above after, in id order.
+func ListIncidentSummariesAfter(ctx context.Context, tx pgx.Tx, after int64, limit int) (list []incident.Summary, more bool, err error) {
+	rows, _ := tx.Query(ctx, `SELECT id, coalesce(sector_code, ''), tlp, title, body, kind, published_at
+		FROM incident_summaries WHERE id > $1 ORDER BY id LIMIT $2`, after, limit+1)
+	list, err = pgx.CollectRows(rows, scanSummary)
 	if len(list) > limit {
 		return list[:limit], true, err
 	}

@@ -59,6 +59,12 @@ func GetIncidentTemplate(ctx context.Context, tx pgx.Tx, id int64) (incident.Tem
 	return incidentTemplate(ctx, tx, `WHERE id = $1`, id)
 }
 
+// GetIncidentTemplateVersion returns version v of the template (the one
+// an older stage was sent with, by its number).
+func GetIncidentTemplateVersion(ctx context.Context, tx pgx.Tx, v int) (incident.Template, error) {
+	return incidentTemplate(ctx, tx, `WHERE version = $1`, v)
+}
+
 func incidentTemplate(ctx context.Context, tx pgx.Tx, where string, args ...any) (incident.Template, error) {
 	var id int64
 	var version int

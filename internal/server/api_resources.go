@@ -47,6 +47,7 @@ func (s *Server) apiResourceRoutes(a apiRoute) {
 	a(http.MethodPost, "/notifications/{id}/read", authz.ViewOwnAccount, s.apiNotificationRead)
 	s.apiFileRoutes(a)
 	s.apiReadRoutes(a)
+	s.apiIncidentRoutes(a)
 }
 
 // --- sectors and reference data ---

@@ -83,6 +83,13 @@ func nextDue(x incident.Report) *time.Time {
 	return x.FinalDueOn
 }
 
+// incidentDue is the next date a stage of report x falls due and the days
+// it is overdue at now (0: not overdue), as the list shows them.
+func incidentDue(x incident.Report, now time.Time) (*time.Time, int) {
+	due := nextDue(x)
+	return due, x.DaysOverdue(due, now)
+}
+
 func kindLabel(t incident.Template, kind string) kijun.Text {
 	if kind == "" {
 		return kijun.Text{}
@@ -182,29 +189,22 @@ func stageValues(form map[string][]string) incident.Values {
 }
 
 func (s *Server) handleIncidentFile(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
 	values, files, err := readStageForm(w, r)
 	if err != nil {
 		return err
 	}
-	choices := operatorChoices(p)
+	choices := operatorChoices(principal(r))
+	if len(choices) == 0 {
+		return errNotFound
+	}
 	op, _ := strconv.ParseInt(r.FormValue("operator"), 10, 64)
 	f := incidents.Form{Stage: incident.First, Values: values, TLP: incident.TLP(r.FormValue("tlp")), Choices: choices, Operator: op}
-	if !slices.ContainsFunc(choices, func(c incidents.OperatorChoice) bool { return c.ID == op }) {
-		if len(choices) == 0 {
-			return errNotFound
-		}
-		f.Operator = choices[0].ID
-		f.Errors = map[string]string{"operator": "incident.error.operator"}
-		return s.renderIncidentNew(w, r, http.StatusUnprocessableEntity, f)
-	}
-	var id int64
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
-		id, err = postgres.FileIncident(r.Context(), tx, p, op, f.TLP, values, files, maxEvidenceSize, middleware.GetReqID(r.Context()))
-		return err
-	})
+	id, err := s.fileIncident(r, op, f.TLP, values, files)
 	var fe postgres.FieldErrors
 	if errors.As(err, &fe) {
+		if _, ok := fe["operator"]; ok {
+			f.Operator = choices[0].ID
+		}
 		f.Errors = fe
 		return s.renderIncidentNew(w, r, http.StatusUnprocessableEntity, f)
 	}
@@ -215,6 +215,27 @@ func (s *Server) handleIncidentFile(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// fileIncident files a first report for operator op, one the user files
+// for (operatorChoices), with the page's form or the API's JSON: field
+// problems come back as postgres.FieldErrors, the operator's under
+// "operator".
+func (s *Server) fileIncident(r *http.Request, op int64, tlp incident.TLP, values incident.Values, files []postgres.IncidentFile) (int64, error) {
+	p := principal(r)
+	choices := operatorChoices(p)
+	if len(choices) == 0 {
+		return 0, errNotFound
+	}
+	if !slices.ContainsFunc(choices, func(c incidents.OperatorChoice) bool { return c.ID == op }) {
+		return 0, postgres.FieldErrors{"operator": "incident.error.operator"}
+	}
+	var id int64
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
+		id, err = postgres.FileIncident(r.Context(), tx, p, op, tlp, values, files, maxEvidenceSize, middleware.GetReqID(r.Context()))
+		return err
+	})
+	return id, err
+}
+
 func (s *Server) handleIncidentShow(w http.ResponseWriter, r *http.Request) error {
 	v := incidents.ShowView{}
 	if r.URL.Query().Get("sent") == "1" {
@@ -223,25 +244,33 @@ func (s *Server) handleIncidentShow(w http.ResponseWriter, r *http.Request) erro
 	return s.renderIncident(w, r, http.StatusOK, v)
 }
 
-// renderIncident loads the report (404 outside its named recipients) and
-// shows it with the forms in v (what was typed, the problems).
-func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, status int, v incidents.ShowView) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
+// incidentDetail is a report as its named recipients read it: the
+// header, the stages with the template each was sent with, the thread,
+// the summaries published of it, the current template and the
+// operator's registered systems (the next stage's form).
+type incidentDetail struct {
+	Report    incident.Report
+	Stages    []incidents.StageView
+	Messages  []incident.Message
+	Summaries []incident.Summary
+	Current   incident.Template
+	Systems   []string
+}
+
+// loadIncident reads report id for the page and the API: 404 outside its
+// named recipients (RLS, and the policy asked with the report's label).
+func (s *Server) loadIncident(r *http.Request, id int64) (incidentDetail, error) {
 	p := principal(r)
-	var msgs []incident.Message
-	var current incident.Template
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+	var d incidentDetail
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		x, err := postgres.GetIncident(r.Context(), tx, id)
 		if err != nil {
 			return err
 		}
-		if !authz.Can(p, authz.ViewIncident, authz.Resource{SectorCode: x.SectorCode, OperatorID: x.OperatorID}) {
+		if !authz.CanIncident(p, authz.ViewIncident, authz.Resource{SectorCode: x.SectorCode, OperatorID: x.OperatorID}, x.TLP, false) {
 			return kijun.ErrNotFound
 		}
-		v.Report = x
+		d.Report = x
 		stages, err := postgres.ListIncidentStages(r.Context(), tx, id)
 		if err != nil {
 			return err
@@ -253,23 +282,37 @@ func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, status i
 					return err
 				}
 			}
-			v.Stages = append(v.Stages, incidents.StageView{Stage: st, Template: templates[st.TemplateID]})
+			d.Stages = append(d.Stages, incidents.StageView{Stage: st, Template: templates[st.TemplateID]})
 		}
-		if msgs, err = postgres.ListIncidentMessages(r.Context(), tx, id); err != nil {
+		if d.Messages, err = postgres.ListIncidentMessages(r.Context(), tx, id); err != nil {
 			return err
 		}
-		if current, err = postgres.CurrentIncidentTemplate(r.Context(), tx); err != nil {
+		if d.Current, err = postgres.CurrentIncidentTemplate(r.Context(), tx); err != nil {
 			return err
 		}
-		if v.Form.Systems, err = postgres.OperatorSystemNames(r.Context(), tx, x.OperatorID); err != nil {
+		if d.Systems, err = postgres.OperatorSystemNames(r.Context(), tx, x.OperatorID); err != nil {
 			return err
 		}
-		v.Summaries, err = postgres.ListReportSummaries(r.Context(), tx, id)
+		d.Summaries, err = postgres.ListReportSummaries(r.Context(), tx, id)
 		return err
 	})
+	return d, err
+}
+
+// renderIncident loads the report (404 outside its named recipients) and
+// shows it with the forms in v (what was typed, the problems).
+func (s *Server) renderIncident(w http.ResponseWriter, r *http.Request, status int, v incidents.ShowView) error {
+	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
+	p := principal(r)
+	d, err := s.loadIncident(r, id)
+	if err != nil {
+		return err
+	}
+	v.Report, v.Stages, v.Summaries, v.Form.Systems = d.Report, d.Stages, d.Summaries, d.Systems
+	current, msgs := d.Current, d.Messages
 	res := authz.Resource{SectorCode: v.Report.SectorCode, OperatorID: v.Report.OperatorID}
 	v.CanFile = authz.Can(p, authz.FileIncident, res)
 	v.CanReceive = authz.Can(p, authz.ReceiveIncident, res)
@@ -310,7 +353,6 @@ func (s *Server) handleIncidentStage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	p := principal(r)
 	values, files, err := readStageForm(w, r)
 	if err != nil {
 		return err
@@ -319,9 +361,7 @@ func (s *Server) handleIncidentStage(w http.ResponseWriter, r *http.Request) err
 	if stage != incident.Update && stage != incident.Final {
 		stage = incident.Update
 	}
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		return postgres.AddIncidentStage(r.Context(), tx, p, id, stage, values, files, maxEvidenceSize, middleware.GetReqID(r.Context()))
-	})
+	err = s.addIncidentStage(r, id, stage, values, files)
 	var fe postgres.FieldErrors
 	if errors.As(err, &fe) {
 		return s.renderIncident(w, r, http.StatusUnprocessableEntity, incidents.ShowView{
@@ -339,16 +379,12 @@ func (s *Server) handleIncidentMessage(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
-	p := principal(r)
 	parent, err := parseOptionalID(r.PostFormValue("parent"))
 	if err != nil {
 		return err
 	}
 	body := r.PostFormValue("body")
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		_, err := postgres.AskIncident(r.Context(), tx, p, id, parent, body, middleware.GetReqID(r.Context()))
-		return err
-	})
+	_, err = s.postIncidentMessage(r, id, parent, body)
 	var fe postgres.FieldErrors
 	if errors.As(err, &fe) {
 		return s.renderIncident(w, r, http.StatusUnprocessableEntity, incidents.ShowView{AskErrors: fe, AskBody: body, AnswerTo: parent})
@@ -358,6 +394,36 @@ func (s *Server) handleIncidentMessage(w http.ResponseWriter, r *http.Request) e
 	}
 	http.Redirect(w, r, "/incidents/"+itoa(id)+"#thread-heading", http.StatusSeeOther)
 	return nil
+}
+
+// addIncidentStage sends an update or the final report on report id (the
+// page's form and the API's JSON).
+func (s *Server) addIncidentStage(r *http.Request, id int64, stage incident.Stage, values incident.Values, files []postgres.IncidentFile) error {
+	p := principal(r)
+	return postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		return postgres.AddIncidentStage(r.Context(), tx, p, id, stage, values, files, maxEvidenceSize, middleware.GetReqID(r.Context()))
+	})
+}
+
+// postIncidentMessage adds a question (parent 0) or an answer to question
+// parent on report id (the page's form and the API's JSON).
+func (s *Server) postIncidentMessage(r *http.Request, id, parent int64, body string) (incident.Message, error) {
+	p := principal(r)
+	var m incident.Message
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
+		m, err = postgres.AskIncident(r.Context(), tx, p, id, parent, body, middleware.GetReqID(r.Context()))
+		return err
+	})
+	return m, err
+}
+
+// relabelIncident changes report id's TLP label by the rule of
+// incident.CanRelabel (the page's form and the API's JSON).
+func (s *Server) relabelIncident(r *http.Request, id int64, tlp incident.TLP) error {
+	p := principal(r)
+	return postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		return postgres.RelabelIncident(r.Context(), tx, p, id, tlp, middleware.GetReqID(r.Context()))
+	})
 }
 
 func parseOptionalID(v string) (int64, error) {
@@ -372,10 +438,7 @@ func (s *Server) handleIncidentTLP(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	p := principal(r)
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		return postgres.RelabelIncident(r.Context(), tx, p, id, incident.TLP(r.PostFormValue("tlp")), middleware.GetReqID(r.Context()))
-	})
+	err = s.relabelIncident(r, id, incident.TLP(r.PostFormValue("tlp")))
 	var fe postgres.FieldErrors
 	if errors.As(err, &fe) {
 		return s.renderIncident(w, r, http.StatusUnprocessableEntity, incidents.ShowView{TLPError: fe["tlp"]})
@@ -465,8 +528,8 @@ func (s *Server) incidentRows(r *http.Request, list []incident.Report, tpl incid
 	now := s.now()
 	var rows []incidents.Row
 	for _, x := range list {
-		row := incidents.Row{Report: x, SectorName: sectors[x.SectorCode], KindLabel: kindLabel(tpl, x.Kind), DueOn: nextDue(x)}
-		row.DaysOverdue = x.DaysOverdue(row.DueOn, now)
+		row := incidents.Row{Report: x, SectorName: sectors[x.SectorCode], KindLabel: kindLabel(tpl, x.Kind)}
+		row.DueOn, row.DaysOverdue = incidentDue(x, now)
 		rows = append(rows, row)
 	}
 	return rows, nil
