@@ -48,14 +48,14 @@ func init() {
 			"GET /api/v1/incidents": {path: fixed("/api/v1/incidents"), want: apiAllow(200, withGrant, withGrant)},
 			// No body: refused as bad JSON once the policy let it through
 			// (and, on a report, once the report is the caller's).
-			"POST /api/v1/incidents":                  {path: fixed("/api/v1/incidents"), want: apiAllow(400, operators, operators)},
-			"GET /api/v1/incidents/{id}":              {path: report(""), want: apiAllow(200, withGrant, ncos)},
-			"POST /api/v1/incidents/{id}/stages":      {path: report("/stages"), want: apiAllow(400, operators, nil)},
-			"POST /api/v1/incidents/{id}/messages":    {path: report("/messages"), want: apiAllow(400, withGrant, ncos)},
-			"POST /api/v1/incidents/{id}/tlp":         {path: report("/tlp"), want: apiAllow(400, withGrant, ncos)},
-			"GET /api/v1/incidents/files/{id}":        {path: fileOf, want: apiAllow(200, withGrant, ncos)},
-			"GET /api/v1/incident-template":           {path: fixed("/api/v1/incident-template"), want: apiAllow(200, withGrant, withGrant)},
-			"GET /api/v1/incident-summaries":          {path: fixed("/api/v1/incident-summaries"), want: apiAllow(200, withGrant, withGrant)},
+			"POST /api/v1/incidents":                   {path: fixed("/api/v1/incidents"), want: apiAllow(400, operators, operators)},
+			"GET /api/v1/incidents/{id}":               {path: report(""), want: apiAllow(200, withGrant, ncos)},
+			"POST /api/v1/incidents/{id}/stages":       {path: report("/stages"), want: apiAllow(400, operators, nil)},
+			"POST /api/v1/incidents/{id}/messages":     {path: report("/messages"), want: apiAllow(400, withGrant, ncos)},
+			"POST /api/v1/incidents/{id}/tlp":          {path: report("/tlp"), want: apiAllow(400, withGrant, ncos)},
+			"GET /api/v1/incidents/files/{id}":         {path: fileOf, want: apiAllow(200, withGrant, ncos)},
+			"GET /api/v1/incident-template":            {path: fixed("/api/v1/incident-template"), want: apiAllow(200, withGrant, withGrant)},
+			"GET /api/v1/incident-summaries":           {path: fixed("/api/v1/incident-summaries"), want: apiAllow(200, withGrant, withGrant)},
 			"GET /api/v1/incident-summaries/{id}/stix": {path: stix, want: apiAllow(200, withGrant, withGrant)},
 		}
 	})
