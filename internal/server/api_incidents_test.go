@@ -356,6 +356,37 @@ func TestAPIIncidents(t *testing.T) {
 	resp, body = fsa.do("GET", files[0].(map[string]any)["download"].(string), nil)
 	want(t, resp, body, 404)
 
+	// Pages go by id: a report filed while the operator pages through its
+	// list is read on a later page, and none twice.
+	seen, cursor, filedMeanwhile := map[float64]int{}, "", 0.0
+	for pages := 0; pages < 20; pages++ {
+		p := "/api/v1/incidents?limit=1"
+		if cursor != "" {
+			p += "&cursor=" + cursor
+		}
+		resp, body = op.do("GET", p, nil)
+		pg := want(t, resp, body, 200)
+		for _, it := range pg["items"].([]any) {
+			seen[it.(map[string]any)["id"].(float64)]++
+		}
+		if pages == 0 {
+			red["values"].(map[string]any)["title"] = "ページ送り中の報告"
+			resp, body = op.do("POST", "/api/v1/incidents", red)
+			filedMeanwhile = want(t, resp, body, 201)["id"].(float64)
+		}
+		if cursor, _ = pg["next_cursor"].(string); cursor == "" {
+			break
+		}
+	}
+	if len(seen) != 3 || seen[filedMeanwhile] != 1 {
+		t.Errorf("paging under an insert read %v, want the two reports and the one filed meanwhile once each", seen)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("report %v read %d times", id, n)
+		}
+	}
+
 	// Bad queries are problems, never 500.
 	for _, q := range []string{"status=lost", "cursor=zzz", "limit=999", "sector=%00"} {
 		resp, body = meti.do("GET", "/api/v1/incidents?"+q, nil)
