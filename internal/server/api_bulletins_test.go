@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
@@ -442,5 +444,20 @@ func TestAPIWebhookRegistration(t *testing.T) {
 	}
 	if strings.Join(actions, ",") != "webhook.create,webhook.enable,webhook.delete" {
 		t.Errorf("audit: %v", actions)
+	}
+}
+
+// TestAPIWebhooksOff: without WEBHOOK_SECRET_KEY nothing can be
+// registered: 503 with the page's message, as problem+json.
+func TestAPIWebhooksOff(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	env := servertest.NewWith(t, db, db.App, func(c *config.Config) { c.WebhookSecretKey = "" })
+	var toto int64
+	env.DB.Owner.QueryRow(context.Background(), `SELECT id FROM operators WHERE corporate_number = '2010401000001'`).Scan(&toto)
+	admin := apiCaller{t: t, env: env, contract: newContract(t, env), token: env.Token(t, identity.RoleOperatorAdmin, "", toto)}
+	resp, body := admin.do("POST", "/api/v1/webhooks", map[string]any{"url": "https://hooks.example.com/", "kinds": []string{"assessment.returned"}})
+	if m := want(t, resp, body, 503); m["code"] != "webhooks.off" || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("no key: %s", body)
 	}
 }
