@@ -156,13 +156,16 @@ func (s *Server) writeBulletin(w http.ResponseWriter, r *http.Request, id int64,
 			}
 		}
 		out = bulletinJSON(v.B)
-		out.Recipient, out.Read, out.Acknowledged = len(v.Mine) > 0, len(v.Mine) > 0, len(v.Mine) > 0
+		acked := true
 		for _, x := range v.Mine {
 			if authz.Can(principal(r), authz.ReadBulletin, authz.Resource{MinistryCode: x.MinistryCode, OperatorID: x.OperatorID, SectorCode: x.SectorCode}) {
 				out.Organisations = append(out.Organisations, recipientJSON(v.B, x, now))
-				out.Acknowledged = out.Acknowledged && x.AckedAt != nil
+				acked = acked && x.AckedAt != nil
 			}
 		}
+		// Read: opening it just now recorded the read of each.
+		out.Recipient = len(out.Organisations) > 0
+		out.Read, out.Acknowledged = out.Recipient, out.Recipient && acked
 		return nil
 	})
 	if err != nil {
