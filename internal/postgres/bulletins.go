@@ -126,6 +126,23 @@ type BulletinListItem struct {
 
 // ListBulletins lists the bulletins the reader may see, newest first.
 func ListBulletins(ctx context.Context, tx pgx.Tx, limit int) ([]BulletinListItem, error) {
+	return listBulletins(ctx, tx, `ORDER BY b.published_at DESC, b.id DESC LIMIT $1`, limit)
+}
+
+// ListBulletinsAfter lists the bulletins the reader may see with an id
+// above after, oldest first, limit of them, and whether more follow (the
+// API's cursor pagination: ids only grow, so a client reading forward
+// never misses one published meanwhile).
+func ListBulletinsAfter(ctx context.Context, tx pgx.Tx, after int64, limit int) ([]BulletinListItem, bool, error) {
+	out, err := listBulletins(ctx, tx, `WHERE b.id > $1 ORDER BY b.id LIMIT $2`, after, limit+1)
+	if len(out) > limit {
+		return out[:limit], true, err
+	}
+	return out, false, err
+}
+
+// listBulletins is the one query of both lists, with the reader's marks.
+func listBulletins(ctx context.Context, tx pgx.Tx, tail string, args ...any) ([]BulletinListItem, error) {
 	rows, err := tx.Query(ctx, `WITH mine AS (SELECT x.id, x.bulletin_id, x.acked_at FROM bulletin_recipients x
 			WHERE x.operator_id = ANY (kijun_operators()) OR x.ministry_code = ANY (kijun_ministries()))
 		SELECT `+bulletinColumns+`,
@@ -133,7 +150,7 @@ func ListBulletins(ctx context.Context, tx pgx.Tx, limit int) ([]BulletinListIte
 			EXISTS (SELECT 1 FROM mine JOIN bulletin_reads r ON r.recipient_id = mine.id
 				WHERE mine.bulletin_id = b.id AND r.user_id = kijun_user_id()),
 			coalesce((SELECT bool_and(mine.acked_at IS NOT NULL) FROM mine WHERE mine.bulletin_id = b.id), false)
-		`+bulletinFrom+` ORDER BY b.published_at DESC, b.id DESC LIMIT $1`, limit)
+		`+bulletinFrom+` `+tail, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -42,6 +42,18 @@ func ListInquiries(ctx context.Context, tx pgx.Tx, limit int) ([]bulletin.Inquir
 	return pgx.CollectRows(rows, scanInquiry)
 }
 
+// ListInquiriesAfter lists the inquiries the reader may see with an id
+// above after, oldest first, limit of them, and whether more follow (the
+// API's cursor pagination).
+func ListInquiriesAfter(ctx context.Context, tx pgx.Tx, after int64, limit int) ([]bulletin.Inquiry, bool, error) {
+	rows, _ := tx.Query(ctx, `SELECT `+inquiryColumns+` WHERE q.id > $1 ORDER BY q.id LIMIT $2`, after, limit+1)
+	out, err := pgx.CollectRows(rows, scanInquiry)
+	if len(out) > limit {
+		return out[:limit], true, err
+	}
+	return out, false, err
+}
+
 // GetInquiry reads inquiry id with its messages, if the reader may see it.
 // An author's name is given where the reader may see that user.
 func GetInquiry(ctx context.Context, tx pgx.Tx, id int64) (bulletin.Inquiry, error) {
@@ -179,10 +191,25 @@ func PublishFAQ(ctx context.Context, tx pgx.Tx, p *identity.Principal, f bulleti
 // the NCO), newest first. Where an entry came from is given to its
 // publisher and the NCO only.
 func ListFAQs(ctx context.Context, tx pgx.Tx, limit int) ([]bulletin.FAQ, error) {
+	return listFAQs(ctx, tx, `ORDER BY f.published_at DESC, f.id DESC LIMIT $1`, limit)
+}
+
+// ListFAQsAfter lists the FAQ entries the reader may see with an id above
+// after, oldest first, limit of them, and whether more follow (the API's
+// cursor pagination).
+func ListFAQsAfter(ctx context.Context, tx pgx.Tx, after int64, limit int) ([]bulletin.FAQ, bool, error) {
+	out, err := listFAQs(ctx, tx, `WHERE f.id > $1 ORDER BY f.id LIMIT $2`, after, limit+1)
+	if len(out) > limit {
+		return out[:limit], true, err
+	}
+	return out, false, err
+}
+
+func listFAQs(ctx context.Context, tx pgx.Tx, tail string, args ...any) ([]bulletin.FAQ, error) {
 	rows, _ := tx.Query(ctx, `SELECT f.id, coalesce(f.ministry_code, ''), f.sectors, f.question, f.answer,
 			CASE WHEN kijun_nco() OR f.ministry_code = ANY (kijun_ministries()) THEN coalesce(f.inquiry_id, 0) ELSE 0 END,
 			f.published_at, coalesce(m.name_ja, ''), coalesce(m.name_en, '')
-		FROM faqs f LEFT JOIN ministries m ON m.code = f.ministry_code ORDER BY f.published_at DESC, f.id DESC LIMIT $1`, limit)
+		FROM faqs f LEFT JOIN ministries m ON m.code = f.ministry_code `+tail, args...)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (bulletin.FAQ, error) {
 		var f bulletin.FAQ
 		err := r.Scan(&f.ID, &f.Ministry, &f.Sectors, &f.Question, &f.Answer, &f.InquiryID, &f.PublishedAt, &f.SenderName.Ja, &f.SenderName.En)

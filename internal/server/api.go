@@ -98,11 +98,14 @@ func apiStatusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case errors.As(err, &se):
 		return http.StatusPreconditionFailed
+	case errors.Is(err, errWebhooksOff):
+		return http.StatusServiceUnavailable
 	case errors.Is(err, errRateLimited):
 		return http.StatusTooManyRequests
 	case errors.Is(err, errIfMatchRequired):
 		return http.StatusPreconditionRequired
-	case errors.Is(err, errBadJSON), errors.Is(err, errBadCursor), errors.Is(err, errBadLimit), errors.Is(err, errBadIdempotencyKey):
+	case errors.Is(err, errBadJSON), errors.Is(err, errBadCursor), errors.Is(err, errBadLimit), errors.Is(err, errBadIdempotencyKey),
+		errors.Is(err, errWebhookIdempotency):
 		return http.StatusBadRequest
 	}
 	return statusOf(err)
@@ -419,6 +422,11 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 
+// noReplay are the POST routes whose response is never kept for
+// Idempotency-Key replay: it holds a secret shown once (a webhook's
+// signing secret), which is never stored in the clear.
+var noReplay = map[string]bool{"POST /webhooks": true}
+
 // apiRoute registers an API route with the policy action it needs.
 type apiRoute func(method, pattern string, action authz.Action, fn handlerFunc)
 
@@ -426,7 +434,7 @@ type apiRoute func(method, pattern string, action authz.Action, fn handlerFunc)
 func (s *Server) apiRoutes(r chi.Router, raw func(chi.Router, string, string, authz.Action, http.Handler)) {
 	r.Use(s.authenticateToken)
 	var a apiRoute = func(method, pattern string, action authz.Action, fn handlerFunc) {
-		if method == http.MethodPost {
+		if method == http.MethodPost && !noReplay[method+" "+pattern] {
 			fn = s.idempotent(fn)
 		}
 		h := s.apiAuthorize(action, fn)
@@ -438,4 +446,5 @@ func (s *Server) apiRoutes(r chi.Router, raw func(chi.Router, string, string, au
 	a(http.MethodGet, "/openapi.json", authz.ViewPublic, s.handleOpenAPI)
 	s.apiResourceRoutes(a)
 	s.webhookAPIRoutes(a)
+	s.apiBulletinRoutes(a)
 }

@@ -118,11 +118,8 @@ func (s *Server) renderBulletinForm(w http.ResponseWriter, r *http.Request, stat
 	return s.render(w, r, status, bulletins.New(v))
 }
 
-// handleBulletinPublish publishes a bulletin. The policy decides on its
-// audience: a wide one (everyone, ministries, a scope of all sectors)
-// needs the NCO; sectors and named operators the policy on each.
+// handleBulletinPublish publishes a bulletin from the page's form.
 func (s *Server) handleBulletinPublish(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
 	if err := r.ParseForm(); err != nil {
 		return errBadText
 	}
@@ -130,13 +127,31 @@ func (s *Server) handleBulletinPublish(w http.ResponseWriter, r *http.Request) e
 		AckBy: r.PostFormValue("ack_by"), Corrects: r.PostFormValue("corrects"), Audience: r.PostFormValue("audience"),
 		Ministries: r.PostForm["ministries"], Sectors: r.PostForm["sectors"], Designation: r.PostFormValue("designation"),
 		Operators: r.PostFormValue("operators")}
+	id, errs, err := s.publishBulletin(r, d)
+	if err != nil {
+		return err
+	}
+	if len(errs) > 0 {
+		return s.renderBulletinForm(w, r, http.StatusUnprocessableEntity, d, errs)
+	}
+	http.Redirect(w, r, "/bulletins/"+itoa(id)+"?done=published", http.StatusSeeOther)
+	return nil
+}
+
+// publishBulletin publishes d as the request's principal, for the page and
+// the API alike: bulletin.Check on the fields, then the policy on its
+// audience — a wide one (everyone, ministries, a scope of all sectors)
+// needs the NCO; sectors and named operators the policy on each. errs
+// holds the message id of each field (the form's names) refused.
+func (s *Server) publishBulletin(r *http.Request, d bulletin.Draft) (id int64, errs map[string]string, err error) {
+	p := principal(r)
 	b, errs := bulletin.Check(d, s.now())
 	b.Ministry = senderMinistry(p)
 	a := b.Audience
 	if len(errs) == 0 {
 		names, err := postgres.LoadReferenceNames(r.Context(), s.db)
 		if err != nil {
-			return err
+			return 0, nil, err
 		}
 		if a.Wide() && !authz.Can(p, authz.PublishWideBulletin, authz.Resource{}) {
 			errs["audience"] = "bulletin.error.audience_wide"
@@ -155,51 +170,47 @@ func (s *Server) handleBulletinPublish(w http.ResponseWriter, r *http.Request) e
 			}
 		}
 	}
-	var id int64
-	if len(errs) == 0 {
-		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-			if b.Corrects != 0 {
-				if _, err := postgres.GetBulletin(r.Context(), tx, b.Corrects); kijun.ErrorCode(err) == kijun.ENotFound {
-					errs["corrects"] = "bulletin.error.corrects"
-					return nil
-				} else if err != nil {
-					return err
-				}
+	if len(errs) > 0 {
+		return 0, errs, nil
+	}
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		if b.Corrects != 0 {
+			if _, err := postgres.GetBulletin(r.Context(), tx, b.Corrects); kijun.ErrorCode(err) == kijun.ENotFound {
+				errs["corrects"] = "bulletin.error.corrects"
+				return nil
+			} else if err != nil {
+				return err
 			}
-			if a.Kind == bulletin.Operators {
-				orgs, err := postgres.ResolveOperators(r.Context(), tx, a.CorporateNumbers)
-				if err != nil {
-					return err
-				}
-				if len(orgs) != len(a.CorporateNumbers) {
+		}
+		if a.Kind == bulletin.Operators {
+			orgs, err := postgres.ResolveOperators(r.Context(), tx, a.CorporateNumbers)
+			if err != nil {
+				return err
+			}
+			if len(orgs) != len(a.CorporateNumbers) {
+				errs["operators"] = "bulletin.error.operators_unknown"
+				return nil
+			}
+			for _, o := range orgs {
+				if !authz.Can(p, authz.PublishBulletin, authz.Resource{SectorCode: o.SectorCode, OperatorID: o.OperatorID}) {
 					errs["operators"] = "bulletin.error.operators_unknown"
 					return nil
 				}
-				for _, o := range orgs {
-					if !authz.Can(p, authz.PublishBulletin, authz.Resource{SectorCode: o.SectorCode, OperatorID: o.OperatorID}) {
-						errs["operators"] = "bulletin.error.operators_unknown"
-						return nil
-					}
-					b.Audience.Operators = append(b.Audience.Operators, o.OperatorID)
-				}
+				b.Audience.Operators = append(b.Audience.Operators, o.OperatorID)
 			}
-			nb, n, err := postgres.PublishBulletin(r.Context(), tx, p, b, middleware.GetReqID(r.Context()))
-			if err == nil && n == 0 {
-				errs["audience"] = "bulletin.error.nobody"
-				return errNobody // rolls the bulletin back
-			}
-			id = nb.ID
-			return err
-		})
-		if err != nil && err != errNobody {
-			return err
 		}
+		nb, n, err := postgres.PublishBulletin(r.Context(), tx, p, b, middleware.GetReqID(r.Context()))
+		if err == nil && n == 0 {
+			errs["audience"] = "bulletin.error.nobody"
+			return errNobody // rolls the bulletin back
+		}
+		id = nb.ID
+		return err
+	})
+	if err != nil && err != errNobody {
+		return 0, nil, err
 	}
-	if len(errs) > 0 {
-		return s.renderBulletinForm(w, r, http.StatusUnprocessableEntity, d, errs)
-	}
-	http.Redirect(w, r, "/bulletins/"+itoa(id)+"?done=published", http.StatusSeeOther)
-	return nil
+	return id, errs, nil
 }
 
 // loadBulletin reads bulletin id with what the reader may do with it: its
@@ -264,13 +275,24 @@ func (s *Server) handleBulletinShow(w http.ResponseWriter, r *http.Request) erro
 // handleBulletinAck records the acknowledgement of one of the reader's
 // recipient organisations (recipient=), when the bulletin asks for one.
 func (s *Server) handleBulletinAck(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	rid := formID(r.PostFormValue("recipient"))
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+	if err := s.ackBulletin(r, id, formID(r.PostFormValue("recipient"))); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/bulletins/"+itoa(id)+"?done=acked", http.StatusSeeOther)
+	return nil
+}
+
+// ackBulletin records, for the page and the API, the acknowledgement of
+// bulletin id by the reader's recipient organisation rid (0: its only
+// one). A bulletin that asks none, or an organisation not the reader's, is
+// not found; one acknowledged already stays as it was.
+func (s *Server) ackBulletin(r *http.Request, id, rid int64) error {
+	p := principal(r)
+	return postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		v, err := s.loadBulletin(r, tx, id)
 		if err != nil {
 			return err
@@ -288,11 +310,6 @@ func (s *Server) handleBulletinAck(w http.ResponseWriter, r *http.Request) error
 		}
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/bulletins/"+itoa(id)+"?done=acked", http.StatusSeeOther)
-	return nil
 }
 
 // handleBulletinReportCSV writes who read and acknowledged a bulletin as

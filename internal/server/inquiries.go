@@ -77,9 +77,26 @@ func (s *Server) renderInquiries(w http.ResponseWriter, r *http.Request, status 
 // handleInquiryCreate opens an inquiry of one of the reader's operators to
 // a ministry overseeing its sector.
 func (s *Server) handleInquiryCreate(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
 	form := bulletins.InquiryForm{Operator: r.PostFormValue("operator"), Ministry: r.PostFormValue("ministry"),
 		Subject: r.PostFormValue("subject"), Body: r.PostFormValue("body")}
+	id, err := s.createInquiry(r, &form)
+	if err != nil {
+		return err
+	}
+	if len(form.Errors) > 0 {
+		return s.renderInquiries(w, r, http.StatusUnprocessableEntity, form)
+	}
+	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done=asked", http.StatusSeeOther)
+	return nil
+}
+
+// createInquiry opens the inquiry of form, for the page and the API: the
+// operator (form.Operator, or the reader's only one) must be one the
+// policy lets the reader ask for, the ministry one overseeing its sector
+// (RLS checks it). It sets form.Errors (the form's field names) when
+// refused.
+func (s *Server) createInquiry(r *http.Request, form *bulletins.InquiryForm) (int64, error) {
+	p := principal(r)
 	form.Errors = bulletin.CheckInquiry(form.Subject, form.Body)
 	op := formID(form.Operator)
 	if op == 0 && len(p.Operators) == 1 {
@@ -88,25 +105,21 @@ func (s *Server) handleInquiryCreate(w http.ResponseWriter, r *http.Request) err
 	if !authz.Can(p, authz.AskInquiry, authz.Resource{OperatorID: op}) || op == 0 {
 		form.Errors["operator"] = "inquiry.error.operator"
 	}
-	var id int64
-	if len(form.Errors) == 0 {
-		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-			q, err := postgres.CreateInquiry(r.Context(), tx, p, bulletin.Inquiry{OperatorID: op, MinistryCode: form.Ministry,
-				Subject: form.Subject, OperatorName: s.operatorName(r, tx, op)}, form.Body, middleware.GetReqID(r.Context()))
-			id = q.ID
-			return err
-		})
-		if kijun.ErrorCode(err) == kijun.EInvalid {
-			form.Errors["ministry"] = "inquiry.error.ministry"
-		} else if err != nil {
-			return err
-		}
-	}
 	if len(form.Errors) > 0 {
-		return s.renderInquiries(w, r, http.StatusUnprocessableEntity, form)
+		return 0, nil
 	}
-	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done=asked", http.StatusSeeOther)
-	return nil
+	var id int64
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		q, err := postgres.CreateInquiry(r.Context(), tx, p, bulletin.Inquiry{OperatorID: op, MinistryCode: form.Ministry,
+			Subject: form.Subject, OperatorName: s.operatorName(r, tx, op)}, form.Body, middleware.GetReqID(r.Context()))
+		id = q.ID
+		return err
+	})
+	if kijun.ErrorCode(err) == kijun.EInvalid {
+		form.Errors["ministry"] = "inquiry.error.ministry"
+		return 0, nil
+	}
+	return id, err
 }
 
 // operatorName is an operator's name for a notice (empty when not visible).
@@ -171,20 +184,12 @@ func inquirySide(r *http.Request, q bulletin.Inquiry) bulletin.Side {
 
 // handleInquiryReply writes a message in a thread the reader sees.
 func (s *Server) handleInquiryReply(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	body := r.PostFormValue("body")
-	msg := bulletin.CheckMessage(body)
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		q, err := loadInquiry(r, tx, id)
-		if err != nil || msg != "" {
-			return err
-		}
-		return postgres.AddInquiryMessage(r.Context(), tx, p, q, inquirySide(r, q), body, middleware.GetReqID(r.Context()))
-	})
+	msg, err := s.replyInquiry(r, id, body)
 	if err != nil {
 		return err
 	}
@@ -195,15 +200,42 @@ func (s *Server) handleInquiryReply(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
+// replyInquiry writes body in inquiry id as the reader's side, for the
+// page and the API; msg is the message id of a body refused (the thread
+// must be the reader's first: else not found).
+func (s *Server) replyInquiry(r *http.Request, id int64, body string) (msg string, err error) {
+	p := principal(r)
+	msg = bulletin.CheckMessage(body)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		q, err := loadInquiry(r, tx, id)
+		if err != nil || msg != "" {
+			return err
+		}
+		return postgres.AddInquiryMessage(r.Context(), tx, p, q, inquirySide(r, q), body, middleware.GetReqID(r.Context()))
+	})
+	return msg, err
+}
+
 // handleInquiryEscalate escalates an inquiry to the NCO (the ministry
 // asked); once only.
 func (s *Server) handleInquiryEscalate(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+	if err := s.escalateInquiry(r, id); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done=escalated", http.StatusSeeOther)
+	return nil
+}
+
+// escalateInquiry escalates inquiry id to the NCO, for the page and the
+// API: only the ministry asked may (anyone else: not found); a second
+// time changes nothing.
+func (s *Server) escalateInquiry(r *http.Request, id int64) error {
+	p := principal(r)
+	return postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		q, err := loadInquiry(r, tx, id)
 		if err != nil {
 			return err
@@ -217,11 +249,6 @@ func (s *Server) handleInquiryEscalate(w http.ResponseWriter, r *http.Request) e
 		}
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done=escalated", http.StatusSeeOther)
-	return nil
 }
 
 func (s *Server) handleFAQIndex(w http.ResponseWriter, r *http.Request) error {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -30,10 +31,16 @@ func (s *Server) webhookRoutes(h routeFunc) {
 	h(http.MethodPost, "/webhooks/{id}/enable", authz.ManageWebhooks, s.handleWebhookEnable)
 }
 
-// webhookAPIRoutes are the read-only API routes of webhooks.
+// webhookAPIRoutes are the API routes of webhooks: the page's actions
+// (register, delete, turn on again) through the page's code paths, and
+// the delivery log.
 func (s *Server) webhookAPIRoutes(a apiRoute) {
 	a(http.MethodGet, "/webhooks", authz.ManageWebhooks, s.apiWebhooks)
 	a(http.MethodGet, "/webhooks/{id}/deliveries", authz.ManageWebhooks, s.apiWebhookDeliveries)
+	a(http.MethodPost, "/webhooks", authz.ManageWebhooks, s.apiWebhookCreate)
+	a(http.MethodGet, "/webhooks/{id}", authz.ManageWebhooks, s.apiWebhook)
+	a(http.MethodDelete, "/webhooks/{id}", authz.ManageWebhooks, s.apiWebhookDelete)
+	a(http.MethodPost, "/webhooks/{id}/enable", authz.ManageWebhooks, s.apiWebhookEnable)
 }
 
 type apiWebhook struct {
@@ -72,13 +79,7 @@ func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) error {
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		list, err := postgres.ListWebhooks(r.Context(), tx, p)
 		for _, e := range list {
-			j := apiWebhook{ID: e.ID, URL: e.URL, Description: e.Description, NCO: e.Tenant.NCO, MinistryCode: e.Tenant.MinistryCode,
-				OperatorID: e.Tenant.OperatorID, Kinds: []string{}, CreatedAt: e.CreatedAt, Active: e.Active(),
-				ConsecutiveFailures: e.ConsecutiveFailures, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason}
-			for _, k := range e.Kinds {
-				j.Kinds = append(j.Kinds, string(k))
-			}
-			out.Items = append(out.Items, j)
+			out.Items = append(out.Items, webhookJSON(e))
 		}
 		return err
 	})
@@ -86,6 +87,95 @@ func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+func webhookJSON(e webhook.Endpoint) apiWebhook {
+	j := apiWebhook{ID: e.ID, URL: e.URL, Description: e.Description, NCO: e.Tenant.NCO, MinistryCode: e.Tenant.MinistryCode,
+		OperatorID: e.Tenant.OperatorID, Kinds: []string{}, CreatedAt: e.CreatedAt, Active: e.Active(),
+		ConsecutiveFailures: e.ConsecutiveFailures, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason}
+	for _, k := range e.Kinds {
+		j.Kinds = append(j.Kinds, string(k))
+	}
+	return j
+}
+
+// apiWebhookInput is an endpoint to register. tenant is "nco",
+// "ministry:<code>" or "operator:<id>", one the token administers; it may
+// be left out when there is only one.
+type apiWebhookInput struct {
+	URL         string   `json:"url"`
+	Description string   `json:"description"`
+	Tenant      string   `json:"tenant"`
+	Kinds       []string `json:"kinds"`
+}
+
+// apiWebhookCreated is a registered endpoint with its signing secret,
+// which is given this once.
+type apiWebhookCreated struct {
+	apiWebhook
+	Secret string `json:"secret"`
+}
+
+// errWebhookIdempotency refuses Idempotency-Key on a registration (400):
+// its response holds the secret, which is never kept (noReplay).
+var errWebhookIdempotency = &kijun.Error{Code: kijun.EInvalid, MessageID: "webhooks.error.idempotency"}
+
+// webhookFields maps the page's field names to the API's.
+var webhookFields = map[string]string{"choice": "tenant"}
+
+// apiWebhookCreate registers an endpoint through the page's code path
+// (createWebhook: the same SSRF guard, tenant and kinds checks, audit).
+func (s *Server) apiWebhookCreate(w http.ResponseWriter, r *http.Request) error {
+	if r.Header.Get("Idempotency-Key") != "" {
+		return errWebhookIdempotency
+	}
+	var in apiWebhookInput
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	f := webhooks.Form{URL: strings.TrimSpace(in.URL), Description: strings.TrimSpace(in.Description), Choice: strings.TrimSpace(in.Tenant),
+		Kinds: in.Kinds}
+	e, secret, err := s.createWebhook(r, &f)
+	if err != nil {
+		return err
+	}
+	if len(f.Errors) > 0 {
+		return formFieldErrors(f.Errors, webhookFields)
+	}
+	w.Header().Set("Location", apiPrefix+"/webhooks/"+itoa(e.ID))
+	return writeJSON(w, http.StatusCreated, apiWebhookCreated{apiWebhook: webhookJSON(e), Secret: secret})
+}
+
+// apiWebhook is one endpoint of the token's own tenant.
+func (s *Server) apiWebhook(w http.ResponseWriter, r *http.Request) error {
+	var e webhook.Endpoint
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		var err error
+		e, err = s.loadWebhook(r, tx)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, webhookJSON(e))
+}
+
+// apiWebhookDelete deletes an endpoint (deleteWebhook; its log is kept).
+func (s *Server) apiWebhookDelete(w http.ResponseWriter, r *http.Request) error {
+	if err := s.deleteWebhook(r); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// apiWebhookEnable turns a disabled endpoint on again (enableWebhook).
+func (s *Server) apiWebhookEnable(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.enableWebhook(r)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, webhookJSON(e))
 }
 
 // apiWebhookDeliveries pages one endpoint's delivery log in id order.
@@ -172,22 +262,51 @@ func (s *Server) renderWebhooks(w http.ResponseWriter, r *http.Request, status i
 // handleWebhookCreate registers an endpoint and shows its signing secret
 // on the page it returns, once (stored only encrypted).
 func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) error {
+	_ = r.ParseForm()
+	f := webhooks.Form{URL: strings.TrimSpace(r.PostFormValue("url")), Description: strings.TrimSpace(r.PostFormValue("description")),
+		Choice: r.PostFormValue("choice"), Kinds: r.PostForm["kinds"]}
+	e, text, err := s.createWebhook(r, &f)
+	switch {
+	case errors.Is(err, errWebhooksOff):
+		return s.renderWebhooks(w, r, http.StatusServiceUnavailable, webhooks.IndexView{})
+	case err != nil:
+		return err
+	case len(f.Errors) > 0:
+		return s.renderWebhooks(w, r, http.StatusUnprocessableEntity, webhooks.IndexView{Form: f})
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return s.renderWebhooks(w, r, http.StatusOK, webhooks.IndexView{Secret: text, Registered: e.URL})
+}
+
+// errWebhooksOff: no secret key is configured, so no endpoint can be
+// registered (503).
+var errWebhooksOff = &kijun.Error{Code: "unavailable", MessageID: "webhooks.off"}
+
+// createWebhook registers the endpoint of form f, for the page and the
+// API: the URL passes the SSRF guard (webhook.URLProblem), the tenant is
+// one the policy lets the reader administer (webhookChoices; f.Choice may
+// be empty when there is only one), the kinds are known. It sets f.Errors
+// (the form's field names) when refused; else it returns the endpoint and
+// its signing secret, which is never shown again.
+func (s *Server) createWebhook(r *http.Request, f *webhooks.Form) (webhook.Endpoint, string, error) {
 	p := principal(r)
 	box := s.webhookBox()
 	if box == nil {
-		return s.renderWebhooks(w, r, http.StatusServiceUnavailable, webhooks.IndexView{})
+		return webhook.Endpoint{}, "", errWebhooksOff
 	}
-	_ = r.ParseForm()
-	f := webhooks.Form{URL: strings.TrimSpace(r.PostFormValue("url")), Description: strings.TrimSpace(r.PostFormValue("description")),
-		Choice: r.PostFormValue("choice"), Kinds: r.PostForm["kinds"], Errors: map[string]string{}}
+	f.Errors = map[string]string{}
 	if id := webhook.URLProblem(f.URL, s.cfg.WebhookAllowLoopback); id != "" {
 		f.Errors["url"] = id
 	}
 	if len([]rune(f.Description)) > webhook.MaxDescription || kijun.TextProblem(f.Description) != "" {
 		f.Errors["description"] = "webhooks.error.description"
 	}
+	choices := webhookChoices(p)
+	if f.Choice == "" && len(choices) == 1 {
+		f.Choice = choices[0].Value
+	}
 	var chosen *webhooks.Choice
-	for _, c := range webhookChoices(p) {
+	for _, c := range choices {
 		if c.Value == f.Choice {
 			chosen = &c
 		}
@@ -205,19 +324,19 @@ func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) err
 		f.Errors["kinds"] = "webhooks.error.kinds"
 	}
 	if len(f.Errors) > 0 {
-		return s.renderWebhooks(w, r, http.StatusUnprocessableEntity, webhooks.IndexView{Form: f})
+		return webhook.Endpoint{}, "", nil
 	}
 	raw, text := webhook.NewSecret()
 	e := webhook.Endpoint{Tenant: chosen.Tenant, URL: f.URL, Description: f.Description, Kinds: kinds, CreatedAt: s.now()}
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		_, err := postgres.CreateWebhook(r.Context(), tx, p, e, box.Seal(raw), middleware.GetReqID(r.Context()))
+		id, err := postgres.CreateWebhook(r.Context(), tx, p, e, box.Seal(raw), middleware.GetReqID(r.Context()))
+		if err != nil {
+			return err
+		}
+		e, err = postgres.GetWebhook(r.Context(), tx, id)
 		return err
 	})
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	return s.renderWebhooks(w, r, http.StatusOK, webhooks.IndexView{Secret: text, Registered: e.URL})
+	return e, text, err
 }
 
 // loadWebhook reads endpoint {id} of the admin's own tenant; another
@@ -268,35 +387,51 @@ func (s *Server) handleWebhookShow(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		e, err := s.loadWebhook(r, tx)
-		if err != nil {
-			return err
-		}
-		return postgres.DeleteWebhook(r.Context(), tx, p, e, s.now(), middleware.GetReqID(r.Context()))
-	})
-	if err != nil {
+	if err := s.deleteWebhook(r); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/webhooks", http.StatusSeeOther)
 	return nil
 }
 
-func (s *Server) handleWebhookEnable(w http.ResponseWriter, r *http.Request) error {
+// deleteWebhook deletes endpoint {id} of the admin's own tenant (its log
+// kept), for the page and the API.
+func (s *Server) deleteWebhook(r *http.Request) error {
 	p := principal(r)
-	var id int64
-	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+	return postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		e, err := s.loadWebhook(r, tx)
 		if err != nil {
 			return err
 		}
-		id = e.ID
-		return postgres.EnableWebhook(r.Context(), tx, p, e, middleware.GetReqID(r.Context()))
+		return postgres.DeleteWebhook(r.Context(), tx, p, e, s.now(), middleware.GetReqID(r.Context()))
 	})
+}
+
+func (s *Server) handleWebhookEnable(w http.ResponseWriter, r *http.Request) error {
+	e, err := s.enableWebhook(r)
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/webhooks/"+itoa(id), http.StatusSeeOther)
+	http.Redirect(w, r, "/webhooks/"+itoa(e.ID), http.StatusSeeOther)
 	return nil
+}
+
+// enableWebhook turns endpoint {id} of the admin's own tenant on again
+// with its failures forgotten (an active one stays as it is), for the
+// page and the API; it returns the endpoint as it now is.
+func (s *Server) enableWebhook(r *http.Request) (webhook.Endpoint, error) {
+	p := principal(r)
+	var e webhook.Endpoint
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		if e, err = s.loadWebhook(r, tx); err != nil {
+			return err
+		}
+		if err := postgres.EnableWebhook(r.Context(), tx, p, e, middleware.GetReqID(r.Context())); err != nil {
+			return err
+		}
+		e, err = postgres.GetWebhook(r.Context(), tx, e.ID)
+		return err
+	})
+	return e, err
 }

@@ -47,7 +47,7 @@ func init() {
 			return map[string][2]int64{"nco-admin": {nco, meti}, "nco-analyst": {nco, meti}, "meti-admin": {meti, t},
 				"meti-staff": {meti, fsa}, "fsa-staff": {fsa, meti}, "toto-admin": {t, k}, "toto-staff": {t, k}}
 		}
-		show, del := pairs(), pairs()
+		show, del, apiDel := pairs(), pairs(), pairs()
 		return map[string]routeCase{
 			"GET /webhooks":              {path: fixed("/webhooks"), want: allow("GET", 200, admins, admins)},
 			"POST /webhooks":             {path: fixed("/webhooks"), want: allow("POST", 422, admins, admins)}, // empty form
@@ -57,6 +57,11 @@ func init() {
 			// Admin tokens: their own tenant's endpoints only.
 			"GET /api/v1/webhooks":                 {path: fixed("/api/v1/webhooks"), want: apiAllow(200, admins, admins)},
 			"GET /api/v1/webhooks/{id}/deliveries": {path: byID("/api/v1/webhooks/", show, "/deliveries"), want: apiAllow(200, admins, nil)},
+			// No body: refused as bad JSON once the policy let it through.
+			"POST /api/v1/webhooks":             {path: fixed("/api/v1/webhooks"), want: apiAllow(400, admins, admins)},
+			"GET /api/v1/webhooks/{id}":         {path: byID("/api/v1/webhooks/", show, ""), want: apiAllow(200, admins, nil)},
+			"POST /api/v1/webhooks/{id}/enable": {path: byID("/api/v1/webhooks/", show, "/enable"), want: apiAllow(200, admins, nil)},
+			"DELETE /api/v1/webhooks/{id}":      {path: byID("/api/v1/webhooks/", apiDel, ""), want: apiAllow(204, admins, nil)},
 		}
 	})
 }

@@ -1,0 +1,463 @@
+//go:build dev
+
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kijun-portal/kijun/internal/config"
+	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
+	"github.com/kijun-portal/kijun/internal/server/servertest"
+)
+
+func init() {
+	matrixCaseSets = append(matrixCaseSets, func(fx *tenantFixture) map[string]routeCase {
+		toto, kakehashi := fx.ids["2010401000001"], fx.ids["4010001000003"]
+		author := fx.q(`INSERT INTO users (display_name) VALUES ('api-bulletin-author') RETURNING id`)
+		// A METI bulletin to electricity (toto) and an FSA one to finance
+		// (kakehashi), both asking for an acknowledgement.
+		bulletinOf := func(ministry, sector string) int64 {
+			id := fx.q(`INSERT INTO bulletins (ministry_code, category, title, body, audience_kind, audience_sectors, ack_by, published_by)
+				VALUES ($1, 'request', 'api matrix', 'api matrix', 'sectors', ARRAY[$2], current_date + 30, $3) RETURNING id`, ministry, sector, author)
+			fx.q(`INSERT INTO bulletin_recipients (bulletin_id, sender_ministry, operator_id, sector_code)
+				SELECT $1, $2, id, sector_code FROM operators WHERE sector_code = $3 AND status = 'active' RETURNING $1::bigint`, id, ministry, sector)
+			return id
+		}
+		bM, bF := bulletinOf("METI", "electricity"), bulletinOf("FSA", "finance")
+		bulletinIDs := map[string][2]int64{"meti-admin": {bM, bF}, "meti-staff": {bM, bF}, "fsa-staff": {bF, bM},
+			"toto-admin": {bM, bF}, "toto-staff": {bM, bF}}
+		inquiryOf := func(operator int64, ministry string, escalated bool) int64 {
+			id := fx.q(`INSERT INTO inquiries (operator_id, sector_code, ministry_code, subject, created_by)
+				SELECT id, sector_code, $2, 'api matrix', $3 FROM operators WHERE id = $1 RETURNING id`, operator, ministry, author)
+			if escalated {
+				fx.q(`UPDATE inquiries SET escalated_at = now(), escalated_by = $2 WHERE id = $1 RETURNING id`, id, author)
+			}
+			return id
+		}
+		qT, qK := inquiryOf(toto, "METI", false), inquiryOf(kakehashi, "FSA", true)
+		// The NCO's own is the escalated one; the other is not yet its.
+		inquiryIDs := map[string][2]int64{"nco-admin": {qK, qT}, "nco-analyst": {qK, qT}, "meti-admin": {qT, qK}, "meti-staff": {qT, qK},
+			"fsa-staff": {qK, qT}, "toto-admin": {qT, qK}, "toto-staff": {qT, qK}}
+		// A fresh inquiry per escalation, of the role's ministry or another.
+		freshInquiry := func(role string, own bool) string {
+			if (role == "fsa-staff") == own {
+				return fmt.Sprintf("/api/v1/inquiries/%d/escalate", inquiryOf(kakehashi, "FSA", false))
+			}
+			return fmt.Sprintf("/api/v1/inquiries/%d/escalate", inquiryOf(toto, "METI", false))
+		}
+		publishers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
+		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
+		operators := []string{"toto-admin", "toto-staff"}
+		return map[string]routeCase{
+			"GET /api/v1/bulletins": {path: fixed("/api/v1/bulletins"), want: apiAllow(200, withGrant, withGrant)},
+			// No body: refused as bad JSON once the policy let it through.
+			"POST /api/v1/bulletins":     {path: fixed("/api/v1/bulletins"), want: apiAllow(400, publishers, publishers)},
+			"GET /api/v1/bulletins/{id}": {path: byID("/api/v1/bulletins/", bulletinIDs, ""), want: apiAllow(200, withGrant, ncos)},
+			"POST /api/v1/bulletins/{id}/acknowledge": {path: byID("/api/v1/bulletins/", bulletinIDs, "/acknowledge"),
+				want: apiAllow(200, operators, nil)},
+			"GET /api/v1/bulletins/{id}/receipts": {path: byID("/api/v1/bulletins/", bulletinIDs, "/receipts"),
+				want: apiAllow(200, publishers, ncos)},
+			"GET /api/v1/inquiries":      {path: fixed("/api/v1/inquiries"), want: apiAllow(200, withGrant, withGrant)},
+			"POST /api/v1/inquiries":     {path: fixed("/api/v1/inquiries"), want: apiAllow(400, operators, operators)},
+			"GET /api/v1/inquiries/{id}": {path: byID("/api/v1/inquiries/", inquiryIDs, ""), want: apiAllow(200, withGrant, nil)},
+			// No body: bad JSON in one's own thread, another's not found.
+			"POST /api/v1/inquiries/{id}/messages": {path: byID("/api/v1/inquiries/", inquiryIDs, "/messages"),
+				want: apiAllow(400, withGrant, nil)},
+			"POST /api/v1/inquiries/{id}/escalate": {path: freshInquiry, want: apiAllow(200, ministries, nil)},
+			"GET /api/v1/faq":                      {path: fixed("/api/v1/faq"), want: apiAllow(200, withGrant, withGrant)},
+		}
+	})
+}
+
+// fieldCodes returns a problem's errors as field → code.
+func fieldCodes(m map[string]any) map[string]string {
+	out := map[string]string{}
+	list, _ := m["errors"].([]any)
+	for _, e := range list {
+		e := e.(map[string]any)
+		out[e["field"].(string)] = e["code"].(string)
+	}
+	return out
+}
+
+// TestAPIBulletins: the NCO publishes a bulletin through the API with the
+// page's checks (bad input is 422 with the page's message per field; a
+// ministry cannot address another's sector or a wide audience); an
+// operator of the audience lists, reads and acknowledges it (audited,
+// once), an operator outside it gets 404; the sender sees who read and
+// acknowledged it, nobody else does; the list pages by cursor.
+func TestAPIBulletins(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	c := newContract(t, env)
+	var toto, bank int64
+	env.DB.Owner.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '2010401000001'`).Scan(&toto)
+	env.DB.Owner.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '4010001000003'`).Scan(&bank)
+	nco := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleNCOAdmin, "", 0)}
+	meti := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleMinistryStaff, "METI", 0), lang: "en"}
+	fsa := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleMinistryStaff, "FSA", 0)}
+	op := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleOperatorStaff, "", toto)}
+	outsider := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleOperatorStaff, "", bank)}
+
+	// Bad input: every field refused with the page's message.
+	resp, body := nco.do("POST", "/api/v1/bulletins", map[string]any{"category": "gossip", "title": "", "body": "",
+		"ack_by": "2001-01-01", "audience": map[string]any{"kind": "sectors"}})
+	got := fieldCodes(want(t, resp, body, 422))
+	for f, code := range map[string]string{"category": "bulletin.error.category", "title": "bulletin.error.title_required",
+		"body": "bulletin.error.body_required", "ack_by": "bulletin.error.ack_past", "audience.sectors": "bulletin.error.sectors"} {
+		if got[f] != code {
+			t.Errorf("bad bulletin: field %s is %q, want %q (%v)", f, got[f], code, got)
+		}
+	}
+	if resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("bad bulletin: %s", resp.Header.Get("Content-Type"))
+	}
+	// A ministry: not another's sector, nor a wide audience.
+	resp, body = meti.do("POST", "/api/v1/bulletins", map[string]any{"category": "alert", "title": "t", "body": "b",
+		"audience": map[string]any{"kind": "sectors", "sectors": []string{"finance"}}})
+	if got := fieldCodes(want(t, resp, body, 422)); got["audience.sectors"] != "bulletin.error.sectors_foreign" {
+		t.Errorf("METI to finance: %v", got)
+	}
+	if !strings.Contains(string(body), "sector") { // English, as asked
+		t.Errorf("METI to finance: not in English: %s", body)
+	}
+	resp, body = meti.do("POST", "/api/v1/bulletins", map[string]any{"category": "alert", "title": "t", "body": "b",
+		"audience": map[string]any{"kind": "everyone"}})
+	if got := fieldCodes(want(t, resp, body, 422)); got["audience.kind"] != "bulletin.error.audience_wide" {
+		t.Errorf("METI to everyone: %v", got)
+	}
+	resp, body = op.do("POST", "/api/v1/bulletins", map[string]any{"category": "alert", "title": "t", "body": "b",
+		"audience": map[string]any{"kind": "sectors", "sectors": []string{"electricity"}}})
+	want(t, resp, body, 404)
+	resp, body = nco.do("POST", "/api/v1/bulletins", `{"category":"alert","unknown":1}`)
+	want(t, resp, body, 400)
+
+	// The NCO publishes to electricity, asking for an acknowledgement.
+	ackBy := kijun.ISODate(time.Now().In(kijun.JST).AddDate(0, 0, 7))
+	resp, body = nco.do("POST", "/api/v1/bulletins", map[string]any{"category": "request", "title": "パッチ適用のお願い",
+		"body": "本文です。", "ack_by": ackBy, "audience": map[string]any{"kind": "sectors", "sectors": []string{"electricity"}}},
+		"Idempotency-Key", "publish-1")
+	b := want(t, resp, body, 201)
+	id := int64(b["id"].(float64))
+	if resp.Header.Get("Location") != fmt.Sprintf("/api/v1/bulletins/%d", id) || b["ack_by"] != ackBy {
+		t.Fatalf("published: %s %s", resp.Header.Get("Location"), body)
+	}
+	// A retry with the same key publishes nothing more.
+	resp, _ = nco.do("POST", "/api/v1/bulletins", map[string]any{"category": "request", "title": "パッチ適用のお願い",
+		"body": "本文です。", "ack_by": ackBy, "audience": map[string]any{"kind": "sectors", "sectors": []string{"electricity"}}},
+		"Idempotency-Key", "publish-1")
+	var published int
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'bulletin.publish' AND object_id = $1`, fmt.Sprint(id)).Scan(&published)
+	if resp.Header.Get("Idempotent-Replayed") != "true" || published != 1 {
+		t.Errorf("replayed publish: %q, %d audit events", resp.Header.Get("Idempotent-Replayed"), published)
+	}
+
+	// The operator lists it, reads it and acknowledges it.
+	resp, body = op.do("GET", "/api/v1/bulletins", nil)
+	list := want(t, resp, body, 200)
+	found := false
+	for _, it := range list["items"].([]any) {
+		it := it.(map[string]any)
+		if int64(it["id"].(float64)) == id {
+			found = it["recipient"] == true && it["read"] == false && it["acknowledged"] == false
+		}
+	}
+	if !found {
+		t.Fatalf("the operator's list lacks the bulletin unread: %s", body)
+	}
+	path := fmt.Sprintf("/api/v1/bulletins/%d", id)
+	resp, body = op.do("GET", path, nil)
+	b = want(t, resp, body, 200)
+	orgs, _ := b["organisations"].([]any)
+	if len(orgs) != 1 || b["read"] != true || b["acknowledged"] != false {
+		t.Fatalf("the operator's bulletin: %s", body)
+	}
+	for range 2 { // a second acknowledgement changes nothing
+		resp, body = op.do("POST", path+"/acknowledge", nil)
+		b = want(t, resp, body, 200)
+		org := b["organisations"].([]any)[0].(map[string]any)
+		if b["acknowledged"] != true || org["acknowledged_at"] == nil {
+			t.Fatalf("acknowledged: %s", body)
+		}
+	}
+	var acks int
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE action = 'bulletin.acknowledge' AND object_id = $1`, fmt.Sprint(id)).Scan(&acks)
+	if acks != 1 {
+		t.Errorf("%d acknowledgement audit events, want 1", acks)
+	}
+	resp, body = op.do("POST", path+"/acknowledge", `{"recipient_id":`)
+	want(t, resp, body, 400)
+	// Outside the audience: not found, whatever is asked.
+	for _, req := range [][2]string{{"GET", path}, {"POST", path + "/acknowledge"}, {"GET", path + "/receipts"}} {
+		resp, body = outsider.do(req[0], req[1], nil)
+		want(t, resp, body, 404)
+	}
+	// The report: the sender (the NCO) sees it; a recipient and another
+	// ministry do not.
+	resp, body = nco.do("GET", path+"/receipts", nil)
+	rep := want(t, resp, body, 200)
+	if rep["acknowledged"].(float64) != 1 || rep["read"].(float64) < 1 || rep["recipients"].(float64) != float64(len(rep["items"].([]any))) {
+		t.Errorf("receipts: %s", body)
+	}
+	for _, who := range []apiCaller{op, fsa, meti} {
+		resp, body = who.do("GET", path+"/receipts", nil)
+		want(t, resp, body, 404)
+	}
+
+	// Cursor pagination: every bulletin once, in id order, across pages.
+	for i := range 3 {
+		resp, body = meti.do("POST", "/api/v1/bulletins", map[string]any{"category": "alert", "title": fmt.Sprintf("page %d", i),
+			"body": "b", "audience": map[string]any{"kind": "sectors", "sectors": []string{"electricity"}}})
+		want(t, resp, body, 201)
+	}
+	var seen []int64
+	cursor := ""
+	for range 10 {
+		resp, body = op.do("GET", "/api/v1/bulletins?limit=2"+cursor, nil)
+		pg := want(t, resp, body, 200)
+		for _, it := range pg["items"].([]any) {
+			seen = append(seen, int64(it.(map[string]any)["id"].(float64)))
+		}
+		next, _ := pg["next_cursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = "&cursor=" + next
+	}
+	if len(seen) != 4 {
+		t.Errorf("paged bulletins: %v, want 4", seen)
+	}
+	for i := 1; i < len(seen); i++ {
+		if seen[i] <= seen[i-1] {
+			t.Errorf("paged bulletins out of order: %v", seen)
+		}
+	}
+	resp, body = op.do("GET", "/api/v1/bulletins?cursor=not-a-cursor", nil)
+	want(t, resp, body, 400)
+}
+
+// TestAPIInquiries: an operator asks its ministry through the API (bad
+// input 422 with the page's messages; a ministry not overseeing its
+// sector refused), the ministry answers and escalates it to the NCO,
+// which then sees and answers it; another ministry, another operator and
+// the NCO before escalation get 404; every message is audited. The FAQ
+// lists what the reader may see.
+func TestAPIInquiries(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	c := newContract(t, env)
+	var toto, bank int64
+	env.DB.Owner.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '2010401000001'`).Scan(&toto)
+	env.DB.Owner.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '4010001000003'`).Scan(&bank)
+	nco := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleNCOAnalyst, "", 0)}
+	meti := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleMinistryStaff, "METI", 0)}
+	fsa := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleMinistryStaff, "FSA", 0)}
+	op := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleOperatorStaff, "", toto)}
+	other := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleOperatorStaff, "", bank)}
+
+	resp, body := op.do("POST", "/api/v1/inquiries", map[string]any{"ministry": "METI", "subject": " ", "body": ""})
+	got := fieldCodes(want(t, resp, body, 422))
+	if got["subject"] != "inquiry.error.subject_required" || got["body"] != "inquiry.error.body_required" {
+		t.Errorf("bad inquiry: %v", got)
+	}
+	resp, body = op.do("POST", "/api/v1/inquiries", map[string]any{"operator_id": bank, "ministry": "FSA", "subject": "s", "body": "b"})
+	if got := fieldCodes(want(t, resp, body, 422)); got["operator_id"] != "inquiry.error.operator" {
+		t.Errorf("asking for another operator: %v", got)
+	}
+	resp, body = op.do("POST", "/api/v1/inquiries", map[string]any{"ministry": "FSA", "subject": "s", "body": "b"})
+	if got := fieldCodes(want(t, resp, body, 422)); got["ministry"] != "inquiry.error.ministry" {
+		t.Errorf("asking a ministry not overseeing electricity: %v", got)
+	}
+	resp, body = meti.do("POST", "/api/v1/inquiries", map[string]any{"ministry": "METI", "subject": "s", "body": "b"})
+	want(t, resp, body, 404)
+
+	resp, body = op.do("POST", "/api/v1/inquiries", map[string]any{"ministry": "METI", "subject": "基準の解釈について",
+		"body": "GV-01 の対象範囲を教えてください。"})
+	q := want(t, resp, body, 201)
+	id := int64(q["id"].(float64))
+	path := fmt.Sprintf("/api/v1/inquiries/%d", id)
+	if resp.Header.Get("Location") != path || len(q["messages"].([]any)) != 1 {
+		t.Fatalf("asked: %s %s", resp.Header.Get("Location"), body)
+	}
+	// Outside the thread: not found, even with a bad body.
+	for _, who := range []apiCaller{fsa, other, nco} {
+		resp, body = who.do("GET", path, nil)
+		want(t, resp, body, 404)
+		resp, body = who.do("POST", path+"/messages", `{`)
+		want(t, resp, body, 404)
+	}
+	resp, body = fsa.do("POST", path+"/escalate", nil)
+	want(t, resp, body, 404)
+	resp, body = op.do("POST", path+"/escalate", nil) // the operator may not escalate
+	want(t, resp, body, 404)
+	// The ministry answers (an empty message is refused) and escalates.
+	resp, body = meti.do("POST", path+"/messages", map[string]any{"body": "  "})
+	if got := fieldCodes(want(t, resp, body, 422)); got["body"] != "inquiry.error.body_required" {
+		t.Errorf("empty answer: %v", got)
+	}
+	resp, body = meti.do("POST", path+"/messages", map[string]any{"body": "確認して回答します。"})
+	q = want(t, resp, body, 201)
+	if msgs := q["messages"].([]any); len(msgs) != 2 || msgs[1].(map[string]any)["side"] != "ministry" {
+		t.Fatalf("answered: %s", body)
+	}
+	for range 2 { // once only: the second changes nothing
+		resp, body = meti.do("POST", path+"/escalate", nil)
+		if q = want(t, resp, body, 200); q["escalated_at"] == nil {
+			t.Fatalf("escalated: %s", body)
+		}
+	}
+	resp, body = nco.do("POST", path+"/messages", map[string]any{"body": "統括室から回答します。"})
+	q = want(t, resp, body, 201)
+	if msgs := q["messages"].([]any); msgs[len(msgs)-1].(map[string]any)["side"] != "nco" {
+		t.Errorf("the NCO's answer: %s", body)
+	}
+	resp, body = op.do("GET", "/api/v1/inquiries", nil)
+	if items := want(t, resp, body, 200)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["last_side"] != "nco" {
+		t.Errorf("the operator's inquiries: %s", body)
+	}
+	resp, body = other.do("GET", "/api/v1/inquiries", nil)
+	if items := want(t, resp, body, 200)["items"].([]any); len(items) != 0 {
+		t.Errorf("another operator sees inquiries: %s", body)
+	}
+	var audited int
+	env.DB.Owner.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE object_type = 'inquiry' AND object_id = $1
+		AND action IN ('inquiry.create', 'inquiry.message', 'inquiry.escalate')`, fmt.Sprint(id)).Scan(&audited)
+	if audited != 4 {
+		t.Errorf("%d inquiry audit events, want 4 (asked, two answers, escalated)", audited)
+	}
+
+	// The FAQ: electricity's entry for its operator, not finance's.
+	var author int64
+	env.DB.Owner.QueryRow(ctx, `SELECT id FROM users ORDER BY id LIMIT 1`).Scan(&author)
+	for _, sc := range []string{"electricity", "finance"} {
+		if _, err := env.DB.Owner.Exec(ctx, `INSERT INTO faqs (ministry_code, sectors, question, answer, inquiry_id, published_by)
+			VALUES (NULL, ARRAY[$1], 'Q '||$1, 'A', $2, $3)`, sc, id, author); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, body = op.do("GET", "/api/v1/faq", nil)
+	items := want(t, resp, body, 200)["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["question"] != "Q electricity" || items[0].(map[string]any)["inquiry_id"] != nil {
+		t.Errorf("the operator's FAQ: %s", body)
+	}
+	resp, body = nco.do("GET", "/api/v1/faq?limit=1", nil)
+	pg := want(t, resp, body, 200)
+	if len(pg["items"].([]any)) != 1 || pg["next_cursor"] == nil || pg["items"].([]any)[0].(map[string]any)["inquiry_id"] == nil {
+		t.Errorf("the NCO's FAQ, first page: %s", body)
+	}
+}
+
+// TestAPIWebhookRegistration: an admin token registers an endpoint of its
+// own tenant through the API with the page's checks (the SSRF guard, the
+// tenant, the kinds; each refused field with the page's message); the
+// secret is in the 201 response only (stored encrypted, never audited,
+// never kept for replay: Idempotency-Key is refused); it reads, turns on
+// again and deletes the endpoint; another tenant's admin gets 404.
+func TestAPIWebhookRegistration(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	c := newContract(t, env)
+	var toto, kita int64
+	env.DB.Owner.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '2010401000001'`).Scan(&toto)
+	env.DB.Owner.QueryRow(ctx, `SELECT id FROM operators WHERE corporate_number = '1010401000002'`).Scan(&kita)
+	admin := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleOperatorAdmin, "", toto)}
+	staff := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleOperatorStaff, "", toto)}
+	foreign := apiCaller{t: t, env: env, contract: c, token: env.Token(t, identity.RoleOperatorAdmin, "", kita)}
+
+	good := map[string]any{"url": "https://hooks.example.com/kijun", "description": "GRC", "kinds": []string{"assessment.returned"}}
+	for _, k := range []struct {
+		in    map[string]any
+		field string
+		code  string
+	}{
+		{map[string]any{"url": "http://hooks.example.com/", "kinds": []string{"assessment.returned"}}, "url", "webhooks.error.https"},
+		{map[string]any{"url": "https://10.1.2.3/hook", "kinds": []string{"assessment.returned"}}, "url", "webhooks.error.address"},
+		{map[string]any{"url": "https://169.254.169.254/latest", "kinds": []string{"assessment.returned"}}, "url", "webhooks.error.address"},
+		{map[string]any{"url": "", "kinds": []string{"assessment.returned"}}, "url", "webhooks.error.url_required"},
+		{map[string]any{"url": "https://hooks.example.com/", "kinds": []string{"assessment.returned", "no.such_kind"}}, "kinds", "webhooks.error.kinds"},
+		{map[string]any{"url": "https://hooks.example.com/", "kinds": []string{}}, "kinds", "webhooks.error.kinds"},
+		{map[string]any{"url": "https://hooks.example.com/", "kinds": []string{"assessment.returned"}, "tenant": fmt.Sprintf("operator:%d", kita)},
+			"tenant", "webhooks.error.choice"},
+		{map[string]any{"url": "https://hooks.example.com/", "kinds": []string{"assessment.returned"}, "description": strings.Repeat("長", 201)},
+			"description", "webhooks.error.description"},
+	} {
+		resp, body := admin.do("POST", "/api/v1/webhooks", k.in)
+		if got := fieldCodes(want(t, resp, body, 422)); got[k.field] != k.code {
+			t.Errorf("%v: %v, want %s %s", k.in, got, k.field, k.code)
+		}
+	}
+	resp, body := admin.do("POST", "/api/v1/webhooks", good, "Idempotency-Key", "k1")
+	if m := want(t, resp, body, 400); m["code"] != "webhooks.error.idempotency" {
+		t.Errorf("Idempotency-Key on a registration: %s", body)
+	}
+	resp, body = staff.do("POST", "/api/v1/webhooks", good)
+	want(t, resp, body, 404)
+
+	resp, body = admin.do("POST", "/api/v1/webhooks", good)
+	e := want(t, resp, body, 201)
+	secret, _ := e["secret"].(string)
+	id := int64(e["id"].(float64))
+	path := fmt.Sprintf("/api/v1/webhooks/%d", id)
+	if !secretPattern.MatchString(secret) || resp.Header.Get("Location") != path || e["operator_id"].(float64) != float64(toto) || e["active"] != true {
+		t.Fatalf("registered: %s %s", resp.Header.Get("Location"), body)
+	}
+	var leaked int
+	env.DB.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM audit_events WHERE after::text LIKE '%'||$1||'%')
+		+ (SELECT count(*) FROM api_idempotency WHERE convert_from(body, 'UTF8') LIKE '%'||$1||'%')
+		+ (SELECT count(*) FROM webhook_endpoints WHERE position(convert_to($1, 'UTF8') IN secret) > 0)`, secret).Scan(&leaked)
+	if leaked != 0 {
+		t.Error("the secret is stored in the clear")
+	}
+	resp, body = admin.do("GET", path, nil)
+	if m := want(t, resp, body, 200); m["secret"] != nil || m["url"] != "https://hooks.example.com/kijun" {
+		t.Errorf("GET the endpoint: %s", body)
+	}
+	for _, req := range [][2]string{{"GET", path}, {"POST", path + "/enable"}, {"DELETE", path}} {
+		resp, body = foreign.do(req[0], req[1], nil)
+		want(t, resp, body, 404)
+	}
+	// Disabled by failures, turned on again.
+	env.DB.Owner.Exec(ctx, `UPDATE webhook_endpoints SET disabled_at = now(), disabled_reason = 'failures', consecutive_failures = 9 WHERE id = $1`, id)
+	resp, body = admin.do("POST", path+"/enable", nil)
+	if m := want(t, resp, body, 200); m["active"] != true || m["consecutive_failures"].(float64) != 0 {
+		t.Errorf("enabled: %s", body)
+	}
+	resp, body = admin.do("DELETE", path, nil)
+	want(t, resp, body, 204)
+	resp, body = admin.do("GET", path, nil)
+	want(t, resp, body, 404)
+	var actions []string
+	rows, _ := env.DB.Owner.Query(ctx, `SELECT action FROM audit_events WHERE object_type = 'webhook_endpoint' AND object_id = $1 ORDER BY id`, fmt.Sprint(id))
+	for rows.Next() {
+		var a string
+		rows.Scan(&a)
+		actions = append(actions, a)
+	}
+	if strings.Join(actions, ",") != "webhook.create,webhook.enable,webhook.delete" {
+		t.Errorf("audit: %v", actions)
+	}
+}
+
+// TestAPIWebhooksOff: without WEBHOOK_SECRET_KEY nothing can be
+// registered: 503 with the page's message, as problem+json.
+func TestAPIWebhooksOff(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	env := servertest.NewWith(t, db, db.App, func(c *config.Config) { c.WebhookSecretKey = "" })
+	var toto int64
+	env.DB.Owner.QueryRow(context.Background(), `SELECT id FROM operators WHERE corporate_number = '2010401000001'`).Scan(&toto)
+	admin := apiCaller{t: t, env: env, contract: newContract(t, env), token: env.Token(t, identity.RoleOperatorAdmin, "", toto)}
+	resp, body := admin.do("POST", "/api/v1/webhooks", map[string]any{"url": "https://hooks.example.com/", "kinds": []string{"assessment.returned"}})
+	if m := want(t, resp, body, 503); m["code"] != "webhooks.off" || resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("no key: %s", body)
+	}
+}
