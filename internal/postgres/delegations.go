@@ -43,13 +43,18 @@ func scanDelegation(r pgx.CollectableRow) (assessment.Delegation, error) {
 	return d, err
 }
 
-// ListDelegations returns the delegations user recorded or is the deputy
-// of that have not ended or were cancelled, newest first.
-func ListDelegations(ctx context.Context, q Querier, userID int64) ([]assessment.Delegation, error) {
+// ListDelegations returns the delegations that have not ended and were
+// not cancelled that user recorded or is the deputy of, and every one of
+// the operators in adminOf (those user administers, and may cancel),
+// newest first.
+func ListDelegations(ctx context.Context, q Querier, userID int64, adminOf []int64) ([]assessment.Delegation, error) {
+	if adminOf == nil {
+		adminOf = []int64{}
+	}
 	rows, _ := q.Query(ctx, `SELECT `+delegationCols+` FROM operator_delegations d
-		WHERE (d.user_id = $1 OR d.deputy_id = $1) AND d.cancelled_at IS NULL
+		WHERE (d.user_id = $1 OR d.deputy_id = $1 OR d.operator_id = ANY ($2)) AND d.cancelled_at IS NULL
 			AND d.ends_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date
-		ORDER BY d.starts_on DESC, d.id DESC`, userID)
+		ORDER BY d.starts_on DESC, d.id DESC`, userID, adminOf)
 	return pgx.CollectRows(rows, scanDelegation)
 }
 

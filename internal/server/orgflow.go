@@ -59,7 +59,7 @@ func (s *Server) renderMine(w http.ResponseWriter, r *http.Request, status int, 
 		if v.Assignments, err = s.myAssignments(r, tx); err != nil {
 			return err
 		}
-		if v.Delegations, err = postgres.ListDelegations(r.Context(), tx, p.UserID); err != nil {
+		if v.Delegations, err = postgres.ListDelegations(r.Context(), tx, p.UserID, p.AdminOperators); err != nil {
 			return err
 		}
 		var ops []int64
