@@ -34,6 +34,9 @@ type Assignment struct {
 	FiscalYear   int
 	OperatorName string
 	Status       Status
+	// DeputyFor names the absent assignee when the list is a deputy's
+	// (代理); "" for the reader's own.
+	DeputyFor string
 }
 
 // Ready reports whether the assignee marked the assignment ready.
@@ -69,7 +72,15 @@ type SignOff struct {
 	At           time.Time
 	VoidedAt     *time.Time
 	VoidedWhy    VoidReason
+	// A deputy's check (代理): the delegation it rests on and the absent
+	// user it was done for; zero otherwise.
+	DelegationID int64
+	OnBehalfOf   int64
+	OnBehalfName string
 }
+
+// ByDeputy reports whether a deputy did the check for an absent user.
+func (s SignOff) ByDeputy() bool { return s.DelegationID != 0 }
 
 // Current reports whether s is a confirmation that still holds.
 func (s SignOff) Current() bool { return s.Decision == SignOffConfirmed && s.VoidedAt == nil }

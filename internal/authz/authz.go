@@ -6,6 +6,7 @@ package authz
 
 import (
 	"slices"
+	"time"
 
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/incident"
@@ -448,8 +449,13 @@ const (
 	// assessment to its staff, with due dates (operator admins).
 	AssignAssessment Action = "assessments.assign"
 	// SignOffAssessment: the internal check — confirm an assessment for
-	// submission or send it back inside the operator (operator admins).
+	// submission or send it back inside the operator (operator admins and
+	// reviewers; a deputy during the absence of one: DeputyFor).
 	SignOffAssessment Action = "assessments.signoff"
+	// ManageDelegation: record (and cancel) one's own absence and its
+	// deputy (不在時の代理) — operator admins and reviewers, for their
+	// operator.
+	ManageDelegation Action = "assessments.delegate"
 	// ViewMyAssignments: the "assigned to me" list (an operator's users).
 	ViewMyAssignments Action = "assessments.assigned_to_me"
 	// ManagePlanCheck: require (or not) that only the ministry's admins
@@ -462,14 +468,54 @@ const (
 // assignment's operator; the store checks it is the assignee's.
 func canOrgFlow(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
 	switch a {
-	case AssignAssessment, SignOffAssessment:
+	case AssignAssessment:
 		return len(p.AdminOperators) > 0 && inOperators(p.AdminOperators, r), true
+	case SignOffAssessment:
+		if len(p.CheckOperators) > 0 && inOperators(p.CheckOperators, r) {
+			return true, true
+		}
+		_, deputy := DeputyFor(p, r.OperatorID, time.Now())
+		return deputy, true
+	case ManageDelegation:
+		return len(p.CheckOperators) > 0 && inOperators(p.CheckOperators, r), true
 	case ViewMyAssignments:
 		return len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID)), true
 	case ManagePlanCheck:
 		return len(p.AdminMinistries) > 0 && (r.any() || slices.Contains(p.AdminMinistries, r.MinistryCode)), true
 	}
 	return false, false
+}
+
+// DeputyFor returns the deputyship under which p does the internal check
+// of operator (0: of any operator) at now: one of p's deputyships of that
+// operator whose period holds on now's day in Japan, for a user of the
+// operator p still belongs to. The earliest recorded one wins, so a
+// sign-off names one delegation.
+func DeputyFor(p *identity.Principal, operator int64, now time.Time) (identity.Deputyship, bool) {
+	if !p.SignedIn() {
+		return identity.Deputyship{}, false
+	}
+	for _, d := range p.Deputyships {
+		if (operator == 0 || d.OperatorID == operator) && p.InOperator(d.OperatorID) && d.ForUserID != p.UserID && d.On(now) {
+			return d, true
+		}
+	}
+	return identity.Deputyship{}, false
+}
+
+// Deputyships returns every deputyship of p that holds at now (DeputyFor's
+// rule): whose assignments p's "assigned to me" list shows, marked 代理.
+func Deputyships(p *identity.Principal, now time.Time) []identity.Deputyship {
+	var out []identity.Deputyship
+	if !p.SignedIn() {
+		return nil
+	}
+	for _, d := range p.Deputyships {
+		if p.InOperator(d.OperatorID) && d.ForUserID != p.UserID && d.On(now) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // --- end of work inside an operator ---

@@ -17,10 +17,13 @@ const (
 	RoleMinistryStaff Role = "ministry_staff"
 	RoleOperatorAdmin Role = "operator_admin"
 	RoleOperatorStaff Role = "operator_staff"
+	// RoleOperatorReviewer (社内確認者) does the operator's internal check
+	// besides the work of its staff, and administers nobody.
+	RoleOperatorReviewer Role = "operator_reviewer"
 )
 
 // Roles lists every role, broadest first.
-var Roles = []Role{RoleNCOAdmin, RoleNCOAnalyst, RoleMinistryAdmin, RoleMinistryStaff, RoleOperatorAdmin, RoleOperatorStaff}
+var Roles = []Role{RoleNCOAdmin, RoleNCOAnalyst, RoleMinistryAdmin, RoleMinistryStaff, RoleOperatorAdmin, RoleOperatorReviewer, RoleOperatorStaff}
 
 // ScopeKind says what a role is scoped to.
 func (r Role) ScopeKind() string {
@@ -29,7 +32,7 @@ func (r Role) ScopeKind() string {
 		return "nco"
 	case RoleMinistryAdmin, RoleMinistryStaff:
 		return "ministry"
-	case RoleOperatorAdmin, RoleOperatorStaff:
+	case RoleOperatorAdmin, RoleOperatorStaff, RoleOperatorReviewer:
 		return "operator"
 	}
 	return ""
@@ -80,6 +83,34 @@ type Principal struct {
 	AdminSectors    []string // sectors the admin ministries oversee
 	Operators       []int64  // operators the user holds a role in
 	AdminOperators  []int64  // … as operator_admin
+	// CheckOperators: operators whose internal check (社内確認) the user
+	// does by role (operator_admin or operator_reviewer).
+	CheckOperators []int64
+	// Deputyships are the delegations naming the user as deputy that have
+	// not ended (LoadPrincipal reads them); the policy asks which hold on
+	// the day (authz.DeputyFor).
+	Deputyships []Deputyship
+}
+
+// Deputyship is a delegation while away (不在時の代理): ForUser, who does
+// the internal check of Operator, is away from From to To (days in
+// Japan, both inclusive), and the principal is the deputy.
+type Deputyship struct {
+	ID         int64
+	OperatorID int64
+	ForUserID  int64
+	ForName    string
+	From, To   time.Time
+}
+
+// On reports whether the deputyship holds on day (any time of it, in
+// Japan).
+func (d Deputyship) On(day time.Time) bool {
+	y, m, dd := day.In(kijun.JST).Date()
+	t := time.Date(y, m, dd, 0, 0, 0, 0, kijun.JST)
+	from := time.Date(d.From.Year(), d.From.Month(), d.From.Day(), 0, 0, 0, 0, kijun.JST)
+	to := time.Date(d.To.Year(), d.To.Month(), d.To.Day(), 0, 0, 0, 0, kijun.JST)
+	return !t.Before(from) && !t.After(to)
 }
 
 // NewPrincipal derives the scope of a user's grants. oversight maps each
@@ -103,10 +134,13 @@ func NewPrincipal(userID int64, name, email string, grants []Grant, oversight ma
 					p.AdminSectors = appendNew(p.AdminSectors, s)
 				}
 			}
-		case RoleOperatorAdmin, RoleOperatorStaff:
+		case RoleOperatorAdmin, RoleOperatorStaff, RoleOperatorReviewer:
 			p.Operators = appendNew(p.Operators, g.OperatorID)
 			if g.Role == RoleOperatorAdmin {
 				p.AdminOperators = appendNew(p.AdminOperators, g.OperatorID)
+			}
+			if g.Role == RoleOperatorAdmin || g.Role == RoleOperatorReviewer {
+				p.CheckOperators = appendNew(p.CheckOperators, g.OperatorID)
 			}
 		}
 	}

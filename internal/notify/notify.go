@@ -51,6 +51,7 @@ const (
 	AssessmentAssigned Kind = "assessment.assigned"        // a section or control given: to its assignee only
 	SignOffWaiting     Kind = "assessment.signoff_waiting" // every assignment ready: to the operator's admins
 	AssessmentSentBack Kind = "assessment.sent_back"       // the internal check sent it back: to the operator's users
+	DelegationSet      Kind = "delegation.set"             // someone away named a deputy (不在時の代理): to the deputy only
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
@@ -58,7 +59,7 @@ var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, Assess
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
 	EvaluationPublished, EvaluationAnswered, CatalogPublished, CatalogConsultationOpened, CatalogDecided,
 	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, IncidentFiled, IncidentUpdated, IncidentQuestion,
-	IncidentAnswered, AssessmentAssigned, SignOffWaiting, AssessmentSentBack,
+	IncidentAnswered, AssessmentAssigned, SignOffWaiting, AssessmentSentBack, DelegationSet,
 	GrantGiven, GrantRevoked, WebhookDisabled}
 
 // Valid reports whether k is a known kind.
@@ -103,6 +104,8 @@ func (k Kind) Audience() authz.Action {
 		return authz.AnswerAssessment
 	case SignOffWaiting:
 		return authz.SignOffAssessment
+	case DelegationSet:
+		return authz.ViewMyAssignments
 	}
 	return ""
 }

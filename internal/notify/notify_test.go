@@ -42,6 +42,9 @@ func TestRecipients(t *testing.T) {
 		{notify.Event{Kind: notify.CatalogPublished, Scope: authz.Resource{MinistryCode: "FSA"}, Actor: 5}, []int64{2}},
 		{notify.Event{Kind: notify.CatalogPublished, Scope: op10, Actor: 5}, []int64{3}},
 		{notify.Event{Kind: notify.GrantGiven, User: 4, Actor: 5}, []int64{4}},
+		// A delegation reaches its deputy only, and only one of the operator.
+		{notify.Event{Kind: notify.DelegationSet, Scope: op10, User: 3, Actor: 7}, []int64{3}},
+		{notify.Event{Kind: notify.DelegationSet, Scope: authz.Resource{SectorCode: "electricity", OperatorID: 11}, User: 3, Actor: 4}, nil},
 		{notify.Event{Kind: notify.GrantRevoked, User: 5, Actor: 5}, nil},
 	} {
 		if got := notify.Recipients(c.e, cands); !slices.Equal(got, c.want) {

@@ -949,7 +949,17 @@ func submit(ctx context.Context, tx pgx.Tx, p *identity.Principal, id int64, res
 	}
 	return transition(ctx, tx, p, h, assessment.Submitted,
 		`submitted_at = now(), submitted_by = $3, signoff_id = `+strconv.FormatInt(current.ID, 10), "", action, requestID,
-		map[string]any{"signoff": current.ID, "confirmed_by": current.ByID, "confirmed_by_name": current.ByName})
+		submitAudit(*current))
+}
+
+// submitAudit is what a submission's audit event says of the confirmation
+// it rests on: who confirmed, and for whom when a deputy did (代理).
+func submitAudit(c assessment.SignOff) map[string]any {
+	m := map[string]any{"signoff": c.ID, "confirmed_by": c.ByID, "confirmed_by_name": c.ByName}
+	if c.ByDeputy() {
+		m["on_behalf_of"], m["on_behalf_of_name"] = c.OnBehalfOf, c.OnBehalfName
+	}
+	return m
 }
 
 // transition moves h to status to, records the history and the audit

@@ -3,12 +3,14 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
@@ -41,12 +43,26 @@ func ListAssignments(ctx context.Context, q Querier, assessmentID int64) ([]asse
 }
 
 // ListMyAssignments returns the assignments of user in assessments the
-// operator still edits: those not ready first, then by due date.
-func ListMyAssignments(ctx context.Context, q Querier, userID int64) ([]assessment.Assignment, error) {
-	rows, _ := q.Query(ctx, `SELECT `+assignmentCols+assignmentFrom+`WHERE s.assignee_id = $1
+// operator still edits: those not ready first, then by due date. With
+// them come the assignments of the absent users user is the deputy of
+// (deputyFor: the deputyships that hold today, as authz.DeputyFor
+// decides), marked with the absent user's name (DeputyFor).
+func ListMyAssignments(ctx context.Context, q Querier, userID int64, deputyFor []identity.Deputyship) ([]assessment.Assignment, error) {
+	ops, users := make([]int64, len(deputyFor)), make([]int64, len(deputyFor))
+	for i, d := range deputyFor {
+		ops[i], users[i] = d.OperatorID, d.ForUserID
+	}
+	rows, _ := q.Query(ctx, `SELECT `+assignmentCols+assignmentFrom+`WHERE (s.assignee_id = $1
+			OR (s.operator_id, s.assignee_id) IN (SELECT * FROM unnest($2::bigint[], $3::bigint[])))
 		AND a.status IN ('not_started', 'in_progress', 'returned')
-		ORDER BY s.ready_at IS NOT NULL, s.due_on, s.assessment_id, s.section_code, coalesce(s.ref, '')`, userID)
-	return pgx.CollectRows(rows, scanAssignment)
+		ORDER BY s.ready_at IS NOT NULL, s.due_on, s.assessment_id, s.section_code, coalesce(s.ref, '')`, userID, ops, users)
+	list, err := pgx.CollectRows(rows, scanAssignment)
+	for i := range list {
+		if list[i].AssigneeID != userID {
+			list[i].DeputyFor = list[i].AssigneeName
+		}
+	}
+	return list, err
 }
 
 // AssignInput is an admin's assignment of a section (Ref "") or one
@@ -91,7 +107,7 @@ func Assign(ctx context.Context, tx pgx.Tx, p *identity.Principal, in AssignInpu
 				AND ($3 = '' OR i.ref = $3)),
 			coalesce((SELECT u.display_name FROM users u WHERE u.id = $4 AND EXISTS (SELECT FROM role_grants g
 				WHERE g.user_id = u.id AND g.operator_id = a.operator_id AND g.revoked_at IS NULL
-				AND g.role IN ('operator_admin', 'operator_staff'))), '')
+				AND g.role IN ('operator_admin', 'operator_staff', 'operator_reviewer'))), '')
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id WHERE a.id = $1`,
 		in.AssessmentID, in.Section, in.Ref, in.AssigneeID).Scan(&due, &today, &sectionOK, &assigneeName)
 	if err != nil {
@@ -211,11 +227,13 @@ func MarkReady(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessment
 
 // ListSignOffs returns an assessment's internal checks, newest first.
 func ListSignOffs(ctx context.Context, q Querier, assessmentID int64) ([]assessment.SignOff, error) {
-	rows, _ := q.Query(ctx, `SELECT id, assessment_id, decision, comment, by_user, by_name, at, voided_at, coalesce(voided_why, '')
+	rows, _ := q.Query(ctx, `SELECT id, assessment_id, decision, comment, by_user, by_name, at, voided_at, coalesce(voided_why, ''),
+			coalesce(delegation_id, 0), coalesce(on_behalf_of, 0), on_behalf_name
 		FROM assessment_signoffs WHERE assessment_id = $1 ORDER BY id DESC`, assessmentID)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (assessment.SignOff, error) {
 		var s assessment.SignOff
-		err := r.Scan(&s.ID, &s.AssessmentID, &s.Decision, &s.Comment, &s.ByID, &s.ByName, &s.At, &s.VoidedAt, &s.VoidedWhy)
+		err := r.Scan(&s.ID, &s.AssessmentID, &s.Decision, &s.Comment, &s.ByID, &s.ByName, &s.At, &s.VoidedAt, &s.VoidedWhy,
+			&s.DelegationID, &s.OnBehalfOf, &s.OnBehalfName)
 		return s, err
 	})
 }
@@ -235,8 +253,10 @@ func CurrentSignOff(ctx context.Context, q Querier, assessmentID int64) (*assess
 	return nil, nil
 }
 
-// SignOff records an operator admin's internal check of an assessment
-// (assessment.CanSignOff): a confirmation needs every assignment ready
+// SignOff records the internal check of an assessment by an operator admin
+// or reviewer, or by the deputy of one who is away (authz.DeputyFor: the
+// check names the delegation and the absent user), as
+// assessment.CanSignOff says: a confirmation needs every assignment ready
 // and the assessment complete (the same check as a submission; its gaps
 // come back as assessment.incomplete); sending back needs a comment and
 // makes every assignment not ready again. The caller asked the policy
@@ -247,8 +267,12 @@ func SignOff(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID
 	if err != nil {
 		return s, err
 	}
-	if !p.IsOperatorAdmin(h.OperatorID) {
-		return s, errAsmForbidden
+	var deputy identity.Deputyship
+	if !slices.Contains(p.CheckOperators, h.OperatorID) {
+		var ok bool
+		if deputy, ok = authz.DeputyFor(p, h.OperatorID, time.Now()); !ok {
+			return s, errAsmForbidden
+		}
 	}
 	if n := len(comment); n > assessment.MaxCommentLen {
 		return s, kijun.Errorf(kijun.EInvalid, "assessment.answer.too_long", map[string]any{"Max": assessment.MaxCommentLen})
@@ -274,11 +298,13 @@ func SignOff(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID
 		}
 	}
 	comment = strings.TrimSpace(comment)
-	err = tx.QueryRow(ctx, `INSERT INTO assessment_signoffs (assessment_id, operator_id, sector_code, decision, comment, by_user, by_name)
-		SELECT $1, $2, $3, $4, $5, $6, $7
+	err = tx.QueryRow(ctx, `INSERT INTO assessment_signoffs (assessment_id, operator_id, sector_code, decision, comment, by_user, by_name,
+			delegation_id, on_behalf_of, on_behalf_name)
+		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
 		WHERE NOT EXISTS (SELECT FROM assessment_signoffs WHERE assessment_id = $1 AND decision = 'confirmed'
 			AND voided_at IS NULL AND $4 = 'confirmed')
-		RETURNING id, at`, h.ID, h.OperatorID, h.SectorCode, string(d), comment, p.UserID, p.Name).Scan(&s.ID, &s.At)
+		RETURNING id, at`, h.ID, h.OperatorID, h.SectorCode, string(d), comment, p.UserID, p.Name,
+		nullInt(deputy.ID), nullInt(deputy.ForUserID), deputy.ForName).Scan(&s.ID, &s.At)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, kijun.Errorf(kijun.EConflict, "orgflow.error.already_confirmed", nil)
 	}
@@ -286,13 +312,24 @@ func SignOff(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessmentID
 		return s, orgErr(err)
 	}
 	s.AssessmentID, s.Decision, s.Comment, s.ByID, s.ByName = h.ID, d, comment, p.UserID, p.Name
+	s.DelegationID, s.OnBehalfOf, s.OnBehalfName = deputy.ID, deputy.ForUserID, deputy.ForName
 	if d == assessment.SignOffSentBack {
 		if _, err := tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = NULL, ready_by = NULL WHERE assessment_id = $1`, h.ID); err != nil {
 			return s, orgErr(err)
 		}
 	}
 	return s, Audit(ctx, tx, h.event(p, requestID, "assessment.signoff."+string(d), "assessment", ""), nil,
-		map[string]any{"signoff": s.ID, "decision": d, "comment": comment})
+		signOffAudit(s))
+}
+
+// signOffAudit is what the audit log keeps of an internal check: a
+// deputy's names the delegation and the absent user (代理).
+func signOffAudit(s assessment.SignOff) map[string]any {
+	m := map[string]any{"signoff": s.ID, "decision": s.Decision, "comment": s.Comment}
+	if s.ByDeputy() {
+		m["delegation"], m["on_behalf_of"], m["on_behalf_of_name"] = s.DelegationID, s.OnBehalfOf, s.OnBehalfName
+	}
+	return m
 }
 
 // orgErr explains the database's refusals of the internal workflow.
@@ -319,7 +356,7 @@ type Member struct {
 // by name.
 func OperatorMembers(ctx context.Context, q Querier, operatorID int64) ([]Member, error) {
 	rows, _ := q.Query(ctx, `SELECT DISTINCT u.id, u.display_name FROM role_grants g JOIN users u ON u.id = g.user_id
-		WHERE g.operator_id = $1 AND g.revoked_at IS NULL AND g.role IN ('operator_admin', 'operator_staff')
+		WHERE g.operator_id = $1 AND g.revoked_at IS NULL AND g.role IN ('operator_admin', 'operator_staff', 'operator_reviewer')
 		ORDER BY u.display_name, u.id`, operatorID)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
 }

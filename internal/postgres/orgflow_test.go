@@ -69,7 +69,7 @@ func TestAssignReadySignOffSubmit(t *testing.T) {
 	})
 	var mine []assessment.Assignment
 	w.must(t, staff, func(tx pgx.Tx) (err error) {
-		mine, err = postgres.ListMyAssignments(w.ctx, tx, staff.UserID)
+		mine, err = postgres.ListMyAssignments(w.ctx, tx, staff.UserID, nil)
 		return err
 	})
 	if len(mine) != 1 || mine[0].Section != "GV" || mine[0].Ready() || mine[0].OperatorName != "電力A" {

@@ -91,6 +91,17 @@ func queuePrincipal(b *pgx.Batch, userID int64) *principalRows {
 			})
 			return err
 		})
+	// The delegations naming the user as deputy that have not ended, of
+	// absent users who still do the internal check (authz.DeputyFor
+	// decides which hold).
+	b.Queue(`SELECT d.id, d.operator_id, d.user_id, d.user_name, d.starts_on, d.ends_on FROM operator_delegations d
+		WHERE d.deputy_id = $1 AND d.cancelled_at IS NULL AND d.ends_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date
+		AND EXISTS (SELECT FROM role_grants g WHERE g.user_id = d.user_id AND g.operator_id = d.operator_id
+			AND g.revoked_at IS NULL AND g.role IN ('operator_admin', 'operator_reviewer'))
+		ORDER BY d.id`, userID).Query(func(rows pgx.Rows) (err error) {
+		r.deputyships, err = pgx.CollectRows(rows, pgx.RowToStructByPos[identity.Deputyship])
+		return err
+	})
 	return r
 }
 
@@ -101,6 +112,7 @@ type principalRows struct {
 	name, email string
 	grants      []identity.Grant
 	oversight   map[string][]string // of the user's ministries
+	deputyships []identity.Deputyship
 }
 
 // principal builds the principal, nil for no user.
@@ -108,7 +120,9 @@ func (r *principalRows) principal() *identity.Principal {
 	if !r.found {
 		return nil
 	}
-	return identity.NewPrincipal(r.id, r.name, r.email, r.grants, r.oversight)
+	p := identity.NewPrincipal(r.id, r.name, r.email, r.grants, r.oversight)
+	p.Deputyships = r.deputyships
+	return p
 }
 
 // Oversight maps each ministry to the sectors it oversees.

@@ -682,7 +682,7 @@ type apiSignOffInput struct {
 }
 
 // apiAssessmentSignOff records the internal check through the page's code
-// path (signOff): an operator admin confirms the assessment for
+// path (signOff): an operator admin or reviewer confirms the assessment for
 // submission, or sends it back to the staff with a comment.
 func (s *Server) apiAssessmentSignOff(w http.ResponseWriter, r *http.Request) error {
 	var in apiSignOffInput

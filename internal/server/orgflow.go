@@ -3,7 +3,9 @@ package server
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5/middleware"
 	"github.com/jackc/pgx/v5"
@@ -28,26 +30,138 @@ func (s *Server) orgFlowRoutes(h routeFunc) {
 	h(http.MethodPost, "/assessments/{id}/assignments/{aid}/delete", authz.AssignAssessment, s.handleUnassign)
 	h(http.MethodPost, "/assessments/{id}/signoff", authz.SignOffAssessment, s.handleSignOff)
 	h(http.MethodPost, "/plans/internal-check", authz.ManagePlanCheck, s.handlePlanCheck)
+	h(http.MethodPost, "/delegations", authz.ManageDelegation, s.handleSetDelegation)
+	h(http.MethodPost, "/delegations/{id}/cancel", authz.ManageDelegation, s.handleCancelDelegation)
 }
 
-// myAssignments reads the reader's open assignments.
+// myAssignments reads the reader's open assignments, and those of the
+// absent users the reader is the deputy of today (authz.Deputyships).
 func (s *Server) myAssignments(r *http.Request, tx pgx.Tx) ([]assessment.Assignment, error) {
-	return postgres.ListMyAssignments(r.Context(), tx, principal(r).UserID)
+	p := principal(r)
+	return postgres.ListMyAssignments(r.Context(), tx, p.UserID, authz.Deputyships(p, time.Now()))
 }
 
 func (s *Server) handleMyAssignments(w http.ResponseWriter, r *http.Request) error {
-	var v orgflow.MineView
-	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) (err error) {
-		v.Assignments, err = s.myAssignments(r, tx)
-		return err
+	v := orgflow.MineView{Notice: r.URL.Query().Get("done")}
+	switch v.Notice {
+	case "", "delegated", "delegation_cancelled":
+	default:
+		v.Notice = ""
+	}
+	return s.renderMine(w, r, http.StatusOK, v)
+}
+
+// renderMine shows "assigned to me" and the reader's delegations while
+// away, with what v already holds (a delegation form that comes back).
+func (s *Server) renderMine(w http.ResponseWriter, r *http.Request, status int, v orgflow.MineView) error {
+	p := principal(r)
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) (err error) {
+		if v.Assignments, err = s.myAssignments(r, tx); err != nil {
+			return err
+		}
+		if v.Delegations, err = postgres.ListDelegations(r.Context(), tx, p.UserID, p.AdminOperators); err != nil {
+			return err
+		}
+		var ops []int64
+		for _, op := range p.CheckOperators {
+			if authz.Can(p, authz.ManageDelegation, authz.Resource{OperatorID: op}) {
+				ops = append(ops, op)
+			}
+		}
+		if len(ops) == 0 {
+			return nil
+		}
+		members, err := postgres.CheckMembers(r.Context(), tx, p, ops)
+		if err != nil {
+			return err
+		}
+		for _, g := range p.Grants {
+			if slices.Contains(ops, g.OperatorID) && !slices.ContainsFunc(v.Operators, func(o orgflow.Option) bool { return o.Value == itoa(g.OperatorID) }) {
+				v.Operators = append(v.Operators, orgflow.Option{Value: itoa(g.OperatorID), Label: g.OperatorName})
+				for _, m := range members[g.OperatorID] {
+					v.Deputies = append(v.Deputies, orgflow.Option{Value: itoa(m.ID), Label: kijun.Text{Ja: m.Name, En: m.Name},
+						Group: g.OperatorName})
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
 	}
+	v.Me = p.UserID
+	v.AdminOf = p.AdminOperators
 	if v.Sections, err = s.sectionNames(r); err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, orgflow.Mine(v))
+	return s.render(w, r, status, orgflow.Mine(v))
+}
+
+// handleSetDelegation records the reader's absence and its deputy, and
+// tells the deputy. Refusals come back next to their fields, with what
+// was typed.
+func (s *Server) handleSetDelegation(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	form := orgflow.DelegationForm{Operator: r.PostFormValue("operator"), Deputy: r.PostFormValue("deputy"),
+		From: r.PostFormValue("from"), To: r.PostFormValue("to")}
+	in := postgres.DelegationInput{OperatorID: int64(atoiOr0(form.Operator)), DeputyID: int64(atoiOr0(form.Deputy))}
+	in.From, _ = parseDay(form.From)
+	in.To, _ = parseDay(form.To)
+	if !authz.Can(p, authz.ManageDelegation, authz.Resource{OperatorID: in.OperatorID}) {
+		form.Errors = map[string]orgflow.Message{"operator": {MessageID: assessment.MsgDelegOperator}}
+		return s.renderMine(w, r, http.StatusUnprocessableEntity, orgflow.MineView{Delegation: form})
+	}
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		d, err := postgres.SetDelegation(r.Context(), tx, p, in, middleware.GetReqID(r.Context()))
+		if err != nil {
+			return err
+		}
+		op, err := postgres.GetOperator(r.Context(), tx, d.OperatorID)
+		if err != nil {
+			return err
+		}
+		lang := func(l kijun.Lang, t time.Time) string { return kijun.FormatDate(l, t) }
+		return s.notify(r.Context(), tx, notify.Event{Kind: notify.DelegationSet,
+			Scope: authz.Resource{SectorCode: op.SectorCode, OperatorID: op.ID}, User: d.DeputyID,
+			Params: map[string]kijun.Text{"Operator": op.Name, "Name": {Ja: d.UserName, En: d.UserName},
+				"From": {Ja: lang(kijun.Ja, d.From), En: lang(kijun.En, d.From)},
+				"To":   {Ja: lang(kijun.Ja, d.To), En: lang(kijun.En, d.To)}},
+			Link: "/assignments", Actor: p.UserID})
+	})
+	var ps postgres.DelegationProblems
+	if errors.As(err, &ps) {
+		form.Errors = map[string]orgflow.Message{}
+		for f, m := range ps {
+			form.Errors[f] = orgflow.Message{MessageID: m}
+		}
+		return s.renderMine(w, r, http.StatusUnprocessableEntity, orgflow.MineView{Delegation: form})
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/assignments?done=delegated", http.StatusSeeOther)
+	return nil
+}
+
+// handleCancelDelegation ends a delegation now: the absent user's own, or
+// one of the operator's (its admins).
+func (s *Server) handleCancelDelegation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		_, err := postgres.CancelDelegation(r.Context(), tx, principal(r), id, middleware.GetReqID(r.Context()))
+		return err
+	})
+	if ke, ok := refusal(err); ok {
+		return s.renderMine(w, r, statusOf(err), orgflow.MineView{Refused: &orgflow.Message{MessageID: ke.MessageID, Args: ke.Args}})
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/assignments?done=delegation_cancelled", http.StatusSeeOther)
+	return nil
 }
 
 func (s *Server) handleWork(w http.ResponseWriter, r *http.Request) error {
@@ -85,6 +199,11 @@ func (s *Server) renderWork(w http.ResponseWriter, r *http.Request, status int, 
 		editable := v.Assessment.Status.Editable()
 		v.CanAssign = authz.Can(p, authz.AssignAssessment, res) && editable
 		v.CanSignOff = authz.Can(p, authz.SignOffAssessment, res) && editable
+		if v.CanSignOff && !slices.Contains(p.CheckOperators, v.Assessment.OperatorID) {
+			if d, ok := authz.DeputyFor(p, v.Assessment.OperatorID, time.Now()); ok {
+				v.DeputyFor = d.ForName
+			}
+		}
 		v.CanAnswer = authz.Can(p, authz.AnswerAssessment, res) && editable
 		if v.CanAssign {
 			ms, err := postgres.OperatorMembers(r.Context(), tx, v.Assessment.OperatorID)

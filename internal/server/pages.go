@@ -117,7 +117,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 			list, err := postgres.ListAssessments(r.Context(), tx, f)
 			v.Assessments, v.AssessmentTotal = list.Assessments, list.Total
 			if err == nil && authz.Can(p, authz.ViewMyAssignments, authz.Resource{}) {
-				v.Assigned, err = postgres.ListMyAssignments(r.Context(), tx, p.UserID)
+				v.Assigned, err = s.myAssignments(r, tx)
 			}
 			if err != nil || !v.Reviewer {
 				return err

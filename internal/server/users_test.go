@@ -248,9 +248,9 @@ func TestGrantFormOffersOnlyGrantableRoles(t *testing.T) {
 	env := servertest.New(t)
 	roleOptions := regexp.MustCompile(`<select id="grant-role" name="role">(.*?)</select>`)
 	for who, want := range map[string][]string{
-		"toto-admin": {"operator_admin", "operator_staff"},
-		"meti-admin": {"ministry_admin", "ministry_staff", "operator_admin", "operator_staff"},
-		"nco-admin":  {"nco_admin", "nco_analyst", "ministry_admin", "ministry_staff", "operator_admin", "operator_staff"},
+		"toto-admin": {"operator_admin", "operator_reviewer", "operator_staff"},
+		"meti-admin": {"ministry_admin", "ministry_staff", "operator_admin", "operator_reviewer", "operator_staff"},
+		"nco-admin":  {"nco_admin", "nco_analyst", "ministry_admin", "ministry_staff", "operator_admin", "operator_reviewer", "operator_staff"},
 	} {
 		status, body := env.Get(t, env.SignIn(t, who), "/users")
 		m := roleOptions.FindStringSubmatch(body)

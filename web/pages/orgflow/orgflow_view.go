@@ -4,6 +4,7 @@ package orgflow
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -51,6 +52,7 @@ type WorkView struct {
 	SignOff     SignOffForm
 	Refused     *Message // a refusal of the whole page's action
 	Notice      string   // assigned, ready, not_ready, confirmed, sent_back, unassigned
+	DeputyFor   string   // the absent user the reader checks for, as deputy (代理)
 	CanAssign   bool     // admins, while the operator edits
 	CanSignOff  bool
 	CanAnswer   bool
@@ -66,10 +68,39 @@ func (v WorkView) AllReady() bool {
 	return true
 }
 
-// MineView is the "assigned to me" list.
+// MineView is the "assigned to me" list, and the reader's delegations
+// while away (不在時の代理).
 type MineView struct {
-	Assignments []assessment.Assignment
+	Assignments []assessment.Assignment // with a deputy's, marked DeputyFor
 	Sections    map[string]kijun.Text
+	Delegations []assessment.Delegation // recorded by the reader or naming them deputy
+	Operators   []Option                // where the reader may record an absence
+	Deputies    []Option                // who may be named deputy, grouped by operator
+	Delegation  DelegationForm
+	Me          int64
+	AdminOf     []int64 // operators the reader administers (cancels any delegation of)
+	Notice      string  // delegated, delegation_cancelled
+	Refused     *Message
+}
+
+// Option is a choice of a select; Group names its group (an operator).
+type Option struct {
+	Value string
+	Label kijun.Text
+	Group kijun.Text
+}
+
+// DelegationForm is the delegation form as typed, with refusals by field
+// (operator, deputy, from, to).
+type DelegationForm struct {
+	Operator, Deputy, From, To string
+	Errors                     map[string]Message
+}
+
+// CanCancel reports whether the reader may cancel d: their own, or any of
+// an operator they administer.
+func (v MineView) CanCancel(d assessment.Delegation) bool {
+	return d.UserID == v.Me || slices.Contains(v.AdminOf, d.OperatorID)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -95,6 +126,10 @@ func what(ctx context.Context, a assessment.Assignment, sections map[string]kiju
 func SignOffLine(ctx context.Context, s *assessment.SignOff) string {
 	if s == nil {
 		return i18n.T(ctx, "orgflow.signoff.none")
+	}
+	if s.ByDeputy() {
+		return i18n.T(ctx, "orgdeleg.signoff.confirmed_by_deputy", map[string]any{"Name": s.ByName, "For": s.OnBehalfName,
+			"Date": i18n.From(ctx).Date(s.At)})
 	}
 	return i18n.T(ctx, "orgflow.signoff.confirmed_by", map[string]any{"Name": s.ByName, "Date": i18n.From(ctx).Date(s.At)})
 }
