@@ -31,6 +31,7 @@ var kindParams = map[notify.Kind][]string{
 	notify.IncidentFiled: {"Ref"}, notify.IncidentUpdated: {"Ref"}, notify.IncidentQuestion: {"Ref"}, notify.IncidentAnswered: {"Ref"},
 	notify.AssessmentAssigned: {"Operator", "Year", "Date"}, notify.SignOffWaiting: {"Operator", "Year"},
 	notify.AssessmentSentBack: {"Operator", "Year"},
+	notify.PlanSignOffWaiting: {"Plan", "Ministry"}, notify.PlanConfirmed: {"Plan", "Ministry"}, notify.PlanSentBack: {"Plan", "Ministry"},
 }
 
 // TestEveryKindIsWritten: every kind's notice reads in both languages

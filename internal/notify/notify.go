@@ -51,6 +51,10 @@ const (
 	AssessmentAssigned Kind = "assessment.assigned"        // a section or control given: to its assignee only
 	SignOffWaiting     Kind = "assessment.signoff_waiting" // every assignment ready: to the operator's admins
 	AssessmentSentBack Kind = "assessment.sent_back"       // the internal check sent it back: to the operator's users
+	// The ministry's internal check of plans (docs/plans.md).
+	PlanSignOffWaiting Kind = "plan.signoff_waiting" // a check asked for: to the ministry's admins
+	PlanConfirmed      Kind = "plan.confirmed"       // the check confirmed the draft: to who asked for it
+	PlanSentBack       Kind = "plan.sent_back"       // the check sent it back for rework: to who asked for it
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
@@ -58,7 +62,7 @@ var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, Assess
 	PlanReviewWaiting, PlanReturned, PlanAccepted, PlanCommented, CycleOpened, ReminderDue, ReminderOverdue,
 	EvaluationPublished, EvaluationAnswered, CatalogPublished, CatalogConsultationOpened, CatalogDecided,
 	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, IncidentFiled, IncidentUpdated, IncidentQuestion,
-	IncidentAnswered, AssessmentAssigned, SignOffWaiting, AssessmentSentBack,
+	IncidentAnswered, AssessmentAssigned, SignOffWaiting, AssessmentSentBack, PlanSignOffWaiting, PlanConfirmed, PlanSentBack,
 	GrantGiven, GrantRevoked, WebhookDisabled}
 
 // Valid reports whether k is a known kind.
@@ -103,6 +107,10 @@ func (k Kind) Audience() authz.Action {
 		return authz.AnswerAssessment
 	case SignOffWaiting:
 		return authz.SignOffAssessment
+	case PlanSignOffWaiting:
+		return authz.SignOffPlan
+	case PlanConfirmed, PlanSentBack:
+		return authz.RequestPlanSignOff
 	}
 	return ""
 }
