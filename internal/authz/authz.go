@@ -452,8 +452,9 @@ const (
 	SignOffAssessment Action = "assessments.signoff"
 	// ViewMyAssignments: the "assigned to me" list (an operator's users).
 	ViewMyAssignments Action = "assessments.assigned_to_me"
-	// ManagePlanCheck: require (or not) that only the ministry's admins
-	// submit its plans to the NCO (ministry admins, for their ministry).
+	// ManagePlanCheck: require (or not) the internal check of the
+	// ministry's plans before they go to the NCO (ministry admins, for
+	// their ministry; docs/plans.md).
 	ManagePlanCheck Action = "plans.internal_check"
 )
 

@@ -73,7 +73,7 @@ type IndexView struct {
 	CanReview bool
 	Names     kijun.ReferenceNames
 	// Checks are the internal-check settings of the ministries the reader
-	// administers (plan.CanSubmitAs), each with its own form.
+	// administers (plan.CanSubmit asks them), each with its own form.
 	Checks []PlanCheck
 }
 
