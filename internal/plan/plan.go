@@ -340,6 +340,9 @@ type Plan struct {
 	Current       int
 	Versions      []VersionSummary // filled by GetPlan, oldest first
 	ScopeOperator int              // live count of operators in the latest version's scope
+	// CheckStep is the latest draft's last step of the ministry's
+	// internal check that still holds ("" if none).
+	CheckStep SignOffStep
 }
 
 // VersionSummary is a row of a plan's version history.

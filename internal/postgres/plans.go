@@ -164,7 +164,9 @@ func addPlanEvent(ctx context.Context, tx pgx.Tx, p *identity.Principal, h planH
 const planColumns = `p.id, p.ministry_code, p.sector_codes, p.period_start, p.period_end, p.created_at,
 	v.version, v.id, v.status, v.title_ja, v.title_en, v.submitted_at,
 	coalesce((SELECT max(a.version) FROM plan_versions a WHERE a.plan_id = p.id AND a.status = 'accepted'), 0),
-	(SELECT count(*) FROM kijun_plan_scope_operators(p.sector_codes, v.scope))`
+	(SELECT count(*) FROM kijun_plan_scope_operators(p.sector_codes, v.scope)),
+	CASE WHEN v.status = 'draft' THEN coalesce((SELECT CASE WHEN s.voided_at IS NULL THEN s.step ELSE '' END
+		FROM plan_signoffs s WHERE s.version_id = v.id ORDER BY s.id DESC LIMIT 1), '') ELSE '' END`
 
 // latestVersion joins each plan with its newest version.
 const latestVersion = `JOIN LATERAL (SELECT * FROM plan_versions x WHERE x.plan_id = p.id ORDER BY x.version DESC LIMIT 1) v ON true`
@@ -174,7 +176,7 @@ func scanPlan(r pgx.CollectableRow) (plan.Plan, error) {
 	var start, end int
 	err := r.Scan(&pl.ID, &pl.MinistryCode, &pl.SectorCodes, &start, &end, &pl.CreatedAt,
 		&pl.Latest, &pl.LatestID, &pl.LatestStatus, &pl.LatestTitle.Ja, &pl.LatestTitle.En, &pl.SubmittedAt,
-		&pl.Current, &pl.ScopeOperator)
+		&pl.Current, &pl.ScopeOperator, &pl.CheckStep)
 	pl.PeriodStart, pl.PeriodEnd = kijun.FiscalYear(start), kijun.FiscalYear(end)
 	return pl, err
 }

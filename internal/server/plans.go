@@ -93,7 +93,7 @@ func (s *Server) handlePlanQueue(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderPlanList(w http.ResponseWriter, r *http.Request, queue bool) error {
 	p := principal(r)
 	v := plans.IndexView{Queue: queue, CanCreate: authz.Can(p, authz.EditPlans, authz.Resource{}),
-		CanReview: authz.Can(p, authz.ReviewPlans, authz.Resource{})}
+		CanReview: authz.Can(p, authz.ReviewPlans, authz.Resource{}), Ministry: len(p.Ministries) > 0}
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		var err error
 		if v.Plans, err = postgres.ListPlans(r.Context(), tx, postgres.PlanFilter{Queue: queue}); err != nil {

@@ -59,6 +59,12 @@ func TestPlanSignOffPages(t *testing.T) {
 	if told("plan.signoff_waiting", "meti-admin") != 1 || told("plan.signoff_waiting", "meti-staff") != 0 {
 		t.Error("the admin was not told of the request (or the staff were)")
 	}
+	if _, body := env.Get(t, admin, "/plans"); !strings.Contains(body, fmt.Sprintf(`id="plan-check-step-%d">社内確認の依頼<`, id)) {
+		t.Errorf("the admin's plan list does not show the request:\n%.4000s", body)
+	}
+	if _, body := env.Get(t, nco, "/plans"); strings.Contains(body, "plan-check-step-") {
+		t.Error("the NCO's plan list shows the ministry's internal check")
+	}
 	if status := first(postForm(t, env, staff, plan+"/signoff", url.Values{"decision": {"confirmed"}})); status != http.StatusNotFound {
 		t.Errorf("staff confirming: %d", status)
 	}

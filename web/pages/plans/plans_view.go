@@ -75,6 +75,9 @@ type IndexView struct {
 	// Checks are the internal-check settings of the ministries the reader
 	// administers (plan.CanSubmit asks them), each with its own form.
 	Checks []PlanCheck
+	// Ministry: the reader is a ministry's user, who sees where each
+	// draft's internal check stands.
+	Ministry bool
 }
 
 // PlanCheck is whether a ministry requires that only its admins submit
