@@ -458,8 +458,9 @@ const (
 	ManageDelegation Action = "assessments.delegate"
 	// ViewMyAssignments: the "assigned to me" list (an operator's users).
 	ViewMyAssignments Action = "assessments.assigned_to_me"
-	// ManagePlanCheck: require (or not) that only the ministry's admins
-	// submit its plans to the NCO (ministry admins, for their ministry).
+	// ManagePlanCheck: require (or not) the internal check of the
+	// ministry's plans before they go to the NCO (ministry admins, for
+	// their ministry; docs/plans.md).
 	ManagePlanCheck Action = "plans.internal_check"
 )
 
@@ -519,6 +520,30 @@ func Deputyships(p *identity.Principal, now time.Time) []identity.Deputyship {
 }
 
 // --- end of work inside an operator ---
+
+// --- The ministry's internal check of plans (issue 20; docs/plans.md) ---
+const (
+	// RequestPlanSignOff: ask the ministry's admins to check a draft plan
+	// (社内確認の依頼; the ministry's users, for its own plans).
+	RequestPlanSignOff Action = "plans.signoff_request"
+	// SignOffPlan: the internal check of a draft plan — confirm it for
+	// submission or send it back for rework (the ministry's admins, for
+	// its own plans).
+	SignOffPlan Action = "plans.signoff"
+)
+
+// canPlanSignOff is the policy of the ministry's internal check (above).
+func canPlanSignOff(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
+	switch a {
+	case RequestPlanSignOff:
+		return len(p.Ministries) > 0 && (r.any() || r.MinistryCode != "" && slices.Contains(p.Ministries, r.MinistryCode)), true
+	case SignOffPlan:
+		return len(p.AdminMinistries) > 0 && (r.any() || r.MinistryCode != "" && slices.Contains(p.AdminMinistries, r.MinistryCode)), true
+	}
+	return false, false
+}
+
+// --- end of the ministry's internal check of plans ---
 
 // Resource is what an action is performed on, as far as tenancy goes. The
 // zero Resource asks "may p do this anywhere at all?".
@@ -597,6 +622,9 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 		return ok
 	}
 	if ok, known := canOrgFlow(p, a, r); known { // work inside an operator (issue 20)
+		return ok
+	}
+	if ok, known := canPlanSignOff(p, a, r); known { // the ministry's internal check of plans (issue 20)
 		return ok
 	}
 	return false

@@ -32,6 +32,7 @@ var kindParams = map[notify.Kind][]string{
 	notify.AssessmentAssigned: {"Operator", "Year", "Date"}, notify.SignOffWaiting: {"Operator", "Year"},
 	notify.AssessmentSentBack: {"Operator", "Year"},
 	notify.DelegationSet:      {"Operator", "Name", "From", "To"},
+	notify.PlanSignOffWaiting: {"Plan", "Ministry"}, notify.PlanConfirmed: {"Plan", "Ministry"}, notify.PlanSentBack: {"Plan", "Ministry"},
 }
 
 // TestEveryKindIsWritten: every kind's notice reads in both languages

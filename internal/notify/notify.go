@@ -52,6 +52,10 @@ const (
 	SignOffWaiting     Kind = "assessment.signoff_waiting" // every assignment ready: to the operator's admins
 	AssessmentSentBack Kind = "assessment.sent_back"       // the internal check sent it back: to the operator's users
 	DelegationSet      Kind = "delegation.set"             // someone away named a deputy (不在時の代理): to the deputy only
+	// The ministry's internal check of plans (docs/plans.md).
+	PlanSignOffWaiting Kind = "plan.signoff_waiting" // a check asked for: to the ministry's admins
+	PlanConfirmed      Kind = "plan.confirmed"       // the check confirmed the draft: to who asked for it
+	PlanSentBack       Kind = "plan.sent_back"       // the check sent it back for rework: to who asked for it
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
@@ -60,6 +64,7 @@ var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, Assess
 	EvaluationPublished, EvaluationAnswered, CatalogPublished, CatalogConsultationOpened, CatalogDecided,
 	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, IncidentFiled, IncidentUpdated, IncidentQuestion,
 	IncidentAnswered, AssessmentAssigned, SignOffWaiting, AssessmentSentBack, DelegationSet,
+	PlanSignOffWaiting, PlanConfirmed, PlanSentBack,
 	GrantGiven, GrantRevoked, WebhookDisabled}
 
 // Valid reports whether k is a known kind.
@@ -106,6 +111,10 @@ func (k Kind) Audience() authz.Action {
 		return authz.SignOffAssessment
 	case DelegationSet:
 		return authz.ViewMyAssignments
+	case PlanSignOffWaiting:
+		return authz.SignOffPlan
+	case PlanConfirmed, PlanSentBack:
+		return authz.RequestPlanSignOff
 	}
 	return ""
 }

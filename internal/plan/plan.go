@@ -305,14 +305,18 @@ type Version struct {
 	KPIs        []KPI
 	Milestones  []Milestone
 	// InternalNote is the ministry's own: never shown to operators.
-	InternalNote  string
-	Edits         int // optimistic locking of the draft
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
-	SubmittedAt   *time.Time
-	SubmittedBy   string
-	DecidedAt     *time.Time
-	DecidedBy     string
+	InternalNote string
+	Edits        int // optimistic locking of the draft
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	SubmittedAt  *time.Time
+	SubmittedBy  string
+	DecidedAt    *time.Time
+	DecidedBy    string
+	// CheckedBy and CheckedAt: the ministry's internal check the
+	// submission rests on (who confirmed, when), when it names one.
+	CheckedBy     string
+	CheckedAt     *time.Time
 	Profile       []ProfileControl       // filled by GetPlanVersion
 	Supplementary []SupplementaryControl // filled by GetPlanVersion
 }
@@ -336,6 +340,9 @@ type Plan struct {
 	Current       int
 	Versions      []VersionSummary // filled by GetPlan, oldest first
 	ScopeOperator int              // live count of operators in the latest version's scope
+	// CheckStep is the latest draft's last step of the ministry's
+	// internal check that still holds ("" if none).
+	CheckStep SignOffStep
 }
 
 // VersionSummary is a row of a plan's version history.

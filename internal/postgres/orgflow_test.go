@@ -11,7 +11,6 @@ import (
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/plan"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -260,47 +259,4 @@ func TestSubmitNeedsCurrentSignOffInDatabase(t *testing.T) {
 			}
 		}
 	}
-}
-
-// A ministry that requires its internal check: staff draft but do not
-// submit (the store, and the database for a direct update); an admin
-// submits, and the version records who. Turning it off lets staff submit.
-func TestPlanInternalCheck(t *testing.T) {
-	t.Parallel()
-	w := newPlanWorld(t)
-	admin := regPrincipal(t, w.db, "経産 管理者", identity.Grant{Role: identity.RoleMinistryAdmin, MinistryCode: "METI"})
-	id := w.createPlan(t)
-	// Staff do not set it; the admin does, audited.
-	err := w.as(w.meti, func(tx pgx.Tx) error { return postgres.SetPlanCheck(w.ctx, tx, w.meti, "METI", true, "test") })
-	if kijun.ErrorCode(err) != kijun.ENotFound {
-		t.Errorf("staff setting the check: %v", err)
-	}
-	w.must(t, admin, func(tx pgx.Tx) error { return postgres.SetPlanCheck(w.ctx, tx, admin, "METI", true, "test") })
-	err = w.as(w.meti, func(tx pgx.Tx) error { return postgres.SubmitPlan(w.ctx, tx, w.meti, id, "test") })
-	wantKijunError(t, err, kijun.EConflict, plan.MsgAdminSubmits)
-	err = w.as(w.meti, func(tx pgx.Tx) error {
-		_, err := tx.Exec(w.ctx, `UPDATE plan_versions SET status = 'submitted', submitted_at = now() WHERE plan_id = $1`, id)
-		return err
-	})
-	if pgCodeOf(err) != "KJ020" {
-		t.Errorf("staff submitting in SQL: %v, want KJ020", err)
-	}
-	w.must(t, admin, func(tx pgx.Tx) error { return postgres.SubmitPlan(w.ctx, tx, admin, id, "test") })
-	var by string
-	if err := w.db.Owner.QueryRow(w.ctx, `SELECT submitted_by FROM plan_versions WHERE plan_id = $1`, id).Scan(&by); err != nil || by != "経産 管理者" {
-		t.Errorf("submitted by %q (%v)", by, err)
-	}
-	var audited int
-	w.db.Owner.QueryRow(w.ctx, `SELECT count(*) FROM audit_events WHERE action = 'plan.internal_check'`).Scan(&audited)
-	if audited != 1 {
-		t.Errorf("%d settings audited", audited)
-	}
-	// Off again: the setting reads back.
-	w.must(t, admin, func(tx pgx.Tx) error { return postgres.SetPlanCheck(w.ctx, tx, admin, "METI", false, "test") })
-	w.must(t, w.meti, func(tx pgx.Tx) error {
-		if on, err := postgres.PlanCheckRequired(w.ctx, tx, "METI"); on || err != nil {
-			t.Errorf("still required (%v)", err)
-		}
-		return nil
-	})
 }

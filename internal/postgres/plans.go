@@ -48,7 +48,7 @@ func planErr(err error) error {
 	case sqlStatePlanImmutable:
 		return kijun.Errorf(kijun.EConflict, msgPlanImmutable, nil)
 	case sqlStatePlanCheck:
-		return kijun.Errorf(kijun.EConflict, plan.MsgAdminSubmits, nil)
+		return kijun.Errorf(kijun.EConflict, plan.MsgNotChecked, nil)
 	case "42501":
 		return kijun.Errorf(kijun.EForbidden, msgPlanForbidden, nil)
 	case "23503":
@@ -164,7 +164,9 @@ func addPlanEvent(ctx context.Context, tx pgx.Tx, p *identity.Principal, h planH
 const planColumns = `p.id, p.ministry_code, p.sector_codes, p.period_start, p.period_end, p.created_at,
 	v.version, v.id, v.status, v.title_ja, v.title_en, v.submitted_at,
 	coalesce((SELECT max(a.version) FROM plan_versions a WHERE a.plan_id = p.id AND a.status = 'accepted'), 0),
-	(SELECT count(*) FROM kijun_plan_scope_operators(p.sector_codes, v.scope))`
+	(SELECT count(*) FROM kijun_plan_scope_operators(p.sector_codes, v.scope)),
+	CASE WHEN v.status = 'draft' THEN coalesce((SELECT CASE WHEN s.voided_at IS NULL THEN s.step ELSE '' END
+		FROM plan_signoffs s WHERE s.version_id = v.id ORDER BY s.id DESC LIMIT 1), '') ELSE '' END`
 
 // latestVersion joins each plan with its newest version.
 const latestVersion = `JOIN LATERAL (SELECT * FROM plan_versions x WHERE x.plan_id = p.id ORDER BY x.version DESC LIMIT 1) v ON true`
@@ -174,7 +176,7 @@ func scanPlan(r pgx.CollectableRow) (plan.Plan, error) {
 	var start, end int
 	err := r.Scan(&pl.ID, &pl.MinistryCode, &pl.SectorCodes, &start, &end, &pl.CreatedAt,
 		&pl.Latest, &pl.LatestID, &pl.LatestStatus, &pl.LatestTitle.Ja, &pl.LatestTitle.En, &pl.SubmittedAt,
-		&pl.Current, &pl.ScopeOperator)
+		&pl.Current, &pl.ScopeOperator, &pl.CheckStep)
 	pl.PeriodStart, pl.PeriodEnd = kijun.FiscalYear(start), kijun.FiscalYear(end)
 	return pl, err
 }
@@ -225,14 +227,17 @@ func GetPlan(ctx context.Context, tx pgx.Tx, id int64) (plan.Plan, error) {
 
 const versionColumns = `v.id, v.plan_id, v.version, coalesce(v.based_on, 0), v.status, v.catalog_id,
 	k.code || ' ' || k.version, v.title_ja, v.title_en, v.scope, v.gathering, v.kpis, v.milestones, v.internal_note,
-	v.edits, v.created_at, v.updated_at, v.submitted_at, v.submitted_by, v.decided_at, v.decided_by`
+	v.edits, v.created_at, v.updated_at, v.submitted_at, v.submitted_by, v.decided_at, v.decided_by,
+	coalesce((SELECT s.by_name FROM plan_signoffs s WHERE s.id = v.signoff_id), ''),
+	(SELECT s.at FROM plan_signoffs s WHERE s.id = v.signoff_id)`
 
 func scanVersion(r pgx.Row) (*plan.Version, error) {
 	v := &plan.Version{}
 	var scope, gathering, kpis, milestones []byte
 	err := r.Scan(&v.ID, &v.PlanID, &v.Version, &v.BasedOn, &v.Status, &v.CatalogID, &v.CatalogName,
 		&v.Title.Ja, &v.Title.En, &scope, &gathering, &kpis, &milestones, &v.InternalNote,
-		&v.Edits, &v.CreatedAt, &v.UpdatedAt, &v.SubmittedAt, &v.SubmittedBy, &v.DecidedAt, &v.DecidedBy)
+		&v.Edits, &v.CreatedAt, &v.UpdatedAt, &v.SubmittedAt, &v.SubmittedBy, &v.DecidedAt, &v.DecidedBy,
+		&v.CheckedBy, &v.CheckedAt)
 	if err != nil {
 		return nil, err
 	}
@@ -683,21 +688,33 @@ func transitionPlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, planI
 }
 
 // SubmitPlan submits the draft to the NCO; from here the version never
-// changes.
+// changes. When the ministry requires its internal check, the draft needs
+// a current confirmation (plan.CanSubmit), which the version then names.
 func SubmitPlan(ctx context.Context, tx pgx.Tx, p *identity.Principal, planID int64, requestID string) error {
 	_, err := transitionPlan(ctx, tx, p, planID, plan.Submitted, "plan.submit", requestID, func(h planHead) error {
 		if !containsFold(p.Ministries, h.Ministry) {
 			return kijun.ErrNotFound
 		}
-		// The ministry's internal check, if it requires one (plan.CanSubmitAs).
+		if h.Status != plan.Draft {
+			return nil // transitionPlan refuses the move
+		}
 		required, err := PlanCheckRequired(ctx, tx, h.Ministry)
 		if err != nil {
 			return err
 		}
-		if m := plan.CanSubmitAs(required, containsFold(p.AdminMinistries, h.Ministry)); m != "" {
+		current, err := currentPlanSignOff(ctx, tx, h.VersionID)
+		if err != nil {
+			return err
+		}
+		if m := plan.CanSubmit(required, current); m != "" {
 			return kijun.Errorf(kijun.EConflict, m, nil)
 		}
-		return nil
+		if current == nil {
+			return nil
+		}
+		// Named on the draft, just before the move (the guard keeps it).
+		_, err = tx.Exec(ctx, `UPDATE plan_versions SET signoff_id = $2 WHERE id = $1`, h.VersionID, current.ID)
+		return planErr(err)
 	})
 	return err
 }

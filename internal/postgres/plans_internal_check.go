@@ -12,12 +12,13 @@ import (
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
-// sqlStatePlanCheck: a plan submitted by staff of a ministry that requires
-// its internal check (kijun_plan_versions_internal_check).
+// sqlStatePlanCheck: a plan of a ministry that requires its internal check
+// submitted without a current confirmation
+// (kijun_plan_versions_internal_check, migration 000025).
 const sqlStatePlanCheck = "KJ020"
 
-// PlanCheckRequired reports whether ministry requires that only its
-// admins submit its plans (plan.CanSubmitAs).
+// PlanCheckRequired reports whether ministry requires the internal check
+// of its plans before they are submitted (plan.CanSubmit).
 func PlanCheckRequired(ctx context.Context, q Querier, ministry string) (bool, error) {
 	var required bool
 	err := q.QueryRow(ctx, `SELECT required FROM ministry_plan_checks WHERE ministry_code = $1`, ministry).Scan(&required)

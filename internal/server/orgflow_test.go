@@ -15,7 +15,6 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/kijun"
-	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
 // TestOrgFlowAssignReadyConfirmSubmit: the operator's admin assigns a
@@ -213,33 +212,4 @@ func init() {
 			}, allow("POST", 303, []string{"toto-admin"}, nil)},
 		}
 	})
-}
-
-// TestPlanInternalCheckPages: METI's admin turns the internal check of
-// plans on from the plan list; the staff's submission is then refused
-// with the message on the plan's page, and the admin submits.
-func TestPlanInternalCheckPages(t *testing.T) {
-	t.Parallel()
-	env := servertest.New(t)
-	admin, staff := env.SignIn(t, "meti-admin"), env.SignIn(t, "meti-staff")
-	f := newPlanFix(t, env)
-	plan := fmt.Sprintf("/plans/%d", f.plan("METI", "electricity", "draft"))
-	_, body := env.Get(t, staff, "/plans")
-	if strings.Contains(body, `id="plan-check"`) {
-		t.Error("staff are offered the internal check's setting")
-	}
-	_, body = env.Get(t, admin, "/plans")
-	if !strings.Contains(body, `id="plan-check-METI"`) || !strings.Contains(body, "社内確認なし") {
-		t.Fatalf("the admin's plan list lacks the setting:\n%.3000s", body)
-	}
-	mustStatus(t, "turn on", first(postForm(t, env, admin, "/plans/internal-check", url.Values{"ministry": {"METI"}, "required": {"1"}})), 303, "")
-	_, body = env.Get(t, admin, "/plans")
-	if !strings.Contains(body, "社内確認あり") {
-		t.Error("the setting did not turn on")
-	}
-	status, _, body := postForm(t, env, staff, plan+"/submit", nil)
-	if status != http.StatusConflict || !strings.Contains(body, "この省庁では実施計画の社内確認が有効です。") {
-		t.Fatalf("staff submitting: %d\n%.3000s", status, body)
-	}
-	mustStatus(t, "admin submits", first(postForm(t, env, admin, plan+"/submit", nil)), 303, "")
 }

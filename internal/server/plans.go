@@ -53,6 +53,8 @@ func (s *Server) planRoutes(h routeFunc) {
 	h(post, "/plans/{id}/review", authz.ReviewPlans, s.handlePlanStartReview)
 	h(post, "/plans/{id}/return", authz.ReviewPlans, s.handlePlanReturn)
 	h(post, "/plans/{id}/accept", authz.ReviewPlans, s.handlePlanAccept)
+	h(post, "/plans/{id}/signoff/request", authz.RequestPlanSignOff, s.handlePlanSignOffRequest)
+	h(post, "/plans/{id}/signoff", authz.SignOffPlan, s.handlePlanSignOff)
 
 	h(get, "/evaluations", authz.ViewEvaluations, s.handleEvaluationIndex)
 	h(get, "/evaluations/new", authz.EditEvaluations, s.handleEvaluationNew)
@@ -91,7 +93,7 @@ func (s *Server) handlePlanQueue(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) renderPlanList(w http.ResponseWriter, r *http.Request, queue bool) error {
 	p := principal(r)
 	v := plans.IndexView{Queue: queue, CanCreate: authz.Can(p, authz.EditPlans, authz.Resource{}),
-		CanReview: authz.Can(p, authz.ReviewPlans, authz.Resource{})}
+		CanReview: authz.Can(p, authz.ReviewPlans, authz.Resource{}), Ministry: len(p.Ministries) > 0}
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		var err error
 		if v.Plans, err = postgres.ListPlans(r.Context(), tx, postgres.PlanFilter{Queue: queue}); err != nil {
@@ -201,12 +203,24 @@ func (s *Server) handlePlanShow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status int, msg i18n.Message) error {
+	return s.showPlan(w, r, status, plans.ShowView{Error: msg})
+}
+
+// showPlan renders a plan's page with what v already holds (a refusal,
+// a form coming back) and everything the page reads.
+func (s *Server) showPlan(w http.ResponseWriter, r *http.Request, status int, v plans.ShowView) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	p := principal(r)
-	v := plans.ShowView{Error: msg}
+	msg := v.Error
+	if msg.MessageID == "" {
+		msg = v.CheckError
+	}
+	if msg.MessageID == "" {
+		msg = v.CommentError
+	}
 	if msg.MessageID != "" && r.Method == http.MethodPost {
 		v.Typed = map[string]string{} // a refused form comes back as typed
 		for k := range r.PostForm {
@@ -238,16 +252,30 @@ func (s *Server) renderPlanShow(w http.ResponseWriter, r *http.Request, status i
 		if err != nil {
 			return err
 		}
+		// The ministry's internal check, for the ministry's own users.
+		if authz.Can(p, authz.RequestPlanSignOff, authz.Resource{MinistryCode: v.Plan.MinistryCode}) {
+			if v.CheckRequired, err = postgres.PlanCheckRequired(ctx, tx, v.Plan.MinistryCode); err != nil {
+				return err
+			}
+			if v.SignOffs, err = postgres.ListPlanSignOffs(ctx, tx, v.V.ID); err != nil {
+				return err
+			}
+		}
 		v.Names, err = postgres.LoadReferenceNames(ctx, tx)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	own := authz.Can(p, authz.EditPlans, authz.Resource{MinistryCode: v.Plan.MinistryCode})
+	res := authz.Resource{MinistryCode: v.Plan.MinistryCode}
+	own := authz.Can(p, authz.EditPlans, res)
 	latest := v.V.Version == v.Plan.Latest
+	state, current := plan.StateOf(v.SignOffs)
+	v.CheckState = state
 	v.CanEdit = own && latest && v.V.Status == plan.Draft
-	v.CanSubmit = v.CanEdit
+	v.CanSubmit = v.CanEdit && plan.CanSubmit(v.CheckRequired, current) == ""
+	v.CanRequestCheck = latest && authz.Can(p, authz.RequestPlanSignOff, res) && plan.CanRequest(v.CheckRequired, v.V.Status, state) == ""
+	v.CanDecideCheck = latest && authz.Can(p, authz.SignOffPlan, res) && v.CheckRequired && v.V.Status == plan.Draft && state == plan.CheckRequested
 	v.CanRevise = own && latest && v.V.Status.Revisable()
 	v.CanReview = latest && authz.Can(p, authz.ReviewPlans, authz.Resource{MinistryCode: v.Plan.MinistryCode})
 	v.CanNote = true // RLS shows plans only to their ministry and the NCO

@@ -205,16 +205,20 @@ func init() {
 			"POST /plans/{id}/review":                     {fresh("submitted", "/review"), allow("POST", 303, admin, admin)},
 			"POST /plans/{id}/return":                     {fresh("under_review", "/return"), allow("POST", 422, admin, admin)},
 			"POST /plans/{id}/accept":                     {fresh("under_review", "/accept"), allow("POST", 303, admin, admin)},
-			"GET /evaluations":                            {fixed("/evaluations"), allow("GET", 200, viewers, viewers)},
-			"GET /evaluations/new":                        {fixed("/evaluations/new"), allow("GET", 200, admin, admin)},
-			"POST /evaluations":                           {fixed("/evaluations"), allow("POST", 422, admin, admin)},
-			"GET /evaluations/report":                     {fixed("/evaluations/report"), allow("GET", 200, ncos, ncos)},
-			"GET /evaluations/report.xlsx":                {fixed("/evaluations/report.xlsx"), allow("GET", 200, ncos, ncos)},
-			"GET /evaluations/{id}":                       {byID("/evaluations/", published, ""), allow("GET", 200, viewers, ncos)},
-			"POST /evaluations/{id}":                      {byID("/evaluations/", published, ""), allow("POST", 409, admin, admin)},
-			"POST /evaluations/{id}/publish":              {freshEval, allow("POST", 303, admin, admin)},
-			"POST /evaluations/{id}/response":             {byID("/evaluations/", published, "/response"), allow("POST", 422, ministries, nil)},
-			"GET /profile":                                {fixed("/profile"), allow("GET", 200, []string{"toto-admin", "toto-staff"}, []string{"toto-admin", "toto-staff"})},
+			// The ministry's internal check (off here: asking is refused as
+			// such; a decision without one is refused next to the form).
+			"POST /plans/{id}/signoff/request": {byID("/plans/", drafts, "/signoff/request"), allow("POST", 409, ministries, nil)},
+			"POST /plans/{id}/signoff":         {byID("/plans/", drafts, "/signoff"), allow("POST", 422, []string{"meti-admin"}, nil)},
+			"GET /evaluations":                 {fixed("/evaluations"), allow("GET", 200, viewers, viewers)},
+			"GET /evaluations/new":             {fixed("/evaluations/new"), allow("GET", 200, admin, admin)},
+			"POST /evaluations":                {fixed("/evaluations"), allow("POST", 422, admin, admin)},
+			"GET /evaluations/report":          {fixed("/evaluations/report"), allow("GET", 200, ncos, ncos)},
+			"GET /evaluations/report.xlsx":     {fixed("/evaluations/report.xlsx"), allow("GET", 200, ncos, ncos)},
+			"GET /evaluations/{id}":            {byID("/evaluations/", published, ""), allow("GET", 200, viewers, ncos)},
+			"POST /evaluations/{id}":           {byID("/evaluations/", published, ""), allow("POST", 409, admin, admin)},
+			"POST /evaluations/{id}/publish":   {freshEval, allow("POST", 303, admin, admin)},
+			"POST /evaluations/{id}/response":  {byID("/evaluations/", published, "/response"), allow("POST", 422, ministries, nil)},
+			"GET /profile":                     {fixed("/profile"), allow("GET", 200, []string{"toto-admin", "toto-staff"}, []string{"toto-admin", "toto-staff"})},
 		}
 	})
 }

@@ -133,6 +133,12 @@ func PlanDoc(l *i18n.Localizer, names kijun.ReferenceNames, p plan.Plan, v *plan
 		l.T("report.plan.catalog", map[string]any{"Catalog": v.CatalogName}),
 		l.T("report.plan.scope", map[string]any{"Scope": l.T("plans.scope.mode." + string(v.Scope.Mode))}),
 	}
+	if v.SubmittedAt != nil {
+		d.Lines = append(d.Lines, l.T("report.plan.submitted", map[string]any{"At": kijun.FormatDateTime(l.Lang, *v.SubmittedAt), "By": v.SubmittedBy}))
+	}
+	if v.CheckedAt != nil { // the ministry's internal check the submission rests on
+		d.Lines = append(d.Lines, l.T("report.plan.checked", map[string]any{"Name": v.CheckedBy, "At": kijun.FormatDateTime(l.Lang, *v.CheckedAt)}))
+	}
 	if v.DecidedAt != nil {
 		d.Lines = append(d.Lines, l.T("report.plan.decided", map[string]any{"At": kijun.FormatDateTime(l.Lang, *v.DecidedAt)}))
 	}

@@ -73,8 +73,11 @@ type IndexView struct {
 	CanReview bool
 	Names     kijun.ReferenceNames
 	// Checks are the internal-check settings of the ministries the reader
-	// administers (plan.CanSubmitAs), each with its own form.
+	// administers (plan.CanSubmit asks them), each with its own form.
 	Checks []PlanCheck
+	// Ministry: the reader is a ministry's user, who sees where each
+	// draft's internal check stands.
+	Ministry bool
 }
 
 // PlanCheck is whether a ministry requires that only its admins submit
@@ -126,6 +129,17 @@ type ShowView struct {
 	CanNote   bool              // may read internal notes (the plan's own ministry and NCO)
 	Error     i18n.Message      // why the action just asked for was refused
 	Typed     map[string]string // a refused form's fields as typed, by name
+	// The ministry's internal check of the draft (its own users only,
+	// when the ministry requires it): where it stands, its steps (newest
+	// first), what the viewer may do, and a refused decision (beside the
+	// comment when it is the comment's, else above the form).
+	CheckRequired   bool
+	CheckState      plan.CheckState
+	SignOffs        []plan.SignOff
+	CanRequestCheck bool
+	CanDecideCheck  bool
+	CheckError      i18n.Message
+	CommentError    i18n.Message
 }
 
 // ScopeName names a business scope by id.
