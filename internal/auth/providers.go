@@ -49,6 +49,11 @@ type ProviderConfig struct {
 	// user's 法人番号 (as gBizID does): the user becomes operator_staff of
 	// the operator with that number.
 	CorporateNumberClaim string `yaml:"corporate_number_claim"`
+	// APIAudience, when set, lets clients of the provider call the API
+	// with access tokens it issues as signed JWTs (OAuth 2.0 client
+	// credentials): the audience ("aud") such a token must name. Without
+	// it, the provider's tokens are not accepted by the API.
+	APIAudience string `yaml:"api_audience"`
 	// Development marks the built-in development provider.
 	Development bool `yaml:"-"`
 }
