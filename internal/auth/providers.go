@@ -163,6 +163,11 @@ func (p *ProviderConfig) check() error {
 			return fail("environment variable %s (client secret) is empty", name)
 		}
 	}
+	if p.APIAudience != "" && p.APIAudience == p.ClientID {
+		// An ID token issued to the portal names client_id as its
+		// audience: it must never pass as an access token for the API.
+		return fail("api_audience must differ from client_id")
+	}
 	if p.Name.Ja == "" {
 		p.Name.Ja = p.ID
 	}
