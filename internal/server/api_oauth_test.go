@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -152,6 +153,21 @@ func TestAPIOAuthClientCredentials(t *testing.T) {
 		!strings.Contains(page, `id="oauth-client_id-error"`) || !strings.Contains(page, "OAuth クライアントIDを入力してください。") ||
 		!strings.Contains(page, `<option value="ministry_staff:METI" selected>`) {
 		t.Fatalf("bad link form: %d\n%s", code, page)
+	}
+	// … in English for a caller who prefers it.
+	req, _ := http.NewRequest("POST", env.HTTP.URL+"/tokens/oauth", strings.NewReader(url.Values{"provider": {corp.hs.URL},
+		"client_id": {strings.Repeat("x", 256)}, "choice": {"ministry_staff:METI"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept-Language", "en")
+	req.Header.Set("Origin", env.HTTP.URL)
+	if resp, err := admin.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 422 || !strings.Contains(string(b), "The OAuth client ID must be at most 255 characters.") {
+			t.Errorf("bad link form in English: %d\n%s", resp.StatusCode, b)
+		}
 	}
 	// A ministry admin cannot link a client for another tenant.
 	code, page = postPage(t, env, admin, "/tokens/oauth", url.Values{"provider": {corp.hs.URL}, "client_id": {"fsa-ledger"},

@@ -70,18 +70,6 @@ func providerName(ps []Provider, issuer string) kijun.Text {
 	return kijun.Text{Ja: issuer, En: issuer}
 }
 
-// clientDescribedBy ties a field of the link form to its error message.
-func clientDescribedBy(f ClientForm, name, hint string) string {
-	ids := hint
-	if f.Errors[name] != "" {
-		if ids != "" {
-			ids += " "
-		}
-		ids += "oauth-" + name + "-error"
-	}
-	return ids
-}
-
 // grantOf is the token's role and scope as a grant, for the labels.
 func grantOf(t identity.APIToken) identity.Grant {
 	return identity.Grant{Role: t.Role, MinistryCode: t.MinistryCode, OperatorID: t.OperatorID, OperatorName: t.OperatorName}
