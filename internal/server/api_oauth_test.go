@@ -189,7 +189,7 @@ func TestAPIOAuthClientCredentials(t *testing.T) {
 	// The same client cannot be linked twice, by anyone.
 	code, page = postPage(t, env, admin, "/tokens/oauth", url.Values{"provider": {corp.hs.URL}, "client_id": {"meti-ledger"},
 		"choice": {"ministry_admin:METI"}})
-	if code != 422 || !strings.Contains(page, "このOAuthクライアントは既に登録されています。") {
+	if code != 422 || !strings.Contains(page, "この OAuth クライアントは既に登録されています。") {
 		t.Fatalf("linking a linked client again: %d\n%s", code, page)
 	}
 	var id, uid int64
