@@ -24,4 +24,5 @@ var Actions = []string{
 	"reminder.rule.add", "reminder.rule.remove", "reminder.send",
 	"plan.deadline.set",
 	"api_token.create", "api_token.revoke",
+	"api_oauth_client.create", "api_oauth_client.revoke",
 }

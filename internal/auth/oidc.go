@@ -83,6 +83,7 @@ type Provider struct {
 
 	mu         sync.Mutex // held during discovery
 	verifier   *oidc.IDTokenVerifier
+	apiTokens  *oidc.IDTokenVerifier // access tokens for the API (APIAudience), nil without
 	oidc       *oidc.Provider
 	oauth      oauth2.Config
 	endSession string
@@ -195,6 +196,9 @@ func (m *Manager) discover(ctx context.Context, p *Provider) error {
 	_ = op.Claims(&extra)
 	p.oidc, p.endSession = op, extra.EndSession
 	p.verifier = op.Verifier(&oidc.Config{ClientID: p.Config.ClientID})
+	if p.Config.APIAudience != "" {
+		p.apiTokens = op.Verifier(&oidc.Config{ClientID: p.Config.APIAudience, Now: func() time.Time { return m.Now() }})
+	}
 	p.oauth = oauth2.Config{
 		ClientID:     p.Config.ClientID,
 		ClientSecret: p.Config.ClientSecret,

@@ -49,6 +49,11 @@ type ProviderConfig struct {
 	// user's 法人番号 (as gBizID does): the user becomes operator_staff of
 	// the operator with that number.
 	CorporateNumberClaim string `yaml:"corporate_number_claim"`
+	// APIAudience, when set, lets clients of the provider call the API
+	// with access tokens it issues as signed JWTs (OAuth 2.0 client
+	// credentials): the audience ("aud") such a token must name. Without
+	// it, the provider's tokens are not accepted by the API.
+	APIAudience string `yaml:"api_audience"`
 	// Development marks the built-in development provider.
 	Development bool `yaml:"-"`
 }
@@ -157,6 +162,11 @@ func (p *ProviderConfig) check() error {
 		if p.ClientSecret == "" {
 			return fail("environment variable %s (client secret) is empty", name)
 		}
+	}
+	if p.APIAudience != "" && p.APIAudience == p.ClientID {
+		// An ID token issued to the portal names client_id as its
+		// audience: it must never pass as an access token for the API.
+		return fail("api_audience must differ from client_id")
 	}
 	if p.Name.Ja == "" {
 		p.Name.Ja = p.ID

@@ -53,6 +53,12 @@ func TestProvidersFileIsReadStrictly(t *testing.T) {
   clientid: kijun
   id: meti
 `, []string{`line 2`, `provider "meti"`, `unknown key "clientid"`}},
+		{"api_audience equal to client_id", `- id: meti
+  issuer: https://login.example.jp/
+  client_id: kijun
+  client_secret_env: TEST_KIJUN_SECRET
+  api_audience: kijun
+`, []string{`line 1`, `provider "meti"`, "api_audience must differ from client_id"}},
 		{"no client_id", `- id: meti
   issuer: https://login.example.jp/
   client_secret_env: TEST_KIJUN_SECRET

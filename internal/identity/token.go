@@ -80,3 +80,43 @@ func TokenNameProblem(name string) string {
 
 // ValidTokenLifetime reports whether days is one of TokenLifetimes.
 func ValidTokenLifetime(days int) bool { return slices.Contains(TokenLifetimes, days) }
+
+// OAuthClient links a client of a configured identity provider to a
+// service account holding one grant, as an API token does: a request
+// bearing an access token the provider issued to the client (OAuth 2.0
+// client credentials) acts as the service account. Issuer and ClientID
+// are the provider's names for the client; a revoked link refuses the
+// next request.
+type OAuthClient struct {
+	ID           int64
+	UserID       int64 // the service account
+	Issuer       string
+	ClientID     string
+	Role         Role
+	MinistryCode string
+	OperatorID   int64
+	OperatorName kijun.Text
+	SectorCode   string
+	CreatedBy    string // display name of the linking admin
+	CreatedAt    time.Time
+	LastUsedAt   *time.Time
+	RevokedAt    *time.Time
+}
+
+// MaxClientIDLen is the longest OAuth client id, in characters (the
+// database's CHECK holds the same).
+const MaxClientIDLen = 255
+
+// ClientIDProblem returns the message id of what is wrong with an OAuth
+// client id, "" when it may be stored.
+func ClientIDProblem(id string) string {
+	switch {
+	case strings.TrimSpace(id) == "":
+		return "oauth.error.client_id_required"
+	case kijun.TextProblem(id) != "":
+		return kijun.TextProblem(id)
+	case utf8.RuneCountInString(id) > MaxClientIDLen:
+		return "oauth.error.client_id_too_long"
+	}
+	return ""
+}

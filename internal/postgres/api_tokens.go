@@ -183,7 +183,7 @@ func ReleaseIdempotencyKey(ctx context.Context, db *pgxpool.Pool, p *identity.Pr
 
 // PurgeAPI deletes, in tx (a system transaction), the kept idempotent
 // responses created before keepBefore (a retry after that runs again),
-// and clears the rate counts of tokens whose window ended before
+// and clears the rate counts of tokens and OAuth client links whose window ended before
 // keepBefore (they would restart at the next request anyway; cleared, an
 // idle token holds no stale count). It returns how many of each.
 func PurgeAPI(ctx context.Context, tx pgx.Tx, keepBefore time.Time) (keys, windows int64, err error) {
@@ -197,5 +197,11 @@ func PurgeAPI(ctx context.Context, tx pgx.Tx, keepBefore time.Time) (keys, windo
 	if err != nil {
 		return 0, 0, err
 	}
-	return keys, tag.RowsAffected(), nil
+	windows = tag.RowsAffected()
+	tag, err = tx.Exec(ctx, `UPDATE api_oauth_clients SET rate_window = NULL, rate_count = 0
+		WHERE rate_window < $1`, keepBefore)
+	if err != nil {
+		return 0, 0, err
+	}
+	return keys, windows + tag.RowsAffected(), nil
 }

@@ -267,6 +267,7 @@ func TestCheckLimitsAreGo(t *testing.T) {
 		{"plan_evaluations", "improvement_requests", true, plan.MaxEvalText},
 		{"plan_evaluations", "response", true, plan.MaxEvalText},
 		{"api_tokens", "name", true, identity.MaxTokenNameLen},
+		{"api_oauth_clients", "client_id", true, identity.MaxClientIDLen},
 	} {
 		rows, _ := db.Owner.Query(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint
 			WHERE conrelid = $1::regclass AND contype = 'c'`, c.table)

@@ -17,6 +17,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/kijun-portal/kijun/internal/auth"
 	"github.com/kijun-portal/kijun/internal/authz"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/identity"
@@ -144,7 +145,13 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	}
 	p.Code, p.Title, p.Type = msgID, loc.T(msgID, args), "urn:kijun:problem:"+msgID
 	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="kijun"`)
+		// RFC 6750: a credential that was sent and refused is
+		// invalid_token; a request without one gets the challenge only.
+		challenge := `Bearer realm="kijun"`
+		if errors.Is(err, errTokenInvalid) {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
 	}
 	body, _ := json.Marshal(p)
 	w.Header().Set("Content-Type", "application/problem+json")
@@ -258,11 +265,15 @@ func (s *Server) apiRateLimit() int {
 
 // authenticateToken builds the request's principal from its bearer
 // token, exactly as a session's user: the service account's active grant,
-// read afresh (nothing is kept between requests). A request without
-// Authorization stays anonymous (public routes answer it); an unknown,
-// revoked or expired token is refused. Each token may make
-// API_RATE_LIMIT requests per minute, counted in PostgreSQL in the
-// statement that authenticates (so across every instance); the RateLimit
+// read afresh (nothing is kept between requests). The bearer is an API
+// token (identity.TokenPrefix) or an OAuth 2.0 access token (a JWT) of an
+// API-enabled identity provider, verified by its keys, whose client an
+// admin linked to a service account. A request without Authorization
+// stays anonymous (public routes answer it); an unknown, revoked or
+// expired token, or an access token that fails verification or whose
+// client has no live link, is refused (401, invalid_token). Each token may make
+// API_RATE_LIMIT requests per minute (a linked client likewise),
+// counted in PostgreSQL in the statement that authenticates (so across every instance); the RateLimit
 // headers say how many are left.
 func (s *Server) authenticateToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -272,12 +283,26 @@ func (s *Server) authenticateToken(next http.Handler) http.Handler {
 			return
 		}
 		scheme, secret, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, identity.TokenPrefix) {
+		if !strings.EqualFold(scheme, "Bearer") {
 			s.writeProblem(w, r, errTokenInvalid)
 			return
 		}
 		now := s.now()
-		use, ok, err := postgres.UseToken(r.Context(), s.db, identity.HashToken(secret), now, rateWindow)
+		var use postgres.TokenUse
+		var ok bool
+		var err error
+		switch {
+		case strings.HasPrefix(secret, identity.TokenPrefix):
+			use, ok, err = postgres.UseToken(r.Context(), s.db, identity.HashToken(secret), now, rateWindow)
+		case auth.LooksLikeJWT(secret):
+			// An OAuth 2.0 access token of an API-enabled provider: the
+			// client it was issued to acts as the service account its
+			// live link names, like that account's API token.
+			c, verr := s.auth.VerifyAccessToken(r.Context(), secret)
+			if verr == nil {
+				use, ok, err = postgres.UseOAuthClient(r.Context(), s.db, c.Issuer, c.ClientID, now, rateWindow)
+			}
+		}
 		if err != nil {
 			s.writeProblem(w, r, err)
 			return

@@ -40,6 +40,7 @@ func TestRefusedFormsTieErrorsToFieldsInTheMarkup(t *testing.T) {
 		{"new cycle", nco, "POST", "/cycles", url.Values{}},
 		{"annual report opinion", nco, "POST", "/evaluations/report/opinion?fy=2026", url.Values{"meeting_on": {"x"}}},
 		{"grant", toto, "POST", "/grants", url.Values{}},
+		{"OAuth client", nco, "POST", "/tokens/oauth", url.Values{"client_id": {""}}},
 		{"audit filter", nco, "GET", "/audit?from=not-a-date", nil},
 	} {
 		var status int

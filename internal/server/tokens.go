@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,11 +18,14 @@ import (
 )
 
 // API tokens (docs/api.md, "Authentication"): an admin issues, lists and
-// revokes the tokens of its own tenant.
+// revokes the tokens of its own tenant, and links (and unlinks) the OAuth
+// clients of API-enabled identity providers to service accounts of it.
 func (s *Server) tokenRoutes(h routeFunc) {
 	h(http.MethodGet, "/tokens", authz.ManageTokens, s.handleTokenIndex)
 	h(http.MethodPost, "/tokens", authz.ManageTokens, s.handleTokenCreate)
 	h(http.MethodPost, "/tokens/{id}/revoke", authz.ManageTokens, s.handleTokenRevoke)
+	h(http.MethodPost, "/tokens/oauth", authz.ManageTokens, s.handleOAuthLink)
+	h(http.MethodPost, "/tokens/oauth/{id}/revoke", authz.ManageTokens, s.handleOAuthRevoke)
 }
 
 // tokenChoices lists the roles and scopes p may issue a token with, asking
@@ -65,7 +69,10 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 	p := principal(r)
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		var err error
-		v.Tokens, err = postgres.ListTokens(r.Context(), tx, p)
+		if v.Tokens, err = postgres.ListTokens(r.Context(), tx, p); err != nil {
+			return err
+		}
+		v.Clients, err = postgres.ListOAuthClients(r.Context(), tx, p)
 		return err
 	})
 	if err != nil {
@@ -75,6 +82,12 @@ func (s *Server) renderTokens(w http.ResponseWriter, r *http.Request, status int
 		return err
 	}
 	v.Choices, v.Lifetimes, v.Now = tokenChoices(p), identity.TokenLifetimes, s.now()
+	for _, c := range s.auth.APIProviders() {
+		v.Providers = append(v.Providers, tokens.Provider{Issuer: c.Issuer, Name: c.Name})
+	}
+	if v.ClientForm.Errors == nil && v.ClientForm.Provider == "" && len(v.Providers) == 1 {
+		v.ClientForm.Provider = v.Providers[0].Issuer
+	}
 	return s.render(w, r, status, tokens.Index(v))
 }
 
@@ -140,5 +153,79 @@ func (s *Server) handleTokenRevoke(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
+	return nil
+}
+
+// handleOAuthLink links an OAuth client of an API-enabled provider to a
+// new service account of the admin's tenant with the chosen role and
+// scope (the choices a token offers). Bad input comes back next to its
+// field with what was typed.
+func (s *Server) handleOAuthLink(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	f := tokens.ClientForm{Provider: r.PostFormValue("provider"), ClientID: strings.TrimSpace(r.PostFormValue("client_id")),
+		Choice: r.PostFormValue("choice"), Errors: map[string]string{}}
+	issuer := ""
+	for _, c := range s.auth.APIProviders() {
+		if c.Issuer == f.Provider {
+			issuer = c.Issuer
+		}
+	}
+	if issuer == "" {
+		f.Errors["provider"] = "oauth.error.provider"
+	}
+	if id := identity.ClientIDProblem(f.ClientID); id != "" {
+		f.Errors["client_id"] = id
+	}
+	var chosen *tokens.Choice
+	for _, c := range tokenChoices(p) {
+		if c.Value == f.Choice {
+			chosen = &c
+		}
+	}
+	if chosen == nil {
+		f.Errors["choice"] = "tokens.error.choice"
+	}
+	if len(f.Errors) == 0 {
+		c := identity.OAuthClient{Issuer: issuer, ClientID: f.ClientID, Role: chosen.Grant.Role, MinistryCode: chosen.Grant.MinistryCode,
+			OperatorID: chosen.Grant.OperatorID, CreatedAt: s.now()}
+		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+			_, err := postgres.LinkOAuthClient(r.Context(), tx, p, c, middleware.GetReqID(r.Context()))
+			return err
+		})
+		switch {
+		case errors.Is(err, postgres.ErrClientLinked):
+			f.Errors["client_id"] = "oauth.error.client_linked"
+		case err != nil:
+			return err
+		default:
+			http.Redirect(w, r, "/tokens#oauth-heading", http.StatusSeeOther)
+			return nil
+		}
+	}
+	return s.renderTokens(w, r, http.StatusUnprocessableEntity, tokens.IndexView{Form: tokens.Form{Days: "90"}, ClientForm: f})
+}
+
+// handleOAuthRevoke revokes a link of the admin's tenant; the client's
+// next call is refused. Another tenant's link is not found.
+func (s *Server) handleOAuthRevoke(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p := principal(r)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		c, err := postgres.GetOAuthClient(r.Context(), tx, id)
+		if err != nil {
+			return err
+		}
+		if !authz.CanIssueToken(p, c.Role, authz.Resource{MinistryCode: c.MinistryCode, OperatorID: c.OperatorID}) {
+			return kijun.ErrNotFound
+		}
+		return postgres.RevokeOAuthClient(r.Context(), tx, p, c, s.now(), middleware.GetReqID(r.Context()))
+	})
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/tokens#oauth-heading", http.StatusSeeOther)
 	return nil
 }

@@ -33,6 +33,41 @@ type IndexView struct {
 	Secret string
 	Issued string
 	Now    time.Time
+	// Clients are the OAuth clients linked in the admin's tenants;
+	// Providers the identity providers whose access tokens the API
+	// accepts (none: the section says so and has no form).
+	Clients    []identity.OAuthClient
+	Providers  []Provider
+	ClientForm ClientForm
+}
+
+// Provider is an API-enabled identity provider, chosen by its issuer.
+type Provider struct {
+	Issuer string
+	Name   kijun.Text
+}
+
+// ClientForm is the form linking an OAuth client, as typed, with a
+// message id per field in error.
+type ClientForm struct {
+	Provider, ClientID, Choice string
+	Errors                     map[string]string
+}
+
+// clientGrant is the link's role and scope as a grant, for the labels.
+func clientGrant(c identity.OAuthClient) identity.Grant {
+	return identity.Grant{Role: c.Role, MinistryCode: c.MinistryCode, OperatorID: c.OperatorID, OperatorName: c.OperatorName}
+}
+
+// providerName names the provider of issuer (the issuer itself if it is
+// no longer configured).
+func providerName(ps []Provider, issuer string) kijun.Text {
+	for _, p := range ps {
+		if p.Issuer == issuer {
+			return p.Name
+		}
+	}
+	return kijun.Text{Ja: issuer, En: issuer}
 }
 
 // grantOf is the token's role and scope as a grant, for the labels.
