@@ -11,7 +11,9 @@ import (
 
 // TestPurgeAPI: the hourly purge deletes kept idempotent responses older
 // than a day (a fresh one stays, replayable) and clears rate counts of
-// windows that old (a current window keeps its count), as the server's
+// windows that old (a current window keeps its count), deletes the API's
+// register imports that expired unconfirmed (not a confirmed or an open
+// one), as the server's
 // role under row-level security's system setting.
 func TestPurgeAPI(t *testing.T) {
 	db := pgtest.New(t)
@@ -65,6 +67,22 @@ func TestPurgeAPI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Register imports uploaded through the API: one expired unconfirmed
+	// goes; one not yet expired, and one expired after it was confirmed
+	// (it holds the result), stay.
+	for _, im := range []struct {
+		name      string
+		expires   time.Time
+		confirmed bool
+	}{{"expired.csv", now.Add(-2 * time.Hour), false}, {"open.csv", now.Add(20 * time.Minute), false},
+		{"done.csv", now.Add(-2 * time.Hour), true}} {
+		if _, err := db.Owner.Exec(ctx, `INSERT INTO api_operator_imports (user_id, file_name, file_sha256, rows, created_at, expires_at,
+				confirmed_at, result)
+			VALUES ($1, $2, 'x', '[]', $3::timestamptz - interval '30 minutes', $3, CASE WHEN $4 THEN $3::timestamptz - interval '1 minute' END,
+				CASE WHEN $4 THEN '{}'::jsonb END)`, uid, im.name, im.expires, im.confirmed); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s := &jobs.Scheduler{DB: db.App, Now: func() time.Time { return now }}
 	if ran, err := s.RunDue(ctx, jobs.PurgeAPI()); err != nil || !ran {
 		t.Fatalf("purge: ran %v, %v", ran, err)
@@ -97,7 +115,17 @@ func TestPurgeAPI(t *testing.T) {
 	if deliveries != 2 || events != 2 {
 		t.Errorf("after the purge: %d deliveries, %d events; want 2, 2", deliveries, events)
 	}
-	if detail != `{"rate_windows": 1, "webhook_events": 1, "idempotency_keys": 1, "webhook_deliveries": 1}` {
+	var imports []string
+	rows, _ = db.Owner.Query(ctx, `SELECT file_name FROM api_operator_imports ORDER BY file_name`)
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		imports = append(imports, n)
+	}
+	if rows.Err() != nil || len(imports) != 2 || imports[0] != "done.csv" || imports[1] != "open.csv" {
+		t.Errorf("register imports after the purge: %v (%v), want [done.csv open.csv]", imports, rows.Err())
+	}
+	if detail != `{"rate_windows": 1, "webhook_events": 1, "idempotency_keys": 1, "operator_imports": 1, "webhook_deliveries": 1}` {
 		t.Errorf("job_runs detail %s", detail)
 	}
 }

@@ -183,25 +183,33 @@ func ReleaseIdempotencyKey(ctx context.Context, db *pgxpool.Pool, p *identity.Pr
 
 // PurgeAPI deletes, in tx (a system transaction), the kept idempotent
 // responses created before keepBefore (a retry after that runs again),
-// and clears the rate counts of tokens and OAuth client links whose window ended before
-// keepBefore (they would restart at the next request anyway; cleared, an
-// idle token holds no stale count). It returns how many of each.
-func PurgeAPI(ctx context.Context, tx pgx.Tx, keepBefore time.Time) (keys, windows int64, err error) {
+// clears the rate counts of tokens and OAuth client links whose window
+// ended before keepBefore (they would restart at the next request anyway;
+// cleared, an idle token holds no stale count), and deletes the register
+// imports uploaded through the API that expired unconfirmed before now (a
+// confirmed one stays: it holds the import's result). It returns how many
+// of each.
+func PurgeAPI(ctx context.Context, tx pgx.Tx, now, keepBefore time.Time) (keys, windows, imports int64, err error) {
 	tag, err := tx.Exec(ctx, `DELETE FROM api_idempotency WHERE created_at < $1`, keepBefore)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	keys = tag.RowsAffected()
 	tag, err = tx.Exec(ctx, `UPDATE api_tokens SET rate_window = NULL, rate_count = 0
 		WHERE rate_window < $1`, keepBefore)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	windows = tag.RowsAffected()
 	tag, err = tx.Exec(ctx, `UPDATE api_oauth_clients SET rate_window = NULL, rate_count = 0
 		WHERE rate_window < $1`, keepBefore)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	return keys, windows + tag.RowsAffected(), nil
+	windows += tag.RowsAffected()
+	tag, err = tx.Exec(ctx, `DELETE FROM api_operator_imports WHERE confirmed_at IS NULL AND expires_at <= $1`, now)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return keys, windows, tag.RowsAffected(), nil
 }

@@ -53,7 +53,8 @@ func CreateWebhook(ctx context.Context, tx pgx.Tx, p *identity.Principal, e webh
 
 const webhookColumns = `w.id, w.nco, coalesce(w.ministry_code, ''), coalesce(w.operator_id, 0), coalesce(w.sector_code, ''),
 	coalesce(o.name_ja, ''), coalesce(o.name_en, ''), w.url, w.description, w.kinds, w.created_by, coalesce(c.display_name, ''), w.created_at,
-	w.consecutive_failures, w.failing_since, w.disabled_at, coalesce(w.disabled_reason, '')
+	w.consecutive_failures, w.failing_since, w.disabled_at, coalesce(w.disabled_reason, ''), w.version,
+	CASE WHEN w.previous_secret_until > now() THEN w.previous_secret_until END
 	FROM webhook_endpoints w LEFT JOIN operators o ON o.id = w.operator_id LEFT JOIN users c ON c.id = w.created_by`
 
 func scanWebhook(r pgx.CollectableRow) (webhook.Endpoint, error) {
@@ -61,7 +62,7 @@ func scanWebhook(r pgx.CollectableRow) (webhook.Endpoint, error) {
 	var kinds []string
 	err := r.Scan(&e.ID, &e.Tenant.NCO, &e.Tenant.MinistryCode, &e.Tenant.OperatorID, &e.Tenant.SectorCode, &e.TenantName.Ja, &e.TenantName.En,
 		&e.URL, &e.Description, &kinds, &e.CreatedBy, &e.CreatorName, &e.CreatedAt, &e.ConsecutiveFailures, &e.FailingSince,
-		&e.DisabledAt, &e.DisabledReason)
+		&e.DisabledAt, &e.DisabledReason, &e.Version, &e.PreviousSecretUntil)
 	for _, k := range kinds {
 		e.Kinds = append(e.Kinds, notify.Kind(k))
 	}
@@ -105,6 +106,54 @@ func EnableWebhook(ctx context.Context, tx pgx.Tx, p *identity.Principal, e webh
 		return err
 	}
 	return Audit(ctx, tx, webhookEvent(p, requestID, "webhook.enable", e), map[string]any{"disabled_reason": e.DisabledReason}, nil)
+}
+
+// ErrWebhookStale: the endpoint was edited since the version the edit
+// was prepared against (the page's conflict message; 412 in the API).
+var ErrWebhookStale = &kijun.Error{Code: kijun.EConflict, MessageID: "webhooks.error.stale"}
+
+// UpdateWebhook sets the URL, description and kinds of endpoint old to
+// those of e at version (ErrWebhookStale when it is not the stored one)
+// and counts the version up; audited as webhook.update with what changed.
+// A new URL is another receiver, so the run of failures the old one had
+// (consecutive_failures, failing_since: what disabling counts) is
+// forgotten; a disabled endpoint stays disabled (turning it on again is
+// its own action). The caller has checked the policy and the input.
+func UpdateWebhook(ctx context.Context, tx pgx.Tx, p *identity.Principal, old, e webhook.Endpoint, version int, requestID string) error {
+	kinds := make([]string, len(e.Kinds))
+	for i, k := range e.Kinds {
+		kinds[i] = string(k)
+	}
+	tag, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET url = $3, description = $4, kinds = $5, version = version + 1,
+			consecutive_failures = CASE WHEN url = $3 THEN consecutive_failures ELSE 0 END,
+			failing_since = CASE WHEN url = $3 THEN failing_since END
+		WHERE id = $1 AND version = $2 AND deleted_at IS NULL`, old.ID, version, e.URL, e.Description, kinds)
+	if err != nil {
+		return err
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrWebhookStale
+	}
+	oldKinds := make([]string, len(old.Kinds))
+	for i, k := range old.Kinds {
+		oldKinds[i] = string(k)
+	}
+	return Audit(ctx, tx, webhookEvent(p, requestID, "webhook.update", old),
+		map[string]any{"url": old.URL, "kinds": oldKinds, "description": old.Description, "version": old.Version},
+		map[string]any{"url": e.URL, "kinds": kinds, "description": e.Description, "version": old.Version + 1})
+}
+
+// RotateWebhookSecret replaces the sealed secret of endpoint e by sealed;
+// the one it replaces keeps signing deliveries (besides the new one)
+// until graceUntil. Audited as webhook.rotate_secret, never with a secret.
+func RotateWebhookSecret(ctx context.Context, tx pgx.Tx, p *identity.Principal, e webhook.Endpoint, sealed []byte, graceUntil time.Time,
+	requestID string) error {
+	if _, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $3, secret = $2
+		WHERE id = $1 AND deleted_at IS NULL`, e.ID, sealed, graceUntil); err != nil {
+		return err
+	}
+	return Audit(ctx, tx, webhookEvent(p, requestID, "webhook.rotate_secret", e), nil,
+		map[string]any{"previous_secret_until": graceUntil.UTC().Format(time.RFC3339)})
 }
 
 const deliveryColumns = `d.id, d.endpoint_id, d.event_id, d.kind, d.status, d.attempts, coalesce(d.last_status_code, 0),
@@ -262,12 +311,15 @@ func WebhookFanOut(ctx context.Context, tx pgx.Tx, id int64) (int, error) {
 }
 
 // WebhookTarget is what sending a delivery needs: the delivery, its
-// endpoint and the endpoint's sealed secret.
+// endpoint and the endpoint's sealed secret, with the one the last
+// rotation replaced and until when it signs too (nil: none).
 type WebhookTarget struct {
-	Delivery webhook.Delivery
-	Endpoint webhook.Endpoint
-	Sealed   []byte
-	Deleted  bool
+	Delivery       webhook.Delivery
+	Endpoint       webhook.Endpoint
+	Sealed         []byte
+	SealedPrevious []byte
+	PreviousUntil  *time.Time
+	Deleted        bool
 }
 
 // LoadWebhookTarget reads a delivery and its endpoint as the system.
@@ -286,7 +338,8 @@ func LoadWebhookTarget(ctx context.Context, tx pgx.Tx, deliveryID int64) (Webhoo
 	if t.Endpoint, err = pgx.CollectExactlyOneRow(rows, scanWebhook); err != nil {
 		return t, err
 	}
-	err = tx.QueryRow(ctx, `SELECT secret, deleted_at IS NOT NULL FROM webhook_endpoints WHERE id = $1`, d.EndpointID).Scan(&t.Sealed, &t.Deleted)
+	err = tx.QueryRow(ctx, `SELECT secret, previous_secret, previous_secret_until, deleted_at IS NOT NULL FROM webhook_endpoints
+		WHERE id = $1`, d.EndpointID).Scan(&t.Sealed, &t.SealedPrevious, &t.PreviousUntil, &t.Deleted)
 	return t, err
 }
 

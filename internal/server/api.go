@@ -105,8 +105,7 @@ func apiStatusOf(err error) int {
 		return http.StatusTooManyRequests
 	case errors.Is(err, errIfMatchRequired):
 		return http.StatusPreconditionRequired
-	case errors.Is(err, errBadJSON), errors.Is(err, errBadCursor), errors.Is(err, errBadLimit), errors.Is(err, errBadIdempotencyKey),
-		errors.Is(err, errWebhookIdempotency):
+	case errors.Is(err, errBadJSON), errors.Is(err, errBadCursor), errors.Is(err, errBadLimit), errors.Is(err, errBadIdempotencyKey):
 		return http.StatusBadRequest
 	}
 	return statusOf(err)
@@ -360,8 +359,11 @@ func (s *Server) apiAuthorize(action authz.Action, fn handlerFunc) http.Handler 
 // with the same key and the same request gets the kept response with
 // Idempotent-Replayed: true; the same key with another request is
 // refused, and so is a retry while the first is still running. A failed
-// request (5xx) keeps nothing, so that its retry runs again.
-func (s *Server) idempotent(fn handlerFunc) handlerFunc {
+// request (5xx) keeps nothing, so that its retry runs again. keep, when
+// not nil, turns a successful response's body into the one kept (and
+// replayed) so that a secret shown once is not kept (keptAs); when it
+// returns nil, nothing is kept.
+func (s *Server) idempotent(fn handlerFunc, keep func(*http.Request, []byte) []byte) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		key := r.Header.Get("Idempotency-Key")
 		p := principal(r)
@@ -409,12 +411,18 @@ func (s *Server) idempotent(fn handlerFunc) handlerFunc {
 			s.writeProblem(rec, r, err)
 		}
 		ctx := context.WithoutCancel(r.Context())
-		if rec.status >= 500 {
+		body = rec.body.Bytes()
+		stripped := false
+		if keep != nil && rec.status < 300 {
+			body = keep(r, body)
+			stripped = body == nil // could not be stripped: kept not at all
+		}
+		if rec.status >= 500 || stripped {
 			err = postgres.ReleaseIdempotencyKey(ctx, s.db, p, key)
 		} else {
 			err = postgres.CompleteIdempotencyKey(ctx, s.db, p, key, postgres.Idempotent{Status: rec.status,
 				ContentType: rec.header.Get("Content-Type"), Location: rec.header.Get("Location"),
-				ETag: rec.header.Get("ETag"), Body: rec.body.Bytes()})
+				ETag: rec.header.Get("ETag"), Body: body})
 		}
 		if err != nil {
 			return err
@@ -447,10 +455,12 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 
-// noReplay are the POST routes whose response is never kept for
-// Idempotency-Key replay: it holds a secret shown once (a webhook's
-// signing secret), which is never stored in the clear.
-var noReplay = map[string]bool{"POST /webhooks": true}
+// keptAs are the POST routes whose kept response for Idempotency-Key
+// replay is not the one sent: it holds a secret shown once (a webhook's
+// signing secret), which is never stored; the replay is the endpoint
+// without it (withholdSecret).
+var keptAs = map[string]func(*http.Request, []byte) []byte{
+	"POST /webhooks": withholdSecret, "POST /webhooks/{id}/rotate-secret": withholdSecret}
 
 // apiRoute registers an API route with the policy action it needs.
 type apiRoute func(method, pattern string, action authz.Action, fn handlerFunc)
@@ -459,8 +469,8 @@ type apiRoute func(method, pattern string, action authz.Action, fn handlerFunc)
 func (s *Server) apiRoutes(r chi.Router, raw func(chi.Router, string, string, authz.Action, http.Handler)) {
 	r.Use(s.authenticateToken)
 	var a apiRoute = func(method, pattern string, action authz.Action, fn handlerFunc) {
-		if method == http.MethodPost && !noReplay[method+" "+pattern] {
-			fn = s.idempotent(fn)
+		if method == http.MethodPost {
+			fn = s.idempotent(fn, keptAs[method+" "+pattern])
 		}
 		h := s.apiAuthorize(action, fn)
 		raw(r, method, apiPrefix+pattern, action, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -359,8 +359,9 @@ func TestAPIInquiries(t *testing.T) {
 // own tenant through the API with the page's checks (the SSRF guard, the
 // tenant, the kinds; each refused field with the page's message); the
 // secret is in the 201 response only (stored encrypted, never audited,
-// never kept for replay: Idempotency-Key is refused); it reads, turns on
-// again and deletes the endpoint; another tenant's admin gets 404.
+// never kept for replay: a replay of Idempotency-Key is the endpoint
+// without it); it reads, turns on again and deletes the endpoint; another
+// tenant's admin gets 404.
 func TestAPIWebhookRegistration(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
@@ -395,9 +396,25 @@ func TestAPIWebhookRegistration(t *testing.T) {
 			t.Errorf("%v: %v, want %s %s", k.in, got, k.field, k.code)
 		}
 	}
+	// With Idempotency-Key: registered once; the replay is the same
+	// endpoint without the secret (saying so), and the kept response holds
+	// no secret.
 	resp, body := admin.do("POST", "/api/v1/webhooks", good, "Idempotency-Key", "k1")
-	if m := want(t, resp, body, 400); m["code"] != "webhooks.error.idempotency" {
-		t.Errorf("Idempotency-Key on a registration: %s", body)
+	first := want(t, resp, body, 201)
+	firstSecret, _ := first["secret"].(string)
+	resp, body = admin.do("POST", "/api/v1/webhooks", good, "Idempotency-Key", "k1")
+	replay := want(t, resp, body, 201)
+	if note, _ := replay["secret_note"].(string); resp.Header.Get("Idempotent-Replayed") != "true" || replay["id"] != first["id"] ||
+		replay["secret"] != nil || replay["secret_withheld"] != true || note == "" || !secretPattern.MatchString(firstSecret) ||
+		resp.Header.Get("Location") != fmt.Sprintf("/api/v1/webhooks/%v", first["id"]) {
+		t.Errorf("replayed registration: %s %s (first %s)", resp.Header, body, first)
+	}
+	var registered, keptSecret int
+	env.DB.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM webhook_endpoints WHERE url = 'https://hooks.example.com/kijun'),
+		(SELECT count(*) FROM api_idempotency WHERE position('whsec_' IN convert_from(body, 'UTF8')) > 0
+			OR position(convert_to($1, 'UTF8') IN body) > 0)`, firstSecret).Scan(&registered, &keptSecret)
+	if registered != 1 || keptSecret != 0 {
+		t.Errorf("idempotent registration: %d endpoints, %d kept responses with a secret", registered, keptSecret)
 	}
 	resp, body = staff.do("POST", "/api/v1/webhooks", good)
 	want(t, resp, body, 404)

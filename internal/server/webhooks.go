@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/notify"
@@ -29,11 +31,13 @@ func (s *Server) webhookRoutes(h routeFunc) {
 	h(http.MethodGet, "/webhooks/{id}", authz.ManageWebhooks, s.handleWebhookShow)
 	h(http.MethodPost, "/webhooks/{id}/delete", authz.ManageWebhooks, s.handleWebhookDelete)
 	h(http.MethodPost, "/webhooks/{id}/enable", authz.ManageWebhooks, s.handleWebhookEnable)
+	h(http.MethodPost, "/webhooks/{id}/edit", authz.ManageWebhooks, s.handleWebhookEdit)
+	h(http.MethodPost, "/webhooks/{id}/rotate-secret", authz.ManageWebhooks, s.handleWebhookRotate)
 }
 
 // webhookAPIRoutes are the API routes of webhooks: the page's actions
-// (register, delete, turn on again) through the page's code paths, and
-// the delivery log.
+// (register, edit, rotate the secret, delete, turn on again) through the
+// page's code paths, and the delivery log.
 func (s *Server) webhookAPIRoutes(a apiRoute) {
 	a(http.MethodGet, "/webhooks", authz.ManageWebhooks, s.apiWebhooks)
 	a(http.MethodGet, "/webhooks/{id}/deliveries", authz.ManageWebhooks, s.apiWebhookDeliveries)
@@ -41,6 +45,8 @@ func (s *Server) webhookAPIRoutes(a apiRoute) {
 	a(http.MethodGet, "/webhooks/{id}", authz.ManageWebhooks, s.apiWebhook)
 	a(http.MethodDelete, "/webhooks/{id}", authz.ManageWebhooks, s.apiWebhookDelete)
 	a(http.MethodPost, "/webhooks/{id}/enable", authz.ManageWebhooks, s.apiWebhookEnable)
+	a(http.MethodPut, "/webhooks/{id}", authz.ManageWebhooks, s.apiWebhookUpdate)
+	a(http.MethodPost, "/webhooks/{id}/rotate-secret", authz.ManageWebhooks, s.apiWebhookRotate)
 }
 
 type apiWebhook struct {
@@ -56,6 +62,7 @@ type apiWebhook struct {
 	ConsecutiveFailures int        `json:"consecutive_failures"`
 	DisabledAt          *time.Time `json:"disabled_at,omitempty"`
 	DisabledReason      string     `json:"disabled_reason,omitempty"`
+	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
 }
 
 type apiDelivery struct {
@@ -92,7 +99,8 @@ func (s *Server) apiWebhooks(w http.ResponseWriter, r *http.Request) error {
 func webhookJSON(e webhook.Endpoint) apiWebhook {
 	j := apiWebhook{ID: e.ID, URL: e.URL, Description: e.Description, NCO: e.Tenant.NCO, MinistryCode: e.Tenant.MinistryCode,
 		OperatorID: e.Tenant.OperatorID, Kinds: []string{}, CreatedAt: e.CreatedAt, Active: e.Active(),
-		ConsecutiveFailures: e.ConsecutiveFailures, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason}
+		ConsecutiveFailures: e.ConsecutiveFailures, DisabledAt: e.DisabledAt, DisabledReason: e.DisabledReason,
+		PreviousSecretUntil: e.PreviousSecretUntil}
 	for _, k := range e.Kinds {
 		j.Kinds = append(j.Kinds, string(k))
 	}
@@ -109,16 +117,33 @@ type apiWebhookInput struct {
 	Kinds       []string `json:"kinds"`
 }
 
-// apiWebhookCreated is a registered endpoint with its signing secret,
-// which is given this once.
+// apiWebhookCreated is an endpoint with its signing secret, given this
+// once (registered, or its secret rotated). A replay of the request
+// (Idempotency-Key) has no secret: SecretWithheld and SecretNote say so
+// (withholdSecret).
 type apiWebhookCreated struct {
 	apiWebhook
-	Secret string `json:"secret"`
+	Secret         string `json:"secret,omitempty"`
+	SecretWithheld bool   `json:"secret_withheld,omitempty"`
+	SecretNote     string `json:"secret_note,omitempty"`
 }
 
-// errWebhookIdempotency refuses Idempotency-Key on a registration (400):
-// its response holds the secret, which is never kept (noReplay).
-var errWebhookIdempotency = &kijun.Error{Code: kijun.EInvalid, MessageID: "webhooks.error.idempotency"}
+// withholdSecret is what the API keeps for Idempotency-Key replay of a
+// response holding a signing secret (keptAs): the endpoint without it,
+// with a note in the caller's language that it was given once and how to
+// get a new one. Nothing secret is stored in api_idempotency.
+func withholdSecret(r *http.Request, body []byte) []byte {
+	var v apiWebhookCreated
+	if err := json.Unmarshal(body, &v); err != nil {
+		return nil // never keep what could not be stripped
+	}
+	v.Secret, v.SecretWithheld, v.SecretNote = "", true, i18n.From(r.Context()).T("webhooks.secret_withheld", nil)
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return out
+}
 
 // webhookFields maps the page's field names to the API's.
 var webhookFields = map[string]string{"choice": "tenant"}
@@ -126,9 +151,6 @@ var webhookFields = map[string]string{"choice": "tenant"}
 // apiWebhookCreate registers an endpoint through the page's code path
 // (createWebhook: the same SSRF guard, tenant and kinds checks, audit).
 func (s *Server) apiWebhookCreate(w http.ResponseWriter, r *http.Request) error {
-	if r.Header.Get("Idempotency-Key") != "" {
-		return errWebhookIdempotency
-	}
 	var in apiWebhookInput
 	if err := readJSON(w, r, &in); err != nil {
 		return err
@@ -143,7 +165,54 @@ func (s *Server) apiWebhookCreate(w http.ResponseWriter, r *http.Request) error 
 		return formFieldErrors(f.Errors, webhookFields)
 	}
 	w.Header().Set("Location", apiPrefix+"/webhooks/"+itoa(e.ID))
+	w.Header().Set("ETag", etag(e.Version))
 	return writeJSON(w, http.StatusCreated, apiWebhookCreated{apiWebhook: webhookJSON(e), Secret: secret})
+}
+
+// apiWebhookEdit is an endpoint's settings to replace (its tenant stays).
+type apiWebhookEdit struct {
+	URL         string   `json:"url"`
+	Description string   `json:"description"`
+	Kinds       []string `json:"kinds"`
+}
+
+// apiWebhookUpdate replaces an endpoint's URL, description and kinds at
+// the version of If-Match (editWebhook: the registration's checks, the
+// policy, the audit); 428 without If-Match, 412 when someone edited it
+// first.
+func (s *Server) apiWebhookUpdate(w http.ResponseWriter, r *http.Request) error {
+	var in apiWebhookEdit
+	if err := readJSON(w, r, &in); err != nil {
+		return err
+	}
+	version, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	f := webhooks.Form{URL: strings.TrimSpace(in.URL), Description: strings.TrimSpace(in.Description), Kinds: in.Kinds}
+	e, err := s.editWebhook(r, &f, version)
+	switch {
+	case errors.Is(err, postgres.ErrWebhookStale):
+		return staleError{kijun.Errorf(kijun.EConflict, "api.error.stale", nil)}
+	case err != nil:
+		return err
+	case len(f.Errors) > 0:
+		return formFieldErrors(f.Errors, webhookFields)
+	}
+	w.Header().Set("ETag", etag(e.Version))
+	return writeJSON(w, http.StatusOK, webhookJSON(e))
+}
+
+// apiWebhookRotate gives an endpoint a new signing secret, in this
+// response only (rotateWebhookSecret); the previous one keeps signing
+// deliveries besides it for webhook.RotationGrace.
+func (s *Server) apiWebhookRotate(w http.ResponseWriter, r *http.Request) error {
+	e, secret, err := s.rotateWebhookSecret(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", etag(e.Version))
+	return writeJSON(w, http.StatusOK, apiWebhookCreated{apiWebhook: webhookJSON(e), Secret: secret})
 }
 
 // apiWebhook is one endpoint of the token's own tenant.
@@ -157,6 +226,7 @@ func (s *Server) apiWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	w.Header().Set("ETag", etag(e.Version))
 	return writeJSON(w, http.StatusOK, webhookJSON(e))
 }
 
@@ -175,6 +245,7 @@ func (s *Server) apiWebhookEnable(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
+	w.Header().Set("ETag", etag(e.Version))
 	return writeJSON(w, http.StatusOK, webhookJSON(e))
 }
 
@@ -283,9 +354,10 @@ func (s *Server) handleWebhookCreate(w http.ResponseWriter, r *http.Request) err
 var errWebhooksOff = &kijun.Error{Code: "unavailable", MessageID: "webhooks.off"}
 
 // createWebhook registers the endpoint of form f, for the page and the
-// API: the URL passes the SSRF guard (webhook.URLProblem), the tenant is
-// one the policy lets the reader administer (webhookChoices; f.Choice may
-// be empty when there is only one), the kinds are known. It sets f.Errors
+// API: the settings pass checkWebhookForm (the SSRF guard, the
+// description, the kinds), the tenant is one the policy lets the reader
+// administer (webhookChoices; f.Choice may be empty when there is only
+// one). It sets f.Errors
 // (the form's field names) when refused; else it returns the endpoint and
 // its signing secret, which is never shown again.
 func (s *Server) createWebhook(r *http.Request, f *webhooks.Form) (webhook.Endpoint, string, error) {
@@ -294,13 +366,7 @@ func (s *Server) createWebhook(r *http.Request, f *webhooks.Form) (webhook.Endpo
 	if box == nil {
 		return webhook.Endpoint{}, "", errWebhooksOff
 	}
-	f.Errors = map[string]string{}
-	if id := webhook.URLProblem(f.URL, s.cfg.WebhookAllowLoopback); id != "" {
-		f.Errors["url"] = id
-	}
-	if len([]rune(f.Description)) > webhook.MaxDescription || kijun.TextProblem(f.Description) != "" {
-		f.Errors["description"] = "webhooks.error.description"
-	}
+	kinds := s.checkWebhookForm(f)
 	choices := webhookChoices(p)
 	if f.Choice == "" && len(choices) == 1 {
 		f.Choice = choices[0].Value
@@ -314,15 +380,6 @@ func (s *Server) createWebhook(r *http.Request, f *webhooks.Form) (webhook.Endpo
 	if chosen == nil {
 		f.Errors["choice"] = "webhooks.error.choice"
 	}
-	var kinds []notify.Kind
-	for _, k := range webhook.Kinds() {
-		if slices.Contains(f.Kinds, string(k)) {
-			kinds = append(kinds, k)
-		}
-	}
-	if len(kinds) == 0 || len(kinds) != len(f.Kinds) {
-		f.Errors["kinds"] = "webhooks.error.kinds"
-	}
 	if len(f.Errors) > 0 {
 		return webhook.Endpoint{}, "", nil
 	}
@@ -334,6 +391,84 @@ func (s *Server) createWebhook(r *http.Request, f *webhooks.Form) (webhook.Endpo
 			return err
 		}
 		e, err = postgres.GetWebhook(r.Context(), tx, id)
+		return err
+	})
+	return e, text, err
+}
+
+// checkWebhookForm checks an endpoint's settings as typed, for
+// registering and editing: the URL passes the SSRF guard
+// (webhook.URLProblem), the description is short plain text, the kinds
+// are known. It sets f.Errors (the form's field names) and returns the
+// kinds in their canonical order.
+func (s *Server) checkWebhookForm(f *webhooks.Form) []notify.Kind {
+	f.Errors = map[string]string{}
+	if id := webhook.URLProblem(f.URL, s.cfg.WebhookAllowLoopback); id != "" {
+		f.Errors["url"] = id
+	}
+	if len([]rune(f.Description)) > webhook.MaxDescription || kijun.TextProblem(f.Description) != "" {
+		f.Errors["description"] = "webhooks.error.description"
+	}
+	var kinds []notify.Kind
+	for _, k := range webhook.Kinds() {
+		if slices.Contains(f.Kinds, string(k)) {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 || len(kinds) != len(f.Kinds) {
+		f.Errors["kinds"] = "webhooks.error.kinds"
+	}
+	return kinds
+}
+
+// editWebhook sets the URL, description and kinds of endpoint {id} of the
+// admin's own tenant to those of form f, at version (the page's hidden
+// field, the API's If-Match), for the page and the API: the same checks
+// as registering (checkWebhookForm; f.Errors set when refused), the
+// policy (loadWebhook), postgres.ErrWebhookStale when someone edited it
+// first. It returns the endpoint as it now is.
+func (s *Server) editWebhook(r *http.Request, f *webhooks.Form, version int) (webhook.Endpoint, error) {
+	p := principal(r)
+	kinds := s.checkWebhookForm(f)
+	var e webhook.Endpoint
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		if e, err = s.loadWebhook(r, tx); err != nil || len(f.Errors) > 0 {
+			return err
+		}
+		next := e
+		next.URL, next.Description, next.Kinds = f.URL, f.Description, kinds
+		if err := postgres.UpdateWebhook(r.Context(), tx, p, e, next, version, middleware.GetReqID(r.Context())); err != nil {
+			return err
+		}
+		e, err = postgres.GetWebhook(r.Context(), tx, e.ID)
+		return err
+	})
+	return e, err
+}
+
+// rotateWebhookSecret gives endpoint {id} of the admin's own tenant a new
+// signing secret, for the page and the API: stored sealed like the first
+// (errWebhooksOff without a key), returned this once; the previous one
+// keeps signing deliveries besides it for webhook.RotationGrace.
+func (s *Server) rotateWebhookSecret(r *http.Request) (webhook.Endpoint, string, error) {
+	p := principal(r)
+	box := s.webhookBox()
+	if box == nil {
+		return webhook.Endpoint{}, "", errWebhooksOff
+	}
+	raw, text := webhook.NewSecret()
+	var e webhook.Endpoint
+	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		var err error
+		if e, err = s.loadWebhook(r, tx); err != nil {
+			return err
+		}
+		if err := postgres.RotateWebhookSecret(r.Context(), tx, p, e, box.Seal(raw), s.now().Add(webhook.RotationGrace),
+			middleware.GetReqID(r.Context())); err != nil {
+			return err
+		}
+		e, err = postgres.GetWebhook(r.Context(), tx, e.ID)
 		return err
 	})
 	return e, text, err
@@ -359,8 +494,13 @@ func (s *Server) loadWebhook(r *http.Request, tx pgx.Tx) (webhook.Endpoint, erro
 const deliveryPage = 50
 
 func (s *Server) handleWebhookShow(w http.ResponseWriter, r *http.Request) error {
+	return s.renderWebhookShow(w, r, http.StatusOK, webhooks.ShowView{})
+}
+
+// renderWebhookShow renders endpoint {id} with its delivery log; the edit
+// form holds the endpoint's settings unless v.Form was typed.
+func (s *Server) renderWebhookShow(w http.ResponseWriter, r *http.Request, status int, v webhooks.ShowView) error {
 	p := principal(r)
-	var v webhooks.ShowView
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
 	if before < 0 {
 		before = 0
@@ -383,7 +523,54 @@ func (s *Server) handleWebhookShow(w http.ResponseWriter, r *http.Request) error
 	if v.Ministries, err = s.ministryNames(r); err != nil {
 		return err
 	}
-	return s.render(w, r, http.StatusOK, webhooks.Show(v))
+	if v.Form.Errors == nil && !v.Stale {
+		v.Form = webhooks.Form{URL: v.Endpoint.URL, Description: v.Endpoint.Description}
+		for _, k := range v.Endpoint.Kinds {
+			v.Form.Kinds = append(v.Form.Kinds, string(k))
+		}
+	}
+	v.Version, v.Kinds, v.Off = v.Endpoint.Version, webhook.Kinds(), s.webhookBox() == nil
+	return s.render(w, r, status, webhooks.Show(v))
+}
+
+// handleWebhookEdit saves the edit form of endpoint {id} at the version
+// the page was opened at; bad input comes back next to the fields (422),
+// an edit someone saved first is 409 with what was typed kept and the
+// settings as they now are shown.
+func (s *Server) handleWebhookEdit(w http.ResponseWriter, r *http.Request) error {
+	_ = r.ParseForm()
+	f := webhooks.Form{URL: strings.TrimSpace(r.PostFormValue("url")), Description: strings.TrimSpace(r.PostFormValue("description")),
+		Kinds: r.PostForm["kinds"]}
+	version, err := strconv.Atoi(r.PostFormValue("version"))
+	if err != nil {
+		version = -1 // matches no version: the conflict message
+	}
+	e, err := s.editWebhook(r, &f, version)
+	switch {
+	case errors.Is(err, postgres.ErrWebhookStale):
+		f.Errors = nil
+		return s.renderWebhookShow(w, r, http.StatusConflict, webhooks.ShowView{Form: f, Stale: true})
+	case err != nil:
+		return err
+	case len(f.Errors) > 0:
+		return s.renderWebhookShow(w, r, http.StatusUnprocessableEntity, webhooks.ShowView{Form: f})
+	}
+	http.Redirect(w, r, "/webhooks/"+itoa(e.ID), http.StatusSeeOther)
+	return nil
+}
+
+// handleWebhookRotate gives endpoint {id} a new signing secret and shows
+// it on the page it returns, once.
+func (s *Server) handleWebhookRotate(w http.ResponseWriter, r *http.Request) error {
+	e, text, err := s.rotateWebhookSecret(r)
+	switch {
+	case errors.Is(err, errWebhooksOff):
+		return s.renderWebhookShow(w, r, http.StatusServiceUnavailable, webhooks.ShowView{})
+	case err != nil:
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return s.renderWebhookShow(w, r, http.StatusOK, webhooks.ShowView{Secret: text, Endpoint: e})
 }
 
 func (s *Server) handleWebhookDelete(w http.ResponseWriter, r *http.Request) error {

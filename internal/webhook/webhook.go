@@ -76,6 +76,12 @@ type Endpoint struct {
 	FailingSince        *time.Time
 	DisabledAt          *time.Time
 	DisabledReason      string
+	// Version counts the edits of its settings (URL, description, kinds):
+	// the API's ETag and the page's hidden field.
+	Version int
+	// PreviousSecretUntil is when the secret replaced by the last rotation
+	// stops signing deliveries (nil: none does).
+	PreviousSecretUntil *time.Time
 }
 
 // Active reports whether deliveries are sent to e.
@@ -222,6 +228,27 @@ func Sign(secret []byte, msgID string, ts time.Time, body []byte) (string, error
 		return "", err
 	}
 	return wh.Sign(msgID, ts, body)
+}
+
+// RotationGrace is how long, after a rotation, deliveries are signed
+// with the previous secret besides the new one: the specification's
+// webhook-signature header holds several signatures, space-separated, and
+// a receiver accepts the message when one verifies, so a receiver still
+// holding the old secret keeps working while it is updated.
+const RotationGrace = 24 * time.Hour
+
+// SignAll returns the webhook-signature header of body signed with each
+// of secrets (the current one first), space-separated.
+func SignAll(secrets [][]byte, msgID string, ts time.Time, body []byte) (string, error) {
+	sigs := make([]string, 0, len(secrets))
+	for _, s := range secrets {
+		sig, err := Sign(s, msgID, ts, body)
+		if err != nil {
+			return "", err
+		}
+		sigs = append(sigs, sig)
+	}
+	return strings.Join(sigs, " "), nil
 }
 
 // Box encrypts signing secrets at rest with AES-256-GCM under a key from

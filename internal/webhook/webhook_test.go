@@ -101,3 +101,32 @@ func TestURLProblem(t *testing.T) {
 		t.Error("AllowedAddr")
 	}
 }
+
+// TestSignAll: during a rotation's grace the header holds a signature per
+// secret, and a receiver holding either secret (only) verifies it with the
+// specification's library; a third secret does not.
+func TestSignAll(t *testing.T) {
+	newRaw, newText := webhook.NewSecret()
+	oldRaw, oldText := webhook.NewSecret()
+	_, otherText := webhook.NewSecret()
+	now := time.Now()
+	sig, err := webhook.SignAll([][]byte{newRaw, oldRaw}, "msg_2", now, []byte(`{"a":1}`))
+	if err != nil || len(strings.Fields(sig)) != 2 {
+		t.Fatalf("header %q: %v", sig, err)
+	}
+	h := map[string][]string{"Webhook-Id": {"msg_2"}, "Webhook-Timestamp": {strconv.FormatInt(now.Unix(), 10)}, "Webhook-Signature": {sig}}
+	for _, text := range []string{newText, oldText} {
+		wh, _ := standardwebhooks.NewWebhook(text)
+		if err := wh.Verify([]byte(`{"a":1}`), h); err != nil {
+			t.Errorf("a receiver with one of the secrets does not verify: %v", err)
+		}
+	}
+	wh, _ := standardwebhooks.NewWebhook(otherText)
+	if err := wh.Verify([]byte(`{"a":1}`), h); err == nil {
+		t.Error("another secret verified the header")
+	}
+	one, _ := webhook.SignAll([][]byte{newRaw}, "msg_2", now, []byte(`{"a":1}`))
+	if strings.Contains(one, " ") {
+		t.Errorf("one secret gave %q", one)
+	}
+}

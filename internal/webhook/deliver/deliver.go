@@ -187,7 +187,15 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[webhook.Deliver
 		if err != nil {
 			return err
 		}
-		a.StatusCode, sendErr = w.s.send(ctx, t.Endpoint.URL, t.Delivery.WebhookID(), secret, body)
+		secrets := [][]byte{secret}
+		if t.PreviousUntil != nil && a.At.Before(*t.PreviousUntil) && t.SealedPrevious != nil {
+			previous, err := w.s.Box.Open(t.SealedPrevious)
+			if err != nil {
+				return err
+			}
+			secrets = append(secrets, previous) // a rotation's grace: signed with both
+		}
+		a.StatusCode, sendErr = w.s.send(ctx, t.Endpoint.URL, t.Delivery.WebhookID(), secrets, body)
 		a.OK = sendErr == nil
 		if sendErr != nil {
 			a.Error = sendErr.Error()
@@ -208,15 +216,15 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[webhook.Deliver
 	return sendErr
 }
 
-// send POSTs body to url signed as msgID (webhook-id, webhook-timestamp,
-// webhook-signature) and returns the response's status; anything but 2xx
+// send POSTs body to url signed as msgID with each of secrets (webhook-id,
+// webhook-timestamp, webhook-signature) and returns the response's status; anything but 2xx
 // is an error.
-func (s *Sender) send(ctx context.Context, url, msgID string, secret, body []byte) (int, error) {
+func (s *Sender) send(ctx context.Context, url, msgID string, secrets [][]byte, body []byte) (int, error) {
 	if p := webhook.URLProblem(url, s.AllowLoopback); p != "" {
 		return 0, fmt.Errorf("%w: %s", ErrAddress, p)
 	}
 	ts := time.Now()
-	sig, err := webhook.Sign(secret, msgID, ts, body)
+	sig, err := webhook.SignAll(secrets, msgID, ts, body)
 	if err != nil {
 		return 0, err
 	}

@@ -50,6 +50,8 @@ type receiver struct {
 	payloads []webhook.Payload // of every request
 	bad      []string          // signature failures
 	seen     map[string][]byte // webhook-id → body
+	last     http.Header       // of the last request verified
+	lastBody []byte
 }
 
 func newReceiver(t *testing.T, failFirst int) *receiver {
@@ -63,6 +65,7 @@ func newReceiver(t *testing.T, failFirst int) *receiver {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
+		r.last, r.lastBody = req.Header.Clone(), body
 		id := req.Header.Get("webhook-id")
 		if prev, ok := r.seen[id]; ok && string(prev) != string(body) {
 			r.t.Errorf("message %s changed between attempts", id)
@@ -91,8 +94,9 @@ func newReceiver(t *testing.T, failFirst int) *receiver {
 // verifies each with the Standard Webhooks library), failed attempts are
 // retried and each event is delivered successfully exactly once; the log
 // says so; an endpoint that keeps failing is disabled, its admin told and
-// the disabling audited; an endpoint on a loopback address is refused at
-// delivery time without the test flag.
+// the disabling audited; after a secret's rotation deliveries carry a
+// signature by each secret until the grace ends; an endpoint on a
+// loopback address is refused at delivery time without the test flag.
 func TestDeliveries(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
@@ -160,7 +164,7 @@ func TestDeliveries(t *testing.T) {
 	recvToto, recvBank, recvMETI, recvKita := newReceiver(t, 2), newReceiver(t, 0), newReceiver(t, 0), newReceiver(t, -1)
 	_, s := register(totoAdmin, webhook.Tenant{OperatorID: toto}, recvToto.srv.URL+"/hook", notify.AssessmentReturned, notify.ReviewWaiting)
 	secretOf(recvToto, s)
-	_, s = register(bankAdmin, webhook.Tenant{OperatorID: bank}, recvBank.srv.URL, notify.AssessmentReturned)
+	bankEP, s := register(bankAdmin, webhook.Tenant{OperatorID: bank}, recvBank.srv.URL, notify.AssessmentReturned)
 	secretOf(recvBank, s)
 	_, s = register(metiAdmin, webhook.Tenant{MinistryCode: "METI"}, recvMETI.srv.URL, notify.ReviewWaiting, notify.AssessmentReturned)
 	secretOf(recvMETI, s)
@@ -276,6 +280,48 @@ func TestDeliveries(t *testing.T) {
 	if notices != 1 || audits != 1 {
 		t.Errorf("disabling: %d notices to its admin, %d audit events", notices, audits)
 	}
+
+	// The bank's secret rotated: for the grace period each delivery is
+	// signed with the new and the previous secret (the receiver still
+	// holding the previous one verifies it, and so does one with the new);
+	// after it, with the new one only.
+	newRaw, newText := webhook.NewSecret()
+	if err := postgres.InTx(ctx, db.App, bankAdmin, func(tx pgx.Tx) error {
+		e, err := postgres.GetWebhook(ctx, tx, bankEP)
+		if err != nil {
+			return err
+		}
+		return postgres.RotateWebhookSecret(ctx, tx, bankAdmin, e, box.Seal(newRaw), time.Now().Add(webhook.RotationGrace), "test")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	bankEvent := func(link string) {
+		t.Helper()
+		fsa := admin(identity.Grant{Role: identity.RoleMinistryAdmin, MinistryCode: "FSA"})
+		if err := postgres.InTx(ctx, db.App, fsa, func(tx pgx.Tx) error {
+			_, err := postgres.Notify(ctx, tx, notify.Event{Kind: notify.AssessmentReturned, Scope: scope(bank, "finance"), Params: par("2028"), Link: link})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		waitDone(t, db)
+	}
+	bankEvent("/assessments/5")
+	withNew, _ := standardwebhooks.NewWebhook(newText)
+	recvBank.mu.Lock()
+	if len(recvBank.bad) > 0 || len(recvBank.ok) != 2 || len(strings.Fields(recvBank.last.Get("webhook-signature"))) != 2 ||
+		withNew.Verify(recvBank.lastBody, recvBank.last) != nil {
+		t.Errorf("during the grace: %d bad, %d delivered, signature %q", len(recvBank.bad), len(recvBank.ok), recvBank.last.Get("webhook-signature"))
+	}
+	recvBank.wh = withNew
+	recvBank.mu.Unlock()
+	db.Owner.Exec(ctx, `UPDATE webhook_endpoints SET previous_secret_until = now() - interval '1 second' WHERE id = $1`, bankEP)
+	bankEvent("/assessments/6")
+	recvBank.mu.Lock()
+	if len(recvBank.bad) > 0 || len(recvBank.ok) != 3 || len(strings.Fields(recvBank.last.Get("webhook-signature"))) != 1 {
+		t.Errorf("after the grace: %d bad, %d delivered, signature %q", len(recvBank.bad), len(recvBank.ok), recvBank.last.Get("webhook-signature"))
+	}
+	recvBank.mu.Unlock()
 
 	// Without the test flag a loopback address is refused when sending.
 	strict := deliver.Client(false, tc, time.Second)

@@ -43,13 +43,24 @@ type IndexView struct {
 	Off bool
 }
 
-// ShowView is one endpoint and its delivery log.
+// ShowView is one endpoint and its delivery log, the form to edit its
+// settings and the button to rotate its secret.
 type ShowView struct {
 	Endpoint   webhook.Endpoint
 	Ministries map[string]kijun.Text
 	Deliveries []webhook.Delivery
 	// Older is the cursor (the last id shown) of the next page, or 0.
 	Older int64
+	// Form is the edit form (the endpoint's settings, or as typed) and
+	// Version the version it is saved at; Stale: someone saved first.
+	Form    Form
+	Version int
+	Stale   bool
+	Kinds   []notify.Kind
+	// Secret is the new signing secret of a rotation, shown this once.
+	Secret string
+	// Off: no WEBHOOK_SECRET_KEY is configured; no secret can be rotated.
+	Off bool
 }
 
 // describedBy ties a field to its error message and its hint.
