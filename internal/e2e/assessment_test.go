@@ -169,7 +169,8 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 
 // TestSectionFormKeepsWhatIsTyped: Enter in a text field saves the
 // section (not the first control's upload), and the section's save button
-// keeps the file chosen and the comment typed on the page.
+// keeps the file chosen and the comment typed on the page; the file's
+// removal button removes it and keeps what was typed too.
 func TestSectionFormKeepsWhatIsTyped(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
@@ -200,6 +201,26 @@ func TestSectionFormKeepsWhatIsTyped(t *testing.T) {
 	}
 	contains(t, "GV-01 after the section's save", textOf(t, op, "#ctl-GV-01"), "規程.pdf")
 	contains(t, "GV-02 after the section's save", textOf(t, op, "#ctl-GV-02"), "確認をお願いします。")
+
+	// The file's 削除する button (named after the file) removes it, and
+	// keeps the comment typed meanwhile.
+	remove := `button[name="remove_evidence"][aria-label="規程.pdf を削除する"]`
+	do(t, op, chromedp.SendKeys(chromedp.CSS("#comment-GV-02"), "規程を差し替えます。"),
+		chromedp.Click(chromedp.CSS(remove)), chromedp.WaitNotPresent(chromedp.CSS(remove)),
+		chromedp.WaitVisible(chromedp.CSS("#saved-notice, #form-errors")),
+	)
+	if count(t, op, "#form-errors") > 0 {
+		t.Fatalf("removing the file: %s", textOf(t, op, "#form-errors"))
+	}
+	if strings.Contains(textOf(t, op, "#ctl-GV-01"), "規程.pdf") {
+		t.Error("the removed file is still listed")
+	}
+	contains(t, "GV-02 after the removal", textOf(t, op, "#ctl-GV-02"), "規程を差し替えます。")
+	var files int
+	env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM evidence WHERE assessment_id = $1`, asm).Scan(&files)
+	if files != 0 {
+		t.Errorf("%d files left after the removal", files)
+	}
 }
 
 // waitStored waits until the script has saved ref with status and the

@@ -118,7 +118,8 @@ type mailWorker struct {
 }
 
 // Work mails one notice, in a system transaction that locks it, sends,
-// and records mailed_at: a notice already recorded is not sent again, and
+// and records mailed_at: a notice already recorded is not sent again (nor
+// one to a service account or a user without an address: recorded), and
 // a send that fails rolls back and is retried with backoff. (A crash
 // between the relay's acceptance and the commit sends it once more, with
 // the same Message-ID.)
@@ -134,7 +135,7 @@ func (w *mailWorker) Work(ctx context.Context, job *river.Job[notify.MailArgs]) 
 		switch {
 		case t.Delivery == notify.Digest && t.Kind.Allowed(notify.Digest):
 			return nil // the daily digest sends it
-		case t.Delivery == notify.Off && t.Kind.Allowed(notify.Off), t.Email == "":
+		case t.Delivery == notify.Off && t.Kind.Allowed(notify.Off), t.Email == "", t.Service:
 			return postgres.MarkMailed(ctx, tx, w.d.now(), t.ID)
 		}
 		if err := w.d.Sender.Send(ctx, Compose(t.Email, t.Name, t.Lang, notes([]postgres.MailTarget{t}), w.d.BaseURL)); err != nil {
@@ -169,7 +170,7 @@ func (w *digestWorker) Work(ctx context.Context, job *river.Job[DigestArgs]) err
 		for i, t := range ts {
 			ids[i] = t.ID
 		}
-		if ts[0].Email != "" {
+		if ts[0].Email != "" && !ts[0].Service {
 			if err := w.d.Sender.Send(ctx, Compose(ts[0].Email, ts[0].Name, ts[0].Lang, notes(ts), w.d.BaseURL)); err != nil {
 				return err
 			}

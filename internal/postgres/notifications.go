@@ -18,9 +18,12 @@ import (
 
 // Notify writes, in tx (the transaction of the change), one notification
 // per recipient of each event: the users who hold a grant in the event's
-// scope (kijun_scope_grants) and whom the policy lets do the event's
-// audience action there (notify.Recipients), and queues one mail job per
-// notification (notify.MailArgs) in the same transaction. However many
+// scope (kijun_scope_recipients: people, and service accounts whose token
+// lives) and whom the policy lets do the event's audience action there
+// (notify.Recipients), and queues one mail job per notification of a
+// person (notify.MailArgs) in the same transaction. A service account has
+// no mailbox: its notice is written settled (mailed_at set), without a
+// job, and read through the API. However many
 // the events (a reminder run notifies thousands of operators), it takes
 // the same few round trips: the candidates of every event, the ids, the
 // rows and the jobs, each in one statement.
@@ -28,7 +31,7 @@ func Notify(ctx context.Context, tx pgx.Tx, events ...notify.Event) ([]notify.No
 	if err := queueWebhookEvents(ctx, tx, events); err != nil {
 		return nil, err
 	}
-	cands, err := scopePrincipals(ctx, tx, events)
+	cands, service, err := scopePrincipals(ctx, tx, events)
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +53,8 @@ func Notify(ctx context.Context, tx pgx.Tx, events ...notify.Event) ([]notify.No
 	n := len(notes)
 	users, kinds, params, links := make([]int64, n), make([]string, n), make([]string, n), make([]string, n)
 	ministries, sectors, operators := make([]any, n), make([]any, n), make([]any, n)
-	jobs := make([]river.JobArgs, n)
+	settled := make([]bool, n)
+	jobs := make([]river.JobArgs, 0, n)
 	pj := make([]string, len(events))
 	for i, e := range events {
 		b, err := json.Marshal(e.Params)
@@ -69,11 +73,15 @@ func Notify(ctx context.Context, tx pgx.Tx, events ...notify.Event) ([]notify.No
 		if !e.Kind.Personal() {
 			ministries[k], sectors[k], operators[k] = nullText(e.Scope.MinistryCode), nullText(e.Scope.SectorCode), nullID(e.Scope.OperatorID)
 		}
-		jobs[k] = notify.MailArgs{NotificationID: ids[k]}
+		if settled[k] = service[notes[k].UserID]; !settled[k] {
+			jobs = append(jobs, notify.MailArgs{NotificationID: ids[k]})
+		}
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO notifications (id, user_id, ministry_code, sector_code, operator_id, kind, params, link)
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::jsonb[], $8::text[])`,
-		ids, users, ministries, sectors, operators, kinds, params, links); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO notifications (id, user_id, ministry_code, sector_code, operator_id, kind, params, link, mailed_at)
+		SELECT id, u, m, s, o, k, p, l, CASE WHEN x THEN now() END
+		FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::jsonb[], $8::text[], $9::boolean[])
+			AS t(id, u, m, s, o, k, p, l, x)`,
+		ids, users, ministries, sectors, operators, kinds, params, links, settled); err != nil {
 		return nil, err
 	}
 	return notes, Enqueue(ctx, tx, jobs...)
@@ -101,9 +109,11 @@ func nullID(id int64) any {
 // scopePrincipals builds, for each event, the principal of every user
 // who holds a grant in its scope, from those grants only (enough for the
 // policy to decide on that scope): one query for all events. Grant
-// notices (Kind.Personal) need none.
-func scopePrincipals(ctx context.Context, tx pgx.Tx, events []notify.Event) ([][]*identity.Principal, error) {
+// notices (Kind.Personal) need none. service holds the candidates that
+// are service accounts.
+func scopePrincipals(ctx context.Context, tx pgx.Tx, events []notify.Event) (_ [][]*identity.Principal, service map[int64]bool, err error) {
 	out := make([][]*identity.Principal, len(events))
+	service = map[int64]bool{}
 	var idx []int
 	var ms, ss []string
 	var ops []int64
@@ -113,15 +123,15 @@ func scopePrincipals(ctx context.Context, tx pgx.Tx, events []notify.Event) ([][
 		}
 	}
 	if len(idx) == 0 {
-		return out, nil
+		return out, service, nil
 	}
 	oversight, err := Oversight(ctx, tx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rows, _ := tx.Query(ctx, `SELECT e.n, g.user_id, g.role, coalesce(g.ministry_code, ''), coalesce(g.operator_id, 0), coalesce(g.sector_code, '')
+	rows, _ := tx.Query(ctx, `SELECT e.n, g.user_id, g.role, coalesce(g.ministry_code, ''), coalesce(g.operator_id, 0), coalesce(g.sector_code, ''), g.service
 		FROM unnest($1::text[], $2::text[], $3::bigint[]) WITH ORDINALITY AS e(m, s, o, n)
-		CROSS JOIN LATERAL kijun_scope_grants(e.m, e.s, e.o) g ORDER BY e.n`, ms, ss, ops)
+		CROSS JOIN LATERAL kijun_scope_recipients(e.m, e.s, e.o) g ORDER BY e.n`, ms, ss, ops)
 	cur := -1
 	var byUser map[int64][]identity.Grant
 	var order []int64
@@ -138,7 +148,11 @@ func scopePrincipals(ctx context.Context, tx pgx.Tx, events []notify.Event) ([][
 	var n int
 	var g identity.Grant
 	var role string
-	_, err = pgx.ForEachRow(rows, []any{&n, &g.UserID, &role, &g.MinistryCode, &g.OperatorID, &g.SectorCode}, func() error {
+	var svc bool
+	_, err = pgx.ForEachRow(rows, []any{&n, &g.UserID, &role, &g.MinistryCode, &g.OperatorID, &g.SectorCode, &svc}, func() error {
+		if svc {
+			service[g.UserID] = true
+		}
 		if n-1 != cur {
 			flush()
 			cur, byUser, order = n-1, map[int64][]identity.Grant{}, nil
@@ -151,10 +165,10 @@ func scopePrincipals(ctx context.Context, tx pgx.Tx, events []notify.Event) ([][
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	flush()
-	return out, nil
+	return out, service, nil
 }
 
 // noteColumns are the columns scanNote reads.
@@ -209,10 +223,13 @@ type MailTarget struct {
 	Lang     kijun.Lang
 	Delivery notify.Delivery
 	MailedAt *time.Time
+	// Service: the recipient is a service account, which has no mailbox
+	// (its notices are read through the API).
+	Service bool
 }
 
 const mailTargetSQL = `SELECT n.id, n.user_id, n.kind, n.params, n.link, n.created_at, n.read_at,
-		u.email, u.display_name, coalesce(s.lang, 'ja'), coalesce(p.delivery, 'immediate'), n.mailed_at
+		u.email, u.display_name, coalesce(s.lang, 'ja'), coalesce(p.delivery, 'immediate'), n.mailed_at, u.service
 	FROM notifications n JOIN users u ON u.id = n.user_id
 	LEFT JOIN notification_settings s ON s.user_id = n.user_id
 	LEFT JOIN notification_prefs p ON p.user_id = n.user_id AND p.kind = n.kind`
@@ -222,7 +239,7 @@ func scanMailTarget(r pgx.CollectableRow) (MailTarget, error) {
 	var kind, lang, delivery string
 	var params []byte
 	err := r.Scan(&t.ID, &t.UserID, &kind, &params, &t.Link, &t.CreatedAt, &t.ReadAt,
-		&t.Email, &t.Name, &lang, &delivery, &t.MailedAt)
+		&t.Email, &t.Name, &lang, &delivery, &t.MailedAt, &t.Service)
 	t.Kind, t.Lang, t.Delivery = notify.Kind(kind), kijun.Lang(lang), notify.Delivery(delivery)
 	if err == nil {
 		err = json.Unmarshal(params, &t.Params)
@@ -249,11 +266,12 @@ func DigestTargets(ctx context.Context, tx pgx.Tx, user int64, before time.Time)
 	return pgx.CollectRows(rows, scanMailTarget)
 }
 
-// DigestUsers lists the users with notices waiting for a digest made
-// before before.
+// DigestUsers lists the people (not service accounts) with notices
+// waiting for a digest made before before.
 func DigestUsers(ctx context.Context, tx pgx.Tx, before time.Time) ([]int64, error) {
 	rows, _ := tx.Query(ctx, `SELECT DISTINCT n.user_id FROM notifications n
 		JOIN notification_prefs p ON p.user_id = n.user_id AND p.kind = n.kind AND p.delivery = 'digest'
+		JOIN users u ON u.id = n.user_id AND NOT u.service
 		WHERE n.mailed_at IS NULL AND n.created_at < $1 ORDER BY 1`, before)
 	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }

@@ -136,7 +136,8 @@ func dateOf(t time.Time) string { return assessment.Day(t).Format(time.DateOnly)
 // the reader sees (RLS; sector narrows it), most overdue first, with the
 // last activity (the assessment's or an answer's last change), the last
 // day a reminder went out, and the contacts: the register's, and (with
-// users) the operator's portal users.
+// users) the operator's portal users (people: not the service accounts of
+// its API tokens).
 func ListEscalation(ctx context.Context, tx pgx.Tx, cycle int64, sector string, users bool) ([]remind.Candidate, error) {
 	rows, _ := tx.Query(ctx, `SELECT a.id, a.operator_id, o.name_ja, o.name_en, a.sector_code, a.status,
 			coalesce(a.due_on, c.due_on),
@@ -145,7 +146,7 @@ func ListEscalation(ctx context.Context, tx pgx.Tx, cycle int64, sector string, 
 			ARRAY(SELECT jsonb_build_object('name', k.name, 'email', k.email, 'phone', k.phone, 'role', k.role)
 				FROM operator_contacts k WHERE k.operator_id = a.operator_id ORDER BY k.sort_order, k.id),
 			CASE WHEN $4 THEN ARRAY(SELECT DISTINCT jsonb_build_object('name', u.display_name, 'email', u.email, 'role', g.role)
-				FROM role_grants g JOIN users u ON u.id = g.user_id
+				FROM role_grants g JOIN users u ON u.id = g.user_id AND NOT u.service
 				WHERE g.operator_id = a.operator_id AND g.revoked_at IS NULL) ELSE '{}' END
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id JOIN operators o ON o.id = a.operator_id
 		WHERE a.cycle_id = $1 AND a.status = ANY ($2) AND ($3 = '' OR a.sector_code = $3)

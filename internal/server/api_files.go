@@ -328,22 +328,15 @@ func (s *Server) apiEvidenceAdd(w http.ResponseWriter, r *http.Request) error {
 }
 
 // apiEvidenceDelete removes a file from an answer while the assessment is
-// editable, by its operator only; a locked assessment is 409.
+// editable, by its operator only (removeEvidence, as the section page's
+// button); a locked assessment is 409.
 func (s *Server) apiEvidenceDelete(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	p := principal(r)
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		ev, _, err := postgres.GetEvidence(r.Context(), tx, id)
-		if err != nil {
-			return err
-		}
-		if !authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: ev.SectorCode, OperatorID: ev.OperatorID}) {
-			return errNotFound
-		}
-		_, err = postgres.DeleteEvidence(r.Context(), tx, p, id, middleware.GetReqID(r.Context()))
+	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		_, err := removeEvidence(r, tx, id, 0)
 		return err
 	})
 	if err != nil {

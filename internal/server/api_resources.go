@@ -811,8 +811,9 @@ func notificationJSON(n notify.Note) apiNotification {
 }
 
 // apiNotifications lists the caller's notifications through the inbox's
-// store (RLS: a user sees only their own). Service accounts are never
-// recipients today, so the list is normally empty.
+// store (RLS: a user sees only their own): a service account is told what
+// its grant's scope would be told, while its token lives (docs/
+// notifications.md), and never mailed.
 func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) error {
 	after, limit, err := pageParams(r)
 	if err != nil {

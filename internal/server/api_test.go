@@ -619,8 +619,8 @@ func TestAPINotifications(t *testing.T) {
 	if items := want(t, resp, body, 200)["items"].([]any); len(items) != 0 {
 		t.Fatalf("a new service account has notifications: %s", body)
 	}
-	// Service accounts are never told today: the test puts notices in
-	// their inbox itself, and one in a person's.
+	// The test puts notices in the service account's inbox itself (how
+	// they are told: TestAPIServiceAccountNotices), and one in a person's.
 	env.SignIn(t, "meti-staff")
 	var mine, persons int64
 	if err := env.DB.Owner.QueryRow(ctx, `SELECT user_id FROM api_tokens WHERE hash = $1`, identity.HashToken(secret)).Scan(&mine); err != nil {

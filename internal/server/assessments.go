@@ -295,6 +295,7 @@ type sectionInput struct {
 	Notes   map[string]asm.ControlNote
 	Drafts  map[string]string
 	Problem *asm.Message
+	Removal map[int64]asm.Message // a file's removal refused, by evidence id
 }
 
 // renderSection shows one section's controls as one form, with what the
@@ -303,7 +304,8 @@ type sectionInput struct {
 func (s *Server) renderSection(w http.ResponseWriter, r *http.Request, status int, in sectionInput) error {
 	p := principal(r)
 	section := chiParam(r, "section")
-	v := asm.SectionView{Section: section, Saved: r.URL.Query().Get("saved") != "", Notes: in.Notes, Drafts: in.Drafts, Problem: in.Problem}
+	v := asm.SectionView{Section: section, Saved: r.URL.Query().Get("saved") != "", Notes: in.Notes, Drafts: in.Drafts, Problem: in.Problem,
+		Removal: in.Removal}
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
@@ -486,6 +488,24 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 				}
 			}
 		}
+		// A file's 削除 button: removed through the API's path; refused
+		// (the assessment was submitted meanwhile) next to the file.
+		if v := r.PostFormValue("remove_evidence"); v != "" {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || id <= 0 {
+				return errNotFound
+			}
+			ev, err := removeEvidence(r, tx, id, a.ID)
+			var ke *kijun.Error
+			switch {
+			case errors.As(err, &ke) && (ke.Code == kijun.EConflict || ke.Code == kijun.EForbidden):
+				in.Removal = map[int64]asm.Message{id: {MessageID: ke.MessageID, Args: ke.Args}}
+			case err != nil:
+				return err
+			default:
+				anchor = ev.Ref
+			}
+		}
 		if commented {
 			// One notice for the comments of one save.
 			e := assessmentEvent(notify.AssessmentCommented, a, p)
@@ -497,8 +517,11 @@ func (s *Server) handleSectionSave(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if len(in.Notes) > 0 {
+	if len(in.Notes) > 0 || len(in.Removal) > 0 {
 		status := http.StatusUnprocessableEntity
+		if len(in.Removal) > 0 {
+			status = http.StatusConflict
+		}
 		for _, n := range in.Notes {
 			if n.Stored != nil {
 				status = http.StatusConflict
@@ -540,6 +563,27 @@ func (s *Server) saveEvidence(r *http.Request, tx pgx.Tx, assessmentID int64, re
 		return &asm.Message{MessageID: "error.internal"}
 	}
 	return nil
+}
+
+// removeEvidence is the one path that removes a file from an answer, for
+// the section page's button and the API's DELETE /evidence/{id}: only the
+// file's operator may (authz.AnswerAssessment on its tenant; anyone else
+// is told it is not found), only while the assessment is editable
+// (postgres.DeleteEvidence locks it and refuses a submitted or accepted
+// one, kijun.EConflict), audited as assessment.evidence.delete; the
+// database voids the internal check. assessmentID, when not 0, is the
+// assessment the file must belong to (the page's).
+func removeEvidence(r *http.Request, tx pgx.Tx, id, assessmentID int64) (assessment.Evidence, error) {
+	p := principal(r)
+	ev, _, err := postgres.GetEvidence(r.Context(), tx, id)
+	if err != nil {
+		return ev, err
+	}
+	if !authz.Can(p, authz.AnswerAssessment, authz.Resource{SectorCode: ev.SectorCode, OperatorID: ev.OperatorID}) ||
+		assessmentID != 0 && ev.AssessmentID != assessmentID {
+		return ev, errNotFound
+	}
+	return postgres.DeleteEvidence(r.Context(), tx, p, id, middleware.GetReqID(r.Context()))
 }
 
 // autosaveReply is what the page's script reads after saving one answer.

@@ -147,6 +147,7 @@ type SectionView struct {
 	Notes        map[string]ControlNote
 	Drafts       map[string]string // comments typed but not sent, by ref
 	Problem      *Message          // a problem with the whole form (nothing of it could be read)
+	Removal      map[int64]Message // why a file's removal was refused, by evidence id
 	Saved        bool
 	CanAnswer    bool
 	CanComment   bool
@@ -300,6 +301,21 @@ func sectionOfRef(a assessment.Assessment, ref string) string {
 	}
 	return ""
 }
+
+// removalRefused lists the files whose removal was refused, in the
+// page's order, for the error summary.
+func (v SectionView) removalRefused() []assessment.Evidence {
+	var out []assessment.Evidence
+	for _, e := range v.Evidence {
+		if _, ok := v.Removal[e.ID]; ok {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// evidenceID is the id of a file's entry in the evidence list.
+func evidenceID(id int64) string { return "evidence-file-" + itoa(id) }
 
 // fieldError is the message for one field of control ref, if refused.
 func (v SectionView) fieldError(ref, field string) (Message, bool) {
