@@ -5,6 +5,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/exchange"
 	"github.com/kijun-portal/kijun/internal/identity"
 )
@@ -38,4 +39,14 @@ func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *identity.Principal, cyc
 		return 0, false, err
 	}
 	return ids[operatorID], created[operatorID], nil
+}
+
+// AuditEach is auditEach for a test: events with before and after at the
+// same index (nil: none).
+func AuditEach(ctx context.Context, tx pgx.Tx, events []audit.Event, befores, afters []any) error {
+	entries := make([]auditEntry, len(events))
+	for i, e := range events {
+		entries[i] = auditEntry{Event: e, Before: befores[i], After: afters[i]}
+	}
+	return auditEach(ctx, tx, entries)
 }
