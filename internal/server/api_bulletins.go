@@ -91,8 +91,8 @@ type apiReceipts struct {
 func bulletinJSON(b bulletin.Bulletin) apiBulletin {
 	a := b.Audience
 	out := apiBulletin{ID: b.ID, Ministry: b.Ministry, SenderName: b.SenderName, Category: b.Category, Title: b.Title, Body: b.Body,
-		Audience: apiAudience{Kind: a.Kind, Ministries: nonNil(a.Ministries), Sectors: nonNil(a.Sectors), Designation: a.Designation,
-			OperatorIDs: nonNil(a.Operators)},
+		Audience: apiAudience{Kind: a.Kind, Ministries: kijun.NonNil(a.Ministries), Sectors: kijun.NonNil(a.Sectors), Designation: a.Designation,
+			OperatorIDs: kijun.NonNil(a.Operators)},
 		Corrects: b.Corrects, PublishedAt: b.PublishedAt}
 	if b.Ministry == "" {
 		out.SenderName = ncoSenderName()
@@ -483,7 +483,7 @@ func (s *Server) apiFAQ(w http.ResponseWriter, r *http.Request) error {
 	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
 		list, more, err := postgres.ListFAQsAfter(r.Context(), tx, after, limit)
 		for _, f := range list {
-			j := apiFAQEntry{ID: f.ID, Ministry: f.Ministry, SenderName: f.SenderName, Sectors: nonNil(f.Sectors), Question: f.Question,
+			j := apiFAQEntry{ID: f.ID, Ministry: f.Ministry, SenderName: f.SenderName, Sectors: kijun.NonNil(f.Sectors), Question: f.Question,
 				Answer: f.Answer, InquiryID: f.InquiryID, PublishedAt: f.PublishedAt}
 			if f.Ministry == "" {
 				j.SenderName = ncoSenderName()

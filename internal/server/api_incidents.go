@@ -152,7 +152,7 @@ func (s *Server) incidentJSON(x incident.Report, tpl incident.Template) apiIncid
 	return apiIncident{ID: x.ID, Ref: x.Ref(), OperatorID: x.OperatorID, OperatorName: x.OperatorName, Sector: x.SectorCode,
 		TLP: x.TLP, Status: x.Status, Title: x.Title, Kind: x.Kind, KindLabel: kindLabel(tpl, x.Kind), StageCount: x.Stages,
 		FiledAt: x.FiledAt, UpdatedAt: x.UpdatedAt, ClosedAt: x.ClosedAt, FinalDueOn: dayString(x.FinalDueOn),
-		UpdateDueOn: dayString(x.UpdateDueOn), NextDueOn: dayString(due), DaysOverdue: days, ControlRefs: nonNil(x.ControlRefs)}
+		UpdateDueOn: dayString(x.UpdateDueOn), NextDueOn: dayString(due), DaysOverdue: days, ControlRefs: kijun.NonNil(x.ControlRefs)}
 }
 
 func summaryJSON(sm incident.Summary, tpl incident.Template) apiIncidentSummary {
@@ -457,7 +457,7 @@ func (s *Server) apiIncidentTemplate(w http.ResponseWriter, r *http.Request) err
 		out = apiIncidentTemplate{Version: t.Version, Title: t.Title, Due: t.Due, Fields: []apiIncidentField{}, Operators: []apiIncidentOperator{}}
 		for _, f := range t.Fields {
 			j := apiIncidentField{Key: f.Key, Type: f.Type, Label: f.Label, Help: f.Help, Max: f.Max,
-				Required: nonNil(f.Required), Choices: nonNil(f.Choices)}
+				Required: kijun.NonNil(f.Required), Choices: kijun.NonNil(f.Choices)}
 			if j.Max == 0 {
 				j.Max = incident.DefaultMax
 			}
@@ -468,7 +468,7 @@ func (s *Server) apiIncidentTemplate(w http.ResponseWriter, r *http.Request) err
 			if err != nil {
 				return err
 			}
-			out.Operators = append(out.Operators, apiIncidentOperator{ID: c.ID, Name: c.Name, Systems: nonNil(systems)})
+			out.Operators = append(out.Operators, apiIncidentOperator{ID: c.ID, Name: c.Name, Systems: kijun.NonNil(systems)})
 		}
 		return nil
 	})

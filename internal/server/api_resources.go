@@ -186,8 +186,8 @@ func (s *Server) apiCatalog(w http.ResponseWriter, r *http.Request) error {
 		Status: c.Status, PublishedAt: c.PublishedAt, ControlCount: len(c.Controls)}, Controls: []apiControl{}}
 	for _, k := range c.Controls {
 		out.Controls = append(out.Controls, apiControl{Ref: k.Ref, Section: k.Section, Title: k.Title, Statement: k.Statement,
-			Guidance: k.Guidance, Themes: nonNil(k.Themes), CSF: nonNil(k.CSF), EvidenceExpected: k.EvidenceExpected,
-			Sectors: nonNil(k.Sectors)})
+			Guidance: k.Guidance, Themes: kijun.NonNil(k.Themes), CSF: kijun.NonNil(k.CSF), EvidenceExpected: k.EvidenceExpected,
+			Sectors: kijun.NonNil(k.Sectors)})
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -206,13 +206,6 @@ func (s *Server) apiCatalogOSCAL(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(b)
 	return err
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // --- operators (the register) ---
@@ -247,7 +240,7 @@ type apiOperatorInput struct {
 
 func operatorJSON(o register.Operator) apiOperator {
 	out := apiOperator{ID: o.ID, CorporateNumber: o.CorporateNumber, LocalGovCode: o.LocalGovCode, Name: o.Name,
-		Sector: o.SectorCode, ScopeIDs: nonNil(o.ScopeIDs), Designation: o.Designation, DesignatedBy: o.DesignatedBy,
+		Sector: o.SectorCode, ScopeIDs: kijun.NonNil(o.ScopeIDs), Designation: o.Designation, DesignatedBy: o.DesignatedBy,
 		Reason: o.Reason, Status: o.Status, Version: o.Version}
 	if o.DesignatedSince.Year() > 1 {
 		out.DesignatedSince = kijun.ISODate(o.DesignatedSince)
