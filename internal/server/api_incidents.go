@@ -177,27 +177,18 @@ func (s *Server) apiIncidents(w http.ResponseWriter, r *http.Request) error {
 		return fieldErrors{"sector": {ID: "api.error.bad_query"}}
 	}
 	p := principal(r)
-	out := page[apiIncident]{Items: []apiIncident{}}
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		tpl, err := postgres.CurrentIncidentTemplate(r.Context(), tx)
-		if err != nil {
-			return err
+	var tpl incident.Template
+	return listPage(s, w, r, func(tx pgx.Tx) (list []incident.Report, more bool, err error) {
+		if tpl, err = postgres.CurrentIncidentTemplate(r.Context(), tx); err != nil {
+			return nil, false, err
 		}
-		list, more, err := postgres.ListIncidentsAfter(r.Context(), tx, f, after, limit)
-		for _, x := range list {
-			if authz.CanIncident(p, authz.ViewIncident, authz.Resource{SectorCode: x.SectorCode, OperatorID: x.OperatorID}, x.TLP, false) {
-				out.Items = append(out.Items, s.incidentJSON(x, tpl))
-			}
+		return postgres.ListIncidentsAfter(r.Context(), tx, f, after, limit)
+	}, func(x incident.Report) int64 { return x.ID }, func(x incident.Report) (apiIncident, bool) {
+		if !authz.CanIncident(p, authz.ViewIncident, authz.Resource{SectorCode: x.SectorCode, OperatorID: x.OperatorID}, x.TLP, false) {
+			return apiIncident{}, false
 		}
-		if more {
-			out.NextCursor = nextCursor(list[len(list)-1].ID)
-		}
-		return err
+		return s.incidentJSON(x, tpl), true
 	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
 }
 
 // writeIncident writes report id as its recipient reads it on the page.
@@ -486,23 +477,13 @@ func (s *Server) apiIncidentSummaries(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	out := page[apiIncidentSummary]{Items: []apiIncidentSummary{}}
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		tpl, err := postgres.CurrentIncidentTemplate(r.Context(), tx)
-		if err != nil {
-			return err
+	var tpl incident.Template
+	return listPage(s, w, r, func(tx pgx.Tx) (list []incident.Summary, more bool, err error) {
+		if tpl, err = postgres.CurrentIncidentTemplate(r.Context(), tx); err != nil {
+			return nil, false, err
 		}
-		list, more, err := postgres.ListIncidentSummariesAfter(r.Context(), tx, after, limit)
-		for _, sm := range list {
-			out.Items = append(out.Items, summaryJSON(sm, tpl))
-		}
-		if more {
-			out.NextCursor = nextCursor(list[len(list)-1].ID)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+		return postgres.ListIncidentSummariesAfter(r.Context(), tx, after, limit)
+	}, func(sm incident.Summary) int64 { return sm.ID }, every(func(sm incident.Summary) apiIncidentSummary {
+		return summaryJSON(sm, tpl)
+	}))
 }
