@@ -23,20 +23,13 @@ var ErrClientLinked = &kijun.Error{Code: kijun.EConflict, MessageID: "oauth.erro
 // audited as api_oauth_client.create. The caller has checked the policy
 // (authz.CanIssueToken); RLS checks the tenant again.
 func LinkOAuthClient(ctx context.Context, tx pgx.Tx, p *identity.Principal, c identity.OAuthClient, requestID string) (int64, error) {
-	var uid int64
-	if err := tx.QueryRow(ctx, `SELECT kijun_create_service_account($1)`, "OAuth "+c.ClientID).Scan(&uid); err != nil {
-		return 0, err
-	}
-	if c.OperatorID != 0 {
-		if err := tx.QueryRow(ctx, `SELECT sector_code FROM operators WHERE id = $1`, c.OperatorID).Scan(&c.SectorCode); err != nil {
-			return 0, err
-		}
-	}
-	gid, err := CreateGrant(ctx, tx, identity.Grant{UserID: uid, Role: c.Role, MinistryCode: c.MinistryCode,
-		OperatorID: c.OperatorID, SectorCode: c.SectorCode}, p.UserID)
+	g := identity.Grant{Role: c.Role, MinistryCode: c.MinistryCode, OperatorID: c.OperatorID, SectorCode: c.SectorCode}
+	gid, err := newServiceAccount(ctx, tx, p, "OAuth "+c.ClientID, &g)
 	if err != nil {
 		return 0, err
 	}
+	uid := g.UserID
+	c.SectorCode = g.SectorCode
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO api_oauth_clients (user_id, grant_id, issuer, client_id, role, ministry_code, operator_id,
 			sector_code, created_by, created_at)
@@ -95,13 +88,7 @@ func GetOAuthClient(ctx context.Context, tx pgx.Tx, id int64) (identity.OAuthCli
 // audited as api_oauth_client.revoke; the next request of the client is
 // refused. Revoking a revoked link changes nothing.
 func RevokeOAuthClient(ctx context.Context, tx pgx.Tx, p *identity.Principal, c identity.OAuthClient, now time.Time, requestID string) error {
-	tag, err := tx.Exec(ctx, `UPDATE api_oauth_clients SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL`,
-		c.ID, now, p.UserID)
-	if err != nil || tag.RowsAffected() == 0 {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE role_grants SET revoked_at = $2, revoked_by = $3
-		WHERE user_id = $1 AND revoked_at IS NULL`, c.UserID, now, p.UserID); err != nil {
+	if revoked, err := revokeServiceAccess(ctx, tx, p, "api_oauth_clients", c.ID, c.UserID, now); !revoked {
 		return err
 	}
 	return Audit(ctx, tx, oauthEvent(p, requestID, "api_oauth_client.revoke", c.ID, c),

@@ -19,20 +19,13 @@ import (
 // hash, audited as api_token.create (never with the hash). The caller has
 // checked the policy (authz.CanIssueToken); RLS checks the tenant again.
 func IssueToken(ctx context.Context, tx pgx.Tx, p *identity.Principal, t identity.APIToken, hash []byte, requestID string) (int64, error) {
-	var uid int64
-	if err := tx.QueryRow(ctx, `SELECT kijun_create_service_account($1)`, t.Name).Scan(&uid); err != nil {
-		return 0, err
-	}
-	if t.OperatorID != 0 {
-		if err := tx.QueryRow(ctx, `SELECT sector_code FROM operators WHERE id = $1`, t.OperatorID).Scan(&t.SectorCode); err != nil {
-			return 0, err
-		}
-	}
-	gid, err := CreateGrant(ctx, tx, identity.Grant{UserID: uid, Role: t.Role, MinistryCode: t.MinistryCode,
-		OperatorID: t.OperatorID, SectorCode: t.SectorCode}, p.UserID)
+	g := identity.Grant{Role: t.Role, MinistryCode: t.MinistryCode, OperatorID: t.OperatorID, SectorCode: t.SectorCode}
+	gid, err := newServiceAccount(ctx, tx, p, t.Name, &g)
 	if err != nil {
 		return 0, err
 	}
+	uid := g.UserID
+	t.SectorCode = g.SectorCode
 	var id int64
 	if err := tx.QueryRow(ctx, `INSERT INTO api_tokens (user_id, grant_id, name, hash, role, ministry_code, operator_id, sector_code,
 			created_by, created_at, expires_at)
@@ -89,13 +82,7 @@ func GetToken(ctx context.Context, tx pgx.Tx, id int64) (identity.APIToken, erro
 // api_token.revoke; the next request with it is refused. Revoking a
 // revoked token changes nothing.
 func RevokeToken(ctx context.Context, tx pgx.Tx, p *identity.Principal, t identity.APIToken, now time.Time, requestID string) error {
-	tag, err := tx.Exec(ctx, `UPDATE api_tokens SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL`,
-		t.ID, now, p.UserID)
-	if err != nil || tag.RowsAffected() == 0 {
-		return err
-	}
-	if _, err := tx.Exec(ctx, `UPDATE role_grants SET revoked_at = $2, revoked_by = $3
-		WHERE user_id = $1 AND revoked_at IS NULL`, t.UserID, now, p.UserID); err != nil {
+	if revoked, err := revokeServiceAccess(ctx, tx, p, "api_tokens", t.ID, t.UserID, now); !revoked {
 		return err
 	}
 	return Audit(ctx, tx, tokenEvent(p, requestID, "api_token.revoke", t.ID, t), map[string]any{"name": t.Name}, nil)
@@ -212,4 +199,37 @@ func PurgeAPI(ctx context.Context, tx pgx.Tx, now, keepBefore time.Time) (keys, 
 		return 0, 0, 0, err
 	}
 	return keys, windows, tag.RowsAffected(), nil
+}
+
+// newServiceAccount creates a service account named name, the account an
+// API token or an OAuth client acts as, and gives it grant g, granted by
+// p. It fills in g the account and, for an operator's grant, the
+// operator's sector; it returns the grant's id.
+func newServiceAccount(ctx context.Context, tx pgx.Tx, p *identity.Principal, name string, g *identity.Grant) (int64, error) {
+	if err := tx.QueryRow(ctx, `SELECT kijun_create_service_account($1)`, name).Scan(&g.UserID); err != nil {
+		return 0, err
+	}
+	if g.OperatorID != 0 {
+		if err := tx.QueryRow(ctx, `SELECT sector_code FROM operators WHERE id = $1`, g.OperatorID).Scan(&g.SectorCode); err != nil {
+			return 0, err
+		}
+	}
+	return CreateGrant(ctx, tx, *g, p.UserID)
+}
+
+// revokeServiceAccess revokes row id of table (api_tokens or
+// api_oauth_clients) and every live grant of its service account uid, as
+// p at now. It reports false, with no error, when the row was revoked
+// already.
+func revokeServiceAccess(ctx context.Context, tx pgx.Tx, p *identity.Principal, table string, id, uid int64, now time.Time) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE `+table+` SET revoked_at = $2, revoked_by = $3 WHERE id = $1 AND revoked_at IS NULL`,
+		id, now, p.UserID)
+	if err != nil || tag.RowsAffected() == 0 {
+		return false, err
+	}
+	if _, err := tx.Exec(ctx, `UPDATE role_grants SET revoked_at = $2, revoked_by = $3
+		WHERE user_id = $1 AND revoked_at IS NULL`, uid, now, p.UserID); err != nil {
+		return false, err
+	}
+	return true, nil
 }

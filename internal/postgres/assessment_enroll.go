@@ -111,27 +111,34 @@ func ensureAssessments(ctx context.Context, tx pgx.Tx, p *identity.Principal, cy
 	if err != nil {
 		return nil, nil, err
 	}
-	// One statement writes the assessments, their first history rows and
-	// their audit events, in operator order.
-	e := ActorOf(p, requestID)
+	// One statement writes the assessments and their first history rows,
+	// one more their audit events, in operator order.
 	rows, _ = tx.Query(ctx, newAssessmentsSQL(`WHERE o.id = ANY($6) ORDER BY o.id
 			ON CONFLICT (operator_id, cycle_id) DO NOTHING`)+`
-		SELECT i.operator_id, i.id, kijun_audit_append($4, $8, 'assessment.create', 'assessment', i.id::text,
-			i.ministry_code, i.sector_code, i.operator_id, NULL,
-			jsonb_build_object('cycle_id', $1::bigint, 'operator_id', i.operator_id, 'control_set_id', i.control_set_id,
-				'controls', m.controls), $9)
-		FROM (SELECT * FROM ins ORDER BY operator_id) i
-			JOIN unnest($3::bigint[], $7::int[]) AS m(set_id, controls) ON m.set_id = i.control_set_id
-		ORDER BY i.operator_id`,
-		cy.ID, sectors, setIDs, nullInt(e.ActorUserID), p.Name, missing, counts, e.ActorLabel, e.RequestID)
-	var asmID, event int64
-	if _, err := pgx.ForEachRow(rows, []any{&opID, &asmID, &event}, func() error {
-		ids[opID], created[opID] = asmID, true
+		SELECT id, operator_id, sector_code, coalesce(ministry_code, ''), control_set_id FROM ins ORDER BY operator_id`,
+		cy.ID, sectors, setIDs, nullInt(p.UserID), p.Name, missing)
+	controls := make(map[int64]int, len(setIDs))
+	for i, id := range setIDs {
+		controls[id] = counts[i]
+	}
+	var (
+		h       asmHead
+		set     int64
+		entries []auditEntry
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&h.ID, &h.OperatorID, &h.SectorCode, &h.MinistryCode, &set}, func() error {
+		ids[h.OperatorID], created[h.OperatorID] = h.ID, true
+		entries = append(entries, auditEntry{Event: h.event(p, requestID, "assessment.create", "assessment", ""),
+			After: assessmentCreated{CycleID: cy.ID, OperatorID: h.OperatorID, ControlSetID: set, Controls: controls[set]}})
 		return nil
 	}); err != nil {
 		return nil, nil, asmErr(err)
 	}
+	if err := auditEach(ctx, tx, entries); err != nil {
+		return nil, nil, err
+	}
 	if len(created) < len(missing) { // some created meanwhile
+		var asmID int64
 		rows, _ = tx.Query(ctx, `SELECT operator_id, id FROM assessments WHERE cycle_id = $1 AND operator_id = ANY($2)`, cy.ID, missing)
 		if _, err := pgx.ForEachRow(rows, []any{&opID, &asmID}, func() error {
 			ids[opID] = asmID
@@ -141,4 +148,13 @@ func ensureAssessments(ctx context.Context, tx pgx.Tx, p *identity.Principal, cy
 		}
 	}
 	return ids, created, nil
+}
+
+// assessmentCreated is what an assessment.create event records of the
+// new assessment.
+type assessmentCreated struct {
+	CycleID      int64 `json:"cycle_id"`
+	OperatorID   int64 `json:"operator_id"`
+	ControlSetID int64 `json:"control_set_id"`
+	Controls     int   `json:"controls"`
 }

@@ -338,19 +338,6 @@ func ListCycles(ctx context.Context, q Querier) ([]assessment.Cycle, error) {
 
 const listCyclesSQL = `SELECT ` + cycleColumns + ` FROM cycles ORDER BY fiscal_year DESC, id DESC`
 
-// EnsureAssessment gives operatorID an assessment in the open cycle
-// cycleID, for an operator designated after the cycle opened: against the
-// control set sel chooses now (nil: the baseline). It returns the
-// existing assessment, created false, if there is one. It is
-// ensureAssessments for one operator.
-func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *identity.Principal, cycleID, operatorID int64, sel ControlSelector, requestID string) (int64, bool, error) {
-	ids, created, err := ensureAssessments(ctx, tx, p, cycleID, []int64{operatorID}, sel, requestID)
-	if err != nil {
-		return 0, false, err
-	}
-	return ids[operatorID], created[operatorID], nil
-}
-
 // asmHead is what the store needs of an assessment to check and audit a
 // change.
 type asmHead struct {

@@ -32,15 +32,21 @@ func Audit(ctx context.Context, tx pgx.Tx, e audit.Event, before, after any) err
 // auditAppendCall is the call of kijun_audit_append, which appends to the
 // event's hash chain, with auditArgs's arguments from $first on.
 func auditAppendCall(first int) string {
-	ps := make([]string, 11)
+	ps := make([]string, len(auditArgTypes))
 	for i := range ps {
 		ps[i] = "$" + strconv.Itoa(first+i)
 	}
 	return "kijun_audit_append(" + strings.Join(ps, ", ") + ")"
 }
 
+// auditArgTypes are the SQL types of auditArgs, as kijun_audit_append
+// declares its parameters.
+var auditArgTypes = []string{"bigint", "text", "text", "text", "text", "text", "text", "bigint", "jsonb", "jsonb", "text"}
+
 // auditArgs are the arguments of auditAppendCall for e, with before and
-// after marshalled to JSON (nil: none).
+// after marshalled to JSON (nil: none). They are the one mapping of an
+// event to the log's columns: Audit, the answer's save and auditEach all
+// append through it.
 func auditArgs(e audit.Event, before, after any) ([]any, error) {
 	b, err := jsonOrNil(before)
 	if err != nil {
@@ -52,6 +58,44 @@ func auditArgs(e audit.Event, before, after any) ([]any, error) {
 	}
 	return []any{nullInt(e.ActorUserID), e.ActorLabel, e.Action, e.ObjectType, e.ObjectID,
 		nullStr(e.MinistryCode), nullStr(e.SectorCode), nullInt(e.OperatorID), b, a, e.RequestID}, nil
+}
+
+// auditEntry is one event to append with auditEach.
+type auditEntry struct {
+	Event         audit.Event
+	Before, After any
+}
+
+// auditEach appends entries in order with one statement, however many:
+// the bulk writes (an import, an enrolment) build their events in Go as
+// Audit's callers do, and auditArgs maps each to the log's columns, so a
+// bulk write's events have exactly the shape of a single one's.
+func auditEach(ctx context.Context, tx pgx.Tx, entries []auditEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	cols := make([][]any, len(auditArgTypes))
+	for _, en := range entries {
+		args, err := auditArgs(en.Event, en.Before, en.After)
+		if err != nil {
+			return err
+		}
+		for i, a := range args {
+			cols[i] = append(cols[i], a)
+		}
+	}
+	ps, names, args := make([]string, len(cols)), make([]string, len(cols)), make([]any, len(cols))
+	for i, c := range cols {
+		ps[i] = "$" + strconv.Itoa(i+1) + "::" + auditArgTypes[i] + "[]"
+		names[i] = "c" + strconv.Itoa(i+1)
+		args[i] = c
+	}
+	if _, err := tx.Exec(ctx, `SELECT kijun_audit_append(a.`+strings.Join(names, ", a.")+`)
+		FROM unnest(`+strings.Join(ps, ", ")+`) WITH ORDINALITY AS a(`+strings.Join(names, ", ")+`, n)
+		ORDER BY a.n`, args...); err != nil {
+		return fmt.Errorf("audit %s (%d events): %w", entries[0].Event.Action, len(entries), err)
+	}
+	return nil
 }
 
 func jsonOrNil(v any) ([]byte, error) {

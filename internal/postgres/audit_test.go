@@ -140,3 +140,60 @@ func TestAuditReadScope(t *testing.T) {
 	check("FSA", principalOf(t, db, identity.Grant{Role: identity.RoleMinistryStaff, MinistryCode: "FSA"}), "test.bank")
 	check("toto", principalOf(t, db, identity.Grant{Role: identity.RoleOperatorAdmin, OperatorID: toto, SectorCode: "electricity"}), "test.toto")
 }
+
+// The bulk writes' events (auditEach) are stored exactly as Audit stores
+// the same events one by one, in order, every column but the chain's
+// position, the time and the hash alike; the chains stay intact.
+func TestAuditEachIsAudit(t *testing.T) {
+	t.Parallel()
+	db := pgtest.New(t)
+	ctx := context.Background()
+	var op int64
+	if err := db.Owner.QueryRow(ctx, `INSERT INTO operators (corporate_number, name_ja, sector_code, designation)
+		VALUES ('9000000000001', '電力A', 'electricity', 'ci') RETURNING id`).Scan(&op); err != nil {
+		t.Fatal(err)
+	}
+	events := []audit.Event{
+		{Action: "operator.create", ObjectType: "operator", ObjectID: "1", SectorCode: "electricity", OperatorID: op},
+		{Action: "assessment.create", ObjectType: "assessment", ObjectID: "2", MinistryCode: "METI", SectorCode: "electricity", OperatorID: op},
+		{Action: "catalog.publish", ObjectType: "catalog", ObjectID: "3", MinistryCode: "METI"},
+		{Action: "auth.login", ObjectType: "user", ObjectID: "4"},
+	}
+	befores := []any{nil, map[string]int{"n": 1}, nil, []string{"前"}}
+	afters := []any{map[string]string{"名前": "電力A"}, nil, struct {
+		A int `json:"a"`
+	}{7}, nil}
+	err := postgres.SystemTx(ctx, db.App, func(tx pgx.Tx) error {
+		for i, e := range events {
+			e.RequestID = "one"
+			if err := postgres.Audit(ctx, tx, e, befores[i], afters[i]); err != nil {
+				return err
+			}
+		}
+		bulk := make([]audit.Event, len(events))
+		for i, e := range events {
+			e.RequestID = "bulk"
+			bulk[i] = e
+		}
+		return postgres.AuditEach(ctx, tx, bulk, befores, afters)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := db.Owner.Query(ctx, `SELECT request_id, concat_ws('|', chain, actor_user_id, actor_label, action, object_type, object_id,
+		ministry_code, sector_code, operator_id, before::text, after::text) FROM audit_events ORDER BY id`)
+	got := map[string][]string{}
+	var req, row string
+	if _, err := pgx.ForEachRow(rows, []any{&req, &row}, func() error {
+		got[req] = append(got[req], row)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got["one"]) != len(events) || strings.Join(got["one"], "\n") != strings.Join(got["bulk"], "\n") {
+		t.Errorf("one by one:\n%s\nin bulk:\n%s", strings.Join(got["one"], "\n"), strings.Join(got["bulk"], "\n"))
+	}
+	if b := verify(t, db); len(b) != 0 {
+		t.Errorf("breaks %+v", b)
+	}
+}

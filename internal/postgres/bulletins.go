@@ -61,8 +61,8 @@ func PublishBulletin(ctx context.Context, tx pgx.Tx, p *identity.Principal, b bu
 	err := tx.QueryRow(ctx, `INSERT INTO bulletins (ministry_code, category, title, body, audience_kind, audience_ministries,
 			audience_sectors, audience_designation, audience_operators, ack_by, corrects, published_by)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id, published_at`,
-		nullText(b.Ministry), string(b.Category), b.Title, b.Body, string(a.Kind), nonNil(a.Ministries), nonNil(a.Sectors),
-		nullText(a.Designation), nonNil(a.Operators), ackBy, nullID(b.Corrects), p.UserID).Scan(&b.ID, &b.PublishedAt)
+		nullText(b.Ministry), string(b.Category), b.Title, b.Body, string(a.Kind), kijun.NonNil(a.Ministries), kijun.NonNil(a.Sectors),
+		nullText(a.Designation), kijun.NonNil(a.Operators), ackBy, nullID(b.Corrects), p.UserID).Scan(&b.ID, &b.PublishedAt)
 	if err != nil {
 		return b, 0, err
 	}

@@ -5,7 +5,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/audit"
 	"github.com/kijun-portal/kijun/internal/exchange"
+	"github.com/kijun-portal/kijun/internal/identity"
 )
 
 // WriteImportUnchecked writes new operators through the import's staging
@@ -26,3 +28,25 @@ const DueRemindersSQL = dueRemindersSQL
 // OverdueSQLForTest is the overdue filter, for the test that derives it
 // from assessment.Overdue.
 const OverdueSQLForTest = overdueSQL
+
+// EnsureAssessment is ensureAssessments for one operator, with the
+// control selector a test chooses (the register enrols through
+// EnrollInOpenCycles): operatorID's assessment in the open cycle cycleID,
+// created true if this call made it.
+func EnsureAssessment(ctx context.Context, tx pgx.Tx, p *identity.Principal, cycleID, operatorID int64, sel ControlSelector, requestID string) (int64, bool, error) {
+	ids, created, err := ensureAssessments(ctx, tx, p, cycleID, []int64{operatorID}, sel, requestID)
+	if err != nil {
+		return 0, false, err
+	}
+	return ids[operatorID], created[operatorID], nil
+}
+
+// AuditEach is auditEach for a test: events with before and after at the
+// same index (nil: none).
+func AuditEach(ctx context.Context, tx pgx.Tx, events []audit.Event, befores, afters []any) error {
+	entries := make([]auditEntry, len(events))
+	for i, e := range events {
+		entries[i] = auditEntry{Event: e, Before: befores[i], After: afters[i]}
+	}
+	return auditEach(ctx, tx, entries)
+}

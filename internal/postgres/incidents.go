@@ -304,7 +304,7 @@ func addStage(ctx context.Context, tx pgx.Tx, p *identity.Principal, x incident.
 	}
 	if _, err := tx.Exec(ctx, `UPDATE incidents SET status = $2, title = $3, kind = $4, stages = $5, updated_at = $6,
 			closed_at = $7, final_due_on = $8, update_due_on = $9, control_refs = $10 WHERE id = $1`,
-		x.ID, string(status), title, kind, x.Stages+1, at, closedAt, final, update, nonNil(t.Controls(values))); err != nil {
+		x.ID, string(status), title, kind, x.Stages+1, at, closedAt, final, update, kijun.NonNil(t.Controls(values))); err != nil {
 		return incidentErr(err)
 	}
 	ev := incidentEvent(p, requestID, "incident."+string(s), x)

@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -381,39 +379,20 @@ func auditImport(ctx context.Context, tx pgx.Tx, p *identity.Principal, requestI
 	for _, o := range afters {
 		after[o.ID] = o
 	}
-	n := len(rows)
-	actions, sectors, beforeJSON, afterJSON := make([]string, n), make([]string, n), make([]*string, n), make([]string, n)
+	entries := make([]auditEntry, len(rows))
 	for i, row := range rows {
 		op := row.Operator
-		actions[i], sectors[i] = "operator.create", op.SectorCode
+		en := auditEntry{Event: operatorEvent(p, requestID, "operator.create", op.ID, op.SectorCode), After: after[op.ID]}
 		if row.Action == exchange.ActionUpdate {
-			actions[i] = "operator.update"
-			b, err := json.Marshal(befores[op.ID])
-			if err != nil {
-				return err
-			}
-			s := string(b)
-			beforeJSON[i] = &s
+			en.Event.Action, en.Before = "operator.update", befores[op.ID]
 			res.Updated++
 		} else {
 			res.Created++
 		}
-		a, err := json.Marshal(after[op.ID])
-		if err != nil {
-			return err
-		}
-		afterJSON[i] = string(a)
+		entries[i] = en
 		res.IDs = append(res.IDs, op.ID)
 	}
-	e := ActorOf(p, requestID)
-	if _, err := tx.Exec(ctx, `SELECT kijun_audit_append($1, $2, a.action, 'operator', a.id::text, NULL, a.sector, a.id,
-			a.before::jsonb, a.after::jsonb, $3)
-		FROM unnest($4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[]) WITH ORDINALITY AS a(action, id, sector, before, after, n)
-		ORDER BY a.n`,
-		nullInt(e.ActorUserID), e.ActorLabel, e.RequestID, actions, all, sectors, beforeJSON, afterJSON); err != nil {
-		return fmt.Errorf("audit operator import: %w", err)
-	}
-	return nil
+	return auditEach(ctx, tx, entries)
 }
 
 func staleImport(lines []string) error {

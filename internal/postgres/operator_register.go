@@ -492,14 +492,14 @@ func ProposeCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, c 
 				return 0, err
 			}
 		}
-		payload = nonNil(c.Systems)
+		payload = kijun.NonNil(c.Systems)
 	case register.CorrectContacts:
 		for i := range c.Contacts {
 			if err := c.Contacts[i].Validate(); err != nil {
 				return 0, err
 			}
 		}
-		payload = nonNil(c.Contacts)
+		payload = kijun.NonNil(c.Contacts)
 	default:
 		return 0, kijun.Errorf(kijun.EInvalid, "operators.correction.kind_invalid", nil)
 	}
@@ -529,13 +529,6 @@ func ProposeCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, c 
 	e := operatorEvent(p, requestID, "operator.correction.propose", c.OperatorID, sector)
 	e.ObjectType, e.ObjectID = "operator_correction", strconv.FormatInt(c.ID, 10)
 	return c.ID, Audit(ctx, tx, e, nil, map[string]any{"kind": c.Kind, "list": payload, "note": c.Note})
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 const correctionColumns = `c.id, c.operator_id, o.name_ja, o.name_en, c.sector_code, c.proposed_by, coalesce(pu.display_name, ''),
@@ -640,7 +633,7 @@ func DecideCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, id 
 				return err
 			}
 		}
-		after = nonNil(c.Systems)
+		after = kijun.NonNil(c.Systems)
 	case register.CorrectContacts:
 		if before, err = ListContacts(ctx, tx, c.OperatorID); err != nil {
 			return err
@@ -655,7 +648,7 @@ func DecideCorrection(ctx context.Context, tx pgx.Tx, p *identity.Principal, id 
 				return err
 			}
 		}
-		after = nonNil(c.Contacts)
+		after = kijun.NonNil(c.Contacts)
 	}
 	return Audit(ctx, tx, e, map[string]any{"kind": c.Kind, "list": before},
 		map[string]any{"kind": c.Kind, "list": after, "note": note})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/kijun-portal/kijun/internal/auth"
 	"github.com/kijun-portal/kijun/internal/authz"
@@ -250,6 +251,37 @@ func nextCursor(id int64) string {
 type page[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// listPage answers with one page of a cursor-paged list, read in the
+// principal's transaction: read returns the items after the cursor (at
+// most the page's limit) and whether more follow, id is an item's cursor,
+// and item its JSON (false: not shown to the caller; it still moves the
+// cursor).
+func listPage[T, J any](s *Server, w http.ResponseWriter, r *http.Request, read func(tx pgx.Tx) ([]T, bool, error),
+	id func(T) int64, item func(T) (J, bool)) error {
+	out := page[J]{Items: []J{}}
+	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+		list, more, err := read(tx)
+		for _, x := range list {
+			if j, ok := item(x); ok {
+				out.Items = append(out.Items, j)
+			}
+		}
+		if more {
+			out.NextCursor = nextCursor(id(list[len(list)-1]))
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// every is listPage's item for a list that shows every item as f writes it.
+func every[T, J any](f func(T) J) func(T) (J, bool) {
+	return func(x T) (J, bool) { return f(x), true }
 }
 
 // rateWindow is the length of the rate limit's window.

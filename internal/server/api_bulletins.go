@@ -91,8 +91,8 @@ type apiReceipts struct {
 func bulletinJSON(b bulletin.Bulletin) apiBulletin {
 	a := b.Audience
 	out := apiBulletin{ID: b.ID, Ministry: b.Ministry, SenderName: b.SenderName, Category: b.Category, Title: b.Title, Body: b.Body,
-		Audience: apiAudience{Kind: a.Kind, Ministries: nonNil(a.Ministries), Sectors: nonNil(a.Sectors), Designation: a.Designation,
-			OperatorIDs: nonNil(a.Operators)},
+		Audience: apiAudience{Kind: a.Kind, Ministries: kijun.NonNil(a.Ministries), Sectors: kijun.NonNil(a.Sectors), Designation: a.Designation,
+			OperatorIDs: kijun.NonNil(a.Operators)},
 		Corrects: b.Corrects, PublishedAt: b.PublishedAt}
 	if b.Ministry == "" {
 		out.SenderName = ncoSenderName()
@@ -117,23 +117,13 @@ func (s *Server) apiBulletins(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := page[apiBulletin]{Items: []apiBulletin{}}
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		list, more, err := postgres.ListBulletinsAfter(r.Context(), tx, after, limit)
-		for _, it := range list {
-			j := bulletinJSON(it.Bulletin)
-			j.Recipient, j.Read, j.Acknowledged = it.Recipient, it.Read, it.Recipient && it.Acked
-			out.Items = append(out.Items, j)
-		}
-		if more {
-			out.NextCursor = nextCursor(list[len(list)-1].ID)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return listPage(s, w, r, func(tx pgx.Tx) ([]postgres.BulletinListItem, bool, error) {
+		return postgres.ListBulletinsAfter(r.Context(), tx, after, limit)
+	}, func(it postgres.BulletinListItem) int64 { return it.ID }, every(func(it postgres.BulletinListItem) apiBulletin {
+		j := bulletinJSON(it.Bulletin)
+		j.Recipient, j.Read, j.Acknowledged = it.Recipient, it.Read, it.Recipient && it.Acked
+		return j
+	}))
 }
 
 // writeBulletin answers with bulletin id as the token sees it, with its
@@ -340,21 +330,9 @@ func (s *Server) apiInquiries(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := page[apiInquiry]{Items: []apiInquiry{}}
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		list, more, err := postgres.ListInquiriesAfter(r.Context(), tx, after, limit)
-		for _, q := range list {
-			out.Items = append(out.Items, inquiryJSON(q))
-		}
-		if more {
-			out.NextCursor = nextCursor(list[len(list)-1].ID)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return listPage(s, w, r, func(tx pgx.Tx) ([]bulletin.Inquiry, bool, error) {
+		return postgres.ListInquiriesAfter(r.Context(), tx, after, limit)
+	}, func(q bulletin.Inquiry) int64 { return q.ID }, every(inquiryJSON))
 }
 
 // writeInquiry answers with inquiry id and its thread.
@@ -479,24 +457,14 @@ func (s *Server) apiFAQ(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := page[apiFAQEntry]{Items: []apiFAQEntry{}}
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		list, more, err := postgres.ListFAQsAfter(r.Context(), tx, after, limit)
-		for _, f := range list {
-			j := apiFAQEntry{ID: f.ID, Ministry: f.Ministry, SenderName: f.SenderName, Sectors: nonNil(f.Sectors), Question: f.Question,
-				Answer: f.Answer, InquiryID: f.InquiryID, PublishedAt: f.PublishedAt}
-			if f.Ministry == "" {
-				j.SenderName = ncoSenderName()
-			}
-			out.Items = append(out.Items, j)
+	return listPage(s, w, r, func(tx pgx.Tx) ([]bulletin.FAQ, bool, error) {
+		return postgres.ListFAQsAfter(r.Context(), tx, after, limit)
+	}, func(f bulletin.FAQ) int64 { return f.ID }, every(func(f bulletin.FAQ) apiFAQEntry {
+		j := apiFAQEntry{ID: f.ID, Ministry: f.Ministry, SenderName: f.SenderName, Sectors: kijun.NonNil(f.Sectors), Question: f.Question,
+			Answer: f.Answer, InquiryID: f.InquiryID, PublishedAt: f.PublishedAt}
+		if f.Ministry == "" {
+			j.SenderName = ncoSenderName()
 		}
-		if more {
-			out.NextCursor = nextCursor(list[len(list)-1].ID)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+		return j
+	}))
 }

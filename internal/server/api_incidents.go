@@ -152,7 +152,7 @@ func (s *Server) incidentJSON(x incident.Report, tpl incident.Template) apiIncid
 	return apiIncident{ID: x.ID, Ref: x.Ref(), OperatorID: x.OperatorID, OperatorName: x.OperatorName, Sector: x.SectorCode,
 		TLP: x.TLP, Status: x.Status, Title: x.Title, Kind: x.Kind, KindLabel: kindLabel(tpl, x.Kind), StageCount: x.Stages,
 		FiledAt: x.FiledAt, UpdatedAt: x.UpdatedAt, ClosedAt: x.ClosedAt, FinalDueOn: dayString(x.FinalDueOn),
-		UpdateDueOn: dayString(x.UpdateDueOn), NextDueOn: dayString(due), DaysOverdue: days, ControlRefs: nonNil(x.ControlRefs)}
+		UpdateDueOn: dayString(x.UpdateDueOn), NextDueOn: dayString(due), DaysOverdue: days, ControlRefs: kijun.NonNil(x.ControlRefs)}
 }
 
 func summaryJSON(sm incident.Summary, tpl incident.Template) apiIncidentSummary {
@@ -177,27 +177,18 @@ func (s *Server) apiIncidents(w http.ResponseWriter, r *http.Request) error {
 		return fieldErrors{"sector": {ID: "api.error.bad_query"}}
 	}
 	p := principal(r)
-	out := page[apiIncident]{Items: []apiIncident{}}
-	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		tpl, err := postgres.CurrentIncidentTemplate(r.Context(), tx)
-		if err != nil {
-			return err
+	var tpl incident.Template
+	return listPage(s, w, r, func(tx pgx.Tx) (list []incident.Report, more bool, err error) {
+		if tpl, err = postgres.CurrentIncidentTemplate(r.Context(), tx); err != nil {
+			return nil, false, err
 		}
-		list, more, err := postgres.ListIncidentsAfter(r.Context(), tx, f, after, limit)
-		for _, x := range list {
-			if authz.CanIncident(p, authz.ViewIncident, authz.Resource{SectorCode: x.SectorCode, OperatorID: x.OperatorID}, x.TLP, false) {
-				out.Items = append(out.Items, s.incidentJSON(x, tpl))
-			}
+		return postgres.ListIncidentsAfter(r.Context(), tx, f, after, limit)
+	}, func(x incident.Report) int64 { return x.ID }, func(x incident.Report) (apiIncident, bool) {
+		if !authz.CanIncident(p, authz.ViewIncident, authz.Resource{SectorCode: x.SectorCode, OperatorID: x.OperatorID}, x.TLP, false) {
+			return apiIncident{}, false
 		}
-		if more {
-			out.NextCursor = nextCursor(list[len(list)-1].ID)
-		}
-		return err
+		return s.incidentJSON(x, tpl), true
 	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
 }
 
 // writeIncident writes report id as its recipient reads it on the page.
@@ -457,7 +448,7 @@ func (s *Server) apiIncidentTemplate(w http.ResponseWriter, r *http.Request) err
 		out = apiIncidentTemplate{Version: t.Version, Title: t.Title, Due: t.Due, Fields: []apiIncidentField{}, Operators: []apiIncidentOperator{}}
 		for _, f := range t.Fields {
 			j := apiIncidentField{Key: f.Key, Type: f.Type, Label: f.Label, Help: f.Help, Max: f.Max,
-				Required: nonNil(f.Required), Choices: nonNil(f.Choices)}
+				Required: kijun.NonNil(f.Required), Choices: kijun.NonNil(f.Choices)}
 			if j.Max == 0 {
 				j.Max = incident.DefaultMax
 			}
@@ -468,7 +459,7 @@ func (s *Server) apiIncidentTemplate(w http.ResponseWriter, r *http.Request) err
 			if err != nil {
 				return err
 			}
-			out.Operators = append(out.Operators, apiIncidentOperator{ID: c.ID, Name: c.Name, Systems: nonNil(systems)})
+			out.Operators = append(out.Operators, apiIncidentOperator{ID: c.ID, Name: c.Name, Systems: kijun.NonNil(systems)})
 		}
 		return nil
 	})
@@ -486,23 +477,13 @@ func (s *Server) apiIncidentSummaries(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	out := page[apiIncidentSummary]{Items: []apiIncidentSummary{}}
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		tpl, err := postgres.CurrentIncidentTemplate(r.Context(), tx)
-		if err != nil {
-			return err
+	var tpl incident.Template
+	return listPage(s, w, r, func(tx pgx.Tx) (list []incident.Summary, more bool, err error) {
+		if tpl, err = postgres.CurrentIncidentTemplate(r.Context(), tx); err != nil {
+			return nil, false, err
 		}
-		list, more, err := postgres.ListIncidentSummariesAfter(r.Context(), tx, after, limit)
-		for _, sm := range list {
-			out.Items = append(out.Items, summaryJSON(sm, tpl))
-		}
-		if more {
-			out.NextCursor = nextCursor(list[len(list)-1].ID)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+		return postgres.ListIncidentSummariesAfter(r.Context(), tx, after, limit)
+	}, func(sm incident.Summary) int64 { return sm.ID }, every(func(sm incident.Summary) apiIncidentSummary {
+		return summaryJSON(sm, tpl)
+	}))
 }

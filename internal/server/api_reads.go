@@ -83,7 +83,7 @@ type apiPlan struct {
 }
 
 func planSummaryJSON(pl plan.Plan) apiPlanSummary {
-	return apiPlanSummary{ID: pl.ID, Ministry: pl.MinistryCode, Sectors: nonNil(pl.SectorCodes), PeriodStart: int(pl.PeriodStart),
+	return apiPlanSummary{ID: pl.ID, Ministry: pl.MinistryCode, Sectors: kijun.NonNil(pl.SectorCodes), PeriodStart: int(pl.PeriodStart),
 		PeriodEnd: int(pl.PeriodEnd), LatestVersion: pl.Latest, LatestStatus: pl.LatestStatus, Title: pl.LatestTitle,
 		CurrentVersion: pl.Current, SubmittedAt: pl.SubmittedAt}
 }
@@ -92,7 +92,7 @@ func profileControlJSON(c plan.ProfileControl) apiProfileControl {
 	out := apiProfileControl{Ref: c.Ref, Section: c.Section, Title: c.Title, Applies: c.Applies, NAReason: c.NAReason,
 		TargetStatus: c.TargetStatus, TargetMaturity: c.TargetMaturity, StandardDoc: c.StandardDoc,
 		StandardClause: c.StandardClause, Reflection: c.Reflection, ReflectionReason: c.ReflectionReason,
-		TailoringNote: c.TailoringNote, Sectors: nonNil(c.Sectors)}
+		TailoringNote: c.TailoringNote, Sectors: kijun.NonNil(c.Sectors)}
 	out.ReflectionOn = string(c.ReflectionOn)
 	return out
 }
@@ -231,7 +231,7 @@ func (s *Server) apiDashboard(build func(*http.Request) (dashboards.Page, error)
 				rows = [][]string{}
 			}
 			out.Figures = append(out.Figures, apiFigure{ID: f.ID, Title: f.Title, Lead: f.Lead, Empty: f.Empty,
-				Columns: nonNil(f.Table.Header), Rows: rows})
+				Columns: kijun.NonNil(f.Table.Header), Rows: rows})
 		}
 		return writeJSON(w, http.StatusOK, out)
 	}

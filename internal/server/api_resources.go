@@ -186,8 +186,8 @@ func (s *Server) apiCatalog(w http.ResponseWriter, r *http.Request) error {
 		Status: c.Status, PublishedAt: c.PublishedAt, ControlCount: len(c.Controls)}, Controls: []apiControl{}}
 	for _, k := range c.Controls {
 		out.Controls = append(out.Controls, apiControl{Ref: k.Ref, Section: k.Section, Title: k.Title, Statement: k.Statement,
-			Guidance: k.Guidance, Themes: nonNil(k.Themes), CSF: nonNil(k.CSF), EvidenceExpected: k.EvidenceExpected,
-			Sectors: nonNil(k.Sectors)})
+			Guidance: k.Guidance, Themes: kijun.NonNil(k.Themes), CSF: kijun.NonNil(k.CSF), EvidenceExpected: k.EvidenceExpected,
+			Sectors: kijun.NonNil(k.Sectors)})
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
@@ -206,13 +206,6 @@ func (s *Server) apiCatalogOSCAL(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	_, err = w.Write(b)
 	return err
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }
 
 // --- operators (the register) ---
@@ -247,7 +240,7 @@ type apiOperatorInput struct {
 
 func operatorJSON(o register.Operator) apiOperator {
 	out := apiOperator{ID: o.ID, CorporateNumber: o.CorporateNumber, LocalGovCode: o.LocalGovCode, Name: o.Name,
-		Sector: o.SectorCode, ScopeIDs: nonNil(o.ScopeIDs), Designation: o.Designation, DesignatedBy: o.DesignatedBy,
+		Sector: o.SectorCode, ScopeIDs: kijun.NonNil(o.ScopeIDs), Designation: o.Designation, DesignatedBy: o.DesignatedBy,
 		Reason: o.Reason, Status: o.Status, Version: o.Version}
 	if o.DesignatedSince.Year() > 1 {
 		out.DesignatedSince = kijun.ISODate(o.DesignatedSince)
@@ -289,21 +282,9 @@ func (s *Server) apiOperators(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sector := r.URL.Query().Get("sector")
-	out := page[apiOperator]{Items: []apiOperator{}}
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		ops, more, err := postgres.ListOperatorsAfter(r.Context(), tx, sector, after, limit)
-		for _, o := range ops {
-			out.Items = append(out.Items, operatorJSON(o))
-		}
-		if more {
-			out.NextCursor = nextCursor(ops[len(ops)-1].ID)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return listPage(s, w, r, func(tx pgx.Tx) ([]register.Operator, bool, error) {
+		return postgres.ListOperatorsAfter(r.Context(), tx, sector, after, limit)
+	}, func(o register.Operator) int64 { return o.ID }, every(operatorJSON))
 }
 
 func (s *Server) apiOperator(w http.ResponseWriter, r *http.Request) error {
@@ -538,21 +519,9 @@ func (s *Server) apiAssessments(w http.ResponseWriter, r *http.Request) error {
 	if f.CycleID, err = queryID(r, "cycle"); err != nil {
 		return err
 	}
-	out := page[apiAssessment]{Items: []apiAssessment{}}
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		list, more, err := postgres.ListAssessmentsAfter(r.Context(), tx, f, after, limit)
-		for _, a := range list {
-			out.Items = append(out.Items, assessmentJSON(a))
-		}
-		if more {
-			out.NextCursor = nextCursor(list[len(list)-1].ID)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return listPage(s, w, r, func(tx pgx.Tx) ([]assessment.Assessment, bool, error) {
+		return postgres.ListAssessmentsAfter(r.Context(), tx, f, after, limit)
+	}, func(a assessment.Assessment) int64 { return a.ID }, every(assessmentJSON))
 }
 
 func (s *Server) apiAssessment(w http.ResponseWriter, r *http.Request) error {
@@ -819,21 +788,9 @@ func (s *Server) apiNotifications(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	out := page[apiNotification]{Items: []apiNotification{}}
-	err = postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		list, more, err := postgres.ListNotificationsAfter(r.Context(), tx, after, limit)
-		for _, n := range list {
-			out.Items = append(out.Items, notificationJSON(n))
-		}
-		if more {
-			out.NextCursor = nextCursor(list[len(list)-1].ID)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, out)
+	return listPage(s, w, r, func(tx pgx.Tx) ([]notify.Note, bool, error) {
+		return postgres.ListNotificationsAfter(r.Context(), tx, after, limit)
+	}, func(n notify.Note) int64 { return n.ID }, every(notificationJSON))
 }
 
 // apiNotificationRead marks one of the caller's notifications read, as

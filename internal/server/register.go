@@ -196,51 +196,15 @@ func (s *Server) handleListSave(kind string) handlerFunc {
 			}
 			ctx := r.Context()
 			if kind == "systems" {
-				current := map[int64]register.System{}
-				for _, sy := range o.Systems {
-					current[sy.ID] = sy
-				}
-				for _, sy := range systems {
-					switch was, known := current[sy.ID]; {
-					case sy.ID != 0 && !known:
-						return errStaleList
-					case sy.SortOrder < 0:
-						err = postgres.DeleteSystem(ctx, tx, p, id, sy.ID, reqID)
-					case sy.ID == 0:
-						_, err = postgres.CreateSystem(ctx, tx, p, sy, reqID)
-					case sameSystem(was, sy):
-						continue
-					default:
-						err = postgres.UpdateSystem(ctx, tx, p, sy, reqID)
-					}
-					if err != nil {
-						return err
-					}
-				}
-				return nil
+				return applyList(o.Systems, systems, func(sy register.System) (int64, int) { return sy.ID, sy.SortOrder }, sameSystem,
+					func(sy register.System) error { return postgres.DeleteSystem(ctx, tx, p, id, sy.ID, reqID) },
+					func(sy register.System) error { _, err := postgres.CreateSystem(ctx, tx, p, sy, reqID); return err },
+					func(sy register.System) error { return postgres.UpdateSystem(ctx, tx, p, sy, reqID) })
 			}
-			current := map[int64]register.Contact{}
-			for _, c := range o.Contacts {
-				current[c.ID] = c
-			}
-			for _, c := range contacts {
-				switch was, known := current[c.ID]; {
-				case c.ID != 0 && !known:
-					return errStaleList
-				case c.SortOrder < 0:
-					err = postgres.DeleteContact(ctx, tx, p, id, c.ID, reqID)
-				case c.ID == 0:
-					_, err = postgres.CreateContact(ctx, tx, p, c, reqID)
-				case sameContact(was, c):
-					continue
-				default:
-					err = postgres.UpdateContact(ctx, tx, p, c, reqID)
-				}
-				if err != nil {
-					return err
-				}
-			}
-			return nil
+			return applyList(o.Contacts, contacts, func(c register.Contact) (int64, int) { return c.ID, c.SortOrder }, sameContact,
+				func(c register.Contact) error { return postgres.DeleteContact(ctx, tx, p, id, c.ID, reqID) },
+				func(c register.Contact) error { _, err := postgres.CreateContact(ctx, tx, p, c, reqID); return err },
+				func(c register.Contact) error { return postgres.UpdateContact(ctx, tx, p, c, reqID) })
 		})
 		if err != nil {
 			return err
@@ -256,6 +220,41 @@ func (s *Server) handleListSave(kind string) handlerFunc {
 // errStaleList: a row of the form no longer exists (someone removed it
 // while the form was open).
 var errStaleList = kijun.Errorf(kijun.EConflict, "registerui.error.list_stale", nil)
+
+// applyList writes the edited rows of a list against the current ones, in
+// order: a row with a negative sort order is deleted, one without an id
+// created, one that differs from its current row updated, one the same
+// left alone; an id not among the current rows means the list changed
+// since the form was drawn (errStaleList). key is a row's id and sort
+// order.
+func applyList[T any](current, edited []T, key func(T) (int64, int), same func(a, b T) bool,
+	del, create, update func(T) error) error {
+	byID := make(map[int64]T, len(current))
+	for _, c := range current {
+		id, _ := key(c)
+		byID[id] = c
+	}
+	for _, e := range edited {
+		id, order := key(e)
+		var err error
+		switch was, known := byID[id]; {
+		case id != 0 && !known:
+			return errStaleList
+		case order < 0:
+			err = del(e)
+		case id == 0:
+			err = create(e)
+		case same(was, e):
+			continue
+		default:
+			err = update(e)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func sameSystem(a, b register.System) bool {
 	return a.Name == b.Name && a.Kind == b.Kind && a.ClosedNetwork == b.ClosedNetwork &&
