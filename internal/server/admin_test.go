@@ -34,7 +34,7 @@ func headerNav(t *testing.T, page string) string {
 // may open an administration tool, one 管理 entry; the hub lists exactly
 // the tools the role may open, in order, each with its description; the
 // entry is the current page on the hub and the current section on each
-// tool's page. A role without any tool has neither the entry nor the hub.
+// tool's page, whose breadcrumb trail starts from the hub. A role without any tool has neither the entry nor the hub.
 func TestAdminHub(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
@@ -97,7 +97,7 @@ func TestAdminHub(t *testing.T) {
 		if n := strings.Count(page, `<p id="tool-`); n != len(c.tools) || strings.Contains(page, `-desc"></p>`) {
 			t.Errorf("%s: %d descriptions for %d tools", c.role, n, len(c.tools))
 		}
-		if !strings.Contains(headerNav(t, page), `href="/admin" aria-current="page"`) {
+		if !strings.Contains(headerNav(t, page), `href="/admin" aria-current="page"`) || strings.Contains(page, `class="breadcrumbs"`) {
 			t.Errorf("%s: the hub is not the current page in the header:\n%s", c.role, headerNav(t, page))
 		}
 		for _, tool := range c.tools {
@@ -105,6 +105,9 @@ func TestAdminHub(t *testing.T) {
 			mustStatus(t, c.role+" "+tool, status, http.StatusOK, page)
 			if nav := headerNav(t, page); !strings.Contains(nav, `href="/admin" aria-current="true"`) || strings.Count(nav, "aria-current") != 1 {
 				t.Errorf("%s: on %s the hub is not the one current section:\n%s", c.role, tool, nav)
+			}
+			if !strings.Contains(page, `<nav class="breadcrumbs" aria-label="現在位置"><ol><li><a href="/admin">管理</a></li>`) {
+				t.Errorf("%s: the trail of %s does not start from the hub:\n%.3000s", c.role, tool, page)
 			}
 		}
 	}
