@@ -627,6 +627,9 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 	if ok, known := canPlanSignOff(p, a, r); known { // the ministry's internal check of plans (issue 20)
 		return ok
 	}
+	if ok, known := canAdmin(p, a, r); known { // the 管理 hub
+		return ok
+	}
 	return false
 }
 
@@ -718,3 +721,28 @@ func CanAdminUser(p *identity.Principal, grants []identity.Grant) bool {
 	}
 	return false
 }
+
+// --- The 管理 hub (docs/architecture.md, "Navigation") ---
+
+// ViewAdmin: the 管理 hub, which lists the administration tools the
+// principal may open. Allowed when at least one of AdminTools is.
+const ViewAdmin Action = "admin.view"
+
+// AdminTools are the actions of the administration tools the 管理 hub
+// lists (the header keeps the daily work). Each has its own rule above;
+// the hub asks Can of each and shows only those allowed.
+var AdminTools = []Action{
+	ManageCycles, ViewReminders, ManageIncidentTemplates,
+	ListUsers, ManageTokens, ManageWebhooks,
+	ViewAudit, ViewDeadJobs,
+}
+
+// canAdmin is the policy of the hub (see above).
+func canAdmin(p *identity.Principal, a Action, r Resource) (allowed, known bool) {
+	if a != ViewAdmin {
+		return false, false
+	}
+	return slices.ContainsFunc(AdminTools, func(t Action) bool { return Can(p, t, r) }), true
+}
+
+// --- end of the 管理 hub ---

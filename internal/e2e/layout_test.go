@@ -41,7 +41,7 @@ func TestPhoneWidth(t *testing.T) {
 	do(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(1)))
 	pages := map[string][]string{
 		"toto-staff": {"/", fmt.Sprintf("/assessments/%d", asm), fmt.Sprintf("/assessments/%d/sections/GV", asm)},
-		"nco-admin":  {"/dashboards/national", "/catalogs", "/operators", "/users", "/audit"},
+		"nco-admin":  {"/dashboards/national", "/catalogs", "/operators", "/admin", "/users", "/audit"},
 		"meti-staff": {fmt.Sprintf("/plans/%d", planID), fmt.Sprintf("/plans/%d/profile", planID), "/dashboards/ministry"},
 	}
 	first := true

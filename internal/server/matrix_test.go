@@ -171,6 +171,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /account":                  {fixed("/account"), allow("GET", 200, withGrant, withGrant)},
 		"GET /pending":                  {fixed("/pending"), func(role string, own bool) int { return map[bool]int{true: 200, false: 303}[role == "newcomer"] }},
 		"POST /logout":                  {fixed("/logout"), func(role string, own bool) int { return map[bool]int{true: 401, false: 303}[role == "anonymous"] }},
+		"GET /admin":                    {fixed("/admin"), allow("GET", 200, adminHubWho, adminHubWho)}, // whoever may open one of its tools (admin_test.go)
 		"GET /users":                    {fixed("/users"), allow("GET", 200, admins, admins)},
 		"GET /users/{id}":               {byID("/users/", fx.user, ""), allow("GET", 200, admins, []string{"nco-admin"})},
 		"POST /grants":                  {fixed("/grants"), allow("POST", 422, admins, admins)}, // empty form: refused with messages

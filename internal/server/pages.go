@@ -49,43 +49,73 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (s *Server) chrome(r *http.Request) layout.Chrome {
-	c := layout.Chrome{Path: r.URL.RequestURI(), DevIDP: s.dev != nil, DevMail: s.dev != nil && s.dev.Mailbox != nil}
+	c := layout.Chrome{Path: r.URL.RequestURI(), PagePath: r.URL.Path, DevIDP: s.dev != nil, DevMail: s.dev != nil && s.dev.Mailbox != nil}
 	p := principal(r)
-	if !p.SignedIn() {
+	// Whoever has no role yet sees the public sector registry; the others
+	// reach it from the home page, and the header keeps their daily work.
+	if !p.HasAnyGrant() {
+		c.Nav = []layout.NavLink{{Label: "nav.sectors", Href: "/sectors"}}
+	}
+	if p.SignedIn() {
+		c.UserName = p.Name
+		c.Unread, _ = r.Context().Value(unreadKey{}).(int) // read with the principal
+	}
+	if !p.HasAnyGrant() {
+		c.Section = section(c.PagePath, c.Nav, nil)
 		return c
 	}
-	c.UserName = p.Name
-	c.Unread, _ = r.Context().Value(unreadKey{}).(int) // read with the principal
+	// An operator's users see their own organisation.
+	if !authz.Can(p, authz.ListOperators, authz.Resource{}) && len(p.Operators) > 0 {
+		c.Nav = append(c.Nav, layout.NavLink{Label: "nav.my_operator", Href: "/operators/" + strconv.FormatInt(p.Operators[0], 10)})
+	}
 	for _, n := range []struct {
 		action authz.Action
 		link   layout.NavLink
 	}{
 		{authz.ListAssessments, layout.NavLink{Label: "nav.assessments", Href: "/assessments"}},
-		{authz.ManageCycles, layout.NavLink{Label: "nav.cycles", Href: "/cycles"}},
 		{authz.ViewDashboards, layout.NavLink{Label: "nav.dashboards", Href: "/dashboards"}},
-		{authz.ViewCatalog, layout.NavLink{Label: "nav.catalog", Href: "/catalogs"}},
+		{authz.ViewPlans, layout.NavLink{Label: "nav.plans", Href: "/plans"}},
+		{authz.ViewSectorProfile, layout.NavLink{Label: "nav.sector_profile", Href: "/profile"}},
 		{authz.ListOperators, layout.NavLink{Label: "nav.operators", Href: "/operators"}},
-		{authz.ViewReminders, layout.NavLink{Label: "nav.reminders", Href: "/reminders/escalation"}},
+		{authz.ViewCatalog, layout.NavLink{Label: "nav.catalog", Href: "/catalogs"}},
 		{authz.ViewBulletins, layout.NavLink{Label: "nav.bulletins", Href: "/bulletins"}},
 		{authz.ViewInquiries, layout.NavLink{Label: "nav.inquiries", Href: "/inquiries"}},
 		{authz.ListIncidents, layout.NavLink{Label: "nav.incidents", Href: "/incidents"}},
-		{authz.ViewPlans, layout.NavLink{Label: "nav.plans", Href: "/plans"}},
-		{authz.ViewSectorProfile, layout.NavLink{Label: "nav.sector_profile", Href: "/profile"}},
-		{authz.ListUsers, layout.NavLink{Label: "nav.users", Href: "/users"}},
-		{authz.ViewAudit, layout.NavLink{Label: "nav.audit", Href: "/audit"}},
-		{authz.ViewDeadJobs, layout.NavLink{Label: "nav.dead_jobs", Href: "/admin/jobs"}},
-		{authz.ManageTokens, layout.NavLink{Label: "nav.tokens", Href: "/tokens"}},
-		{authz.ManageWebhooks, layout.NavLink{Label: "nav.webhooks", Href: "/webhooks"}},
 	} {
 		if authz.Can(p, n.action, authz.Resource{}) {
 			c.Nav = append(c.Nav, n.link)
 		}
 	}
-	// An operator's users see their own organisation.
-	if !authz.Can(p, authz.ListOperators, authz.Resource{}) && len(p.Operators) > 0 {
-		c.Nav = append([]layout.NavLink{{Label: "nav.my_operator", Href: "/operators/" + strconv.FormatInt(p.Operators[0], 10)}}, c.Nav...)
+	// Administration is one entry, the 管理 hub, shown when it lists a
+	// tool (admin.go).
+	tools := adminHub(p)
+	if len(tools) > 0 {
+		c.Nav = append(c.Nav, layout.NavLink{Label: "nav.admin", Href: "/admin"})
 	}
+	c.Section = section(c.PagePath, c.Nav, tools)
 	return c
+}
+
+// section returns the Href of the menu entry path belongs to: the entry
+// whose Href path is, or is under, with the longest Href; a page of a
+// tool the hub lists belongs to the hub (/users/5 to /admin, while
+// /incidents/templates is the hub's and /incidents/5 the reports').
+func section(path string, nav []layout.NavLink, tools []pages.AdminGroup) string {
+	best, bestLen := "", 0
+	try := func(href, entry string) {
+		if len(href) > bestLen && (path == href || strings.HasPrefix(path, href+"/")) {
+			best, bestLen = entry, len(href)
+		}
+	}
+	for _, n := range nav {
+		try(n.Href, n.Href)
+	}
+	for _, g := range tools {
+		for _, t := range g.Tools {
+			try(t.Href, "/admin")
+		}
+	}
+	return best
 }
 
 // handleHome introduces the portal; a signed-in user also sees what is

@@ -83,6 +83,9 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 	h(http.MethodGet, "/account", authz.ViewOwnAccount, s.handleAccount)
 	h(http.MethodGet, "/pending", authz.ViewOwnAccount, s.handlePending)
 
+	// The 管理 hub: the administration tools the user may open (admin.go).
+	h(http.MethodGet, "/admin", authz.ViewAdmin, s.handleAdmin)
+
 	// User directory.
 	h(http.MethodGet, "/users", authz.ListUsers, s.handleUserIndex)
 	h(http.MethodGet, "/users/{id}", authz.ListUsers, s.handleUserShow)
