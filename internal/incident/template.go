@@ -269,3 +269,18 @@ func commonOrder(a, b Template) []string {
 	}
 	return keys
 }
+
+// MaxReason bounds the reason given for publishing a version.
+const MaxReason = 2000
+
+// ReasonProblem checks the reason for publishing a version (required: the
+// audit log keeps it with the version): the message id, or "".
+func ReasonProblem(reason string) string {
+	switch {
+	case strings.TrimSpace(reason) == "":
+		return "incident.template.error.required"
+	case utf8.RuneCountInString(reason) > MaxReason:
+		return "incident.error.too_long"
+	}
+	return kijun.TextProblem(reason)
+}
