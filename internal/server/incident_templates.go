@@ -108,10 +108,10 @@ func (s *Server) handleIncidentTemplateEdit(w http.ResponseWriter, r *http.Reque
 		if len(rows) < incident.MaxFields {
 			v.Draft.Rows = append(rows, incidents.TemplateRow{Type: incident.TypeText})
 		}
-		return s.render(w, r, http.StatusOK, incidents.TemplatePage(v))
+		return s.renderTemplateStep(w, r, v)
 	case "remove":
 		v.Draft.Rows = slices.Delete(rows, i, i+1)
-		return s.render(w, r, http.StatusOK, incidents.TemplatePage(v))
+		return s.renderTemplateStep(w, r, v)
 	case "up", "down":
 		j := i - 1
 		if verb == "down" {
@@ -120,7 +120,7 @@ func (s *Server) handleIncidentTemplateEdit(w http.ResponseWriter, r *http.Reque
 		if j >= 0 && j < len(rows) {
 			rows[i], rows[j] = rows[j], rows[i]
 		}
-		return s.render(w, r, http.StatusOK, incidents.TemplatePage(v))
+		return s.renderTemplateStep(w, r, v)
 	case "publish":
 		return s.publishIncidentTemplate(w, r, v)
 	}
@@ -130,6 +130,15 @@ func (s *Server) handleIncidentTemplateEdit(w http.ResponseWriter, r *http.Reque
 		status = http.StatusUnprocessableEntity
 	}
 	return s.render(w, r, status, incidents.TemplatePage(v))
+}
+
+// renderTemplateStep shows the draft after adding, removing or moving a
+// row: the preview and the changes when it checks, and no problems yet
+// (a row just added is empty).
+func (s *Server) renderTemplateStep(w http.ResponseWriter, r *http.Request, v incidents.TemplateView) error {
+	checkDraft(&v)
+	v.Problems = nil
+	return s.render(w, r, http.StatusOK, incidents.TemplatePage(v))
 }
 
 // publishIncidentTemplate publishes the draft as the next version

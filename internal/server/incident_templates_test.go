@@ -80,7 +80,7 @@ func TestIncidentTemplateEditor(t *testing.T) {
 		t.Errorf("editor lacks the rows or the preview:\n%.3000s", page)
 	}
 	for _, c := range []*http.Client{env.SignIn(t, "nco-analyst"), env.SignIn(t, "meti-admin"), toto} {
-		for _, path := range []string{"/incidents/templates", "/incidents/templates/export"} {
+		for _, path := range []string{"/incidents/templates", "/incidents/templates/download"} {
 			if status, _ := env.Get(t, c, path); status != http.StatusNotFound {
 				t.Errorf("%s: %d, want 404", path, status)
 			}
@@ -211,7 +211,7 @@ func TestIncidentTemplateEditor(t *testing.T) {
 	}
 
 	// JSON: export, import (into the editor, not stored), broken import.
-	resp, err := nco.Get(env.HTTP.URL + "/incidents/templates/export")
+	resp, err := nco.Get(env.HTTP.URL + "/incidents/templates/download")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func (s *Server) incidentRoutes(h routeFunc) {
 	h(http.MethodGet, "/incidents/new", authz.FileIncident, s.handleIncidentNew)
 	h(http.MethodGet, "/incidents/templates", authz.ManageIncidentTemplates, s.handleIncidentTemplate)
 	h(http.MethodPost, "/incidents/templates", authz.ManageIncidentTemplates, s.handleIncidentTemplateEdit)
-	h(http.MethodGet, "/incidents/templates/export", authz.ManageIncidentTemplates, s.handleIncidentTemplateExport)
+	h(http.MethodGet, "/incidents/templates/download", authz.ManageIncidentTemplates, s.handleIncidentTemplateExport)
 	h(http.MethodPost, "/incidents/templates/import", authz.ManageIncidentTemplates, s.handleIncidentTemplateImport)
 	h(http.MethodPost, "/incidents", authz.FileIncident, s.handleIncidentFile)
 	h(http.MethodGet, "/incidents/{id}", authz.ViewIncident, s.handleIncidentShow)

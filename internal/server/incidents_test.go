@@ -51,7 +51,7 @@ func init() {
 			"GET /incidents/export":             {fixed("/incidents/export?format=csv"), allow("GET", 200, recipients, recipients)},
 			"GET /incidents/templates":          {fixed("/incidents/templates"), allow("GET", 200, []string{"nco-admin"}, []string{"nco-admin"})},
 			"POST /incidents/templates":         {fixed("/incidents/templates"), allow("POST", 422, []string{"nco-admin"}, []string{"nco-admin"})}, // empty form: refused with messages
-			"GET /incidents/templates/export":   {fixed("/incidents/templates/export"), allow("GET", 200, []string{"nco-admin"}, []string{"nco-admin"})},
+			"GET /incidents/templates/download": {fixed("/incidents/templates/download"), allow("GET", 200, []string{"nco-admin"}, []string{"nco-admin"})},
 			"POST /incidents/templates/import":  {fixed("/incidents/templates/import"), allow("POST", 422, []string{"nco-admin"}, []string{"nco-admin"})}, // no file
 			"GET /incident-summaries/{id}/stix": {fixed(fmt.Sprintf("/incident-summaries/%d/stix", summary)), allow("GET", 200, withGrant, withGrant)},
 			"POST /incidents":                   {fixed("/incidents"), allow("POST", 422, operators, operators)}, // empty form: refused with messages
