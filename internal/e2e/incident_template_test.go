@@ -13,8 +13,8 @@ import (
 
 // TestNCOEditsIncidentTemplate: an NCO admin opens the report template
 // from the incident reports' page, adds a field with the 「項目を追加」
-// button (no script), is refused with the problem next to the new row
-// and everything typed kept, fixes it, reads the preview and the
+// button (no script), is refused with the problems next to the new row
+// and the title's stages and everything typed kept, fixes it, reads the preview and the
 // changes, moves the field up and publishes version 2 with a reason.
 // Every page on the way is axe-clean.
 func TestNCOEditsIncidentTemplate(t *testing.T) {
@@ -50,8 +50,11 @@ func TestNCOEditsIncidentTemplate(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(row+"-label-en"), "Reported to"),
 		chromedp.SetValue(chromedp.CSS(row+"-choices"), "police | 警察 | Police\nnone | なし | None"),
 		chromedp.SetValue(chromedp.CSS("#tpl-reason"), "報告先の項目を追加するため"),
+		// The title stops being required in updates: refused at its row too.
+		chromedp.Click(chromedp.CSS(`#row-0-required input[value="update"]`)),
 		chromedp.Click(chromedp.CSS(`button[value="publish"]`)),
 		chromedp.WaitVisible(chromedp.CSS(row+"-key-error")),
+		chromedp.WaitVisible(chromedp.CSS("#row-0-required-error")),
 	)
 	clean("refused editor")
 	contains(t, "problem list", textOf(t, ctx, "#form-errors"), "キーは半角英小文字で始め")
@@ -60,6 +63,7 @@ func TestNCOEditsIncidentTemplate(t *testing.T) {
 	contains(t, "kept reason", get(t, ctx, chromedp.Value(chromedp.CSS("#tpl-reason"))), "報告先の項目を追加するため")
 	do(t, ctx,
 		chromedp.SetValue(chromedp.CSS(row+"-key"), "reported_to"),
+		chromedp.Click(chromedp.CSS(`#row-0-required input[value="update"]`)),
 		chromedp.Click(chromedp.CSS(`#template-form button[value="preview"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#preview-heading")),
 	)
