@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -165,14 +166,18 @@ func (s *Server) publishIncidentTemplate(w http.ResponseWriter, r *http.Request,
 	}
 	v.Problems = problems
 	if _, stale := problems["base"]; stale {
-		// Another version was published meanwhile: show it, keep the draft.
-		if cur, err := s.currentIncidentTemplate(r); err == nil {
-			v.Current = cur
-			v.Draft.Base = cur.Version
+		// Another version was published meanwhile: show it and the changes
+		// from it, keep the draft.
+		cur, err := s.currentIncidentTemplate(r)
+		if err != nil {
+			return err
 		}
+		v.Current, v.Draft.Base = cur, cur.Version
 	}
-	if len(problems) > 0 {
-		v.Preview, v.Changes = nil, nil
+	v.Preview, v.Changes = nil, nil
+	if !slices.ContainsFunc(slices.Collect(maps.Keys(problems)), func(at string) bool { return at != "reason" && at != "base" }) {
+		// Only the reason or the version edited: the draft itself checks.
+		v.Preview, v.Changes = &t, t.Diff(v.Current)
 	}
 	return s.render(w, r, http.StatusUnprocessableEntity, incidents.TemplatePage(v))
 }

@@ -184,6 +184,9 @@ func TestIncidentTemplateEditor(t *testing.T) {
 	if !strings.Contains(body, `id="tpl-reason-error"`) || versions() != 1 {
 		t.Error("published without a reason")
 	}
+	if !strings.Contains(body, `id="preview-heading"`) {
+		t.Error("a draft refused only for its reason loses its preview")
+	}
 	next.Reason = "報告先の項目を追加するため"
 	status, loc, body := postForm(t, env, nco, "/incidents/templates", templateForm(next, "publish"))
 	mustStatus(t, "publish", status, http.StatusSeeOther, body)
