@@ -175,40 +175,10 @@ func ParseTemplate(definition []byte) (Template, error) {
 	return t, t.Validate()
 }
 
-// Validate checks a template: a title; known types; unique keys; a title
-// field of type text required in every stage; choices for choice fields;
-// due days in 0..365.
+// Validate checks a template (Problems); the error is its Problems.
 func (t Template) Validate() error {
-	if strings.TrimSpace(t.Title.Ja) == "" {
-		return fmt.Errorf("incident template: no title")
-	}
-	if t.Due.FinalDays < 0 || t.Due.FinalDays > 365 || t.Due.UpdateDays < 0 || t.Due.UpdateDays > 365 {
-		return fmt.Errorf("incident template: due days out of 0..365")
-	}
-	seen := map[string]bool{}
-	for _, f := range t.Fields {
-		switch {
-		case !keyRE.MatchString(f.Key) || seen[f.Key]:
-			return fmt.Errorf("incident template: bad or repeated key %q", f.Key)
-		case !slices.Contains(fieldTypes, f.Type):
-			return fmt.Errorf("incident template: field %s: unknown type %q", f.Key, f.Type)
-		case strings.TrimSpace(f.Label.Ja) == "":
-			return fmt.Errorf("incident template: field %s: no label", f.Key)
-		case f.Type == TypeChoice && len(f.Choices) == 0:
-			return fmt.Errorf("incident template: field %s: no choices", f.Key)
-		case f.Max < 0 || f.Max > 20000:
-			return fmt.Errorf("incident template: field %s: max out of range", f.Key)
-		}
-		for _, s := range f.Required {
-			if !s.Valid() {
-				return fmt.Errorf("incident template: field %s: unknown stage %q", f.Key, s)
-			}
-		}
-		seen[f.Key] = true
-	}
-	title, ok := t.Field(KeyTitle)
-	if !ok || title.Type != TypeText || len(title.Required) != len(Stages) {
-		return fmt.Errorf("incident template: needs a text field %q required in every stage", KeyTitle)
+	if p := t.Problems(); len(p) > 0 {
+		return p
 	}
 	return nil
 }

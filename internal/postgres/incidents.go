@@ -81,22 +81,53 @@ func incidentTemplate(ctx context.Context, tx pgx.Tx, where string, args ...any)
 	return t, err
 }
 
-// PublishIncidentTemplate stores a new version of the report form (the
-// NCO; RLS refuses anyone else), after checking it.
-func PublishIncidentTemplate(ctx context.Context, tx pgx.Tx, p *identity.Principal, definition []byte, requestID string) (incident.Template, error) {
-	t, err := incident.ParseTemplate(definition)
+// PublishIncidentTemplate stores t as the next version of the report
+// form (the NCO; RLS refuses anyone else), with the reason, after checking
+// it as the version after the current one (incident.Template.NextProblems)
+// and that the current one is still base (the version the NCO edited;
+// 0: not known). Problems come back as incident.Problems ("reason",
+// "base" and the template's places). The audit event holds the previous
+// version, the new one and the reason.
+func PublishIncidentTemplate(ctx context.Context, tx pgx.Tx, p *identity.Principal, t incident.Template, base int, reason, requestID string) (incident.Template, error) {
+	cur, err := CurrentIncidentTemplate(ctx, tx)
+	if err != nil && !errors.Is(err, kijun.ErrNotFound) {
+		return t, err
+	}
+	problems := t.NextProblems(cur)
+	if id := incident.ReasonProblem(reason); id != "" {
+		problems["reason"] = incident.Problem{ID: id, Args: map[string]any{"Max": incident.MaxReason}}
+	}
+	if base != 0 && base != cur.Version {
+		problems["base"] = incident.Problem{ID: "incident.template.error.stale", Args: map[string]any{"Version": cur.Version}}
+	}
+	if len(problems) > 0 {
+		return t, problems
+	}
+	definition, err := json.Marshal(t)
 	if err != nil {
-		return t, kijun.Errorf(kijun.EInvalid, "incident.error.template", map[string]any{"Problem": err.Error()})
+		return t, err
 	}
 	err = tx.QueryRow(ctx, `INSERT INTO incident_templates (version, definition, published_by)
 		SELECT coalesce(max(version), 0) + 1, $1, $2 FROM incident_templates RETURNING id, version`,
 		definition, nullInt(p.UserID)).Scan(&t.ID, &t.Version)
+	if pgCode(err) == "23505" { // another version was published meanwhile
+		return t, incident.Problems{"base": {ID: "incident.template.error.stale", Args: map[string]any{"Version": cur.Version + 1}}}
+	}
 	if err != nil {
 		return t, incidentErr(err)
 	}
+	type rec struct {
+		Version  int                `json:"version"`
+		Reason   string             `json:"reason,omitempty"`
+		Template *incident.Template `json:"template"`
+	}
+	var before any
+	if cur.Version > 0 {
+		before = rec{Version: cur.Version, Template: &cur}
+	}
 	ev := ActorOf(p, requestID)
 	ev.Action, ev.ObjectType, ev.ObjectID = "incident.template.publish", "incident_template", strconv.Itoa(t.Version)
-	return t, Audit(ctx, tx, ev, nil, t)
+	return t, Audit(ctx, tx, ev, before, rec{Version: t.Version, Reason: strings.TrimSpace(reason), Template: &t})
 }
 
 // OperatorSystemNames lists the systems of an operator's register entry.

@@ -252,3 +252,54 @@ func TestTLPRankIsGo(t *testing.T) {
 		}
 	}
 }
+
+// TestPublishIncidentTemplate: the NCO publishes the next version with a
+// reason, checked as the version after the current one (problems by
+// place, nothing stored), refused when it was edited from an older
+// version; anyone else is refused by RLS; the audit event keeps the
+// reason and both versions.
+func TestPublishIncidentTemplate(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	var cur incident.Template
+	w.must(t, w.nco, func(tx pgx.Tx) (err error) {
+		cur, err = postgres.CurrentIncidentTemplate(w.ctx, tx)
+		return err
+	})
+	next := cur
+	next.Fields = append([]incident.Field(nil), cur.Fields...)
+	next.Fields = append(next.Fields, incident.Field{Key: "reported_to", Type: incident.TypeText, Label: kijun.Text{Ja: "報告先"}})
+	publish := func(p *identity.Principal, t incident.Template, base int, reason string) (incident.Template, error) {
+		var out incident.Template
+		err := w.as(p, func(tx pgx.Tx) (err error) {
+			out, err = postgres.PublishIncidentTemplate(w.ctx, tx, p, t, base, reason, "test")
+			return err
+		})
+		return out, err
+	}
+	var problems incident.Problems
+	if _, err := publish(w.nco, next, cur.Version, " "); !errors.As(err, &problems) || problems["reason"].ID == "" {
+		t.Errorf("no reason: %v", err)
+	}
+	if _, err := publish(w.nco, cur, cur.Version, "同じ版"); !errors.As(err, &problems) || problems["fields"].ID != "incident.template.error.unchanged" {
+		t.Errorf("unchanged: %v", err)
+	}
+	if _, err := publish(w.userA, next, cur.Version, "事業者から"); err == nil || errors.As(err, &problems) {
+		t.Errorf("an operator published a template: %v", err)
+	}
+	v, err := publish(w.nco, next, cur.Version, "報告先を追加")
+	if err != nil || v.Version != cur.Version+1 {
+		t.Fatalf("publish: %v %d", err, v.Version)
+	}
+	renamed := next
+	renamed.Title.Ja += "（改）"
+	if _, err := publish(w.nco, renamed, cur.Version, "古い版から"); !errors.As(err, &problems) || problems["base"].ID != "incident.template.error.stale" {
+		t.Errorf("stale draft: %v", err)
+	}
+	var reason, before string
+	if err := w.db.Owner.QueryRow(w.ctx, `SELECT after->>'reason', before->>'version' FROM audit_events
+		WHERE action = 'incident.template.publish' AND object_id = $1`, strconv.Itoa(v.Version)).Scan(&reason, &before); err != nil ||
+		reason != "報告先を追加" || before != strconv.Itoa(cur.Version) {
+		t.Errorf("audit: %q %q %v", reason, before, err)
+	}
+}

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -30,7 +28,9 @@ func (s *Server) incidentRoutes(h routeFunc) {
 	h(http.MethodGet, "/incidents", authz.ListIncidents, s.handleIncidentIndex)
 	h(http.MethodGet, "/incidents/new", authz.FileIncident, s.handleIncidentNew)
 	h(http.MethodGet, "/incidents/templates", authz.ManageIncidentTemplates, s.handleIncidentTemplate)
-	h(http.MethodPost, "/incidents/templates", authz.ManageIncidentTemplates, s.handleIncidentTemplatePublish)
+	h(http.MethodPost, "/incidents/templates", authz.ManageIncidentTemplates, s.handleIncidentTemplateEdit)
+	h(http.MethodGet, "/incidents/templates/download", authz.ManageIncidentTemplates, s.handleIncidentTemplateExport)
+	h(http.MethodPost, "/incidents/templates/import", authz.ManageIncidentTemplates, s.handleIncidentTemplateImport)
 	h(http.MethodPost, "/incidents", authz.FileIncident, s.handleIncidentFile)
 	h(http.MethodGet, "/incidents/{id}", authz.ViewIncident, s.handleIncidentShow)
 	h(http.MethodPost, "/incidents/{id}/stages", authz.FileIncident, s.handleIncidentStage)
@@ -49,6 +49,7 @@ const maxIncidentFiles = maxEvidenceSize
 func init() {
 	fileRoutes["POST /incidents"] = true
 	fileRoutes["POST /incidents/{id}/stages"] = true
+	fileRoutes["POST /incidents/templates/import"] = true
 }
 
 func (s *Server) handleIncidentIndex(w http.ResponseWriter, r *http.Request) error {
@@ -630,61 +631,4 @@ func (s *Server) handleIncidentSummarySTIX(w http.ResponseWriter, r *http.Reques
 	setAttachment(w, "incident-summary-"+itoa(sm.ID)+".stix.json")
 	_, err = w.Write(b)
 	return err
-}
-
-// maxTemplateBytes bounds a template definition typed into the form.
-const maxTemplateBytes = 200000
-
-func (s *Server) handleIncidentTemplate(w http.ResponseWriter, r *http.Request) error {
-	return s.renderIncidentTemplate(w, r, http.StatusOK, incidents.TemplateView{Published: r.URL.Query().Get("published") == "1"})
-}
-
-func (s *Server) renderIncidentTemplate(w http.ResponseWriter, r *http.Request, status int, v incidents.TemplateView) error {
-	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-		var err error
-		if v.Template, err = postgres.CurrentIncidentTemplate(r.Context(), tx); err != nil {
-			return err
-		}
-		if v.Definition == "" {
-			_, def, err := postgres.IncidentTemplateDefinition(r.Context(), tx)
-			if err != nil {
-				return err
-			}
-			var b bytes.Buffer
-			if json.Indent(&b, def, "", "  ") == nil {
-				v.Definition = b.String()
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	return s.render(w, r, status, incidents.TemplatePage(v))
-}
-
-// handleIncidentTemplatePublish publishes the next version of the report
-// template from the JSON typed (checked by incident.ParseTemplate); a
-// refused one comes back with what was typed and the problem.
-func (s *Server) handleIncidentTemplatePublish(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	def := r.PostFormValue("definition")
-	if len(def) > maxTemplateBytes {
-		return s.renderIncidentTemplate(w, r, http.StatusUnprocessableEntity, incidents.TemplateView{Definition: def[:maxTemplateBytes],
-			Error: "incident.error.too_long"})
-	}
-	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
-		_, err := postgres.PublishIncidentTemplate(r.Context(), tx, p, []byte(def), middleware.GetReqID(r.Context()))
-		return err
-	})
-	var ke *kijun.Error
-	if errors.As(err, &ke) && ke.Code == kijun.EInvalid {
-		return s.renderIncidentTemplate(w, r, http.StatusUnprocessableEntity, incidents.TemplateView{Definition: def,
-			Error: ke.MessageID, ErrorArgs: ke.Args})
-	}
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/incidents/templates?published=1", http.StatusSeeOther)
-	return nil
 }

@@ -207,12 +207,3 @@ func ExportRecord(l *i18n.Localizer, r Row) []string {
 		r.Report.TLP.Label(), l.T("incident.status." + string(r.Report.Status)), strconv.Itoa(r.Report.Stages),
 		kijun.ISODateTime(r.Report.FiledAt), date(r.Report.FinalDueOn), closed, strings.Join(r.Report.ControlRefs, ", ")}
 }
-
-// TemplateView is the NCO's page of the report template.
-type TemplateView struct {
-	Template   incident.Template
-	Definition string         // the JSON to edit: the current one, or what was typed
-	Error      string         // message id
-	ErrorArgs  map[string]any // its arguments (what the check found)
-	Published  bool
-}
