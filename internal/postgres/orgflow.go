@@ -202,8 +202,14 @@ func MarkReady(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessment
 	if err != nil {
 		return false, err
 	}
+	// The assignee, an admin, or the assignee's deputy while they are away.
+	var deputy *identity.Deputyship
 	if assignee != p.UserID && !p.IsOperatorAdmin(h.OperatorID) {
-		return false, errAsmForbidden
+		d, ok := authz.DeputyOf(p, h.OperatorID, assignee, time.Now())
+		if !ok {
+			return false, errAsmForbidden
+		}
+		deputy = &d
 	}
 	if ready {
 		_, err = tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = now(), ready_by = $2 WHERE id = $1`, id, nullInt(p.UserID))
@@ -221,8 +227,11 @@ func MarkReady(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessment
 	if !ready {
 		action = "assessment.assignment_not_ready"
 	}
-	return allReady, Audit(ctx, tx, h.event(p, requestID, action, "assessment_assignment", section+refSuffix(ref)), nil,
-		map[string]any{"assignment": id, "ready": ready})
+	after := map[string]any{"assignment": id, "ready": ready}
+	if deputy != nil {
+		after["delegation"], after["on_behalf_of"] = deputy.ID, assignee
+	}
+	return allReady, Audit(ctx, tx, h.event(p, requestID, action, "assessment_assignment", section+refSuffix(ref)), nil, after)
 }
 
 // ListSignOffs returns an assessment's internal checks, newest first.
