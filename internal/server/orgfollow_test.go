@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kijun-portal/kijun/internal/kijun"
+	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
 
 // TestOrgDeputyMarksReadyAndIsTold: toto's reviewer (社内確認者) has a
@@ -109,5 +110,122 @@ func TestOrgDeputyMarksReadyAndIsTold(t *testing.T) {
 	}
 	if status := ready(w.staff, gv, false); status != http.StatusForbidden {
 		t.Errorf("the deputy before the absence: %d, want 403", status)
+	}
+}
+
+// TestHomeListsWhatWaitsForMyCheck: the home page's to-do lists the
+// assessments whose every assignment is ready and not yet confirmed, in
+// every open cycle, for the operator's admins and reviewers and for a
+// deputy during an absence — not for staff, nor once confirmed; and the
+// plan drafts whose check was asked for, of every period, for the
+// ministry's admins — not for its staff nor another ministry's admin.
+func TestHomeListsWhatWaitsForMyCheck(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	fy26 := env.SmallCycle(t, "check-2026", 2026)
+	fy27 := env.SmallCycle(t, "check-2027", 2027)
+	totoAsm := []int64{fy26["2010401000001"], fy27["2010401000001"]}
+	clients := map[string]*http.Client{}
+	for _, who := range []string{"toto-admin", "toto-reviewer", "toto-staff", "meti-admin", "meti-staff", "fsa-staff"} {
+		clients[who] = xlSignIn(t, env, who, kijun.Ja)
+	}
+	uid := func(email string) int64 {
+		var id int64
+		if err := env.DB.Owner.QueryRow(ctx, `SELECT id FROM users WHERE email = $1`, email).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	staffID, reviewerID := uid("staff@toto-grid.example.jp"), uid("reviewer@toto-grid.example.jp")
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := env.DB.Owner.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	// Each of toto's two assessments: one section assigned to the staff
+	// member, ready; FY2026's second section not ready yet.
+	for _, a := range totoAsm {
+		exec(`INSERT INTO assessment_assignments (assessment_id, operator_id, sector_code, section_code, assignee_id, due_on, ready_at, ready_by)
+			SELECT a.id, a.operator_id, a.sector_code, 'GV', $2, c.due_on, now(), $2 FROM assessments a JOIN cycles c ON c.id = a.cycle_id
+			WHERE a.id = $1`, a, staffID)
+	}
+	exec(`INSERT INTO assessment_assignments (assessment_id, operator_id, sector_code, section_code, assignee_id, due_on)
+		SELECT a.id, a.operator_id, a.sector_code, 'PR', $2, c.due_on FROM assessments a JOIN cycles c ON c.id = a.cycle_id
+		WHERE a.id = $1`, totoAsm[0], staffID)
+	home := func(who string) string {
+		t.Helper()
+		status, body := env.Get(t, clients[who], "/")
+		if status != http.StatusOK {
+			t.Fatalf("%s's home: %d", who, status)
+		}
+		return body
+	}
+	waits := func(body string, a int64) bool {
+		return strings.Contains(body, fmt.Sprintf(`<a href="/assessments/%d/work">`, a))
+	}
+	for _, who := range []string{"toto-admin", "toto-reviewer"} {
+		body := home(who)
+		if !strings.Contains(body, "社内確認を待っている自己評価: 1件") || waits(body, totoAsm[0]) || !waits(body, totoAsm[1]) {
+			t.Errorf("%s's home with FY2027 waiting:\n%.4000s", who, body)
+		}
+	}
+	// Every section ready: both open cycles count.
+	exec(`UPDATE assessment_assignments SET ready_at = now(), ready_by = assignee_id WHERE assessment_id = $1`, totoAsm[0])
+	for _, who := range []string{"toto-admin", "toto-reviewer"} {
+		if body := home(who); !strings.Contains(body, "社内確認を待っている自己評価: 2件") || !waits(body, totoAsm[0]) || !waits(body, totoAsm[1]) {
+			t.Errorf("%s's home with both years waiting:\n%.4000s", who, body)
+		}
+	}
+	if body := home("toto-staff"); strings.Contains(body, `id="check-heading"`) {
+		t.Errorf("staff are asked for the internal check:\n%.4000s", body)
+	}
+	// The reviewer away, the staff member deputy: they are asked too.
+	exec(`INSERT INTO operator_delegations (operator_id, sector_code, user_id, deputy_id, starts_on, ends_on)
+		SELECT id, sector_code, $1, $2, (now() AT TIME ZONE 'Asia/Tokyo')::date, (now() AT TIME ZONE 'Asia/Tokyo')::date + 1
+		FROM operators WHERE corporate_number = '2010401000001'`, reviewerID, staffID)
+	if body := home("toto-staff"); !strings.Contains(body, "社内確認を待っている自己評価: 2件") {
+		t.Errorf("the deputy's home during the absence:\n%.4000s", body)
+	}
+	// Confirmed: no longer waiting.
+	exec(`INSERT INTO assessment_signoffs (assessment_id, operator_id, sector_code, decision, by_user, by_name)
+		SELECT id, operator_id, sector_code, 'confirmed', $2, 'x' FROM assessments WHERE id = $1`, totoAsm[1], reviewerID)
+	if body := home("toto-admin"); !strings.Contains(body, "社内確認を待っている自己評価: 1件") || waits(body, totoAsm[1]) {
+		t.Errorf("a confirmed assessment still waits:\n%.4000s", body)
+	}
+
+	// Plans: METI requires its check; two drafts of different periods
+	// asked for, one not asked; FSA's asked for too.
+	f := newPlanFix(t, env)
+	asked1, asked2, quiet := f.plan("METI", "electricity", "draft"), f.plan("METI", "electricity", "draft"), f.plan("METI", "electricity", "draft")
+	fsa := f.plan("FSA", "finance", "draft")
+	exec(`INSERT INTO ministry_plan_checks (ministry_code, required) VALUES ('METI', true), ('FSA', true)`)
+	for who, id := range map[string]int64{"meti-staff": asked1, "fsa-staff": fsa} {
+		if status, _, body := post(t, clients[who], fmt.Sprintf("%s/plans/%d/signoff/request", env.HTTP.URL, id), nil); status != http.StatusSeeOther {
+			t.Fatalf("%s asking: %d\n%.2000s", who, status, body)
+		}
+	}
+	if status, _, _ := post(t, clients["meti-staff"], fmt.Sprintf("%s/plans/%d/signoff/request", env.HTTP.URL, asked2), nil); status != http.StatusSeeOther {
+		t.Fatal("asking for the second plan")
+	}
+	planLink := func(id int64) string { return fmt.Sprintf(`<a href="/plans/%d">`, id) }
+	body := home("meti-admin")
+	if !strings.Contains(body, "社内確認を待っている実施計画: 2件") || !strings.Contains(body, planLink(asked1)) ||
+		!strings.Contains(body, planLink(asked2)) || strings.Contains(body, planLink(quiet)) || strings.Contains(body, planLink(fsa)) {
+		t.Errorf("METI's admin's home:\n%.5000s", body)
+	}
+	if !strings.Contains(body, "経済産業省の実施計画「METI electricity 実施計画") {
+		t.Errorf("the plan's line lacks its ministry and title:\n%.5000s", body)
+	}
+	if body := home("meti-staff"); strings.Contains(body, `id="home-check-plans"`) {
+		t.Errorf("the ministry's staff are asked for the check:\n%.4000s", body)
+	}
+	// Decided: no longer waiting.
+	if status, _, _ := post(t, clients["meti-admin"], fmt.Sprintf("%s/plans/%d/signoff", env.HTTP.URL, asked1), url.Values{"decision": {"confirmed"}}); status != http.StatusSeeOther {
+		t.Fatal("confirming")
+	}
+	if body := home("meti-admin"); !strings.Contains(body, "社内確認を待っている実施計画: 1件") || strings.Contains(body, planLink(asked1)) {
+		t.Errorf("a confirmed plan still waits:\n%.4000s", body)
 	}
 }
