@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/server/servertest"
 )
@@ -227,5 +228,50 @@ func TestHomeListsWhatWaitsForMyCheck(t *testing.T) {
 	}
 	if body := home("meti-admin"); !strings.Contains(body, "社内確認を待っている実施計画: 1件") || strings.Contains(body, planLink(asked1)) {
 		t.Errorf("a confirmed plan still waits:\n%.4000s", body)
+	}
+}
+
+// TestAPIPlanNamesItsConfirmation: the plan read of the API says who
+// confirmed a submitted version in the ministry's internal check, and
+// when, as the plan's page does for the NCO; a draft, and a version
+// submitted without a check, name nobody. Every answer is checked
+// against the API document.
+func TestAPIPlanNamesItsConfirmation(t *testing.T) {
+	t.Parallel()
+	env := servertest.New(t)
+	ctx := context.Background()
+	contract := newContract(t, env)
+	admin, staff := env.SignIn(t, "meti-admin"), env.SignIn(t, "meti-staff")
+	f := newPlanFix(t, env)
+	checked, unchecked := f.plan("METI", "electricity", "draft"), f.plan("FSA", "finance", "submitted")
+	nco := apiCaller{t: t, env: env, contract: contract, token: env.Token(t, identity.RoleNCOAnalyst, "", 0)}
+	version := func(id int64) map[string]any {
+		t.Helper()
+		resp, body := nco.do("GET", fmt.Sprintf("/api/v1/plans/%d", id), nil)
+		return want(t, resp, body, 200)["version"].(map[string]any)
+	}
+
+	mustStatus(t, "turn on", first(postForm(t, env, admin, "/plans/internal-check", url.Values{"ministry": {"METI"}, "required": {"1"}})), 303, "")
+	plan := fmt.Sprintf("/plans/%d", checked)
+	mustStatus(t, "ask", first(postForm(t, env, staff, plan+"/signoff/request", nil)), 303, "")
+	mustStatus(t, "confirm", first(postForm(t, env, admin, plan+"/signoff", url.Values{"decision": {"confirmed"}})), 303, "")
+	if v := version(checked); v["confirmed_by"] != nil || v["confirmed_at"] != nil {
+		t.Errorf("a draft names a confirmation: %v", v)
+	}
+	mustStatus(t, "submit", first(postForm(t, env, staff, plan+"/submit", nil)), 303, "")
+	var at time.Time
+	if err := env.DB.Owner.QueryRow(ctx, `SELECT s.at FROM plan_signoffs s JOIN plan_versions v ON v.signoff_id = s.id
+		WHERE v.plan_id = $1`, checked).Scan(&at); err != nil {
+		t.Fatal(err)
+	}
+	v := version(checked)
+	if v["status"] != "submitted" || v["confirmed_by"] != "経済産業省 管理 一郎" {
+		t.Errorf("the submitted version: %v", v)
+	}
+	if got, err := time.Parse(time.RFC3339Nano, fmt.Sprint(v["confirmed_at"])); err != nil || !got.Equal(at) {
+		t.Errorf("confirmed_at %v (%v), want %v", v["confirmed_at"], err, at)
+	}
+	if v := version(unchecked); v["status"] != "submitted" || v["confirmed_by"] != nil || v["confirmed_at"] != nil {
+		t.Errorf("a version submitted without a check: %v", v)
 	}
 }
