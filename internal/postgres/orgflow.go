@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
@@ -211,13 +212,17 @@ func MarkReady(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessment
 		}
 		deputy = &d
 	}
+	var tag pgconn.CommandTag
 	if ready {
-		_, err = tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = now(), ready_by = $2 WHERE id = $1`, id, nullInt(p.UserID))
+		tag, err = tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = now(), ready_by = $2 WHERE id = $1`, id, nullInt(p.UserID))
 	} else {
-		_, err = tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = NULL, ready_by = NULL WHERE id = $1`, id)
+		tag, err = tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = NULL, ready_by = NULL WHERE id = $1`, id)
 	}
 	if err != nil {
 		return false, orgErr(err)
+	}
+	if tag.RowsAffected() != 1 { // row-level security kept the row from the writer
+		return false, errAsmForbidden
 	}
 	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM assessment_assignments WHERE assessment_id = $1 AND ready_at IS NULL)`,
 		assessmentID).Scan(&allReady); err != nil {
