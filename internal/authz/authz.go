@@ -519,6 +519,19 @@ func Deputyships(p *identity.Principal, now time.Time) []identity.Deputyship {
 	return out
 }
 
+// DeputyOf returns the deputyship under which p acts for user, who does
+// the internal check of operator, at now (Deputyships' rule): the deputy
+// marks the absent user's assignments ready as the absent user would
+// (docs/assessment.md, "Delegation while away").
+func DeputyOf(p *identity.Principal, operator, user int64, now time.Time) (identity.Deputyship, bool) {
+	for _, d := range Deputyships(p, now) {
+		if d.OperatorID == operator && d.ForUserID == user {
+			return d, true
+		}
+	}
+	return identity.Deputyship{}, false
+}
+
 // --- end of work inside an operator ---
 
 // --- The ministry's internal check of plans (issue 20; docs/plans.md) ---

@@ -22,7 +22,8 @@ import (
 // TestAnswerSubmitReturnInTheBrowser: the operator's admin assigns a
 // section to a member of staff, who answers it with autosave, reloads
 // and finds the answers, answers the rest and marks the assignment
-// ready; the admin confirms it (社内確認) and the staff member submits;
+// ready; the operator's reviewer (社内確認者) finds it waiting on the home
+// page and confirms it (社内確認), and the staff member submits;
 // the ministry returns it with a comment; the operator sees the comment,
 // finds the return in the inbox and follows it to the assessment, and
 // finds its mail in the development mailbox and follows that too.
@@ -89,8 +90,8 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 	// Not yet confirmed: the submission is refused, saying why.
 	do(t, op, chromedp.Navigate(base), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#refused")))
 	contains(t, "unconfirmed submit", textOf(t, op, "#refused"), "社内確認済みになっていないため")
-	// The staff member marks the assignment ready; the admin confirms
-	// (axe clean); the staff member submits.
+	// The staff member marks the assignment ready; the reviewer finds it
+	// on the home page and confirms (axe clean); the staff member submits.
 	var aid int64
 	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT id FROM assessment_assignments WHERE assessment_id = $1`, asm).Scan(&aid); err != nil {
 		t.Fatal(err)
@@ -105,12 +106,19 @@ func TestAnswerSubmitReturnInTheBrowser(t *testing.T) {
 	}
 	do(t, op, chromedp.Click(chromedp.CSS(fmt.Sprintf("#ready-%d", aid))), chromedp.WaitVisible(chromedp.CSS("#notice")))
 	contains(t, "ready", textOf(t, op, "#assignment-table"), "準備完了")
-	do(t, admin, chromedp.Navigate(base+"/work"), chromedp.WaitVisible(chromedp.CSS("#signoff-form")))
-	if v := runAxe(t, admin, axeSource(t)); v != "" {
+	reviewer := newBrowser(t)
+	signIn(t, reviewer, env, "toto-reviewer")
+	do(t, reviewer, chromedp.Navigate(env.HTTP.URL+"/"), chromedp.WaitVisible(chromedp.CSS("#home-check-assessments")))
+	if v := runAxe(t, reviewer, axeSource(t)); v != "" {
+		t.Errorf("the reviewer's home page:\n%s", v)
+	}
+	do(t, reviewer, chromedp.Click(chromedp.CSS(fmt.Sprintf(`#home-check-assessments a[href="/assessments/%d/work"]`, asm))),
+		chromedp.WaitVisible(chromedp.CSS("#signoff-form")))
+	if v := runAxe(t, reviewer, axeSource(t)); v != "" {
 		t.Errorf("the work page with the internal check:\n%s", v)
 	}
-	do(t, admin, chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitVisible(chromedp.CSS("#notice")))
-	contains(t, "confirmed", textOf(t, admin, "#signoff-state"), "社内確認済みにしました")
+	do(t, reviewer, chromedp.Click(chromedp.CSS("#confirm")), chromedp.WaitVisible(chromedp.CSS("#notice")))
+	contains(t, "confirmed", textOf(t, reviewer, "#signoff-state"), "社内確認済みにしました")
 	do(t, op, chromedp.Navigate(base), chromedp.Click(chromedp.CSS("#submit")), chromedp.WaitVisible(chromedp.CSS("#notice")))
 	contains(t, "status after submitting", textOf(t, op, "#assessment-status"), "提出済")
 	if v := runAxe(t, op, axeSource(t)); v != "" {

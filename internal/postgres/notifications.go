@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -168,7 +169,56 @@ func scopePrincipals(ctx context.Context, tx pgx.Tx, events []notify.Event) (_ [
 		return nil, nil, err
 	}
 	flush()
-	return out, service, nil
+	return out, service, addDeputyships(ctx, tx, events, out)
+}
+
+// addDeputyships gives the candidates of each event told to those who do
+// an operator's internal check (audience SignOffAssessment) the
+// delegations naming them as deputy there (不在時の代理), of absent users
+// among the candidates who still do that check; the policy
+// (authz.DeputyFor) then tells a deputy during the absence only.
+func addDeputyships(ctx context.Context, tx pgx.Tx, events []notify.Event, cands [][]*identity.Principal) error {
+	var ops []int64
+	for _, e := range events {
+		if e.Kind.Audience() == authz.SignOffAssessment && e.Scope.OperatorID != 0 && !slices.Contains(ops, e.Scope.OperatorID) {
+			ops = append(ops, e.Scope.OperatorID)
+		}
+	}
+	if len(ops) == 0 {
+		return nil
+	}
+	type deputyship struct {
+		deputy int64
+		d      identity.Deputyship
+	}
+	rows, _ := tx.Query(ctx, `SELECT d.deputy_id, d.id, d.operator_id, d.user_id, d.user_name, d.starts_on, d.ends_on
+		FROM operator_delegations d WHERE d.operator_id = ANY ($1) AND d.cancelled_at IS NULL
+		AND d.ends_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date ORDER BY d.id`, ops)
+	ds, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (deputyship, error) {
+		var x deputyship
+		err := r.Scan(&x.deputy, &x.d.ID, &x.d.OperatorID, &x.d.ForUserID, &x.d.ForName, &x.d.From, &x.d.To)
+		return x, err
+	})
+	if err != nil || len(ds) == 0 {
+		return err
+	}
+	for i, e := range events {
+		if e.Kind.Audience() != authz.SignOffAssessment || e.Scope.OperatorID == 0 {
+			continue
+		}
+		checker := map[int64]bool{}
+		for _, p := range cands[i] {
+			checker[p.UserID] = slices.Contains(p.CheckOperators, e.Scope.OperatorID)
+		}
+		for _, p := range cands[i] {
+			for _, x := range ds {
+				if x.deputy == p.UserID && x.d.OperatorID == e.Scope.OperatorID && checker[x.d.ForUserID] {
+					p.Deputyships = append(p.Deputyships, x.d)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // noteColumns are the columns scanNote reads.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/authz"
@@ -202,16 +203,26 @@ func MarkReady(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessment
 	if err != nil {
 		return false, err
 	}
+	// The assignee, an admin, or the assignee's deputy while they are away.
+	var deputy *identity.Deputyship
 	if assignee != p.UserID && !p.IsOperatorAdmin(h.OperatorID) {
-		return false, errAsmForbidden
+		d, ok := authz.DeputyOf(p, h.OperatorID, assignee, time.Now())
+		if !ok {
+			return false, errAsmForbidden
+		}
+		deputy = &d
 	}
+	var tag pgconn.CommandTag
 	if ready {
-		_, err = tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = now(), ready_by = $2 WHERE id = $1`, id, nullInt(p.UserID))
+		tag, err = tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = now(), ready_by = $2 WHERE id = $1`, id, nullInt(p.UserID))
 	} else {
-		_, err = tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = NULL, ready_by = NULL WHERE id = $1`, id)
+		tag, err = tx.Exec(ctx, `UPDATE assessment_assignments SET ready_at = NULL, ready_by = NULL WHERE id = $1`, id)
 	}
 	if err != nil {
 		return false, orgErr(err)
+	}
+	if tag.RowsAffected() != 1 { // row-level security kept the row from the writer
+		return false, errAsmForbidden
 	}
 	if err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT FROM assessment_assignments WHERE assessment_id = $1 AND ready_at IS NULL)`,
 		assessmentID).Scan(&allReady); err != nil {
@@ -221,8 +232,11 @@ func MarkReady(ctx context.Context, tx pgx.Tx, p *identity.Principal, assessment
 	if !ready {
 		action = "assessment.assignment_not_ready"
 	}
-	return allReady, Audit(ctx, tx, h.event(p, requestID, action, "assessment_assignment", section+refSuffix(ref)), nil,
-		map[string]any{"assignment": id, "ready": ready})
+	after := map[string]any{"assignment": id, "ready": ready}
+	if deputy != nil {
+		after["delegation"], after["on_behalf_of"] = deputy.ID, assignee
+	}
+	return allReady, Audit(ctx, tx, h.event(p, requestID, action, "assessment_assignment", section+refSuffix(ref)), nil, after)
 }
 
 // ListSignOffs returns an assessment's internal checks, newest first.

@@ -262,8 +262,9 @@ func init() {
 		admin := []string{"nco-admin"}
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
 		viewers := append(append([]string{}, ministries...), ncos...)
-		// A plan fixture of its own (its own catalog code).
-		f := &planFix{t: fx.t, env: fx.env, year: 2150}
+		// A plan fixture of its own (its own catalog code), its years far
+		// from those the plans' case set counts up from 2030 per request.
+		f := &planFix{t: fx.t, env: fx.env, year: 2190}
 		f.catalog = xlSmallCatalog(fx.t, fx.env, "report-matrix")
 		meti, fsa := f.plan("METI", "electricity", "accepted"), f.plan("FSA", "finance", "accepted")
 		plans := map[string][2]int64{"meti-admin": {meti, fsa}, "meti-staff": {meti, fsa}, "fsa-staff": {fsa, meti}}
@@ -277,10 +278,10 @@ func init() {
 		receipt := func(role string, own bool) string {
 			toto, kita, bank := asm("2010401000001"), asm("1010401000002"), asm("4010001000003")
 			pairs := map[string][2]int64{"meti-admin": {toto, bank}, "meti-staff": {toto, bank}, "fsa-staff": {bank, toto},
-				"toto-admin": {toto, kita}, "toto-staff": {toto, kita}}
+				"toto-admin": {toto, kita}, "toto-staff": {toto, kita}, "toto-reviewer": {toto, kita}}
 			return byID("/exports/assessments/", pairs, "/receipt.pdf")(role, own)
 		}
-		exporters := append(append([]string{}, viewers...), "toto-admin", "toto-staff")
+		exporters := append(append([]string{}, viewers...), "toto-admin", "toto-staff", "toto-reviewer")
 		return map[string]routeCase{
 			"GET /evaluations/report.pdf": {fixed("/evaluations/report.pdf?fy=2026"), allow("GET", 200, ncos, ncos)},
 			// Empty forms: the opinion's fields are missing; no opinion to make final.

@@ -251,7 +251,7 @@ func init() {
 		toto, kita, bank := fx.ids["2010401000001"], fx.ids["1010401000002"], fx.ids["4010001000003"]
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
 		managers := append([]string{"nco-admin"}, ministries...)
-		operators := []string{"toto-admin", "toto-staff"}
+		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		// The paths are built when the matrix runs, after every set: the
 		// tokens and the API matrix's cycle exist by then.
 		userOf := func(role string) int64 {

@@ -18,7 +18,7 @@ import (
 
 func init() {
 	matrixCaseSets = append(matrixCaseSets, func(fx *tenantFixture) map[string]routeCase {
-		operators := []string{"toto-admin", "toto-staff"}
+		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		// The incident pages' matrix set files a TLP:GREEN report with a
 		// file for each operator of the matrix; these paths find them when
 		// the matrix runs.

@@ -68,12 +68,16 @@ type apiProfileControl struct {
 }
 
 type apiPlanVersion struct {
-	Version     int                 `json:"version"`
-	Status      plan.Status         `json:"status"`
-	CatalogID   int64               `json:"catalog_id"`
-	Title       kijun.Text          `json:"title"`
-	SubmittedAt *time.Time          `json:"submitted_at,omitempty"`
-	DecidedAt   *time.Time          `json:"decided_at,omitempty"`
+	Version     int         `json:"version"`
+	Status      plan.Status `json:"status"`
+	CatalogID   int64       `json:"catalog_id"`
+	Title       kijun.Text  `json:"title"`
+	SubmittedAt *time.Time  `json:"submitted_at,omitempty"`
+	DecidedAt   *time.Time  `json:"decided_at,omitempty"`
+	// ConfirmedBy and ConfirmedAt: the ministry's internal check the
+	// submission rests on (docs/plans.md), when it names one.
+	ConfirmedBy string              `json:"confirmed_by,omitempty"`
+	ConfirmedAt *time.Time          `json:"confirmed_at,omitempty"`
 	Profile     []apiProfileControl `json:"profile"`
 }
 
@@ -126,7 +130,8 @@ func (s *Server) apiPlan(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	out := apiPlan{apiPlanSummary: planSummaryJSON(pl), Version: apiPlanVersion{Version: v.Version, Status: v.Status,
-		CatalogID: v.CatalogID, Title: v.Title, SubmittedAt: v.SubmittedAt, DecidedAt: v.DecidedAt, Profile: []apiProfileControl{}}}
+		CatalogID: v.CatalogID, Title: v.Title, SubmittedAt: v.SubmittedAt, DecidedAt: v.DecidedAt,
+		ConfirmedBy: v.CheckedBy, ConfirmedAt: v.CheckedAt, Profile: []apiProfileControl{}}}
 	for _, c := range v.Profile {
 		out.Version.Profile = append(out.Version.Profile, profileControlJSON(c))
 	}

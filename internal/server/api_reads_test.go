@@ -18,7 +18,7 @@ func init() {
 	matrixCaseSets = append(matrixCaseSets, func(fx *tenantFixture) map[string]routeCase {
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
 		viewers := append(append([]string{}, ministries...), ncos...)
-		totos := []string{"toto-admin", "toto-staff"}
+		totos := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		// The plans area's accepted plans exist when the matrix runs.
 		planOf := func(suffix string) func(string, bool) string {
 			return func(role string, own bool) string {

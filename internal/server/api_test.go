@@ -752,14 +752,15 @@ func init() {
 		ctx := context.Background()
 		toto, kita := fx.ids["2010401000001"], fx.ids["1010401000002"]
 		fx.apiToken = map[string]string{
-			"nco-admin":   env.Token(t, identity.RoleNCOAdmin, "", 0),
-			"nco-analyst": env.Token(t, identity.RoleNCOAnalyst, "", 0),
-			"meti-admin":  env.Token(t, identity.RoleMinistryAdmin, "METI", 0),
-			"meti-staff":  env.Token(t, identity.RoleMinistryStaff, "METI", 0),
-			"fsa-staff":   env.Token(t, identity.RoleMinistryStaff, "FSA", 0),
-			"toto-admin":  env.Token(t, identity.RoleOperatorAdmin, "", toto),
-			"toto-staff":  env.Token(t, identity.RoleOperatorStaff, "", toto),
-			"newcomer":    env.Token(t, identity.RoleNCOAdmin, "", 0),
+			"nco-admin":     env.Token(t, identity.RoleNCOAdmin, "", 0),
+			"nco-analyst":   env.Token(t, identity.RoleNCOAnalyst, "", 0),
+			"meti-admin":    env.Token(t, identity.RoleMinistryAdmin, "METI", 0),
+			"meti-staff":    env.Token(t, identity.RoleMinistryStaff, "METI", 0),
+			"fsa-staff":     env.Token(t, identity.RoleMinistryStaff, "FSA", 0),
+			"toto-admin":    env.Token(t, identity.RoleOperatorAdmin, "", toto),
+			"toto-staff":    env.Token(t, identity.RoleOperatorStaff, "", toto),
+			"toto-reviewer": env.Token(t, identity.RoleOperatorReviewer, "", toto),
+			"newcomer":      env.Token(t, identity.RoleNCOAdmin, "", 0),
 		}
 		fx.q(`UPDATE api_tokens SET created_at = now() - interval '2 days', expires_at = now() - interval '1 day'
 			WHERE hash = $1 RETURNING id`, identity.HashToken(fx.apiToken["newcomer"]))
@@ -769,12 +770,12 @@ func init() {
 		bank := asms[fx.ids["4010001000003"]]
 		pairs := map[string][2]int64{
 			"meti-admin": {asms[toto], bank}, "meti-staff": {asms[toto], bank}, "fsa-staff": {bank, asms[toto]},
-			"toto-admin": {asms[toto], asms[kita]}, "toto-staff": {asms[toto], asms[kita]},
+			"toto-admin": {asms[toto], asms[kita]}, "toto-staff": {asms[toto], asms[kita]}, "toto-reviewer": {asms[toto], asms[kita]},
 			"nco-admin": {asms[toto], bank}, "nco-analyst": {asms[toto], bank},
 		}
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
 		managers := append([]string{"nco-admin"}, ministries...)
-		operators := []string{"toto-admin", "toto-staff"}
+		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		cat := fmt.Sprintf("/api/v1/catalogs/%d", catalog)
 		// A fresh token per revoke request, of the role's own tenant or
 		// another's.
@@ -826,9 +827,10 @@ func init() {
 			// the caller's.
 			"PUT /api/v1/assessments/{id}/answers/{ref}": {path: byID("/api/v1/assessments/", pairs, "/answers/GV-01"),
 				want: apiAllow(412, operators, nil)},
-			// No decision: refused on the field, by the operator's admin only.
+			// No decision: refused on the field, by the operator's admins and
+			// reviewers only.
 			"POST /api/v1/assessments/{id}/signoff": {path: byID("/api/v1/assessments/", pairs, "/signoff"),
-				want: apiAllow(422, []string{"toto-admin"}, nil)},
+				want: apiAllow(422, []string{"toto-admin", "toto-reviewer"}, nil)},
 			// Nothing answered: refused with the gaps, by the operator only.
 			"POST /api/v1/assessments/{id}/submit": {path: byID("/api/v1/assessments/", pairs, "/submit"), want: apiAllow(422, operators, nil)},
 			// A version that is not the stored one: 412 once the tenant is

@@ -44,9 +44,9 @@ func init() {
 		toto, kita, kake := asms[fx.ids[xlToto]], asms[fx.ids[xlKitahama]], asms[fx.ids[xlKakehashi]]
 		pairs := map[string][2]int64{
 			"meti-admin": {toto, kake}, "meti-staff": {toto, kake}, "fsa-staff": {kake, toto},
-			"toto-admin": {toto, kita}, "toto-staff": {toto, kita},
+			"toto-admin": {toto, kita}, "toto-staff": {toto, kita}, "toto-reviewer": {toto, kita},
 		}
-		operators := []string{"toto-admin", "toto-staff"}
+		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		return map[string]routeCase{
 			"GET /assessments/{id}/export.xlsx":     {byID("/assessments/", pairs, "/export.xlsx"), allow("GET", 200, withGrant, ncos)},
 			"GET /assessments/{id}/import":          {byID("/assessments/", pairs, "/import"), allow("GET", 200, operators, nil)},

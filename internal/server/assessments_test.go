@@ -537,13 +537,13 @@ func init() {
 		toto, kita, bank := asms[fx.ids["2010401000001"]], asms[fx.ids["1010401000002"]], asms[fx.ids["4010001000003"]]
 		pairs := map[string][2]int64{
 			"meti-admin": {toto, bank}, "meti-staff": {toto, bank}, "fsa-staff": {bank, toto},
-			"toto-admin": {toto, kita}, "toto-staff": {toto, kita}, "nco-admin": {toto, bank}, "nco-analyst": {toto, bank},
+			"toto-admin": {toto, kita}, "toto-staff": {toto, kita}, "toto-reviewer": {toto, kita}, "nco-admin": {toto, bank}, "nco-analyst": {toto, bank},
 		}
 		var section string
 		if err := env.DB.Owner.QueryRow(context.Background(), `SELECT section_code FROM assessment_controls WHERE assessment_id = $1 ORDER BY sort_order LIMIT 1`, toto).Scan(&section); err != nil {
 			t.Fatal(err)
 		}
-		operators := []string{"toto-admin", "toto-staff"}
+		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		refs := []string{"GV-01", "GV-02", "PR-01", "PR-02", "DE-01"}
 		calls := 0
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}

@@ -33,7 +33,7 @@ func init() {
 		}
 		bM, bF := bulletinOf("METI", "electricity"), bulletinOf("FSA", "finance")
 		bulletinIDs := map[string][2]int64{"meti-admin": {bM, bF}, "meti-staff": {bM, bF}, "fsa-staff": {bF, bM},
-			"toto-admin": {bM, bF}, "toto-staff": {bM, bF}}
+			"toto-admin": {bM, bF}, "toto-staff": {bM, bF}, "toto-reviewer": {bM, bF}}
 		inquiryOf := func(operator int64, ministry string, escalated bool) int64 {
 			id := fx.q(`INSERT INTO inquiries (operator_id, sector_code, ministry_code, subject, created_by)
 				SELECT id, sector_code, $2, 'matrix', $3 FROM operators WHERE id = $1 RETURNING id`, operator, ministry, author)
@@ -45,7 +45,7 @@ func init() {
 		qT, qK := inquiryOf(toto, "METI", false), inquiryOf(kakehashi, "FSA", true)
 		// The NCO's own is the escalated one; the other is not yet its.
 		inquiryIDs := map[string][2]int64{"nco-admin": {qK, qT}, "nco-analyst": {qK, qT}, "meti-admin": {qT, qK}, "meti-staff": {qT, qK},
-			"fsa-staff": {qK, qT}, "toto-admin": {qT, qK}, "toto-staff": {qT, qK}}
+			"fsa-staff": {qK, qT}, "toto-admin": {qT, qK}, "toto-staff": {qT, qK}, "toto-reviewer": {qT, qK}}
 		freshInquiry := func(role string, own bool) string {
 			fsa := role == "fsa-staff"
 			if fsa == own {
@@ -55,7 +55,7 @@ func init() {
 		}
 		publishers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
-		operators := []string{"toto-admin", "toto-staff"}
+		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		return map[string]routeCase{
 			"GET /bulletins":                 {fixed("/bulletins"), allow("GET", 200, withGrant, withGrant)},
 			"GET /bulletins/new":             {fixed("/bulletins/new"), allow("GET", 200, publishers, publishers)},

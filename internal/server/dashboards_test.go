@@ -513,11 +513,11 @@ func init() {
 		toto, kita, kake := asm("2010401000001"), asm("1010401000002"), asm("4010001000003")
 		asms := map[string][2]int64{
 			"meti-admin": {toto, kake}, "meti-staff": {toto, kake}, "fsa-staff": {kake, toto},
-			"toto-admin": {toto, kita}, "toto-staff": {toto, kita},
+			"toto-admin": {toto, kita}, "toto-staff": {toto, kita}, "toto-reviewer": {toto, kita},
 		}
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
 		sectorUsers := append(append([]string{}, ministries...), ncos...)
-		totos := []string{"toto-admin", "toto-staff"}
+		totos := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		everyone := append(append([]string{}, sectorUsers...), totos...)
 		get := http.MethodGet
 		own := map[string]string{"meti-admin": "METI", "meti-staff": "METI", "fsa-staff": "FSA"}

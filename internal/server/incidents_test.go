@@ -42,7 +42,7 @@ func init() {
 				fx.q(`SELECT id FROM incident_attachments WHERE incident_id = $1`, r[1])}
 		}
 		summary := fx.q(`INSERT INTO incident_summaries (tlp, title, body) VALUES ('green', 'matrix summary', 'body') RETURNING id`)
-		operators := []string{"toto-admin", "toto-staff"}
+		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		recipients := []string{"nco-admin", "nco-analyst", "meti-admin", "meti-staff", "fsa-staff"}
 		return map[string]routeCase{
 			"GET /incidents":                    {fixed("/incidents"), allow("GET", 200, withGrant, withGrant)},

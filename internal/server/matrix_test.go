@@ -18,7 +18,7 @@ import (
 
 // The roles of the matrix: demo users of the development provider, plus
 // an anonymous visitor and a signed-in user without any role.
-var matrixRoles = []string{"anonymous", "newcomer", "nco-admin", "nco-analyst", "meti-admin", "meti-staff", "fsa-staff", "toto-admin", "toto-staff"}
+var matrixRoles = []string{"anonymous", "newcomer", "nco-admin", "nco-analyst", "meti-admin", "meti-staff", "fsa-staff", "toto-admin", "toto-staff", "toto-reviewer"}
 
 // tenantFixture names, per role, an object of its own tenant and one of
 // another tenant, for routes with an id in the path.
@@ -59,7 +59,7 @@ var matrixCaseSets []func(fx *tenantFixture) map[string]routeCase
 // The role groups the matrix uses.
 var (
 	admins    = []string{"nco-admin", "meti-admin", "toto-admin"}
-	withGrant = []string{"nco-admin", "nco-analyst", "meti-admin", "meti-staff", "fsa-staff", "toto-admin", "toto-staff"}
+	withGrant = []string{"nco-admin", "nco-analyst", "meti-admin", "meti-staff", "fsa-staff", "toto-admin", "toto-staff", "toto-reviewer"}
 	ncos      = []string{"nco-admin", "nco-analyst"}
 )
 
@@ -134,11 +134,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		ids: map[string]int64{"2010401000001": toto, "1010401000002": kitahama, "4010001000003": kakehashi},
 		operator: map[string][2]int64{
 			"meti-admin": {toto, kakehashi}, "meti-staff": {toto, kakehashi}, "fsa-staff": {kakehashi, toto},
-			"toto-admin": {toto, kitahama}, "toto-staff": {toto, kitahama},
+			"toto-admin": {toto, kitahama}, "toto-staff": {toto, kitahama}, "toto-reviewer": {toto, kitahama},
 		},
 		user: map[string][2]int64{
 			"meti-admin": {uMETI, uFSA}, "toto-admin": {uToto, uKita}, "fsa-staff": {uFSA, uMETI}, "meti-staff": {uMETI, uFSA},
-			"toto-staff": {uToto, uKita},
+			"toto-staff": {uToto, uKita}, "toto-reviewer": {uToto, uKita},
 		},
 	}
 	// A fresh grant per revoke request, so that one request's success

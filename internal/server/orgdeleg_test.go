@@ -349,13 +349,13 @@ func init() {
 		}
 		return map[string]routeCase{
 			// An empty form: refused next to its fields.
-			"POST /delegations": {fixed("/delegations"), allow("POST", 422, []string{"toto-admin"}, []string{"toto-admin"})},
+			"POST /delegations": {fixed("/delegations"), allow("POST", 422, []string{"toto-admin", "toto-reviewer"}, []string{"toto-admin", "toto-reviewer"})},
 			"POST /delegations/{id}/cancel": {func(role string, own bool) string {
 				if own {
 					return fmt.Sprintf("/delegations/%d/cancel", delegation(toto, fx.user["toto-staff"][0]))
 				}
 				return fmt.Sprintf("/delegations/%d/cancel", delegation(kita, fx.user["toto-staff"][1]))
-			}, allow("POST", 303, []string{"toto-admin"}, nil)},
+			}, allow("POST", 303, []string{"toto-admin"}, nil)}, // another reviewer's: its admins only
 		}
 	})
 }

@@ -205,6 +205,11 @@ func (s *Server) renderWork(w http.ResponseWriter, r *http.Request, status int, 
 			}
 		}
 		v.CanAnswer = authz.Can(p, authz.AnswerAssessment, res) && editable
+		for _, d := range authz.Deputyships(p, time.Now()) {
+			if d.OperatorID == v.Assessment.OperatorID {
+				v.ActFor = append(v.ActFor, d.ForUserID)
+			}
+		}
 		if v.CanAssign {
 			ms, err := postgres.OperatorMembers(r.Context(), tx, v.Assessment.OperatorID)
 			if err != nil {

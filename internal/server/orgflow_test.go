@@ -156,11 +156,12 @@ func init() {
 		toto, kita, bank := asms[fx.ids["2010401000001"]], asms[fx.ids["1010401000002"]], asms[fx.ids["4010001000003"]]
 		pairs := map[string][2]int64{
 			"meti-admin": {toto, bank}, "meti-staff": {toto, bank}, "fsa-staff": {bank, toto},
-			"toto-admin": {toto, kita}, "toto-staff": {toto, kita}, "nco-admin": {toto, bank}, "nco-analyst": {toto, bank},
+			"toto-admin": {toto, kita}, "toto-staff": {toto, kita}, "toto-reviewer": {toto, kita}, "nco-admin": {toto, bank}, "nco-analyst": {toto, bank},
 		}
-		operators := []string{"toto-admin", "toto-staff"}
+		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
 		viewers := append(append(append([]string{}, ncos...), ministries...), operators...)
+		checkers := []string{"toto-admin", "toto-reviewer"} // the internal check: admins and reviewers
 		// An assignment of each assessment, to a user of its operator.
 		assignment := map[int64]int64{}
 		n := 0
@@ -193,14 +194,14 @@ func init() {
 			"GET /assignments":                   {fixed("/assignments"), allow("GET", 200, operators, operators)},
 			"GET /assessments/{id}/work":         {byID("/assessments/", pairs, "/work"), allow("GET", 200, viewers, ncos)},
 			"POST /assessments/{id}/assignments": {byID("/assessments/", pairs, "/assignments"), allow("POST", 422, []string{"toto-admin"}, nil)}, // empty form
-			"POST /assessments/{id}/signoff":     {byID("/assessments/", pairs, "/signoff"), allow("POST", 422, []string{"toto-admin"}, nil)},     // no decision
-			// The admin marks any assignment ready; staff only their own
-			// (this one is another user's: 403).
+			"POST /assessments/{id}/signoff":     {byID("/assessments/", pairs, "/signoff"), allow("POST", 422, checkers, nil)},                   // no decision
+			// The admin marks any assignment ready; staff and reviewers only
+			// their own (this one is another user's: 403).
 			"POST /assessments/{id}/assignments/{aid}/ready": {func(role string, own bool) string {
 				a := pick(role, own)
 				return fmt.Sprintf("/assessments/%d/assignments/%d/ready", a, assignment[a])
 			}, func(role string, own bool) int {
-				if role == "toto-staff" && own {
+				if (role == "toto-staff" || role == "toto-reviewer") && own {
 					return http.StatusForbidden
 				}
 				return allow("POST", 303, []string{"toto-admin"}, nil)(role, own)

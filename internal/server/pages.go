@@ -149,6 +149,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 			if err == nil && authz.Can(p, authz.ViewMyAssignments, authz.Resource{}) {
 				v.Assigned, err = s.myAssignments(r, tx)
 			}
+			if err == nil { // what waits for the reader's internal check (orgfollow.go)
+				err = s.homeChecks(r, tx, p, &v)
+			}
 			if err != nil || !v.Reviewer {
 				return err
 			}
@@ -173,7 +176,7 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if len(v.OverduePlans)+len(v.OverdueEvaluations) > 0 {
+		if len(v.OverduePlans)+len(v.OverdueEvaluations)+len(v.CheckPlans) > 0 {
 			names, err := postgres.LoadReferenceNames(r.Context(), s.db)
 			if err != nil {
 				return err

@@ -218,7 +218,7 @@ func init() {
 			"POST /evaluations/{id}":           {byID("/evaluations/", published, ""), allow("POST", 409, admin, admin)},
 			"POST /evaluations/{id}/publish":   {freshEval, allow("POST", 303, admin, admin)},
 			"POST /evaluations/{id}/response":  {byID("/evaluations/", published, "/response"), allow("POST", 422, ministries, nil)},
-			"GET /profile":                     {fixed("/profile"), allow("GET", 200, []string{"toto-admin", "toto-staff"}, []string{"toto-admin", "toto-staff"})},
+			"GET /profile":                     {fixed("/profile"), allow("GET", 200, []string{"toto-admin", "toto-staff", "toto-reviewer"}, []string{"toto-admin", "toto-staff", "toto-reviewer"})},
 		}
 	})
 }

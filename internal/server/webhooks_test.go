@@ -49,7 +49,7 @@ func init() {
 		pairs := func() map[string][2]int64 {
 			nco, meti, fsa, t, k := ep("nco"), ep("METI"), ep("FSA"), ep("toto"), ep("kita")
 			return map[string][2]int64{"nco-admin": {nco, meti}, "nco-analyst": {nco, meti}, "meti-admin": {meti, t},
-				"meti-staff": {meti, fsa}, "fsa-staff": {fsa, meti}, "toto-admin": {t, k}, "toto-staff": {t, k}}
+				"meti-staff": {meti, fsa}, "fsa-staff": {fsa, meti}, "toto-admin": {t, k}, "toto-staff": {t, k}, "toto-reviewer": {t, k}}
 		}
 		show, del, apiDel, edit := pairs(), pairs(), pairs(), pairs()
 		if fx.extra == nil {

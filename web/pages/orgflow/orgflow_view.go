@@ -53,6 +53,7 @@ type WorkView struct {
 	Refused     *Message // a refusal of the whole page's action
 	Notice      string   // assigned, ready, not_ready, confirmed, sent_back, unassigned
 	DeputyFor   string   // the absent user the reader checks for, as deputy (代理)
+	ActFor      []int64  // absent users whose assignments the reader marks ready, as deputy
 	CanAssign   bool     // admins, while the operator edits
 	CanSignOff  bool
 	CanAnswer   bool
