@@ -1,3 +1,8 @@
+DROP POLICY bulletin_recipients_insert ON bulletin_recipients;
+CREATE POLICY bulletin_recipients_insert ON bulletin_recipients FOR INSERT
+  WITH CHECK (EXISTS (SELECT 1 FROM bulletins b WHERE b.id = bulletin_id AND b.published_by = kijun_user_id()
+      AND b.published_at = now() AND b.ministry_code IS NOT DISTINCT FROM sender_ministry)
+    AND (sender_ministry IS NULL OR ministry_code IS NULL AND sector_code = ANY (kijun_sectors())));
 DROP POLICY faqs_insert ON faqs;
 CREATE POLICY faqs_insert ON faqs FOR INSERT
   WITH CHECK (published_by = kijun_user_id() AND (

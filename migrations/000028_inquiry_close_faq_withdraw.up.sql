@@ -96,3 +96,13 @@ CREATE POLICY faqs_insert ON faqs FOR INSERT
     ministry_code IS NULL AND kijun_nco()
     OR ministry_code = ANY (kijun_ministries()) AND sectors <@ kijun_sectors())
     AND (corrects IS NULL OR kijun_faq_correctable(corrects)));
+
+-- Bulletins still asking for an acknowledgement reach operators that
+-- enter their audience later (bulletin.Bulletin.ReachesLater): the daily
+-- job (a system transaction) writes their recipient rows.
+DROP POLICY bulletin_recipients_insert ON bulletin_recipients;
+CREATE POLICY bulletin_recipients_insert ON bulletin_recipients FOR INSERT
+  WITH CHECK (kijun_system() AND operator_id IS NOT NULL
+    OR EXISTS (SELECT 1 FROM bulletins b WHERE b.id = bulletin_id AND b.published_by = kijun_user_id()
+      AND b.published_at = now() AND b.ministry_code IS NOT DISTINCT FROM sender_ministry)
+    AND (sender_ministry IS NULL OR ministry_code IS NULL AND sector_code = ANY (kijun_sectors())));

@@ -58,3 +58,22 @@ func TestFAQWithdrawalChecks(t *testing.T) {
 		t.Error("Current")
 	}
 }
+
+// TestReachesLater: a bulletin reaches an operator that enters its
+// audience later only while it asks for an acknowledgement due today or
+// later, in Japan.
+func TestReachesLater(t *testing.T) {
+	now := time.Date(2026, 12, 7, 15, 30, 0, 0, time.UTC) // 8 Dec 00:30 in Japan
+	day := func(s string) *time.Time {
+		d, _ := time.ParseInLocation(time.DateOnly, s, time.FixedZone("JST", 9*3600))
+		return &d
+	}
+	for ack, want := range map[string]bool{"2026-12-07": false, "2026-12-08": true, "2026-12-20": true} {
+		if got := (bulletin.Bulletin{AckBy: day(ack)}).ReachesLater(now); got != want {
+			t.Errorf("ack by %s: ReachesLater %v, want %v", ack, got, want)
+		}
+	}
+	if (bulletin.Bulletin{}).ReachesLater(now) {
+		t.Error("a bulletin asking no acknowledgement reaches later operators")
+	}
+}
