@@ -118,6 +118,17 @@ type FAQView struct {
 	ReasonError string
 }
 
+// Listed reports whether entry id is on the page (a reader does not see
+// the entry a correction replaced).
+func (v FAQView) Listed(id int64) bool {
+	for _, f := range v.Items {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // ReasonFor is the withdrawal reason typed for entry id (refused), or "".
 func (v FAQView) ReasonFor(id int64) string {
 	if v.Withdrawing == id {
