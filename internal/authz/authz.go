@@ -295,6 +295,13 @@ const (
 	// PublishFAQ: publish an FAQ entry for sectors — the NCO any, a
 	// ministry those it oversees (r.SectorCode).
 	PublishFAQ Action = "faq.publish"
+	// CloseInquiry: the answering side closes an inquiry (解決済み) — the
+	// ministry asked (r.MinistryCode), the NCO its escalated ones; which
+	// side may close which thread is bulletin.CanClose.
+	CloseInquiry Action = "inquiries.close"
+	// WithdrawFAQ: withdraw (取り下げ) or correct an FAQ entry — its
+	// publishing ministry (r.MinistryCode), the NCO any.
+	WithdrawFAQ Action = "faq.withdraw"
 )
 
 // canBulletins is the policy of the bulletin, inquiry and FAQ actions
@@ -317,6 +324,8 @@ func canBulletins(p *identity.Principal, a Action, r Resource) (allowed, known b
 		return len(p.Operators) > 0 && (r.any() || p.InOperator(r.OperatorID)), true
 	case EscalateInquiry:
 		return len(p.Ministries) > 0 && (r.any() || slices.Contains(p.Ministries, r.MinistryCode)), true
+	case CloseInquiry, WithdrawFAQ:
+		return p.NCO || len(p.Ministries) > 0 && (r.any() || slices.Contains(p.Ministries, r.MinistryCode)), true
 	}
 	return false, false
 }
@@ -329,6 +338,16 @@ func CanViewBulletinReport(p *identity.Principal, ministry string) bool {
 		return p.SignedIn() && p.NCO
 	}
 	return Can(p, ViewBulletinReport, Resource{MinistryCode: ministry})
+}
+
+// CanWithdrawFAQ reports whether p withdraws or corrects an FAQ entry
+// published by ministry ("" for the NCO): the NCO every one, a ministry
+// its own.
+func CanWithdrawFAQ(p *identity.Principal, ministry string) bool {
+	if ministry == "" {
+		return p.SignedIn() && p.NCO
+	}
+	return Can(p, WithdrawFAQ, Resource{MinistryCode: ministry})
 }
 
 // CanSeeInquiry reports whether p sees (and writes in) an inquiry of

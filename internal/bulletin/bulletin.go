@@ -271,6 +271,16 @@ func AckOverdue(ackBy *time.Time, acked bool, now time.Time) bool {
 	return ackBy != nil && !acked && dayOf(now).After(dayOf(*ackBy))
 }
 
+// ReachesLater reports whether b still reaches an operator that enters its
+// audience after publication (designated, or made active, later): only
+// while it asks for an acknowledgement whose day is today or later in
+// Japan — the new operator has something to do about it. Otherwise the
+// audience stays as it was published. Who is in the audience is still
+// Audience.Includes (postgres.DeliverToLaterOperators follows both).
+func (b Bulletin) ReachesLater(now time.Time) bool {
+	return b.AckBy != nil && !dayOf(now).After(dayOf(*b.AckBy))
+}
+
 // Recipient is one recipient organisation of a bulletin with what its
 // people did: when it was first read (and by whom), and its
 // acknowledgement.

@@ -32,10 +32,69 @@ type Inquiry struct {
 	Messages     []Message
 	LastAt       time.Time // the newest message's time
 	LastSide     Side      // who wrote it
+	ClosedAt     *time.Time
+	ClosedSide   Side // who closed it (ministry or NCO), when closed
 }
 
 // Escalated reports whether the inquiry was escalated to the NCO.
 func (q Inquiry) Escalated() bool { return q.EscalatedAt != nil }
+
+// Closed reports whether the inquiry is closed (解決済み).
+func (q Inquiry) Closed() bool { return q.ClosedAt != nil }
+
+// Status is open or closed.
+func (q Inquiry) Status() InquiryStatus {
+	if q.Closed() {
+		return InquiryClosed
+	}
+	return InquiryOpen
+}
+
+// InquiryStatus is whether a thread is open (a side still expects
+// something) or closed (解決済み: the answering side considers it settled).
+type InquiryStatus string
+
+const (
+	InquiryOpen   InquiryStatus = "open"
+	InquiryClosed InquiryStatus = "closed"
+)
+
+// ParseInquiryStatus reads a list's status filter: "open" (also when
+// empty, the default), "closed" or "all" (returned as ""); ok is false
+// for anything else.
+func ParseInquiryStatus(s string) (status InquiryStatus, ok bool) {
+	switch strings.TrimSpace(s) {
+	case "", string(InquiryOpen):
+		return InquiryOpen, true
+	case string(InquiryClosed):
+		return InquiryClosed, true
+	case "all":
+		return "", true
+	}
+	return InquiryOpen, false
+}
+
+// CanClose is the rule of closing (解決済みにする): the answering side
+// closes a thread — the ministry asked, or the NCO once the inquiry was
+// escalated to it. The operator does not: it reopens a thread by writing
+// in it (Reopens). The database holds the same (migration 000028's CHECK
+// and trigger; TestInquiryCloseSQLFollowsTheRule derives one from the
+// other).
+func CanClose(side Side, escalated bool) bool {
+	return side == SideMinistry || side == SideNCO && escalated
+}
+
+// Reopens reports whether a message written on a thread reopens it: any
+// message in a closed thread does, whoever writes it — something is
+// expected again (a help desk's "reply reopens the ticket").
+func (q Inquiry) Reopens() bool { return q.Closed() }
+
+// WaitingForAnswer reports whether the thread waits for the answering
+// side (the ministry, or the NCO once escalated): open, and the
+// operator wrote last. The home page counts these.
+func (q Inquiry) WaitingForAnswer() bool {
+	return !q.Closed() && q.LastSide == SideOperator
+}
 
 // Message is one message of an inquiry's thread.
 type Message struct {
@@ -61,7 +120,18 @@ type FAQ struct {
 	InquiryID   int64 // the inquiry it came from; 0 for none
 	PublishedAt time.Time
 	SenderName  kijun.Text
+	Corrects    int64 // the entry this one corrects (replaces); 0 for none
+	// CorrectedBy is the entry that replaced this one (0: none); a
+	// withdrawn entry carries its withdrawal. Either hides it from
+	// readers (Current); its publisher and the NCO still see it, marked.
+	CorrectedBy     int64
+	WithdrawnAt     *time.Time
+	WithdrawnReason string
 }
+
+// Current reports whether f is shown to readers: neither withdrawn nor
+// replaced by a correction.
+func (f FAQ) Current() bool { return f.WithdrawnAt == nil && f.CorrectedBy == 0 }
 
 // Limits of what is typed.
 const (
@@ -98,6 +168,19 @@ func CheckMessage(body string) string {
 		return "inquiry.error.body_required"
 	}
 	return kijun.CheckText(body, MaxMessage, "inquiry.error.body_long")
+}
+
+// MaxReason is the longest reason of an FAQ entry's withdrawal.
+const MaxReason = 2000
+
+// CheckWithdrawal checks the reason given to withdraw an FAQ entry: the
+// message id of what is wrong, or "".
+func CheckWithdrawal(reason string) string {
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return "faq.error.reason_required"
+	}
+	return kijun.CheckText(reason, MaxReason, "faq.error.reason_long")
 }
 
 // CheckFAQ checks an FAQ entry to publish; the message id of each field

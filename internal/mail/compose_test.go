@@ -33,6 +33,7 @@ var kindParams = map[notify.Kind][]string{
 	notify.AssessmentSentBack: {"Operator", "Year"},
 	notify.DelegationSet:      {"Operator", "Name", "From", "To"},
 	notify.PlanSignOffWaiting: {"Plan", "Ministry"}, notify.PlanConfirmed: {"Plan", "Ministry"}, notify.PlanSentBack: {"Plan", "Ministry"},
+	notify.InquiryClosed: {"Subject"},
 }
 
 // TestEveryKindIsWritten: every kind's notice reads in both languages

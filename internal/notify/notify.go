@@ -56,6 +56,8 @@ const (
 	PlanSignOffWaiting Kind = "plan.signoff_waiting" // a check asked for: to the ministry's admins
 	PlanConfirmed      Kind = "plan.confirmed"       // the check confirmed the draft: to who asked for it
 	PlanSentBack       Kind = "plan.sent_back"       // the check sent it back for rework: to who asked for it
+	// Inquiries (docs/bulletins.md).
+	InquiryClosed Kind = "inquiry.closed" // the ministry or the NCO closed an inquiry (解決済み): to the operator's users
 )
 
 // Kinds lists every kind, in the order the preferences page shows them.
@@ -64,7 +66,7 @@ var Kinds = []Kind{ReviewWaiting, AssessmentReturned, AssessmentAccepted, Assess
 	EvaluationPublished, EvaluationAnswered, CatalogPublished, CatalogConsultationOpened, CatalogDecided,
 	BulletinPublished, BulletinAckDue, InquiryAsked, InquiryAnswered, InquiryEscalated, IncidentFiled, IncidentUpdated, IncidentQuestion,
 	IncidentAnswered, AssessmentAssigned, SignOffWaiting, AssessmentSentBack, DelegationSet,
-	PlanSignOffWaiting, PlanConfirmed, PlanSentBack,
+	PlanSignOffWaiting, PlanConfirmed, PlanSentBack, InquiryClosed,
 	GrantGiven, GrantRevoked, WebhookDisabled}
 
 // Valid reports whether k is a known kind.
@@ -93,7 +95,7 @@ func (k Kind) Audience() authz.Action {
 		return authz.ReadBulletin
 	case InquiryAsked:
 		return authz.EscalateInquiry
-	case InquiryAnswered:
+	case InquiryAnswered, InquiryClosed:
 		return authz.AskInquiry
 	case InquiryEscalated:
 		return authz.AnswerEscalated

@@ -24,18 +24,58 @@ import (
 // from the other). It runs in the publishing transaction, as the
 // publisher: a ministry's query sees only its sectors' operators anyway.
 const bulletinAudienceSQL = `INSERT INTO bulletin_recipients (bulletin_id, sender_ministry, ministry_code, operator_id, sector_code)
-	SELECT b.id, b.ministry_code, NULL, o.id, o.sector_code FROM bulletins b JOIN operators o ON o.status = 'active' AND (
-	     b.audience_kind = 'everyone'
-	  OR b.audience_kind = 'sectors' AND o.sector_code = ANY (b.audience_sectors)
-	  OR b.audience_kind = 'scope' AND (o.designation = b.audience_designation OR o.designation = 'both')
-	     AND (cardinality(b.audience_sectors) = 0 OR o.sector_code = ANY (b.audience_sectors))
-	  OR b.audience_kind = 'operators' AND o.id = ANY (b.audience_operators))
+	SELECT b.id, b.ministry_code, NULL, o.id, o.sector_code FROM bulletins b JOIN operators o ON ` + bulletinOperatorAudienceSQL + `
 	WHERE b.id = $1
 	UNION ALL
 	SELECT b.id, b.ministry_code, m.code, NULL, NULL FROM bulletins b JOIN ministries m ON NOT m.is_coordinator AND (
 	     b.audience_kind = 'everyone'
 	  OR b.audience_kind = 'ministries' AND m.code = ANY (b.audience_ministries))
 	WHERE b.id = $1`
+
+// bulletinOperatorAudienceSQL is the operator half of Audience.Includes:
+// operator o is in bulletin b's audience.
+const bulletinOperatorAudienceSQL = `o.status = 'active' AND (
+	     b.audience_kind = 'everyone'
+	  OR b.audience_kind = 'sectors' AND o.sector_code = ANY (b.audience_sectors)
+	  OR b.audience_kind = 'scope' AND (o.designation = b.audience_designation OR o.designation = 'both')
+	     AND (cardinality(b.audience_sectors) = 0 OR o.sector_code = ANY (b.audience_sectors))
+	  OR b.audience_kind = 'operators' AND o.id = ANY (b.audience_operators))`
+
+// DeliverToLaterOperators gives the bulletins that still ask for an
+// acknowledgement due on day (a day in Japan) or later
+// (bulletin.Bulletin.ReachesLater) to the active operators in their
+// audience (Audience.Includes) that are not recipients yet — operators
+// designated or made active after publication — and tells their users
+// (bulletin.published). A system transaction: the daily job, before the
+// acknowledgement reminders. It returns how many recipients it added.
+func DeliverToLaterOperators(ctx context.Context, tx pgx.Tx, day time.Time) (int, error) {
+	rows, err := tx.Query(ctx, `WITH added AS (
+		INSERT INTO bulletin_recipients (bulletin_id, sender_ministry, ministry_code, operator_id, sector_code)
+		SELECT b.id, b.ministry_code, NULL, o.id, o.sector_code FROM bulletins b JOIN operators o ON `+bulletinOperatorAudienceSQL+`
+		WHERE b.ack_by >= $1 AND NOT EXISTS (SELECT 1 FROM bulletin_recipients r WHERE r.bulletin_id = b.id AND r.operator_id = o.id)
+		RETURNING bulletin_id, operator_id, sector_code)
+		SELECT `+bulletinColumns+`, x.operator_id, x.sector_code`+bulletinFrom+` JOIN added x ON x.bulletin_id = b.id ORDER BY b.id, x.operator_id`,
+		dateOf(day))
+	if err != nil {
+		return 0, err
+	}
+	var events []notify.Event
+	for rows.Next() {
+		var s authz.Resource
+		b, err := scanBulletin(rows, &s.OperatorID, &s.SectorCode)
+		if err != nil {
+			rows.Close()
+			return 0, err
+		}
+		events = append(events, notify.Event{Kind: notify.BulletinPublished, Scope: s, Params: bulletinParams(b),
+			Link: "/bulletins/" + strconv.FormatInt(b.ID, 10)})
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	_, err = Notify(ctx, tx, events...)
+	return len(events), err
+}
 
 // PublishBulletin publishes b (checked by bulletin.Check, its audience
 // allowed by the policy) as p — for its ministry, or the NCO when

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/kijun-portal/kijun/internal/bulletin"
 	"github.com/kijun-portal/kijun/internal/identity"
+	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
@@ -102,6 +104,111 @@ func TestBulletinAudienceSQLFollowsTheRule(t *testing.T) {
 			t.Errorf("%+v:\n SQL %v\n Go  %v", a, got, want)
 		}
 	}
+	laterOperatorsFollowTheRule(t, db, nco, audiences, orgs, op)
+}
+
+// laterOperatorsFollowTheRule: operators that enter the audience after
+// publication (new, or made active again) become recipients of exactly
+// the bulletins bulletin.Bulletin.ReachesLater keeps open, as
+// Audience.Includes admits them (postgres.DeliverToLaterOperators); the
+// others keep the audience they were published with.
+func laterOperatorsFollowTheRule(t *testing.T, db *pgtest.DB, nco *identity.Principal, audiences []bulletin.Audience,
+	before []bulletin.Org, op func(sector, designation string, withdrawn bool) int64) {
+	ctx := context.Background()
+	now := time.Now()
+	today := kijun.Date(now.In(kijun.JST).Format(time.DateOnly)).Time()
+	acks := []*time.Time{nil, ptrTime(today.AddDate(0, 0, -1)), ptrTime(today), ptrTime(today.AddDate(0, 0, 7))}
+	type published struct {
+		b   bulletin.Bulletin
+		ack *time.Time
+	}
+	var pubs []published
+	for _, a := range audiences {
+		for _, ack := range acks {
+			var b bulletin.Bulletin
+			if err := postgres.InTx(ctx, db.App, nco, func(tx pgx.Tx) (err error) {
+				b, _, err = postgres.PublishBulletin(ctx, tx, nco, bulletin.Bulletin{Category: bulletin.Request, Title: "t", Body: "b",
+					Audience: a, AckBy: ack}, "test")
+				return err
+			}); err != nil {
+				t.Fatalf("%+v: %v", a, err)
+			}
+			pubs = append(pubs, published{b, ack})
+		}
+	}
+	// Later: a new operator of every sector and designation, and a
+	// withdrawn one made active again.
+	var added []bulletin.Org
+	for _, s := range []string{"electricity", "finance", "gas"} {
+		for _, d := range []string{"ci", "core", "both"} {
+			added = append(added, bulletin.Org{OperatorID: op(s, d, false), SectorCode: s, Designation: d, Active: true})
+		}
+	}
+	var back bulletin.Org
+	for _, o := range before {
+		if o.OperatorID != 0 && !o.Active {
+			back = o
+			break
+		}
+	}
+	if _, err := db.Owner.Exec(ctx, `UPDATE operators SET status = 'active', withdrawn_at = NULL WHERE id = $1`, back.OperatorID); err != nil {
+		t.Fatal(err)
+	}
+	back.Active = true
+	added = append(added, back)
+	var n int
+	if err := postgres.SystemTx(ctx, db.App, func(tx pgx.Tx) (err error) {
+		n, err = postgres.DeliverToLaterOperators(ctx, tx, now)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Again: nothing more.
+	if err := postgres.SystemTx(ctx, db.App, func(tx pgx.Tx) error {
+		again, err := postgres.DeliverToLaterOperators(ctx, tx, now)
+		if again != 0 {
+			t.Errorf("a second run added %d recipients", again)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, p := range pubs {
+		rows, _ := db.Owner.Query(ctx, `SELECT operator_id FROM bulletin_recipients WHERE bulletin_id = $1 AND operator_id = ANY ($2)`,
+			p.b.ID, orgIDs(added))
+		got, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []int64
+		if p.b.ReachesLater(now) {
+			for _, o := range added {
+				if p.b.Audience.Includes(o) {
+					want = append(want, o.OperatorID)
+				}
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%+v ack %v: later recipients\n SQL %v\n Go  %v", p.b.Audience, p.ack, got, want)
+		}
+		total += len(want)
+	}
+	if n != total || total == 0 {
+		t.Errorf("DeliverToLaterOperators added %d, the rule %d", n, total)
+	}
+}
+
+func ptrTime(t time.Time) *time.Time { return &t }
+
+func orgIDs(orgs []bulletin.Org) []int64 {
+	var out []int64
+	for _, o := range orgs {
+		out = append(out, o.OperatorID)
+	}
+	return out
 }
 
 // TestBulletinsAreImmutable: a published bulletin, an inquiry's message

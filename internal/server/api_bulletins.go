@@ -33,6 +33,8 @@ func (s *Server) apiBulletinRoutes(a apiRoute) {
 	a(http.MethodPost, "/inquiries/{id}/messages", authz.ViewInquiries, s.apiInquiryReply)
 	a(http.MethodPost, "/inquiries/{id}/escalate", authz.EscalateInquiry, s.apiInquiryEscalate)
 	a(http.MethodGet, "/faq", authz.ViewBulletins, s.apiFAQ)
+	a(http.MethodPost, "/inquiries/{id}/close", authz.CloseInquiry, s.apiInquiryClose)
+	a(http.MethodPost, "/faq/{id}/withdraw", authz.WithdrawFAQ, s.apiFAQWithdraw)
 }
 
 // --- bulletins ---
@@ -311,12 +313,17 @@ type apiInquiry struct {
 	LastAt       time.Time           `json:"last_at"`
 	LastSide     bulletin.Side       `json:"last_side"`
 	Messages     []apiInquiryMessage `json:"messages,omitempty"`
+	// Status is open or closed (解決済み); a closed one says when and by
+	// which side.
+	Status     bulletin.InquiryStatus `json:"status"`
+	ClosedAt   *time.Time             `json:"closed_at,omitempty"`
+	ClosedSide bulletin.Side          `json:"closed_side,omitempty"`
 }
 
 func inquiryJSON(q bulletin.Inquiry) apiInquiry {
 	out := apiInquiry{ID: q.ID, OperatorID: q.OperatorID, OperatorName: q.OperatorName, Sector: q.SectorCode, Ministry: q.MinistryCode,
 		MinistryName: q.MinistryName, Subject: q.Subject, CreatedAt: q.CreatedAt, EscalatedAt: q.EscalatedAt, LastAt: q.LastAt,
-		LastSide: q.LastSide}
+		LastSide: q.LastSide, Status: q.Status(), ClosedAt: q.ClosedAt, ClosedSide: q.ClosedSide}
 	for _, m := range q.Messages {
 		out.Messages = append(out.Messages, apiInquiryMessage{ID: m.ID, Side: m.Side, Author: m.AuthorName, Body: m.Body, CreatedAt: m.CreatedAt})
 	}
@@ -324,14 +331,19 @@ func inquiryJSON(q bulletin.Inquiry) apiInquiry {
 }
 
 // apiInquiries lists the inquiries the token may see (its operator's, its
-// ministry's, the NCO's escalated ones), oldest first from the cursor.
+// ministry's, the NCO's escalated ones), oldest first from the cursor;
+// status= open (the default), closed or all.
 func (s *Server) apiInquiries(w http.ResponseWriter, r *http.Request) error {
 	after, limit, err := pageParams(r)
 	if err != nil {
 		return err
 	}
+	status, ok := bulletin.ParseInquiryStatus(r.URL.Query().Get("status"))
+	if !ok {
+		return fieldErrors{"status": {ID: "api.error.bad_query"}}
+	}
 	return listPage(s, w, r, func(tx pgx.Tx) ([]bulletin.Inquiry, bool, error) {
-		return postgres.ListInquiriesAfter(r.Context(), tx, after, limit)
+		return postgres.ListInquiriesAfter(r.Context(), tx, status, after, limit)
 	}, func(q bulletin.Inquiry) int64 { return q.ID }, every(inquiryJSON))
 }
 
@@ -413,7 +425,7 @@ func (s *Server) apiInquiryReply(w http.ResponseWriter, r *http.Request) error {
 		}
 		return jsonErr
 	}
-	msg, err := s.replyInquiry(r, id, in.Body)
+	msg, _, err := s.replyInquiry(r, id, in.Body)
 	if err != nil {
 		return err
 	}
@@ -432,6 +444,38 @@ func (s *Server) apiInquiryEscalate(w http.ResponseWriter, r *http.Request) erro
 	}
 	if err := s.escalateInquiry(r, id); err != nil {
 		return err
+	}
+	return s.writeInquiry(w, r, id, http.StatusOK)
+}
+
+// apiInquiryClose closes (解決済み) an inquiry, by the answering side
+// (closeInquiry), with an optional last message; closed already changes
+// nothing.
+func (s *Server) apiInquiryClose(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Body string `json:"body"`
+	}
+	if r.ContentLength != 0 {
+		if jsonErr := readJSON(w, r, &in); jsonErr != nil {
+			if err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+				_, err := loadInquiry(r, tx, id)
+				return err
+			}); err != nil {
+				return err
+			}
+			return jsonErr
+		}
+	}
+	msg, err := s.closeInquiry(r, id, in.Body)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		return fieldErrors{"body": {ID: msg}}
 	}
 	return s.writeInquiry(w, r, id, http.StatusOK)
 }
@@ -467,4 +511,34 @@ func (s *Server) apiFAQ(w http.ResponseWriter, r *http.Request) error {
 		}
 		return j
 	}))
+}
+
+// apiFAQWithdraw withdraws (取り下げ) an FAQ entry with a reason, by its
+// publisher or the NCO (withdrawFAQ); it then leaves the list.
+func (s *Server) apiFAQWithdraw(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if jsonErr := readJSON(w, r, &in); jsonErr != nil {
+		if err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
+			_, err := loadManagedFAQ(r, tx, id)
+			return err
+		}); err != nil {
+			return err
+		}
+		return jsonErr
+	}
+	msg, err := s.withdrawFAQ(r, id, in.Reason)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		return fieldErrors{"reason": {ID: msg}}
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }

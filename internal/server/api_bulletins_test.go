@@ -5,6 +5,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,30 @@ func init() {
 		publishers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
 		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
+		// A fresh inquiry per closure: the role's own (the NCO's: an
+		// escalated one) or another's (the NCO's: not escalated).
+		closers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
+		closeFresh := func(role string, own bool) string {
+			var id int64
+			switch {
+			case slices.Contains(ncos, role) && own:
+				id = inquiryOf(kakehashi, "FSA", true)
+			case (role == "fsa-staff") == own && !slices.Contains(ncos, role):
+				id = inquiryOf(kakehashi, "FSA", false)
+			default:
+				id = inquiryOf(toto, "METI", false)
+			}
+			return fmt.Sprintf("/api/v1/inquiries/%d/close", id)
+		}
+		// FAQ entries of METI, FSA and the NCO: a ministry's own and
+		// another's; the NCO withdraws any.
+		faqOf := func(ministry any, sector string) int64 {
+			return fx.q(`INSERT INTO faqs (ministry_code, sectors, question, answer, published_by)
+				VALUES ($1, ARRAY[$2], 'matrix', 'matrix', $3) RETURNING id`, ministry, sector, author)
+		}
+		fM, fF, fN := faqOf("METI", "electricity"), faqOf("FSA", "finance"), faqOf(nil, "gas")
+		faqIDs := map[string][2]int64{"nco-admin": {fN, fM}, "nco-analyst": {fN, fM}, "meti-admin": {fM, fF}, "meti-staff": {fM, fF},
+			"fsa-staff": {fF, fM}}
 		return map[string]routeCase{
 			"GET /api/v1/bulletins": {path: fixed("/api/v1/bulletins"), want: apiAllow(200, withGrant, withGrant)},
 			// No body: refused as bad JSON once the policy let it through.
@@ -71,6 +96,9 @@ func init() {
 				want: apiAllow(400, withGrant, nil)},
 			"POST /api/v1/inquiries/{id}/escalate": {path: freshInquiry, want: apiAllow(200, ministries, nil)},
 			"GET /api/v1/faq":                      {path: fixed("/api/v1/faq"), want: apiAllow(200, withGrant, withGrant)},
+			"POST /api/v1/inquiries/{id}/close":    {path: closeFresh, want: apiAllow(200, closers, nil)},
+			// No reason: refused with a message once the policy let it through.
+			"POST /api/v1/faq/{id}/withdraw": {path: byID("/api/v1/faq/", faqIDs, "/withdraw"), want: apiAllow(400, publishers, ncos)},
 		}
 	})
 }

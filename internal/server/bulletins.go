@@ -33,8 +33,10 @@ func (s *Server) bulletinRoutes(h routeFunc) {
 	h(http.MethodGet, "/inquiries/{id}", authz.ViewInquiries, s.handleInquiryShow)
 	h(http.MethodPost, "/inquiries/{id}/messages", authz.ViewInquiries, s.handleInquiryReply)
 	h(http.MethodPost, "/inquiries/{id}/escalate", authz.EscalateInquiry, s.handleInquiryEscalate)
+	h(http.MethodPost, "/inquiries/{id}/close", authz.CloseInquiry, s.handleInquiryClose)
 	h(http.MethodGet, "/faq", authz.ViewBulletins, s.handleFAQIndex)
 	h(http.MethodPost, "/faq", authz.PublishFAQ, s.handleFAQPublish)
+	h(http.MethodPost, "/faq/{id}/withdraw", authz.WithdrawFAQ, s.handleFAQWithdraw)
 }
 
 // errNobody rolls back a bulletin whose audience has no organisation.

@@ -56,6 +56,30 @@ func init() {
 		publishers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
 		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
 		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
+		// A fresh inquiry per closure: the role's own (the NCO's: an
+		// escalated one) or another's (the NCO's: not escalated).
+		closers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
+		closeFresh := func(role string, own bool) string {
+			var id int64
+			switch {
+			case slices.Contains(ncos, role) && own:
+				id = inquiryOf(kakehashi, "FSA", true)
+			case (role == "fsa-staff") == own && !slices.Contains(ncos, role):
+				id = inquiryOf(kakehashi, "FSA", false)
+			default:
+				id = inquiryOf(toto, "METI", false)
+			}
+			return fmt.Sprintf("/inquiries/%d/close", id)
+		}
+		// FAQ entries of METI, FSA and the NCO: a ministry's own and
+		// another's; the NCO withdraws any.
+		faqOf := func(ministry any, sector string) int64 {
+			return fx.q(`INSERT INTO faqs (ministry_code, sectors, question, answer, published_by)
+				VALUES ($1, ARRAY[$2], 'matrix', 'matrix', $3) RETURNING id`, ministry, sector, author)
+		}
+		fM, fF, fN := faqOf("METI", "electricity"), faqOf("FSA", "finance"), faqOf(nil, "gas")
+		faqIDs := map[string][2]int64{"nco-admin": {fN, fM}, "nco-analyst": {fN, fM}, "meti-admin": {fM, fF}, "meti-staff": {fM, fF},
+			"fsa-staff": {fF, fM}}
 		return map[string]routeCase{
 			"GET /bulletins":                 {fixed("/bulletins"), allow("GET", 200, withGrant, withGrant)},
 			"GET /bulletins/new":             {fixed("/bulletins/new"), allow("GET", 200, publishers, publishers)},
@@ -70,6 +94,9 @@ func init() {
 			"POST /inquiries/{id}/escalate":  {freshInquiry, allow("POST", 303, ministries, nil)},
 			"GET /faq":                       {fixed("/faq"), allow("GET", 200, withGrant, withGrant)},
 			"POST /faq":                      {fixed("/faq"), allow("POST", 422, publishers, publishers)},
+			"POST /inquiries/{id}/close":     {path: closeFresh, want: allow("POST", 303, closers, nil)},
+			// No reason: refused with a message once the policy let it through.
+			"POST /faq/{id}/withdraw": {path: byID("/faq/", faqIDs, "/withdraw"), want: allow("POST", 422, publishers, ncos)},
 		}
 	})
 }

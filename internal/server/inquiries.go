@@ -39,12 +39,31 @@ func (s *Server) handleInquiryIndex(w http.ResponseWriter, r *http.Request) erro
 	return s.renderInquiries(w, r, http.StatusOK, bulletins.InquiryForm{})
 }
 
+// inquiriesWaiting counts the open inquiries the reader sees that wait
+// for the answering side (bulletin.Inquiry.WaitingForAnswer): the home
+// page's to-do of a ministry or the NCO.
+func inquiriesWaiting(r *http.Request, tx pgx.Tx) (int, error) {
+	list, err := postgres.ListInquiries(r.Context(), tx, bulletin.InquiryOpen, 1000)
+	n := 0
+	for _, q := range list {
+		if q.WaitingForAnswer() && inquirySide(r, q) != bulletin.SideOperator {
+			n++
+		}
+	}
+	return n, err
+}
+
 func (s *Server) renderInquiries(w http.ResponseWriter, r *http.Request, status int, form bulletins.InquiryForm) error {
 	p := principal(r)
-	v := bulletins.InquiriesView{Form: form}
+	// ?status= open (the default), closed or all; anything else: open.
+	st, _ := bulletin.ParseInquiryStatus(r.URL.Query().Get("status"))
+	v := bulletins.InquiriesView{Form: form, Status: string(st)}
+	if st == "" {
+		v.Status = "all"
+	}
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		var err error
-		if v.Items, err = postgres.ListInquiries(r.Context(), tx, 500); err != nil {
+		if v.Items, err = postgres.ListInquiries(r.Context(), tx, st, 500); err != nil {
 			return err
 		}
 		ops, sectors, err := inquiryOperators(r, tx)
@@ -149,18 +168,21 @@ func (s *Server) handleInquiryShow(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	notice := map[string]string{"asked": "inquiry.asked", "replied": "inquiry.replied", "escalated": "inquiry.escalated"}[r.URL.Query().Get("done")]
-	return s.renderInquiry(w, r, http.StatusOK, id, "", "", notice)
+	notice := map[string]string{"asked": "inquiry.asked", "replied": "inquiry.replied", "escalated": "inquiry.escalated",
+		"closed": "inquiry.closed_notice", "reopened": "inquiry.reopened"}[r.URL.Query().Get("done")]
+	return s.renderInquiry(w, r, http.StatusOK, id, bulletins.InquiryView{Notice: notice})
 }
 
-func (s *Server) renderInquiry(w http.ResponseWriter, r *http.Request, status int, id int64, reply, replyErr, notice string) error {
+// renderInquiry shows inquiry id's thread; v carries what was typed and
+// refused (Reply, ReplyError, Closing, CloseError) and a notice.
+func (s *Server) renderInquiry(w http.ResponseWriter, r *http.Request, status int, id int64, v bulletins.InquiryView) error {
 	p := principal(r)
-	var v bulletins.InquiryView
 	err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		q, err := loadInquiry(r, tx, id)
-		v = bulletins.InquiryView{Q: q, Reply: reply, ReplyError: replyErr, Notice: notice,
-			CanEscalate: !q.Escalated() && authz.Can(p, authz.EscalateInquiry, authz.Resource{MinistryCode: q.MinistryCode}),
-			CanFAQ:      authz.Can(p, authz.PublishFAQ, authz.Resource{SectorCode: q.SectorCode})}
+		v.Q = q
+		v.CanEscalate = !q.Escalated() && !q.Closed() && authz.Can(p, authz.EscalateInquiry, authz.Resource{MinistryCode: q.MinistryCode})
+		v.CanClose = !q.Closed() && canCloseInquiry(r, q)
+		v.CanFAQ = authz.Can(p, authz.PublishFAQ, authz.Resource{SectorCode: q.SectorCode})
 		return err
 	})
 	if err != nil {
@@ -189,21 +211,26 @@ func (s *Server) handleInquiryReply(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	body := r.PostFormValue("body")
-	msg, err := s.replyInquiry(r, id, body)
+	msg, reopened, err := s.replyInquiry(r, id, body)
 	if err != nil {
 		return err
 	}
 	if msg != "" {
-		return s.renderInquiry(w, r, http.StatusUnprocessableEntity, id, body, msg, "")
+		return s.renderInquiry(w, r, http.StatusUnprocessableEntity, id, bulletins.InquiryView{Reply: body, ReplyError: msg})
 	}
-	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done=replied", http.StatusSeeOther)
+	done := "replied"
+	if reopened {
+		done = "reopened"
+	}
+	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done="+done, http.StatusSeeOther)
 	return nil
 }
 
 // replyInquiry writes body in inquiry id as the reader's side, for the
 // page and the API; msg is the message id of a body refused (the thread
-// must be the reader's first: else not found).
-func (s *Server) replyInquiry(r *http.Request, id int64, body string) (msg string, err error) {
+// must be the reader's first: else not found). A message in a closed
+// thread reopens it (reopened).
+func (s *Server) replyInquiry(r *http.Request, id int64, body string) (msg string, reopened bool, err error) {
 	p := principal(r)
 	msg = bulletin.CheckMessage(body)
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
@@ -211,7 +238,62 @@ func (s *Server) replyInquiry(r *http.Request, id int64, body string) (msg strin
 		if err != nil || msg != "" {
 			return err
 		}
+		reopened = q.Reopens()
 		return postgres.AddInquiryMessage(r.Context(), tx, p, q, inquirySide(r, q), body, middleware.GetReqID(r.Context()))
+	})
+	return msg, reopened, err
+}
+
+// canCloseInquiry reports whether the reader closes q: the policy
+// (CloseInquiry on its ministry, or the NCO) and bulletin.CanClose on the
+// side the reader writes on.
+func canCloseInquiry(r *http.Request, q bulletin.Inquiry) bool {
+	p := principal(r)
+	return authz.Can(p, authz.CloseInquiry, authz.Resource{MinistryCode: q.MinistryCode}) &&
+		bulletin.CanClose(inquirySide(r, q), q.Escalated())
+}
+
+// handleInquiryClose closes an inquiry (解決済み), with an optional last
+// message; closed already changes nothing.
+func (s *Server) handleInquiryClose(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	body := r.PostFormValue("body")
+	msg, err := s.closeInquiry(r, id, body)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		return s.renderInquiry(w, r, http.StatusUnprocessableEntity, id, bulletins.InquiryView{Closing: body, CloseError: msg})
+	}
+	http.Redirect(w, r, "/inquiries/"+itoa(id)+"?done=closed", http.StatusSeeOther)
+	return nil
+}
+
+// closeInquiry closes inquiry id, for the page and the API, with body as
+// a last message when not blank (msg: the message id of a body refused).
+// Only the answering side may (canCloseInquiry; anyone else who sees the
+// thread, and everyone who does not: not found); closed already changes
+// nothing.
+func (s *Server) closeInquiry(r *http.Request, id int64, body string) (msg string, err error) {
+	p := principal(r)
+	if strings.TrimSpace(body) != "" {
+		msg = bulletin.CheckMessage(body)
+	}
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		q, err := loadInquiry(r, tx, id)
+		if err != nil {
+			return err
+		}
+		if !canCloseInquiry(r, q) {
+			return errNotFound
+		}
+		if msg != "" || q.Closed() {
+			return nil // closed already: the page shows when
+		}
+		return postgres.CloseInquiry(r.Context(), tx, p, q, inquirySide(r, q), body, middleware.GetReqID(r.Context()))
 	})
 	return msg, err
 }
@@ -276,20 +358,51 @@ func (s *Server) handleFAQIndex(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	notice := map[string]string{"published": "faq.published"}[r.URL.Query().Get("done")]
-	return s.renderFAQ(w, r, http.StatusOK, form, notice)
+	// ?correct= starts the form from an entry the reader may correct: the
+	// new entry replaces it once published.
+	if c, err := queryID(r, "correct"); err == nil && c != 0 {
+		err := postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+			f, err := loadManagedFAQ(r, tx, c)
+			form.Question, form.Answer, form.Sectors, form.Corrects = f.Question, f.Answer, f.Sectors, itoa(f.ID)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	notice := map[string]string{"published": "faq.published", "withdrawn": "faq.withdrawn_notice"}[r.URL.Query().Get("done")]
+	return s.renderFAQ(w, r, http.StatusOK, bulletins.FAQView{Form: form, Notice: notice})
 }
 
-func (s *Server) renderFAQ(w http.ResponseWriter, r *http.Request, status int, form bulletins.FAQForm, notice string) error {
+// loadManagedFAQ reads FAQ entry id if the reader may withdraw or correct
+// it (authz.CanWithdrawFAQ: its publisher, the NCO); else not found.
+func loadManagedFAQ(r *http.Request, tx pgx.Tx, id int64) (bulletin.FAQ, error) {
+	f, err := postgres.GetFAQ(r.Context(), tx, id)
+	if err != nil {
+		return f, err
+	}
+	if !authz.CanWithdrawFAQ(principal(r), f.Ministry) {
+		return f, errNotFound
+	}
+	return f, nil
+}
+
+// renderFAQ lists the FAQ with the publishing form; v carries the form
+// as typed, a refused withdrawal and a notice.
+func (s *Server) renderFAQ(w http.ResponseWriter, r *http.Request, status int, v bulletins.FAQView) error {
 	p := principal(r)
 	names, err := postgres.LoadReferenceNames(r.Context(), s.db)
 	if err != nil {
 		return err
 	}
-	v := bulletins.FAQView{Form: form, Notice: notice, Names: bulletinNames(names), Sectors: publishSectors(p, names, authz.PublishFAQ)}
+	v.Names, v.Sectors = bulletinNames(names), publishSectors(p, names, authz.PublishFAQ)
 	v.CanPublish = len(v.Sectors) > 0
+	v.Manage = map[int64]bool{}
 	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
 		v.Items, err = postgres.ListFAQs(r.Context(), tx, 500)
+		for _, f := range v.Items {
+			v.Manage[f.ID] = f.Current() && authz.CanWithdrawFAQ(p, f.Ministry)
+		}
 		return err
 	})
 	if err != nil {
@@ -306,9 +419,10 @@ func (s *Server) handleFAQPublish(w http.ResponseWriter, r *http.Request) error 
 		return errBadText
 	}
 	form := bulletins.FAQForm{Question: r.PostFormValue("question"), Answer: r.PostFormValue("answer"),
-		Inquiry: strings.TrimSpace(r.PostFormValue("inquiry")), Sectors: bulletin.CleanCodes(r.PostForm["sectors"])}
+		Inquiry: strings.TrimSpace(r.PostFormValue("inquiry")), Sectors: bulletin.CleanCodes(r.PostForm["sectors"]),
+		Corrects: strings.TrimSpace(r.PostFormValue("corrects"))}
 	f := bulletin.FAQ{Ministry: senderMinistry(p), Sectors: form.Sectors, Question: form.Question, Answer: form.Answer,
-		InquiryID: formID(form.Inquiry)}
+		InquiryID: formID(form.Inquiry), Corrects: formID(form.Corrects)}
 	form.Errors = bulletin.CheckFAQ(f)
 	names, err := postgres.LoadReferenceNames(r.Context(), s.db)
 	if err != nil {
@@ -327,7 +441,24 @@ func (s *Server) handleFAQPublish(w http.ResponseWriter, r *http.Request) error 
 					return err
 				}
 			}
+			// A correction replaces an entry the reader may correct,
+			// still current (withdrawn or corrected already: refused).
+			if f.Corrects != 0 {
+				old, err := loadManagedFAQ(r, tx, f.Corrects)
+				if err != nil {
+					return err
+				}
+				if !old.Current() {
+					form.Errors["corrects"] = "faq.error.corrected"
+					return nil
+				}
+				f.InquiryID = old.InquiryID
+			}
 			_, err := postgres.PublishFAQ(r.Context(), tx, p, f, middleware.GetReqID(r.Context()))
+			if kijun.ErrorCode(err) == kijun.EConflict {
+				form.Errors["corrects"] = "faq.error.corrected"
+				return nil
+			}
 			return err
 		})
 		if err != nil {
@@ -335,8 +466,47 @@ func (s *Server) handleFAQPublish(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	if len(form.Errors) > 0 {
-		return s.renderFAQ(w, r, http.StatusUnprocessableEntity, form, "")
+		return s.renderFAQ(w, r, http.StatusUnprocessableEntity, bulletins.FAQView{Form: form})
 	}
 	http.Redirect(w, r, "/faq?done=published", http.StatusSeeOther)
 	return nil
+}
+
+// handleFAQWithdraw withdraws an FAQ entry (取り下げ) with a reason: its
+// publisher or the NCO (anyone else: not found). Readers no longer see
+// it; the publisher and the NCO see it marked, and the audit keeps it.
+func (s *Server) handleFAQWithdraw(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	reason := r.PostFormValue("reason")
+	msg, err := s.withdrawFAQ(r, id, reason)
+	if err != nil {
+		return err
+	}
+	if msg != "" {
+		return s.renderFAQ(w, r, http.StatusUnprocessableEntity, bulletins.FAQView{Withdrawing: id, Reason: reason, ReasonError: msg})
+	}
+	http.Redirect(w, r, "/faq?done=withdrawn", http.StatusSeeOther)
+	return nil
+}
+
+// withdrawFAQ withdraws FAQ entry id with reason, for the page and the
+// API; msg is the message id of a reason refused. Withdrawn already
+// changes nothing.
+func (s *Server) withdrawFAQ(r *http.Request, id int64, reason string) (msg string, err error) {
+	p := principal(r)
+	msg = bulletin.CheckWithdrawal(reason)
+	err = postgres.InTx(r.Context(), s.db, p, func(tx pgx.Tx) error {
+		f, err := loadManagedFAQ(r, tx, id)
+		if err != nil || msg != "" {
+			return err
+		}
+		if f.WithdrawnAt != nil {
+			return nil
+		}
+		return postgres.WithdrawFAQ(r.Context(), tx, p, f, reason, middleware.GetReqID(r.Context()))
+	})
+	return msg, err
 }

@@ -167,6 +167,9 @@ func (s *Server) handleHome(w http.ResponseWriter, r *http.Request) error {
 			if !p.NCO && len(p.Ministries) == 0 {
 				return nil
 			}
+			if v.InquiriesWaiting, err = inquiriesWaiting(r, tx); err != nil {
+				return err
+			}
 			if v.OverduePlans, err = postgres.OverduePlans(r.Context(), tx); err != nil {
 				return err
 			}

@@ -75,6 +75,7 @@ type InquiriesView struct {
 	Operators  []kijun.Named // the reader's operators (more than one: a choice)
 	Ministries []kijun.Named // the ministries they may ask
 	Form       InquiryForm
+	Status     string // the filter: open, closed or all
 }
 
 // InquiryView is one inquiry's thread.
@@ -85,11 +86,17 @@ type InquiryView struct {
 	CanEscalate bool
 	CanFAQ      bool
 	Notice      string
+	// CanClose: the reader's side closes it (bulletin.CanClose); Closing
+	// is the last message typed with a refused closure.
+	CanClose   bool
+	Closing    string
+	CloseError string
 }
 
 // FAQForm is an FAQ entry as typed.
 type FAQForm struct {
 	Question, Answer, Inquiry string
+	Corrects                  string // the entry this one corrects
 	Sectors                   []string
 	Errors                    map[string]string
 }
@@ -102,6 +109,32 @@ type FAQView struct {
 	Sectors    []kijun.Named // the sectors the reader may publish for
 	Form       FAQForm
 	Notice     string
+	// Manage: the entries the reader may withdraw or correct (current,
+	// its own or the NCO). Withdrawing is the entry whose withdrawal was
+	// refused, with the reason typed.
+	Manage      map[int64]bool
+	Withdrawing int64
+	Reason      string
+	ReasonError string
+}
+
+// Listed reports whether entry id is on the page (a reader does not see
+// the entry a correction replaced).
+func (v FAQView) Listed(id int64) bool {
+	for _, f := range v.Items {
+		if f.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// ReasonFor is the withdrawal reason typed for entry id (refused), or "".
+func (v FAQView) ReasonFor(id int64) string {
+	if v.Withdrawing == id {
+		return v.Reason
+	}
+	return ""
 }
 
 // Checked reports whether code is among the chosen.
