@@ -14,10 +14,10 @@ func TestSignOffTransitions(t *testing.T) {
 		steps = append(steps, SignOff{ID: int64(len(steps) + 1), Step: step})
 	}
 	type want struct {
-		state           CheckState
-		request         string
-		confirm, back   string
-		submit, submit0 string // required, not required
+		state         CheckState
+		request       string
+		confirm, back string
+		submit        string // when the check is required (never refused when it is not)
 	}
 	check := func(name string, w want) {
 		t.Helper()

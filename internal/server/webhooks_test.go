@@ -252,7 +252,7 @@ func TestWebhookEditPage(t *testing.T) {
 	box, _ := webhook.NewBox(servertest.WebhookTestKey)
 	raw, err := box.Open(sealed)
 	if err != nil || webhook.SecretPrefix+base64.StdEncoding.EncodeToString(raw) != secret || string(previous) != string(oldSealed) ||
-		until.Sub(time.Now()) < 23*time.Hour || until.Sub(time.Now()) > 25*time.Hour {
+		time.Until(until) < 23*time.Hour || time.Until(until) > 25*time.Hour {
 		t.Errorf("rotated: %v, previous %x until %v", err, previous, until)
 	}
 	if _, page := env.Get(t, admin, path); strings.Contains(page, secret) {
