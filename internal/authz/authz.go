@@ -512,11 +512,8 @@ func canOrgFlow(p *identity.Principal, a Action, r Resource) (allowed, known boo
 // operator p still belongs to. The earliest recorded one wins, so a
 // sign-off names one delegation.
 func DeputyFor(p *identity.Principal, operator int64, now time.Time) (identity.Deputyship, bool) {
-	if !p.SignedIn() {
-		return identity.Deputyship{}, false
-	}
-	for _, d := range p.Deputyships {
-		if (operator == 0 || d.OperatorID == operator) && p.InOperator(d.OperatorID) && d.ForUserID != p.UserID && d.On(now) {
+	for _, d := range Deputyships(p, now) {
+		if operator == 0 || d.OperatorID == operator {
 			return d, true
 		}
 	}
@@ -526,10 +523,10 @@ func DeputyFor(p *identity.Principal, operator int64, now time.Time) (identity.D
 // Deputyships returns every deputyship of p that holds at now (DeputyFor's
 // rule): whose assignments p's "assigned to me" list shows, marked 代理.
 func Deputyships(p *identity.Principal, now time.Time) []identity.Deputyship {
-	var out []identity.Deputyship
 	if !p.SignedIn() {
 		return nil
 	}
+	var out []identity.Deputyship
 	for _, d := range p.Deputyships {
 		if p.InOperator(d.OperatorID) && d.ForUserID != p.UserID && d.On(now) {
 			out = append(out, d)
