@@ -106,7 +106,7 @@ func Assign(ctx context.Context, tx pgx.Tx, p *identity.Principal, in AssignInpu
 	err = tx.QueryRow(ctx, `SELECT coalesce(a.due_on, c.due_on), (now() AT TIME ZONE 'Asia/Tokyo')::date,
 			EXISTS (SELECT FROM control_set_items i WHERE i.set_id = a.control_set_id AND i.section_code = $2
 				AND ($3 = '' OR i.ref = $3)),
-			coalesce((SELECT u.display_name FROM users u WHERE u.id = $4 AND EXISTS (SELECT FROM role_grants g
+			coalesce((SELECT u.display_name FROM users u WHERE u.id = $4 AND NOT u.service AND EXISTS (SELECT FROM role_grants g
 				WHERE g.user_id = u.id AND g.operator_id = a.operator_id AND g.revoked_at IS NULL
 				AND g.role IN ('operator_admin', 'operator_staff', 'operator_reviewer'))), '')
 		FROM assessments a JOIN cycles c ON c.id = a.cycle_id WHERE a.id = $1`,
@@ -366,11 +366,12 @@ type Member struct {
 	Name string
 }
 
-// OperatorMembers returns the users holding an active grant of operator,
-// by name.
+// OperatorMembers returns the people holding an active grant of operator,
+// by name: whom work is assigned to and who may be a deputy (a service
+// account, an API token's, is neither).
 func OperatorMembers(ctx context.Context, q Querier, operatorID int64) ([]Member, error) {
 	rows, _ := q.Query(ctx, `SELECT DISTINCT u.id, u.display_name FROM role_grants g JOIN users u ON u.id = g.user_id
-		WHERE g.operator_id = $1 AND g.revoked_at IS NULL AND g.role IN ('operator_admin', 'operator_staff', 'operator_reviewer')
+		WHERE g.operator_id = $1 AND NOT u.service AND g.revoked_at IS NULL AND g.role IN ('operator_admin', 'operator_staff', 'operator_reviewer')
 		ORDER BY u.display_name, u.id`, operatorID)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Member])
 }

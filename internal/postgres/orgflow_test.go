@@ -260,3 +260,44 @@ func TestSubmitNeedsCurrentSignOffInDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceAccountsAreNoMembers: an API token's service account holds a
+// grant of the operator, but work is never assigned to it and it is not
+// offered as an assignee or deputy.
+func TestServiceAccountsAreNoMembers(t *testing.T) {
+	t.Parallel()
+	w := newAsmWorld(t)
+	id := w.assessmentOf(t, w.openCycle(t, 2027), w.opA)
+	var account int64
+	w.must(t, w.userA, func(tx pgx.Tx) error {
+		_, hash := identity.NewTokenSecret()
+		now := time.Now()
+		tokenID, err := postgres.IssueToken(w.ctx, tx, w.userA, identity.APIToken{Name: "grc", Role: identity.RoleOperatorStaff,
+			OperatorID: w.opA, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, hash, "test")
+		if err != nil {
+			return err
+		}
+		return tx.QueryRow(w.ctx, `SELECT user_id FROM api_tokens WHERE id = $1`, tokenID).Scan(&account)
+	})
+	var members []postgres.Member
+	w.must(t, w.userA, func(tx pgx.Tx) (err error) {
+		members, err = postgres.OperatorMembers(w.ctx, tx, w.opA)
+		return err
+	})
+	if len(members) == 0 {
+		t.Fatal("no members of operator A")
+	}
+	for _, m := range members {
+		if m.ID == account {
+			t.Errorf("the token's service account is offered as a member: %+v", members)
+		}
+	}
+	err := w.as(w.userA, func(tx pgx.Tx) error {
+		_, err := postgres.Assign(w.ctx, tx, w.userA, postgres.AssignInput{AssessmentID: id, Section: "GV", AssigneeID: account,
+			DueOn: w.db.Today(t).AddDate(0, 0, 7)}, "test")
+		return err
+	})
+	if ps := assignmentProblems(t, err); ps["assignee"] != assessment.MsgAssignNotStaff {
+		t.Errorf("assigning to a service account: %v", ps)
+	}
+}
