@@ -5,7 +5,6 @@ package server_test
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,86 +18,27 @@ import (
 
 func init() {
 	matrixCaseSets = append(matrixCaseSets, func(fx *tenantFixture) map[string]routeCase {
-		toto, kakehashi := fx.ids["2010401000001"], fx.ids["4010001000003"]
-		author := fx.q(`INSERT INTO users (display_name) VALUES ('api-bulletin-author') RETURNING id`)
-		// A METI bulletin to electricity (toto) and an FSA one to finance
-		// (kakehashi), both asking for an acknowledgement.
-		bulletinOf := func(ministry, sector string) int64 {
-			id := fx.q(`INSERT INTO bulletins (ministry_code, category, title, body, audience_kind, audience_sectors, ack_by, published_by)
-				VALUES ($1, 'request', 'api matrix', 'api matrix', 'sectors', ARRAY[$2], current_date + 30, $3) RETURNING id`, ministry, sector, author)
-			fx.q(`INSERT INTO bulletin_recipients (bulletin_id, sender_ministry, operator_id, sector_code)
-				SELECT $1, $2, id, sector_code FROM operators WHERE sector_code = $3 AND status = 'active' RETURNING $1::bigint`, id, ministry, sector)
-			return id
-		}
-		bM, bF := bulletinOf("METI", "electricity"), bulletinOf("FSA", "finance")
-		bulletinIDs := map[string][2]int64{"meti-admin": {bM, bF}, "meti-staff": {bM, bF}, "fsa-staff": {bF, bM},
-			"toto-admin": {bM, bF}, "toto-staff": {bM, bF}, "toto-reviewer": {bM, bF}}
-		inquiryOf := func(operator int64, ministry string, escalated bool) int64 {
-			id := fx.q(`INSERT INTO inquiries (operator_id, sector_code, ministry_code, subject, created_by)
-				SELECT id, sector_code, $2, 'api matrix', $3 FROM operators WHERE id = $1 RETURNING id`, operator, ministry, author)
-			if escalated {
-				fx.q(`UPDATE inquiries SET escalated_at = now(), escalated_by = $2 WHERE id = $1 RETURNING id`, id, author)
-			}
-			return id
-		}
-		qT, qK := inquiryOf(toto, "METI", false), inquiryOf(kakehashi, "FSA", true)
-		// The NCO's own is the escalated one; the other is not yet its.
-		inquiryIDs := map[string][2]int64{"nco-admin": {qK, qT}, "nco-analyst": {qK, qT}, "meti-admin": {qT, qK}, "meti-staff": {qT, qK},
-			"fsa-staff": {qK, qT}, "toto-admin": {qT, qK}, "toto-staff": {qT, qK}, "toto-reviewer": {qT, qK}}
-		// A fresh inquiry per escalation, of the role's ministry or another.
-		freshInquiry := func(role string, own bool) string {
-			if (role == "fsa-staff") == own {
-				return fmt.Sprintf("/api/v1/inquiries/%d/escalate", inquiryOf(kakehashi, "FSA", false))
-			}
-			return fmt.Sprintf("/api/v1/inquiries/%d/escalate", inquiryOf(toto, "METI", false))
-		}
-		publishers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
-		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
-		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
-		// A fresh inquiry per closure: the role's own (the NCO's: an
-		// escalated one) or another's (the NCO's: not escalated).
-		closers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
-		closeFresh := func(role string, own bool) string {
-			var id int64
-			switch {
-			case slices.Contains(ncos, role) && own:
-				id = inquiryOf(kakehashi, "FSA", true)
-			case (role == "fsa-staff") == own && !slices.Contains(ncos, role):
-				id = inquiryOf(kakehashi, "FSA", false)
-			default:
-				id = inquiryOf(toto, "METI", false)
-			}
-			return fmt.Sprintf("/api/v1/inquiries/%d/close", id)
-		}
-		// FAQ entries of METI, FSA and the NCO: a ministry's own and
-		// another's; the NCO withdraws any.
-		faqOf := func(ministry any, sector string) int64 {
-			return fx.q(`INSERT INTO faqs (ministry_code, sectors, question, answer, published_by)
-				VALUES ($1, ARRAY[$2], 'matrix', 'matrix', $3) RETURNING id`, ministry, sector, author)
-		}
-		fM, fF, fN := faqOf("METI", "electricity"), faqOf("FSA", "finance"), faqOf(nil, "gas")
-		faqIDs := map[string][2]int64{"nco-admin": {fN, fM}, "nco-analyst": {fN, fM}, "meti-admin": {fM, fF}, "meti-staff": {fM, fF},
-			"fsa-staff": {fF, fM}}
+		m := newBulletinMatrix(fx, "/api/v1")
 		return map[string]routeCase{
 			"GET /api/v1/bulletins": {path: fixed("/api/v1/bulletins"), want: apiAllow(200, withGrant, withGrant)},
 			// No body: refused as bad JSON once the policy let it through.
-			"POST /api/v1/bulletins":     {path: fixed("/api/v1/bulletins"), want: apiAllow(400, publishers, publishers)},
-			"GET /api/v1/bulletins/{id}": {path: byID("/api/v1/bulletins/", bulletinIDs, ""), want: apiAllow(200, withGrant, ncos)},
-			"POST /api/v1/bulletins/{id}/acknowledge": {path: byID("/api/v1/bulletins/", bulletinIDs, "/acknowledge"),
-				want: apiAllow(200, operators, nil)},
-			"GET /api/v1/bulletins/{id}/receipts": {path: byID("/api/v1/bulletins/", bulletinIDs, "/receipts"),
-				want: apiAllow(200, publishers, ncos)},
+			"POST /api/v1/bulletins":     {path: fixed("/api/v1/bulletins"), want: apiAllow(400, m.publishers, m.publishers)},
+			"GET /api/v1/bulletins/{id}": {path: byID("/api/v1/bulletins/", m.bulletins, ""), want: apiAllow(200, withGrant, ncos)},
+			"POST /api/v1/bulletins/{id}/acknowledge": {path: byID("/api/v1/bulletins/", m.bulletins, "/acknowledge"),
+				want: apiAllow(200, m.operators, nil)},
+			"GET /api/v1/bulletins/{id}/receipts": {path: byID("/api/v1/bulletins/", m.bulletins, "/receipts"),
+				want: apiAllow(200, m.publishers, ncos)},
 			"GET /api/v1/inquiries":      {path: fixed("/api/v1/inquiries"), want: apiAllow(200, withGrant, withGrant)},
-			"POST /api/v1/inquiries":     {path: fixed("/api/v1/inquiries"), want: apiAllow(400, operators, operators)},
-			"GET /api/v1/inquiries/{id}": {path: byID("/api/v1/inquiries/", inquiryIDs, ""), want: apiAllow(200, withGrant, nil)},
+			"POST /api/v1/inquiries":     {path: fixed("/api/v1/inquiries"), want: apiAllow(400, m.operators, m.operators)},
+			"GET /api/v1/inquiries/{id}": {path: byID("/api/v1/inquiries/", m.inquiries, ""), want: apiAllow(200, withGrant, nil)},
 			// No body: bad JSON in one's own thread, another's not found.
-			"POST /api/v1/inquiries/{id}/messages": {path: byID("/api/v1/inquiries/", inquiryIDs, "/messages"),
+			"POST /api/v1/inquiries/{id}/messages": {path: byID("/api/v1/inquiries/", m.inquiries, "/messages"),
 				want: apiAllow(400, withGrant, nil)},
-			"POST /api/v1/inquiries/{id}/escalate": {path: freshInquiry, want: apiAllow(200, ministries, nil)},
+			"POST /api/v1/inquiries/{id}/escalate": {path: m.escalate, want: apiAllow(200, m.ministries, nil)},
 			"GET /api/v1/faq":                      {path: fixed("/api/v1/faq"), want: apiAllow(200, withGrant, withGrant)},
-			"POST /api/v1/inquiries/{id}/close":    {path: closeFresh, want: apiAllow(200, closers, nil)},
+			"POST /api/v1/inquiries/{id}/close":    {path: m.close, want: apiAllow(200, m.closers, nil)},
 			// No reason: refused with a message once the policy let it through.
-			"POST /api/v1/faq/{id}/withdraw": {path: byID("/api/v1/faq/", faqIDs, "/withdraw"), want: apiAllow(400, publishers, ncos)},
+			"POST /api/v1/faq/{id}/withdraw": {path: byID("/api/v1/faq/", m.faqs, "/withdraw"), want: apiAllow(400, m.publishers, ncos)},
 		}
 	})
 }

@@ -20,83 +20,24 @@ import (
 
 func init() {
 	matrixCaseSets = append(matrixCaseSets, func(fx *tenantFixture) map[string]routeCase {
-		toto, kakehashi := fx.ids["2010401000001"], fx.ids["4010001000003"]
-		author := fx.q(`INSERT INTO users (display_name) VALUES ('bulletin-author') RETURNING id`)
-		// A METI bulletin to electricity (toto, kitahama) and an FSA one
-		// to finance (kakehashi), both asking for an acknowledgement.
-		bulletinOf := func(ministry, sector string) int64 {
-			id := fx.q(`INSERT INTO bulletins (ministry_code, category, title, body, audience_kind, audience_sectors, ack_by, published_by)
-				VALUES ($1, 'request', 'matrix', 'matrix', 'sectors', ARRAY[$2], current_date + 30, $3) RETURNING id`, ministry, sector, author)
-			fx.q(`INSERT INTO bulletin_recipients (bulletin_id, sender_ministry, operator_id, sector_code)
-				SELECT $1, $2, id, sector_code FROM operators WHERE sector_code = $3 AND status = 'active' RETURNING $1::bigint`, id, ministry, sector)
-			return id
-		}
-		bM, bF := bulletinOf("METI", "electricity"), bulletinOf("FSA", "finance")
-		bulletinIDs := map[string][2]int64{"meti-admin": {bM, bF}, "meti-staff": {bM, bF}, "fsa-staff": {bF, bM},
-			"toto-admin": {bM, bF}, "toto-staff": {bM, bF}, "toto-reviewer": {bM, bF}}
-		inquiryOf := func(operator int64, ministry string, escalated bool) int64 {
-			id := fx.q(`INSERT INTO inquiries (operator_id, sector_code, ministry_code, subject, created_by)
-				SELECT id, sector_code, $2, 'matrix', $3 FROM operators WHERE id = $1 RETURNING id`, operator, ministry, author)
-			if escalated {
-				fx.q(`UPDATE inquiries SET escalated_at = now(), escalated_by = $2 WHERE id = $1 RETURNING id`, id, author)
-			}
-			return id
-		}
-		qT, qK := inquiryOf(toto, "METI", false), inquiryOf(kakehashi, "FSA", true)
-		// The NCO's own is the escalated one; the other is not yet its.
-		inquiryIDs := map[string][2]int64{"nco-admin": {qK, qT}, "nco-analyst": {qK, qT}, "meti-admin": {qT, qK}, "meti-staff": {qT, qK},
-			"fsa-staff": {qK, qT}, "toto-admin": {qT, qK}, "toto-staff": {qT, qK}, "toto-reviewer": {qT, qK}}
-		freshInquiry := func(role string, own bool) string {
-			fsa := role == "fsa-staff"
-			if fsa == own {
-				return fmt.Sprintf("/inquiries/%d/escalate", inquiryOf(kakehashi, "FSA", false))
-			}
-			return fmt.Sprintf("/inquiries/%d/escalate", inquiryOf(toto, "METI", false))
-		}
-		publishers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
-		ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
-		operators := []string{"toto-admin", "toto-staff", "toto-reviewer"}
-		// A fresh inquiry per closure: the role's own (the NCO's: an
-		// escalated one) or another's (the NCO's: not escalated).
-		closers := append([]string{"meti-admin", "meti-staff", "fsa-staff"}, ncos...)
-		closeFresh := func(role string, own bool) string {
-			var id int64
-			switch {
-			case slices.Contains(ncos, role) && own:
-				id = inquiryOf(kakehashi, "FSA", true)
-			case (role == "fsa-staff") == own && !slices.Contains(ncos, role):
-				id = inquiryOf(kakehashi, "FSA", false)
-			default:
-				id = inquiryOf(toto, "METI", false)
-			}
-			return fmt.Sprintf("/inquiries/%d/close", id)
-		}
-		// FAQ entries of METI, FSA and the NCO: a ministry's own and
-		// another's; the NCO withdraws any.
-		faqOf := func(ministry any, sector string) int64 {
-			return fx.q(`INSERT INTO faqs (ministry_code, sectors, question, answer, published_by)
-				VALUES ($1, ARRAY[$2], 'matrix', 'matrix', $3) RETURNING id`, ministry, sector, author)
-		}
-		fM, fF, fN := faqOf("METI", "electricity"), faqOf("FSA", "finance"), faqOf(nil, "gas")
-		faqIDs := map[string][2]int64{"nco-admin": {fN, fM}, "nco-analyst": {fN, fM}, "meti-admin": {fM, fF}, "meti-staff": {fM, fF},
-			"fsa-staff": {fF, fM}}
+		m := newBulletinMatrix(fx, "")
 		return map[string]routeCase{
 			"GET /bulletins":                 {fixed("/bulletins"), allow("GET", 200, withGrant, withGrant)},
-			"GET /bulletins/new":             {fixed("/bulletins/new"), allow("GET", 200, publishers, publishers)},
-			"POST /bulletins":                {fixed("/bulletins"), allow("POST", 422, publishers, publishers)}, // empty form: refused with messages
-			"GET /bulletins/{id}":            {byID("/bulletins/", bulletinIDs, ""), allow("GET", 200, withGrant, ncos)},
-			"POST /bulletins/{id}/ack":       {byID("/bulletins/", bulletinIDs, "/ack"), allow("POST", 303, operators, nil)},
-			"GET /bulletins/{id}/report.csv": {byID("/bulletins/", bulletinIDs, "/report.csv"), allow("GET", 200, publishers, ncos)},
+			"GET /bulletins/new":             {fixed("/bulletins/new"), allow("GET", 200, m.publishers, m.publishers)},
+			"POST /bulletins":                {fixed("/bulletins"), allow("POST", 422, m.publishers, m.publishers)}, // empty form: refused with messages
+			"GET /bulletins/{id}":            {byID("/bulletins/", m.bulletins, ""), allow("GET", 200, withGrant, ncos)},
+			"POST /bulletins/{id}/ack":       {byID("/bulletins/", m.bulletins, "/ack"), allow("POST", 303, m.operators, nil)},
+			"GET /bulletins/{id}/report.csv": {byID("/bulletins/", m.bulletins, "/report.csv"), allow("GET", 200, m.publishers, ncos)},
 			"GET /inquiries":                 {fixed("/inquiries"), allow("GET", 200, withGrant, withGrant)},
-			"POST /inquiries":                {fixed("/inquiries"), allow("POST", 422, operators, operators)},
-			"GET /inquiries/{id}":            {byID("/inquiries/", inquiryIDs, ""), allow("GET", 200, withGrant, nil)},
-			"POST /inquiries/{id}/messages":  {byID("/inquiries/", inquiryIDs, "/messages"), allow("POST", 422, withGrant, nil)}, // empty message
-			"POST /inquiries/{id}/escalate":  {freshInquiry, allow("POST", 303, ministries, nil)},
+			"POST /inquiries":                {fixed("/inquiries"), allow("POST", 422, m.operators, m.operators)},
+			"GET /inquiries/{id}":            {byID("/inquiries/", m.inquiries, ""), allow("GET", 200, withGrant, nil)},
+			"POST /inquiries/{id}/messages":  {byID("/inquiries/", m.inquiries, "/messages"), allow("POST", 422, withGrant, nil)}, // empty message
+			"POST /inquiries/{id}/escalate":  {m.escalate, allow("POST", 303, m.ministries, nil)},
 			"GET /faq":                       {fixed("/faq"), allow("GET", 200, withGrant, withGrant)},
-			"POST /faq":                      {fixed("/faq"), allow("POST", 422, publishers, publishers)},
-			"POST /inquiries/{id}/close":     {path: closeFresh, want: allow("POST", 303, closers, nil)},
+			"POST /faq":                      {fixed("/faq"), allow("POST", 422, m.publishers, m.publishers)},
+			"POST /inquiries/{id}/close":     {path: m.close, want: allow("POST", 303, m.closers, nil)},
 			// No reason: refused with a message once the policy let it through.
-			"POST /faq/{id}/withdraw": {path: byID("/faq/", faqIDs, "/withdraw"), want: allow("POST", 422, publishers, ncos)},
+			"POST /faq/{id}/withdraw": {path: byID("/faq/", m.faqs, "/withdraw"), want: allow("POST", 422, m.publishers, ncos)},
 		}
 	})
 }
@@ -390,5 +331,82 @@ func TestInquiryEscalatedAndAnsweredAsFAQ(t *testing.T) {
 	if err := env.DB.Owner.QueryRow(context.Background(), `SELECT count(*) FROM audit_events WHERE action IN
 		('inquiry.create', 'inquiry.message', 'inquiry.escalate', 'faq.publish')`).Scan(&audited); err != nil || audited != 5 {
 		t.Errorf("%d audit events (%v), want 5", audited, err)
+	}
+}
+
+// bulletinMatrix is the fixture of the matrix cases of the bulletin,
+// inquiry and FAQ routes, the pages' (prefix "") and the API's
+// ("/api/v1"): per role its own and another's bulletin, inquiry and FAQ
+// entry, fresh inquiries to escalate and close, and who may do what.
+type bulletinMatrix struct {
+	bulletins, inquiries, faqs                 map[string][2]int64
+	escalate, close                            func(role string, own bool) string
+	publishers, ministries, operators, closers []string
+}
+
+func newBulletinMatrix(fx *tenantFixture, prefix string) bulletinMatrix {
+	toto, kakehashi := fx.ids["2010401000001"], fx.ids["4010001000003"]
+	author := fx.q(`INSERT INTO users (display_name) VALUES ('bulletin-author') RETURNING id`)
+	// A METI bulletin to electricity (toto, kitahama) and an FSA one to
+	// finance (kakehashi), both asking for an acknowledgement.
+	bulletinOf := func(ministry, sector string) int64 {
+		id := fx.q(`INSERT INTO bulletins (ministry_code, category, title, body, audience_kind, audience_sectors, ack_by, published_by)
+			VALUES ($1, 'request', 'matrix', 'matrix', 'sectors', ARRAY[$2], current_date + 30, $3) RETURNING id`, ministry, sector, author)
+		fx.q(`INSERT INTO bulletin_recipients (bulletin_id, sender_ministry, operator_id, sector_code)
+			SELECT $1, $2, id, sector_code FROM operators WHERE sector_code = $3 AND status = 'active' RETURNING $1::bigint`, id, ministry, sector)
+		return id
+	}
+	inquiryOf := func(operator int64, ministry string, escalated bool) int64 {
+		id := fx.q(`INSERT INTO inquiries (operator_id, sector_code, ministry_code, subject, created_by)
+			SELECT id, sector_code, $2, 'matrix', $3 FROM operators WHERE id = $1 RETURNING id`, operator, ministry, author)
+		if escalated {
+			fx.q(`UPDATE inquiries SET escalated_at = now(), escalated_by = $2 WHERE id = $1 RETURNING id`, id, author)
+		}
+		return id
+	}
+	// FAQ entries of METI, FSA and the NCO: a ministry's own and another's;
+	// the NCO withdraws any.
+	faqOf := func(ministry any, sector string) int64 {
+		return fx.q(`INSERT INTO faqs (ministry_code, sectors, question, answer, published_by)
+			VALUES ($1, ARRAY[$2], 'matrix', 'matrix', $3) RETURNING id`, ministry, sector, author)
+	}
+	bM, bF := bulletinOf("METI", "electricity"), bulletinOf("FSA", "finance")
+	// The NCO's own inquiry is the escalated one; the other is not yet its.
+	qT, qK := inquiryOf(toto, "METI", false), inquiryOf(kakehashi, "FSA", true)
+	fM, fF, fN := faqOf("METI", "electricity"), faqOf("FSA", "finance"), faqOf(nil, "gas")
+	ministries := []string{"meti-admin", "meti-staff", "fsa-staff"}
+	return bulletinMatrix{
+		bulletins: map[string][2]int64{"meti-admin": {bM, bF}, "meti-staff": {bM, bF}, "fsa-staff": {bF, bM},
+			"toto-admin": {bM, bF}, "toto-staff": {bM, bF}, "toto-reviewer": {bM, bF}},
+		inquiries: map[string][2]int64{"nco-admin": {qK, qT}, "nco-analyst": {qK, qT}, "meti-admin": {qT, qK}, "meti-staff": {qT, qK},
+			"fsa-staff": {qK, qT}, "toto-admin": {qT, qK}, "toto-staff": {qT, qK}, "toto-reviewer": {qT, qK}},
+		faqs: map[string][2]int64{"nco-admin": {fN, fM}, "nco-analyst": {fN, fM}, "meti-admin": {fM, fF}, "meti-staff": {fM, fF},
+			"fsa-staff": {fF, fM}},
+		// A fresh inquiry per escalation, of the role's ministry or another.
+		escalate: func(role string, own bool) string {
+			operator, ministry := toto, "METI"
+			if (role == "fsa-staff") == own {
+				operator, ministry = kakehashi, "FSA"
+			}
+			return fmt.Sprintf("%s/inquiries/%d/escalate", prefix, inquiryOf(operator, ministry, false))
+		},
+		// A fresh inquiry per closure: the role's own (the NCO's: an
+		// escalated one) or another's (the NCO's: not escalated).
+		close: func(role string, own bool) string {
+			var id int64
+			switch {
+			case slices.Contains(ncos, role) && own:
+				id = inquiryOf(kakehashi, "FSA", true)
+			case (role == "fsa-staff") == own && !slices.Contains(ncos, role):
+				id = inquiryOf(kakehashi, "FSA", false)
+			default:
+				id = inquiryOf(toto, "METI", false)
+			}
+			return fmt.Sprintf("%s/inquiries/%d/close", prefix, id)
+		},
+		publishers: append(slices.Clone(ministries), ncos...),
+		ministries: ministries,
+		operators:  []string{"toto-admin", "toto-staff", "toto-reviewer"},
+		closers:    append(slices.Clone(ministries), ncos...),
 	}
 }
