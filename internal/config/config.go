@@ -63,6 +63,10 @@ type Config struct {
 	Now func() time.Time
 }
 
+// DefaultAPIRateLimit is how many API requests one token may make per
+// minute unless API_RATE_LIMIT says otherwise.
+const DefaultAPIRateLimit = 600
+
 // FromEnv returns the configuration from the environment with defaults.
 func FromEnv() Config {
 	port := env("PORT", "8080")
@@ -84,8 +88,8 @@ func FromEnv() Config {
 	c.Mail.Port, _ = strconv.Atoi(env("SMTP_PORT", "587"))
 	c.WebhookSecretKey = os.Getenv("WEBHOOK_SECRET_KEY")
 	c.WebhookAllowLoopback = os.Getenv("WEBHOOK_ALLOW_LOOPBACK") == "true"
-	if c.APIRateLimit, _ = strconv.Atoi(env("API_RATE_LIMIT", "600")); c.APIRateLimit <= 0 {
-		c.APIRateLimit = 600
+	if c.APIRateLimit, _ = strconv.Atoi(os.Getenv("API_RATE_LIMIT")); c.APIRateLimit <= 0 {
+		c.APIRateLimit = DefaultAPIRateLimit
 	}
 	return c
 }

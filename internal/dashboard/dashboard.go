@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/kijun-portal/kijun/internal/assessment"
+	"github.com/kijun-portal/kijun/internal/incident"
 	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/plan"
 )
@@ -76,6 +77,11 @@ type Dashboard struct {
 	Progress []SectorProgress
 	Trend    []TrendPoint // by fiscal year, then sector order of Sectors
 	Plans    []PlanStatusCount
+	// Incidents and IncidentKind are the overview pages' incident
+	// figure: report counts, and the kind field of the current report
+	// form (its choices' labels).
+	Incidents    []IncidentCount
+	IncidentKind incident.Field
 }
 
 // Lookup returns the cell of sector in kind/key (zero Cell if none).

@@ -98,12 +98,13 @@ func RevokeOAuthClient(ctx context.Context, tx pgx.Tx, p *identity.Principal, c 
 // UseOAuthClient authenticates a request whose access token the caller
 // has verified as issued by issuer to clientID, as the system: a live
 // link of that client records its last use and counts the request in its
-// rate window, like UseToken. It returns ok false for a client that is
+// rate window, and reads the principal of its service account, like
+// UseToken. It returns ok false for a client that is
 // not linked, or whose link is revoked.
 func UseOAuthClient(ctx context.Context, db *pgxpool.Pool, issuer, clientID string, now time.Time, window time.Duration) (u TokenUse, ok bool, err error) {
 	start := now.Truncate(window)
 	b := &pgx.Batch{}
-	b.Queue(`SELECT set_config('kijun.system', 'true', true)`)
+	b.Queue(useSettings)
 	b.Queue(`UPDATE api_oauth_clients SET last_used_at = $3,
 			rate_count = CASE WHEN rate_window = $4 THEN rate_count + 1 ELSE 1 END,
 			rate_window = $4
@@ -116,6 +117,8 @@ func UseOAuthClient(ctx context.Context, db *pgxpool.Pool, issuer, clientID stri
 		ok = err == nil
 		return err
 	})
+	r := queuePrincipalOf(b, `(SELECT user_id FROM api_oauth_clients WHERE issuer = $1 AND client_id = $2 AND revoked_at IS NULL)`, issuer, clientID)
 	err = db.SendBatch(ctx, b).Close()
+	u.Principal = r.principal()
 	return u, ok && err == nil, err
 }

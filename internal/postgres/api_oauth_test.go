@@ -76,7 +76,7 @@ func TestOAuthClientsTenancy(t *testing.T) {
 
 	for i := 1; i <= 2; i++ {
 		use, ok, err := postgres.UseOAuthClient(ctx, db.App, iss, "ledger", now, time.Minute)
-		if err != nil || !ok || use.Count != i {
+		if err != nil || !ok || use.Count != i || use.Principal == nil || use.Principal.UserID != use.UserID || len(use.Principal.Grants) != 1 {
 			t.Fatalf("use %d: %+v %v %v", i, use, ok, err)
 		}
 	}

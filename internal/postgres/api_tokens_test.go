@@ -71,6 +71,10 @@ func TestAPITokensTenancy(t *testing.T) {
 		if err != nil || !ok || use.Count != i || !use.Window.Equal(window) {
 			t.Fatalf("use %d: %+v %v %v", i, use, ok, err)
 		}
+		// The same round trip reads the service account's principal.
+		if p := use.Principal; p == nil || p.UserID != use.UserID || len(p.Ministries) != 1 || p.Ministries[0] != "METI" || len(p.Grants) != 1 {
+			t.Fatalf("use %d: principal %+v", i, use.Principal)
+		}
 	}
 	use, _, _ := postgres.UseToken(ctx, db.App, identity.HashToken(metiSecret), now.Add(time.Minute), time.Minute)
 	if use.Count != 1 {

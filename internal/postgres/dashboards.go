@@ -98,10 +98,11 @@ func queueReferenceNames(b *pgx.Batch, n *kijun.ReferenceNames) {
 // trip (a batch of four queries), each reading per-sector rows
 // (sector_rollups, sector_status_counts), never one row per operator. RLS
 // applies on top: a ministry passing a sector it does not oversee gets
-// empty figures for it. With withPlans, plan status by ministry is read
-// too (plans the principal sees).
-func LoadDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.Cycle, cycleID int64, sectors []string, withPlans bool) (dashboard.Dashboard, error) {
-	return loadDashboard(ctx, tx, cycles, cycleID, sectors, withPlans, nil)
+// empty figures for it. With overview, what the national and ministry
+// overviews show besides is read too: plan status by ministry (the plans
+// the principal sees) and the incident counts (queueIncidentCounts).
+func LoadDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.Cycle, cycleID int64, sectors []string, overview bool) (dashboard.Dashboard, error) {
+	return loadDashboard(ctx, tx, cycles, cycleID, sectors, overview, nil)
 }
 
 // LoadMinistryDashboard reads a ministry's dashboard of sectors in cycle
@@ -121,7 +122,7 @@ func LoadMinistryDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.C
 
 // loadDashboard reads the cycles unless given, then sends the figures'
 // queries, and those more queues for the chosen cycle, as one batch.
-func loadDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.Cycle, cycleID int64, sectors []string, withPlans bool, more func(*pgx.Batch, assessment.Cycle)) (dashboard.Dashboard, error) {
+func loadDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.Cycle, cycleID int64, sectors []string, overview bool, more func(*pgx.Batch, assessment.Cycle)) (dashboard.Dashboard, error) {
 	d := dashboard.Dashboard{Sectors: sectors, Cycles: cycles}
 	var err error
 	if cycles == nil {
@@ -140,7 +141,7 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.Cycle, cy
 		if cycleID != 0 {
 			return d, kijun.ErrNotFound
 		}
-		queuePlans(&d, b, withPlans)
+		queueOverview(&d, b, overview)
 		return d, tx.SendBatch(ctx, b).Close()
 	}
 	if d.Cycle, err = dashboard.PickCycle(d.Cycles, cycleID); err != nil {
@@ -196,17 +197,19 @@ func loadDashboard(ctx context.Context, tx pgx.Tx, cycles []assessment.Cycle, cy
 		})
 		return err
 	})
-	queuePlans(&d, b, withPlans)
+	queueOverview(&d, b, overview)
 	if more != nil {
 		more(b, d.Cycle)
 	}
 	return d, tx.SendBatch(ctx, b).Close()
 }
 
-func queuePlans(d *dashboard.Dashboard, b *pgx.Batch, withPlans bool) {
-	if !withPlans {
+// queueOverview queues the plans' status and the incident counts.
+func queueOverview(d *dashboard.Dashboard, b *pgx.Batch, overview bool) {
+	if !overview {
 		return
 	}
+	queueIncidentCounts(b, &d.Incidents, &d.IncidentKind)
 	b.Queue(`SELECT p.ministry_code, v.status, count(*)::int
 		FROM plans p ` + latestVersion + `
 		GROUP BY 1, 2 ORDER BY 1, 2`).Query(func(rows pgx.Rows) (err error) {

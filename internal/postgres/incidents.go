@@ -601,17 +601,31 @@ func ListReportSummaries(ctx context.Context, tx pgx.Tx, incidentID int64) ([]in
 	return pgx.CollectRows(rows, scanSummary)
 }
 
-// IncidentCounts counts the reports the principal may see (RLS) by
-// sector, kind and month of the first report (in Japan), newest month
-// first: the dashboards' figure, suppressed there by
-// dashboard.CountSuppressed.
-func IncidentCounts(ctx context.Context, tx pgx.Tx) ([]dashboard.IncidentCount, error) {
-	rows, _ := tx.Query(ctx, `SELECT sector_code, kind, to_char(filed_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM') AS month, count(*)
-		FROM incidents GROUP BY 1, 2, 3 ORDER BY 3 DESC, 1, 2`)
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.IncidentCount, error) {
-		var c dashboard.IncidentCount
-		err := r.Scan(&c.Sector, &c.Kind, &c.Month, &c.N)
-		return c, err
+// queueIncidentCounts queues the count of the reports the principal may
+// see (RLS) by sector, kind and month of the first report (in Japan),
+// newest month first — the overviews' figure, suppressed there by
+// dashboard.CountSuppressed — and the kind field of the current report
+// form, for its labels (zero when the form has none).
+func queueIncidentCounts(b *pgx.Batch, counts *[]dashboard.IncidentCount, kind *incident.Field) {
+	b.Queue(`SELECT sector_code, kind, to_char(filed_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM') AS month, count(*)
+		FROM incidents GROUP BY 1, 2, 3 ORDER BY 3 DESC, 1, 2`).Query(func(rows pgx.Rows) (err error) {
+		*counts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.IncidentCount, error) {
+			var c dashboard.IncidentCount
+			err := r.Scan(&c.Sector, &c.Kind, &c.Month, &c.N)
+			return c, err
+		})
+		return err
+	})
+	b.Queue(`SELECT jsonb_path_query_first(definition, '$.fields[*] ? (@.key == $k)', jsonb_build_object('k', $1::text))
+		FROM incident_templates ORDER BY version DESC LIMIT 1`, incident.KeyKind).Query(func(rows pgx.Rows) error {
+		var def []byte
+		_, err := pgx.ForEachRow(rows, []any{&def}, func() error {
+			if def == nil {
+				return nil
+			}
+			return json.Unmarshal(def, kind)
+		})
+		return err
 	})
 }
 

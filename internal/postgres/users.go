@@ -65,8 +65,15 @@ func LoadRequestPrincipal(ctx context.Context, db *pgxpool.Pool, userID int64) (
 // queuePrincipal queues the reads of a user's principal; they fill the
 // returned rows when the batch is closed.
 func queuePrincipal(b *pgx.Batch, userID int64) *principalRows {
+	return queuePrincipalOf(b, "$1::bigint", userID)
+}
+
+// queuePrincipalOf is queuePrincipal of the user whose id the SQL
+// expression who gives, with args (an API token's service account, read
+// in the batch that uses the token).
+func queuePrincipalOf(b *pgx.Batch, who string, args ...any) *principalRows {
 	r := &principalRows{}
-	b.Queue(`SELECT id, display_name, email FROM users WHERE id = $1`, userID).QueryRow(func(row pgx.Row) error {
+	b.Queue(`SELECT id, display_name, email FROM users WHERE id = `+who, args...).QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&r.id, &r.name, &r.email)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
@@ -77,7 +84,7 @@ func queuePrincipal(b *pgx.Batch, userID int64) *principalRows {
 	// Each grant with the sectors its ministry oversees (none for other roles).
 	b.Queue(`SELECT `+grantColumns+`, array(SELECT ov.sector_code FROM sector_oversight ov
 			WHERE ov.ministry_code = g.ministry_code ORDER BY ov.sector_code)
-		FROM role_grants g `+grantJoins+` WHERE g.user_id = $1 AND g.revoked_at IS NULL ORDER BY g.id`, userID).
+		FROM role_grants g `+grantJoins+` WHERE g.user_id = `+who+` AND g.revoked_at IS NULL ORDER BY g.id`, args...).
 		Query(func(rows pgx.Rows) (err error) {
 			r.oversight = map[string][]string{}
 			r.grants, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (identity.Grant, error) {
@@ -95,10 +102,10 @@ func queuePrincipal(b *pgx.Batch, userID int64) *principalRows {
 	// absent users who still do the internal check (authz.DeputyFor
 	// decides which hold).
 	b.Queue(`SELECT d.id, d.operator_id, d.user_id, d.user_name, d.starts_on, d.ends_on FROM operator_delegations d
-		WHERE d.deputy_id = $1 AND d.cancelled_at IS NULL AND d.ends_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date
+		WHERE d.deputy_id = `+who+` AND d.cancelled_at IS NULL AND d.ends_on >= (now() AT TIME ZONE 'Asia/Tokyo')::date
 		AND EXISTS (SELECT FROM role_grants g WHERE g.user_id = d.user_id AND g.operator_id = d.operator_id
 			AND g.revoked_at IS NULL AND g.role IN ('operator_admin', 'operator_reviewer'))
-		ORDER BY d.id`, userID).Query(func(rows pgx.Rows) (err error) {
+		ORDER BY d.id`, args...).Query(func(rows pgx.Rows) (err error) {
 		r.deputyships, err = pgx.CollectRows(rows, pgx.RowToStructByPos[identity.Deputyship])
 		return err
 	})

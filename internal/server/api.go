@@ -20,6 +20,7 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/auth"
 	"github.com/kijun-portal/kijun/internal/authz"
+	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/identity"
 	"github.com/kijun-portal/kijun/internal/kijun"
@@ -291,7 +292,7 @@ func (s *Server) apiRateLimit() int {
 	if s.cfg.APIRateLimit > 0 {
 		return s.cfg.APIRateLimit
 	}
-	return 600
+	return config.DefaultAPIRateLimit
 }
 
 // authenticateToken builds the request's principal from its bearer
@@ -302,10 +303,11 @@ func (s *Server) apiRateLimit() int {
 // admin linked to a service account. A request without Authorization
 // stays anonymous (public routes answer it); an unknown, revoked or
 // expired token, or an access token that fails verification or whose
-// client has no live link, is refused (401, invalid_token). Each token may make
-// API_RATE_LIMIT requests per minute (a linked client likewise),
-// counted in PostgreSQL in the statement that authenticates (so across every instance); the RateLimit
-// headers say how many are left.
+// client has no live link, is refused (401, invalid_token). Each token
+// may make API_RATE_LIMIT requests per minute (a linked client
+// likewise), counted in PostgreSQL in the statement that authenticates
+// (so across every instance), whose round trip also reads the principal;
+// the RateLimit headers say how many are left.
 func (s *Server) authenticateToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
@@ -351,12 +353,11 @@ func (s *Server) authenticateToken(next http.Handler) http.Handler {
 			s.writeProblem(w, r, errRateLimited)
 			return
 		}
-		p, _, err := postgres.LoadRequestPrincipal(r.Context(), s.db, use.UserID)
-		if err != nil || p == nil {
-			s.writeProblem(w, r, cmpErr(err, errTokenInvalid))
+		if use.Principal == nil {
+			s.writeProblem(w, r, errTokenInvalid)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, use.Principal)))
 	})
 }
 

@@ -93,9 +93,8 @@ func (s *Server) nationalPage(r *http.Request) (dashboards.Page, error) {
 	p := dashboards.Page{Title: loc.T("dash.national.title"), Lead: loc.T("dash.national.lead"), Action: in.Base,
 		Figures: dashboards.BuildOverview(loc, in)}
 	s.overviewChrome(loc, &p, in)
-	inc, err := s.incidentCountFigure(r, loc, in.Names, in.Download("incidents")) // incident reports (docs/incidents.md)
-	p.Figures = append(p.Figures, inc)
-	return p, err
+	p.Figures = append(p.Figures, dashboards.IncidentFigure(loc, in.Names, in.D, in.Download("incidents")))
+	return p, nil
 }
 
 func hasOversight(n kijun.ReferenceNames, ministry string) bool {
@@ -218,11 +217,7 @@ func (s *Server) ministryPage(r *http.Request) (dashboards.Page, error) {
 	p := dashboards.Page{Title: loc.T("dash.ministry.title", map[string]any{"Ministry": name}), Lead: loc.T("dash.ministry.lead"),
 		Action: in.Base, Figures: dashboards.BuildOverview(loc, in)}
 	s.overviewChrome(loc, &p, in)
-	inc, err := s.incidentCountFigure(r, loc, in.Names, in.Download("incidents")) // incident reports (docs/incidents.md)
-	if err != nil {
-		return p, err
-	}
-	p.Figures = append(p.Figures, inc)
+	p.Figures = append(p.Figures, dashboards.IncidentFigure(loc, in.Names, in.D, in.Download("incidents")))
 	if principal(r).NCO {
 		f := dashboards.Filter{Name: "ministry", Label: loc.T("dash.filter.ministry")}
 		for _, m := range in.Names.Ministries {

@@ -5,29 +5,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/kijun-portal/kijun/internal/dashboard"
 	"github.com/kijun-portal/kijun/internal/i18n"
 	"github.com/kijun-portal/kijun/internal/incident"
-	"github.com/kijun-portal/kijun/internal/kijun"
 	"github.com/kijun-portal/kijun/internal/postgres"
 	"github.com/kijun-portal/kijun/web/pages/dashboards"
 )
-
-// incidentCountFigure is the dashboards' figure of reports by sector, kind
-// and month, over the reports the viewer may see (RLS: the NCO all, a
-// ministry its sectors').
-func (s *Server) incidentCountFigure(r *http.Request, loc *i18n.Localizer, names kijun.ReferenceNames, download string) (dashboards.Figure, error) {
-	var counts []dashboard.IncidentCount
-	var tpl incident.Template
-	err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) (err error) {
-		if counts, err = postgres.IncidentCounts(r.Context(), tx); err != nil {
-			return err
-		}
-		tpl, err = postgres.CurrentIncidentTemplate(r.Context(), tx)
-		return err
-	})
-	return dashboards.IncidentFigure(loc, names, tpl, counts, download), err
-}
 
 // ownIncidentsFigure is the scorecard's list of the operator's own reports.
 func (s *Server) ownIncidentsFigure(r *http.Request, loc *i18n.Localizer, operatorID int64, download string) (dashboards.Figure, error) {

@@ -226,6 +226,10 @@ func TestIncidentSharing(t *testing.T) {
 		if !strings.Contains(dash, "インシデント報告の件数") || !strings.Contains(dash, "5 件未満") {
 			t.Errorf("%s dashboard lacks the suppressed incident count:\n%.2000s", name, dash)
 		}
+		// The kind is named by the current report form's label.
+		if !strings.Contains(dash, "<td>マルウェア感染</td>") || strings.Contains(dash, "<td>malware</td>") {
+			t.Errorf("%s dashboard does not name the kind of event by its label", name)
+		}
 		_, fig := env.Get(t, c, "/dashboards/"+name+"/download?figure=incidents&format=csv")
 		if !strings.Contains(fig, "5 件未満") || strings.Contains(fig, ",2\r\n") {
 			t.Errorf("%s download:\n%s", name, fig)

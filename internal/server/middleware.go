@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/kijun-portal/kijun/internal/i18n"
@@ -57,25 +57,23 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 }
 
 // compress gzips the text the portal makes — pages, stylesheets, scripts,
-// JSON and CSV exports — when the client accepts it. Downloads that are
-// compressed already (XLSX, ZIP, PDF, images) pass through untouched:
-// their types are not in the list. The compressing writer passes Flush
-// on, so a streamed export keeps streaming. The encoder is
-// klauspost/compress's gzip at its fastest level: a dashboard page is
-// about 190 KB of HTML, and the standard library's gzip took a third of
-// the server's CPU time on it (docs/performance.md).
+// JSON and CSV exports — when the client accepts it (klauspost/compress's
+// gzhttp). Downloads that are compressed already (XLSX, ZIP, PDF, images)
+// pass through untouched: their types are not in the list. Responses
+// under a kilobyte (an autosave's or an API write's answer) go as they
+// are: gzip would make them hardly smaller and cost more CPU than the
+// rest of their writing. The compressing writer passes Flush on, so a
+// streamed export keeps streaming. The level is the fastest: a dashboard
+// page is about 180 KB of HTML, and the standard library's gzip took a
+// third of the server's CPU time on it (docs/performance.md).
 var compress = func() func(http.Handler) http.Handler {
-	c := middleware.NewCompressor(gzip.BestSpeed,
-		"text/html", "text/css", "text/plain", "text/csv", "text/javascript",
-		"application/javascript", "application/json", "image/svg+xml")
-	c.SetEncoder("gzip", func(w io.Writer, level int) io.Writer {
-		gw, err := gzip.NewWriterLevel(w, level)
-		if err != nil {
-			return nil
-		}
-		return gw
-	})
-	return c.Handler
+	wrap, err := gzhttp.NewWrapper(gzhttp.CompressionLevel(gzip.BestSpeed), gzhttp.MinSize(1024),
+		gzhttp.ContentTypes([]string{"text/html", "text/css", "text/plain", "text/csv", "text/javascript",
+			"application/javascript", "application/json", "image/svg+xml"}))
+	if err != nil {
+		panic(err)
+	}
+	return func(h http.Handler) http.Handler { return wrap(h) }
 }()
 
 // recoverPanics turns a panic into a logged 500 page.

@@ -10,27 +10,27 @@ import (
 )
 
 // IncidentFigure is the count of incident reports by sector, kind and
-// month; counts under dashboard.MinBenchmarkGroup show as suppressed.
-// download is the figure's download URL without the format.
-func IncidentFigure(loc *i18n.Localizer, names kijun.ReferenceNames, tpl incident.Template, counts []dashboard.IncidentCount, download string) Figure {
+// month (d.Incidents, the kinds named by d.IncidentKind); counts under
+// dashboard.MinBenchmarkGroup show as suppressed. download is the
+// figure's download URL without the format.
+func IncidentFigure(loc *i18n.Localizer, names kijun.ReferenceNames, d dashboard.Dashboard, download string) Figure {
 	f := Figure{ID: "incidents", Title: loc.T("incident.dash.title"),
 		Lead: loc.T("incident.dash.lead", map[string]any{"Min": dashboard.MinBenchmarkGroup}), Download: download}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("incident.dash.month"), loc.T("dash.col.sector"),
 		loc.T("incident.col.kind"), loc.T("incident.dash.count")}}
-	kinds, _ := tpl.Field(incident.KeyKind)
-	for _, c := range counts {
+	for _, c := range d.Incidents {
 		n := strconv.Itoa(c.N)
 		if dashboard.CountSuppressed(c.N) {
 			n = loc.T("incident.dash.suppressed", map[string]any{"Min": dashboard.MinBenchmarkGroup})
 		}
 		kind := ""
 		if c.Kind != "" {
-			kind = loc.Pick(kinds.ChoiceLabel(c.Kind))
+			kind = loc.Pick(d.IncidentKind.ChoiceLabel(c.Kind))
 		}
 		f.Table.Rows = append(f.Table.Rows, []Cell{{Text: c.Month}, {Text: loc.Pick(kijun.Name(names.Sectors, c.Sector))},
 			{Text: kind}, {Text: n}})
 	}
-	if len(counts) == 0 {
+	if len(d.Incidents) == 0 {
 		f.Empty = loc.T("incident.dash.none")
 	}
 	return f

@@ -7,9 +7,11 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kijun-portal/kijun/internal/config"
 	"github.com/kijun-portal/kijun/internal/postgres"
 )
 
@@ -70,12 +72,25 @@ type Endpoint struct {
 	// Pages, for an API list, is how many pages one sample reads,
 	// following next_cursor: the sample's latency is the whole walk.
 	Pages int
+	// Pace is the mean time between the starts of one user's samples
+	// when the users work at their own pace (see pacedLoop): a person's
+	// for pages (PersonPace), a client's rate limit for the API.
+	Pace time.Duration
 }
+
+// PersonPace is a person's pace: a page or a saved answer a second,
+// every second, faster than anyone reads a dashboard or answers a
+// control (the page saves typed text 1.5 s after the last keystroke).
+const PersonPace = time.Second
+
+// ClientPace is an API client's pace: one request per token as often as
+// the default rate limit allows (600 a minute).
+const ClientPace = time.Minute / config.DefaultAPIRateLimit
 
 // Endpoints is the bench. Paths of pages not built yet are the expected ones.
 var Endpoints = []Endpoint{
 	{
-		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16,
+		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16, Pace: PersonPace,
 		SQLName: "the dashboard store's queries: names and cycles, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, cycles, err := postgres.LoadNamesAndCycles(ctx, tx)
@@ -91,7 +106,7 @@ var Endpoints = []Endpoint{
 		},
 	},
 	{
-		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16,
+		Name: "Ministry dashboard", Method: "GET", Path: "/dashboards/ministry?cycle={cycle}", Who: AsMinistry, Concurrency: 16, Pace: PersonPace,
 		SQLName: "the dashboard store's queries: names and cycles, postgres.LoadMinistryDashboard for its sectors (figures, weakest controls and operators below target of the first sector, needing attention)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, cycles, err := postgres.LoadNamesAndCycles(ctx, tx)
@@ -114,7 +129,7 @@ var Endpoints = []Endpoint{
 		},
 	},
 	{
-		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16,
+		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16, Pace: PersonPace,
 		SQLName: "the store's queries as the page runs them: names and cycles, OperatorSector, LoadScorecard (benchmark, assessment, rollups, gaps)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			if _, _, err := postgres.LoadNamesAndCycles(ctx, tx); err != nil {
@@ -129,7 +144,7 @@ var Endpoints = []Endpoint{
 		},
 	},
 	{
-		Name: "Assessment section page", Method: "GET", Path: "/assessments/{assessment}/sections/{section}", Who: AsOperator, Concurrency: 16,
+		Name: "Assessment section page", Method: "GET", Path: "/assessments/{assessment}/sections/{section}", Who: AsOperator, Concurrency: 16, Pace: PersonPace,
 		SQLName: "the store's query as the page runs it: postgres.LoadSection (assessment, the section's answers, evidence, comments, answer scale, names)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			_, err := postgres.LoadSection(ctx, tx, v.Assessment, v.Section)
@@ -137,7 +152,7 @@ var Endpoints = []Endpoint{
 		},
 	},
 	{
-		Name: "Save one answer", Method: "POST", Path: "/assessments/{assessment}/answers/{ref}", Who: AsOperator, Concurrency: 32,
+		Name: "Save one answer", Method: "POST", Path: "/assessments/{assessment}/answers/{ref}", Who: AsOperator, Concurrency: 32, Pace: PersonPace,
 		Form: func(v *VU) url.Values {
 			ref := v.Refs[v.next%len(v.Refs)]
 			status := []string{"implemented", "partial"}[(v.next/len(v.Refs))%2]
@@ -153,7 +168,7 @@ var Endpoints = []Endpoint{
 	},
 	{
 		Name: "API: save one answer", Method: "PUT", Path: "/api/v1/assessments/{assessment}/answers/{ref}", Who: AsOperator,
-		Concurrency: 32, API: true,
+		Concurrency: 32, API: true, Pace: ClientPace,
 		JSON: func(v *VU) (string, string) {
 			ref := v.Refs[v.next%len(v.Refs)]
 			status := []string{"implemented", "partial"}[(v.next/len(v.Refs))%2]
@@ -169,7 +184,7 @@ var Endpoints = []Endpoint{
 		// A ministry's system reading a sector's register: 1,000 operators
 		// in five pages of 200 (the largest page), one sample per walk.
 		Name: "API: list 1,000 operators of a sector", Method: "GET", Path: "/api/v1/operators?sector={sector}&limit=200",
-		Who: AsMinistry, Concurrency: 16, API: true, Pages: 5,
+		Who: AsMinistry, Concurrency: 16, API: true, Pages: 5, Pace: 5 * ClientPace,
 		SQLName: "the store's query as the handler runs it, for five pages: postgres.ListOperatorsAfter (200 by id after the last) ×5",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			var after int64

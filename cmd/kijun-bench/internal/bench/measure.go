@@ -3,6 +3,8 @@ package bench
 import (
 	"bufio"
 	"bytes"
+	"cmp"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -11,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -24,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -65,6 +69,9 @@ type Line struct {
 	// Server is the server's own time per request (duration_ms of its
 	// request log) during the HTTP runs.
 	Server []Stats
+	// Paced and PacedServer are the same at the users' own pace
+	// (Endpoint.Pace, pacedLoop) rather than saturated.
+	Paced, PacedServer []Stats
 }
 
 // Report is what the bench writes.
@@ -423,6 +430,7 @@ func measure(ctx context.Context, o Options, d Database) error {
 					}
 				}
 				runPage(ctx, client, srv, &lines[i], vus[i], o.Duration, run)
+				runPaced(ctx, client, srv, &lines[i], vus[i], o.Duration, run)
 			}
 			s := runSQL(ctx, app, e, vus[i], o.Duration)
 			lines[i].SQL = append(lines[i].SQL, s)
@@ -503,6 +511,17 @@ func runPage(ctx context.Context, client *http.Client, srv *server, l *Line, vus
 		ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
 }
 
+// runPaced is one HTTP run of a line's page at the users' own pace, with
+// the server's own figures.
+func runPaced(ctx context.Context, client *http.Client, srv *server, l *Line, vus []*VU, d time.Duration, run int) {
+	offset := fileSize(srv.log)
+	s := pacedLoop(d, vus, l.Endpoint.Pace, func(v *VU) (string, error) { return httpSample(ctx, client, srv.base, l.Endpoint, v) })
+	l.Paced = append(l.Paced, s)
+	l.PacedServer = append(l.PacedServer, serverStats(srv.log, offset, s.from, l.Endpoint.Method))
+	logf("run %d %-26s paced p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, l.Endpoint.Name,
+		ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
+}
+
 // selected returns the endpoints whose name contains one of only
 // (all when only is empty).
 func selected(only []string) []Endpoint {
@@ -569,6 +588,11 @@ func doOne(ctx context.Context, c *http.Client, url string, e Endpoint, v *VU) (
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("If-Match", ifMatch)
 	}
+	// The client asks for gzip as a browser does but, like wrk, does not
+	// inflate what it does not read: inflating a page is the browser's
+	// work on the user's machine, and here it would take the CPUs the
+	// server and PostgreSQL share with the load generator.
+	req.Header.Set("Accept-Encoding", "gzip")
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -576,6 +600,14 @@ func doOne(ctx context.Context, c *http.Client, url string, e Endpoint, v *VU) (
 	defer resp.Body.Close()
 	var buf bytes.Buffer
 	_, err = io.Copy(&buf, resp.Body)
+	if err == nil && resp.Header.Get("Content-Encoding") == "gzip" && (e.After != nil || e.Pages > 1 || resp.StatusCode >= 300) {
+		var zr *gzip.Reader
+		if zr, err = gzip.NewReader(&buf); err == nil {
+			var plain bytes.Buffer
+			_, err = io.Copy(&plain, zr)
+			buf = plain
+		}
+	}
 	if e.After != nil {
 		e.After(v, resp.StatusCode, buf.Bytes())
 	}
@@ -586,16 +618,20 @@ func doOne(ctx context.Context, c *http.Client, url string, e Endpoint, v *VU) (
 // the last one is answered. The first tenth of the time warms up and is
 // not counted.
 func runHTTP(ctx context.Context, c *http.Client, base string, e Endpoint, vus []*VU, d time.Duration) Stats {
-	return closedLoop(d, vus, func(v *VU) (string, error) {
-		st, body, err := do(ctx, c, base, e, v)
-		if err != nil {
-			return "", err
-		}
-		if st >= 300 {
-			return fmt.Sprintf("HTTP %d: %.120s", st, body), nil
-		}
-		return "", nil
-	})
+	return closedLoop(d, vus, func(v *VU) (string, error) { return httpSample(ctx, c, base, e, v) })
+}
+
+// httpSample is one sample of e as v: "" when it succeeded, else what
+// went wrong.
+func httpSample(ctx context.Context, c *http.Client, base string, e Endpoint, v *VU) (string, error) {
+	st, body, err := do(ctx, c, base, e, v)
+	if err != nil {
+		return "", err
+	}
+	if st >= 300 {
+		return fmt.Sprintf("HTTP %d: %.120s", st, body), nil
+	}
+	return "", nil
 }
 
 // runSQL runs the endpoint's bare SQL in the same closed loop, as the
@@ -603,9 +639,15 @@ func runHTTP(ctx context.Context, c *http.Client, base string, e Endpoint, vus [
 // store's own transaction (postgres.InTx, as its handler runs it), the
 // bare UPDATE in BEGIN, set_config, UPDATE, COMMIT.
 func runSQL(ctx context.Context, db *pgxpool.Pool, e Endpoint, vus []*VU, d time.Duration) Stats {
+	sessions := auth.NewSessions(db, auth.SessionConfig{}).Store
 	return closedLoop(d, vus, func(v *VU) (string, error) {
 		var err error
 		if e.Method == "GET" {
+			for range max(e.Pages, 1) {
+				if err = identify(ctx, db, sessions, e, v); err != nil {
+					return err.Error(), nil
+				}
+			}
 			err = postgres.InTx(ctx, db, v.principal(), func(tx pgx.Tx) error { return e.SQL(ctx, tx, v) })
 		} else {
 			err = pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
@@ -620,6 +662,28 @@ func runSQL(ctx context.Context, db *pgxpool.Pool, e Endpoint, vus []*VU, d time
 		}
 		return "", nil
 	})
+}
+
+// identify is what every request of a page asks of the database before
+// the page's own SQL, as the server asks it: for a page the session, from
+// the store the server uses, then the principal with the header's unread
+// count; for the API the token's use, rate count and principal.
+func identify(ctx context.Context, db *pgxpool.Pool, sessions scs.Store, e Endpoint, v *VU) error {
+	if e.API { // the token's use reads the principal in its round trip
+		u, ok, err := postgres.UseToken(ctx, db, identity.HashToken(v.Token), time.Now(), time.Minute)
+		if err == nil && (!ok || u.Principal == nil) {
+			err = errors.New("token refused")
+		}
+		return err
+	}
+	if _, ok, err := sessions.Find(strings.TrimPrefix(v.Cookie, "kijun_session=")); err != nil || !ok {
+		return cmp.Or(err, errors.New("no session"))
+	}
+	p, _, err := postgres.LoadRequestPrincipal(ctx, db, v.UserID)
+	if err == nil && p == nil {
+		err = errors.New("no principal")
+	}
+	return err
 }
 
 // principal is what the server reads for v's user, as far as row-level
@@ -709,6 +773,60 @@ func closedLoop(d time.Duration, vus []*VU, one func(v *VU) (string, error)) Sta
 		st = statsOf(warmLat, errs, time.Since(start), first)
 		st.Note = "slower than the run: warm-up requests"
 	}
+	st.from = measureFrom
+	return st
+}
+
+// pacedLoop is the users working at their own pace: each sends its
+// samples one after another at times drawn in advance, a Poisson process
+// of mean interval pace (exponential gaps, each user starting at a random
+// phase), and waits for none but its own previous answer. A sample's
+// latency runs from the time it was due, not from when it could be sent,
+// so a slow answer that delays the next sample counts in both (no
+// coordinated omission). The first tenth of the time warms up.
+func pacedLoop(d time.Duration, vus []*VU, pace time.Duration, one func(v *VU) (string, error)) Stats {
+	warm := d / 10
+	start := time.Now()
+	measureFrom, end := start.Add(warm), start.Add(warm+d)
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs, first := 0, ""
+	var wg sync.WaitGroup
+	for _, v := range vus {
+		rng := mrand.New(mrand.NewPCG(uint64(v.N), uint64(start.UnixNano())))
+		gap := func() time.Duration { return time.Duration(rng.ExpFloat64() * float64(pace)) }
+		wg.Go(func() {
+			var mine []time.Duration
+			myErrs, myFirst := 0, ""
+			for due := start.Add(time.Duration(rng.Float64() * float64(pace))); due.Before(end); due = due.Add(gap()) {
+				time.Sleep(time.Until(due))
+				msg, err := one(v)
+				if err != nil {
+					msg = err.Error()
+				}
+				if due.Before(measureFrom) {
+					continue
+				}
+				if msg != "" {
+					myErrs++
+					if myFirst == "" {
+						myFirst = msg
+					}
+					continue
+				}
+				mine = append(mine, time.Since(due))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			errs += myErrs
+			if first == "" {
+				first = myFirst
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	st := statsOf(lat, errs, d, first)
 	st.from = measureFrom
 	return st
 }

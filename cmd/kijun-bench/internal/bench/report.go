@@ -92,8 +92,9 @@ func (r Report) Markdown() string {
 	} else {
 		b.WriteString(" (database reused from an earlier run; seed time not measured this time)")
 	}
-	fmt.Fprintf(&b, ".\nEach figure is the median of %d runs of %s (after %s of warm-up); HTTP latency is measured by the client on loopback; server time is the server's own duration_ms from its request log over the same requests. The ratio is HTTP ÷ bare SQL at the same percentile, taken within each run, then the median.\n\n",
+	fmt.Fprintf(&b, ".\nEach figure is the median of %d runs of %s (after %s of warm-up); HTTP latency is measured by the client on loopback; server time is the server's own duration_ms from its request log over the same requests.\n\n",
 		r.Runs, r.Duration, r.Duration/10)
+	b.WriteString("**Saturated**: each user sends its next request as soon as the last is answered, so the machine is always busy and latency is mostly queueing (by Little's law, users ÷ requests per second); this gives each endpoint's capacity and its cost against its bare SQL, run the same way. The ratio is HTTP ÷ bare SQL at the same percentile, taken within each run, then the median.\n\n")
 	b.WriteString("| endpoint | users | HTTP p50 / p95 / p99 ms | server time p50 / p95 / p99 ms | HTTP req/s | bare SQL p50 / p95 / p99 ms | SQL q/s | ratio p50 / p95 | errors |\n")
 	b.WriteString("|---|---:|---|---|---:|---|---:|---|---:|\n")
 	for _, l := range r.Lines {
@@ -118,6 +119,23 @@ func (r Report) Markdown() string {
 			f1(hp(p50)), f1(hp(p95)), f1(hp(p99)), f1(sp(p50)), f1(sp(p95)), f1(sp(p99)),
 			median(pickF(l.HTTP, rate)), sql, sqlRate, l.ratio(p50), l.ratio(p95), errs)
 	}
+	b.WriteString("\n**At the users' pace**: the same users each send their samples at random times, on average one per pace (a Poisson process), one at a time; latency runs from the time a sample was due, so a late answer also delays the next sample's figure. A person's pace is a page or a saved answer every second; an API client's is one request per token as often as the default rate limit allows. This is the latency the targets are about.\n\n")
+	b.WriteString("| endpoint | users | pace | HTTP p50 / p95 / p99 ms | server time p50 / p95 / p99 ms | HTTP req/s | errors |\n")
+	b.WriteString("|---|---:|---:|---|---|---:|---:|\n")
+	for _, l := range r.Lines {
+		if !l.Available || len(l.Paced) == 0 {
+			continue
+		}
+		e := l.Endpoint
+		errs := 0
+		for _, s := range l.Paced {
+			errs += s.Errors
+		}
+		hp := func(f func(Stats) time.Duration) time.Duration { return median(pick(l.Paced, f)) }
+		sp := func(f func(Stats) time.Duration) time.Duration { return median(pick(l.PacedServer, f)) }
+		fmt.Fprintf(&b, "| %s | %d | %s | %s / %s / %s | %s / %s / %s | %.0f | %d |\n", e.Name, e.Concurrency, e.Pace,
+			f1(hp(p50)), f1(hp(p95)), f1(hp(p99)), f1(sp(p50)), f1(sp(p95)), f1(sp(p99)), median(pickF(l.Paced, rate)), errs)
+	}
 	b.WriteString("\nBare SQL per endpoint:\n\n")
 	for _, l := range r.Lines {
 		fmt.Fprintf(&b, "- %s: %s; as the user's principal.\n", l.Endpoint.Name, l.Endpoint.SQLName)
@@ -131,22 +149,22 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "national CSV export %s, ", r.ExportMsg)
 	}
 	fmt.Fprintf(&b, "peak over the whole run **%.0f MB**.\n", mb(r.PeakRSSKB))
-	b.WriteString("\nTargets, reported, not asserted (p95 and p99 at the client; the ratio as in the table above):\n\n")
+	b.WriteString("\nTargets, reported, not asserted (latency at the client, at the users' pace; the ratios saturated, as in the first table):\n\n")
 	b.WriteString("| what | figure | target | |\n|---|---|---|---|\n")
 	for _, l := range r.Lines {
 		if !l.Available {
 			continue
 		}
 		if l.Endpoint.Method != "GET" {
-			share, p99h := l.rateShare(), median(pick(l.HTTP, p99))
-			fmt.Fprintf(&b, "| %s | %.0f saves/s, %.3f× the bare UPDATE's %.0f per second; p99 %s ms (server %s ms) | ≥ %.1f×; p99 ≤ %d ms | ratio %s, p99 %s |\n", l.Endpoint.Name,
-				median(pickF(l.HTTP, rate)), share, median(pickF(l.SQL, rate)), f1(p99h), f1(median(pick(l.Server, p99))),
+			share, p99h := l.rateShare(), median(pick(l.Paced, p99))
+			fmt.Fprintf(&b, "| %s | %.0f saves/s saturated, %.3f× the bare UPDATE's %.0f per second; p99 %s ms at the users' pace (server %s ms) | ≥ %.1f×; p99 ≤ %d ms | ratio %s, p99 %s |\n", l.Endpoint.Name,
+				median(pickF(l.HTTP, rate)), share, median(pickF(l.SQL, rate)), f1(p99h), f1(median(pick(l.PacedServer, p99))),
 				SaveShare, PageP95.Milliseconds(), verdict(share >= SaveShare), verdict(p99h <= PageP95))
 			continue
 		}
-		p95h, ratio := median(pick(l.HTTP, p95)), l.ratio(p95)
-		fmt.Fprintf(&b, "| %s | p95 %s ms (server %s ms), %.1f× its bare SQL | p95 ≤ %d ms, ≤ %.0f× | p95 %s, ratio %s |\n", l.Endpoint.Name,
-			f1(p95h), f1(median(pick(l.Server, p95))), ratio, PageP95.Milliseconds(), PageRatio, verdict(p95h <= PageP95), verdict(ratio <= PageRatio))
+		p95h, ratio := median(pick(l.Paced, p95)), l.ratio(p95)
+		fmt.Fprintf(&b, "| %s | p95 %s ms at the users' pace (server %s ms); saturated, %.1f× its bare SQL | p95 ≤ %d ms, ≤ %.0f× | p95 %s, ratio %s |\n", l.Endpoint.Name,
+			f1(p95h), f1(median(pick(l.PacedServer, p95))), ratio, PageP95.Milliseconds(), PageRatio, verdict(p95h <= PageP95), verdict(ratio <= PageRatio))
 	}
 	if r.PeakRSSKB > 0 { // not measured when only some endpoints run
 		fmt.Fprintf(&b, "| Server peak RSS | %.0f MB | ≤ 200 MB | %s |\n", mb(r.PeakRSSKB), verdict(mb(r.PeakRSSKB) <= 200))
