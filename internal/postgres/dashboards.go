@@ -9,6 +9,7 @@ import (
 
 	"github.com/kijun-portal/kijun/internal/assessment"
 	"github.com/kijun-portal/kijun/internal/dashboard"
+	"github.com/kijun-portal/kijun/internal/incident"
 	"github.com/kijun-portal/kijun/internal/kijun"
 )
 
@@ -209,7 +210,8 @@ func queueOverview(d *dashboard.Dashboard, b *pgx.Batch, overview bool) {
 	if !overview {
 		return
 	}
-	queueIncidentCounts(b, &d.Incidents, &d.IncidentKind)
+	queueIncidentCounts(b, &d.Incidents)
+	queueIncidentKind(b, &d.IncidentKind)
 	b.Queue(`SELECT p.ministry_code, v.status, count(*)::int
 		FROM plans p ` + latestVersion + `
 		GROUP BY 1, 2 ORDER BY 1, 2`).Query(func(rows pgx.Rows) (err error) {
@@ -393,11 +395,16 @@ type Scorecard struct {
 	Own          []assessment.Rollup // its rollups, when they count (submitted or accepted)
 	Gaps         []dashboard.Gap
 	Bench        []dashboard.Benchmark // of sector (SectorBenchmarkTx)
+	// Incidents are the operator's own reports, the fifty newest, and
+	// IncidentKind the report form's kind field (queueIncidentKind).
+	Incidents    []incident.Report
+	IncidentKind incident.Field
 }
 
 // LoadScorecard reads an operator's scorecard in cycle cycleID in one
 // round trip: the benchmark of its sector, its assessment, the
-// assessment's rollups if they count, and its gaps (OwnGaps).
+// assessment's rollups if they count, its gaps (OwnGaps) and its own
+// incident reports.
 func LoadScorecard(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64, sector string) (Scorecard, error) {
 	var s Scorecard
 	b := &pgx.Batch{}
@@ -413,6 +420,8 @@ func LoadScorecard(ctx context.Context, tx pgx.Tx, cycleID, operatorID int64, se
 		return err
 	})
 	queueGaps(b, &s.Gaps, `a.cycle_id = $1 AND a.operator_id = $2`, cycleID, operatorID)
+	queueIncidents(b, IncidentFilter{OperatorID: operatorID, Limit: 50}, &s.Incidents)
+	queueIncidentKind(b, &s.IncidentKind)
 	return s, tx.SendBatch(ctx, b).Close()
 }
 

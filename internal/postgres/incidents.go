@@ -173,11 +173,22 @@ func ListIncidents(ctx context.Context, tx pgx.Tx, f IncidentFilter) ([]incident
 	if f.Limit <= 0 {
 		f.Limit = 500
 	}
-	rows, _ := tx.Query(ctx, `SELECT `+incidentColumns+` FROM incidents i JOIN operators o ON o.id = i.operator_id
+	var list []incident.Report
+	b := &pgx.Batch{}
+	queueIncidents(b, f, &list)
+	return list, tx.SendBatch(ctx, b).Close()
+}
+
+// queueIncidents queues ListIncidents's query into b, to fill list.
+func queueIncidents(b *pgx.Batch, f IncidentFilter, list *[]incident.Report) {
+	b.Queue(`SELECT `+incidentColumns+` FROM incidents i JOIN operators o ON o.id = i.operator_id
 		WHERE ($1 = 0 OR i.operator_id = $1) AND ($2 = '' OR i.sector_code = $2) AND ($3 = '' OR i.status = $3)
 		  AND NOT ($4 AND i.tlp = 'red')
-		ORDER BY i.filed_at DESC, i.id DESC LIMIT $5`, f.OperatorID, f.SectorCode, string(f.Status), f.NoRed, f.Limit)
-	return pgx.CollectRows(rows, scanIncident)
+		ORDER BY i.filed_at DESC, i.id DESC LIMIT $5`, f.OperatorID, f.SectorCode, string(f.Status), f.NoRed, f.Limit).
+		Query(func(rows pgx.Rows) (err error) {
+			*list, err = pgx.CollectRows(rows, scanIncident)
+			return err
+		})
 }
 
 // FileIncident files a first report for the operator: the header with the
@@ -603,10 +614,9 @@ func ListReportSummaries(ctx context.Context, tx pgx.Tx, incidentID int64) ([]in
 
 // queueIncidentCounts queues the count of the reports the principal may
 // see (RLS) by sector, kind and month of the first report (in Japan),
-// newest month first — the overviews' figure, suppressed there by
-// dashboard.CountSuppressed — and the kind field of the current report
-// form, for its labels (zero when the form has none).
-func queueIncidentCounts(b *pgx.Batch, counts *[]dashboard.IncidentCount, kind *incident.Field) {
+// newest month first: the overviews' figure, suppressed there by
+// dashboard.CountSuppressed.
+func queueIncidentCounts(b *pgx.Batch, counts *[]dashboard.IncidentCount) {
 	b.Queue(`SELECT sector_code, kind, to_char(filed_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM') AS month, count(*)
 		FROM incidents GROUP BY 1, 2, 3 ORDER BY 3 DESC, 1, 2`).Query(func(rows pgx.Rows) (err error) {
 		*counts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (dashboard.IncidentCount, error) {
@@ -616,6 +626,12 @@ func queueIncidentCounts(b *pgx.Batch, counts *[]dashboard.IncidentCount, kind *
 		})
 		return err
 	})
+}
+
+// queueIncidentKind queues the read of the kind field of the current
+// report form, which names the kinds in the dashboards (zero when the
+// form has none): that field alone, not the whole form parsed and checked.
+func queueIncidentKind(b *pgx.Batch, kind *incident.Field) {
 	b.Queue(`SELECT jsonb_path_query_first(definition, '$.fields[*] ? (@.key == $k)', jsonb_build_object('k', $1::text))
 		FROM incident_templates ORDER BY version DESC LIMIT 1`, incident.KeyKind).Query(func(rows pgx.Rows) error {
 		var def []byte

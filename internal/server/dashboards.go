@@ -368,7 +368,7 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 	}
 	in := dashboards.ScorecardInput{}
 	var cycles []assessment.Cycle
-	var asmID int64 // the operator's assessment in the cycle, if any
+	var sc postgres.Scorecard
 	err = postgres.InTx(ctx, s.db, pr, func(tx pgx.Tx) error {
 		if in.Names, cycles, err = postgres.LoadNamesAndCycles(ctx, tx); err != nil {
 			return err
@@ -382,11 +382,10 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		// The benchmark is an aggregate of the sector with small groups
 		// suppressed, computed by a SECURITY DEFINER function that returns
 		// no row of any operator.
-		sc, err := postgres.LoadScorecard(ctx, tx, in.Cycle.ID, opID, in.Sector)
-		if err != nil {
+		if sc, err = postgres.LoadScorecard(ctx, tx, in.Cycle.ID, opID, in.Sector); err != nil {
 			return err
 		}
-		asmID, in.Bench, in.Own, in.Gaps = sc.AssessmentID, sc.Bench, sc.Own, sc.Gaps
+		in.Bench, in.Own, in.Gaps = sc.Bench, sc.Own, sc.Gaps
 		in.Submitted = sc.Status == assessment.Submitted || sc.Status == assessment.Accepted
 		return nil
 	})
@@ -407,23 +406,21 @@ func (s *Server) scorecardPage(r *http.Request) (dashboards.Page, error) {
 		p.Filters = append(p.Filters, dashboards.Filter{Name: "operator", Label: loc.T("dash.filter.operator"),
 			Opts: []dashboards.Option{{Value: strconv.FormatInt(opID, 10), Label: strconv.FormatInt(opID, 10), Selected: true}}})
 	}
-	if asmID == 0 {
+	if sc.AssessmentID == 0 {
 		p.Notice = loc.T("dash.scorecard.no_assessment")
 	} else {
 		if !in.Submitted {
 			p.Notice = loc.T("dash.scorecard.not_submitted")
 		}
-		id := strconv.FormatInt(asmID, 10)
+		id := strconv.FormatInt(sc.AssessmentID, 10)
 		p.Links = []dashboards.Link{
 			{Label: loc.T("dash.scorecard.open"), Href: "/assessments/" + id, ID: "open-assessment"},
 			{Label: loc.T("dash.export.xlsx"), Href: "/exports/assessments/" + id + "/report.xlsx", ID: "export-xlsx"},
 			{Label: loc.T("dash.export.oscal"), Href: "/exports/assessments/" + id + "/assessment-results.json", ID: "export-oscal"},
 		}
 	}
-	p.Figures = dashboards.BuildScorecard(loc, in)
-	inc, err := s.ownIncidentsFigure(r, loc, opID, in.Download("incidents")) // incident reports (docs/incidents.md)
-	p.Figures = append(p.Figures, inc)
-	return p, err
+	p.Figures = append(dashboards.BuildScorecard(loc, in), dashboards.OwnIncidentsFigure(loc, sc.Incidents, sc.IncidentKind, in.Download("incidents")))
+	return p, nil
 }
 
 func (s *Server) handleScorecard(w http.ResponseWriter, r *http.Request) error {

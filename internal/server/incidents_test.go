@@ -236,8 +236,9 @@ func TestIncidentSharing(t *testing.T) {
 		}
 	}
 	env.SmallCycle(t, "incident-scorecard", 2031)
-	if _, card := env.Get(t, toto, "/dashboards/scorecard"); !strings.Contains(card, "IR-"+green) || !strings.Contains(card, "IR-"+red) {
-		t.Errorf("the scorecard lacks the operator's reports:\n%.3000s", card)
+	if _, card := env.Get(t, toto, "/dashboards/scorecard"); !strings.Contains(card, "IR-"+green) || !strings.Contains(card, "IR-"+red) ||
+		!strings.Contains(card, "<td>マルウェア感染</td>") {
+		t.Errorf("the scorecard lacks the operator's reports, their kind named by its label:\n%.3000s", card)
 	}
 	if _, card := env.Get(t, kita, "/dashboards/scorecard"); strings.Contains(card, "IR-"+green) {
 		t.Error("another operator's scorecard lists the reports")

@@ -37,11 +37,10 @@ func IncidentFigure(loc *i18n.Localizer, names kijun.ReferenceNames, d dashboard
 }
 
 // OwnIncidentsFigure lists an operator's own reports on its scorecard.
-func OwnIncidentsFigure(loc *i18n.Localizer, reports []incident.Report, tpl incident.Template, download string) Figure {
+func OwnIncidentsFigure(loc *i18n.Localizer, reports []incident.Report, kinds incident.Field, download string) Figure {
 	f := Figure{ID: "incidents", Title: loc.T("incident.dash.own_title"), Lead: loc.T("incident.dash.own_lead"), Download: download}
 	f.Table = Table{Caption: f.Title, Header: []string{loc.T("incident.col.ref"), loc.T("incident.col.title"),
 		loc.T("incident.col.kind"), "TLP", loc.T("incident.col.status"), loc.T("incident.col.filed")}}
-	kinds, _ := tpl.Field(incident.KeyKind)
 	for _, x := range reports {
 		kind := ""
 		if x.Kind != "" {
