@@ -1,4 +1,4 @@
--- Notifications (issue 17; docs/notifications.md). A notification is one
+-- Notifications (docs/notifications.md). A notification is one
 -- event told to one user, written in the transaction of the change. The
 -- recipients are chosen in Go by the one policy (internal/notify,
 -- internal/authz); the database backs it: a notification's recipient must

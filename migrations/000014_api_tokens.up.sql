@@ -1,4 +1,4 @@
--- The public API (issue 19; docs/api.md).
+-- The public API (docs/api.md).
 --
 -- A service account is a user that never signs in: it holds exactly one
 -- grant, given by the admin who issued its API token, so that a token's

@@ -1,4 +1,4 @@
--- Incident reports (issue 18; docs/incidents.md).
+-- Incident reports (docs/incidents.md).
 --
 -- A report (incidents) is filed by an operator and goes to the ministries
 -- overseeing its sector and to the NCO: those are its named recipients,

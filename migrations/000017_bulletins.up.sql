@@ -1,4 +1,4 @@
--- Bulletins, inquiries and FAQ (issue 18 item 4; docs/bulletins.md).
+-- Bulletins, inquiries and FAQ (docs/bulletins.md).
 -- Two-way communication between the NCO, the ministries and the operators.
 -- Who receives a bulletin is decided once, when it is published: the
 -- publishing transaction writes one bulletin_recipients row per recipient

@@ -1,4 +1,4 @@
--- Catalog governance (issue 20): a baseline version moves
+-- Catalog governance: a baseline version moves
 --   draft (草案) → consultation (意見募集) → decided (決定) → published (施行中, in force from its 施行日) → superseded,
 -- and consultation may go back to draft for another round of edits.
 -- The stored status 'published' keeps its name and now means "in force":

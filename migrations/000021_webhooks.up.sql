@@ -1,4 +1,4 @@
--- Outgoing webhooks (issue 19, item 5; docs/webhooks.md) and the purge of
+-- Outgoing webhooks (docs/webhooks.md) and the purge of
 -- the API's kept idempotent responses.
 
 -- An endpoint an admin registered for its own tenant: the NCO (nco), a

@@ -1,5 +1,4 @@
--- The public API's register import and evidence removal (issue 19;
--- docs/api.md).
+-- The public API's register import and evidence removal (docs/api.md).
 --
 -- An import through the API is checked when uploaded and applied only when
 -- confirmed, like the page's preview → confirm; the page keeps the checked

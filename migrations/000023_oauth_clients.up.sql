@@ -1,4 +1,4 @@
--- OAuth 2.0 clients on the public API (issue 19; docs/api.md,
+-- OAuth 2.0 clients on the public API (docs/api.md,
 -- "OAuth 2.0 client credentials").
 --
 -- An admin links a client of a configured identity provider (its issuer

@@ -53,7 +53,7 @@ const (
 	EditCatalog Action = "catalog.edit"
 	// ViewDraftCatalog: read draft catalogs (NCO).
 	ViewDraftCatalog Action = "catalog.view_draft"
-	// Catalog governance (issue 20): ViewConsultation reads a version under
+	// Catalog governance: ViewConsultation reads a version under
 	// consultation and its comments (NCO: all; a ministry: its own);
 	// CommentCatalog comments on it (ministries); GovernCatalog opens and
 	// withdraws consultation, attaches the public-comment results, records
@@ -63,7 +63,7 @@ const (
 	GovernCatalog    Action = "catalog.govern"
 )
 
-// --- Implementation plans and evaluations (issue 6; docs/plans.md) ---
+// --- Implementation plans and evaluations (docs/plans.md) ---
 const (
 	// ViewPlans: a ministry's own plans; the NCO every plan.
 	ViewPlans Action = "plans.view"
@@ -118,7 +118,7 @@ func canPlans(p *identity.Principal, a Action, r Resource) (allowed, known bool)
 
 // --- end of implementation plans ---
 
-// --- The annual report (issue 20; docs/annual-report.md) ---
+// --- The annual report (docs/annual-report.md) ---
 const (
 	// ViewAnnualReport: the NCO's annual report with its figures, XLSX and
 	// PDF (the NCO).
@@ -141,7 +141,7 @@ func canAnnualReport(p *identity.Principal, a Action, _ Resource) (allowed, know
 
 // --- end of the annual report ---
 
-// --- Self-assessments (issue 5; docs/assessment.md) ---
+// --- Self-assessments (docs/assessment.md) ---
 const (
 	// ManageCycles: open a fiscal year's cycle (NCO admins); list cycles
 	// (NCO).
@@ -186,7 +186,7 @@ func canAssessments(p *identity.Principal, a Action, r Resource) (allowed, known
 
 // --- end of self-assessments ---
 
-// --- Dashboards and exports (issue 7; docs/dashboards.md) ---
+// --- Dashboards and exports (docs/dashboards.md) ---
 const (
 	// ViewDashboards: the dashboard entry, which sends each role to its own.
 	ViewDashboards Action = "dashboards.view"
@@ -226,7 +226,7 @@ func canDashboards(p *identity.Principal, a Action, r Resource) (allowed, known 
 
 // --- end of dashboards and exports ---
 
-// --- Notifications and background jobs (issue 17; docs/notifications.md) ---
+// --- Notifications and background jobs (docs/notifications.md) ---
 const (
 	// ViewDeadJobs: the background jobs the queue gave up on (NCO admins).
 	ViewDeadJobs Action = "jobs.view_dead"
@@ -261,7 +261,7 @@ func canNotices(p *identity.Principal, a Action, r Resource) (allowed, known boo
 
 // --- end of notifications ---
 
-// --- Bulletins, inquiries and FAQ (issue 18; docs/bulletins.md) ---
+// --- Bulletins, inquiries and FAQ (docs/bulletins.md) ---
 const (
 	// ViewBulletins: the list of bulletins (周知) the reader sent, received
 	// or oversees, and the FAQ (よくある質問) of the reader's sectors. Every
@@ -361,7 +361,7 @@ func CanSeeInquiry(p *identity.Principal, operator int64, ministry string, escal
 
 // --- end of bulletins ---
 
-// --- The public API (issue 19; docs/api.md) ---
+// --- The public API (docs/api.md) ---
 const (
 	// ManageTokens: issue, list and revoke the API tokens of the admin's
 	// own tenant (NCO, ministry or operator admins).
@@ -399,7 +399,7 @@ func CanIssueToken(p *identity.Principal, role identity.Role, r Resource) bool {
 
 // --- end of the public API ---
 
-// --- Incident reports (issue 18; docs/incidents.md) ---
+// --- Incident reports (docs/incidents.md) ---
 const (
 	// ListIncidents / ViewIncident: the reports of the principal's scope —
 	// the NCO all, a ministry its sectors', an operator its own. These
@@ -462,7 +462,7 @@ func CanIncident(p *identity.Principal, a Action, r Resource, tlp incident.TLP, 
 
 // --- end of incident reports ---
 
-// --- Work inside an operator (issue 20; docs/assessment.md, "Inside the operator") ---
+// --- Work inside an operator (docs/assessment.md, "Inside the operator") ---
 const (
 	// AssignAssessment: give sections or controls of the operator's
 	// assessment to its staff, with due dates (operator admins).
@@ -550,7 +550,7 @@ func DeputyOf(p *identity.Principal, operator, user int64, now time.Time) (ident
 
 // --- end of work inside an operator ---
 
-// --- The ministry's internal check of plans (issue 20; docs/plans.md) ---
+// --- The ministry's internal check of plans (docs/plans.md) ---
 const (
 	// RequestPlanSignOff: ask the ministry's admins to check a draft plan
 	// (社内確認の依頼; the ministry's users, for its own plans).
@@ -620,40 +620,40 @@ func Can(p *identity.Principal, a Action, r Resource) bool {
 	case ViewDraftCatalog:
 		return p.NCO
 	}
-	if ok, known := canCatalogGovernance(p, a); known { // catalog governance (issue 20)
+	if ok, known := canCatalogGovernance(p, a); known { // catalog governance
 		return ok
 	}
-	if ok, known := canAssessments(p, a, r); known { // self-assessments (issue 5)
+	if ok, known := canAssessments(p, a, r); known { // self-assessments
 		return ok
 	}
-	if ok, known := canPlans(p, a, r); known { // implementation plans (issue 6)
+	if ok, known := canPlans(p, a, r); known { // implementation plans
 		return ok
 	}
-	if ok, known := canDashboards(p, a, r); known { // dashboards and exports (issue 7)
+	if ok, known := canDashboards(p, a, r); known { // dashboards and exports
 		return ok
 	}
-	if ok, known := canNotices(p, a, r); known { // notifications (issue 17)
+	if ok, known := canNotices(p, a, r); known { // notifications
 		return ok
 	}
-	if ok, known := canAPI(p, a, r); known { // the public API (issue 19)
+	if ok, known := canAPI(p, a, r); known { // the public API
 		return ok
 	}
-	if ok, known := canBulletins(p, a, r); known { // bulletins and inquiries (issue 18)
+	if ok, known := canBulletins(p, a, r); known { // bulletins and inquiries
 		return ok
 	}
-	if ok, known := canAnnualReport(p, a, r); known { // the annual report (issue 20)
+	if ok, known := canAnnualReport(p, a, r); known { // the annual report
 		return ok
 	}
-	if ok, known := canWebhooks(p, a, r); known { // outgoing webhooks (issue 19)
+	if ok, known := canWebhooks(p, a, r); known { // outgoing webhooks
 		return ok
 	}
-	if ok, known := canIncidents(p, a, r); known { // incident reports (issue 18)
+	if ok, known := canIncidents(p, a, r); known { // incident reports
 		return ok
 	}
-	if ok, known := canOrgFlow(p, a, r); known { // work inside an operator (issue 20)
+	if ok, known := canOrgFlow(p, a, r); known { // work inside an operator
 		return ok
 	}
-	if ok, known := canPlanSignOff(p, a, r); known { // the ministry's internal check of plans (issue 20)
+	if ok, known := canPlanSignOff(p, a, r); known { // the ministry's internal check of plans
 		return ok
 	}
 	if ok, known := canAdmin(p, a, r); known { // the 管理 hub

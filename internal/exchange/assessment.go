@@ -19,7 +19,7 @@ import (
 )
 
 // The assessment workbook: an operator downloads its self-assessment as
-// XLSX, answers offline and uploads it back (issue 5, item 6).
+// XLSX, answers offline and uploads it back.
 //
 //   - Sheet 1 (回答 / Answers): one row per control. Columns A–D (ref,
 //     section, title, statement) are locked by sheet protection without a

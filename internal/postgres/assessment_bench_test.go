@@ -21,7 +21,7 @@ import (
 	"github.com/kijun-portal/kijun/internal/postgres/pgtest"
 )
 
-// BenchmarkAssessmentHotPaths measures the two hot paths of issue 5 on a
+// BenchmarkAssessmentHotPaths measures the assessment's two hot paths on a
 // 100-control assessment — saving one answer (in a transaction, and as
 // the autosave sends it, SaveAnswerAs, also after finding its session and
 // reading its principal) and loading a 100-control section — next to

@@ -18,7 +18,7 @@ import (
 // TestRefusedFormsTieErrorsToFieldsInTheMarkup: without JavaScript, every
 // control of a field with an error is aria-invalid and described by a
 // message that exists, and the error summary at the top can take focus
-// (issue 15, item 8).
+//.
 func TestRefusedFormsTieErrorsToFieldsInTheMarkup(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)

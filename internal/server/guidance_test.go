@@ -19,7 +19,7 @@ import (
 // sector's supplementary control sees the control's guidance (解説) and
 // the profile's target beside it, though it cannot read the plan's
 // supplementary controls themselves: the control set keeps the guidance
-// (issue 15, item 9).
+//.
 func TestSupplementaryGuidanceBesideTheControl(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)

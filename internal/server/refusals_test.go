@@ -18,7 +18,7 @@ import (
 )
 
 // Refused actions come back as their page with the reason beside the
-// button or field they were about (issue 15, item 3), never as a bare
+// button or field they were about, never as a bare
 // error page.
 
 // wantPage fails unless body is a page (not the error page) holding every

@@ -104,7 +104,7 @@ func (s *Server) pageRoutes(r chi.Router, raw func(chi.Router, string, string, a
 
 	// Baseline catalogs.
 	s.catalogRoutes(h)
-	s.catalogGovernanceRoutes(h) // catalog governance (issue 20)
+	s.catalogGovernanceRoutes(h) // catalog governance
 
 	// Self-assessment cycles.
 	s.assessmentRoutes(h)

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -86,5 +87,30 @@ func TestPacedLoop(t *testing.T) {
 	})
 	if slow.P99 < 300*time.Millisecond {
 		t.Errorf("50 ms answers due every 20 ms: p99 %v, want the backlog (several hundred ms)", slow.P99)
+	}
+}
+
+// TestSaturatedTakesTurns: the page and its bare SQL run in turns, each
+// for its share of the time, and each is measured apart.
+func TestSaturatedTakesTurns(t *testing.T) {
+	var mu sync.Mutex
+	var order []string
+	note := func(what string, pause time.Duration) func(*VU) (string, error) {
+		return func(*VU) (string, error) {
+			mu.Lock()
+			if len(order) == 0 || order[len(order)-1] != what {
+				order = append(order, what)
+			}
+			mu.Unlock()
+			time.Sleep(pause)
+			return "", nil
+		}
+	}
+	h, q := saturated(200*time.Millisecond, 50*time.Millisecond, []*VU{{N: 0}, {N: 1}}, note("page", 10*time.Millisecond), note("sql", 5*time.Millisecond))
+	if len(order) < 8 { // warm-up page, sql, then four turns of each
+		t.Errorf("turns %v", order)
+	}
+	if h.P50 < 10*time.Millisecond || q.P50 >= 10*time.Millisecond || q.PerSecond < 1.5*h.PerSecond {
+		t.Errorf("page %+v, sql %+v: measured together", h, q)
 	}
 }

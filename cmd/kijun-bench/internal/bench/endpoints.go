@@ -91,7 +91,7 @@ const ClientPace = time.Minute / config.DefaultAPIRateLimit
 var Endpoints = []Endpoint{
 	{
 		Name: "NCO dashboard", Method: "GET", Path: "/dashboards/national?cycle={cycle}", Who: AsNCO, Concurrency: 16, Pace: PersonPace,
-		SQLName: "the dashboard store's queries: names and cycles, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans)",
+		SQLName: "the dashboard store's queries: names and cycles, postgres.LoadDashboard (sector_rollups, sector_status_counts, trend, plans, incident counts)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			names, cycles, err := postgres.LoadNamesAndCycles(ctx, tx)
 			if err != nil {
@@ -130,7 +130,7 @@ var Endpoints = []Endpoint{
 	},
 	{
 		Name: "Operator scorecard", Method: "GET", Path: "/dashboards/scorecard?cycle={cycle}", Who: AsOperator, Concurrency: 16, Pace: PersonPace,
-		SQLName: "the store's queries as the page runs them: names and cycles, OperatorSector, LoadScorecard (benchmark, assessment, rollups, gaps)",
+		SQLName: "the store's queries as the page runs them: names and cycles, OperatorSector, LoadScorecard (benchmark, assessment, rollups, gaps, own incident reports)",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			if _, _, err := postgres.LoadNamesAndCycles(ctx, tx); err != nil {
 				return err
@@ -185,7 +185,7 @@ var Endpoints = []Endpoint{
 		// in five pages of 200 (the largest page), one sample per walk.
 		Name: "API: list 1,000 operators of a sector", Method: "GET", Path: "/api/v1/operators?sector={sector}&limit=200",
 		Who: AsMinistry, Concurrency: 16, API: true, Pages: 5, Pace: 5 * ClientPace,
-		SQLName: "the store's query as the handler runs it, for five pages: postgres.ListOperatorsAfter (200 by id after the last) ×5",
+		SQLName: "for each of five pages the token's use (postgres.UseToken, with the principal), then the store's query as the handler runs it: postgres.ListOperatorsAfter (200 by id after the last) ×5",
 		SQL: func(ctx context.Context, tx pgx.Tx, v *VU) error {
 			var after int64
 			for range 5 {

@@ -27,7 +27,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -44,7 +43,6 @@ type Stats struct {
 	P50, P95, P99 time.Duration
 	PerSecond     float64
 	FirstError    string
-	Note          string
 	from          time.Time // when counting started
 }
 
@@ -429,13 +427,11 @@ func measure(ctx context.Context, o Options, d Database) error {
 						return err
 					}
 				}
-				runPage(ctx, client, srv, &lines[i], vus[i], o.Duration, run)
+			}
+			runSaturated(ctx, client, srv, app, &lines[i], vus[i], o.Duration, run)
+			if lines[i].Available {
 				runPaced(ctx, client, srv, &lines[i], vus[i], o.Duration, run)
 			}
-			s := runSQL(ctx, app, e, vus[i], o.Duration)
-			lines[i].SQL = append(lines[i].SQL, s)
-			logf("run %d %-26s SQL  p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, e.Name,
-				ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
 		}
 	}
 	rep.LoadRSSKB = load.end()
@@ -500,15 +496,25 @@ func refreshVersions(ctx context.Context, db *pgxpool.Pool, vus []*VU) error {
 	return nil
 }
 
-// runPage is one HTTP run of a line's page, with the server's own
-// figures from its request log.
-func runPage(ctx context.Context, client *http.Client, srv *server, l *Line, vus []*VU, d time.Duration, run int) {
+// runSaturated is one saturated run of a line: its page (when available)
+// and its bare SQL in turns, with the server's own figures from its
+// request log.
+func runSaturated(ctx context.Context, client *http.Client, srv *server, app *pgxpool.Pool, l *Line, vus []*VU, d time.Duration, run int) {
+	var page func(*VU) (string, error)
+	if l.Available {
+		page = func(v *VU) (string, error) { return httpSample(ctx, client, srv.base, l.Endpoint, v) }
+	}
 	offset := fileSize(srv.log)
-	s := runHTTP(ctx, client, srv.base, l.Endpoint, vus, d)
-	l.HTTP = append(l.HTTP, s)
-	l.Server = append(l.Server, serverStats(srv.log, offset, s.from, l.Endpoint.Method))
-	logf("run %d %-26s HTTP p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, l.Endpoint.Name,
-		ms(s.P50), ms(s.P95), ms(s.P99), s.PerSecond, s.Errors, s.FirstError)
+	h, q := saturated(d, Slice, vus, page, sqlSample(ctx, app, l.Endpoint))
+	if l.Available {
+		l.HTTP = append(l.HTTP, h)
+		l.Server = append(l.Server, serverStats(srv.log, offset, h.from, l.Endpoint.Method))
+		logf("run %d %-26s HTTP p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, l.Endpoint.Name,
+			ms(h.P50), ms(h.P95), ms(h.P99), h.PerSecond, h.Errors, h.FirstError)
+	}
+	l.SQL = append(l.SQL, q)
+	logf("run %d %-26s SQL  p50 %6.1f ms p95 %6.1f p99 %6.1f  %7.1f/s  errors %d %s", run, l.Endpoint.Name,
+		ms(q.P50), ms(q.P95), ms(q.P99), q.PerSecond, q.Errors, q.FirstError)
 }
 
 // runPaced is one HTTP run of a line's page at the users' own pace, with
@@ -614,13 +620,6 @@ func doOne(ctx context.Context, c *http.Client, url string, e Endpoint, v *VU) (
 	return resp.StatusCode, buf.Bytes(), err
 }
 
-// runHTTP is a closed loop: each virtual user sends its next request when
-// the last one is answered. The first tenth of the time warms up and is
-// not counted.
-func runHTTP(ctx context.Context, c *http.Client, base string, e Endpoint, vus []*VU, d time.Duration) Stats {
-	return closedLoop(d, vus, func(v *VU) (string, error) { return httpSample(ctx, c, base, e, v) })
-}
-
 // httpSample is one sample of e as v: "" when it succeeded, else what
 // went wrong.
 func httpSample(ctx context.Context, c *http.Client, base string, e Endpoint, v *VU) (string, error) {
@@ -634,13 +633,13 @@ func httpSample(ctx context.Context, c *http.Client, base string, e Endpoint, v 
 	return "", nil
 }
 
-// runSQL runs the endpoint's bare SQL in the same closed loop, as the
-// application role with the virtual user's principal: a page's in the
-// store's own transaction (postgres.InTx, as its handler runs it), the
+// sqlSample is one sample of the endpoint's bare SQL, as the application
+// role with the virtual user's principal: a page's in the store's own
+// transaction (postgres.InTx, as its handler runs it) after identify, the
 // bare UPDATE in BEGIN, set_config, UPDATE, COMMIT.
-func runSQL(ctx context.Context, db *pgxpool.Pool, e Endpoint, vus []*VU, d time.Duration) Stats {
+func sqlSample(ctx context.Context, db *pgxpool.Pool, e Endpoint) func(*VU) (string, error) {
 	sessions := auth.NewSessions(db, auth.SessionConfig{}).Store
-	return closedLoop(d, vus, func(v *VU) (string, error) {
+	return func(v *VU) (string, error) {
 		var err error
 		if e.Method == "GET" {
 			for range max(e.Pages, 1) {
@@ -661,14 +660,14 @@ func runSQL(ctx context.Context, db *pgxpool.Pool, e Endpoint, vus []*VU, d time
 			return err.Error(), nil
 		}
 		return "", nil
-	})
+	}
 }
 
 // identify is what every request of a page asks of the database before
 // the page's own SQL, as the server asks it: for a page the session, from
 // the store the server uses, then the principal with the header's unread
 // count; for the API the token's use, rate count and principal.
-func identify(ctx context.Context, db *pgxpool.Pool, sessions scs.Store, e Endpoint, v *VU) error {
+func identify(ctx context.Context, db *pgxpool.Pool, sessions sessionStore, e Endpoint, v *VU) error {
 	if e.API { // the token's use reads the principal in its round trip
 		u, ok, err := postgres.UseToken(ctx, db, identity.HashToken(v.Token), time.Now(), time.Minute)
 		if err == nil && (!ok || u.Principal == nil) {
@@ -684,6 +683,11 @@ func identify(ctx context.Context, db *pgxpool.Pool, sessions scs.Store, e Endpo
 		err = errors.New("no principal")
 	}
 	return err
+}
+
+// sessionStore is what identify needs of the server's session store.
+type sessionStore interface {
+	Find(token string) ([]byte, bool, error)
 }
 
 // principal is what the server reads for v's user, as far as row-level
@@ -719,62 +723,89 @@ func setPrincipal(ctx context.Context, tx pgx.Tx, v *VU) error {
 	return err
 }
 
-func closedLoop(d time.Duration, vus []*VU, one func(v *VU) (string, error)) Stats {
+// saturated runs page and its bare SQL (page nil: the SQL alone) each
+// in a closed loop — every virtual user sends its next sample when the
+// last is answered — in turns of slice until each has run for d, after a
+// tenth of d of both warming up uncounted. Taking turns lets both see the
+// same machine: the speed of a shared machine drifts by tens of per cent
+// within a minute, which would otherwise show as a change of their ratio.
+func saturated(d, slice time.Duration, vus []*VU, page, sql func(v *VU) (string, error)) (h, q Stats) {
+	var hs, qs samples
 	warm := d / 10
+	if page != nil {
+		closedLoop(warm/2, vus, page, nil)
+	}
+	closedLoop(warm/2, vus, sql, nil)
+	for spent := time.Duration(0); spent < d; spent += slice {
+		if page != nil {
+			closedLoop(slice, vus, page, &hs)
+		}
+		closedLoop(slice, vus, sql, &qs)
+	}
+	return hs.stats(), qs.stats()
+}
+
+// Slice is how long a saturated endpoint or its bare SQL runs before the
+// other takes its turn.
+const Slice = 2 * time.Second
+
+// samples collects the latencies and errors of closed loops.
+type samples struct {
+	mu      sync.Mutex
+	lat     []time.Duration
+	errs    int
+	first   string
+	elapsed time.Duration
+	from    time.Time
+}
+
+func (s *samples) stats() Stats {
+	st := statsOf(s.lat, s.errs, s.elapsed, s.first)
+	st.from = s.from
+	return st
+}
+
+// closedLoop runs the virtual users for d, each sending its next sample
+// when the last is answered, and adds what they saw to into (nil: warm-up,
+// not counted). A sample still running at the end is waited for and
+// counts, and so does the time it takes.
+func closedLoop(d time.Duration, vus []*VU, one func(v *VU) (string, error), into *samples) {
 	start := time.Now()
-	measureFrom, end := start.Add(warm), start.Add(warm+d)
-	var mu sync.Mutex
-	var lat, warmLat []time.Duration
-	errs, first := 0, ""
+	end := start.Add(d)
 	var wg sync.WaitGroup
 	for _, v := range vus {
 		wg.Go(func() {
-			var mine, warm []time.Duration
-			myErrs, myFirst := 0, ""
-			for {
-				t := time.Now()
-				if !t.Before(end) {
-					break
-				}
+			var mine []time.Duration
+			errs, first := 0, ""
+			for t := time.Now(); t.Before(end); t = time.Now() {
 				msg, err := one(v)
 				if err != nil {
 					msg = err.Error()
 				}
-				if t.Before(measureFrom) {
-					if msg == "" {
-						warm = append(warm, time.Since(t))
-					}
-					continue
-				}
 				if msg != "" {
-					myErrs++
-					if myFirst == "" {
-						myFirst = msg
-					}
+					errs++
+					first = cmp.Or(first, msg)
 					continue
 				}
 				mine = append(mine, time.Since(t))
 			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			warmLat = append(warmLat, warm...)
-			errs += myErrs
-			if first == "" {
-				first = myFirst
+			if into == nil {
+				return
 			}
-			mu.Unlock()
+			into.mu.Lock()
+			into.lat = append(into.lat, mine...)
+			into.errs += errs
+			into.first = cmp.Or(into.first, first)
+			into.mu.Unlock()
 		})
 	}
 	wg.Wait()
-	st := statsOf(lat, errs, time.Since(measureFrom), first)
-	if len(lat) == 0 && len(warmLat) > 0 {
-		// Every request took longer than the run: report the warm-up
-		// ones rather than nothing.
-		st = statsOf(warmLat, errs, time.Since(start), first)
-		st.Note = "slower than the run: warm-up requests"
+	if into != nil {
+		if into.from.IsZero() {
+			into.from = start
+		}
+		into.elapsed += time.Since(start)
 	}
-	st.from = measureFrom
-	return st
 }
 
 // pacedLoop is the users working at their own pace: each sends its

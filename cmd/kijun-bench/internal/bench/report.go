@@ -94,7 +94,7 @@ func (r Report) Markdown() string {
 	}
 	fmt.Fprintf(&b, ".\nEach figure is the median of %d runs of %s (after %s of warm-up); HTTP latency is measured by the client on loopback; server time is the server's own duration_ms from its request log over the same requests.\n\n",
 		r.Runs, r.Duration, r.Duration/10)
-	b.WriteString("**Saturated**: each user sends its next request as soon as the last is answered, so the machine is always busy and latency is mostly queueing (by Little's law, users ÷ requests per second); this gives each endpoint's capacity and its cost against its bare SQL, run the same way. The ratio is HTTP ÷ bare SQL at the same percentile, taken within each run, then the median.\n\n")
+	fmt.Fprintf(&b, "**Saturated**: each user sends its next request as soon as the last is answered, so the machine is always busy and latency is mostly queueing (by Little's law, users ÷ requests per second); this gives each endpoint's capacity and its cost against its bare SQL, run the same way in turns of %s with it, so that both see the same machine. The ratio is HTTP ÷ bare SQL at the same percentile, taken within each run, then the median.\n\n", Slice)
 	b.WriteString("| endpoint | users | HTTP p50 / p95 / p99 ms | server time p50 / p95 / p99 ms | HTTP req/s | bare SQL p50 / p95 / p99 ms | SQL q/s | ratio p50 / p95 | errors |\n")
 	b.WriteString("|---|---:|---|---|---:|---|---:|---|---:|\n")
 	for _, l := range r.Lines {
@@ -105,9 +105,6 @@ func (r Report) Markdown() string {
 		errs := 0
 		for _, s := range append(append([]Stats{}, l.HTTP...), l.SQL...) {
 			errs += s.Errors
-			if s.Note != "" && !strings.Contains(e.Name, "(") {
-				e.Name += " (" + s.Note + ")"
-			}
 		}
 		if !l.Available {
 			fmt.Fprintf(&b, "| %s `%s %s` | %d | not available yet (404) | — | — | %s | %s | — | %d |\n", e.Name, e.Method, e.Path, e.Concurrency, sql, sqlRate, errs)
@@ -133,12 +130,12 @@ func (r Report) Markdown() string {
 		}
 		hp := func(f func(Stats) time.Duration) time.Duration { return median(pick(l.Paced, f)) }
 		sp := func(f func(Stats) time.Duration) time.Duration { return median(pick(l.PacedServer, f)) }
-		fmt.Fprintf(&b, "| %s | %d | %s | %s / %s / %s | %s / %s / %s | %.0f | %d |\n", e.Name, e.Concurrency, e.Pace,
+		fmt.Fprintf(&b, "| %s | %d | %d ms | %s / %s / %s | %s / %s / %s | %.0f | %d |\n", e.Name, e.Concurrency, e.Pace.Milliseconds(),
 			f1(hp(p50)), f1(hp(p95)), f1(hp(p99)), f1(sp(p50)), f1(sp(p95)), f1(sp(p99)), median(pickF(l.Paced, rate)), errs)
 	}
-	b.WriteString("\nBare SQL per endpoint:\n\n")
+	b.WriteString("\nBare SQL per endpoint, as the user's principal (a page's after its session and principal are read as the server reads them):\n\n")
 	for _, l := range r.Lines {
-		fmt.Fprintf(&b, "- %s: %s; as the user's principal.\n", l.Endpoint.Name, l.Endpoint.SQLName)
+		fmt.Fprintf(&b, "- %s: %s.\n", l.Endpoint.Name, l.Endpoint.SQLName)
 	}
 	fmt.Fprintf(&b, "\nServer memory (VmRSS / VmHWM of `kijun serve`): %.0f MB after start, %.0f MB highest during the endpoint runs, ",
 		mb(r.IdleRSSKB), mb(r.LoadRSSKB))
