@@ -17,8 +17,7 @@ import (
 
 // TestRefusedFormsTieErrorsToFieldsInTheMarkup: without JavaScript, every
 // control of a field with an error is aria-invalid and described by a
-// message that exists, and the error summary at the top can take focus
-//.
+// message that exists, and the error summary at the top can take focus.
 func TestRefusedFormsTieErrorsToFieldsInTheMarkup(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)

@@ -18,8 +18,7 @@ import (
 // TestSupplementaryGuidanceBesideTheControl: an operator answering its
 // sector's supplementary control sees the control's guidance (解説) and
 // the profile's target beside it, though it cannot read the plan's
-// supplementary controls themselves: the control set keeps the guidance
-//.
+// supplementary controls themselves: the control set keeps the guidance.
 func TestSupplementaryGuidanceBesideTheControl(t *testing.T) {
 	t.Parallel()
 	env := servertest.New(t)
