@@ -404,6 +404,20 @@ func (s *Server) apiInquiryCreate(w http.ResponseWriter, r *http.Request) error 
 	return s.writeInquiry(w, r, id, http.StatusCreated)
 }
 
+// readJSONOf reads the request's JSON body into v for a write to the
+// object that load reads. When the body is bad, load runs first: an
+// object the caller may not see is not found, whatever the request holds.
+func (s *Server) readJSONOf(w http.ResponseWriter, r *http.Request, v any, load func(pgx.Tx) error) error {
+	jsonErr := readJSON(w, r, v)
+	if jsonErr == nil {
+		return nil
+	}
+	if err := postgres.InTx(r.Context(), s.db, principal(r), load); err != nil {
+		return err
+	}
+	return jsonErr
+}
+
 // apiInquiryReply writes a message in a thread the token sees, as its
 // side (replyInquiry).
 func (s *Server) apiInquiryReply(w http.ResponseWriter, r *http.Request) error {
@@ -414,16 +428,8 @@ func (s *Server) apiInquiryReply(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Body string `json:"body"`
 	}
-	if jsonErr := readJSON(w, r, &in); jsonErr != nil {
-		// Whose it is first: another's thread is not found, whatever
-		// the request holds.
-		if err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-			_, err := loadInquiry(r, tx, id)
-			return err
-		}); err != nil {
-			return err
-		}
-		return jsonErr
+	if err := s.readJSONOf(w, r, &in, func(tx pgx.Tx) error { _, err := loadInquiry(r, tx, id); return err }); err != nil {
+		return err
 	}
 	msg, _, err := s.replyInquiry(r, id, in.Body)
 	if err != nil {
@@ -460,14 +466,8 @@ func (s *Server) apiInquiryClose(w http.ResponseWriter, r *http.Request) error {
 		Body string `json:"body"`
 	}
 	if r.ContentLength != 0 {
-		if jsonErr := readJSON(w, r, &in); jsonErr != nil {
-			if err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-				_, err := loadInquiry(r, tx, id)
-				return err
-			}); err != nil {
-				return err
-			}
-			return jsonErr
+		if err := s.readJSONOf(w, r, &in, func(tx pgx.Tx) error { _, err := loadInquiry(r, tx, id); return err }); err != nil {
+			return err
 		}
 	}
 	msg, err := s.closeInquiry(r, id, in.Body)
@@ -523,14 +523,8 @@ func (s *Server) apiFAQWithdraw(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Reason string `json:"reason"`
 	}
-	if jsonErr := readJSON(w, r, &in); jsonErr != nil {
-		if err := postgres.InTx(r.Context(), s.db, principal(r), func(tx pgx.Tx) error {
-			_, err := loadManagedFAQ(r, tx, id)
-			return err
-		}); err != nil {
-			return err
-		}
-		return jsonErr
+	if err := s.readJSONOf(w, r, &in, func(tx pgx.Tx) error { _, err := loadManagedFAQ(r, tx, id); return err }); err != nil {
+		return err
 	}
 	msg, err := s.withdrawFAQ(r, id, in.Reason)
 	if err != nil {
