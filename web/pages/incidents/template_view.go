@@ -212,25 +212,19 @@ var partNames = map[string]string{"key": "incident.template.key", "type": "incid
 	"help_en": "incident.template.help_en", "max": "incident.template.max", "required": "incident.template.required",
 	"choices": "incident.template.choices", "label": "incident.template.label", "help": "incident.template.help"}
 
+// placeNames are the message ids naming the form's places outside rows.
+var placeNames = map[string]string{"title_ja": "incident.template.form_title_ja", "title_en": "incident.template.form_title_en",
+	"due.final_days": "incident.template.final_days", "due.update_days": "incident.template.update_days",
+	"reason": "incident.template.reason", "file": "incident.template.file"}
+
 // placeName names a problem's place for the list of problems.
 func placeName(ctx context.Context, v TemplateView, at string) string {
-	switch at {
-	case "title_ja":
-		return i18n.T(ctx, "incident.template.form_title_ja")
-	case "title_en":
-		return i18n.T(ctx, "incident.template.form_title_en")
-	case "due.final_days":
-		return i18n.T(ctx, "incident.template.final_days")
-	case "due.update_days":
-		return i18n.T(ctx, "incident.template.update_days")
-	case "reason":
-		return i18n.T(ctx, "incident.template.reason")
-	case "file":
-		return i18n.T(ctx, "incident.template.file")
+	if id, ok := placeNames[at]; ok {
+		return i18n.T(ctx, id)
 	}
 	if rest, ok := strings.CutPrefix(at, "fields."); ok {
 		n, part, _ := strings.Cut(rest, ".")
-		if i, err := strconv.Atoi(n); err == nil && i < len(v.Draft.Rows) {
+		if i, err := strconv.Atoi(n); err == nil && i >= 0 && i < len(v.Draft.Rows) {
 			return rowName(ctx, i, v.Draft.Rows[i]) + " " + i18n.T(ctx, partNames[part])
 		}
 	}
